@@ -1,0 +1,110 @@
+package kalcifer
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+)
+
+// Role is what an API key may do. Roles are ordered: each may do everything
+// the roles below it may.
+type Role string
+
+// The roles, lowest first.
+const (
+	RoleViewer Role = "viewer" // read anything of its tenant
+	RoleEditor Role = "editor" // also create and change journeys, send events
+	RoleAdmin  Role = "admin"  // also manage keys and tenant settings
+)
+
+func (r Role) rank() int {
+	switch r {
+	case RoleViewer:
+		return 1
+	case RoleEditor:
+		return 2
+	case RoleAdmin:
+		return 3
+	}
+	return 0
+}
+
+// Valid reports whether r is one of the known roles.
+func (r Role) Valid() bool { return r.rank() > 0 }
+
+// Allows reports whether a key with role r may act where need is required.
+func (r Role) Allows(need Role) bool { return r.Valid() && r.rank() >= need.rank() }
+
+// ParseRole returns the role named s.
+func ParseRole(s string) (Role, error) {
+	r := Role(s)
+	if !r.Valid() {
+		return "", Errorf(EUNPROCESSABLE, "role %q is invalid: use viewer, editor or admin", s)
+	}
+	return r, nil
+}
+
+// APIKey is a credential scoped to one tenant. Only the SHA-256 hash of the
+// secret is stored; the secret itself is shown once, when it is made.
+type APIKey struct {
+	ID        string     `json:"id"`
+	TenantID  string     `json:"tenant_id"`
+	Name      string     `json:"name"`
+	Role      Role       `json:"role"`
+	Prefix    string     `json:"prefix"` // first characters of the secret, to recognise it
+	Hash      string     `json:"-"`
+	CreatedAt time.Time  `json:"created_at"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+}
+
+// NewAPIKeySecret returns a fresh random key secret, "kal_" and 43 characters
+// of base32 (215 bits of entropy).
+func NewAPIKeySecret() string {
+	var b [27]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("kalcifer: crypto/rand failed: " + err.Error())
+	}
+	out := make([]byte, 0, 4+44)
+	out = append(out, "kal_"...)
+	var acc uint32
+	bits := 0
+	for _, c := range b {
+		acc = acc<<8 | uint32(c)
+		bits += 8
+		for bits >= 5 {
+			bits -= 5
+			out = append(out, crockford[(acc>>bits)&31])
+		}
+	}
+	if bits > 0 {
+		out = append(out, crockford[(acc<<(5-bits))&31])
+	}
+	return string(out)
+}
+
+// HashAPIKey returns the stored form of a key secret. Secrets are long and
+// random, so a fast hash is enough: there is nothing to brute-force.
+func HashAPIKey(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// APIKeyPrefix returns the part of a secret kept in clear to recognise it.
+func APIKeyPrefix(secret string) string {
+	if len(secret) <= 12 {
+		return secret[:len(secret)/2]
+	}
+	return secret[:12]
+}
+
+// Principal is who is calling: the key's tenant and role.
+type Principal struct {
+	TenantID string
+	KeyID    string
+	Role     Role
+}
+
+// Actor names the principal in the audit log.
+func (p Principal) Actor() string { return fmt.Sprintf("key:%s", p.KeyID) }
