@@ -4,21 +4,45 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"strings"
+	"sync"
 	"time"
 )
 
 // crockford is Crockford's base32 alphabet, lower-cased: no i, l, o, u.
 const crockford = "0123456789abcdefghjkmnpqrstvwxyz"
 
+var idState struct {
+	sync.Mutex
+	ms   uint64 // millisecond of the last ID
+	rand [10]byte
+}
+
 // NewID returns a new identifier "<prefix>_<26 chars>": 48 bits of
-// milliseconds since the epoch then 80 random bits, in base32. IDs made later
-// sort after earlier ones, so lists can page by ID.
+// milliseconds since the epoch then 80 random bits, in base32. Within one
+// process IDs strictly increase (the random part counts up inside a
+// millisecond), so lists can page by ID and newest-first is ID order.
 func NewID(prefix string) string {
 	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixMilli())<<16)
-	if _, err := rand.Read(b[6:]); err != nil {
-		panic("kalcifer: crypto/rand failed: " + err.Error())
+	idState.Lock()
+	ms := uint64(time.Now().UnixMilli())
+	if ms > idState.ms {
+		idState.ms = ms
+		if _, err := rand.Read(idState.rand[:]); err != nil {
+			panic("kalcifer: crypto/rand failed: " + err.Error())
+		}
+		idState.rand[0] &= 0x7f // leave room to count up without overflow
+	} else {
+		for i := len(idState.rand) - 1; i >= 0; i-- { // +1, big-endian
+			idState.rand[i]++
+			if idState.rand[i] != 0 {
+				break
+			}
+		}
 	}
+	binary.BigEndian.PutUint64(b[:8], idState.ms<<16)
+	copy(b[6:], idState.rand[:])
+	idState.Unlock()
+
 	var sb strings.Builder
 	sb.Grow(len(prefix) + 27)
 	sb.WriteString(prefix)

@@ -1,6 +1,7 @@
 package kalcifer
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -169,4 +170,34 @@ func ClampLimit(limit int) int {
 		return MaxPageLimit
 	}
 	return limit
+}
+
+// JourneyUpdate changes a journey; nil fields stay as they are.
+type JourneyUpdate struct {
+	Name        *string
+	Description *string
+	Graph       *graph.Graph
+	Settings    *JourneySettings
+}
+
+// ValidateGraph checks a graph per the seed spec §4.2 and every node's config
+// against its type's schema, returning an EINVALIDGRAPH error that lists
+// every problem.
+func ValidateGraph(g *graph.Graph) error {
+	if g == nil {
+		return &Error{Code: EINVALIDGRAPH, Message: "the journey has no graph",
+			Details: []Detail{{Field: "graph", Message: "a graph with at least one entry node is required"}}}
+	}
+	problems := graph.Validate(g)
+	if len(problems) == 0 {
+		return nil
+	}
+	e := &Error{Code: EINVALIDGRAPH, Message: fmt.Sprintf("the journey graph is invalid (%d problems)", len(problems))}
+	if len(problems) == 1 {
+		e.Message = "the journey graph is invalid: " + problems[0].Message
+	}
+	for _, p := range problems {
+		e.Details = append(e.Details, Detail{NodeID: p.NodeID, EdgeID: p.EdgeID, Field: p.Field, Message: p.Message})
+	}
+	return e
 }

@@ -1,0 +1,108 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/kalcifer/kalcifer"
+)
+
+// Codes that only exist at the HTTP layer: no domain operation can fail with
+// them, so they live here rather than in the kalcifer package.
+const (
+	codeMethodNotAllowed     = "method_not_allowed"     // 405
+	codeUnsupportedMediaType = "unsupported_media_type" // 415
+)
+
+// statusOf is the one mapping from error codes to HTTP statuses.
+func statusOf(code string) int {
+	switch code {
+	case kalcifer.EINVALID:
+		return http.StatusBadRequest
+	case kalcifer.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case kalcifer.EFORBIDDEN:
+		return http.StatusForbidden
+	case kalcifer.ENOTFOUND:
+		return http.StatusNotFound
+	case codeMethodNotAllowed:
+		return http.StatusMethodNotAllowed
+	case kalcifer.ECONFLICT:
+		return http.StatusConflict
+	case kalcifer.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case codeUnsupportedMediaType:
+		return http.StatusUnsupportedMediaType
+	case kalcifer.EINVALIDGRAPH, kalcifer.EUNPROCESSABLE:
+		return http.StatusUnprocessableEntity
+	case kalcifer.ERATELIMITED:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+// errorBody is the JSON shape of every error response.
+type errorBody struct {
+	Error errorObject `json:"error"`
+}
+
+type errorObject struct {
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Details []kalcifer.Detail `json:"details,omitempty"`
+	State   map[string]any    `json:"state,omitempty"`
+}
+
+// writeError answers with err. A *kalcifer.Error is shown as it is; anything
+// else (and an EINTERNAL error) is logged with the request's identity and
+// answered with a bare "internal error", so internals never leak.
+func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var e *kalcifer.Error
+	if !errors.As(err, &e) || statusOf(e.Code) == http.StatusInternalServerError {
+		s.logger.ErrorContext(r.Context(), "request failed",
+			slog.String("request_id", requestID(r.Context())),
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Any("error", err))
+		e = &kalcifer.Error{Code: kalcifer.EINTERNAL, Message: "internal error"}
+	}
+	if e.Code == kalcifer.EUNAUTHORIZED {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="kalcifer"`)
+	}
+	s.writeJSON(w, r, statusOf(e.Code), errorBody{Error: errorObject{
+		Code: e.Code, Message: e.Message, Details: e.Details, State: e.State,
+	}})
+}
+
+// writeJSON answers with v as JSON. The body is marshalled before anything
+// is written, so a value that cannot be encoded still gets a clean 500.
+func (s *server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		s.logger.ErrorContext(r.Context(), "encode response",
+			slog.String("request_id", requestID(r.Context())),
+			slog.String("path", r.URL.Path),
+			slog.Any("error", err))
+		status = http.StatusInternalServerError
+		body = []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if _, err := w.Write(append(body, '\n')); err != nil {
+		// The client went away; there is nobody left to tell.
+		s.logger.DebugContext(r.Context(), "write response",
+			slog.String("request_id", requestID(r.Context())),
+			slog.Any("error", err))
+	}
+}
+
+// invalid returns an EINVALID error about one field.
+func invalid(field, format string, args ...any) *kalcifer.Error {
+	e := kalcifer.Errorf(kalcifer.EINVALID, format, args...)
+	if field != "" {
+		e.Details = []kalcifer.Detail{{Field: field, Message: e.Message}}
+	}
+	return e
+}

@@ -1,0 +1,255 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/store"
+)
+
+// DefaultMaxBodyBytes bounds request bodies when Config.MaxBodyBytes is 0.
+const DefaultMaxBodyBytes int64 = 1 << 20
+
+// Config is what the API needs from the rest of the program.
+type Config struct {
+	// Store holds all state; it is the only dependency handlers call.
+	Store *store.Store
+	// Logger receives internal errors, recovered panics and (at debug level)
+	// one access line per request. Nil means slog.Default().
+	Logger *slog.Logger
+	// Version and StartedAt are reported by GET /info.
+	Version   string
+	StartedAt time.Time
+	// MaxBodyBytes bounds every request body; larger bodies are answered
+	// 413. Zero means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+}
+
+// server carries the configuration into the handlers.
+type server struct {
+	store     *store.Store
+	logger    *slog.Logger
+	version   string
+	startedAt time.Time
+	maxBody   int64
+	router    *chi.Mux
+}
+
+// NewHandler returns the HTTP handler of the whole API. The handler is a
+// chi router (chi.Routes), so tests and docs can walk its routes.
+func NewHandler(cfg Config) http.Handler {
+	s := &server{
+		store:     cfg.Store,
+		logger:    cfg.Logger,
+		version:   cfg.Version,
+		startedAt: cfg.StartedAt,
+		maxBody:   cfg.MaxBodyBytes,
+	}
+	if s.logger == nil {
+		s.logger = slog.Default()
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.startedAt.IsZero() {
+		s.startedAt = time.Now()
+	}
+	s.router = s.routes()
+	return s.router
+}
+
+// routes builds the router. Keep it in step with openapi.json: a test fails
+// when a route is missing from the document or the document names a route
+// that does not exist.
+func (s *server) routes() *chi.Mux {
+	r := chi.NewRouter()
+	r.Use(s.withRequestID, s.accessLog, s.recoverer, s.limitBody)
+	// Set before any subrouter is mounted, so that every subrouter inherits them.
+	r.NotFound(s.notFound)
+	r.MethodNotAllowed(s.methodNotAllowed)
+
+	r.Get("/health", s.health)
+	r.Get("/health/ready", s.ready)
+	r.Get("/info", s.info)
+
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Get("/openapi.json", s.openAPI)
+
+		r.Group(func(r chi.Router) {
+			r.Use(s.authenticate)
+
+			// Anyone with a key of the tenant may read.
+			r.Get("/node-types", s.listNodeTypes)
+			r.Get("/journeys", s.listJourneys)
+			r.Get("/journeys/{id}", s.getJourney)
+			r.Get("/journeys/{id}/versions", s.listVersions)
+			r.Get("/journeys/{id}/versions/{v}", s.getVersion)
+
+			r.Group(func(r chi.Router) {
+				r.Use(requireRole(s, kalcifer.RoleEditor))
+				r.Post("/journeys", s.createJourney)
+				r.Put("/journeys/{id}", s.updateJourney)
+				r.Delete("/journeys/{id}", s.deleteJourney)
+				r.Post("/journeys/{id}/activate", s.transition(kalcifer.ActionActivate))
+				r.Post("/journeys/{id}/pause", s.transition(kalcifer.ActionPause))
+				r.Post("/journeys/{id}/resume", s.transition(kalcifer.ActionResume))
+				r.Post("/journeys/{id}/archive", s.transition(kalcifer.ActionArchive))
+				r.Post("/journeys/{id}/duplicate", s.duplicateJourney)
+			})
+
+			r.Group(func(r chi.Router) {
+				r.Use(requireRole(s, kalcifer.RoleAdmin))
+				r.Get("/audit", s.listAudit)
+				r.Get("/api-keys", s.listAPIKeys)
+				r.Post("/api-keys", s.createAPIKey)
+				r.Delete("/api-keys/{id}", s.revokeAPIKey)
+			})
+		})
+	})
+	return r
+}
+
+func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.writeError(w, r, kalcifer.Errorf(kalcifer.ENOTFOUND, "no route %s %s", r.Method, r.URL.Path))
+}
+
+// methodNotAllowed answers 405 with the Allow header listing the methods the
+// path does accept.
+func (s *server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if s.router.Match(chi.NewRouteContext(), m, r.URL.Path) {
+			allowed = append(allowed, m)
+		}
+	}
+	if len(allowed) > 0 {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+	}
+	s.writeError(w, r, kalcifer.Errorf(codeMethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path))
+}
+
+type ctxKey int
+
+const (
+	requestIDKey ctxKey = iota
+	principalKey
+)
+
+// requestID returns the id the request runs under ("" outside a request).
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// withRequestID takes the caller's X-Request-ID when it is a sane token, so
+// that logs correlate across services, and makes one up otherwise. The id is
+// echoed in the response.
+func (s *server) withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-ID")
+		if !validRequestID(id) {
+			id = kalcifer.NewID("req")
+		}
+		w.Header().Set("X-Request-ID", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+	})
+}
+
+// validRequestID accepts 1 to 128 letters, digits and "-_.:", nothing that
+// could forge a log line.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '-' || c == '_' || c == '.' || c == ':'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// accessLog writes one debug line per request, after it is answered.
+func (s *server) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		s.logger.DebugContext(r.Context(), "http request",
+			slog.String("request_id", requestID(r.Context())),
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", ww.Status()),
+			slog.Int("bytes", ww.BytesWritten()),
+			slog.Duration("duration", time.Since(start)))
+	})
+}
+
+// recoverer turns a panic in a handler into a logged 500, so one bad request
+// never takes the process down. It must run inside accessLog, whose writer
+// tells whether a response was already started.
+func (s *server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			rec := recover()
+			if rec == nil {
+				return
+			}
+			if rec == http.ErrAbortHandler {
+				panic(rec) // net/http's way to abort a response; let it through
+			}
+			s.logger.ErrorContext(r.Context(), "panic in handler",
+				slog.String("request_id", requestID(r.Context())),
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.Any("panic", rec),
+				slog.String("stack", string(debug.Stack())))
+			if ww, ok := w.(middleware.WrapResponseWriter); ok && ww.Status() != 0 {
+				return // the response has begun; nothing sane can be added
+			}
+			s.writeJSON(w, r, http.StatusInternalServerError, errorBody{Error: errorObject{
+				Code: kalcifer.EINTERNAL, Message: "internal error",
+			}})
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBody caps every request body at maxBody bytes; decode turns the
+// overflow into a 413.
+func (s *server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > s.maxBody {
+			s.writeError(w, r, tooLarge(s.maxBody))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func tooLarge(limit int64) *kalcifer.Error {
+	return kalcifer.Errorf(kalcifer.ETOOLARGE, "request body is larger than %s", byteSize(limit))
+}
+
+// byteSize formats n bytes for an error message.
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

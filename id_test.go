@@ -1,0 +1,74 @@
+package kalcifer
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestNewIDIncreases(t *testing.T) {
+	prev := NewID("x")
+	for i := 0; i < 100000; i++ {
+		id := NewID("x")
+		if id <= prev {
+			t.Fatalf("ID %d: %s <= %s", i, id, prev)
+		}
+		if len(id) != 28 || strings.ContainsAny(id[2:], "ilou") {
+			t.Fatalf("malformed ID %q", id)
+		}
+		prev = id
+	}
+}
+
+func TestAPIKeySecret(t *testing.T) {
+	a, b := NewAPIKeySecret(), NewAPIKeySecret()
+	if a == b || !strings.HasPrefix(a, "kal_") || len(a) != 4+44 {
+		t.Fatalf("secrets %q %q", a, b)
+	}
+	if HashAPIKey(a) == HashAPIKey(b) || len(HashAPIKey(a)) != 64 {
+		t.Fatal("hashes must differ and be hex SHA-256")
+	}
+}
+
+func TestRoles(t *testing.T) {
+	cases := []struct {
+		have, need Role
+		ok         bool
+	}{
+		{RoleAdmin, RoleViewer, true}, {RoleAdmin, RoleAdmin, true}, {RoleEditor, RoleAdmin, false},
+		{RoleEditor, RoleEditor, true}, {RoleViewer, RoleEditor, false}, {Role("root"), RoleViewer, false},
+	}
+	for _, c := range cases {
+		if got := c.have.Allows(c.need); got != c.ok {
+			t.Errorf("%s allows %s = %v, want %v", c.have, c.need, got, c.ok)
+		}
+	}
+	if _, err := ParseRole("owner"); ErrorCode(err) != EUNPROCESSABLE {
+		t.Fatalf("ParseRole(owner) = %v", err)
+	}
+}
+
+func TestTransitions(t *testing.T) {
+	all := []JourneyStatus{JourneyDraft, JourneyActive, JourneyPaused, JourneyArchived}
+	allowed := map[JourneyAction]map[JourneyStatus]JourneyStatus{
+		ActionActivate: {JourneyDraft: JourneyActive},
+		ActionPause:    {JourneyActive: JourneyPaused},
+		ActionResume:   {JourneyPaused: JourneyActive},
+		ActionArchive:  {JourneyDraft: JourneyArchived, JourneyActive: JourneyArchived, JourneyPaused: JourneyArchived},
+	}
+	for action, from := range allowed {
+		for _, s := range all {
+			j := &Journey{Status: s}
+			got, err := j.Transition(action)
+			want, ok := from[s]
+			if ok && (err != nil || got != want) {
+				t.Errorf("%s from %s = %s, %v; want %s", action, s, got, err, want)
+			}
+			if !ok {
+				e, isErr := err.(*Error)
+				if !isErr || e.Code != ECONFLICT || e.State["status"] != string(s) {
+					t.Errorf("%s from %s: want 409 with current status, got %v", action, s, err)
+				}
+			}
+		}
+	}
+}

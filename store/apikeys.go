@@ -1,0 +1,147 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/kalcifer/kalcifer"
+)
+
+// CreateAPIKeyParams describes a new key. Secret is the key itself; only its
+// hash is stored. Leave it empty to have one generated.
+type CreateAPIKeyParams struct {
+	TenantID string
+	Name     string
+	Role     kalcifer.Role
+	Secret   string
+}
+
+// CreateAPIKey stores a new key for an existing tenant and returns it with
+// its secret, which is never available again.
+func (s *Store) CreateAPIKey(ctx context.Context, actor string, p CreateAPIKeyParams) (kalcifer.APIKey, string, error) {
+	if !p.Role.Valid() {
+		return kalcifer.APIKey{}, "", kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "role %q is invalid: use viewer, editor or admin", p.Role)
+	}
+	if p.Secret == "" {
+		p.Secret = kalcifer.NewAPIKeySecret()
+	}
+	if len(p.Secret) < 16 {
+		return kalcifer.APIKey{}, "", kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "an API key must be at least 16 characters long")
+	}
+	name := strings.TrimSpace(p.Name)
+	if name == "" {
+		name = string(p.Role) + " key"
+	}
+	k := kalcifer.APIKey{
+		ID:        kalcifer.NewID("key"),
+		TenantID:  p.TenantID,
+		Name:      name,
+		Role:      p.Role,
+		Prefix:    kalcifer.APIKeyPrefix(p.Secret),
+		Hash:      kalcifer.HashAPIKey(p.Secret),
+		CreatedAt: s.now(),
+	}
+	err := s.b.WithTx(ctx, func(tx Tx) error {
+		var one int
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM tenants WHERE id = $1`, k.TenantID).Scan(&one); err != nil {
+			return notFound(err, "tenant %q not found", k.TenantID)
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO api_keys (id, tenant_id, name, role, prefix, hash, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			k.ID, k.TenantID, k.Name, string(k.Role), k.Prefix, k.Hash, micros(k.CreatedAt))
+		if err != nil {
+			if s.b.IsUniqueViolation(err) {
+				return kalcifer.Errorf(kalcifer.ECONFLICT, "that API key exists already")
+			}
+			return err
+		}
+		return s.audit(ctx, tx, k.TenantID, actor, "api_key.create", "api_key", k.ID,
+			map[string]any{"name": k.Name, "role": k.Role, "prefix": k.Prefix})
+	})
+	if err != nil {
+		return kalcifer.APIKey{}, "", fmt.Errorf("create api key: %w", err)
+	}
+	return k, p.Secret, nil
+}
+
+// EnsureAPIKey makes sure a key with this secret exists, creating it as
+// described when it does not. Used to seed KALCIFER_ADMIN_API_KEY.
+func (s *Store) EnsureAPIKey(ctx context.Context, actor string, p CreateAPIKeyParams) (kalcifer.APIKey, error) {
+	k, err := s.keyByHash(ctx, kalcifer.HashAPIKey(p.Secret))
+	if err == nil {
+		return k, nil
+	}
+	if !errors.Is(err, ErrNoRows) {
+		return kalcifer.APIKey{}, err
+	}
+	k, _, err = s.CreateAPIKey(ctx, actor, p)
+	return k, err
+}
+
+// Authenticate returns who holds the key secret, or EUNAUTHORIZED for an
+// unknown or revoked key.
+func (s *Store) Authenticate(ctx context.Context, secret string) (kalcifer.Principal, error) {
+	k, err := s.keyByHash(ctx, kalcifer.HashAPIKey(secret))
+	if errors.Is(err, ErrNoRows) || (err == nil && k.RevokedAt != nil) {
+		return kalcifer.Principal{}, kalcifer.Errorf(kalcifer.EUNAUTHORIZED, "invalid API key")
+	}
+	if err != nil {
+		return kalcifer.Principal{}, fmt.Errorf("authenticate: %w", err)
+	}
+	return kalcifer.Principal{TenantID: k.TenantID, KeyID: k.ID, Role: k.Role}, nil
+}
+
+// ListAPIKeys returns a tenant's keys, newest first, without their secrets.
+func (s *Store) ListAPIKeys(ctx context.Context, tenantID string) ([]kalcifer.APIKey, error) {
+	rows, err := s.b.Q().Query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE tenant_id = $1 ORDER BY id DESC`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list api keys: %w", err)
+	}
+	defer rows.Close()
+	var out []kalcifer.APIKey
+	for rows.Next() {
+		k, err := scanAPIKey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list api keys: %w", err)
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// RevokeAPIKey makes a key unusable from now on.
+func (s *Store) RevokeAPIKey(ctx context.Context, actor, tenantID, id string) error {
+	return s.b.WithTx(ctx, func(tx Tx) error {
+		n, err := tx.Exec(ctx, `UPDATE api_keys SET revoked_at = $1 WHERE tenant_id = $2 AND id = $3 AND revoked_at IS NULL`,
+			micros(s.now()), tenantID, id)
+		if err != nil {
+			return fmt.Errorf("revoke api key: %w", err)
+		}
+		if n == 0 {
+			return kalcifer.Errorf(kalcifer.ENOTFOUND, "API key %q not found", id)
+		}
+		return s.audit(ctx, tx, tenantID, actor, "api_key.revoke", "api_key", id, nil)
+	})
+}
+
+const apiKeyColumns = `id, tenant_id, name, role, prefix, hash, created_at, revoked_at`
+
+func (s *Store) keyByHash(ctx context.Context, hash string) (kalcifer.APIKey, error) {
+	return scanAPIKey(s.b.Q().QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = $1`, hash))
+}
+
+func scanAPIKey(r Row) (kalcifer.APIKey, error) {
+	var k kalcifer.APIKey
+	var role string
+	var createdAt int64
+	var revokedAt *int64
+	if err := r.Scan(&k.ID, &k.TenantID, &k.Name, &role, &k.Prefix, &k.Hash, &createdAt, &revokedAt); err != nil {
+		return kalcifer.APIKey{}, err
+	}
+	k.Role = kalcifer.Role(role)
+	k.CreatedAt = fromMicros(createdAt)
+	k.RevokedAt = fromNullMicros(revokedAt)
+	return k, nil
+}

@@ -1,0 +1,69 @@
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/riverqueue/river"
+)
+
+// ErrNoRows is returned by Row.Scan when a query matched nothing, whatever
+// the backend.
+var ErrNoRows = errors.New("store: no rows")
+
+// Querier runs SQL with $1, $2… placeholders. Both backends accept the same
+// statements; times are stored as Unix microseconds (BIGINT) and JSON as text
+// (jsonb on PostgreSQL), so values scan the same way on both.
+type Querier interface {
+	Exec(ctx context.Context, query string, args ...any) (rowsAffected int64, err error)
+	Query(ctx context.Context, query string, args ...any) (Rows, error)
+	QueryRow(ctx context.Context, query string, args ...any) Row
+}
+
+// Rows is a result set; callers must Close it.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close()
+}
+
+// Row is a single-row result. Scan returns ErrNoRows when there was none.
+type Row interface {
+	Scan(dest ...any) error
+}
+
+// Tx is a transaction. Work done through it commits or rolls back as one.
+type Tx interface {
+	Querier
+}
+
+// Backend is one database: the seam between Kalcifer and SQLite or
+// PostgreSQL.
+type Backend interface {
+	// Kind names the database: "sqlite" or "postgres".
+	Kind() string
+	// Q runs statements outside a transaction.
+	Q() Querier
+	// WithTx runs fn in a transaction, committing when it returns nil and
+	// rolling back otherwise. Inside fn, use only tx: on SQLite the one
+	// writer connection is held by the transaction.
+	WithTx(ctx context.Context, fn func(tx Tx) error) error
+	// Migrate applies Kalcifer's and River's pending migrations.
+	Migrate(ctx context.Context) error
+	// PendingMigrations counts migrations not yet applied (Kalcifer's and
+	// River's).
+	PendingMigrations(ctx context.Context) (int, error)
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// IsUniqueViolation reports whether err is a unique-constraint failure.
+	IsUniqueViolation(err error) bool
+	// InsertJobTx enqueues a River job in tx, so that it exists exactly when
+	// the state change that asked for it commits.
+	InsertJobTx(ctx context.Context, tx Tx, args river.JobArgs, opts *river.InsertOpts) error
+	// StartJobs starts River's workers for the given queues; with no queues
+	// the client only inserts. Call at most once, before Close.
+	StartJobs(ctx context.Context, workers *river.Workers, queues map[string]river.QueueConfig) error
+	// Close stops River's workers and closes the database.
+	Close() error
+}

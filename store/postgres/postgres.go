@@ -1,0 +1,238 @@
+// Package postgres is the production store backend: PostgreSQL through
+// pgx/v5, with River on its pgx driver. Several kalcifer replicas may share
+// one database.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/kalcifer/kalcifer/store"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migrations is the folder of SQL files goose applies in order.
+var migrations, _ = fs.Sub(migrationFiles, "migrations")
+
+// Backend is a store.Backend over a PostgreSQL connection pool.
+type Backend struct {
+	pool   *pgxpool.Pool
+	logger *slog.Logger
+
+	mu     sync.Mutex
+	client *river.Client[pgx.Tx]
+	jobs   bool
+}
+
+var _ store.Backend = (*Backend)(nil)
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	logger   *slog.Logger
+	poolSize int32
+}
+
+// WithLogger sends River's logs to l.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithPoolSize sets the maximum number of connections (default: pgx's).
+func WithPoolSize(n int) Option { return func(o *options) { o.poolSize = int32(n) } }
+
+// Open connects to the database at url (postgres://…). It does not migrate.
+func Open(ctx context.Context, url string, opts ...Option) (*Backend, error) {
+	o := options{logger: slog.New(slog.DiscardHandler)}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse database URL: %w", err)
+	}
+	if o.poolSize > 0 {
+		cfg.MaxConns = o.poolSize
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	b := &Backend{pool: pool, logger: o.logger}
+	if err := b.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	if b.client, err = river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: o.logger}); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("river client: %w", err)
+	}
+	return b, nil
+}
+
+// Pool is the connection pool, for the engine's batched hot paths.
+func (b *Backend) Pool() *pgxpool.Pool { return b.pool }
+
+// Kind returns "postgres".
+func (b *Backend) Kind() string { return "postgres" }
+
+// Q runs statements on the pool.
+func (b *Backend) Q() store.Querier { return q{b.pool} }
+
+// WithTx runs fn in a transaction.
+func (b *Backend) WithTx(ctx context.Context, fn func(tx store.Tx) error) error {
+	return pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error { return fn(txQ{q{tx}, tx}) })
+}
+
+// Ping checks that the database answers.
+func (b *Backend) Ping(ctx context.Context) error { return b.pool.Ping(ctx) }
+
+// IsUniqueViolation reports SQLSTATE 23505.
+func (b *Backend) IsUniqueViolation(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && e.Code == "23505"
+}
+
+// withGoose runs fn with a goose provider over a database/sql view of the
+// pool, holding a session lock so that replicas starting together migrate
+// one at a time.
+func (b *Backend) withGoose(fn func(*goose.Provider) error) error {
+	db := stdlib.OpenDBFromPool(b.pool)
+	defer db.Close()
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations,
+		goose.WithDisableGlobalRegistry(true), goose.WithSessionLocker(locker))
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	return fn(p)
+}
+
+func (b *Backend) riverMigrator() (*rivermigrate.Migrator[pgx.Tx], error) {
+	m, err := rivermigrate.New(riverpgxv5.New(b.pool), &rivermigrate.Config{Logger: b.logger})
+	if err != nil {
+		return nil, fmt.Errorf("river migrations: %w", err)
+	}
+	return m, nil
+}
+
+// Migrate applies Kalcifer's migrations, then River's.
+func (b *Backend) Migrate(ctx context.Context) error {
+	err := b.withGoose(func(p *goose.Provider) error {
+		_, err := p.Up(ctx)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("apply migrations: %w", err)
+	}
+	m, err := b.riverMigrator()
+	if err != nil {
+		return err
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("apply river migrations: %w", err)
+	}
+	return nil
+}
+
+// PendingMigrations counts Kalcifer's unapplied migrations, plus one when
+// River's schema is not current.
+func (b *Backend) PendingMigrations(ctx context.Context) (int, error) {
+	n := 0
+	err := b.withGoose(func(p *goose.Provider) error {
+		statuses, err := p.Status(ctx)
+		if err != nil {
+			return err
+		}
+		for _, s := range statuses {
+			if s.State == goose.StatePending {
+				n++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("migration status: %w", err)
+	}
+	m, err := b.riverMigrator()
+	if err != nil {
+		return 0, err
+	}
+	res, err := m.Validate(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("validate river migrations: %w", err)
+	}
+	if !res.OK {
+		n++
+	}
+	return n, nil
+}
+
+// InsertJobTx enqueues a River job inside tx.
+func (b *Backend) InsertJobTx(ctx context.Context, tx store.Tx, args river.JobArgs, opts *river.InsertOpts) error {
+	t, ok := tx.(txQ)
+	if !ok {
+		return fmt.Errorf("insert job: transaction is not from this backend")
+	}
+	b.mu.Lock()
+	client := b.client
+	b.mu.Unlock()
+	if _, err := client.InsertTx(ctx, t.tx, args, opts); err != nil {
+		return fmt.Errorf("insert %s job: %w", args.Kind(), err)
+	}
+	return nil
+}
+
+// StartJobs starts River's workers.
+func (b *Backend) StartJobs(ctx context.Context, workers *river.Workers, queues map[string]river.QueueConfig) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.jobs {
+		return errors.New("start jobs: already started")
+	}
+	client, err := river.NewClient(riverpgxv5.New(b.pool), &river.Config{Logger: b.logger, Workers: workers, Queues: queues})
+	if err != nil {
+		return fmt.Errorf("river client: %w", err)
+	}
+	if len(queues) > 0 {
+		if err := client.Start(ctx); err != nil {
+			return fmt.Errorf("start river: %w", err)
+		}
+	}
+	b.client, b.jobs = client, len(queues) > 0
+	return nil
+}
+
+// Close stops River and closes the pool.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var err error
+	if b.jobs {
+		if err = b.client.Stop(context.Background()); err != nil {
+			err = fmt.Errorf("stop river: %w", err)
+		}
+		b.jobs = false
+	}
+	b.pool.Close()
+	return err
+}

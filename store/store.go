@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kalcifer/kalcifer"
+)
+
+// Store is Kalcifer's persistent state over one Backend. Every method that
+// changes configuration writes its audit row in the same transaction.
+type Store struct {
+	b     Backend
+	clock kalcifer.Clock
+}
+
+// New returns a Store over b, taking the time from clock.
+func New(b Backend, clock kalcifer.Clock) *Store {
+	return &Store{b: b, clock: clock}
+}
+
+// Backend returns the database behind the store, for the engine's job queue.
+func (s *Store) Backend() Backend { return s.b }
+
+// Kind names the database: "sqlite" or "postgres".
+func (s *Store) Kind() string { return s.b.Kind() }
+
+// Close closes the backend.
+func (s *Store) Close() error { return s.b.Close() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.b.Ping(ctx) }
+
+// Ready checks that the database answers and every migration is applied.
+func (s *Store) Ready(ctx context.Context) error {
+	if err := s.b.Ping(ctx); err != nil {
+		return fmt.Errorf("database unreachable: %w", err)
+	}
+	n, err := s.b.PendingMigrations(ctx)
+	if err != nil {
+		return fmt.Errorf("read migration state: %w", err)
+	}
+	if n > 0 {
+		return fmt.Errorf("%d migrations pending (run kalcifer migrate)", n)
+	}
+	return nil
+}
+
+// Counts are the totals /info reports.
+type Counts struct {
+	Tenants        int `json:"tenants"`
+	Journeys       int `json:"journeys"`
+	ActiveJourneys int `json:"active_journeys"`
+}
+
+// Counts returns totals across all tenants.
+func (s *Store) Counts(ctx context.Context) (Counts, error) {
+	var c Counts
+	err := s.b.Q().QueryRow(ctx, `SELECT
+		(SELECT COUNT(*) FROM tenants),
+		(SELECT COUNT(*) FROM journeys),
+		(SELECT COUNT(*) FROM journeys WHERE status = 'active')`).Scan(&c.Tenants, &c.Journeys, &c.ActiveJourneys)
+	if err != nil {
+		return Counts{}, fmt.Errorf("count: %w", err)
+	}
+	return c, nil
+}
+
+// now returns the store's current time, truncated to what the database keeps.
+func (s *Store) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }
+
+// micros and fromMicros convert between times and their stored form.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+func fromNullMicros(us *int64) *time.Time {
+	if us == nil {
+		return nil
+	}
+	t := fromMicros(*us)
+	return &t
+}
+
+// notFound turns ErrNoRows into a user-facing ENOTFOUND error.
+func notFound(err error, format string, args ...any) error {
+	if errors.Is(err, ErrNoRows) {
+		return kalcifer.Errorf(kalcifer.ENOTFOUND, format, args...)
+	}
+	return err
+}

@@ -1,0 +1,76 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/kalcifer/kalcifer"
+)
+
+// CreateTenant adds a tenant; ECONFLICT when it exists already.
+func (s *Store) CreateTenant(ctx context.Context, actor, id string) (kalcifer.Tenant, error) {
+	if err := kalcifer.ValidateTenantID(id); err != nil {
+		return kalcifer.Tenant{}, err
+	}
+	t := kalcifer.Tenant{ID: id, CreatedAt: s.now()}
+	err := s.b.WithTx(ctx, func(tx Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO tenants (id, created_at) VALUES ($1, $2)`, t.ID, micros(t.CreatedAt)); err != nil {
+			if s.b.IsUniqueViolation(err) {
+				return kalcifer.Errorf(kalcifer.ECONFLICT, "tenant %q exists already", id)
+			}
+			return err
+		}
+		return s.audit(ctx, tx, id, actor, "tenant.create", "tenant", id, nil)
+	})
+	if err != nil {
+		return kalcifer.Tenant{}, fmt.Errorf("create tenant %s: %w", id, err)
+	}
+	return t, nil
+}
+
+// EnsureTenant creates the tenant unless it exists; created tells which.
+func (s *Store) EnsureTenant(ctx context.Context, actor, id string) (t kalcifer.Tenant, created bool, err error) {
+	t, err = s.GetTenant(ctx, id)
+	if err == nil {
+		return t, false, nil
+	}
+	if kalcifer.ErrorCode(err) != kalcifer.ENOTFOUND {
+		return t, false, err
+	}
+	t, err = s.CreateTenant(ctx, actor, id)
+	if kalcifer.ErrorCode(err) == kalcifer.ECONFLICT { // created meanwhile by another replica
+		t, err = s.GetTenant(ctx, id)
+		return t, false, err
+	}
+	return t, err == nil, err
+}
+
+// GetTenant returns one tenant.
+func (s *Store) GetTenant(ctx context.Context, id string) (kalcifer.Tenant, error) {
+	var createdAt int64
+	err := s.b.Q().QueryRow(ctx, `SELECT created_at FROM tenants WHERE id = $1`, id).Scan(&createdAt)
+	if err != nil {
+		return kalcifer.Tenant{}, notFound(err, "tenant %q not found", id)
+	}
+	return kalcifer.Tenant{ID: id, CreatedAt: fromMicros(createdAt)}, nil
+}
+
+// ListTenants returns every tenant, by name.
+func (s *Store) ListTenants(ctx context.Context) ([]kalcifer.Tenant, error) {
+	rows, err := s.b.Q().Query(ctx, `SELECT id, created_at FROM tenants ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list tenants: %w", err)
+	}
+	defer rows.Close()
+	var out []kalcifer.Tenant
+	for rows.Next() {
+		var t kalcifer.Tenant
+		var createdAt int64
+		if err := rows.Scan(&t.ID, &createdAt); err != nil {
+			return nil, fmt.Errorf("list tenants: %w", err)
+		}
+		t.CreatedAt = fromMicros(createdAt)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}

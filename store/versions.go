@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/kalcifer/kalcifer"
+)
+
+const versionColumns = `journey_id, version, status, graph, author, changelog, created_at, published_at`
+
+func insertVersion(ctx context.Context, tx Tx, tenantID string, v *kalcifer.Version) error {
+	g, err := json.Marshal(v.Graph)
+	if err != nil {
+		return fmt.Errorf("encode version graph: %w", err)
+	}
+	var published *int64
+	if v.PublishedAt != nil {
+		us := micros(*v.PublishedAt)
+		published = &us
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO journey_versions (tenant_id, `+versionColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		tenantID, v.JourneyID, v.Version, string(v.Status), string(g), v.Author, v.Changelog, micros(v.CreatedAt), published)
+	if err != nil {
+		return fmt.Errorf("insert version %d of journey %s: %w", v.Version, v.JourneyID, err)
+	}
+	return nil
+}
+
+// ListVersions returns a journey's versions, newest first.
+func (s *Store) ListVersions(ctx context.Context, tenantID, journeyID string) ([]kalcifer.Version, error) {
+	if _, err := s.GetJourney(ctx, tenantID, journeyID); err != nil {
+		return nil, err
+	}
+	rows, err := s.b.Q().Query(ctx, `SELECT `+versionColumns+` FROM journey_versions
+		WHERE tenant_id = $1 AND journey_id = $2 ORDER BY version DESC`, tenantID, journeyID)
+	if err != nil {
+		return nil, fmt.Errorf("list versions: %w", err)
+	}
+	defer rows.Close()
+	out := []kalcifer.Version{}
+	for rows.Next() {
+		v, err := scanVersion(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list versions: %w", err)
+		}
+		out = append(out, *v)
+	}
+	return out, rows.Err()
+}
+
+// GetVersion returns one version of a journey.
+func (s *Store) GetVersion(ctx context.Context, tenantID, journeyID string, version int) (*kalcifer.Version, error) {
+	v, err := scanVersion(s.b.Q().QueryRow(ctx, `SELECT `+versionColumns+` FROM journey_versions
+		WHERE tenant_id = $1 AND journey_id = $2 AND version = $3`, tenantID, journeyID, version))
+	if err != nil {
+		return nil, notFound(err, "version %d of journey %q not found", version, journeyID)
+	}
+	return v, nil
+}
+
+func scanVersion(r Row) (*kalcifer.Version, error) {
+	var v kalcifer.Version
+	var status, g string
+	var createdAt int64
+	var publishedAt *int64
+	if err := r.Scan(&v.JourneyID, &v.Version, &status, &g, &v.Author, &v.Changelog, &createdAt, &publishedAt); err != nil {
+		return nil, err
+	}
+	v.Status = kalcifer.VersionStatus(status)
+	if err := json.Unmarshal([]byte(g), &v.Graph); err != nil {
+		return nil, fmt.Errorf("decode graph of version %d: %w", v.Version, err)
+	}
+	v.CreatedAt = fromMicros(createdAt)
+	v.PublishedAt = fromNullMicros(publishedAt)
+	return &v, nil
+}
