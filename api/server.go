@@ -95,7 +95,7 @@ func (s *server) routes() *chi.Mux {
 			r.Get("/journeys/{id}/versions/{v}", s.getVersion)
 
 			r.Group(func(r chi.Router) {
-				r.Use(requireRole(s, kalcifer.RoleEditor))
+				r.Use(s.requireRole(kalcifer.RoleEditor))
 				r.Post("/journeys", s.createJourney)
 				r.Put("/journeys/{id}", s.updateJourney)
 				r.Delete("/journeys/{id}", s.deleteJourney)
@@ -107,7 +107,7 @@ func (s *server) routes() *chi.Mux {
 			})
 
 			r.Group(func(r chi.Router) {
-				r.Use(requireRole(s, kalcifer.RoleAdmin))
+				r.Use(s.requireRole(kalcifer.RoleAdmin))
 				r.Get("/audit", s.listAudit)
 				r.Get("/api-keys", s.listAPIKeys)
 				r.Post("/api-keys", s.createAPIKey)

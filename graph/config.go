@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"cel.dev/cel-go/cel"
 	"github.com/adhocore/gronx"
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 )
 
 // checkConfig validates a node's config against its type's schema, then the
@@ -72,11 +74,25 @@ func schemaProblems(nodeID string, ve *jsonschema.ValidationError) []Problem {
 		out = append(out, Problem{NodeID: nodeID, Field: field, Message: fmt.Sprintf("node %q: %s: %s", nodeID, field, msg)})
 	}
 	walk(ve)
+	// The validator's order of causes varies from run to run; ours must not.
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Field != out[j].Field {
+			return out[i].Field < out[j].Field
+		}
+		return out[i].Message < out[j].Message
+	})
 	return out
 }
 
-// leafMessage is the validator's own sentence for one failure.
+// leafMessage is the validator's own sentence for one failure, with the
+// property names it lists sorted (it lists them in map order).
 func leafMessage(e *jsonschema.ValidationError) string {
+	switch k := e.ErrorKind.(type) {
+	case *kind.AdditionalProperties:
+		sort.Strings(k.Properties)
+	case *kind.Required:
+		sort.Strings(k.Missing)
+	}
 	unit := e.BasicOutput()
 	if unit.Error != nil {
 		return unit.Error.String()

@@ -1,0 +1,333 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"mime"
+	"net/http"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/graph"
+)
+
+// MaxJSONDepth bounds the nesting of objects and arrays in a request body.
+// Nothing Kalcifer accepts needs more; a deeper body is an attack or a bug.
+const MaxJSONDepth = 64
+
+// readBody reads the request body and checks everything that does not depend
+// on the target type: size, media type, UTF-8, syntax, depth and trailing
+// data. It returns nil for an empty body.
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, tooLarge(tooBig.Limit)
+		}
+		return nil, kalcifer.Errorf(kalcifer.EINVALID, "could not read the request body: %v", err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, nil
+	}
+	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
+		return nil, err
+	}
+	// encoding/json would silently turn invalid UTF-8 into U+FFFD.
+	if !utf8.Valid(body) {
+		return nil, kalcifer.Errorf(kalcifer.EINVALID, "request body is not valid UTF-8")
+	}
+	if err := checkSyntax(body, MaxJSONDepth); err != nil {
+		return nil, err
+	}
+	return body, nil
+}
+
+// checkContentType accepts application/json (and any +json type) in UTF-8.
+// A missing Content-Type is read as JSON, which is all this API speaks;
+// anything else is answered 415 so that a client sending a form or text
+// learns why, instead of getting a confusing syntax error.
+func checkContentType(ct string) error {
+	if ct == "" {
+		return nil
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
+		if cs, ok := params["charset"]; !ok || strings.EqualFold(cs, "utf-8") {
+			return nil
+		}
+	}
+	return kalcifer.Errorf(codeUnsupportedMediaType, "Content-Type %q is not supported: send application/json (UTF-8)", ct)
+}
+
+// checkSyntax walks body's tokens once: it must hold exactly one JSON value,
+// nested at most maxDepth deep. Checking depth before decoding keeps deep
+// bodies from costing stack and time in the decoder.
+func checkSyntax(body []byte, maxDepth int) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber() // huge numbers are a type question for later, not a syntax error
+	depth := 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return syntaxError(err, dec.InputOffset())
+		}
+		if d, ok := tok.(json.Delim); ok {
+			switch d {
+			case '{', '[':
+				depth++
+				if depth > maxDepth {
+					return kalcifer.Errorf(kalcifer.EINVALID, "request body is nested too deeply (more than %d levels)", maxDepth)
+				}
+			case '}', ']':
+				depth--
+			}
+		}
+		if depth == 0 {
+			break
+		}
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return kalcifer.Errorf(kalcifer.EINVALID, "malformed JSON: unexpected data after the JSON value at byte %d", dec.InputOffset())
+	}
+	return nil
+}
+
+func syntaxError(err error, offset int64) error {
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		return kalcifer.Errorf(kalcifer.EINVALID, "malformed JSON at byte %d: %s", se.Offset, se.Error())
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return kalcifer.Errorf(kalcifer.EINVALID, "malformed JSON: unexpected end of input")
+	}
+	return kalcifer.Errorf(kalcifer.EINVALID, "malformed JSON at byte %d: %s", offset, err.Error())
+}
+
+// decode reads the request body into dst, strictly: unknown fields and wrong
+// types are errors naming the field. It reports whether there was a body;
+// callers for which the body is required check that.
+func decode(r *http.Request, dst any) (bool, error) {
+	body, err := readBody(r)
+	if err != nil || body == nil {
+		return false, err
+	}
+	return true, unmarshalStrict("", body, dst)
+}
+
+// decodeRequired is decode for routes that need a body.
+func decodeRequired(r *http.Request, dst any) error {
+	ok, err := decode(r, dst)
+	if err == nil && !ok {
+		err = kalcifer.Errorf(kalcifer.EINVALID, "request body is required: send a JSON object")
+	}
+	return err
+}
+
+// unmarshalStrict decodes one already syntax-checked JSON value into dst,
+// rejecting unknown fields. field is the path of the value inside the body
+// ("" for the body itself) and prefixes the names in error messages.
+func unmarshalStrict(field string, data []byte, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		if name, ok := unknownField(err); ok {
+			path := join(field, unknownFieldPath(data, reflect.TypeOf(dst), name))
+			return invalid(path, "unknown field %q", path)
+		}
+		return decodeError(field, err)
+	}
+	return nil
+}
+
+// decodeError turns an encoding/json error into an EINVALID error whose
+// detail names the offending field.
+func decodeError(prefix string, err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field := join(prefix, te.Field)
+		if field == "" {
+			return kalcifer.Errorf(kalcifer.EINVALID, "request body must be %s, not %s", describeType(te.Type), te.Value)
+		}
+		return invalid(field, "field %q must be %s, not %s", field, describeType(te.Type), te.Value)
+	}
+	if name, ok := unknownField(err); ok {
+		field := join(prefix, name)
+		return invalid(field, "unknown field %q", field)
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return syntaxError(err, se.Offset)
+	}
+	if prefix != "" {
+		return invalid(prefix, "field %q is invalid: %v", prefix, err)
+	}
+	return kalcifer.Errorf(kalcifer.EINVALID, "request body is invalid: %v", err)
+}
+
+// describeType names a Go type the way a JSON user thinks of it.
+func describeType(t reflect.Type) string {
+	if t == nil {
+		return "a different type"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	}
+	return "a " + t.String()
+}
+
+// isNull reports whether a raw field value is JSON null.
+func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
+
+// parseGraph decodes a journey graph from a request body field. It is
+// decoded strictly twice: once here, for errors that name the field inside
+// the body ("graph.nodes[2].colour"), and once by graph.Parse, so that the API
+// accepts exactly what the CLI and the AI designer accept. Semantic
+// validation (node types, configs, shape) happens in the store, inside the
+// write's transaction.
+func parseGraph(raw json.RawMessage) (*graph.Graph, error) {
+	if err := unmarshalStrict("graph", raw, new(graph.Graph)); err != nil {
+		return nil, err
+	}
+	g, err := graph.Parse(raw)
+	if err != nil {
+		return nil, invalid("graph", "field \"graph\" is malformed: %s", strings.TrimPrefix(err.Error(), "graph: "))
+	}
+	return g, nil
+}
+
+// nullError rejects a field sent as null where a value is required: PUT
+// leaves absent fields unchanged, so null cannot mean "unchanged" too.
+func nullError(field string) error {
+	return invalid(field, "field %q must not be null: omit it to leave it unchanged", field)
+}
+
+// join appends a field name to a path: "settings" + "allow_reentry".
+func join(path, name string) string {
+	switch {
+	case path == "":
+		return name
+	case name == "" || strings.HasPrefix(name, "["):
+		return path + name
+	}
+	return path + "." + name
+}
+
+var unknownFieldPattern = regexp.MustCompile(`unknown field "([^"]*)"`)
+
+// unknownField reports the key that DisallowUnknownFields refused, if that
+// is what err is about.
+func unknownField(err error) (string, bool) {
+	m := unknownFieldPattern.FindStringSubmatch(err.Error())
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
+}
+
+var rawMessageType = reflect.TypeFor[json.RawMessage]()
+
+// unknownFieldPath finds where an unknown key sits in data, decoded as t,
+// for the error message: encoding/json names only the key, and "colour" is
+// little help in a graph of fifty nodes. It falls back to the bare name.
+func unknownFieldPath(data []byte, t reflect.Type, name string) string {
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		return name
+	}
+	if p := findUnknown(v, t, ""); p != "" {
+		return p
+	}
+	return name
+}
+
+// findUnknown returns the path of the first key in v (keys in sorted order)
+// that t has no field for, or "".
+func findUnknown(v any, t reflect.Type, path string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == rawMessageType {
+		return "" // kept raw: any content is allowed here
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		keys := slices.Sorted(maps.Keys(x))
+		for _, k := range keys {
+			var ft reflect.Type
+			switch t.Kind() {
+			case reflect.Map:
+				ft = t.Elem()
+			case reflect.Struct:
+				f, ok := jsonField(t, k)
+				if !ok {
+					return join(path, k)
+				}
+				ft = f
+			default:
+				return ""
+			}
+			if p := findUnknown(x[k], ft, join(path, k)); p != "" {
+				return p
+			}
+		}
+	case []any:
+		if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
+			return ""
+		}
+		for i, e := range x {
+			if p := findUnknown(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+// jsonField returns the type of t's field that decodes the key, matching
+// names as encoding/json does (exact, then case-insensitive).
+func jsonField(t reflect.Type, key string) (reflect.Type, bool) {
+	var fold reflect.Type
+	for f := range t.Fields() {
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch name {
+		case "-":
+			continue
+		case "":
+			name = f.Name
+		}
+		if name == key {
+			return f.Type, true
+		}
+		if fold == nil && strings.EqualFold(name, key) {
+			fold = f.Type
+		}
+	}
+	return fold, fold != nil
+}

@@ -1,0 +1,226 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/api"
+	"github.com/kalcifer/kalcifer/store"
+	"github.com/kalcifer/kalcifer/store/sqlite"
+)
+
+// testBundle is one API server over a fresh SQLite store, with keys of every
+// role for the default tenant and an admin key of a second tenant.
+type testBundle struct {
+	t       *testing.T
+	srv     *httptest.Server
+	handler http.Handler
+	store   *store.Store
+	backend *sqlite.Backend
+	logs    *syncBuffer
+
+	admin, editor, viewer string // default tenant
+	otherAdmin            string // tenant "acme"
+}
+
+// setupOptions adjusts setup for a test.
+type setupOptions struct {
+	maxBodyBytes int64
+}
+
+func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
+	t.Helper()
+	var o setupOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	ctx := context.Background()
+	b, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatalf("open sqlite: %v", err)
+	}
+	if err := b.Migrate(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	st := store.New(b, kalcifer.SystemClock{})
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Logf("close store: %v", err)
+		}
+	})
+	logs := &syncBuffer{}
+	h := api.NewHandler(api.Config{
+		Store:        st,
+		Logger:       slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Version:      "test-1.2.3",
+		StartedAt:    time.Now().Add(-90 * time.Second),
+		MaxBodyBytes: o.maxBodyBytes,
+	})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	tb := &testBundle{t: t, srv: srv, handler: h, store: st, backend: b, logs: logs}
+	tb.admin = tb.newKey("default", kalcifer.RoleAdmin)
+	tb.editor = tb.newKey("default", kalcifer.RoleEditor)
+	tb.viewer = tb.newKey("default", kalcifer.RoleViewer)
+	tb.otherAdmin = tb.newKey("acme", kalcifer.RoleAdmin)
+	return tb
+}
+
+func (tb *testBundle) newKey(tenant string, role kalcifer.Role) string {
+	tb.t.Helper()
+	ctx := context.Background()
+	if _, _, err := tb.store.EnsureTenant(ctx, "system", tenant); err != nil {
+		tb.t.Fatalf("ensure tenant %s: %v", tenant, err)
+	}
+	_, secret, err := tb.store.CreateAPIKey(ctx, "system", store.CreateAPIKeyParams{TenantID: tenant, Role: role})
+	if err != nil {
+		tb.t.Fatalf("create %s key: %v", role, err)
+	}
+	return secret
+}
+
+// response is an answer read in full.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// do sends a request. body may be nil, a string or []byte (sent as is), or
+// any value (sent as JSON). JSON bodies are labelled application/json.
+func (tb *testBundle) do(method, path, key string, body any) *response {
+	tb.t.Helper()
+	return tb.doWith(method, path, key, body, nil)
+}
+
+func (tb *testBundle) doWith(method, path, key string, body any, header http.Header) *response {
+	tb.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			tb.t.Fatalf("marshal body: %v", err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, tb.srv.URL+path, rd)
+	if err != nil {
+		tb.t.Fatalf("new request: %v", err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	res, err := tb.srv.Client().Do(req)
+	if err != nil {
+		tb.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		tb.t.Fatalf("read %s %s: %v", method, path, err)
+	}
+	return &response{status: res.StatusCode, header: res.Header, body: raw}
+}
+
+// want fails the test unless the response has the given status.
+func (r *response) want(t *testing.T, status int) *response {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status = %d, want %d; body: %s", r.status, status, r.body)
+	}
+	return r
+}
+
+// into decodes the JSON body into v.
+func (r *response) into(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+// apiError is the decoded error body.
+type apiError struct {
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Details []kalcifer.Detail `json:"details"`
+	State   map[string]any    `json:"state"`
+}
+
+// wantError checks the status and error code and returns the error.
+func (r *response) wantError(t *testing.T, status int, code string) apiError {
+	t.Helper()
+	r.want(t, status)
+	if ct := r.header.Get("Content-Type"); ct != "application/json" {
+		t.Fatalf("error Content-Type = %q", ct)
+	}
+	var body struct {
+		Error apiError `json:"error"`
+	}
+	r.into(t, &body)
+	if body.Error.Code != code {
+		t.Fatalf("error code = %q, want %q; body: %s", body.Error.Code, code, r.body)
+	}
+	if body.Error.Message == "" {
+		t.Fatalf("error without message: %s", r.body)
+	}
+	return body.Error
+}
+
+// validGraph is the smallest valid journey: an entry and an exit.
+const validGraph = `{"nodes":[
+	{"id":"entry","type":"event_entry","position":{"x":0,"y":0},"config":{"event_type":"signed_up"}},
+	{"id":"exit","type":"journey_exit","position":{"x":0,"y":100}}],
+	"edges":[{"id":"e1","source":"entry","target":"exit"}]}`
+
+// createJourney creates a journey through the API and returns it.
+func (tb *testBundle) createJourney(name string, withGraph bool) kalcifer.Journey {
+	tb.t.Helper()
+	body := map[string]any{"name": name}
+	if withGraph {
+		body["graph"] = json.RawMessage(validGraph)
+	}
+	var j kalcifer.Journey
+	tb.do("POST", "/api/v1/journeys", tb.editor, body).want(tb.t, http.StatusCreated).into(tb.t, &j)
+	return j
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

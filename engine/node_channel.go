@@ -1,0 +1,57 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/kalcifer/kalcifer/graph"
+)
+
+// channel asks for a message to be sent and blocks the path until the
+// send's outcome is known. The send is keyed by instance, node and visit, so
+// a re-run after a crash finds the same ledger row instead of sending again.
+type channel struct {
+	typ     string
+	channel string
+	config  map[string]any
+}
+
+func newChannel(n graph.Node) (kind, error) {
+	var c map[string]any
+	if err := decode(n, &c); err != nil {
+		return nil, err
+	}
+	return channel{typ: n.Type, channel: ChannelOf(n.Type), config: c}, nil
+}
+
+// ChannelOf names the channel of a channel node type: send_email → email,
+// call_webhook → webhook.
+func ChannelOf(nodeType string) string {
+	if nodeType == "call_webhook" {
+		return "webhook"
+	}
+	return strings.TrimPrefix(nodeType, "send_")
+}
+
+// SendKey is a send's idempotency key.
+func SendKey(instanceID, nodeID string, visit int) string {
+	return fmt.Sprintf("%s:%s:%d", instanceID, nodeID, visit)
+}
+
+func (k channel) enter(r *run, p *Path) result {
+	key := SendKey(r.in.InstanceID, p.Node, p.Visit)
+	r.out.Sends = append(r.out.Sends, Send{Key: key, NodeID: p.Node, Type: k.typ, Channel: k.channel, Config: k.config})
+	return result{wait: &Wait{Kind: WaitSend, SendKey: key}}
+}
+
+// resume continues on "failed" when the send did not go out and the node
+// has a failed branch, and on the default branch otherwise.
+func (k channel) resume(r *run, p *Path, w Wake) result {
+	if w.Kind != WakeSend {
+		return result{err: fmt.Errorf("path %d waits for a send, woken by %s", p.ID, w.Kind)}
+	}
+	if w.Send != SendSent && len(r.prog.byID[p.Node].out["failed"]) > 0 {
+		return result{branch: "failed"}
+	}
+	return result{branch: graph.DefaultBranch}
+}

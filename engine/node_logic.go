@@ -1,0 +1,132 @@
+package engine
+
+import (
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"cel.dev/cel-go/cel"
+
+	"github.com/kalcifer/kalcifer/graph"
+)
+
+// condition routes a path to "true" or "false" by a CEL expression over
+// customer, event and journey.
+type condition struct{ prg cel.Program }
+
+func newCondition(n graph.Node) (kind, error) {
+	var c struct {
+		Expression string `json:"expression"`
+	}
+	if err := decode(n, &c); err != nil {
+		return nil, err
+	}
+	prg, err := compileCEL(c.Expression)
+	if err != nil {
+		return nil, err
+	}
+	return condition{prg}, nil
+}
+
+func (k condition) enter(r *run, _ *Path) result {
+	v, err := evalBool(k.prg, r.activation())
+	if err != nil {
+		return result{err: err}
+	}
+	if v {
+		return result{branch: "true"}
+	}
+	return result{branch: "false"}
+}
+
+func (condition) resume(_ *run, p *Path, _ Wake) result { return notWaiting(p) }
+
+// abSplit assigns a customer to a variant by a hash of customer and journey,
+// so the same customer always gets the same variant of a journey.
+type abSplit struct {
+	keys    []string
+	weights []uint32
+	total   uint32
+}
+
+func newABSplit(n graph.Node) (kind, error) {
+	var c struct {
+		Variants []struct {
+			Key    string `json:"key"`
+			Weight uint32 `json:"weight"`
+		} `json:"variants"`
+	}
+	if err := decode(n, &c); err != nil {
+		return nil, err
+	}
+	var k abSplit
+	for _, v := range c.Variants {
+		k.keys = append(k.keys, v.Key)
+		k.weights = append(k.weights, v.Weight)
+		k.total += v.Weight
+	}
+	if k.total == 0 {
+		return nil, fmt.Errorf("ab_split needs variants with positive weights")
+	}
+	return k, nil
+}
+
+func (k abSplit) enter(r *run, p *Path) result {
+	v := k.pick(r.in.Customer.ID, r.prog.JourneyID)
+	r.state.Vars["variant:"+p.Node] = v
+	return result{branch: v}
+}
+
+// pick maps (customer, journey) to a variant, in proportion to the weights.
+func (k abSplit) pick(customerID, journeyID string) string {
+	h := fnv.New64a()
+	h.Write([]byte(customerID))
+	h.Write([]byte{0})
+	h.Write([]byte(journeyID))
+	point := uint32(h.Sum64() % uint64(k.total))
+	for i, w := range k.weights {
+		if point < w {
+			return k.keys[i]
+		}
+		point -= w
+	}
+	return k.keys[len(k.keys)-1]
+}
+
+func (abSplit) resume(_ *run, p *Path, _ Wake) result { return notWaiting(p) }
+
+// frequencyCap routes to "within_cap" or "exceeded" by how many messages the
+// customer got on a channel, across journeys, in the window.
+type frequencyCap struct {
+	channel string
+	max     int
+	window  time.Duration
+}
+
+func newFrequencyCap(n graph.Node) (kind, error) {
+	var c struct {
+		Channel string `json:"channel"`
+		Max     int    `json:"max"`
+		Window  string `json:"window"`
+	}
+	if err := decode(n, &c); err != nil {
+		return nil, err
+	}
+	d, err := graph.ParseDuration(c.Window)
+	if err != nil {
+		return nil, err
+	}
+	return frequencyCap{channel: c.Channel, max: c.Max, window: d}, nil
+}
+
+func (k frequencyCap) enter(r *run, _ *Path) result {
+	if r.in.SentSince == nil {
+		return result{err: fmt.Errorf("frequency_cap: no send history available")}
+	}
+	if r.in.SentSince(k.channel, r.in.Now.Add(-k.window)) >= k.max {
+		return result{branch: "exceeded"}
+	}
+	return result{branch: "within_cap"}
+}
+
+func (frequencyCap) resume(_ *run, p *Path, _ Wake) result { return notWaiting(p) }

@@ -1,0 +1,292 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// WakeKind names what woke an instance.
+type WakeKind string
+
+// What can wake an instance.
+const (
+	WakeStart WakeKind = "start" // a customer enters at an entry node
+	WakeTimer WakeKind = "timer" // a path's timer fell due
+	WakeEvent WakeKind = "event" // an event matched a path's wait
+	WakeSend  WakeKind = "send"  // a path's send has an outcome
+)
+
+// Wake is what happened to an instance.
+type Wake struct {
+	Kind   WakeKind
+	PathID int    // the path woken (timer, event, send)
+	Entry  string // entry node ID (start); "" for the first entry
+	Event  *Event // the event (start by event, event)
+	Send   SendOutcome
+}
+
+// SendOutcome is how a send ended.
+type SendOutcome string
+
+// Send outcomes. Ambiguous means the request may have reached the provider:
+// it is never retried, and the path goes on as if it had failed.
+const (
+	SendSent      SendOutcome = "sent"
+	SendFailed    SendOutcome = "failed"
+	SendAmbiguous SendOutcome = "ambiguous"
+	SendCapped    SendOutcome = "capped" // refused by a frequency cap
+)
+
+// Input is everything one run may look at.
+type Input struct {
+	Now        time.Time
+	TenantID   string
+	InstanceID string
+	Customer   *Customer
+	State      State
+	Wake       Wake
+	// SentSince counts the customer's sends on channel ("any" for all) since
+	// a time, across journeys; the frequency_cap node asks it.
+	SentSince func(channel string, since time.Time) int
+}
+
+// Status is where an instance is after a run.
+type Status string
+
+// Instance statuses.
+const (
+	StatusActive    Status = "active"    // at least one path is waiting
+	StatusCompleted Status = "completed" // every path ended
+	StatusExited    Status = "exited"    // journey_exit, a goal with exit, or exit criteria
+	StatusFailed    Status = "failed"    // a node failed; Output.Error says why
+)
+
+// Step records one node execution for the instance's history.
+type Step struct {
+	PathID int       `json:"path_id"`
+	NodeID string    `json:"node_id"`
+	Type   string    `json:"type"`
+	Visit  int       `json:"visit"`
+	Result string    `json:"result"` // branch taken, "waiting", "ended", "exited", "failed"
+	Detail string    `json:"detail,omitempty"`
+	At     time.Time `json:"at"`
+}
+
+// Send is a message to send: the runtime writes it to the ledger (keyed by
+// Key) in the same transaction as the state, then a worker delivers it.
+type Send struct {
+	Key     string         `json:"key"` // instance:node:visit
+	NodeID  string         `json:"node_id"`
+	Type    string         `json:"type"` // send_email, call_webhook, …
+	Channel string         `json:"channel"`
+	Config  map[string]any `json:"config"`
+}
+
+// Output is what one run decided.
+type Output struct {
+	State  State
+	Status Status
+	Reason string // why it exited or failed
+	Steps  []Step
+	Sends  []Send
+	// Waits are the paths now blocked, keyed by path ID: the runtime
+	// replaces the instance's wait registrations with these.
+	Waits map[int]Wait
+	// Profile changes to apply to the customer.
+	Set        map[string]any
+	AddTags    []string
+	RemoveTags []string
+	Goals      []string
+}
+
+// maxSteps bounds one run: graphs are acyclic, but forks multiply paths.
+const maxSteps = 10_000
+
+// ErrStaleWake is returned when a wake names a path that no longer waits
+// (its other race already won): the caller drops it.
+var ErrStaleWake = errors.New("engine: the woken path is not waiting")
+
+// Run steps the instance from what woke it until every path blocks or ends.
+// It never panics on a node's behalf: a node's failure fails the instance.
+func (p *Program) Run(in Input) (out Output, err error) {
+	r := &run{prog: p, in: in, state: in.State.clone()}
+	r.in.Customer = in.Customer.clone()
+	defer func() {
+		if v := recover(); v != nil {
+			out = r.fail(fmt.Errorf("node panicked: %v", v))
+			err = nil
+		}
+	}()
+	if r.state.Vars == nil {
+		r.state.Vars = map[string]string{}
+	}
+	switch in.Wake.Kind {
+	case WakeStart:
+		n := p.entry(in.Wake.Entry)
+		if n == nil {
+			return Output{}, fmt.Errorf("journey %s v%d has no entry node %q", p.JourneyID, p.Version, in.Wake.Entry)
+		}
+		r.state.Event = in.Wake.Event
+		r.place(n, -1)
+		r.drain()
+	case WakeTimer, WakeEvent, WakeSend:
+		i := r.pathIndex(in.Wake.PathID)
+		if i < 0 || r.state.Paths[i].Wait == nil {
+			return Output{}, ErrStaleWake
+		}
+		path := &r.state.Paths[i]
+		n := p.byID[path.Node]
+		if n == nil {
+			return Output{}, fmt.Errorf("path %d is at node %q, which version %d lacks", path.ID, path.Node, p.Version)
+		}
+		path.Wait = nil
+		if r.exitCriteriaMet() {
+			return r.exit("exit criteria met"), nil
+		}
+		r.apply(n, i, n.kind.resume(r, path, in.Wake))
+		r.drain()
+	default:
+		return Output{}, fmt.Errorf("unknown wake %q", in.Wake.Kind)
+	}
+	return r.finish(), nil
+}
+
+// run is the working state of one Run.
+type run struct {
+	prog    *Program
+	in      Input
+	state   State
+	out     Output
+	steps   int
+	queue   []int // indexes of paths ready to enter their node
+	exited  string
+	failErr error
+	act     map[string]any // CEL activation, built lazily
+	cust    map[string]any // customer as CEL sees it; nil after a profile change
+}
+
+func (r *run) pathIndex(id int) int {
+	for i := range r.state.Paths {
+		if r.state.Paths[i].ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// drain executes queued paths, and what follows them, until every path
+// blocks or ends, or the instance exits or fails.
+func (r *run) drain() {
+	for len(r.queue) > 0 && r.exited == "" && r.failErr == nil {
+		i := r.queue[0]
+		r.queue = r.queue[1:]
+		path := &r.state.Paths[i]
+		n := r.prog.byID[path.Node]
+		if r.steps++; r.steps > maxSteps {
+			r.failErr = fmt.Errorf("more than %d steps in one run", maxSteps)
+			return
+		}
+		if r.exitCriteriaMet() {
+			r.exited = "exit criteria met"
+			return
+		}
+		r.apply(n, i, n.kind.enter(r, path))
+	}
+}
+
+// place puts path i (or a new one) on n with a fresh visit number and queues
+// it to execute.
+func (r *run) place(n *node, i int) {
+	r.state.Visits[n.id]++
+	if i < 0 {
+		r.state.Paths = append(r.state.Paths, Path{ID: r.state.NextPath})
+		r.state.NextPath++
+		i = len(r.state.Paths) - 1
+	}
+	path := &r.state.Paths[i]
+	path.Node, path.Visit, path.Wait = n.id, r.state.Visits[n.id], nil
+	r.queue = append(r.queue, i)
+}
+
+// apply records what node n did with path i and moves the path on.
+func (r *run) apply(n *node, i int, res result) {
+	path := &r.state.Paths[i]
+	step := Step{PathID: path.ID, NodeID: n.id, Type: n.typ, Visit: path.Visit, At: r.in.Now}
+	switch {
+	case res.err != nil:
+		step.Result, step.Detail = "failed", res.err.Error()
+		r.failErr = fmt.Errorf("node %q: %w", n.id, res.err)
+	case res.exit != "":
+		step.Result, step.Detail = "exited", res.exit
+		r.exited = res.exit
+	case res.wait != nil:
+		step.Result = "waiting"
+		path.Wait = res.wait
+	case res.end:
+		step.Result = "ended"
+		path.Node = "" // removed in finish
+	default:
+		step.Result = res.branch
+		targets := n.out[res.branch]
+		if len(targets) == 0 {
+			path.Node = "" // nothing follows: this path ends
+			break
+		}
+		r.place(targets[0], i)
+		for _, t := range targets[1:] { // fork
+			r.place(t, -1)
+		}
+	}
+	r.out.Steps = append(r.out.Steps, step)
+}
+
+// exitCriteriaMet evaluates the journey's exit expression, if any.
+func (r *run) exitCriteriaMet() bool {
+	if r.prog.exitExpr == nil {
+		return false
+	}
+	v, err := evalBool(r.prog.exitExpr, r.activation())
+	return err == nil && v
+}
+
+func (r *run) finish() Output {
+	if r.failErr != nil {
+		return r.fail(r.failErr)
+	}
+	if r.exited != "" {
+		return r.exit(r.exited)
+	}
+	live := r.state.Paths[:0]
+	for _, p := range r.state.Paths {
+		if p.Node != "" {
+			live = append(live, p)
+		}
+	}
+	r.state.Paths = live
+	r.out.Waits = make(map[int]Wait, len(live))
+	for _, p := range live {
+		if p.Wait != nil {
+			r.out.Waits[p.ID] = *p.Wait
+		}
+	}
+	r.out.Status = StatusActive
+	if len(live) == 0 {
+		r.out.Status = StatusCompleted
+	}
+	r.out.State = r.state
+	return r.out
+}
+
+// exit and fail end the instance: no path is left and nothing waits. Sends
+// decided earlier in the run stay in Output.Sends: they were decided before
+// the exit, and their outcome will find no waiting path.
+func (r *run) exit(reason string) Output { return r.end(StatusExited, reason) }
+
+func (r *run) fail(err error) Output { return r.end(StatusFailed, err.Error()) }
+
+func (r *run) end(status Status, reason string) Output {
+	r.state.Paths = nil
+	r.out.State, r.out.Status, r.out.Reason, r.out.Waits = r.state, status, reason, map[int]Wait{}
+	return r.out
+}
