@@ -287,7 +287,9 @@ func TestProfileNodes(t *testing.T) {
 
 func TestExitCriteriaExpression(t *testing.T) {
 	p := build(t, []string{entry, `w:wait:{"duration":"1d"}`, `t:add_tag:{"tag":"late"}`}, []string{"in->w", "w->t"},
-		func(g *graph.Graph) { g.ExitCriteria = &graph.ExitCriteria{Expression: "customer.unsubscribed == true"} })
+		func(g *graph.Graph) {
+			g.ExitCriteria = &graph.ExitCriteria{Expression: "customer.unsubscribed == true"}
+		})
 	out := start(t, p, &Customer{ID: "c", Attributes: map[string]any{"unsubscribed": false}})
 	id, _ := onlyWait(t, out)
 	got, err := p.Run(Input{Now: t0, Customer: &Customer{ID: "c", Attributes: map[string]any{"unsubscribed": true}},

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the server's configuration: KALCIFER_* environment variables,
+// each overridable by a serve flag of the same name in lower case.
+type Config struct {
+	Addr            string
+	DataDir         string
+	DatabaseURL     string
+	PoolSize        int
+	AdminAPIKey     string
+	MaxBodyBytes    int64
+	LogLevel        slog.Level
+	LogFormat       string
+	ShutdownTimeout time.Duration
+}
+
+// settings lists every variable: name, flag, default and meaning. The README's
+// configuration table is this list.
+var settings = []struct {
+	env, flag, def, usage string
+}{
+	{"KALCIFER_ADDR", "addr", ":4000", "address the HTTP server listens on"},
+	{"KALCIFER_DATA_DIR", "data-dir", "./data", "directory of the embedded SQLite database"},
+	{"KALCIFER_DATABASE_URL", "database-url", "", "postgres://… to use PostgreSQL instead of SQLite"},
+	{"KALCIFER_DATABASE_POOL_SIZE", "database-pool-size", "20", "PostgreSQL connections at most"},
+	{"KALCIFER_ADMIN_API_KEY", "admin-api-key", "", "an admin key of the default tenant with exactly this value"},
+	{"KALCIFER_MAX_BODY_BYTES", "max-body-bytes", "1048576", "largest request body accepted"},
+	{"KALCIFER_LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
+	{"KALCIFER_LOG_FORMAT", "log-format", "json", "json or text"},
+	{"KALCIFER_SHUTDOWN_TIMEOUT", "shutdown-timeout", "10s", "how long in-flight requests get on shutdown"},
+}
+
+// LoadConfig reads the environment through env, then the flags in args.
+func LoadConfig(env func(string) string, args []string) (Config, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(new(strings.Builder))
+	values := map[string]*string{}
+	for _, s := range settings {
+		v := s.def
+		if e := env(s.env); e != "" {
+			v = e
+		}
+		values[s.env] = fs.String(s.flag, v, s.usage+" ("+s.env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, fmt.Errorf("serve: %w", err)
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	get := func(name string) string { return *values[name] }
+	c := Config{
+		Addr: get("KALCIFER_ADDR"), DataDir: get("KALCIFER_DATA_DIR"), DatabaseURL: get("KALCIFER_DATABASE_URL"),
+		AdminAPIKey: get("KALCIFER_ADMIN_API_KEY"), LogFormat: get("KALCIFER_LOG_FORMAT"),
+	}
+	var err error
+	if c.PoolSize, err = strconv.Atoi(get("KALCIFER_DATABASE_POOL_SIZE")); err != nil || c.PoolSize < 1 {
+		return Config{}, fmt.Errorf("KALCIFER_DATABASE_POOL_SIZE must be a positive whole number, not %q", get("KALCIFER_DATABASE_POOL_SIZE"))
+	}
+	if c.MaxBodyBytes, err = strconv.ParseInt(get("KALCIFER_MAX_BODY_BYTES"), 10, 64); err != nil || c.MaxBodyBytes < 1024 {
+		return Config{}, fmt.Errorf("KALCIFER_MAX_BODY_BYTES must be a whole number of bytes, at least 1024, not %q", get("KALCIFER_MAX_BODY_BYTES"))
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(get("KALCIFER_LOG_LEVEL"))); err != nil {
+		return Config{}, fmt.Errorf("KALCIFER_LOG_LEVEL must be debug, info, warn or error, not %q", get("KALCIFER_LOG_LEVEL"))
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		return Config{}, fmt.Errorf("KALCIFER_LOG_FORMAT must be json or text, not %q", c.LogFormat)
+	}
+	if c.ShutdownTimeout, err = time.ParseDuration(get("KALCIFER_SHUTDOWN_TIMEOUT")); err != nil || c.ShutdownTimeout < 0 {
+		return Config{}, fmt.Errorf("KALCIFER_SHUTDOWN_TIMEOUT must be a duration such as 10s, not %q", get("KALCIFER_SHUTDOWN_TIMEOUT"))
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return Config{}, fmt.Errorf("KALCIFER_DATABASE_URL must start with postgres:// (leave it empty for the embedded SQLite store)")
+	}
+	if c.AdminAPIKey != "" && len(c.AdminAPIKey) < 16 {
+		return Config{}, fmt.Errorf("KALCIFER_ADMIN_API_KEY must be at least 16 characters long")
+	}
+	return c, nil
+}

@@ -1,0 +1,205 @@
+// Command kalcifer runs the Kalcifer journey engine and manages its tenants
+// and API keys. It is the only package that names concrete adapters.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/store"
+)
+
+// version is set at build time: -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+const usage = `kalcifer — customer journey orchestration
+
+Usage:
+  kalcifer serve [flags]                 run the server (SQLite in ./data unless KALCIFER_DATABASE_URL is set)
+  kalcifer migrate                       apply database migrations and exit
+  kalcifer version                       print the version
+  kalcifer tenant create NAME            add a tenant
+  kalcifer apikey create --tenant NAME --role admin|editor|viewer [--name LABEL]
+                                         make an API key; prints only the key
+
+Run "kalcifer serve --help" for the server's flags; every flag is also a
+KALCIFER_* environment variable (see README.md).
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// run executes one command and returns the process exit code: 0 on
+// success, 1 on failure, 2 on a usage error.
+func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(args[1:], env, stderr)
+	case "migrate":
+		err = migrate(args[1:], env, stdout, stderr)
+	case "version":
+		fmt.Fprintf(stdout, "kalcifer %s (%s)\n", version, runtime.Version())
+	case "tenant":
+		err = tenant(args[1:], env, stdout, stderr)
+	case "apikey":
+		err = apikey(args[1:], env, stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "kalcifer: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "kalcifer: %v\n", err)
+		return 2
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	default:
+		fmt.Fprintf(stderr, "kalcifer: %s\n", message(err))
+		return 1
+	}
+}
+
+// usageError is a mistake in the command line.
+type usageError struct{ error }
+
+// message is what a user reads for err: the domain message when there is one.
+func message(err error) string {
+	if code := kalcifer.ErrorCode(err); code != kalcifer.EINTERNAL {
+		return kalcifer.ErrorMessage(err)
+	}
+	return err.Error()
+}
+
+func newLogger(c Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func serve(args []string, env func(string) string, stderr io.Writer) error {
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "-help" {
+			fmt.Fprintln(stderr, "Usage: kalcifer serve [flags]\n\nFlags (each also a KALCIFER_* variable):")
+			for _, s := range settings {
+				fmt.Fprintf(stderr, "  --%-20s %s (%s, default %q)\n", s.flag, s.usage, s.env, s.def)
+			}
+			return flag.ErrHelp
+		}
+	}
+	c, err := LoadConfig(env, args)
+	if err != nil {
+		return usageError{err}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := &Main{Config: c, Logger: newLogger(c, stderr), Out: stderr}
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		m.Logger.Info("shutting down")
+	case err := <-waitErr(m):
+		if err != nil {
+			m.Close()
+			return err
+		}
+	}
+	return m.Close()
+}
+
+func waitErr(m *Main) <-chan error {
+	ch := make(chan error, 1)
+	go func() { ch <- m.Wait() }()
+	return ch
+}
+
+// openFor opens and migrates the configured store for a one-off command.
+func openFor(env func(string) string, stderr io.Writer) (*store.Store, error) {
+	c, err := LoadConfig(env, nil)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	st, _, err := openStore(context.Background(), c, newLogger(c, stderr))
+	return st, err
+}
+
+func migrate(args []string, env func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("migrate takes no arguments")}
+	}
+	st, err := openFor(env, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	fmt.Fprintf(stdout, "migrations applied (%s store, Kalcifer and River schemas current)\n", st.Kind())
+	return nil
+}
+
+func tenant(args []string, env func(string) string, stdout, stderr io.Writer) error {
+	if len(args) != 2 || args[0] != "create" {
+		return usageError{fmt.Errorf("usage: kalcifer tenant create NAME")}
+	}
+	st, err := openFor(env, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	t, err := st.CreateTenant(context.Background(), "cli", args[1])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "tenant %s created\n", t.ID)
+	return nil
+}
+
+func apikey(args []string, env func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return usageError{fmt.Errorf("usage: kalcifer apikey create --tenant NAME --role admin|editor|viewer [--name LABEL]")}
+	}
+	fs := flag.NewFlagSet("apikey create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	tenantID := fs.String("tenant", kalcifer.DefaultTenantID, "tenant the key belongs to")
+	role := fs.String("role", "", "admin, editor or viewer")
+	name := fs.String("name", "", "a label to recognise the key by")
+	if err := fs.Parse(args[1:]); err != nil {
+		return usageError{err}
+	}
+	r, err := kalcifer.ParseRole(strings.TrimSpace(*role))
+	if err != nil {
+		return usageError{errors.New(kalcifer.ErrorMessage(err))}
+	}
+	st, err := openFor(env, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	_, secret, err := st.CreateAPIKey(context.Background(), "cli", store.CreateAPIKeyParams{TenantID: *tenantID, Name: *name, Role: r})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, secret)
+	return nil
+}

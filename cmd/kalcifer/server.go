@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/api"
+	"github.com/kalcifer/kalcifer/store"
+	"github.com/kalcifer/kalcifer/store/postgres"
+	"github.com/kalcifer/kalcifer/store/sqlite"
+)
+
+// Main is a running Kalcifer: the one place that picks concrete adapters.
+// main() and the end-to-end test both build it.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+	Store  *store.Store
+	// Out receives the one-time message with a generated admin key.
+	Out io.Writer
+
+	http     *http.Server
+	listener net.Listener
+	done     chan error
+}
+
+// openStore opens and migrates the configured backend and makes sure the
+// default tenant exists.
+func openStore(ctx context.Context, c Config, logger *slog.Logger) (*store.Store, string, error) {
+	var b store.Backend
+	var where string
+	if c.DatabaseURL != "" {
+		pg, err := postgres.Open(ctx, c.DatabaseURL, postgres.WithLogger(logger), postgres.WithPoolSize(c.PoolSize))
+		if err != nil {
+			return nil, "", err
+		}
+		b, where = pg, redact(c.DatabaseURL)
+	} else {
+		lite, err := sqlite.Open(ctx, c.DataDir, sqlite.WithLogger(logger))
+		if err != nil {
+			return nil, "", err
+		}
+		b, where = lite, lite.Path()
+	}
+	if err := b.Migrate(ctx); err != nil {
+		b.Close()
+		return nil, "", fmt.Errorf("migrate %s: %w", where, err)
+	}
+	st := store.New(b, kalcifer.SystemClock{})
+	if _, _, err := st.EnsureTenant(ctx, "system", kalcifer.DefaultTenantID); err != nil {
+		st.Close()
+		return nil, "", fmt.Errorf("default tenant: %w", err)
+	}
+	return st, where, nil
+}
+
+// redact drops the password from a database URL for logs.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "postgres"
+	}
+	return u.Redacted()
+}
+
+// Run opens the store, prepares the default tenant and keys, and starts
+// serving. It returns once the server listens; Wait or Close end it.
+func (m *Main) Run(ctx context.Context) error {
+	st, where, err := openStore(ctx, m.Config, m.Logger)
+	if err != nil {
+		return err
+	}
+	m.Store = st
+	if err := m.seed(ctx); err != nil {
+		st.Close()
+		return err
+	}
+	// River runs insert-only until the engine registers its workers.
+	if err := st.Backend().StartJobs(ctx, river.NewWorkers(), nil); err != nil {
+		st.Close()
+		return err
+	}
+	m.listener, err = net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		st.Close()
+		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	}
+	m.http = &http.Server{
+		Handler: api.NewHandler(api.Config{Store: st, Logger: m.Logger, Version: version,
+			StartedAt: time.Now(), MaxBodyBytes: m.Config.MaxBodyBytes}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	m.done = make(chan error, 1)
+	go func() { m.done <- m.http.Serve(m.listener) }()
+	m.Logger.Info("kalcifer serving", "addr", m.listener.Addr().String(), "store", st.Kind(), "database", where, "version", version)
+	return nil
+}
+
+// seed makes sure the default tenant can be reached with a key.
+func (m *Main) seed(ctx context.Context) error {
+	if m.Config.AdminAPIKey != "" {
+		_, err := m.Store.EnsureAPIKey(ctx, "system", store.CreateAPIKeyParams{TenantID: kalcifer.DefaultTenantID,
+			Name: "KALCIFER_ADMIN_API_KEY", Role: kalcifer.RoleAdmin, Secret: m.Config.AdminAPIKey})
+		if err != nil {
+			return fmt.Errorf("seed admin key: %w", err)
+		}
+		return nil
+	}
+	keys, err := m.Store.ListAPIKeys(ctx, kalcifer.DefaultTenantID)
+	if err != nil {
+		return err
+	}
+	if len(keys) > 0 {
+		return nil
+	}
+	_, secret, err := m.Store.CreateAPIKey(ctx, "system", store.CreateAPIKeyParams{TenantID: kalcifer.DefaultTenantID,
+		Name: "first admin key", Role: kalcifer.RoleAdmin})
+	if err != nil {
+		return fmt.Errorf("first admin key: %w", err)
+	}
+	fmt.Fprintf(m.Out, "\nNo API key existed, so one was made for the default tenant (admin). It is shown only now:\n\n    %s\n\nUse it as: Authorization: Bearer %s\n\n", secret, secret)
+	return nil
+}
+
+// Addr is the address the server listens on (useful with ":0").
+func (m *Main) Addr() net.Addr { return m.listener.Addr() }
+
+// Wait blocks until the server stops.
+func (m *Main) Wait() error {
+	if err := <-m.done; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Close stops accepting requests, lets in-flight ones finish within the
+// shutdown timeout, then closes the store.
+func (m *Main) Close() error {
+	var errs []error
+	if m.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+		defer cancel()
+		if err := m.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("shutdown: %w", err))
+		}
+	}
+	if m.Store != nil {
+		errs = append(errs, m.Store.Close())
+	}
+	return errors.Join(errs...)
+}
