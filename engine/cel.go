@@ -21,7 +21,7 @@ func (r *run) activation() map[string]any {
 	}
 	if e != nil {
 		ev["type"] = e.Type
-		ev["timestamp"] = e.Timestamp
+		ev["timestamp"] = e.OccurredAt
 		var data map[string]any
 		if len(e.Data) > 0 && json.Unmarshal(e.Data, &data) == nil {
 			ev["data"] = data

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"github.com/kalcifer/kalcifer"
 	"strings"
 
 	"github.com/kalcifer/kalcifer/graph"
@@ -40,8 +41,9 @@ func SendKey(instanceID, nodeID string, visit int) string {
 
 func (k channel) enter(r *run, p *Path) result {
 	key := SendKey(r.in.InstanceID, p.Node, p.Visit)
-	r.out.Sends = append(r.out.Sends, Send{Key: key, NodeID: p.Node, Type: k.typ, Channel: k.channel, Config: k.config})
-	return result{wait: &Wait{Kind: WaitSend, SendKey: key}}
+	r.out.Sends = append(r.out.Sends, kalcifer.Send{Key: key, JourneyID: r.prog.JourneyID, Version: r.prog.Version,
+		InstanceID: r.in.InstanceID, PathID: p.ID, NodeID: p.Node, NodeType: k.typ, Channel: k.channel, Config: k.config})
+	return result{wait: &kalcifer.Wait{Kind: kalcifer.WaitSend, SendKey: key}}
 }
 
 // resume continues on "failed" when the send did not go out and the node

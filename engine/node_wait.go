@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/kalcifer/kalcifer"
 	"strings"
 	"time"
 
@@ -28,7 +29,7 @@ func newWait(n graph.Node) (kind, error) {
 
 func (k wait) enter(r *run, _ *Path) result {
 	due := r.in.Now.Add(k.d)
-	return result{wait: &Wait{Kind: WaitTimer, DueAt: &due}}
+	return result{wait: &kalcifer.Wait{Kind: kalcifer.WaitTimer, DueAt: &due}}
 }
 
 func (wait) resume(_ *run, p *Path, w Wake) result { return timerDone(p, w) }
@@ -83,7 +84,7 @@ func (k waitUntil) enter(r *run, _ *Path) result {
 		return result{branch: graph.DefaultBranch}
 	}
 	at = at.UTC()
-	return result{wait: &Wait{Kind: WaitTimer, DueAt: &at}}
+	return result{wait: &kalcifer.Wait{Kind: kalcifer.WaitTimer, DueAt: &at}}
 }
 
 func (waitUntil) resume(_ *run, p *Path, w Wake) result { return timerDone(p, w) }
@@ -126,7 +127,7 @@ func newWaitForEvent(n graph.Node) (kind, error) {
 
 func (k waitForEvent) enter(r *run, _ *Path) result {
 	due := r.in.Now.Add(k.timeout)
-	return result{wait: &Wait{Kind: WaitEvent, EventType: k.eventType, Filter: k.filter, DueAt: &due}}
+	return result{wait: &kalcifer.Wait{Kind: kalcifer.WaitEvent, EventType: k.eventType, Filter: k.filter, DueAt: &due}}
 }
 
 func (k waitForEvent) resume(r *run, p *Path, w Wake) result {
@@ -142,11 +143,11 @@ func (k waitForEvent) resume(r *run, p *Path, w Wake) result {
 	return result{err: fmt.Errorf("path %d waits for an event, woken by %s", p.ID, w.Kind)}
 }
 
-// Matches reports whether an event satisfies a wait's type and filter: each
-// filter key must equal the event data's value at that key (compared as
-// JSON values).
-func (w Wait) Matches(e Event) bool {
-	if w.Kind != WaitEvent || w.EventType != e.Type {
+// WaitMatches reports whether an event satisfies a wait's type and filter:
+// each filter key must equal the event data's value at that key (compared
+// as JSON values).
+func WaitMatches(w kalcifer.Wait, e kalcifer.Event) bool {
+	if w.Kind != kalcifer.WaitEvent || w.EventType != e.Type {
 		return false
 	}
 	return FilterMatches(w.Filter, e.Data)

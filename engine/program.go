@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/kalcifer/kalcifer"
 
 	"cel.dev/cel-go/cel"
 
@@ -32,11 +33,11 @@ type node struct {
 
 // result is what a node did with a path.
 type result struct {
-	branch string // follow this branch's edges ("" with wait or end)
-	wait   *Wait  // block the path on this
-	end    bool   // the path ends here
-	exit   string // the whole instance exits, for this reason
-	err    error  // the instance fails
+	branch string         // follow this branch's edges ("" with wait or end)
+	wait   *kalcifer.Wait // block the path on this
+	end    bool           // the path ends here
+	exit   string         // the whole instance exits, for this reason
+	err    error          // the instance fails
 }
 
 // kind is a node type's behaviour. enter runs when a path arrives; resume

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"github.com/kalcifer/kalcifer"
 	"time"
 )
 
@@ -20,9 +21,9 @@ const (
 // Wake is what happened to an instance.
 type Wake struct {
 	Kind   WakeKind
-	PathID int    // the path woken (timer, event, send)
-	Entry  string // entry node ID (start); "" for the first entry
-	Event  *Event // the event (start by event, event)
+	PathID int             // the path woken (timer, event, send)
+	Entry  string          // entry node ID (start); "" for the first entry
+	Event  *kalcifer.Event // the event (start by event, event)
 	Send   SendOutcome
 }
 
@@ -43,7 +44,7 @@ type Input struct {
 	Now        time.Time
 	TenantID   string
 	InstanceID string
-	Customer   *Customer
+	Customer   *kalcifer.Customer
 	State      State
 	Wake       Wake
 	// SentSince counts the customer's sends on channel ("any" for all) since
@@ -51,48 +52,19 @@ type Input struct {
 	SentSince func(channel string, since time.Time) int
 }
 
-// Status is where an instance is after a run.
-type Status string
-
-// Instance statuses.
-const (
-	StatusActive    Status = "active"    // at least one path is waiting
-	StatusCompleted Status = "completed" // every path ended
-	StatusExited    Status = "exited"    // journey_exit, a goal with exit, or exit criteria
-	StatusFailed    Status = "failed"    // a node failed; Output.Error says why
-)
-
-// Step records one node execution for the instance's history.
-type Step struct {
-	PathID int       `json:"path_id"`
-	NodeID string    `json:"node_id"`
-	Type   string    `json:"type"`
-	Visit  int       `json:"visit"`
-	Result string    `json:"result"` // branch taken, "waiting", "ended", "exited", "failed"
-	Detail string    `json:"detail,omitempty"`
-	At     time.Time `json:"at"`
-}
-
-// Send is a message to send: the runtime writes it to the ledger (keyed by
-// Key) in the same transaction as the state, then a worker delivers it.
-type Send struct {
-	Key     string         `json:"key"` // instance:node:visit
-	NodeID  string         `json:"node_id"`
-	Type    string         `json:"type"` // send_email, call_webhook, …
-	Channel string         `json:"channel"`
-	Config  map[string]any `json:"config"`
-}
-
 // Output is what one run decided.
 type Output struct {
 	State  State
-	Status Status
+	Status kalcifer.InstanceStatus
 	Reason string // why it exited or failed
-	Steps  []Step
-	Sends  []Send
+	// Steps are the node executions of this run; the runtime numbers them.
+	Steps []kalcifer.Step
+	// Sends are messages decided in this run, for the ledger: the runtime
+	// writes them in the same transaction as the state, then delivers them.
+	Sends []kalcifer.Send
 	// Waits are the paths now blocked, keyed by path ID: the runtime
 	// replaces the instance's wait registrations with these.
-	Waits map[int]Wait
+	Waits map[int]kalcifer.Wait
 	// Profile changes to apply to the customer.
 	Set        map[string]any
 	AddTags    []string
@@ -111,7 +83,7 @@ var ErrStaleWake = errors.New("engine: the woken path is not waiting")
 // It never panics on a node's behalf: a node's failure fails the instance.
 func (p *Program) Run(in Input) (out Output, err error) {
 	r := &run{prog: p, in: in, state: in.State.clone()}
-	r.in.Customer = in.Customer.clone()
+	r.in.Customer = cloneCustomer(in.Customer)
 	defer func() {
 		if v := recover(); v != nil {
 			out = r.fail(fmt.Errorf("node panicked: %v", v))
@@ -212,7 +184,7 @@ func (r *run) place(n *node, i int) {
 // apply records what node n did with path i and moves the path on.
 func (r *run) apply(n *node, i int, res result) {
 	path := &r.state.Paths[i]
-	step := Step{PathID: path.ID, NodeID: n.id, Type: n.typ, Visit: path.Visit, At: r.in.Now}
+	step := kalcifer.Step{Version: r.prog.Version, PathID: path.ID, NodeID: n.id, Type: n.typ, Visit: path.Visit, At: r.in.Now}
 	switch {
 	case res.err != nil:
 		step.Result, step.Detail = "failed", res.err.Error()
@@ -264,15 +236,15 @@ func (r *run) finish() Output {
 		}
 	}
 	r.state.Paths = live
-	r.out.Waits = make(map[int]Wait, len(live))
+	r.out.Waits = make(map[int]kalcifer.Wait, len(live))
 	for _, p := range live {
 		if p.Wait != nil {
 			r.out.Waits[p.ID] = *p.Wait
 		}
 	}
-	r.out.Status = StatusActive
+	r.out.Status = kalcifer.InstanceActive
 	if len(live) == 0 {
-		r.out.Status = StatusCompleted
+		r.out.Status = kalcifer.InstanceCompleted
 	}
 	r.out.State = r.state
 	return r.out
@@ -281,12 +253,12 @@ func (r *run) finish() Output {
 // exit and fail end the instance: no path is left and nothing waits. Sends
 // decided earlier in the run stay in Output.Sends: they were decided before
 // the exit, and their outcome will find no waiting path.
-func (r *run) exit(reason string) Output { return r.end(StatusExited, reason) }
+func (r *run) exit(reason string) Output { return r.end(kalcifer.InstanceExited, reason) }
 
-func (r *run) fail(err error) Output { return r.end(StatusFailed, err.Error()) }
+func (r *run) fail(err error) Output { return r.end(kalcifer.InstanceFailed, err.Error()) }
 
-func (r *run) end(status Status, reason string) Output {
+func (r *run) end(status kalcifer.InstanceStatus, reason string) Output {
 	r.state.Paths = nil
-	r.out.State, r.out.Status, r.out.Reason, r.out.Waits = r.state, status, reason, map[int]Wait{}
+	r.out.State, r.out.Status, r.out.Reason, r.out.Waits = r.state, status, reason, map[int]kalcifer.Wait{}
 	return r.out
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/kalcifer/kalcifer"
 	"strings"
 	"testing"
 	"time"
@@ -43,10 +44,10 @@ func build(t testing.TB, nodes []string, edges []string, extra ...func(*graph.Gr
 	return p
 }
 
-func start(t testing.TB, p *Program, c *Customer) Output {
+func start(t testing.TB, p *Program, c *kalcifer.Customer) Output {
 	t.Helper()
 	out, err := p.Run(Input{Now: t0, InstanceID: "i1", Customer: c, State: State{},
-		Wake: Wake{Kind: WakeStart, Event: &Event{Type: "signed_up", Timestamp: t0}}})
+		Wake: Wake{Kind: WakeStart, Event: &kalcifer.Event{Type: "signed_up", OccurredAt: t0}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,14 +56,14 @@ func start(t testing.TB, p *Program, c *Customer) Output {
 
 func wake(t testing.TB, p *Program, prev Output, now time.Time, w Wake) Output {
 	t.Helper()
-	out, err := p.Run(Input{Now: now, InstanceID: "i1", Customer: &Customer{ID: "c1"}, State: prev.State, Wake: w})
+	out, err := p.Run(Input{Now: now, InstanceID: "i1", Customer: &kalcifer.Customer{ID: "c1"}, State: prev.State, Wake: w})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return out
 }
 
-func onlyWait(t testing.TB, out Output) (int, Wait) {
+func onlyWait(t testing.TB, out Output) (int, kalcifer.Wait) {
 	t.Helper()
 	if len(out.Waits) != 1 {
 		t.Fatalf("waits = %+v, want one", out.Waits)
@@ -85,40 +86,40 @@ const entry = `in:event_entry:{"event_type":"signed_up"}`
 
 func TestWait(t *testing.T) {
 	p := build(t, []string{entry, `w:wait:{"duration":"3d"}`, "x:journey_exit"}, []string{"in->w", "w->x"})
-	out := start(t, p, &Customer{ID: "c1"})
+	out := start(t, p, &kalcifer.Customer{ID: "c1"})
 	id, w := onlyWait(t, out)
-	if out.Status != StatusActive || w.Kind != WaitTimer || !w.DueAt.Equal(t0.Add(72*time.Hour)) {
+	if out.Status != kalcifer.InstanceActive || w.Kind != kalcifer.WaitTimer || !w.DueAt.Equal(t0.Add(72*time.Hour)) {
 		t.Fatalf("status %s wait %+v", out.Status, w)
 	}
 	if got := trail(out); got != "in=default w=waiting" {
 		t.Fatalf("trail %q", got)
 	}
 	// A wake for the wrong kind is refused; the timer moves it on.
-	if _, err := p.Run(Input{Now: t0, Customer: &Customer{}, State: out.State, Wake: Wake{Kind: WakeTimer, PathID: 99}}); err != ErrStaleWake {
+	if _, err := p.Run(Input{Now: t0, Customer: &kalcifer.Customer{}, State: out.State, Wake: Wake{Kind: WakeTimer, PathID: 99}}); err != ErrStaleWake {
 		t.Fatalf("unknown path: %v", err)
 	}
 	out = wake(t, p, out, t0.Add(72*time.Hour), Wake{Kind: WakeTimer, PathID: id})
-	if out.Status != StatusExited || trail(out) != "w=default x=exited" {
+	if out.Status != kalcifer.InstanceExited || trail(out) != "w=default x=exited" {
 		t.Fatalf("status %s trail %q", out.Status, trail(out))
 	}
 	// The same timer again finds nothing waiting.
-	if _, err := p.Run(Input{Now: t0, Customer: &Customer{}, State: out.State, Wake: Wake{Kind: WakeTimer, PathID: id}}); err != ErrStaleWake {
+	if _, err := p.Run(Input{Now: t0, Customer: &kalcifer.Customer{}, State: out.State, Wake: Wake{Kind: WakeTimer, PathID: id}}); err != ErrStaleWake {
 		t.Fatalf("second fire: %v", err)
 	}
 }
 
 func TestWaitUntil(t *testing.T) {
 	p := build(t, []string{entry, `w:wait_until:{"until":"customer.trial_ends_at"}`}, []string{"in->w"})
-	out := start(t, p, &Customer{ID: "c1", Attributes: map[string]any{"trial_ends_at": "2026-11-30T00:00:00Z"}})
+	out := start(t, p, &kalcifer.Customer{ID: "c1", Attributes: map[string]any{"trial_ends_at": "2026-11-30T00:00:00Z"}})
 	if _, w := onlyWait(t, out); !w.DueAt.Equal(time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)) {
 		t.Fatalf("due %v", w.DueAt)
 	}
-	past := start(t, p, &Customer{ID: "c1", Attributes: map[string]any{"trial_ends_at": "2020-01-01T00:00:00Z"}})
-	if past.Status != StatusCompleted {
+	past := start(t, p, &kalcifer.Customer{ID: "c1", Attributes: map[string]any{"trial_ends_at": "2020-01-01T00:00:00Z"}})
+	if past.Status != kalcifer.InstanceCompleted {
 		t.Fatalf("a time already past continues at once: %s %q", past.Status, trail(past))
 	}
-	missing := start(t, p, &Customer{ID: "c1"})
-	if missing.Status != StatusFailed || !strings.Contains(missing.Reason, "trial_ends_at") {
+	missing := start(t, p, &kalcifer.Customer{ID: "c1"})
+	if missing.Status != kalcifer.InstanceFailed || !strings.Contains(missing.Reason, "trial_ends_at") {
 		t.Fatalf("missing attribute: %s %q", missing.Status, missing.Reason)
 	}
 }
@@ -127,18 +128,18 @@ func TestWaitForEvent(t *testing.T) {
 	p := build(t, []string{entry, `w:wait_for_event:{"event_type":"email_opened","timeout":"3d","filter":{"campaign":"welcome"}}`,
 		`yes:add_tag:{"tag":"opened"}`, `no:add_tag:{"tag":"ignored"}`},
 		[]string{"in->w", "w-event_received->yes", "w-timed_out->no"})
-	out := start(t, p, &Customer{ID: "c1"})
+	out := start(t, p, &kalcifer.Customer{ID: "c1"})
 	id, w := onlyWait(t, out)
-	if w.Kind != WaitEvent || w.EventType != "email_opened" || !w.DueAt.Equal(t0.Add(72*time.Hour)) {
+	if w.Kind != kalcifer.WaitEvent || w.EventType != "email_opened" || !w.DueAt.Equal(t0.Add(72*time.Hour)) {
 		t.Fatalf("wait %+v", w)
 	}
-	if w.Matches(Event{Type: "email_opened", Data: json.RawMessage(`{"campaign":"other"}`)}) ||
-		!w.Matches(Event{Type: "email_opened", Data: json.RawMessage(`{"campaign":"welcome","x":1}`)}) ||
-		w.Matches(Event{Type: "clicked", Data: json.RawMessage(`{"campaign":"welcome"}`)}) {
+	if WaitMatches(w, kalcifer.Event{Type: "email_opened", Data: json.RawMessage(`{"campaign":"other"}`)}) ||
+		!WaitMatches(w, kalcifer.Event{Type: "email_opened", Data: json.RawMessage(`{"campaign":"welcome","x":1}`)}) ||
+		WaitMatches(w, kalcifer.Event{Type: "clicked", Data: json.RawMessage(`{"campaign":"welcome"}`)}) {
 		t.Fatal("filter matching is wrong")
 	}
-	byEvent := wake(t, p, out, t0.Add(time.Hour), Wake{Kind: WakeEvent, PathID: id, Event: &Event{Type: "email_opened"}})
-	if byEvent.Status != StatusCompleted || len(byEvent.AddTags) != 1 || byEvent.AddTags[0] != "opened" {
+	byEvent := wake(t, p, out, t0.Add(time.Hour), Wake{Kind: WakeEvent, PathID: id, Event: &kalcifer.Event{Type: "email_opened"}})
+	if byEvent.Status != kalcifer.InstanceCompleted || len(byEvent.AddTags) != 1 || byEvent.AddTags[0] != "opened" {
 		t.Fatalf("event branch: %s %+v", byEvent.Status, byEvent.AddTags)
 	}
 	byTimer := wake(t, p, out, t0.Add(72*time.Hour), Wake{Kind: WakeTimer, PathID: id})
@@ -146,7 +147,7 @@ func TestWaitForEvent(t *testing.T) {
 		t.Fatalf("timeout branch: %+v", byTimer.AddTags)
 	}
 	// Whichever wins, the other finds nothing to do.
-	if _, err := p.Run(Input{Now: t0, Customer: &Customer{}, State: byEvent.State, Wake: Wake{Kind: WakeTimer, PathID: id}}); err != ErrStaleWake {
+	if _, err := p.Run(Input{Now: t0, Customer: &kalcifer.Customer{}, State: byEvent.State, Wake: Wake{Kind: WakeTimer, PathID: id}}); err != ErrStaleWake {
 		t.Fatalf("timer after event: %v", err)
 	}
 }
@@ -154,14 +155,14 @@ func TestWaitForEvent(t *testing.T) {
 func TestCondition(t *testing.T) {
 	p := build(t, []string{entry, `c:condition:{"expression":"customer.plan == 'premium' && event.type == 'signed_up'"}`,
 		`t:add_tag:{"tag":"t"}`, `f:add_tag:{"tag":"f"}`}, []string{"in->c", "c-true->t", "c-false->f"})
-	if out := start(t, p, &Customer{ID: "c1", Attributes: map[string]any{"plan": "premium"}}); out.AddTags[0] != "t" {
+	if out := start(t, p, &kalcifer.Customer{ID: "c1", Attributes: map[string]any{"plan": "premium"}}); out.AddTags[0] != "t" {
 		t.Fatalf("premium: %q", trail(out))
 	}
-	if out := start(t, p, &Customer{ID: "c1", Attributes: map[string]any{"plan": "free"}}); out.AddTags[0] != "f" {
+	if out := start(t, p, &kalcifer.Customer{ID: "c1", Attributes: map[string]any{"plan": "free"}}); out.AddTags[0] != "f" {
 		t.Fatalf("free: %q", trail(out))
 	}
 	// An expression that cannot be evaluated (no such attribute) fails the instance, not the process.
-	if out := start(t, p, &Customer{ID: "c1"}); out.Status != StatusFailed || !strings.Contains(out.Reason, `node "c"`) {
+	if out := start(t, p, &kalcifer.Customer{ID: "c1"}); out.Status != kalcifer.InstanceFailed || !strings.Contains(out.Reason, `node "c"`) {
 		t.Fatalf("missing attribute: %s %q", out.Status, out.Reason)
 	}
 }
@@ -172,7 +173,7 @@ func TestABSplit(t *testing.T) {
 	counts := map[string]int{}
 	const n = 20000
 	for i := 0; i < n; i++ {
-		c := &Customer{ID: fmt.Sprintf("c%d", i)}
+		c := &kalcifer.Customer{ID: fmt.Sprintf("c%d", i)}
 		out := start(t, p, c)
 		v := out.State.Vars["variant:s"]
 		counts[v]++
@@ -191,7 +192,7 @@ func TestFrequencyCapNode(t *testing.T) {
 		[]string{"in->f", "f-within_cap->ok", "f-exceeded->over"})
 	for sent, want := range map[int]string{0: "ok", 1: "ok", 2: "over", 5: "over"} {
 		var since time.Time
-		out, err := p.Run(Input{Now: t0, Customer: &Customer{ID: "c"}, Wake: Wake{Kind: WakeStart},
+		out, err := p.Run(Input{Now: t0, Customer: &kalcifer.Customer{ID: "c"}, Wake: Wake{Kind: WakeStart},
 			SentSince: func(ch string, s time.Time) int { since = s; return sent }})
 		if err != nil || out.AddTags[0] != want || !since.Equal(t0.Add(-24*time.Hour)) {
 			t.Fatalf("sent %d: %v %q since %v", sent, err, trail(out), since)
@@ -202,12 +203,12 @@ func TestFrequencyCapNode(t *testing.T) {
 func TestChannelSendAndOutcome(t *testing.T) {
 	p := build(t, []string{entry, `m:send_email:{"template_id":"welcome"}`, `ok:add_tag:{"tag":"sent"}`, `bad:add_tag:{"tag":"failed"}`},
 		[]string{"in->m", "m->ok", "m-failed->bad"})
-	out := start(t, p, &Customer{ID: "c1"})
+	out := start(t, p, &kalcifer.Customer{ID: "c1"})
 	if len(out.Sends) != 1 || out.Sends[0].Key != "i1:m:1" || out.Sends[0].Channel != "email" || out.Sends[0].Config["template_id"] != "welcome" {
 		t.Fatalf("sends %+v", out.Sends)
 	}
 	id, w := onlyWait(t, out)
-	if w.Kind != WaitSend || w.SendKey != "i1:m:1" {
+	if w.Kind != kalcifer.WaitSend || w.SendKey != "i1:m:1" {
 		t.Fatalf("wait %+v", w)
 	}
 	for outcome, tag := range map[SendOutcome]string{SendSent: "sent", SendFailed: "failed", SendAmbiguous: "failed", SendCapped: "failed"} {
@@ -218,7 +219,7 @@ func TestChannelSendAndOutcome(t *testing.T) {
 	}
 	// Without a failed branch, a failed send continues on default.
 	p2 := build(t, []string{entry, `m:send_sms:{"body":"hi"}`, `ok:add_tag:{"tag":"next"}`}, []string{"in->m", "m->ok"})
-	out = start(t, p2, &Customer{ID: "c1"})
+	out = start(t, p2, &kalcifer.Customer{ID: "c1"})
 	id, _ = onlyWait(t, out)
 	if got := wake(t, p2, out, t0, Wake{Kind: WakeSend, PathID: id, Send: SendFailed}); got.AddTags[0] != "next" {
 		t.Fatalf("no failed branch: %q", trail(got))
@@ -228,8 +229,8 @@ func TestChannelSendAndOutcome(t *testing.T) {
 func TestForkAndJoin(t *testing.T) {
 	p := build(t, []string{entry, `a:wait:{"duration":"1h"}`, `b:wait:{"duration":"2h"}`, `m:send_email:{"template_id":"t"}`},
 		[]string{"in->a", "in->b", "a->m", "b->m"})
-	out := start(t, p, &Customer{ID: "c1"})
-	if len(out.Waits) != 2 || out.Status != StatusActive {
+	out := start(t, p, &kalcifer.Customer{ID: "c1"})
+	if len(out.Waits) != 2 || out.Status != kalcifer.InstanceActive {
 		t.Fatalf("fork: waits %+v", out.Waits)
 	}
 	var first, second int
@@ -250,23 +251,23 @@ func TestForkAndJoin(t *testing.T) {
 		ids = append(ids, id)
 	}
 	out = wake(t, p, out, t0, Wake{Kind: WakeSend, PathID: ids[0], Send: SendSent})
-	if out.Status != StatusActive {
+	if out.Status != kalcifer.InstanceActive {
 		t.Fatalf("one path still waits for its send: %s", out.Status)
 	}
 	out = wake(t, p, out, t0, Wake{Kind: WakeSend, PathID: ids[1], Send: SendSent})
-	if out.Status != StatusCompleted {
+	if out.Status != kalcifer.InstanceCompleted {
 		t.Fatalf("every path ended: %s", out.Status)
 	}
 }
 
 func TestGoalAndExit(t *testing.T) {
 	cont := build(t, []string{entry, `g:goal_reached:{"goal_name":"buy"}`, `t:add_tag:{"tag":"after"}`}, []string{"in->g", "g->t"})
-	out := start(t, cont, &Customer{ID: "c"})
-	if out.Status != StatusCompleted || out.Goals[0] != "buy" || out.AddTags[0] != "after" {
+	out := start(t, cont, &kalcifer.Customer{ID: "c"})
+	if out.Status != kalcifer.InstanceCompleted || out.Goals[0] != "buy" || out.AddTags[0] != "after" {
 		t.Fatalf("continue after goal: %s %+v", out.Status, out)
 	}
 	stop := build(t, []string{entry, `g:goal_reached:{"goal_name":"buy","exit_after_goal":true}`}, []string{"in->g"})
-	if out := start(t, stop, &Customer{ID: "c"}); out.Status != StatusExited || !strings.Contains(out.Reason, "buy") {
+	if out := start(t, stop, &kalcifer.Customer{ID: "c"}); out.Status != kalcifer.InstanceExited || !strings.Contains(out.Reason, "buy") {
 		t.Fatalf("exit after goal: %s %q", out.Status, out.Reason)
 	}
 }
@@ -275,7 +276,7 @@ func TestProfileNodes(t *testing.T) {
 	p := build(t, []string{entry, `u:update_profile:{"set":{"plan":"premium"}}`, `r:remove_tag:{"tag":"trial"}`,
 		`c:condition:{"expression":"customer.plan == 'premium' && !('trial' in customer.tags)"}`, `y:add_tag:{"tag":"ok"}`, `n:add_tag:{"tag":"no"}`},
 		[]string{"in->u", "u->r", "r->c", "c-true->y", "c-false->n"})
-	c := &Customer{ID: "c", Tags: []string{"trial"}, Attributes: map[string]any{"plan": "free"}}
+	c := &kalcifer.Customer{ID: "c", Tags: []string{"trial"}, Attributes: map[string]any{"plan": "free"}}
 	out := start(t, p, c)
 	if out.Set["plan"] != "premium" || out.RemoveTags[0] != "trial" || out.AddTags[0] != "ok" {
 		t.Fatalf("later nodes must see earlier profile changes: %q %+v", trail(out), out)
@@ -290,18 +291,18 @@ func TestExitCriteriaExpression(t *testing.T) {
 		func(g *graph.Graph) {
 			g.ExitCriteria = &graph.ExitCriteria{Expression: "customer.unsubscribed == true"}
 		})
-	out := start(t, p, &Customer{ID: "c", Attributes: map[string]any{"unsubscribed": false}})
+	out := start(t, p, &kalcifer.Customer{ID: "c", Attributes: map[string]any{"unsubscribed": false}})
 	id, _ := onlyWait(t, out)
-	got, err := p.Run(Input{Now: t0, Customer: &Customer{ID: "c", Attributes: map[string]any{"unsubscribed": true}},
+	got, err := p.Run(Input{Now: t0, Customer: &kalcifer.Customer{ID: "c", Attributes: map[string]any{"unsubscribed": true}},
 		State: out.State, Wake: Wake{Kind: WakeTimer, PathID: id}})
-	if err != nil || got.Status != StatusExited || len(got.AddTags) != 0 {
+	if err != nil || got.Status != kalcifer.InstanceExited || len(got.AddTags) != 0 {
 		t.Fatalf("exit criteria before the next step: %v %s %q", err, got.Status, trail(got))
 	}
 }
 
 func TestCustomCodeFailsClearly(t *testing.T) {
 	p := build(t, []string{entry, `c:custom_code:{"language":"lua","code":"return 1"}`}, []string{"in->c"})
-	if out := start(t, p, &Customer{ID: "c"}); out.Status != StatusFailed || !strings.Contains(out.Reason, "not enabled") {
+	if out := start(t, p, &kalcifer.Customer{ID: "c"}); out.Status != kalcifer.InstanceFailed || !strings.Contains(out.Reason, "not enabled") {
 		t.Fatalf("%s %q", out.Status, out.Reason)
 	}
 }
@@ -310,7 +311,7 @@ func BenchmarkRunLogicChain(b *testing.B) {
 	p := build(b, []string{entry, `a:update_profile:{"set":{"x":1}}`, `b:add_tag:{"tag":"t"}`, `c:condition:{"expression":"customer.plan == 'premium'"}`,
 		`d:remove_tag:{"tag":"t"}`, `e:ab_split:{"variants":[{"key":"a","weight":1},{"key":"b","weight":1}]}`, "x:journey_exit"},
 		[]string{"in->a", "a->b", "b->c", "c-true->d", "c-false->d", "d->e", "e-a->x", "e-b->x"})
-	c := &Customer{ID: "c1", Attributes: map[string]any{"plan": "premium"}}
+	c := &kalcifer.Customer{ID: "c1", Attributes: map[string]any{"plan": "premium"}}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := p.Run(Input{Now: t0, InstanceID: "i", Customer: c, Wake: Wake{Kind: WakeStart}}); err != nil {

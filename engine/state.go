@@ -1,8 +1,7 @@
 package engine
 
 import (
-	"encoding/json"
-	"time"
+	"github.com/kalcifer/kalcifer"
 )
 
 // State is what an instance remembers between runs. It is stored as JSON on
@@ -20,7 +19,7 @@ type State struct {
 	// Vars holds what nodes decided: A/B variants, goals reached.
 	Vars map[string]string `json:"vars,omitempty"`
 	// Event is the event that started the instance, if any.
-	Event *Event `json:"event,omitempty"`
+	Event *kalcifer.Event `json:"event,omitempty"`
 }
 
 // Path is one position in the graph.
@@ -29,42 +28,7 @@ type Path struct {
 	Node  string `json:"node"`
 	Visit int    `json:"visit"`
 	// Wait is what the path is blocked on; nil while it can move.
-	Wait *Wait `json:"wait,omitempty"`
-}
-
-// WaitKind names what a blocked path waits for.
-type WaitKind string
-
-// The things a path can wait for.
-const (
-	WaitTimer WaitKind = "timer" // a point in time
-	WaitEvent WaitKind = "event" // a customer event, or its timeout
-	WaitSend  WaitKind = "send"  // the outcome of a channel send
-)
-
-// Wait is a blocked path's registration: the runtime indexes it so that the
-// timer, event or send result finds the instance.
-type Wait struct {
-	Kind      WaitKind       `json:"kind"`
-	DueAt     *time.Time     `json:"due_at,omitempty"`
-	EventType string         `json:"event_type,omitempty"`
-	Filter    map[string]any `json:"filter,omitempty"`
-	SendKey   string         `json:"send_key,omitempty"`
-}
-
-// Event is a customer event as the engine sees it.
-type Event struct {
-	ID        string          `json:"id,omitempty"`
-	Type      string          `json:"type"`
-	Data      json.RawMessage `json:"data,omitempty"`
-	Timestamp time.Time       `json:"timestamp"`
-}
-
-// Customer is the profile nodes read and change.
-type Customer struct {
-	ID         string         `json:"id"`
-	Attributes map[string]any `json:"attributes"`
-	Tags       []string       `json:"tags"`
+	Wait *kalcifer.Wait `json:"wait,omitempty"`
 }
 
 // clone returns a deep-enough copy of s for Run to change without touching
@@ -85,13 +49,13 @@ func (s State) clone() State {
 	return c
 }
 
-// clone copies c so that a run can change the profile it sees without
-// changing the caller's; a nil customer becomes an empty one.
-func (c *Customer) clone() *Customer {
+// cloneCustomer copies c so that a run can change the profile it sees
+// without changing the caller's; a nil customer becomes an empty one.
+func cloneCustomer(c *kalcifer.Customer) *kalcifer.Customer {
 	if c == nil {
-		return &Customer{Attributes: map[string]any{}}
+		return &kalcifer.Customer{Attributes: map[string]any{}}
 	}
-	out := &Customer{ID: c.ID, Tags: append([]string(nil), c.Tags...), Attributes: make(map[string]any, len(c.Attributes))}
+	out := &kalcifer.Customer{ID: c.ID, Tags: append([]string(nil), c.Tags...), Attributes: make(map[string]any, len(c.Attributes))}
 	for k, v := range c.Attributes {
 		out.Attributes[k] = v
 	}

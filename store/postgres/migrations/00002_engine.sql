@@ -1,0 +1,118 @@
+-- +goose Up
+-- The engine's state. An instance is a row; a blocked path of an instance is
+-- a row in waits (timer, event or send); every channel send is a row in the
+-- sends ledger before any attempt. Events are a durable inbox.
+
+CREATE TABLE customers (
+    tenant_id  TEXT NOT NULL REFERENCES tenants (id),
+    id         TEXT NOT NULL,
+    attributes JSONB NOT NULL DEFAULT '{}',
+    tags       JSONB NOT NULL DEFAULT '[]',
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+
+CREATE TABLE events (
+    id           TEXT COLLATE "C" PRIMARY KEY,
+    tenant_id    TEXT NOT NULL,
+    client_id    TEXT,
+    customer_id  TEXT NOT NULL,
+    event_type   TEXT NOT NULL,
+    data         JSONB NOT NULL DEFAULT '{}',
+    occurred_at  BIGINT NOT NULL,
+    received_at  BIGINT NOT NULL,
+    journey_id   TEXT, -- set for webhook entries: only this journey may start
+    processed_at BIGINT
+);
+CREATE UNIQUE INDEX events_client ON events (tenant_id, client_id) WHERE client_id IS NOT NULL;
+CREATE INDEX events_inbox ON events (id) WHERE processed_at IS NULL;
+CREATE INDEX events_customer ON events (tenant_id, customer_id, id);
+
+CREATE TABLE instances (
+    id           TEXT COLLATE "C" PRIMARY KEY,
+    tenant_id    TEXT NOT NULL,
+    journey_id   TEXT NOT NULL REFERENCES journeys (id),
+    version      BIGINT NOT NULL,
+    customer_id  TEXT NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ('active', 'paused', 'completed', 'exited', 'failed')),
+    state        JSONB NOT NULL,
+    reason       TEXT NOT NULL DEFAULT '',
+    step_count   INTEGER NOT NULL DEFAULT 0,
+    lock_version INTEGER NOT NULL DEFAULT 1,
+    created_at   BIGINT NOT NULL,
+    updated_at   BIGINT NOT NULL,
+    ended_at     BIGINT
+);
+CREATE INDEX instances_journey ON instances (tenant_id, journey_id, id);
+CREATE INDEX instances_customer ON instances (tenant_id, customer_id, status);
+
+-- One row while a customer is in a journey that does not allow re-entry:
+-- the primary key refuses a second concurrent instance.
+CREATE TABLE active_entries (
+    tenant_id   TEXT NOT NULL,
+    journey_id  TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    instance_id TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, journey_id, customer_id)
+);
+
+CREATE TABLE instance_steps (
+    instance_id TEXT NOT NULL,
+    seq         BIGINT NOT NULL,
+    version     BIGINT NOT NULL,
+    path_id     BIGINT NOT NULL,
+    node_id     TEXT NOT NULL,
+    node_type   TEXT NOT NULL,
+    visit       BIGINT NOT NULL,
+    result      TEXT NOT NULL,
+    detail      TEXT NOT NULL DEFAULT '',
+    at          BIGINT NOT NULL,
+    PRIMARY KEY (instance_id, seq)
+);
+
+CREATE TABLE waits (
+    instance_id TEXT NOT NULL,
+    path_id     BIGINT NOT NULL,
+    tenant_id   TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('timer', 'event', 'send')),
+    event_type  TEXT,
+    filter      JSONB,
+    due_at      BIGINT,
+    send_key    TEXT,
+    PRIMARY KEY (instance_id, path_id)
+);
+CREATE INDEX waits_due ON waits (due_at) WHERE due_at IS NOT NULL;
+CREATE INDEX waits_event ON waits (tenant_id, customer_id, event_type) WHERE event_type IS NOT NULL;
+
+CREATE TABLE sends (
+    key          TEXT PRIMARY KEY,
+    tenant_id    TEXT NOT NULL,
+    journey_id   TEXT NOT NULL,
+    version      BIGINT NOT NULL,
+    instance_id  TEXT NOT NULL,
+    path_id      BIGINT NOT NULL,
+    node_id      TEXT NOT NULL,
+    node_type    TEXT NOT NULL,
+    customer_id  TEXT NOT NULL,
+    channel      TEXT NOT NULL,
+    config       JSONB NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'ambiguous', 'capped')),
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    detail       TEXT NOT NULL DEFAULT '',
+    created_at   BIGINT NOT NULL,
+    updated_at   BIGINT NOT NULL,
+    completed_at BIGINT
+);
+CREATE INDEX sends_instance ON sends (instance_id);
+CREATE INDEX sends_customer ON sends (tenant_id, customer_id, channel, created_at);
+
+-- +goose Down
+DROP TABLE sends;
+DROP TABLE waits;
+DROP TABLE instance_steps;
+DROP TABLE active_entries;
+DROP TABLE instances;
+DROP TABLE events;
+DROP TABLE customers;
