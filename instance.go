@@ -25,19 +25,21 @@ func (s InstanceStatus) Ended() bool {
 // Instance is one customer's run through one journey version. State is the
 // engine's own record of its paths, kept opaque here.
 type Instance struct {
-	ID          string          `json:"id"`
-	TenantID    string          `json:"tenant_id"`
-	JourneyID   string          `json:"journey_id"`
-	Version     int             `json:"version"`
-	CustomerID  string          `json:"customer_id"`
-	Status      InstanceStatus  `json:"status"`
-	State       json.RawMessage `json:"state"`
-	Reason      string          `json:"reason,omitempty"`
-	StepCount   int             `json:"step_count"`
-	LockVersion int             `json:"-"`
-	CreatedAt   time.Time       `json:"created_at"`
-	UpdatedAt   time.Time       `json:"updated_at"`
-	EndedAt     *time.Time      `json:"ended_at,omitempty"`
+	ID         string          `json:"id"`
+	TenantID   string          `json:"tenant_id"`
+	JourneyID  string          `json:"journey_id"`
+	Version    int             `json:"version"`
+	CustomerID string          `json:"customer_id"`
+	Status     InstanceStatus  `json:"status"`
+	State      json.RawMessage `json:"state"`
+	Reason     string          `json:"reason,omitempty"`
+	// Nodes are the nodes the instance's paths are at.
+	Nodes       []string   `json:"nodes"`
+	StepCount   int        `json:"step_count"`
+	LockVersion int        `json:"-"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	EndedAt     *time.Time `json:"ended_at,omitempty"`
 }
 
 // Event is a customer event: what the API accepts and the engine routes.

@@ -38,6 +38,7 @@ CREATE TABLE instances (
     status       TEXT NOT NULL CHECK (status IN ('active', 'paused', 'completed', 'exited', 'failed')),
     state        JSONB NOT NULL,
     reason       TEXT NOT NULL DEFAULT '',
+    at_nodes     TEXT NOT NULL DEFAULT '', -- ' a b ': the nodes its paths are at, for filtering
     step_count   INTEGER NOT NULL DEFAULT 0,
     lock_version INTEGER NOT NULL DEFAULT 1,
     created_at   BIGINT NOT NULL,

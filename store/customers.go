@@ -1,0 +1,127 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/kalcifer/kalcifer"
+)
+
+const customerColumns = `id, attributes, tags, created_at, updated_at`
+
+func scanCustomer(r Row) (*kalcifer.Customer, error) {
+	var c kalcifer.Customer
+	var attrs, tags string
+	var created, updated int64
+	if err := r.Scan(&c.ID, &attrs, &tags, &created, &updated); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(attrs), &c.Attributes); err != nil {
+		return nil, fmt.Errorf("decode attributes of customer %s: %w", c.ID, err)
+	}
+	if err := json.Unmarshal([]byte(tags), &c.Tags); err != nil {
+		return nil, fmt.Errorf("decode tags of customer %s: %w", c.ID, err)
+	}
+	if c.Attributes == nil {
+		c.Attributes = map[string]any{}
+	}
+	if c.Tags == nil {
+		c.Tags = []string{}
+	}
+	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &c, nil
+}
+
+// GetCustomer returns a customer's profile.
+func (s *Store) GetCustomer(ctx context.Context, tenantID, id string) (*kalcifer.Customer, error) {
+	c, err := scanCustomer(s.b.Q().QueryRow(ctx, `SELECT `+customerColumns+` FROM customers WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+	if err != nil {
+		return nil, notFound(err, "customer %q not found", id)
+	}
+	return c, nil
+}
+
+// PatchCustomer sets attributes (a nil value removes the attribute), adds
+// and removes tags, creating the customer when new.
+func (s *Store) PatchCustomer(ctx context.Context, tenantID, id string, set map[string]any, addTags, removeTags []string) (*kalcifer.Customer, error) {
+	var out *kalcifer.Customer
+	err := s.WithEngineTx(ctx, func(t *EngineTx) error {
+		c, err := t.Customer(tenantID, id)
+		if err != nil {
+			return err
+		}
+		applyProfile(c, set, addTags, removeTags)
+		if err := t.SaveCustomer(tenantID, c); err != nil {
+			return err
+		}
+		out = c
+		return nil
+	})
+	return out, err
+}
+
+// applyProfile changes c in place.
+func applyProfile(c *kalcifer.Customer, set map[string]any, addTags, removeTags []string) {
+	for k, v := range set {
+		if v == nil {
+			delete(c.Attributes, k)
+		} else {
+			c.Attributes[k] = v
+		}
+	}
+	c.Tags = slices.DeleteFunc(c.Tags, func(t string) bool { return slices.Contains(removeTags, t) })
+	for _, t := range addTags {
+		if !slices.Contains(c.Tags, t) {
+			c.Tags = append(c.Tags, t)
+		}
+	}
+}
+
+// Customer returns the customer, creating an empty profile when new.
+func (t *EngineTx) Customer(tenantID, id string) (*kalcifer.Customer, error) {
+	c, err := scanCustomer(t.tx.QueryRow(t.ctx, `SELECT `+customerColumns+` FROM customers WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+	if err == nil {
+		return c, nil
+	}
+	if err != ErrNoRows {
+		return nil, fmt.Errorf("read customer %s: %w", id, err)
+	}
+	c = &kalcifer.Customer{ID: id, Attributes: map[string]any{}, Tags: []string{}, CreatedAt: t.now, UpdatedAt: t.now}
+	if _, err := t.tx.Exec(t.ctx, `INSERT INTO customers (tenant_id, id, created_at, updated_at) VALUES ($1, $2, $3, $3)
+		ON CONFLICT (tenant_id, id) DO NOTHING`, tenantID, id, micros(t.now)); err != nil {
+		return nil, fmt.Errorf("create customer %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// SaveCustomer writes a customer's attributes and tags.
+func (t *EngineTx) SaveCustomer(tenantID string, c *kalcifer.Customer) error {
+	attrs, err := json.Marshal(c.Attributes)
+	if err != nil {
+		return fmt.Errorf("encode attributes: %w", err)
+	}
+	tags, err := json.Marshal(c.Tags)
+	if err != nil {
+		return fmt.Errorf("encode tags: %w", err)
+	}
+	c.UpdatedAt = t.now
+	_, err = t.tx.Exec(t.ctx, `INSERT INTO customers (tenant_id, id, attributes, tags, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $5)
+		ON CONFLICT (tenant_id, id) DO UPDATE SET attributes = excluded.attributes, tags = excluded.tags, updated_at = excluded.updated_at`,
+		tenantID, c.ID, string(attrs), string(tags), micros(t.now))
+	if err != nil {
+		return fmt.Errorf("save customer %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// ApplyProfile applies a run's profile changes to c and saves it.
+func (t *EngineTx) ApplyProfile(tenantID string, c *kalcifer.Customer, set map[string]any, addTags, removeTags []string) error {
+	if len(set) == 0 && len(addTags) == 0 && len(removeTags) == 0 {
+		return nil
+	}
+	applyProfile(c, set, addTags, removeTags)
+	return t.SaveCustomer(tenantID, c)
+}

@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kalcifer/kalcifer"
+)
+
+// EngineTx is one engine transaction: the engine reads an instance, steps
+// it, and writes its state, history, waits and sends through one EngineTx,
+// so they commit together or not at all.
+type EngineTx struct {
+	s   *Store
+	tx  Tx
+	ctx context.Context
+	now time.Time
+}
+
+// WithEngineTx runs fn in a transaction. The time is fixed once per
+// transaction (EngineTx.Now).
+func (s *Store) WithEngineTx(ctx context.Context, fn func(t *EngineTx) error) error {
+	return s.b.WithTx(ctx, func(tx Tx) error {
+		return fn(&EngineTx{s: s, tx: tx, ctx: ctx, now: s.now()})
+	})
+}
+
+// Now is the transaction's time.
+func (t *EngineTx) Now() time.Time { return t.now }
+
+// Tx is the underlying transaction, for River jobs.
+func (t *EngineTx) Tx() Tx { return t.tx }
+
+// skipLocked makes concurrent claimers on PostgreSQL take different rows;
+// SQLite has one writer, so there is nothing to skip.
+func (s *Store) skipLocked() string {
+	if s.b.Kind() == "postgres" {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return ""
+}
+
+// ErrConflict is returned when an instance changed since it was read; the
+// engine retries the work.
+var ErrConflict = errors.New("store: instance changed concurrently")
+
+// --- events ---
+
+// InsertEvents stores events durably in one transaction. An event whose
+// ClientID the tenant sent before is not stored again: its ID is set to the
+// stored event's and dup[i] is true.
+func (s *Store) InsertEvents(ctx context.Context, events []*kalcifer.Event) (dup []bool, err error) {
+	dup = make([]bool, len(events))
+	now := s.now()
+	err = s.b.WithTx(ctx, func(tx Tx) error {
+		for i, e := range events {
+			if e.ID == "" {
+				e.ID = kalcifer.NewID("evt")
+			}
+			e.ReceivedAt = now
+			if e.OccurredAt.IsZero() {
+				e.OccurredAt = now
+			}
+			data := string(e.Data)
+			if data == "" {
+				data = "{}"
+			}
+			n, err := tx.Exec(ctx, `INSERT INTO events (id, tenant_id, client_id, customer_id, event_type, data, occurred_at, received_at, journey_id)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+				ON CONFLICT (tenant_id, client_id) WHERE client_id IS NOT NULL DO NOTHING`,
+				e.ID, e.TenantID, nullString(e.ClientID), e.CustomerID, e.Type, data,
+				micros(e.OccurredAt), micros(e.ReceivedAt), nullString(e.JourneyID))
+			if err != nil {
+				return fmt.Errorf("insert event: %w", err)
+			}
+			if n == 0 {
+				dup[i] = true
+				if err := tx.QueryRow(ctx, `SELECT id FROM events WHERE tenant_id = $1 AND client_id = $2`,
+					e.TenantID, e.ClientID).Scan(&e.ID); err != nil {
+					return fmt.Errorf("find duplicate event: %w", err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return dup, nil
+}
+
+// UnprocessedEvents returns up to limit events not yet routed, oldest first.
+func (t *EngineTx) UnprocessedEvents(limit int) ([]kalcifer.Event, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT id, tenant_id, COALESCE(client_id, ''), customer_id, event_type, data,
+		occurred_at, received_at, COALESCE(journey_id, '')
+		FROM events WHERE processed_at IS NULL ORDER BY id LIMIT $1`+t.s.skipLocked(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("read event inbox: %w", err)
+	}
+	defer rows.Close()
+	var out []kalcifer.Event
+	for rows.Next() {
+		var e kalcifer.Event
+		var data string
+		var occurred, received int64
+		if err := rows.Scan(&e.ID, &e.TenantID, &e.ClientID, &e.CustomerID, &e.Type, &data, &occurred, &received, &e.JourneyID); err != nil {
+			return nil, fmt.Errorf("read event inbox: %w", err)
+		}
+		e.Data = json.RawMessage(data)
+		e.OccurredAt, e.ReceivedAt = fromMicros(occurred), fromMicros(received)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// MarkEventProcessed records that an event was routed.
+func (t *EngineTx) MarkEventProcessed(id string) error {
+	if _, err := t.tx.Exec(t.ctx, `UPDATE events SET processed_at = $1 WHERE id = $2`, micros(t.now), id); err != nil {
+		return fmt.Errorf("mark event %s processed: %w", id, err)
+	}
+	return nil
+}
+
+// PendingEvents counts events not yet routed.
+func (s *Store) PendingEvents(ctx context.Context) (int, error) {
+	var n int
+	err := s.b.Q().QueryRow(ctx, `SELECT COUNT(*) FROM events WHERE processed_at IS NULL`).Scan(&n)
+	return n, err
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

@@ -1,0 +1,148 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/kalcifer/kalcifer"
+)
+
+// InstanceFilter selects a tenant's instances for a list, newest first.
+type InstanceFilter struct {
+	TenantID   string
+	JourneyID  string
+	CustomerID string
+	Version    int // 0: any
+	Status     kalcifer.InstanceStatus
+	NodeID     string // instances with a path at this node
+	Limit      int
+	Cursor     string
+}
+
+// ListInstances returns one page of instances.
+func (s *Store) ListInstances(ctx context.Context, f InstanceFilter) (kalcifer.Page[*kalcifer.Instance], error) {
+	limit := kalcifer.ClampLimit(f.Limit)
+	nodeLike := ""
+	if f.NodeID != "" {
+		nodeLike = "% " + escapeLike(f.NodeID) + " %"
+	}
+	rows, err := s.b.Q().Query(ctx, `SELECT `+instanceColumns+` FROM instances
+		WHERE tenant_id = $1
+		  AND ($2 = '' OR journey_id = $2)
+		  AND ($3 = '' OR customer_id = $3)
+		  AND ($4 = 0 OR version = $4)
+		  AND ($5 = '' OR status = $5)
+		  AND ($6 = '' OR at_nodes LIKE $6 ESCAPE '\')
+		  AND ($7 = '' OR id < $7)
+		ORDER BY id DESC LIMIT $8`,
+		f.TenantID, f.JourneyID, f.CustomerID, f.Version, string(f.Status), nodeLike, f.Cursor, limit+1)
+	if err != nil {
+		return kalcifer.Page[*kalcifer.Instance]{}, fmt.Errorf("list instances: %w", err)
+	}
+	list, err := collectInstances(rows)
+	if err != nil {
+		return kalcifer.Page[*kalcifer.Instance]{}, err
+	}
+	page := kalcifer.Page[*kalcifer.Instance]{Data: list}
+	if len(list) > limit {
+		page.Data = list[:limit]
+		page.NextCursor = list[limit-1].ID
+	}
+	return page, nil
+}
+
+// GetInstance returns one of the tenant's instances.
+func (s *Store) GetInstance(ctx context.Context, tenantID, id string) (*kalcifer.Instance, error) {
+	in, err := scanInstance(s.b.Q().QueryRow(ctx, `SELECT `+instanceColumns+` FROM instances WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+	if err != nil {
+		return nil, notFound(err, "instance %q not found", id)
+	}
+	return in, nil
+}
+
+// InstanceSteps returns an instance's history in order.
+func (s *Store) InstanceSteps(ctx context.Context, instanceID string) ([]kalcifer.Step, error) {
+	rows, err := s.b.Q().Query(ctx, `SELECT seq, version, path_id, node_id, node_type, visit, result, detail, at
+		FROM instance_steps WHERE instance_id = $1 ORDER BY seq`, instanceID)
+	if err != nil {
+		return nil, fmt.Errorf("instance steps: %w", err)
+	}
+	defer rows.Close()
+	out := []kalcifer.Step{}
+	for rows.Next() {
+		var st kalcifer.Step
+		var at int64
+		if err := rows.Scan(&st.Seq, &st.Version, &st.PathID, &st.NodeID, &st.Type, &st.Visit, &st.Result, &st.Detail, &at); err != nil {
+			return nil, fmt.Errorf("instance steps: %w", err)
+		}
+		st.At = fromMicros(at)
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+// CountByVersion counts a journey's active and paused instances per version.
+func (s *Store) CountByVersion(ctx context.Context, tenantID, journeyID string) (map[int]int, error) {
+	rows, err := s.b.Q().Query(ctx, `SELECT version, COUNT(*) FROM instances
+		WHERE tenant_id = $1 AND journey_id = $2 AND status IN ('active', 'paused') GROUP BY version`, tenantID, journeyID)
+	if err != nil {
+		return nil, fmt.Errorf("count instances by version: %w", err)
+	}
+	defer rows.Close()
+	out := map[int]int{}
+	for rows.Next() {
+		var v, n int
+		if err := rows.Scan(&v, &n); err != nil {
+			return nil, fmt.Errorf("count instances by version: %w", err)
+		}
+		out[v] = n
+	}
+	return out, rows.Err()
+}
+
+// ActiveJourney is a journey new customers can enter: its current version.
+type ActiveJourney struct {
+	TenantID     string
+	JourneyID    string
+	Version      int
+	AllowReentry bool
+}
+
+// ActiveJourneys lists every active journey of every tenant.
+func (s *Store) ActiveJourneys(ctx context.Context) ([]ActiveJourney, error) {
+	rows, err := s.b.Q().Query(ctx, `SELECT tenant_id, id, current_version, settings FROM journeys WHERE status = 'active' ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("active journeys: %w", err)
+	}
+	defer rows.Close()
+	var out []ActiveJourney
+	for rows.Next() {
+		var a ActiveJourney
+		var settings string
+		if err := rows.Scan(&a.TenantID, &a.JourneyID, &a.Version, &settings); err != nil {
+			return nil, fmt.Errorf("active journeys: %w", err)
+		}
+		var js kalcifer.JourneySettings
+		if err := jsonUnmarshal(settings, &js); err != nil {
+			return nil, fmt.Errorf("settings of journey %s: %w", a.JourneyID, err)
+		}
+		a.AllowReentry = js.AllowReentry
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// JourneysChanged returns a value that changes whenever any journey is
+// written, so the engine knows when to reload its entry index.
+func (s *Store) JourneysChanged(ctx context.Context) (string, error) {
+	var n int
+	var max *int64
+	if err := s.b.Q().QueryRow(ctx, `SELECT COUNT(*), MAX(updated_at) FROM journeys`).Scan(&n, &max); err != nil {
+		return "", fmt.Errorf("journeys changed: %w", err)
+	}
+	m := int64(0)
+	if max != nil {
+		m = *max
+	}
+	return fmt.Sprintf("%d:%d", n, m), nil
+}

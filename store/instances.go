@@ -1,0 +1,246 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kalcifer/kalcifer"
+)
+
+const instanceColumns = `id, tenant_id, journey_id, version, customer_id, status, state, reason, at_nodes, step_count, lock_version, created_at, updated_at, ended_at`
+
+func scanInstance(r Row) (*kalcifer.Instance, error) {
+	var in kalcifer.Instance
+	var status, state, atNodes string
+	var created, updated int64
+	var ended *int64
+	if err := r.Scan(&in.ID, &in.TenantID, &in.JourneyID, &in.Version, &in.CustomerID, &status, &state, &in.Reason, &atNodes,
+		&in.StepCount, &in.LockVersion, &created, &updated, &ended); err != nil {
+		return nil, err
+	}
+	in.Status = kalcifer.InstanceStatus(status)
+	in.State = json.RawMessage(state)
+	in.Nodes = strings.Fields(atNodes)
+	if in.Nodes == nil {
+		in.Nodes = []string{}
+	}
+	in.CreatedAt, in.UpdatedAt, in.EndedAt = fromMicros(created), fromMicros(updated), fromNullMicros(ended)
+	return &in, nil
+}
+
+// StartInstance stores a new instance. When the journey does not allow
+// re-entry and the customer is already in it, it stores nothing and returns
+// false.
+func (t *EngineTx) StartInstance(in *kalcifer.Instance, allowReentry bool) (bool, error) {
+	if !allowReentry {
+		n, err := t.tx.Exec(t.ctx, `INSERT INTO active_entries (tenant_id, journey_id, customer_id, instance_id)
+			VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, journey_id, customer_id) DO NOTHING`,
+			in.TenantID, in.JourneyID, in.CustomerID, in.ID)
+		if err != nil {
+			return false, fmt.Errorf("enter journey %s: %w", in.JourneyID, err)
+		}
+		if n == 0 {
+			return false, nil
+		}
+	}
+	in.CreatedAt, in.UpdatedAt, in.LockVersion = t.now, t.now, 1
+	_, err := t.tx.Exec(t.ctx, `INSERT INTO instances (id, tenant_id, journey_id, version, customer_id, status, state, at_nodes, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
+		in.ID, in.TenantID, in.JourneyID, in.Version, in.CustomerID, string(in.Status), string(in.State), atNodes(in.Nodes), micros(t.now))
+	if err != nil {
+		return false, fmt.Errorf("insert instance: %w", err)
+	}
+	return true, nil
+}
+
+// Instance reads an instance inside the transaction.
+func (t *EngineTx) Instance(id string) (*kalcifer.Instance, error) {
+	in, err := scanInstance(t.tx.QueryRow(t.ctx, `SELECT `+instanceColumns+` FROM instances WHERE id = $1`, id))
+	if err != nil {
+		return nil, notFound(err, "instance %q not found", id)
+	}
+	return in, nil
+}
+
+// SaveInstance writes an instance's new state with the steps of the run, and
+// replaces its waits. It returns ErrConflict when the instance changed since
+// it was read.
+func (t *EngineTx) SaveInstance(in *kalcifer.Instance, steps []kalcifer.Step, waits map[int]kalcifer.Wait) error {
+	var ended *int64
+	if in.Status.Ended() {
+		us := micros(t.now)
+		ended = &us
+	}
+	n, err := t.tx.Exec(t.ctx, `UPDATE instances SET status = $1, state = $2, reason = $3, step_count = $4,
+		lock_version = lock_version + 1, updated_at = $5, ended_at = $6, at_nodes = $7
+		WHERE id = $8 AND lock_version = $9`,
+		string(in.Status), string(in.State), in.Reason, in.StepCount+len(steps), micros(t.now), ended, atNodes(in.Nodes),
+		in.ID, in.LockVersion)
+	if err != nil {
+		return fmt.Errorf("save instance %s: %w", in.ID, err)
+	}
+	if n == 0 {
+		return ErrConflict
+	}
+	for i, st := range steps {
+		_, err := t.tx.Exec(t.ctx, `INSERT INTO instance_steps (instance_id, seq, version, path_id, node_id, node_type, visit, result, detail, at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			in.ID, in.StepCount+i+1, st.Version, st.PathID, st.NodeID, st.Type, st.Visit, st.Result, st.Detail, micros(st.At))
+		if err != nil {
+			return fmt.Errorf("insert step of instance %s: %w", in.ID, err)
+		}
+	}
+	in.StepCount += len(steps)
+	in.LockVersion++
+	if _, err := t.tx.Exec(t.ctx, `DELETE FROM waits WHERE instance_id = $1`, in.ID); err != nil {
+		return fmt.Errorf("clear waits of %s: %w", in.ID, err)
+	}
+	for pathID, w := range waits {
+		if err := t.insertWait(in, pathID, w); err != nil {
+			return err
+		}
+	}
+	if in.Status.Ended() {
+		if _, err := t.tx.Exec(t.ctx, `DELETE FROM active_entries WHERE instance_id = $1`, in.ID); err != nil {
+			return fmt.Errorf("leave journey: %w", err)
+		}
+	}
+	return nil
+}
+
+func (t *EngineTx) insertWait(in *kalcifer.Instance, pathID int, w kalcifer.Wait) error {
+	var filter any
+	if len(w.Filter) > 0 {
+		b, err := json.Marshal(w.Filter)
+		if err != nil {
+			return fmt.Errorf("encode wait filter: %w", err)
+		}
+		filter = string(b)
+	}
+	var due any
+	if w.DueAt != nil {
+		due = micros(*w.DueAt)
+	}
+	_, err := t.tx.Exec(t.ctx, `INSERT INTO waits (instance_id, path_id, tenant_id, customer_id, kind, event_type, filter, due_at, send_key)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		in.ID, pathID, in.TenantID, in.CustomerID, string(w.Kind), nullString(w.EventType), filter, due, nullString(w.SendKey))
+	if err != nil {
+		return fmt.Errorf("insert wait of %s: %w", in.ID, err)
+	}
+	return nil
+}
+
+// atNodes stores node IDs space-separated with a space at each end, so that
+// LIKE '% id %' finds an instance at a node on both databases.
+func atNodes(nodes []string) string {
+	if len(nodes) == 0 {
+		return ""
+	}
+	return " " + strings.Join(nodes, " ") + " "
+}
+
+// WaitRef names a blocked path and what it waits for.
+type WaitRef struct {
+	InstanceID string
+	PathID     int
+	Wait       kalcifer.Wait
+}
+
+// TakeWait removes a path's wait, returning false when it was already gone
+// (another wake won the race). Whoever takes the wait owns the wake.
+func (t *EngineTx) TakeWait(instanceID string, pathID int) (bool, error) {
+	n, err := t.tx.Exec(t.ctx, `DELETE FROM waits WHERE instance_id = $1 AND path_id = $2`, instanceID, pathID)
+	if err != nil {
+		return false, fmt.Errorf("take wait %s/%d: %w", instanceID, pathID, err)
+	}
+	return n == 1, nil
+}
+
+// EventWaits returns the waits of a customer's active instances for an
+// event type.
+func (t *EngineTx) EventWaits(tenantID, customerID, eventType string) ([]WaitRef, error) {
+	return t.waits(`SELECT w.instance_id, w.path_id, w.kind, w.event_type, w.filter, w.due_at, w.send_key
+		FROM waits w JOIN instances i ON i.id = w.instance_id
+		WHERE w.tenant_id = $1 AND w.customer_id = $2 AND w.event_type = $3 AND i.status = 'active'
+		ORDER BY w.instance_id, w.path_id`, tenantID, customerID, eventType)
+}
+
+// DueWaits returns up to limit waits of active instances whose time has
+// come, earliest first.
+func (t *EngineTx) DueWaits(limit int) ([]WaitRef, error) {
+	return t.waits(`SELECT w.instance_id, w.path_id, w.kind, w.event_type, w.filter, w.due_at, w.send_key
+		FROM waits w JOIN instances i ON i.id = w.instance_id
+		WHERE w.due_at <= $1 AND i.status = 'active'
+		ORDER BY w.due_at LIMIT $2`+t.s.skipLocked(), micros(t.now), limit)
+}
+
+func (t *EngineTx) waits(query string, args ...any) ([]WaitRef, error) {
+	rows, err := t.tx.Query(t.ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read waits: %w", err)
+	}
+	defer rows.Close()
+	var out []WaitRef
+	for rows.Next() {
+		var ref WaitRef
+		var kind string
+		var eventType, filter, sendKey *string
+		var due *int64
+		if err := rows.Scan(&ref.InstanceID, &ref.PathID, &kind, &eventType, &filter, &due, &sendKey); err != nil {
+			return nil, fmt.Errorf("read waits: %w", err)
+		}
+		ref.Wait.Kind = kalcifer.WaitKind(kind)
+		if eventType != nil {
+			ref.Wait.EventType = *eventType
+		}
+		if sendKey != nil {
+			ref.Wait.SendKey = *sendKey
+		}
+		if filter != nil {
+			if err := json.Unmarshal([]byte(*filter), &ref.Wait.Filter); err != nil {
+				return nil, fmt.Errorf("decode wait filter: %w", err)
+			}
+		}
+		ref.Wait.DueAt = fromNullMicros(due)
+		out = append(out, ref)
+	}
+	return out, rows.Err()
+}
+
+// NextDue returns when the earliest wait falls due, if any.
+func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
+	var due *int64
+	if err := s.b.Q().QueryRow(ctx, `SELECT MIN(due_at) FROM waits`).Scan(&due); err != nil {
+		return time.Time{}, false, fmt.Errorf("next due wait: %w", err)
+	}
+	if due == nil {
+		return time.Time{}, false, nil
+	}
+	return fromMicros(*due), true, nil
+}
+
+// ActiveInstances returns a customer's active and paused instances.
+func (t *EngineTx) ActiveInstances(tenantID, customerID string) ([]*kalcifer.Instance, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT `+instanceColumns+` FROM instances
+		WHERE tenant_id = $1 AND customer_id = $2 AND status IN ('active', 'paused') ORDER BY id`, tenantID, customerID)
+	if err != nil {
+		return nil, fmt.Errorf("active instances of %s: %w", customerID, err)
+	}
+	return collectInstances(rows)
+}
+
+func collectInstances(rows Rows) ([]*kalcifer.Instance, error) {
+	defer rows.Close()
+	out := []*kalcifer.Instance{}
+	for rows.Next() {
+		in, err := scanInstance(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read instances: %w", err)
+		}
+		out = append(out, in)
+	}
+	return out, rows.Err()
+}
