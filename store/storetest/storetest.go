@@ -34,6 +34,10 @@ func Run(t *testing.T, open Open) {
 		"Audit":              testAudit,
 		"Jobs":               testJobs,
 		"TransactionsAtomic": testAtomic,
+		"Events":             testEvents,
+		"Customers":          testCustomers,
+		"Instances":          testInstances,
+		"Sends":              testSends,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
