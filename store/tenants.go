@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/kalcifer/kalcifer"
 )
@@ -73,4 +74,27 @@ func (s *Store) ListTenants(ctx context.Context) ([]kalcifer.Tenant, error) {
 		out = append(out, t)
 	}
 	return out, rows.Err()
+}
+
+// WebhookSecret returns the secret a tenant's outgoing webhooks are signed
+// with, making it on first use.
+func (s *Store) WebhookSecret(ctx context.Context, tenantID string) ([]byte, error) {
+	var secret string
+	err := s.b.Q().QueryRow(ctx, `SELECT webhook_secret FROM tenant_secrets WHERE tenant_id = $1`, tenantID).Scan(&secret)
+	if err == nil {
+		return []byte(secret), nil
+	}
+	if err != ErrNoRows {
+		return nil, fmt.Errorf("webhook secret of %s: %w", tenantID, err)
+	}
+	fresh := strings.TrimPrefix(kalcifer.NewAPIKeySecret(), "kal_")
+	if _, err := s.b.Q().Exec(ctx, `INSERT INTO tenant_secrets (tenant_id, webhook_secret, created_at) VALUES ($1, $2, $3)
+		ON CONFLICT (tenant_id) DO NOTHING`, tenantID, fresh, micros(s.now())); err != nil {
+		return nil, fmt.Errorf("make webhook secret of %s: %w", tenantID, err)
+	}
+	// Read back: a concurrent first use may have won.
+	if err := s.b.Q().QueryRow(ctx, `SELECT webhook_secret FROM tenant_secrets WHERE tenant_id = $1`, tenantID).Scan(&secret); err != nil {
+		return nil, fmt.Errorf("webhook secret of %s: %w", tenantID, err)
+	}
+	return []byte(secret), nil
 }

@@ -224,3 +224,21 @@ func testSends(t *testing.T, s *store.Store) {
 		return nil
 	}))
 }
+
+func testWebhookSecret(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	a, err := s.WebhookSecret(ctx, "default")
+	must(t, err)
+	b, err := s.WebhookSecret(ctx, "default")
+	must(t, err)
+	if len(a) < 32 || string(a) != string(b) {
+		t.Fatalf("secret must be made once and kept: %q %q", a, b)
+	}
+	_, err = s.CreateTenant(ctx, actor, "other")
+	must(t, err)
+	c, err := s.WebhookSecret(ctx, "other")
+	must(t, err)
+	if string(c) == string(a) {
+		t.Fatal("each tenant has its own secret")
+	}
+}

@@ -38,6 +38,7 @@ func Run(t *testing.T, open Open) {
 		"Customers":          testCustomers,
 		"Instances":          testInstances,
 		"Sends":              testSends,
+		"WebhookSecret":      testWebhookSecret,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {

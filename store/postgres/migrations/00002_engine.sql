@@ -109,7 +109,16 @@ CREATE TABLE sends (
 CREATE INDEX sends_instance ON sends (instance_id);
 CREATE INDEX sends_customer ON sends (tenant_id, customer_id, channel, created_at);
 
+-- The secret each tenant's outgoing webhooks are signed with
+-- (X-Kalcifer-Signature). Made on first use.
+CREATE TABLE tenant_secrets (
+    tenant_id      TEXT PRIMARY KEY REFERENCES tenants (id) ON DELETE CASCADE,
+    webhook_secret TEXT NOT NULL,
+    created_at     BIGINT NOT NULL
+);
+
 -- +goose Down
+DROP TABLE tenant_secrets;
 DROP TABLE sends;
 DROP TABLE waits;
 DROP TABLE instance_steps;
