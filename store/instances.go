@@ -210,16 +210,19 @@ func (t *EngineTx) waits(query string, args ...any) ([]WaitRef, error) {
 	return out, rows.Err()
 }
 
-// NextDue returns when the earliest wait falls due, if any.
+// NextDue returns when the earliest wait of an active instance falls due,
+// if any (paused instances' timers wait for their resume).
 func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
-	var due *int64
-	if err := s.b.Q().QueryRow(ctx, `SELECT MIN(due_at) FROM waits`).Scan(&due); err != nil {
-		return time.Time{}, false, fmt.Errorf("next due wait: %w", err)
-	}
-	if due == nil {
+	var due int64
+	err := s.b.Q().QueryRow(ctx, `SELECT w.due_at FROM waits w JOIN instances i ON i.id = w.instance_id
+		WHERE w.due_at IS NOT NULL AND i.status = 'active' ORDER BY w.due_at LIMIT 1`).Scan(&due)
+	if err == ErrNoRows {
 		return time.Time{}, false, nil
 	}
-	return fromMicros(*due), true, nil
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("next due wait: %w", err)
+	}
+	return fromMicros(due), true, nil
 }
 
 // ActiveInstances returns a customer's active and paused instances.

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/riverqueue/river"
-
 	"github.com/kalcifer/kalcifer"
 )
 
@@ -22,21 +20,20 @@ func (t *EngineTx) InsertSend(s *kalcifer.Send) (inserted bool, err error) {
 		return false, fmt.Errorf("encode send config: %w", err)
 	}
 	s.CreatedAt = t.now
+	var next any
+	if s.Status == kalcifer.SendPending {
+		next = micros(t.now)
+	}
 	n, err := t.tx.Exec(t.ctx, `INSERT INTO sends (key, tenant_id, journey_id, version, instance_id, path_id, node_id, node_type,
-		customer_id, channel, config, status, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+		customer_id, channel, config, status, created_at, updated_at, next_attempt_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)
 		ON CONFLICT (key) DO NOTHING`,
 		s.Key, s.TenantID, s.JourneyID, s.Version, s.InstanceID, s.PathID, s.NodeID, s.NodeType,
-		s.CustomerID, s.Channel, string(cfg), string(s.Status), micros(t.now))
+		s.CustomerID, s.Channel, string(cfg), string(s.Status), micros(t.now), next)
 	if err != nil {
 		return false, fmt.Errorf("insert send %s: %w", s.Key, err)
 	}
 	return n == 1, nil
-}
-
-// InsertJob enqueues a River job in this transaction.
-func (t *EngineTx) InsertJob(args river.JobArgs, opts *river.InsertOpts) error {
-	return t.s.b.InsertJobTx(t.ctx, t.tx, args, opts)
 }
 
 // CountSends counts a customer's sends on channel ("any": every channel)
@@ -63,23 +60,63 @@ func (t *EngineTx) Send(key string) (*kalcifer.Send, error) {
 	return s, nil
 }
 
-// SetSendStatus moves a send on in the ledger; a final status records when.
-func (t *EngineTx) SetSendStatus(key string, status kalcifer.SendStatus, detail string, attempt bool) error {
-	var completed any
-	switch status {
-	case kalcifer.SendSent, kalcifer.SendFailed, kalcifer.SendAmbiguous, kalcifer.SendCapped:
-		completed = micros(t.now)
-	}
-	inc := 0
-	if attempt {
-		inc = 1
-	}
-	_, err := t.tx.Exec(t.ctx, `UPDATE sends SET status = $1, detail = $2, attempts = attempts + $3, updated_at = $4, completed_at = $5
-		WHERE key = $6`, string(status), detail, inc, micros(t.now), completed, key)
+// ClaimSends takes up to limit pending sends that are due, oldest first,
+// and marks them sending: from this commit on, an interrupted attempt is
+// recorded as possibly delivered and never repeated.
+func (t *EngineTx) ClaimSends(limit int) ([]*kalcifer.Send, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT `+sendColumns+` FROM sends
+		WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2`+t.s.skipLocked(),
+		micros(t.now), limit)
 	if err != nil {
-		return fmt.Errorf("set send %s %s: %w", key, status, err)
+		return nil, fmt.Errorf("claim sends: %w", err)
+	}
+	out, err := collectSends(rows)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range out {
+		if _, err := t.tx.Exec(t.ctx, `UPDATE sends SET status = 'sending', attempts = attempts + 1, claimed_at = $1, updated_at = $1,
+			next_attempt_at = NULL WHERE key = $2`, micros(t.now), s.Key); err != nil {
+			return nil, fmt.Errorf("claim send %s: %w", s.Key, err)
+		}
+		s.Status = kalcifer.SendSending
+		s.Attempts++
+	}
+	return out, nil
+}
+
+// ClaimedBefore returns up to limit sends claimed before a time and still
+// in flight: their worker is gone (a crash), so their outcome is unknown.
+func (t *EngineTx) ClaimedBefore(before time.Time, limit int) ([]*kalcifer.Send, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT `+sendColumns+` FROM sends
+		WHERE status = 'sending' AND claimed_at < $1 ORDER BY claimed_at LIMIT $2`+t.s.skipLocked(), micros(before), limit)
+	if err != nil {
+		return nil, fmt.Errorf("stale claimed sends: %w", err)
+	}
+	return collectSends(rows)
+}
+
+// RetrySend returns a send that certainly did not arrive to pending, to be
+// claimed again after a time.
+func (t *EngineTx) RetrySend(key, detail string, at time.Time) error {
+	_, err := t.tx.Exec(t.ctx, `UPDATE sends SET status = 'pending', detail = $1, next_attempt_at = $2, claimed_at = NULL, updated_at = $3
+		WHERE key = $4 AND status = 'sending'`, detail, micros(at), micros(t.now), key)
+	if err != nil {
+		return fmt.Errorf("retry send %s: %w", key, err)
 	}
 	return nil
+}
+
+// FinishSend records a send's final status. It returns false when the send
+// was no longer in flight (another worker or the recovery finished it).
+func (t *EngineTx) FinishSend(key string, status kalcifer.SendStatus, detail string) (bool, error) {
+	n, err := t.tx.Exec(t.ctx, `UPDATE sends SET status = $1, detail = $2, updated_at = $3, completed_at = $3,
+		next_attempt_at = NULL WHERE key = $4 AND status IN ('sending', 'capped', 'pending')`,
+		string(status), detail, micros(t.now), key)
+	if err != nil {
+		return false, fmt.Errorf("finish send %s as %s: %w", key, status, err)
+	}
+	return n == 1, nil
 }
 
 // ListSends returns an instance's sends, oldest first.
@@ -89,14 +126,26 @@ func (s *Store) ListSends(ctx context.Context, tenantID, instanceID string) ([]k
 	if err != nil {
 		return nil, fmt.Errorf("list sends: %w", err)
 	}
+	list, err := collectSends(rows)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]kalcifer.Send, len(list))
+	for i, sd := range list {
+		out[i] = *sd
+	}
+	return out, nil
+}
+
+func collectSends(rows Rows) ([]*kalcifer.Send, error) {
 	defer rows.Close()
-	out := []kalcifer.Send{}
+	var out []*kalcifer.Send
 	for rows.Next() {
 		sd, err := scanSend(rows)
 		if err != nil {
-			return nil, fmt.Errorf("list sends: %w", err)
+			return nil, fmt.Errorf("read sends: %w", err)
 		}
-		out = append(out, *sd)
+		out = append(out, sd)
 	}
 	return out, rows.Err()
 }

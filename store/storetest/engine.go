@@ -214,8 +214,33 @@ func testSends(t *testing.T, s *store.Store) {
 		if n, _ := tx.CountSends("default", "c9", "any", tx.Now().Add(-time.Hour)); n != 1 {
 			t.Fatalf("any channel: %d", n)
 		}
-		must(t, tx.SetSendStatus(send.Key, kalcifer.SendSending, "", true))
-		must(t, tx.SetSendStatus(send.Key, kalcifer.SendSent, "HTTP 200", false))
+		claimed, err := tx.ClaimSends(10)
+		must(t, err)
+		if len(claimed) != 1 || claimed[0].Status != kalcifer.SendSending || claimed[0].Attempts != 1 {
+			t.Fatalf("claimed = %+v", claimed)
+		}
+		if again, _ := tx.ClaimSends(10); len(again) != 0 {
+			t.Fatal("a claimed send was claimed again")
+		}
+		stale, err := tx.ClaimedBefore(tx.Now().Add(time.Second), 10)
+		must(t, err)
+		if len(stale) != 1 {
+			t.Fatalf("in-flight sends = %d", len(stale))
+		}
+		// A retry returns it to the outbox, due later.
+		must(t, tx.RetrySend(send.Key, "HTTP 503", tx.Now().Add(time.Minute)))
+		if early, _ := tx.ClaimSends(10); len(early) != 0 {
+			t.Fatal("a retry was claimed before its time")
+		}
+		must(t, tx.RetrySend(send.Key, "", tx.Now())) // not in flight: no effect
+		ok, err = tx.FinishSend(send.Key, kalcifer.SendSent, "HTTP 200")
+		must(t, err)
+		if !ok {
+			t.Fatal("finish pending send")
+		}
+		if ok, _ := tx.FinishSend(send.Key, kalcifer.SendAmbiguous, "late"); ok {
+			t.Fatal("a final send was finished twice")
+		}
 		got, err := tx.Send(send.Key)
 		must(t, err)
 		if got.Status != kalcifer.SendSent || got.Attempts != 1 || got.CompletedAt == nil || got.Config["template_id"] != "w" {

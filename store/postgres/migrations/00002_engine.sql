@@ -104,9 +104,14 @@ CREATE TABLE sends (
     detail       TEXT NOT NULL DEFAULT '',
     created_at   BIGINT NOT NULL,
     updated_at   BIGINT NOT NULL,
+    next_attempt_at BIGINT, -- when a pending send may be claimed
+    claimed_at   BIGINT, -- when a worker took it (status sending)
     completed_at BIGINT
 );
 CREATE INDEX sends_instance ON sends (instance_id);
+-- The ledger is also the outbox: workers claim pending rows in batches.
+CREATE INDEX sends_outbox ON sends (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX sends_inflight ON sends (claimed_at) WHERE status = 'sending';
 CREATE INDEX sends_customer ON sends (tenant_id, customer_id, channel, created_at);
 
 -- The secret each tenant's outgoing webhooks are signed with

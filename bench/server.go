@@ -1,0 +1,136 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// server is a `kalcifer serve` child process and a client for its API.
+type server struct {
+	cmd     *exec.Cmd
+	base    string
+	key     string
+	dataDir string
+	client  *http.Client
+	log     *bytes.Buffer
+}
+
+// startServer runs binary serve on a free port and waits until it is ready.
+func startServer(ctx context.Context, binary, databaseURL, dataDir string) (*server, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	s := &server{base: "http://" + addr, key: "bench-admin-key-" + strconv.FormatInt(time.Now().UnixNano(), 36),
+		dataDir: dataDir, log: new(bytes.Buffer),
+		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}, Timeout: 30 * time.Second}}
+	s.cmd = exec.CommandContext(ctx, binary, "serve")
+	s.cmd.Env = append(os.Environ(),
+		"KALCIFER_ADDR="+addr, "KALCIFER_DATA_DIR="+dataDir, "KALCIFER_DATABASE_URL="+databaseURL,
+		"KALCIFER_ADMIN_API_KEY="+s.key, "KALCIFER_LOG_LEVEL=warn")
+	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	if err := s.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s serve: %w", binary, err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := s.client.Get(s.base + "/health/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s, nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.stop()
+	return nil, fmt.Errorf("server not ready within 60s; its output:\n%s", s.log.String())
+}
+
+// call sends a JSON request and decodes a JSON answer into out.
+func (s *server) call(method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, s.base+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+s.key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, strings.TrimSpace(string(data)))
+	}
+	if out != nil {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
+
+// peakRSS is the child's high-water resident memory, in bytes.
+func (s *server) peakRSS() int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// storeBytes is the size of the embedded database files (SQLite only).
+func (s *server) storeBytes() int64 {
+	var total int64
+	matches, _ := filepath.Glob(filepath.Join(s.dataDir, "kalcifer.db*"))
+	for _, m := range matches {
+		if fi, err := os.Stat(m); err == nil {
+			total += fi.Size()
+		}
+	}
+	return total
+}
+
+func (s *server) stop() {
+	if s.cmd.Process != nil {
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = s.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = s.cmd.Process.Kill()
+		}
+	}
+}
