@@ -9,11 +9,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/store"
@@ -28,6 +31,7 @@ Usage:
   kalcifer serve [flags]                 run the server (SQLite in ./data unless KALCIFER_DATABASE_URL is set)
   kalcifer migrate                       apply database migrations and exit
   kalcifer version                       print the version
+  kalcifer health                        ask the local server /health/ready; exit 0 when ready
   kalcifer tenant create NAME            add a tenant
   kalcifer apikey create --tenant NAME --role admin|editor|viewer [--name LABEL]
                                          make an API key; prints only the key
@@ -55,6 +59,8 @@ func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
 		err = migrate(args[1:], env, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "kalcifer %s (%s)\n", version, runtime.Version())
+	case "health":
+		err = health(env, stdout)
 	case "tenant":
 		err = tenant(args[1:], env, stdout, stderr)
 	case "apikey":
@@ -201,5 +207,32 @@ func apikey(args []string, env func(string) string, stdout, stderr io.Writer) er
 		return err
 	}
 	fmt.Fprintln(stdout, secret)
+	return nil
+}
+
+// health asks the server at KALCIFER_ADDR whether it is ready; container
+// health checks use it, since the image has no shell or curl.
+func health(env func(string) string, stdout io.Writer) error {
+	c, err := LoadConfig(env, nil)
+	if err != nil {
+		return usageError{err}
+	}
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return usageError{fmt.Errorf("KALCIFER_ADDR %q: %w", c.Addr, err)}
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	client := &http.Client{Timeout: 3 * time.Second}
+	resp, err := client.Get("http://" + net.JoinHostPort(host, port) + "/health/ready")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("not ready: %s", resp.Status)
+	}
+	fmt.Fprintln(stdout, "ready")
 	return nil
 }

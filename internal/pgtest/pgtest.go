@@ -5,7 +5,7 @@
 // binary: initdb and pg_ctl into a temporary directory on a free port, as an
 // unprivileged user when running as root (initdb refuses root). Main stops it.
 //
-// When PostgreSQL is not installed, tests skip — except under CI (CI set),
+// With -short, PostgreSQL tests skip. When PostgreSQL is not installed, tests skip — except under CI (CI set),
 // where they fail: CI always runs every backend.
 package pgtest
 
@@ -48,6 +48,9 @@ func Main(m *testing.M) int {
 // URL returns the URL of a new empty database for t.
 func URL(t testing.TB) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("PostgreSQL tests are skipped with -short")
+	}
 	once.Do(func() {
 		if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
 			adminURL = u

@@ -1,0 +1,36 @@
+# Kalcifer — run `make help` for the targets.
+GO        ?= go
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+FUZZTIME  ?= 60s
+
+.PHONY: help run build test test-short vet fuzz bench lint clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+run: ## run the server on :4000 with SQLite under ./data
+	$(GO) run ./cmd/kalcifer serve
+
+build: ## build a static binary into bin/kalcifer
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/kalcifer ./cmd/kalcifer
+
+test: ## vet, then every test on SQLite and PostgreSQL (starts a private PostgreSQL)
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 25m ./...
+
+test-short: ## the tests on SQLite only (PostgreSQL ones skip with -short)
+	$(GO) test -count=1 -short ./...
+
+fuzz: ## fuzz graph parsing and validation for FUZZTIME (default 60s)
+	$(GO) test ./graph -run '^$$' -fuzz FuzzParseValidate -fuzztime $(FUZZTIME)
+
+bench: ## Go micro-benchmarks
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint: ## gofmt and vet
+	@test -z "$$(gofmt -l .)" || (gofmt -l . && echo 'run gofmt -w on the files above' && exit 1)
+	$(GO) vet ./...
+
+clean: ## remove build output and the local SQLite data
+	rm -rf bin data

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/kalcifer/kalcifer"
+)
+
+// cli runs one command line and returns its exit code and output.
+func cli(env map[string]string, args ...string) (code int, stdout, stderr string) {
+	var out, errOut bytes.Buffer
+	code = run(args, envOf(env), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestCLIUsage(t *testing.T) {
+	for _, args := range [][]string{nil, {"--help"}, {"help"}} {
+		code, out, _ := cli(nil, args...)
+		if code != 0 || !strings.Contains(out, "kalcifer serve") || !strings.Contains(out, "apikey create") {
+			t.Fatalf("%v: code %d, out %q", args, code, out)
+		}
+	}
+	if code, out, _ := cli(nil, "version"); code != 0 || !strings.HasPrefix(out, "kalcifer dev (go") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+	if code, _, errOut := cli(nil, "fly"); code != 2 || !strings.Contains(errOut, `unknown command "fly"`) {
+		t.Fatalf("unknown command: %d %q", code, errOut)
+	}
+	if code, _, errOut := cli(nil, "serve", "--help"); code != 0 || !strings.Contains(errOut, "KALCIFER_DATABASE_URL") {
+		t.Fatalf("serve --help: %d %q", code, errOut)
+	}
+}
+
+func TestCLIBadConfig(t *testing.T) {
+	cases := map[string]map[string]string{
+		"KALCIFER_DATABASE_URL":       {"KALCIFER_DATABASE_URL": "mysql://x"},
+		"KALCIFER_ADMIN_API_KEY":      {"KALCIFER_ADMIN_API_KEY": "short"},
+		"KALCIFER_LOG_LEVEL":          {"KALCIFER_LOG_LEVEL": "loud"},
+		"KALCIFER_DATABASE_POOL_SIZE": {"KALCIFER_DATABASE_POOL_SIZE": "0"},
+	}
+	for want, env := range cases {
+		env["KALCIFER_DATA_DIR"] = t.TempDir()
+		code, _, errOut := cli(env, "serve")
+		if code != 2 || !strings.Contains(errOut, want) {
+			t.Errorf("%v: code %d, stderr %q; want 2 naming %s", env, code, errOut, want)
+		}
+	}
+	if code, _, errOut := cli(nil, "apikey", "create", "--role", "owner"); code != 2 || !strings.Contains(errOut, "owner") {
+		t.Errorf("bad role: %d %q", code, errOut)
+	}
+	if code, _, _ := cli(nil, "migrate", "now"); code != 2 {
+		t.Errorf("migrate with an argument: %d", code)
+	}
+}
+
+// The admin commands work on both backends against the configured store.
+func TestCLIAdminCommands(t *testing.T) {
+	for name, envFor := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			env := envFor(t)
+			if code, out, errOut := cli(env, "migrate"); code != 0 || !strings.Contains(out, name) {
+				t.Fatalf("migrate: %d %q %q", code, out, errOut)
+			}
+			if code, out, errOut := cli(env, "tenant", "create", "acme"); code != 0 || out != "tenant acme created\n" {
+				t.Fatalf("tenant create: %d %q %q", code, out, errOut)
+			}
+			if code, _, errOut := cli(env, "tenant", "create", "acme"); code != 1 || !strings.Contains(errOut, "acme") {
+				t.Fatalf("tenant create twice: %d %q", code, errOut)
+			}
+			code, key, errOut := cli(env, "apikey", "create", "--tenant", "acme", "--role", "editor", "--name", "ci")
+			key = strings.TrimSpace(key)
+			if code != 0 || !strings.HasPrefix(key, "kal_") {
+				t.Fatalf("apikey create: %d %q %q", code, key, errOut)
+			}
+			if code, _, errOut := cli(env, "apikey", "create", "--tenant", "nobody", "--role", "admin"); code != 1 || errOut == "" {
+				t.Fatalf("key for a missing tenant: %d %q", code, errOut)
+			}
+
+			// The key works, for its own tenant only.
+			m := start(t, env, io.Discard)
+			defer m.Close()
+			c := client{t: t, base: "http://" + m.Addr().String()}
+			var j kalcifer.Journey
+			c.do("POST", "/api/v1/journeys", key, `{"name":"Acme welcome"}`, 201, &j)
+			if j.TenantID != "acme" {
+				t.Fatalf("journey tenant = %q", j.TenantID)
+			}
+			_, defaultKey, _ := cli(env, "apikey", "create", "--role", "admin")
+			c.do("GET", "/api/v1/journeys/"+j.ID, strings.TrimSpace(defaultKey), "", 404, nil)
+
+			// health asks the running server.
+			env["KALCIFER_ADDR"] = m.Addr().String()
+			if code, out, errOut := cli(env, "health"); code != 0 || out != "ready\n" {
+				t.Fatalf("health: %d %q %q", code, out, errOut)
+			}
+		})
+	}
+}
+
+func TestCLIHealthWithoutServer(t *testing.T) {
+	if code, _, errOut := cli(map[string]string{"KALCIFER_ADDR": "127.0.0.1:1"}, "health"); code != 1 || errOut == "" {
+		t.Fatalf("health with nothing listening: %d %q", code, errOut)
+	}
+}
