@@ -2,16 +2,16 @@ package engine
 
 import (
 	"fmt"
-	"github.com/kalcifer/kalcifer"
 	"strings"
 
+	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/graph"
 )
 
-// channel asks for a message to be sent and blocks the path until the
+// sendNode asks for a message to be sent and blocks the path until the
 // send's outcome is known. The send is keyed by instance, node and visit, so
 // a re-run after a crash finds the same ledger row instead of sending again.
-type channel struct {
+type sendNode struct {
 	typ     string
 	channel string
 	config  map[string]any
@@ -22,7 +22,7 @@ func newChannel(n graph.Node) (kind, error) {
 	if err := decode(n, &c); err != nil {
 		return nil, err
 	}
-	return channel{typ: n.Type, channel: ChannelOf(n.Type), config: c}, nil
+	return sendNode{typ: n.Type, channel: ChannelOf(n.Type), config: c}, nil
 }
 
 // ChannelOf names the channel of a channel node type: send_email → email,
@@ -39,7 +39,7 @@ func SendKey(instanceID, nodeID string, visit int) string {
 	return fmt.Sprintf("%s:%s:%d", instanceID, nodeID, visit)
 }
 
-func (k channel) enter(r *run, p *Path) result {
+func (k sendNode) enter(r *run, p *Path) result {
 	key := SendKey(r.in.InstanceID, p.Node, p.Visit)
 	r.out.Sends = append(r.out.Sends, kalcifer.Send{Key: key, JourneyID: r.prog.JourneyID, Version: r.prog.Version,
 		InstanceID: r.in.InstanceID, PathID: p.ID, NodeID: p.Node, NodeType: k.typ, Channel: k.channel, Config: k.config})
@@ -48,7 +48,7 @@ func (k channel) enter(r *run, p *Path) result {
 
 // resume continues on "failed" when the send did not go out and the node
 // has a failed branch, and on the default branch otherwise.
-func (k channel) resume(r *run, p *Path, w Wake) result {
+func (k sendNode) resume(r *run, p *Path, w Wake) result {
 	if w.Kind != WakeSend {
 		return result{err: fmt.Errorf("path %d waits for a send, woken by %s", p.ID, w.Kind)}
 	}

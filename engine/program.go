@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/kalcifer/kalcifer"
+	"time"
 
 	"cel.dev/cel-go/cel"
 
@@ -21,6 +22,13 @@ type Program struct {
 	entries   []*node
 	exitEvent string
 	exitExpr  cel.Program
+	caps      map[string]capLimit // channel → the journey's frequency cap
+}
+
+// capLimit is a journey-level frequency cap on one channel.
+type capLimit struct {
+	max    int
+	window time.Duration
 }
 
 // node is one compiled node.
@@ -29,6 +37,9 @@ type node struct {
 	typ  string
 	out  map[string][]*node // branch → targets, in edge order
 	kind kind
+	// For event_entry nodes: the event that starts the journey.
+	entryEvent  string
+	entryFilter map[string]any
 }
 
 // result is what a node did with a path.
@@ -61,6 +72,16 @@ func Compile(journeyID string, version int, g *graph.Graph) (*Program, error) {
 		if graph.IsEntry(n.typ) {
 			p.entries = append(p.entries, n)
 		}
+		if n.typ == "event_entry" {
+			var c struct {
+				EventType string         `json:"event_type"`
+				Filter    map[string]any `json:"filter"`
+			}
+			if err := decode(gn, &c); err != nil {
+				return nil, fmt.Errorf("compile node %q: %w", gn.ID, err)
+			}
+			n.entryEvent, n.entryFilter = c.EventType, c.Filter
+		}
 	}
 	for _, e := range g.Edges {
 		src, dst := p.byID[e.Source], p.byID[e.Target]
@@ -78,6 +99,14 @@ func Compile(journeyID string, version int, g *graph.Graph) (*Program, error) {
 			}
 			p.exitExpr = prg
 		}
+	}
+	p.caps = map[string]capLimit{}
+	for ch, c := range g.FrequencyCap {
+		d, err := graph.ParseDuration(c.Window)
+		if err != nil {
+			return nil, fmt.Errorf("compile frequency cap %s: %w", ch, err)
+		}
+		p.caps[ch] = capLimit{max: c.Max, window: d}
 	}
 	return p, nil
 }

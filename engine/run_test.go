@@ -82,10 +82,10 @@ func trail(out Output) string {
 	return strings.Join(s, " ")
 }
 
-const entry = `in:event_entry:{"event_type":"signed_up"}`
+const entryNode = `in:event_entry:{"event_type":"signed_up"}`
 
 func TestWait(t *testing.T) {
-	p := build(t, []string{entry, `w:wait:{"duration":"3d"}`, "x:journey_exit"}, []string{"in->w", "w->x"})
+	p := build(t, []string{entryNode, `w:wait:{"duration":"3d"}`, "x:journey_exit"}, []string{"in->w", "w->x"})
 	out := start(t, p, &kalcifer.Customer{ID: "c1"})
 	id, w := onlyWait(t, out)
 	if out.Status != kalcifer.InstanceActive || w.Kind != kalcifer.WaitTimer || !w.DueAt.Equal(t0.Add(72*time.Hour)) {
@@ -109,7 +109,7 @@ func TestWait(t *testing.T) {
 }
 
 func TestWaitUntil(t *testing.T) {
-	p := build(t, []string{entry, `w:wait_until:{"until":"customer.trial_ends_at"}`}, []string{"in->w"})
+	p := build(t, []string{entryNode, `w:wait_until:{"until":"customer.trial_ends_at"}`}, []string{"in->w"})
 	out := start(t, p, &kalcifer.Customer{ID: "c1", Attributes: map[string]any{"trial_ends_at": "2026-11-30T00:00:00Z"}})
 	if _, w := onlyWait(t, out); !w.DueAt.Equal(time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)) {
 		t.Fatalf("due %v", w.DueAt)
@@ -125,7 +125,7 @@ func TestWaitUntil(t *testing.T) {
 }
 
 func TestWaitForEvent(t *testing.T) {
-	p := build(t, []string{entry, `w:wait_for_event:{"event_type":"email_opened","timeout":"3d","filter":{"campaign":"welcome"}}`,
+	p := build(t, []string{entryNode, `w:wait_for_event:{"event_type":"email_opened","timeout":"3d","filter":{"campaign":"welcome"}}`,
 		`yes:add_tag:{"tag":"opened"}`, `no:add_tag:{"tag":"ignored"}`},
 		[]string{"in->w", "w-event_received->yes", "w-timed_out->no"})
 	out := start(t, p, &kalcifer.Customer{ID: "c1"})
@@ -153,7 +153,7 @@ func TestWaitForEvent(t *testing.T) {
 }
 
 func TestCondition(t *testing.T) {
-	p := build(t, []string{entry, `c:condition:{"expression":"customer.plan == 'premium' && event.type == 'signed_up'"}`,
+	p := build(t, []string{entryNode, `c:condition:{"expression":"customer.plan == 'premium' && event.type == 'signed_up'"}`,
 		`t:add_tag:{"tag":"t"}`, `f:add_tag:{"tag":"f"}`}, []string{"in->c", "c-true->t", "c-false->f"})
 	if out := start(t, p, &kalcifer.Customer{ID: "c1", Attributes: map[string]any{"plan": "premium"}}); out.AddTags[0] != "t" {
 		t.Fatalf("premium: %q", trail(out))
@@ -168,7 +168,7 @@ func TestCondition(t *testing.T) {
 }
 
 func TestABSplit(t *testing.T) {
-	p := build(t, []string{entry, `s:ab_split:{"variants":[{"key":"a","weight":70},{"key":"b","weight":30}]}`, "x:journey_exit", "y:journey_exit"},
+	p := build(t, []string{entryNode, `s:ab_split:{"variants":[{"key":"a","weight":70},{"key":"b","weight":30}]}`, "x:journey_exit", "y:journey_exit"},
 		[]string{"in->s", "s-a->x", "s-b->y"})
 	counts := map[string]int{}
 	const n = 20000
@@ -188,7 +188,7 @@ func TestABSplit(t *testing.T) {
 }
 
 func TestFrequencyCapNode(t *testing.T) {
-	p := build(t, []string{entry, `f:frequency_cap:{"channel":"email","max":2,"window":"1d"}`, `ok:add_tag:{"tag":"ok"}`, `over:add_tag:{"tag":"over"}`},
+	p := build(t, []string{entryNode, `f:frequency_cap:{"channel":"email","max":2,"window":"1d"}`, `ok:add_tag:{"tag":"ok"}`, `over:add_tag:{"tag":"over"}`},
 		[]string{"in->f", "f-within_cap->ok", "f-exceeded->over"})
 	for sent, want := range map[int]string{0: "ok", 1: "ok", 2: "over", 5: "over"} {
 		var since time.Time
@@ -201,7 +201,7 @@ func TestFrequencyCapNode(t *testing.T) {
 }
 
 func TestChannelSendAndOutcome(t *testing.T) {
-	p := build(t, []string{entry, `m:send_email:{"template_id":"welcome"}`, `ok:add_tag:{"tag":"sent"}`, `bad:add_tag:{"tag":"failed"}`},
+	p := build(t, []string{entryNode, `m:send_email:{"template_id":"welcome"}`, `ok:add_tag:{"tag":"sent"}`, `bad:add_tag:{"tag":"failed"}`},
 		[]string{"in->m", "m->ok", "m-failed->bad"})
 	out := start(t, p, &kalcifer.Customer{ID: "c1"})
 	if len(out.Sends) != 1 || out.Sends[0].Key != "i1:m:1" || out.Sends[0].Channel != "email" || out.Sends[0].Config["template_id"] != "welcome" {
@@ -218,7 +218,7 @@ func TestChannelSendAndOutcome(t *testing.T) {
 		}
 	}
 	// Without a failed branch, a failed send continues on default.
-	p2 := build(t, []string{entry, `m:send_sms:{"body":"hi"}`, `ok:add_tag:{"tag":"next"}`}, []string{"in->m", "m->ok"})
+	p2 := build(t, []string{entryNode, `m:send_sms:{"body":"hi"}`, `ok:add_tag:{"tag":"next"}`}, []string{"in->m", "m->ok"})
 	out = start(t, p2, &kalcifer.Customer{ID: "c1"})
 	id, _ = onlyWait(t, out)
 	if got := wake(t, p2, out, t0, Wake{Kind: WakeSend, PathID: id, Send: SendFailed}); got.AddTags[0] != "next" {
@@ -227,7 +227,7 @@ func TestChannelSendAndOutcome(t *testing.T) {
 }
 
 func TestForkAndJoin(t *testing.T) {
-	p := build(t, []string{entry, `a:wait:{"duration":"1h"}`, `b:wait:{"duration":"2h"}`, `m:send_email:{"template_id":"t"}`},
+	p := build(t, []string{entryNode, `a:wait:{"duration":"1h"}`, `b:wait:{"duration":"2h"}`, `m:send_email:{"template_id":"t"}`},
 		[]string{"in->a", "in->b", "a->m", "b->m"})
 	out := start(t, p, &kalcifer.Customer{ID: "c1"})
 	if len(out.Waits) != 2 || out.Status != kalcifer.InstanceActive {
@@ -261,19 +261,19 @@ func TestForkAndJoin(t *testing.T) {
 }
 
 func TestGoalAndExit(t *testing.T) {
-	cont := build(t, []string{entry, `g:goal_reached:{"goal_name":"buy"}`, `t:add_tag:{"tag":"after"}`}, []string{"in->g", "g->t"})
+	cont := build(t, []string{entryNode, `g:goal_reached:{"goal_name":"buy"}`, `t:add_tag:{"tag":"after"}`}, []string{"in->g", "g->t"})
 	out := start(t, cont, &kalcifer.Customer{ID: "c"})
 	if out.Status != kalcifer.InstanceCompleted || out.Goals[0] != "buy" || out.AddTags[0] != "after" {
 		t.Fatalf("continue after goal: %s %+v", out.Status, out)
 	}
-	stop := build(t, []string{entry, `g:goal_reached:{"goal_name":"buy","exit_after_goal":true}`}, []string{"in->g"})
+	stop := build(t, []string{entryNode, `g:goal_reached:{"goal_name":"buy","exit_after_goal":true}`}, []string{"in->g"})
 	if out := start(t, stop, &kalcifer.Customer{ID: "c"}); out.Status != kalcifer.InstanceExited || !strings.Contains(out.Reason, "buy") {
 		t.Fatalf("exit after goal: %s %q", out.Status, out.Reason)
 	}
 }
 
 func TestProfileNodes(t *testing.T) {
-	p := build(t, []string{entry, `u:update_profile:{"set":{"plan":"premium"}}`, `r:remove_tag:{"tag":"trial"}`,
+	p := build(t, []string{entryNode, `u:update_profile:{"set":{"plan":"premium"}}`, `r:remove_tag:{"tag":"trial"}`,
 		`c:condition:{"expression":"customer.plan == 'premium' && !('trial' in customer.tags)"}`, `y:add_tag:{"tag":"ok"}`, `n:add_tag:{"tag":"no"}`},
 		[]string{"in->u", "u->r", "r->c", "c-true->y", "c-false->n"})
 	c := &kalcifer.Customer{ID: "c", Tags: []string{"trial"}, Attributes: map[string]any{"plan": "free"}}
@@ -287,7 +287,7 @@ func TestProfileNodes(t *testing.T) {
 }
 
 func TestExitCriteriaExpression(t *testing.T) {
-	p := build(t, []string{entry, `w:wait:{"duration":"1d"}`, `t:add_tag:{"tag":"late"}`}, []string{"in->w", "w->t"},
+	p := build(t, []string{entryNode, `w:wait:{"duration":"1d"}`, `t:add_tag:{"tag":"late"}`}, []string{"in->w", "w->t"},
 		func(g *graph.Graph) {
 			g.ExitCriteria = &graph.ExitCriteria{Expression: "customer.unsubscribed == true"}
 		})
@@ -301,14 +301,14 @@ func TestExitCriteriaExpression(t *testing.T) {
 }
 
 func TestCustomCodeFailsClearly(t *testing.T) {
-	p := build(t, []string{entry, `c:custom_code:{"language":"lua","code":"return 1"}`}, []string{"in->c"})
+	p := build(t, []string{entryNode, `c:custom_code:{"language":"lua","code":"return 1"}`}, []string{"in->c"})
 	if out := start(t, p, &kalcifer.Customer{ID: "c"}); out.Status != kalcifer.InstanceFailed || !strings.Contains(out.Reason, "not enabled") {
 		t.Fatalf("%s %q", out.Status, out.Reason)
 	}
 }
 
 func BenchmarkRunLogicChain(b *testing.B) {
-	p := build(b, []string{entry, `a:update_profile:{"set":{"x":1}}`, `b:add_tag:{"tag":"t"}`, `c:condition:{"expression":"customer.plan == 'premium'"}`,
+	p := build(b, []string{entryNode, `a:update_profile:{"set":{"x":1}}`, `b:add_tag:{"tag":"t"}`, `c:condition:{"expression":"customer.plan == 'premium'"}`,
 		`d:remove_tag:{"tag":"t"}`, `e:ab_split:{"variants":[{"key":"a","weight":1},{"key":"b","weight":1}]}`, "x:journey_exit"},
 		[]string{"in->a", "a->b", "b->c", "c-true->d", "c-false->d", "d->e", "e-a->x", "e-b->x"})
 	c := &kalcifer.Customer{ID: "c1", Attributes: map[string]any{"plan": "premium"}}

@@ -1,0 +1,47 @@
+package channel
+
+import "context"
+
+// Message is one send, as the engine hands it to a provider.
+type Message struct {
+	// Key is the send's idempotency key, unique per (instance, node, visit).
+	// Providers that accept an idempotency key must be given this one.
+	Key        string
+	TenantID   string
+	JourneyID  string
+	Version    int
+	InstanceID string
+	NodeID     string
+	// NodeType is the node's type, e.g. "send_email" or "call_webhook".
+	NodeType string
+	// Channel is "email", "sms", "push", "whatsapp" or "webhook".
+	Channel string
+	// Config is the node's config, e.g. {"url": ..., "method": "POST"} or
+	// {"template_id": ..., "provider": "log"}.
+	Config map[string]any
+	// Customer holds the profile attributes plus "id" and "tags".
+	Customer map[string]any
+	// Event is the event that started the instance, as {"type",
+	// "timestamp", "data"}, or nil.
+	Event map[string]any
+	// Attempt counts the tries of this send, 1 for the first.
+	Attempt int
+}
+
+// Result describes an accepted send for the ledger, e.g. the provider's
+// message id or "HTTP 200".
+type Result struct {
+	Detail string
+}
+
+// Provider delivers messages of one or more channels.
+//
+// Send reports failures with the errors of this package so the engine knows
+// whether it may try again: Retry when the provider certainly did not act,
+// Permanent when trying again is pointless, and anything else (Ambiguous, or
+// any other error) when the request may have been acted on.
+type Provider interface {
+	// Name identifies the provider in node configs ("provider": "log").
+	Name() string
+	Send(ctx context.Context, m Message) (Result, error)
+}

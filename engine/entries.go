@@ -1,0 +1,88 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/kalcifer/kalcifer"
+)
+
+// entry is one way into an active journey.
+type entry struct {
+	journeyID    string
+	version      int
+	allowReentry bool
+	nodeID       string
+	typ          string
+	eventType    string
+	filter       map[string]any
+}
+
+// entryIndex finds, for an event, the journeys it starts. It is rebuilt when
+// any journey changes.
+type entryIndex struct {
+	byEvent   map[string][]entry // tenant + "\x00" + event type → event entries
+	byJourney map[string][]entry // journey ID → all its entries
+}
+
+func (idx *entryIndex) match(e *kalcifer.Event) []entry {
+	switch e.Type {
+	case EventTrigger: // manual enrolment: the journey's first entry, whatever its kind
+		if es := idx.byJourney[e.JourneyID]; len(es) > 0 {
+			return es[:1]
+		}
+		return nil
+	case EventWebhook:
+		for _, en := range idx.byJourney[e.JourneyID] {
+			if en.typ == "webhook_entry" {
+				return []entry{en}
+			}
+		}
+		return nil
+	}
+	var out []entry
+	for _, en := range idx.byEvent[e.TenantID+"\x00"+e.Type] {
+		if e.JourneyID != "" && en.journeyID != e.JourneyID {
+			continue
+		}
+		if FilterMatches(en.filter, e.Data) {
+			out = append(out, en)
+		}
+	}
+	return out
+}
+
+// entryIndex returns the current index, rebuilding it when journeys changed.
+func (rt *Runtime) entryIndex(ctx context.Context) (*entryIndex, error) {
+	tag, err := rt.st.JourneysChanged(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rt.entriesMu.Lock()
+	defer rt.entriesMu.Unlock()
+	if rt.entries != nil && tag == rt.entriesTag {
+		return rt.entries, nil
+	}
+	active, err := rt.st.ActiveJourneys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	idx := &entryIndex{byEvent: map[string][]entry{}, byJourney: map[string][]entry{}}
+	for _, a := range active {
+		p, err := rt.program(ctx, a.TenantID, a.JourneyID, a.Version)
+		if err != nil {
+			rt.log.Error("cannot load an active journey; it takes no entries", "journey_id", a.JourneyID, "err", err)
+			continue
+		}
+		for _, n := range p.entries {
+			en := entry{journeyID: a.JourneyID, version: a.Version, allowReentry: a.AllowReentry, nodeID: n.id,
+				typ: n.typ, eventType: n.entryEvent, filter: n.entryFilter}
+			idx.byJourney[a.JourneyID] = append(idx.byJourney[a.JourneyID], en)
+			if n.typ == "event_entry" {
+				key := a.TenantID + "\x00" + n.entryEvent
+				idx.byEvent[key] = append(idx.byEvent[key], en)
+			}
+		}
+	}
+	rt.entries, rt.entriesTag = idx, tag
+	return idx, nil
+}

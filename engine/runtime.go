@@ -1,0 +1,211 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/channel"
+	"github.com/kalcifer/kalcifer/store"
+)
+
+// Config configures a Runtime.
+type Config struct {
+	Store     *store.Store
+	Clock     kalcifer.Clock
+	Logger    *slog.Logger
+	Providers *channel.Registry
+	// EventBatch, TimerBatch and SendBatch bound the work of one
+	// transaction; SendConcurrency bounds provider calls in flight.
+	EventBatch      int
+	TimerBatch      int
+	SendBatch       int
+	SendConcurrency int
+	// PollInterval is how often the loops look for work when nobody pokes
+	// them (another replica may have added it).
+	PollInterval time.Duration
+}
+
+// Runtime runs journeys durably: it routes stored events, fires due timers
+// and delivers sends, writing each instance's progress in one transaction
+// with its waits and sends. Restarting it resumes everything from the store.
+type Runtime struct {
+	cfg   Config
+	st    *store.Store
+	clock kalcifer.Clock
+	log   *slog.Logger
+
+	programs sync.Map // "journey@version" → *Program
+
+	entriesMu  sync.Mutex
+	entries    *entryIndex
+	entriesTag string
+
+	ingest  *batcher
+	pokeEv  chan struct{}
+	pokeTm  chan struct{}
+	pokeSd  chan struct{}
+	stop    context.CancelFunc
+	stopped sync.WaitGroup
+}
+
+// New returns a Runtime; Start begins its background work.
+func New(cfg Config) *Runtime {
+	if cfg.Clock == nil {
+		cfg.Clock = kalcifer.SystemClock{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.EventBatch <= 0 {
+		cfg.EventBatch = 200
+	}
+	if cfg.TimerBatch <= 0 {
+		cfg.TimerBatch = 500
+	}
+	if cfg.SendBatch <= 0 {
+		cfg.SendBatch = 200
+	}
+	if cfg.SendConcurrency <= 0 {
+		cfg.SendConcurrency = 64
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = time.Second
+	}
+	rt := &Runtime{cfg: cfg, st: cfg.Store, clock: cfg.Clock, log: cfg.Logger,
+		pokeEv: make(chan struct{}, 1), pokeTm: make(chan struct{}, 1), pokeSd: make(chan struct{}, 1)}
+	rt.ingest = newBatcher(rt.st, rt.pokeEvents)
+	return rt
+}
+
+// Start settles sends interrupted by a crash, then runs the event, timer
+// and send loops until Stop.
+func (rt *Runtime) Start(ctx context.Context) error {
+	if n, err := rt.RecoverSends(ctx, true); err != nil {
+		return fmt.Errorf("recover sends: %w", err)
+	} else if n > 0 {
+		rt.log.Warn("sends interrupted in flight were marked ambiguous", "count", n)
+	}
+	ctx, rt.stop = context.WithCancel(ctx)
+	rt.stopped.Add(3)
+	go rt.loop(ctx, rt.pokeEv, rt.ProcessEvents, nil)
+	go rt.loop(ctx, rt.pokeTm, rt.FireTimers, rt.untilNextTimer)
+	go rt.loop(ctx, rt.pokeSd, func(ctx context.Context) (int, error) {
+		n, err := rt.DeliverSends(ctx)
+		if _, rerr := rt.RecoverSends(ctx, false); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return n, err
+	}, nil)
+	rt.pokeEvents()
+	rt.pokeTimers()
+	rt.pokeSends()
+	return nil
+}
+
+// Stop ends the loops and waits for them.
+func (rt *Runtime) Stop() {
+	if rt.stop != nil {
+		rt.stop()
+		rt.stopped.Wait()
+	}
+	rt.ingest.close()
+}
+
+// loop runs work whenever poked, every poll interval, or when next says
+// work falls due, and at once again while work was found.
+func (rt *Runtime) loop(ctx context.Context, poke chan struct{}, work func(context.Context) (int, error), next func(context.Context) time.Duration) {
+	defer rt.stopped.Done()
+	t := time.NewTimer(rt.cfg.PollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-poke:
+		case <-t.C:
+		}
+		for {
+			n, err := work(ctx)
+			if n > 0 {
+				rt.pokeAll() // work here may have made work there
+			}
+			if err != nil && ctx.Err() == nil {
+				rt.log.Error("engine work failed", "err", err)
+				break
+			}
+			if n == 0 || ctx.Err() != nil {
+				break
+			}
+		}
+		wait := rt.cfg.PollInterval
+		if next != nil {
+			wait = min(wait, next(ctx))
+		}
+		t.Reset(wait)
+	}
+}
+
+// untilNextTimer is how long until the earliest wait falls due, so timers
+// fire on time rather than on the next poll.
+func (rt *Runtime) untilNextTimer(ctx context.Context) time.Duration {
+	due, ok, err := rt.st.NextDue(ctx)
+	if err != nil || !ok {
+		return rt.cfg.PollInterval
+	}
+	return max(due.Sub(rt.clock.Now()), time.Millisecond)
+}
+
+func (rt *Runtime) pokeEvents() { poke(rt.pokeEv) }
+func (rt *Runtime) pokeTimers() { poke(rt.pokeTm) }
+func (rt *Runtime) pokeSends()  { poke(rt.pokeSd) }
+
+func (rt *Runtime) pokeAll() {
+	rt.pokeEvents()
+	rt.pokeTimers()
+	rt.pokeSends()
+}
+
+func poke(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// program returns the compiled version, compiling it once.
+func (rt *Runtime) program(ctx context.Context, tenantID, journeyID string, version int) (*Program, error) {
+	key := fmt.Sprintf("%s@%d", journeyID, version)
+	if p, ok := rt.programs.Load(key); ok {
+		return p.(*Program), nil
+	}
+	v, err := rt.st.GetVersion(ctx, tenantID, journeyID, version)
+	if err != nil {
+		return nil, err
+	}
+	p, err := Compile(journeyID, version, &v.Graph)
+	if err != nil {
+		return nil, err
+	}
+	rt.programs.Store(key, p)
+	return p, nil
+}
+
+// decodeState reads an instance's engine state.
+func decodeState(in *kalcifer.Instance) (State, error) {
+	var s State
+	if err := json.Unmarshal(in.State, &s); err != nil {
+		return s, fmt.Errorf("decode state of instance %s: %w", in.ID, err)
+	}
+	return s, nil
+}
+
+// errStale means the woken path no longer waits; the wake is dropped.
+var errStale = errors.New("stale wake")
+
+func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }

@@ -1,0 +1,34 @@
+package engine
+
+import (
+	"context"
+	"errors"
+
+	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/store"
+)
+
+// FireTimers wakes one batch of paths whose wait fell due (a wait, a
+// wait_until, or a wait_for_event's timeout), in one transaction. A timer
+// fires late after downtime, never not at all. It returns how many fired.
+func (rt *Runtime) FireTimers(ctx context.Context) (int, error) {
+	n := 0
+	err := rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error {
+		due, err := t.DueWaits(rt.cfg.TimerBatch)
+		if err != nil {
+			return err
+		}
+		for _, w := range due {
+			if w.Wait.Kind == kalcifer.WaitSend {
+				continue // sends have no timers; a due send wait would be a bug
+			}
+			err := rt.wake(ctx, t, w.InstanceID, Wake{Kind: WakeTimer, PathID: w.PathID})
+			if err != nil && !errors.Is(err, errStale) {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}

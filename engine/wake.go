@@ -1,0 +1,154 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/store"
+)
+
+// start makes a new instance of a journey version for a customer and runs
+// it from an entry node, inside t. It returns nil without starting when the
+// customer is already in a journey that does not allow re-entry.
+func (rt *Runtime) start(ctx context.Context, t *store.EngineTx, tenantID, journeyID string, version int,
+	allowReentry bool, entry string, customer *kalcifer.Customer, ev *kalcifer.Event) (*kalcifer.Instance, error) {
+	p, err := rt.program(ctx, tenantID, journeyID, version)
+	if err != nil {
+		return nil, err
+	}
+	in := &kalcifer.Instance{ID: kalcifer.NewID("ins"), TenantID: tenantID, JourneyID: journeyID, Version: version,
+		CustomerID: customer.ID, Status: kalcifer.InstanceActive, State: json.RawMessage(`{"paths":[]}`)}
+	ok, err := t.StartInstance(in, allowReentry)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return in, rt.step(ctx, t, p, in, customer, State{}, Wake{Kind: WakeStart, Entry: entry, Event: ev})
+}
+
+// wake resumes one waiting path of an instance inside t. Taking the wait row
+// decides races: a timer and an event for the same wait cannot both win.
+func (rt *Runtime) wake(ctx context.Context, t *store.EngineTx, instanceID string, w Wake) error {
+	taken, err := t.TakeWait(instanceID, w.PathID)
+	if err != nil {
+		return err
+	}
+	if !taken {
+		return errStale
+	}
+	in, err := t.Instance(instanceID)
+	if err != nil {
+		return err
+	}
+	if in.Status != kalcifer.InstanceActive {
+		return errStale
+	}
+	p, err := rt.program(ctx, in.TenantID, in.JourneyID, in.Version)
+	if err != nil {
+		return err
+	}
+	customer, err := t.Customer(in.TenantID, in.CustomerID)
+	if err != nil {
+		return err
+	}
+	state, err := decodeState(in)
+	if err != nil {
+		return err
+	}
+	return rt.step(ctx, t, p, in, customer, state, w)
+}
+
+// step runs the program and writes everything it decided: state, history,
+// waits, sends (with their delivery jobs) and profile changes.
+func (rt *Runtime) step(ctx context.Context, t *store.EngineTx, p *Program, in *kalcifer.Instance, customer *kalcifer.Customer, state State, w Wake) error {
+	var countErr error // a database error aborts the transaction; it does not fail the instance
+	out, err := p.Run(Input{
+		Now: t.Now(), TenantID: in.TenantID, InstanceID: in.ID, Customer: customer, State: state, Wake: w,
+		SentSince: func(ch string, since time.Time) int {
+			n, err := t.CountSends(in.TenantID, in.CustomerID, ch, since)
+			if err != nil && countErr == nil {
+				countErr = err
+			}
+			return n
+		},
+	})
+	if errors.Is(err, ErrStaleWake) {
+		return errStale
+	}
+	if err != nil {
+		return err
+	}
+	if countErr != nil {
+		return countErr
+	}
+	if err := rt.persist(ctx, t, p, in, customer, out); err != nil {
+		return err
+	}
+	if out.Status == kalcifer.InstanceFailed {
+		rt.log.Warn("instance failed", "instance_id", in.ID, "journey_id", in.JourneyID, "customer_id", in.CustomerID, "reason", out.Reason)
+	}
+	return nil
+}
+
+func (rt *Runtime) persist(ctx context.Context, t *store.EngineTx, p *Program, in *kalcifer.Instance, customer *kalcifer.Customer, out Output) error {
+	raw, err := json.Marshal(out.State)
+	if err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	in.State, in.Status, in.Reason = raw, out.Status, out.Reason
+	in.Nodes = in.Nodes[:0]
+	for _, path := range out.State.Paths {
+		in.Nodes = append(in.Nodes, path.Node)
+	}
+	if err := t.SaveInstance(in, out.Steps, out.Waits); err != nil {
+		return err
+	}
+	if err := t.ApplyProfile(in.TenantID, customer, out.Set, out.AddTags, out.RemoveTags); err != nil {
+		return err
+	}
+	var capped []kalcifer.Send
+	for _, s := range out.Sends {
+		s.TenantID, s.CustomerID, s.Status = in.TenantID, in.CustomerID, kalcifer.SendPending
+		over, err := rt.capped(t, p, &s)
+		if err != nil {
+			return err
+		}
+		if over {
+			s.Status = kalcifer.SendCapped
+		}
+		inserted, err := t.InsertSend(&s)
+		if err != nil {
+			return err
+		}
+		if inserted && over {
+			capped = append(capped, s)
+		}
+	}
+	// A capped send never leaves: its path goes on at once, in this
+	// transaction.
+	for i := range capped {
+		if err := rt.finishSend(ctx, t, &capped[i], kalcifer.SendCapped, "frequency cap reached"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// capped checks the journey's frequency cap for the send's channel against
+// the customer's sends across every journey of the tenant. The count and the
+// new ledger row are in the same transaction, so the cap is also a
+// reservation.
+func (rt *Runtime) capped(t *store.EngineTx, p *Program, s *kalcifer.Send) (bool, error) {
+	c, ok := p.caps[s.Channel]
+	if !ok {
+		return false, nil
+	}
+	n, err := t.CountSends(s.TenantID, s.CustomerID, s.Channel, t.Now().Add(-c.window))
+	if err != nil {
+		return false, err
+	}
+	return n >= c.max, nil
+}
