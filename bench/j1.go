@@ -73,12 +73,9 @@ func RunJ1(ctx context.Context, o Options) (*Result, error) {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
-	if o.Binary == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return nil, err
-		}
-		o.Binary = exe
+	binary, err := binaryOr(o.Binary)
+	if err != nil {
+		return nil, err
 	}
 	dir, err := os.MkdirTemp("", "kalcifer-bench-")
 	if err != nil {
@@ -90,15 +87,12 @@ func RunJ1(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	defer rcv.close()
-	srv, err := startServer(ctx, o.Binary, o.DatabaseURL, dir)
+	srv, err := startServer(ctx, binary, o.DatabaseURL, dir)
 	if err != nil {
 		return nil, err
 	}
 	defer srv.stop()
-	res := &Result{Backend: "sqlite", N: o.N}
-	if o.DatabaseURL != "" {
-		res.Backend = "postgres"
-	}
+	res := &Result{Backend: backendOf(o.DatabaseURL), N: o.N}
 
 	// S1 and S2 share a journey whose timeout is long; S3 has its own.
 	if _, err := createActive(srv, "J1", j1(rcv.addr, "signed_up", 30*24*time.Hour)); err != nil {
@@ -173,6 +167,21 @@ func RunJ1(ctx context.Context, o Options) (*Result, error) {
 	}
 	res.Duplicates = rcv.duplicates()
 	return res, nil
+}
+
+// binaryOr is the kalcifer executable to run: the given one, or this one.
+func binaryOr(path string) (string, error) {
+	if path != "" {
+		return path, nil
+	}
+	return os.Executable()
+}
+
+func backendOf(databaseURL string) string {
+	if databaseURL != "" {
+		return "postgres"
+	}
+	return "sqlite"
 }
 
 func cid(i int) string { return fmt.Sprintf("c%d", i) }

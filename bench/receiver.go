@@ -107,3 +107,14 @@ func (r *receiver) waitFor(path string, n int, deadline time.Time) bool {
 }
 
 func (r *receiver) close() { r.srv.Close() }
+
+// keyCounts returns how many times each idempotency key arrived.
+func (r *receiver) keyCounts() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]int, len(r.keys))
+	for k, v := range r.keys {
+		out[k] = v
+	}
+	return out
+}

@@ -19,12 +19,15 @@ import (
 
 // server is a `kalcifer serve` child process and a client for its API.
 type server struct {
-	cmd     *exec.Cmd
-	base    string
-	key     string
-	dataDir string
-	client  *http.Client
-	log     *bytes.Buffer
+	binary      string
+	addr        string
+	databaseURL string
+	cmd         *exec.Cmd
+	base        string
+	key         string
+	dataDir     string
+	client      *http.Client
+	log         *bytes.Buffer
 }
 
 // startServer runs binary serve on a free port and waits until it is ready.
@@ -35,30 +38,50 @@ func startServer(ctx context.Context, binary, databaseURL, dataDir string) (*ser
 	}
 	addr := l.Addr().String()
 	l.Close()
-	s := &server{base: "http://" + addr, key: "bench-admin-key-" + strconv.FormatInt(time.Now().UnixNano(), 36),
-		dataDir: dataDir, log: new(bytes.Buffer),
+	s := &server{binary: binary, addr: addr, databaseURL: databaseURL, base: "http://" + addr,
+		key: "bench-admin-key-" + strconv.FormatInt(time.Now().UnixNano(), 36), dataDir: dataDir,
 		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}, Timeout: 30 * time.Second}}
-	s.cmd = exec.CommandContext(ctx, binary, "serve")
+	if _, err := s.start(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// start runs the child on the server's address and data and returns how
+// long it took to answer ready.
+func (s *server) start(ctx context.Context) (time.Duration, error) {
+	s.log = new(bytes.Buffer)
+	s.cmd = exec.CommandContext(ctx, s.binary, "serve")
 	s.cmd.Env = append(os.Environ(),
-		"KALCIFER_ADDR="+addr, "KALCIFER_DATA_DIR="+dataDir, "KALCIFER_DATABASE_URL="+databaseURL,
+		"KALCIFER_ADDR="+s.addr, "KALCIFER_DATA_DIR="+s.dataDir, "KALCIFER_DATABASE_URL="+s.databaseURL,
 		"KALCIFER_ADMIN_API_KEY="+s.key, "KALCIFER_LOG_LEVEL=warn")
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	began := time.Now()
 	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s serve: %w", binary, err)
+		return 0, fmt.Errorf("start %s serve: %w", s.binary, err)
 	}
 	deadline := time.Now().Add(60 * time.Second)
+	probe := &http.Client{Timeout: time.Second}
 	for time.Now().Before(deadline) {
-		resp, err := s.client.Get(s.base + "/health/ready")
+		resp, err := probe.Get(s.base + "/health/ready")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return s, nil
+				return time.Since(began), nil
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 	s.stop()
-	return nil, fmt.Errorf("server not ready within 60s; its output:\n%s", s.log.String())
+	return 0, fmt.Errorf("server not ready within 60s; its output:\n%s", s.log.String())
+}
+
+// kill ends the child with SIGKILL, as a crash would, and reaps it.
+func (s *server) kill() {
+	if s.cmd.Process != nil {
+		_ = s.cmd.Process.Kill()
+		_ = s.cmd.Wait()
+	}
 }
 
 // call sends a JSON request and decodes a JSON answer into out.

@@ -31,6 +31,8 @@ const maxSendAttempts = 5
 const sendLease = 3 * time.Minute
 
 // DeliverSends delivers one batch of due sends and returns how many it took.
+// Providers are called concurrently; the outcomes are then recorded, and
+// their paths resumed, in one transaction for the whole batch.
 func (rt *Runtime) DeliverSends(ctx context.Context) (int, error) {
 	var claimed []*kalcifer.Send
 	err := rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error {
@@ -41,58 +43,71 @@ func (rt *Runtime) DeliverSends(ctx context.Context) (int, error) {
 	if err != nil || len(claimed) == 0 {
 		return 0, err
 	}
+	outcomes := make([]outcome, len(claimed))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, rt.cfg.SendConcurrency)
-	errs := make(chan error, len(claimed))
-	for _, s := range claimed {
+	for i, s := range claimed {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			if err := rt.deliverOne(ctx, s); err != nil {
-				errs <- err
-			}
+			outcomes[i] = rt.deliver(ctx, s)
 		}()
 	}
 	wg.Wait()
-	close(errs)
-	return len(claimed), errors.Join(collect(errs)...)
-}
-
-func collect(ch chan error) []error {
-	var out []error
-	for err := range ch {
-		out = append(out, err)
-	}
-	return out
-}
-
-// deliverOne calls the provider for a claimed send and records the outcome.
-func (rt *Runtime) deliverOne(ctx context.Context, s *kalcifer.Send) error {
-	status, detail, retryAfter := rt.deliver(ctx, s)
-	// Record the outcome even if we are shutting down: the call happened.
+	// Record the outcomes even if we are shutting down: the calls happened.
 	ctx = context.WithoutCancel(ctx)
-	return rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error {
-		if retryAfter > 0 && s.Attempts < maxSendAttempts {
-			return t.RetrySend(s.Key, detail, t.Now().Add(retryAfter))
+	err = rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error {
+		for i, s := range claimed {
+			if err := rt.record(ctx, t, s, outcomes[i]); err != nil {
+				return err
+			}
 		}
-		return rt.finishSend(ctx, t, s, status, detail)
+		return nil
 	})
+	if err == nil {
+		return len(claimed), nil
+	}
+	// One bad row must not hold the others back: record them one by one.
+	rt.log.Warn("recording a batch of send outcomes failed; recording them one by one", "err", err)
+	var errs []error
+	for i, s := range claimed {
+		err := rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error { return rt.record(ctx, t, s, outcomes[i]) })
+		if err != nil {
+			errs = append(errs, fmt.Errorf("send %s: %w", s.Key, err))
+		}
+	}
+	return len(claimed), errors.Join(errs...)
 }
 
-// deliver calls the provider and classifies the outcome. A positive
-// retryAfter means the provider certainly did not act on the request.
-func (rt *Runtime) deliver(ctx context.Context, s *kalcifer.Send) (status kalcifer.SendStatus, detail string, retryAfter time.Duration) {
+// outcome is what a provider call came to. A positive retryAfter means the
+// provider certainly did not act on the request.
+type outcome struct {
+	status     kalcifer.SendStatus
+	detail     string
+	retryAfter time.Duration
+}
+
+// record writes a send's outcome: a retry, or its final status.
+func (rt *Runtime) record(ctx context.Context, t *store.EngineTx, s *kalcifer.Send, o outcome) error {
+	if o.retryAfter > 0 && s.Attempts < maxSendAttempts {
+		return t.RetrySend(s.Key, o.detail, t.Now().Add(o.retryAfter))
+	}
+	return rt.finishSend(ctx, t, s, o.status, o.detail)
+}
+
+// deliver calls the provider and classifies the outcome.
+func (rt *Runtime) deliver(ctx context.Context, s *kalcifer.Send) outcome {
 	customer, err := rt.st.GetCustomer(ctx, s.TenantID, s.CustomerID)
 	if err != nil {
-		return kalcifer.SendFailed, "customer: " + err.Error(), 0
+		return outcome{kalcifer.SendFailed, "customer: " + err.Error(), 0}
 	}
 	in, err := rt.st.GetInstance(ctx, s.TenantID, s.InstanceID)
 	if err != nil {
-		return kalcifer.SendFailed, "instance: " + err.Error(), 0
+		return outcome{kalcifer.SendFailed, "instance: " + err.Error(), 0}
 	}
 	if in.Status.Ended() { // e.g. the customer unsubscribed meanwhile: never send after that
-		return kalcifer.SendFailed, "not sent: the instance " + string(in.Status) + " first", 0
+		return outcome{kalcifer.SendFailed, "not sent: the instance " + string(in.Status) + " first", 0}
 	}
 	m := channel.Message{
 		Key: s.Key, TenantID: s.TenantID, JourneyID: s.JourneyID, Version: s.Version, InstanceID: s.InstanceID,
@@ -104,19 +119,19 @@ func (rt *Runtime) deliver(ctx context.Context, s *kalcifer.Send) (status kalcif
 	}
 	p, err := rt.cfg.Providers.For(m)
 	if err != nil {
-		return kalcifer.SendFailed, err.Error(), 0
+		return outcome{kalcifer.SendFailed, err.Error(), 0}
 	}
 	res, err := p.Send(ctx, m)
-	outcome, after := channel.Classify(err)
-	switch outcome {
+	result, after := channel.Classify(err)
+	switch result {
 	case channel.OutcomeSent:
-		return kalcifer.SendSent, res.Detail, 0
+		return outcome{kalcifer.SendSent, res.Detail, 0}
 	case channel.OutcomeRetry:
-		return kalcifer.SendFailed, err.Error(), max(after, time.Second)
+		return outcome{kalcifer.SendFailed, err.Error(), max(after, time.Second)}
 	case channel.OutcomeFailed:
-		return kalcifer.SendFailed, err.Error(), 0
+		return outcome{kalcifer.SendFailed, err.Error(), 0}
 	}
-	return kalcifer.SendAmbiguous, err.Error(), 0
+	return outcome{kalcifer.SendAmbiguous, err.Error(), 0}
 }
 
 // RecoverSends settles sends whose worker is gone: on SQLite (one process)

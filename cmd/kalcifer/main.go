@@ -31,6 +31,7 @@ Usage:
   kalcifer serve [flags]                 run the server (SQLite in ./data unless KALCIFER_DATABASE_URL is set)
   kalcifer migrate                       apply database migrations and exit
   kalcifer version                       print the version
+  kalcifer bench j1|crash [flags]        run a standard benchmark scenario (see --help)
   kalcifer health                        ask the local server /health/ready; exit 0 when ready
   kalcifer tenant create NAME            add a tenant
   kalcifer apikey create --tenant NAME --role admin|editor|viewer [--name LABEL]
@@ -59,6 +60,8 @@ func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
 		err = migrate(args[1:], env, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "kalcifer %s (%s)\n", version, runtime.Version())
+	case "bench":
+		err = benchCmd(args[1:], stdout, stderr)
 	case "health":
 		err = health(env, stdout)
 	case "tenant":

@@ -15,6 +15,10 @@ import (
 
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/api"
+	"github.com/kalcifer/kalcifer/channel"
+	"github.com/kalcifer/kalcifer/channel/logprovider"
+	"github.com/kalcifer/kalcifer/channel/webhook"
+	"github.com/kalcifer/kalcifer/engine"
 	"github.com/kalcifer/kalcifer/store"
 	"github.com/kalcifer/kalcifer/store/postgres"
 	"github.com/kalcifer/kalcifer/store/sqlite"
@@ -26,6 +30,7 @@ type Main struct {
 	Config Config
 	Logger *slog.Logger
 	Store  *store.Store
+	Engine *engine.Runtime
 	// Out receives the one-time message with a generated admin key.
 	Out io.Writer
 
@@ -64,6 +69,17 @@ func openStore(ctx context.Context, c Config, logger *slog.Logger) (*store.Store
 	return st, where, nil
 }
 
+// providers are the message providers: call_webhook nodes call signed
+// webhooks; the other channels log what they would send until real
+// providers exist.
+func providers(st *store.Store, logger *slog.Logger) *channel.Registry {
+	logged := logprovider.New(logger)
+	hooks := webhook.New(st.WebhookSecret)
+	return channel.NewRegistry(map[string]channel.Provider{
+		"email": logged, "sms": logged, "push": logged, "whatsapp": logged, "webhook": hooks,
+	})
+}
+
 // redact drops the password from a database URL for logs.
 func redact(raw string) string {
 	u, err := url.Parse(raw)
@@ -85,13 +101,20 @@ func (m *Main) Run(ctx context.Context) error {
 		st.Close()
 		return err
 	}
-	// River runs insert-only until the engine registers its workers.
+	// River is wired for low-volume background work; the engine's hot paths
+	// (timers, sends) claim batches from its own tables (docs/ARCHITECTURE.md).
 	if err := st.Backend().StartJobs(ctx, river.NewWorkers(), nil); err != nil {
 		st.Close()
 		return err
 	}
+	m.Engine = engine.New(engine.Config{Store: st, Logger: m.Logger, Providers: providers(st, m.Logger)})
+	if err := m.Engine.Start(context.WithoutCancel(ctx)); err != nil {
+		st.Close()
+		return fmt.Errorf("start engine: %w", err)
+	}
 	m.listener, err = net.Listen("tcp", m.Config.Addr)
 	if err != nil {
+		m.Engine.Stop()
 		st.Close()
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
@@ -153,6 +176,9 @@ func (m *Main) Close() error {
 		if err := m.http.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("shutdown: %w", err))
 		}
+	}
+	if m.Engine != nil {
+		m.Engine.Stop()
 	}
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())

@@ -1,0 +1,282 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// CrashOptions chooses what the crash audit runs on.
+type CrashOptions struct {
+	Binary      string        // the kalcifer executable; default: this one
+	DatabaseURL string        // postgres://…; empty: SQLite in a temporary directory
+	N           int           // customers (default 1000)
+	Clients     int           // concurrent HTTP clients (default 16)
+	Kills       int           // SIGKILLs spread over the load (default 3)
+	Timeout     time.Duration // J1's wait_for_event timeout (default 2s)
+	Out         io.Writer     // progress lines
+}
+
+// CrashResult is the audit of a run interrupted by SIGKILLs: every event
+// the API accepted must have become a completed journey, and every send
+// in the ledger must match what the receiver saw.
+type CrashResult struct {
+	Backend    string
+	N, Kills   int
+	ReadyAfter []time.Duration // restart → ready, per kill
+
+	Instances, Completed     int
+	Sent, Ambiguous, Failed  int // ledger rows by final status
+	Pending                  int // ledger rows never settled
+	Deliveries, DistinctKeys int // receiver: requests, and distinct idempotency keys
+	Lost                     int // accepted customers without a completed journey
+	Duplicates               int // idempotency keys that arrived more than once
+	SentNotReceived          int // ledger says sent, receiver never saw it
+	ReceivedNotInLedger      int // receiver saw a key the ledger does not have
+	AmbiguousReceived        int // ambiguous rows the receiver did see (allowed)
+	Problems                 []string
+}
+
+// OK reports whether the audit found nothing lost and nothing doubled.
+func (r *CrashResult) OK() bool {
+	return r.Lost == 0 && r.Duplicates == 0 && r.SentNotReceived == 0 && r.ReceivedNotInLedger == 0 && r.Pending == 0
+}
+
+// RunCrash loads J1 with N customers through POST /events while killing
+// the server with SIGKILL Kills times and restarting it on the same data,
+// then audits the send ledger against what the receiver got.
+func RunCrash(ctx context.Context, o CrashOptions) (*CrashResult, error) {
+	if o.N <= 0 {
+		o.N = 1000
+	}
+	if o.Clients <= 0 {
+		o.Clients = 16
+	}
+	if o.Kills < 0 {
+		o.Kills = 0
+	} else if o.Kills == 0 {
+		o.Kills = 3
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 2 * time.Second
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	binary, err := binaryOr(o.Binary)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "kalcifer-crash-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	rcv, err := newReceiver()
+	if err != nil {
+		return nil, err
+	}
+	defer rcv.close()
+	srv, err := startServer(ctx, binary, o.DatabaseURL, dir)
+	if err != nil {
+		return nil, err
+	}
+	defer srv.stop()
+	res := &CrashResult{Backend: backendOf(o.DatabaseURL), N: o.N, Kills: o.Kills}
+	journeyID, err := createActive(srv, "J1 crash", j1(rcv.addr, "signed_up", o.Timeout))
+	if err != nil {
+		return nil, err
+	}
+
+	// Clients retry every event until it is accepted; the client event id
+	// makes a retry of an event that did commit a no-op.
+	fmt.Fprintf(o.Out, "crash: %d customers through POST /events, %d SIGKILLs on the way\n", o.N, o.Kills)
+	var accepted atomic.Int64
+	loadDone := make(chan error, 1)
+	go func() {
+		loadDone <- fanOut(o.N, o.Clients, func(i int) error {
+			ev := map[string]any{"id": fmt.Sprintf("crash-%d", i), "customer_id": cid(i), "event_type": "signed_up"}
+			for attempt := 0; ; attempt++ {
+				err := srv.call("POST", "/api/v1/events", ev, nil)
+				if err == nil {
+					accepted.Add(1)
+					return nil
+				}
+				if attempt > 2000 || ctx.Err() != nil {
+					return fmt.Errorf("event %d never accepted: %w", i, err)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}()
+	for k := 1; k <= o.Kills; k++ {
+		at := int64(o.N * k / (o.Kills + 1))
+		for accepted.Load() < at {
+			time.Sleep(time.Millisecond)
+		}
+		srv.kill()
+		ready, err := srv.start(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("restart after kill %d: %w", k, err)
+		}
+		res.ReadyAfter = append(res.ReadyAfter, ready)
+		fmt.Fprintf(o.Out, "  kill %d at %d accepted; ready again in %s\n", k, at, ready.Round(time.Millisecond))
+	}
+	if err := <-loadDone; err != nil {
+		return nil, err
+	}
+
+	fmt.Fprintf(o.Out, "crash: waiting for every journey to complete\n")
+	deadline := time.Now().Add(3*time.Minute + o.Timeout)
+	var instances []instanceRow
+	for {
+		instances, err = listInstances(srv, journeyID)
+		if err != nil {
+			return nil, err
+		}
+		done := 0
+		for _, in := range instances {
+			if in.Status != "active" {
+				done++
+			}
+		}
+		if len(instances) >= o.N && done == len(instances) {
+			break
+		}
+		if time.Now().After(deadline) {
+			res.Problems = append(res.Problems, fmt.Sprintf("%d instances, %d ended, when the deadline passed", len(instances), done))
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return res, audit(srv, rcv, instances, res)
+}
+
+type instanceRow struct {
+	ID         string `json:"id"`
+	CustomerID string `json:"customer_id"`
+	Status     string `json:"status"`
+}
+
+func listInstances(srv *server, journeyID string) ([]instanceRow, error) {
+	var all []instanceRow
+	cursor := ""
+	for {
+		var page struct {
+			Data       []instanceRow `json:"data"`
+			NextCursor string        `json:"next_cursor"`
+		}
+		if err := srv.call("GET", "/api/v1/journeys/"+journeyID+"/instances?limit=500&cursor="+cursor, nil, &page); err != nil {
+			return nil, err
+		}
+		all = append(all, page.Data...)
+		if page.NextCursor == "" {
+			return all, nil
+		}
+		cursor = page.NextCursor
+	}
+}
+
+// audit compares each instance's ledger with the receiver.
+func audit(srv *server, rcv *receiver, instances []instanceRow, res *CrashResult) error {
+	keys := rcv.keyCounts()
+	for _, n := range keys {
+		res.Deliveries += n
+		if n > 1 {
+			res.Duplicates++
+		}
+	}
+	res.DistinctKeys = len(keys)
+	res.Instances = len(instances)
+	perCustomer := map[string]int{}
+	ledger := map[string]bool{}
+	for _, in := range instances {
+		if in.Status == "completed" || in.Status == "exited" {
+			res.Completed++
+			perCustomer[in.CustomerID]++
+		}
+		var detail struct {
+			Sends []struct {
+				Key    string `json:"key"`
+				Status string `json:"status"`
+			} `json:"sends"`
+		}
+		if err := srv.call("GET", "/api/v1/instances/"+in.ID, nil, &detail); err != nil {
+			return err
+		}
+		for _, s := range detail.Sends {
+			ledger[s.Key] = true
+			got := keys[s.Key]
+			switch s.Status {
+			case "sent":
+				res.Sent++
+				if got == 0 {
+					res.SentNotReceived++
+					res.Problems = append(res.Problems, "sent but never received: "+s.Key)
+				}
+			case "ambiguous":
+				res.Ambiguous++
+				if got > 0 {
+					res.AmbiguousReceived++
+				}
+			case "failed":
+				res.Failed++
+			default:
+				res.Pending++
+				res.Problems = append(res.Problems, "send never settled: "+s.Key+" is "+s.Status)
+			}
+		}
+	}
+	for k := range keys {
+		if !ledger[k] {
+			res.ReceivedNotInLedger++
+			res.Problems = append(res.Problems, "received without a ledger row: "+k)
+		}
+	}
+	for i := 0; i < res.N; i++ {
+		switch perCustomer[cid(i)] {
+		case 1:
+		case 0:
+			res.Lost++
+			res.Problems = append(res.Problems, "no completed journey for "+cid(i))
+		default:
+			res.Problems = append(res.Problems, fmt.Sprintf("%s completed the journey %d times", cid(i), perCustomer[cid(i)]))
+			res.Lost++ // counted as a failure: one event must make one journey
+		}
+	}
+	return nil
+}
+
+// Print writes the audit as a table.
+func (r *CrashResult) Print(w io.Writer) {
+	var ready []string
+	for _, d := range r.ReadyAfter {
+		ready = append(ready, ms(d))
+	}
+	fmt.Fprintf(w, "\nCrash audit (J1 under SIGKILL), backend %s, N = %d, kills = %d\n\n", r.Backend, r.N, r.Kills)
+	rows := [][2]string{
+		{"restart → ready, per kill", strings.Join(ready, ", ")},
+		{"instances / completed", fmt.Sprintf("%d / %d", r.Instances, r.Completed)},
+		{"ledger sent / ambiguous / failed / unsettled", fmt.Sprintf("%d / %d / %d / %d", r.Sent, r.Ambiguous, r.Failed, r.Pending)},
+		{"receiver requests / distinct keys", fmt.Sprintf("%d / %d", r.Deliveries, r.DistinctKeys)},
+		{"ambiguous sends the receiver did get", fmt.Sprintf("%d", r.AmbiguousReceived)},
+		{"lost (accepted, no single completed journey)", fmt.Sprintf("%d", r.Lost)},
+		{"duplicates (a key received twice)", fmt.Sprintf("%d", r.Duplicates)},
+		{"sent but not received", fmt.Sprintf("%d", r.SentNotReceived)},
+		{"received but not in the ledger", fmt.Sprintf("%d", r.ReceivedNotInLedger)},
+	}
+	for _, row := range rows {
+		fmt.Fprintf(w, "  %-46s %s\n", row[0], row[1])
+	}
+	for i, p := range r.Problems {
+		if i == 20 {
+			fmt.Fprintf(w, "  … and %d more problems\n", len(r.Problems)-20)
+			break
+		}
+		fmt.Fprintf(w, "  problem: %s\n", p)
+	}
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/kalcifer/kalcifer/bench"
+)
+
+const benchUsage = `Usage: kalcifer bench SCENARIO [flags]
+
+Runs a standard scenario of ../shared/BENCHMARKS.md against a real
+"kalcifer serve" child (this binary) and prints a table.
+
+Scenarios:
+  j1      the peer journey: S1 starts, S2 events, S3 timers
+  crash   J1 under load with SIGKILLs and restarts, then a ledger audit
+          (exits 1 if anything was lost or doubled)
+
+Flags:
+`
+
+// benchCmd runs one benchmark scenario.
+func benchCmd(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stderr, benchUsage)
+		benchFlags("").PrintDefaults()
+		if len(args) == 0 {
+			return usageError{errors.New("bench needs a scenario: j1 or crash")}
+		}
+		return flag.ErrHelp
+	}
+	scenario := args[0]
+	fs := benchFlags(scenario)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args[1:]); err != nil {
+		return usageError{err}
+	}
+	get := func(name string) any { return fs.Lookup(name).Value.(flag.Getter).Get() }
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	switch scenario {
+	case "j1":
+		res, err := bench.RunJ1(ctx, bench.Options{DatabaseURL: get("database-url").(string), N: get("n").(int),
+			Clients: get("clients").(int), Timeout: get("timeout").(time.Duration), Out: stdout})
+		if err != nil {
+			return err
+		}
+		res.Print(stdout)
+		if res.Duplicates > 0 {
+			return fmt.Errorf("%d webhook deliveries were duplicated", res.Duplicates)
+		}
+	case "crash":
+		res, err := bench.RunCrash(ctx, bench.CrashOptions{DatabaseURL: get("database-url").(string), N: get("n").(int),
+			Clients: get("clients").(int), Kills: get("kills").(int), Timeout: get("timeout").(time.Duration), Out: stdout})
+		if err != nil {
+			return err
+		}
+		res.Print(stdout)
+		if !res.OK() {
+			return errors.New("the crash audit found lost or duplicated work")
+		}
+	default:
+		return usageError{fmt.Errorf("unknown scenario %q: use j1 or crash", scenario)}
+	}
+	return nil
+}
+
+func benchFlags(scenario string) *flag.FlagSet {
+	fs := flag.NewFlagSet("bench "+scenario, flag.ContinueOnError)
+	fs.String("database-url", os.Getenv("KALCIFER_DATABASE_URL"), "postgres://… to benchmark PostgreSQL (default: SQLite in a temporary directory)")
+	fs.Int("n", 2000, "customers")
+	fs.Int("clients", 32, "concurrent HTTP clients")
+	fs.Duration("timeout", 5*time.Second, "J1's wait_for_event timeout (S3's timer; the crash run's journeys end by it)")
+	fs.Int("kills", 3, "crash: SIGKILLs spread over the load")
+	return fs
+}
