@@ -8,7 +8,14 @@
 // (decode.go): bodies are size-limited, UTF-8-checked, depth-checked and
 // decoded strictly before anything reaches the store.
 //
+// Reads (journeys, instances, profiles) go straight to the store. Writes
+// that must be routed by the journey runtime (events, webhooks, manual
+// enrolment, instance pause/resume/exit) go through the Engine interface,
+// and answer only once the engine has committed them.
+//
 // api imports the domain packages (kalcifer, graph), the store, chi and the
-// standard library. It never names a concrete store backend; cmd/kalcifer
-// wires one in through Config.Store.
+// standard library. It never names a concrete store backend or the engine
+// package; cmd/kalcifer wires them in through Config.Store and
+// Config.Engine (*engine.Runtime). Without an engine the engine's routes
+// answer 503 and everything else works.
 package api

@@ -14,6 +14,7 @@ import (
 const (
 	codeMethodNotAllowed     = "method_not_allowed"     // 405
 	codeUnsupportedMediaType = "unsupported_media_type" // 415
+	codeUnavailable          = "unavailable"            // 503
 )
 
 // statusOf is the one mapping from error codes to HTTP statuses.
@@ -39,6 +40,8 @@ func statusOf(code string) int {
 		return http.StatusUnprocessableEntity
 	case kalcifer.ERATELIMITED:
 		return http.StatusTooManyRequests
+	case codeUnavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }

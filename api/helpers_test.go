@@ -15,9 +15,15 @@ import (
 
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/api"
+	"github.com/kalcifer/kalcifer/channel"
+	"github.com/kalcifer/kalcifer/channel/logprovider"
+	"github.com/kalcifer/kalcifer/engine"
 	"github.com/kalcifer/kalcifer/store"
 	"github.com/kalcifer/kalcifer/store/sqlite"
 )
+
+// The runtime cmd/kalcifer wires in must be what the API asks for.
+var _ api.Engine = (*engine.Runtime)(nil)
 
 // testBundle is one API server over a fresh SQLite store, with keys of every
 // role for the default tenant and an admin key of a second tenant.
@@ -28,6 +34,7 @@ type testBundle struct {
 	store   *store.Store
 	backend *sqlite.Backend
 	logs    *syncBuffer
+	rt      *engine.Runtime // nil unless set up withRuntime
 
 	admin, editor, viewer string // default tenant
 	otherAdmin            string // tenant "acme"
@@ -36,6 +43,17 @@ type testBundle struct {
 // setupOptions adjusts setup for a test.
 type setupOptions struct {
 	maxBodyBytes int64
+	engine       api.Engine // a stand-in engine
+	runtime      bool       // a real engine.Runtime, started, over the store
+}
+
+// withRuntime runs a real engine over the bundle's store, every channel
+// delivered by the log provider.
+func withRuntime(o *setupOptions) { o.runtime = true }
+
+// withEngine serves the engine routes with e.
+func withEngine(e api.Engine) func(*setupOptions) {
+	return func(o *setupOptions) { o.engine = e }
 }
 
 func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
@@ -59,16 +77,34 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 		}
 	})
 	logs := &syncBuffer{}
+	var rt *engine.Runtime
+	if o.runtime {
+		logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		lp := logprovider.New(logger)
+		rt = engine.New(engine.Config{
+			Store:  st,
+			Logger: logger,
+			Providers: channel.NewRegistry(map[string]channel.Provider{
+				"email": lp, "sms": lp, "push": lp, "whatsapp": lp, "webhook": lp,
+			}),
+		})
+		if err := rt.Start(ctx); err != nil {
+			t.Fatalf("start engine: %v", err)
+		}
+		t.Cleanup(rt.Stop) // before the store closes
+		o.engine = rt
+	}
 	h := api.NewHandler(api.Config{
 		Store:        st,
 		Logger:       slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Version:      "test-1.2.3",
 		StartedAt:    time.Now().Add(-90 * time.Second),
 		MaxBodyBytes: o.maxBodyBytes,
+		Engine:       o.engine,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	tb := &testBundle{t: t, srv: srv, handler: h, store: st, backend: b, logs: logs}
+	tb := &testBundle{t: t, srv: srv, handler: h, store: st, backend: b, logs: logs, rt: rt}
 	tb.admin = tb.newKey("default", kalcifer.RoleAdmin)
 	tb.editor = tb.newKey("default", kalcifer.RoleEditor)
 	tb.viewer = tb.newKey("default", kalcifer.RoleViewer)
@@ -205,6 +241,20 @@ func (tb *testBundle) createJourney(name string, withGraph bool) kalcifer.Journe
 	var j kalcifer.Journey
 	tb.do("POST", "/api/v1/journeys", tb.editor, body).want(tb.t, http.StatusCreated).into(tb.t, &j)
 	return j
+}
+
+// eventually polls cond until it holds, failing the test after a deadline:
+// the engine routes events in the background, so its effects show up soon
+// after a request is answered, not at once.
+func (tb *testBundle) eventually(what string, cond func() bool) {
+	tb.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.t.Fatalf("gave up waiting: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -32,11 +33,37 @@ type Config struct {
 	// MaxBodyBytes bounds every request body; larger bodies are answered
 	// 413. Zero means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// Engine runs journeys: ingestion, manual enrolment and instance
+	// control go through it. Nil answers those routes 503, so a handler
+	// built for reads (or for tests of other routes) needs no runtime.
+	Engine Engine
+}
+
+// Engine is what the API asks of the journey runtime; *engine.Runtime
+// implements it. It is an interface so that api does not import the engine
+// and its channel providers, and so that the routes can be served without
+// a running engine. Every method returns *kalcifer.Error values for what the
+// caller got wrong (unknown journey, wrong state), which writeError maps.
+type Engine interface {
+	// Ingest stores events durably and returns once they are committed. It
+	// sets events[i].ID; dup[i] is true when events[i].ClientID was seen
+	// before, and events[i].ID is then the original event's.
+	Ingest(ctx context.Context, events []*kalcifer.Event) (dup []bool, err error)
+	// Trigger enrols customers in an active journey, one stored event each.
+	Trigger(ctx context.Context, tenantID, journeyID string, customerIDs []string) ([]*kalcifer.Event, error)
+	// Webhook enrols one customer through the journey's webhook_entry.
+	Webhook(ctx context.Context, tenantID, journeyID, customerID string, data json.RawMessage) (*kalcifer.Event, error)
+	// PauseInstance, ResumeInstance and ExitInstance steer one instance and
+	// return it as it is afterwards.
+	PauseInstance(ctx context.Context, tenantID, id string) (*kalcifer.Instance, error)
+	ResumeInstance(ctx context.Context, tenantID, id string) (*kalcifer.Instance, error)
+	ExitInstance(ctx context.Context, tenantID, id string) (*kalcifer.Instance, error)
 }
 
 // server carries the configuration into the handlers.
 type server struct {
 	store     *store.Store
+	engine    Engine
 	logger    *slog.Logger
 	version   string
 	startedAt time.Time
@@ -49,6 +76,7 @@ type server struct {
 func NewHandler(cfg Config) http.Handler {
 	s := &server{
 		store:     cfg.Store,
+		engine:    cfg.Engine,
 		logger:    cfg.Logger,
 		version:   cfg.Version,
 		startedAt: cfg.StartedAt,
@@ -93,6 +121,11 @@ func (s *server) routes() *chi.Mux {
 			r.Get("/journeys/{id}", s.getJourney)
 			r.Get("/journeys/{id}/versions", s.listVersions)
 			r.Get("/journeys/{id}/versions/{v}", s.getVersion)
+			r.Get("/journeys/{id}/instances", s.listInstances)
+			r.Get("/journeys/{id}/instances/by-version", s.countInstancesByVersion)
+			r.Get("/instances/{id}", s.getInstance)
+			r.Get("/customers/{id}/profile", s.getCustomer)
+			r.Get("/customers/{id}/journeys", s.customerJourneys)
 
 			r.Group(func(r chi.Router) {
 				r.Use(s.requireRole(kalcifer.RoleEditor))
@@ -104,6 +137,19 @@ func (s *server) routes() *chi.Mux {
 				r.Post("/journeys/{id}/resume", s.transition(kalcifer.ActionResume))
 				r.Post("/journeys/{id}/archive", s.transition(kalcifer.ActionArchive))
 				r.Post("/journeys/{id}/duplicate", s.duplicateJourney)
+				r.Patch("/customers/{id}/profile", s.patchCustomer)
+
+				// Routes that need the runtime answer 503 without one.
+				r.Group(func(r chi.Router) {
+					r.Use(s.requireEngine)
+					r.Post("/events", s.ingestEvent)
+					r.Post("/events/batch", s.ingestBatch)
+					r.Post("/webhooks/{journey_id}", s.webhook)
+					r.Post("/journeys/{id}/trigger", s.trigger)
+					r.Post("/instances/{id}/pause", s.controlInstance(Engine.PauseInstance))
+					r.Post("/instances/{id}/resume", s.controlInstance(Engine.ResumeInstance))
+					r.Post("/instances/{id}/exit", s.controlInstance(Engine.ExitInstance))
+				})
 			})
 
 			r.Group(func(r chi.Router) {
@@ -116,6 +162,18 @@ func (s *server) routes() *chi.Mux {
 		})
 	})
 	return r
+}
+
+// requireEngine answers 503 when the handler was built without an engine.
+func (s *server) requireEngine(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.engine == nil {
+			s.writeError(w, r, kalcifer.Errorf(codeUnavailable,
+				"the journey engine is not running in this server, so %s %s cannot be served", r.Method, r.URL.Path))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (s *server) notFound(w http.ResponseWriter, r *http.Request) {

@@ -3,16 +3,39 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/interpreter"
 )
 
-// activation is what CEL expressions see: customer (attributes plus id and
-// tags), event (type, data, timestamp of the latest event) and journey (id,
-// version). It is built once per run and rebuilt after the profile changes.
-func (r *run) activation() map[string]any {
-	if r.act != nil && r.cust != nil {
-		return r.act
+// A run is the activation its CEL expressions see: customer (attributes
+// plus id and tags), event (type, data, timestamp of the latest event) and
+// journey (id, version). It resolves each name when an expression first asks
+// for it, so an expression pays only for what it names, and the run keeps
+// the customer's map up to date as nodes change the profile.
+
+// ResolveName implements interpreter.Activation.
+func (r *run) ResolveName(name string) (any, bool) {
+	switch name {
+	case "customer":
+		return r.customerMap(), true
+	case "event":
+		return r.eventMap(), true
+	case "journey":
+		return r.prog.journey, true
+	}
+	return nil, false
+}
+
+// Parent implements interpreter.Activation: there is none.
+func (r *run) Parent() interpreter.Activation { return nil }
+
+// eventMap is the event that woke the run, or else the one that started the
+// instance, as CEL sees it.
+func (r *run) eventMap() map[string]any {
+	if r.event != nil {
+		return r.event
 	}
 	ev := map[string]any{}
 	e := r.in.Wake.Event
@@ -27,35 +50,45 @@ func (r *run) activation() map[string]any {
 			ev["data"] = data
 		}
 	}
-	r.act = map[string]any{
-		"customer": r.customerMap(),
-		"event":    ev,
-		"journey":  map[string]any{"id": r.prog.JourneyID, "version": int64(r.prog.Version)},
-	}
-	return r.act
+	r.event = ev
+	return ev
 }
 
-// customerMap is the customer's attributes with "id" and "tags" added.
+// customerMap is the customer's attributes, with this run's profile changes
+// laid over them and "id" and "tags" added.
 func (r *run) customerMap() map[string]any {
 	if r.cust != nil {
 		return r.cust
 	}
 	c := r.in.Customer
-	m := make(map[string]any, len(c.Attributes)+2)
-	for k, v := range c.Attributes {
-		m[k] = v
-	}
-	tags := make([]any, len(c.Tags))
-	for i, t := range c.Tags {
-		tags[i] = t
-	}
-	m["id"], m["tags"] = c.ID, tags
+	m := make(map[string]any, len(c.Attributes)+len(r.out.Set)+2)
+	maps.Copy(m, c.Attributes)
+	maps.Copy(m, r.out.Set)
+	m["id"], m["tags"] = c.ID, r.tags
 	r.cust = m
 	return m
 }
 
-func evalBool(prg cel.Program, act map[string]any) (bool, error) {
-	v, _, err := prg.Eval(act)
+// setAttribute changes a profile attribute for the rest of the run and for
+// the runtime to store; r.out.Set must be made.
+func (r *run) setAttribute(key string, v any) {
+	r.out.Set[key] = v
+	r.exitKnown = false
+	if r.cust != nil && key != "id" && key != "tags" { // those two are the customer's own
+		r.cust[key] = v
+	}
+}
+
+// setTags replaces the customer's tags for the rest of the run.
+func (r *run) setTags(tags []string) {
+	r.tags, r.exitKnown = tags, false
+	if r.cust != nil {
+		r.cust["tags"] = tags
+	}
+}
+
+func evalBool(prg cel.Program, r *run) (bool, error) {
+	v, _, err := prg.Eval(r)
 	if err != nil {
 		return false, fmt.Errorf("evaluate expression: %w", err)
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/kalcifer/kalcifer"
@@ -36,7 +37,7 @@ func ChannelOf(nodeType string) string {
 
 // SendKey is a send's idempotency key.
 func SendKey(instanceID, nodeID string, visit int) string {
-	return fmt.Sprintf("%s:%s:%d", instanceID, nodeID, visit)
+	return instanceID + ":" + nodeID + ":" + strconv.Itoa(visit)
 }
 
 func (k sendNode) enter(r *run, p *Path) result {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/kalcifer/kalcifer/graph"
 )
@@ -21,16 +22,11 @@ func newUpdateProfile(n graph.Node) (kind, error) {
 
 func (k updateProfile) enter(r *run, _ *Path) result {
 	if r.out.Set == nil {
-		r.out.Set = map[string]any{}
-	}
-	if r.in.Customer.Attributes == nil {
-		r.in.Customer.Attributes = map[string]any{}
+		r.out.Set = make(map[string]any, len(k.set))
 	}
 	for key, v := range k.set {
-		r.out.Set[key] = v
-		r.in.Customer.Attributes[key] = v // later nodes of this run see it
+		r.setAttribute(key, v)
 	}
-	r.cust = nil
 	return result{branch: graph.DefaultBranch}
 }
 
@@ -53,8 +49,8 @@ func newTag(n graph.Node) (kind, error) {
 }
 
 func (k tag) enter(r *run, _ *Path) result {
-	tags := r.in.Customer.Tags[:0:0]
-	for _, t := range r.in.Customer.Tags {
+	tags := make([]string, 0, len(r.tags)+1) // a new slice: r.tags may be the caller's
+	for _, t := range r.tags {
 		if t != k.name {
 			tags = append(tags, t)
 		}
@@ -65,8 +61,7 @@ func (k tag) enter(r *run, _ *Path) result {
 	} else {
 		r.out.RemoveTags = append(r.out.RemoveTags, k.name)
 	}
-	r.in.Customer.Tags = tags
-	r.cust = nil
+	r.setTags(tags)
 	return result{branch: graph.DefaultBranch}
 }
 
@@ -87,6 +82,8 @@ func (customCode) resume(_ *run, p *Path, _ Wake) result { return notWaiting(p) 
 type goal struct {
 	name string
 	exit bool
+	key  string // in State.Vars: "goal:<name>"
+	why  string // the exit reason
 }
 
 func newGoal(n graph.Node) (kind, error) {
@@ -97,14 +94,14 @@ func newGoal(n graph.Node) (kind, error) {
 	if err := decode(n, &c); err != nil {
 		return nil, err
 	}
-	return goal{name: c.GoalName, exit: c.ExitAfterGoal}, nil
+	return goal{name: c.GoalName, exit: c.ExitAfterGoal, key: "goal:" + c.GoalName, why: "goal reached: " + c.GoalName}, nil
 }
 
 func (k goal) enter(r *run, _ *Path) result {
 	r.out.Goals = append(r.out.Goals, k.name)
-	r.state.Vars["goal:"+k.name] = r.in.Now.UTC().Format("2006-01-02T15:04:05Z07:00")
+	r.state.Vars[k.key] = r.in.Now.UTC().Format(time.RFC3339)
 	if k.exit {
-		return result{exit: "goal reached: " + k.name}
+		return result{exit: k.why}
 	}
 	return result{branch: graph.DefaultBranch}
 }

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"hash/fnv"
 	"time"
 
 	"cel.dev/cel-go/cel"
@@ -29,7 +28,7 @@ func newCondition(n graph.Node) (kind, error) {
 }
 
 func (k condition) enter(r *run, _ *Path) result {
-	v, err := evalBool(k.prg, r.activation())
+	v, err := evalBool(k.prg, r)
 	if err != nil {
 		return result{err: err}
 	}
@@ -47,6 +46,7 @@ type abSplit struct {
 	keys    []string
 	weights []uint32
 	total   uint32
+	varKey  string // in State.Vars: "variant:<node ID>"
 }
 
 func newABSplit(n graph.Node) (kind, error) {
@@ -59,7 +59,7 @@ func newABSplit(n graph.Node) (kind, error) {
 	if err := decode(n, &c); err != nil {
 		return nil, err
 	}
-	var k abSplit
+	k := abSplit{varKey: "variant:" + n.ID}
 	for _, v := range c.Variants {
 		k.keys = append(k.keys, v.Key)
 		k.weights = append(k.weights, v.Weight)
@@ -73,17 +73,13 @@ func newABSplit(n graph.Node) (kind, error) {
 
 func (k abSplit) enter(r *run, p *Path) result {
 	v := k.pick(r.in.Customer.ID, r.prog.JourneyID)
-	r.state.Vars["variant:"+p.Node] = v
+	r.state.Vars[k.varKey] = v
 	return result{branch: v}
 }
 
 // pick maps (customer, journey) to a variant, in proportion to the weights.
 func (k abSplit) pick(customerID, journeyID string) string {
-	h := fnv.New64a()
-	h.Write([]byte(customerID))
-	h.Write([]byte{0})
-	h.Write([]byte(journeyID))
-	point := uint32(h.Sum64() % uint64(k.total))
+	point := uint32(splitHash(customerID, journeyID) % uint64(k.total))
 	for i, w := range k.weights {
 		if point < w {
 			return k.keys[i]
@@ -91,6 +87,22 @@ func (k abSplit) pick(customerID, journeyID string) string {
 		point -= w
 	}
 	return k.keys[len(k.keys)-1]
+}
+
+// splitHash is 64-bit FNV-1a of customer ID, a zero byte and journey ID.
+// It is hash/fnv's New64a written out, because that one allocates on every
+// call; variants already assigned depend on it never changing.
+func splitHash(customerID, journeyID string) uint64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for i := 0; i < len(customerID); i++ {
+		h = (h ^ uint64(customerID[i])) * prime
+	}
+	h *= prime // the zero byte: h ^ 0 is h
+	for i := 0; i < len(journeyID); i++ {
+		h = (h ^ uint64(journeyID[i])) * prime
+	}
+	return h
 }
 
 func (abSplit) resume(_ *run, p *Path, _ Wake) result { return notWaiting(p) }

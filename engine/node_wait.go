@@ -97,6 +97,7 @@ type waitForEvent struct {
 	timeout       time.Duration
 	eventBranch   string
 	timeoutBranch string
+	varKey        string // in State.Vars: "event:<node ID>"
 }
 
 func newWaitForEvent(n graph.Node) (kind, error) {
@@ -115,7 +116,7 @@ func newWaitForEvent(n graph.Node) (kind, error) {
 		return nil, err
 	}
 	k := waitForEvent{eventType: c.EventType, filter: c.Filter, timeout: d,
-		eventBranch: c.EventBranch, timeoutBranch: c.TimeoutBranch}
+		eventBranch: c.EventBranch, timeoutBranch: c.TimeoutBranch, varKey: "event:" + n.ID}
 	if k.eventBranch == "" {
 		k.eventBranch = "event_received"
 	}
@@ -134,7 +135,7 @@ func (k waitForEvent) resume(r *run, p *Path, w Wake) result {
 	switch w.Kind {
 	case WakeEvent:
 		if w.Event != nil {
-			r.state.Vars["event:"+p.Node] = w.Event.Type
+			r.state.Vars[k.varKey] = w.Event.Type
 		}
 		return result{branch: k.eventBranch}
 	case WakeTimer:

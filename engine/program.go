@@ -23,6 +23,7 @@ type Program struct {
 	exitEvent string
 	exitExpr  cel.Program
 	caps      map[string]capLimit // channel → the journey's frequency cap
+	journey   map[string]any      // the journey as CEL sees it; never changed, so runs share it
 }
 
 // capLimit is a journey-level frequency cap on one channel.
@@ -60,7 +61,8 @@ type kind interface {
 
 // Compile builds a Program from a validated graph.
 func Compile(journeyID string, version int, g *graph.Graph) (*Program, error) {
-	p := &Program{JourneyID: journeyID, Version: version, byID: make(map[string]*node, len(g.Nodes))}
+	p := &Program{JourneyID: journeyID, Version: version, byID: make(map[string]*node, len(g.Nodes)),
+		journey: map[string]any{"id": journeyID, "version": int64(version)}}
 	for _, gn := range g.Nodes {
 		k, err := newKind(gn)
 		if err != nil {

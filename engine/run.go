@@ -83,7 +83,15 @@ var ErrStaleWake = errors.New("engine: the woken path is not waiting")
 // It never panics on a node's behalf: a node's failure fails the instance.
 func (p *Program) Run(in Input) (out Output, err error) {
 	r := &run{prog: p, in: in, state: in.State.clone()}
-	r.in.Customer = cloneCustomer(in.Customer)
+	if r.in.Customer == nil {
+		r.in.Customer = &kalcifer.Customer{}
+	}
+	// Nodes never change the caller's customer: profile changes go to
+	// out.Set and r.tags, and the CEL view lays them over the profile.
+	r.tags = r.in.Customer.Tags
+	r.queue = r.qbuf[:0] // room for a few forks without allocating
+	// Most runs step through a few nodes: room for them saves regrowing.
+	r.out.Steps = make([]kalcifer.Step, 0, min(len(p.nodes), 16))
 	defer func() {
 		if v := recover(); v != nil {
 			out = r.fail(fmt.Errorf("node panicked: %v", v))
@@ -131,11 +139,23 @@ type run struct {
 	state   State
 	out     Output
 	steps   int
-	queue   []int // indexes of paths ready to enter their node
+	queue   []ready // paths ready to enter their node, first in first out
+	head    int     // queue[head] is next
+	qbuf    [4]ready
 	exited  string
 	failErr error
-	act     map[string]any // CEL activation, built lazily
-	cust    map[string]any // customer as CEL sees it; nil after a profile change
+	tags    []string       // the customer's tags as this run changed them; never changed in place
+	cust    map[string]any // customer as CEL sees it, built when first asked for
+	event   map[string]any // event as CEL sees it, built when first asked for
+	// exitMet is the exit criteria's answer, while exitKnown: a profile
+	// change makes it unknown.
+	exitMet, exitKnown bool
+}
+
+// ready is a queued path: its index in state.Paths and the node it enters.
+type ready struct {
+	path int
+	node *node
 }
 
 func (r *run) pathIndex(id int) int {
@@ -150,11 +170,12 @@ func (r *run) pathIndex(id int) int {
 // drain executes queued paths, and what follows them, until every path
 // blocks or ends, or the instance exits or fails.
 func (r *run) drain() {
-	for len(r.queue) > 0 && r.exited == "" && r.failErr == nil {
-		i := r.queue[0]
-		r.queue = r.queue[1:]
+	for r.head < len(r.queue) && r.exited == "" && r.failErr == nil {
+		i, n := r.queue[r.head].path, r.queue[r.head].node
+		if r.head++; r.head == len(r.queue) { // empty: reuse the space
+			r.queue, r.head = r.queue[:0], 0
+		}
 		path := &r.state.Paths[i]
-		n := r.prog.byID[path.Node]
 		if r.steps++; r.steps > maxSteps {
 			r.failErr = fmt.Errorf("more than %d steps in one run", maxSteps)
 			return
@@ -170,15 +191,16 @@ func (r *run) drain() {
 // place puts path i (or a new one) on n with a fresh visit number and queues
 // it to execute.
 func (r *run) place(n *node, i int) {
-	r.state.Visits[n.id]++
+	visit := r.state.Visits[n.id] + 1
+	r.state.Visits[n.id] = visit
 	if i < 0 {
 		r.state.Paths = append(r.state.Paths, Path{ID: r.state.NextPath})
 		r.state.NextPath++
 		i = len(r.state.Paths) - 1
 	}
 	path := &r.state.Paths[i]
-	path.Node, path.Visit, path.Wait = n.id, r.state.Visits[n.id], nil
-	r.queue = append(r.queue, i)
+	path.Node, path.Visit, path.Wait = n.id, visit, nil
+	r.queue = append(r.queue, ready{path: i, node: n})
 }
 
 // apply records what node n did with path i and moves the path on.
@@ -213,13 +235,18 @@ func (r *run) apply(n *node, i int, res result) {
 	r.out.Steps = append(r.out.Steps, step)
 }
 
-// exitCriteriaMet evaluates the journey's exit expression, if any.
+// exitCriteriaMet evaluates the journey's exit expression, if any. The
+// expression reads only customer, event and journey, so its answer holds
+// until a node changes the profile: it is not evaluated again before then.
 func (r *run) exitCriteriaMet() bool {
 	if r.prog.exitExpr == nil {
 		return false
 	}
-	v, err := evalBool(r.prog.exitExpr, r.activation())
-	return err == nil && v
+	if !r.exitKnown {
+		v, err := evalBool(r.prog.exitExpr, r)
+		r.exitMet, r.exitKnown = err == nil && v, true
+	}
+	return r.exitMet
 }
 
 func (r *run) finish() Output {

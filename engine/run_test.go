@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/kalcifer/kalcifer"
+	"hash/fnv"
 	"strings"
 	"testing"
 	"time"
@@ -307,16 +308,96 @@ func TestCustomCodeFailsClearly(t *testing.T) {
 	}
 }
 
+// TestProfileChangesWithinRun: a change to the profile is seen by every
+// later expression of the same run, exit criteria included, even when the
+// expression's view of the customer was built before the change.
+func TestProfileChangesWithinRun(t *testing.T) {
+	exitOn := func(expr string) func(*graph.Graph) {
+		return func(g *graph.Graph) { g.ExitCriteria = &graph.ExitCriteria{Expression: expr} }
+	}
+	tests := []struct {
+		name   string
+		nodes  []string
+		edges  []string
+		extra  []func(*graph.Graph)
+		status kalcifer.InstanceStatus
+		trail  string
+	}{{
+		name: "condition after update",
+		nodes: []string{entryNode, `c1:condition:{"expression":"customer.plan == 'free'"}`, `u:update_profile:{"set":{"plan":"premium","id":"other"}}`,
+			`c2:condition:{"expression":"customer.plan == 'premium' && customer.id == 'c'"}`, `y:add_tag:{"tag":"y"}`, `n:add_tag:{"tag":"n"}`},
+		edges:  []string{"in->c1", "c1-true->u", "c1-false->n", "u->c2", "c2-true->y", "c2-false->n"},
+		status: kalcifer.InstanceCompleted,
+		trail:  "in=default c1=true u=default c2=true y=default",
+	}, {
+		name: "condition after tags",
+		nodes: []string{entryNode, `c1:condition:{"expression":"'trial' in customer.tags"}`, `r:remove_tag:{"tag":"trial"}`, `a:add_tag:{"tag":"paid"}`,
+			`c2:condition:{"expression":"customer.tags == ['paid'] && size(customer.tags) == 1"}`, `y:add_tag:{"tag":"y"}`, `n:add_tag:{"tag":"n"}`},
+		edges:  []string{"in->c1", "c1-true->r", "c1-false->n", "r->a", "a->c2", "c2-true->y", "c2-false->n"},
+		status: kalcifer.InstanceCompleted,
+		trail:  "in=default c1=true r=default a=default c2=true y=default",
+	}, {
+		name:   "exit criteria after update",
+		nodes:  []string{entryNode, `t:add_tag:{"tag":"x"}`, `u:update_profile:{"set":{"unsubscribed":true}}`, `n:add_tag:{"tag":"n"}`},
+		edges:  []string{"in->t", "t->u", "u->n"},
+		extra:  []func(*graph.Graph){exitOn("customer.unsubscribed == true")},
+		status: kalcifer.InstanceExited,
+		trail:  "in=default t=default u=default",
+	}, {
+		name:   "exit criteria after tag",
+		nodes:  []string{entryNode, `u:update_profile:{"set":{"a":1}}`, `t:add_tag:{"tag":"stop"}`, `n:add_tag:{"tag":"n"}`},
+		edges:  []string{"in->u", "u->t", "t->n"},
+		extra:  []func(*graph.Graph){exitOn("'stop' in customer.tags")},
+		status: kalcifer.InstanceExited,
+		trail:  "in=default u=default t=default",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := build(t, tt.nodes, tt.edges, tt.extra...)
+			c := &kalcifer.Customer{ID: "c", Tags: []string{"trial"}, Attributes: map[string]any{"plan": "free", "unsubscribed": false}}
+			out := start(t, p, c)
+			if out.Status != tt.status || trail(out) != tt.trail {
+				t.Fatalf("got %s %q (%s), want %s %q", out.Status, trail(out), out.Reason, tt.status, tt.trail)
+			}
+			if c.Attributes["plan"] != "free" || len(c.Attributes) != 2 || len(c.Tags) != 1 || c.Tags[0] != "trial" {
+				t.Fatalf("Run changed the caller's customer: %+v", c)
+			}
+		})
+	}
+}
+
+// TestSplitHashIsFNV1a: variants already assigned depend on the hash.
+func TestSplitHashIsFNV1a(t *testing.T) {
+	for _, c := range [][2]string{{"", ""}, {"c1", "j1"}, {"cus_01J9ZK", "jrn_welcome"}, {"ü", "\x00"}} {
+		h := fnv.New64a()
+		h.Write([]byte(c[0]))
+		h.Write([]byte{0})
+		h.Write([]byte(c[1]))
+		if got, want := splitHash(c[0], c[1]), h.Sum64(); got != want {
+			t.Errorf("splitHash(%q, %q) = %x, want %x", c[0], c[1], got, want)
+		}
+	}
+}
+
+func TestSendKey(t *testing.T) {
+	if got := SendKey("ins_1", "m", 12); got != "ins_1:m:12" {
+		t.Fatalf("SendKey = %q", got)
+	}
+}
+
 func BenchmarkRunLogicChain(b *testing.B) {
 	p := build(b, []string{entryNode, `a:update_profile:{"set":{"x":1}}`, `b:add_tag:{"tag":"t"}`, `c:condition:{"expression":"customer.plan == 'premium'"}`,
 		`d:remove_tag:{"tag":"t"}`, `e:ab_split:{"variants":[{"key":"a","weight":1},{"key":"b","weight":1}]}`, "x:journey_exit"},
 		[]string{"in->a", "a->b", "b->c", "c-true->d", "c-false->d", "d->e", "e-a->x", "e-b->x"})
 	c := &kalcifer.Customer{ID: "c1", Attributes: map[string]any{"plan": "premium"}}
+	nodes := 0
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := p.Run(Input{Now: t0, InstanceID: "i", Customer: c, Wake: Wake{Kind: WakeStart}}); err != nil {
+		out, err := p.Run(Input{Now: t0, InstanceID: "i", Customer: c, Wake: Wake{Kind: WakeStart}})
+		if err != nil {
 			b.Fatal(err)
 		}
+		nodes += len(out.Steps)
 	}
-	b.ReportMetric(float64(b.N*7)/b.Elapsed().Seconds(), "nodes/s")
+	b.ReportMetric(float64(nodes)/b.Elapsed().Seconds(), "nodes/s")
 }

@@ -48,16 +48,3 @@ func (s State) clone() State {
 	}
 	return c
 }
-
-// cloneCustomer copies c so that a run can change the profile it sees
-// without changing the caller's; a nil customer becomes an empty one.
-func cloneCustomer(c *kalcifer.Customer) *kalcifer.Customer {
-	if c == nil {
-		return &kalcifer.Customer{Attributes: map[string]any{}}
-	}
-	out := &kalcifer.Customer{ID: c.ID, Tags: append([]string(nil), c.Tags...), Attributes: make(map[string]any, len(c.Attributes))}
-	for k, v := range c.Attributes {
-		out.Attributes[k] = v
-	}
-	return out
-}

@@ -119,7 +119,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
 	m.http = &http.Server{
-		Handler: api.NewHandler(api.Config{Store: st, Logger: m.Logger, Version: version,
+		Handler: api.NewHandler(api.Config{Store: st, Engine: m.Engine, Logger: m.Logger, Version: version,
 			StartedAt: time.Now(), MaxBodyBytes: m.Config.MaxBodyBytes}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
