@@ -21,6 +21,7 @@ type Config struct {
 	LogLevel        slog.Level
 	LogFormat       string
 	ShutdownTimeout time.Duration
+	DebugAddr       string
 }
 
 // settings lists every variable: name, flag, default and meaning. The README's
@@ -37,6 +38,7 @@ var settings = []struct {
 	{"KALCIFER_LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
 	{"KALCIFER_LOG_FORMAT", "log-format", "json", "json or text"},
 	{"KALCIFER_SHUTDOWN_TIMEOUT", "shutdown-timeout", "10s", "how long in-flight requests get on shutdown"},
+	{"KALCIFER_DEBUG_ADDR", "debug-addr", "", "address of a Go pprof server, e.g. 127.0.0.1:6060 (off when empty)"},
 }
 
 // LoadConfig reads the environment through env, then the flags in args.
@@ -60,7 +62,7 @@ func LoadConfig(env func(string) string, args []string) (Config, error) {
 	get := func(name string) string { return *values[name] }
 	c := Config{
 		Addr: get("KALCIFER_ADDR"), DataDir: get("KALCIFER_DATA_DIR"), DatabaseURL: get("KALCIFER_DATABASE_URL"),
-		AdminAPIKey: get("KALCIFER_ADMIN_API_KEY"), LogFormat: get("KALCIFER_LOG_FORMAT"),
+		AdminAPIKey: get("KALCIFER_ADMIN_API_KEY"), LogFormat: get("KALCIFER_LOG_FORMAT"), DebugAddr: get("KALCIFER_DEBUG_ADDR"),
 	}
 	var err error
 	if c.PoolSize, err = strconv.Atoi(get("KALCIFER_DATABASE_POOL_SIZE")); err != nil || c.PoolSize < 1 {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	_ "net/http/pprof" // registers /debug/pprof on http.DefaultServeMux, served only on KALCIFER_DEBUG_ADDR
 	"net/url"
 	"time"
 
@@ -35,6 +36,7 @@ type Main struct {
 	Out io.Writer
 
 	http     *http.Server
+	debug    *http.Server // pprof, when KALCIFER_DEBUG_ADDR is set
 	listener net.Listener
 	done     chan error
 }
@@ -123,6 +125,14 @@ func (m *Main) Run(ctx context.Context) error {
 			StartedAt: time.Now(), MaxBodyBytes: m.Config.MaxBodyBytes}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
+	if m.Config.DebugAddr != "" {
+		m.debug = &http.Server{Addr: m.Config.DebugAddr, Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := m.debug.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+				m.Logger.Error("debug server", "err", err)
+			}
+		}()
+	}
 	m.done = make(chan error, 1)
 	go func() { m.done <- m.http.Serve(m.listener) }()
 	m.Logger.Info("kalcifer serving", "addr", m.listener.Addr().String(), "store", st.Kind(), "database", where, "version", version)
@@ -176,6 +186,9 @@ func (m *Main) Close() error {
 		if err := m.http.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("shutdown: %w", err))
 		}
+	}
+	if m.debug != nil {
+		m.debug.Close()
 	}
 	if m.Engine != nil {
 		m.Engine.Stop()

@@ -44,7 +44,9 @@ type Backend struct {
 	path   string
 	writer *sql.DB
 	reader *sql.DB
-	logger *slog.Logger
+	// Prepared statements of each pool, by query text.
+	writes, reads *stmtCache
+	logger        *slog.Logger
 
 	mu     sync.Mutex
 	client *river.Client[*sql.Tx]
@@ -86,7 +88,8 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Backend, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	reader.SetMaxOpenConns(8)
-	b := &Backend{path: path, writer: writer, reader: reader, logger: logger}
+	b := &Backend{path: path, writer: writer, reader: reader, logger: logger,
+		writes: newStmtCache(writer), reads: newStmtCache(reader)}
 	if err := b.Ping(ctx); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -105,15 +108,18 @@ func (b *Backend) Path() string { return b.path }
 func (b *Backend) Kind() string { return "sqlite" }
 
 // Q runs reads on the read pool and writes on the writer.
-func (b *Backend) Q() store.Querier { return splitQ{read: b.reader, write: b.writer} }
+func (b *Backend) Q() store.Querier { return splitQ{read: b.reads, write: b.writes} }
 
 // WithTx runs fn in an immediate (write-locking) transaction.
 func (b *Backend) WithTx(ctx context.Context, fn func(tx store.Tx) error) error {
+	if err := b.writes.preparePending(ctx); err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
 	tx, err := b.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(txQ{tx}); err != nil {
+	if err := fn(txQ{tx: tx, cache: b.writes}); err != nil {
 		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
 		}
@@ -250,6 +256,8 @@ func (b *Backend) Close() error {
 		}
 		b.jobs = false
 	}
+	b.reads.close()
+	b.writes.close()
 	errs = append(errs, b.reader.Close(), b.writer.Close())
 	return errors.Join(errs...)
 }
