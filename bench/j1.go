@@ -278,7 +278,7 @@ func pct(d []time.Duration, p int) time.Duration {
 
 // Print writes the figures as a table, naming the machine and scenario.
 func (r *Result) Print(w io.Writer) {
-	fmt.Fprintf(w, "\nJ1 (shared/BENCHMARKS.md), backend %s, N = %d, machine: %d cores, %s\n\n", r.Backend, r.N, runtime.NumCPU(), memTotal())
+	fmt.Fprintf(w, "\nJ1 (shared/BENCHMARKS.md), backend %s, N = %d, machine: %s\n\n", r.Backend, r.N, machine())
 	rows := [][2]string{
 		{"S1 starts/s (events accepted)", fmt.Sprintf("%.0f", r.StartsPerSec)},
 		{"S1 time until all waiting", fmt.Sprintf("%.2f s", r.TimeToWaiting)},
@@ -304,6 +304,9 @@ func storeCell(b int64) string {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+// machine names the cores and memory the figures were measured with.
+func machine() string { return fmt.Sprintf("%d cores, %s", runtime.NumCPU(), memTotal()) }
 
 func memTotal() string {
 	data, err := os.ReadFile("/proc/meminfo")

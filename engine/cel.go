@@ -9,13 +9,12 @@ import (
 	"cel.dev/cel-go/interpreter"
 )
 
-// A run is the activation its CEL expressions see: customer (attributes
-// plus id and tags), event (type, data, timestamp of the latest event) and
-// journey (id, version). It resolves each name when an expression first asks
-// for it, so an expression pays only for what it names, and the run keeps
-// the customer's map up to date as nodes change the profile.
-
-// ResolveName implements interpreter.Activation.
+// ResolveName makes a run the interpreter.Activation its CEL expressions
+// see: customer (attributes plus id and tags), event (type, data, timestamp
+// of the latest event) and journey (id, version). Each is built when an
+// expression first names it, so an expression pays only for what it reads,
+// and passing the run itself spares wrapping a map on every evaluation. The
+// customer's map is kept up to date as nodes change the profile.
 func (r *run) ResolveName(name string) (any, bool) {
 	switch name {
 	case "customer":

@@ -71,19 +71,9 @@ func (rt *Runtime) route(ctx context.Context, t *store.EngineTx, idx *entryIndex
 	if !strings.HasPrefix(e.Type, "$") {
 		// Exit criteria by event type come first: an unsubscribe must not
 		// also move the customer on.
-		active, err := t.ActiveInstances(e.TenantID, e.CustomerID)
-		if err != nil {
-			return err
-		}
-		for _, in := range active {
-			p, err := rt.program(ctx, in.TenantID, in.JourneyID, in.Version)
-			if err != nil {
+		if idx.exits[e.TenantID+"\x00"+e.Type] {
+			if err := rt.exitOnEvent(ctx, t, e); err != nil {
 				return err
-			}
-			if p.ExitEvent() == e.Type {
-				if err := rt.exitInstance(t, in, "exit event "+e.Type); err != nil {
-					return err
-				}
 			}
 		}
 		waits, err := t.EventWaits(e.TenantID, e.CustomerID, e.Type)
@@ -103,6 +93,26 @@ func (rt *Runtime) route(ctx context.Context, t *store.EngineTx, idx *entryIndex
 	for _, en := range idx.match(e) {
 		if _, err := rt.start(ctx, t, e.TenantID, en.journeyID, en.version, en.allowReentry, en.nodeID, customer, ev); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// exitOnEvent ends the customer's instances whose journey exits on e.
+func (rt *Runtime) exitOnEvent(ctx context.Context, t *store.EngineTx, e *kalcifer.Event) error {
+	active, err := t.ActiveInstances(e.TenantID, e.CustomerID)
+	if err != nil {
+		return err
+	}
+	for _, in := range active {
+		p, err := rt.program(ctx, in.TenantID, in.JourneyID, in.Version)
+		if err != nil {
+			return err
+		}
+		if p.ExitEvent() == e.Type {
+			if err := rt.exitInstance(t, in, "exit event "+e.Type); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

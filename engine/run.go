@@ -90,8 +90,6 @@ func (p *Program) Run(in Input) (out Output, err error) {
 	// out.Set and r.tags, and the CEL view lays them over the profile.
 	r.tags = r.in.Customer.Tags
 	r.queue = r.qbuf[:0] // room for a few forks without allocating
-	// Most runs step through a few nodes: room for them saves regrowing.
-	r.out.Steps = make([]kalcifer.Step, 0, min(len(p.nodes), 16))
 	defer func() {
 		if v := recover(); v != nil {
 			out = r.fail(fmt.Errorf("node panicked: %v", v))
@@ -231,6 +229,9 @@ func (r *run) apply(n *node, i int, res result) {
 		for _, t := range targets[1:] { // fork
 			r.place(t, -1)
 		}
+	}
+	if r.out.Steps == nil { // most runs step through a few nodes: room for them saves regrowing
+		r.out.Steps = make([]kalcifer.Step, 0, min(len(r.prog.nodes), 16))
 	}
 	r.out.Steps = append(r.out.Steps, step)
 }

@@ -63,7 +63,7 @@ func New(cfg Config) *Runtime {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.EventBatch <= 0 {
-		cfg.EventBatch = 200
+		cfg.EventBatch = 32
 	}
 	if cfg.TimerBatch <= 0 {
 		cfg.TimerBatch = 500

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/kalcifer/kalcifer"
 )
@@ -83,14 +85,63 @@ func (s *Store) EnsureAPIKey(ctx context.Context, actor string, p CreateAPIKeyPa
 // Authenticate returns who holds the key secret, or EUNAUTHORIZED for an
 // unknown or revoked key.
 func (s *Store) Authenticate(ctx context.Context, secret string) (kalcifer.Principal, error) {
-	k, err := s.keyByHash(ctx, kalcifer.HashAPIKey(secret))
+	hash := kalcifer.HashAPIKey(secret)
+	if p, ok := s.keys.get(hash); ok {
+		return p, nil
+	}
+	k, err := s.keyByHash(ctx, hash)
 	if errors.Is(err, ErrNoRows) || (err == nil && k.RevokedAt != nil) {
 		return kalcifer.Principal{}, kalcifer.Errorf(kalcifer.EUNAUTHORIZED, "invalid API key")
 	}
 	if err != nil {
 		return kalcifer.Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
-	return kalcifer.Principal{TenantID: k.TenantID, KeyID: k.ID, Role: k.Role}, nil
+	p := kalcifer.Principal{TenantID: k.TenantID, KeyID: k.ID, Role: k.Role}
+	s.keys.put(hash, p)
+	return p, nil
+}
+
+// keyCache remembers valid keys for a few seconds, so that a busy client
+// does not cost a database read per request. A key revoked through this
+// process stops working at once; through another replica, within keyTTL.
+type keyCache struct {
+	mu sync.Mutex
+	m  map[string]cachedKey
+}
+
+type cachedKey struct {
+	p       kalcifer.Principal
+	expires time.Time
+}
+
+const keyTTL = 5 * time.Second
+
+// maxCachedKeys bounds the cache; past it, the cache starts afresh.
+const maxCachedKeys = 10_000
+
+func (c *keyCache) get(hash string) (kalcifer.Principal, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k, ok := c.m[hash]
+	if !ok || time.Now().After(k.expires) {
+		return kalcifer.Principal{}, false
+	}
+	return k.p, true
+}
+
+func (c *keyCache) put(hash string, p kalcifer.Principal) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= maxCachedKeys {
+		c.m = map[string]cachedKey{}
+	}
+	c.m[hash] = cachedKey{p: p, expires: time.Now().Add(keyTTL)}
+}
+
+func (c *keyCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m = map[string]cachedKey{}
 }
 
 // ListAPIKeys returns a tenant's keys, newest first, without their secrets.
@@ -113,6 +164,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, tenantID string) ([]kalcifer.AP
 
 // RevokeAPIKey makes a key unusable from now on.
 func (s *Store) RevokeAPIKey(ctx context.Context, actor, tenantID, id string) error {
+	defer s.keys.clear() // after the commit, so a lookup racing it does not keep the key cached
 	return s.b.WithTx(ctx, func(tx Tx) error {
 		n, err := tx.Exec(ctx, `UPDATE api_keys SET revoked_at = $1 WHERE tenant_id = $2 AND id = $3 AND revoked_at IS NULL`,
 			micros(s.now()), tenantID, id)

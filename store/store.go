@@ -15,11 +15,12 @@ import (
 type Store struct {
 	b     Backend
 	clock kalcifer.Clock
+	keys  keyCache
 }
 
 // New returns a Store over b, taking the time from clock.
 func New(b Backend, clock kalcifer.Clock) *Store {
-	return &Store{b: b, clock: clock}
+	return &Store{b: b, clock: clock, keys: keyCache{m: map[string]cachedKey{}}}
 }
 
 // Backend returns the database behind the store, for the engine's job queue.

@@ -20,6 +20,7 @@ Runs a standard scenario of ../shared/BENCHMARKS.md against a real
 
 Scenarios:
   j1      the peer journey: S1 starts, S2 events, S3 timers
+  ingest  durable ingestion: single events per request, then E-batch
   crash   J1 under load with SIGKILLs and restarts, then a ledger audit
           (exits 1 if anything was lost or doubled)
 
@@ -32,7 +33,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, benchUsage)
 		benchFlags("").PrintDefaults()
 		if len(args) == 0 {
-			return usageError{errors.New("bench needs a scenario: j1 or crash")}
+			return usageError{errors.New("bench needs a scenario: j1, ingest or crash")}
 		}
 		return flag.ErrHelp
 	}
@@ -56,6 +57,13 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		if res.Duplicates > 0 {
 			return fmt.Errorf("%d webhook deliveries were duplicated", res.Duplicates)
 		}
+	case "ingest":
+		res, err := bench.RunIngest(ctx, bench.IngestOptions{DatabaseURL: get("database-url").(string), N: get("n").(int),
+			Clients: get("clients").(int), BatchSize: get("batch").(int), Out: stdout})
+		if err != nil {
+			return err
+		}
+		res.Print(stdout)
 	case "crash":
 		res, err := bench.RunCrash(ctx, bench.CrashOptions{DatabaseURL: get("database-url").(string), N: get("n").(int),
 			Clients: get("clients").(int), Kills: get("kills").(int), Timeout: get("timeout").(time.Duration), Out: stdout})
@@ -67,7 +75,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 			return errors.New("the crash audit found lost or duplicated work")
 		}
 	default:
-		return usageError{fmt.Errorf("unknown scenario %q: use j1 or crash", scenario)}
+		return usageError{fmt.Errorf("unknown scenario %q: use j1, ingest or crash", scenario)}
 	}
 	return nil
 }
@@ -78,6 +86,7 @@ func benchFlags(scenario string) *flag.FlagSet {
 	fs.Int("n", 2000, "customers")
 	fs.Int("clients", 32, "concurrent HTTP clients")
 	fs.Duration("timeout", 5*time.Second, "J1's wait_for_event timeout (S3's timer; the crash run's journeys end by it)")
+	fs.Int("batch", 500, "ingest: events per /events/batch request")
 	fs.Int("kills", 3, "crash: SIGKILLs spread over the load")
 	return fs
 }
