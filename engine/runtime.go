@@ -29,6 +29,10 @@ type Config struct {
 	// PollInterval is how often the loops look for work when nobody pokes
 	// them (another replica may have added it).
 	PollInterval time.Duration
+	// SendLease is how long a send may stay claimed before another
+	// PostgreSQL replica settles it as ambiguous (default DefaultSendLease).
+	// It must exceed the longest provider call.
+	SendLease time.Duration
 }
 
 // Runtime runs journeys durably: it routes stored events, fires due timers
@@ -73,6 +77,9 @@ func New(cfg Config) *Runtime {
 	}
 	if cfg.SendConcurrency <= 0 {
 		cfg.SendConcurrency = 64
+	}
+	if cfg.SendLease <= 0 {
+		cfg.SendLease = DefaultSendLease
 	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = time.Second

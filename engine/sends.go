@@ -25,10 +25,10 @@ import (
 // maxSendAttempts bounds retries of sends that certainly did not arrive.
 const maxSendAttempts = 5
 
-// sendLease is how long a claimed send may be in flight before a
+// DefaultSendLease is how long a claimed send may be in flight before a
 // PostgreSQL replica assumes its worker died. It exceeds the longest
-// provider timeout.
-const sendLease = 3 * time.Minute
+// provider timeout (the webhook provider's is 2 minutes).
+const DefaultSendLease = 3 * time.Minute
 
 // DeliverSends delivers one batch of due sends and returns how many it took.
 // Providers are called concurrently; the outcomes are then recorded, and
@@ -140,7 +140,7 @@ func (rt *Runtime) deliver(ctx context.Context, s *kalcifer.Send) outcome {
 func (rt *Runtime) RecoverSends(ctx context.Context, atStart bool) (int, error) {
 	n := 0
 	err := rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error {
-		before := t.Now().Add(-sendLease)
+		before := t.Now().Add(-rt.cfg.SendLease)
 		if atStart && rt.st.Kind() == "sqlite" {
 			before = t.Now().Add(time.Second)
 		}

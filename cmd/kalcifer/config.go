@@ -22,6 +22,7 @@ type Config struct {
 	LogFormat       string
 	ShutdownTimeout time.Duration
 	DebugAddr       string
+	SendLease       time.Duration
 }
 
 // settings lists every variable: name, flag, default and meaning. The README's
@@ -38,6 +39,7 @@ var settings = []struct {
 	{"KALCIFER_LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
 	{"KALCIFER_LOG_FORMAT", "log-format", "json", "json or text"},
 	{"KALCIFER_SHUTDOWN_TIMEOUT", "shutdown-timeout", "10s", "how long in-flight requests get on shutdown"},
+	{"KALCIFER_SEND_LEASE", "send-lease", "3m", "PostgreSQL: how long a send may stay in flight before another replica marks it ambiguous (must exceed the longest provider timeout)"},
 	{"KALCIFER_DEBUG_ADDR", "debug-addr", "", "address of a Go pprof server, e.g. 127.0.0.1:6060 (off when empty)"},
 }
 
@@ -79,6 +81,9 @@ func LoadConfig(env func(string) string, args []string) (Config, error) {
 	}
 	if c.ShutdownTimeout, err = time.ParseDuration(get("KALCIFER_SHUTDOWN_TIMEOUT")); err != nil || c.ShutdownTimeout < 0 {
 		return Config{}, fmt.Errorf("KALCIFER_SHUTDOWN_TIMEOUT must be a duration such as 10s, not %q", get("KALCIFER_SHUTDOWN_TIMEOUT"))
+	}
+	if c.SendLease, err = time.ParseDuration(get("KALCIFER_SEND_LEASE")); err != nil || c.SendLease < time.Second {
+		return Config{}, fmt.Errorf("KALCIFER_SEND_LEASE must be a duration of at least 1s, such as 3m, not %q", get("KALCIFER_SEND_LEASE"))
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		return Config{}, fmt.Errorf("KALCIFER_DATABASE_URL must start with postgres:// (leave it empty for the embedded SQLite store)")

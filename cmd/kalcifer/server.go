@@ -109,7 +109,7 @@ func (m *Main) Run(ctx context.Context) error {
 		st.Close()
 		return err
 	}
-	m.Engine = engine.New(engine.Config{Store: st, Logger: m.Logger, Providers: providers(st, m.Logger)})
+	m.Engine = engine.New(engine.Config{Store: st, Logger: m.Logger, Providers: providers(st, m.Logger), SendLease: m.Config.SendLease})
 	if err := m.Engine.Start(context.WithoutCancel(ctx)); err != nil {
 		st.Close()
 		return fmt.Errorf("start engine: %w", err)
