@@ -119,19 +119,7 @@ func (s *server) call(method, path string, body, out any) error {
 }
 
 // peakRSS is the child's high-water resident memory, in bytes.
-func (s *server) peakRSS() int64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb * 1024
-		}
-	}
-	return 0
-}
+func (s *server) peakRSS() int64 { return s.status("VmHWM:") }
 
 // storeBytes is the size of the embedded database files (SQLite only).
 func (s *server) storeBytes() int64 {

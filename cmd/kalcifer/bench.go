@@ -21,6 +21,8 @@ Runs a standard scenario of ../shared/BENCHMARKS.md against a real
 Scenarios:
   j1      the peer journey: S1 starts, S2 events, S3 timers
   ingest  durable ingestion: single events per request, then E-batch
+  w1m     N customers waiting (default 1,000,000): memory, store size, kill -9 → ready
+  t100k   N waits due at one instant after downtime (default 100,000): drain rate, API p99
   crash   J1 under load with SIGKILLs and restarts, then a ledger audit
           (exits 1 if anything was lost or doubled)
 
@@ -33,7 +35,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, benchUsage)
 		benchFlags("").PrintDefaults()
 		if len(args) == 0 {
-			return usageError{errors.New("bench needs a scenario: j1, ingest or crash")}
+			return usageError{errors.New("bench needs a scenario: j1, ingest, w1m, t100k or crash")}
 		}
 		return flag.ErrHelp
 	}
@@ -64,6 +66,24 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		res.Print(stdout)
+	case "w1m", "t100k":
+		o := bench.ScaleOptions{DatabaseURL: get("database-url").(string), Out: stdout}
+		if isSet(fs, "n") {
+			o.N = get("n").(int)
+		}
+		if scenario == "w1m" {
+			res, err := bench.RunW1M(ctx, o)
+			if err != nil {
+				return err
+			}
+			res.Print(stdout)
+		} else {
+			res, err := bench.RunT100K(ctx, o)
+			if err != nil {
+				return err
+			}
+			res.Print(stdout)
+		}
 	case "crash":
 		res, err := bench.RunCrash(ctx, bench.CrashOptions{DatabaseURL: get("database-url").(string), N: get("n").(int),
 			Clients: get("clients").(int), Kills: get("kills").(int), Timeout: get("timeout").(time.Duration), Out: stdout})
@@ -75,7 +95,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 			return errors.New("the crash audit found lost or duplicated work")
 		}
 	default:
-		return usageError{fmt.Errorf("unknown scenario %q: use j1, ingest or crash", scenario)}
+		return usageError{fmt.Errorf("unknown scenario %q: use j1, ingest, w1m, t100k or crash", scenario)}
 	}
 	return nil
 }
@@ -83,10 +103,16 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 func benchFlags(scenario string) *flag.FlagSet {
 	fs := flag.NewFlagSet("bench "+scenario, flag.ContinueOnError)
 	fs.String("database-url", os.Getenv("KALCIFER_DATABASE_URL"), "postgres://… to benchmark PostgreSQL (default: SQLite in a temporary directory)")
-	fs.Int("n", 2000, "customers")
+	fs.Int("n", 2000, "customers (w1m and t100k: default 1,000,000 and 100,000)")
 	fs.Int("clients", 32, "concurrent HTTP clients")
 	fs.Duration("timeout", 5*time.Second, "J1's wait_for_event timeout (S3's timer; the crash run's journeys end by it)")
 	fs.Int("batch", 500, "ingest: events per /events/batch request")
 	fs.Int("kills", 3, "crash: SIGKILLs spread over the load")
 	return fs
+}
+
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

@@ -31,7 +31,7 @@ Usage:
   kalcifer serve [flags]                 run the server (SQLite in ./data unless KALCIFER_DATABASE_URL is set)
   kalcifer migrate                       apply database migrations and exit
   kalcifer version                       print the version
-  kalcifer bench j1|ingest|crash [flags] run a standard benchmark scenario (see --help)
+  kalcifer bench SCENARIO [flags]        run a standard benchmark scenario (see --help)
   kalcifer health                        ask the local server /health/ready; exit 0 when ready
   kalcifer tenant create NAME            add a tenant
   kalcifer apikey create --tenant NAME --role admin|editor|viewer [--name LABEL]
