@@ -65,3 +65,20 @@ func (s *server) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// webhookSecretResponse is the secret call_webhook requests are signed with.
+type webhookSecretResponse struct {
+	Secret string `json:"secret"`
+}
+
+// getWebhookSecret shows the tenant's webhook signing secret, so that
+// receivers can verify X-Kalcifer-Signature.
+func (s *server) getWebhookSecret(w http.ResponseWriter, r *http.Request) {
+	secret, err := s.store.WebhookSecret(r.Context(), principal(r).TenantID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	s.writeJSON(w, r, http.StatusOK, webhookSecretResponse{Secret: string(secret)})
+}

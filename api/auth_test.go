@@ -214,3 +214,17 @@ func TestAudit(t *testing.T) {
 	}
 	tb.do("GET", "/api/v1/audit?limit=x", tb.admin, nil).wantError(t, http.StatusBadRequest, "invalid")
 }
+
+// Admins can read the webhook signing secret; it is stable and per tenant.
+func TestWebhookSecret(t *testing.T) {
+	t.Parallel()
+	tb := setup(t)
+	var a, b, other struct{ Secret string }
+	tb.do("GET", "/api/v1/webhook-secret", tb.admin, nil).want(t, http.StatusOK).into(t, &a)
+	tb.do("GET", "/api/v1/webhook-secret", tb.admin, nil).want(t, http.StatusOK).into(t, &b)
+	tb.do("GET", "/api/v1/webhook-secret", tb.otherAdmin, nil).want(t, http.StatusOK).into(t, &other)
+	if len(a.Secret) < 32 || a.Secret != b.Secret || a.Secret == other.Secret {
+		t.Fatalf("secrets: %q, %q, other tenant %q", a.Secret, b.Secret, other.Secret)
+	}
+	tb.do("GET", "/api/v1/webhook-secret", tb.editor, nil).wantError(t, http.StatusForbidden, "forbidden")
+}

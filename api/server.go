@@ -156,6 +156,7 @@ func (s *server) routes() *chi.Mux {
 				r.Use(s.requireRole(kalcifer.RoleAdmin))
 				r.Get("/audit", s.listAudit)
 				r.Get("/api-keys", s.listAPIKeys)
+				r.Get("/webhook-secret", s.getWebhookSecret)
 				r.Post("/api-keys", s.createAPIKey)
 				r.Delete("/api-keys/{id}", s.revokeAPIKey)
 			})
