@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kalcifer/kalcifer"
@@ -53,35 +54,22 @@ var ErrConflict = errors.New("store: instance changed concurrently")
 // ClientID the tenant sent before is not stored again: its ID is set to the
 // stored event's and dup[i] is true.
 func (s *Store) InsertEvents(ctx context.Context, events []*kalcifer.Event) (dup []bool, err error) {
-	dup = make([]bool, len(events))
 	now := s.now()
+	for _, e := range events {
+		if e.ID == "" {
+			e.ID = kalcifer.NewID("evt")
+		}
+		e.ReceivedAt = now
+		if e.OccurredAt.IsZero() {
+			e.OccurredAt = now
+		}
+	}
+	dup = make([]bool, len(events))
 	err = s.b.WithTx(ctx, func(tx Tx) error {
-		for i, e := range events {
-			if e.ID == "" {
-				e.ID = kalcifer.NewID("evt")
-			}
-			e.ReceivedAt = now
-			if e.OccurredAt.IsZero() {
-				e.OccurredAt = now
-			}
-			data := string(e.Data)
-			if data == "" {
-				data = "{}"
-			}
-			n, err := tx.Exec(ctx, `INSERT INTO events (id, tenant_id, client_id, customer_id, event_type, data, occurred_at, received_at, journey_id)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-				ON CONFLICT (tenant_id, client_id) WHERE client_id IS NOT NULL DO NOTHING`,
-				e.ID, e.TenantID, nullString(e.ClientID), e.CustomerID, e.Type, data,
-				micros(e.OccurredAt), micros(e.ReceivedAt), nullString(e.JourneyID))
-			if err != nil {
-				return fmt.Errorf("insert event: %w", err)
-			}
-			if n == 0 {
-				dup[i] = true
-				if err := tx.QueryRow(ctx, `SELECT id FROM events WHERE tenant_id = $1 AND client_id = $2`,
-					e.TenantID, e.ClientID).Scan(&e.ID); err != nil {
-					return fmt.Errorf("find duplicate event: %w", err)
-				}
+		for start := 0; start < len(events); start += insertChunk {
+			chunk := events[start:min(start+insertChunk, len(events))]
+			if err := insertEventChunk(ctx, tx, chunk, dup[start:]); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -90,6 +78,56 @@ func (s *Store) InsertEvents(ctx context.Context, events []*kalcifer.Event) (dup
 		return nil, err
 	}
 	return dup, nil
+}
+
+// insertChunk is how many events one INSERT statement carries (9
+// parameters each, well under both databases' limits).
+const insertChunk = 100
+
+// insertEventChunk stores events with one multi-row INSERT. Rows whose
+// client ID was seen before are skipped by the database; dup marks them and
+// their ID becomes the stored event's.
+func insertEventChunk(ctx context.Context, tx Tx, events []*kalcifer.Event, dup []bool) error {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO events (id, tenant_id, client_id, customer_id, event_type, data, occurred_at, received_at, journey_id) VALUES `)
+	args := make([]any, 0, 9*len(events))
+	for i, e := range events {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9)
+		data := string(e.Data)
+		if data == "" {
+			data = "{}"
+		}
+		args = append(args, e.ID, e.TenantID, nullString(e.ClientID), e.CustomerID, e.Type, data,
+			micros(e.OccurredAt), micros(e.ReceivedAt), nullString(e.JourneyID))
+	}
+	q.WriteString(` ON CONFLICT (tenant_id, client_id) WHERE client_id IS NOT NULL DO NOTHING`)
+	n, err := tx.Exec(ctx, q.String(), args...)
+	if err != nil {
+		return fmt.Errorf("insert events: %w", err)
+	}
+	if int(n) == len(events) {
+		return nil
+	}
+	// Some repeated a client ID: find which, and the IDs stored for them.
+	// (An event repeated within the chunk is stored once, as its first.)
+	for i, e := range events {
+		if e.ClientID == "" {
+			continue
+		}
+		var stored string
+		if err := tx.QueryRow(ctx, `SELECT id FROM events WHERE tenant_id = $1 AND client_id = $2`,
+			e.TenantID, e.ClientID).Scan(&stored); err != nil {
+			return fmt.Errorf("find duplicate event: %w", err)
+		}
+		if stored != e.ID {
+			dup[i], e.ID = true, stored
+		}
+	}
+	return nil
 }
 
 // UnprocessedEvents returns up to limit events not yet routed, oldest first.
