@@ -34,13 +34,19 @@ func (rt *Runtime) Ingest(ctx context.Context, events []*kalcifer.Event) (dup []
 // customer's instances, the exit criteria of its journeys, and the entries
 // of active journeys. It returns how many events it routed.
 func (rt *Runtime) ProcessEvents(ctx context.Context) (int, error) {
+	return rt.processLane(ctx, 0, 1)
+}
+
+// processLane routes one batch of the events of one lane of lanes (see
+// store.EngineTx.UnprocessedEventsOfLane).
+func (rt *Runtime) processLane(ctx context.Context, lane, lanes int) (int, error) {
 	idx, err := rt.entryIndex(ctx)
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	err = rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error {
-		events, err := t.UnprocessedEvents(rt.cfg.EventBatch)
+		events, err := t.UnprocessedEventsOfLane(rt.cfg.EventBatch, lane, lanes)
 		if err != nil {
 			return err
 		}

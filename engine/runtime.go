@@ -26,6 +26,11 @@ type Config struct {
 	TimerBatch      int
 	SendBatch       int
 	SendConcurrency int
+	// EventWorkers and TimerWorkers run that many event and timer loops
+	// in parallel on PostgreSQL (defaults 4 and 2); SQLite, with one
+	// writer, always runs one of each.
+	EventWorkers int
+	TimerWorkers int
 	// PollInterval is how often the loops look for work when nobody pokes
 	// them (another replica may have added it).
 	PollInterval time.Duration
@@ -51,8 +56,8 @@ type Runtime struct {
 	entriesTag string
 
 	ingest  *batcher
-	pokeEv  chan struct{}
-	pokeTm  chan struct{}
+	pokeEv  []chan struct{} // one per event loop
+	pokeTm  []chan struct{} // one per timer loop
 	pokeSd  chan struct{}
 	stop    context.CancelFunc
 	stopped sync.WaitGroup
@@ -78,6 +83,15 @@ func New(cfg Config) *Runtime {
 	if cfg.SendConcurrency <= 0 {
 		cfg.SendConcurrency = 64
 	}
+	if cfg.EventWorkers <= 0 {
+		cfg.EventWorkers = 4
+	}
+	if cfg.TimerWorkers <= 0 {
+		cfg.TimerWorkers = 2
+	}
+	if cfg.Store.Kind() != "postgres" {
+		cfg.EventWorkers, cfg.TimerWorkers = 1, 1
+	}
 	if cfg.SendLease <= 0 {
 		cfg.SendLease = DefaultSendLease
 	}
@@ -85,7 +99,7 @@ func New(cfg Config) *Runtime {
 		cfg.PollInterval = time.Second
 	}
 	rt := &Runtime{cfg: cfg, st: cfg.Store, clock: cfg.Clock, log: cfg.Logger,
-		pokeEv: make(chan struct{}, 1), pokeTm: make(chan struct{}, 1), pokeSd: make(chan struct{}, 1)}
+		pokeEv: pokes(cfg.EventWorkers), pokeTm: pokes(cfg.TimerWorkers), pokeSd: make(chan struct{}, 1)}
 	rt.ingest = newBatcher(rt.st, rt.pokeEvents)
 	return rt
 }
@@ -99,9 +113,14 @@ func (rt *Runtime) Start(ctx context.Context) error {
 		rt.log.Warn("sends interrupted in flight were marked ambiguous", "count", n)
 	}
 	ctx, rt.stop = context.WithCancel(ctx)
-	rt.stopped.Add(3)
-	go rt.loop(ctx, rt.pokeEv, rt.ProcessEvents, nil)
-	go rt.loop(ctx, rt.pokeTm, rt.FireTimers, rt.untilNextTimer)
+	lanes := rt.cfg.EventWorkers
+	rt.stopped.Add(lanes + rt.cfg.TimerWorkers + 1)
+	for lane := range lanes {
+		go rt.loop(ctx, rt.pokeEv[lane], func(ctx context.Context) (int, error) { return rt.processLane(ctx, lane, lanes) }, nil)
+	}
+	for i := range rt.cfg.TimerWorkers {
+		go rt.loop(ctx, rt.pokeTm[i], rt.FireTimers, rt.untilNextTimer)
+	}
 	go rt.loop(ctx, rt.pokeSd, func(ctx context.Context) (int, error) {
 		n, err := rt.DeliverSends(ctx)
 		if _, rerr := rt.RecoverSends(ctx, false); rerr != nil {
@@ -168,14 +187,28 @@ func (rt *Runtime) untilNextTimer(ctx context.Context) time.Duration {
 	return max(due.Sub(rt.clock.Now()), time.Millisecond)
 }
 
-func (rt *Runtime) pokeEvents() { poke(rt.pokeEv) }
-func (rt *Runtime) pokeTimers() { poke(rt.pokeTm) }
+func (rt *Runtime) pokeEvents() { pokeAll(rt.pokeEv) }
+func (rt *Runtime) pokeTimers() { pokeAll(rt.pokeTm) }
 func (rt *Runtime) pokeSends()  { poke(rt.pokeSd) }
 
 func (rt *Runtime) pokeAll() {
 	rt.pokeEvents()
 	rt.pokeTimers()
 	rt.pokeSends()
+}
+
+func pokes(n int) []chan struct{} {
+	chs := make([]chan struct{}, n)
+	for i := range chs {
+		chs[i] = make(chan struct{}, 1)
+	}
+	return chs
+}
+
+func pokeAll(chs []chan struct{}) {
+	for _, ch := range chs {
+		poke(ch)
+	}
 }
 
 func poke(ch chan struct{}) {

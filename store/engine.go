@@ -132,9 +132,24 @@ func insertEventChunk(ctx context.Context, tx Tx, events []*kalcifer.Event, dup 
 
 // UnprocessedEvents returns up to limit events not yet routed, oldest first.
 func (t *EngineTx) UnprocessedEvents(limit int) ([]kalcifer.Event, error) {
+	return t.UnprocessedEventsOfLane(limit, 0, 1)
+}
+
+// UnprocessedEventsOfLane is UnprocessedEvents for one lane of lanes:
+// customers are split into lanes by a hash of their ID, so that workers
+// route different customers' events in parallel and each customer's in
+// order. Lanes above 1 need PostgreSQL (SQLite has a single writer anyway).
+func (t *EngineTx) UnprocessedEventsOfLane(limit, lane, lanes int) ([]kalcifer.Event, error) {
+	laneFilter := ""
+	if lanes > 1 {
+		if t.s.b.Kind() != "postgres" {
+			return nil, fmt.Errorf("event lanes need PostgreSQL, not %s", t.s.b.Kind())
+		}
+		laneFilter = fmt.Sprintf(" AND (hashtext(customer_id) & 2147483647) %% %d = %d", lanes, lane)
+	}
 	rows, err := t.tx.Query(t.ctx, `SELECT id, tenant_id, COALESCE(client_id, ''), customer_id, event_type, data,
 		occurred_at, received_at, COALESCE(journey_id, '')
-		FROM events WHERE processed_at IS NULL ORDER BY id LIMIT $1`+t.s.skipLocked(), limit)
+		FROM events WHERE processed_at IS NULL`+laneFilter+` ORDER BY id LIMIT $1`+t.s.skipLocked(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("read event inbox: %w", err)
 	}

@@ -2,9 +2,11 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 
+	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/internal/pgtest"
 	"github.com/kalcifer/kalcifer/store"
 	"github.com/kalcifer/kalcifer/store/postgres"
@@ -21,4 +23,53 @@ func TestConformance(t *testing.T) {
 		}
 		return b
 	})
+}
+
+// Event lanes split the inbox by customer: every event is in exactly one
+// lane, and all of a customer's events are in the same one.
+func TestEventLanes(t *testing.T) {
+	ctx := context.Background()
+	b, err := postgres.Open(ctx, pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := store.New(b, kalcifer.SystemClock{})
+	defer s.Close()
+	if _, _, err := s.EnsureTenant(ctx, "test", "default"); err != nil {
+		t.Fatal(err)
+	}
+	var events []*kalcifer.Event
+	for i := range 200 {
+		events = append(events, &kalcifer.Event{TenantID: "default", CustomerID: fmt.Sprintf("c%d", i%40), Type: "x"})
+	}
+	if _, err := s.InsertEvents(ctx, events); err != nil {
+		t.Fatal(err)
+	}
+	laneOf := map[string]int{}
+	seen := 0
+	for lane := range 4 {
+		err := s.WithEngineTx(ctx, func(tx *store.EngineTx) error {
+			got, err := tx.UnprocessedEventsOfLane(1000, lane, 4)
+			for _, e := range got {
+				if l, ok := laneOf[e.CustomerID]; ok && l != lane {
+					t.Errorf("customer %s in lanes %d and %d", e.CustomerID, l, lane)
+				}
+				laneOf[e.CustomerID] = lane
+			}
+			seen += len(got)
+			if len(got) == 0 || len(got) == 200 {
+				t.Errorf("lane %d has %d of 200 events", lane, len(got))
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if seen != 200 {
+		t.Fatalf("lanes hold %d events, want 200", seen)
+	}
 }
