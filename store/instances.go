@@ -104,7 +104,9 @@ func (t *EngineTx) SaveInstance(in *kalcifer.Instance, steps []kalcifer.Step, wa
 		}
 	}
 	if in.Status.Ended() {
-		if _, err := t.tx.Exec(t.ctx, `DELETE FROM active_entries WHERE instance_id = $1`, in.ID); err != nil {
+		// By primary key: a lookup by instance_id alone scanned the table.
+		if _, err := t.tx.Exec(t.ctx, `DELETE FROM active_entries WHERE tenant_id = $1 AND journey_id = $2 AND customer_id = $3
+			AND instance_id = $4`, in.TenantID, in.JourneyID, in.CustomerID, in.ID); err != nil {
 			return fmt.Errorf("leave journey: %w", err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/kalcifer/kalcifer"
@@ -16,6 +17,9 @@ type Store struct {
 	b     Backend
 	clock kalcifer.Clock
 	keys  keyCache
+	// migrated is set once no migration was pending: a running process
+	// cannot lose one, and asking again takes the SQLite writer.
+	migrated atomic.Bool
 }
 
 // New returns a Store over b, taking the time from clock.
@@ -40,6 +44,9 @@ func (s *Store) Ready(ctx context.Context) error {
 	if err := s.b.Ping(ctx); err != nil {
 		return fmt.Errorf("database unreachable: %w", err)
 	}
+	if s.migrated.Load() {
+		return nil
+	}
 	n, err := s.b.PendingMigrations(ctx)
 	if err != nil {
 		return fmt.Errorf("read migration state: %w", err)
@@ -47,6 +54,7 @@ func (s *Store) Ready(ctx context.Context) error {
 	if n > 0 {
 		return fmt.Errorf("%d migrations pending (run kalcifer migrate)", n)
 	}
+	s.migrated.Store(true)
 	return nil
 }
 

@@ -136,10 +136,10 @@ func (b *Backend) WithTx(ctx context.Context, fn func(tx store.Tx) error) error 
 }
 
 // Ping checks that both pools answer.
+//
+// Only the read pool is pinged: the writer's one connection may be busy
+// with a long engine transaction, and readiness must not wait for it.
 func (b *Backend) Ping(ctx context.Context) error {
-	if err := b.writer.PingContext(ctx); err != nil {
-		return err
-	}
 	return b.reader.PingContext(ctx)
 }
 
