@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -67,25 +66,11 @@ func RunCrash(ctx context.Context, o CrashOptions) (*CrashResult, error) {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
-	binary, err := binaryOr(o.Binary)
+	srv, rcv, stop, err := launch(ctx, o.Binary, o.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "kalcifer-crash-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	rcv, err := newReceiver()
-	if err != nil {
-		return nil, err
-	}
-	defer rcv.close()
-	srv, err := startServer(ctx, binary, o.DatabaseURL, dir)
-	if err != nil {
-		return nil, err
-	}
-	defer srv.stop()
+	defer stop()
 	res := &CrashResult{Backend: backendOf(o.DatabaseURL), N: o.N, Kills: o.Kills}
 	journeyID, err := createActive(srv, "J1 crash", j1(rcv.addr, "signed_up", o.Timeout))
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"time"
 )
@@ -46,25 +45,11 @@ func RunIngest(ctx context.Context, o IngestOptions) (*IngestResult, error) {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
-	binary, err := binaryOr(o.Binary)
+	srv, rcv, stop, err := launch(ctx, o.Binary, o.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "kalcifer-bench-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	rcv, err := newReceiver()
-	if err != nil {
-		return nil, err
-	}
-	defer rcv.close()
-	srv, err := startServer(ctx, binary, o.DatabaseURL, dir)
-	if err != nil {
-		return nil, err
-	}
-	defer srv.stop()
+	defer stop()
 	if _, err := createActive(srv, "J1", j1(rcv.addr, "signed_up", time.Hour)); err != nil {
 		return nil, err
 	}

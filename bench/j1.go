@@ -73,25 +73,11 @@ func RunJ1(ctx context.Context, o Options) (*Result, error) {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
-	binary, err := binaryOr(o.Binary)
+	srv, rcv, stop, err := launch(ctx, o.Binary, o.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "kalcifer-bench-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	rcv, err := newReceiver()
-	if err != nil {
-		return nil, err
-	}
-	defer rcv.close()
-	srv, err := startServer(ctx, binary, o.DatabaseURL, dir)
-	if err != nil {
-		return nil, err
-	}
-	defer srv.stop()
+	defer stop()
 	res := &Result{Backend: backendOf(o.DatabaseURL), N: o.N}
 
 	// S1 and S2 share a journey whose timeout is long; S3 has its own.
@@ -167,14 +153,6 @@ func RunJ1(ctx context.Context, o Options) (*Result, error) {
 	}
 	res.Duplicates = rcv.duplicates()
 	return res, nil
-}
-
-// binaryOr is the kalcifer executable to run: the given one, or this one.
-func binaryOr(path string) (string, error) {
-	if path != "" {
-		return path, nil
-	}
-	return os.Executable()
 }
 
 func backendOf(databaseURL string) string {

@@ -117,11 +117,14 @@ func RunW1M(ctx context.Context, o ScaleOptions) (*W1MResult, error) {
 	if o.N <= 0 {
 		o.N = 1_000_000
 	}
-	srv, cleanup, err := scaleServer(ctx, o)
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	srv, _, stop, err := launch(ctx, o.Binary, o.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
-	defer cleanup()
+	defer stop()
 	res := &W1MResult{Backend: backendOf(o.DatabaseURL), N: o.N}
 	fmt.Fprintf(o.Out, "W1M: enrolling %d customers in a 30-day wait\n", o.N)
 	journeyID, load, err := loadWaiting(srv, "W1M", map[string]any{"id": "wait", "type": "wait", "config": map[string]any{"duration": "30d"}}, o.N, o.Out)
@@ -149,11 +152,14 @@ func RunT100K(ctx context.Context, o ScaleOptions) (*T100KResult, error) {
 	if o.N <= 0 {
 		o.N = 100_000
 	}
-	srv, cleanup, err := scaleServer(ctx, o)
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	srv, _, stop, err := launch(ctx, o.Binary, o.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
-	defer cleanup()
+	defer stop()
 	res := &T100KResult{Backend: backendOf(o.DatabaseURL), N: o.N}
 	// Allow 1 ms per customer to load, plus a margin; waits that fall due
 	// while loading are reported.
@@ -176,7 +182,7 @@ func RunT100K(ctx context.Context, o ScaleOptions) (*T100KResult, error) {
 		return nil, err
 	}
 	start := time.Now()
-	var stop atomic.Bool
+	var done atomic.Bool
 	var mu sync.Mutex
 	var lat []time.Duration
 	var wg sync.WaitGroup
@@ -184,7 +190,7 @@ func RunT100K(ctx context.Context, o ScaleOptions) (*T100KResult, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for !stop.Load() {
+			for !done.Load() {
 				t := time.Now()
 				if err := srv.call("GET", "/api/v1/journeys/"+journeyID, nil, nil); err == nil {
 					mu.Lock()
@@ -198,7 +204,7 @@ func RunT100K(ctx context.Context, o ScaleOptions) (*T100KResult, error) {
 	for {
 		waiting, err := countWaiting(srv, journeyID)
 		if err != nil {
-			stop.Store(true)
+			done.Store(true)
 			wg.Wait()
 			return nil, err
 		}
@@ -206,39 +212,19 @@ func RunT100K(ctx context.Context, o ScaleOptions) (*T100KResult, error) {
 			break
 		}
 		if time.Since(start) > time.Hour {
-			stop.Store(true)
+			done.Store(true)
 			wg.Wait()
 			return nil, fmt.Errorf("%d still waiting after an hour", waiting)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	res.DrainTime = time.Since(start)
-	stop.Store(true)
+	done.Store(true)
 	wg.Wait()
 	res.DrainPerSec = float64(o.N) / res.DrainTime.Seconds()
 	res.APIRequests = len(lat)
 	res.APIP50, res.APIP99 = pct(lat, 50), pct(lat, 99)
 	return res, nil
-}
-
-func scaleServer(ctx context.Context, o ScaleOptions) (*server, func(), error) {
-	if o.Out == nil {
-		o.Out = io.Discard
-	}
-	binary, err := binaryOr(o.Binary)
-	if err != nil {
-		return nil, nil, err
-	}
-	dir, err := os.MkdirTemp("", "kalcifer-bench-")
-	if err != nil {
-		return nil, nil, err
-	}
-	srv, err := startServer(ctx, binary, o.DatabaseURL, dir)
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, nil, err
-	}
-	return srv, func() { srv.stop(); os.RemoveAll(dir) }, nil
 }
 
 // rss is the child's current resident memory, in bytes.

@@ -30,6 +30,31 @@ type server struct {
 	log         *bytes.Buffer
 }
 
+// launch starts a webhook receiver and a server: binary (default: this
+// executable) on databaseURL, or on SQLite in a fresh temporary directory.
+// stop ends both and removes the directory.
+func launch(ctx context.Context, binary, databaseURL string) (srv *server, rcv *receiver, stop func(), err error) {
+	if binary == "" {
+		if binary, err = os.Executable(); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	dir, err := os.MkdirTemp("", "kalcifer-bench-")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if rcv, err = newReceiver(); err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, nil, err
+	}
+	if srv, err = startServer(ctx, binary, databaseURL, dir); err != nil {
+		rcv.close()
+		os.RemoveAll(dir)
+		return nil, nil, nil, err
+	}
+	return srv, rcv, func() { srv.stop(); rcv.close(); os.RemoveAll(dir) }, nil
+}
+
 // startServer runs binary serve on a free port and waits until it is ready.
 func startServer(ctx context.Context, binary, databaseURL, dataDir string) (*server, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -14,13 +14,8 @@ import (
 // stored "$trigger" event, routed like any other (so enrolment is as
 // durable and idempotent as ingestion).
 func (rt *Runtime) Trigger(ctx context.Context, tenantID, journeyID string, customerIDs []string) ([]*kalcifer.Event, error) {
-	j, err := rt.st.GetJourney(ctx, tenantID, journeyID)
-	if err != nil {
+	if _, err := rt.activeJourney(ctx, tenantID, journeyID); err != nil {
 		return nil, err
-	}
-	if j.Status != kalcifer.JourneyActive {
-		return nil, &kalcifer.Error{Code: kalcifer.ECONFLICT, Message: "only an active journey takes customers; this one is " + string(j.Status),
-			State: map[string]any{"status": string(j.Status)}}
 	}
 	events := make([]*kalcifer.Event, len(customerIDs))
 	for i, id := range customerIDs {
@@ -35,13 +30,9 @@ func (rt *Runtime) Trigger(ctx context.Context, tenantID, journeyID string, cust
 // Webhook enrols one customer through a journey's webhook_entry: the call
 // becomes a stored "$webhook" event carrying the request's data.
 func (rt *Runtime) Webhook(ctx context.Context, tenantID, journeyID, customerID string, data json.RawMessage) (*kalcifer.Event, error) {
-	j, err := rt.st.GetJourney(ctx, tenantID, journeyID)
+	j, err := rt.activeJourney(ctx, tenantID, journeyID)
 	if err != nil {
 		return nil, err
-	}
-	if j.Status != kalcifer.JourneyActive {
-		return nil, &kalcifer.Error{Code: kalcifer.ECONFLICT, Message: "only an active journey takes customers; this one is " + string(j.Status),
-			State: map[string]any{"status": string(j.Status)}}
 	}
 	v, err := rt.st.GetVersion(ctx, tenantID, journeyID, j.CurrentVersion)
 	if err != nil {
@@ -58,6 +49,19 @@ func (rt *Runtime) Webhook(ctx context.Context, tenantID, journeyID, customerID 
 		return nil, err
 	}
 	return ev, nil
+}
+
+// activeJourney returns the journey if it takes customers now.
+func (rt *Runtime) activeJourney(ctx context.Context, tenantID, journeyID string) (*kalcifer.Journey, error) {
+	j, err := rt.st.GetJourney(ctx, tenantID, journeyID)
+	if err != nil {
+		return nil, err
+	}
+	if j.Status != kalcifer.JourneyActive {
+		return nil, &kalcifer.Error{Code: kalcifer.ECONFLICT, Message: "only an active journey takes customers; this one is " + string(j.Status),
+			State: map[string]any{"status": string(j.Status)}}
+	}
+	return j, nil
 }
 
 func hasNodeType(g *graph.Graph, typ string) bool {
