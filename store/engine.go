@@ -95,8 +95,7 @@ func insertEventChunk(ctx context.Context, tx Tx, events []*kalcifer.Event, dup 
 		if i > 0 {
 			q.WriteString(", ")
 		}
-		n := len(args)
-		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9)
+		q.WriteString(placeholders(len(args), 9))
 		data := string(e.Data)
 		if data == "" {
 			data = "{}"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -85,19 +86,18 @@ func (t *EngineTx) SaveInstance(in *kalcifer.Instance, steps []kalcifer.Step, wa
 	if n == 0 {
 		return ErrConflict
 	}
-	for i, st := range steps {
-		_, err := t.tx.Exec(t.ctx, `INSERT INTO instance_steps (instance_id, seq, version, path_id, node_id, node_type, visit, result, detail, at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			in.ID, in.StepCount+i+1, st.Version, st.PathID, st.NodeID, st.Type, st.Visit, st.Result, st.Detail, micros(st.At))
-		if err != nil {
-			return fmt.Errorf("insert step of instance %s: %w", in.ID, err)
-		}
+	if err := t.insertSteps(in, steps); err != nil {
+		return err
 	}
 	in.StepCount += len(steps)
-	in.LockVersion++
-	if _, err := t.tx.Exec(t.ctx, `DELETE FROM waits WHERE instance_id = $1`, in.ID); err != nil {
-		return fmt.Errorf("clear waits of %s: %w", in.ID, err)
+	// Only a saved instance can have waits: a new one (lock version 0)
+	// skips the delete.
+	if in.LockVersion > 0 {
+		if _, err := t.tx.Exec(t.ctx, `DELETE FROM waits WHERE instance_id = $1`, in.ID); err != nil {
+			return fmt.Errorf("clear waits of %s: %w", in.ID, err)
+		}
 	}
+	in.LockVersion++
 	for pathID, w := range waits {
 		if err := t.insertWait(in, pathID, w); err != nil {
 			return err
@@ -111,6 +111,48 @@ func (t *EngineTx) SaveInstance(in *kalcifer.Instance, steps []kalcifer.Step, wa
 		}
 	}
 	return nil
+}
+
+// insertSteps appends an instance's steps with one multi-row INSERT per
+// stepChunk steps.
+func (t *EngineTx) insertSteps(in *kalcifer.Instance, steps []kalcifer.Step) error {
+	const cols = 10
+	for start := 0; start < len(steps); start += stepChunk {
+		chunk := steps[start:min(start+stepChunk, len(steps))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO instance_steps (instance_id, seq, version, path_id, node_id, node_type, visit, result, detail, at) VALUES `)
+		args := make([]any, 0, cols*len(chunk))
+		for i, st := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString(placeholders(len(args), cols))
+			args = append(args, in.ID, in.StepCount+start+i+1, st.Version, st.PathID, st.NodeID, st.Type, st.Visit, st.Result,
+				st.Detail, micros(st.At))
+		}
+		if _, err := t.tx.Exec(t.ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("insert steps of instance %s: %w", in.ID, err)
+		}
+	}
+	return nil
+}
+
+// stepChunk bounds the rows of one steps INSERT (10 parameters each).
+const stepChunk = 50
+
+// placeholders returns "($n+1, …, $n+cols)".
+func placeholders(n, cols int) string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for c := 1; c <= cols; c++ {
+		if c > 1 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(n + c))
+	}
+	b.WriteByte(')')
+	return b.String()
 }
 
 func (t *EngineTx) insertWait(in *kalcifer.Instance, pathID int, w kalcifer.Wait) error {
