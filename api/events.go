@@ -203,7 +203,31 @@ func objectField(field string, raw json.RawMessage) (json.RawMessage, error) {
 	if raw[0] != '{' {
 		return nil, invalid(field, "field %q must be an object", field)
 	}
+	if hasNULEscape(raw) {
+		return nil, invalid(field, "field %q must not contain NUL characters (\\u0000)", field)
+	}
 	return raw, nil
+}
+
+// hasNULEscape reports whether JSON text holds a \u0000 escape (an
+// unescaped backslash before it), the one way JSON carries a NUL, which
+// PostgreSQL text cannot store.
+func hasNULEscape(raw []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(raw[i:], []byte(`u0000`))
+		if j < 0 {
+			return false
+		}
+		j += i
+		slashes := 0
+		for k := j - 1; k >= 0 && raw[k] == '\\'; k-- {
+			slashes++
+		}
+		if slashes%2 == 1 {
+			return true
+		}
+		i = j + 1
+	}
 }
 
 // checkID checks a required client-chosen identifier.
@@ -216,6 +240,9 @@ func checkID(field, v string) []kalcifer.Detail {
 
 // checkLen checks that v is at most MaxIDLen characters.
 func checkLen(field, v string) []kalcifer.Detail {
+	if strings.ContainsRune(v, 0) {
+		return []kalcifer.Detail{{Field: field, Message: "must not contain NUL characters"}}
+	}
 	if utf8.RuneCountInString(v) > MaxIDLen {
 		return []kalcifer.Detail{{Field: field, Message: fmt.Sprintf("must be at most %d characters", MaxIDLen)}}
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/kalcifer/kalcifer"
@@ -93,12 +94,42 @@ func (rt *Runtime) ResumeInstance(ctx context.Context, tenantID, id string) (*ka
 			return conflict("resume", in)
 		}
 		in.Status = kalcifer.InstanceActive
-		return rt.saveKeepingWaits(t, in, "resumed")
+		if err := rt.saveKeepingWaits(t, in, "resumed"); err != nil {
+			return err
+		}
+		return rt.replaySends(ctx, t, in)
 	})
 	if err == nil {
 		rt.pokeAll()
 	}
 	return in, err
+}
+
+// replaySends resumes the paths of a just-resumed instance whose sends
+// finished while it was paused: their outcome could not move them then.
+func (rt *Runtime) replaySends(ctx context.Context, t *store.EngineTx, in *kalcifer.Instance) error {
+	state, err := decodeState(in)
+	if err != nil {
+		return err
+	}
+	for _, p := range state.Paths {
+		if p.Wait == nil || p.Wait.Kind != kalcifer.WaitSend {
+			continue
+		}
+		status, err := t.SendStatus(p.Wait.SendKey)
+		if err != nil {
+			return err
+		}
+		outcome, done := sendOutcomes[status]
+		if !done {
+			continue // still on its way; its outcome will wake the path
+		}
+		err = rt.wake(ctx, t, in.ID, Wake{Kind: WakeSend, PathID: p.ID, Send: outcome})
+		if err != nil && !errors.Is(err, errStale) {
+			return err
+		}
+	}
+	return nil
 }
 
 // ExitInstance ends an instance now; sends not yet delivered are not sent.

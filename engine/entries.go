@@ -22,11 +22,6 @@ type entry struct {
 type entryIndex struct {
 	byEvent   map[string][]entry // tenant + "\x00" + event type → event entries
 	byJourney map[string][]entry // journey ID → all its entries
-	// exits holds tenant + "\x00" + event type for every exit-criteria
-	// event, so that other events skip looking for instances to end.
-	// Every journey has one version today; when live versioning lets old
-	// versions keep instances, their exit events must be added too.
-	exits map[string]bool
 }
 
 func (idx *entryIndex) match(e *kalcifer.Event) []entry {
@@ -71,15 +66,12 @@ func (rt *Runtime) entryIndex(ctx context.Context) (*entryIndex, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx := &entryIndex{byEvent: map[string][]entry{}, byJourney: map[string][]entry{}, exits: map[string]bool{}}
+	idx := &entryIndex{byEvent: map[string][]entry{}, byJourney: map[string][]entry{}}
 	for _, a := range active {
-		p, err := rt.program(ctx, a.TenantID, a.JourneyID, a.Version)
+		p, err := rt.program(ctx, nil, a.TenantID, a.JourneyID, a.Version)
 		if err != nil {
 			rt.log.Error("cannot load an active journey; it takes no entries", "journey_id", a.JourneyID, "err", err)
 			continue
-		}
-		if ev := p.ExitEvent(); ev != "" {
-			idx.exits[a.TenantID+"\x00"+ev] = true
 		}
 		for _, n := range p.entries {
 			en := entry{journeyID: a.JourneyID, version: a.Version, allowReentry: a.AllowReentry, nodeID: n.id,

@@ -46,6 +46,10 @@ func (rt *Runtime) processLane(ctx context.Context, lane, lanes int) (int, error
 	}
 	n := 0
 	err = rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error {
+		// Across replicas, one worker at a time owns a lane.
+		if ok, err := t.TryLockLane(lane); err != nil || !ok {
+			return err
+		}
 		events, err := t.UnprocessedEventsOfLane(rt.cfg.EventBatch, lane, lanes)
 		if err != nil {
 			return err
@@ -76,11 +80,10 @@ func (rt *Runtime) route(ctx context.Context, t *store.EngineTx, idx *entryIndex
 	ev := e
 	if !strings.HasPrefix(e.Type, "$") {
 		// Exit criteria by event type come first: an unsubscribe must not
-		// also move the customer on.
-		if idx.exits[e.TenantID+"\x00"+e.Type] {
-			if err := rt.exitOnEvent(ctx, t, e); err != nil {
-				return err
-			}
+		// also move the customer on. Every live instance is checked, also
+		// those of paused or archived journeys, which still run.
+		if err := rt.exitOnEvent(ctx, t, e); err != nil {
+			return err
 		}
 		waits, err := t.EventWaits(e.TenantID, e.CustomerID, e.Type)
 		if err != nil {
@@ -111,7 +114,7 @@ func (rt *Runtime) exitOnEvent(ctx context.Context, t *store.EngineTx, e *kalcif
 		return err
 	}
 	for _, in := range active {
-		p, err := rt.program(ctx, in.TenantID, in.JourneyID, in.Version)
+		p, err := rt.program(ctx, t, in.TenantID, in.JourneyID, in.Version)
 		if err != nil {
 			return err
 		}

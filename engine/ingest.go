@@ -92,6 +92,14 @@ func (b *batcher) commit(group []*ingestReq) {
 		all = append(all, r.events...)
 	}
 	dup, err := b.st.InsertEvents(context.Background(), all)
+	if err != nil && len(group) > 1 {
+		// One request's events must not fail the others': commit each
+		// request on its own.
+		for _, r := range group {
+			b.commit([]*ingestReq{r})
+		}
+		return
+	}
 	i := 0
 	for _, r := range group {
 		if err != nil {

@@ -218,13 +218,20 @@ func poke(ch chan struct{}) {
 	}
 }
 
-// program returns the compiled version, compiling it once.
-func (rt *Runtime) program(ctx context.Context, tenantID, journeyID string, version int) (*Program, error) {
+// program returns the compiled version, compiling it once. Inside an
+// engine transaction, pass it as t: the version is then read through it.
+func (rt *Runtime) program(ctx context.Context, t *store.EngineTx, tenantID, journeyID string, version int) (*Program, error) {
 	key := fmt.Sprintf("%s@%d", journeyID, version)
 	if p, ok := rt.programs.Load(key); ok {
 		return p.(*Program), nil
 	}
-	v, err := rt.st.GetVersion(ctx, tenantID, journeyID, version)
+	var v *kalcifer.Version
+	var err error
+	if t != nil {
+		v, err = t.Version(tenantID, journeyID, version)
+	} else {
+		v, err = rt.st.GetVersion(ctx, tenantID, journeyID, version)
+	}
 	if err != nil {
 		return nil, err
 	}

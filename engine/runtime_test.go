@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -709,4 +710,125 @@ func TestBackgroundLoops(t *testing.T) {
 			t.Fatalf("webhook calls = %d", n)
 		}
 	})
+}
+
+// A send that finishes while its instance is paused moves the instance on
+// when it resumes; the outcome is not lost.
+func TestPausedSendResumes(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		j := e.journey(false, g([]string{
+			`in:event_entry:{"event_type":"go"}`,
+			`hook:call_webhook:{"url":"` + e.hook.URL + `"}`,
+			`t:add_tag:{"tag":"after"}`,
+		}, []string{"in->hook", "hook->t"}, ""))
+		e.event("c", "go", "")
+		if _, err := e.rt.ProcessEvents(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		in := e.only(j, "c")
+		if _, err := e.rt.PauseInstance(e.ctx, kalcifer.DefaultTenantID, in.ID); err != nil {
+			t.Fatal(err)
+		}
+		e.drain() // the send goes out while the instance is paused
+		if s := e.sends(in); s[0].Status != kalcifer.SendSent {
+			t.Fatalf("send = %+v", s[0])
+		}
+		wantStatus(t, e.only(j, "c"), kalcifer.InstancePaused)
+		if _, err := e.rt.ResumeInstance(e.ctx, kalcifer.DefaultTenantID, in.ID); err != nil {
+			t.Fatal(err)
+		}
+		e.drain()
+		wantStatus(t, e.only(j, "c"), kalcifer.InstanceCompleted)
+		if got := e.customer("c").Tags; !slices.Equal(got, []string{"after"}) {
+			t.Fatalf("tags = %v", got)
+		}
+	})
+}
+
+// Instances of a paused journey still run, so its exit criteria still
+// apply to them.
+func TestExitCriteriaOfPausedJourney(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		j := e.journey(false, g([]string{
+			`in:event_entry:{"event_type":"go"}`,
+			`w:wait:{"duration":"1h"}`,
+			`hook:call_webhook:{"url":"` + e.hook.URL + `"}`,
+		}, []string{"in->w", "w->hook"}, `"exit_criteria":{"event_type":"unsubscribed"}`))
+		e.event("c", "go", "")
+		e.drain()
+		if _, err := e.st.TransitionJourney(e.ctx, "test", kalcifer.DefaultTenantID, j, kalcifer.ActionPause, ""); err != nil {
+			t.Fatal(err)
+		}
+		e.event("c", "unsubscribed", "")
+		e.drain()
+		wantStatus(t, e.only(j, "c"), kalcifer.InstanceExited)
+		e.clock.advance(time.Hour)
+		e.drain()
+		if n := len(e.hook.calls()); n != 0 {
+			t.Fatalf("an unsubscribed customer got %d webhooks", n)
+		}
+	})
+}
+
+// On PostgreSQL, a claimed send that waited past its lease and was settled
+// as ambiguous by another replica is not called any more.
+func TestSendSettledElsewhereIsNotCalled(t *testing.T) {
+	e := newEnv(t, backends["postgres"](t))
+	var calls atomic.Int32
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		<-release
+	}))
+	defer slow.Close()
+	// The wait keeps the instance active after the send is settled, so
+	// only the ledger can stop the second call.
+	j := e.journey(true, g([]string{`in:event_entry:{"event_type":"go"}`, `hook:call_webhook:{"url":"` + slow.URL + `"}`,
+		`w:wait:{"duration":"1d"}`}, []string{"in->hook", "hook->w"}, ""))
+	e.event("a", "go", "")
+	e.event("b", "go", "")
+	e.drainEvents()
+	hooks := webhook.New(e.st.WebhookSecret, webhook.WithClock(e.clock))
+	rt := engine.New(engine.Config{Store: e.st, Clock: e.clock, SendConcurrency: 1,
+		Providers: channel.NewRegistry(map[string]channel.Provider{"webhook": hooks})})
+	defer rt.Stop()
+	done := make(chan error, 1)
+	go func() {
+		_, err := rt.DeliverSends(e.ctx)
+		done <- err
+	}()
+	for calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	// Another replica finds both sends claimed for longer than the lease.
+	e.clock.advance(engine.DefaultSendLease + time.Minute)
+	if n, err := e.rt.RecoverSends(e.ctx, false); err != nil || n != 2 {
+		t.Fatalf("settled %d, %v", n, err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("the receiver got %d calls; the send settled meanwhile must not leave", n)
+	}
+	for _, c := range []string{"a", "b"} {
+		if s := e.sends(e.only(j, c)); s[0].Status != kalcifer.SendAmbiguous {
+			t.Fatalf("%s: send = %+v", c, s[0])
+		}
+	}
+}
+
+// drainEvents routes stored events without delivering sends.
+func (e *env) drainEvents() {
+	e.t.Helper()
+	for {
+		n, err := e.rt.ProcessEvents(e.ctx)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
 }

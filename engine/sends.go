@@ -86,10 +86,14 @@ type outcome struct {
 	status     kalcifer.SendStatus
 	detail     string
 	retryAfter time.Duration
+	settled    bool // settled elsewhere meanwhile: record nothing
 }
 
 // record writes a send's outcome: a retry, or its final status.
 func (rt *Runtime) record(ctx context.Context, t *store.EngineTx, s *kalcifer.Send, o outcome) error {
+	if o.settled {
+		return nil
+	}
 	if o.retryAfter > 0 && s.Attempts < maxSendAttempts {
 		return t.RetrySend(s.Key, o.detail, t.Now().Add(o.retryAfter))
 	}
@@ -100,14 +104,14 @@ func (rt *Runtime) record(ctx context.Context, t *store.EngineTx, s *kalcifer.Se
 func (rt *Runtime) deliver(ctx context.Context, s *kalcifer.Send) outcome {
 	customer, err := rt.st.GetCustomer(ctx, s.TenantID, s.CustomerID)
 	if err != nil {
-		return outcome{kalcifer.SendFailed, "customer: " + err.Error(), 0}
+		return outcome{kalcifer.SendFailed, "customer: " + err.Error(), 0, false}
 	}
 	in, err := rt.st.GetInstance(ctx, s.TenantID, s.InstanceID)
 	if err != nil {
-		return outcome{kalcifer.SendFailed, "instance: " + err.Error(), 0}
+		return outcome{kalcifer.SendFailed, "instance: " + err.Error(), 0, false}
 	}
 	if in.Status.Ended() { // e.g. the customer unsubscribed meanwhile: never send after that
-		return outcome{kalcifer.SendFailed, "not sent: the instance " + string(in.Status) + " first", 0}
+		return outcome{kalcifer.SendFailed, "not sent: the instance " + string(in.Status) + " first", 0, false}
 	}
 	m := channel.Message{
 		Key: s.Key, TenantID: s.TenantID, JourneyID: s.JourneyID, Version: s.Version, InstanceID: s.InstanceID,
@@ -119,19 +123,29 @@ func (rt *Runtime) deliver(ctx context.Context, s *kalcifer.Send) outcome {
 	}
 	p, err := rt.cfg.Providers.For(m)
 	if err != nil {
-		return outcome{kalcifer.SendFailed, err.Error(), 0}
+		return outcome{kalcifer.SendFailed, err.Error(), 0, false}
+	}
+	// On PostgreSQL the send may have waited in this batch past its lease
+	// and been settled as ambiguous by another replica: then it must not
+	// leave. (SQLite settles only at start, having one process.)
+	if rt.st.Kind() == "postgres" {
+		if claimed, err := rt.st.StampSend(ctx, s.Key); err != nil {
+			return outcome{kalcifer.SendFailed, err.Error(), time.Second, false}
+		} else if !claimed {
+			return outcome{settled: true}
+		}
 	}
 	res, err := p.Send(ctx, m)
 	result, after := channel.Classify(err)
 	switch result {
 	case channel.OutcomeSent:
-		return outcome{kalcifer.SendSent, res.Detail, 0}
+		return outcome{kalcifer.SendSent, res.Detail, 0, false}
 	case channel.OutcomeRetry:
-		return outcome{kalcifer.SendFailed, err.Error(), max(after, time.Second)}
+		return outcome{kalcifer.SendFailed, err.Error(), max(after, time.Second), false}
 	case channel.OutcomeFailed:
-		return outcome{kalcifer.SendFailed, err.Error(), 0}
+		return outcome{kalcifer.SendFailed, err.Error(), 0, false}
 	}
-	return outcome{kalcifer.SendAmbiguous, err.Error(), 0}
+	return outcome{kalcifer.SendAmbiguous, err.Error(), 0, false}
 }
 
 // RecoverSends settles sends whose worker is gone: on SQLite (one process)
@@ -166,9 +180,7 @@ func (rt *Runtime) finishSend(ctx context.Context, t *store.EngineTx, s *kalcife
 	if err != nil || !ok {
 		return err
 	}
-	outcome := map[kalcifer.SendStatus]SendOutcome{kalcifer.SendSent: SendSent, kalcifer.SendFailed: SendFailed,
-		kalcifer.SendAmbiguous: SendAmbiguous, kalcifer.SendCapped: SendCapped}[status]
-	err = rt.wake(ctx, t, s.InstanceID, Wake{Kind: WakeSend, PathID: s.PathID, Send: outcome})
+	err = rt.wake(ctx, t, s.InstanceID, Wake{Kind: WakeSend, PathID: s.PathID, Send: sendOutcomes[status]})
 	if errors.Is(err, errStale) {
 		return nil // the instance exited or moved on meanwhile
 	}
@@ -177,6 +189,10 @@ func (rt *Runtime) finishSend(ctx context.Context, t *store.EngineTx, s *kalcife
 	}
 	return nil
 }
+
+// sendOutcomes maps the ledger's final statuses to what a waiting path sees.
+var sendOutcomes = map[kalcifer.SendStatus]SendOutcome{kalcifer.SendSent: SendSent, kalcifer.SendFailed: SendFailed,
+	kalcifer.SendAmbiguous: SendAmbiguous, kalcifer.SendCapped: SendCapped}
 
 // customerMap is the profile as providers and templates see it.
 func customerMap(c *kalcifer.Customer) map[string]any {

@@ -16,7 +16,7 @@ import (
 // customer is already in a journey that does not allow re-entry.
 func (rt *Runtime) start(ctx context.Context, t *store.EngineTx, tenantID, journeyID string, version int,
 	allowReentry bool, entry string, customer *kalcifer.Customer, ev *kalcifer.Event) (*kalcifer.Instance, error) {
-	p, err := rt.program(ctx, tenantID, journeyID, version)
+	p, err := rt.program(ctx, t, tenantID, journeyID, version)
 	if err != nil {
 		return nil, err
 	}
@@ -31,14 +31,11 @@ func (rt *Runtime) start(ctx context.Context, t *store.EngineTx, tenantID, journ
 
 // wake resumes one waiting path of an instance inside t. Taking the wait row
 // decides races: a timer and an event for the same wait cannot both win.
+// The instance is read (and on PostgreSQL locked) before its wait, the
+// order every engine path follows. A paused instance keeps its wait: a
+// send's outcome is replayed when it resumes (ResumeInstance); timers
+// fire then; events meanwhile are not replayed.
 func (rt *Runtime) wake(ctx context.Context, t *store.EngineTx, instanceID string, w Wake) error {
-	taken, err := t.TakeWait(instanceID, w.PathID)
-	if err != nil {
-		return err
-	}
-	if !taken {
-		return errStale
-	}
 	in, err := t.Instance(instanceID)
 	if err != nil {
 		return err
@@ -46,7 +43,14 @@ func (rt *Runtime) wake(ctx context.Context, t *store.EngineTx, instanceID strin
 	if in.Status != kalcifer.InstanceActive {
 		return errStale
 	}
-	p, err := rt.program(ctx, in.TenantID, in.JourneyID, in.Version)
+	taken, err := t.TakeWait(instanceID, w.PathID)
+	if err != nil {
+		return err
+	}
+	if !taken {
+		return errStale
+	}
+	p, err := rt.program(ctx, t, in.TenantID, in.JourneyID, in.Version)
 	if err != nil {
 		return err
 	}

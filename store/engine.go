@@ -44,6 +44,31 @@ func (s *Store) skipLocked() string {
 	return ""
 }
 
+// forUpdate locks the rows read, on PostgreSQL; SQLite's one writer
+// already excludes every other.
+func (s *Store) forUpdate() string {
+	if s.b.Kind() == "postgres" {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// TryLockLane takes lane's lock for the rest of the transaction, unless
+// another transaction (of any replica) holds it: then it reports false.
+// Only the lane's holder routes its events, so a customer's events are
+// never routed by two workers at once, nor out of order. SQLite has one
+// writer, so there the answer is always true.
+func (t *EngineTx) TryLockLane(lane int) (bool, error) {
+	if t.s.b.Kind() != "postgres" {
+		return true, nil
+	}
+	var ok bool
+	if err := t.tx.QueryRow(t.ctx, `SELECT pg_try_advisory_xact_lock(19790, $1)`, lane).Scan(&ok); err != nil {
+		return false, fmt.Errorf("lock event lane %d: %w", lane, err)
+	}
+	return ok, nil
+}
+
 // ErrConflict is returned when an instance changed since it was read; the
 // engine retries the work.
 var ErrConflict = errors.New("store: instance changed concurrently")
@@ -64,11 +89,15 @@ func (s *Store) InsertEvents(ctx context.Context, events []*kalcifer.Event) (dup
 			e.OccurredAt = now
 		}
 	}
-	dup = make([]bool, len(events))
+	// stored[i] is the ID already stored for a repeated client ID; the
+	// events keep their own IDs until the commit, so that a failed
+	// transaction can be tried again as it was.
+	stored := make([]string, len(events))
 	err = s.b.WithTx(ctx, func(tx Tx) error {
+		clear(stored)
 		for start := 0; start < len(events); start += insertChunk {
 			chunk := events[start:min(start+insertChunk, len(events))]
-			if err := insertEventChunk(ctx, tx, chunk, dup[start:]); err != nil {
+			if err := insertEventChunk(ctx, tx, chunk, stored[start:]); err != nil {
 				return err
 			}
 		}
@@ -76,6 +105,12 @@ func (s *Store) InsertEvents(ctx context.Context, events []*kalcifer.Event) (dup
 	})
 	if err != nil {
 		return nil, err
+	}
+	dup = make([]bool, len(events))
+	for i, id := range stored {
+		if id != "" {
+			dup[i], events[i].ID = true, id
+		}
 	}
 	return dup, nil
 }
@@ -85,9 +120,9 @@ func (s *Store) InsertEvents(ctx context.Context, events []*kalcifer.Event) (dup
 const insertChunk = 100
 
 // insertEventChunk stores events with one multi-row INSERT. Rows whose
-// client ID was seen before are skipped by the database; dup marks them and
-// their ID becomes the stored event's.
-func insertEventChunk(ctx context.Context, tx Tx, events []*kalcifer.Event, dup []bool) error {
+// client ID was seen before are skipped by the database; stored gets the
+// ID of the event stored under that client ID.
+func insertEventChunk(ctx context.Context, tx Tx, events []*kalcifer.Event, stored []string) error {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO events (id, tenant_id, client_id, customer_id, event_type, data, occurred_at, received_at, journey_id) VALUES `)
 	args := make([]any, 0, 9*len(events))
@@ -117,13 +152,13 @@ func insertEventChunk(ctx context.Context, tx Tx, events []*kalcifer.Event, dup 
 		if e.ClientID == "" {
 			continue
 		}
-		var stored string
+		var id string
 		if err := tx.QueryRow(ctx, `SELECT id FROM events WHERE tenant_id = $1 AND client_id = $2`,
-			e.TenantID, e.ClientID).Scan(&stored); err != nil {
+			e.TenantID, e.ClientID).Scan(&id); err != nil {
 			return fmt.Errorf("find duplicate event: %w", err)
 		}
-		if stored != e.ID {
-			dup[i], e.ID = true, stored
+		if id != e.ID {
+			stored[i] = id
 		}
 	}
 	return nil

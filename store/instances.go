@@ -58,8 +58,12 @@ func (t *EngineTx) StartInstance(in *kalcifer.Instance, allowReentry bool) (bool
 }
 
 // Instance reads an instance inside the transaction.
+//
+// On PostgreSQL the row stays locked until the transaction ends. Every
+// engine path locks the instance before its waits, so two workers never
+// wait for each other in opposite orders.
 func (t *EngineTx) Instance(id string) (*kalcifer.Instance, error) {
-	in, err := scanInstance(t.tx.QueryRow(t.ctx, `SELECT `+instanceColumns+` FROM instances WHERE id = $1`, id))
+	in, err := scanInstance(t.tx.QueryRow(t.ctx, `SELECT `+instanceColumns+` FROM instances WHERE id = $1`+t.s.forUpdate(), id))
 	if err != nil {
 		return nil, notFound(err, "instance %q not found", id)
 	}

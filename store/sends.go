@@ -119,6 +119,26 @@ func (t *EngineTx) FinishSend(key string, status kalcifer.SendStatus, detail str
 	return n == 1, nil
 }
 
+// StampSend marks a claimed send as being called now and reports whether
+// it is still claimed: a send that waited past its lease may have been
+// settled as ambiguous meanwhile, and must then not be called.
+func (s *Store) StampSend(ctx context.Context, key string) (bool, error) {
+	n, err := s.b.Q().Exec(ctx, `UPDATE sends SET claimed_at = $1 WHERE key = $2 AND status = 'sending'`, micros(s.now()), key)
+	if err != nil {
+		return false, fmt.Errorf("stamp send %s: %w", key, err)
+	}
+	return n == 1, nil
+}
+
+// SendStatus returns a send's status in the ledger.
+func (t *EngineTx) SendStatus(key string) (kalcifer.SendStatus, error) {
+	var status string
+	if err := t.tx.QueryRow(t.ctx, `SELECT status FROM sends WHERE key = $1`, key).Scan(&status); err != nil {
+		return "", notFound(err, "send %q not found", key)
+	}
+	return kalcifer.SendStatus(status), nil
+}
+
 // ListSends returns an instance's sends, oldest first.
 func (s *Store) ListSends(ctx context.Context, tenantID, instanceID string) ([]kalcifer.Send, error) {
 	rows, err := s.b.Q().Query(ctx, `SELECT `+sendColumns+` FROM sends WHERE tenant_id = $1 AND instance_id = $2 ORDER BY created_at, key`,

@@ -61,6 +61,17 @@ func (s *Store) GetVersion(ctx context.Context, tenantID, journeyID string, vers
 	return v, nil
 }
 
+// Version is GetVersion inside the engine's transaction, so that the engine
+// never needs a second connection while it holds one.
+func (t *EngineTx) Version(tenantID, journeyID string, version int) (*kalcifer.Version, error) {
+	v, err := scanVersion(t.tx.QueryRow(t.ctx, `SELECT `+versionColumns+` FROM journey_versions
+		WHERE tenant_id = $1 AND journey_id = $2 AND version = $3`, tenantID, journeyID, version))
+	if err != nil {
+		return nil, notFound(err, "version %d of journey %q not found", version, journeyID)
+	}
+	return v, nil
+}
+
 func scanVersion(r Row) (*kalcifer.Version, error) {
 	var v kalcifer.Version
 	var status, g string

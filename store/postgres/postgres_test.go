@@ -73,3 +73,44 @@ func TestEventLanes(t *testing.T) {
 		t.Fatalf("lanes hold %d events, want 200", seen)
 	}
 }
+
+// Only one transaction at a time holds an event lane, across connections
+// (and so across replicas).
+func TestLaneLock(t *testing.T) {
+	ctx := context.Background()
+	b, err := postgres.Open(ctx, pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := store.New(b, kalcifer.SystemClock{})
+	defer s.Close()
+	err = s.WithEngineTx(ctx, func(tx *store.EngineTx) error {
+		if ok, err := tx.TryLockLane(3); err != nil || !ok {
+			t.Fatalf("first lock: %v %v", ok, err)
+		}
+		return s.WithEngineTx(ctx, func(other *store.EngineTx) error {
+			if ok, err := other.TryLockLane(3); err != nil || ok {
+				t.Fatalf("lane 3 taken twice: %v %v", ok, err)
+			}
+			if ok, err := other.TryLockLane(4); err != nil || !ok {
+				t.Fatalf("lane 4: %v %v", ok, err)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Released at commit.
+	if err := s.WithEngineTx(ctx, func(tx *store.EngineTx) error {
+		if ok, err := tx.TryLockLane(3); err != nil || !ok {
+			t.Fatalf("lock after commit: %v %v", ok, err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -52,7 +52,8 @@ func (c *stmtCache) lookup(query string) *sql.Stmt {
 }
 
 // preparePending prepares the statements transactions asked for. The
-// caller must not hold a connection of the pool.
+// caller must not hold a connection of the pool. It fails only when ctx
+// is done.
 func (c *stmtCache) preparePending(ctx context.Context) error {
 	c.mu.Lock()
 	queries := make([]string, 0, len(c.pending))
@@ -61,12 +62,16 @@ func (c *stmtCache) preparePending(ctx context.Context) error {
 	}
 	c.mu.Unlock()
 	for _, q := range queries {
-		if _, err := c.get(ctx, q); err != nil {
-			return err
-		}
+		// A query that does not prepare (it failed in its transaction
+		// too) is dropped and keeps running unprepared: its error must
+		// not block every later transaction.
+		_, err := c.get(ctx, q)
 		c.mu.Lock()
 		delete(c.pending, q)
 		c.mu.Unlock()
+		if err != nil && ctx.Err() != nil {
+			return err
+		}
 	}
 	return nil
 }
