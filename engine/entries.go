@@ -22,6 +22,11 @@ type entry struct {
 type entryIndex struct {
 	byEvent   map[string][]entry // tenant + "\x00" + event type → event entries
 	byJourney map[string][]entry // journey ID → all its entries
+	// exits holds tenant + "\x00" + event type for the exit-criteria event
+	// of every version of every journey (instances of paused and archived
+	// journeys still run), so that other events skip looking for instances
+	// to end.
+	exits map[string]bool
 }
 
 func (idx *entryIndex) match(e *kalcifer.Event) []entry {
@@ -66,7 +71,7 @@ func (rt *Runtime) entryIndex(ctx context.Context) (*entryIndex, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx := &entryIndex{byEvent: map[string][]entry{}, byJourney: map[string][]entry{}}
+	idx := &entryIndex{byEvent: map[string][]entry{}, byJourney: map[string][]entry{}, exits: map[string]bool{}}
 	for _, a := range active {
 		p, err := rt.program(ctx, nil, a.TenantID, a.JourneyID, a.Version)
 		if err != nil {
@@ -81,6 +86,20 @@ func (rt *Runtime) entryIndex(ctx context.Context) (*entryIndex, error) {
 				key := a.TenantID + "\x00" + n.entryEvent
 				idx.byEvent[key] = append(idx.byEvent[key], en)
 			}
+		}
+	}
+	versions, err := rt.st.AllVersions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range versions {
+		p, err := rt.program(ctx, nil, v.TenantID, v.JourneyID, v.Version)
+		if err != nil {
+			rt.log.Error("cannot load a journey version; its exit criteria are not applied", "journey_id", v.JourneyID, "version", v.Version, "err", err)
+			continue
+		}
+		if ev := p.ExitEvent(); ev != "" {
+			idx.exits[v.TenantID+"\x00"+ev] = true
 		}
 	}
 	rt.entries, rt.entriesTag = idx, tag

@@ -80,10 +80,11 @@ func (rt *Runtime) route(ctx context.Context, t *store.EngineTx, idx *entryIndex
 	ev := e
 	if !strings.HasPrefix(e.Type, "$") {
 		// Exit criteria by event type come first: an unsubscribe must not
-		// also move the customer on. Every live instance is checked, also
-		// those of paused or archived journeys, which still run.
-		if err := rt.exitOnEvent(ctx, t, e); err != nil {
-			return err
+		// also move the customer on.
+		if idx.exits[e.TenantID+"\x00"+e.Type] {
+			if err := rt.exitOnEvent(ctx, t, e); err != nil {
+				return err
+			}
 		}
 		waits, err := t.EventWaits(e.TenantID, e.CustomerID, e.Type)
 		if err != nil {

@@ -95,8 +95,9 @@ func (s *Store) InsertEvents(ctx context.Context, events []*kalcifer.Event) (dup
 	stored := make([]string, len(events))
 	err = s.b.WithTx(ctx, func(tx Tx) error {
 		clear(stored)
-		for start := 0; start < len(events); start += insertChunk {
-			chunk := events[start:min(start+insertChunk, len(events))]
+		chunkSize := s.insertChunk()
+		for start := 0; start < len(events); start += chunkSize {
+			chunk := events[start:min(start+chunkSize, len(events))]
 			if err := insertEventChunk(ctx, tx, chunk, stored[start:]); err != nil {
 				return err
 			}
@@ -115,9 +116,16 @@ func (s *Store) InsertEvents(ctx context.Context, events []*kalcifer.Event) (dup
 	return dup, nil
 }
 
-// insertChunk is how many events one INSERT statement carries (9
-// parameters each, well under both databases' limits).
-const insertChunk = 100
+// insertChunk is how many rows one INSERT statement carries. On
+// PostgreSQL a statement is a round trip, so 100 rows share one; SQLite
+// has no round trips, and a cached one-row statement measured faster there
+// than binding hundreds of parameters (51K against 31K events/s in E-batch).
+func (s *Store) insertChunk() int {
+	if s.b.Kind() == "postgres" {
+		return 100
+	}
+	return 1
+}
 
 // insertEventChunk stores events with one multi-row INSERT. Rows whose
 // client ID was seen before are skipped by the database; stored gets the

@@ -132,6 +132,32 @@ func (s *Store) ActiveJourneys(ctx context.Context) ([]ActiveJourney, error) {
 	return out, rows.Err()
 }
 
+// VersionRef names one published version of a journey.
+type VersionRef struct {
+	TenantID  string
+	JourneyID string
+	Version   int
+}
+
+// AllVersions lists every version of every journey, whatever the journey's
+// status: instances of paused and archived journeys still run.
+func (s *Store) AllVersions(ctx context.Context) ([]VersionRef, error) {
+	rows, err := s.b.Q().Query(ctx, `SELECT tenant_id, journey_id, version FROM journey_versions ORDER BY journey_id, version`)
+	if err != nil {
+		return nil, fmt.Errorf("all versions: %w", err)
+	}
+	defer rows.Close()
+	var out []VersionRef
+	for rows.Next() {
+		var v VersionRef
+		if err := rows.Scan(&v.TenantID, &v.JourneyID, &v.Version); err != nil {
+			return nil, fmt.Errorf("all versions: %w", err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // JourneysChanged returns a value that changes whenever any journey is
 // written, so the engine knows when to reload its entry index.
 func (s *Store) JourneysChanged(ctx context.Context) (string, error) {

@@ -117,12 +117,16 @@ func (t *EngineTx) SaveInstance(in *kalcifer.Instance, steps []kalcifer.Step, wa
 	return nil
 }
 
-// insertSteps appends an instance's steps with one multi-row INSERT per
-// stepChunk steps.
+// insertSteps appends an instance's steps: on PostgreSQL with one
+// multi-row INSERT per stepChunk steps, on SQLite a row at a time.
 func (t *EngineTx) insertSteps(in *kalcifer.Instance, steps []kalcifer.Step) error {
 	const cols = 10
-	for start := 0; start < len(steps); start += stepChunk {
-		chunk := steps[start:min(start+stepChunk, len(steps))]
+	size := 1 // see insertChunk
+	if t.s.b.Kind() == "postgres" {
+		size = stepChunk
+	}
+	for start := 0; start < len(steps); start += size {
+		chunk := steps[start:min(start+size, len(steps))]
 		var q strings.Builder
 		q.WriteString(`INSERT INTO instance_steps (instance_id, seq, version, path_id, node_id, node_type, visit, result, detail, at) VALUES `)
 		args := make([]any, 0, cols*len(chunk))
@@ -141,7 +145,8 @@ func (t *EngineTx) insertSteps(in *kalcifer.Instance, steps []kalcifer.Step) err
 	return nil
 }
 
-// stepChunk bounds the rows of one steps INSERT (10 parameters each).
+// stepChunk bounds the rows of one steps INSERT on PostgreSQL (10
+// parameters each).
 const stepChunk = 50
 
 // placeholders returns "($n+1, …, $n+cols)".

@@ -63,6 +63,8 @@ type Counts struct {
 	Tenants        int `json:"tenants"`
 	Journeys       int `json:"journeys"`
 	ActiveJourneys int `json:"active_journeys"`
+	// PendingEvents are stored events not yet routed: the engine's backlog.
+	PendingEvents int `json:"pending_events"`
 }
 
 // Counts returns totals across all tenants.
@@ -71,7 +73,8 @@ func (s *Store) Counts(ctx context.Context) (Counts, error) {
 	err := s.b.Q().QueryRow(ctx, `SELECT
 		(SELECT COUNT(*) FROM tenants),
 		(SELECT COUNT(*) FROM journeys),
-		(SELECT COUNT(*) FROM journeys WHERE status = 'active')`).Scan(&c.Tenants, &c.Journeys, &c.ActiveJourneys)
+		(SELECT COUNT(*) FROM journeys WHERE status = 'active'),
+		(SELECT COUNT(*) FROM events WHERE processed_at IS NULL)`).Scan(&c.Tenants, &c.Journeys, &c.ActiveJourneys, &c.PendingEvents)
 	if err != nil {
 		return Counts{}, fmt.Errorf("count: %w", err)
 	}
