@@ -72,7 +72,15 @@ func (rt *Runtime) DeliverSends(ctx context.Context) (int, error) {
 	rt.log.Warn("recording a batch of send outcomes failed; recording them one by one", "err", err)
 	var errs []error
 	for i, s := range claimed {
-		err := rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error { return rt.record(ctx, t, s, outcomes[i]) })
+		// A conflict (the instance moved meanwhile) is worth a few tries:
+		// a send left claimed would be settled as ambiguous after its lease.
+		var err error
+		for try := 0; try < 3; try++ {
+			err = rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error { return rt.record(ctx, t, s, outcomes[i]) })
+			if !errors.Is(err, store.ErrConflict) {
+				break
+			}
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("send %s: %w", s.Key, err))
 		}
