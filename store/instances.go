@@ -32,9 +32,11 @@ func scanInstance(r Row) (*kalcifer.Instance, error) {
 	return &in, nil
 }
 
-// StartInstance stores a new instance. When the journey does not allow
-// re-entry and the customer is already in it, it stores nothing and returns
-// false.
+// StartInstance begins a new instance: it takes the customer's place in
+// the journey and returns true, or, when the journey does not allow
+// re-entry and the customer is already in it, returns false. The instance
+// row itself is written by the first SaveInstance (after its first run,
+// in the same transaction), which saves a write per start.
 func (t *EngineTx) StartInstance(in *kalcifer.Instance, allowReentry bool) (bool, error) {
 	if !allowReentry {
 		n, err := t.tx.Exec(t.ctx, `INSERT INTO active_entries (tenant_id, journey_id, customer_id, instance_id)
@@ -47,13 +49,7 @@ func (t *EngineTx) StartInstance(in *kalcifer.Instance, allowReentry bool) (bool
 			return false, nil
 		}
 	}
-	in.CreatedAt, in.UpdatedAt, in.LockVersion = t.now, t.now, 1
-	_, err := t.tx.Exec(t.ctx, `INSERT INTO instances (id, tenant_id, journey_id, version, customer_id, status, state, at_nodes, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
-		in.ID, in.TenantID, in.JourneyID, in.Version, in.CustomerID, string(in.Status), string(in.State), atNodes(in.Nodes), micros(t.now))
-	if err != nil {
-		return false, fmt.Errorf("insert instance: %w", err)
-	}
+	in.CreatedAt, in.UpdatedAt, in.LockVersion = t.now, t.now, 0 // 0: not stored yet
 	return true, nil
 }
 
@@ -79,24 +75,35 @@ func (t *EngineTx) SaveInstance(in *kalcifer.Instance, steps []kalcifer.Step, wa
 		us := micros(t.now)
 		ended = &us
 	}
-	n, err := t.tx.Exec(t.ctx, `UPDATE instances SET status = $1, state = $2, reason = $3, step_count = $4,
-		lock_version = lock_version + 1, updated_at = $5, ended_at = $6, at_nodes = $7
-		WHERE id = $8 AND lock_version = $9`,
-		string(in.Status), string(in.State), in.Reason, in.StepCount+len(steps), micros(t.now), ended, atNodes(in.Nodes),
-		in.ID, in.LockVersion)
-	if err != nil {
-		return fmt.Errorf("save instance %s: %w", in.ID, err)
-	}
-	if n == 0 {
-		return ErrConflict
+	fresh := in.LockVersion == 0 // started in this transaction, not stored yet
+	if fresh {
+		_, err := t.tx.Exec(t.ctx, `INSERT INTO instances (id, tenant_id, journey_id, version, customer_id, status, state, reason,
+			at_nodes, step_count, lock_version, created_at, updated_at, ended_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11, $12)`,
+			in.ID, in.TenantID, in.JourneyID, in.Version, in.CustomerID, string(in.Status), string(in.State), in.Reason,
+			atNodes(in.Nodes), len(steps), micros(t.now), ended)
+		if err != nil {
+			return fmt.Errorf("insert instance: %w", err)
+		}
+	} else {
+		n, err := t.tx.Exec(t.ctx, `UPDATE instances SET status = $1, state = $2, reason = $3, step_count = $4,
+			lock_version = lock_version + 1, updated_at = $5, ended_at = $6, at_nodes = $7
+			WHERE id = $8 AND lock_version = $9`,
+			string(in.Status), string(in.State), in.Reason, in.StepCount+len(steps), micros(t.now), ended, atNodes(in.Nodes),
+			in.ID, in.LockVersion)
+		if err != nil {
+			return fmt.Errorf("save instance %s: %w", in.ID, err)
+		}
+		if n == 0 {
+			return ErrConflict
+		}
 	}
 	if err := t.insertSteps(in, steps); err != nil {
 		return err
 	}
 	in.StepCount += len(steps)
-	// Only a saved instance can have waits: a new one (lock version 0)
-	// skips the delete.
-	if in.LockVersion > 0 {
+	// Only a stored instance can have waits to clear.
+	if !fresh {
 		if _, err := t.tx.Exec(t.ctx, `DELETE FROM waits WHERE instance_id = $1`, in.ID); err != nil {
 			return fmt.Errorf("clear waits of %s: %w", in.ID, err)
 		}

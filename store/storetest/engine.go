@@ -92,6 +92,11 @@ func newInstance(t *testing.T, tx *store.EngineTx, j *kalcifer.Journey, customer
 	if err != nil {
 		t.Fatal(err)
 	}
+	if ok { // the first save stores a started instance
+		if err := tx.SaveInstance(in, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return in, ok
 }
 
