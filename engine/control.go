@@ -112,6 +112,7 @@ func (rt *Runtime) replaySends(ctx context.Context, t *store.EngineTx, in *kalci
 	if err != nil {
 		return err
 	}
+	woke := false
 	for _, p := range state.Paths {
 		if p.Wait == nil || p.Wait.Kind != kalcifer.WaitSend {
 			continue
@@ -128,6 +129,14 @@ func (rt *Runtime) replaySends(ctx context.Context, t *store.EngineTx, in *kalci
 		if err != nil && !errors.Is(err, errStale) {
 			return err
 		}
+		woke = woke || err == nil
+	}
+	if woke { // the caller answers with the instance as it is now
+		fresh, err := t.Instance(in.ID)
+		if err != nil {
+			return err
+		}
+		*in = *fresh
 	}
 	return nil
 }

@@ -94,8 +94,13 @@ func (b *batcher) commit(group []*ingestReq) {
 	dup, err := b.st.InsertEvents(context.Background(), all)
 	if err != nil && len(group) > 1 {
 		// One request's events must not fail the others': commit each
-		// request on its own.
+		// request on its own (those whose caller is still waiting).
 		for _, r := range group {
+			if r.ctx.Err() != nil {
+				r.err = r.ctx.Err()
+				close(r.done)
+				continue
+			}
 			b.commit([]*ingestReq{r})
 		}
 		return

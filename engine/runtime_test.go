@@ -734,9 +734,11 @@ func TestPausedSendResumes(t *testing.T) {
 			t.Fatalf("send = %+v", s[0])
 		}
 		wantStatus(t, e.only(j, "c"), kalcifer.InstancePaused)
-		if _, err := e.rt.ResumeInstance(e.ctx, kalcifer.DefaultTenantID, in.ID); err != nil {
+		resumed, err := e.rt.ResumeInstance(e.ctx, kalcifer.DefaultTenantID, in.ID)
+		if err != nil {
 			t.Fatal(err)
 		}
+		wantStatus(t, resumed, kalcifer.InstanceCompleted) // the answer is the instance as it is now
 		e.drain()
 		wantStatus(t, e.only(j, "c"), kalcifer.InstanceCompleted)
 		if got := e.customer("c").Tags; !slices.Equal(got, []string{"after"}) {
