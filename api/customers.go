@@ -120,6 +120,9 @@ func (req patchCustomerRequest) patch() (profilePatch, error) {
 				problems = append(problems, kalcifer.Detail{Field: field, Message: "attribute names must be 1 to 200 characters"})
 				continue
 			}
+			if hasNULEscape(attrs[k]) {
+				return p, invalid(field, "field %q must not contain NUL characters (\\u0000)", field)
+			}
 			v, err := attributeValue(attrs[k])
 			if err != nil {
 				return p, invalid(field, "field %q is invalid: %v", field, err)

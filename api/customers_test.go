@@ -36,6 +36,12 @@ func TestCustomerProfile(t *testing.T) {
 		t.Fatalf("stored profile = %s", got.body)
 	}
 
+	// NUL characters, which PostgreSQL cannot store, are refused up front.
+	tb.do("PATCH", "/api/v1/customers/p1/profile", tb.editor, `{"attributes":{"note":"a\u0000b"}}`).
+		wantError(t, http.StatusBadRequest, "invalid")
+	tb.do("PATCH", "/api/v1/customers/p1/profile", tb.editor, `{"add_tags":["a\u0000"]}`).
+		wantError(t, http.StatusUnprocessableEntity, "unprocessable")
+
 	// null removes an attribute; attributes not named are kept; tags are
 	// removed, then added.
 	c = kalcifer.Customer{} // decoding into a map merges
