@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -13,7 +12,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/kalcifer/kalcifer"
-	"github.com/kalcifer/kalcifer/store"
 )
 
 // customerParam returns the {id} of a customer route. Customer ids are the
@@ -183,23 +181,10 @@ func (s *server) customerJourneys(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	tenantID := principal(r).TenantID
-	out := []*kalcifer.Instance{}
-	for _, status := range []kalcifer.InstanceStatus{kalcifer.InstanceActive, kalcifer.InstancePaused} {
-		f := store.InstanceFilter{TenantID: tenantID, CustomerID: id, Status: status, Limit: kalcifer.MaxPageLimit}
-		for {
-			page, err := s.store.ListInstances(r.Context(), f)
-			if err != nil {
-				s.writeError(w, r, err)
-				return
-			}
-			out = append(out, page.Data...)
-			if page.NextCursor == "" {
-				break
-			}
-			f.Cursor = page.NextCursor
-		}
+	out, err := s.store.CustomerInstances(r.Context(), principal(r).TenantID, id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
-	slices.SortFunc(out, func(a, b *kalcifer.Instance) int { return cmp.Compare(b.ID, a.ID) })
 	s.writeJSON(w, r, http.StatusOK, kalcifer.Page[*kalcifer.Instance]{Data: out})
 }

@@ -55,9 +55,7 @@ func RunCrash(ctx context.Context, o CrashOptions) (*CrashResult, error) {
 	if o.Clients <= 0 {
 		o.Clients = 16
 	}
-	if o.Kills < 0 {
-		o.Kills = 0
-	} else if o.Kills == 0 {
+	if o.Kills <= 0 {
 		o.Kills = 3
 	}
 	if o.Timeout <= 0 {

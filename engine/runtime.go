@@ -49,7 +49,7 @@ type Runtime struct {
 	clock kalcifer.Clock
 	log   *slog.Logger
 
-	programs sync.Map // "journey@version" → *Program
+	programs sync.Map // programKey → *Program
 
 	entriesMu  sync.Mutex
 	entries    *entryIndex
@@ -221,7 +221,7 @@ func poke(ch chan struct{}) {
 // program returns the compiled version, compiling it once. Inside an
 // engine transaction, pass it as t: the version is then read through it.
 func (rt *Runtime) program(ctx context.Context, t *store.EngineTx, tenantID, journeyID string, version int) (*Program, error) {
-	key := fmt.Sprintf("%s@%d", journeyID, version)
+	key := programKey{journeyID, version}
 	if p, ok := rt.programs.Load(key); ok {
 		return p.(*Program), nil
 	}
@@ -241,6 +241,12 @@ func (rt *Runtime) program(ctx context.Context, t *store.EngineTx, tenantID, jou
 	}
 	rt.programs.Store(key, p)
 	return p, nil
+}
+
+// programKey names a compiled journey version.
+type programKey struct {
+	journeyID string
+	version   int
 }
 
 // decodeState reads an instance's engine state.

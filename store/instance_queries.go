@@ -161,14 +161,17 @@ func (s *Store) AllVersions(ctx context.Context) ([]VersionRef, error) {
 // JourneysChanged returns a value that changes whenever any journey is
 // written, so the engine knows when to reload its entry index.
 func (s *Store) JourneysChanged(ctx context.Context) (string, error) {
-	var n int
+	// Every write of a journey bumps its lock version, so the sum moves
+	// even when the clock does not (two changes in one microsecond).
+	var n, versions int64
 	var max *int64
-	if err := s.b.Q().QueryRow(ctx, `SELECT COUNT(*), MAX(updated_at) FROM journeys`).Scan(&n, &max); err != nil {
+	if err := s.b.Q().QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(lock_version), 0), MAX(updated_at) FROM journeys`).
+		Scan(&n, &versions, &max); err != nil {
 		return "", fmt.Errorf("journeys changed: %w", err)
 	}
 	m := int64(0)
 	if max != nil {
 		m = *max
 	}
-	return fmt.Sprintf("%d:%d", n, m), nil
+	return fmt.Sprintf("%d:%d:%d", n, versions, m), nil
 }

@@ -287,8 +287,18 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 
 // ActiveInstances returns a customer's active and paused instances.
 func (t *EngineTx) ActiveInstances(tenantID, customerID string) ([]*kalcifer.Instance, error) {
-	rows, err := t.tx.Query(t.ctx, `SELECT `+instanceColumns+` FROM instances
-		WHERE tenant_id = $1 AND customer_id = $2 AND status IN ('active', 'paused') ORDER BY id`, tenantID, customerID)
+	return activeInstances(t.ctx, t.tx, tenantID, customerID)
+}
+
+// CustomerInstances returns the journeys a customer is in: their active
+// and paused instances, newest first.
+func (s *Store) CustomerInstances(ctx context.Context, tenantID, customerID string) ([]*kalcifer.Instance, error) {
+	return activeInstances(ctx, s.b.Q(), tenantID, customerID)
+}
+
+func activeInstances(ctx context.Context, q Querier, tenantID, customerID string) ([]*kalcifer.Instance, error) {
+	rows, err := q.Query(ctx, `SELECT `+instanceColumns+` FROM instances
+		WHERE tenant_id = $1 AND customer_id = $2 AND status IN ('active', 'paused') ORDER BY id DESC`, tenantID, customerID)
 	if err != nil {
 		return nil, fmt.Errorf("active instances of %s: %w", customerID, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,6 +18,8 @@ type Store struct {
 	b     Backend
 	clock kalcifer.Clock
 	keys  keyCache
+	// secrets caches webhook signing secrets by tenant; they never change.
+	secrets sync.Map
 	// migrated is set once no migration was pending: a running process
 	// cannot lose one, and asking again takes the SQLite writer.
 	migrated atomic.Bool

@@ -78,7 +78,22 @@ func (s *Store) ListTenants(ctx context.Context) ([]kalcifer.Tenant, error) {
 
 // WebhookSecret returns the secret a tenant's outgoing webhooks are signed
 // with, making it on first use.
+//
+// Secrets never change once made, so each is read once per process: the
+// webhook provider asks for it on every send.
 func (s *Store) WebhookSecret(ctx context.Context, tenantID string) ([]byte, error) {
+	if secret, ok := s.secrets.Load(tenantID); ok {
+		return secret.([]byte), nil
+	}
+	secret, err := s.webhookSecret(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	s.secrets.Store(tenantID, secret)
+	return secret, nil
+}
+
+func (s *Store) webhookSecret(ctx context.Context, tenantID string) ([]byte, error) {
 	var secret string
 	err := s.b.Q().QueryRow(ctx, `SELECT webhook_secret FROM tenant_secrets WHERE tenant_id = $1`, tenantID).Scan(&secret)
 	if err == nil {

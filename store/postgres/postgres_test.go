@@ -29,15 +29,7 @@ func TestConformance(t *testing.T) {
 // lane, and all of a customer's events are in the same one.
 func TestEventLanes(t *testing.T) {
 	ctx := context.Background()
-	b, err := postgres.Open(ctx, pgtest.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	s := store.New(b, kalcifer.SystemClock{})
-	defer s.Close()
+	s := migratedStore(t)
 	if _, _, err := s.EnsureTenant(ctx, "test", "default"); err != nil {
 		t.Fatal(err)
 	}
@@ -78,16 +70,8 @@ func TestEventLanes(t *testing.T) {
 // (and so across replicas).
 func TestLaneLock(t *testing.T) {
 	ctx := context.Background()
-	b, err := postgres.Open(ctx, pgtest.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	s := store.New(b, kalcifer.SystemClock{})
-	defer s.Close()
-	err = s.WithEngineTx(ctx, func(tx *store.EngineTx) error {
+	s := migratedStore(t)
+	err := s.WithEngineTx(ctx, func(tx *store.EngineTx) error {
 		if ok, err := tx.TryLockLane(3); err != nil || !ok {
 			t.Fatalf("first lock: %v %v", ok, err)
 		}
@@ -113,4 +97,19 @@ func TestLaneLock(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// migratedStore is a store over a fresh, migrated database, closed with t.
+func migratedStore(t *testing.T) *store.Store {
+	t.Helper()
+	b, err := postgres.Open(context.Background(), pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s := store.New(b, kalcifer.SystemClock{})
+	t.Cleanup(func() { s.Close() })
+	return s
 }
