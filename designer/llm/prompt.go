@@ -1,0 +1,203 @@
+package llm
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/kalcifer/kalcifer/designer"
+	"github.com/kalcifer/kalcifer/graph"
+)
+
+// exampleRequest and exampleAnswer are the worked example of the system
+// prompt: user story US-1 and a valid answer to it (a test checks it).
+const exampleRequest = `When someone signs up, send a welcome email, wait 3 days, if not opened send an SMS reminder, if opened send an upsell after 1 week.`
+
+const exampleAnswer = `{"graph": {
+  "nodes": [
+    {"id": "entry_1", "type": "event_entry", "position": {"x": 0, "y": 200}, "config": {"event_type": "signed_up"}},
+    {"id": "email_1", "type": "send_email", "position": {"x": 200, "y": 200}, "config": {"template_id": "welcome_email"}},
+    {"id": "wait_1", "type": "wait_for_event", "position": {"x": 400, "y": 200}, "config": {"event_type": "email_opened", "timeout": "3d"}},
+    {"id": "wait_2", "type": "wait", "position": {"x": 600, "y": 100}, "config": {"duration": "7d"}},
+    {"id": "email_2", "type": "send_email", "position": {"x": 800, "y": 100}, "config": {"template_id": "upsell_email"}},
+    {"id": "sms_1", "type": "send_sms", "position": {"x": 600, "y": 300}, "config": {"template_id": "reminder_sms"}}
+  ],
+  "edges": [
+    {"id": "e1", "source": "entry_1", "target": "email_1"},
+    {"id": "e2", "source": "email_1", "target": "wait_1"},
+    {"id": "e3", "source": "wait_1", "target": "wait_2", "branch": "event_received"},
+    {"id": "e4", "source": "wait_2", "target": "email_2"},
+    {"id": "e5", "source": "wait_1", "target": "sms_1", "branch": "timed_out"}
+  ]},
+ "explanation": "New sign-ups get a welcome email. Whoever opens it within 3 days gets an upsell email a week later; the others get an SMS reminder.",
+ "follow_up_questions": ["Which templates should the welcome email, the upsell email and the SMS reminder use?"]}`
+
+var systemPrompt = sync.OnceValue(func() string {
+	var b strings.Builder
+	b.WriteString(`You design customer journeys for Kalcifer, a journey orchestration engine. A journey is a directed graph: customers enter at an entry node and move along edges from node to node.
+
+Answer with one JSON object and nothing else:
+{"graph": {"nodes": [...], "edges": [...], "exit_criteria": {...}, "frequency_cap": {...}}, "explanation": "...", "follow_up_questions": ["..."]}
+- A node is {"id", "type", "label" (optional), "position": {"x", "y"}, "config"}. Ids are short and readable: entry_1, email_1, sms_1, wait_1, condition_1, split_1, exit_1. Lay nodes out left to right, 200 apart in x.
+- An edge is {"id", "source", "target", "branch"}; ids e1, e2, ... Omit "branch" for the default branch.
+- exit_criteria (optional) is {"event_type", "expression"}: the customer leaves the journey when that event arrives or the expression holds.
+- frequency_cap (optional) maps a channel (email, sms, push, whatsapp, webhook) to {"max", "window"}: at most max messages per window across all journeys.
+- explanation says in plain language what the journey does. follow_up_questions asks about what you had to guess (template names, segments, events); leave it empty when nothing was guessed.
+
+Rules — the graph is rejected unless all hold:
+- At least one entry node; entry nodes have no incoming edges. Every node is reachable from an entry node.
+- No cycles: a customer never returns to a node.
+- Every required branch has an edge: condition needs "true" and "false"; wait_for_event needs "event_received" and "timed_out"; ab_split needs one edge per variant key; frequency_cap needs "within_cap" and "exceeded". Other nodes continue on the default branch (no "branch"); a path may simply end.
+- Exit nodes (goal_reached with exit_after_goal, journey_exit) have no outgoing edges.
+- Durations are a whole number and a unit: 30s, 15m, 12h, 3d (a week is 7d).
+- Conditions and expressions are CEL over customer, event and journey, e.g. customer.plan == "premium", "vip" in customer.tags.
+- ab_split variants are 2 to 5 of {"key", "weight"}, e.g. [{"key": "a", "weight": 70}, {"key": "b", "weight": 30}], and each key is a branch.
+- config has exactly the fields listed for its type; * marks required fields.
+
+Node types:
+`)
+	for _, nt := range graph.Types() {
+		fmt.Fprintf(&b, "- %s (%s): %s Branches: %s. Config: %s.\n", nt.Type, nt.Group, nt.Description, branchText(nt), configText(nt.ConfigSchema))
+	}
+	b.WriteString("\nExample. Request: " + exampleRequest + "\nAnswer:\n" + exampleAnswer + "\n")
+	return b.String()
+})
+
+// branchText describes the branches out of a node type.
+func branchText(nt graph.NodeType) string {
+	var parts []string
+	if nt.DynamicBranches != "" {
+		parts = append(parts, nt.DynamicBranches)
+	} else if len(nt.Branches) > 0 {
+		parts = append(parts, strings.Join(nt.Branches, ", "))
+	}
+	if len(nt.OptionalBranches) > 0 && nt.DynamicBranches == "" {
+		parts = append(parts, "optional "+strings.Join(nt.OptionalBranches, ", "))
+	}
+	if len(parts) == 0 {
+		return "none (ends the journey)"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// configText lists a config schema's fields, required ones first.
+func configText(schema json.RawMessage) string {
+	var s struct {
+		Required   []string `json:"required"`
+		AnyOf      []struct{ Required []string } `json:"anyOf"`
+		Properties map[string]struct {
+			Type string `json:"type"`
+			Enum []any  `json:"enum"`
+		} `json:"properties"`
+	}
+	if err := json.Unmarshal(schema, &s); err != nil || len(s.Properties) == 0 {
+		return "{}"
+	}
+	names := make([]string, 0, len(s.Properties))
+	for name := range s.Properties {
+		names = append(names, name)
+	}
+	sort.SliceStable(names, func(i, j int) bool {
+		ri, rj := slices.Contains(s.Required, names[i]), slices.Contains(s.Required, names[j])
+		if ri != rj {
+			return ri
+		}
+		return names[i] < names[j]
+	})
+	fields := make([]string, len(names))
+	for i, name := range names {
+		p := s.Properties[name]
+		typ := p.Type
+		if len(p.Enum) > 0 {
+			vals := make([]string, len(p.Enum))
+			for k, v := range p.Enum {
+				vals[k] = fmt.Sprint(v)
+			}
+			typ = strings.Join(vals, "|")
+		}
+		star := ""
+		if slices.Contains(s.Required, name) {
+			star = "*"
+		}
+		fields[i] = fmt.Sprintf("%s%s (%s)", name, star, typ)
+	}
+	out := strings.Join(fields, ", ")
+	if len(s.AnyOf) > 0 {
+		alts := make([]string, len(s.AnyOf))
+		for i, a := range s.AnyOf {
+			alts[i] = strings.Join(a.Required, " and ")
+		}
+		out += "; needs " + strings.Join(alts, ", or ")
+	}
+	return out
+}
+
+// message is one turn sent to a model. An assistant turn that carried a
+// structured answer keeps the provider's call id (Anthropic's tool_use id),
+// and a user turn answering it names that id in ReplyTo.
+type message struct {
+	Role    string // "user" or "assistant"
+	Text    string
+	CallID  string // assistant: the tool call that carried Text as its input
+	ReplyTo string // user: the tool call this message reports on
+}
+
+// designMessages turns a request into the conversation sent to the model.
+func designMessages(req designer.Request) ([]message, error) {
+	var msgs []message
+	for i, t := range req.History {
+		if t.Role != "user" && t.Role != "assistant" {
+			return nil, fmt.Errorf("llm: history turn %d has role %q; use user or assistant", i+1, t.Role)
+		}
+		msgs = appendTurn(msgs, message{Role: t.Role, Text: t.Text})
+	}
+	text := strings.TrimSpace(req.Message)
+	if text == "" {
+		return nil, fmt.Errorf("llm: the request has no message")
+	}
+	if req.Current != nil {
+		cur, err := json.Marshal(req.Current)
+		if err != nil {
+			return nil, fmt.Errorf("llm: encode the current graph: %w", err)
+		}
+		text = "This is the current journey:\n```json\n" + string(cur) + "\n```\n" +
+			"Change it as asked below and answer with the whole updated journey. Keep the ids of nodes you do not change.\n\n" + text
+	}
+	return appendTurn(msgs, message{Role: "user", Text: text}), nil
+}
+
+// appendTurn adds m, merging it into the previous turn of the same role:
+// providers expect user and assistant turns to alternate, starting with user.
+func appendTurn(msgs []message, m message) []message {
+	if len(msgs) == 0 && m.Role == "assistant" {
+		msgs = append(msgs, message{Role: "user", Text: "(earlier in this conversation)"})
+	}
+	if n := len(msgs); n > 0 && msgs[n-1].Role == m.Role && msgs[n-1].CallID == "" && m.ReplyTo == "" {
+		msgs[n-1].Text += "\n\n" + m.Text
+		return msgs
+	}
+	return append(msgs, m)
+}
+
+// repairText tells the model what was wrong with its graph.
+func repairText(problems []string) string {
+	return "The journey you answered is invalid:\n- " + strings.Join(problems, "\n- ") +
+		"\nFix every problem and answer again with the whole corrected journey in the same JSON format."
+}
+
+const explainPrompt = `You explain Kalcifer customer journeys to marketers in plain language. Given a journey graph as JSON, describe who enters, what they receive and when, how they are routed, and how they leave. Use short paragraphs or a numbered list, no JSON and no node ids.
+
+Node types:
+`
+
+var explainSystem = sync.OnceValue(func() string {
+	var b strings.Builder
+	b.WriteString(explainPrompt)
+	for _, nt := range graph.Types() {
+		fmt.Fprintf(&b, "- %s: %s Branches: %s.\n", nt.Type, nt.Description, branchText(nt))
+	}
+	return b.String()
+})
