@@ -61,6 +61,13 @@ func (f *fakeServer) request(n int, v any) {
 	}
 }
 
+// header returns the n-th request's headers (from 1).
+func (f *fakeServer) header(n int) http.Header {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.headers[n-1]
+}
+
 func (f *fakeServer) count() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -86,7 +86,7 @@ func branchText(nt graph.NodeType) string {
 // configText lists a config schema's fields, required ones first.
 func configText(schema json.RawMessage) string {
 	var s struct {
-		Required   []string `json:"required"`
+		Required   []string                      `json:"required"`
 		AnyOf      []struct{ Required []string } `json:"anyOf"`
 		Properties map[string]struct {
 			Type string `json:"type"`
