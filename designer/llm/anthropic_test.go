@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/kalcifer/kalcifer/designer"
 )
@@ -265,5 +266,60 @@ func TestCancelMidStream(t *testing.T) {
 	_, err := newDesigner(t, anthropicConfig(srv.URL)).Design(ctx, designer.Request{Message: "x"}, emit)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v, want context.Canceled", err)
+	}
+}
+
+// The configured timeout bounds a request whose answer never completes.
+func TestTimeout(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		sse(w, "message_start", `{"type":"message_start","message":{"id":"msg_1","content":[]}}`)
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	cfg := anthropicConfig(srv.URL)
+	cfg.Timeout = 20 * time.Millisecond
+	_, err := newDesigner(t, cfg).Design(t.Context(), designer.Request{Message: "x"}, nil)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "within 20ms (the configured timeout)") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+// Text before the tool call streams as deltas; thinking blocks and unknown
+// events are skipped; the tool input is the answer.
+func TestAnthropicMixedBlocks(t *testing.T) {
+	t.Parallel()
+	stream := strings.Join([]string{
+		`event: message_start` + "\n" + `data: {"type":"message_start","message":{"id":"msg_1","content":[]}}`,
+		`event: content_block_start` + "\n" + `data: {"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}`,
+		`event: content_block_delta` + "\n" + `data: {"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Let me plan."}}`,
+		`event: content_block_delta` + "\n" + `data: {"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"abc"}}`,
+		`event: content_block_stop` + "\n" + `data: {"type":"content_block_stop","index":0}`,
+		`event: content_block_start` + "\n" + `data: {"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}}`,
+		`event: content_block_delta` + "\n" + `data: {"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"Designing "}}`,
+		`: keep-alive comment`,
+		`event: content_block_delta` + "\n" + `data: {"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"it now."}}`,
+		`event: content_block_stop` + "\n" + `data: {"type":"content_block_stop","index":1}`,
+		`event: content_block_start` + "\n" + `data: {"type":"content_block_start","index":2,"content_block":{"type":"tool_use","id":"toolu_9","name":"emit_journey","input":{}}}`,
+		`event: content_block_delta` + "\n" + `data: {"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"{\"a\":"}}`,
+		`event: some_future_event` + "\n" + `data: {"type":"some_future_event"}`,
+		`event: content_block_delta` + "\n" + `data: {"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":" 1}"}}`,
+		`event: content_block_stop` + "\n" + `data: {"type":"content_block_stop","index":2}`,
+		`event: message_delta` + "\n" + `data: {"type":"message_delta","delta":{"stop_reason":"tool_use"}}`,
+		`event: message_stop` + "\n" + `data: {"type":"message_stop"}`,
+	}, "\r\n\r\n") + "\r\n\r\n"
+	stream = strings.ReplaceAll(stream, "\n", "\r\n") // CRLF framing is allowed too
+	stream = strings.ReplaceAll(stream, "\r\r\n", "\r\n")
+	var ev events
+	rep, err := readAnthropicStream(strings.NewReader(stream), true, ev.emit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Text != `{"a": 1}` || rep.CallID != "toolu_9" {
+		t.Errorf("reply %+v", rep)
+	}
+	if ev.deltas() != `Designing it now.{"a": 1}` {
+		t.Errorf("deltas %q", ev.deltas())
 	}
 }
