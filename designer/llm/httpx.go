@@ -152,8 +152,13 @@ type capReader struct {
 }
 
 func (c *capReader) Read(p []byte) (int, error) {
-	if c.left <= 0 {
-		return 0, errTooLarge
+	if c.left <= 0 { // at the limit: fine if nothing follows
+		var probe [1]byte
+		n, err := c.r.Read(probe[:])
+		if n > 0 {
+			return 0, errTooLarge
+		}
+		return 0, err // io.EOF at a clean end
 	}
 	if int64(len(p)) > c.left {
 		p = p[:c.left]
