@@ -219,16 +219,7 @@ func TestRetryOnOverload(t *testing.T) {
 			io.WriteString(w, `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`)
 			return
 		}
-		proxy, _ := http.NewRequestWithContext(r.Context(), r.Method, good.URL+r.URL.Path, r.Body)
-		proxy.Header = r.Header
-		resp, err := http.DefaultClient.Do(proxy)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer resp.Body.Close()
-		w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
-		io.Copy(w, resp.Body)
+		forward(t, w, r, good.URL+r.URL.Path, r.Body)
 	}))
 	t.Cleanup(srv.Close)
 	res, err := newDesigner(t, anthropicConfig(srv.URL)).Design(t.Context(), designer.Request{Message: "x"}, nil)

@@ -319,3 +319,23 @@ func mustParseGraph(t *testing.T, s string) *graph.Graph {
 	}
 	return g
 }
+
+// forward relays a request to another server and copies its answer back,
+// for fakes that misbehave before letting a request through.
+func forward(t *testing.T, w http.ResponseWriter, r *http.Request, url string, body io.Reader) {
+	req, err := http.NewRequestWithContext(r.Context(), r.Method, url, body)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	req.Header = r.Header
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer resp.Body.Close()
+	w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+	w.WriteHeader(resp.StatusCode)
+	io.Copy(w, resp.Body)
+}

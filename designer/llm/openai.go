@@ -79,12 +79,28 @@ func (o *openAI) chat(ctx context.Context, system string, msgs []message, struct
 		header.Set("Authorization", "Bearer "+o.cfg.APIKey)
 	}
 	var text string
-	err := o.http.do(ctx, o.cfg.BaseURL+"/chat/completions", header, req, func(body io.Reader) error {
+	read := func(body io.Reader) error {
 		var err error
 		text, err = readOpenAI(body, emit)
 		return err
-	})
+	}
+	url := o.cfg.BaseURL + "/chat/completions"
+	err := o.http.do(ctx, url, header, req, read)
+	if rejectsFormat(err) && req.ResponseFormat != nil {
+		// Older local servers refuse json_schema outright; the prompt still
+		// asks for the JSON, and a fenced or wrapped answer is tolerated.
+		emit(designer.Event{Type: "status", Text: "the server refused response_format; asking without it"})
+		req.ResponseFormat = nil
+		err = o.http.do(ctx, url, header, req, read)
+	}
 	return reply{Text: text}, err
+}
+
+// rejectsFormat reports whether err is a server's refusal of response_format.
+func rejectsFormat(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && (apiErr.Status == http.StatusBadRequest || apiErr.Status == http.StatusUnprocessableEntity) &&
+		strings.Contains(strings.ToLower(apiErr.Message), "response_format")
 }
 
 // readOpenAI reads a streamed answer, or a whole JSON response from a

@@ -1,9 +1,12 @@
 package llm
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -157,5 +160,31 @@ func TestOpenAIExplain(t *testing.T) {
 	srv.request(1, &body)
 	if body.ResponseFormat != nil {
 		t.Error("Explain asked for JSON output")
+	}
+}
+
+// A server that refuses json_schema response formats is asked again
+// without one.
+func TestOpenAIFormatRefused(t *testing.T) {
+	t.Parallel()
+	good := newOpenAI(t, "```json\n"+envelope(seedJSON(t))+"\n```")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if strings.Contains(string(body), `"response_format"`) {
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"error":{"code":400,"message":"'response_format' type must be one of 'text' or 'json_object'","type":"invalid_request_error"}}`)
+			return
+		}
+		forward(t, w, r, good.URL+"/chat/completions", bytes.NewReader(body))
+	}))
+	t.Cleanup(srv.Close)
+	var ev events
+	res, err := newDesigner(t, openAIConfig(srv.URL+"/v1")).Design(t.Context(), designer.Request{Message: "x"}, ev.emit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustValid(t, res, seedJSON(t))
+	if !strings.Contains(ev.text("status"), "refused response_format") || good.count() != 1 {
+		t.Errorf("status %q, %d requests reached the model", ev.text("status"), good.count())
 	}
 }

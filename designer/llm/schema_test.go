@@ -54,7 +54,7 @@ func TestOutputSchema(t *testing.T) {
 			t.Errorf("%s: valid=%v, want %v (%v)", c.name, err == nil, c.valid, err)
 		}
 	}
-	if &OutputSchema()[0] != &OutputSchema()[0] {
+	if a, b := OutputSchema(), OutputSchema(); &a[0] != &b[0] {
 		t.Error("OutputSchema is rebuilt on every call")
 	}
 }
