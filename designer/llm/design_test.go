@@ -2,6 +2,7 @@ package llm
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -80,5 +81,20 @@ func TestDesignMessages(t *testing.T) {
 		if err != nil || strings.Join(roles, ",") != c.roles {
 			t.Errorf("%s: roles %v, error %v; want %s", c.name, roles, err, c.roles)
 		}
+	}
+}
+
+func TestRepairTextIsBounded(t *testing.T) {
+	t.Parallel()
+	problems := make([]string, 45)
+	for i := range problems {
+		problems[i] = fmt.Sprintf("problem %d", i+1)
+	}
+	text := repairText(problems)
+	if !strings.Contains(text, "- problem 30\n") || strings.Contains(text, "problem 31") || !strings.Contains(text, "and 15 more problems") {
+		t.Errorf("repair text:\n%s", text)
+	}
+	if problems[30] != "problem 31" {
+		t.Error("repairText changed its argument")
 	}
 }

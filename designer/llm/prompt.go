@@ -182,8 +182,15 @@ func appendTurn(msgs []message, m message) []message {
 	return append(msgs, m)
 }
 
+// maxRepairProblems bounds the problems listed in one repair request: a
+// badly broken graph is better redone than patched line by line.
+const maxRepairProblems = 30
+
 // repairText tells the model what was wrong with its graph.
 func repairText(problems []string) string {
+	if n := len(problems); n > maxRepairProblems {
+		problems = append(problems[:maxRepairProblems:maxRepairProblems], fmt.Sprintf("... and %d more problems", n-maxRepairProblems))
+	}
 	return "The journey you answered is invalid:\n- " + strings.Join(problems, "\n- ") +
 		"\nFix every problem and answer again with the whole corrected journey in the same JSON format."
 }
