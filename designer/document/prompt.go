@@ -1,0 +1,247 @@
+package document
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// ruleLine is a prose line stating a journey-wide rule: its entry, exit,
+// frequency cap or goal. Group 1 is the keyword, group 2 the rule.
+var ruleLine = regexp.MustCompile(`(?i)^\s*(?:[-*•]\s*)?(entry trigger|entry|trigger|starts? when|start|exit criteria|exit when|exit|stop when|stop|frequency cap|frequency|cap|conversion goal|goal)\s*(?::|\||–|—|-)\s*(.+?)\s*$`)
+
+// capRule reads "max 2 emails per day" and its kin.
+var capRule = regexp.MustCompile(`(?i)(\d+)\s+((?:e-?mails?|sms(?:es)?|texts?|push(?:es)?(?:\s+notifications?)?|notifications?|whats\s*app(?:\s+messages?)?|messages?|sends|touches))\s*(?:per|a|an|/|every|each|in\s+a|in\s+any)\s*(day|24\s*h(?:ours)?|week|7\s*days|hour|month)`)
+
+// Prompt renders the plan for a designer as plain English, one sentence per
+// step — `On day 3, if they have not opened the welcome email, send an SMS
+// "Reminder".` — with the plan's entry rule first and its exit, cap and
+// goal rules last. A plan without steps is returned as its prose.
+func (d *Document) Prompt() string {
+	if len(d.Steps) == 0 {
+		return d.Text
+	}
+	var first, last []string
+	for _, line := range ruleCandidates(d.Text) {
+		m := ruleLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		kind, rule := strings.ToLower(m[1]), strings.TrimRight(strings.TrimSpace(m[2]), ".")
+		if rule == "" || strings.Contains(rule, " | ") {
+			continue
+		}
+		switch {
+		case strings.Contains(kind, "entry") || strings.Contains(kind, "trigger") || strings.HasPrefix(kind, "start"):
+			first = append(first, "Start when "+subject(rule, false)+".")
+		case strings.HasPrefix(kind, "exit") || strings.HasPrefix(kind, "stop"):
+			last = append(last, "Stop if "+subject(rule, true)+".")
+		case strings.Contains(kind, "cap") || kind == "frequency":
+			if c := capSentence(rule); c != "" {
+				last = append(last, c)
+			}
+		default:
+			last = append(last, "Goal: "+rule+".")
+		}
+	}
+	sentences := first
+	for i, s := range d.Steps {
+		sentences = append(sentences, s.sentence(i == 0))
+	}
+	return strings.Join(append(sentences, last...), "\n")
+}
+
+// ruleCandidates splits the text into lines and, where a whole line is not
+// a rule, its sentences: "Owner: content team. Trigger: lead downloads a
+// whitepaper" holds a rule in its second sentence.
+func ruleCandidates(text string) []string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		if ruleLine.MatchString(line) {
+			out = append(out, line)
+			continue
+		}
+		out = append(out, sentenceEnd.Split(line, -1)...)
+	}
+	return out
+}
+
+var sentenceEnd = regexp.MustCompile(`[.!?]\s+`)
+
+// sentence renders one step.
+func (s Step) sentence(first bool) string {
+	var b strings.Builder
+	switch {
+	case s.Day >= 0:
+		fmt.Fprintf(&b, "On day %d, ", s.Day)
+	case !first:
+		b.WriteString("Then, ")
+	}
+	audience := lowerFirst(strings.TrimPrefix(s.Audience, "to "))
+	conditions := []string{conditionPhrase(s.Condition)}
+	if c, ok := behaviour(audience); ok {
+		// An audience such as "Did not redeem" is a condition in disguise.
+		conditions, audience = append(conditions, c), ""
+	}
+	for _, c := range conditions {
+		if c != "" {
+			b.WriteString(c + ", ")
+		}
+	}
+	content := strings.ReplaceAll(s.Content, `"`, "'")
+	if s.Channel == "webhook" {
+		b.WriteString("call the webhook")
+	} else {
+		b.WriteString("send " + channelNoun(s.Channel))
+	}
+	if content != "" {
+		fmt.Fprintf(&b, " %q", content)
+	}
+	if audience != "" {
+		b.WriteString(" to " + audience)
+	}
+	out := b.String()
+	if s.Day < 0 && first {
+		out = strings.ToUpper(out[:1]) + out[1:]
+	}
+	return out + "."
+}
+
+// participles maps the forms of the verbs plans put in conditions to their
+// past participle.
+var participles = map[string]string{}
+
+func init() {
+	for _, forms := range [][]string{
+		{"opened", "open", "opens"}, {"clicked", "click", "clicks"},
+		{"purchased", "purchase", "purchases"}, {"bought", "buy", "buys"},
+		{"converted", "convert", "converts"}, {"replied", "reply", "replies"},
+		{"responded", "respond", "responds"}, {"activated", "activate", "activates"},
+		{"upgraded", "upgrade", "upgrades"}, {"completed", "complete", "completes"},
+		{"logged", "log", "logs"}, {"visited", "visit", "visits"},
+		{"redeemed", "redeem", "redeems"}, {"attended", "attend", "attends"},
+		{"booked", "book", "books"}, {"registered", "register", "registers"},
+		{"installed", "install", "installs"}, {"reviewed", "review", "reviews"},
+		{"opted", "opt", "opts"}, {"used", "use", "uses"}, {"watched", "watch", "watches"},
+	} {
+		for _, f := range forms {
+			participles[f] = forms[0]
+		}
+	}
+}
+
+var (
+	negativeCondition = regexp.MustCompile(`(?i)^(?:has not|hasn't|have not|haven't|did not|didn't|does not|doesn't|not|never|no)\s+(\w+)(.*)$`)
+	positiveCondition = regexp.MustCompile(`(?i)^(?:has\s+|have\s+|did\s+)?(\w+)(.*)$`)
+)
+
+// conditionPhrase renders a step's condition as an "if …" (or "unless …")
+// clause. Terse conditions ("Not opened welcome email") read as a designer
+// expects them ("they have not opened welcome email"); others stay as
+// written.
+func conditionPhrase(c string) string {
+	c = strings.TrimRight(strings.TrimSpace(c), ".")
+	if c == "" {
+		return ""
+	}
+	if strings.HasPrefix(strings.ToLower(c), "unless ") {
+		return "unless " + c[len("unless "):]
+	}
+	c = lowerFirst(strings.TrimSpace(ifPrefix.ReplaceAllString(c, "")))
+	if b, ok := behaviour(c); ok {
+		return b
+	}
+	return "if " + c
+}
+
+// behaviour reads a terse behavioural phrase — "Not opened welcome email",
+// "Clicked report", "Did not redeem" — as an "if they …" clause.
+func behaviour(c string) (string, bool) {
+	if m := negativeCondition.FindStringSubmatch(c); m != nil {
+		if p, ok := participles[strings.ToLower(m[1])]; ok {
+			return "if they have not " + p + m[2], true
+		}
+	}
+	if m := positiveCondition.FindStringSubmatch(c); m != nil {
+		if p := participles[strings.ToLower(m[1])]; p != "" && p == strings.ToLower(m[1]) {
+			return "if they " + p + m[2], true
+		}
+	}
+	return "", false
+}
+
+// subject turns a rule's text into a clause with a subject: "user signs
+// up" → "a user signs up"; for exits (plural) "unsubscribes" → "they
+// unsubscribe" and "user makes a purchase" → "they make a purchase".
+func subject(rule string, plural bool) string {
+	rule = lowerFirst(strings.TrimSpace(rule))
+	rule = strings.TrimSpace(leadingWhen.ReplaceAllString(rule, ""))
+	words := strings.Fields(rule)
+	if len(words) == 0 {
+		return rule
+	}
+	person := persons[strings.ToLower(words[0])]
+	switch {
+	case plural && person && len(words) > 1:
+		return "they " + strings.Join(append([]string{baseVerb(words[1])}, words[2:]...), " ")
+	case plural && looksLikeVerb(words[0]):
+		return "they " + strings.Join(append([]string{baseVerb(words[0])}, words[1:]...), " ")
+	case !plural && person:
+		return "a " + rule
+	}
+	return rule
+}
+
+var (
+	leadingWhen = regexp.MustCompile(`(?i)^(?:when|if|once|after)\s+`)
+	persons     = map[string]bool{"user": true, "customer": true, "contact": true, "lead": true, "visitor": true, "subscriber": true, "member": true, "shopper": true, "person": true}
+)
+
+// looksLikeVerb guesses that a rule's first word is a verb in the third
+// person ("unsubscribes", "purchases", "has").
+func looksLikeVerb(w string) bool {
+	w = strings.ToLower(w)
+	return w == "has" || w == "is" || (len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss"))
+}
+
+// baseVerb turns a third-person verb into its plural form.
+func baseVerb(w string) string {
+	switch lw := strings.ToLower(w); {
+	case lw == "has":
+		return "have"
+	case lw == "is":
+		return "are"
+	case lw == "does":
+		return "do"
+	case strings.HasSuffix(lw, "ies") && len(lw) > 4:
+		return w[:len(w)-3] + "y"
+	case strings.HasSuffix(lw, "sses"), strings.HasSuffix(lw, "shes"), strings.HasSuffix(lw, "ches"), strings.HasSuffix(lw, "xes"), strings.HasSuffix(lw, "oes"):
+		return w[:len(w)-2]
+	case strings.HasSuffix(lw, "s") && !strings.HasSuffix(lw, "ss"):
+		return w[:len(w)-1]
+	}
+	return w
+}
+
+// capSentence renders a frequency cap rule: "max 2 emails per day" → "No
+// more than 2 emails a day."; "" when the rule is not one.
+func capSentence(rule string) string {
+	m := capRule.FindStringSubmatch(rule)
+	if m == nil {
+		return ""
+	}
+	n, _ := strconv.Atoi(m[1])
+	period := strings.ToLower(m[3])
+	switch {
+	case strings.HasPrefix(period, "24"):
+		period = "day"
+	case strings.HasPrefix(period, "7"):
+		period = "week"
+	}
+	article := "a"
+	if period == "hour" {
+		article = "an"
+	}
+	return fmt.Sprintf("No more than %d %s %s %s.", n, channelPlural(m[2], n), article, period)
+}

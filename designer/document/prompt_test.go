@@ -1,0 +1,92 @@
+package document_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/kalcifer/kalcifer/designer/document"
+)
+
+func TestPromptRendersStepsAndRules(t *testing.T) {
+	t.Parallel()
+	doc := &document.Document{
+		Format: "csv",
+		Text: strings.Join([]string{
+			"Welcome journey",
+			"Trigger: user signs up",
+			"Exit: unsubscribes",
+			"Cap: max 2 emails per day",
+			"Goal: first purchase",
+			"Owner: Dana. Entry | ignored because it is a table row | with cells",
+		}, "\n"),
+		Steps: []document.Step{
+			{Index: 1, Day: 0, Channel: "email", Audience: "New signups", Content: "Welcome to Acme"},
+			{Index: 2, Day: 3, Channel: "sms", Condition: "they have not opened the welcome email", Content: "Reminder"},
+			{Index: 3, Day: 7, Channel: "push", Audience: "customers on the premium plan", Content: "Upgrade offer"},
+			{Index: 4, Day: 8, Channel: "whatsapp", Condition: "If Not clicked the offer", Content: `The "last" call`},
+			{Index: 5, Day: -1, Channel: "webhook", Content: "https://crm.example/hook"},
+			{Index: 6, Day: 9, Channel: "", Condition: "unless they purchased"},
+		},
+	}
+	want := strings.Join([]string{
+		"Start when a user signs up.",
+		`On day 0, send an email "Welcome to Acme" to new signups.`,
+		`On day 3, if they have not opened the welcome email, send an SMS "Reminder".`,
+		`On day 7, send a push notification "Upgrade offer" to customers on the premium plan.`,
+		`On day 8, if they have not clicked the offer, send a WhatsApp message "The 'last' call".`,
+		`Then, call the webhook "https://crm.example/hook".`,
+		`On day 9, unless they purchased, send a message.`,
+		"Stop if they unsubscribe.",
+		"No more than 2 emails a day.",
+		"Goal: first purchase.",
+	}, "\n")
+	if got := doc.Prompt(); got != want {
+		t.Errorf("Prompt() =\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestPromptRuleShapes(t *testing.T) {
+	t.Parallel()
+	step := []document.Step{{Index: 1, Day: -1, Channel: "email", Content: "Hi"}}
+	for rule, want := range map[string]string{
+		"Entry trigger: customer places first order": "Start when a customer places first order.",
+		"Starts when: a user joins the beta":         "Start when a user joins the beta.",
+		"Trigger - segment 'Trial users' entered":    "Start when segment 'Trial users' entered.",
+		"Exit criteria: user makes a purchase":       "Stop if they make a purchase.",
+		"Exit: replies STOP":                         "Stop if they reply STOP.",
+		"Stop when: subscription cancelled":          "Stop if subscription cancelled.",
+		"Frequency cap: 3 messages per week":         "No more than 3 messages a week.",
+		"Cap: max 1 push / 24h":                      "No more than 1 push notification a day.",
+		"Cap: at most 2 SMS every 7 days":            "No more than 2 SMS a week.",
+		"Cap: be gentle":                             "",
+		"- Goal: first purchase.":                    "Goal: first purchase.",
+	} {
+		doc := &document.Document{Text: rule, Steps: step}
+		lines := strings.Split(doc.Prompt(), "\n")
+		if want == "" {
+			if len(lines) != 1 {
+				t.Errorf("%q renders %q, want no rule sentence", rule, lines)
+			}
+			continue
+		}
+		if len(lines) != 2 || (lines[0] != want && lines[1] != want) {
+			t.Errorf("%q renders %q, want the sentence %q", rule, lines, want)
+		}
+	}
+}
+
+func TestPromptWithoutStepsIsTheText(t *testing.T) {
+	t.Parallel()
+	doc := &document.Document{Format: "txt", Text: "Trigger: user signs up\nWe will decide the cadence later."}
+	if got := doc.Prompt(); got != doc.Text {
+		t.Errorf("Prompt() = %q, want the text", got)
+	}
+}
+
+func TestFirstStepWithoutDayIsCapitalised(t *testing.T) {
+	t.Parallel()
+	doc := &document.Document{Steps: []document.Step{{Index: 1, Day: -1, Channel: "email", Content: "Hello", Audience: "Everyone on the list"}}}
+	if got, want := doc.Prompt(), `Send an email "Hello" to everyone on the list.`; got != want {
+		t.Errorf("Prompt() = %q, want %q", got, want)
+	}
+}

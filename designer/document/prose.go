@@ -1,0 +1,121 @@
+package document
+
+import (
+	"regexp"
+	"strings"
+)
+
+var (
+	// bullet is a list marker or step label before a line's text.
+	bullet = regexp.MustCompile(`(?i)^\s*(?:[-*•▪◦·>]+|\d{1,2}[.)]|\(\d{1,2}\)|[a-z][.)])?\s*(?:step\s*\d+\s*[:.)\-–—]?\s*)?`)
+	// leadIn is what may stand before a timing that opens a step line.
+	leadIn = regexp.MustCompile(`(?i)^(?:then,?\s*|and\s+)?(?:on|at|after|from|by|in|within|wait)?\s*$`)
+	// quoted finds quoted content: "…", “…”, ‘…’, «…».
+	quoted = regexp.MustCompile(`"([^"]{2,})"|“([^”]{2,})”|‘([^’]{2,})’|«([^»]{2,})»`)
+	// audienceClause is "to <who>" before a condition, colon or comma.
+	audienceClause = regexp.MustCompile(`(?i)\bto\s+((?:all\s+|the\s+|our\s+)?[^,:;()"“]+?)(?:\s+(?:if|unless|only if|when)\b|[,:;(]|$)`)
+	// conditionClause is "if …"/"unless …", possibly in parentheses.
+	conditionClause = regexp.MustCompile(`(?i)\b(only if|if|unless|provided)\s+([^,:;()"“]+)`)
+	// sendVerb opens a step description: "send an", "a", "the".
+	sendVerb = regexp.MustCompile(`(?i)^(?:send(?:s|ing)?\s+)?(?:out\s+)?(?:an?|the)?\s*`)
+	// connector continues a timing: "2 days later", "3 days after signup".
+	connector = regexp.MustCompile(`(?i)^\s*(?:later|afterwards|after\s+(?:sign[- ]?up|signup|registration|entry|the\s+(?:previous|last|first)\s+(?:step|email|message|send)|that))\b`)
+	// separators sit between a step's parts.
+	separators = " \t,:;.-–—)|"
+)
+
+// proseSteps finds step lines in prose: a line that opens (after any
+// bullet or "Step N" label) with a timing and names a channel, such as
+// "Day 3 – SMS reminder to non-openers: “Your trial ends soon”".
+func proseSteps(lines []string) []Step {
+	var steps []Step
+	prevDay := -1
+	for _, line := range lines {
+		line = strings.TrimSpace(line)
+		if line == "" || len(line) > 400 || ruleLine.MatchString(line) {
+			continue
+		}
+		body := line[len(bullet.FindString(line)):]
+		m, ok := findTiming(body)
+		if !ok || !leadIn.MatchString(body[:m.start]) {
+			continue
+		}
+		if c := connector.FindStringIndex(body[m.end:]); c != nil {
+			m.end += c[1]
+		}
+		rest := strings.TrimLeft(body[m.end:], separators)
+		if head, after, ok := strings.Cut(rest, ":"); ok && len(findChannels(head)) == 0 {
+			// "Day 3 (if not opened): SMS …": the channel's part leads, the
+			// rest stays for its condition.
+			rest = strings.TrimLeft(after, separators) + " (" + strings.Trim(head, "() ") + ")"
+		}
+		chs := findChannels(rest)
+		if len(chs) == 0 {
+			continue
+		}
+		day := m.day
+		if m.relative && prevDay >= 0 {
+			day += prevDay
+		}
+		s := Step{
+			Day:     day,
+			Timing:  strings.TrimSpace(body[m.start:m.end]),
+			Channel: chs[0].channel,
+			Source:  line,
+		}
+		s.Content, s.Audience, s.Condition = describe(rest, chs[0])
+		steps = append(steps, s)
+		prevDay = day
+	}
+	return steps
+}
+
+// describe splits a step line's text after its timing into content,
+// audience and condition. Quoted text is the content; otherwise what
+// follows a colon; otherwise the words after the channel, up to the
+// audience or condition.
+func describe(rest string, ch channelMention) (content, audience, condition string) {
+	head, body, hasColon := strings.Cut(rest, ":")
+	if q := quoted.FindStringSubmatch(rest); q != nil {
+		for _, g := range q[1:] {
+			if g != "" {
+				content = strings.TrimSpace(g)
+				break
+			}
+		}
+		// Clauses are looked for outside the quotes.
+		rest = strings.Replace(rest, q[0], " ", 1)
+		head, _, _ = strings.Cut(rest, ":")
+	} else if hasColon && strings.TrimSpace(body) != "" {
+		content = strings.TrimRight(strings.TrimSpace(body), ".")
+	}
+	if m := conditionClause.FindStringSubmatch(rest); m != nil {
+		condition = strings.TrimRight(strings.TrimSpace(m[2]), ".")
+		if strings.EqualFold(m[1], "unless") {
+			condition = "unless " + condition
+		}
+	}
+	if m := audienceClause.FindStringSubmatch(head); m != nil {
+		audience = strings.TrimRight(strings.TrimSpace(m[1]), ".")
+	}
+	if content == "" {
+		// "SMS reminder to non-openers" → "reminder".
+		desc := head
+		if ch.end <= len(desc) && ch.start >= 0 {
+			desc = desc[:ch.start] + " " + desc[ch.end:]
+		}
+		if i := audienceClause.FindStringIndex(desc); i != nil {
+			desc = desc[:i[0]]
+		}
+		if i := conditionClause.FindStringIndex(desc); i != nil {
+			desc = desc[:i[0]]
+		}
+		desc = strings.Trim(desc, separators+"( ")
+		desc = strings.TrimSpace(sendVerb.ReplaceAllString(desc, ""))
+		desc = strings.TrimPrefix(strings.TrimPrefix(desc, "notification "), "message ")
+		if desc != "notification" && desc != "message" {
+			content = strings.Trim(desc, separators)
+		}
+	}
+	return content, audience, condition
+}

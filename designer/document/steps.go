@@ -1,0 +1,240 @@
+package document
+
+import (
+	"regexp"
+	"strings"
+)
+
+// role is what a column of a steps table holds.
+type role int
+
+const (
+	roleNone role = iota
+	roleStep
+	roleTiming
+	roleChannel
+	roleAudience
+	roleCondition
+	roleContent
+)
+
+// headerWords maps header words to roles, checked in this order so that
+// "Message type" is a channel and "Send day" a timing. The content words
+// come in order of preference: a subject line beats a template id.
+var headerWords = []struct {
+	role  role
+	words []string
+}{
+	{roleChannel, []string{"channel", "channels", "medium", "type"}},
+	{roleTiming, []string{"day", "days", "timing", "when", "delay", "wait", "schedule", "offset", "send day", "cadence"}},
+	{roleAudience, []string{"audience", "segment", "who", "target", "recipients", "recipient", "persona"}},
+	{roleCondition, []string{"condition", "conditions", "trigger", "rule", "rules", "if", "criteria", "logic", "branch", "filter"}},
+	{roleContent, []string{"subject", "message", "copy", "content", "headline", "title", "body", "template", "asset", "creative", "name", "description"}},
+}
+
+// stepHeaders are whole header cells that number the steps.
+var stepHeaders = map[string]bool{"#": true, "no": true, "step": true, "step #": true, "step no": true, "seq": true, "order": true, "touch": true, "touchpoint": true, "id": true}
+
+var nonWord = regexp.MustCompile(`[^a-z0-9#+]+`)
+
+// classifyHeader returns a header cell's role and, for content, its rank
+// (lower is preferred).
+func classifyHeader(cell string) (role, int) {
+	norm := strings.TrimSpace(nonWord.ReplaceAllString(strings.ToLower(cell), " "))
+	if norm == "" {
+		return roleNone, 0
+	}
+	if stepHeaders[norm] {
+		return roleStep, 0
+	}
+	words := " " + norm + " "
+	for _, hw := range headerWords {
+		for rank, w := range hw.words {
+			if strings.Contains(words, " "+w+" ") {
+				return hw.role, rank
+			}
+		}
+	}
+	return roleNone, 0
+}
+
+// columns maps a steps table's roles to column indexes.
+type columns struct {
+	timing, channel, audience, condition int
+	content                              []int // by preference
+	delay                                bool  // the timing column is a delay from the previous step
+}
+
+// findHeader looks for a steps table's header among the first rows: one
+// naming a timing and a channel or content, or three roles of which one is
+// a channel or content. It returns the row index, or -1.
+func findHeader(t table) (int, columns) {
+	for i, row := range t {
+		if i >= 30 {
+			break
+		}
+		cols := columns{timing: -1, channel: -1, audience: -1, condition: -1}
+		ranks := map[int]int{}
+		roles := map[role]bool{}
+		for j, cell := range row {
+			r, rank := classifyHeader(cell)
+			roles[r] = true
+			switch r {
+			case roleTiming:
+				if cols.timing < 0 {
+					cols.timing = j
+					n := strings.ToLower(cell)
+					cols.delay = strings.Contains(n, "delay") || strings.Contains(n, "wait")
+				}
+			case roleChannel:
+				if cols.channel < 0 {
+					cols.channel = j
+				}
+			case roleAudience:
+				if cols.audience < 0 {
+					cols.audience = j
+				}
+			case roleCondition:
+				if cols.condition < 0 {
+					cols.condition = j
+				}
+			case roleContent:
+				ranks[j] = rank
+				cols.content = append(cols.content, j)
+			}
+		}
+		delete(roles, roleNone)
+		delete(roles, roleStep)
+		hasWhat := roles[roleChannel] || roles[roleContent]
+		if hasWhat && (roles[roleTiming] || len(roles) >= 3) {
+			sortByRank(cols.content, ranks)
+			return i, cols
+		}
+	}
+	return -1, columns{}
+}
+
+func sortByRank(cols []int, ranks map[int]int) {
+	for i := 1; i < len(cols); i++ {
+		for j := i; j > 0 && ranks[cols[j]] < ranks[cols[j-1]]; j-- {
+			cols[j], cols[j-1] = cols[j-1], cols[j]
+		}
+	}
+}
+
+// detectSteps finds the plan's steps: from the first table with a
+// recognisable header, else from step-like prose lines.
+func detectSteps(c *content) []Step {
+	var steps []Step
+	for _, t := range c.tables {
+		if h, cols := findHeader(t); h >= 0 {
+			if steps = tableSteps(t[h+1:], cols); len(steps) > 0 {
+				break
+			}
+		}
+	}
+	if len(steps) == 0 {
+		steps = proseSteps(c.lines)
+	}
+	for i := range steps {
+		steps[i].Index = i + 1
+	}
+	return steps
+}
+
+// cell returns row[i] trimmed, "" when out of range.
+func cell(row []string, i int) string {
+	if i < 0 || i >= len(row) {
+		return ""
+	}
+	return strings.TrimSpace(row[i])
+}
+
+// blankValue reports cells that say "nothing": "-", "n/a", "none", "all".
+func blankValue(s string) bool {
+	switch strings.ToLower(strings.Trim(s, " .")) {
+	case "", "-", "–", "—", "n/a", "na", "none", "all", "everyone", "any", "always", "tbd", "tbc":
+		return true
+	}
+	return false
+}
+
+// tableSteps reads the rows under a steps table's header. A row without a
+// timing continues the previous step's day (a merged cell, as it looks
+// once exported); a cell naming two channels ("Email + SMS") makes a step
+// for each.
+func tableSteps(rows table, cols columns) []Step {
+	var steps []Step
+	prevDay, prevTiming := -1, ""
+	for _, row := range rows {
+		if nonEmpty(row) < 2 {
+			continue // a blank row or a section heading
+		}
+		content := ""
+		for _, j := range cols.content {
+			if content = cell(row, j); content != "" {
+				break
+			}
+		}
+		chCell := cell(row, cols.channel)
+		channels := parseChannels(chCell)
+		if len(channels) == 0 {
+			// No channel column, or an odd value: the content may say.
+			if ms := findChannels(content); len(ms) > 0 {
+				channels = []string{ms[0].channel}
+			} else {
+				channels = []string{""}
+			}
+		}
+		if content == "" && chCell == "" {
+			continue
+		}
+		timing := cell(row, cols.timing)
+		day := prevDay
+		if timing == "" {
+			timing = prevTiming
+		} else {
+			day = resolveDay(timing, prevDay, cols.delay)
+		}
+		audience := cell(row, cols.audience)
+		if blankValue(audience) {
+			audience = ""
+		}
+		condition := strings.TrimSpace(ifPrefix.ReplaceAllString(cell(row, cols.condition), ""))
+		if blankValue(condition) {
+			condition = ""
+		}
+		for _, ch := range channels {
+			steps = append(steps, Step{
+				Day: day, Timing: timing, Channel: ch, Audience: audience,
+				Condition: condition, Content: unquote(content), Source: joinCells(row),
+			})
+		}
+		prevDay, prevTiming = day, timing
+	}
+	return steps
+}
+
+// nonEmpty counts a row's cells with text.
+func nonEmpty(row []string) int {
+	n := 0
+	for _, c := range row {
+		if strings.TrimSpace(c) != "" {
+			n++
+		}
+	}
+	return n
+}
+
+var ifPrefix = regexp.MustCompile(`(?i)^\s*(?:only\s+)?if\s+`)
+
+// unquote strips the quotes around a whole content cell.
+func unquote(s string) string {
+	s = strings.TrimSpace(s)
+	for _, q := range [][2]string{{`"`, `"`}, {"“", "”"}, {"'", "'"}, {"‘", "’"}, {"«", "»"}} {
+		if len(s) > len(q[0])+len(q[1]) && strings.HasPrefix(s, q[0]) && strings.HasSuffix(s, q[1]) {
+			return strings.TrimSpace(s[len(q[0]) : len(s)-len(q[1])])
+		}
+	}
+	return s
+}

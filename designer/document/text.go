@@ -1,0 +1,111 @@
+package document
+
+import (
+	"bytes"
+	"encoding/binary"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+var (
+	bomUTF8    = []byte{0xEF, 0xBB, 0xBF}
+	bomUTF16LE = []byte{0xFF, 0xFE}
+	bomUTF16BE = []byte{0xFE, 0xFF}
+)
+
+// decodeText turns a text file's bytes into a string: UTF-8 (with or
+// without a byte order mark), UTF-16 with a byte order mark (Excel's
+// "Unicode text"), and otherwise Windows-1252, the usual encoding of a CSV
+// saved by Excel on Windows.
+func decodeText(data []byte) string {
+	switch {
+	case bytes.HasPrefix(data, bomUTF8):
+		data = data[len(bomUTF8):]
+	case bytes.HasPrefix(data, bomUTF16LE):
+		return decodeUTF16(data[2:], binary.LittleEndian)
+	case bytes.HasPrefix(data, bomUTF16BE):
+		return decodeUTF16(data[2:], binary.BigEndian)
+	}
+	if utf8.Valid(data) {
+		return string(data)
+	}
+	var b strings.Builder
+	for _, c := range data {
+		if c >= 0x80 && c < 0xA0 && cp1252[c-0x80] != 0 {
+			b.WriteRune(cp1252[c-0x80])
+		} else {
+			b.WriteRune(rune(c))
+		}
+	}
+	return b.String()
+}
+
+func decodeUTF16(data []byte, order binary.ByteOrder) string {
+	units := make([]uint16, len(data)/2)
+	for i := range units {
+		units[i] = order.Uint16(data[2*i:])
+	}
+	return string(utf16.Decode(units))
+}
+
+// cp1252 maps Windows-1252's bytes 0x80–0x9F, where it differs from
+// Latin-1 (smart quotes, dashes, the euro sign).
+var cp1252 = [32]rune{
+	'€', 0, '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', 0, 'Ž', 0,
+	0, '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', 0, 'ž', 'Ÿ',
+}
+
+// readText reads a plain-text or Markdown plan. Markdown tables
+// ("| Day | Channel |") become tables; every line is prose.
+func readText(data []byte) (*content, error) {
+	c := &content{}
+	var tbl table
+	flush := func() {
+		if len(tbl) > 0 {
+			c.tables = append(c.tables, tbl)
+			tbl = nil
+		}
+	}
+	for _, line := range strings.Split(decodeText(data), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "|") && strings.Count(line, "|") >= 2 {
+			cells := strings.Split(strings.Trim(line, "|"), "|")
+			for i := range cells {
+				cells[i] = strings.TrimSpace(cells[i])
+			}
+			if isMarkdownRule(cells) {
+				continue
+			}
+			tbl = append(tbl, cells)
+			c.lines = append(c.lines, joinCells(cells))
+			continue
+		}
+		flush()
+		c.lines = append(c.lines, line)
+	}
+	flush()
+	return c, nil
+}
+
+// isMarkdownRule reports whether cells are a Markdown table's |---|:--:| row.
+func isMarkdownRule(cells []string) bool {
+	for _, c := range cells {
+		if strings.Trim(c, "-: ") != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// joinCells renders a table row as a line of Document.Text, skipping empty
+// cells.
+func joinCells(cells []string) string {
+	var parts []string
+	for _, c := range cells {
+		if c = strings.TrimSpace(c); c != "" {
+			parts = append(parts, c)
+		}
+	}
+	return strings.Join(parts, " | ")
+}

@@ -1,0 +1,104 @@
+package document
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// timingMatch is a timing phrase found in a text.
+type timingMatch struct {
+	day        int  // days from the start (or from the previous step when relative)
+	start, end int  // byte offsets of the phrase
+	relative   bool // counted from the previous step, not the start
+}
+
+// number matches a count written in digits or as a word.
+const number = `(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fourteen|twenty|thirty)`
+
+var numberWords = map[string]int{
+	"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+	"eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fourteen": 14,
+	"twenty": 20, "thirty": 30, "a": 1, "an": 1,
+}
+
+// timingPatterns are tried on a text; the earliest match wins. days turns
+// the submatch (the number, "" when none) into days.
+var timingPatterns = []struct {
+	re   *regexp.Regexp
+	days func(n int) int
+}{
+	{regexp.MustCompile(`(?i)\bday\s*[+#]?\s*(\d+)\b`), func(n int) int { return n }},
+	{regexp.MustCompile(`(?i)\bd\s*\+\s*(\d+)\b|\bd(\d+)\b`), func(n int) int { return n }},
+	{regexp.MustCompile(`(?i)\bweek\s*#?\s*(\d+)\b`), func(n int) int { return max(n-1, 0) * 7 }},
+	{regexp.MustCompile(`(?i)(?:^|[\s(])\+?\s*(\d+)\s*(?:h|hrs?|hours?)\b`), func(n int) int { return n / 24 }},
+	{regexp.MustCompile(`(?i)(?:^|[\s(])\+?\s*(\d+)\s*(?:mins?|minutes?)\b`), func(int) int { return 0 }},
+	{regexp.MustCompile(`(?i)(?:^|[\s(])\+?\s*(\d+)\s*(?:d|days?)\b`), func(n int) int { return n }},
+	{regexp.MustCompile(`(?i)(?:^|[\s(])\+?\s*(\d+)\s*(?:w|wks?|weeks?)\b`), func(n int) int { return 7 * n }},
+	{regexp.MustCompile(`(?i)(?:^|[\s(])\+?\s*(\d+)\s*(?:months?)\b`), func(n int) int { return 30 * n }},
+	{regexp.MustCompile(`(?i)\b` + number + `\s+(?:days?)\b`), func(n int) int { return n }},
+	{regexp.MustCompile(`(?i)\b(an?|` + number[1:len(number)-1] + `)\s+(?:weeks?)\b`), func(n int) int { return 7 * n }},
+	{regexp.MustCompile(`(?i)\b(an?|` + number[1:len(number)-1] + `)\s+(?:hours?)\b`), func(n int) int { return n / 24 }},
+	{regexp.MustCompile(`(?i)\b(a)\s+day\s+(?:later|after)\b`), func(int) int { return 1 }},
+	{regexp.MustCompile(`(?i)\b(?:next|following)\s+day\b|\btomorrow\b`), func(int) int { return 1 }},
+	{regexp.MustCompile(`(?i)\b(?:immediately|instantly|right away|straight away|same day|at once)\b|\b(?:at|on|upon|after)\s+(?:sign[- ]?up|signup|registration|entry|enrol?ment|join(?:ing)?)\b|^\s*(?:now|start|entry|signup|sign[- ]?up|trigger)\s*$`), func(int) int { return 0 }},
+	{regexp.MustCompile(`^\s*\+?(\d+)\s*$`), func(n int) int { return n }},
+}
+
+// relativeWords mark a timing counted from the previous step.
+var relativeWords = regexp.MustCompile(`(?i)\b(?:later|after (?:the )?(?:previous|prior|last|preceding)|after step|after that|afterwards|after the (?:first|second|welcome|previous) (?:email|message|send|step))\b`)
+
+// anchorWords mark a timing counted from the journey's start.
+var anchorWords = regexp.MustCompile(`(?i)\b(?:sign[- ]?up|signup|registration|registering|entry|enrol|start|joining|joins|subscribed|trigger)`)
+
+// findTiming returns the earliest timing phrase in s.
+func findTiming(s string) (timingMatch, bool) {
+	best := timingMatch{start: -1}
+	for _, p := range timingPatterns {
+		loc := p.re.FindStringSubmatchIndex(s)
+		if loc == nil || (best.start >= 0 && loc[0] >= best.start) {
+			continue
+		}
+		n := 0
+		for g := 2; g+1 < len(loc); g += 2 {
+			if loc[g] >= 0 {
+				n = parseCount(s[loc[g]:loc[g+1]])
+				break
+			}
+		}
+		best = timingMatch{day: p.days(n), start: loc[0], end: loc[1]}
+	}
+	if best.start < 0 {
+		return best, false
+	}
+	// A leading space or "(" swallowed by a pattern is not part of the phrase.
+	for best.start < best.end && strings.ContainsRune(" \t(", rune(s[best.start])) {
+		best.start++
+	}
+	best.relative = relativeWords.MatchString(s) && !anchorWords.MatchString(s)
+	return best, true
+}
+
+// parseCount reads a count written as digits or a word.
+func parseCount(s string) int {
+	if n, err := strconv.Atoi(s); err == nil {
+		return n
+	}
+	return numberWords[strings.ToLower(s)]
+}
+
+// resolveDay turns a timing text into days from the start, given the
+// previous step's day (-1 when none). delayColumn says the text came from a
+// "Delay"/"Wait" column, which counts from the previous step unless it
+// names the start. It returns -1 when the text holds no timing.
+func resolveDay(text string, prev int, delayColumn bool) int {
+	m, ok := findTiming(text)
+	if !ok {
+		return -1
+	}
+	relative := m.relative || (delayColumn && !anchorWords.MatchString(text))
+	if relative && prev >= 0 {
+		return prev + m.day
+	}
+	return m.day
+}

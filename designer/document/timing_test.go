@@ -1,0 +1,94 @@
+package document
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestResolveDay(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		text  string
+		prev  int
+		delay bool
+		want  int
+	}{
+		{"Day 0", -1, false, 0},
+		{"D+3", 0, false, 3},
+		{"D3", 0, false, 3},
+		{"Day 3", 0, false, 3},
+		{"day +10", 0, false, 10},
+		{"3 days after signup", 0, false, 3},
+		{"three days after sign-up", 0, false, 3},
+		{"Week 1", -1, false, 0},
+		{"Week 2", 0, false, 7},
+		{"2 weeks", 0, false, 14},
+		{"Immediately", -1, false, 0},
+		{"Right away", -1, false, 0},
+		{"On signup", -1, false, 0},
+		{"+48h", 0, false, 2},
+		{"+1h", -1, false, 0},
+		{"24 hours", 0, false, 1},
+		{"30 min", -1, false, 0},
+		{"Next day", 0, false, 1},
+		{"1 month", 0, false, 30},
+		{"7", 0, false, 7},
+		{"2 days later", 5, false, 7},
+		{"3 days after the previous email", 4, false, 7},
+		{"2 days", 3, true, 5},              // a delay column counts from the previous step
+		{"9 days after signup", 5, true, 9}, // unless it names the start
+		{"0", -1, true, 0},
+		{"TBD", 0, false, -1},
+		{"", 0, false, -1},
+	} {
+		if got := resolveDay(tc.text, tc.prev, tc.delay); got != tc.want {
+			t.Errorf("resolveDay(%q, %d, %v) = %d, want %d", tc.text, tc.prev, tc.delay, got, tc.want)
+		}
+	}
+}
+
+func TestParseChannels(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		cell string
+		want []string
+	}{
+		{"E-mail", []string{"email"}},
+		{"Email", []string{"email"}},
+		{"email", []string{"email"}},
+		{"SMS/Text", []string{"sms"}},
+		{"Text message", []string{"sms"}},
+		{"Push", []string{"push"}},
+		{"Push notification", []string{"push"}},
+		{"App notification", []string{"push"}},
+		{"WhatsApp", []string{"whatsapp"}},
+		{"Whats App", []string{"whatsapp"}},
+		{"Webhook", []string{"webhook"}},
+		{"Newsletter", []string{"email"}},
+		{"Email + SMS", []string{"email", "sms"}},
+		{"Push & e-mail", []string{"push", "email"}},
+		{"Email (text-only version)", []string{"email"}},
+		{"Direct mail postcard", nil},
+		{"Billboard", nil},
+	} {
+		if got := parseChannels(tc.cell); !slices.Equal(got, tc.want) {
+			t.Errorf("parseChannels(%q) = %v, want %v", tc.cell, got, tc.want)
+		}
+	}
+}
+
+func TestClassifyHeader(t *testing.T) {
+	t.Parallel()
+	for cell, want := range map[string]role{
+		"Step": roleStep, "#": roleStep, "Send day": roleTiming, "Timing": roleTiming, "WHEN?": roleTiming,
+		"Delay": roleTiming, "Channel": roleChannel, "Medium": roleChannel, "Message type": roleChannel,
+		"Audience / segment": roleAudience, "Who gets it": roleAudience, "Target segment": roleAudience,
+		"Condition": roleCondition, "Trigger / rule": roleCondition, "If": roleCondition,
+		"Subject line": roleContent, "Copy / asset": roleContent, "Template": roleContent,
+		"Notes": roleNone, "Owner": roleNone, "": roleNone,
+	} {
+		if got, _ := classifyHeader(cell); got != want {
+			t.Errorf("classifyHeader(%q) = %v, want %v", cell, got, want)
+		}
+	}
+}
