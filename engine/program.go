@@ -37,6 +37,7 @@ type node struct {
 	id   string
 	typ  string
 	out  map[string][]*node // branch → targets, in edge order
+	next []*node            // every target, in edge order
 	kind kind
 	// For event_entry nodes: the event that starts the journey.
 	entryEvent  string
@@ -91,6 +92,7 @@ func Compile(journeyID string, version int, g *graph.Graph) (*Program, error) {
 			return nil, fmt.Errorf("compile edge %q: unknown node", e.ID)
 		}
 		src.out[e.BranchOf()] = append(src.out[e.BranchOf()], dst)
+		src.next = append(src.next, dst)
 	}
 	if ec := g.ExitCriteria; ec != nil {
 		p.exitEvent = ec.EventType

@@ -122,7 +122,12 @@ func (p *Program) Run(in Input) (out Output, err error) {
 		if r.exitCriteriaMet() {
 			return r.exit("exit criteria met"), nil
 		}
-		r.apply(n, i, n.kind.resume(r, path, in.Wake))
+		if path.Enter { // placed before n by a live migration
+			path.Enter = false
+			r.place(n, i)
+		} else {
+			r.apply(n, i, n.kind.resume(r, path, in.Wake))
+		}
 		r.drain()
 	default:
 		return Output{}, fmt.Errorf("unknown wake %q", in.Wake.Kind)
@@ -197,7 +202,7 @@ func (r *run) place(n *node, i int) {
 		i = len(r.state.Paths) - 1
 	}
 	path := &r.state.Paths[i]
-	path.Node, path.Visit, path.Wait = n.id, visit, nil
+	path.Node, path.Visit, path.Wait, path.Since = n.id, visit, nil, time.Time{}
 	r.queue = append(r.queue, ready{path: i, node: n})
 }
 
@@ -214,7 +219,7 @@ func (r *run) apply(n *node, i int, res result) {
 		r.exited = res.exit
 	case res.wait != nil:
 		step.Result = "waiting"
-		path.Wait = res.wait
+		path.Wait, path.Since = res.wait, r.in.Now
 	case res.end:
 		step.Result = "ended"
 		path.Node = "" // removed in finish

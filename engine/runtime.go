@@ -50,6 +50,7 @@ type Runtime struct {
 	log   *slog.Logger
 
 	programs sync.Map // programKey → *Program
+	plans    sync.Map // migration id → *Plan
 
 	entriesMu  sync.Mutex
 	entries    *entryIndex
@@ -59,6 +60,7 @@ type Runtime struct {
 	pokeEv  []chan struct{} // one per event loop
 	pokeTm  []chan struct{} // one per timer loop
 	pokeSd  chan struct{}
+	pokeMg  chan struct{} // the migration loop
 	stop    context.CancelFunc
 	stopped sync.WaitGroup
 }
@@ -99,7 +101,7 @@ func New(cfg Config) *Runtime {
 		cfg.PollInterval = time.Second
 	}
 	rt := &Runtime{cfg: cfg, st: cfg.Store, clock: cfg.Clock, log: cfg.Logger,
-		pokeEv: pokes(cfg.EventWorkers), pokeTm: pokes(cfg.TimerWorkers), pokeSd: make(chan struct{}, 1)}
+		pokeEv: pokes(cfg.EventWorkers), pokeTm: pokes(cfg.TimerWorkers), pokeSd: make(chan struct{}, 1), pokeMg: make(chan struct{}, 1)}
 	rt.ingest = newBatcher(rt.st, rt.pokeEvents)
 	return rt
 }
@@ -114,7 +116,7 @@ func (rt *Runtime) Start(ctx context.Context) error {
 	}
 	ctx, rt.stop = context.WithCancel(ctx)
 	lanes := rt.cfg.EventWorkers
-	rt.stopped.Add(lanes + rt.cfg.TimerWorkers + 1)
+	rt.stopped.Add(lanes + rt.cfg.TimerWorkers + 2)
 	for lane := range lanes {
 		go rt.loop(ctx, rt.pokeEv[lane], func(ctx context.Context) (int, error) { return rt.processLane(ctx, lane, lanes) }, nil)
 	}
@@ -128,9 +130,11 @@ func (rt *Runtime) Start(ctx context.Context) error {
 		}
 		return n, err
 	}, nil)
+	go rt.loop(ctx, rt.pokeMg, rt.MigrateBatch, nil)
 	rt.pokeEvents()
 	rt.pokeTimers()
 	rt.pokeSends()
+	poke(rt.pokeMg)
 	return nil
 }
 

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"time"
+
 	"github.com/kalcifer/kalcifer"
 )
 
@@ -29,6 +31,12 @@ type Path struct {
 	Visit int    `json:"visit"`
 	// Wait is what the path is blocked on; nil while it can move.
 	Wait *kalcifer.Wait `json:"wait,omitempty"`
+	// Since is when the path began waiting: a live migration measures a
+	// changed wait from it.
+	Since time.Time `json:"since,omitzero"`
+	// Enter marks a path a live migration placed before Node: when its
+	// timer fires it enters Node rather than leaving it.
+	Enter bool `json:"enter,omitempty"`
 }
 
 // clone returns a deep-enough copy of s for Run to change without touching

@@ -43,6 +43,15 @@ func (rt *Runtime) wake(ctx context.Context, t *store.EngineTx, instanceID strin
 	if in.Status != kalcifer.InstanceActive {
 		return errStale
 	}
+	state, err := decodeState(in)
+	if err != nil {
+		return err
+	}
+	// The wait row was found before the instance was locked: a live
+	// migration may have changed the wait since.
+	if !stillWaitsFor(state, w, t.Now()) {
+		return errStale
+	}
 	taken, err := t.TakeWait(instanceID, w.PathID)
 	if err != nil {
 		return err
@@ -58,11 +67,26 @@ func (rt *Runtime) wake(ctx context.Context, t *store.EngineTx, instanceID strin
 	if err != nil {
 		return err
 	}
-	state, err := decodeState(in)
-	if err != nil {
-		return err
-	}
 	return rt.step(ctx, t, p, in, customer, state, w)
+}
+
+// stillWaitsFor reports whether the woken path's wait, as the instance's
+// state has it, is what w answers: an event its wait matches, a timer that
+// is due. Send outcomes are matched by the send's key already.
+func stillWaitsFor(state State, w Wake, now time.Time) bool {
+	for _, p := range state.Paths {
+		if p.ID != w.PathID || p.Wait == nil {
+			continue
+		}
+		switch w.Kind {
+		case WakeEvent:
+			return w.Event != nil && WaitMatches(*p.Wait, *w.Event)
+		case WakeTimer:
+			return p.Wait.DueAt != nil && !p.Wait.DueAt.After(now)
+		}
+		return true
+	}
+	return false
 }
 
 // step runs the program and writes everything it decided: state, history,

@@ -221,8 +221,12 @@ func (s *Store) TransitionJourney(ctx context.Context, actor, tenantID, id strin
 			if err := kalcifer.ValidateGraph(j.Graph); err != nil {
 				return err
 			}
+			n, err := nextVersion(ctx, tx, j.ID)
+			if err != nil {
+				return err
+			}
 			v := kalcifer.Version{
-				JourneyID: j.ID, Version: j.CurrentVersion + 1, Status: kalcifer.VersionPublished,
+				JourneyID: j.ID, Version: n, Status: kalcifer.VersionPublished,
 				Graph: *j.Graph, Author: actor, Changelog: changelog, CreatedAt: s.now(),
 			}
 			v.PublishedAt = &v.CreatedAt

@@ -1,0 +1,539 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+
+	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/graph"
+	"github.com/kalcifer/kalcifer/store"
+)
+
+// PublishPlan is what publishing a version will do (the answer to a dry
+// run), and, once published, the migration started.
+type PublishPlan struct {
+	FromVersion int                        `json:"from_version"`
+	ToVersion   int                        `json:"to_version"`
+	Strategy    kalcifer.MigrationStrategy `json:"migration_strategy"`
+	Config      kalcifer.MigrationConfig   `json:"migration_config"`
+	Mapping     map[string]string          `json:"node_mapping"`
+	Confidence  map[string]float64         `json:"confidence"`
+	// Unmapped lists the old nodes without a counterpart.
+	Unmapped []string `json:"unmapped"`
+	// Populated counts the running instances at each old node.
+	Populated map[string]int      `json:"populated"`
+	Diff      graph.Diff          `json:"diff"`
+	Migration *kalcifer.Migration `json:"migration,omitempty"`
+}
+
+// Publish makes version the journey's current version and starts moving
+// its running instances per req (seed FR-3.3): new_entries_only leaves them,
+// migrate_all and gradual move them in the background. With rollback, the
+// version is an earlier published one (FR-3.9). The node mapping is the
+// automatic proposal with req.NodeMapping laid over it; a mapping that names
+// unknown nodes, reverses the order of steps, or leaves a node where
+// customers wait unmapped without a removed_node_policy is refused
+// (EUNPROCESSABLE) before anything changes. A dry run only answers the plan.
+func (rt *Runtime) Publish(ctx context.Context, actor, tenantID, journeyID string, version int, rollback bool, req kalcifer.PublishRequest) (*PublishPlan, error) {
+	if err := req.Config.Normalize(req.Strategy); err != nil {
+		return nil, err
+	}
+	j, err := rt.st.GetJourney(ctx, tenantID, journeyID)
+	if err != nil {
+		return nil, err
+	}
+	if j.CurrentVersion == 0 {
+		return nil, &kalcifer.Error{Code: kalcifer.ECONFLICT, Message: "the journey was never activated: activate it to publish its first version",
+			State: map[string]any{"status": string(j.Status)}}
+	}
+	fromV, err := rt.st.GetVersion(ctx, tenantID, journeyID, j.CurrentVersion)
+	if err != nil {
+		return nil, err
+	}
+	toV, err := rt.st.GetVersion(ctx, tenantID, journeyID, version)
+	if err != nil {
+		return nil, err
+	}
+	from, err := rt.program(ctx, nil, tenantID, journeyID, fromV.Version)
+	if err != nil {
+		return nil, err
+	}
+	to, err := Compile(journeyID, toV.Version, &toV.Graph) // a draft may still change: not cached
+	if err != nil {
+		return nil, err
+	}
+
+	proposal := graph.ProposeMapping(&fromV.Graph, &toV.Graph)
+	mapping, confidence := proposal.Nodes, proposal.Confidence
+	for old, nw := range req.NodeMapping {
+		delete(mapping, old)
+		delete(confidence, old)
+		if nw != "" {
+			mapping[old], confidence[old] = nw, 1
+		}
+	}
+	// Unknown names must reach NewPlan to be reported: give it the request's.
+	check := maps.Clone(mapping)
+	for old, nw := range req.NodeMapping {
+		check[old] = nw
+	}
+	plan, err := NewPlan(from, to, check, req.Config.RemovedNodePolicy)
+	if err != nil {
+		return nil, err
+	}
+	out := &PublishPlan{FromVersion: fromV.Version, ToVersion: toV.Version, Strategy: req.Strategy, Config: req.Config,
+		Mapping: plan.Mapping, Confidence: confidence, Unmapped: []string{}, Populated: map[string]int{},
+		Diff: graph.Compare(&fromV.Graph, &toV.Graph)}
+	for _, n := range fromV.Graph.Nodes {
+		if _, ok := plan.Mapping[n.ID]; !ok {
+			out.Unmapped = append(out.Unmapped, n.ID)
+		}
+	}
+	if req.Strategy != kalcifer.StrategyNewEntriesOnly {
+		if out.Populated, err = rt.st.PopulatedNodes(ctx, tenantID, journeyID, fromV.Version); err != nil {
+			return nil, err
+		}
+		if left := plan.Unmapped(out.Populated); len(left) > 0 {
+			e := &kalcifer.Error{Code: kalcifer.EUNPROCESSABLE,
+				Message: fmt.Sprintf("%d nodes where customers are have no counterpart in version %d: map them in node_mapping or choose a removed_node_policy (skip_to_next_mapped, exit or hold)", len(left), toV.Version)}
+			for _, id := range slices.Sorted(maps.Keys(left)) {
+				e.Details = append(e.Details, kalcifer.Detail{NodeID: id, Field: "node_mapping." + id,
+					Message: fmt.Sprintf("node %q holds %d customers and is not mapped to a node of version %d", id, left[id], toV.Version)})
+			}
+			return nil, e
+		}
+	}
+	if req.DryRun {
+		return out, nil
+	}
+	m := &kalcifer.Migration{TenantID: tenantID, JourneyID: journeyID, FromVersion: fromV.Version, ToVersion: toV.Version,
+		Strategy: req.Strategy, Config: req.Config, Mapping: plan.Mapping, Confidence: confidence, Rollback: rollback, Actor: actor}
+	if err := rt.st.Publish(ctx, m); err != nil {
+		return nil, err
+	}
+	out.Migration = m
+	poke(rt.pokeMg)
+	return out, nil
+}
+
+// Migration commands of the API.
+const (
+	MigrationPause   = "pause"
+	MigrationResume  = "resume"
+	MigrationAbort   = "abort"
+	MigrationRollout = "rollout"
+)
+
+// ControlMigration pauses, resumes or aborts a migration, or raises a
+// gradual rollout to percent. An abort returns the moved instances to their
+// old version and position (those that moved on since stay, and are
+// counted) and makes the old version current again if the migration's was
+// still current.
+func (rt *Runtime) ControlMigration(ctx context.Context, actor, tenantID, id, action string, percent int) (*kalcifer.Migration, error) {
+	m, err := rt.st.ChangeMigration(ctx, actor, tenantID, id, action, func(j *kalcifer.Journey, m *kalcifer.Migration) error {
+		refuse := func(why string) error {
+			return &kalcifer.Error{Code: kalcifer.ECONFLICT, Message: fmt.Sprintf("cannot %s a migration that is %s%s", action, m.Status, why),
+				State: map[string]any{"status": string(m.Status)}}
+		}
+		switch action {
+		case MigrationPause:
+			if m.Status != kalcifer.MigrationRunning {
+				return refuse("")
+			}
+			m.Status = kalcifer.MigrationPaused
+		case MigrationResume:
+			if m.Status != kalcifer.MigrationPaused {
+				return refuse("")
+			}
+			m.Status, m.Reason = kalcifer.MigrationRunning, ""
+		case MigrationAbort:
+			if m.Status == kalcifer.MigrationAborting || m.Status == kalcifer.MigrationAborted {
+				return refuse("")
+			}
+			m.Status, m.Cursor, m.Reason, m.FinishedAt = kalcifer.MigrationAborting, "", "", nil
+			m.Progress.Passes = 0
+			if j.CurrentVersion == m.ToVersion {
+				j.CurrentVersion = m.FromVersion
+			}
+		case MigrationRollout:
+			switch {
+			case m.Strategy != kalcifer.StrategyGradual:
+				return kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "only a gradual migration has a rollout percentage; this one is %s", m.Strategy)
+			case m.Status != kalcifer.MigrationRunning && m.Status != kalcifer.MigrationPaused && m.Status != kalcifer.MigrationPartial:
+				return refuse("")
+			case j.CurrentVersion != m.ToVersion:
+				return refuse(fmt.Sprintf(": version %d is no longer the journey's current version", m.ToVersion))
+			case percent <= m.Config.RolloutPercent || percent > 100:
+				return kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "rollout_percent can only rise, from %d up to 100; %d is not allowed", m.Config.RolloutPercent, percent)
+			}
+			m.Config.RolloutPercent, m.Cursor, m.Progress.Passes = percent, "", 0
+			if m.Status == kalcifer.MigrationPartial {
+				m.Status, m.FinishedAt = kalcifer.MigrationRunning, nil
+			}
+		default:
+			return kalcifer.Errorf(kalcifer.EINVALID, "unknown migration action %q", action)
+		}
+		return nil
+	})
+	if err == nil {
+		poke(rt.pokeMg)
+	}
+	return m, err
+}
+
+// maxPasses bounds how often a migration starts over to find instances it
+// passed by: rows another transaction held (PostgreSQL), or instances that
+// entered the old version while the journey changed over.
+const maxPasses = 10
+
+// maxBatchErrors bounds the errors one batch keeps.
+const maxBatchErrors = 20
+
+// MigrateBatch does one batch of the migration work there is, in one
+// transaction: moving instances forward, or back for an abort. It returns
+// how many instances it looked at.
+func (rt *Runtime) MigrateBatch(ctx context.Context) (int, error) {
+	n := 0
+	err := rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error {
+		m, err := t.NextMigration()
+		if err != nil || m == nil {
+			return err
+		}
+		if m.Status == kalcifer.MigrationAborting {
+			n, err = rt.restoreBatch(ctx, t, m)
+		} else {
+			n, err = rt.migrateBatch(ctx, t, m)
+		}
+		return err
+	})
+	return n, err
+}
+
+// plan returns the checked plan of a migration, made once per process.
+func (rt *Runtime) plan(ctx context.Context, t *store.EngineTx, m *kalcifer.Migration) (*Plan, error) {
+	if p, ok := rt.plans.Load(m.ID); ok {
+		return p.(*Plan), nil
+	}
+	from, err := rt.program(ctx, t, m.TenantID, m.JourneyID, m.FromVersion)
+	if err != nil {
+		return nil, err
+	}
+	to, err := rt.program(ctx, t, m.TenantID, m.JourneyID, m.ToVersion)
+	if err != nil {
+		return nil, err
+	}
+	p, err := NewPlan(from, to, m.Mapping, m.Config.RemovedNodePolicy)
+	if err != nil {
+		return nil, err
+	}
+	rt.plans.Store(m.ID, p)
+	return p, nil
+}
+
+func (rt *Runtime) migrateBatch(ctx context.Context, t *store.EngineTx, m *kalcifer.Migration) (int, error) {
+	plan, err := rt.plan(ctx, t, m)
+	if err != nil {
+		// The plan was checked at publish; failing now means the versions
+		// cannot be read or compiled. Pause rather than retry forever.
+		m.Status, m.Reason = kalcifer.MigrationPaused, "paused by itself: "+err.Error()
+		return 0, t.SaveMigration(m, nil)
+	}
+	cands, err := t.MigrationCandidates(m, m.Config.BatchSize)
+	if err != nil {
+		return 0, err
+	}
+	b := kalcifer.MigrationBatch{Seq: m.Progress.Batches + 1, StartedAt: t.Now()}
+	moves := make([]store.InstanceMove, 0, len(cands))
+	for _, in := range cands {
+		m.Cursor = in.ID
+		if !kalcifer.SelectedForRollout(in.ID, m.Config.RolloutPercent) {
+			continue
+		}
+		mv, err := rt.move(t, plan, in)
+		if err != nil {
+			mv = store.InstanceMove{Prior: in, Outcome: kalcifer.MoveFailed, Detail: err.Error()}
+			if len(b.Errors) < maxBatchErrors {
+				b.Errors = append(b.Errors, fmt.Sprintf("instance %s: %v", in.ID, err))
+			}
+		}
+		moves = append(moves, mv)
+		switch mv.Outcome {
+		case kalcifer.MoveMigrated:
+			b.Migrated++
+		case kalcifer.MoveHeld:
+			b.Held++
+		case kalcifer.MoveExited:
+			b.Exited++
+		case kalcifer.MoveFailed:
+			b.Failed++
+		}
+	}
+	if err := t.ApplyMoves(m.ID, moves); err != nil {
+		return 0, err
+	}
+	p := &m.Progress
+	p.Migrated, p.Held, p.Exited, p.Failed = p.Migrated+b.Migrated, p.Held+b.Held, p.Exited+b.Exited, p.Failed+b.Failed
+	if len(cands) < m.Config.BatchSize { // the end of a pass
+		left, err := t.MigrationLeft(m)
+		if err != nil {
+			return 0, err
+		}
+		chosen := 0
+		for _, id := range left {
+			if kalcifer.SelectedForRollout(id, m.Config.RolloutPercent) {
+				chosen++
+			}
+		}
+		p.NotSelected, p.Passes = len(left)-chosen, p.Passes+1
+		switch {
+		case chosen > 0 && p.Passes < maxPasses:
+			m.Cursor = "" // some were passed by: go round again
+		case chosen > 0:
+			m.Status, m.Reason = kalcifer.MigrationPaused, fmt.Sprintf("paused by itself: %d instances stayed busy through %d passes; resume to try again", chosen, maxPasses)
+			p.Passes = 0
+		default:
+			now := t.Now()
+			m.Status, m.FinishedAt = kalcifer.MigrationCompleted, &now
+			if m.Config.RolloutPercent < 100 {
+				m.Status = kalcifer.MigrationPartial
+			}
+		}
+	}
+	if p.FailureRateExceeded(m.Config.FailureThreshold) && m.Status == kalcifer.MigrationRunning {
+		tried := p.Migrated + p.Held + p.Exited + p.Failed
+		m.Status, m.Reason = kalcifer.MigrationPaused, fmt.Sprintf("paused by itself: %d of %d instances failed to migrate (%.1f%%), above the %.1f%% threshold",
+			p.Failed, tried, 100*float64(p.Failed)/float64(tried), 100*m.Config.FailureThreshold)
+	}
+	var batch *kalcifer.MigrationBatch
+	if len(moves) > 0 {
+		b.FinishedAt, p.Batches = t.Now(), b.Seq
+		batch = &b
+	}
+	return len(cands), t.SaveMigration(m, batch)
+}
+
+// move works out one instance's migration.
+func (rt *Runtime) move(t *store.EngineTx, plan *Plan, in *kalcifer.Instance) (store.InstanceMove, error) {
+	state, err := decodeState(in)
+	if err != nil {
+		return store.InstanceMove{}, err
+	}
+	mv, err := plan.Move(state, t.Now(), func() (*kalcifer.Customer, error) { return t.Customer(in.TenantID, in.CustomerID) })
+	if err != nil {
+		return store.InstanceMove{}, err
+	}
+	return instanceMove(in, plan, mv)
+}
+
+// instanceMove turns a Move into the rows to write.
+func instanceMove(in *kalcifer.Instance, plan *Plan, mv Move) (store.InstanceMove, error) {
+	raw, err := json.Marshal(mv.State)
+	if err != nil {
+		return store.InstanceMove{}, fmt.Errorf("encode state: %w", err)
+	}
+	out := store.InstanceMove{Prior: in, Outcome: mv.Outcome, Version: plan.To.Version, Status: mv.Status, State: raw,
+		Nodes: []string{}, Waits: mv.Waits, Drop: mv.Drop, Detail: mv.Detail}
+	for _, p := range mv.State.Paths {
+		out.Nodes = append(out.Nodes, p.Node)
+	}
+	switch {
+	case mv.Outcome == kalcifer.MoveHeld:
+		out.Version, out.Status, out.Reason = plan.From.Version, kalcifer.InstancePaused, mv.Detail
+	case mv.Outcome == kalcifer.MoveExited:
+		out.Version, out.Reason = plan.From.Version, mv.Detail
+	case in.Status == kalcifer.InstancePaused && mv.Status == kalcifer.InstanceActive:
+		out.Status = kalcifer.InstancePaused // an operator's pause outlives the migration
+	}
+	return out, nil
+}
+
+// restoreBatch returns one batch of an aborted migration's instances to
+// where they were.
+func (rt *Runtime) restoreBatch(ctx context.Context, t *store.EngineTx, m *kalcifer.Migration) (int, error) {
+	list, err := t.MovesToRestore(m, m.Config.BatchSize)
+	if err != nil {
+		return 0, err
+	}
+	j, err := t.Journey(m.TenantID, m.JourneyID)
+	if err != nil {
+		return 0, err
+	}
+	b := kalcifer.MigrationBatch{Seq: m.Progress.Batches + 1, StartedAt: t.Now()}
+	movedOn := 0
+	for _, mi := range list {
+		m.Cursor = mi.Current.ID
+		var prior State
+		if err := json.Unmarshal(mi.PriorState, &prior); err != nil {
+			return 0, fmt.Errorf("decode prior state of %s: %w", mi.Current.ID, err)
+		}
+		waits := map[int]kalcifer.Wait{}
+		for _, p := range prior.Paths {
+			if p.Wait != nil {
+				waits[p.ID] = *p.Wait
+			}
+		}
+		ok, err := t.RestoreMove(m.ID, mi, waits, j.Settings.AllowReentry)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			b.Restored++
+		} else {
+			movedOn++
+			if len(b.Errors) < maxBatchErrors {
+				b.Errors = append(b.Errors, fmt.Sprintf("instance %s moved on since it was migrated: it stays on version %d", mi.Current.ID, mi.Current.Version))
+			}
+		}
+	}
+	p := &m.Progress
+	p.Restored += b.Restored
+	p.MovedOn += movedOn
+	if len(list) < m.Config.BatchSize {
+		p.Passes++
+		left, err := t.MovesToRestore(&kalcifer.Migration{ID: m.ID}, 1)
+		if err != nil {
+			return 0, err
+		}
+		if len(left) > 0 && p.Passes < maxPasses {
+			m.Cursor = ""
+		} else {
+			now := t.Now()
+			m.Status, m.FinishedAt = kalcifer.MigrationAborted, &now
+			if p.MovedOn > 0 {
+				m.Reason = fmt.Sprintf("%d instances had moved on since they were migrated and stay on version %d", p.MovedOn, m.ToVersion)
+			}
+		}
+	}
+	var batch *kalcifer.MigrationBatch
+	if len(list) > 0 {
+		b.FinishedAt, p.Batches = t.Now(), b.Seq
+		batch = &b
+	}
+	return len(list), t.SaveMigration(m, batch)
+}
+
+// ReleaseRequest says what to do with instances a migration holds.
+type ReleaseRequest struct {
+	// InstanceIDs names the instances; empty releases every held one.
+	InstanceIDs []string `json:"instance_ids"`
+	// NodeMapping maps removed nodes for these instances (old id → new id).
+	NodeMapping map[string]string `json:"node_mapping"`
+	// Policy applies to removed nodes still unmapped: skip_to_next_mapped
+	// or exit.
+	Policy kalcifer.RemovedNodePolicy `json:"removed_node_policy"`
+}
+
+// ReleaseResult counts what a release did.
+type ReleaseResult struct {
+	Migrated int      `json:"migrated"`
+	Exited   int      `json:"exited"`
+	Skipped  []string `json:"skipped"` // not held (any more), or changed since
+}
+
+// ReleaseHeld moves instances a migration held for review onto its new
+// version, with extra mapping for their removed nodes, or ends them.
+func (rt *Runtime) ReleaseHeld(ctx context.Context, tenantID, migrationID string, req ReleaseRequest) (*ReleaseResult, error) {
+	if req.Policy == kalcifer.PolicyHold {
+		return nil, kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "releasing needs removed_node_policy skip_to_next_mapped or exit, not hold")
+	}
+	m, err := rt.st.GetMigration(ctx, tenantID, migrationID)
+	if err != nil {
+		return nil, err
+	}
+	if m.Status == kalcifer.MigrationAborting || m.Status == kalcifer.MigrationAborted {
+		return nil, &kalcifer.Error{Code: kalcifer.ECONFLICT, Message: "the migration was aborted: its held instances are back on version " + fmt.Sprint(m.FromVersion),
+			State: map[string]any{"status": string(m.Status)}}
+	}
+	mapping := maps.Clone(m.Mapping)
+	maps.Copy(mapping, req.NodeMapping)
+	from, err := rt.program(ctx, nil, tenantID, m.JourneyID, m.FromVersion)
+	if err != nil {
+		return nil, err
+	}
+	to, err := rt.program(ctx, nil, tenantID, m.JourneyID, m.ToVersion)
+	if err != nil {
+		return nil, err
+	}
+	// The publish checked the order of steps for every mapped node; the
+	// held customers are at the nodes the release maps.
+	at := map[string]bool{}
+	for old := range req.NodeMapping {
+		at[old] = true
+	}
+	plan, err := newPlan(from, to, mapping, req.Policy, at)
+	if err != nil {
+		return nil, err
+	}
+	ids := req.InstanceIDs
+	if len(ids) == 0 {
+		for cursor := ""; ; {
+			page, err := rt.st.HeldInstances(ctx, tenantID, migrationID, kalcifer.MaxPageLimit, cursor)
+			if err != nil {
+				return nil, err
+			}
+			for _, in := range page.Data {
+				ids = append(ids, in.ID)
+			}
+			if cursor = page.NextCursor; cursor == "" {
+				break
+			}
+		}
+	}
+	sort.Strings(ids)
+	res := &ReleaseResult{Skipped: []string{}}
+	for start := 0; start < len(ids); start += m.Config.BatchSize {
+		chunk := ids[start:min(start+m.Config.BatchSize, len(ids))]
+		var batch ReleaseResult
+		err := rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error {
+			batch = ReleaseResult{}
+			mig, err := t.Migration(tenantID, migrationID)
+			if err != nil {
+				return err
+			}
+			for _, id := range chunk {
+				mi, err := t.HeldMove(migrationID, id)
+				if err != nil {
+					return err
+				}
+				if mi == nil || mi.Current.LockVersion != mi.LockVersion {
+					batch.Skipped = append(batch.Skipped, id)
+					continue
+				}
+				in := *mi.Current
+				in.Status = mi.PriorStatus // held made it paused; released, it is as it was
+				mv, err := rt.move(t, plan, &in)
+				if err != nil {
+					return kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "instance %s: %v", id, err)
+				}
+				mv.Prior = mi.Current
+				if mv.Outcome == kalcifer.MoveHeld {
+					return kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "instance %s would be held again", id)
+				}
+				if err := t.ReleaseHeld(migrationID, mv); err != nil {
+					return err
+				}
+				if mv.Outcome == kalcifer.MoveExited {
+					batch.Exited++
+				} else {
+					batch.Migrated++
+				}
+			}
+			mig.Progress.Held -= batch.Migrated + batch.Exited
+			mig.Progress.Migrated += batch.Migrated
+			mig.Progress.Exited += batch.Exited
+			return t.SaveMigration(mig, nil)
+		})
+		if err != nil {
+			return nil, err
+		}
+		res.Migrated += batch.Migrated
+		res.Exited += batch.Exited
+		res.Skipped = append(res.Skipped, batch.Skipped...)
+	}
+	rt.pokeTimers()
+	return res, nil
+}
