@@ -404,4 +404,3 @@ func TestMigrationPausesOnFailures(t *testing.T) {
 		}
 	})
 }
-
