@@ -3,6 +3,8 @@ package document
 import (
 	"bytes"
 	"fmt"
+	"math"
+	"sort"
 	"strings"
 
 	"github.com/ledongthuc/pdf"
@@ -11,9 +13,9 @@ import (
 // maxPDFPages bounds the work a hostile page count can ask for.
 const maxPDFPages = 200
 
-// readPDF reads a PDF's text, page by page. Each text object starts a line;
-// lines of "|"-separated cells, as some exporters write tables, become
-// tables.
+// readPDF reads a PDF's text, page by page, rebuilding lines from where
+// the glyphs sit (writers rarely mark line ends). Lines of "|"-separated
+// cells become tables, as in a text file.
 func readPDF(data []byte) (*content, error) {
 	if isEncryptedPDF(data) {
 		return nil, ErrEncrypted
@@ -35,12 +37,10 @@ func readPDF(data []byte) (*content, error) {
 		if page.V.IsNull() {
 			return nil, fmt.Errorf("%w: page %d is missing", ErrCorrupt, i)
 		}
-		s, err := page.GetPlainText(nil)
-		if err != nil {
-			return nil, fmt.Errorf("%w: page %d: %v", ErrCorrupt, i, err)
+		for _, line := range pageLines(page.Content().Text) {
+			text.WriteString(line)
+			text.WriteByte('\n')
 		}
-		text.WriteString(s)
-		text.WriteByte('\n')
 	}
 	if strings.TrimSpace(text.String()) == "" {
 		return nil, fmt.Errorf("%w: the PDF has no text layer (a scan?)", ErrEmpty)
@@ -54,3 +54,52 @@ func isEncryptedPDF(data []byte) bool {
 	return bytes.Contains(tail, []byte("/Encrypt")) ||
 		bytes.Contains(data[:min(len(data), 4096)], []byte("/Encrypt"))
 }
+
+// pageLines groups a page's glyphs into lines, top to bottom: glyphs whose
+// baselines lie within half a glyph's height share a line, read left to
+// right, with a space wherever a gap is wider than a fifth of the font
+// size.
+func pageLines(glyphs []pdf.Text) []string {
+	type line struct {
+		y      float64
+		glyphs []pdf.Text
+	}
+	var lines []*line
+	for _, g := range glyphs {
+		if strings.Trim(g.S, "\r\n") == "" {
+			continue // the reader's own text-object separators
+		}
+		var into *line
+		for _, l := range lines {
+			if math.Abs(l.y-g.Y) <= math.Max(g.FontSize, 1)/2 {
+				into = l
+				break
+			}
+		}
+		if into == nil {
+			into = &line{y: g.Y}
+			lines = append(lines, into)
+		}
+		into.glyphs = append(into.glyphs, g)
+	}
+	sort.SliceStable(lines, func(i, j int) bool { return lines[i].y > lines[j].y })
+	out := make([]string, 0, len(lines))
+	for _, l := range lines {
+		sort.SliceStable(l.glyphs, func(i, j int) bool { return l.glyphs[i].X < l.glyphs[j].X })
+		var b strings.Builder
+		end := math.Inf(-1)
+		for _, g := range l.glyphs {
+			if g.X-end > math.Max(g.FontSize, 1)/5 && b.Len() > 0 && !strings.HasSuffix(b.String(), " ") && g.S != " " {
+				b.WriteByte(' ')
+			}
+			b.WriteString(g.S)
+			end = g.X + g.W
+		}
+		out = append(out, glyphFixes.Replace(strings.TrimSpace(b.String())))
+	}
+	return out
+}
+
+// glyphFixes undoes typesetting: ligatures and the minus sign set for a
+// hyphen.
+var glyphFixes = strings.NewReplacer("ﬁ", "fi", "ﬂ", "fl", "ﬀ", "ff", "ﬃ", "ffi", "ﬄ", "ffl", "−", "-", "\u00a0", " ")

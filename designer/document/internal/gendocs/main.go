@@ -5,6 +5,13 @@
 // the plan they describe — never derived from the reader under test.
 //
 // Run it with `go generate ./designer/document`.
+//
+// Two more plans sit beside them that this command does not write:
+// spring_sale_groff.pdf and spring_sale_ghostscript.pdf, typeset from
+// spring_sale.ms by real PDF producers (`groff -ms -Tpdf`, and `groff -ms
+// -Tps | ps2pdf`) so the reader is tested on compressed streams, embedded
+// fonts and lines without text-object breaks. Their expect.json files are
+// written by hand.
 package main
 
 import (
