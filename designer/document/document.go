@@ -106,6 +106,9 @@ func Read(filename string, data []byte) (doc *Document, err error) {
 		return nil, fmt.Errorf("read %s as %s: %w", filename, format, err)
 	}
 	doc = &Document{Format: format, Text: c.text(), Steps: detectSteps(c)}
+	if doc.Steps == nil {
+		doc.Steps = []Step{} // JSON [] rather than null
+	}
 	if doc.Text == "" && len(doc.Steps) == 0 {
 		return nil, fmt.Errorf("read %s: %w (no text found)", filename, ErrEmpty)
 	}

@@ -33,7 +33,7 @@ type testDocument struct {
 
 const documentsDir = "../testdata/documents"
 
-func loadDocuments(t *testing.T) []testDocument {
+func loadDocuments(t testing.TB) []testDocument {
 	t.Helper()
 	expects, err := filepath.Glob(filepath.Join(documentsDir, "*.expect.json"))
 	if err != nil {

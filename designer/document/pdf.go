@@ -65,20 +65,26 @@ func pageLines(glyphs []pdf.Text) []string {
 		glyphs []pdf.Text
 	}
 	var lines []*line
+	byY := map[int]*line{} // lines by rounded baseline, to find a glyph's line fast
 	for _, g := range glyphs {
 		if strings.Trim(g.S, "\r\n") == "" {
 			continue // the reader's own text-object separators
 		}
+		tolerance := math.Min(math.Max(g.FontSize, 1)/2, 24)
+		y := int(math.Round(g.Y))
 		var into *line
-		for _, l := range lines {
-			if math.Abs(l.y-g.Y) <= math.Max(g.FontSize, 1)/2 {
-				into = l
-				break
+		for dy := 0; dy <= int(tolerance) && into == nil; dy++ {
+			for _, k := range []int{y - dy, y + dy} {
+				if l := byY[k]; l != nil && math.Abs(l.y-g.Y) <= tolerance {
+					into = l
+					break
+				}
 			}
 		}
 		if into == nil {
 			into = &line{y: g.Y}
 			lines = append(lines, into)
+			byY[y] = into
 		}
 		into.glyphs = append(into.glyphs, g)
 	}

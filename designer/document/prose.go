@@ -31,6 +31,9 @@ func proseSteps(lines []string) []Step {
 	var steps []Step
 	prevDay := -1
 	for _, line := range lines {
+		if len(steps) >= MaxSteps {
+			break
+		}
 		line = strings.TrimSpace(line)
 		if line == "" || len(line) > 400 || ruleLine.MatchString(line) {
 			continue

@@ -3,7 +3,9 @@ package document_test
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,5 +150,36 @@ func TestReadCSVDelimitersAndEncodings(t *testing.T) {
 		if strings.Contains(doc.Text, "\uFEFF") {
 			t.Errorf("%s: the byte order mark leaked into the text", name)
 		}
+	}
+}
+
+func TestReadCapsSteps(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("Day,Channel,Message\n")
+	for i := range document.MaxSteps + 50 {
+		fmt.Fprintf(&b, "Day %d,Email,Message %d\n", i, i)
+	}
+	doc, err := document.Read("export.csv", []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Steps) != document.MaxSteps || doc.Steps[document.MaxSteps-1].Day != document.MaxSteps-1 {
+		t.Errorf("%d steps, want the first %d", len(doc.Steps), document.MaxSteps)
+	}
+}
+
+func TestStepsOfAPlanWithoutStepsMarshalAsEmptyList(t *testing.T) {
+	t.Parallel()
+	doc, err := document.Read("notes.txt", []byte("Some thoughts on tone of voice."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(js), `"steps":[]`) {
+		t.Errorf("JSON %s, want \"steps\":[]", js)
 	}
 }

@@ -122,6 +122,10 @@ func sortByRank(cols []int, ranks map[int]int) {
 	}
 }
 
+// MaxSteps bounds the steps Read detects: past it a "plan" is a data
+// export, and the rest is left out.
+const MaxSteps = 500
+
 // detectSteps finds the plan's steps: from the first table with a
 // recognisable header, else from step-like prose lines.
 func detectSteps(c *content) []Step {
@@ -135,6 +139,9 @@ func detectSteps(c *content) []Step {
 	}
 	if len(steps) == 0 {
 		steps = proseSteps(c.lines)
+	}
+	if len(steps) > MaxSteps {
+		steps = steps[:MaxSteps]
 	}
 	for i := range steps {
 		steps[i].Index = i + 1
@@ -167,6 +174,9 @@ func tableSteps(rows table, cols columns) []Step {
 	var steps []Step
 	prevDay, prevTiming := -1, ""
 	for _, row := range rows {
+		if len(steps) >= MaxSteps {
+			break
+		}
 		if nonEmpty(row) < 2 {
 			continue // a blank row or a section heading
 		}
