@@ -2,6 +2,8 @@ package kalcifer
 
 import (
 	"time"
+
+	"github.com/kalcifer/kalcifer/graph"
 )
 
 // MigrationStrategy says which running instances a newly published version
@@ -214,4 +216,39 @@ func SelectedForRollout(instanceID string, percent int) bool {
 		h *= 16777619
 	}
 	return int(h%100) < percent
+}
+
+// PublishPlan is what publishing a version will do (the answer to a dry
+// run), and, once published, the migration started.
+type PublishPlan struct {
+	FromVersion int                `json:"from_version"`
+	ToVersion   int                `json:"to_version"`
+	Strategy    MigrationStrategy  `json:"migration_strategy"`
+	Config      MigrationConfig    `json:"migration_config"`
+	Mapping     map[string]string  `json:"node_mapping"`
+	Confidence  map[string]float64 `json:"confidence"`
+	// Unmapped lists the old nodes without a counterpart.
+	Unmapped []string `json:"unmapped"`
+	// Populated counts the running instances at each old node.
+	Populated map[string]int `json:"populated"`
+	Diff      graph.Diff     `json:"diff"`
+	Migration *Migration     `json:"migration,omitempty"`
+}
+
+// ReleaseRequest says what to do with instances a migration holds.
+type ReleaseRequest struct {
+	// InstanceIDs names the instances; empty releases every held one.
+	InstanceIDs []string `json:"instance_ids"`
+	// NodeMapping maps removed nodes for these instances (old id → new id).
+	NodeMapping map[string]string `json:"node_mapping"`
+	// Policy applies to removed nodes still unmapped: skip_to_next_mapped
+	// or exit.
+	Policy RemovedNodePolicy `json:"removed_node_policy"`
+}
+
+// ReleaseResult counts what a release did.
+type ReleaseResult struct {
+	Migrated int      `json:"migrated"`
+	Exited   int      `json:"exited"`
+	Skipped  []string `json:"skipped"` // not held (any more), or changed since
 }

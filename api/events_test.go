@@ -357,3 +357,24 @@ func TestWithoutEngine(t *testing.T) {
 	}
 	tb.do("PATCH", "/api/v1/customers/c1/profile", tb.editor, `{"add_tags":["x"]}`).want(t, http.StatusOK)
 }
+
+func (e *stubEngine) Publish(_ context.Context, actor, tenantID, journeyID string, version int, rollback bool, req kalcifer.PublishRequest) (*kalcifer.PublishPlan, error) {
+	if err := e.record(fmt.Sprintf("publish %s %s v%d rollback=%v %s", tenantID, journeyID, version, rollback, req.Strategy)); err != nil {
+		return nil, err
+	}
+	return &kalcifer.PublishPlan{ToVersion: version, Migration: &kalcifer.Migration{ID: "mig_1"}}, nil
+}
+
+func (e *stubEngine) ControlMigration(_ context.Context, actor, tenantID, id, action string, percent int) (*kalcifer.Migration, error) {
+	if err := e.record(fmt.Sprintf("%s %s %s %d", action, tenantID, id, percent)); err != nil {
+		return nil, err
+	}
+	return &kalcifer.Migration{ID: id}, nil
+}
+
+func (e *stubEngine) ReleaseHeld(_ context.Context, tenantID, migrationID string, req kalcifer.ReleaseRequest) (*kalcifer.ReleaseResult, error) {
+	if err := e.record("release " + tenantID + " " + migrationID); err != nil {
+		return nil, err
+	}
+	return &kalcifer.ReleaseResult{Skipped: []string{}}, nil
+}

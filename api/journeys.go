@@ -216,10 +216,9 @@ func (s *server) listVersions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) getVersion(w http.ResponseWriter, r *http.Request) {
-	raw := chi.URLParam(r, "v")
-	v, err := strconv.Atoi(raw)
-	if err != nil || v < 1 || strconv.Itoa(v) != raw {
-		s.writeError(w, r, invalid("v", "version %q is invalid: use a positive integer such as 1", raw))
+	v, err := versionParam(r, "v")
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	ver, err := s.store.GetVersion(r.Context(), principal(r).TenantID, chi.URLParam(r, "id"), v)

@@ -58,6 +58,14 @@ type Engine interface {
 	PauseInstance(ctx context.Context, tenantID, id string) (*kalcifer.Instance, error)
 	ResumeInstance(ctx context.Context, tenantID, id string) (*kalcifer.Instance, error)
 	ExitInstance(ctx context.Context, tenantID, id string) (*kalcifer.Instance, error)
+	// Publish makes a version current (rollback: an earlier published one)
+	// and starts migrating running instances per req; a dry run only plans.
+	Publish(ctx context.Context, actor, tenantID, journeyID string, version int, rollback bool, req kalcifer.PublishRequest) (*kalcifer.PublishPlan, error)
+	// ControlMigration pauses, resumes or aborts a migration ("pause",
+	// "resume", "abort"), or raises a gradual one's rollout ("rollout").
+	ControlMigration(ctx context.Context, actor, tenantID, id, action string, percent int) (*kalcifer.Migration, error)
+	// ReleaseHeld moves instances a migration holds onto its new version.
+	ReleaseHeld(ctx context.Context, tenantID, migrationID string, req kalcifer.ReleaseRequest) (*kalcifer.ReleaseResult, error)
 }
 
 // server carries the configuration into the handlers.
@@ -121,6 +129,10 @@ func (s *server) routes() *chi.Mux {
 			r.Get("/journeys/{id}", s.getJourney)
 			r.Get("/journeys/{id}/versions", s.listVersions)
 			r.Get("/journeys/{id}/versions/{v}", s.getVersion)
+			r.Get("/journeys/{id}/versions/{v}/diff/{v2}", s.diffVersions)
+			r.Get("/journeys/{id}/migrations", s.listMigrations)
+			r.Get("/migrations/{id}", s.getMigration)
+			r.Get("/migrations/{id}/held", s.listHeld)
 			r.Get("/journeys/{id}/instances", s.listInstances)
 			r.Get("/journeys/{id}/instances/by-version", s.countInstancesByVersion)
 			r.Get("/instances/{id}", s.getInstance)
@@ -137,6 +149,7 @@ func (s *server) routes() *chi.Mux {
 				r.Post("/journeys/{id}/resume", s.transition(kalcifer.ActionResume))
 				r.Post("/journeys/{id}/archive", s.transition(kalcifer.ActionArchive))
 				r.Post("/journeys/{id}/duplicate", s.duplicateJourney)
+				r.Post("/journeys/{id}/versions", s.createVersion)
 				r.Patch("/customers/{id}/profile", s.patchCustomer)
 
 				// Routes that need the runtime answer 503 without one.
@@ -149,6 +162,13 @@ func (s *server) routes() *chi.Mux {
 					r.Post("/instances/{id}/pause", s.controlInstance(Engine.PauseInstance))
 					r.Post("/instances/{id}/resume", s.controlInstance(Engine.ResumeInstance))
 					r.Post("/instances/{id}/exit", s.controlInstance(Engine.ExitInstance))
+					r.Post("/journeys/{id}/versions/{v}/publish", s.publishVersion(false))
+					r.Post("/journeys/{id}/versions/{v}/rollback", s.publishVersion(true))
+					r.Post("/migrations/{id}/pause", s.controlMigration("pause"))
+					r.Post("/migrations/{id}/resume", s.controlMigration("resume"))
+					r.Post("/migrations/{id}/abort", s.controlMigration("abort"))
+					r.Post("/migrations/{id}/rollout", s.rolloutMigration)
+					r.Post("/migrations/{id}/release", s.releaseHeld)
 				})
 			})
 

@@ -13,23 +13,6 @@ import (
 	"github.com/kalcifer/kalcifer/store"
 )
 
-// PublishPlan is what publishing a version will do (the answer to a dry
-// run), and, once published, the migration started.
-type PublishPlan struct {
-	FromVersion int                        `json:"from_version"`
-	ToVersion   int                        `json:"to_version"`
-	Strategy    kalcifer.MigrationStrategy `json:"migration_strategy"`
-	Config      kalcifer.MigrationConfig   `json:"migration_config"`
-	Mapping     map[string]string          `json:"node_mapping"`
-	Confidence  map[string]float64         `json:"confidence"`
-	// Unmapped lists the old nodes without a counterpart.
-	Unmapped []string `json:"unmapped"`
-	// Populated counts the running instances at each old node.
-	Populated map[string]int      `json:"populated"`
-	Diff      graph.Diff          `json:"diff"`
-	Migration *kalcifer.Migration `json:"migration,omitempty"`
-}
-
 // Publish makes version the journey's current version and starts moving
 // its running instances per req (seed FR-3.3): new_entries_only leaves them,
 // migrate_all and gradual move them in the background. With rollback, the
@@ -38,7 +21,7 @@ type PublishPlan struct {
 // unknown nodes, reverses the order of steps, or leaves a node where
 // customers wait unmapped without a removed_node_policy is refused
 // (EUNPROCESSABLE) before anything changes. A dry run only answers the plan.
-func (rt *Runtime) Publish(ctx context.Context, actor, tenantID, journeyID string, version int, rollback bool, req kalcifer.PublishRequest) (*PublishPlan, error) {
+func (rt *Runtime) Publish(ctx context.Context, actor, tenantID, journeyID string, version int, rollback bool, req kalcifer.PublishRequest) (*kalcifer.PublishPlan, error) {
 	if err := req.Config.Normalize(req.Strategy); err != nil {
 		return nil, err
 	}
@@ -85,7 +68,7 @@ func (rt *Runtime) Publish(ctx context.Context, actor, tenantID, journeyID strin
 	if err != nil {
 		return nil, err
 	}
-	out := &PublishPlan{FromVersion: fromV.Version, ToVersion: toV.Version, Strategy: req.Strategy, Config: req.Config,
+	out := &kalcifer.PublishPlan{FromVersion: fromV.Version, ToVersion: toV.Version, Strategy: req.Strategy, Config: req.Config,
 		Mapping: plan.Mapping, Confidence: confidence, Unmapped: []string{}, Populated: map[string]int{},
 		Diff: graph.Compare(&fromV.Graph, &toV.Graph)}
 	for _, n := range fromV.Graph.Nodes {
@@ -416,27 +399,9 @@ func (rt *Runtime) restoreBatch(ctx context.Context, t *store.EngineTx, m *kalci
 	return len(list), t.SaveMigration(m, batch)
 }
 
-// ReleaseRequest says what to do with instances a migration holds.
-type ReleaseRequest struct {
-	// InstanceIDs names the instances; empty releases every held one.
-	InstanceIDs []string `json:"instance_ids"`
-	// NodeMapping maps removed nodes for these instances (old id → new id).
-	NodeMapping map[string]string `json:"node_mapping"`
-	// Policy applies to removed nodes still unmapped: skip_to_next_mapped
-	// or exit.
-	Policy kalcifer.RemovedNodePolicy `json:"removed_node_policy"`
-}
-
-// ReleaseResult counts what a release did.
-type ReleaseResult struct {
-	Migrated int      `json:"migrated"`
-	Exited   int      `json:"exited"`
-	Skipped  []string `json:"skipped"` // not held (any more), or changed since
-}
-
 // ReleaseHeld moves instances a migration held for review onto its new
 // version, with extra mapping for their removed nodes, or ends them.
-func (rt *Runtime) ReleaseHeld(ctx context.Context, tenantID, migrationID string, req ReleaseRequest) (*ReleaseResult, error) {
+func (rt *Runtime) ReleaseHeld(ctx context.Context, tenantID, migrationID string, req kalcifer.ReleaseRequest) (*kalcifer.ReleaseResult, error) {
 	if req.Policy == kalcifer.PolicyHold {
 		return nil, kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "releasing needs removed_node_policy skip_to_next_mapped or exit, not hold")
 	}
@@ -484,12 +449,12 @@ func (rt *Runtime) ReleaseHeld(ctx context.Context, tenantID, migrationID string
 		}
 	}
 	sort.Strings(ids)
-	res := &ReleaseResult{Skipped: []string{}}
+	res := &kalcifer.ReleaseResult{Skipped: []string{}}
 	for start := 0; start < len(ids); start += m.Config.BatchSize {
 		chunk := ids[start:min(start+m.Config.BatchSize, len(ids))]
-		var batch ReleaseResult
+		var batch kalcifer.ReleaseResult
 		err := rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error {
-			batch = ReleaseResult{}
+			batch = kalcifer.ReleaseResult{}
 			mig, err := t.Migration(tenantID, migrationID)
 			if err != nil {
 				return err

@@ -15,7 +15,7 @@ import (
 )
 
 // publish stores g as the journey's next draft and publishes it with req.
-func (e *env) publish(journeyID, g string, req kalcifer.PublishRequest) (*engine.PublishPlan, error) {
+func (e *env) publish(journeyID, g string, req kalcifer.PublishRequest) (*kalcifer.PublishPlan, error) {
 	e.t.Helper()
 	var gr graph.Graph
 	if err := json.Unmarshal([]byte(g), &gr); err != nil {
@@ -211,7 +211,7 @@ func TestRemovedNodePolicies(t *testing.T) {
 				if len(e.sends(e.only(j, "c"))) != 0 {
 					t.Fatal("a held instance moved on")
 				}
-				res, err := e.rt.ReleaseHeld(e.ctx, kalcifer.DefaultTenantID, m.ID, engine.ReleaseRequest{NodeMapping: map[string]string{"w1": "w2"}})
+				res, err := e.rt.ReleaseHeld(e.ctx, kalcifer.DefaultTenantID, m.ID, kalcifer.ReleaseRequest{NodeMapping: map[string]string{"w1": "w2"}})
 				if err != nil || res.Migrated != 1 {
 					t.Fatalf("release: %+v, %v", res, err)
 				}
