@@ -2,7 +2,6 @@ package offline
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,7 +50,7 @@ func stepDetail(n graph.Node) string {
 		}
 	}
 	if d := waitDuration(n); d != "" {
-		return "(" + durationText(d) + ")"
+		return "(" + humanDuration(d) + ")"
 	}
 	return strconv.Quote(n.ID)
 }
@@ -76,7 +75,7 @@ func (e *editGraph) setWait(id, d string) (string, error) {
 		return "", fmt.Errorf("%s has no duration to change", e.name(*n))
 	}
 	if equalDurations(old, d) {
-		return "", fmt.Errorf("%s already lasts %s", e.name(*n), durationText(d))
+		return "", fmt.Errorf("%s already lasts %s", e.name(*n), humanDuration(d))
 	}
 	what := e.name(*n)
 	c := nodeConfig(*n)
@@ -86,7 +85,7 @@ func (e *editGraph) setWait(id, d string) (string, error) {
 	}
 	c[field] = d
 	setStepConfig(n, c)
-	return fmt.Sprintf("Changed %s from %s to %s.", what, durationText(old), durationText(d)), nil
+	return fmt.Sprintf("Changed %s from %s to %s.", what, humanDuration(old), humanDuration(d)), nil
 }
 
 // setField sets a string field of a step's config (template_id, subject).
@@ -123,25 +122,32 @@ var channelNodeTypes = map[string]string{"email": "send_email", "sms": "send_sms
 // channelPhrases names a channel for the user.
 var channelPhrases = map[string]string{"email": "an email", "sms": "an SMS", "push": "a push notification", "whatsapp": "a WhatsApp message"}
 
-// addMessage adds a reminder on channel, drawn near the step it follows.
-// Channels that need a template get one named after the original's.
-func (e *editGraph) addMessage(channel string, after graph.Node, dy float64) string {
-	base := stepField(after, "template_id")
-	if base == "" {
-		base = after.ID
-	}
+// addMessage adds a message on channel for the reason given ("reminder"
+// for non-openers, "fallback" for failed sends), drawn near the step near.
+// Text is the message for channels that carry one; channels that need a
+// template get one named after base, the template of the original message.
+func (e *editGraph) addMessage(channel, reason, base, text, near string) string {
 	var c map[string]any
 	switch channel {
 	case "sms":
-		c = map[string]any{"body": "Hi {{ customer.first_name }}, we sent you an email you may have missed. Take a look when you have a moment."}
+		c = map[string]any{"body": text}
 	case "push":
-		c = map[string]any{"title": "A message for you", "body": "We sent you an email you may have missed."}
+		c = map[string]any{"title": "A message for you", "body": text}
 	default:
-		c = map[string]any{"template_id": base + "_" + channel}
+		c = map[string]any{"template_id": base + "_" + channel + "_" + reason}
 	}
-	typ := channelNodeTypes[channel]
-	return e.addNode(typ, "", c, after.ID, 1, dy)
+	label := strings.ToUpper(channel[:1]) + channel[1:] + " " + reason
+	if channel == "sms" {
+		label = "SMS " + reason
+	}
+	return e.addNode(channelNodeTypes[channel], label, c, near, 1, 1)
 }
+
+// Texts of the messages added for non-openers and failed sends.
+const (
+	reminderText = "Hi {{ customer.first_name }}, we sent you an email you may have missed. Take a look when you have a moment."
+	fallbackText = "Hi {{ customer.first_name }}, we could not reach you by {{ channel }} and have news for you. Please check your account."
+)
 
 // addNonOpenerFallback makes customers who do not open email within timeout
 // ("" for 3 days) get a message on channel. An email already followed by a
@@ -160,14 +166,14 @@ func (e *editGraph) addNonOpenerFallback(email graph.Node, channel, timeout stri
 				return "", fmt.Errorf("customers who do not open %s already get %s", what, e.name(*n))
 			}
 		}
-		msg := e.addMessage(channel, *w, 1)
+		msg := e.addMessage(channel, "reminder", templateBase(email), reminderText, w.ID)
 		for i, ed := range e.g.Edges {
 			if ed.Source == w.ID && ed.BranchOf() == tb {
 				e.g.Edges[i].Source, e.g.Edges[i].Branch = msg, ""
 			}
 		}
 		e.connect(w.ID, msg, tb)
-		out := fmt.Sprintf("Customers who do not open %s within %s now get %s, then go on as before.", what, durationText(stepField(*w, "timeout")), channelPhrases[channel])
+		out := fmt.Sprintf("Customers who do not open %s within %s now get %s, then go on as before.", what, humanDuration(stepField(*w, "timeout")), channelPhrases[channel])
 		if timeout != "" && !equalDurations(timeout, stepField(*w, "timeout")) {
 			change, err := e.setWait(w.ID, timeout)
 			if err != nil {
@@ -182,7 +188,7 @@ func (e *editGraph) addNonOpenerFallback(email graph.Node, channel, timeout stri
 	}
 	next := e.targets(email.ID, graph.DefaultBranch)
 	w := e.addNode("wait_for_event", "", map[string]any{"event_type": "email_opened", "timeout": timeout}, email.ID, 1, 0)
-	msg := e.addMessage(channel, *e.node(w), 1)
+	msg := e.addMessage(channel, "reminder", templateBase(email), reminderText, w)
 	e.removeEdges(func(ed graph.Edge) bool { return ed.Source == email.ID && ed.BranchOf() == graph.DefaultBranch })
 	e.connect(email.ID, w, "")
 	e.connect(w, msg, "timed_out")
@@ -195,7 +201,16 @@ func (e *editGraph) addNonOpenerFallback(email graph.Node, channel, timeout stri
 		e.connect(msg, t, "")
 	}
 	return fmt.Sprintf("After %s the journey now waits up to %s for the email to be opened; customers who do not open it get %s, then go on as before.",
-		what, durationText(timeout), channelPhrases[channel]), nil
+		what, humanDuration(timeout), channelPhrases[channel]), nil
+}
+
+// templateBase is what a message added for step is named after: its
+// template, else its id.
+func templateBase(step graph.Node) string {
+	if t := stepField(step, "template_id"); t != "" {
+		return t
+	}
+	return step.ID
 }
 
 // waitBranches returns a wait_for_event's event and timeout branch names.
@@ -217,7 +232,9 @@ func (e *editGraph) addFailureFallback(step graph.Node, channel string) (string,
 	if t := e.targets(step.ID, "failed"); len(t) > 0 {
 		return "", fmt.Errorf("%s already has a fallback when it fails: %s", what, e.name(*e.node(t[0])))
 	}
-	msg := e.addMessage(channel, step, 1)
+	text := strings.ReplaceAll(fallbackText, "{{ channel }}", map[string]string{"send_email": "email", "send_sms": "text message",
+		"send_push": "push notification", "send_whatsapp": "WhatsApp", "call_webhook": "our usual channel"}[step.Type])
+	msg := e.addMessage(channel, "fallback", templateBase(step), text, step.ID)
 	e.connect(step.ID, msg, "failed")
 	for _, t := range e.targets(step.ID, graph.DefaultBranch) {
 		e.connect(msg, t, "")
@@ -365,21 +382,6 @@ func (e *editGraph) insertAfter(step graph.Node, typ string, c map[string]any) (
 	}
 	e.connect(step.ID, id, "")
 	return id, nil
-}
-
-var durationParts = regexp.MustCompile(`^(\d+)(ms|s|m|h|d)$`)
-
-// durationText writes a duration as words: "3d" is "3 days".
-func durationText(d string) string {
-	m := durationParts.FindStringSubmatch(d)
-	if m == nil {
-		return d
-	}
-	unit := map[string]string{"ms": "millisecond", "s": "second", "m": "minute", "h": "hour", "d": "day"}[m[2]]
-	if m[1] != "1" {
-		unit += "s"
-	}
-	return m[1] + " " + unit
 }
 
 // equalDurations reports whether two durations are equally long ("1d", "24h").

@@ -299,7 +299,7 @@ func ruleInsert(e *editGraph, s, low string) (string, bool, error) {
 	head := low[:pos[0]]
 	typ, c, what := "", map[string]any(nil), ""
 	if d, _, ok := findDuration(head); ok && edWaitWordRE.MatchString(head) {
-		typ, c, what = "wait", map[string]any{"duration": d}, "a wait of "+durationText(d)
+		typ, c, what = "wait", map[string]any{"duration": d}, "a wait of "+humanDuration(d)
 	} else {
 		for _, r := range findRefs(s[:pos[0]]) {
 			if len(r.kind.types) == 1 && kindsOverlap(r.kind, stepsMessage) && !r.definite {

@@ -136,7 +136,7 @@ func windowWords(w string) string {
 	case "1h":
 		return "hour"
 	}
-	return durationText(w)
+	return humanDuration(w)
 }
 
 var (
@@ -292,20 +292,20 @@ func ruleDuration(e *editGraph, s, low string) (string, bool, error) {
 				target = w
 				break
 			}
-			have = append(have, durationText(waitDuration(w)))
+			have = append(have, humanDuration(waitDuration(w)))
 		}
 		if target.ID == "" {
-			return "", true, fmt.Errorf("there is no wait of %s in this journey (its waits last %s)", durationText(oldD), strings.Join(have, ", "))
+			return "", true, fmt.Errorf("there is no wait of %s in this journey (its waits last %s)", humanDuration(oldD), strings.Join(have, ", "))
 		}
 	case len(waits) == 1:
 		target = waits[0]
 	default:
 		var have []string
 		for _, w := range waits {
-			have = append(have, durationText(waitDuration(w)))
+			have = append(have, humanDuration(waitDuration(w)))
 		}
 		return "", true, fmt.Errorf("this journey has %d waits (%s); say which one, e.g. \"make the second wait %s\" or \"make the wait %s instead of %s\"",
-			len(waits), strings.Join(have, ", "), durationText(newD), durationText(newD), have[0])
+			len(waits), strings.Join(have, ", "), humanDuration(newD), humanDuration(newD), have[0])
 	}
 	change, err := e.setWait(target.ID, newD)
 	return change, true, err
