@@ -20,13 +20,23 @@ var (
 	sendVerb = regexp.MustCompile(`(?i)^(?:send(?:s|ing)?\s+)?(?:out\s+)?(?:an?|the)?\s*`)
 	// connector continues a timing: "2 days later", "3 days after signup".
 	connector = regexp.MustCompile(`(?i)^\s*(?:later|afterwards|after\s+(?:sign[- ]?up|signup|registration|entry|the\s+(?:previous|last|first)\s+(?:step|email|message|send)|that))\b`)
+	// sendLead opens a sentence that tells a step before its timing.
+	sendLead = regexp.MustCompile(`(?i)^\s*(?:then,?\s+|and\s+)?send\b`)
+	// trailingPrep is the preposition between a step and its timing.
+	trailingPrep = regexp.MustCompile(`(?i)[\s,]*\b(?:on|at|after|from|by|in|within)?\s*$`)
+	// eventTail names the event a timing counts from, up to a separator:
+	// "(after) the demo", "(after) their first order".
+	eventTail = regexp.MustCompile(`(?i)^\s*(?:the|their|a|an)?\s*[\w'-]+(?:\s+[\w'-]+){0,3}?\s*(?:[,:;–—(]|\s-\s|\.?\s*$)`)
+	afterWord = regexp.MustCompile(`(?i)^\s*after\s+`)
 	// separators sit between a step's parts.
 	separators = " \t,:;.-–—)|"
 )
 
 // proseSteps finds step lines in prose: a line that opens (after any
 // bullet or "Step N" label) with a timing and names a channel, such as
-// "Day 3 – SMS reminder to non-openers: “Your trial ends soon”".
+// "Day 3 – SMS reminder to non-openers: “Your trial ends soon”", or a list
+// item or "Send …" sentence with a timing further on ("Send a welcome
+// email on day 0").
 func proseSteps(lines []string) []Step {
 	var steps []Step
 	prevDay := -1
@@ -38,15 +48,23 @@ func proseSteps(lines []string) []Step {
 		if line == "" || len(line) > 400 || ruleLine.MatchString(line) {
 			continue
 		}
-		body := line[len(bullet.FindString(line)):]
+		mark := bullet.FindString(line)
+		body := line[len(mark):]
 		m, ok := findTiming(body)
-		if !ok || !leadIn.MatchString(body[:m.start]) {
+		if !ok {
 			continue
 		}
-		if c := connector.FindStringIndex(body[m.end:]); c != nil {
-			m.end += c[1]
-		}
+		m.end += timingTail(body[m.start:m.end], body[m.end:])
 		rest := strings.TrimLeft(body[m.end:], separators)
+		if prefix := body[:m.start]; !leadIn.MatchString(prefix) {
+			// The timing comes after the step: "Send a welcome email on
+			// day 0", "- Welcome email immediately after signup". Only a
+			// list item or a sentence that starts with "send" counts.
+			if strings.TrimSpace(mark) == "" && !sendLead.MatchString(prefix) {
+				continue
+			}
+			rest = trailingPrep.ReplaceAllString(prefix, "") + " " + rest
+		}
 		if head, after, ok := strings.Cut(rest, ":"); ok && len(findChannels(head)) == 0 {
 			// "Day 3 (if not opened): SMS …": the channel's part leads, the
 			// rest stays for its condition.
@@ -98,7 +116,8 @@ func describe(rest string, ch channelMention) (content, audience, condition stri
 			condition = "unless " + condition
 		}
 	}
-	if m := audienceClause.FindStringSubmatch(head); m != nil {
+	webhook := ch.channel == "webhook" // "to Salesforce" is where it goes, not who
+	if m := audienceClause.FindStringSubmatch(head); m != nil && !webhook {
 		audience = strings.TrimRight(strings.TrimSpace(m[1]), ".")
 	}
 	if content == "" {
@@ -107,7 +126,7 @@ func describe(rest string, ch channelMention) (content, audience, condition stri
 		if ch.end <= len(desc) && ch.start >= 0 {
 			desc = desc[:ch.start] + " " + desc[ch.end:]
 		}
-		if i := audienceClause.FindStringIndex(desc); i != nil {
+		if i := audienceClause.FindStringIndex(desc); i != nil && !webhook {
 			desc = desc[:i[0]]
 		}
 		if i := conditionClause.FindStringIndex(desc); i != nil {
@@ -115,10 +134,34 @@ func describe(rest string, ch channelMention) (content, audience, condition stri
 		}
 		desc = strings.Trim(desc, separators+"( ")
 		desc = strings.TrimSpace(sendVerb.ReplaceAllString(desc, ""))
+		desc = strings.Join(strings.Fields(strings.TrimPrefix(desc, "to ")), " ")
 		desc = strings.TrimPrefix(strings.TrimPrefix(desc, "notification "), "message ")
 		if desc != "notification" && desc != "message" {
 			content = strings.Trim(desc, separators)
 		}
 	}
 	return content, audience, condition
+}
+
+// timingTail returns how many bytes of rest continue the timing phrase:
+// "later", "after signup", "after the demo" up to the next separator.
+func timingTail(timing, rest string) int {
+	if c := connector.FindStringIndex(rest); c != nil {
+		return c[1]
+	}
+	skip := 0
+	if !strings.HasSuffix(strings.ToLower(timing), "after") {
+		a := afterWord.FindStringIndex(rest)
+		if a == nil {
+			return 0
+		}
+		skip = a[1]
+	}
+	e := eventTail.FindStringIndex(rest[skip:])
+	if e == nil {
+		return 0
+	}
+	// Stop before the separator itself.
+	end := skip + e[1]
+	return len(strings.TrimRight(rest[:end], ",:;–—(-. "))
 }

@@ -3,6 +3,7 @@ package document
 import (
 	"regexp"
 	"strings"
+	"time"
 )
 
 // role is what a column of a steps table holds.
@@ -26,7 +27,7 @@ var headerWords = []struct {
 	words []string
 }{
 	{roleChannel, []string{"channel", "channels", "medium", "type"}},
-	{roleTiming, []string{"day", "days", "timing", "when", "delay", "wait", "schedule", "offset", "send day", "cadence"}},
+	{roleTiming, []string{"day", "days", "timing", "when", "delay", "wait", "schedule", "offset", "send day", "cadence", "date"}},
 	{roleAudience, []string{"audience", "segment", "who", "target", "recipients", "recipient", "persona"}},
 	{roleCondition, []string{"condition", "conditions", "trigger", "rule", "rules", "if", "criteria", "logic", "branch", "filter"}},
 	{roleContent, []string{"subject", "message", "copy", "content", "headline", "title", "body", "template", "asset", "creative", "name", "description"}},
@@ -169,10 +170,11 @@ func blankValue(s string) bool {
 // tableSteps reads the rows under a steps table's header. A row without a
 // timing continues the previous step's day (a merged cell, as it looks
 // once exported); a cell naming two channels ("Email + SMS") makes a step
-// for each.
+// for each; calendar dates count days from the first.
 func tableSteps(rows table, cols columns) []Step {
 	var steps []Step
 	prevDay, prevTiming := -1, ""
+	var start time.Time // the first calendar date, when the plan has dates
 	for _, row := range rows {
 		if len(steps) >= MaxSteps {
 			break
@@ -203,8 +205,14 @@ func tableSteps(rows table, cols columns) []Step {
 		day := prevDay
 		if timing == "" {
 			timing = prevTiming
-		} else {
-			day = resolveDay(timing, prevDay, cols.delay)
+		} else if day = resolveDay(timing, prevDay, cols.delay); day < 0 {
+			// A calendar date counts from the plan's first date.
+			if date, ok := parseDate(timing); ok {
+				if start.IsZero() {
+					start = date
+				}
+				day = int(date.Sub(start).Hours() / 24)
+			}
 		}
 		audience := cell(row, cols.audience)
 		if blankValue(audience) {

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // timingMatch is a timing phrase found in a text.
@@ -41,7 +42,7 @@ var timingPatterns = []struct {
 	{regexp.MustCompile(`(?i)\b(an?|` + number[1:len(number)-1] + `)\s+(?:hours?)\b`), func(n int) int { return n / 24 }},
 	{regexp.MustCompile(`(?i)\b(a)\s+day\s+(?:later|after)\b`), func(int) int { return 1 }},
 	{regexp.MustCompile(`(?i)\b(?:next|following)\s+day\b|\btomorrow\b`), func(int) int { return 1 }},
-	{regexp.MustCompile(`(?i)\b(?:immediately|instantly|right away|straight away|same day|at once)\b|\b(?:at|on|upon|after)\s+(?:sign[- ]?up|signup|registration|entry|enrol?ment|join(?:ing)?)\b|^\s*(?:now|start|entry|signup|sign[- ]?up|trigger)\s*$`), func(int) int { return 0 }},
+	{regexp.MustCompile(`(?i)\b(?:immediately|instantly|right away|straight away|same day|at once)\b|\b(?:right|straight|directly|just)\s+after\b|\b(?:at|on|upon|after)\s+(?:sign[- ]?up|signup|registration|entry|enrol?ment|join(?:ing)?)\b|^\s*(?:now|start|entry|signup|sign[- ]?up|trigger)\s*$`), func(int) int { return 0 }},
 	{regexp.MustCompile(`^\s*\+?(\d+)\s*$`), func(n int) int { return n }},
 }
 
@@ -101,4 +102,24 @@ func resolveDay(text string, prev int, delayColumn bool) int {
 		return prev + m.day
 	}
 	return m.day
+}
+
+// dateLayouts are the calendar dates a timing column may hold: ISO, the
+// forms excelize renders Excel's default date formats in, and written-out
+// dates. Slashed dates read month first, as Excel's default does.
+var dateLayouts = []string{
+	"2006-01-02", "2006/01/02", "01-02-06", "1/2/06 15:04", "1/2/2006", "1/2/06",
+	"2-Jan-06", "2 Jan 2006", "2 January 2006", "Jan 2, 2006", "January 2, 2006",
+	"Mon 2 Jan 2006", "Monday, January 2, 2006", "Monday 2 January 2006",
+}
+
+// parseDate reads a calendar date.
+func parseDate(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	for _, l := range dateLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }

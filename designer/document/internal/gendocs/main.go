@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // expect is the content of a <name>.expect.json file.
@@ -152,6 +153,9 @@ func docx(blocks ...block) func() ([]byte, error) {
 func pdfDoc(pages ...[]string) func() ([]byte, error) {
 	return func() ([]byte, error) { return writePDF(pages), nil }
 }
+
+// date is a calendar day, stored in a sheet as an Excel date.
+func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 
 func p(s string) block             { return block{para: s} }
 func li(s string) block            { return block{para: s, bullet: true} }

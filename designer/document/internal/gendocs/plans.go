@@ -210,6 +210,59 @@ func plans() []plan {
 			},
 		},
 		{
+			name: "black_friday_calendar.xlsx",
+			data: xlsx(
+				sheet{name: "BF calendar", rows: [][]any{
+					{"Black Friday / Cyber Monday 2026 – send calendar"},
+					{"Owner", "E-commerce CRM", "", "", "Status: draft v4"},
+					{},
+					{"Send date", "Channel", "Segment", "Subject line", "Offer code"},
+					{date(2026, 11, 20), "Email", "Newsletter subscribers", "Early access starts Monday", "EARLY20"},
+					{date(2026, 11, 23), "Email", "Newsletter subscribers", "You're in: early access is open", "EARLY20"},
+					{date(2026, 11, 27), "Email + Push", "All customers", "Black Friday: up to 40% off", "BF40"},
+					{date(2026, 11, 28), "SMS", "SMS opt-ins", "Black Friday ends tonight", "BF40"},
+					{date(2026, 11, 30), "Email", "Not purchased this week", "Cyber Monday: last chance", "CM30"},
+				}},
+				sheet{name: "Legal", rows: [][]any{
+					{"Offer terms approved 2026-10-30"},
+				}},
+			),
+			expect: expect{
+				Days:     []int{0, 3, 7, 7, 8, 10},
+				Channels: []string{"email", "email", "email", "push", "sms", "email"},
+				PromptContains: []string{
+					`On day 7, send a push notification "Black Friday: up to 40% off" to all customers.`,
+					`On day 10, if they have not purchased this week, send an email "Cyber Monday: last chance".`,
+				},
+			},
+		},
+		{
+			name: "sales_followup_notes.docx",
+			data: docx(
+				p("Sales follow-up after a demo – notes from the planning call"),
+				p("Attendees: Sales ops, Lifecycle marketing. Trigger: demo completed"),
+				p("Send a thank-you email right after the demo with the recording."),
+				p("Send an SMS to prospects with a phone number 2 days later: “Any questions after the demo?”"),
+				li("Case study email 5 days after the demo, only if they have not booked a follow-up"),
+				li("Webhook to Salesforce on day 14 to create a task for the account executive"),
+				p("Open question: do we need a WhatsApp step for LATAM? To decide next week."),
+				p("Exit: opportunity closed"),
+			),
+			expect: expect{
+				Days:       []int{0, 2, 5, 14},
+				Channels:   []string{"email", "sms", "email", "webhook"},
+				Conditions: 1,
+				PromptContains: []string{
+					"Start when demo completed.",
+					`On day 2, send an SMS "Any questions after the demo?" to prospects with a phone number.`,
+					`On day 5, if they have not booked a follow-up, send an email "Case study".`,
+					`On day 14, call the webhook "Salesforce to create a task for the account executive".`,
+					"Stop if opportunity closed.",
+				},
+				Journey: journey{ExitCriteria: true},
+			},
+		},
+		{
 			name: "product_launch_brief.docx",
 			data: docx(
 				p("Product launch brief: Acme Insights"),
