@@ -192,8 +192,8 @@ func TestEventsRunJourneys(t *testing.T) {
 		"status=active":    {id},
 		"status=exited":    {id2},
 		"status=completed": nil,
-		"node=wait":        {id},
-		"node=mail":        nil,
+		"node_id=wait":     {id},
+		"node_id=mail":     nil,
 		"version=1":        {id2, id},
 		"version=2":        nil,
 	} {

@@ -51,7 +51,7 @@ func (s *server) listInstances(w http.ResponseWriter, r *http.Request) {
 		JourneyID: j.ID,
 		Version:   version,
 		Status:    status,
-		NodeID:    q.Get("node"),
+		NodeID:    q.Get("node_id"),
 		Limit:     limit,
 		Cursor:    q.Get("cursor"),
 	})

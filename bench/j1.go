@@ -192,7 +192,7 @@ func waitAtNode(srv *server, node string, n int, deadline time.Time) error {
 		}
 		for _, j := range journeys.Data {
 			for {
-				if err := srv.call("GET", "/api/v1/journeys/"+j.ID+"/instances?node="+node+"&limit=500&cursor="+cursor, nil, &page); err != nil {
+				if err := srv.call("GET", "/api/v1/journeys/"+j.ID+"/instances?node_id="+node+"&limit=500&cursor="+cursor, nil, &page); err != nil {
 					return err
 				}
 				total += len(page.Data)
