@@ -163,7 +163,8 @@ func behaviour(c string) (string, bool) {
 			return "if they have not " + p + m[2], true
 		}
 	}
-	if m := positiveCondition.FindStringSubmatch(c); m != nil {
+	if m := positiveCondition.FindStringSubmatch(c); m != nil && !strings.HasPrefix(m[2], "-") {
+		// "Logged-in shoppers" is a noun phrase, not a behaviour.
 		if p := participles[strings.ToLower(m[1])]; p != "" && p == strings.ToLower(m[1]) {
 			return "if they " + p + m[2], true
 		}
@@ -189,8 +190,22 @@ func subject(rule string, plural bool) string {
 		return "they " + strings.Join(append([]string{baseVerb(words[0])}, words[1:]...), " ")
 	case !plural && person:
 		return "a " + rule
+	case len(words) > 1 && !person && passive.MatchString(words[1]) && !looksLikeVerb(words[0]):
+		// "order delivered" → "an order is delivered".
+		return article(words[0]) + " " + words[0] + " is " + strings.Join(words[1:], " ")
 	}
 	return rule
+}
+
+// passive matches a past participle that follows a bare noun in a rule.
+var passive = regexp.MustCompile(`(?i)^(?:\w+ed|paid|sent|made|bought|sold|won|lost|done|seen)$`)
+
+// article picks "a" or "an" for a word.
+func article(w string) string {
+	if strings.ContainsRune("aeiouAEIOU", rune(w[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 var (
