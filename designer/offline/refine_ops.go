@@ -2,6 +2,7 @@ package offline
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -85,7 +86,18 @@ func (e *editGraph) setWait(id, d string) (string, error) {
 	}
 	c[field] = d
 	setStepConfig(n, c)
+	n.Label = relabelDuration(n.Label, old, d)
 	return fmt.Sprintf("Changed %s from %s to %s.", what, humanDuration(old), humanDuration(d)), nil
+}
+
+// relabelDuration updates a label that states a wait's length ("Wait 3
+// days", "Wait up to 3d for email_opened") so that it stays true.
+func relabelDuration(label, old, d string) string {
+	for _, pair := range [][2]string{{humanDuration(old), humanDuration(d)}, {old, d}} {
+		re := regexp.MustCompile(`\b` + regexp.QuoteMeta(pair[0]) + `\b`)
+		label = re.ReplaceAllLiteralString(label, pair[1])
+	}
+	return label
 }
 
 // setField sets a string field of a step's config (template_id, subject).
@@ -330,6 +342,16 @@ func (e *editGraph) removeStep(step graph.Node) (string, error) {
 		}
 	}
 	gone := e.pruneUnreachable()
+	for _, ed := range in { // a wait that now leads nowhere does nothing
+		if p := e.node(ed.Source); p != nil && (p.Type == "wait" || p.Type == "wait_until") && len(e.outEdges(p.ID)) == 0 {
+			gone = append(gone, *p)
+			before := e.inEdges(p.ID)
+			e.removeNode(p.ID)
+			for _, b := range before {
+				e.endBranch(b.Source, b.BranchOf())
+			}
+		}
+	}
 	out := "Removed " + what + "."
 	if len(next) > 0 && len(in) > 0 {
 		out += " The steps before it now lead straight to " + e.name(*e.node(next[0])) + "."

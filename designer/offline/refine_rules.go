@@ -173,7 +173,7 @@ func kindsOverlap(a, b stepKind) bool {
 
 var (
 	edFallbackRE = regexp.MustCompile(`\b(?:fallback|fall back|back ?up|reminder|remind|nudge|follow[- ]?up|retry|instead)\b`)
-	edNonOpenRE  = regexp.MustCompile(`\bnon[- ]?open|\bunopened\b|\b(?:don'?t|doesn'?t|do not|does not|didn'?t|did not|never|haven'?t|have not|hasn'?t|has not|not|nobody|no one)\b.{0,30}\b(?:open|read)`)
+	edNonOpenRE  = regexp.MustCompile(`\bnon[- ]?open|\bunopened\b|\b(?:don'?t|doesn'?t|do not|does not|didn'?t|did not|never|haven'?t|have not|hasn'?t|has not|isn'?t|aren'?t|wasn'?t|weren'?t|not|nobody|no one)\b.{0,30}\b(?:open|read)`)
 	edFailRE     = regexp.MustCompile(`\b(?:fail|fails|failed|failure|failing|bounce[sd]?|undeliver|can'?t be (?:sent|delivered)|cannot be (?:sent|delivered)|not delivered)`)
 )
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/kalcifer/kalcifer/graph"
@@ -237,6 +238,8 @@ func ruleField(e *editGraph, s, _ string) (string, bool, error) {
 
 var (
 	edDurationChangeRE = regexp.MustCompile(`\b(?:wait|waits|waiting|delay|delays|pause|pauses|timeout|timeouts|window)\b|\binstead of\b`)
+	edTimeoutRE        = regexp.MustCompile(`\btimeouts?\b|\bwait(?:ing)? for\b`)
+	edNearRE           = regexp.MustCompile(`\b(after|before|following|preceding)\s`)
 	edInsteadOfRE      = regexp.MustCompile(`\binstead of\s+(\d{1,4})\b`)
 	edFromToRE         = regexp.MustCompile(`\bfrom\b.*\bto\b`)
 )
@@ -273,11 +276,19 @@ func ruleDuration(e *editGraph, s, low string) (string, bool, error) {
 	case len(durs) > 1 && (edFromToRE.MatchString(low) || spans[0][0] < strings.Index(low, " to ")):
 		oldD, newD = durs[0], durs[1]
 	}
-	waits := e.ofKind(stepKind{"wait", "waits", []string{"wait", "wait_for_event"}})
+	waitTypes := []string{"wait", "wait_for_event"}
+	if edTimeoutRE.MatchString(low) { // "the timeout", "the wait for the open"
+		waitTypes = waitTypes[1:]
+	}
+	waits := e.ofKind(stepKind{"wait", "waits", waitTypes})
 	if len(waits) == 0 {
 		return "", true, errors.New("there is no wait in this journey; add one with e.g. \"add a wait of 2 days before the second email\"")
 	}
 	var target graph.Node
+	near, err := e.waitNear(s, low, waitTypes)
+	if err != nil {
+		return "", true, err
+	}
 	switch ref := e.waitRef(s); {
 	case ref != nil:
 		n, err := e.resolve(*ref)
@@ -285,6 +296,8 @@ func ruleDuration(e *editGraph, s, low string) (string, bool, error) {
 			return "", true, err
 		}
 		target = n
+	case near != nil:
+		target = *near
 	case oldD != "":
 		var have []string
 		for _, w := range waits {
@@ -319,4 +332,48 @@ func (e *editGraph) waitRef(s string) *stepRef {
 		}
 	}
 	return nil
+}
+
+// waitNear is the wait right after or before a step named in s ("the delay
+// after the welcome email"); nil when s names no such step.
+func (e *editGraph) waitNear(s, low string, types []string) (*graph.Node, error) {
+	m := edNearRE.FindStringSubmatchIndex(low)
+	if m == nil {
+		return nil, nil
+	}
+	var step *stepRef
+	for _, r := range findRefs(s[m[1]:]) {
+		if r.definite && r.kind.singular != stepsWait.singular {
+			step = &r
+			break
+		}
+	}
+	if step == nil {
+		return nil, nil
+	}
+	n, err := e.resolve(*step)
+	if err != nil {
+		return nil, err
+	}
+	after := low[m[2]:m[3]] == "after" || low[m[2]:m[3]] == "following"
+	var near []string
+	if after {
+		for _, ed := range e.outEdges(n.ID) {
+			near = append(near, ed.Target)
+		}
+	} else {
+		for _, ed := range e.inEdges(n.ID) {
+			near = append(near, ed.Source)
+		}
+	}
+	for _, id := range near {
+		if w := e.node(id); slices.Contains(types, w.Type) {
+			return w, nil
+		}
+	}
+	side := "before"
+	if after {
+		side = "right after"
+	}
+	return nil, fmt.Errorf("there is no wait %s %s", side, e.name(n))
 }
