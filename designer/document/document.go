@@ -135,13 +135,10 @@ func detectFormat(filename string, data []byte) (string, error) {
 	switch ext {
 	case "csv", "tsv":
 		return "csv", checkText(data)
-	case "txt", "text", "md", "markdown":
-		if ext != "txt" && ext != "text" {
-			ext = "md"
-		} else {
-			ext = "txt"
-		}
-		return ext, checkText(data)
+	case "txt", "text":
+		return "txt", checkText(data)
+	case "md", "markdown":
+		return "md", checkText(data)
 	case "xlsx", "xlsm", "docx":
 		if bytes.HasPrefix(data, magicOLE) {
 			return "", fmt.Errorf("%w: an encrypted .%s is an OLE container, not a zip; remove the password and upload again", ErrEncrypted, ext)

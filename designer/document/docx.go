@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -118,7 +119,10 @@ func (p *docxParser) start(t xml.StartElement) {
 		}
 	case "gridSpan":
 		if p.depth == 1 {
-			fmt.Sscan(wordAttr(t, "val"), &p.gridSpan)
+			// A malformed span counts as one column.
+			if n, err := strconv.Atoi(wordAttr(t, "val")); err == nil && n > 1 {
+				p.gridSpan = n
+			}
 		}
 	}
 }
