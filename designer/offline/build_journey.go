@@ -1,0 +1,280 @@
+package offline
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/kalcifer/kalcifer/graph"
+)
+
+// The journey under construction while a description is read: where the
+// next step attaches, and the branch whose arms the prose is filling in.
+
+// tail is an open end of the journey: the next step hangs off node's branch.
+type tail struct {
+	node, branch string
+}
+
+// fork is a branching node (wait_for_event or condition) whose two arms the
+// description is filling in: "if not opened send an SMS, if opened send the
+// upsell". Its arms merge when the sentence ends and a plain step follows.
+type fork struct {
+	node string
+	key  string    // the event type or expression it tests
+	side [2]string // branch names: [0] the event came / expression holds, [1] the opposite
+	arms map[string][]tail
+	cur  string // the arm steps go on now; "" when steps go after both arms
+	// gate is a fork said without an action ("only for US customers:"): its
+	// other arm ends the journey unless "otherwise" fills it.
+	gate bool
+}
+
+// journey is the graph being built with its open ends.
+type journey struct {
+	b        *Builder
+	entry    string // the entry node, typed when the whole text is read
+	tails    []tail
+	parked   []tail // arms that end the journey
+	fork     *fork
+	ended    bool   // a sentence ended since the fork was opened
+	lastWait string // the plain wait node the tails hang off, if any
+}
+
+func newJourney() *journey {
+	j := &journey{b: NewBuilder()}
+	j.entry = j.b.Add("event_entry", "", nil)
+	j.tails = []tail{{j.entry, ""}}
+	return j
+}
+
+// steps reports whether any step follows the entry yet.
+func (j *journey) steps() bool { return len(j.b.g.Nodes) > 1 }
+
+// add appends a step after every open end and returns its id. A node that
+// ends the journey leaves no open end.
+func (j *journey) add(typ, label string, config any) string {
+	j.settle()
+	id := j.b.Add(typ, label, config)
+	for _, t := range j.tails {
+		j.b.Connect(t.node, id, t.branch)
+	}
+	j.tails = []tail{{id, ""}}
+	if graph.IsExit(typ) && typ != "goal_reached" {
+		j.tails = nil
+	}
+	j.lastWait = ""
+	if typ == "wait" {
+		j.lastWait = id
+	}
+	return id
+}
+
+// settle closes the fork when the steps that follow go after both arms.
+func (j *journey) settle() {
+	if j.fork == nil {
+		return
+	}
+	if j.fork.cur == "" {
+		j.fork = nil // both arms are already the open ends
+		return
+	}
+	if j.ended {
+		j.merge()
+	}
+}
+
+// merge joins the fork's arms into the open ends; a gate's untouched arm
+// ends the journey.
+func (j *journey) merge() {
+	f := j.fork
+	if f == nil {
+		return
+	}
+	j.fork = nil
+	if f.cur == "" {
+		return
+	}
+	f.arms[f.cur] = j.tails
+	var all []tail
+	for _, s := range f.side {
+		if f.gate && s != f.cur {
+			j.parked = append(j.parked, f.arms[s]...)
+			continue
+		}
+		all = append(all, f.arms[s]...)
+	}
+	j.tails = all
+}
+
+// open adds a branching node after the open ends and puts the next steps on
+// its arm side ("" for after both arms).
+func (j *journey) open(node, key string, side [2]string, cur string, gate bool) {
+	j.fork = &fork{node: node, key: key, side: side, cur: cur, gate: gate, arms: map[string][]tail{
+		side[0]: {{node, side[0]}}, side[1]: {{node, side[1]}},
+	}}
+	j.ended = false
+	j.tails = j.fork.arms[cur]
+	if cur == "" {
+		j.tails = []tail{{node, side[0]}, {node, side[1]}}
+	}
+}
+
+// switchTo moves to another arm of the open fork.
+func (j *journey) switchTo(side string) {
+	f := j.fork
+	if f.cur != "" {
+		f.arms[f.cur] = j.tails
+	}
+	f.cur = side
+	f.gate = false // both arms have been spoken for
+	j.tails = f.arms[side]
+	j.ended = false
+}
+
+// branchOn attaches a conditional step: it continues the open fork when the
+// condition is the same one (or its opposite), and otherwise adds a new
+// wait_for_event or condition node. It returns the fork's node.
+func (j *journey) branchOn(c cond, gate bool, defaultTimeout string) string {
+	key := c.event
+	if key == "" {
+		key = c.expr
+	}
+	want := 0
+	if c.negated {
+		want = 1
+	}
+	if f := j.fork; f != nil && f.key == key {
+		j.switchTo(f.side[want])
+		return f.node
+	}
+	j.merge()
+	j.settle()
+	var node string
+	side := [2]string{"true", "false"}
+	if c.event != "" {
+		side = [2]string{"event_received", "timed_out"}
+		timeout := c.within
+		if timeout == "" && j.lastWait != "" && len(j.tails) == 1 && j.tails[0] == (tail{j.lastWait, ""}) {
+			// "wait 3 days, if not opened …": the wait becomes the event's timeout.
+			w, _ := j.b.Node(j.lastWait)
+			timeout = configString(w.Config, "duration")
+			node = j.lastWait
+		}
+		if timeout == "" {
+			timeout = defaultTimeout
+		}
+		cfg := map[string]any{"event_type": c.event, "timeout": timeout}
+		label := fmt.Sprintf("Wait up to %s for %s", humanDuration(timeout), c.event)
+		if node != "" {
+			j.b.Set(node, "wait_for_event", label, cfg)
+		} else {
+			node = j.add("wait_for_event", label, cfg)
+		}
+	} else {
+		node = j.add("condition", "If "+c.text, map[string]any{"expression": c.expr})
+	}
+	j.lastWait = ""
+	cur := side[want]
+	if c.explicitWait {
+		cur = ""
+	}
+	j.open(node, key, side, cur, gate)
+	return node
+}
+
+// otherwise moves to the arm opposite the current one. It reports false when
+// there is no fork to continue.
+func (j *journey) otherwise() bool {
+	f := j.fork
+	if f == nil {
+		return false
+	}
+	side := f.side[1]
+	if f.cur == f.side[1] {
+		side = f.side[0]
+	}
+	j.switchTo(side)
+	return true
+}
+
+// sentenceEnd records that a sentence ended: plain steps that follow go
+// after the fork's arms.
+func (j *journey) sentenceEnd() { j.ended = true }
+
+// finish closes the journey: every arm still open ends at the goal when
+// there is one, and branches that need an edge get a journey_exit.
+func (j *journey) finish(goal string) {
+	j.merge()
+	j.fork = nil
+	if goal != "" {
+		j.add("goal_reached", "Goal: "+goal, map[string]any{"goal_name": goal, "exit_after_goal": true})
+	}
+	var dangling []tail
+	for _, t := range append(j.tails, j.parked...) {
+		if t.branch != "" && !slices.Contains(dangling, t) {
+			dangling = append(dangling, t)
+		}
+	}
+	if len(dangling) == 0 {
+		return
+	}
+	exit := j.b.Add("journey_exit", "End", map[string]any{})
+	for _, t := range dangling {
+		j.b.Connect(t.node, exit, t.branch)
+	}
+}
+
+// split puts an A/B test in front of node id: an ab_split whose variants
+// each lead to their own copy of the node (template ids suffixed _a, _b, …),
+// every copy continuing where the node did.
+func (j *journey) split(id string, weights []int) {
+	n, ok := j.b.Node(id)
+	if !ok {
+		return
+	}
+	var variants []map[string]any
+	for i, w := range weights {
+		variants = append(variants, map[string]any{"key": string(rune('A' + i)), "weight": w})
+	}
+	s := j.b.Add("ab_split", "A/B test: "+n.Label, map[string]any{"variants": variants})
+	j.b.Redirect(id, s)
+	out := j.b.Edges(id)
+	isTail := slices.Contains(j.tails, tail{id, ""})
+	template := configString(n.Config, "template_id")
+	for i := range weights {
+		key := string(rune('A' + i))
+		copyID := id
+		cfg := map[string]any{}
+		if err := json.Unmarshal(n.Config, &cfg); err != nil {
+			cfg = map[string]any{}
+		}
+		if template != "" {
+			cfg["template_id"] = template + "_" + strings.ToLower(key)
+		}
+		label := fmt.Sprintf("%s (variant %s)", n.Label, key)
+		if i == 0 {
+			j.b.Set(id, n.Type, label, cfg)
+		} else {
+			copyID = j.b.Add(n.Type, label, cfg)
+			for _, e := range out {
+				j.b.Connect(copyID, e.Target, e.Branch)
+			}
+			if isTail {
+				j.tails = append(j.tails, tail{copyID, ""})
+			}
+		}
+		j.b.Connect(s, copyID, key)
+	}
+}
+
+// configString reads a string field of a node's config.
+func configString(raw json.RawMessage, field string) string {
+	var c map[string]any
+	if json.Unmarshal(raw, &c) != nil {
+		return ""
+	}
+	s, _ := c[field].(string)
+	return s
+}

@@ -1,0 +1,277 @@
+package offline
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Steps: messages on every channel, webhook calls, tags, profile updates and
+// the end of the journey.
+
+var (
+	urlRE            = regexp.MustCompile(`https?://[^\s"'<>]+`)
+	quotedTextRE     = regexp.MustCompile(`"([^"]+)"`)
+	addTagRE         = regexp.MustCompile(`^(?:tag|label|mark|flag)\s+(?:them|the customer|the user|customers|users|the contact|him|her|it)?\s*(?:as|with)?\s*(?:an? |the\s+)?(?:tag\s+)?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?(?:\s+tag)?$|^add\s+(?:an? |the )?(?:tag\s+["']?([a-z0-9_-]+)["']?|["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+tag)(?:\s+to\s+(?:them|the customer|the user|their profile))?$|^add\s+(?:them|the customer|the user)\s+to\s+(?:the\s+)?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+(?:tag|list)$`)
+	remTagRE         = regexp.MustCompile(`^(?:remove|untag|drop|delete)\s+(?:the\s+)?(?:tag\s+["']?([a-z0-9_-]+)["']?|["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+tag)(?:\s+from\s+(?:them|the customer|the user|their profile))?$|^remove\s+(?:them|the customer|the user)\s+from\s+(?:the\s+)?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+(?:tag|list)$`)
+	setRE            = regexp.MustCompile(`^(?:set|update|change)\s+(?:their |the customer's |the user's |the |customer |user )?(?:profile\s+)?(?:attribute\s+|field\s+)?([a-z][a-z0-9_ ]*?)\s+(?:to|=|as)\s+(.+)$|^update\s+(?:their|the customer's|the user's|the)\s+profile(?:\s+with|\s+to set|\s+so that)?\s*:?\s*([a-z][a-z0-9_ ]*?)\s*(?:=|to|:|is)\s*(.+)$`)
+	endRE            = regexp.MustCompile(`^(?:(?:end|exit|finish|stop|close)(?:\s+(?:the journey|the flow|the campaign|here|journey|it|there))?|(?:they |customers |then they |everyone )?(?:exit|leave|drop out of)(?: the journey)?|end of (?:the )?journey|that's it|done)$`)
+	channelRE        = regexp.MustCompile(`\b(e-?mails?|newsletters?|sms(?:es)?|text(?:\s+message)?s?|push(?:\s+notifications?)?|(?:in-app\s+|app\s+|mobile\s+)?notifications?|whatsapp(?:\s+messages?)?)\b`)
+	sendLead         = regexp.MustCompile(`^(?:ask(?:\s+them)?(?:\s+for)?|send(?:\s+(?:out|them|over|off))?|text|sms|email|e-mail|push|whatsapp|message|notify|remind|follow up(?:\s+with)?|deliver|fire off|shoot|drop|ping|reach out(?:\s+with)?|give them|trigger|hit them with)\b`)
+	timeTail         = regexp.MustCompile(`\s+(?:(?:after|in|about)\s+(?:another\s+)?` + amountRE + `[\s-]*(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?)|` + amountRE + `[\s-]*(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\s+(?:later|after(?:\s+that|\s+signup|\s+the [a-z ]+)?)|the next day|the following day|next day|the day after|the next morning|tomorrow|a week later|next week)\b`)
+	signupAudienceRE = regexp.MustCompile(`\s+(?:to|for)\s+(?:all\s+)?(?:new\s+|newly registered\s+|fresh\s+)?(?:signups|sign-ups|users who (?:just )?signed up|everyone who signs up|registrants)\b|\s+to\s+new\s+(?:users|customers|subscribers|members|accounts)\b`)
+	entryTailRE      = regexp.MustCompile(`\s+(?:when(?:ever)?|once|as soon as|after)\s+(?:someone|somebody|a user|a customer|a new user|a new customer|users|customers|people|anyone|a visitor|a lead)\s+(.+)$`)
+	audienceRE       = regexp.MustCompile(`\s+(?:to|for)\s+((?:all |only )?(?:customers|users|people|those|everyone|anyone|members|subscribers|contacts|accounts|premium|vip|free|pro|trial|paying)\b.*)$`)
+	segmentAudRE     = regexp.MustCompile(`\s+to\s+(?:everyone in |all |members of )?(?:the |our )?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+segment$`)
+	nameStopRE       = regexp.MustCompile(`\b(?:to|about|for|with|if|when|via|by|over|through|on|in|saying|that|and|offering|reminding|asking|telling|containing|called|named|titled|using)\b`)
+	verbNameRE       = regexp.MustCompile(`^(?:ask(?:\s+them)?(?:\s+for)?|send(?:\s+(?:out|them|over|off))?|follow up(?:\s+with)?|remind(?:\s+them)?(?:\s+(?:of|about))?|deliver|fire off|shoot|drop|give them|reach out(?:\s+with)?|trigger|hit them with|notify(?:\s+them)?|message(?:\s+them)?|email(?:\s+them)?|text(?:\s+them)?|push(?:\s+them)?|whatsapp(?:\s+them)?)\s+`)
+)
+
+// channelTypes maps a channel word's first letters to the node type.
+func channelOf(word string) (typ, channel, noun string) {
+	switch w := strings.ToLower(word); {
+	case strings.HasPrefix(w, "e") || strings.HasPrefix(w, "newsletter"):
+		return "send_email", "email", "email"
+	case strings.HasPrefix(w, "sms") || strings.HasPrefix(w, "text"):
+		return "send_sms", "sms", "SMS"
+	case strings.HasPrefix(w, "whatsapp"):
+		return "send_whatsapp", "whatsapp", "WhatsApp message"
+	default:
+		return "send_push", "push", "push notification"
+	}
+}
+
+// action reads a step: a message, a webhook call, a tag, a profile update
+// or the end of the journey.
+func (p *parser) action(l, c string) bool {
+	if u := urlRE.FindString(c); u != "" && regexp.MustCompile(`\b(?:call|post|put|hit|ping|notify|send|webhook|trigger|fire|forward|push)\b`).MatchString(l) {
+		u = strings.TrimRight(u, ".,;:!?)")
+		cfg := map[string]any{"url": u}
+		if regexp.MustCompile(`\bput\b`).MatchString(l) {
+			cfg["method"] = "PUT"
+		}
+		p.j.add("call_webhook", "Call webhook", cfg)
+		return true
+	}
+	if p.dataStep(l, c) {
+		return true
+	}
+	if endRE.MatchString(strings.TrimRight(l, ". !")) {
+		p.j.add("journey_exit", "End", map[string]any{})
+		return true
+	}
+	return p.send(l, c)
+}
+
+// dataStep reads tags and profile updates.
+func (p *parser) dataStep(l, c string) bool {
+	if m := addTagRE.FindStringSubmatch(l); m != nil {
+		tag := slug(m[1] + m[2] + m[3] + m[4])
+		p.j.add("add_tag", "Tag "+tag, map[string]any{"tag": tag})
+		return true
+	}
+	if m := remTagRE.FindStringSubmatch(l); m != nil {
+		tag := slug(m[1] + m[2] + m[3])
+		p.j.add("remove_tag", "Remove tag "+tag, map[string]any{"tag": tag})
+		return true
+	}
+	if m := setRE.FindStringSubmatchIndex(l); m != nil {
+		for g := 2; g < 8; g += 4 {
+			if m[g] < 0 {
+				continue
+			}
+			attr := attrName(l[m[g]:m[g+1]])
+			raw := strings.Trim(strings.TrimSpace(c[m[g+2]:m[g+3]]), `"'.`)
+			var value any = raw
+			if f, err := strconv.ParseFloat(raw, 64); err == nil {
+				value = f
+			} else if b, err := strconv.ParseBool(strings.ToLower(raw)); err == nil {
+				value = b
+			}
+			p.j.add("update_profile", fmt.Sprintf("Set %s to %v", attr, value), map[string]any{"set": map[string]any{attr: value}})
+			return true
+		}
+	}
+	return false
+}
+
+// send reads a message: its channels, template, timing and audience.
+func (p *parser) send(l, c string) bool {
+	// Quoted text is a name or a message, never a channel word.
+	masked := quotedTextRE.ReplaceAllStringFunc(l, func(q string) string { return `"` + strings.Repeat("x", len(q)-2) + `"` })
+	chans := channelRE.FindAllStringIndex(masked, -1)
+	lead := sendLead.FindStringIndex(masked)
+	if lead == nil && (len(chans) == 0 || len(strings.Fields(masked)) > 6) {
+		return false
+	}
+	// Timing said after the message: "send the upsell after 1 week".
+	if m := timeTail.FindStringIndex(masked); m != nil {
+		dur, _, _ := findDuration(masked[m[0]:m[1]])
+		if dur != "" {
+			p.wait(dur)
+			masked, l, c = cut(masked, m), cut(l, m), cut(c, m)
+		}
+	}
+	// "… when someone registers" starts the journey.
+	if m := entryTailRE.FindStringSubmatchIndex(masked); m != nil && p.entryType == "" && !p.j.steps() {
+		if ev, ok := entryEventOf(l[m[2]:m[3]]); ok {
+			p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
+			masked, l, c = cut(masked, m[:2]), cut(l, m[:2]), cut(c, m[:2])
+		}
+	}
+	// Audience: "to new signups" starts the journey, "to customers on the
+	// premium plan" is a condition around the message.
+	if m := signupAudienceRE.FindStringIndex(masked); m != nil {
+		if p.entryType == "" {
+			p.setEntry("event_entry", "When signed_up happens", map[string]any{"event_type": "signed_up"})
+		}
+		masked, l, c = cut(masked, m), cut(l, m), cut(c, m)
+	}
+	if m := segmentAudRE.FindStringSubmatchIndex(masked); m != nil && p.entryType == "" {
+		seg := slug(l[m[2]:m[3]])
+		p.setEntry("segment_entry", "Joins segment "+seg, map[string]any{"segment_id": seg})
+		masked, l, c = cut(masked, m[:2]), cut(l, m[:2]), cut(c, m[:2])
+	}
+	if m := audienceRE.FindStringSubmatchIndex(masked); m != nil {
+		aud := l[m[2]:m[3]]
+		if cd, ok := parseCondition(aud, c[m[2]:m[3]], p.channel); ok && cd.expr != "" {
+			p.branch(cd, false)
+			masked, l, c = cut(masked, m[:2]), cut(l, m[:2]), cut(c, m[:2])
+		} else if strings.HasPrefix(aud, "everyone") || strings.HasPrefix(aud, "all ") {
+			masked, l, c = cut(masked, m[:2]), cut(l, m[:2]), cut(c, m[:2])
+		}
+	}
+	chans = channelRE.FindAllStringIndex(masked, -1)
+	if hasEmail := slices.ContainsFunc(chans, func(m []int) bool { return masked[m[0]] == 'e' }); hasEmail {
+		// "the weekly newsletter email": newsletter is part of the name
+		chans = slices.DeleteFunc(chans, func(m []int) bool { return masked[m[0]] == 'n' && strings.HasPrefix(masked[m[0]:], "newsletter") })
+	}
+	if len(chans) == 0 {
+		if lead == nil {
+			return false
+		}
+		// "send the upsell": email unless said otherwise.
+		p.message("send_email", "email", "email", p.name(masked, c, nil), c, false)
+		return true
+	}
+	seen := map[string]bool{}
+	for _, ch := range chans {
+		word := masked[ch[0]:ch[1]]
+		typ, channel, noun := channelOf(word)
+		if seen[typ] {
+			continue
+		}
+		seen[typ] = true
+		name, named := p.name(masked, c, chans), false
+		if strings.HasPrefix(word, "newsletter") { // "send our newsletter": the channel word is the name
+			name, named = strings.TrimSpace(name+" newsletter"), true
+		}
+		p.message(typ, channel, noun, name, c, named)
+	}
+	return true
+}
+
+// cut removes span m from s.
+func cut(s string, m []int) string { return s[:m[0]] + s[m[1]:] }
+
+// name finds the words that name a message: those between the verb and the
+// channel ("a welcome email"), else those after it ("an SMS reminder",
+// "an email about the spring sale").
+func (p *parser) name(masked, orig string, chans [][]int) string {
+	text := masked
+	if lead := verbNameRE.FindStringIndex(text); lead != nil {
+		text = strings.Repeat(" ", lead[1]) + text[lead[1]:]
+	}
+	if len(chans) == 0 {
+		if i := nameStopRE.FindStringIndex(text); i != nil {
+			text = text[:i[0]]
+		}
+		return nameWords(removeQuoted(text))
+	}
+	first, last := chans[0], chans[len(chans)-1]
+	before := text[:first[0]]
+	if i := nameStopRE.FindAllStringIndex(before, -1); len(i) > 0 && strings.TrimSpace(before[i[len(i)-1][1]:]) != "" {
+		before = before[i[len(i)-1][1]:]
+	}
+	before = regexp.MustCompile(`\s+(?:by|via|over|through|as|on)\s*$`).ReplaceAllString(before, "")
+	if w := nameWords(removeQuoted(before)); w != "" && !nameStopRE.MatchString(before) {
+		return w
+	}
+	after := text[last[1]:]
+	after = regexp.MustCompile(`^\s*(?:about|for|on|regarding|announcing|with|reminding them (?:about|of)|called|named|titled)\s+`).ReplaceAllString(after, " ")
+	if i := nameStopRE.FindStringIndex(after); i != nil {
+		after = after[:i[0]]
+	}
+	return nameWords(removeQuoted(after))
+}
+
+// removeQuoted drops quoted (masked) text from name words.
+func removeQuoted(s string) string { return quotedTextRE.ReplaceAllString(s, " ") }
+
+// message adds a send step. A quoted name becomes the template id (or, for
+// SMS and push, a quoted sentence the text); otherwise a template id is
+// invented from the words, and a follow-up question asks which to use.
+// named says the words are a whole template name, without the channel.
+func (p *parser) message(typ, channel, noun, words, orig string, named bool) {
+	quoted := ""
+	if m := quotedTextRE.FindStringSubmatch(orig); m != nil {
+		quoted = strings.TrimSpace(m[1])
+	}
+	suffix := "_" + channel
+	name := words
+	if quoted != "" {
+		name = quoted
+	}
+	label := noun
+	if name != "" {
+		label = name + " " + noun
+		if strings.HasSuffix(strings.ToLower(name), strings.ToLower(noun)) || strings.HasSuffix(strings.ToLower(name), channel) {
+			label = name
+		}
+	}
+	label = strings.ToUpper(label[:1]) + label[1:]
+	cfg := map[string]any{}
+	isText := quoted != "" && (len(strings.Fields(quoted)) >= 6 || strings.Contains(quoted, "{{") || strings.ContainsAny(quoted[len(quoted)-1:], ".!?"))
+	switch {
+	case isText && typ == "send_sms":
+		cfg["body"] = quoted
+		label = "SMS"
+	case isText && typ == "send_push":
+		cfg["title"], cfg["body"] = "Notification", quoted
+		label = "Push notification"
+	case quoted != "":
+		cfg["template_id"] = slug(quoted)
+	default:
+		id := slug(words)
+		if id == "" {
+			n := 1
+			for _, node := range p.j.b.g.Nodes {
+				if node.Type == typ {
+					n++
+				}
+			}
+			id = fmt.Sprintf("%s_message_%d", channel, n)
+		} else if !strings.HasSuffix(id, channel) && !named {
+			id += suffix
+		}
+		cfg["template_id"] = id
+		p.ask(fmt.Sprintf("Which %s template should the %s use? I used %q.", strings.TrimSuffix(noun, " message"), lowerFirst(label), id))
+	}
+	id := p.j.add(typ, label, cfg)
+	p.channel = channel
+	if typ == "send_email" {
+		p.emails = append(p.emails, id)
+	}
+}
+
+// lowerFirst lower-cases the first letter of a label unless it starts an
+// acronym or a name (SMS, WhatsApp).
+func lowerFirst(s string) string {
+	first, _, _ := strings.Cut(s, " ")
+	if len(first) > 1 && strings.ToLower(first[1:]) == first[1:] {
+		return strings.ToLower(s[:1]) + s[1:]
+	}
+	return s
+}

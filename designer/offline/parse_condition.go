@@ -1,0 +1,187 @@
+package offline
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/kalcifer/kalcifer/graph"
+)
+
+// cond is what a conditional phrase tests: a customer event (becoming a
+// wait_for_event) or a CEL expression over the customer (a condition node).
+type cond struct {
+	event  string // e.g. email_opened
+	within string // the timeout said with the event ("within 3 days")
+	expr   string // e.g. customer.plan == "premium"
+	// negated: the action follows when the event does not come, or when the
+	// expression is false ("unless …").
+	negated bool
+	// explicitWait: "wait up to 2 days for a purchase": both arms continue.
+	explicitWait bool
+	text         string // the phrase, for labels
+}
+
+var (
+	negationRE = regexp.MustCompile(`\b(not|never|no|without|fail(s|ed)? to|yet to|dont|didnt|doesnt|havent|hasnt|isnt|wasnt|wont)\b|n't\b`)
+	withinRE   = regexp.MustCompile(`\b(within|in the (next|first)|in|after|for|by)\s+(` + amountRE[1:len(amountRE)-1] + `)[\s-]*(minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\b`)
+
+	planWords = map[string]bool{
+		"free": true, "premium": true, "pro": true, "basic": true, "trial": true, "enterprise": true, "paid": true,
+		"gold": true, "silver": true, "platinum": true, "starter": true, "business": true, "plus": true, "team": true,
+	}
+	countries = map[string]string{
+		"us": "US", "usa": "US", "u.s.": "US", "united states": "US", "america": "US", "uk": "UK", "united kingdom": "UK",
+		"britain": "UK", "great britain": "UK",
+	}
+
+	onPlanRE  = regexp.MustCompile(`^(?:(?:customers|users|people|those|members|subscribers|anyone|everyone)(?: who are)? |they(?: are|'re)? |(?:are|is) )?on (?:the |a |an |our )?([a-z0-9_-]+) (?:plan|tier)$`)
+	planWhoRE = regexp.MustCompile(`^(?:(?:they|who) (?:are|is) |they're )?(?:a |an |our )?([a-z0-9_-]+) (?:plan )?(?:customers?|users?|members?|subscribers?|accounts?)$`)
+	countRE   = regexp.MustCompile(`^(?:(?:customers|users|people|those|anyone|members|subscribers|they|contacts|accounts|the customer|the user|customer|user|he|she)\s+)?(?:who have|who've|with|having|that have|have|has)\s+(more than|over|at least|fewer than|less than|under|exactly|no more than|at most|above|greater than)?\s*(\d+(?:\.\d+)?)\s+(or more\s+|or fewer\s+)?([a-z][a-z _]*?)$`)
+	withValRE = regexp.MustCompile(`^(?:(?:customers|users|people|those|anyone|members|subscribers|they|contacts|accounts)\s+)?(?:who have|with|having|that have|have|has)\s+(?:a |an )?([a-z][a-z _]*?)\s+(of more than|more than|over|above|greater than|of at least|at least|under|below|less than|of less than|of)\s+\$?(\d+(?:\.\d+)?)$`)
+	countryRE = regexp.MustCompile(`^(?:(?:customers|users|people|those|anyone|members|subscribers|contacts|they|who)\s+)?(?:(?:are|is|who are|who live|live|living|based|located)\s+)?(?:based |located )?in (?:the )?([a-z][a-z. ]{1,30})$`)
+	tagRE     = regexp.MustCompile(`^(?:(?:customers|users|people|those|anyone|they)\s+)?(?:(?:who )?(?:have|has|are|is)\s+)?(?:with\s+)?(?:the\s+)?(?:tag(?:ged)?(?:\s+(?:as|with))?)\s+['"]?([a-z0-9_-]+)['"]?(?:\s+tag)?$`)
+	compareRE = regexp.MustCompile(`^(?:if\s+)?(?:the |their |a |an |his |her )?(?:customer'?s? |user'?s? |account )?([a-z][a-z0-9_ ]*?)\s+(is not equal to|is equal to|is not|isn't|is over|is above|is more than|is greater than|is higher than|is under|is below|is less than|is lower than|is at least|is at most|exceeds|equals|is|are|>=|<=|==|!=|=|>|<)\s+(.+)$`)
+
+	ops = map[string]string{
+		"is not equal to": "!=", "is equal to": "==", "is not": "!=", "isn't": "!=", "is over": ">", "is above": ">",
+		"is more than": ">", "is greater than": ">", "is higher than": ">", "is under": "<", "is below": "<",
+		"is less than": "<", "is lower than": "<", "is at least": ">=", "is at most": "<=", "exceeds": ">",
+		"equals": "==", "is": "==", "are": "==", ">=": ">=", "<=": "<=", "==": "==", "!=": "!=", "=": "==", ">": ">", "<": "<",
+		"more than": ">", "over": ">", "at least": ">=", "fewer than": "<", "less than": "<", "under": "<", "exactly": "==",
+		"no more than": "<=", "at most": "<=", "above": ">", "greater than": ">", "of more than": ">", "of at least": ">=",
+		"below": "<", "of less than": "<", "of": "==", "": ">=",
+	}
+	// notAttributes are subjects of "is" that name a message, not a
+	// customer attribute: "if the email is opened" is an event.
+	notAttributes = map[string]bool{"email": true, "it": true, "message": true, "they": true, "sms": true, "push": true,
+		"notification": true, "text": true, "mail": true, "he": true, "she": true, "there": true, "this": true, "that": true}
+)
+
+// parseCondition reads what follows "if", "unless", "for" or "when": an
+// attribute test ("plan is premium", "customers with more than 3 orders",
+// "they are in the US") or an event ("they don't open it within 3 days").
+// orig is the same text with its original case, for values. channel is the
+// last channel sent on, for "opened". Every expression compiles in CEL.
+func parseCondition(text, orig, channel string) (cond, bool) {
+	text = strings.TrimSpace(strings.TrimRight(text, " .:!"))
+	orig = strings.TrimSpace(strings.TrimRight(orig, " .:!"))
+	if expr, ok := attributeExpr(text, orig); ok {
+		return cond{expr: expr, text: orig}, true
+	}
+	c := cond{text: orig}
+	rest := text
+	if m := withinRE.FindStringSubmatchIndex(text); m != nil {
+		c.within, _, _ = findDuration(text[m[0]:m[1]])
+		rest = text[:m[0]] + text[m[1]:]
+	}
+	ev, ok := eventOf(rest, channel)
+	if !ok {
+		return cond{}, false
+	}
+	c.event = ev
+	c.negated = negationRE.MatchString(rest)
+	return c, true
+}
+
+// attributeExpr turns an attribute test into CEL, joining "and"/"or" parts.
+func attributeExpr(text, orig string) (string, bool) {
+	for _, join := range []struct{ word, op string }{{" and ", " && "}, {" or ", " || "}} {
+		if i := strings.Index(text, join.word); i > 0 {
+			left, lok := attributeExpr(text[:i], orig[:i])
+			right, rok := attributeExpr(text[i+len(join.word):], orig[i+len(join.word):])
+			if lok && rok {
+				return left + join.op + right, true
+			}
+		}
+	}
+	expr, ok := simpleAttributeExpr(text, orig)
+	if !ok || graph.CheckExpression(expr) != nil {
+		return "", false
+	}
+	return expr, true
+}
+
+func simpleAttributeExpr(text, orig string) (string, bool) {
+	if m := onPlanRE.FindStringSubmatch(text); m != nil {
+		return `customer.plan == ` + strconv.Quote(m[1]), true
+	}
+	if m := planWhoRE.FindStringSubmatch(text); m != nil {
+		if planWords[m[1]] {
+			return `customer.plan == ` + strconv.Quote(m[1]), true
+		}
+		if m[1] == "vip" {
+			return `customer.vip == true`, true
+		}
+	}
+	if m := countRE.FindStringSubmatch(text); m != nil {
+		op := ops[m[1]]
+		if strings.HasPrefix(m[3], "or more") {
+			op = ">="
+		} else if strings.HasPrefix(m[3], "or fewer") {
+			op = "<="
+		}
+		attr := attrName(m[4])
+		if !strings.HasSuffix(attr, "s") { // "more than 1 order" counts orders
+			attr += "s"
+		}
+		return "customer." + attr + " " + op + " " + m[2], true
+	}
+	if m := withValRE.FindStringSubmatch(text); m != nil {
+		return "customer." + attrName(m[1]) + " " + ops[m[2]] + " " + m[3], true
+	}
+	if m := tagRE.FindStringSubmatch(text); m != nil {
+		return strconv.Quote(m[1]) + " in customer.tags", true
+	}
+	if m := countryRE.FindStringSubmatchIndex(text); m != nil {
+		place := text[m[2]:m[3]]
+		code, ok := countries[place]
+		if !ok {
+			code = strings.TrimSpace(orig[m[2]:m[3]])
+			if code == place { // a lower-case word is rarely a place
+				return "", false
+			}
+		}
+		return `customer.country == ` + strconv.Quote(code), true
+	}
+	if m := compareRE.FindStringSubmatchIndex(text); m != nil {
+		attr := text[m[2]:m[3]]
+		op := ops[text[m[4]:m[5]]]
+		value := strings.Trim(strings.TrimSpace(orig[m[6]:m[7]]), `"'`)
+		if notAttributes[attr] || notAttributes[strings.Fields(attr)[0]] {
+			return "", false
+		}
+		if _, isEvent := eventOf(strings.ToLower(value), ""); isEvent && !strings.ContainsAny(value, "0123456789") {
+			return "", false
+		}
+		return "customer." + attrName(attr) + " " + op + " " + celValue(value, op), true
+	}
+	return "", false
+}
+
+// attrName makes a customer attribute name of words: "lifetime value" →
+// lifetime_value, "number of orders" → orders.
+func attrName(words string) string {
+	words = strings.TrimPrefix(strings.TrimSpace(words), "number of ")
+	words = strings.TrimPrefix(words, "total ")
+	return slug(words)
+}
+
+// celValue writes a value as a CEL literal: numbers and booleans as they
+// are, anything else as a string.
+func celValue(v, op string) string {
+	v = strings.TrimSpace(strings.TrimPrefix(v, "$"))
+	if _, err := strconv.ParseFloat(v, 64); err == nil {
+		return v
+	}
+	switch strings.ToLower(v) {
+	case "true", "yes":
+		return "true"
+	case "false", "no":
+		return "false"
+	}
+	if c, ok := countries[strings.ToLower(v)]; ok {
+		v = c
+	}
+	return strconv.Quote(v)
+}

@@ -1,0 +1,379 @@
+package offline
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/kalcifer/kalcifer/graph"
+)
+
+// Entries ("when a user signs up", "when someone joins the VIP segment",
+// "every Monday for the premium segment", "when our CRM calls the webhook")
+// and the journey-wide settings: frequency caps, exit criteria, goals and
+// A/B tests.
+
+const subjects = `(?:a |an |the |any |each |every |our )?(?:new |brand new |first-time )?(?:user|customer|someone|somebody|person|people|visitor|lead|contact|member|subscriber|shopper|anyone|buyer|client|account|prospect|signup|trialist|trial user)s?`
+
+var (
+	webhookEntryRE  = regexp.MustCompile(`^(?:(?:this |the )?journey (?:starts|begins) )?(?:when(?:ever)?|once|if|after)\s+(.+?)\s+(?:calls|hits|posts to|pings|triggers|sends a request to|sends to)\s+(?:the |our |a |this )?(?:journey'?s? )?webhook\b|^(?:(?:this |the )?journey (?:is |gets )?)?(?:triggered|started|starts|kicked off)\s+(?:by|via|through|from)\s+(?:a |an |the |our )?(?:incoming )?webhook(?:\s+(?:from|by)\s+(.+?))?(?:$|,)`)
+	segmentEntryRE  = regexp.MustCompile(`^(?:(?:this |the )?journey (?:starts|begins) )?(?:when(?:ever)?|once|as soon as|after)\s+` + subjects + `\s+(?:joins|enters|is added to|gets added to|are added to|becomes part of|become part of|falls into|fall into|lands in|moves into|qualifies for|becomes a member of|join|enter)\s+(?:the |our |a )?(?:segment\s+["']?([a-z0-9_-]+)["']?|["']?([a-z0-9 _-]+?)["']?\s+segment)\b`)
+	eventEntryRE    = regexp.MustCompile(`^(?:(?:this |the )?(?:journey|flow|campaign) (?:starts|begins|is triggered|triggers|kicks off|runs) |it (?:starts|begins) |starts |begins |triggered |trigger )?(?:when(?:ever)?|once|as soon as|after)\s+(?:` + subjects + `(?:'s)?\s+)?(.+)$`)
+	explicitEntryRE = regexp.MustCompile(`^(?:entry point|entry event|entry|trigger event|triggered by|triggered when|trigger|starts on|start on|starts with|journey starts when|this journey starts when|starts when|begins when|enrol when|enroll when)\s*[:=-]?\s*(.+)$`)
+	namedSegmentRE  = regexp.MustCompile(`^(?:(?:joins|joining|enters|entering|entry into|added to)\s+)?(?:the |a |our )?(?:segment\s+["']?([a-z0-9_-]+)["']?|["']?([a-z0-9_ -]+?)["']?\s+segment)$`)
+	namedWebhookRE  = regexp.MustCompile(`^(?:a |an |the |our )?(?:incoming )?webhook(?:\s+(?:call|request))?(?:\s+(?:from|by)\s+(.+))?$`)
+	onEventRE       = regexp.MustCompile(`^(?:on|upon|after|new|every new|each new)\s+(signups?|sign-ups?|sign up|registration|first purchase|purchase|checkout|cart abandonment|trial start)\b`)
+	// titleRE is a journey's name said first: "Welcome journey for new
+	// signups:", "Our onboarding flow:".
+	titleRE = regexp.MustCompile(`^[a-z0-9 '/&-]{0,40}?\b(?:journey|flow|campaign|sequence|series|program|drip)(?:\s+(?:for|to)\s+([a-z0-9 '-]+?))?\s*:\s*`)
+)
+
+// setEntry types the entry node; the first entry said wins.
+func (p *parser) setEntry(typ, label string, config map[string]any) {
+	if p.entryType != "" {
+		if p.entryType != typ || fmt.Sprint(p.entryConfig) != fmt.Sprint(config) {
+			p.ask(fmt.Sprintf("The description names more than one way in; I kept \"%s\". Should \"%s\" start the journey instead?", p.entryLabel, label))
+		}
+		return
+	}
+	p.entryType, p.entryLabel, p.entryConfig = typ, label, config
+}
+
+// entry reads how customers enter, said before the steps ("When a user signs
+// up, …") or anywhere as "Trigger: …".
+func (p *parser) entry(l, c string) bool {
+	if m := explicitEntryRE.FindStringSubmatchIndex(l); m != nil {
+		phrase := l[m[2]:m[3]]
+		if p.schedule(phrase, c[m[2]:m[3]]) {
+			return true
+		}
+		if s := namedSegmentRE.FindStringSubmatch(phrase); s != nil {
+			seg := slug(s[1] + s[2])
+			p.setEntry("segment_entry", "Joins segment "+seg, map[string]any{"segment_id": seg})
+			return true
+		}
+		if w := namedWebhookRE.FindStringSubmatchIndex(phrase); w != nil {
+			desc := "Called by an external system"
+			if w[2] >= 0 {
+				desc = "Called by " + strings.TrimSpace(c[m[2]+w[2]:m[2]+w[3]])
+			}
+			p.setEntry("webhook_entry", "Webhook", map[string]any{"description": desc})
+			return true
+		}
+		if !p.entryPhrase("when someone "+phrase, "when someone "+c[m[2]:m[3]], true) &&
+			!p.entryPhrase("when "+phrase, "when "+c[m[2]:m[3]], true) {
+			ev, ok := entryEventOf(phrase)
+			if !ok {
+				return false
+			}
+			p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
+		}
+		return true
+	}
+	if m := titleRE.FindStringSubmatchIndex(l); m != nil {
+		if m[2] >= 0 {
+			aud := " to " + l[m[2]:m[3]]
+			if signupAudienceRE.MatchString(aud) {
+				p.setEntry("event_entry", "When signed_up happens", map[string]any{"event_type": "signed_up"})
+			} else if s := segmentAudRE.FindStringSubmatch(aud); s != nil {
+				p.setEntry("segment_entry", "Joins segment "+slug(s[1]), map[string]any{"segment_id": slug(s[1])})
+			}
+		}
+		return p.rest(l, c, m[1])
+	}
+	return p.entryPhrase(l, c, false)
+}
+
+// entryPhrase reads "when <someone> <does something>[, rest]". Unless
+// explicit, it only starts a journey that has no steps yet: later, "when
+// they open it" is a branch.
+func (p *parser) entryPhrase(l, c string, explicit bool) bool {
+	if !explicit && (p.entryType != "" || p.j.steps()) {
+		return false
+	}
+	if m := webhookEntryRE.FindStringSubmatchIndex(l); m != nil {
+		desc := "Called by an external system"
+		for _, g := range [][2]int{{m[2], m[3]}, {m[4], m[5]}} {
+			if g[0] >= 0 {
+				desc = "Called by " + strings.TrimSpace(c[g[0]:g[1]])
+			}
+		}
+		p.setEntry("webhook_entry", "Webhook", map[string]any{"description": desc})
+		return p.rest(l, c, m[1])
+	}
+	if m := segmentEntryRE.FindStringSubmatchIndex(l); m != nil {
+		seg := ""
+		for _, g := range [][2]int{{m[2], m[3]}, {m[4], m[5]}} {
+			if g[0] >= 0 {
+				seg = slug(l[g[0]:g[1]])
+			}
+		}
+		p.setEntry("segment_entry", "Joins segment "+seg, map[string]any{"segment_id": seg})
+		return p.rest(l, c, m[1])
+	}
+	if m := onEventRE.FindStringSubmatchIndex(l); m != nil {
+		ev, _ := eventOf(l[m[2]:m[3]], "")
+		if strings.Contains(l[m[2]:m[3]], "cart") {
+			ev = "cart_abandoned"
+		}
+		p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
+		return p.rest(l, c, m[1])
+	}
+	m := eventEntryRE.FindStringSubmatchIndex(l)
+	if m == nil {
+		return false
+	}
+	phrase := l[m[2]:m[3]]
+	end := len(phrase)
+	if i := strings.IndexAny(phrase, ",:"); i >= 0 {
+		end = i
+	} else if i := actionIndex(phrase); i > 0 {
+		end = i
+	}
+	if strings.HasPrefix(phrase, "they ") || strings.HasPrefix(phrase, "it ") {
+		return false // "when they open it" is a branch
+	}
+	ev, ok := entryEventOf(phrase[:end])
+	if !ok || strings.HasSuffix(ev, "_opened") || strings.HasSuffix(ev, "_clicked") {
+		return false
+	}
+	p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
+	return p.rest(l, c, m[2]+end)
+}
+
+var (
+	scheduleRE = regexp.MustCompile(`\b(?:(?:every|each|on)\s+(day|weekday|morning|monday|tuesday|wednesday|thursday|friday|saturday|sunday|week|month|first of the month|1st of the month|first day of the month|first of every month)s?\b|(?:on )?the (first|1st) (?:day )?of (?:the|every|each) month\b|(daily|weekly|monthly|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays)(?:$|,|\s+(?:at|on|for|to)\b))`)
+	atTimeRE   = regexp.MustCompile(`\bat\s+(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?`)
+	segmentRE  = regexp.MustCompile(`(?:\b(?:for|to|of|in)\s+)?(?:everyone in |all |members of |customers in |users in |people in |the members of )?(?:the |our )?(?:\bsegment\s+["']?([a-z0-9_-]+)["']?|["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+segment\b)`)
+	weekdays   = map[string]string{"sunday": "0", "monday": "1", "tuesday": "2", "wednesday": "3", "thursday": "4", "friday": "5", "saturday": "6"}
+)
+
+// schedule reads a recurring start ("every Monday at 10am for the premium
+// segment") into a scheduled_entry, then reads what else the clause says.
+func (p *parser) schedule(l, c string) bool {
+	m := scheduleRE.FindStringSubmatchIndex(l)
+	if m == nil || p.entryType != "" {
+		return false
+	}
+	unit := ""
+	for _, g := range [][2]int{{m[2], m[3]}, {m[4], m[5]}, {m[6], m[7]}} {
+		if g[0] >= 0 {
+			unit = strings.TrimSuffix(strings.TrimRight(l[g[0]:g[1]], ", "), "s")
+		}
+	}
+	hour, minute := 9, 0
+	spans := [][2]int{{m[0], m[1]}}
+	if t := atTimeRE.FindStringSubmatchIndex(l); t != nil {
+		hour, _ = strconv.Atoi(l[t[2]:t[3]])
+		if t[4] >= 0 {
+			minute, _ = strconv.Atoi(l[t[4]:t[5]])
+		}
+		if t[6] >= 0 && strings.HasPrefix(l[t[6]:t[7]], "p") && hour < 12 {
+			hour += 12
+		} else if t[6] >= 0 && hour == 12 {
+			hour = 0
+		}
+		if hour > 23 || minute > 59 {
+			return false
+		}
+		spans = append(spans, [2]int{t[0], t[1]})
+	}
+	days := "* * *"
+	switch {
+	case weekdays[unit] != "":
+		days = "* * " + weekdays[unit]
+	case unit == "weekday":
+		days = "* * 1-5"
+	case unit == "week" || unit == "weekly":
+		days = "* * 1"
+	case unit == "month" || unit == "monthly" || strings.Contains(unit, "first") || strings.Contains(unit, "1st"):
+		days = "1 * *"
+	}
+	cfg := map[string]any{"cron": fmt.Sprintf("%d %d %s", minute, hour, days)}
+	label := "Every " + strings.ToUpper(unit[:1]) + unit[1:]
+	if s := segmentRE.FindStringSubmatchIndex(l); s != nil {
+		for _, g := range [][2]int{{s[2], s[3]}, {s[4], s[5]}} {
+			if g[0] >= 0 {
+				cfg["segment_id"] = slug(l[g[0]:g[1]])
+				label += " for segment " + slug(l[g[0]:g[1]])
+			}
+		}
+		spans = append(spans, [2]int{s[0], s[1]})
+	}
+	p.setEntry("scheduled_entry", label, cfg)
+	rest := []byte(c)
+	for _, s := range spans {
+		for i := s[0]; i < s[1]; i++ {
+			rest[i] = ' '
+		}
+	}
+	r := strings.Join(strings.Fields(string(rest)), " ")
+	r = strings.TrimSpace(strings.Trim(r, ",:;- "))
+	rl := lowerASCII(r)
+	for _, filler := range []string{"run this journey", "run the journey", "run it", "run this", "this journey runs", "it runs", "runs", "run", "starting", "start", "go out", "goes out"} {
+		if rl == filler || rl == "" {
+			return true
+		}
+	}
+	return p.clause(r) || true
+}
+
+var (
+	capReverseRE = regexp.MustCompile(`(?:cap|limit)\s+(messages?|emails?|e-mails?|texts?|sms(?:es)?|text messages?|push(?:es)?(?: notifications?)?|notifications?|whatsapps?(?: messages?)?|sends?)\s+(?:at|to)\s+(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s*(?:a|per|/|each|every|in any|in a)\s*(day|week|hour|month|24 hours|\d+ days|\d+ hours|two days|three days|fortnight)`)
+	capPhraseRE  = regexp.MustCompile(`(?:no more than|not more than|at most|max(?:imum)?(?: of)?|cap(?: it| them| messages| sends| sending)? (?:at|to)|limit(?: it| them| messages| sends| sending)? to|never (?:send )?more than|don'?t send more than|do not send more than|only send|only|frequency cap(?: of)?:?|cap:?|limit:?)\s+(\d+|one|two|three|four|five|six|seven|eight|nine|ten|a|an)\s+(messages?|emails?|e-mails?|texts?|sms(?:es)?|text messages?|push(?:es)?(?: notifications?)?|notifications?|whatsapps?(?: messages?)?|sends?|webhooks?|touches|touchpoints)\s*(?:a|per|/|each|every|in any|in a|within a|within any|in one)\s*(day|week|hour|month|24 hours|\d+ days|\d+ hours|two days|three days|fortnight)`)
+	capChannel   = map[byte]string{'e': "email", 's': "sms", 't': "sms", 'p': "push", 'n': "push", 'w': "whatsapp"}
+)
+
+// journeySetting reads the journey-wide settings.
+func (p *parser) journeySetting(l, c string) bool {
+	return p.frequencyCap(l) || p.exitStatement(l, c) || p.goalStatement(l, c) || p.abTest(l, c)
+}
+
+// frequencyCap reads "no more than 2 emails a day".
+func (p *parser) frequencyCap(l string) bool {
+	found := false
+	for _, m := range capPhraseRE.FindAllStringSubmatch(l, -1) {
+		found = p.addCap(m[1], m[2], m[3]) || found
+	}
+	for _, m := range capReverseRE.FindAllStringSubmatch(l, -1) {
+		found = p.addCap(m[2], m[1], m[3]) || found
+	}
+	return found
+}
+
+// addCap records a cap of amount messages of kind per window.
+func (p *parser) addCap(amount, kind, per string) bool {
+	m := []string{"", amount, kind, per}
+	n, ok := parseAmount(m[1])
+	if !ok || n < 1 {
+		return false
+	}
+	window := map[string]string{"day": "1d", "week": "7d", "hour": "1h", "month": "30d", "24 hours": "24h", "two days": "2d", "three days": "3d", "fortnight": "14d"}[m[3]]
+	if window == "" {
+		window, _, _ = findDuration(m[3])
+	}
+	ch := ""
+	switch {
+	case strings.HasPrefix(m[2], "sms") || strings.HasPrefix(m[2], "text"):
+		ch = "sms"
+	case strings.HasPrefix(m[2], "webhook"):
+		ch = "webhook"
+	case !strings.HasPrefix(m[2], "message") && !strings.HasPrefix(m[2], "send") && !strings.HasPrefix(m[2], "touch"):
+		ch = capChannel[m[2][0]]
+	}
+	p.caps = append(p.caps, capSpec{channel: ch, cap: graph.Cap{Max: int(n), Window: window}})
+	return true
+}
+
+var (
+	exitHeadRE   = regexp.MustCompile(`^(?:exit criteria|exit criterion|exit condition|exit rule|exit when|exit if|exit on|stop condition|stop when|stop if|exit)\s*[:=-]\s*(.+)$|^(?:exit|stop) (?:when|if|on|once)\s+(.+)$`)
+	exitTailRE   = regexp.MustCompile(`^(?:stop|exit|end|remove them|remove customers|remove people|take them out|pull them out|drop them|stop messaging(?: them)?|stop the journey|stop sending(?: messages)?|end the journey|they exit|exit the journey|remove them from the journey|take them out of the journey|stop everything|everything stops|the journey stops|the journey ends|get them out)(?: (?:immediately|right away|at any point|at any time|automatically))?\s+(?:if|when|once|as soon as|the moment|whenever|on|after)\s+(.+)$`)
+	exitAnyoneRE = regexp.MustCompile(`^(?:remove|exit|drop|take out|kick out|pull out)\s+(?:anyone|everyone|customers|users|people|those|contacts|whoever)\s+(?:who|that)?\s*(.+)$`)
+	exitWhoRE    = regexp.MustCompile(`^(?:anyone|everyone|customers|users|people|those|whoever|any customer|any user|contacts)\s+(?:who|that)\s+(.+?)\s+(?:at any (?:point|time)\s+)?(?:should |will |must |is |are |gets |get |automatically )*(?:exit|leave|be removed|removed|drop out|exits|leaves|stop receiving|should stop|stop getting|be taken out|is taken out|are taken out)\b`)
+	goalPhraseRE = regexp.MustCompile(`^(?:the |our |main |primary |journey |conversion |campaign )*(?:goal|objective|kpi|conversion event|conversion)(?:\s+is|\s*:|\s*=|\s*-)\s*(.+)$|^(?:success|converted|conversion)\s+(?:is|=|:|means|when)\s+(.+)$|^(?:mark|count|track) (?:it as |them as )?(?:the |a )?(?:goal|conversion)(?: when| as| if)?\s+(.+)$`)
+	goalLeadRE   = regexp.MustCompile(`^(?:(?:to get (?:them|customers|users|people) to|for (?:them|customers|users|the customer) to|to|that they|is to|when they|they|get them to|drive|driving)\s+)+`)
+	goalVerbRE   = regexp.MustCompile(`^(?:make|makes|do|complete|completes|place|places|reach|achieve|get|hit)\s+`)
+	abLeadRE     = regexp.MustCompile(`[\s(,;:-]*(?:\b(?:and|with|plus|run|do|set up|add|use|then|also|we want to|please)\b[\s,]*)*(?:\ban?\b\s*)?$`)
+	abTestRE     = regexp.MustCompile(`\b(?:a/b(?:/c)?|ab|split)[ -]?test(?:ing)?\b|\btest (?:two|2|three|3) (?:versions|variants)\b|\ba/b split\b`)
+	abWeightsRE  = regexp.MustCompile(`\b(\d{1,2})\s*%?\s*(?:/|-|vs\.?|to)\s*(\d{1,2})\s*%?(?:\s*(?:/|-)\s*(\d{1,2})\s*%?)?`)
+	abTargetRE   = regexp.MustCompile(`\b(first|second|third|last|final)\s+(?:email|e-mail|message)\b|\b(?:the\s+)?([a-z0-9 ]+?)\s+(?:email|e-mail)\b|\b(it|that)\b`)
+)
+
+// exitStatement reads exit criteria: "stop if they unsubscribe", "anyone who
+// buys leaves the journey", "Exit criteria: unsubscribed".
+func (p *parser) exitStatement(l, c string) bool {
+	var phrase, orig string
+	for _, re := range []*regexp.Regexp{exitHeadRE, exitTailRE, exitWhoRE, exitAnyoneRE} {
+		if m := re.FindStringSubmatchIndex(l); m != nil {
+			for g := 2; g+1 < len(m); g += 2 {
+				if m[g] >= 0 {
+					phrase, orig = l[m[g]:m[g+1]], c[m[g]:m[g+1]]
+				}
+			}
+			break
+		}
+	}
+	if phrase == "" {
+		return false
+	}
+	cd, ok := parseCondition(phrase, orig, p.channel)
+	if !ok {
+		ev, evOK := eventOf(phrase, p.channel)
+		if !evOK {
+			return false
+		}
+		cd = cond{event: ev}
+	}
+	if cd.negated || cd.within != "" {
+		return false // "stop if they don't buy within a week": a branch, not exit criteria
+	}
+	return p.setExit(cd)
+}
+
+// goalStatement reads the journey's conversion goal: "Goal: first purchase".
+func (p *parser) goalStatement(l, c string) bool {
+	m := goalPhraseRE.FindStringSubmatch(l)
+	if m == nil {
+		return false
+	}
+	phrase := m[1] + m[2] + m[3]
+	phrase = goalLeadRE.ReplaceAllString(strings.TrimSpace(phrase), "")
+	phrase = goalVerbRE.ReplaceAllString(phrase, "")
+	name := slug(nameWords(phrase))
+	if name == "" {
+		return false
+	}
+	if p.goal != "" && p.goal != name {
+		p.ask(fmt.Sprintf("The journey has one goal; I kept %s. Should %s be the goal instead?", p.goal, name))
+		return true
+	}
+	p.goal = name
+	return true
+}
+
+// abTest reads "A/B test the first email 70/30". The split is put in front
+// of the email when the whole description has been read.
+func (p *parser) abTest(l, c string) bool {
+	loc := abTestRE.FindStringIndex(l)
+	if loc == nil {
+		return false
+	}
+	before := abLeadRE.ReplaceAllString(l[:loc[0]], "")
+	which := ""
+	if before != "" {
+		if !p.clause(c[:len(before)]) {
+			return false
+		}
+		which = "last"
+	}
+	weights := []int{50, 50}
+	if strings.Contains(l, "a/b/c") || strings.Contains(l, "three") || strings.Contains(l, " 3 ") {
+		weights = []int{34, 33, 33}
+	}
+	if m := abWeightsRE.FindStringSubmatch(l[loc[1]:]); m != nil {
+		weights = nil
+		for _, s := range m[1:] {
+			if n, err := strconv.Atoi(s); err == nil && n > 0 {
+				weights = append(weights, n)
+			}
+		}
+		if len(weights) < 2 {
+			return false
+		}
+	}
+	if which == "" {
+		if m := abTargetRE.FindStringSubmatch(l[loc[1]:]); m != nil {
+			switch {
+			case m[1] != "":
+				which = m[1]
+			case m[3] != "":
+				which = "last"
+			default:
+				which = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(m[2], "on "), "the "))
+			}
+		}
+	}
+	p.splits = append(p.splits, splitSpec{which: which, weights: weights})
+	return true
+}

@@ -1,0 +1,238 @@
+package offline
+
+import (
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// The vocabulary shared by the parser's pieces: numbers, durations, slugs
+// and event names.
+
+// numberWords are the spelled-out amounts marketers use.
+var numberWords = map[string]float64{
+	"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+	"eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fourteen": 14, "fifteen": 15,
+	"twenty": 20, "thirty": 30, "forty-eight": 48, "couple": 2, "a couple of": 2, "couple of": 2,
+	"a few": 3, "few": 3, "several": 3, "half a": 0.5, "half an": 0.5,
+}
+
+const amountRE = `(\d+(?:\.\d+)?|a couple of|couple of|a few|half an?|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fourteen|fifteen|twenty|thirty|forty-eight|several|few)`
+
+var (
+	durationRE = regexp.MustCompile(`\b` + amountRE + `[\s-]*(?:(?:more|extra|additional|further)\s+)?(minutes?|mins?|hours?|hrs?|h|days?|d|weeks?|wks?|months?|seconds?|secs?)\b`)
+	// idiomRE are durations said without a number.
+	idiomRE = regexp.MustCompile(`\b(the next day|next day|the following day|the day after|tomorrow|next morning|the next morning|overnight|next week|the following week|the week after|a day and a half)\b`)
+	idioms  = map[string]string{
+		"the next day": "1d", "next day": "1d", "the following day": "1d", "the day after": "1d", "tomorrow": "1d",
+		"next morning": "1d", "the next morning": "1d", "overnight": "1d", "next week": "7d",
+		"the following week": "7d", "the week after": "7d", "a day and a half": "36h",
+	}
+)
+
+// parseAmount reads a number written in digits or words.
+func parseAmount(s string) (float64, bool) {
+	s = strings.TrimSpace(s)
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		return f, true
+	}
+	f, ok := numberWords[s]
+	return f, ok
+}
+
+// findDuration finds the first duration in s ("3 days", "a week", "the next
+// day", "48 hours") and returns it in journey form ("3d", "7d", "1d", "48h")
+// with the byte span it covers.
+func findDuration(s string) (dur string, span [2]int, ok bool) {
+	best := [2]int{-1, -1}
+	if m := durationRE.FindStringSubmatchIndex(s); m != nil {
+		amount, _ := parseAmount(s[m[2]:m[3]])
+		if d := formatDuration(amount, s[m[4]:m[5]]); d != "" {
+			dur, best = d, [2]int{m[0], m[1]}
+		}
+	}
+	if m := idiomRE.FindStringIndex(s); m != nil && (best[0] < 0 || m[0] < best[0]) {
+		dur, best = idioms[s[m[0]:m[1]]], [2]int{m[0], m[1]}
+	}
+	return dur, best, best[0] >= 0
+}
+
+// formatDuration writes amount units as a journey duration, keeping the
+// writer's unit when the amount is whole (48 hours stays 48h) and stepping
+// down a unit otherwise (1.5 days is 36h).
+func formatDuration(amount float64, unit string) string {
+	minutes := map[byte]float64{'s': 1.0 / 60, 'm': 1, 'h': 60, 'd': 1440, 'w': 7 * 1440}[unit[0]]
+	if strings.HasPrefix(unit, "mo") {
+		minutes = 30 * 1440
+	}
+	if strings.HasPrefix(unit, "min") {
+		minutes = 1
+	}
+	total := amount * minutes
+	if total <= 0 {
+		return ""
+	}
+	for _, u := range []struct {
+		suffix string
+		size   float64
+	}{{"d", 1440}, {"h", 60}, {"m", 1}, {"s", 1.0 / 60}} {
+		if u.size > minutes && !(unit[0] == 'w' || strings.HasPrefix(unit, "mo")) {
+			continue // never go up a unit: 48 hours stays 48h
+		}
+		n := total / u.size
+		if n == math.Trunc(n) && n < 1e9 {
+			return strconv.FormatInt(int64(n), 10) + u.suffix
+		}
+	}
+	return ""
+}
+
+// minutesOf returns the length of a journey duration in minutes.
+func minutesOf(d string) int {
+	if d == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(d[:len(d)-1])
+	if err != nil {
+		return 0
+	}
+	return n * map[byte]int{'s': 0, 'm': 1, 'h': 60, 'd': 1440}[d[len(d)-1]]
+}
+
+var nonWord = regexp.MustCompile(`[^a-z0-9]+`)
+
+// slug turns words into an identifier: "Welcome to Acme!" → welcome_to_acme.
+func slug(s string) string {
+	s = strings.Trim(nonWord.ReplaceAllString(strings.ToLower(s), "_"), "_")
+	if len(s) > 64 {
+		s = strings.TrimRight(s[:64], "_")
+	}
+	return s
+}
+
+// fillers are words that carry no name: dropped from invented template ids.
+var fillers = map[string]bool{
+	"a": true, "an": true, "the": true, "our": true, "their": true, "your": true, "my": true, "this": true,
+	"that": true, "them": true, "to": true, "its": true, "his": true, "her": true, "some": true,
+	"another": true, "one": true, "short": true, "little": true, "quick": true, "him": true, "customer": true,
+	"customers": true, "user": true, "users": true, "s": true,
+}
+
+// nameWords keeps the meaningful words of s, in order.
+func nameWords(s string) string {
+	var keep []string
+	for _, w := range strings.Fields(nonWord.ReplaceAllString(strings.ToLower(s), " ")) {
+		if !fillers[w] {
+			keep = append(keep, w)
+		}
+	}
+	return strings.Join(keep, " ")
+}
+
+// eventPatterns map what customers do to event types, most specific first.
+// The event of "opened" and "clicked" depends on the channel, hence the %s.
+var eventPatterns = []struct {
+	re    *regexp.Regexp
+	event string
+}{
+	{regexp.MustCompile(`\bunsubscrib`), "unsubscribed"},
+	{regexp.MustCompile(`\bre-?subscribe[sd]?\b`), "resubscribed"},
+	{regexp.MustCompile(`\border (?:is |was |gets |has been )?delivered\b`), "order_delivered"},
+	{regexp.MustCompile(`\border (?:is |was |gets |has been )?shipped\b`), "order_shipped"},
+	{regexp.MustCompile(`\b(?:open(?:s|ed)?|use[sd]?|launch(?:es|ed)?) (?:the |our )?app\b`), "app_opened"},
+	{regexp.MustCompile(`\bupdate[sd]? (?:their |the |a )?(?:card|credit card|payment method|payment details|billing details)\b`), "payment_method_updated"},
+	{regexp.MustCompile(`\bverif(?:y|ies|ied)\b`), "email_verified"},
+	{regexp.MustCompile(`\b(sign(s|ed|ing)? ?up|signup|register(s|ed)?|create[sd]? an account|registration)\b`), "signed_up"},
+	{regexp.MustCompile(`\b(abandon(s|ed)?|left|leaves?) (their |a |the |items in (their|the) )?(shopping )?(cart|basket)|cart abandon|abandoned cart\b`), "cart_abandoned"},
+	{regexp.MustCompile(`\badd(s|ed)? .*to (their |the )?(cart|basket)\b`), "added_to_cart"},
+	{regexp.MustCompile(`\b(start(s|ed)?|begin(s)?|began) (a |their |the )?(free )?trial\b`), "trial_started"},
+	{regexp.MustCompile(`\btrial (ends|ended|expires|expired)\b`), "trial_ended"},
+	{regexp.MustCompile(`\b(payment (fails|failed)|failed payment)\b`), "payment_failed"},
+	{regexp.MustCompile(`\bcancel(s|led|ed)?\b`), "subscription_cancelled"},
+	{regexp.MustCompile(`\bupgrade[sd]?\b`), "upgraded"},
+	{regexp.MustCompile(`\bdowngrade[sd]?\b`), "downgraded"},
+	{regexp.MustCompile(`\brenew(s|ed)?\b`), "renewed"},
+	{regexp.MustCompile(`\bsubscribe[sd]?\b`), "subscribed"},
+	{regexp.MustCompile(`\b(log(s|ged)? ?in|sign(s|ed)? in|come back|comes back|came back|return(s|ed)? to the (app|site))\b`), "logged_in"},
+	{regexp.MustCompile(`\b(repl(y|ies|ied)|respond(s|ed)?)\b`), "replied"},
+	{regexp.MustCompile(`\b(complete[sd]? (their |the )?onboarding|onboarding (is )?complete)\b`), "onboarding_completed"},
+	{regexp.MustCompile(`\bbook(s|ed)? a (demo|call)\b`), "demo_booked"},
+	{regexp.MustCompile(`\b(download(s|ed)?|install(s|ed)?) (the |our )?app\b`), "app_installed"},
+	{regexp.MustCompile(`\b(leave[sd]?|left|write[sd]?|wrote|submit(s|ted)?) a review\b`), "review_submitted"},
+	{regexp.MustCompile(`\bactivate[sd]?\b`), "activated"},
+	{regexp.MustCompile(`\b(pay|pays|paid)\b`), "payment_succeeded"},
+	{regexp.MustCompile(`\b(purchas(e|es|ed|ing)|buy(s|ing)?|bought|order(s|ed)?|check(s|ed)? out|checkout|convert(s|ed)?|conversion)\b`), "purchased"},
+	{regexp.MustCompile(`\b(open(s|ed|ing)?|read(s)?)\b`), "%s_opened"},
+	{regexp.MustCompile(`\bclick(s|ed)?\b`), "%s_clicked"},
+}
+
+// explicitEventRE names an event outright: "the cart_abandoned event",
+// "event `trial_started`".
+var explicitEventRE = regexp.MustCompile("(?:\\bevent[: ]+[`'\"]?([a-z][a-z0-9_.]*)[`'\"]?|[`'\"]?([a-z][a-z0-9_.]*_[a-z0-9_.]+)[`'\"]? event\\b)")
+
+// eventOf finds the customer event a phrase talks about. channel (email,
+// push, sms, whatsapp) picks the event of "opened" and "clicked".
+func eventOf(phrase, channel string) (string, bool) {
+	if m := explicitEventRE.FindStringSubmatch(phrase); m != nil {
+		return m[1] + m[2], true
+	}
+	for _, p := range eventPatterns {
+		if p.re.MatchString(phrase) {
+			if strings.Contains(p.event, "%s") {
+				ch := channel
+				switch {
+				case strings.Contains(phrase, "push") || strings.Contains(phrase, "notification"):
+					ch = "push"
+				case strings.Contains(phrase, "whatsapp"):
+					ch = "whatsapp"
+				case strings.Contains(phrase, "sms") || strings.Contains(phrase, "text"):
+					ch = "sms"
+				case strings.Contains(phrase, "email"):
+					ch = "email"
+				}
+				if ch == "" {
+					ch = "email"
+				}
+				return strings.Replace(p.event, "%s", ch, 1), true
+			}
+			return p.event, true
+		}
+	}
+	return "", false
+}
+
+// entryEventOf is eventOf for what starts a journey, which may be any
+// action: "downloads the whitepaper" becomes whitepaper_downloaded.
+func entryEventOf(phrase string) (string, bool) {
+	if ev, ok := eventOf(phrase, ""); ok {
+		return ev, true
+	}
+	words := strings.Fields(nameWords(phrase))
+	if len(words) == 0 || len(words) > 5 {
+		return "", false
+	}
+	verb := pastTense(words[0])
+	if verb == "" || len(words[0]) < 4 {
+		return "", false
+	}
+	return slug(strings.Join(append(words[1:], verb), "_")), true
+}
+
+// pastTense turns a verb as used after "when someone" into its past
+// participle: downloads → downloaded, visits → visited.
+func pastTense(verb string) string {
+	switch {
+	case strings.HasSuffix(verb, "ed"):
+		return verb
+	case strings.HasSuffix(verb, "ies"):
+		return verb[:len(verb)-3] + "ied"
+	case strings.HasSuffix(verb, "ches") || strings.HasSuffix(verb, "shes") || strings.HasSuffix(verb, "sses") || strings.HasSuffix(verb, "xes"):
+		return verb[:len(verb)-2] + "ed"
+	case strings.HasSuffix(verb, "es"):
+		return verb[:len(verb)-1] + "d"
+	case strings.HasSuffix(verb, "s") && len(verb) > 3:
+		return verb[:len(verb)-1] + "ed"
+	}
+	return ""
+}
