@@ -23,6 +23,9 @@ Scenarios:
   ingest  durable ingestion: single events per request, then E-batch
   w1m     N customers waiting (default 1,000,000): memory, store size, kill -9 → ready
   t100k   N waits due at one instant after downtime (default 100,000): drain rate, API p99
+  migrate M: N customers (default 50,000) resting at five wait nodes move to an
+          edited version with migrate_all while single events arrive
+          (exits 1 unless every instance ends on the new version)
   crash   J1 under load with SIGKILLs and restarts, then a ledger audit
           (exits 1 if anything was lost or doubled)
 
@@ -35,7 +38,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, benchUsage)
 		benchFlags("").PrintDefaults()
 		if len(args) == 0 {
-			return usageError{errors.New("bench needs a scenario: j1, ingest, w1m, t100k or crash")}
+			return usageError{errors.New("bench needs a scenario: j1, ingest, w1m, t100k, migrate or crash")}
 		}
 		return flag.ErrHelp
 	}
@@ -84,6 +87,20 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 			}
 			res.Print(stdout)
 		}
+	case "migrate":
+		o := bench.MigrateOptions{DatabaseURL: get("database-url").(string), BatchSize: get("migration-batch").(int),
+			Rate: get("rate").(int), Out: stdout}
+		if isSet(fs, "n") {
+			o.N = get("n").(int)
+		}
+		res, err := bench.RunMigrate(ctx, o)
+		if err != nil {
+			return err
+		}
+		res.Print(stdout)
+		if !res.OK() {
+			return errors.New("the migration did not move every instance to the new version")
+		}
 	case "crash":
 		res, err := bench.RunCrash(ctx, bench.CrashOptions{DatabaseURL: get("database-url").(string), N: get("n").(int),
 			Clients: get("clients").(int), Kills: get("kills").(int), Timeout: get("timeout").(time.Duration), Out: stdout})
@@ -95,7 +112,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 			return errors.New("the crash audit found lost or duplicated work")
 		}
 	default:
-		return usageError{fmt.Errorf("unknown scenario %q: use j1, ingest, w1m, t100k or crash", scenario)}
+		return usageError{fmt.Errorf("unknown scenario %q: use j1, ingest, w1m, t100k, migrate or crash", scenario)}
 	}
 	return nil
 }
@@ -103,10 +120,12 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 func benchFlags(scenario string) *flag.FlagSet {
 	fs := flag.NewFlagSet("bench "+scenario, flag.ContinueOnError)
 	fs.String("database-url", os.Getenv("KALCIFER_DATABASE_URL"), "postgres://… to benchmark PostgreSQL (default: SQLite in a temporary directory)")
-	fs.Int("n", 2000, "customers (w1m and t100k: default 1,000,000 and 100,000)")
+	fs.Int("n", 2000, "customers (w1m, t100k and migrate: default 1,000,000, 100,000 and 50,000)")
 	fs.Int("clients", 32, "concurrent HTTP clients")
 	fs.Duration("timeout", 5*time.Second, "J1's wait_for_event timeout (S3's timer; the crash run's journeys end by it)")
 	fs.Int("batch", 500, "ingest: events per /events/batch request")
+	fs.Int("migration-batch", 0, "migrate: the migration's batch_size (default: the server's, 1,000)")
+	fs.Int("rate", 200, "migrate: single events per second posted during the migration")
 	fs.Int("kills", 3, "crash: SIGKILLs spread over the load")
 	return fs
 }
