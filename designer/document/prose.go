@@ -34,12 +34,14 @@ var (
 
 // proseSteps finds step lines in prose: a line that opens (after any
 // bullet or "Step N" label) with a timing and names a channel, such as
-// "Day 3 – SMS reminder to non-openers: “Your trial ends soon”", or a list
+// "Day 3 – SMS reminder to non-openers: “Your trial ends soon”"; a list
 // item or "Send …" sentence with a timing further on ("Send a welcome
-// email on day 0").
+// email on day 0"); or, under a timing heading ("Day 3 – Reminders"), a
+// line that opens with its channel ("SMS: Your trial ends soon").
 func proseSteps(lines []string) []Step {
 	var steps []Step
 	prevDay := -1
+	heading, headingDay := "", -1 // the last timing heading
 	for _, line := range lines {
 		if len(steps) >= MaxSteps {
 			break
@@ -50,45 +52,91 @@ func proseSteps(lines []string) []Step {
 		}
 		mark := bullet.FindString(line)
 		body := line[len(mark):]
-		m, ok := findTiming(body)
-		if !ok {
+		s, ok := timedStep(mark, body, prevDay)
+		switch {
+		case ok:
+			heading, headingDay = s.Timing, s.Day
+		case s.Timing != "":
+			heading, headingDay = s.Timing, s.Day
 			continue
-		}
-		m.end += timingTail(body[m.start:m.end], body[m.end:])
-		rest := strings.TrimLeft(body[m.end:], separators)
-		if prefix := body[:m.start]; !leadIn.MatchString(prefix) {
-			// The timing comes after the step: "Send a welcome email on
-			// day 0", "- Welcome email immediately after signup". Only a
-			// list item or a sentence that starts with "send" counts.
-			if strings.TrimSpace(mark) == "" && !sendLead.MatchString(prefix) {
+		case heading != "":
+			if s, ok = channelStep(body); !ok {
 				continue
 			}
-			rest = trailingPrep.ReplaceAllString(prefix, "") + " " + rest
-		}
-		if head, after, ok := strings.Cut(rest, ":"); ok && len(findChannels(head)) == 0 {
-			// "Day 3 (if not opened): SMS …": the channel's part leads, the
-			// rest stays for its condition.
-			rest = strings.TrimLeft(after, separators) + " (" + strings.Trim(head, "() ") + ")"
-		}
-		chs := findChannels(rest)
-		if len(chs) == 0 {
+			s.Day, s.Timing = headingDay, heading
+		default:
 			continue
 		}
-		day := m.day
-		if m.relative && prevDay >= 0 {
-			day += prevDay
-		}
-		s := Step{
-			Day:     day,
-			Timing:  strings.TrimSpace(body[m.start:m.end]),
-			Channel: chs[0].channel,
-			Source:  line,
-		}
-		s.Content, s.Audience, s.Condition = describe(rest, chs[0])
+		s.Source = line
 		steps = append(steps, s)
-		prevDay = day
+		prevDay = s.Day
 	}
 	return steps
+}
+
+// timedStep reads a line that states a timing and a channel. A line that
+// opens with a timing but names no channel is a heading: it comes back
+// with its Day and Timing and ok false.
+func timedStep(mark, body string, prevDay int) (s Step, ok bool) {
+	m, found := findTiming(body)
+	if !found {
+		return Step{}, false
+	}
+	m.end += timingTail(body[m.start:m.end], body[m.end:])
+	day := m.day
+	if m.relative && prevDay >= 0 {
+		day += prevDay
+	}
+	timing := strings.TrimSpace(body[m.start:m.end])
+	rest := strings.TrimLeft(body[m.end:], separators)
+	prefix := body[:m.start]
+	leads := leadIn.MatchString(prefix)
+	if !leads {
+		// The timing comes after the step: "Send a welcome email on
+		// day 0", "- Welcome email immediately after signup". Only a
+		// list item or a sentence that starts with "send" counts.
+		if strings.TrimSpace(mark) == "" && !sendLead.MatchString(prefix) {
+			return Step{}, false
+		}
+		rest = trailingPrep.ReplaceAllString(prefix, "") + " " + rest
+	}
+	if head, after, ok := strings.Cut(rest, ":"); ok && len(findChannels(head)) == 0 {
+		// "Day 3 (if not opened): SMS …": the channel's part leads, the
+		// rest stays for its condition.
+		rest = strings.TrimLeft(after, separators) + " (" + strings.Trim(head, "() ") + ")"
+	}
+	chs := findChannels(rest)
+	if len(chs) == 0 {
+		if leads && len(strings.Fields(rest)) <= 6 {
+			return Step{Day: day, Timing: timing}, false // a heading
+		}
+		return Step{}, false
+	}
+	s = Step{Day: day, Timing: timing, Channel: chs[0].channel}
+	s.Content, s.Audience, s.Condition = describe(rest, chs[0])
+	return s, true
+}
+
+// channelLead is a line that opens with its channel and a colon or dash
+// within a few words: "SMS: …", "Push notification – …", "Email to
+// non-openers: …" (the colon or dash within a dozen words).
+var channelLead = regexp.MustCompile(`(?i)^(?:send\s+(?:an?\s+|the\s+)?)?(\S+(?:\s+\S+){0,11}?)\s*(?::|\s[–—-]\s)`)
+
+// channelStep reads an untimed line that opens with its channel.
+func channelStep(body string) (Step, bool) {
+	m := channelLead.FindStringSubmatchIndex(body)
+	if m == nil {
+		return Step{}, false
+	}
+	chs := findChannels(body[m[2]:m[3]])
+	if len(chs) == 0 || strings.TrimSpace(body[m[2]:m[2]+chs[0].start]) != "" {
+		return Step{}, false
+	}
+	ch := chs[0]
+	ch.start, ch.end = ch.start+m[2], ch.end+m[2]
+	s := Step{Channel: ch.channel}
+	s.Content, s.Audience, s.Condition = describe(body, ch)
+	return s, true
 }
 
 // describe splits a step line's text after its timing into content,

@@ -51,3 +51,32 @@ func TestProseSteps(t *testing.T) {
 		}
 	}
 }
+
+func TestProseStepsUnderTimingHeadings(t *testing.T) {
+	t.Parallel()
+	lines := []string{
+		"Renewal plan",
+		"We will email everyone: no, only the opted-in.",
+		"Day 0 – Kick-off",
+		"Email: Your renewal is coming up",
+		"Push notification – Renew in one tap",
+		"Week 2",
+		"We keep the tone light.",
+		"- SMS to non-renewers: Last week to renew",
+		"Email subject lines stay short; SMS is for service messages.",
+	}
+	got := proseSteps(lines)
+	want := []Step{
+		{Day: 0, Timing: "Day 0", Channel: "email", Content: "Your renewal is coming up", Source: lines[3]},
+		{Day: 0, Timing: "Day 0", Channel: "push", Content: "Renew in one tap", Source: lines[4]},
+		{Day: 7, Timing: "Week 2", Channel: "sms", Audience: "non-renewers", Content: "Last week to renew", Source: lines[7]},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d steps %+v, want %d", len(got), got, len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("step %d:\n got %+v\nwant %+v", i+1, got[i], want[i])
+		}
+	}
+}

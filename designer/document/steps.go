@@ -67,8 +67,9 @@ type columns struct {
 }
 
 // findHeader looks for a steps table's header among the first rows: one
-// naming a timing and a channel or content, or three roles of which one is
-// a channel or content. It returns the row index, or -1.
+// naming a timing and a channel or content, a channel and a content, or
+// three roles of which one is a channel or content. It returns the row
+// index, or -1.
 func findHeader(t table) (int, columns) {
 	for i, row := range t {
 		if i >= 30 {
@@ -107,7 +108,7 @@ func findHeader(t table) (int, columns) {
 		delete(roles, roleNone)
 		delete(roles, roleStep)
 		hasWhat := roles[roleChannel] || roles[roleContent]
-		if hasWhat && (roles[roleTiming] || len(roles) >= 3) {
+		if hasWhat && (roles[roleTiming] || len(roles) >= 3 || (roles[roleChannel] && roles[roleContent])) {
 			sortByRank(cols.content, ranks)
 			return i, cols
 		}
@@ -127,12 +128,47 @@ func sortByRank(cols []int, ranks map[int]int) {
 // export, and the rest is left out.
 const MaxSteps = 500
 
+// guessTimingColumn finds the column whose header names no role but whose
+// cells are mostly timings or dates ("Day 0", "+48h", "2026-11-20"): plans
+// often leave the first column's header blank. It returns -1 when none is.
+func guessTimingColumn(header []string, rows table) int {
+	width := 0
+	for _, r := range rows {
+		width = max(width, len(r))
+	}
+	for j := range width {
+		if r, _ := classifyHeader(cell(header, j)); r != roleNone {
+			continue
+		}
+		filled, timed := 0, 0
+		for _, r := range rows {
+			c := cell(r, j)
+			if c == "" {
+				continue
+			}
+			filled++
+			if m, ok := findTiming(c); ok && m.start == 0 {
+				timed++
+			} else if _, ok := parseDate(c); ok {
+				timed++
+			}
+		}
+		if timed >= 2 && timed*5 >= filled*3 {
+			return j
+		}
+	}
+	return -1
+}
+
 // detectSteps finds the plan's steps: from the first table with a
 // recognisable header, else from step-like prose lines.
 func detectSteps(c *content) []Step {
 	var steps []Step
 	for _, t := range c.tables {
 		if h, cols := findHeader(t); h >= 0 {
+			if cols.timing < 0 {
+				cols.timing = guessTimingColumn(t[h], t[h+1:])
+			}
 			if steps = tableSteps(t[h+1:], cols); len(steps) > 0 {
 				break
 			}

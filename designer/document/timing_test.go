@@ -92,3 +92,21 @@ func TestClassifyHeader(t *testing.T) {
 		}
 	}
 }
+
+func TestTableWithUnlabelledTimingColumn(t *testing.T) {
+	t.Parallel()
+	c := &content{tables: []table{{
+		{"", "Channel", "Message", "Owner"},
+		{"Day 0", "Email", "Welcome", "Ana"},
+		{"+48h", "SMS", "Reminder", "Ana"},
+		{"Week 2", "Push", "Offer", "Raj"},
+	}}}
+	steps := detectSteps(c)
+	var days []int
+	for _, s := range steps {
+		days = append(days, s.Day)
+	}
+	if !slices.Equal(days, []int{0, 2, 7}) {
+		t.Errorf("days %v, want [0 2 7]", days)
+	}
+}

@@ -323,6 +323,37 @@ func plans() []plan {
 			},
 		},
 		{
+			name: "agency_brief_headings.docx",
+			data: docx(
+				p("Client: Northwind Coffee – subscription welcome series"),
+				p("Prepared by Bright Agency for the Northwind CRM team. Draft for review."),
+				p("Trigger: customer starts a coffee subscription"),
+				p("Day 0 – Welcome"),
+				p("Email: Welcome to the Northwind club"),
+				p("Push notification – Track your first delivery"),
+				p("Day 4 – Brewing tips"),
+				p("The tone here should feel like a barista talking, not a brand."),
+				p("Email to customers who have not rated their first bag: How was your first bag?"),
+				p("Week 3 – Loyalty"),
+				li("WhatsApp: Your loyalty card is ready"),
+				p("Exit: subscription cancelled"),
+			),
+			expect: expect{
+				Days:     []int{0, 0, 4, 14},
+				Channels: []string{"email", "push", "email", "whatsapp"},
+				TextContains: []string{"barista talking"},
+				PromptContains: []string{
+					"Start when a customer starts a coffee subscription.",
+					`On day 0, send an email "Welcome to the Northwind club".`,
+					`On day 0, send a push notification "Track your first delivery".`,
+					`On day 4, send an email "How was your first bag?" to customers who have not rated their first bag.`,
+					`On day 14, send a WhatsApp message "Your loyalty card is ready".`,
+					"Stop if a subscription is cancelled.",
+				},
+				Journey: journey{ExitCriteria: true},
+			},
+		},
+		{
 			name: "event_reminders.docx",
 			data: docx(
 				p("Customer conference 2026 – attendee communications"),
