@@ -117,9 +117,9 @@ func timedStep(mark, body string, prevDay int) (s Step, ok bool) {
 	return s, true
 }
 
-// channelLead is a line that opens with its channel and a colon or dash
-// within a few words: "SMS: …", "Push notification – …", "Email to
-// non-openers: …" (the colon or dash within a dozen words).
+// channelLead is a line that opens with its channel and has a colon or dash
+// within a dozen words: "SMS: …", "Push notification – …", "Email to
+// non-openers: …".
 var channelLead = regexp.MustCompile(`(?i)^(?:send\s+(?:an?\s+|the\s+)?)?(\S+(?:\s+\S+){0,11}?)\s*(?::|\s[–—-]\s)`)
 
 // channelStep reads an untimed line that opens with its channel.

@@ -339,8 +339,8 @@ func plans() []plan {
 				p("Exit: subscription cancelled"),
 			),
 			expect: expect{
-				Days:     []int{0, 0, 4, 14},
-				Channels: []string{"email", "push", "email", "whatsapp"},
+				Days:         []int{0, 0, 4, 14},
+				Channels:     []string{"email", "push", "email", "whatsapp"},
 				TextContains: []string{"barista talking"},
 				PromptContains: []string{
 					"Start when a customer starts a coffee subscription.",
