@@ -53,6 +53,7 @@ type MigrateResult struct {
 	Batches                        int
 	Status                         string
 	ByVersion                      map[string]int // GET …/instances/by-version afterwards
+	Sampled                        int            // instances whose new waits were checked
 	Before, During                 IngestWindow   // POST /events before the publish, and until completed
 	RSSBefore, RSSAfter, PeakRSS   int64
 }
@@ -220,7 +221,71 @@ func RunMigrate(ctx context.Context, o MigrateOptions) (*MigrateResult, error) {
 	if err := srv.call("GET", "/api/v1/journeys/"+journeyID+"/instances/by-version", nil, &res.ByVersion); err != nil {
 		return nil, err
 	}
+	if res.Sampled, err = checkMoved(srv, journeyID); err != nil {
+		return nil, err
+	}
 	return res, nil
+}
+
+// checkMoved reads up to 20 instances at each of version 2's resting nodes
+// and checks that their waits are version 2's: the 5-day wait measured
+// from when the customer began waiting, the new event type, the renamed
+// node, and the removed node's customers past it. It returns how many
+// instances it checked.
+func checkMoved(srv *server, journeyID string) (int, error) {
+	type path struct {
+		Node  string    `json:"node"`
+		Since time.Time `json:"since"`
+		Wait  *struct {
+			DueAt     *time.Time `json:"due_at"`
+			EventType string     `json:"event_type"`
+		} `json:"wait"`
+	}
+	checks := map[string]func(p path) error{
+		restWait3d: func(p path) error {
+			if p.Wait == nil || p.Wait.DueAt == nil || !p.Wait.DueAt.Equal(p.Since.Add(5*24*time.Hour)) {
+				return fmt.Errorf("wait is %+v, want due 5 days after %s", p.Wait, p.Since)
+			}
+			return nil
+		},
+		restClicked: func(p path) error {
+			if p.Wait == nil || p.Wait.EventType != "link_clicked" {
+				return fmt.Errorf("waits for %+v, want link_clicked", p.Wait)
+			}
+			return nil
+		},
+		restUntil:   func(path) error { return nil },
+		"remind_2d": func(path) error { return nil },
+		"nudge":     func(path) error { return nil },
+	}
+	checked := 0
+	for _, node := range slices.Sorted(maps.Keys(checks)) {
+		var page struct {
+			Data []struct {
+				ID      string `json:"id"`
+				Version int    `json:"version"`
+				State   struct {
+					Paths []path `json:"paths"`
+				} `json:"state"`
+			} `json:"data"`
+		}
+		if err := srv.call("GET", "/api/v1/journeys/"+journeyID+"/instances?node_id="+node+"&limit=20", nil, &page); err != nil {
+			return checked, err
+		}
+		if len(page.Data) == 0 {
+			return checked, fmt.Errorf("no instance is at %q after the migration", node)
+		}
+		for _, in := range page.Data {
+			if in.Version != 2 || len(in.State.Paths) != 1 || in.State.Paths[0].Node != node {
+				return checked, fmt.Errorf("instance %s at %q: version %d, paths %+v", in.ID, node, in.Version, in.State.Paths)
+			}
+			if err := checks[node](in.State.Paths[0]); err != nil {
+				return checked, fmt.Errorf("instance %s at %q: %w", in.ID, node, err)
+			}
+			checked++
+		}
+	}
+	return checked, nil
 }
 
 // enrol sends N "enrol" events through /events/batch and returns when all
@@ -418,6 +483,7 @@ func (r *MigrateResult) Print(w io.Writer) {
 		{"batches", fmt.Sprint(r.Batches)},
 		{"migrated / held / exited / failed", fmt.Sprintf("%d / %d / %d / %d", r.Migrated, r.Held, r.Exited, r.Failed)},
 		{"instances by version afterwards", fmt.Sprint(r.ByVersion)},
+		{"sampled instances with version 2's waits", fmt.Sprint(r.Sampled)},
 		{fmt.Sprintf("POST /events at %d/s p50/p99/max, before", r.Rate), ingest(r.Before)},
 		{"  … during the migration", ingest(r.During)},
 		{"server RSS before / after / peak", mib(r.RSSBefore) + " / " + mib(r.RSSAfter) + " / " + mib(r.PeakRSS)},
