@@ -146,7 +146,10 @@ func (e *editGraph) addMessage(channel, reason, base, text, near string) string 
 	case "push":
 		c = map[string]any{"title": "A message for you", "body": text}
 	default:
-		c = map[string]any{"template_id": base + "_" + channel + "_" + reason}
+		if !strings.HasSuffix(base, "_"+channel) { // welcome_email_reminder, not welcome_email_email_reminder
+			base += "_" + channel
+		}
+		c = map[string]any{"template_id": base + "_" + reason}
 	}
 	label := strings.ToUpper(channel[:1]) + channel[1:] + " " + reason
 	if channel == "sms" {
@@ -342,14 +345,17 @@ func (e *editGraph) removeStep(step graph.Node) (string, error) {
 		}
 	}
 	gone := e.pruneUnreachable()
+	var idle []graph.Node
 	for _, ed := range in { // a wait that now leads nowhere does nothing
-		if p := e.node(ed.Source); p != nil && (p.Type == "wait" || p.Type == "wait_until") && len(e.outEdges(p.ID)) == 0 {
-			gone = append(gone, *p)
-			before := e.inEdges(p.ID)
-			e.removeNode(p.ID)
-			for _, b := range before {
-				e.endBranch(b.Source, b.BranchOf())
-			}
+		p := e.node(ed.Source)
+		if p == nil || (p.Type != "wait" && p.Type != "wait_until") || len(e.outEdges(p.ID)) > 0 || !e.optionalIn(p.ID) {
+			continue
+		}
+		idle = append(idle, *p)
+		before := e.inEdges(p.ID)
+		e.removeNode(p.ID)
+		for _, b := range before {
+			e.endBranch(b.Source, b.BranchOf()) // after a branching step, its other arms remain
 		}
 	}
 	out := "Removed " + what + "."
@@ -363,7 +369,22 @@ func (e *editGraph) removeStep(step graph.Node) (string, error) {
 		}
 		out += " Also removed what only it led to: " + strings.Join(names, ", ") + "."
 	}
+	for _, n := range idle {
+		out += fmt.Sprintf(" Also removed %s before it, which led nowhere any more.", describeStep(n))
+	}
 	return out, nil
+}
+
+// optionalIn reports whether every edge into id could go without a
+// replacement: none is the only edge of a branch its source must have.
+func (e *editGraph) optionalIn(id string) bool {
+	for _, ed := range e.inEdges(id) {
+		required, _ := graph.BranchesOf(*e.node(ed.Source))
+		if slices.Contains(required, ed.BranchOf()) && len(e.targets(ed.Source, ed.BranchOf())) == 1 {
+			return false
+		}
+	}
+	return true
 }
 
 // endBranch ends a required branch left without an edge with an exit step.

@@ -30,6 +30,10 @@ var (
 	stepsExit      = stepKind{"exit step", "exit steps", []string{"journey_exit"}}
 	stepsTag       = stepKind{"tag step", "tag steps", []string{"add_tag", "remove_tag"}}
 	stepsEntry     = stepKind{"entry", "entries", []string{"event_entry", "segment_entry", "webhook_entry", "scheduled_entry"}}
+	// stepsAny is every step after the entry: "remove the last step".
+	stepsAny = stepKind{"step", "steps", []string{"send_email", "send_sms", "send_push", "send_whatsapp", "call_webhook",
+		"wait", "wait_until", "wait_for_event", "condition", "ab_split", "frequency_cap", "update_profile", "add_tag",
+		"remove_tag", "custom_code", "goal_reached", "journey_exit"}}
 )
 
 // stepKindWords maps the words for a step to its kind, longest phrases first.
@@ -50,6 +54,7 @@ var stepKindWords = []struct {
 	{`exit (?:steps?|nodes?)`, stepsExit},
 	{`tags?(?: steps?)?`, stepsTag},
 	{`entry|entries|entry points?|triggers?`, stepsEntry},
+	{`steps?|nodes?`, stepsAny},
 }
 
 const stepOrdinalPattern = `first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|final|\d+(?:st|nd|rd|th)`
@@ -96,8 +101,9 @@ var refHintStopWords = map[string]bool{"the": true, "a": true, "an": true, "this
 	"another": true, "new": true, "change": true, "set": true, "make": true, "rename": true, "use": true, "test": true}
 
 var (
-	refDefiniteWords  = map[string]bool{"the": true, "this": true, "that": true, "its": true, "their": true}
-	refDefiniteBefore = regexp.MustCompile(`(?i)\b(?:the|this|that|its|their)\s+$`)
+	refDefiniteWords    = map[string]bool{"the": true, "this": true, "that": true, "its": true, "their": true}
+	refIndefiniteBefore = regexp.MustCompile(`(?i)\b(?:a|an|another|one more|new)\s+$`)
+	refDefiniteBefore   = regexp.MustCompile(`(?i)\b(?:the|this|that|its|their)\s+$`)
 )
 
 // findRefs returns the steps named in s, in order of appearance.
@@ -123,6 +129,9 @@ func findRefs(s string) []stepRef {
 			r.definite = r.hint != "" || refDefiniteWords[hint]
 		}
 		r.definite = r.definite || r.ordinal != 0 || refDefiniteBefore.MatchString(s[:m[0]])
+		if r.ordinal == 0 && refIndefiniteBefore.MatchString(s[:m[0]]) { // "a reminder email" is a new one
+			r.definite = false
+		}
 		refs = append(refs, r)
 	}
 	return refs

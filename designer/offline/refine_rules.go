@@ -205,7 +205,7 @@ func ruleFallback(e *editGraph, s, low string) (string, bool, error) {
 		channel = "sms"
 	}
 	timeout, _, _ := findDuration(low)
-	if target != nil {
+	if target != nil && (target.ordinal != 0 || target.hint != "" || len(e.ofKind(target.kind)) == 1) {
 		n, err := e.resolve(*target)
 		if err != nil {
 			return "", true, err

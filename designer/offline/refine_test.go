@@ -52,6 +52,24 @@ const (
 	}`
 )
 
+// labelledJSON is a journey as the offline designer labels it.
+const labelledJSON = `{
+  "nodes": [
+    {"id": "in", "type": "event_entry", "position": {"x": 0, "y": 0}, "config": {"event_type": "signed_up"}},
+    {"id": "m", "type": "send_email", "label": "Hello email", "position": {"x": 0, "y": 0}, "config": {"template_id": "hello_email"}},
+    {"id": "w", "type": "wait_for_event", "label": "Wait up to 3 days for email_opened", "position": {"x": 0, "y": 0}, "config": {"event_type": "email_opened", "timeout": "3d"}},
+    {"id": "d", "type": "wait", "label": "Wait 1 day", "position": {"x": 0, "y": 0}, "config": {"duration": "1d"}},
+    {"id": "x", "type": "journey_exit", "position": {"x": 0, "y": 0}}
+  ],
+  "edges": [
+    {"id": "1", "source": "in", "target": "m"},
+    {"id": "2", "source": "m", "target": "w"},
+    {"id": "3", "source": "w", "target": "d", "branch": "timed_out"},
+    {"id": "4", "source": "w", "target": "d", "branch": "event_received"},
+    {"id": "5", "source": "d", "target": "x"}
+  ]
+}`
+
 func mustGraph(t *testing.T, data string) *graph.Graph {
 	t.Helper()
 	g, err := graph.Parse([]byte(data))
@@ -368,6 +386,67 @@ func TestRefine(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "a wait's label follows its new length", graph: "labelled", message: "make the wait 5 days instead of 3",
+			check: func(t *testing.T, _, g *graph.Graph) {
+				if l := nodeOf(t, g, "w").Label; l != "Wait up to 5 days for email_opened" {
+					t.Errorf("label %q", l)
+				}
+			},
+		},
+		{
+			name: "the timeout is the wait for an event", graph: "labelled", message: "extend the timeout to 4 days",
+			check: func(t *testing.T, _, g *graph.Graph) {
+				if field(t, g, "w", "timeout") != "4d" || field(t, g, "d", "duration") != "1d" {
+					t.Errorf("got %s", dump(g))
+				}
+			},
+		},
+		{
+			name: "the delay after a named email", graph: "linear", message: "change the delay after the tips email to 2 days",
+			check: func(t *testing.T, _, g *graph.Graph) {
+				if field(t, g, "pause_b", "duration") != "2d" || field(t, g, "pause_a", "duration") != "3d" {
+					t.Errorf("got %s", dump(g))
+				}
+			},
+		},
+		{
+			name: "push for non-openers of the email", graph: "labelled", message: "send a push notification if the email isn't opened",
+			check: func(t *testing.T, _, g *graph.Graph) {
+				p := only(t, g, "w", "timed_out")
+				if p.Type != "send_push" || only(t, g, p.ID, "").ID != "d" {
+					t.Errorf("got %s", dump(g))
+				}
+			},
+		},
+		{
+			name: "a reminder email is a new email", graph: "labelled", message: "add a reminder email for people who don't open the first email",
+			check: func(t *testing.T, _, g *graph.Graph) {
+				if m := only(t, g, "w", "timed_out"); m.Type != "send_email" || stepField(m, "template_id") != "hello_email_reminder" {
+					t.Errorf("got %s", dump(g))
+				}
+			},
+		},
+		{
+			name: "a wait left leading nowhere goes with the step after it", graph: "linear", message: "remove the goal. Remove the last email.",
+			wantInExplanation: "which led nowhere",
+			check: func(t *testing.T, _, g *graph.Graph) {
+				if _, ok := g.Node("pause_b"); ok {
+					t.Errorf("pause_b kept: %s", dump(g))
+				}
+				if len(g.Nodes) != 4 || len(next(g, "tips", "")) != 0 {
+					t.Errorf("got %s", dump(g))
+				}
+			},
+		},
+		{
+			name: "the last step", graph: "labelled", message: "remove the last step",
+			check: func(t *testing.T, _, g *graph.Graph) {
+				if _, ok := g.Node("x"); ok || len(g.Nodes) != 4 {
+					t.Errorf("got %s", dump(g))
+				}
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -407,6 +486,8 @@ func fixture(t *testing.T, name string) *graph.Graph {
 		return mustGraph(t, linearJSON)
 	case "branchy":
 		return mustGraph(t, branchyJSON)
+	case "labelled":
+		return mustGraph(t, labelledJSON)
 	}
 	t.Fatalf("no fixture %q", name)
 	return nil
