@@ -2,6 +2,7 @@ package document
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -17,11 +18,13 @@ const maxPDFPages = 200
 // the glyphs sit (writers rarely mark line ends). Lines of "|"-separated
 // cells become tables, as in a text file.
 func readPDF(data []byte) (*content, error) {
-	if isEncryptedPDF(data) {
-		return nil, ErrEncrypted
-	}
+	// An encrypted PDF whose user password is empty (only printing or
+	// copying restricted) opens; one that needs a password does not.
 	r, err := pdf.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
+		if errors.Is(err, pdf.ErrInvalidPassword) || strings.Contains(strings.ToLower(err.Error()), "encrypt") {
+			return nil, fmt.Errorf("%w: %v", ErrEncrypted, err)
+		}
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	n := r.NumPage()
@@ -46,13 +49,6 @@ func readPDF(data []byte) (*content, error) {
 		return nil, fmt.Errorf("%w: the PDF has no text layer (a scan?)", ErrEmpty)
 	}
 	return readText([]byte(text.String()))
-}
-
-// isEncryptedPDF reports whether the trailer names an /Encrypt dictionary.
-func isEncryptedPDF(data []byte) bool {
-	tail := data[max(0, len(data)-4096):]
-	return bytes.Contains(tail, []byte("/Encrypt")) ||
-		bytes.Contains(data[:min(len(data), 4096)], []byte("/Encrypt"))
 }
 
 // pageLines groups a page's glyphs into lines, top to bottom: glyphs whose

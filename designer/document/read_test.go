@@ -183,3 +183,29 @@ func TestStepsOfAPlanWithoutStepsMarshalAsEmptyList(t *testing.T) {
 		t.Errorf("JSON %s, want \"steps\":[]", js)
 	}
 }
+
+// TestReadEncryptedPDFs reads PDFs encrypted by qpdf from the renewal test
+// plan (testdata/*.pdf, made with `qpdf [--allow-weak-crypto] --encrypt
+// USER OWNER 128|256 [--use-aes=n]`): one restricted by an owner password
+// only opens; ones that need a user password are refused as encrypted.
+func TestReadEncryptedPDFs(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]error{
+		"owner_password_only.pdf":  nil,
+		"user_password.pdf":        document.ErrEncrypted,
+		"user_password_aes256.pdf": document.ErrEncrypted,
+	} {
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := document.Read(name, data)
+		if !errors.Is(err, want) || (want != nil) != (err != nil) {
+			t.Errorf("%s: error %v, want %v", name, err, want)
+			continue
+		}
+		if want == nil && len(doc.Steps) != 4 {
+			t.Errorf("%s: %d steps, want the renewal plan's 4", name, len(doc.Steps))
+		}
+	}
+}
