@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/kalcifer/kalcifer/designer/document"
 )
 
@@ -206,6 +208,26 @@ func TestReadEncryptedPDFs(t *testing.T) {
 		}
 		if want == nil && len(doc.Steps) != 4 {
 			t.Errorf("%s: %d steps, want the renewal plan's 4", name, len(doc.Steps))
+		}
+	}
+}
+
+// TestReadPasswordProtectedXLSX saves a workbook with a password, as Excel's
+// "Encrypt with password" does, and reads it under both office extensions.
+func TestReadPasswordProtectedXLSX(t *testing.T) {
+	t.Parallel()
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := f.SetSheetRow("Sheet1", "A1", &[]any{"Day", "Channel", "Message"}); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf, excelize.Options{Password: "s3cret"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"plan.xlsx", "plan.docx"} {
+		if _, err := document.Read(name, buf.Bytes()); !errors.Is(err, document.ErrEncrypted) {
+			t.Errorf("%s: error %v, want ErrEncrypted", name, err)
 		}
 	}
 }
