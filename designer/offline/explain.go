@@ -216,7 +216,11 @@ func (n *narrator) walk(id, stop string, indent int) bool {
 		}
 		for _, br := range branches {
 			n.line(indent+1, "- "+br.says)
-			n.chain(n.targets(id, br.name), meet, indent+2)
+			if heads := n.targets(id, br.name); len(heads) == 1 && heads[0] == meet {
+				n.line(indent+2, "Nothing happens on this path; they go straight on.")
+			} else {
+				n.chain(heads, meet, indent+2)
+			}
 		}
 		if meet == "" || meet == stop {
 			return meet != ""

@@ -118,6 +118,24 @@ func TestExplainEdgeCases(t *testing.T) {
 			t.Errorf("explanation lacks %q:\n%s", want, text)
 		}
 	}
+	// A branch that skips straight to where the paths meet; labels that
+	// only repeat the template are not told.
+	skip := mustGraph(t, `{"nodes": [
+	  {"id": "a", "type": "event_entry", "position": {"x": 0, "y": 0}, "config": {"event_type": "order_completed"}},
+	  {"id": "c", "type": "condition", "position": {"x": 0, "y": 0}, "config": {"expression": "customer.orders > 3"}},
+	  {"id": "v", "type": "send_email", "label": "VIP thanks", "position": {"x": 0, "y": 0}, "config": {"template_id": "vip_email"}},
+	  {"id": "m", "type": "send_email", "label": "Survey email", "position": {"x": 0, "y": 0}, "config": {"template_id": "survey_email"}}],
+	  "edges": [{"id": "1", "source": "a", "target": "c"}, {"id": "2", "source": "c", "target": "v", "branch": "true"},
+	    {"id": "3", "source": "c", "target": "m", "branch": "false"}, {"id": "4", "source": "v", "target": "m"}]}`)
+	text = explain(skip)
+	for _, want := range []string{
+		`2. Sends the email "vip_email" ("VIP thanks").`,
+		"   - If not:\n      Nothing happens on this path; they go straight on.\nThen, whichever path they took:\n3. Sends the email \"survey_email\".\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("explanation lacks %q:\n%s", want, text)
+		}
+	}
 	// A cycle (invalid) must not make explain loop.
 	cyclic := &graph.Graph{
 		Nodes: []graph.Node{{ID: "e", Type: "event_entry", Config: []byte(`{"event_type":"x"}`)},

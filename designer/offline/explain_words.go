@@ -71,7 +71,7 @@ func (n *narrator) stepText(node graph.Node) string {
 	c := nodeConfig(node)
 	str := func(k string) string { s, _ := c[k].(string); return s }
 	named := ""
-	if node.Label != "" {
+	if node.Label != "" && !labelSaysTemplate(node.Label, str("template_id")) {
 		named = fmt.Sprintf(" (%q)", node.Label)
 	}
 	switch node.Type {
@@ -144,6 +144,14 @@ func (n *narrator) stepText(node graph.Node) string {
 		return "Ends the journey for them."
 	}
 	return fmt.Sprintf("Runs the %s step %q.", node.Type, node.ID)
+}
+
+// labelSaysTemplate reports whether a label only repeats its step's
+// template in words ("Welcome email" for welcome_email), so that it need
+// not be told.
+func labelSaysTemplate(label, template string) bool {
+	l := slug(label)
+	return template != "" && (strings.HasPrefix(l, template) || strings.HasPrefix(template, l))
 }
 
 // messageText says what a message step sends.

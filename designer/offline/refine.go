@@ -16,7 +16,7 @@ import (
 // Each sentence of message is one edit; a sentence joining edits with "and"
 // or "then" is read as several when every part is an edit on its own. The
 // result passes graph.Validate. explanation says what changed and what could
-// not be; unrecognized lists the editSentences not understood. err is returned
+// not be; unrecognized lists the sentences not understood. err is returned
 // when nothing in the message could be applied, and says why.
 func refine(current *graph.Graph, message string) (g *graph.Graph, explanation string, unrecognized []string, err error) {
 	if current.Empty() {
@@ -133,7 +133,7 @@ func (e *editGraph) applyClause(s string) (applied, bool, error) {
 
 var editSentenceSplit = regexp.MustCompile(`[.!?;]+(?:\s+|$)|\n+`)
 
-// editSentences splits a message into its editSentences, trimmed, without empties.
+// editSentences splits a message into its sentences, trimmed, without empties.
 func editSentences(message string) []string {
 	var out []string
 	for _, s := range editSentenceSplit.Split(message, -1) {

@@ -72,7 +72,7 @@ func (e *editGraph) targets(id, branch string) []string {
 // pathOrder lists node ids breadth-first from the entry nodes: by distance
 // from an entry, ties broken by the nodes' order in the graph. Nodes no
 // entry leads to come last, in graph order. Ordinals ("the second email")
-// countSteps in this order.
+// count in this order.
 func pathOrder(g *graph.Graph) []string {
 	index := make(map[string]int, len(g.Nodes))
 	for i, n := range g.Nodes {

@@ -12,7 +12,7 @@ import (
 	"github.com/kalcifer/kalcifer/graph"
 )
 
-// The editRules that read one clause of a refinement. Each works on s (as
+// The rules that read one clause of a refinement. Each works on s (as
 // written, for names and template ids) and low (lower-cased, for words).
 
 var (
@@ -36,6 +36,10 @@ func ruleRename(e *editGraph, s, _ string) (string, bool, error) {
 	n, err := e.resolve(refs[0])
 	if err != nil {
 		return "", true, err
+	}
+	if n.Type == "goal_reached" { // a goal is known by its name, not its label
+		change, err := e.setField(n.ID, "goal_name", slug(m[2]))
+		return change, true, err
 	}
 	what := e.name(n)
 	e.node(n.ID).Label = m[2]

@@ -362,6 +362,14 @@ func TestRefine(t *testing.T) {
 			},
 		},
 		{
+			name: "rename the goal", graph: "seed", message: "rename the goal to Trial converted",
+			check: func(t *testing.T, _, g *graph.Graph) {
+				if got := field(t, g, "goal_1", "goal_name"); got != "trial_converted" {
+					t.Errorf("goal %q", got)
+				}
+			},
+		},
+		{
 			name: "change the goal", graph: "seed", message: "change the goal to first purchase",
 			check: func(t *testing.T, _, g *graph.Graph) {
 				if got := field(t, g, "goal_1", "goal_name"); got != "first_purchase" {
@@ -566,7 +574,7 @@ func TestRefineEmptyAndInvalid(t *testing.T) {
 func TestPathOrderCountsBreadthFirst(t *testing.T) {
 	t.Parallel()
 	g := seedGraph(t)
-	// Listed out of order, the nodes still countSteps from the entry.
+	// Listed out of order, the nodes still count from the entry.
 	slices.Reverse(g.Nodes)
 	want := []string{"entry_1", "email_1", "wait_1", "email_2", "email_3", "goal_1"}
 	// email_2 and email_3 are both two steps after wait_1; reversed, email_3 comes first in the graph.
