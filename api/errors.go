@@ -15,6 +15,8 @@ const (
 	codeMethodNotAllowed     = "method_not_allowed"     // 405
 	codeUnsupportedMediaType = "unsupported_media_type" // 415
 	codeUnavailable          = "unavailable"            // 503
+	codeUpstream             = "provider_error"         // 502: an AI provider failed
+	codeTimeout              = "timeout"                // 504: the AI designer took too long
 )
 
 // statusOf is the one mapping from error codes to HTTP statuses.
@@ -42,6 +44,10 @@ func statusOf(code string) int {
 		return http.StatusTooManyRequests
 	case codeUnavailable:
 		return http.StatusServiceUnavailable
+	case codeUpstream:
+		return http.StatusBadGateway
+	case codeTimeout:
+		return http.StatusGatewayTimeout
 	}
 	return http.StatusInternalServerError
 }

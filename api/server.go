@@ -14,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/designer/document"
 	"github.com/kalcifer/kalcifer/store"
 )
 
@@ -37,6 +38,11 @@ type Config struct {
 	// control go through it. Nil answers those routes 503, so a handler
 	// built for reads (or for tests of other routes) needs no runtime.
 	Engine Engine
+	// Designers picks each tenant's AI designer; nil means the built-in
+	// offline designer for everyone. CheckAISettings validates settings a
+	// tenant stores (nil accepts any known provider).
+	Designers       DesignerFor
+	CheckAISettings AISettingsCheck
 }
 
 // Engine is what the API asks of the journey runtime; *engine.Runtime
@@ -76,6 +82,8 @@ type server struct {
 	version   string
 	startedAt time.Time
 	maxBody   int64
+	designers DesignerFor
+	checkAI   AISettingsCheck
 	router    *chi.Mux
 }
 
@@ -89,6 +97,8 @@ func NewHandler(cfg Config) http.Handler {
 		version:   cfg.Version,
 		startedAt: cfg.StartedAt,
 		maxBody:   cfg.MaxBodyBytes,
+		designers: cfg.Designers,
+		checkAI:   cfg.CheckAISettings,
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
@@ -133,6 +143,9 @@ func (s *server) routes() *chi.Mux {
 			r.Get("/journeys/{id}/migrations", s.listMigrations)
 			r.Get("/migrations/{id}", s.getMigration)
 			r.Get("/migrations/{id}/held", s.listHeld)
+			r.Get("/ai/conversations/{id}", s.getConversation)
+			r.Post("/ai/explain", s.explain)
+			r.Post("/ai/node-mapping", s.nodeMapping)
 			r.Get("/journeys/{id}/instances", s.listInstances)
 			r.Get("/journeys/{id}/instances/by-version", s.countInstancesByVersion)
 			r.Get("/instances/{id}", s.getInstance)
@@ -150,6 +163,11 @@ func (s *server) routes() *chi.Mux {
 				r.Post("/journeys/{id}/archive", s.transition(kalcifer.ActionArchive))
 				r.Post("/journeys/{id}/duplicate", s.duplicateJourney)
 				r.Post("/journeys/{id}/versions", s.createVersion)
+				r.Post("/ai/conversations", s.startConversation)
+				r.Post("/ai/conversations/{id}/message", s.continueConversation)
+				r.Post("/ai/conversations/{id}/apply", s.applyConversation)
+				r.Post("/ai/upload", s.upload)
+				r.Post("/ai/suggest", s.suggest)
 				r.Patch("/customers/{id}/profile", s.patchCustomer)
 
 				// Routes that need the runtime answer 503 without one.
@@ -177,6 +195,8 @@ func (s *server) routes() *chi.Mux {
 				r.Get("/audit", s.listAudit)
 				r.Get("/api-keys", s.listAPIKeys)
 				r.Get("/webhook-secret", s.getWebhookSecret)
+				r.Get("/ai/settings", s.getAISettings)
+				r.Put("/ai/settings", s.putAISettings)
 				r.Post("/api-keys", s.createAPIKey)
 				r.Delete("/api-keys/{id}", s.revokeAPIKey)
 			})
@@ -309,14 +329,21 @@ func (s *server) recoverer(next http.Handler) http.Handler {
 // overflow into a 413.
 func (s *server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > s.maxBody {
-			s.writeError(w, r, tooLarge(s.maxBody))
+		limit := s.maxBody
+		if r.URL.Path == uploadPath { // campaign plans are documents, not JSON
+			limit = max(limit, document.MaxSize+1<<20)
+		}
+		if r.ContentLength > limit {
+			s.writeError(w, r, tooLarge(limit))
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }
+
+// uploadPath is the one route whose body may be larger than MaxBodyBytes.
+const uploadPath = "/api/v1/ai/upload"
 
 func tooLarge(limit int64) *kalcifer.Error {
 	return kalcifer.Errorf(kalcifer.ETOOLARGE, "request body is larger than %s", byteSize(limit))

@@ -1,0 +1,181 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/graph"
+)
+
+// --- AI designer conversations ---
+
+const conversationColumns = `id, tenant_id, COALESCE(journey_id, ''), graph, turns, created_at, updated_at`
+
+// SaveConversation inserts or replaces a conversation.
+func (s *Store) SaveConversation(ctx context.Context, c *kalcifer.Conversation) error {
+	var g any
+	if c.Graph != nil {
+		raw, err := json.Marshal(c.Graph)
+		if err != nil {
+			return fmt.Errorf("encode conversation graph: %w", err)
+		}
+		g = string(raw)
+	}
+	turns, err := json.Marshal(c.Turns)
+	if err != nil {
+		return fmt.Errorf("encode conversation: %w", err)
+	}
+	now := s.now()
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = now
+	}
+	c.UpdatedAt = now
+	_, err = s.b.Q().Exec(ctx, `INSERT INTO ai_conversations (id, tenant_id, journey_id, graph, turns, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (id) DO UPDATE SET journey_id = excluded.journey_id, graph = excluded.graph, turns = excluded.turns,
+		updated_at = excluded.updated_at`,
+		c.ID, c.TenantID, nullString(c.JourneyID), g, string(turns), micros(c.CreatedAt), micros(c.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("save conversation: %w", err)
+	}
+	return nil
+}
+
+// GetConversation returns one of the tenant's conversations.
+func (s *Store) GetConversation(ctx context.Context, tenantID, id string) (*kalcifer.Conversation, error) {
+	var c kalcifer.Conversation
+	var g *string
+	var turns string
+	var created, updated int64
+	err := s.b.Q().QueryRow(ctx, `SELECT `+conversationColumns+` FROM ai_conversations WHERE tenant_id = $1 AND id = $2`, tenantID, id).
+		Scan(&c.ID, &c.TenantID, &c.JourneyID, &g, &turns, &created, &updated)
+	if err != nil {
+		return nil, notFound(err, "conversation %q not found", id)
+	}
+	if g != nil {
+		c.Graph = &graph.Graph{}
+		if err := json.Unmarshal([]byte(*g), c.Graph); err != nil {
+			return nil, fmt.Errorf("decode conversation graph: %w", err)
+		}
+	}
+	if err := jsonUnmarshal(turns, &c.Turns); err != nil {
+		return nil, fmt.Errorf("decode conversation: %w", err)
+	}
+	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &c, nil
+}
+
+// --- AI designer settings ---
+
+// AISettings returns the tenant's designer settings, or nil when it has
+// none (the server's defaults apply).
+func (s *Store) AISettings(ctx context.Context, tenantID string) (*kalcifer.AISettings, error) {
+	var a kalcifer.AISettings
+	var updated int64
+	err := s.b.Q().QueryRow(ctx, `SELECT provider, base_url, model, api_key, max_repairs, updated_at FROM tenant_ai_settings
+		WHERE tenant_id = $1`, tenantID).Scan(&a.Provider, &a.BaseURL, &a.Model, &a.APIKey, &a.MaxRepairs, &updated)
+	if errors.Is(err, ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read AI settings: %w", err)
+	}
+	a.HasAPIKey, a.UpdatedAt = a.APIKey != "", fromMicros(updated)
+	return &a, nil
+}
+
+// SetAISettings stores the tenant's designer settings (an empty APIKey
+// keeps the stored one), with an audit row that never holds the key.
+func (s *Store) SetAISettings(ctx context.Context, actor, tenantID string, a *kalcifer.AISettings) error {
+	return s.b.WithTx(ctx, func(tx Tx) error {
+		a.UpdatedAt = s.now()
+		_, err := tx.Exec(ctx, `INSERT INTO tenant_ai_settings (tenant_id, provider, base_url, model, api_key, max_repairs, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (tenant_id) DO UPDATE SET provider = excluded.provider, base_url = excluded.base_url, model = excluded.model,
+			api_key = CASE WHEN excluded.api_key = '' THEN tenant_ai_settings.api_key ELSE excluded.api_key END,
+			max_repairs = excluded.max_repairs, updated_at = excluded.updated_at`,
+			tenantID, a.Provider, a.BaseURL, a.Model, a.APIKey, a.MaxRepairs, micros(a.UpdatedAt))
+		if err != nil {
+			return fmt.Errorf("save AI settings: %w", err)
+		}
+		return s.audit(ctx, tx, tenantID, actor, "ai_settings.update", "tenant", tenantID,
+			map[string]any{"provider": a.Provider, "base_url": a.BaseURL, "model": a.Model, "api_key_changed": a.APIKey != ""})
+	})
+}
+
+// --- journey statistics for the designer's suggestions ---
+
+// NodeCounts is what happened at one node of a journey version.
+type NodeCounts struct {
+	Entered int
+	// Results counts the steps by result: a branch taken, "waiting",
+	// "exited", "failed"…
+	Results map[string]int
+	// Sends counts the node's messages by ledger status.
+	Sends map[kalcifer.SendStatus]int
+}
+
+// NodeCounts counts, per node of a journey version, the customers who
+// reached it, the results of its steps and its sends.
+func (s *Store) NodeCounts(ctx context.Context, tenantID, journeyID string, version int) (map[string]*NodeCounts, error) {
+	out := map[string]*NodeCounts{}
+	at := func(node string) *NodeCounts {
+		if out[node] == nil {
+			out[node] = &NodeCounts{Results: map[string]int{}, Sends: map[kalcifer.SendStatus]int{}}
+		}
+		return out[node]
+	}
+	waited, passed := map[string]int{}, map[string]int{}
+	rows, err := s.b.Q().Query(ctx, `SELECT s.node_id, s.result, COUNT(*), COUNT(DISTINCT s.instance_id || ':' || s.visit)
+		FROM instance_steps s JOIN instances i ON i.id = s.instance_id
+		WHERE i.tenant_id = $1 AND i.journey_id = $2 AND s.version = $3 AND s.node_id <> ''
+		GROUP BY s.node_id, s.result`, tenantID, journeyID, version)
+	if err != nil {
+		return nil, fmt.Errorf("count steps: %w", err)
+	}
+	for rows.Next() {
+		var node, result string
+		var n, visits int
+		if err := rows.Scan(&node, &result, &n, &visits); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("count steps: %w", err)
+		}
+		c := at(node)
+		c.Results[result] += n
+		if result == "waiting" {
+			waited[node] += visits
+		} else {
+			passed[node] += visits
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count steps: %w", err)
+	}
+	// A node that waits records "waiting" on arrival and its branch
+	// later; one that does not records its branch only.
+	for node, c := range out {
+		c.Entered = passed[node]
+		if waited[node] > 0 {
+			c.Entered = waited[node]
+		}
+	}
+	rows, err = s.b.Q().Query(ctx, `SELECT node_id, status, COUNT(*) FROM sends
+		WHERE tenant_id = $1 AND journey_id = $2 AND version = $3 GROUP BY node_id, status`, tenantID, journeyID, version)
+	if err != nil {
+		return nil, fmt.Errorf("count sends: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var node, status string
+		var n int
+		if err := rows.Scan(&node, &status, &n); err != nil {
+			return nil, fmt.Errorf("count sends: %w", err)
+		}
+		at(node).Sends[kalcifer.SendStatus(status)] += n
+	}
+	return out, rows.Err()
+}
