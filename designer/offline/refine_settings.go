@@ -80,6 +80,9 @@ func ruleCap(e *editGraph, _, low string) (string, bool, error) {
 			}
 			window = formatDuration(n, group(4))
 		}
+		if amount < 1 || amount > 10000 || amount != float64(int(amount)) || window == "" {
+			return "", true, errors.New("a frequency cap allows a whole number of messages (1 to 10000) per a time such as a day, e.g. \"cap emails at 2 per day\"")
+		}
 		// The channels: named in the spec, else before it (since the last spec), else all sent on.
 		from := 0
 		if i > 0 {
