@@ -176,7 +176,7 @@ func kindsOverlap(a, b stepKind) bool {
 }
 
 var (
-	edFallbackRE = regexp.MustCompile(`\b(?:fallback|fall back|back ?up|reminder|remind|nudge|follow[- ]?up|retry|instead)\b`)
+	edFallbackRE = regexp.MustCompile(`\b(?:fallback|fall back|back ?up|reminder|remind|nudge|follow[- ]?up|retry)\b`)
 	edNonOpenRE  = regexp.MustCompile(`\bnon[- ]?open|\bunopened\b|\b(?:don'?t|doesn'?t|do not|does not|didn'?t|did not|never|haven'?t|have not|hasn'?t|has not|isn'?t|aren'?t|wasn'?t|weren'?t|not|nobody|no one)\b.{0,30}\b(?:open|read)`)
 	edFailRE     = regexp.MustCompile(`\b(?:fail|fails|failed|failure|failing|bounce[sd]?|undeliver|can'?t be (?:sent|delivered)|cannot be (?:sent|delivered)|not delivered)`)
 )
@@ -199,10 +199,14 @@ func ruleFallback(e *editGraph, s, low string) (string, bool, error) {
 			target = &r
 		}
 	}
-	if channel == "" && !failing && !edNonOpenRE.MatchString(low) {
+	nonOpen := edNonOpenRE.MatchString(low)
+	switch {
+	case channel == "" && !failing && !nonOpen:
 		return "", false, nil // "remind them to …" without a channel is not a fallback
+	case !failing && !nonOpen && edPositionRE.MatchString(low):
+		return "", false, nil // "send an SMS reminder after the first email" adds a step
 	}
-	if failing && !edNonOpenRE.MatchString(low) {
+	if failing && !nonOpen {
 		return ruleFailureFallback(e, target, channel)
 	}
 	if channel == "" {

@@ -305,6 +305,14 @@ func TestRefine(t *testing.T) {
 			},
 		},
 		{
+			name: "an SMS reminder after a step is a new step", graph: "linear", message: "send an SMS reminder after the second email",
+			check: func(t *testing.T, _, g *graph.Graph) {
+				if m := only(t, g, "tips", ""); m.Type != "send_sms" || only(t, g, m.ID, "").ID != "pause_b" {
+					t.Errorf("got %s", dump(g))
+				}
+			},
+		},
+		{
 			name: "push after the first email", graph: "linear", message: "send a push notification after the first email",
 			check: func(t *testing.T, _, g *graph.Graph) {
 				p := only(t, g, "welcome", "")
