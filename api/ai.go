@@ -567,13 +567,24 @@ func (s *server) putAISettings(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, invalid("provider", "provider %q is unknown: use offline, anthropic, openai or ollama", a.Provider))
 		return
 	}
+	p := principal(r)
 	if s.checkAI != nil {
-		if err := s.checkAI(a); err != nil {
+		check := a
+		if check.APIKey == "" { // an empty key keeps the stored one
+			old, err := s.store.AISettings(r.Context(), p.TenantID)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			if old != nil {
+				check.APIKey = old.APIKey
+			}
+		}
+		if err := s.checkAI(check); err != nil {
 			s.writeError(w, r, kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "%v", err))
 			return
 		}
 	}
-	p := principal(r)
 	if err := s.store.SetAISettings(r.Context(), p.Actor(), p.TenantID, &a); err != nil {
 		s.writeError(w, r, err)
 		return

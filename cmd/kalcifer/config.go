@@ -23,6 +23,19 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	DebugAddr       string
 	SendLease       time.Duration
+	// AI is the server's default AI designer; tenants may choose their own.
+	AI AIConfig
+}
+
+// AIConfig chooses the AI designer: "offline" (built in, the default) or an
+// LLM provider.
+type AIConfig struct {
+	Provider   string
+	BaseURL    string
+	APIKey     string
+	Model      string
+	MaxRepairs int
+	Timeout    time.Duration
 }
 
 // settings lists every variable: name, flag, default and meaning. The README's
@@ -41,6 +54,12 @@ var settings = []struct {
 	{"KALCIFER_SHUTDOWN_TIMEOUT", "shutdown-timeout", "10s", "how long in-flight requests get on shutdown"},
 	{"KALCIFER_SEND_LEASE", "send-lease", "3m", "PostgreSQL: how long a send may stay in flight before another replica marks it ambiguous (must exceed the longest provider timeout)"},
 	{"KALCIFER_DEBUG_ADDR", "debug-addr", "", "address of a Go pprof server, e.g. 127.0.0.1:6060 (off when empty)"},
+	{"KALCIFER_AI_PROVIDER", "ai-provider", "offline", "AI designer: offline (built in, nothing leaves the server), anthropic, openai (any OpenAI-compatible server) or ollama"},
+	{"KALCIFER_AI_BASE_URL", "ai-base-url", "", "the provider's API URL (default: its public one; e.g. http://localhost:11434 for Ollama)"},
+	{"KALCIFER_AI_API_KEY", "ai-api-key", "", "the provider's API key"},
+	{"KALCIFER_AI_MODEL", "ai-model", "", "the provider's model, e.g. claude-sonnet-4-5 or llama3.1:8b"},
+	{"KALCIFER_AI_MAX_REPAIRS", "ai-max-repairs", "2", "how often an invalid graph goes back to the model with its problems"},
+	{"KALCIFER_AI_TIMEOUT", "ai-timeout", "120s", "how long one model request may take"},
 }
 
 // LoadConfig reads the environment through env, then the flags in args.
@@ -87,6 +106,17 @@ func LoadConfig(env func(string) string, args []string) (Config, error) {
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		return Config{}, fmt.Errorf("KALCIFER_DATABASE_URL must start with postgres:// (leave it empty for the embedded SQLite store)")
+	}
+	c.AI = AIConfig{Provider: get("KALCIFER_AI_PROVIDER"), BaseURL: get("KALCIFER_AI_BASE_URL"), APIKey: get("KALCIFER_AI_API_KEY"),
+		Model: get("KALCIFER_AI_MODEL")}
+	if c.AI.MaxRepairs, err = strconv.Atoi(get("KALCIFER_AI_MAX_REPAIRS")); err != nil || c.AI.MaxRepairs < 0 {
+		return Config{}, fmt.Errorf("KALCIFER_AI_MAX_REPAIRS must be a whole number from 0, not %q", get("KALCIFER_AI_MAX_REPAIRS"))
+	}
+	if c.AI.Timeout, err = time.ParseDuration(get("KALCIFER_AI_TIMEOUT")); err != nil || c.AI.Timeout < time.Second {
+		return Config{}, fmt.Errorf("KALCIFER_AI_TIMEOUT must be a duration of at least 1s, such as 120s, not %q", get("KALCIFER_AI_TIMEOUT"))
+	}
+	if _, err := newDesigner(c.AI); err != nil {
+		return Config{}, fmt.Errorf("KALCIFER_AI_*: %w", err)
 	}
 	if c.AdminAPIKey != "" && len(c.AdminAPIKey) < 16 {
 		return Config{}, fmt.Errorf("KALCIFER_ADMIN_API_KEY must be at least 16 characters long")

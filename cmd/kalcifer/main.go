@@ -36,6 +36,10 @@ Usage:
   kalcifer tenant create NAME            add a tenant
   kalcifer apikey create --tenant NAME --role admin|editor|viewer [--name LABEL]
                                          make an API key; prints only the key
+  kalcifer design "DESCRIPTION" | --file PLAN [--json]
+                                         design a journey from plain language or a
+                                         campaign plan (CSV, XLSX, DOCX, PDF); prints
+                                         the graph and its explanation
 
 Run "kalcifer serve --help" for the server's flags; every flag is also a
 KALCIFER_* environment variable (see README.md).
@@ -68,6 +72,8 @@ func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
 		err = tenant(args[1:], env, stdout, stderr)
 	case "apikey":
 		err = apikey(args[1:], env, stdout, stderr)
+	case "design":
+		err = design(args[1:], env, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "kalcifer: unknown command %q\n\n%s", args[0], usage)
 		return 2

@@ -122,7 +122,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.http = &http.Server{
 		Handler: api.NewHandler(api.Config{Store: st, Engine: m.Engine, Logger: m.Logger, Version: version,
-			StartedAt: time.Now(), MaxBodyBytes: m.Config.MaxBodyBytes}),
+			StartedAt: time.Now(), MaxBodyBytes: m.Config.MaxBodyBytes,
+			Designers: designers(st, m.Config.AI), CheckAISettings: checkAISettings}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	if m.Config.DebugAddr != "" {
