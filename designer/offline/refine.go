@@ -106,7 +106,8 @@ type applied struct {
 type rule func(e *editGraph, s, low string) (change string, matched bool, err error)
 
 // editRules are tried in order; the first that matches a clause applies it.
-var editRules = []rule{ruleRename, ruleRemove, ruleABTest, ruleFallback, ruleInsert, ruleCap, ruleExit, ruleGoal, ruleField, ruleDuration}
+var editRules = []rule{ruleRename, ruleRemove, ruleABTest, ruleFallback, ruleInsert, ruleCap, ruleEntry, ruleExit, ruleGoal, ruleField,
+	ruleWaitEvent, ruleDuration}
 
 var editPoliteness = regexp.MustCompile(`(?i)^(?:(?:please|pls|ok|okay|now|also|then|and|so|can you|could you|would you|i want to|i'd like to|i would like to|let's|lets|let us)[,]?\s+)+|[,]?\s+please$`)
 

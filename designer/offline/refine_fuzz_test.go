@@ -21,12 +21,13 @@ var sweepMessages = []string{
 	"change the exit to when they purchase", "remove the exit criteria", "cap emails at 2 per day",
 	"limit sms to 1 per week and push to 3 a day", "remove the frequency cap", "rename the first step to Start",
 	"change the goal to upgraded", "rename the journey to X", "please make it better", "",
-	"add a wait of 0 days before the first email", "make the wait 0 days",
+	"add a wait of 0 days before the first email", "make the wait 0 days", "wait for a click instead of an open",
+	"change the second wait to wait for a purchase", "start the journey when they sign up", "change the trigger to cart abandoned",
 }
 
 func TestRefineSweep(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"seed", "linear", "branchy", "labelled"} {
+	for _, name := range []string{"seed", "linear", "branchy", "labelled", "custom"} {
 		for _, msg := range sweepMessages {
 			start := fixture(t, name)
 			snapshot := dump(start)

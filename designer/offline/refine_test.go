@@ -70,6 +70,23 @@ const labelledJSON = `{
   ]
 }`
 
+// customBranchesJSON waits for the open with its own branch names.
+const customBranchesJSON = `{
+  "nodes": [
+    {"id": "in", "type": "webhook_entry", "position": {"x": 0, "y": 0}},
+    {"id": "m", "type": "send_email", "position": {"x": 0, "y": 0}, "config": {"template_id": "promo"}},
+    {"id": "w", "type": "wait_for_event", "position": {"x": 0, "y": 0}, "config": {"event_type": "email_opened", "timeout": "2d", "event_branch": "opened", "timeout_branch": "ignored"}},
+    {"id": "yes", "type": "add_tag", "position": {"x": 0, "y": 0}, "config": {"tag": "engaged"}},
+    {"id": "no", "type": "journey_exit", "position": {"x": 0, "y": 0}}
+  ],
+  "edges": [
+    {"id": "1", "source": "in", "target": "m"},
+    {"id": "2", "source": "m", "target": "w"},
+    {"id": "3", "source": "w", "target": "yes", "branch": "opened"},
+    {"id": "4", "source": "w", "target": "no", "branch": "ignored"}
+  ]
+}`
+
 func mustGraph(t *testing.T, data string) *graph.Graph {
 	t.Helper()
 	g, err := graph.Parse([]byte(data))
@@ -313,6 +330,39 @@ func TestRefine(t *testing.T) {
 			},
 		},
 		{
+			name: "fallback on a wait with its own branch names", graph: "custom", message: "add SMS fallback for non-openers",
+			check: func(t *testing.T, _, g *graph.Graph) {
+				if m := only(t, g, "w", "ignored"); m.Type != "send_sms" || only(t, g, m.ID, "").ID != "no" {
+					t.Errorf("got %s", dump(g))
+				}
+			},
+		},
+		{
+			name: "wait for a click instead of an open", graph: "seed", message: "wait for a click instead of an open",
+			wantInExplanation: "click a link in the email",
+			check: func(t *testing.T, _, g *graph.Graph) {
+				if got := field(t, g, "wait_1", "event_type"); got != "email_clicked" {
+					t.Errorf("event %q", got)
+				}
+			},
+		},
+		{
+			name: "the wait for the open is about its length", graph: "seed", message: "change the wait for the open to 5 days",
+			check: func(t *testing.T, _, g *graph.Graph) {
+				if got := field(t, g, "wait_1", "timeout"); got != "5d" {
+					t.Errorf("timeout %q", got)
+				}
+			},
+		},
+		{
+			name: "start the journey on another event", graph: "branchy", message: "start the journey when they make a purchase",
+			check: func(t *testing.T, _, g *graph.Graph) {
+				if n := nodeOf(t, g, "in"); n.Type != "event_entry" || stepField(n, "event_type") != "purchased" {
+					t.Errorf("entry %s %s", n.Type, n.Config)
+				}
+			},
+		},
+		{
 			name: "push after the first email", graph: "linear", message: "send a push notification after the first email",
 			check: func(t *testing.T, _, g *graph.Graph) {
 				p := only(t, g, "welcome", "")
@@ -504,6 +554,8 @@ func fixture(t *testing.T, name string) *graph.Graph {
 		return mustGraph(t, branchyJSON)
 	case "labelled":
 		return mustGraph(t, labelledJSON)
+	case "custom":
+		return mustGraph(t, customBranchesJSON)
 	}
 	t.Fatalf("no fixture %q", name)
 	return nil
