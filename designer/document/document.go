@@ -71,7 +71,7 @@ type table [][]string
 // checked against the data's magic bytes; a name without a known extension
 // is sniffed. Errors wrap ErrEmpty, ErrTooLarge, ErrUnsupported,
 // ErrEncrypted or ErrCorrupt.
-func Read(filename string, data []byte) (doc *Document, err error) {
+func Read(filename string, data []byte) (*Document, error) {
 	if len(data) > MaxSize {
 		return nil, fmt.Errorf("read %s: %w (%d bytes)", filename, ErrTooLarge, len(data))
 	}
@@ -82,30 +82,11 @@ func Read(filename string, data []byte) (doc *Document, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", filename, err)
 	}
-	defer func() {
-		// The third-party parsers are not trusted to never panic on
-		// hostile input.
-		if r := recover(); r != nil {
-			doc, err = nil, fmt.Errorf("read %s: %w: %v", filename, ErrCorrupt, r)
-		}
-	}()
-	var c *content
-	switch format {
-	case "csv":
-		c, err = readCSV(data)
-	case "xlsx":
-		c, err = readXLSX(data)
-	case "docx":
-		c, err = readDOCX(data)
-	case "pdf":
-		c, err = readPDF(data)
-	default: // txt, md
-		c, err = readText(data)
-	}
+	c, err := parse(format, data)
 	if err != nil {
 		return nil, fmt.Errorf("read %s as %s: %w", filename, format, err)
 	}
-	doc = &Document{Format: format, Text: c.text(), Steps: detectSteps(c)}
+	doc := &Document{Format: format, Text: c.text(), Steps: detectSteps(c)}
 	if doc.Steps == nil {
 		doc.Steps = []Step{} // JSON [] rather than null
 	}
@@ -113,6 +94,28 @@ func Read(filename string, data []byte) (doc *Document, err error) {
 		return nil, fmt.Errorf("read %s: %w (no text found)", filename, ErrEmpty)
 	}
 	return doc, nil
+}
+
+// parse extracts a document's content with its format's reader. The
+// third-party parsers are not trusted never to panic on hostile input: a
+// panic is a corrupt document.
+func parse(format string, data []byte) (c *content, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c, err = nil, fmt.Errorf("%w: %v", ErrCorrupt, r)
+		}
+	}()
+	switch format {
+	case "csv":
+		return readCSV(data)
+	case "xlsx":
+		return readXLSX(data)
+	case "docx":
+		return readDOCX(data)
+	case "pdf":
+		return readPDF(data)
+	}
+	return readText(data) // txt, md
 }
 
 // text renders the content as Document.Text.
