@@ -9,7 +9,7 @@ import (
 
 // ruleLine is a prose line stating a journey-wide rule: its entry, exit,
 // frequency cap or goal. Group 1 is the keyword, group 2 the rule.
-var ruleLine = regexp.MustCompile(`(?i)^\s*(?:[-*•]\s*)?(entry trigger|entry|trigger|starts? when|start|exit criteria|exit when|exit|stop when|stop|frequency cap|frequency|cap|conversion goal|goal)\s*(?::|\||–|—|-)\s*(.+?)\s*$`)
+var ruleLine = regexp.MustCompile(`(?i)^\s*(?:[-*•]\s*)?(entry trigger|entry|trigger|starts? when|start|exit criteria|exit when|exit|stop when|stop|frequency cap|frequency|cap|conversion goal|goal)\s*(?:[:|–—-]\s*)+(.+?)\s*$`)
 
 // capRule reads "max 2 emails per day" and its kin.
 var capRule = regexp.MustCompile(`(?i)(\d+)\s+((?:e-?mails?|sms(?:es)?|texts?|push(?:es)?(?:\s+notifications?)?|notifications?|whats\s*app(?:\s+messages?)?|messages?|sends|touches))\s*(?:per|a|an|/|every|each|in\s+a|in\s+any)\s*(day|24\s*h(?:ours)?|week|7\s*days|hour|month)`)

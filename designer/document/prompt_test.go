@@ -63,6 +63,8 @@ func TestPromptRuleShapes(t *testing.T) {
 		"Cap: at most 2 SMS every 7 days":            "No more than 2 SMS a week.",
 		"Cap: be gentle":                             "",
 		"- Goal: first purchase.":                    "Goal: first purchase.",
+		"Trigger: | user signs up":                   "Start when a user signs up.",
+		"Exit | unsubscribes":                        "Stop if they unsubscribe.",
 	} {
 		doc := &document.Document{Text: rule, Steps: step}
 		lines := strings.Split(doc.Prompt(), "\n")
