@@ -136,6 +136,24 @@ func TestExplainEdgeCases(t *testing.T) {
 			t.Errorf("explanation lacks %q:\n%s", want, text)
 		}
 	}
+	// A wait for an event with a filter, and its own branch names.
+	filtered := mustGraph(t, `{"nodes": [
+	  {"id": "a", "type": "event_entry", "position": {"x": 0, "y": 0}, "config": {"event_type": "signed_up"}},
+	  {"id": "w", "type": "wait_for_event", "position": {"x": 0, "y": 0}, "config": {"event_type": "purchased", "timeout": "12h", "filter": {"category": "shoes"}, "event_branch": "bought", "timeout_branch": "not_yet"}},
+	  {"id": "x", "type": "journey_exit", "position": {"x": 0, "y": 0}},
+	  {"id": "p", "type": "send_push", "position": {"x": 0, "y": 0}, "config": {"template_id": "shoe_push"}}],
+	  "edges": [{"id": "1", "source": "a", "target": "w"}, {"id": "2", "source": "w", "target": "x", "branch": "bought"},
+	    {"id": "3", "source": "w", "target": "p", "branch": "not_yet"}]}`)
+	text = explain(filtered)
+	for _, want := range []string{
+		`1. Waits up to 12 hours for them to make a purchase (event "purchased"), counting only events where its category is "shoes".`,
+		"- If they make a purchase within 12 hours:\n      2. Ends the journey for them.",
+		"- Otherwise, if they have not done so within 12 hours:\n      3. Sends a push notification from the template \"shoe_push\".",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("explanation lacks %q:\n%s", want, text)
+		}
+	}
 	// A cycle (invalid) must not make explain loop.
 	cyclic := &graph.Graph{
 		Nodes: []graph.Node{{ID: "e", Type: "event_entry", Config: []byte(`{"event_type":"x"}`)},

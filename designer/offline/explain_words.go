@@ -52,7 +52,7 @@ func entryText(n graph.Node) string {
 
 // filterText renders an event filter: `its plan is "premium"`.
 func filterText(n graph.Node) string {
-	f, _ := nodeConfig(n)["filter"].(map[string]any)
+	f, _ := stepConfigMap(n)["filter"].(map[string]any)
 	keys := make([]string, 0, len(f))
 	for k := range f {
 		keys = append(keys, k)
@@ -68,7 +68,7 @@ func filterText(n graph.Node) string {
 
 // stepText says what one step does, as a sentence.
 func (n *narrator) stepText(node graph.Node) string {
-	c := nodeConfig(node)
+	c := stepConfigMap(node)
 	str := func(k string) string { s, _ := c[k].(string); return s }
 	named := ""
 	if node.Label != "" && !labelSaysTemplate(node.Label, str("template_id")) {
@@ -93,7 +93,11 @@ func (n *narrator) stepText(node graph.Node) string {
 		return fmt.Sprintf("Waits until %s.", until)
 	case "wait_for_event":
 		ev := str("event_type")
-		return fmt.Sprintf("Waits up to %s for them to %s (event %q).", humanDuration(str("timeout")), eventPhrase(ev), ev)
+		s := fmt.Sprintf("Waits up to %s for them to %s (event %q)", humanDuration(str("timeout")), eventPhrase(ev), ev)
+		if f := filterText(node); f != "" {
+			s += ", counting only events where " + f
+		}
+		return s + "."
 	case "condition":
 		return fmt.Sprintf("Checks whether %s.", celText(str("expression")))
 	case "ab_split":
@@ -264,7 +268,7 @@ func listAnd(parts []string) string {
 
 // stepBool reads a boolean field of a step's config; false when absent.
 func stepBool(n graph.Node, field string) bool {
-	b, _ := nodeConfig(n)[field].(bool)
+	b, _ := stepConfigMap(n)[field].(bool)
 	return b
 }
 

@@ -67,7 +67,7 @@ func ruleWaitEvent(e *editGraph, s, low string) (string, bool, error) {
 		return "", true, fmt.Errorf("%s already waits for the %q event", what, event)
 	}
 	n := e.node(target.ID)
-	c := nodeConfig(*n)
+	c := stepConfigMap(*n)
 	c["event_type"] = event
 	setStepConfig(n, c)
 	n.Label = regexp.MustCompile(`\b`+regexp.QuoteMeta(before)+`\b`).ReplaceAllLiteralString(n.Label, event)

@@ -191,8 +191,8 @@ func (e *editGraph) pruneUnreachable() []graph.Node {
 	return gone
 }
 
-// nodeConfig decodes a node's config into a map; an absent config is empty.
-func nodeConfig(n graph.Node) map[string]any {
+// stepConfigMap decodes a node's config into a map; an absent config is empty.
+func stepConfigMap(n graph.Node) map[string]any {
 	c := map[string]any{}
 	_ = json.Unmarshal(n.Config, &c) // the graph was validated: a bad config reads as empty
 	return c
@@ -205,7 +205,7 @@ func setStepConfig(n *graph.Node, c map[string]any) {
 
 // stepField returns a string field of a node's config, "" when absent.
 func stepField(n graph.Node, field string) string {
-	s, _ := nodeConfig(n)[field].(string)
+	s, _ := stepConfigMap(n)[field].(string)
 	return s
 }
 

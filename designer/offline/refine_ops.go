@@ -79,7 +79,7 @@ func (e *editGraph) setWait(id, d string) (string, error) {
 		return "", fmt.Errorf("%s already lasts %s", e.name(*n), humanDuration(d))
 	}
 	what := e.name(*n)
-	c := nodeConfig(*n)
+	c := stepConfigMap(*n)
 	field := "duration"
 	if n.Type == "wait_for_event" {
 		field = "timeout"
@@ -108,7 +108,7 @@ func (e *editGraph) setField(id, field, value string) (string, error) {
 		return "", fmt.Errorf("%s has no %s", e.name(*n), strings.ReplaceAll(field, "_", " "))
 	}
 	what := e.name(*n)
-	c := nodeConfig(*n)
+	c := stepConfigMap(*n)
 	old, _ := c[field].(string)
 	if old == value {
 		return "", fmt.Errorf("%s already has %s %q", what, fieldText(field), value)
@@ -281,7 +281,7 @@ func (e *editGraph) addABTest(step graph.Node, weights []int) (string, error) {
 	var copies []string
 	for i := 1; i < len(weights); i++ {
 		key := keys[i : i+1]
-		c := nodeConfig(step)
+		c := stepConfigMap(step)
 		if tpl, ok := c["template_id"].(string); ok {
 			c["template_id"] = tpl + "_" + key
 		}
