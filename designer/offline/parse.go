@@ -33,11 +33,18 @@ type parser struct {
 	exit        *graph.ExitCriteria
 	caps        []capSpec
 	splits      []splitSpec
-	channel     string   // the channel last sent on, for "opened"
-	emails      []string // email node ids in order, for "the first email"
-	lastDay     int      // the last "On day N" offset, -1 before any
-	questions   []string
-	understood  int
+	channel     string // the channel last sent on, for "opened"
+	// seriesChannel is the channel of a titled series ("Welcome series (3
+	// emails):"), for messages named without one.
+	seriesChannel string
+	lastAttr      string // the attribute last tested, for "if it's 6 or lower"
+	// afterWait is a branch to open on the next wait: its duration becomes
+	// the timeout.
+	afterWait  *cond
+	emails     []string // email node ids in order, for "the first email"
+	lastDay    int      // the last "On day N" offset, -1 before any
+	questions  []string
+	understood int
 }
 
 // capSpec is a frequency cap as said: channel "" means every channel used.
@@ -113,7 +120,7 @@ func (p *parser) ask(q string) {
 	p.questions = append(p.questions, q)
 }
 
-var connectorRE = regexp.MustCompile(`^(?:and then|then|and|also|next|finally|first|firstly|lastly|afterwards|after that|so|please|we want to|we'd like to|we would like to|i want to|i'd like to|we should|let's|you should|we'll|we will|we|step \d+|\d+\))[,:]?\s+`)
+var connectorRE = regexp.MustCompile(`^(?:and then|then|and|also|next|finally|first|firstly|lastly|afterwards|after that|so|please|we want to|we'd like to|we would like to|i want to|i'd like to|we should|let's|you should|we'll|we will|we|step \d+|\d+\)|everyone|all of them|all users|all customers|they)[,:]?\s+`)
 
 // clause reads one clause and reports whether it understood it.
 func (p *parser) clause(c string) bool {
@@ -128,6 +135,13 @@ func (p *parser) clause(c string) bool {
 	}
 	if strings.Trim(l, " .:!") == "" {
 		return false
+	}
+	if m := audienceGetsRE.FindStringSubmatchIndex(l); m != nil && !strings.Contains(l[:m[4]], " if ") {
+		// "customers in Germany get …" is "for customers in Germany, send …"
+		if p.conditional("for "+l[m[2]:m[3]]+", send "+l[m[4]:m[5]], "for "+c[m[2]:m[3]]+", send "+c[m[4]:m[5]]) {
+			p.understood++
+			return true
+		}
 	}
 	ok := p.journeySetting(l, c) || p.otherwise(l, c) || p.dayOffset(l, c) || p.schedule(l, c) ||
 		p.entry(l, c) || p.conditional(l, c) || p.waitClause(l, c) || p.timePrefix(l, c) ||
@@ -159,7 +173,7 @@ func (p *parser) otherwise(l, c string) bool {
 	if m == nil || p.j.fork == nil {
 		return false
 	}
-	if rest := strings.TrimSpace(l[m[1]:]); rest != "" && !actionLeadRE.MatchString(rest) {
+	if rest := strings.TrimSpace(l[m[1]:]); rest != "" && strings.HasPrefix(l, "if") && !actionLeadRE.MatchString(rest) {
 		return false // "if they don't open it": a condition of its own
 	}
 	f := p.j.fork
@@ -183,22 +197,41 @@ func (p *parser) dayOffset(l, c string) bool {
 		return false
 	}
 	day, _ := strconv.Atoi(l[m[2]:m[3]])
+	p.dayWait(day)
+	if p.rest(l, c, m[1]) {
+		return true
+	}
+	// In a series of one channel, "day 2 product tour" names a message.
+	rest := strings.TrimSpace(strings.Trim(l[m[1]:], ",:- "))
+	if p.seriesChannel == "" || len(strings.Fields(rest)) > 5 || actionIndex(rest) >= 0 {
+		return false
+	}
+	typ, channel, noun := channelOf(p.seriesChannel)
+	p.message(typ, channel, noun, nameWords(rest), c[m[1]:], false)
+	return true
+}
+
+// dayWait waits from the last "day N" said to day.
+func (p *parser) dayWait(day int) {
 	since := day
 	if p.lastDay >= 0 {
 		since = day - p.lastDay
 	}
 	if since > 0 {
-		p.j.add("wait", fmt.Sprintf("Wait %d days", since), map[string]any{"duration": fmt.Sprintf("%dd", since)})
+		p.wait(fmt.Sprintf("%dd", since))
 	}
 	if day > p.lastDay {
 		p.lastDay = day
 	}
-	return p.rest(l, c, m[1])
 }
 
 var (
-	condPrefixRE = regexp.MustCompile(`^(?:but |and )?(if|unless|only if|only for|for|when|whenever|once|as soon as|in case|should|those who|anyone who|people who|customers who|users who)\s+`)
-	exitActionRE = regexp.MustCompile(`^(?:stop|exit|end|remove them|take them out|drop them|pull them out|leave|they leave|they exit|kick them out|stop the journey|stop messaging|stop sending)\b`)
+	condPrefixRE   = regexp.MustCompile(`^(?:but |and )?(if|unless|only if|only for|for|when|whenever|once|as soon as|in case|should|those who|anyone who|people who|customers who|users who)\s+`)
+	audienceGetsRE = regexp.MustCompile(`^((?:customers|users|people|those|subscribers|members|contacts|accounts|premium users|premium customers|vip customers)\b.+?)\s+(?:get|gets|receive|receives|should get|will get)\s+(.+)$`)
+	whoDidRE       = regexp.MustCompile(`\s+(?:who|that)\s+(?:have\s+|just\s+)?`)
+	itIsRE         = regexp.MustCompile(`^(?:it's|it is|its|that's|that is)\s+`)
+	attrOfExprRE   = regexp.MustCompile(`^customer\.([a-z0-9_]+) `)
+	exitActionRE   = regexp.MustCompile(`^(?:stop|exit|end|remove them|take them out|drop them|pull them out|leave|they leave|they exit|kick them out|stop the journey|stop messaging|stop sending)\b`)
 )
 
 // conditional reads "if C, A": a branch on C with A on its arm. Without A
@@ -220,9 +253,25 @@ func (p *parser) conditional(l, c string) bool {
 		body, bodyOrig = kw+" "+body, kw+" "+bodyOrig
 		split += len(kw) + 1
 	}
-	cd, ok := parseCondition(body[:split], bodyOrig[:split], p.channel)
+	condL, condC := body[:split], bodyOrig[:split]
+	if (kw == "for" || kw == "only for") && !p.j.steps() && p.entryType == "" {
+		// "for premium customers who signed up": the entry and a condition
+		if w := whoDidRE.FindStringIndex(condL); w != nil {
+			if ev, ok := eventOf(condL[w[1]:], ""); ok {
+				p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
+				condL, condC = condL[:w[0]], condC[:w[0]]
+			}
+		}
+	}
+	if it := itIsRE.FindStringIndex(condL); it != nil && p.lastAttr != "" {
+		condL, condC = p.lastAttr+" is "+condL[it[1]:], p.lastAttr+" is "+condC[it[1]:]
+	}
+	cd, ok := parseCondition(condL, condC, p.channel)
 	if !ok {
 		return false
+	}
+	if m := attrOfExprRE.FindStringSubmatch(cd.expr); m != nil {
+		p.lastAttr = strings.ReplaceAll(m[1], "_", " ")
 	}
 	if kw == "unless" {
 		cd.negated = !cd.negated
@@ -318,7 +367,7 @@ func (p *parser) waitClause(l, c string) bool {
 
 var (
 	timeLeadRE  = regexp.MustCompile(`^(?:(?:wait|pause|delay|hold|sleep)(?: for| by)?\s+|(?:after|in|about|around|roughly|approximately|approx|like|maybe|say|some|another|a further|then|just)\s+)*$`)
-	timeTrailRE = regexp.MustCompile(`^\s*(?:more\s+)?(?:later|after that|afterwards|after (?:signup|sign-up|signing up|they sign up|joining|the [a-z0-9 ]+?|their [a-z0-9 ]+?|that|this))?\s*(?:,|:|-)?\s*`)
+	timeTrailRE = regexp.MustCompile(`^\s*(?:more\s+)?(?:later|after that|afterwards|after (?:signup|sign-up|signing up|they sign up|joining|the [a-z0-9 ]+?|their [a-z0-9 ]+?|that|this|[a-z]+))?\s*(?:,|:|-)?\s*`)
 )
 
 // timePrefix reads a wait said before a step ("after 3 days, …", "2 hours
@@ -336,14 +385,21 @@ func (p *parser) timePrefix(l, c string) bool {
 // wait adds a wait step.
 func (p *parser) wait(dur string) {
 	p.j.add("wait", "Wait "+humanDuration(dur), map[string]any{"duration": dur})
+	if cd := p.afterWait; cd != nil {
+		p.afterWait = nil
+		p.branch(*cd, false)
+	}
 }
 
-var trailingCondRE = regexp.MustCompile(`\s+(?:but )?(?:only )?(if|unless|for|when|once|as long as)\s+((?:they|the customer|customers|users|their|the user|it|plan|country|those|people|anyone|everyone)\b.*|[a-z_]+ (?:is|are|equals|>|<|=).*)$`)
+var trailingCondRE = regexp.MustCompile(`\s+(?:but )?(?:only )?(if|unless|for|when|once|as long as)\s+((?:they|the customer|customers|users|their|the user|it|plan|country|those|people|anyone|everyone|push|the push|the email|email|the sms|the message|the text)\b.*|[a-z_]+ (?:is|are|equals|>|<|=).*)$`)
 
 // trailingCondition reads "A if C" as "if C, A".
 func (p *parser) trailingCondition(l, c string) bool {
 	m := trailingCondRE.FindStringSubmatchIndex(l)
-	if m == nil || m[0] == 0 || !actionStartRE.MatchString(l[:m[0]]) {
+	if m == nil || m[0] == 0 {
+		return false
+	}
+	if head := l[:m[0]]; !actionStartRE.MatchString(head) && !sendLead.MatchString(head) && !(nounPhraseRE.MatchString(head) && channelRE.MatchString(head)) {
 		return false
 	}
 	kw := l[m[2]:m[3]]
@@ -351,6 +407,12 @@ func (p *parser) trailingCondition(l, c string) bool {
 		kw = "if"
 	}
 	condL, condC, actL, actC := l[m[4]:m[5]], c[m[4]:m[5]], l[:m[0]], c[:m[0]]
+	if (kw == "when" || kw == "once") && p.entryType == "" && p.channel == "" {
+		if ev, ok := eventOf(condL, ""); ok && !strings.HasSuffix(ev, "_opened") && !strings.HasSuffix(ev, "_clicked") {
+			p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
+			return p.clause(actC)
+		}
+	}
 	// "send an SMS after 2 days if they haven't opened it": the 2 days are
 	// how long to wait for the open.
 	if t := timeTail.FindStringIndex(actL); t != nil && !withinRE.MatchString(condL) {
@@ -379,80 +441,6 @@ func humanDuration(d string) string {
 		unit += "s"
 	}
 	return n + " " + unit
-}
-
-// finish types the entry, puts the A/B tests in, closes every open arm and
-// adds the journey-wide settings.
-func (p *parser) finish() *graph.Graph {
-	if p.entryType == "" {
-		p.entryType, p.entryLabel, p.entryConfig = "event_entry", "When signed_up happens", map[string]any{"event_type": "signed_up"}
-		p.ask("What should start this journey? I used the signed_up event (a customer signs up).")
-	}
-	p.j.b.Set(p.j.entry, p.entryType, p.entryLabel, p.entryConfig)
-	p.j.merge()
-	split := map[string]bool{}
-	for _, s := range p.splits {
-		id := p.splitTarget(s.which)
-		if id == "" {
-			p.ask("Which message should the A/B test split? I found no message to test.")
-			continue
-		}
-		if !split[id] {
-			split[id] = true
-			p.j.split(id, s.weights)
-		}
-	}
-	p.j.finish(p.goal)
-	p.j.b.SetExitCriteria(p.exit)
-	for _, c := range p.caps {
-		if c.channel != "" {
-			p.j.b.SetCap(c.channel, c.cap)
-			continue
-		}
-		used := false
-		for _, n := range p.j.b.g.Nodes {
-			if ch := strings.TrimPrefix(n.Type, "send_"); ch != n.Type {
-				p.j.b.SetCap(ch, c.cap)
-				used = true
-			}
-		}
-		if !used {
-			p.j.b.SetCap("email", c.cap)
-		}
-	}
-	return p.j.b.Graph()
-}
-
-// splitTarget finds the email an A/B test is about: "first", "second",
-// "last", or words of its name; the first email by default.
-func (p *parser) splitTarget(which string) string {
-	if len(p.emails) == 0 {
-		for _, n := range p.j.b.g.Nodes {
-			if graph.IsChannel(n.Type) {
-				return n.ID
-			}
-		}
-		return ""
-	}
-	switch which {
-	case "", "first":
-		return p.emails[0]
-	case "last", "final":
-		return p.emails[len(p.emails)-1]
-	case "second", "third":
-		if i := map[string]int{"second": 1, "third": 2}[which]; i < len(p.emails) {
-			return p.emails[i]
-		}
-		return p.emails[len(p.emails)-1]
-	}
-	want := slug(nameWords(which))
-	for _, id := range p.emails {
-		n, _ := p.j.b.Node(id)
-		if want != "" && strings.Contains(slug(n.Label)+" "+configString(n.Config, "template_id"), want) {
-			return id
-		}
-	}
-	return p.emails[0]
 }
 
 // eventKind is what an event says happened: "opened" for email_opened.

@@ -12,21 +12,30 @@ import (
 // the end of the journey.
 
 var (
-	urlRE            = regexp.MustCompile(`https?://[^\s"'<>]+`)
-	quotedTextRE     = regexp.MustCompile(`"([^"]+)"`)
-	addTagRE         = regexp.MustCompile(`^(?:tag|label|mark|flag)\s+(?:them|the customer|the user|customers|users|the contact|him|her|it)?\s*(?:as|with)?\s*(?:an? |the\s+)?(?:tag\s+)?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?(?:\s+tag)?$|^add\s+(?:an? |the )?(?:tag\s+["']?([a-z0-9_-]+)["']?|["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+tag)(?:\s+to\s+(?:them|the customer|the user|their profile))?$|^add\s+(?:them|the customer|the user)\s+to\s+(?:the\s+)?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+(?:tag|list)$`)
-	remTagRE         = regexp.MustCompile(`^(?:remove|untag|drop|delete)\s+(?:the\s+)?(?:tag\s+["']?([a-z0-9_-]+)["']?|["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+tag)(?:\s+from\s+(?:them|the customer|the user|their profile))?$|^remove\s+(?:them|the customer|the user)\s+from\s+(?:the\s+)?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+(?:tag|list)$`)
-	setRE            = regexp.MustCompile(`^(?:set|update|change)\s+(?:their |the customer's |the user's |the |customer |user )?(?:profile\s+)?(?:attribute\s+|field\s+)?([a-z][a-z0-9_ ]*?)\s+(?:to|=|as)\s+(.+)$|^update\s+(?:their|the customer's|the user's|the)\s+profile(?:\s+with|\s+to set|\s+so that)?\s*:?\s*([a-z][a-z0-9_ ]*?)\s*(?:=|to|:|is)\s*(.+)$`)
-	endRE            = regexp.MustCompile(`^(?:(?:end|exit|finish|stop|close)(?:\s+(?:the journey|the flow|the campaign|here|journey|it|there))?|(?:they |customers |then they |everyone )?(?:exit|leave|drop out of)(?: the journey)?|end of (?:the )?journey|that's it|done)$`)
-	channelRE        = regexp.MustCompile(`\b(e-?mails?|newsletters?|sms(?:es)?|text(?:\s+message)?s?|push(?:\s+notifications?)?|(?:in-app\s+|app\s+|mobile\s+)?notifications?|whatsapp(?:\s+messages?)?)\b`)
-	sendLead         = regexp.MustCompile(`^(?:ask(?:\s+them)?(?:\s+for)?|send(?:\s+(?:out|them|over|off))?|text|sms|email|e-mail|push|whatsapp|message|notify|remind|follow up(?:\s+with)?|deliver|fire off|shoot|drop|ping|reach out(?:\s+with)?|give them|trigger|hit them with)\b`)
+	callVerbRE     = regexp.MustCompile(`\b(?:call|post|put|hit|ping|notify|send|webhook|trigger|fire|forward|push)\b`)
+	putRE          = regexp.MustCompile(`\bput\b`)
+	trailingPrepRE = regexp.MustCompile(`\s+(?:by|via|over|through|as|on)\s*$`)
+	leadingPrepRE  = regexp.MustCompile(`^\s*(?:about|for|on|regarding|announcing|with|reminding them (?:about|of)|called|named|titled)\s+`)
+	urlRE          = regexp.MustCompile(`https?://[^\s"'<>]+`)
+	quotedTextRE   = regexp.MustCompile(`"([^"]+)"`)
+	addTagRE       = regexp.MustCompile(`^(?:tag|label|mark|flag)\s+(?:them|the customer|the user|customers|users|the contact|him|her|it)?\s*(?:as|with)?\s*(?:an? |the\s+)?(?:tag\s+)?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?(?:\s+tag)?$|^add\s+(?:an? |the )?(?:tag\s+["']?([a-z0-9_-]+)["']?|["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+tag)(?:\s+to\s+(?:them|the customer|the user|their profile))?$|^add\s+(?:them|the customer|the user)\s+to\s+(?:the\s+)?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+(?:tag|list)$`)
+	remTagRE       = regexp.MustCompile(`^(?:remove|untag|drop|delete)\s+(?:the\s+)?(?:tag\s+["']?([a-z0-9_-]+)["']?|["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+tag)(?:\s+from\s+(?:them|the customer|the user|their profile))?$|^remove\s+(?:them|the customer|the user)\s+from\s+(?:the\s+)?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+(?:tag|list)$`)
+	setRE          = regexp.MustCompile(`^(?:set|update|change)\s+(?:their |the customer's |the user's |the |customer |user )?(?:profile\s+)?(?:attribute\s+|field\s+)?([a-z][a-z0-9_ ]*?)\s+(?:to|=|as)\s+(.+)$|^update\s+(?:their|the customer's|the user's|the)\s+profile(?:\s+with|\s+to set|\s+so that)?\s*:?\s*([a-z][a-z0-9_ ]*?)\s*(?:=|to|:|is)\s*(.+)$`)
+	endRE          = regexp.MustCompile(`^(?:(?:end|exit|finish|stop|close)(?:\s+(?:the journey|the flow|the campaign|here|journey|it|there))?|(?:they |customers |then they |everyone )?(?:exit|leave|drop out of)(?: the journey)?|end of (?:the )?journey|that's it|done)$`)
+	channelRE      = regexp.MustCompile(`\b(e-?mails?|newsletters?|sms(?:es)?|text(?:\s+message)?s?|push(?:\s+notifications?)?|(?:in-app\s+|app\s+|mobile\s+)?notifications?|whatsapp(?:\s+messages?)?)\b`)
+	sendLead       = regexp.MustCompile(`^(?:re-?send|gets?|receives?|ask(?:\s+them)?(?:\s+for)?|send(?:\s+(?:out|them|over|off))?|text|sms|email|e-mail|push|whatsapp|message|notify|remind|follow up(?:\s+with)?|deliver|fire off|shoot|drop|ping|reach out(?:\s+with)?|trigger|hit them with)\b`)
+	// softLead verbs send only when a channel is named: "congratulate them by push".
+	softLead         = regexp.MustCompile(`^(?:re-?engage|nudge|reach|contact|target|welcome|congratulate|thank|invite|alert|follow up)\b`)
 	timeTail         = regexp.MustCompile(`\s+(?:(?:after|in|about)\s+(?:another\s+)?` + amountRE + `[\s-]*(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?)|` + amountRE + `[\s-]*(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\s+(?:later|after(?:\s+that|\s+signup|\s+the [a-z ]+)?)|the next day|the following day|next day|the day after|the next morning|tomorrow|a week later|next week)\b`)
 	signupAudienceRE = regexp.MustCompile(`\s+(?:to|for)\s+(?:all\s+)?(?:new\s+|newly registered\s+|fresh\s+)?(?:signups|sign-ups|users who (?:just )?signed up|everyone who signs up|registrants)\b|\s+to\s+new\s+(?:users|customers|subscribers|members|accounts)\b`)
-	entryTailRE      = regexp.MustCompile(`\s+(?:when(?:ever)?|once|as soon as|after)\s+(?:someone|somebody|a user|a customer|a new user|a new customer|users|customers|people|anyone|a visitor|a lead)\s+(.+)$`)
+	objectAudienceRE = regexp.MustCompile(`^(?:send|email|text|message)\s+((?:all\s+)?(?:new\s+)?(?:trial users|trialists|trial signups|signups|sign-ups|new users|new customers|new subscribers|new members)\s+)`)
+	nounPhraseRE     = regexp.MustCompile(`^(?:an?|the|one|another|then an?)\s`)
+	dayTailRE        = regexp.MustCompile(`\s+(?:on|by)\s+day\s*(\d{1,3})\b`)
+	entryTailRE      = regexp.MustCompile(`\s+(?:when(?:ever)?|once|as soon as|after)\s+(?:they|someone|somebody|a user|a customer|a new user|a new customer|users|customers|people|anyone|a visitor|a lead)\s+(.+)$`)
 	audienceRE       = regexp.MustCompile(`\s+(?:to|for)\s+((?:all |only )?(?:customers|users|people|those|everyone|anyone|members|subscribers|contacts|accounts|premium|vip|free|pro|trial|paying)\b.*)$`)
 	segmentAudRE     = regexp.MustCompile(`\s+to\s+(?:everyone in |all |members of )?(?:the |our )?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+segment$`)
 	nameStopRE       = regexp.MustCompile(`\b(?:to|about|for|with|if|when|via|by|over|through|on|in|saying|that|and|offering|reminding|asking|telling|containing|called|named|titled|using)\b`)
-	verbNameRE       = regexp.MustCompile(`^(?:ask(?:\s+them)?(?:\s+for)?|send(?:\s+(?:out|them|over|off))?|follow up(?:\s+with)?|remind(?:\s+them)?(?:\s+(?:of|about))?|deliver|fire off|shoot|drop|give them|reach out(?:\s+with)?|trigger|hit them with|notify(?:\s+them)?|message(?:\s+them)?|email(?:\s+them)?|text(?:\s+them)?|push(?:\s+them)?|whatsapp(?:\s+them)?)\s+`)
+	verbNameRE       = regexp.MustCompile(`^(?:re-?send|gets?|receives?|re-?engage(?:\s+them)?|nudge(?:\s+them)?|congratulate(?:\s+them)?|thank(?:\s+them)?|invite(?:\s+them)?|alert(?:\s+them)?|ask(?:\s+them)?(?:\s+for)?|send(?:\s+(?:out|them|over|off))?|follow up(?:\s+with)?|remind(?:\s+them)?(?:\s+(?:of|about))?|deliver|fire off|shoot|drop|give them|reach out(?:\s+with)?|trigger|hit them with|notify(?:\s+them)?|message(?:\s+them)?|email(?:\s+them)?|text(?:\s+them)?|push(?:\s+them)?|whatsapp(?:\s+them)?)\s+`)
 )
 
 // channelTypes maps a channel word's first letters to the node type.
@@ -46,10 +55,10 @@ func channelOf(word string) (typ, channel, noun string) {
 // action reads a step: a message, a webhook call, a tag, a profile update
 // or the end of the journey.
 func (p *parser) action(l, c string) bool {
-	if u := urlRE.FindString(c); u != "" && regexp.MustCompile(`\b(?:call|post|put|hit|ping|notify|send|webhook|trigger|fire|forward|push)\b`).MatchString(l) {
+	if u := urlRE.FindString(c); u != "" && callVerbRE.MatchString(l) {
 		u = strings.TrimRight(u, ".,;:!?)")
 		cfg := map[string]any{"url": u}
-		if regexp.MustCompile(`\bput\b`).MatchString(l) {
+		if putRE.MatchString(l) {
 			cfg["method"] = "PUT"
 		}
 		p.j.add("call_webhook", "Call webhook", cfg)
@@ -103,8 +112,26 @@ func (p *parser) send(l, c string) bool {
 	masked := quotedTextRE.ReplaceAllStringFunc(l, func(q string) string { return `"` + strings.Repeat("x", len(q)-2) + `"` })
 	chans := channelRE.FindAllStringIndex(masked, -1)
 	lead := sendLead.FindStringIndex(masked)
-	if lead == nil && (len(chans) == 0 || len(strings.Fields(masked)) > 6) {
+	soft := lead == nil && len(chans) > 0 && softLead.MatchString(masked)
+	// A message named without a verb: "a feature tips email on day 3".
+	noun := lead == nil && len(chans) > 0 && chans[0][0] < 40 && nounPhraseRE.MatchString(masked)
+	if lead == nil && !soft && !noun && (len(chans) == 0 || len(strings.Fields(masked)) > 6) {
 		return false
+	}
+	// "send new trial users an onboarding email": the audience is the entry.
+	if m := objectAudienceRE.FindStringSubmatchIndex(masked); m != nil && p.entryType == "" && !p.j.steps() {
+		ev := "signed_up"
+		if strings.Contains(masked[m[2]:m[3]], "trial") {
+			ev = "trial_started"
+		}
+		p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
+		masked, l, c = cut(masked, m[2:4]), cut(l, m[2:4]), cut(c, m[2:4])
+	}
+	// "… on day 3": a day offset said after the message.
+	if m := dayTailRE.FindStringSubmatchIndex(masked); m != nil {
+		day, _ := strconv.Atoi(masked[m[2]:m[3]])
+		p.dayWait(day)
+		masked, l, c = cut(masked, m[:2]), cut(l, m[:2]), cut(c, m[:2])
 	}
 	// Timing said after the message: "send the upsell after 1 week".
 	if m := timeTail.FindStringIndex(masked); m != nil {
@@ -129,9 +156,15 @@ func (p *parser) send(l, c string) bool {
 		}
 		masked, l, c = cut(masked, m), cut(l, m), cut(c, m)
 	}
-	if m := segmentAudRE.FindStringSubmatchIndex(masked); m != nil && p.entryType == "" {
+	if m := segmentAudRE.FindStringSubmatchIndex(masked); m != nil {
 		seg := slug(l[m[2]:m[3]])
-		p.setEntry("segment_entry", "Joins segment "+seg, map[string]any{"segment_id": seg})
+		switch {
+		case p.entryType == "":
+			p.setEntry("segment_entry", "Joins segment "+seg, map[string]any{"segment_id": seg})
+		case p.entryType == "scheduled_entry" && p.entryConfig["segment_id"] == nil:
+			p.entryConfig["segment_id"] = seg
+			p.entryLabel += " for segment " + seg
+		}
 		masked, l, c = cut(masked, m[:2]), cut(l, m[:2]), cut(c, m[:2])
 	}
 	if m := audienceRE.FindStringSubmatchIndex(masked); m != nil {
@@ -195,12 +228,12 @@ func (p *parser) name(masked, orig string, chans [][]int) string {
 	if i := nameStopRE.FindAllStringIndex(before, -1); len(i) > 0 && strings.TrimSpace(before[i[len(i)-1][1]:]) != "" {
 		before = before[i[len(i)-1][1]:]
 	}
-	before = regexp.MustCompile(`\s+(?:by|via|over|through|as|on)\s*$`).ReplaceAllString(before, "")
+	before = trailingPrepRE.ReplaceAllString(before, "")
 	if w := nameWords(removeQuoted(before)); w != "" && !nameStopRE.MatchString(before) {
 		return w
 	}
 	after := text[last[1]:]
-	after = regexp.MustCompile(`^\s*(?:about|for|on|regarding|announcing|with|reminding them (?:about|of)|called|named|titled)\s+`).ReplaceAllString(after, " ")
+	after = leadingPrepRE.ReplaceAllString(after, " ")
 	if i := nameStopRE.FindStringIndex(after); i != nil {
 		after = after[:i[0]]
 	}

@@ -24,7 +24,7 @@ type cond struct {
 
 var (
 	negationRE = regexp.MustCompile(`\b(not|never|no|without|fail(s|ed)? to|yet to|dont|didnt|doesnt|havent|hasnt|isnt|wasnt|wont)\b|n't\b`)
-	withinRE   = regexp.MustCompile(`\b(within|in the (next|first)|in|after|for|by)\s+(` + amountRE[1:len(amountRE)-1] + `)[\s-]*(minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\b`)
+	withinRE   = regexp.MustCompile(`\b(within|in the (next|first)|in|after|for|by)\s+(?:another\s+|a further\s+|an additional\s+)?(` + amountRE[1:len(amountRE)-1] + `)[\s-]*(minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\b`)
 
 	planWords = map[string]bool{
 		"free": true, "premium": true, "pro": true, "basic": true, "trial": true, "enterprise": true, "paid": true,
@@ -41,17 +41,20 @@ var (
 	withValRE = regexp.MustCompile(`^(?:(?:customers|users|people|those|anyone|members|subscribers|they|contacts|accounts)\s+)?(?:who have|with|having|that have|have|has)\s+(?:a |an )?([a-z][a-z _]*?)\s+(of more than|more than|over|above|greater than|of at least|at least|under|below|less than|of less than|of)\s+\$?(\d+(?:\.\d+)?)$`)
 	countryRE = regexp.MustCompile(`^(?:(?:customers|users|people|those|anyone|members|subscribers|contacts|they|who)\s+)?(?:(?:are|is|who are|who live|live|living|based|located)\s+)?(?:based |located )?in (?:the )?([a-z][a-z. ]{1,30})$`)
 	tagRE     = regexp.MustCompile(`^(?:(?:customers|users|people|those|anyone|they)\s+)?(?:(?:who )?(?:have|has|are|is)\s+)?(?:with\s+)?(?:the\s+)?(?:tag(?:ged)?(?:\s+(?:as|with))?)\s+['"]?([a-z0-9_-]+)['"]?(?:\s+tag)?$`)
-	compareRE = regexp.MustCompile(`^(?:if\s+)?(?:the |their |a |an |his |her )?(?:customer'?s? |user'?s? |account )?([a-z][a-z0-9_ ]*?)\s+(is not equal to|is equal to|is not|isn't|is over|is above|is more than|is greater than|is higher than|is under|is below|is less than|is lower than|is at least|is at most|exceeds|equals|is|are|>=|<=|==|!=|=|>|<)\s+(.+)$`)
+	compareRE = regexp.MustCompile(`^(?:if\s+)?(?:the |their |a |an |his |her )?(?:customer'?s? |user'?s? |account )?([a-z][a-z0-9_ ]*?)\s+(is not equal to|is equal to|goes above|goes over|rises above|gets above|reaches|drops below|falls below|goes below|gets below|is not|isn't|is over|is above|is more than|is greater than|is higher than|is under|is below|is less than|is lower than|is at least|is at most|exceeds|equals|is|are|>=|<=|==|!=|=|>|<)\s+(.+)$`)
 
 	ops = map[string]string{
 		"is not equal to": "!=", "is equal to": "==", "is not": "!=", "isn't": "!=", "is over": ">", "is above": ">",
 		"is more than": ">", "is greater than": ">", "is higher than": ">", "is under": "<", "is below": "<",
 		"is less than": "<", "is lower than": "<", "is at least": ">=", "is at most": "<=", "exceeds": ">",
+		"goes above": ">", "goes over": ">", "rises above": ">", "gets above": ">", "reaches": ">=", "drops below": "<",
+		"falls below": "<", "goes below": "<", "gets below": "<",
 		"equals": "==", "is": "==", "are": "==", ">=": ">=", "<=": "<=", "==": "==", "!=": "!=", "=": "==", ">": ">", "<": "<",
 		"more than": ">", "over": ">", "at least": ">=", "fewer than": "<", "less than": "<", "under": "<", "exactly": "==",
 		"no more than": "<=", "at most": "<=", "above": ">", "greater than": ">", "of more than": ">", "of at least": ">=",
 		"below": "<", "of less than": "<", "of": "==", "": ">=",
 	}
+	orMoreRE = regexp.MustCompile(`^\$?(\d+(?:\.\d+)?)\s*(?:or\s+(higher|more|above|greater|lower|less|below|fewer)|\+)$`)
 	// notAttributes are subjects of "is" that name a message, not a
 	// customer attribute: "if the email is opened" is an event.
 	notAttributes = map[string]bool{"email": true, "it": true, "message": true, "they": true, "sms": true, "push": true,
@@ -77,11 +80,46 @@ func parseCondition(text, orig, channel string) (cond, bool) {
 	}
 	ev, ok := eventOf(rest, channel)
 	if !ok {
+		ev, ok = doneEventOf(rest)
+	}
+	if n := noEventRE.FindStringSubmatch(strings.TrimSpace(rest)); !ok && n != nil {
+		// "if no deposit after 3 days": the event of making one
+		ev, ok = slug(n[1])+"_made", true
+	}
+	if !ok {
 		return cond{}, false
 	}
 	c.event = ev
 	c.negated = negationRE.MatchString(rest)
 	return c, true
+}
+
+// noEventRE is an event said as a missing thing: "no deposit".
+var noEventRE = regexp.MustCompile(`^(?:there is |there's |there has been )?no ([a-z]+)$`)
+
+// doneRE is something a customer does, said the plain way: "they don't
+// start the next lesson".
+var doneRE = regexp.MustCompile(`^(?:they|the customer|the user|he|she)\s+(?:still\s+)?(?:don't|do not|didn't|did not|haven't|have not|hasn't|has not|never|dont|didnt|havent|do|did|have|has)?\s*(?:yet\s+)?([a-z]{3,})\s+(.{1,40})$`)
+
+// doneEventOf names the event of a plain action: "they don't start the next
+// lesson" waits for next_lesson_started.
+func doneEventOf(text string) (string, bool) {
+	m := doneRE.FindStringSubmatch(strings.TrimSpace(text))
+	if m == nil || m[1] == "been" || m[1] == "are" || m[1] == "got" {
+		return "", false
+	}
+	verb := pastTense(m[1])
+	if verb == "" {
+		verb = strings.TrimSuffix(m[1], "e") + "ed"
+	}
+	if len(m[1]) > 4 && m[1] == verb { // "they make a deposit" said as "deposit made"
+		verb = m[1]
+	}
+	object := strings.Fields(nameWords(m[2]))
+	if len(object) == 0 || len(object) > 3 {
+		return "", false
+	}
+	return slug(strings.Join(append(object, verb), "_")), true
 }
 
 // attributeExpr turns an attribute test into CEL, joining "and"/"or" parts.
@@ -153,6 +191,15 @@ func simpleAttributeExpr(text, orig string) (string, bool) {
 		}
 		if _, isEvent := eventOf(strings.ToLower(value), ""); isEvent && !strings.ContainsAny(value, "0123456789") {
 			return "", false
+		}
+		if withinRE.MatchString(strings.ToLower(value)) { // "the demo isn't booked within 2 days"
+			return "", false
+		}
+		if m := orMoreRE.FindStringSubmatch(strings.ToLower(value)); m != nil && (op == "==") {
+			op, value = ">=", m[1]
+			if m[2] == "lower" || m[2] == "less" || m[2] == "below" || m[2] == "fewer" {
+				op = "<="
+			}
 		}
 		return "customer." + attrName(attr) + " " + op + " " + celValue(value, op), true
 	}

@@ -23,10 +23,18 @@ var (
 	explicitEntryRE = regexp.MustCompile(`^(?:entry point|entry event|entry|trigger event|triggered by|triggered when|trigger|starts on|start on|starts with|journey starts when|this journey starts when|starts when|begins when|enrol when|enroll when)\s*[:=-]?\s*(.+)$`)
 	namedSegmentRE  = regexp.MustCompile(`^(?:(?:joins|joining|enters|entering|entry into|added to)\s+)?(?:the |a |our )?(?:segment\s+["']?([a-z0-9_-]+)["']?|["']?([a-z0-9_ -]+?)["']?\s+segment)$`)
 	namedWebhookRE  = regexp.MustCompile(`^(?:a |an |the |our )?(?:incoming )?webhook(?:\s+(?:call|request))?(?:\s+(?:from|by)\s+(.+))?$`)
+	segmentAnyRE    = regexp.MustCompile(`\b(?:enters?|joins?|(?:is|are|gets?) added to|falls? into|lands? in|moves? into)\s+(?:the |our |a )?["']?([a-z0-9_-]+)["']?\s+segment\b`)
+	passiveEntryRE  = regexp.MustCompile(`^(?:when(?:ever)?|once|as soon as|after)\s+(?:a |an |the |their |someone's |a customer's |a user's )?(?:new )?([a-z][a-z -]{1,30}?)\s+(?:is|was|gets|has been|are|get)\s+([a-z]+ed)\b`)
+	forDurationRE   = regexp.MustCompile(`\bfor (?:an? |one |\d+ )(?:minutes?|hours?|days?|weeks?)\b`)
+	bareSignupRE    = regexp.MustCompile(`^(?:signups?|sign-ups?|sign up|registration|new users?|new signups?)$`)
+	whenRE          = regexp.MustCompile(`^(?:[a-z ]*?\s)?(?:when(?:ever)?|once|as soon as)\s+`)
+	butNotRE        = regexp.MustCompile(`\s+but\s+(?:then\s+)?(?:doesn't|does not|don't|do not|didn't|did not|hasn't|has not|haven't|never|doesnt|dont|didnt)\s`)
+	waitNextRE      = regexp.MustCompile(`^[\s,]*(?:and\s+)?(?:then\s+)?(?:wait|pause|after|in\s+\d)`)
+	subjectEventRE  = regexp.MustCompile(`^` + subjects + `\s+(.+)$`)
 	onEventRE       = regexp.MustCompile(`^(?:on|upon|after|new|every new|each new)\s+(signups?|sign-ups?|sign up|registration|first purchase|purchase|checkout|cart abandonment|trial start)\b`)
 	// titleRE is a journey's name said first: "Welcome journey for new
 	// signups:", "Our onboarding flow:".
-	titleRE = regexp.MustCompile(`^[a-z0-9 '/&-]{0,40}?\b(?:journey|flow|campaign|sequence|series|program|drip)(?:\s+(?:for|to)\s+([a-z0-9 '-]+?))?\s*:\s*`)
+	titleRE = regexp.MustCompile(`^[a-z0-9 '/&-]{0,40}?\b(?:journey|flow|campaign|sequence|series|program|drip)(?:\s+(?:for|to)\s+([a-z0-9 '-]+?))?\s*(\([^)]*\))?\s*:\s*`)
 )
 
 // setEntry types the entry node; the first entry said wins.
@@ -61,6 +69,9 @@ func (p *parser) entry(l, c string) bool {
 			p.setEntry("webhook_entry", "Webhook", map[string]any{"description": desc})
 			return true
 		}
+		if strings.HasPrefix(phrase, "when") || strings.HasPrefix(phrase, "once") {
+			return p.entryPhrase(phrase, c[m[2]:m[3]], true)
+		}
 		if !p.entryPhrase("when someone "+phrase, "when someone "+c[m[2]:m[3]], true) &&
 			!p.entryPhrase("when "+phrase, "when "+c[m[2]:m[3]], true) {
 			ev, ok := entryEventOf(phrase)
@@ -79,6 +90,9 @@ func (p *parser) entry(l, c string) bool {
 			} else if s := segmentAudRE.FindStringSubmatch(aud); s != nil {
 				p.setEntry("segment_entry", "Joins segment "+slug(s[1]), map[string]any{"segment_id": slug(s[1])})
 			}
+		}
+		if ch := channelRE.FindString(l[:m[1]]); ch != "" {
+			p.seriesChannel = ch
 		}
 		return p.rest(l, c, m[1])
 	}
@@ -120,9 +134,49 @@ func (p *parser) entryPhrase(l, c string, explicit bool) bool {
 		p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
 		return p.rest(l, c, m[1])
 	}
+	if m := bareSignupRE.FindStringIndex(l); m != nil {
+		p.setEntry("event_entry", "When signed_up happens", map[string]any{"event_type": "signed_up"})
+		return true
+	}
+	if w := whenRE.FindStringIndex(l); w != nil {
+		// "when a customer hasn't purchased in 60 days (they enter the lapsed
+		// segment), …": the segment is the entry
+		head := l
+		if i := strings.Index(l, "),"); i >= 0 {
+			head = l[:i+2]
+		} else if i := strings.IndexByte(l, ','); i >= 0 {
+			head = l[:i+1]
+		}
+		if s := segmentAnyRE.FindStringSubmatch(head); s != nil {
+			p.setEntry("segment_entry", "Joins segment "+slug(s[1]), map[string]any{"segment_id": slug(s[1])})
+			return p.rest(l, c, len(head))
+		}
+	}
+	if m := passiveEntryRE.FindStringSubmatchIndex(l); m != nil {
+		if _, known := eventOf(l[m[2]:m[5]], ""); !known || strings.HasSuffix(l[m[4]:m[5]], "opened") {
+			ev := slug(nameWords(l[m[2]:m[3]])) + "_" + l[m[4]:m[5]]
+			p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
+			return p.rest(l, c, m[1])
+		}
+	}
 	m := eventEntryRE.FindStringSubmatchIndex(l)
 	if m == nil {
-		return false
+		return p.subjectEntry(l, c)
+	}
+	if w := whenRE.FindStringIndex(l); w != nil && w[1] <= m[2] {
+		// "once a lead score goes above 50": a change of the profile
+		head := l[w[1]:]
+		if i := strings.IndexAny(head, ",:"); i >= 0 {
+			head = head[:i]
+		} else if i := actionIndex(head); i > 0 {
+			head = head[:i]
+		}
+		_, isEvent := eventOf(head, "")
+		if expr, ok := attributeExpr(strings.TrimSpace(head), strings.TrimSpace(c[w[1]:w[1]+len(head)])); ok && !isEvent {
+			p.setEntry("event_entry", "When profile_updated happens", map[string]any{"event_type": "profile_updated"})
+			p.branch(cond{expr: expr, text: strings.TrimSpace(c[w[1] : w[1]+len(head)])}, true)
+			return p.rest(l, c, w[1]+len(head))
+		}
 	}
 	phrase := l[m[2]:m[3]]
 	end := len(phrase)
@@ -134,16 +188,53 @@ func (p *parser) entryPhrase(l, c string, explicit bool) bool {
 	if strings.HasPrefix(phrase, "they ") || strings.HasPrefix(phrase, "it ") {
 		return false // "when they open it" is a branch
 	}
-	ev, ok := entryEventOf(phrase[:end])
+	head, butNot := phrase[:end], ""
+	if b := butNotRE.FindStringIndex(head); b != nil {
+		head, butNot = head[:b[0]], head[b[0]:]
+	}
+	ev, ok := entryEventOf(head)
 	if !ok || strings.HasSuffix(ev, "_opened") || strings.HasSuffix(ev, "_clicked") {
 		return false
 	}
 	p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
+	if d := forDurationRE.FindString(head); d != "" {
+		// "leaves items in their cart for an hour": wait that long first
+		dur, _, _ := findDuration(d)
+		p.wait(dur)
+	}
+	if butNot != "" {
+		// "views a product but doesn't add it to cart, wait 2 hours …": the
+		// wait that follows is how long to wait for the missing event.
+		cd, ok := parseCondition("they "+strings.TrimPrefix(strings.TrimSpace(butNot), "but "), butNot, p.channel)
+		if ok && cd.event != "" {
+			cd.negated = true
+			if waitNextRE.MatchString(phrase[end:]) {
+				p.afterWait = &cd
+			} else {
+				p.branch(cd, false)
+			}
+		}
+	}
 	return p.rest(l, c, m[2]+end)
 }
 
+// subjectEntry reads an entry said without "when" at the very start:
+// "Customer completes checkout → send …".
+func (p *parser) subjectEntry(l, c string) bool {
+	m := subjectEventRE.FindStringSubmatchIndex(l)
+	if m == nil || actionIndex(l) >= 0 {
+		return false
+	}
+	ev, ok := eventOf(l[m[2]:m[3]], "")
+	if !ok || strings.HasSuffix(ev, "_opened") || strings.HasSuffix(ev, "_clicked") {
+		return false
+	}
+	p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
+	return true
+}
+
 var (
-	scheduleRE = regexp.MustCompile(`\b(?:(?:every|each|on)\s+(day|weekday|morning|monday|tuesday|wednesday|thursday|friday|saturday|sunday|week|month|first of the month|1st of the month|first day of the month|first of every month)s?\b|(?:on )?the (first|1st) (?:day )?of (?:the|every|each) month\b|(daily|weekly|monthly|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays)(?:$|,|\s+(?:at|on|for|to)\b))`)
+	scheduleRE = regexp.MustCompile(`\b(?:(?:every|each)\s+(day|weekday|morning|monday|tuesday|wednesday|thursday|friday|saturday|sunday|week|month|first of the month|1st of the month|first day of the month|first of every month)s?\b|(?:on )?the (first|1st) (?:day )?of (?:the|every|each) month\b|on (monday|tuesday|wednesday|thursday|friday|saturday|sunday)s\b|(daily|weekly|monthly|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays)(?:$|,|\s+(?:at|on|for|to)\b))`)
 	atTimeRE   = regexp.MustCompile(`\bat\s+(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?`)
 	segmentRE  = regexp.MustCompile(`(?:\b(?:for|to|of|in)\s+)?(?:everyone in |all |members of |customers in |users in |people in |the members of )?(?:the |our )?(?:\bsegment\s+["']?([a-z0-9_-]+)["']?|["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+segment\b)`)
 	weekdays   = map[string]string{"sunday": "0", "monday": "1", "tuesday": "2", "wednesday": "3", "thursday": "4", "friday": "5", "saturday": "6"}
@@ -157,7 +248,7 @@ func (p *parser) schedule(l, c string) bool {
 		return false
 	}
 	unit := ""
-	for _, g := range [][2]int{{m[2], m[3]}, {m[4], m[5]}, {m[6], m[7]}} {
+	for _, g := range [][2]int{{m[2], m[3]}, {m[4], m[5]}, {m[6], m[7]}, {m[8], m[9]}} {
 		if g[0] >= 0 {
 			unit = strings.TrimSuffix(strings.TrimRight(l[g[0]:g[1]], ", "), "s")
 		}
@@ -370,10 +461,39 @@ func (p *parser) abTest(l, c string) bool {
 			case m[3] != "":
 				which = "last"
 			default:
-				which = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(m[2], "on "), "the "))
+				which = m[2]
+				if i := strings.LastIndex(which, " for "); i >= 0 {
+					which = which[i+5:]
+				}
+				which = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(which, "on "), "the "))
 			}
 		}
 	}
+	if m := entryTailRE.FindStringSubmatch(l[loc[1]:]); m != nil && p.entryType == "" && !p.j.steps() {
+		if ev, ok := entryEventOf(m[1]); ok {
+			p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
+		}
+	}
+	if which != "" && !ordinals[which] && !p.hasEmailNamed(which) {
+		// "A/B test the welcome email" before any welcome email: it is one
+		p.message("send_email", "email", "email", nameWords(which), which+" email", false)
+		which = "last"
+	}
 	p.splits = append(p.splits, splitSpec{which: which, weights: weights})
 	return true
+}
+
+var ordinals = map[string]bool{"first": true, "second": true, "third": true, "last": true, "final": true}
+
+// hasEmailNamed reports whether an email step's label or template holds the
+// words of name.
+func (p *parser) hasEmailNamed(name string) bool {
+	want := slug(nameWords(name))
+	for _, id := range p.emails {
+		n, _ := p.j.b.Node(id)
+		if want != "" && strings.Contains(slug(n.Label)+" "+configString(n.Config, "template_id"), want) {
+			return true
+		}
+	}
+	return false
 }

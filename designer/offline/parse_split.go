@@ -11,16 +11,18 @@ var (
 	listMarkerRE   = regexp.MustCompile(`(?m)^\s*(?:[-*•]|\d{1,2}[.)])\s+`)
 	quoteFixer     = strings.NewReplacer("“", `"`, "”", `"`, "‘", "'", "’", "'", "–", "-", "—", " - ", "\t", " ")
 	singleQuotedRE = regexp.MustCompile(`(^|[\s(:])'([^'"\n]+)'`)
-	thenRE         = regexp.MustCompile(`(?i)(?:,\s*|\s+)(?:and\s+)?then\b,?\s*|,\s*after that,?\s*|,\s*afterwards,?\s*|\s+->\s+|\s+→\s+`)
+	thenRE         = regexp.MustCompile(`(?i)\s+-\s+|(?:,\s*|\s+)(?:and\s+)?then\b,?\s*|,\s*after that,?\s*|,\s*afterwards,?\s*|\s+->\s+|\s+→\s+`)
 	// andActionRE finds " and " before an action: "wait 2 days and send …".
-	andActionRE = regexp.MustCompile(`(?i)\s+and\s+(?:also\s+)?(` + actionVerbs + `)\b`)
+	andActionRE = regexp.MustCompile(`(?i)\s+and\s+(?:also\s+)?(` + actionVerbs + `|(?:an?|the)\s+(?:[a-z'-]+\s+){0,3}(?:e-?mail|sms|text|push|notification|whatsapp)\b)`)
+	// inlineListRE splits "1) … 2) …" written on one line.
+	inlineListRE = regexp.MustCompile(`\s+\d{1,2}\)\s+`)
 	// headerRE starts a fragment that says when or for whom, not what:
 	// "if they don't open it", "after 3 days", "on day 7".
 	headerRE = regexp.MustCompile(`(?i)^(?:if|unless|only if|only for|when|whenever|once|as soon as|in case|should|for|otherwise|else|but if|and if|on day|day|after|in|every|each|on|at|starting|the next day|the following day|next day|tomorrow|` + amountRE[1:len(amountRE)-1] + `)\b`)
 )
 
 // actionVerbs begin a step.
-const actionVerbs = `send|sends|text|sms|email them|email the|email everyone|email all|push them|whatsapp them|message them|call|wait|pause|delay|hold|tag|add|remove|untag|set|update|end|exit|stop|notify|ping|post|mark|remind|follow up|trigger|fire|deliver|give|a/b test|ab test|split test|run an a/b`
+const actionVerbs = `resend|re-send|gets|get|receives|receive|send|sends|text|sms|email them|email the|email everyone|email all|push them|whatsapp them|message them|call|wait|pause|delay|hold|tag|add|remove|untag|set|update|end|exit|stop|notify|ping|post|mark|remind|follow up|trigger|fire|deliver|give|a/b test|ab test|split test|run an a/b`
 
 var (
 	actionStartRE = regexp.MustCompile(`(?i)\b(?:` + actionVerbs + `)\b`)
@@ -32,6 +34,7 @@ var (
 func splitSentences(text string) []string {
 	text = listMarkerRE.ReplaceAllString(quoteFixer.Replace(text), "")
 	text = singleQuotedRE.ReplaceAllString(text, `$1"$2"`)
+	text = inlineListRE.ReplaceAllString(text, "\n")
 	var out []string
 	var cur strings.Builder
 	flush := func() {
@@ -130,19 +133,26 @@ func splitClauses(sentence string) []string {
 
 // isHeader reports whether fragment f says only when or for whom.
 func isHeader(f string) bool {
-	if !headerRE.MatchString(f) || actionIndex(f) >= 0 {
+	if !headerRE.MatchString(f) || actionIndex(f) >= 0 || namedDayRE.MatchString(f) {
 		return false
 	}
 	// "a day later an SMS" is a step; "if they open the email" is not.
 	return condHeaderRE.MatchString(f) || !channelRE.MatchString(lowerASCII(f))
 }
 
+// namedDayRE is a day offset with what happens that day: "day 2 product tour".
+var namedDayRE = regexp.MustCompile(`(?i)^(?:on |by )?day\s*\d+\s*[,:.)-]?\s*[a-z]`)
+
 var condHeaderRE = regexp.MustCompile(`(?i)^(?:if|unless|only if|only for|when|whenever|once|as soon as|in case|should|for|otherwise|else|but if|and if)\b`)
 
 // nounBefore are the words after which an action verb is a noun: "the tag
 // beta", "a text".
 var nounBefore = map[string]bool{"the": true, "a": true, "an": true, "their": true, "this": true, "that": true,
-	"no": true, "any": true, "our": true, "your": true, "his": true, "her": true, "its": true, "to": true, "of": true}
+	"no": true, "any": true, "our": true, "your": true, "his": true, "her": true, "its": true, "to": true, "of": true,
+	// and after which it is the condition's own verb: "they don't add it"
+	"they": true, "don't": true, "dont": true, "not": true, "didn't": true, "doesn't": true, "haven't": true,
+	"hasn't": true, "never": true, "still": true, "who": true, "will": true, "can": true, "it": true, "someone": true,
+	"user": true, "customer": true, "users": true, "customers": true}
 
 // actionIndex returns where the first action verb of s starts, -1 if none.
 func actionIndex(s string) int {

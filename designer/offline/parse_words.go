@@ -143,12 +143,17 @@ var eventPatterns = []struct {
 	{regexp.MustCompile(`\b(?:open(?:s|ed)?|use[sd]?|launch(?:es|ed)?) (?:the |our )?app\b`), "app_opened"},
 	{regexp.MustCompile(`\bupdate[sd]? (?:their |the |a )?(?:card|credit card|payment method|payment details|billing details)\b`), "payment_method_updated"},
 	{regexp.MustCompile(`\bverif(?:y|ies|ied)\b`), "email_verified"},
+	{regexp.MustCompile(`\brequest(?:s|ed)? a (?:demo|call)\b`), "demo_requested"},
+	{regexp.MustCompile(`\b(?:demo|call) (?:is |was |isn't |is not |wasn't |gets |has been |hasn't been |got )?(?:booked|scheduled)\b`), "demo_booked"},
+	{regexp.MustCompile(`\b(?:view(?:s|ed)?|browse[sd]?|look(?:s|ed)? at) (?:a |the |an )?products?\b`), "product_viewed"},
+	{regexp.MustCompile(`\bcart\b.*\b(?:is |was |gets |got )?abandoned\b`), "cart_abandoned"},
 	{regexp.MustCompile(`\b(sign(s|ed|ing)? ?up|signup|register(s|ed)?|create[sd]? an account|registration)\b`), "signed_up"},
 	{regexp.MustCompile(`\b(abandon(s|ed)?|left|leaves?) (their |a |the |items in (their|the) )?(shopping )?(cart|basket)|cart abandon|abandoned cart\b`), "cart_abandoned"},
 	{regexp.MustCompile(`\badd(s|ed)? .*to (their |the )?(cart|basket)\b`), "added_to_cart"},
 	{regexp.MustCompile(`\b(start(s|ed)?|begin(s)?|began) (a |their |the )?(free )?trial\b`), "trial_started"},
 	{regexp.MustCompile(`\btrial (ends|ended|expires|expired)\b`), "trial_ended"},
 	{regexp.MustCompile(`\b(payment (fails|failed)|failed payment)\b`), "payment_failed"},
+	{regexp.MustCompile(`\bcancel(?:s|led|ed)? (?:their |the |a )?(?:free )?trial\b`), "trial_cancelled"},
 	{regexp.MustCompile(`\bcancel(s|led|ed)?\b`), "subscription_cancelled"},
 	{regexp.MustCompile(`\bupgrade[sd]?\b`), "upgraded"},
 	{regexp.MustCompile(`\bdowngrade[sd]?\b`), "downgraded"},
@@ -208,8 +213,11 @@ func entryEventOf(phrase string) (string, bool) {
 	if ev, ok := eventOf(phrase, ""); ok {
 		return ev, true
 	}
+	if i := conjunctionRE.FindStringIndex(phrase); i != nil {
+		phrase = phrase[:i[0]]
+	}
 	words := strings.Fields(nameWords(phrase))
-	if len(words) == 0 || len(words) > 5 {
+	if len(words) == 0 || len(words) > 4 {
 		return "", false
 	}
 	verb := pastTense(words[0])
@@ -219,9 +227,22 @@ func entryEventOf(phrase string) (string, bool) {
 	return slug(strings.Join(append(words[1:], verb), "_")), true
 }
 
+// irregular holds the past participles of the irregular verbs customers do.
+var irregular = map[string]string{
+	"make": "made", "makes": "made", "buy": "bought", "buys": "bought", "do": "done", "does": "done", "get": "got",
+	"gets": "got", "give": "given", "gives": "given", "send": "sent", "sends": "sent", "leave": "left", "leaves": "left",
+	"write": "written", "writes": "written", "take": "taken", "takes": "taken", "pay": "paid", "pays": "paid",
+	"spend": "spent", "spends": "spent", "win": "won", "wins": "won", "set": "set", "sets": "set", "read": "read",
+}
+
+var conjunctionRE = regexp.MustCompile(`\s(?:but|and|or|then|so|with|via|from|on|at|in)\s|[,(]`)
+
 // pastTense turns a verb as used after "when someone" into its past
 // participle: downloads → downloaded, visits → visited.
 func pastTense(verb string) string {
+	if p, ok := irregular[verb]; ok {
+		return p
+	}
 	switch {
 	case strings.HasSuffix(verb, "ed"):
 		return verb

@@ -1,0 +1,82 @@
+package offline
+
+import (
+	"strings"
+
+	"github.com/kalcifer/kalcifer/graph"
+)
+
+// finish types the entry, puts the A/B tests in, closes every open arm and
+// adds the journey-wide settings.
+func (p *parser) finish() *graph.Graph {
+	if p.entryType == "" {
+		p.entryType, p.entryLabel, p.entryConfig = "event_entry", "When signed_up happens", map[string]any{"event_type": "signed_up"}
+		p.ask("What should start this journey? I used the signed_up event (a customer signs up).")
+	}
+	p.j.b.Set(p.j.entry, p.entryType, p.entryLabel, p.entryConfig)
+	p.j.merge()
+	split := map[string]bool{}
+	for _, s := range p.splits {
+		id := p.splitTarget(s.which)
+		if id == "" {
+			p.ask("Which message should the A/B test split? I found no message to test.")
+			continue
+		}
+		if !split[id] {
+			split[id] = true
+			p.j.split(id, s.weights)
+		}
+	}
+	p.j.finish(p.goal)
+	p.j.b.SetExitCriteria(p.exit)
+	for _, c := range p.caps {
+		if c.channel != "" {
+			p.j.b.SetCap(c.channel, c.cap)
+			continue
+		}
+		used := false
+		for _, n := range p.j.b.g.Nodes {
+			if ch := strings.TrimPrefix(n.Type, "send_"); ch != n.Type {
+				p.j.b.SetCap(ch, c.cap)
+				used = true
+			}
+		}
+		if !used {
+			p.j.b.SetCap("email", c.cap)
+		}
+	}
+	return p.j.b.Graph()
+}
+
+// splitTarget finds the email an A/B test is about: "first", "second",
+// "last", or words of its name; the first email by default.
+func (p *parser) splitTarget(which string) string {
+	if len(p.emails) == 0 {
+		for _, n := range p.j.b.g.Nodes {
+			if graph.IsChannel(n.Type) {
+				return n.ID
+			}
+		}
+		return ""
+	}
+	switch which {
+	case "", "first":
+		return p.emails[0]
+	case "last", "final":
+		return p.emails[len(p.emails)-1]
+	case "second", "third":
+		if i := map[string]int{"second": 1, "third": 2}[which]; i < len(p.emails) {
+			return p.emails[i]
+		}
+		return p.emails[len(p.emails)-1]
+	}
+	want := slug(nameWords(which))
+	for _, id := range p.emails {
+		n, _ := p.j.b.Node(id)
+		if want != "" && strings.Contains(slug(n.Label)+" "+configString(n.Config, "template_id"), want) {
+			return id
+		}
+	}
+	return p.emails[0]
+}
+
