@@ -79,4 +79,3 @@ func (p *parser) splitTarget(which string) string {
 	}
 	return p.emails[0]
 }
-
