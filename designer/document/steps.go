@@ -64,6 +64,19 @@ type columns struct {
 	timing, channel, audience, condition int
 	content                              []int // by preference
 	delay                                bool  // the timing column is a delay from the previous step
+	header                               []string
+}
+
+// repeatsHeader reports whether a row is the header again, as in a table
+// pasted in parts: two or more of its cells are the header's.
+func (c columns) repeatsHeader(row []string) bool {
+	n := 0
+	for j, h := range c.header {
+		if h != "" && strings.EqualFold(cell(row, j), strings.TrimSpace(h)) {
+			n++
+		}
+	}
+	return n >= 2
 }
 
 // findHeader looks for a steps table's header among the first rows: one
@@ -75,7 +88,7 @@ func findHeader(t table) (int, columns) {
 		if i >= 30 {
 			break
 		}
-		cols := columns{timing: -1, channel: -1, audience: -1, condition: -1}
+		cols := columns{timing: -1, channel: -1, audience: -1, condition: -1, header: row}
 		ranks := map[int]int{}
 		roles := map[role]bool{}
 		for j, cell := range row {
@@ -215,8 +228,8 @@ func tableSteps(rows table, cols columns) []Step {
 		if len(steps) >= MaxSteps {
 			break
 		}
-		if nonEmpty(row) < 2 {
-			continue // a blank row or a section heading
+		if nonEmpty(row) < 2 || cols.repeatsHeader(row) {
+			continue // a blank row, a section heading, a header again
 		}
 		content := ""
 		for _, j := range cols.content {

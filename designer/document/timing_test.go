@@ -1,6 +1,7 @@
 package document
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 )
@@ -108,5 +109,24 @@ func TestTableWithUnlabelledTimingColumn(t *testing.T) {
 	}
 	if !slices.Equal(days, []int{0, 2, 7}) {
 		t.Errorf("days %v, want [0 2 7]", days)
+	}
+}
+
+func TestTableStepsSkipRepeatedHeadersAndSplitChannels(t *testing.T) {
+	t.Parallel()
+	c := &content{tables: []table{{
+		{"Day", "Channel", "Message"},
+		{"Day 0", "Email + SMS", "Welcome"},
+		{"Day", "Channel", "Message"},
+		{"", "Push", "Same day nudge"},
+		{"Day 3", "Billboard", "Offline ad"},
+	}}}
+	var got []string
+	for _, s := range detectSteps(c) {
+		got = append(got, fmt.Sprintf("%d %s %s", s.Day, s.Channel, s.Content))
+	}
+	want := []string{"0 email Welcome", "0 sms Welcome", "0 push Same day nudge", "3  Offline ad"}
+	if !slices.Equal(got, want) {
+		t.Errorf("steps %q, want %q", got, want)
 	}
 }
