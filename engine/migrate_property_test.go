@@ -334,7 +334,7 @@ func mappingProblems(old, nw *graph.Graph, mapping map[string]string) []string {
 	return problems
 }
 
-// wake draws what wakes path id of a run that blocked with w.
+// drawWake draws what wakes path id of a run that blocked with w.
 func drawWake(t *rapid.T, id int, w kalcifer.Wait) Wake {
 	switch w.Kind {
 	case kalcifer.WaitEvent:
@@ -388,11 +388,12 @@ type migrationCase struct {
 	old, nw  *graph.Graph
 	from, to *Program
 	mapping  map[string]string
-	manual   bool
 	policy   kalcifer.RemovedNodePolicy
 	run      *runner
 }
 
+// drawMigrationCase draws a case; with allowManual its mapping may carry
+// random manual overrides. Cases whose instance ended are skipped.
 func drawMigrationCase(t *rapid.T, allowManual bool) *migrationCase {
 	old := journeyGraph(t)
 	nw, override, ok := randomEdit(t, old)
@@ -400,7 +401,7 @@ func drawMigrationCase(t *rapid.T, allowManual bool) *migrationCase {
 		t.Skip("the edit does not apply or breaks the graph")
 	}
 	c := &migrationCase{old: old, nw: nw}
-	c.mapping, c.manual = randomMapping(t, old, nw, override, allowManual)
+	c.mapping, _ = randomMapping(t, old, nw, override, allowManual)
 	c.policy = rapid.SampledFrom([]kalcifer.RemovedNodePolicy{kalcifer.PolicySkipToNextMapped, kalcifer.PolicyExit, kalcifer.PolicyHold}).Draw(t, "policy")
 	var err error
 	if c.from, err = Compile("j", 1, old); err != nil {

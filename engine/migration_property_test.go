@@ -156,6 +156,10 @@ func TestPropertyAbortRestoresPriorState(t *testing.T) {
 		e.drain()
 		before := e.snapshots(j)
 		dueBefore := dues(rt, e, j)
+		nextBefore, _, err := e.st.NextDue(e.ctx)
+		if err != nil {
+			rt.Fatal(err)
+		}
 
 		newSteps, override := editChain(rt, steps)
 		if rapid.IntRange(0, 3).Draw(rt, "manual?") == 0 {
@@ -220,6 +224,9 @@ func TestPropertyAbortRestoresPriorState(t *testing.T) {
 		}
 		if jr, err := e.st.GetJourney(e.ctx, kalcifer.DefaultTenantID, j); err != nil || jr.CurrentVersion != 1 {
 			rt.Fatalf("current version after the abort: %d, %v", jr.CurrentVersion, err)
+		}
+		if next, _, err := e.st.NextDue(e.ctx); err != nil || !next.Equal(nextBefore) {
+			rt.Fatalf("the earliest wait row falls due at %v after the abort, at %v before (%v)", next, nextBefore, err)
 		}
 		checkSchedule(rt, e, j, dueBefore)
 	})
