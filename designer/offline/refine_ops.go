@@ -202,7 +202,8 @@ func (e *editGraph) addNonOpenerFallback(email graph.Node, channel, timeout stri
 		timeout = "3d"
 	}
 	next := e.targets(email.ID, graph.DefaultBranch)
-	w := e.addNode("wait_for_event", "", map[string]any{"event_type": "email_opened", "timeout": timeout}, email.ID, 1, 0)
+	w := e.addNode("wait_for_event", "Wait up to "+humanDuration(timeout)+" for email_opened",
+		map[string]any{"event_type": "email_opened", "timeout": timeout}, email.ID, 1, 0)
 	msg := e.addMessage(channel, "reminder", templateBase(email), reminderText, w)
 	e.removeEdges(func(ed graph.Edge) bool { return ed.Source == email.ID && ed.BranchOf() == graph.DefaultBranch })
 	e.connect(email.ID, w, "")
@@ -399,32 +400,31 @@ func (e *editGraph) endBranch(source, branch string) {
 
 // insertBefore puts a new step in front of step: whatever led to step
 // leads to the new one, which leads to step.
-func (e *editGraph) insertBefore(step graph.Node, typ string, c map[string]any) string {
-	id := e.addNode(typ, "", c, step.ID, -0.5, 0.5)
+func (e *editGraph) insertBefore(step graph.Node, typ, label string, c map[string]any) {
+	id := e.addNode(typ, label, c, step.ID, -0.5, 0.5)
 	e.retarget(step.ID, id)
 	e.connect(id, step.ID, "")
-	return id
 }
 
 // insertAfter puts a new step right after step, in front of whatever step
 // led to on its default branch.
-func (e *editGraph) insertAfter(step graph.Node, typ string, c map[string]any) (string, error) {
+func (e *editGraph) insertAfter(step graph.Node, typ, label string, c map[string]any) error {
 	what := e.name(step)
 	required, optional := graph.BranchesOf(step)
 	switch {
 	case len(required) > 0:
-		return "", fmt.Errorf("%s splits the journey into %s; say which branch the new step goes on, or add it before a step on that branch", what, strings.Join(required, " and "))
+		return fmt.Errorf("%s splits the journey into %s; say which branch the new step goes on, or add it before a step on that branch", what, strings.Join(required, " and "))
 	case !slices.Contains(optional, graph.DefaultBranch):
-		return "", fmt.Errorf("the journey ends at %s, so nothing can follow it", what)
+		return fmt.Errorf("the journey ends at %s, so nothing can follow it", what)
 	}
-	id := e.addNode(typ, "", c, step.ID, 0.5, 0.5)
+	id := e.addNode(typ, label, c, step.ID, 0.5, 0.5)
 	for i, ed := range e.g.Edges {
 		if ed.Source == step.ID && ed.BranchOf() == graph.DefaultBranch {
 			e.g.Edges[i].Source = id
 		}
 	}
 	e.connect(step.ID, id, "")
-	return id, nil
+	return nil
 }
 
 // equalDurations reports whether two durations are equally long ("1d", "24h").

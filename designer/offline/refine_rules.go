@@ -305,9 +305,9 @@ func ruleInsert(e *editGraph, s, low string) (string, bool, error) {
 		}
 	}
 	head := low[:pos[0]]
-	typ, c, what := "", map[string]any(nil), ""
+	typ, label, c, what := "", "", map[string]any(nil), ""
 	if d, _, ok := findDuration(head); ok && edWaitWordRE.MatchString(head) {
-		typ, c, what = "wait", map[string]any{"duration": d}, "a wait of "+humanDuration(d)
+		typ, label, c, what = "wait", "Wait "+humanDuration(d), map[string]any{"duration": d}, "a wait of "+humanDuration(d)
 	} else {
 		for _, r := range findRefs(s[:pos[0]]) {
 			if len(r.kind.types) == 1 && kindsOverlap(r.kind, stepsMessage) && !r.definite {
@@ -325,9 +325,12 @@ func ruleInsert(e *editGraph, s, low string) (string, bool, error) {
 		return "", true, err
 	}
 	anchorName := e.name(n)
+	if where == "before" && graph.IsEntry(n.Type) {
+		return "", true, fmt.Errorf("nothing can come before %s: customers start there", anchorName)
+	}
 	if where == "before" {
-		e.insertBefore(n, typ, c)
-	} else if _, err := e.insertAfter(n, typ, c); err != nil {
+		e.insertBefore(n, typ, label, c)
+	} else if err := e.insertAfter(n, typ, label, c); err != nil {
 		return "", true, err
 	}
 	return fmt.Sprintf("Added %s %s %s.", what, where, anchorName), true, nil

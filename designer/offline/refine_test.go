@@ -578,6 +578,7 @@ func TestRefineErrors(t *testing.T) {
 		{"A/B test weights", "seed", "add an A/B test on the first email with 0/100 split", "2 to 5 variants"},
 		{"A/B on a wait", "seed", "add an A/B test on the wait", "only messages"},
 		{"journey name", "seed", "rename the journey to Onboarding", "journey's settings"},
+		{"before the entry", "seed", "add a wait of 1 day before the entry", "nothing can come before the entry"},
 		{"cap of nothing", "seed", "cap emails at 0 per day", "a frequency cap allows"},
 		{"template on a wait", "seed", "change the template of the first wait to x", "has no template"},
 	}
