@@ -32,12 +32,12 @@ func explain(g *graph.Graph) string {
 		n.line(0, "This journey has no entry step, so no customer can enter it.")
 	case 1:
 		n.line(0, entryText(entries[0])+".")
-		n.chain(firstTargets(n, entries[0].ID), "", 0)
+		n.chain(n.targets(entries[0].ID, graph.DefaultBranch), "", 0)
 	default:
 		n.line(0, fmt.Sprintf("Customers enter this journey in %d ways.", len(entries)))
 		for i, e := range entries {
 			n.line(0, fmt.Sprintf("Entry %d: %s.", i+1, lowerFirst(entryText(e))))
-			n.chain(firstTargets(n, e.ID), "", 1)
+			n.chain(n.targets(e.ID, graph.DefaultBranch), "", 1)
 		}
 	}
 	n.settings()
@@ -112,9 +112,6 @@ func (n *narrator) line(indent int, text string) {
 	n.b.WriteString(text)
 	n.b.WriteByte('\n')
 }
-
-// firstTargets are the steps an entry leads to.
-func firstTargets(n *narrator, id string) []string { return n.targets(id, graph.DefaultBranch) }
 
 // targets are the steps id leads to on branch.
 func (n *narrator) targets(id, branch string) []string {
