@@ -30,7 +30,8 @@ var timingPatterns = []struct {
 	days func(n int) int
 }{
 	{regexp.MustCompile(`(?i)\bday\s*[+#]?\s*(\d+)\b`), func(n int) int { return n }},
-	{regexp.MustCompile(`(?i)\bd\s*\+\s*(\d+)\b|\bd(\d+)\b`), func(n int) int { return n }},
+	{regexp.MustCompile(`(?i)\b[dt]\s*\+\s*(\d+)\s*(?:d|days?)?\b|\bd(\d+)\b`), func(n int) int { return n }},
+	{regexp.MustCompile(`(?i)\bt\s*\+\s*(\d+)\s*(?:h|hrs?|hours?)\b`), func(n int) int { return n / 24 }},
 	{regexp.MustCompile(`(?i)\bweek\s*#?\s*(\d+)\b`), func(n int) int { return max(n-1, 0) * 7 }},
 	{regexp.MustCompile(`(?i)(?:^|[\s(])\+?\s*(\d+)\s*(?:h|hrs?|hours?)\b`), func(n int) int { return n / 24 }},
 	{regexp.MustCompile(`(?i)(?:^|[\s(])\+?\s*(\d+)\s*(?:mins?|minutes?)\b`), func(int) int { return 0 }},
