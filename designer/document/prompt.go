@@ -3,6 +3,7 @@ package document
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -45,11 +46,22 @@ func (d *Document) Prompt() string {
 			last = append(last, "Goal: "+rule+".")
 		}
 	}
-	sentences := first
+	// A rule said twice (on two sheets, say) is said once.
+	var sentences []string
+	for _, r := range first {
+		if !slices.Contains(sentences, r) {
+			sentences = append(sentences, r)
+		}
+	}
 	for i, s := range d.Steps {
 		sentences = append(sentences, s.sentence(i == 0))
 	}
-	return strings.Join(append(sentences, last...), "\n")
+	for _, r := range last {
+		if !slices.Contains(sentences, r) {
+			sentences = append(sentences, r)
+		}
+	}
+	return strings.Join(sentences, "\n")
 }
 
 // ruleCandidates splits the text into lines and, where a whole line is not
@@ -78,8 +90,8 @@ func (s Step) sentence(first bool) string {
 	case !first:
 		b.WriteString("Then, ")
 	}
-	audience := lowerFirst(strings.TrimPrefix(s.Audience, "to "))
-	conditions := []string{conditionPhrase(s.Condition)}
+	audience := lowerFirst(strings.TrimPrefix(oneLine(s.Audience), "to "))
+	conditions := []string{conditionPhrase(oneLine(s.Condition))}
 	if c, ok := behaviour(audience); ok {
 		// An audience such as "Did not redeem" is a condition in disguise.
 		conditions, audience = append(conditions, c), ""
@@ -89,14 +101,14 @@ func (s Step) sentence(first bool) string {
 			b.WriteString(c + ", ")
 		}
 	}
-	content := strings.ReplaceAll(s.Content, `"`, "'")
+	content := strings.ReplaceAll(oneLine(s.Content), `"`, "'")
 	if s.Channel == "webhook" {
 		b.WriteString("call the webhook")
 	} else {
 		b.WriteString("send " + channelNoun(s.Channel))
 	}
 	if content != "" {
-		fmt.Fprintf(&b, " %q", content)
+		b.WriteString(` "` + content + `"`)
 	}
 	if audience != "" {
 		b.WriteString(" to " + audience)
@@ -107,6 +119,9 @@ func (s Step) sentence(first bool) string {
 	}
 	return out + "."
 }
+
+// oneLine folds a cell's line breaks and runs of spaces into single spaces.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // participles maps the forms of the verbs plans put in conditions to their
 // past participle.

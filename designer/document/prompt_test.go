@@ -80,6 +80,20 @@ func TestPromptRuleShapes(t *testing.T) {
 	}
 }
 
+func TestPromptFoldsCellsAndSaysRulesOnce(t *testing.T) {
+	t.Parallel()
+	doc := &document.Document{
+		Text:  "Trigger: user signs up\nExit: unsubscribes\nSheet: Notes\nExit: unsubscribes",
+		Steps: []document.Step{{Index: 1, Day: 2, Channel: "email", Audience: "New\n  signups", Content: "Save 10%\tnow \\ \"today\""}},
+	}
+	want := "Start when a user signs up.\n" +
+		`On day 2, send an email "Save 10% now \ 'today'" to new signups.` + "\n" +
+		"Stop if they unsubscribe."
+	if got := doc.Prompt(); got != want {
+		t.Errorf("Prompt() =\n%s\nwant\n%s", got, want)
+	}
+}
+
 func TestPromptWithoutStepsIsTheText(t *testing.T) {
 	t.Parallel()
 	doc := &document.Document{Format: "txt", Text: "Trigger: user signs up\nWe will decide the cadence later."}
