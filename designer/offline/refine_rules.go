@@ -16,7 +16,7 @@ import (
 // written, for names and template ids) and low (lower-cased, for words).
 
 var (
-	edRenameRE      = regexp.MustCompile(`(?i)^(?:rename|relabel|call|name|label)\s+(.+?)\s+(?:to|as)\s+["'“]?(.+?)["'”]?$`)
+	edRenameRE      = regexp.MustCompile(`(?i)^(?:rename|relabel|call|name|label)\s+(.+?)\s+(?:(?:to|as)\s+["'“]?(.+?)["'”]?|["'“](.+?)["'”])$`)
 	edJourneyWordRE = regexp.MustCompile(`^(?:the |this )?(?:journey|campaign|flow|workflow)$`)
 )
 
@@ -26,6 +26,7 @@ func ruleRename(e *editGraph, s, _ string) (string, bool, error) {
 	if m == nil {
 		return "", false, nil
 	}
+	m[2] += m[3] // "rename X to Y" or "call X 'Y'"
 	if edJourneyWordRE.MatchString(strings.ToLower(m[1])) {
 		return "", true, errors.New("a journey's name is not part of its graph; rename it in the journey's settings")
 	}
@@ -48,6 +49,7 @@ func ruleRename(e *editGraph, s, _ string) (string, bool, error) {
 
 var (
 	edRemoveRE       = regexp.MustCompile(`^(?:remove|delete|drop|get rid of|take out|cut out|skip)\b`)
+	edRemoveWhoRE    = regexp.MustCompile(`^(?:remove|take out|drop) (?:them|customers|people|users|everyone)\b`)
 	edExitCriteriaRE = regexp.MustCompile(`\bexit (?:criteria|criterion|conditions?|editRules?|events?)\b|\bexit when\b|\bexiting\b`)
 	edCapWordRE      = regexp.MustCompile(`\b(?:frequency )?caps?\b|\blimits?\b`)
 )
@@ -55,7 +57,7 @@ var (
 // ruleRemove: "remove the second email" splices a step out; "remove the exit
 // criteria" and "remove the email cap" clear journey settings.
 func ruleRemove(e *editGraph, s, low string) (string, bool, error) {
-	if !edRemoveRE.MatchString(low) {
+	if !edRemoveRE.MatchString(low) || edRemoveWhoRE.MatchString(low) { // "remove them when they unsubscribe" is an exit
 		return "", false, nil
 	}
 	switch {
@@ -109,7 +111,7 @@ func ruleRemoveCaps(e *editGraph, low string) (string, bool, error) {
 }
 
 var (
-	edAbRE       = regexp.MustCompile(`\ba/?b[ -]?(?:test|split)|\bsplit[ -]?test|\bexperiment\b|\bab test\b`)
+	edAbRE       = regexp.MustCompile(`\ba/?b[ -]?(?:test|split)|\bsplit[ -]?test|\bexperiment\b|\bab test\b|\bsplit\b.*\b\d{1,3}\s*[/:-]\s*\d{1,3}\b`)
 	edWeightsRE  = regexp.MustCompile(`\b\d{1,3}%?(?:\s*(?:/|:|-|vs\.?|versus|to)\s*\d{1,3}%?){1,4}\b`)
 	edVariantsRE = regexp.MustCompile(`\b(two|three|four|five|2|3|4|5)[ -](?:variants|versions|ways?|arms)\b`)
 	edNumberRE   = regexp.MustCompile(`\d+`)
@@ -273,7 +275,8 @@ func ruleFailureFallback(e *editGraph, target *stepRef, channel string) (string,
 }
 
 var (
-	edInsertRE   = regexp.MustCompile(`^(?:add|insert|put|include|send|wait|delay|pause)\b`)
+	edInsertRE   = regexp.MustCompile(`^(?:add|insert|put|include|send|wait|delay|pause|tag)\b`)
+	edTagRE      = regexp.MustCompile(`^(?:add (?:a |the )?tag|tag(?: them| the customer| customers| people)?(?: as| with)?(?: the tag)?)\s+["'“]?([a-z0-9][a-z0-9_-]*)`)
 	edPositionRE = regexp.MustCompile(`\b(before|after|between)\b`)
 	edWaitWordRE = regexp.MustCompile(`\b(?:wait|waits|delay|delays|pause|pauses)\b`)
 	edQuotedRE   = regexp.MustCompile(`["“']([^"”']+)["”']`)
@@ -306,7 +309,9 @@ func ruleInsert(e *editGraph, s, low string) (string, bool, error) {
 	}
 	head := low[:pos[0]]
 	typ, label, c, what := "", "", map[string]any(nil), ""
-	if d, _, ok := findDuration(head); ok && edWaitWordRE.MatchString(head) {
+	if m := edTagRE.FindStringSubmatch(head); m != nil {
+		typ, label, c, what = "add_tag", "Tag "+m[1], map[string]any{"tag": m[1]}, fmt.Sprintf("the tag %q", m[1])
+	} else if d, _, ok := findDuration(head); ok && edWaitWordRE.MatchString(head) {
 		typ, label, c, what = "wait", "Wait "+humanDuration(d), map[string]any{"duration": d}, "a wait of "+humanDuration(d)
 	} else {
 		for _, r := range findRefs(s[:pos[0]]) {

@@ -96,6 +96,9 @@ func ruleCap(e *editGraph, _, low string) (string, bool, error) {
 			chans = e.channelsUsed()
 		}
 		for _, ch := range chans {
+			if c, ok := e.g.FrequencyCap[ch]; ok && c.Max == int(amount) && equalDurations(c.Window, window) {
+				return "", true, fmt.Errorf("%s are already capped at %d per %s", capChannelNames[ch], c.Max, windowWords(c.Window))
+			}
 			out = append(out, e.setCap(ch, int(amount), window))
 		}
 	}
@@ -208,9 +211,11 @@ func ruleGoal(e *editGraph, s, low string) (string, bool, error) {
 }
 
 var (
-	edFieldRE   = regexp.MustCompile(`(?i)\b(template|subject(?: line)?)\b.*?(?:\b(?:to|as|into)\b|=|:)\s*["'“]?([^"'”]+?)["'”]?$`)
-	edUseTplRE  = regexp.MustCompile(`(?i)\buse\s+(?:the\s+)?template\s+["'“]?([A-Za-z0-9][A-Za-z0-9_.:-]*)`)
-	edTplNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]*`)
+	edSwapRE     = regexp.MustCompile(`(?i)^(?:swap|replace|exchange|switch)\b`)
+	edFieldForRE = regexp.MustCompile(`(?i)\b(template|subject(?: line)?)\b.*?\bfor\s+["'“]?([^"'”]+?)["'”]?$`)
+	edFieldRE    = regexp.MustCompile(`(?i)\b(template|subject(?: line)?)\b.*?(?:\b(?:to|as|into)\b|=|:)\s*["'“]?([^"'”]+?)["'”]?$`)
+	edUseTplRE   = regexp.MustCompile(`(?i)\buse\s+(?:the\s+)?template\s+["'“]?([A-Za-z0-9][A-Za-z0-9_.:-]*)`)
+	edTplNameRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]*`)
 )
 
 // ruleField: "change the first email's template to spring_sale", "set the
@@ -219,7 +224,10 @@ func ruleField(e *editGraph, s, _ string) (string, bool, error) {
 	field, value := "", ""
 	if m := edUseTplRE.FindStringSubmatch(s); m != nil {
 		field, value = "template_id", m[1]
-	} else if m := edFieldRE.FindStringSubmatch(s); m != nil {
+	} else if m := edFieldRE.FindStringSubmatch(s); m != nil || edSwapRE.MatchString(s) && edFieldForRE.MatchString(s) {
+		if m == nil { // "swap the first email's template for spring_sale"
+			m = edFieldForRE.FindStringSubmatch(s)
+		}
 		field, value = "subject", strings.TrimSpace(m[2])
 		if strings.EqualFold(m[1], "template") {
 			field, value = "template_id", edTplNameRE.FindString(value) // "spring_sale for the first email"
@@ -240,11 +248,10 @@ func ruleField(e *editGraph, s, _ string) (string, bool, error) {
 }
 
 var (
-	edDurationChangeRE = regexp.MustCompile(`\b(?:wait|waits|waiting|delay|delays|pause|pauses|timeout|timeouts|window)\b|\binstead of\b`)
+	edDurationChangeRE = regexp.MustCompile(`\b(?:wait|waits|waiting|delay|delays|pause|pauses|timeout|timeouts|window)\b|\binstead of\b|\brather than\b`)
 	edTimeoutRE        = regexp.MustCompile(`\btimeouts?\b|\bwait(?:ing)? for\b`)
 	edNearRE           = regexp.MustCompile(`\b(after|before|following|preceding)\s`)
-	edInsteadOfRE      = regexp.MustCompile(`\binstead of\s+(\d{1,4})\b`)
-	edFromToRE         = regexp.MustCompile(`\bfrom\b.*\bto\b`)
+	edInsteadOfRE      = regexp.MustCompile(`\b(?:instead of|rather than)(?:\s+(\d{1,4})\b)?`)
 )
 
 // ruleDuration: "make the wait 5 days instead of 3", "change the second wait
@@ -268,15 +275,14 @@ func ruleDuration(e *editGraph, s, low string) (string, bool, error) {
 		return "", false, nil
 	}
 	newD, oldD := durs[0], ""
-	switch i := strings.Index(low, "instead of"); {
-	case i >= 0 && len(durs) > 1 && spans[1][0] > i:
+	// "5 days instead of 3" names the new length first; "from 3 days to 5",
+	// "the 3 day wait to 5 days" and "make the 3 day wait 5 days" the old.
+	switch i := edInsteadOfRE.FindStringSubmatchIndex(low); {
+	case i != nil && len(durs) > 1 && spans[1][0] > i[0]:
 		oldD = durs[1]
-	case i >= 0:
-		if m := edInsteadOfRE.FindStringSubmatch(low); m != nil { // "5 days instead of 3": same unit
-			unit := strings.TrimLeft(newD, "0123456789")
-			oldD = m[1] + unit
-		}
-	case len(durs) > 1 && (edFromToRE.MatchString(low) || spans[0][0] < strings.Index(low, " to ")):
+	case i != nil && i[2] >= 0: // "5 days instead of 3": the same unit
+		oldD = low[i[2]:i[3]] + strings.TrimLeft(newD, "0123456789")
+	case i == nil && len(durs) > 1:
 		oldD, newD = durs[0], durs[1]
 	}
 	waitTypes := []string{"wait", "wait_for_event"}

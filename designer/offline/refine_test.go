@@ -363,6 +363,54 @@ func TestRefine(t *testing.T) {
 			},
 		},
 		{
+			name: "tag after the second email", graph: "seed", message: "tag them as engaged after the second email",
+			check: func(t *testing.T, _, g *graph.Graph) {
+				if tag := only(t, g, "email_2", ""); tag.Type != "add_tag" || stepField(tag, "tag") != "engaged" || only(t, g, tag.ID, "").ID != "goal_1" {
+					t.Errorf("got %s", dump(g))
+				}
+			},
+		},
+		{
+			name: "the 3 day wait made 2 days", graph: "seed", message: "make the 3 day wait 2 days",
+			check: func(t *testing.T, _, g *graph.Graph) {
+				if got := field(t, g, "wait_1", "timeout"); got != "2d" {
+					t.Errorf("timeout %q", got)
+				}
+			},
+		},
+		{
+			name: "swap a template for another", graph: "seed", message: "swap the first email's template for spring_sale",
+			check: func(t *testing.T, _, g *graph.Graph) {
+				if got := field(t, g, "email_1", "template_id"); got != "spring_sale" {
+					t.Errorf("template %q", got)
+				}
+			},
+		},
+		{
+			name: "split with weights", graph: "seed", message: "split the first email 80-20",
+			check: func(t *testing.T, _, g *graph.Graph) {
+				if ab := only(t, g, "entry_1", ""); ab.Type != "ab_split" || !strings.Contains(string(ab.Config), `"weight":80`) {
+					t.Errorf("got %s", dump(g))
+				}
+			},
+		},
+		{
+			name: "call a step 'name'", graph: "seed", message: "call the reminder email 'Nudge'",
+			check: func(t *testing.T, _, g *graph.Graph) {
+				if nodeOf(t, g, "email_3").Label != "Nudge" {
+					t.Errorf("got %s", dump(g))
+				}
+			},
+		},
+		{
+			name: "remove them when they unsubscribe is an exit", graph: "linear", message: "remove them from the journey when they unsubscribe",
+			check: func(t *testing.T, _, g *graph.Graph) {
+				if g.ExitCriteria == nil || g.ExitCriteria.EventType != "unsubscribed" {
+					t.Errorf("exit %+v", g.ExitCriteria)
+				}
+			},
+		},
+		{
 			name: "push after the first email", graph: "linear", message: "send a push notification after the first email",
 			check: func(t *testing.T, _, g *graph.Graph) {
 				p := only(t, g, "welcome", "")
@@ -579,6 +627,7 @@ func TestRefineErrors(t *testing.T) {
 		{"A/B on a wait", "seed", "add an A/B test on the wait", "only messages"},
 		{"journey name", "seed", "rename the journey to Onboarding", "journey's settings"},
 		{"before the entry", "seed", "add a wait of 1 day before the entry", "nothing can come before the entry"},
+		{"same cap", "seed", "max 1 sms per day", "SMS messages are already capped at 1 per day"},
 		{"cap of nothing", "seed", "cap emails at 0 per day", "a frequency cap allows"},
 		{"template on a wait", "seed", "change the template of the first wait to x", "has no template"},
 	}
