@@ -23,13 +23,14 @@ func capChannelsIn(low string) []string {
 	var out []string
 	for _, w := range edChannelWordRE.FindAllString(low, -1) {
 		ch := capChannelOf(w)
-		if !strings.Contains(strings.Join(out, ","), ch) {
+		if !slices.Contains(out, ch) {
 			out = append(out, ch)
 		}
 	}
 	return out
 }
 
+// capChannelOf maps a word for a channel ("texts", "e-mail") to its cap channel.
 func capChannelOf(w string) string {
 	switch {
 	case strings.Contains(w, "mail"):
@@ -212,8 +213,8 @@ func ruleGoal(e *editGraph, s, low string) (string, bool, error) {
 
 var (
 	edSwapRE     = regexp.MustCompile(`(?i)^(?:swap|replace|exchange|switch)\b`)
-	edFieldForRE = regexp.MustCompile(`(?i)\b(template|subject(?: line)?)\b.*?\bfor\s+["'“]?([^"'”]+?)["'”]?$`)
-	edFieldRE    = regexp.MustCompile(`(?i)\b(template|subject(?: line)?)\b.*?(?:\b(?:to|as|into)\b|=|:)\s*["'“]?([^"'”]+?)["'”]?$`)
+	edFieldForRE = regexp.MustCompile(`(?i)\b(template|subject(?: line)?)\b.*?\bfor\s+(.+)$`)
+	edFieldRE    = regexp.MustCompile(`(?i)\b(template|subject(?: line)?)\b.*?(?:\b(?:to|as|into)\b|=|:)\s*(.+)$`)
 	edUseTplRE   = regexp.MustCompile(`(?i)\buse\s+(?:the\s+)?template\s+["'“]?([A-Za-z0-9][A-Za-z0-9_.:-]*)`)
 	edTplNameRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]*`)
 )
@@ -228,7 +229,7 @@ func ruleField(e *editGraph, s, _ string) (string, bool, error) {
 		if m == nil { // "swap the first email's template for spring_sale"
 			m = edFieldForRE.FindStringSubmatch(s)
 		}
-		field, value = "subject", strings.TrimSpace(m[2])
+		field, value = "subject", strings.Trim(m[2], "\"'“”‘’ ")
 		if strings.EqualFold(m[1], "template") {
 			field, value = "template_id", edTplNameRE.FindString(value) // "spring_sale for the first email"
 		}

@@ -214,9 +214,9 @@ func TestRefine(t *testing.T) {
 			},
 		},
 		{
-			name: "last email's subject", graph: "linear", message: `set the subject of the last email to "Last chance"`,
+			name: "last email's subject", graph: "linear", message: `set the subject of the last email to "Don't miss out"`,
 			check: func(t *testing.T, _, g *graph.Graph) {
-				if got := field(t, g, "offer", "subject"); got != "Last chance" {
+				if got := field(t, g, "offer", "subject"); got != "Don't miss out" {
 					t.Errorf("subject %q", got)
 				}
 			},
