@@ -20,6 +20,22 @@ func explain(g *graph.Graph) string {
 	if g.Empty() {
 		return "This journey is empty: it has no steps yet."
 	}
+	n := tell(g)
+	n.settings()
+	return strings.TrimRight(n.b.String(), "\n")
+}
+
+// stepNumbers are the numbers explain gives g's steps, by node id, so that
+// other texts (suggestions) can point at "step 3".
+func stepNumbers(g *graph.Graph) map[string]int {
+	if g.Empty() {
+		return map[string]int{}
+	}
+	return tell(g).step
+}
+
+// tell tells g's entries and steps.
+func tell(g *graph.Graph) *narrator {
 	n := newNarrator(g)
 	var entries []graph.Node
 	for _, node := range g.Nodes {
@@ -40,8 +56,7 @@ func explain(g *graph.Graph) string {
 			n.chain(n.targets(e.ID, graph.DefaultBranch), "", 1)
 		}
 	}
-	n.settings()
-	return strings.TrimRight(n.b.String(), "\n")
+	return n
 }
 
 // narrator writes the explanation of one graph.

@@ -51,7 +51,7 @@ func Suggest(g *graph.Graph, stats map[string]designer.NodeStats) []designer.Sug
 	if g.Empty() || len(graph.Validate(g)) > 0 {
 		return out
 	}
-	s := &suggester{g: g, base: newEditGraph(g), stats: stats, out: out}
+	s := &suggester{g: g, base: newEditGraph(g), stats: stats, steps: stepNumbers(g), out: out}
 	for _, id := range pathOrder(g) {
 		n := *s.base.node(id)
 		switch {
@@ -74,7 +74,17 @@ type suggester struct {
 	g     *graph.Graph
 	base  *editGraph // read-only view of g for lookups
 	stats map[string]designer.NodeStats
+	steps map[string]int // the step numbers explain uses
 	out   []designer.Suggestion
+}
+
+// name names a step with its number in the explanation: `the first email
+// "welcome" (step 1)`.
+func (s *suggester) name(n graph.Node) string {
+	if num, ok := s.steps[n.ID]; ok {
+		return fmt.Sprintf("%s (step %d)", s.base.name(n), num)
+	}
+	return s.base.name(n)
 }
 
 // propose runs edit on a copy of the graph and keeps the result as a
@@ -108,7 +118,7 @@ func (s *suggester) lowOpenRate(wait graph.Node) {
 	if email.ID == "" {
 		return
 	}
-	name := s.base.name(email)
+	name := s.name(email)
 	rate := fmt.Sprintf("Only %d%% of the %d customers who got %s opened it within %s.",
 		st.EventReceived*100/decided, decided, name, humanDuration(stepField(wait, "timeout")))
 	s.propose("sms_reminder", rate+" Add an SMS reminder for those who do not open it.", func(e *editGraph) error {
@@ -133,7 +143,7 @@ func (s *suggester) failures(step graph.Node) {
 		channel = "email"
 	}
 	s.propose("failure_fallback", fmt.Sprintf("%s failed for %d%% of the %d customers it was sent to. Send %s when it fails.",
-		sentenceCase(s.base.name(step)), st.Failed*100/tried, tried, channelPhrases[channel]), func(e *editGraph) error {
+		sentenceCase(s.name(step)), st.Failed*100/tried, tried, channelPhrases[channel]), func(e *editGraph) error {
 		_, err := e.addFailureFallback(step, channel)
 		return err
 	})
@@ -148,7 +158,7 @@ func (s *suggester) earlyExits(wait graph.Node) {
 	}
 	half := formatDuration((d/2).Hours()/24, "days")
 	s.propose("shorten_wait", fmt.Sprintf("%d%% of the %d customers who reached %s left the journey during it. Shorten it to %s so that more get the next step.",
-		st.Exited*100/st.Entered, st.Entered, s.base.name(wait), humanDuration(half)), func(e *editGraph) error {
+		st.Exited*100/st.Entered, st.Entered, s.name(wait), humanDuration(half)), func(e *editGraph) error {
 		_, err := e.setWait(wait.ID, half)
 		return err
 	})

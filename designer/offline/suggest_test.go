@@ -53,7 +53,7 @@ func TestSuggestLowOpenRate(t *testing.T) {
 		t.Fatalf("suggestions %v, want sms_reminder and ab_test (the seed has exit criteria and caps)", got)
 	}
 	checkSuggestions(t, g, snapshot, ss)
-	if !strings.Contains(ss[0].Description, "Only 10% of the 400 customers") {
+	if !strings.Contains(ss[0].Description, `Only 10% of the 400 customers who got the first email "welcome_email" (step 1) opened it within 3 days.`) {
 		t.Errorf("description %q", ss[0].Description)
 	}
 	sms := only(t, ss[0].Graph, "wait_1", "timed_out")
