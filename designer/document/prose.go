@@ -40,8 +40,8 @@ var (
 // line that opens with its channel ("SMS: Your trial ends soon").
 func proseSteps(lines []string) []Step {
 	var steps []Step
-	prevDay := -1
-	heading, headingDay := "", -1 // the last timing heading
+	prevDay := unknownDay
+	heading, headingDay := "", unknownDay // the last timing heading
 	for _, line := range lines {
 		if len(steps) >= MaxSteps {
 			break
@@ -84,7 +84,7 @@ func timedStep(mark, body string, prevDay int) (s Step, ok bool) {
 	}
 	m.end += timingTail(body[m.start:m.end], body[m.end:])
 	day := m.day
-	if m.relative && prevDay >= 0 {
+	if m.relative && prevDay != unknownDay {
 		day += prevDay
 	}
 	timing := strings.TrimSpace(body[m.start:m.end])

@@ -193,6 +193,7 @@ func detectSteps(c *content) []Step {
 	if len(steps) > MaxSteps {
 		steps = steps[:MaxSteps]
 	}
+	normaliseDays(steps)
 	for i := range steps {
 		steps[i].Index = i + 1
 	}
@@ -222,7 +223,7 @@ func blankValue(s string) bool {
 // for each; calendar dates count days from the first.
 func tableSteps(rows table, cols columns) []Step {
 	var steps []Step
-	prevDay, prevTiming := -1, ""
+	prevDay, prevTiming := unknownDay, ""
 	var start time.Time // the first calendar date, when the plan has dates
 	for _, row := range rows {
 		if len(steps) >= MaxSteps {
@@ -254,7 +255,7 @@ func tableSteps(rows table, cols columns) []Step {
 		day := prevDay
 		if timing == "" {
 			timing = prevTiming
-		} else if day = resolveDay(timing, prevDay, cols.delay); day < 0 {
+		} else if day = resolveDay(timing, prevDay, cols.delay); day == unknownDay {
 			// A calendar date counts from the plan's first date.
 			if date, ok := parseDate(timing); ok {
 				if start.IsZero() {

@@ -1,15 +1,21 @@
 package document
 
 import (
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 )
 
+// unknownDay marks a step without a timing while steps are detected: their
+// offsets may still be negative ("2 days before the event"), so -1 cannot
+// mean unknown until normaliseDays has run.
+const unknownDay = math.MinInt32
+
 // timingMatch is a timing phrase found in a text.
 type timingMatch struct {
-	day        int  // days from the start (or from the previous step when relative)
+	day        int  // days from the start (or from the previous step when relative); negative before an event
 	start, end int  // byte offsets of the phrase
 	relative   bool // counted from the previous step, not the start
 }
@@ -43,12 +49,16 @@ var timingPatterns = []struct {
 	{regexp.MustCompile(`(?i)\b(an?|` + number[1:len(number)-1] + `)\s+(?:hours?)\b`), func(n int) int { return n / 24 }},
 	{regexp.MustCompile(`(?i)\b(a)\s+day\s+(?:later|after)\b`), func(int) int { return 1 }},
 	{regexp.MustCompile(`(?i)\b(?:next|following)\s+day\b|\btomorrow\b`), func(int) int { return 1 }},
-	{regexp.MustCompile(`(?i)\b(?:immediately|instantly|right away|straight away|same day|at once)\b|\b(?:right|straight|directly|just)\s+after\b|\b(?:at|on|upon|after)\s+(?:sign[- ]?up|signup|registration|entry|enrol?ment|join(?:ing)?)\b|^\s*(?:now|start|entry|signup|sign[- ]?up|trigger)\s*$`), func(int) int { return 0 }},
+	{regexp.MustCompile(`(?i)\b(?:immediately|instantly|right away|straight away|same day|at once)\b|\b(?:right|straight|directly|just)\s+after\b|\b(?:on\s+)?(?:the\s+)?day\s+of\b|\b(?:at|on|upon|after)\s+(?:sign[- ]?up|signup|registration|entry|enrol?ment|join(?:ing)?)\b|^\s*(?:now|start|entry|signup|sign[- ]?up|trigger)\s*$`), func(int) int { return 0 }},
 	{regexp.MustCompile(`^\s*\+?(\d+)\s*$`), func(n int) int { return n }},
 }
 
 // relativeWords mark a timing counted from the previous step.
 var relativeWords = regexp.MustCompile(`(?i)\b(?:later|after (?:the )?(?:previous|prior|last|preceding)|after step|after that|afterwards|after the (?:first|second|welcome|previous) (?:email|message|send|step))\b`)
+
+// beforeWords, right after a timing, count it back from an event: "7 days
+// before the webinar".
+var beforeWords = regexp.MustCompile(`(?i)^\s*(?:before|prior to|ahead of)\b`)
 
 // anchorWords mark a timing counted from the journey's start.
 var anchorWords = regexp.MustCompile(`(?i)\b(?:sign[- ]?up|signup|registration|registering|entry|enrol|start|joining|joins|subscribed|trigger)`)
@@ -78,6 +88,9 @@ func findTiming(s string) (timingMatch, bool) {
 		best.start++
 	}
 	best.relative = relativeWords.MatchString(s) && !anchorWords.MatchString(s)
+	if beforeWords.MatchString(s[best.end:]) {
+		best.day = -best.day
+	}
 	return best, true
 }
 
@@ -90,19 +103,38 @@ func parseCount(s string) int {
 }
 
 // resolveDay turns a timing text into days from the start, given the
-// previous step's day (-1 when none). delayColumn says the text came from a
-// "Delay"/"Wait" column, which counts from the previous step unless it
-// names the start. It returns -1 when the text holds no timing.
+// previous step's day (unknownDay when none). delayColumn says the text came
+// from a "Delay"/"Wait" column, which counts from the previous step unless
+// it names the start. It returns unknownDay when the text holds no timing.
 func resolveDay(text string, prev int, delayColumn bool) int {
 	m, ok := findTiming(text)
 	if !ok {
-		return -1
+		return unknownDay
 	}
 	relative := m.relative || (delayColumn && !anchorWords.MatchString(text))
-	if relative && prev >= 0 {
+	if relative && prev != unknownDay {
 		return prev + m.day
 	}
 	return m.day
+}
+
+// normaliseDays makes the steps' days count from the first: a plan timed
+// before an event ("7 days before", "1 day before", "1 day after") starts
+// at its earliest step. Steps without a timing get -1.
+func normaliseDays(steps []Step) {
+	first := 0
+	for _, s := range steps {
+		if s.Day != unknownDay {
+			first = min(first, s.Day)
+		}
+	}
+	for i := range steps {
+		if steps[i].Day == unknownDay {
+			steps[i].Day = -1
+		} else {
+			steps[i].Day -= first
+		}
+	}
 }
 
 // dateLayouts are the calendar dates a timing column may hold: ISO, the

@@ -111,6 +111,29 @@ func plans() []plan {
 			},
 		},
 		{
+			name: "webinar_countdown.csv",
+			data: text(csvRows(",",
+				row("Product webinar countdown – reminders timed from the live session", "", "", ""),
+				row("Trigger: user registers for the webinar", "", "", ""),
+				row("Timing", "Channel", "Audience", "Message"),
+				row("7 days before the webinar", "Email", "Registrants", "See you next week: add it to your calendar"),
+				row("1 day before", "Email", "Registrants", "Tomorrow: live product tour"),
+				row("1 hour before", "SMS", "Registrants with a phone number", "We start in 1 hour"),
+				row("Day of the webinar", "Push", "App users", "We're live now"),
+				row("1 day after", "Email", "Attendees", "Recording and slides"),
+				row("1 day after", "Email", "No-shows", "Sorry we missed you"),
+			)),
+			expect: expect{
+				Days:     []int{0, 6, 7, 7, 8, 8},
+				Channels: []string{"email", "email", "sms", "push", "email", "email"},
+				PromptContains: []string{
+					`On day 0, send an email "See you next week: add it to your calendar" to registrants.`,
+					`On day 7, send an SMS "We start in 1 hour" to registrants with a phone number.`,
+					`On day 8, send an email "Sorry we missed you" to no-shows.`,
+				},
+			},
+		},
+		{
 			name: "webinar_series.xlsx",
 			data: xlsx(
 				sheet{name: "Read me", rows: [][]any{
