@@ -81,10 +81,15 @@ type suggester struct {
 // name names a step with its number in the explanation: `the first email
 // "welcome" (step 1)`.
 func (s *suggester) name(n graph.Node) string {
-	if num, ok := s.steps[n.ID]; ok {
-		return fmt.Sprintf("%s (step %d)", s.base.name(n), num)
+	name := s.base.name(n)
+	num, ok := s.steps[n.ID]
+	switch {
+	case !ok:
+		return name
+	case strings.HasSuffix(name, ")"): // the first wait (3 days, step 2)
+		return fmt.Sprintf("%s, step %d)", strings.TrimSuffix(name, ")"), num)
 	}
-	return s.base.name(n)
+	return fmt.Sprintf("%s (step %d)", name, num)
 }
 
 // propose runs edit on a copy of the graph and keeps the result as a

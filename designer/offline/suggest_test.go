@@ -133,7 +133,7 @@ func TestSuggestShortenWait(t *testing.T) {
 	if d := field(t, ss[0].Graph, "pause_a", "duration"); d != "36h" {
 		t.Errorf("shortened to %s, want 36h", d)
 	}
-	if !strings.Contains(ss[0].Description, "60% of the 300 customers") {
+	if !strings.Contains(ss[0].Description, "60% of the 300 customers who reached the first wait (3 days, step 2) left") {
 		t.Errorf("description %q", ss[0].Description)
 	}
 	// A short wait is left alone whatever happens during it.
