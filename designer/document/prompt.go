@@ -146,7 +146,16 @@ func init() {
 	}
 }
 
+// subjectlessVerbs are auxiliaries a condition opens with when its subject
+// — the customer — goes unsaid, and their plural forms.
+var subjectlessVerbs = map[string]string{
+	"has not": "have not", "hasn't": "have not", "has": "have", "have not": "have not", "haven't": "have not",
+	"did not": "did not", "didn't": "did not", "does not": "do not", "doesn't": "do not",
+	"is not": "are not", "isn't": "are not", "is": "are", "was not": "were not", "wasn't": "were not", "was": "were",
+}
+
 var (
+	subjectless       = regexp.MustCompile(`(?i)^(has not|hasn't|have not|haven't|did not|didn't|does not|doesn't|is not|isn't|was not|wasn't|has|is|was)(\s.+)$`)
 	negativeCondition = regexp.MustCompile(`(?i)^(?:has not|hasn't|have not|haven't|did not|didn't|does not|doesn't|not|never|no)\s+(\w+)(.*)$`)
 	positiveCondition = regexp.MustCompile(`(?i)^(?:has\s+|have\s+|did\s+)?(\w+)(.*)$`)
 )
@@ -177,6 +186,10 @@ func behaviour(c string) (string, bool) {
 		if p, ok := participles[strings.ToLower(m[1])]; ok {
 			return "if they have not " + p + m[2], true
 		}
+	}
+	if m := subjectless.FindStringSubmatch(c); m != nil {
+		// "Has not created a project" → "they have not created a project".
+		return "if they " + subjectlessVerbs[strings.ToLower(m[1])] + m[2], true
 	}
 	if m := positiveCondition.FindStringSubmatch(c); m != nil && !strings.HasPrefix(m[2], "-") {
 		// "Logged-in shoppers" is a noun phrase, not a behaviour.

@@ -94,6 +94,27 @@ func TestPromptFoldsCellsAndSaysRulesOnce(t *testing.T) {
 	}
 }
 
+func TestConditionPhrases(t *testing.T) {
+	t.Parallel()
+	for cond, want := range map[string]string{
+		"Not opened welcome email":         "if they have not opened welcome email",
+		"didn't click":                     "if they have not clicked",
+		"No purchase":                      "if they have not purchased",
+		"Opened email 1":                   "if they opened email 1",
+		"Has not created a project":        "if they have not created a project",
+		"Is on the premium plan":           "if they are on the premium plan",
+		"If cart value > $50":              "if cart value > $50",
+		"plan = pro":                       "if plan = pro",
+		"unless they purchased":            "unless they purchased",
+		"they have not opened the welcome": "if they have not opened the welcome",
+	} {
+		doc := &document.Document{Steps: []document.Step{{Index: 1, Day: 1, Channel: "sms", Condition: cond}}}
+		if got, wantS := doc.Prompt(), "On day 1, "+want+", send an SMS."; got != wantS {
+			t.Errorf("condition %q: %q, want %q", cond, got, wantS)
+		}
+	}
+}
+
 func TestPromptWithoutStepsIsTheText(t *testing.T) {
 	t.Parallel()
 	doc := &document.Document{Format: "txt", Text: "Trigger: user signs up\nWe will decide the cadence later."}
