@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -54,7 +55,8 @@ func readPDF(data []byte) (*content, error) {
 // pageLines groups a page's glyphs into lines, top to bottom: glyphs whose
 // baselines lie within half a glyph's height share a line, read left to
 // right, with a space wherever a gap is wider than a fifth of the font
-// size.
+// size. Runs of lines split by wide gaps are a table: they come back as
+// "| cell | cell |" rows (see tableRows).
 func pageLines(glyphs []pdf.Text) []string {
 	type line struct {
 		y      float64
@@ -85,19 +87,150 @@ func pageLines(glyphs []pdf.Text) []string {
 		into.glyphs = append(into.glyphs, g)
 	}
 	sort.SliceStable(lines, func(i, j int) bool { return lines[i].y > lines[j].y })
-	out := make([]string, 0, len(lines))
+	rows := make([][]pdfCell, 0, len(lines))
 	for _, l := range lines {
 		sort.SliceStable(l.glyphs, func(i, j int) bool { return l.glyphs[i].X < l.glyphs[j].X })
-		var b strings.Builder
-		end := math.Inf(-1)
-		for _, g := range l.glyphs {
-			if g.X-end > math.Max(g.FontSize, 1)/5 && b.Len() > 0 && !strings.HasSuffix(b.String(), " ") && g.S != " " {
-				b.WriteByte(' ')
-			}
-			b.WriteString(g.S)
-			end = g.X + g.W
+		rows = append(rows, lineCells(l.glyphs))
+	}
+	return tableRows(rows)
+}
+
+// pdfCell is a run of text on a line, and where it starts.
+type pdfCell struct {
+	x, size float64
+	text    string
+}
+
+// lineCells joins a line's glyphs, left to right, into cells: a gap wider
+// than a font size (a word space is about a quarter), or two spaces or
+// more, start a new cell.
+func lineCells(glyphs []pdf.Text) []pdfCell {
+	var cells []pdfCell
+	var b strings.Builder
+	end := math.Inf(-1)
+	spaces := 0 // spaces since the last other glyph
+	flush := func() {
+		if t := glyphFixes.Replace(strings.TrimSpace(b.String())); t != "" {
+			cells[len(cells)-1].text = t
+		} else if len(cells) > 0 {
+			cells = cells[:len(cells)-1]
 		}
-		out = append(out, glyphFixes.Replace(strings.TrimSpace(b.String())))
+		b.Reset()
+	}
+	for _, g := range glyphs {
+		size := math.Max(g.FontSize, 1)
+		gap := g.X - end
+		if g.S == " " {
+			spaces++
+			end = g.X + g.W
+			continue
+		}
+		if spaces == 1 && gap <= size {
+			b.WriteByte(' ')
+		}
+		if len(cells) == 0 || gap > size || spaces > 1 {
+			if len(cells) > 0 {
+				flush()
+			}
+			cells = append(cells, pdfCell{x: g.X, size: size})
+		} else if gap > size/5 && spaces == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(g.S)
+		end, spaces = g.X+g.W, 0
+	}
+	if len(cells) > 0 {
+		flush()
+	}
+	return cells
+}
+
+// tableRows renders lines of cells as text. A line of one cell is prose.
+// Consecutive lines of several cells are a table whose first line is its
+// header: each later cell goes to the header column it starts under, so
+// empty cells stay empty, and a single cell under a later column continues
+// the row above (a wrapped cell).
+func tableRows(rows [][]pdfCell) []string {
+	var out []string
+	var anchors []pdfCell // the current table's header cells
+	var table [][]string
+	flush := func() {
+		// Gaps are only trusted under a steps header: the reader places
+		// glyphs after a space stretched by word spacing (Tw) too far
+		// left, so justified prose can look like columns.
+		isTable := len(table) > 1
+		if isTable {
+			h, _ := findHeader(table[:1])
+			isTable = h == 0
+		}
+		for _, r := range table {
+			if isTable {
+				out = append(out, "| "+strings.Join(r, " | ")+" |")
+			} else {
+				out = append(out, joinWords(r))
+			}
+		}
+		anchors, table = nil, nil
+	}
+	column := func(c pdfCell) int {
+		j := 0
+		for k, a := range anchors {
+			if a.x <= c.x+c.size {
+				j = k
+			}
+		}
+		return j
+	}
+	for _, cells := range rows {
+		if len(cells) > 1 && listMarker.MatchString(cells[0].text) {
+			// "•   Day 0 – Email …": a hanging list marker is no column.
+			cells[1].text, cells[1].x = cells[0].text+" "+cells[1].text, cells[0].x
+			cells = cells[1:]
+		}
+		switch {
+		case len(cells) > 1 && anchors == nil:
+			anchors = cells
+			table = append(table, cellTexts(cells))
+		case len(cells) > 1:
+			row := make([]string, len(anchors))
+			for _, c := range cells {
+				j := column(c)
+				row[j] = strings.TrimSpace(row[j] + " " + c.text)
+			}
+			table = append(table, row)
+		case len(cells) == 1 && anchors != nil && column(cells[0]) > 0:
+			last := table[len(table)-1]
+			j := column(cells[0])
+			last[j] = strings.TrimSpace(last[j] + " " + cells[0].text)
+		default:
+			flush()
+			if len(cells) == 1 {
+				out = append(out, cells[0].text)
+			}
+		}
+	}
+	flush()
+	return out
+}
+
+// joinWords joins a row's non-empty cells with spaces.
+func joinWords(cells []string) string {
+	var parts []string
+	for _, c := range cells {
+		if c != "" {
+			parts = append(parts, c)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// listMarker is a bullet or number set apart from its item.
+var listMarker = regexp.MustCompile(`^(?:[•▪◦·*–—-]|\d{1,2}[.)]|[a-zA-Z][.)]|\(\d{1,2}\))$`)
+
+func cellTexts(cells []pdfCell) []string {
+	out := make([]string, len(cells))
+	for i, c := range cells {
+		out[i] = c.text
 	}
 	return out
 }

@@ -6,12 +6,13 @@
 //
 // Run it with `go generate ./designer/document`.
 //
-// Two more plans sit beside them that this command does not write:
-// spring_sale_groff.pdf and spring_sale_ghostscript.pdf, typeset from
-// spring_sale.ms by real PDF producers (`groff -ms -Tpdf`, and `groff -ms
-// -Tps | ps2pdf`) so the reader is tested on compressed streams, embedded
-// fonts and lines without text-object breaks. Their expect.json files are
-// written by hand.
+// Three more plans sit beside them that this command does not write,
+// typeset by real PDF producers so the reader is tested on compressed
+// streams, embedded fonts and lines without text-object breaks:
+// spring_sale_groff.pdf and spring_sale_ghostscript.pdf from spring_sale.ms
+// (`groff -ms -Tpdf`, and `groff -ms -Tps | ps2pdf`), and
+// trial_nurture_groff_table.pdf from trial_nurture.ms (`groff -k -t -ms
+// -Tpdf`, a tbl table). Their expect.json files are written by hand.
 package main
 
 import (

@@ -442,6 +442,31 @@ func plans() []plan {
 			},
 		},
 		{
+			name: "holiday_gift_guide_table.pdf",
+			data: pdfDoc([]string{
+				"# Holiday gift guide – email & push plan",
+				"Exported from the campaign calendar. Owner: Seasonal team.",
+				"Trigger: customer joins the holiday list",
+				"Send day\tChannel\tSegment\tSubject",
+				"Day 0\tEmail\tHoliday list\tOur 2026 gift guide",
+				"Day 3\tPush\t\tGifts under $25",
+				"Day 6\tEmail\tNot opened\tLast order dates",
+				"Day 10\tSMS\tSMS opt-ins\tFree shipping ends",
+				"Numbers are subject to change after the November review.",
+			}),
+			expect: expect{
+				Days:         []int{0, 3, 6, 10},
+				Channels:     []string{"email", "push", "email", "sms"},
+				TextContains: []string{"Exported from the campaign calendar."},
+				PromptContains: []string{
+					"Start when a customer joins the holiday list.",
+					`On day 3, send a push notification "Gifts under $25".`,
+					`On day 6, if they have not opened, send an email "Last order dates".`,
+					`On day 10, send an SMS "Free shipping ends" to SMS opt-ins.`,
+				},
+			},
+		},
+		{
 			name: "renewal_reminders.pdf",
 			data: pdfDoc([]string{
 				"# Subscription renewal reminders",

@@ -148,8 +148,9 @@ func esc(s string) string {
 }
 
 // writePDF builds a PDF 1.4 file by hand: Helvetica in WinAnsiEncoding,
-// one text object per line, uncompressed content streams, a classic xref
-// table. pages holds each page's lines.
+// one text object per line (per cell for tab-separated table rows),
+// uncompressed content streams, a classic xref table. pages holds each
+// page's lines.
 func writePDF(pages [][]string) []byte {
 	var objs []string
 	// Objects 1 (catalog), 2 (pages) and 3 (font) come first; then a page
@@ -170,7 +171,14 @@ func writePDF(pages [][]string) []byte {
 			if strings.HasPrefix(l, "# ") {
 				l, size = l[2:], 16
 			}
-			fmt.Fprintf(&content, "BT /F1 %d Tf 60 %d Td (%s) Tj ET\n", size, y, pdfString(l))
+			// A tab-separated line is a table row: each cell its own text
+			// object in its column, empty cells drawing nothing, as word
+			// processors export tables.
+			for c, cell := range strings.Split(l, "\t") {
+				if cell != "" {
+					fmt.Fprintf(&content, "BT /F1 %d Tf %d %d Td (%s) Tj ET\n", size, 60+c*pdfColumn, y, pdfString(cell))
+				}
+			}
 			y -= size + 7
 		}
 		objs = append(objs,
@@ -192,6 +200,9 @@ func writePDF(pages [][]string) []byte {
 	fmt.Fprintf(&buf, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
 	return buf.Bytes()
 }
+
+// pdfColumn is the width of a table column in a generated PDF, in points.
+const pdfColumn = 120
 
 // winAnsi maps the non-ASCII characters the plans use to WinAnsiEncoding.
 var winAnsi = map[rune]byte{'–': 0x96, '—': 0x97, '“': 0x93, '”': 0x94, '‘': 0x91, '’': 0x92, '•': 0x95, '€': 0x80, 'é': 0xE9}
