@@ -13,7 +13,7 @@ func TestTableRows(t *testing.T) {
 		{c(60, "Day"), c(180, "Channel"), c(300, "Audience"), c(420, "Message")},
 		{c(60, "Day 0"), c(180, "Email"), c(300, "All"), c(420, "Welcome")},
 		{c(60, "Day 2"), c(180, "Push"), c(421, "Come back")}, // no audience
-		{c(420, "to the app")},                                // the message wraps
+		{c(420, "to the app")}, // the message wraps
 		{c(60, "Exit: unsubscribes")},
 		// Justified prose the reader misplaced into "columns": no header.
 		{c(60, "We will"), c(140, "review")},
