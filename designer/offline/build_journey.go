@@ -29,6 +29,8 @@ type fork struct {
 	// gate is a fork said without an action ("only for US customers:"): its
 	// other arm ends the journey unless "otherwise" fills it.
 	gate bool
+	// defaulted: the timeout was not said, so a later "within" sets it.
+	defaulted bool
 }
 
 // journey is the graph being built with its open ends.
@@ -146,12 +148,29 @@ func (j *journey) branchOn(c cond, gate bool, defaultTimeout string) string {
 		want = 1
 	}
 	if f := j.fork; f != nil && f.key == key {
+		fresh := len(f.arms[f.side[want]]) == 1 && f.arms[f.side[want]][0] == (tail{f.node, f.side[want]}) && f.cur != f.side[want]
 		j.switchTo(f.side[want])
-		return f.node
+		if c.within != "" && f.defaulted {
+			// "if they click … if they haven't clicked in 5 days": the
+			// timeout said second is the fork's
+			n, _ := j.b.Node(f.node)
+			cfg := map[string]any{"event_type": c.event, "timeout": c.within}
+			j.b.Set(f.node, n.Type, fmt.Sprintf("Wait up to %s for %s", humanDuration(c.within), c.event), cfg)
+			f.defaulted = false
+		}
+		if fresh || c.within == "" {
+			return f.node
+		}
+		// "if they still don't reply after another 4 days": a new wait on
+		// this arm; the other arm ends.
+		other := f.side[1-want]
+		j.parked = append(j.parked, f.arms[other]...)
+		j.fork = nil
 	}
 	j.merge()
 	j.settle()
 	var node string
+	defaulted := false
 	side := [2]string{"true", "false"}
 	if c.event != "" {
 		side = [2]string{"event_received", "timed_out"}
@@ -162,6 +181,7 @@ func (j *journey) branchOn(c cond, gate bool, defaultTimeout string) string {
 			timeout = configString(w.Config, "duration")
 			node = j.lastWait
 		}
+		defaulted = timeout == ""
 		if timeout == "" {
 			timeout = defaultTimeout
 		}
@@ -181,6 +201,7 @@ func (j *journey) branchOn(c cond, gate bool, defaultTimeout string) string {
 		cur = ""
 	}
 	j.open(node, key, side, cur, gate)
+	j.fork.defaulted = defaulted
 	return node
 }
 

@@ -18,7 +18,12 @@ import (
 // corpusFloor is the share of descriptions the offline designer must read as
 // expected: what it achieved when the corpus was written, rounded down.
 // Raise it when the parser gets better; never lower it to hide a regression.
-const corpusFloor = 0.95
+//
+// The blind* descriptions were written before the parser ever saw them; on
+// their first run 7/20, 8/20 and 4/15 of the three batches passed, which is
+// the fairer measure of how it does on new phrasings. The parser was then
+// improved on what they showed, so they pass now at the overall rate.
+const corpusFloor = 0.96
 
 // corpusCase is one description of designer/testdata/descriptions.json with
 // the journey a careful reader would build from it.
@@ -26,6 +31,9 @@ type corpusCase struct {
 	Name   string      `json:"name"`
 	Text   string      `json:"text"`
 	Expect expectation `json:"expect"`
+	// Note says why an expectation was changed after the description was
+	// first run, if it was.
+	Note string `json:"note"`
 }
 
 // expectation lists what the journey must have; fields left out are not

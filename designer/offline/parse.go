@@ -23,7 +23,8 @@ type parsed struct {
 
 // parser reads one description clause by clause into a journey.
 type parser struct {
-	j *journey
+	j    *journey
+	text string // the whole description
 	// the entry, typed at the end: until something says otherwise it is
 	// the default event_entry.
 	entryType   string
@@ -62,7 +63,7 @@ type splitSpec struct {
 // parseJourney reads a plain-English description into a valid graph. It
 // fails when nothing in the text was understood.
 func parseJourney(text string) (*parsed, error) {
-	p := &parser{j: newJourney(), lastDay: -1}
+	p := &parser{j: newJourney(), lastDay: -1, text: text}
 	var unrecognized []string
 	for _, sentence := range splitSentences(text) {
 		clauses := splitClauses(sentence)
@@ -120,6 +121,14 @@ func (p *parser) ask(q string) {
 	p.questions = append(p.questions, q)
 }
 
+var (
+	titleLeadRE = regexp.MustCompile(`^[a-z0-9 '/&()-]{1,30}:\s+`)
+	// keywordLeadRE are the labels that mean something: "Goal: …", "Day 3: …".
+	keywordLeadRE = regexp.MustCompile(`^(?:goal|objective|kpi|conversion|success|trigger|entry|exit|stop|limit|cap|frequency|max|day|week|step|if|when|otherwise|else|a/b|ab|split|journey starts|starts|audience|segment|schedule)\b`)
+)
+
+var titleOnlyRE = regexp.MustCompile(`^[a-z0-9 '/&()-]{1,40}:$`)
+
 var connectorRE = regexp.MustCompile(`^(?:and then|then|and|also|next|finally|first|firstly|lastly|afterwards|after that|so|please|we want to|we'd like to|we would like to|i want to|i'd like to|we should|let's|you should|we'll|we will|we|step \d+|\d+\)|everyone|all of them|all users|all customers|they)[,:]?\s+`)
 
 // clause reads one clause and reports whether it understood it.
@@ -131,7 +140,22 @@ func (p *parser) clause(c string) bool {
 		if m == nil {
 			break
 		}
+		if w := strings.TrimSpace(l[:m[1]]); (w == "next" || w == "first") && !actionLeadRE.MatchString(l[m[1]:]) {
+			break // "next day …", "first email: …"
+		}
 		c, l = c[m[1]:], l[m[1]:]
+	}
+	if m := titleLeadRE.FindStringSubmatchIndex(l); m != nil && !keywordLeadRE.MatchString(l) && !headerRE.MatchString(l) {
+		if ch := channelRE.FindString(l[:m[1]]); ch != "" {
+			p.seriesChannel = ch
+		}
+		c, l = c[m[1]:], l[m[1]:] // "Cart recovery: …" names the journey
+	}
+	if titleOnlyRE.MatchString(l) { // "Onboarding:" heads what follows
+		if ch := channelRE.FindString(l); ch != "" {
+			p.seriesChannel = ch
+		}
+		return true
 	}
 	if strings.Trim(l, " .:!") == "" {
 		return false
@@ -228,6 +252,7 @@ func (p *parser) dayWait(day int) {
 var (
 	condPrefixRE   = regexp.MustCompile(`^(?:but |and )?(if|unless|only if|only for|for|when|whenever|once|as soon as|in case|should|those who|anyone who|people who|customers who|users who)\s+`)
 	audienceGetsRE = regexp.MustCompile(`^((?:customers|users|people|those|subscribers|members|contacts|accounts|premium users|premium customers|vip customers)\b.+?)\s+(?:get|gets|receive|receives|should get|will get)\s+(.+)$`)
+	passiveRE      = regexp.MustCompile(`^(?:a |an |the |their |its )?([a-z][a-z -]{1,30}?)\s+(?:is|was|gets|has been|are|get)\s+([a-z]+ed)$`)
 	whoDidRE       = regexp.MustCompile(`\s+(?:who|that)\s+(?:have\s+|just\s+)?`)
 	itIsRE         = regexp.MustCompile(`^(?:it's|it is|its|that's|that is)\s+`)
 	attrOfExprRE   = regexp.MustCompile(`^customer\.([a-z0-9_]+) `)
@@ -260,6 +285,14 @@ func (p *parser) conditional(l, c string) bool {
 			if ev, ok := eventOf(condL[w[1]:], ""); ok {
 				p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
 				condL, condC = condL[:w[0]], condC[:w[0]]
+			}
+		}
+	}
+	if (kw == "when" || kw == "once" || kw == "as soon as") && p.j.steps() {
+		if m := passiveRE.FindStringSubmatch(condL); m != nil {
+			if _, known := eventOf(condL, p.channel); !known {
+				// "when the ticket is resolved": wait for ticket_resolved
+				condL, condC = "`"+slug(nameWords(m[1]))+"_"+m[2]+"` event", "event"
 			}
 		}
 	}
@@ -377,6 +410,18 @@ func (p *parser) timePrefix(l, c string) bool {
 	if !ok || !timeLeadRE.MatchString(l[:span[0]]) {
 		return false
 	}
+	after := strings.TrimLeft(l[span[1]:], " ")
+	if strings.HasPrefix(after, "after ") && !p.j.steps() {
+		// "30 minutes after cart abandonment, send …": the entry said with the wait
+		if i := actionIndex(after); i > 6 {
+			ref := strings.Trim(after[6:i], " ,")
+			if ev, ok := eventOf(ref, ""); ok && p.entryType == "" {
+				p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
+			}
+			p.wait(dur)
+			return p.rest(l, c, len(l)-len(after)+i)
+		}
+	}
 	p.wait(dur)
 	end := span[1] + len(timeTrailRE.FindString(l[span[1]:]))
 	return p.rest(l, c, end)
@@ -407,6 +452,9 @@ func (p *parser) trailingCondition(l, c string) bool {
 		kw = "if"
 	}
 	condL, condC, actL, actC := l[m[4]:m[5]], c[m[4]:m[5]], l[:m[0]], c[:m[0]]
+	if (kw == "when" || kw == "once") && p.entryType == "" && !p.j.steps() && !actionStartRE.MatchString(condL) {
+		return false // "send X when they sign up": the entry, read with the message
+	}
 	if (kw == "when" || kw == "once") && p.entryType == "" && p.channel == "" {
 		if ev, ok := eventOf(condL, ""); ok && !strings.HasSuffix(ev, "_opened") && !strings.HasSuffix(ev, "_clicked") {
 			p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})

@@ -29,12 +29,14 @@ var (
 	timeTail         = regexp.MustCompile(`\s+(?:(?:after|in|about)\s+(?:another\s+)?` + amountRE + `[\s-]*(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?)|` + amountRE + `[\s-]*(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\s+(?:later|after(?:\s+that|\s+signup|\s+the [a-z ]+)?)|the next day|the following day|next day|the day after|the next morning|tomorrow|a week later|next week)\b`)
 	signupAudienceRE = regexp.MustCompile(`\s+(?:to|for)\s+(?:all\s+)?(?:new\s+|newly registered\s+|fresh\s+)?(?:signups|sign-ups|users who (?:just )?signed up|everyone who signs up|registrants)\b|\s+to\s+new\s+(?:users|customers|subscribers|members|accounts)\b`)
 	objectAudienceRE = regexp.MustCompile(`^(?:send|email|text|message)\s+((?:all\s+)?(?:new\s+)?(?:trial users|trialists|trial signups|signups|sign-ups|new users|new customers|new subscribers|new members)\s+)`)
+	objectCondRE     = regexp.MustCompile(`^(?:send|email|text|message)\s+((?:all\s+|only\s+)?(?:customers|users|people|subscribers|members|contacts|accounts)\s+.+\s+)(?:an?|the)\s+(?:[a-z0-9'-]+\s+){0,4}(?:e-?mail|sms|text|push|notification|whatsapp|newsletter)`)
 	nounPhraseRE     = regexp.MustCompile(`^(?:an?|the|one|another|then an?)\s`)
-	dayTailRE        = regexp.MustCompile(`\s+(?:on|by)\s+day\s*(\d{1,3})\b`)
+	dayTailRE        = regexp.MustCompile(`\s+(?:(?:on|by)\s+day\s*(\d{1,3})\b|\(\s*day\s*(\d{1,3})\s*\))`)
 	entryTailRE      = regexp.MustCompile(`\s+(?:when(?:ever)?|once|as soon as|after)\s+(?:they|someone|somebody|a user|a customer|a new user|a new customer|users|customers|people|anyone|a visitor|a lead)\s+(.+)$`)
 	audienceRE       = regexp.MustCompile(`\s+(?:to|for)\s+((?:all |only )?(?:customers|users|people|those|everyone|anyone|members|subscribers|contacts|accounts|premium|vip|free|pro|trial|paying)\b.*)$`)
-	segmentAudRE     = regexp.MustCompile(`\s+to\s+(?:everyone in |all |members of )?(?:the |our )?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+segment$`)
-	nameStopRE       = regexp.MustCompile(`\b(?:to|about|for|with|if|when|via|by|over|through|on|in|saying|that|and|offering|reminding|asking|telling|containing|called|named|titled|using)\b`)
+	segmentAudRE     = regexp.MustCompile(`\s+to\s+(?:(?:everyone|customers|users|people|members|subscribers|contacts)\s+in\s+|all\s+|members of\s+)?(?:the |our )?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+segment\b`)
+	enterItRE        = regexp.MustCompile(`^(?:enter|enters|join|joins|are added to|is added to)\s+(?:it|the segment)$`)
+	nameStopRE       = regexp.MustCompile(`(?:^|\s)(?:to|about|for|with|if|when|via|by|over|through|on|in|saying|that|and|offering|reminding|asking|telling|containing|called|named|titled|using)(?:\s|$)`)
 	verbNameRE       = regexp.MustCompile(`^(?:re-?send|gets?|receives?|re-?engage(?:\s+them)?|nudge(?:\s+them)?|congratulate(?:\s+them)?|thank(?:\s+them)?|invite(?:\s+them)?|alert(?:\s+them)?|ask(?:\s+them)?(?:\s+for)?|send(?:\s+(?:out|them|over|off))?|follow up(?:\s+with)?|remind(?:\s+them)?(?:\s+(?:of|about))?|deliver|fire off|shoot|drop|give them|reach out(?:\s+with)?|trigger|hit them with|notify(?:\s+them)?|message(?:\s+them)?|email(?:\s+them)?|text(?:\s+them)?|push(?:\s+them)?|whatsapp(?:\s+them)?)\s+`)
 )
 
@@ -129,7 +131,11 @@ func (p *parser) send(l, c string) bool {
 	}
 	// "… on day 3": a day offset said after the message.
 	if m := dayTailRE.FindStringSubmatchIndex(masked); m != nil {
-		day, _ := strconv.Atoi(masked[m[2]:m[3]])
+		g := 2
+		if m[2] < 0 {
+			g = 4
+		}
+		day, _ := strconv.Atoi(masked[m[g]:m[g+1]])
 		p.dayWait(day)
 		masked, l, c = cut(masked, m[:2]), cut(l, m[:2]), cut(c, m[:2])
 	}
@@ -141,21 +147,6 @@ func (p *parser) send(l, c string) bool {
 			masked, l, c = cut(masked, m), cut(l, m), cut(c, m)
 		}
 	}
-	// "… when someone registers" starts the journey.
-	if m := entryTailRE.FindStringSubmatchIndex(masked); m != nil && p.entryType == "" && !p.j.steps() {
-		if ev, ok := entryEventOf(l[m[2]:m[3]]); ok {
-			p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
-			masked, l, c = cut(masked, m[:2]), cut(l, m[:2]), cut(c, m[:2])
-		}
-	}
-	// Audience: "to new signups" starts the journey, "to customers on the
-	// premium plan" is a condition around the message.
-	if m := signupAudienceRE.FindStringIndex(masked); m != nil {
-		if p.entryType == "" {
-			p.setEntry("event_entry", "When signed_up happens", map[string]any{"event_type": "signed_up"})
-		}
-		masked, l, c = cut(masked, m), cut(l, m), cut(c, m)
-	}
 	if m := segmentAudRE.FindStringSubmatchIndex(masked); m != nil {
 		seg := slug(l[m[2]:m[3]])
 		switch {
@@ -166,6 +157,30 @@ func (p *parser) send(l, c string) bool {
 			p.entryLabel += " for segment " + seg
 		}
 		masked, l, c = cut(masked, m[:2]), cut(l, m[:2]), cut(c, m[:2])
+	}
+	// "send all customers on the pro plan a product update email"
+	if m := objectCondRE.FindStringSubmatchIndex(masked); m != nil {
+		if cd, ok := parseCondition(l[m[2]:m[3]], c[m[2]:m[3]], p.channel); ok && cd.expr != "" {
+			p.branch(cd, false)
+			masked, l, c = cut(masked, m[2:4]), cut(l, m[2:4]), cut(c, m[2:4])
+		}
+	}
+	// "… when someone registers" starts the journey.
+	if m := entryTailRE.FindStringSubmatchIndex(masked); m != nil && !p.j.steps() {
+		if ev, ok := entryEventOf(l[m[2]:m[3]]); ok && p.entryType == "" {
+			p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
+			masked, l, c = cut(masked, m[:2]), cut(l, m[:2]), cut(c, m[:2])
+		} else if p.entryType == "segment_entry" && enterItRE.MatchString(l[m[2]:m[3]]) {
+			masked, l, c = cut(masked, m[:2]), cut(l, m[:2]), cut(c, m[:2])
+		}
+	}
+	// Audience: "to new signups" starts the journey, "to customers on the
+	// premium plan" is a condition around the message.
+	if m := signupAudienceRE.FindStringIndex(masked); m != nil {
+		if p.entryType == "" {
+			p.setEntry("event_entry", "When signed_up happens", map[string]any{"event_type": "signed_up"})
+		}
+		masked, l, c = cut(masked, m), cut(l, m), cut(c, m)
 	}
 	if m := audienceRE.FindStringSubmatchIndex(masked); m != nil {
 		aud := l[m[2]:m[3]]

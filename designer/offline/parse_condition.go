@@ -41,20 +41,21 @@ var (
 	withValRE = regexp.MustCompile(`^(?:(?:customers|users|people|those|anyone|members|subscribers|they|contacts|accounts)\s+)?(?:who have|with|having|that have|have|has)\s+(?:a |an )?([a-z][a-z _]*?)\s+(of more than|more than|over|above|greater than|of at least|at least|under|below|less than|of less than|of)\s+\$?(\d+(?:\.\d+)?)$`)
 	countryRE = regexp.MustCompile(`^(?:(?:customers|users|people|those|anyone|members|subscribers|contacts|they|who)\s+)?(?:(?:are|is|who are|who live|live|living|based|located)\s+)?(?:based |located )?in (?:the )?([a-z][a-z. ]{1,30})$`)
 	tagRE     = regexp.MustCompile(`^(?:(?:customers|users|people|those|anyone|they)\s+)?(?:(?:who )?(?:have|has|are|is)\s+)?(?:with\s+)?(?:the\s+)?(?:tag(?:ged)?(?:\s+(?:as|with))?)\s+['"]?([a-z0-9_-]+)['"]?(?:\s+tag)?$`)
-	compareRE = regexp.MustCompile(`^(?:if\s+)?(?:the |their |a |an |his |her )?(?:customer'?s? |user'?s? |account )?([a-z][a-z0-9_ ]*?)\s+(is not equal to|is equal to|goes above|goes over|rises above|gets above|reaches|drops below|falls below|goes below|gets below|is not|isn't|is over|is above|is more than|is greater than|is higher than|is under|is below|is less than|is lower than|is at least|is at most|exceeds|equals|is|are|>=|<=|==|!=|=|>|<)\s+(.+)$`)
+	compareRE = regexp.MustCompile(`^(?:if\s+)?(?:the |their |a |an |his |her )?(?:customer'?s? |user'?s? |account )?([a-z][a-z0-9_ ]*?)\s+(is not equal to|is equal to|passes|goes past|crosses|hits|goes above|goes over|rises above|gets above|reaches|drops below|falls below|goes below|gets below|is not|isn't|is over|is above|is more than|is greater than|is higher than|is under|is below|is less than|is lower than|is at least|is at most|exceeds|equals|is|are|>=|<=|==|!=|=|>|<)\s+(.+)$`)
 
 	ops = map[string]string{
 		"is not equal to": "!=", "is equal to": "==", "is not": "!=", "isn't": "!=", "is over": ">", "is above": ">",
 		"is more than": ">", "is greater than": ">", "is higher than": ">", "is under": "<", "is below": "<",
 		"is less than": "<", "is lower than": "<", "is at least": ">=", "is at most": "<=", "exceeds": ">",
-		"goes above": ">", "goes over": ">", "rises above": ">", "gets above": ">", "reaches": ">=", "drops below": "<",
+		"passes": ">", "goes past": ">", "crosses": ">", "hits": ">=", "goes above": ">", "goes over": ">", "rises above": ">", "gets above": ">", "reaches": ">=", "drops below": "<",
 		"falls below": "<", "goes below": "<", "gets below": "<",
 		"equals": "==", "is": "==", "are": "==", ">=": ">=", "<=": "<=", "==": "==", "!=": "!=", "=": "==", ">": ">", "<": "<",
 		"more than": ">", "over": ">", "at least": ">=", "fewer than": "<", "less than": "<", "under": "<", "exactly": "==",
 		"no more than": "<=", "at most": "<=", "above": ">", "greater than": ">", "of more than": ">", "of at least": ">=",
 		"below": "<", "of less than": "<", "of": "==", "": ">=",
 	}
-	orMoreRE = regexp.MustCompile(`^\$?(\d+(?:\.\d+)?)\s*(?:or\s+(higher|more|above|greater|lower|less|below|fewer)|\+)$`)
+	quantifierRE = regexp.MustCompile(`^(?:all|only|any|every|each)\s+`)
+	orMoreRE     = regexp.MustCompile(`^\$?(\d+(?:\.\d+)?)\s*(?:or\s+(higher|more|above|greater|lower|less|below|fewer)|\+)$`)
 	// notAttributes are subjects of "is" that name a message, not a
 	// customer attribute: "if the email is opened" is an event.
 	notAttributes = map[string]bool{"email": true, "it": true, "message": true, "they": true, "sms": true, "push": true,
@@ -69,6 +70,9 @@ var (
 func parseCondition(text, orig, channel string) (cond, bool) {
 	text = strings.TrimSpace(strings.TrimRight(text, " .:!"))
 	orig = strings.TrimSpace(strings.TrimRight(orig, " .:!"))
+	if m := quantifierRE.FindStringIndex(text); m != nil { // "all customers on the pro plan"
+		text, orig = text[m[1]:], orig[m[1]:]
+	}
 	if expr, ok := attributeExpr(text, orig); ok {
 		return cond{expr: expr, text: orig}, true
 	}

@@ -26,7 +26,7 @@ var (
 	segmentAnyRE    = regexp.MustCompile(`\b(?:enters?|joins?|(?:is|are|gets?) added to|falls? into|lands? in|moves? into)\s+(?:the |our |a )?["']?([a-z0-9_-]+)["']?\s+segment\b`)
 	passiveEntryRE  = regexp.MustCompile(`^(?:when(?:ever)?|once|as soon as|after)\s+(?:a |an |the |their |someone's |a customer's |a user's )?(?:new )?([a-z][a-z -]{1,30}?)\s+(?:is|was|gets|has been|are|get)\s+([a-z]+ed)\b`)
 	forDurationRE   = regexp.MustCompile(`\bfor (?:an? |one |\d+ )(?:minutes?|hours?|days?|weeks?)\b`)
-	bareSignupRE    = regexp.MustCompile(`^(?:signups?|sign-ups?|sign up|registration|new users?|new signups?)$`)
+	bareSignupRE    = regexp.MustCompile(`^(?:(?:new |every new |each new )?(?:signups?|sign-ups?|sign up|registration)|(?:new |every new |each new )(users?|subscribers?|leads?|trial users?|trialists?))$`)
 	whenRE          = regexp.MustCompile(`^(?:[a-z ]*?\s)?(?:when(?:ever)?|once|as soon as)\s+`)
 	butNotRE        = regexp.MustCompile(`\s+but\s+(?:then\s+)?(?:doesn't|does not|don't|do not|didn't|did not|hasn't|has not|haven't|never|doesnt|dont|didnt)\s`)
 	waitNextRE      = regexp.MustCompile(`^[\s,]*(?:and\s+)?(?:then\s+)?(?:wait|pause|after|in\s+\d)`)
@@ -134,9 +134,23 @@ func (p *parser) entryPhrase(l, c string, explicit bool) bool {
 		p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
 		return p.rest(l, c, m[1])
 	}
-	if m := bareSignupRE.FindStringIndex(l); m != nil {
-		p.setEntry("event_entry", "When signed_up happens", map[string]any{"event_type": "signed_up"})
+	if m := bareSignupRE.FindStringSubmatch(l); m != nil {
+		ev := "signed_up"
+		switch w := m[1]; {
+		case strings.HasPrefix(w, "subscriber"):
+			ev = "subscribed"
+		case strings.HasPrefix(w, "lead"):
+			ev = "lead_created"
+		case strings.HasPrefix(w, "trial"):
+			ev = "trial_started"
+		}
+		p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
 		return true
+	}
+	if head := whenHead(l); head != "" && strings.Contains(head, "webhook") && !strings.Contains(head, "http") {
+		// "when a new lead is created in HubSpot (webhook), …"
+		p.setEntry("webhook_entry", "Webhook", map[string]any{"description": strings.TrimSpace(c[:len(head)])})
+		return p.rest(l, c, len(head))
 	}
 	if w := whenRE.FindStringIndex(l); w != nil {
 		// "when a customer hasn't purchased in 60 days (they enter the lapsed
@@ -218,6 +232,26 @@ func (p *parser) entryPhrase(l, c string, explicit bool) bool {
 	return p.rest(l, c, m[2]+end)
 }
 
+// whenHead returns the "when …" part of a clause up to its first comma
+// outside parentheses, or "" when the clause does not start with one.
+func whenHead(l string) string {
+	if !whenRE.MatchString(l) {
+		return ""
+	}
+	depth := 0
+	for i, ch := range l {
+		switch {
+		case ch == '(':
+			depth++
+		case ch == ')':
+			depth--
+		case ch == ',' && depth <= 0:
+			return l[:i]
+		}
+	}
+	return l
+}
+
 // subjectEntry reads an entry said without "when" at the very start:
 // "Customer completes checkout → send …".
 func (p *parser) subjectEntry(l, c string) bool {
@@ -234,8 +268,8 @@ func (p *parser) subjectEntry(l, c string) bool {
 }
 
 var (
-	scheduleRE = regexp.MustCompile(`\b(?:(?:every|each)\s+(day|weekday|morning|monday|tuesday|wednesday|thursday|friday|saturday|sunday|week|month|first of the month|1st of the month|first day of the month|first of every month)s?\b|(?:on )?the (first|1st) (?:day )?of (?:the|every|each) month\b|on (monday|tuesday|wednesday|thursday|friday|saturday|sunday)s\b|(daily|weekly|monthly|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays)(?:$|,|\s+(?:at|on|for|to)\b))`)
-	atTimeRE   = regexp.MustCompile(`\bat\s+(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?`)
+	scheduleRE = regexp.MustCompile(`\b(?:(?:every|each)\s+(day|weekday|morning|monday|tuesday|wednesday|thursday|friday|saturday|sunday|week|month|first of the month|1st of the month|first day of the month|first of every month)s?\b|(?:on )?the (first|1st) (?:day )?of (?:the|every|each) month\b|on (monday|tuesday|wednesday|thursday|friday|saturday|sunday)s\b|(?:on )?the first (monday|tuesday|wednesday|thursday|friday|saturday|sunday) of (?:the|every|each) month\b|(daily|weekly|monthly|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays)(?:$|,|\s+(?:at|on|for|to)\b))`)
+	atTimeRE   = regexp.MustCompile(`\bat\s+(\d{1,2}|noon|midday|midnight)(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?`)
 	segmentRE  = regexp.MustCompile(`(?:\b(?:for|to|of|in)\s+)?(?:everyone in |all |members of |customers in |users in |people in |the members of )?(?:the |our )?(?:\bsegment\s+["']?([a-z0-9_-]+)["']?|["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+segment\b)`)
 	weekdays   = map[string]string{"sunday": "0", "monday": "1", "tuesday": "2", "wednesday": "3", "thursday": "4", "friday": "5", "saturday": "6"}
 )
@@ -248,7 +282,8 @@ func (p *parser) schedule(l, c string) bool {
 		return false
 	}
 	unit := ""
-	for _, g := range [][2]int{{m[2], m[3]}, {m[4], m[5]}, {m[6], m[7]}, {m[8], m[9]}} {
+	firstWeekday := m[8] >= 0
+	for _, g := range [][2]int{{m[2], m[3]}, {m[4], m[5]}, {m[6], m[7]}, {m[8], m[9]}, {m[10], m[11]}} {
 		if g[0] >= 0 {
 			unit = strings.TrimSuffix(strings.TrimRight(l[g[0]:g[1]], ", "), "s")
 		}
@@ -257,6 +292,12 @@ func (p *parser) schedule(l, c string) bool {
 	spans := [][2]int{{m[0], m[1]}}
 	if t := atTimeRE.FindStringSubmatchIndex(l); t != nil {
 		hour, _ = strconv.Atoi(l[t[2]:t[3]])
+		switch l[t[2]:t[3]] {
+		case "noon", "midday":
+			hour = 12
+		case "midnight":
+			hour = 0
+		}
 		if t[4] >= 0 {
 			minute, _ = strconv.Atoi(l[t[4]:t[5]])
 		}
@@ -272,6 +313,8 @@ func (p *parser) schedule(l, c string) bool {
 	}
 	days := "* * *"
 	switch {
+	case firstWeekday:
+		days = "* * " + weekdays[unit] + "#1"
 	case weekdays[unit] != "":
 		days = "* * " + weekdays[unit]
 	case unit == "weekday":
@@ -312,6 +355,7 @@ func (p *parser) schedule(l, c string) bool {
 
 var (
 	capReverseRE = regexp.MustCompile(`(?:cap|limit)\s+(messages?|emails?|e-mails?|texts?|sms(?:es)?|text messages?|push(?:es)?(?: notifications?)?|notifications?|whatsapps?(?: messages?)?|sends?)\s+(?:at|to)\s+(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s*(?:a|per|/|each|every|in any|in a)\s*(day|week|hour|month|24 hours|\d+ days|\d+ hours|two days|three days|fortnight)`)
+	capChainRE   = regexp.MustCompile(`(?:\band|,)\s+(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(messages?|emails?|e-mails?|texts?|sms(?:es)?|text messages?|push(?:es)?(?: notifications?)?|notifications?|whatsapps?(?: messages?)?)\s*(?:a|per|/|each|every|in any|in a)\s*(day|week|hour|month|24 hours|\d+ days|\d+ hours|two days|three days|fortnight)`)
 	capPhraseRE  = regexp.MustCompile(`(?:no more than|not more than|at most|max(?:imum)?(?: of)?|cap(?: it| them| messages| sends| sending)? (?:at|to)|limit(?: it| them| messages| sends| sending)? to|never (?:send )?more than|don'?t send more than|do not send more than|only send|only|frequency cap(?: of)?:?|cap:?|limit:?)\s+(\d+|one|two|three|four|five|six|seven|eight|nine|ten|a|an)\s+(messages?|emails?|e-mails?|texts?|sms(?:es)?|text messages?|push(?:es)?(?: notifications?)?|notifications?|whatsapps?(?: messages?)?|sends?|webhooks?|touches|touchpoints)\s*(?:a|per|/|each|every|in any|in a|within a|within any|in one)\s*(day|week|hour|month|24 hours|\d+ days|\d+ hours|two days|three days|fortnight)`)
 	capChannel   = map[byte]string{'e': "email", 's': "sms", 't': "sms", 'p': "push", 'n': "push", 'w': "whatsapp"}
 )
@@ -329,6 +373,11 @@ func (p *parser) frequencyCap(l string) bool {
 	}
 	for _, m := range capReverseRE.FindAllStringSubmatch(l, -1) {
 		found = p.addCap(m[2], m[1], m[3]) || found
+	}
+	if found { // "max 1 push per day and 3 emails per week"
+		for _, m := range capChainRE.FindAllStringSubmatch(l, -1) {
+			p.addCap(m[1], m[2], m[3])
+		}
 	}
 	return found
 }
@@ -360,7 +409,7 @@ func (p *parser) addCap(amount, kind, per string) bool {
 var (
 	exitHeadRE   = regexp.MustCompile(`^(?:exit criteria|exit criterion|exit condition|exit rule|exit when|exit if|exit on|stop condition|stop when|stop if|exit)\s*[:=-]\s*(.+)$|^(?:exit|stop) (?:when|if|on|once)\s+(.+)$`)
 	exitTailRE   = regexp.MustCompile(`^(?:stop|exit|end|remove them|remove customers|remove people|take them out|pull them out|drop them|stop messaging(?: them)?|stop the journey|stop sending(?: messages)?|end the journey|they exit|exit the journey|remove them from the journey|take them out of the journey|stop everything|everything stops|the journey stops|the journey ends|get them out)(?: (?:immediately|right away|at any point|at any time|automatically))?\s+(?:if|when|once|as soon as|the moment|whenever|on|after)\s+(.+)$`)
-	exitAnyoneRE = regexp.MustCompile(`^(?:remove|exit|drop|take out|kick out|pull out)\s+(?:anyone|everyone|customers|users|people|those|contacts|whoever)\s+(?:who|that)?\s*(.+)$`)
+	exitAnyoneRE = regexp.MustCompile(`^(?:remove|exit|drop|skip|exclude|take out|kick out|pull out)\s+(?:anyone|everyone|customers|users|people|those|contacts|whoever)\s+(?:who|that)?\s*(.+)$`)
 	exitWhoRE    = regexp.MustCompile(`^(?:anyone|everyone|customers|users|people|those|whoever|any customer|any user|contacts)\s+(?:who|that)\s+(.+?)\s+(?:at any (?:point|time)\s+)?(?:should |will |must |is |are |gets |get |automatically )*(?:exit|leave|be removed|removed|drop out|exits|leaves|stop receiving|should stop|stop getting|be taken out|is taken out|are taken out)\b`)
 	goalPhraseRE = regexp.MustCompile(`^(?:the |our |main |primary |journey |conversion |campaign )*(?:goal|objective|kpi|conversion event|conversion)(?:\s+is|\s*:|\s*=|\s*-)\s*(.+)$|^(?:success|converted|conversion)\s+(?:is|=|:|means|when)\s+(.+)$|^(?:mark|count|track) (?:it as |them as )?(?:the |a )?(?:goal|conversion)(?: when| as| if)?\s+(.+)$`)
 	goalLeadRE   = regexp.MustCompile(`^(?:(?:to get (?:them|customers|users|people) to|for (?:them|customers|users|the customer) to|to|that they|is to|when they|they|get them to|drive|driving)\s+)+`)

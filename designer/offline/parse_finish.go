@@ -1,6 +1,7 @@
 package offline
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/kalcifer/kalcifer/graph"
@@ -12,6 +13,9 @@ func (p *parser) finish() *graph.Graph {
 	if p.entryType == "" {
 		p.entryType, p.entryLabel, p.entryConfig = "event_entry", "When signed_up happens", map[string]any{"event_type": "signed_up"}
 		p.ask("What should start this journey? I used the signed_up event (a customer signs up).")
+	}
+	if ev, _ := p.entryConfig["event_type"].(string); p.entryType == "event_entry" && !knownEvents[ev] && !strings.Contains(strings.ToLower(p.text), ev) {
+		p.ask(fmt.Sprintf("Which event should start this journey? I used %q.", ev))
 	}
 	p.j.b.Set(p.j.entry, p.entryType, p.entryLabel, p.entryConfig)
 	p.j.merge()

@@ -10,12 +10,12 @@ import (
 var (
 	listMarkerRE   = regexp.MustCompile(`(?m)^\s*(?:[-*•]|\d{1,2}[.)])\s+`)
 	quoteFixer     = strings.NewReplacer("“", `"`, "”", `"`, "‘", "'", "’", "'", "–", "-", "—", " - ", "\t", " ")
-	singleQuotedRE = regexp.MustCompile(`(^|[\s(:])'([^'"\n]+)'`)
+	singleQuotedRE = regexp.MustCompile(`(^|[\s(:])'([^"\n]+?)'([\s.,;:!?)]|$)`)
 	thenRE         = regexp.MustCompile(`(?i)\s+-\s+|(?:,\s*|\s+)(?:and\s+)?then\b,?\s*|,\s*after that,?\s*|,\s*afterwards,?\s*|\s+->\s+|\s+→\s+`)
 	// andActionRE finds " and " before an action: "wait 2 days and send …".
 	andActionRE = regexp.MustCompile(`(?i)\s+and\s+(?:also\s+)?(` + actionVerbs + `|(?:an?|the)\s+(?:[a-z'-]+\s+){0,3}(?:e-?mail|sms|text|push|notification|whatsapp)\b)`)
 	// inlineListRE splits "1) … 2) …" written on one line.
-	inlineListRE = regexp.MustCompile(`\s+\d{1,2}\)\s+`)
+	inlineListRE = regexp.MustCompile(`(\S*)\s+\d{1,2}[.)]\s+([A-Za-z])`)
 	// headerRE starts a fragment that says when or for whom, not what:
 	// "if they don't open it", "after 3 days", "on day 7".
 	headerRE = regexp.MustCompile(`(?i)^(?:if|unless|only if|only for|when|whenever|once|as soon as|in case|should|for|otherwise|else|but if|and if|on day|day|after|in|every|each|on|at|starting|the next day|the following day|next day|tomorrow|` + amountRE[1:len(amountRE)-1] + `)\b`)
@@ -33,8 +33,14 @@ var (
 // punctuation, leaving URLs, decimals and quoted text whole.
 func splitSentences(text string) []string {
 	text = listMarkerRE.ReplaceAllString(quoteFixer.Replace(text), "")
-	text = singleQuotedRE.ReplaceAllString(text, `$1"$2"`)
-	text = inlineListRE.ReplaceAllString(text, "\n")
+	text = singleQuotedRE.ReplaceAllString(text, `$1"$2"$3`)
+	text = inlineListRE.ReplaceAllStringFunc(text, func(m string) string {
+		sub := inlineListRE.FindStringSubmatch(m)
+		if w := strings.ToLower(sub[1]); w == "day" || w == "(day" || w == "wait" || w == "step" {
+			return m // "day 2. Send …" is a day, not a list number
+		}
+		return sub[1] + "\n" + sub[2]
+	})
 	var out []string
 	var cur strings.Builder
 	flush := func() {
@@ -133,6 +139,9 @@ func splitClauses(sentence string) []string {
 
 // isHeader reports whether fragment f says only when or for whom.
 func isHeader(f string) bool {
+	if t := titleLeadRE.FindStringIndex(lowerASCII(f)); t != nil && !keywordLeadRE.MatchString(lowerASCII(f)) {
+		f = f[t[1]:] // "Abandoned browse: when …"
+	}
 	if !headerRE.MatchString(f) || actionIndex(f) >= 0 || namedDayRE.MatchString(f) {
 		return false
 	}

@@ -146,7 +146,7 @@ var eventPatterns = []struct {
 	{regexp.MustCompile(`\brequest(?:s|ed)? a (?:demo|call)\b`), "demo_requested"},
 	{regexp.MustCompile(`\b(?:demo|call) (?:is |was |isn't |is not |wasn't |gets |has been |hasn't been |got )?(?:booked|scheduled)\b`), "demo_booked"},
 	{regexp.MustCompile(`\b(?:view(?:s|ed)?|browse[sd]?|look(?:s|ed)? at) (?:a |the |an )?products?\b`), "product_viewed"},
-	{regexp.MustCompile(`\bcart\b.*\b(?:is |was |gets |got )?abandoned\b`), "cart_abandoned"},
+	{regexp.MustCompile(`\bcart\b.*\b(?:is |was |gets |got )?abandon(?:ed|ment)\b`), "cart_abandoned"},
 	{regexp.MustCompile(`\b(sign(s|ed|ing)? ?up|signup|register(s|ed)?|create[sd]? an account|registration)\b`), "signed_up"},
 	{regexp.MustCompile(`\b(abandon(s|ed)?|left|leaves?) (their |a |the |items in (their|the) )?(shopping )?(cart|basket)|cart abandon|abandoned cart\b`), "cart_abandoned"},
 	{regexp.MustCompile(`\badd(s|ed)? .*to (their |the )?(cart|basket)\b`), "added_to_cart"},
@@ -166,11 +166,23 @@ var eventPatterns = []struct {
 	{regexp.MustCompile(`\b(download(s|ed)?|install(s|ed)?) (the |our )?app\b`), "app_installed"},
 	{regexp.MustCompile(`\b(leave[sd]?|left|write[sd]?|wrote|submit(s|ted)?) a review\b`), "review_submitted"},
 	{regexp.MustCompile(`\bactivate[sd]?\b`), "activated"},
-	{regexp.MustCompile(`\b(pay|pays|paid)\b`), "payment_succeeded"},
+	{regexp.MustCompile(`\b(pay|pays|paid)\b|\bpayment (?:succeeds|succeeded|is successful|goes through|went through|is received|clears)\b`), "payment_succeeded"},
 	{regexp.MustCompile(`\b(purchas(e|es|ed|ing)|buy(s|ing)?|bought|order(s|ed)?|check(s|ed)? out|checkout|convert(s|ed)?|conversion)\b`), "purchased"},
 	{regexp.MustCompile(`\b(open(s|ed|ing)?|read(s)?)\b`), "%s_opened"},
 	{regexp.MustCompile(`\bclick(s|ed)?\b`), "%s_clicked"},
 }
+
+// knownEvents are the event types eventOf names; others were made up from
+// the description's words.
+var knownEvents = func() map[string]bool {
+	known := map[string]bool{}
+	for _, p := range eventPatterns {
+		for _, ch := range []string{"email", "sms", "push", "whatsapp"} {
+			known[strings.Replace(p.event, "%s", ch, 1)] = true
+		}
+	}
+	return known
+}()
 
 // explicitEventRE names an event outright: "the cart_abandoned event",
 // "event `trial_started`".
@@ -217,15 +229,37 @@ func entryEventOf(phrase string) (string, bool) {
 		phrase = phrase[:i[0]]
 	}
 	words := strings.Fields(nameWords(phrase))
-	if len(words) == 0 || len(words) > 4 {
+	if len(words) > 8 {
 		return "", false
 	}
-	verb := pastTense(words[0])
-	if verb == "" || len(words[0]) < 4 {
-		return "", false
+	// The first verb names what happened, the words after it to what:
+	// "a product on someone's wishlist drops in price" → price_dropped.
+	for i, w := range words {
+		verb := pastTense(w)
+		if verb == "" || len(w) < 4 {
+			continue
+		}
+		var object []string
+		for _, o := range words[i+1:] {
+			if prepositions[o] {
+				object = object[:0]
+				continue
+			}
+			object = append(object, o)
+		}
+		if len(object) == 0 && i > 0 {
+			object = words[i-1 : i]
+		}
+		if len(object) > 2 {
+			object = object[:2]
+		}
+		return slug(strings.Join(append(object, verb), "_")), true
 	}
-	return slug(strings.Join(append(words[1:], verb), "_")), true
+	return "", false
 }
+
+// prepositions separate a verb from what it acts on.
+var prepositions = map[string]bool{"in": true, "on": true, "at": true, "to": true, "from": true, "with": true, "via": true, "for": true, "of": true, "into": true, "by": true}
 
 // irregular holds the past participles of the irregular verbs customers do.
 var irregular = map[string]string{
@@ -235,7 +269,7 @@ var irregular = map[string]string{
 	"spend": "spent", "spends": "spent", "win": "won", "wins": "won", "set": "set", "sets": "set", "read": "read",
 }
 
-var conjunctionRE = regexp.MustCompile(`\s(?:but|and|or|then|so|with|via|from|on|at|in)\s|[,(]`)
+var conjunctionRE = regexp.MustCompile(`\s(?:but|and|or|then|so)\s|[,(]`)
 
 // pastTense turns a verb as used after "when someone" into its past
 // participle: downloads → downloaded, visits → visited.
