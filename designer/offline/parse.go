@@ -80,7 +80,7 @@ func parseJourney(text string) (*parsed, error) {
 		p.j.sentenceEnd()
 	}
 	if p.understood == 0 {
-		if len(unrecognized) == 0 {
+		if strings.TrimSpace(text) == "" {
 			return nil, errors.New("the description is empty: describe the journey, e.g. \"When a user signs up, send a welcome email, wait 3 days, then send a tips email\"")
 		}
 		return nil, fmt.Errorf("could not understand any of the description (%s); describe the steps, e.g. \"When a user signs up, send a welcome email, wait 3 days, then send a tips email\"", quoteList(unrecognized))
@@ -89,6 +89,9 @@ func parseJourney(text string) (*parsed, error) {
 		return nil, fmt.Errorf("found no steps to take in the description (sends, waits, branches)%s; describe what the journey does, e.g. \"send a welcome email, wait 3 days, then send a tips email\"", notUnderstood(unrecognized))
 	}
 	g := p.finish()
+	if len(g.Nodes) > graph.MaxNodes {
+		return nil, fmt.Errorf("the description makes %d steps; a journey has at most %d", len(g.Nodes), graph.MaxNodes)
+	}
 	if problems := graph.Validate(g); len(problems) > 0 { // a parser bug: say so rather than return a broken journey
 		return nil, fmt.Errorf("the journey read from the description is not valid: %s", problems[0].Message)
 	}
@@ -288,18 +291,16 @@ func (p *parser) conditional(l, c string) bool {
 			}
 		}
 	}
-	if (kw == "when" || kw == "once" || kw == "as soon as") && p.j.steps() {
-		if m := passiveRE.FindStringSubmatch(condL); m != nil {
-			if _, known := eventOf(condL, p.channel); !known {
-				// "when the ticket is resolved": wait for ticket_resolved
-				condL, condC = "`"+slug(nameWords(m[1]))+"_"+m[2]+"` event", "event"
-			}
-		}
-	}
 	if it := itIsRE.FindStringIndex(condL); it != nil && p.lastAttr != "" {
 		condL, condC = p.lastAttr+" is "+condL[it[1]:], p.lastAttr+" is "+condC[it[1]:]
 	}
 	cd, ok := parseCondition(condL, condC, p.channel)
+	if m := passiveRE.FindStringSubmatch(strings.TrimSpace(condL)); m != nil && (kw == "when" || kw == "once" || kw == "as soon as") && p.j.steps() {
+		if _, known := eventOf(condL, p.channel); !known {
+			// "when the ticket is resolved": wait for ticket_resolved
+			cd, ok = cond{event: slug(nameWords(m[1])) + "_" + m[2], text: strings.TrimSpace(condC)}, true
+		}
+	}
 	if !ok {
 		return false
 	}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Steps: messages on every channel, webhook calls, tags, profile updates and
@@ -37,10 +39,10 @@ var (
 	segmentAudRE     = regexp.MustCompile(`\s+to\s+(?:(?:everyone|customers|users|people|members|subscribers|contacts)\s+in\s+|all\s+|members of\s+)?(?:the |our )?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+segment\b`)
 	enterItRE        = regexp.MustCompile(`^(?:enter|enters|join|joins|are added to|is added to)\s+(?:it|the segment)$`)
 	nameStopRE       = regexp.MustCompile(`(?:^|\s)(?:to|about|for|with|if|when|via|by|over|through|on|in|saying|that|and|offering|reminding|asking|telling|containing|called|named|titled|using)(?:\s|$)`)
-	verbNameRE       = regexp.MustCompile(`^(?:re-?send|gets?|receives?|re-?engage(?:\s+them)?|nudge(?:\s+them)?|congratulate(?:\s+them)?|thank(?:\s+them)?|invite(?:\s+them)?|alert(?:\s+them)?|ask(?:\s+them)?(?:\s+for)?|send(?:\s+(?:out|them|over|off))?|follow up(?:\s+with)?|remind(?:\s+them)?(?:\s+(?:of|about))?|deliver|fire off|shoot|drop|give them|reach out(?:\s+with)?|trigger|hit them with|notify(?:\s+them)?|message(?:\s+them)?|email(?:\s+them)?|text(?:\s+them)?|push(?:\s+them)?|whatsapp(?:\s+them)?)\s+`)
+	verbNameRE       = regexp.MustCompile(`^(?:re-?send|gets?|receives?|re-?engage(?:\s+them)?|nudge(?:\s+them)?|congratulate(?:\s+them)?|thank(?:\s+them)?|invite(?:\s+them)?|alert(?:\s+them)?|ask(?:\s+them)?(?:\s+for)?|send(?:\s+(?:out|them|over|off))?|follow up(?:\s+with)?|remind(?:\s+them)?(?:\s+(?:of|about))?|deliver|fire off|shoot|drop|reach out(?:\s+with)?|trigger|hit them with|notify(?:\s+them)?|message(?:\s+them)?|email(?:\s+them)?|text(?:\s+them)?|push(?:\s+them)?|whatsapp(?:\s+them)?)\s+`)
 )
 
-// channelTypes maps a channel word's first letters to the node type.
+// channelOf maps a channel word to its node type, channel and noun.
 func channelOf(word string) (typ, channel, noun string) {
 	switch w := strings.ToLower(word); {
 	case strings.HasPrefix(w, "e") || strings.HasPrefix(w, "newsletter"):
@@ -80,11 +82,17 @@ func (p *parser) action(l, c string) bool {
 func (p *parser) dataStep(l, c string) bool {
 	if m := addTagRE.FindStringSubmatch(l); m != nil {
 		tag := slug(m[1] + m[2] + m[3] + m[4])
+		if tag == "" {
+			return false
+		}
 		p.j.add("add_tag", "Tag "+tag, map[string]any{"tag": tag})
 		return true
 	}
 	if m := remTagRE.FindStringSubmatch(l); m != nil {
 		tag := slug(m[1] + m[2] + m[3])
+		if tag == "" {
+			return false
+		}
 		p.j.add("remove_tag", "Remove tag "+tag, map[string]any{"tag": tag})
 		return true
 	}
@@ -94,6 +102,9 @@ func (p *parser) dataStep(l, c string) bool {
 				continue
 			}
 			attr := attrName(l[m[g]:m[g+1]])
+			if attr == "" {
+				return false
+			}
 			raw := strings.Trim(strings.TrimSpace(c[m[g+2]:m[g+3]]), `"'.`)
 			var value any = raw
 			if f, err := strconv.ParseFloat(raw, 64); err == nil {
@@ -279,7 +290,7 @@ func (p *parser) message(typ, channel, noun, words, orig string, named bool) {
 			label = name
 		}
 	}
-	label = strings.ToUpper(label[:1]) + label[1:]
+	label = upperFirst(label)
 	cfg := map[string]any{}
 	isText := quoted != "" && (len(strings.Fields(quoted)) >= 6 || strings.Contains(quoted, "{{") || strings.ContainsAny(quoted[len(quoted)-1:], ".!?"))
 	switch {
@@ -289,10 +300,13 @@ func (p *parser) message(typ, channel, noun, words, orig string, named bool) {
 	case isText && typ == "send_push":
 		cfg["title"], cfg["body"] = "Notification", quoted
 		label = "Push notification"
-	case quoted != "":
+	case slug(quoted) != "":
 		cfg["template_id"] = slug(quoted)
 	default:
 		id := slug(words)
+		if quoted != "" { // a name in letters slug cannot keep: «Salut»
+			id = ""
+		}
 		if id == "" {
 			n := 1
 			for _, node := range p.j.b.g.Nodes {
@@ -312,6 +326,12 @@ func (p *parser) message(typ, channel, noun, words, orig string, named bool) {
 	if typ == "send_email" {
 		p.emails = append(p.emails, id)
 	}
+}
+
+// upperFirst capitalizes the first letter of s.
+func upperFirst(s string) string {
+	r, size := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[size:]
 }
 
 // lowerFirst lower-cases the first letter of a label unless it starts an

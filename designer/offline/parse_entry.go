@@ -37,8 +37,14 @@ var (
 	titleRE = regexp.MustCompile(`^[a-z0-9 '/&-]{0,40}?\b(?:journey|flow|campaign|sequence|series|program|drip)(?:\s+(?:for|to)\s+([a-z0-9 '-]+?))?\s*(\([^)]*\))?\s*:\s*`)
 )
 
-// setEntry types the entry node; the first entry said wins.
+// setEntry types the entry node; the first entry said wins. An entry whose
+// segment or event has no name left after slugging is not one.
 func (p *parser) setEntry(typ, label string, config map[string]any) {
+	for _, k := range []string{"segment_id", "event_type"} {
+		if v, ok := config[k]; ok && v == "" {
+			return
+		}
+	}
 	if p.entryType != "" {
 		if p.entryType != typ || fmt.Sprint(p.entryConfig) != fmt.Sprint(config) {
 			p.ask(fmt.Sprintf("The description names more than one way in; I kept \"%s\". Should \"%s\" start the journey instead?", p.entryLabel, label))
