@@ -169,13 +169,14 @@ func RunMigrate(ctx context.Context, o MigrateOptions) (*MigrateResult, error) {
 	req := map[string]any{"migration_strategy": "migrate_all",
 		"migration_config": map[string]any{"batch_size": o.BatchSize, "removed_node_policy": "skip_to_next_mapped"},
 		"node_mapping":     map[string]string{restCooldown: ""}}
-	var plan struct {
+	type publishPlan struct {
 		Mapping   map[string]string `json:"node_mapping"`
 		Populated map[string]int    `json:"populated"`
 		Migration *struct {
 			ID string `json:"id"`
 		} `json:"migration"`
 	}
+	var plan publishPlan
 	dry := maps.Clone(req)
 	dry["dry_run"] = true
 	if err := srv.call("POST", publishPath, dry, &plan); err != nil {
@@ -198,22 +199,27 @@ func RunMigrate(ctx context.Context, o MigrateOptions) (*MigrateResult, error) {
 		res.LoadAvg = strings.Join(strings.Fields(string(raw))[:3], " ")
 	}
 	fmt.Fprintf(o.Out, "M: publishing version %d with migrate_all\n", v2.Version)
-	published := time.Now()
-	if err := srv.call("POST", publishPath, req, &plan); err != nil {
+	publishedAt := time.Now()
+	var published publishPlan
+	if err := srv.call("POST", publishPath, req, &published); err != nil {
 		ev.stop()
 		return nil, err
 	}
-	res.Publish = time.Since(published)
-	res.Mapping = plan.Mapping
-	m, err := awaitMigration(srv, plan.Migration.ID, published, o.Out)
+	res.Publish = time.Since(publishedAt)
+	if published.Migration == nil {
+		ev.stop()
+		return nil, fmt.Errorf("the publish started no migration")
+	}
+	res.Mapping = published.Mapping
+	m, err := awaitMigration(srv, published.Migration.ID, publishedAt, o.Out)
 	done := time.Now()
 	samples := ev.stop()
 	if err != nil {
 		return nil, err
 	}
-	res.Elapsed = done.Sub(published)
-	res.Before = window(samples, time.Time{}, published)
-	res.During = window(samples, published, done)
+	res.Elapsed = done.Sub(publishedAt)
+	res.Before = window(samples, time.Time{}, publishedAt)
+	res.During = window(samples, publishedAt, done)
 	res.RSSAfter, res.PeakRSS = srv.rss(), srv.peakRSS()
 	res.Status = m.Status
 	res.Migrated, res.Held, res.Exited, res.Failed = m.Progress.Migrated, m.Progress.Held, m.Progress.Exited, m.Progress.Failed
