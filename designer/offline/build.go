@@ -18,11 +18,12 @@ import (
 type Builder struct {
 	g     *graph.Graph
 	taken map[string]bool // node and edge ids in use
+	next  map[string]int  // the next number to try per id prefix
 }
 
 // NewBuilder starts an empty graph.
 func NewBuilder() *Builder {
-	return &Builder{g: &graph.Graph{}, taken: map[string]bool{}}
+	return &Builder{g: &graph.Graph{}, taken: map[string]bool{}, next: map[string]int{}}
 }
 
 // BuilderFrom continues building on a deep copy of g: new ids never collide
@@ -59,13 +60,14 @@ var idPrefix = map[string]string{
 
 // newID returns the first unused id prefix_1, prefix_2, …
 func (b *Builder) newID(prefix string) string {
-	for i := 1; ; i++ {
+	for i := max(b.next[prefix], 1); ; i++ {
 		id := fmt.Sprintf("%s_%d", prefix, i)
 		if prefix == "e" {
 			id = fmt.Sprintf("e%d", i)
 		}
 		if !b.taken[id] {
 			b.taken[id] = true
+			b.next[prefix] = i + 1
 			return id
 		}
 	}

@@ -110,7 +110,7 @@ func (j *journey) merge() {
 	j.tails = all
 }
 
-// open adds a branching node after the open ends and puts the next steps on
+// open starts filling the arms of the branching node and puts the next steps on
 // its arm side ("" for after both arms).
 func (j *journey) open(node, key string, side [2]string, cur string, gate bool) {
 	j.fork = &fork{node: node, key: key, side: side, cur: cur, gate: gate, arms: map[string][]tail{

@@ -125,14 +125,16 @@ func (p *parser) ask(q string) {
 }
 
 var (
-	titleLeadRE = regexp.MustCompile(`^[a-z0-9 '/&()-]{1,30}:\s+`)
+	titleLeadRE = regexp.MustCompile(`^[a-z0-9 '/&()-]{1,60}:\s+`)
 	// keywordLeadRE are the labels that mean something: "Goal: …", "Day 3: …".
-	keywordLeadRE = regexp.MustCompile(`^(?:goal|objective|kpi|conversion|success|trigger|entry|exit|stop|limit|cap|frequency|max|day|week|step|if|when|otherwise|else|a/b|ab|split|journey starts|starts|audience|segment|schedule)\b`)
+	keywordLeadRE = regexp.MustCompile(`^(?:goal|objective|kpi|conversion|success|trigger|entry|exit|stop|limit|cap|frequency|max|day|week|step|if|when|otherwise|else|a/b|ab|split|journey starts|starts|start|audience|segment|schedule)\b`)
+	// stepLabelRE is a list label standing alone: "Step 1".
+	stepLabelRE = regexp.MustCompile(`^(?:step\s*\d+|\d+[.)]?)$`)
 )
 
 var titleOnlyRE = regexp.MustCompile(`^[a-z0-9 '/&()-]{1,40}:$`)
 
-var connectorRE = regexp.MustCompile(`^(?:and then|then|and|also|next|finally|first|firstly|lastly|afterwards|after that|so|please|we want to|we'd like to|we would like to|i want to|i'd like to|we should|let's|you should|we'll|we will|we|step \d+|\d+\)|everyone|all of them|all users|all customers|they)[,:]?\s+`)
+var connectorRE = regexp.MustCompile(`^(?:and then|then|and|also|next|finally|first|firstly|lastly|afterwards|after that|so|please|we want to|we'd like to|we would like to|i want to|i'd like to|we should|let's|you should|we'll|we will|we|step \d+|\d+\)|everyone|all of them|all users|all customers|they)\s*[,:.)-]?\s+`)
 
 // clause reads one clause and reports whether it understood it.
 func (p *parser) clause(c string) bool {
@@ -153,6 +155,9 @@ func (p *parser) clause(c string) bool {
 			p.seriesChannel = ch
 		}
 		c, l = c[m[1]:], l[m[1]:] // "Cart recovery: …" names the journey
+	}
+	if stepLabelRE.MatchString(strings.TrimSpace(l)) {
+		return true
 	}
 	if titleOnlyRE.MatchString(l) { // "Onboarding:" heads what follows
 		if ch := channelRE.FindString(l); ch != "" {
@@ -253,7 +258,7 @@ func (p *parser) dayWait(day int) {
 }
 
 var (
-	condPrefixRE   = regexp.MustCompile(`^(?:but |and )?(if|unless|only if|only for|for|when|whenever|once|as soon as|in case|should|those who|anyone who|people who|customers who|users who)\s+`)
+	condPrefixRE   = regexp.MustCompile(`^(?:but |and )?(if|unless|only if|only for|for|when|whenever|once|as soon as|in case|should|those who|anyone who|people who|customers who|users who|members who|subscribers who|players who|leads who|contacts who)\s+`)
 	audienceGetsRE = regexp.MustCompile(`^((?:customers|users|people|those|subscribers|members|contacts|accounts|premium users|premium customers|vip customers)\b.+?)\s+(?:get|gets|receive|receives|should get|will get)\s+(.+)$`)
 	passiveRE      = regexp.MustCompile(`^(?:a |an |the |their |its )?([a-z][a-z -]{1,30}?)\s+(?:is|was|gets|has been|are|get)\s+([a-z]+ed)$`)
 	whoDidRE       = regexp.MustCompile(`\s+(?:who|that)\s+(?:have\s+|just\s+)?`)

@@ -20,7 +20,8 @@ var (
 	leadingPrepRE  = regexp.MustCompile(`^\s*(?:about|for|on|regarding|announcing|with|reminding them (?:about|of)|called|named|titled)\s+`)
 	urlRE          = regexp.MustCompile(`https?://[^\s"'<>]+`)
 	quotedTextRE   = regexp.MustCompile(`"([^"]+)"`)
-	addTagRE       = regexp.MustCompile(`^(?:tag|label|mark|flag)\s+(?:them|the customer|the user|customers|users|the contact|him|her|it)?\s*(?:as|with)?\s*(?:an? |the\s+)?(?:tag\s+)?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?(?:\s+tag)?$|^add\s+(?:an? |the )?(?:tag\s+["']?([a-z0-9_-]+)["']?|["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+tag)(?:\s+to\s+(?:them|the customer|the user|their profile))?$|^add\s+(?:them|the customer|the user)\s+to\s+(?:the\s+)?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+(?:tag|list)$`)
+	taggingRE      = regexp.MustCompile(`\b(?:by\s+)?tagging\s+(?:them|the customer|the user|the contact)\s+(?:as\s+|with\s+)?["']?([a-z0-9_-]+)["']?`)
+	addTagRE       = regexp.MustCompile(`^(?:give|assign)\s+(?:them|the customer|the user)\s+(?:the\s+|a\s+)?["']?([a-z0-9_-]+)["']?\s+tag$|^(?:tag|label|mark|flag)\s+(?:them|the customer|the user|customers|users|the contact|him|her|it)?\s*(?:as|with)?\s*(?:an? |the\s+)?(?:tag\s+)?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?(?:\s+tag)?$|^add\s+(?:an? |the )?(?:tag\s+["']?([a-z0-9_-]+)["']?|["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+tag)(?:\s+to\s+(?:them|the customer|the user|their profile))?$|^add\s+(?:them|the customer|the user)\s+to\s+(?:the\s+)?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+(?:tag|list)$`)
 	remTagRE       = regexp.MustCompile(`^(?:remove|untag|drop|delete)\s+(?:the\s+)?(?:tag\s+["']?([a-z0-9_-]+)["']?|["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+tag)(?:\s+from\s+(?:them|the customer|the user|their profile))?$|^remove\s+(?:them|the customer|the user)\s+from\s+(?:the\s+)?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+(?:tag|list)$`)
 	setRE          = regexp.MustCompile(`^(?:set|update|change)\s+(?:their |the customer's |the user's |the |customer |user )?(?:profile\s+)?(?:attribute\s+|field\s+)?([a-z][a-z0-9_ ]*?)\s+(?:to|=|as)\s+(.+)$|^update\s+(?:their|the customer's|the user's|the)\s+profile(?:\s+with|\s+to set|\s+so that)?\s*:?\s*([a-z][a-z0-9_ ]*?)\s*(?:=|to|:|is)\s*(.+)$`)
 	endRE          = regexp.MustCompile(`^(?:(?:end|exit|finish|stop|close)(?:\s+(?:the journey|the flow|the campaign|here|journey|it|there))?|(?:they |customers |then they |everyone )?(?:exit|leave|drop out of)(?: the journey)?|end of (?:the )?journey|that's it|done)$`)
@@ -37,6 +38,8 @@ var (
 	entryTailRE      = regexp.MustCompile(`\s+(?:when(?:ever)?|once|as soon as|after)\s+(?:they|someone|somebody|a user|a customer|a new user|a new customer|users|customers|people|anyone|a visitor|a lead)\s+(.+)$`)
 	audienceRE       = regexp.MustCompile(`\s+(?:to|for)\s+((?:all |only )?(?:customers|users|people|those|everyone|anyone|members|subscribers|contacts|accounts|premium|vip|free|pro|trial|paying)\b.*)$`)
 	segmentAudRE     = regexp.MustCompile(`\s+to\s+(?:(?:everyone|customers|users|people|members|subscribers|contacts)\s+in\s+|all\s+|members of\s+)?(?:the |our )?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+segment\b`)
+	fromPlaceRE      = regexp.MustCompile(`^\s+(?:from|in|based in|located in|living in)\s+(?:the\s+)?([a-z][a-z.]+(?:\s[a-z]+)?)\b`)
+	elseAudienceRE   = regexp.MustCompile(`\s+(?:to|for)\s+(?:everyone else|all others|everybody else|the rest|all the others|other customers|other users)\b`)
 	enterItRE        = regexp.MustCompile(`^(?:enter|enters|join|joins|are added to|is added to)\s+(?:it|the segment)$`)
 	nameStopRE       = regexp.MustCompile(`(?:^|\s)(?:to|about|for|with|if|when|via|by|over|through|on|in|saying|that|and|offering|reminding|asking|telling|containing|called|named|titled|using)(?:\s|$)`)
 	verbNameRE       = regexp.MustCompile(`^(?:re-?send|gets?|receives?|re-?engage(?:\s+them)?|nudge(?:\s+them)?|congratulate(?:\s+them)?|thank(?:\s+them)?|invite(?:\s+them)?|alert(?:\s+them)?|ask(?:\s+them)?(?:\s+for)?|send(?:\s+(?:out|them|over|off))?|follow up(?:\s+with)?|remind(?:\s+them)?(?:\s+(?:of|about))?|deliver|fire off|shoot|drop|reach out(?:\s+with)?|trigger|hit them with|notify(?:\s+them)?|message(?:\s+them)?|email(?:\s+them)?|text(?:\s+them)?|push(?:\s+them)?|whatsapp(?:\s+them)?)\s+`)
@@ -59,7 +62,7 @@ func channelOf(word string) (typ, channel, noun string) {
 // action reads a step: a message, a webhook call, a tag, a profile update
 // or the end of the journey.
 func (p *parser) action(l, c string) bool {
-	if u := urlRE.FindString(c); u != "" && callVerbRE.MatchString(l) {
+	if u := urlRE.FindString(c); u != "" && (callVerbRE.MatchString(l) || !channelRE.MatchString(urlRE.ReplaceAllString(l, ""))) {
 		u = strings.TrimRight(u, ".,;:!?)")
 		cfg := map[string]any{"url": u}
 		if putRE.MatchString(l) {
@@ -81,7 +84,16 @@ func (p *parser) action(l, c string) bool {
 // dataStep reads tags and profile updates.
 func (p *parser) dataStep(l, c string) bool {
 	if m := addTagRE.FindStringSubmatch(l); m != nil {
-		tag := slug(m[1] + m[2] + m[3] + m[4])
+		tag := slug(strings.Join(m[1:], ""))
+		if tag == "" {
+			return false
+		}
+		p.j.add("add_tag", "Tag "+tag, map[string]any{"tag": tag})
+		return true
+	}
+	if m := taggingRE.FindStringSubmatch(l); m != nil && !channelRE.MatchString(l) {
+		// "assign them to the enterprise flow by tagging them enterprise-onboarding"
+		tag := slug(m[1])
 		if tag == "" {
 			return false
 		}
@@ -191,6 +203,19 @@ func (p *parser) send(l, c string) bool {
 		if p.entryType == "" {
 			p.setEntry("event_entry", "When signed_up happens", map[string]any{"event_type": "signed_up"})
 		}
+		masked, l, c = cut(masked, m), cut(l, m), cut(c, m)
+		// "… to new signups from France": a condition on where they are
+		if f := fromPlaceRE.FindStringSubmatchIndex(masked[m[0]:]); f != nil {
+			place, orig := l[m[0]+f[2]:m[0]+f[3]], c[m[0]+f[2]:m[0]+f[3]]
+			if cd, ok := parseCondition("customers in "+place, "customers in "+orig, p.channel); ok {
+				p.branch(cd, false)
+				span := []int{m[0] + f[0], m[0] + f[1]}
+				masked, l, c = cut(masked, span), cut(l, span), cut(c, span)
+			}
+		}
+	}
+	if m := elseAudienceRE.FindStringIndex(masked); m != nil && p.j.fork != nil {
+		p.j.otherwise() // "… and an email to everyone else"
 		masked, l, c = cut(masked, m), cut(l, m), cut(c, m)
 	}
 	if m := audienceRE.FindStringSubmatchIndex(masked); m != nil {

@@ -46,7 +46,7 @@ func TestOddInputs(t *testing.T) {
 		"wait 0 days and send an email", "no more than 0 emails a day, send an email",
 		"Quand un utilisateur s'inscrit, envoyez un e-mail de bienvenue. Wait 2 days, send an SMS «Salut»",
 		"SEND A WELCOME EMAIL!!! WAIT 3 DAYS!!! SEND AN SMS!!!",
-		strings.Repeat("send an email, wait 1 day, ", 600),
+		strings.Repeat("send an email, wait 1 day, ", 510),
 		"every monday at 25:99 send an email", "send an email to the \u00e9t\u00e9 segment",
 		"send an email \"\u65e5\u672c\u8a9e\"", "send an \u00e9t\u00e9 email", "tag them as -", "remove the - tag",
 		"set their -- to 5 and send an email", "when someone joins the -- segment, send an email",

@@ -188,11 +188,17 @@ var knownEvents = func() map[string]bool {
 // "event `trial_started`".
 var explicitEventRE = regexp.MustCompile("(?:\\bevent[: ]+[`'\"]?([a-z][a-z0-9_.]*)[`'\"]?|[`'\"]?([a-z][a-z0-9_.]*_[a-z0-9_.]+)[`'\"]? event\\b)")
 
+// snakeEventRE is an event type written as one: email_opened.
+var snakeEventRE = regexp.MustCompile(`^[a-z]+(?:_[a-z0-9]+)+$`)
+
 // eventOf finds the customer event a phrase talks about. channel (email,
 // push, sms, whatsapp) picks the event of "opened" and "clicked".
 func eventOf(phrase, channel string) (string, bool) {
 	if m := explicitEventRE.FindStringSubmatch(phrase); m != nil {
 		return m[1] + m[2], true
+	}
+	if name := strings.TrimSpace(phrase); snakeEventRE.MatchString(name) { // "if email_opened"
+		return name, true
 	}
 	for _, p := range eventPatterns {
 		if p.re.MatchString(phrase) {
