@@ -205,7 +205,7 @@ func simpleAttributeExpr(text, orig string) (string, bool) {
 				op = "<="
 			}
 		}
-		return "customer." + attrName(attr) + " " + op + " " + celValue(value, op), true
+		return "customer." + attrName(attr) + " " + op + " " + celValue(value), true
 	}
 	return "", false
 }
@@ -220,7 +220,7 @@ func attrName(words string) string {
 
 // celValue writes a value as a CEL literal: numbers and booleans as they
 // are, anything else as a string.
-func celValue(v, op string) string {
+func celValue(v string) string {
 	v = strings.TrimSpace(strings.TrimPrefix(v, "$"))
 	if _, err := strconv.ParseFloat(v, 64); err == nil {
 		return v

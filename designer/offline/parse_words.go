@@ -88,18 +88,6 @@ func formatDuration(amount float64, unit string) string {
 	return ""
 }
 
-// minutesOf returns the length of a journey duration in minutes.
-func minutesOf(d string) int {
-	if d == "" {
-		return 0
-	}
-	n, err := strconv.Atoi(d[:len(d)-1])
-	if err != nil {
-		return 0
-	}
-	return n * map[byte]int{'s': 0, 'm': 1, 'h': 60, 'd': 1440}[d[len(d)-1]]
-}
-
 var nonWord = regexp.MustCompile(`[^a-z0-9]+`)
 
 // slug turns words into an identifier: "Welcome to Acme!" → welcome_to_acme.
