@@ -1,0 +1,207 @@
+package offline
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/kalcifer/kalcifer/graph"
+)
+
+// The journey-wide settings: frequency caps, exit criteria, the goal and
+// A/B tests.
+
+var (
+	capReverseRE = regexp.MustCompile(`(?:cap|limit)\s+(messages?|emails?|e-mails?|texts?|sms(?:es)?|text messages?|push(?:es)?(?: notifications?)?|notifications?|whatsapps?(?: messages?)?|sends?)\s+(?:at|to)\s+(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s*(?:a|per|/|each|every|in any|in a)\s*(day|week|hour|month|24 hours|\d+ days|\d+ hours|two days|three days|fortnight)`)
+	capChainRE   = regexp.MustCompile(`(?:\band|,)\s+(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(messages?|emails?|e-mails?|texts?|sms(?:es)?|text messages?|push(?:es)?(?: notifications?)?|notifications?|whatsapps?(?: messages?)?)\s*(?:a|per|/|each|every|in any|in a)\s*(day|week|hour|month|24 hours|\d+ days|\d+ hours|two days|three days|fortnight)`)
+	capPhraseRE  = regexp.MustCompile(`(?:no more than|not more than|at most|max(?:imum)?(?: of)?|cap(?: it| them| messages| sends| sending)? (?:at|to)|limit(?: it| them| messages| sends| sending)? to|never (?:send )?more than|don'?t send more than|do not send more than|only send|only|frequency cap(?: of)?:?|cap:?|limit:?)\s+(\d+|one|two|three|four|five|six|seven|eight|nine|ten|a|an)\s+(messages?|emails?|e-mails?|texts?|sms(?:es)?|text messages?|push(?:es)?(?: notifications?)?|notifications?|whatsapps?(?: messages?)?|sends?|webhooks?|touches|touchpoints)\s*(?:a|per|/|each|every|in any|in a|within a|within any|in one)\s*(day|week|hour|month|24 hours|\d+ days|\d+ hours|two days|three days|fortnight)`)
+	capChannel   = map[byte]string{'e': "email", 's': "sms", 't': "sms", 'p': "push", 'n': "push", 'w': "whatsapp"}
+)
+
+// journeySetting reads the journey-wide settings.
+func (p *parser) journeySetting(l, c string) bool {
+	return p.frequencyCap(l) || p.exitStatement(l, c) || p.goalStatement(l, c) || p.abTest(l, c)
+}
+
+// frequencyCap reads "no more than 2 emails a day".
+func (p *parser) frequencyCap(l string) bool {
+	found := false
+	for _, m := range capPhraseRE.FindAllStringSubmatch(l, -1) {
+		found = p.addCap(m[1], m[2], m[3]) || found
+	}
+	for _, m := range capReverseRE.FindAllStringSubmatch(l, -1) {
+		found = p.addCap(m[2], m[1], m[3]) || found
+	}
+	if found { // "max 1 push per day and 3 emails per week"
+		for _, m := range capChainRE.FindAllStringSubmatch(l, -1) {
+			p.addCap(m[1], m[2], m[3])
+		}
+	}
+	return found
+}
+
+// addCap records a cap of amount messages of kind per window.
+func (p *parser) addCap(amount, kind, per string) bool {
+	m := []string{"", amount, kind, per}
+	n, ok := parseAmount(m[1])
+	if !ok || n < 1 {
+		return false
+	}
+	window := map[string]string{"day": "1d", "week": "7d", "hour": "1h", "month": "30d", "24 hours": "24h", "two days": "2d", "three days": "3d", "fortnight": "14d"}[m[3]]
+	if window == "" {
+		window, _, _ = findDuration(m[3])
+	}
+	ch := ""
+	switch {
+	case strings.HasPrefix(m[2], "sms") || strings.HasPrefix(m[2], "text"):
+		ch = "sms"
+	case strings.HasPrefix(m[2], "webhook"):
+		ch = "webhook"
+	case !strings.HasPrefix(m[2], "message") && !strings.HasPrefix(m[2], "send") && !strings.HasPrefix(m[2], "touch"):
+		ch = capChannel[m[2][0]]
+	}
+	p.caps = append(p.caps, capSpec{channel: ch, cap: graph.Cap{Max: int(n), Window: window}})
+	return true
+}
+
+var (
+	exitHeadRE   = regexp.MustCompile(`^(?:exit criteria|exit criterion|exit condition|exit rule|exit when|exit if|exit on|stop condition|stop when|stop if|exit)\s*[:=-]\s*(.+)$|^(?:exit|stop) (?:when|if|on|once)\s+(.+)$`)
+	exitTailRE   = regexp.MustCompile(`^(?:stop|exit|end|remove them|remove customers|remove people|take them out|pull them out|drop them|stop messaging(?: them)?|stop the journey|stop sending(?: messages)?|end the journey|they exit|exit the journey|remove them from the journey|take them out of the journey|stop everything|everything stops|the journey stops|the journey ends|get them out)(?: (?:immediately|right away|at any point|at any time|automatically))?\s+(?:if|when|once|as soon as|the moment|whenever|on|after)\s+(.+)$`)
+	exitAnyoneRE = regexp.MustCompile(`^(?:remove|exit|drop|skip|exclude|take out|kick out|pull out)\s+(?:anyone|everyone|customers|users|people|those|contacts|whoever)\s+(?:who|that)?\s*(.+)$`)
+	exitWhoRE    = regexp.MustCompile(`^(?:anyone|everyone|customers|users|people|those|whoever|any customer|any user|contacts)\s+(?:who|that)\s+(.+?)\s+(?:at any (?:point|time)\s+)?(?:should |will |must |is |are |gets |get |automatically )*(?:exit|leave|be removed|removed|drop out|exits|leaves|stop receiving|should stop|stop getting|be taken out|is taken out|are taken out)\b`)
+	goalPhraseRE = regexp.MustCompile(`^(?:the |our |main |primary |journey |conversion |campaign )*(?:goal|objective|kpi|conversion event|conversion)(?:\s+is|\s*:|\s*=|\s*-)\s*(.+)$|^(?:success|converted|conversion)\s+(?:is|=|:|means|when)\s+(.+)$|^(?:mark|count|track) (?:it as |them as )?(?:the |a )?(?:goal|conversion)(?: when| as| if)?\s+(.+)$`)
+	goalLeadRE   = regexp.MustCompile(`^(?:(?:to get (?:them|customers|users|people) to|for (?:them|customers|users|the customer) to|to|that they|is to|when they|they|get them to|drive|driving)\s+)+`)
+	goalVerbRE   = regexp.MustCompile(`^(?:make|makes|do|complete|completes|place|places|reach|achieve|get|hit)\s+`)
+	abLeadRE     = regexp.MustCompile(`[\s(,;:-]*(?:\b(?:and|with|plus|run|do|set up|add|use|then|also|we want to|please)\b[\s,]*)*(?:\ban?\b\s*)?$`)
+	abTestRE     = regexp.MustCompile(`\b(?:a/b(?:/c)?|ab|split)[ -]?test(?:ing)?\b|\btest (?:two|2|three|3) (?:versions|variants)\b|\ba/b split\b`)
+	abWeightsRE  = regexp.MustCompile(`\b(\d{1,2})\s*%?\s*(?:/|-|vs\.?|to)\s*(\d{1,2})\s*%?(?:\s*(?:/|-)\s*(\d{1,2})\s*%?)?`)
+	abTargetRE   = regexp.MustCompile(`\b(first|second|third|last|final)\s+(?:email|e-mail|message)\b|\b(?:the\s+)?([a-z0-9 ]+?)\s+(?:email|e-mail)\b|\b(it|that)\b`)
+)
+
+// exitStatement reads exit criteria: "stop if they unsubscribe", "anyone who
+// buys leaves the journey", "Exit criteria: unsubscribed".
+func (p *parser) exitStatement(l, c string) bool {
+	var phrase, orig string
+	for _, re := range []*regexp.Regexp{exitHeadRE, exitTailRE, exitWhoRE, exitAnyoneRE} {
+		if m := re.FindStringSubmatchIndex(l); m != nil {
+			for g := 2; g+1 < len(m); g += 2 {
+				if m[g] >= 0 {
+					phrase, orig = l[m[g]:m[g+1]], c[m[g]:m[g+1]]
+				}
+			}
+			break
+		}
+	}
+	if phrase == "" {
+		return false
+	}
+	cd, ok := parseCondition(phrase, orig, p.channel)
+	if !ok {
+		ev, evOK := eventOf(phrase, p.channel)
+		if !evOK {
+			return false
+		}
+		cd = cond{event: ev}
+	}
+	if cd.negated || cd.within != "" {
+		return false // "stop if they don't buy within a week": a branch, not exit criteria
+	}
+	return p.setExit(cd)
+}
+
+// goalStatement reads the journey's conversion goal: "Goal: first purchase".
+func (p *parser) goalStatement(l, c string) bool {
+	m := goalPhraseRE.FindStringSubmatch(l)
+	if m == nil {
+		return false
+	}
+	phrase := m[1] + m[2] + m[3]
+	phrase = goalLeadRE.ReplaceAllString(strings.TrimSpace(phrase), "")
+	phrase = goalVerbRE.ReplaceAllString(phrase, "")
+	name := slug(nameWords(phrase))
+	if name == "" {
+		return false
+	}
+	if p.goal != "" && p.goal != name {
+		p.ask(fmt.Sprintf("The journey has one goal; I kept %s. Should %s be the goal instead?", p.goal, name))
+		return true
+	}
+	p.goal = name
+	return true
+}
+
+// abTest reads "A/B test the first email 70/30". The split is put in front
+// of the email when the whole description has been read.
+func (p *parser) abTest(l, c string) bool {
+	loc := abTestRE.FindStringIndex(l)
+	if loc == nil {
+		return false
+	}
+	before := abLeadRE.ReplaceAllString(l[:loc[0]], "")
+	which := ""
+	if before != "" {
+		if !p.clause(c[:len(before)]) {
+			return false
+		}
+		which = "last"
+	}
+	weights := []int{50, 50}
+	if strings.Contains(l, "a/b/c") || strings.Contains(l, "three") || strings.Contains(l, " 3 ") {
+		weights = []int{34, 33, 33}
+	}
+	if m := abWeightsRE.FindStringSubmatch(l[loc[1]:]); m != nil {
+		weights = nil
+		for _, s := range m[1:] {
+			if n, err := strconv.Atoi(s); err == nil && n > 0 {
+				weights = append(weights, n)
+			}
+		}
+		if len(weights) < 2 {
+			return false
+		}
+	}
+	if which == "" {
+		if m := abTargetRE.FindStringSubmatch(l[loc[1]:]); m != nil {
+			switch {
+			case m[1] != "":
+				which = m[1]
+			case m[3] != "":
+				which = "last"
+			default:
+				which = m[2]
+				if i := strings.LastIndex(which, " for "); i >= 0 {
+					which = which[i+5:]
+				}
+				which = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(which, "on "), "the "))
+			}
+		}
+	}
+	if m := entryTailRE.FindStringSubmatch(l[loc[1]:]); m != nil && p.entryType == "" && !p.j.steps() {
+		if ev, ok := entryEventOf(m[1]); ok {
+			p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
+		}
+	}
+	if which != "" && !ordinals[which] && !p.hasEmailNamed(which) {
+		// "A/B test the welcome email" before any welcome email: it is one
+		p.message("send_email", "email", "email", nameWords(which), which+" email", false)
+		which = "last"
+	}
+	p.splits = append(p.splits, splitSpec{which: which, weights: weights})
+	return true
+}
+
+var ordinals = map[string]bool{"first": true, "second": true, "third": true, "last": true, "final": true}
+
+// hasEmailNamed reports whether an email step's label or template holds the
+// words of name.
+func (p *parser) hasEmailNamed(name string) bool {
+	want := slug(nameWords(name))
+	for _, id := range p.emails {
+		n, _ := p.j.b.Node(id)
+		if want != "" && strings.Contains(slug(n.Label)+" "+configString(n.Config, "template_id"), want) {
+			return true
+		}
+	}
+	return false
+}
