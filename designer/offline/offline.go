@@ -38,7 +38,8 @@ func (Designer) Design(ctx context.Context, req designer.Request, emit func(desi
 			return nil, errors.New("offline designer: refining gave no journey")
 		}
 		diff := graph.Compare(req.Current, g)
-		return &designer.Result{Graph: g, Explanation: explanation, Unrecognized: unrecognized, Diff: &diff, Engine: "offline"}, nil
+		return &designer.Result{Graph: g, Explanation: explanation, FollowUpQuestions: []string{},
+			Unrecognized: nonNil(unrecognized), Diff: &diff, Engine: "offline"}, nil
 	}
 	p, err := parseJourney(req.Message)
 	if err != nil {
@@ -50,8 +51,8 @@ func (Designer) Design(ctx context.Context, req designer.Request, emit func(desi
 	return &designer.Result{
 		Graph:             p.graph,
 		Explanation:       explain(p.graph),
-		FollowUpQuestions: p.questions,
-		Unrecognized:      p.unrecognized,
+		FollowUpQuestions: nonNil(p.questions),
+		Unrecognized:      nonNil(p.unrecognized),
 		Engine:            "offline",
 	}, nil
 }
@@ -65,4 +66,12 @@ func (Designer) Explain(ctx context.Context, g *graph.Graph) (string, error) {
 		return "", errors.New("offline designer: no journey to explain")
 	}
 	return explain(g), nil
+}
+
+// nonNil makes an empty list [] rather than null in JSON.
+func nonNil(ss []string) []string {
+	if ss == nil {
+		return []string{}
+	}
+	return ss
 }

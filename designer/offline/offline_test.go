@@ -70,6 +70,9 @@ func TestDesignRefines(t *testing.T) {
 	if problems := graph.Validate(res.Graph); problems != nil {
 		t.Fatalf("invalid refined graph: %v", problems)
 	}
+	if res.FollowUpQuestions == nil || res.Unrecognized == nil {
+		t.Errorf("lists should be empty, not nil (null in JSON): %#v, %#v", res.FollowUpQuestions, res.Unrecognized)
+	}
 	if res.Engine != "offline" || res.Diff == nil || res.Diff.Empty() {
 		t.Errorf("engine %q, diff %v: want offline and a non-empty diff", res.Engine, res.Diff)
 	}
