@@ -1,6 +1,7 @@
 package offline
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -208,9 +209,12 @@ func rawConfig(config any) json.RawMessage {
 	if raw, ok := config.(json.RawMessage); ok {
 		return slices.Clone(raw)
 	}
-	data, err := json.Marshal(config)
-	if err != nil { // configs are maps of strings and numbers: cannot happen
+	// Without HTML escaping, an expression reads "a > 5", not "a \u003e 5".
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(config); err != nil { // configs are maps of strings and numbers: cannot happen
 		return nil
 	}
-	return data
+	return bytes.TrimRight(buf.Bytes(), "\n")
 }

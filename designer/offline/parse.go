@@ -129,7 +129,7 @@ var (
 	// keywordLeadRE are the labels that mean something: "Goal: …", "Day 3: …".
 	keywordLeadRE = regexp.MustCompile(`^(?:goal|objective|kpi|conversion|success|trigger|entry|exit|stop|limit|cap|frequency|max|day|week|step|if|when|otherwise|else|a/b|ab|split|journey starts|starts|start|audience|segment|schedule)\b`)
 	// stepLabelRE is a list label standing alone: "Step 1".
-	stepLabelRE = regexp.MustCompile(`^(?:step\s*\d+|\d+[.)]?)$`)
+	stepLabelRE = regexp.MustCompile(`^(?:step\s*\d+|\d+[.)]?|then|and then|and|next|finally|afterwards|after that|also|lastly)$`)
 )
 
 var titleOnlyRE = regexp.MustCompile(`^[a-z0-9 '/&()-]{1,40}:$`)

@@ -55,6 +55,7 @@ var (
 		"below": "<", "of less than": "<", "of": "==", "": ">=",
 	}
 	quantifierRE = regexp.MustCompile(`^(?:all|only|any|every|each)\s+`)
+	participleRE = regexp.MustCompile(`^[a-z]+ed$`)
 	orMoreRE     = regexp.MustCompile(`^\$?(\d+(?:\.\d+)?)\s*(?:or\s+(higher|more|above|greater|lower|less|below|fewer)|\+)$`)
 	// notAttributes are subjects of "is" that name a message, not a
 	// customer attribute: "if the email is opened" is an event.
@@ -198,6 +199,9 @@ func simpleAttributeExpr(text, orig string) (string, bool) {
 		}
 		if withinRE.MatchString(strings.ToLower(value)) { // "the demo isn't booked within 2 days"
 			return "", false
+		}
+		if _, isEvent := eventOf(text, ""); isEvent && participleRE.MatchString(strings.ToLower(value)) {
+			return "", false // "an order is placed"
 		}
 		if m := orMoreRE.FindStringSubmatch(strings.ToLower(value)); m != nil && (op == "==") {
 			op, value = ">=", m[1]

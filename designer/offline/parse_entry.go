@@ -16,8 +16,8 @@ var (
 	webhookEntryRE  = regexp.MustCompile(`^(?:(?:this |the )?journey (?:starts|begins) )?(?:when(?:ever)?|once|if|after)\s+(.+?)\s+(?:calls|hits|posts to|pings|triggers|sends a request to|sends to)\s+(?:the |our |a |this )?(?:journey'?s? )?webhook\b|^(?:(?:this |the )?journey (?:is |gets )?)?(?:triggered|started|starts|kicked off)\s+(?:by|via|through|from)\s+(?:a |an |the |our )?(?:incoming )?webhook(?:\s+(?:from|by)\s+(.+?))?(?:$|,)`)
 	segmentEntryRE  = regexp.MustCompile(`^(?:(?:this |the )?journey (?:starts|begins) )?(?:when(?:ever)?|once|as soon as|after)\s+` + subjects + `\s+(?:joins|enters|is added to|gets added to|are added to|becomes part of|become part of|falls into|fall into|lands in|moves into|qualifies for|becomes a member of|join|enter)\s+(?:the |our |a )?(?:segment\s+["']?([a-z0-9_-]+)["']?|["']?([a-z0-9 _-]+?)["']?\s+segment)\b`)
 	eventEntryRE    = regexp.MustCompile(`^(?:(?:this |the )?(?:journey|flow|campaign) (?:starts|begins|is triggered|triggers|kicks off|runs) |it (?:starts|begins) |starts |begins |triggered |trigger )?(?:when(?:ever)?|once|as soon as|after)\s+(?:` + subjects + `(?:'s)?\s+)?(.+)$`)
-	explicitEntryRE = regexp.MustCompile(`^(?:entry point|entry event|entry|start event|start|trigger event|triggered by|triggered when|trigger|starts on|start on|starts with|journey starts when|this journey starts when|starts when|begins when|enrol when|enroll when)\s*[:=-]?\s*(.+)$`)
-	namedSegmentRE  = regexp.MustCompile(`^(?:(?:joins|joining|enters|entering|entry into|added to)\s+)?(?:the |a |our )?(?:segment\s+["']?([a-z0-9_-]+)["']?|["']?([a-z0-9_ -]+?)["']?\s+segment)$`)
+	explicitEntryRE = regexp.MustCompile(`^(?:entry point|entry event|entry|start event|start when|start|trigger event|triggered by|triggered when|trigger|starts on|start on|starts with|journey starts when|this journey starts when|starts when|begins when|enrol when|enroll when)\s*[:=-]?\s*(.+)$`)
+	namedSegmentRE  = regexp.MustCompile(`^(?:(?:joins|joining|enters|entering|entry into|added to)\s+)?(?:the |a |our )?(?:segment\s+(?:["']([a-z0-9_ -]+)["']|([a-z0-9_-]+))(?:\s+(?:is\s+)?(?:entered|joined))?|["']?([a-z0-9_ -]+?)["']?\s+segment)$`)
 	namedWebhookRE  = regexp.MustCompile(`^(?:a |an |the |our )?(?:incoming )?webhook(?:\s+(?:call|request))?(?:\s+(?:from|by)\s+(.+))?$`)
 	segmentAnyRE    = regexp.MustCompile(`\b(?:enters?|joins?|(?:is|are|gets?) added to|falls? into|lands? in|moves? into)\s+(?:the |our |a )?["']?([a-z0-9_-]+)["']?\s+segment\b`)
 	passiveEntryRE  = regexp.MustCompile(`^(?:when(?:ever)?|once|as soon as|after)\s+(?:a |an |the |their |someone's |a customer's |a user's )?(?:new )?([a-z][a-z -]{1,30}?)\s+(?:is|was|gets|has been|are|get)\s+([a-z]+ed)\b`)
@@ -59,7 +59,7 @@ func (p *parser) entry(l, c string) bool {
 			return true
 		}
 		if s := namedSegmentRE.FindStringSubmatch(phrase); s != nil {
-			seg := slug(s[1] + s[2])
+			seg := slug(s[1] + s[2] + s[3])
 			p.setEntry("segment_entry", "Joins segment "+seg, map[string]any{"segment_id": seg})
 			return true
 		}

@@ -33,7 +33,7 @@ var (
 // punctuation, leaving URLs, decimals and quoted text whole.
 func splitSentences(text string) []string {
 	text = listMarkerRE.ReplaceAllString(quoteFixer.Replace(text), "")
-	text = singleQuotedRE.ReplaceAllString(text, `$1"$2"$3`)
+	text = singleToDouble(text)
 	text = inlineListRE.ReplaceAllStringFunc(text, func(m string) string {
 		sub := inlineListRE.FindStringSubmatch(m)
 		if w := strings.ToLower(sub[1]); w == "day" || w == "(day" || w == "wait" || w == "step" {
@@ -84,6 +84,23 @@ func splitSentences(text string) []string {
 		out[i] = strings.TrimRight(s, ".!? ")
 	}
 	return out
+}
+
+// singleToDouble turns 'quoted names' into "quoted names", except inside
+// double quotes ("The 'last' call" stays as it is).
+func singleToDouble(text string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range singleQuotedRE.FindAllStringSubmatchIndex(text, -1) {
+		if strings.Count(text[:m[0]], `"`)%2 == 1 {
+			continue
+		}
+		b.WriteString(text[last:m[0]])
+		b.WriteString(text[m[2]:m[3]] + `"` + text[m[4]:m[5]] + `"` + text[m[6]:m[7]])
+		last = m[1]
+	}
+	b.WriteString(text[last:])
+	return b.String()
 }
 
 // abbreviation reports whether the text before a period ends in one ("e.g",

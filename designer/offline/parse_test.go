@@ -2,6 +2,7 @@ package offline
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -258,5 +259,83 @@ func TestPartlyUnderstood(t *testing.T) {
 	}
 	if n := len(p.graph.Nodes); n != 4 {
 		t.Errorf("%d nodes, want 4 (entry, email, wait, email)", n)
+	}
+}
+
+// TestDocumentReaderSentences reads every sentence shape the document reader
+// (designer/document) renders from a campaign plan.
+func TestDocumentReaderSentences(t *testing.T) {
+	for _, tc := range []struct{ sentence, want string }{
+		{"Start when a user signs up.", `entry {"event_type":"signed_up"}`},
+		{"Start when a customer places first order.", `entry {"event_type":"purchased"}`},
+		{"Start when a user joins the beta.", `entry {"event_type":"beta_joined"}`},
+		{"Start when segment 'Trial users' entered.", `entry {"segment_id":"trial_users"}`},
+		{"Start when an order is delivered.", `entry {"event_type":"order_delivered"}`},
+		{"Start when a cart is abandoned for 1 hour.", `entry {"event_type":"cart_abandoned"}`},
+		{"Stop if they make a purchase.", "exit purchased"},
+		{"Stop if they reply STOP.", "exit replied"},
+		{"Stop if they unsubscribe.", "exit unsubscribed"},
+		{"Stop if a subscription is cancelled.", "exit subscription_cancelled"},
+		{"Stop if an order is placed.", "exit purchased"},
+		{"No more than 3 messages a week.", "cap email 3/7d"},
+		{"No more than 1 push notification a day.", "cap push 1/1d"},
+		{"No more than 2 SMS a week.", "cap sms 2/7d"},
+		{"Goal: first purchase.", "goal first_purchase"},
+		{"On day 1, if they have not opened welcome email, send an SMS.", `condition wait_for_event {"event_type":"email_opened","timeout":"1d"}`},
+		{"On day 1, if they have not clicked, send an SMS.", `condition wait_for_event {"event_type":"email_clicked","timeout":"1d"}`},
+		{"On day 1, if they have not purchased, send an SMS.", `condition wait_for_event {"event_type":"purchased","timeout":"1d"}`},
+		{"On day 1, if they opened email 1, send an SMS.", `condition wait_for_event {"event_type":"email_opened","timeout":"1d"}`},
+		{"On day 1, if they have not created a project, send an SMS.", `condition wait_for_event {"event_type":"project_created","timeout":"1d"}`},
+		{"On day 1, if they are on the premium plan, send an SMS.", `condition condition {"expression":"customer.plan == \"premium\""}`},
+		{"On day 1, if cart value > $50, send an SMS.", `condition condition {"expression":"customer.cart_value > 50"}`},
+		{"On day 1, if plan = pro, send an SMS.", `condition condition {"expression":"customer.plan == \"pro\""}`},
+		{"On day 1, unless they purchased, send an SMS.", `condition wait_for_event {"event_type":"purchased","timeout":"1d"}`},
+		{`Then, call the webhook "https://crm.example/hook".`, `step call_webhook {"url":"https://crm.example/hook"}`},
+		{`On day 0, send a WhatsApp message "The 'last' call".`, `step send_whatsapp {"template_id":"the_last_call"}`},
+	} {
+		text := tc.sentence
+		if !strings.HasPrefix(text, "On day") && !strings.HasPrefix(text, "Then") {
+			text += "\nOn day 0, send an email \"Hi\"."
+		}
+		p, err := parseJourney(text)
+		if err != nil {
+			t.Errorf("%q: %v", tc.sentence, err)
+			continue
+		}
+		if len(p.unrecognized) > 0 {
+			t.Errorf("%q: not understood %q", tc.sentence, p.unrecognized)
+		}
+		g := p.graph
+		got := ""
+		kind, _, _ := strings.Cut(tc.want, " ")
+		switch kind {
+		case "entry":
+			got = "entry " + string(g.Nodes[0].Config)
+		case "exit":
+			if g.ExitCriteria != nil {
+				got = "exit " + g.ExitCriteria.EventType
+			}
+		case "cap":
+			for ch, c := range g.FrequencyCap {
+				if strings.HasPrefix(tc.want, "cap "+ch) {
+					got = fmt.Sprintf("cap %s %d/%s", ch, c.Max, c.Window)
+				}
+			}
+		case "goal":
+			last := g.Nodes[len(g.Nodes)-1]
+			got = "goal " + configString(last.Config, "goal_name")
+		case "condition":
+			for _, n := range g.Nodes {
+				if n.Type == "condition" || n.Type == "wait_for_event" {
+					got = "condition " + n.Type + " " + string(n.Config)
+				}
+			}
+		case "step":
+			n := g.Nodes[1]
+			got = "step " + n.Type + " " + string(n.Config)
+		}
+		if got != tc.want {
+			t.Errorf("%q: got %s, want %s", tc.sentence, got, tc.want)
+		}
 	}
 }
