@@ -169,11 +169,9 @@ func (p *parser) clause(c string) bool {
 		return false
 	}
 	if m := audienceGetsRE.FindStringSubmatchIndex(l); m != nil && !strings.Contains(l[:m[4]], " if ") {
-		// "customers in Germany get …" is "for customers in Germany, send …"
-		if p.conditional("for "+l[m[2]:m[3]]+", send "+l[m[4]:m[5]], "for "+c[m[2]:m[3]]+", send "+c[m[4]:m[5]]) {
-			p.understood++
-			return true
-		}
+		p.gets(l[m[2]:m[3]], c[m[2]:m[3]], c[m[4]:m[5]])
+		p.understood++
+		return true
 	}
 	ok := p.journeySetting(l, c) || p.otherwise(l, c) || p.dayOffset(l, c) || p.schedule(l, c) ||
 		p.entry(l, c) || p.conditional(l, c) || p.waitClause(l, c) || p.timePrefix(l, c) ||
@@ -183,6 +181,35 @@ func (p *parser) clause(c string) bool {
 	}
 	return ok
 }
+
+// gets reads "<audience> get(s) <things>": a gate on the audience, then a
+// step for each thing — a message, or a tag ("and the 'vip' tag").
+func (p *parser) gets(audL, audC, things string) {
+	switch {
+	case bareSignupRE.MatchString(audL): // "new users get …"
+		p.clause(audC)
+	case !p.conditional("for "+audL, "for "+audC):
+		p.ask(fmt.Sprintf("Who should get these messages? I could not turn %q into a condition, so everyone gets them.", audC))
+	}
+	for _, item := range splitOutsideQuotes(things, listSepRE) {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if tagItemRE.MatchString(lowerASCII(item)) {
+			p.clause("add " + item)
+			continue
+		}
+		for _, c := range splitClauses("send " + item) {
+			p.clause(c)
+		}
+	}
+}
+
+var (
+	listSepRE = regexp.MustCompile(`,\s*(?:and\s+)?|\s+and\s+`)
+	tagItemRE = regexp.MustCompile(`^(?:the |a |an )?["']?[a-z0-9_-]+["']?\s+tag$`)
+)
 
 // rest reads what follows a recognized prefix; nothing at all is fine.
 func (p *parser) rest(l, c string, from int) bool {
@@ -259,7 +286,7 @@ func (p *parser) dayWait(day int) {
 
 var (
 	condPrefixRE   = regexp.MustCompile(`^(?:but |and )?(if|unless|only if|only for|for|when|whenever|once|as soon as|in case|should|those who|anyone who|people who|customers who|users who|members who|subscribers who|players who|leads who|contacts who)\s+`)
-	audienceGetsRE = regexp.MustCompile(`^((?:customers|users|people|those|subscribers|members|contacts|accounts|premium users|premium customers|vip customers)\b.+?)\s+(?:get|gets|receive|receives|should get|will get)\s+(.+)$`)
+	audienceGetsRE = regexp.MustCompile(`^((?:[a-z-]+\s+){0,2}(?:customers|users|people|those|subscribers|members|contacts|accounts|players|leads|shoppers|signups)\b.*?)\s+(?:get|gets|receive|receives|should get|should receive|will get|will receive)\s+(.+)$`)
 	passiveRE      = regexp.MustCompile(`^(?:a |an |the |their |its )?([a-z][a-z -]{1,30}?)\s+(?:is|was|gets|has been|are|get)\s+([a-z]+ed)$`)
 	whoDidRE       = regexp.MustCompile(`\s+(?:who|that)\s+(?:have\s+|just\s+)?`)
 	itIsRE         = regexp.MustCompile(`^(?:it's|it is|its|that's|that is)\s+`)

@@ -35,7 +35,7 @@ var (
 	objectCondRE     = regexp.MustCompile(`^(?:send|email|text|message)\s+((?:all\s+|only\s+)?(?:customers|users|people|subscribers|members|contacts|accounts)\s+.+\s+)(?:an?|the)\s+(?:[a-z0-9'-]+\s+){0,4}(?:e-?mail|sms|text|push|notification|whatsapp|newsletter)`)
 	nounPhraseRE     = regexp.MustCompile(`^(?:an?|the|one|another|then an?)\s`)
 	dayTailRE        = regexp.MustCompile(`\s+(?:(?:on|by)\s+day\s*(\d{1,3})\b|\(\s*day\s*(\d{1,3})\s*\))`)
-	entryTailRE      = regexp.MustCompile(`\s+(?:when(?:ever)?|once|as soon as|after)\s+(?:they|someone|somebody|a user|a customer|a new user|a new customer|users|customers|people|anyone|a visitor|a lead)\s+(.+)$`)
+	entryTailRE      = regexp.MustCompile(`\s+(?:when(?:ever)?|once|as soon as|after)\s+((?:they|someone|somebody|a user|a customer|a new user|a new customer|users|customers|people|anyone|a visitor|a lead|their|an?|the)\s+.+)$`)
 	audienceRE       = regexp.MustCompile(`\s+(?:to|for)\s+((?:all |only )?(?:customers|users|people|those|everyone|anyone|members|subscribers|contacts|accounts|premium|vip|free|pro|trial|paying)\b.*)$`)
 	segmentAudRE     = regexp.MustCompile(`\s+to\s+(?:(?:everyone|customers|users|people|members|subscribers|contacts)\s+in\s+|all\s+|members of\s+)?(?:the |our )?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+segment\b`)
 	fromPlaceRE      = regexp.MustCompile(`^\s+(?:from|in|based in|located in|living in)\s+(?:the\s+)?([a-z][a-z.]+(?:\s[a-z]+)?)\b`)
@@ -190,7 +190,7 @@ func (p *parser) send(l, c string) bool {
 	}
 	// "… when someone registers" starts the journey.
 	if m := entryTailRE.FindStringSubmatchIndex(masked); m != nil && !p.j.steps() {
-		if ev, ok := entryEventOf(l[m[2]:m[3]]); ok && p.entryType == "" {
+		if ev, ok := entryEventOf(strings.TrimPrefix(l[m[2]:m[3]], "they ")); ok && p.entryType == "" && !strings.HasSuffix(ev, "_opened") && !strings.HasSuffix(ev, "_clicked") {
 			p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
 			masked, l, c = cut(masked, m[:2]), cut(l, m[:2]), cut(c, m[:2])
 		} else if p.entryType == "segment_entry" && enterItRE.MatchString(l[m[2]:m[3]]) {

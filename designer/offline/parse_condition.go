@@ -55,6 +55,7 @@ var (
 		"below": "<", "of less than": "<", "of": "==", "": ">=",
 	}
 	quantifierRE = regexp.MustCompile(`^(?:all|only|any|every|each)\s+`)
+	spentRE      = regexp.MustCompile(`^(?:(?:customers|users|people|those|anyone|they|members)\s+)?(?:who\s+)?(?:have\s+|has\s+)?(?:spent|spend|spends)\s+(more than|over|at least|less than|under|above)\s+\$?(\d+(?:\.\d+)?)\b`)
 	participleRE = regexp.MustCompile(`^[a-z]+ed$`)
 	orMoreRE     = regexp.MustCompile(`^\$?(\d+(?:\.\d+)?)\s*(?:or\s+(higher|more|above|greater|lower|less|below|fewer)|\+)$`)
 	// notAttributes are subjects of "is" that name a message, not a
@@ -169,6 +170,9 @@ func simpleAttributeExpr(text, orig string) (string, bool) {
 			attr += "s"
 		}
 		return "customer." + attr + " " + op + " " + m[2], true
+	}
+	if m := spentRE.FindStringSubmatch(text); m != nil {
+		return "customer.total_spent " + ops[m[1]] + " " + m[2], true
 	}
 	if m := withValRE.FindStringSubmatch(text); m != nil {
 		return "customer." + attrName(m[1]) + " " + ops[m[2]] + " " + m[3], true

@@ -15,7 +15,7 @@ import (
 var (
 	capReverseRE = regexp.MustCompile(`(?:cap|limit)\s+(messages?|emails?|e-mails?|texts?|sms(?:es)?|text messages?|push(?:es)?(?: notifications?)?|notifications?|whatsapps?(?: messages?)?|sends?)\s+(?:at|to)\s+(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s*(?:a|per|/|each|every|in any|in a)\s*(day|week|hour|month|24 hours|\d+ days|\d+ hours|two days|three days|fortnight)`)
 	capChainRE   = regexp.MustCompile(`(?:\band|,)\s+(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(messages?|emails?|e-mails?|texts?|sms(?:es)?|text messages?|push(?:es)?(?: notifications?)?|notifications?|whatsapps?(?: messages?)?)\s*(?:a|per|/|each|every|in any|in a)\s*(day|week|hour|month|24 hours|\d+ days|\d+ hours|two days|three days|fortnight)`)
-	capPhraseRE  = regexp.MustCompile(`(?:no more than|not more than|at most|max(?:imum)?(?: of)?|cap(?: it| them| messages| sends| sending)? (?:at|to)|limit(?: it| them| messages| sends| sending)? to|never (?:send )?more than|don'?t send more than|do not send more than|only send|only|frequency cap(?: of)?:?|cap:?|limit:?)\s+(\d+|one|two|three|four|five|six|seven|eight|nine|ten|a|an)\s+(messages?|emails?|e-mails?|texts?|sms(?:es)?|text messages?|push(?:es)?(?: notifications?)?|notifications?|whatsapps?(?: messages?)?|sends?|webhooks?|touches|touchpoints)\s*(?:a|per|/|each|every|in any|in a|within a|within any|in one)\s*(day|week|hour|month|24 hours|\d+ days|\d+ hours|two days|three days|fortnight)`)
+	capPhraseRE  = regexp.MustCompile(`(?:no more than|not more than|at most|max(?:imum)?(?: of)?|cap(?: it| them| messages| sends| sending| everything| all messages)? (?:at|to)|limit(?: it| them| messages| sends| sending| everything| all messages| all sends)? to|never (?:send )?more than|don'?t send more than|do not send more than|only send|only|frequency cap(?: of)?:?|cap:?|limit:?)\s+(\d+|one|two|three|four|five|six|seven|eight|nine|ten|a|an)\s+(messages?|emails?|e-mails?|texts?|sms(?:es)?|text messages?|push(?:es)?(?: notifications?)?|notifications?|whatsapps?(?: messages?)?|sends?|webhooks?|touches|touchpoints)\s*(?:a|per|/|each|every|in any|in a|within a|within any|in one)\s*(day|week|hour|month|24 hours|\d+ days|\d+ hours|two days|three days|fortnight)`)
 	capChannel   = map[byte]string{'e': "email", 's': "sms", 't': "sms", 'p': "push", 'n': "push", 'w': "whatsapp"}
 )
 
@@ -138,7 +138,11 @@ func (p *parser) abTest(l, c string) bool {
 	if loc == nil {
 		return false
 	}
-	before := abLeadRE.ReplaceAllString(l[:loc[0]], "")
+	weightsAt := loc[1]
+	if w := abWeightsRE.FindStringIndex(l[:loc[0]]); w != nil { // "a 50/50 A/B test"
+		weightsAt = w[0]
+	}
+	before := abLeadRE.ReplaceAllString(abWeightsRE.ReplaceAllString(l[:loc[0]], ""), "")
 	which := ""
 	if before != "" {
 		if !p.clause(c[:len(before)]) {
@@ -150,7 +154,7 @@ func (p *parser) abTest(l, c string) bool {
 	if strings.Contains(l, "a/b/c") || strings.Contains(l, "three") || strings.Contains(l, " 3 ") {
 		weights = []int{34, 33, 33}
 	}
-	if m := abWeightsRE.FindStringSubmatch(l[loc[1]:]); m != nil {
+	if m := abWeightsRE.FindStringSubmatch(l[weightsAt:]); m != nil {
 		weights = nil
 		for _, s := range m[1:] {
 			if n, err := strconv.Atoi(s); err == nil && n > 0 {
@@ -170,12 +174,17 @@ func (p *parser) abTest(l, c string) bool {
 				which = "last"
 			default:
 				which = m[2]
-				if i := strings.LastIndex(which, " for "); i >= 0 {
-					which = which[i+5:]
+				for _, sep := range []string{" for ", " of ", " on "} {
+					if i := strings.LastIndex(which, sep); i >= 0 {
+						which = which[i+len(sep):]
+					}
 				}
 				which = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(which, "on "), "the "))
 			}
 		}
+	}
+	if signupAudienceRE.MatchString(l) && p.entryType == "" {
+		p.setEntry("event_entry", "When signed_up happens", map[string]any{"event_type": "signed_up"})
 	}
 	if m := entryTailRE.FindStringSubmatch(l[loc[1]:]); m != nil && p.entryType == "" && !p.j.steps() {
 		if ev, ok := entryEventOf(m[1]); ok {
