@@ -299,3 +299,35 @@ func configString(raw json.RawMessage, field string) string {
 	s, _ := c[field].(string)
 	return s
 }
+
+// guard puts a condition in front of step id: customers for whom it holds
+// go through the step, the others skip it ("…, but only to customers who
+// opted in").
+func (j *journey) guard(id string, c cond) {
+	check := j.b.Add("condition", "If "+c.text, map[string]any{"expression": c.expr})
+	j.b.Redirect(id, check)
+	j.b.Connect(check, id, "true")
+	skipped := false
+	for _, e := range j.b.Edges(id) {
+		if e.Branch == "" {
+			j.b.Connect(check, e.Target, "false")
+			skipped = true
+		}
+	}
+	step, skip := tail{id, ""}, tail{check, "false"}
+	for _, list := range []*[]tail{&j.tails, &j.parked} {
+		if slices.Contains(*list, step) {
+			*list, skipped = append(*list, skip), true
+		}
+	}
+	if f := j.fork; f != nil {
+		for side, arm := range f.arms {
+			if slices.Contains(arm, step) {
+				f.arms[side], skipped = append(arm, skip), true
+			}
+		}
+	}
+	if !skipped {
+		j.parked = append(j.parked, skip)
+	}
+}

@@ -86,3 +86,27 @@ func TestSplitSurgery(t *testing.T) {
 		t.Errorf("variant B config %s, want template welcome_email_b", n.Config)
 	}
 }
+
+// TestGuard checks a condition put in front of a step: those who pass go
+// through it, the others skip to what follows it.
+func TestGuard(t *testing.T) {
+	p, err := parseJourney("When a user signs up, send a welcome email, but only to customers who opted in. Wait 2 days, send a tips email.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := p.graph
+	if problems := graph.Validate(g); problems != nil {
+		t.Fatalf("invalid: %v", problems)
+	}
+	var edges []string
+	for _, e := range g.Edges {
+		edges = append(edges, e.Source+" "+e.Branch+" "+e.Target)
+	}
+	want := []string{"entry_1  condition_1", "condition_1 true email_1", "email_1  wait_1", "condition_1 false wait_1", "wait_1  email_2"}
+	if !reflect.DeepEqual(edges, want) {
+		t.Errorf("edges %q, want %q", edges, want)
+	}
+	if n, _ := g.Node("condition_1"); configString(n.Config, "expression") != "customer.marketing_opt_in == true" {
+		t.Errorf("condition %s", n.Config)
+	}
+}

@@ -43,6 +43,7 @@ type parser struct {
 	// the timeout.
 	afterWait  *cond
 	emails     []string // email node ids in order, for "the first email"
+	lastStep   string   // the message just added in this sentence, for "but only to …"
 	lastDay    int      // the last "On day N" offset, -1 before any
 	questions  []string
 	understood int
@@ -78,6 +79,7 @@ func parseJourney(text string) (*parsed, error) {
 		}
 		unrecognized = append(unrecognized, missed...)
 		p.j.sentenceEnd()
+		p.lastStep = ""
 	}
 	if p.understood == 0 {
 		if strings.TrimSpace(text) == "" {
@@ -129,6 +131,7 @@ var (
 	// keywordLeadRE are the labels that mean something: "Goal: …", "Day 3: …".
 	keywordLeadRE = regexp.MustCompile(`^(?:goal|objective|kpi|conversion|success|trigger|entry|exit|stop|limit|cap|frequency|max|day|week|step|if|when|otherwise|else|a/b|ab|split|journey starts|starts|start|audience|segment|schedule)\b`)
 	// stepLabelRE is a list label standing alone: "Step 1".
+	onlyForRE   = regexp.MustCompile(`^(?:but\s+|and\s+)?only\s+(?:to|for|if|when)\s+(.+)$`)
 	stepLabelRE = regexp.MustCompile(`^(?:step\s*\d+|\d+[.)]?|then|and then|and|next|finally|afterwards|after that|also|lastly)$`)
 )
 
@@ -172,6 +175,14 @@ func (p *parser) clause(c string) bool {
 		p.gets(l[m[2]:m[3]], c[m[2]:m[3]], c[m[4]:m[5]])
 		p.understood++
 		return true
+	}
+	if m := onlyForRE.FindStringSubmatchIndex(l); m != nil && p.lastStep != "" {
+		// "…, but only to customers who opted in": a condition on that step
+		if cd, ok := parseCondition(l[m[2]:m[3]], c[m[2]:m[3]], p.channel); ok && cd.expr != "" {
+			p.j.guard(p.lastStep, cd)
+			p.understood++
+			return true
+		}
 	}
 	ok := p.journeySetting(l, c) || p.otherwise(l, c) || p.dayOffset(l, c) || p.schedule(l, c) ||
 		p.entry(l, c) || p.conditional(l, c) || p.waitClause(l, c) || p.timePrefix(l, c) ||

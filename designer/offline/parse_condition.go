@@ -55,6 +55,7 @@ var (
 		"below": "<", "of less than": "<", "of": "==", "": ">=",
 	}
 	quantifierRE = regexp.MustCompile(`^(?:all|only|any|every|each)\s+`)
+	optInRE      = regexp.MustCompile(`^(?:(?:customers|users|people|those|anyone|they|members|subscribers|contacts)\s+)?(?:who\s+|that\s+)?(?:have\s+|has\s+)?opted[ -](in|out)(?:\s+(?:to|of|for|from)\s+(?:receive\s+|receiving\s+)?([a-z][a-z ]*?))?$`)
 	spentRE      = regexp.MustCompile(`^(?:(?:customers|users|people|those|anyone|they|members)\s+)?(?:who\s+)?(?:have\s+|has\s+)?(?:spent|spend|spends)\s+(more than|over|at least|less than|under|above)\s+\$?(\d+(?:\.\d+)?)\b`)
 	participleRE = regexp.MustCompile(`^[a-z]+ed$`)
 	orMoreRE     = regexp.MustCompile(`^\$?(\d+(?:\.\d+)?)\s*(?:or\s+(higher|more|above|greater|lower|less|below|fewer)|\+)$`)
@@ -170,6 +171,13 @@ func simpleAttributeExpr(text, orig string) (string, bool) {
 			attr += "s"
 		}
 		return "customer." + attr + " " + op + " " + m[2], true
+	}
+	if m := optInRE.FindStringSubmatch(text); m != nil {
+		topic := "marketing"
+		if m[2] != "" {
+			topic = attrName(nameWords(m[2]))
+		}
+		return "customer." + topic + "_opt_in == " + strconv.FormatBool(m[1] == "in"), true
 	}
 	if m := spentRE.FindStringSubmatch(text); m != nil {
 		return "customer.total_spent " + ops[m[1]] + " " + m[2], true
