@@ -129,15 +129,16 @@ func (p *parser) ask(q string) {
 var (
 	titleLeadRE = regexp.MustCompile(`^[a-z0-9 '/&()-]{1,60}:\s+`)
 	// keywordLeadRE are the labels that mean something: "Goal: …", "Day 3: …".
-	keywordLeadRE = regexp.MustCompile(`^(?:goal|objective|kpi|conversion|success|trigger|entry|exit|stop|limit|cap|frequency|max|day|week|step|if|when|otherwise|else|a/b|ab|split|journey starts|starts|start|audience|segment|schedule)\b`)
+	keywordLeadRE = regexp.MustCompile(`^(?:goal|objective|kpi|conversion|success|trigger|entry|exit|stop|limit|cap|frequency|max|day|week|step|if|when|otherwise|else|a/b|ab|split|journey starts|starts|start|audience|segment|schedule|e-?mail|sms|text|push|whatsapp|notification|webhook|wait|tag)\b`)
 	// stepLabelRE is a list label standing alone: "Step 1".
+	onDateRE    = regexp.MustCompile(`^on\s+(?:their|the customer's|the user's|his|her)\s+([a-z][a-z ]*?)\s*,?\s+(send|email|text|push|whatsapp|notify|remind|message|call)\b`)
 	onlyForRE   = regexp.MustCompile(`^(?:but\s+|and\s+)?only\s+(?:to|for|if|when)\s+(.+)$`)
 	stepLabelRE = regexp.MustCompile(`^(?:step\s*\d+|\d+[.)]?|then|and then|and|next|finally|afterwards|after that|also|lastly)$`)
 )
 
 var titleOnlyRE = regexp.MustCompile(`^[a-z0-9 '/&()-]{1,40}:$`)
 
-var connectorRE = regexp.MustCompile(`^(?:and then|then|and|also|next|finally|first|firstly|lastly|afterwards|after that|so|please|we want to|we'd like to|we would like to|i want to|i'd like to|we should|let's|you should|we'll|we will|we|step \d+|\d+\)|everyone|all of them|all users|all customers|they)\s*[,:.)-]?\s+`)
+var connectorRE = regexp.MustCompile(`^(?:ok so|okay so|ok|okay|so basically|basically|and then|then|and|also|next|finally|first|firstly|lastly|afterwards|after that|so|please|we want to|we'd like to|we would like to|i want to|i'd like to|we should|let's|you should|we'll|we will|we|step \d+|\d+\)|everyone|all of them|all users|all customers|they)\s*[,:.)-]?\s+`)
 
 // clause reads one clause and reports whether it understood it.
 func (p *parser) clause(c string) bool {
@@ -156,6 +157,9 @@ func (p *parser) clause(c string) bool {
 	if m := titleLeadRE.FindStringSubmatchIndex(l); m != nil && !keywordLeadRE.MatchString(l) && !headerRE.MatchString(l) {
 		if ch := channelRE.FindString(l[:m[1]]); ch != "" {
 			p.seriesChannel = ch
+		}
+		if ev, ok := eventOf(l[:m[1]], ""); ok && p.entryType == "" && !p.j.steps() && !strings.HasSuffix(ev, "_opened") && !strings.HasSuffix(ev, "_clicked") {
+			p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev}) // "Abandoned cart: …"
 		}
 		c, l = c[m[1]:], l[m[1]:] // "Cart recovery: …" names the journey
 	}
@@ -183,6 +187,13 @@ func (p *parser) clause(c string) bool {
 			p.understood++
 			return true
 		}
+	}
+	if m := onDateRE.FindStringSubmatchIndex(l); m != nil {
+		// "on their birthday, send …": wait until the date the profile holds
+		attr := "customer." + attrName(l[m[2]:m[3]])
+		p.j.add("wait_until", "Wait until "+attr, map[string]any{"until": attr})
+		p.understood++
+		return p.rest(l, c, m[4]) || true
 	}
 	ok := p.journeySetting(l, c) || p.otherwise(l, c) || p.dayOffset(l, c) || p.schedule(l, c) ||
 		p.entry(l, c) || p.conditional(l, c) || p.waitClause(l, c) || p.timePrefix(l, c) ||

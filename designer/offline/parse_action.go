@@ -25,14 +25,17 @@ var (
 	remTagRE       = regexp.MustCompile(`^(?:remove|untag|drop|delete)\s+(?:the\s+)?(?:tag\s+["']?([a-z0-9_-]+)["']?|["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+tag)(?:\s+from\s+(?:them|the customer|the user|their profile))?$|^remove\s+(?:them|the customer|the user)\s+from\s+(?:the\s+)?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+(?:tag|list)$`)
 	setRE          = regexp.MustCompile(`^(?:set|update|change)\s+(?:their |the customer's |the user's |the |customer |user )?(?:profile\s+)?(?:attribute\s+|field\s+)?([a-z][a-z0-9_ ]*?)\s+(?:to|=|as)\s+(.+)$|^update\s+(?:their|the customer's|the user's|the)\s+profile(?:\s+with|\s+to set|\s+so that)?\s*:?\s*([a-z][a-z0-9_ ]*?)\s*(?:=|to|:|is)\s*(.+)$`)
 	endRE          = regexp.MustCompile(`^(?:(?:end|exit|finish|stop|close)(?:\s+(?:the journey|the flow|the campaign|here|journey|it|there))?|(?:they |customers |then they |everyone )?(?:exit|leave|drop out of)(?: the journey)?|end of (?:the )?journey|that's it|done)$`)
-	channelRE      = regexp.MustCompile(`\b(e-?mails?|newsletters?|sms(?:es)?|text(?:\s+message)?s?|push(?:\s+notifications?)?|(?:in-app\s+|app\s+|mobile\s+)?notifications?|whatsapp(?:\s+messages?)?)\b`)
+	channelRE      = regexp.MustCompile(`\b(e-?mails?|mail|newsletters?|sms(?:es)?|text(?:\s+message)?s?|push(?:\s+notifications?)?|(?:in-app\s+|app\s+|mobile\s+)?notifications?|whatsapp(?:\s+messages?)?)\b`)
 	sendLead       = regexp.MustCompile(`^(?:re-?send|gets?|receives?|ask(?:\s+them)?(?:\s+for)?|send(?:\s+(?:out|them|over|off))?|text|sms|email|e-mail|push|whatsapp|message|notify|remind|follow up(?:\s+with)?|deliver|fire off|shoot|drop|ping|reach out(?:\s+with)?|trigger|hit them with)\b`)
 	// softLead verbs send only when a channel is named: "congratulate them by push".
 	softLead         = regexp.MustCompile(`^(?:re-?engage|nudge|reach|contact|target|welcome|congratulate|thank|invite|alert|follow up)\b`)
-	timeTail         = regexp.MustCompile(`\s+(?:(?:after|in|about)\s+(?:another\s+)?` + amountRE + `[\s-]*(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?)|` + amountRE + `[\s-]*(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\s+(?:later|after(?:\s+that|\s+signup|\s+the [a-z ]+)?)|the next day|the following day|next day|the day after|the next morning|tomorrow|a week later|next week)\b`)
+	timeTail         = regexp.MustCompile(`\s+(?:(?:after|in|about)\s+(?:another\s+)?` + amountRE + `[\s-]*(?:minutes?|mins?|hours?|hrs?|h|days?|d|weeks?|months?)|` + amountRE + `[\s-]*(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\s+(?:later|after(?:\s+that|\s+signup|\s+the [a-z ]+)?)|the next day|the following day|next day|the day after|the next morning|tomorrow|a week later|next week)\b`)
 	signupAudienceRE = regexp.MustCompile(`\s+(?:to|for)\s+(?:all\s+)?(?:new\s+|newly registered\s+|fresh\s+)?(?:signups|sign-ups|users who (?:just )?signed up|everyone who signs up|registrants)\b|\s+to\s+new\s+(?:users|customers|subscribers|members|accounts)\b`)
 	objectAudienceRE = regexp.MustCompile(`^(?:send|email|text|message)\s+((?:all\s+)?(?:new\s+)?(?:trial users|trialists|trial signups|signups|sign-ups|new users|new customers|new subscribers|new members)\s+)`)
 	objectCondRE     = regexp.MustCompile(`^(?:send|email|text|message)\s+((?:all\s+|only\s+)?(?:customers|users|people|subscribers|members|contacts|accounts)\s+.+\s+)(?:an?|the)\s+(?:[a-z0-9'-]+\s+){0,4}(?:e-?mail|sms|text|push|notification|whatsapp|newsletter)`)
+	channelColonRE   = regexp.MustCompile(`^(e-?mail|sms|text|push(?: notification)?|whatsapp(?: message)?|notification)\s*[:=-]\s*(.+)$`)
+	parenthesisRE    = regexp.MustCompile(`\s*\([^)]*\)`)
+	dontSendRE       = regexp.MustCompile(`^(?:don't|do not|dont|never|no need to)\s+(?:send|text|email|push|message)\b`)
 	nounPhraseRE     = regexp.MustCompile(`^(?:an?|the|one|another|then an?)\s`)
 	dayTailRE        = regexp.MustCompile(`\s+(?:(?:on|by)\s+day\s*(\d{1,3})\b|\(\s*day\s*(\d{1,3})\s*\))`)
 	entryTailRE      = regexp.MustCompile(`\s+(?:when(?:ever)?|once|as soon as|after)\s+((?:they|someone|somebody|a user|a customer|a new user|a new customer|users|customers|people|anyone|a visitor|a lead|their|an?|the)\s+.+)$`)
@@ -42,13 +45,13 @@ var (
 	elseAudienceRE   = regexp.MustCompile(`\s+(?:to|for)\s+(?:everyone else|all others|everybody else|the rest|all the others|other customers|other users)\b`)
 	enterItRE        = regexp.MustCompile(`^(?:enter|enters|join|joins|are added to|is added to)\s+(?:it|the segment)$`)
 	nameStopRE       = regexp.MustCompile(`(?:^|\s)(?:to|about|for|with|if|when|via|by|over|through|on|in|saying|that|and|offering|reminding|asking|telling|containing|called|named|titled|using)(?:\s|$)`)
-	verbNameRE       = regexp.MustCompile(`^(?:re-?send|gets?|receives?|re-?engage(?:\s+them)?|nudge(?:\s+them)?|congratulate(?:\s+them)?|thank(?:\s+them)?|invite(?:\s+them)?|alert(?:\s+them)?|ask(?:\s+them)?(?:\s+for)?|send(?:\s+(?:out|them|over|off))?|follow up(?:\s+with)?|remind(?:\s+them)?(?:\s+(?:of|about))?|deliver|fire off|shoot|drop|reach out(?:\s+with)?|trigger|hit them with|notify(?:\s+them)?|message(?:\s+them)?|email(?:\s+them)?|text(?:\s+them)?|push(?:\s+them)?|whatsapp(?:\s+them)?)\s+`)
+	verbNameRE       = regexp.MustCompile(`^(?:re-?send|gets?|receives?|re-?engage(?:\s+them)?|nudge(?:\s+them)?|congratulate(?:\s+them)?|thank(?:\s+them)?|invite(?:\s+them)?|alert(?:\s+them)?|ask(?:\s+them)?(?:\s+for)?|send(?:\s+(?:out|them|over|off))?|follow up(?:\s+with)?|remind(?:\s+them)?(?:\s+(?:of|about))?|deliver|fire off|shoot|drop|reach out(?:\s+with)?|trigger|hit them with|notify(?:\s+them)?|ping(?:\s+them)?|nudge(?:\s+them)?|message(?:\s+them)?|email(?:\s+them)?|text(?:\s+them)?|push(?:\s+them)?|whatsapp(?:\s+them)?)\s+`)
 )
 
 // channelOf maps a channel word to its node type, channel and noun.
 func channelOf(word string) (typ, channel, noun string) {
 	switch w := strings.ToLower(word); {
-	case strings.HasPrefix(w, "e") || strings.HasPrefix(w, "newsletter"):
+	case strings.HasPrefix(w, "e") || strings.HasPrefix(w, "newsletter") || w == "mail":
 		return "send_email", "email", "email"
 	case strings.HasPrefix(w, "sms") || strings.HasPrefix(w, "text"):
 		return "send_sms", "sms", "SMS"
@@ -133,13 +136,23 @@ func (p *parser) dataStep(l, c string) bool {
 
 // send reads a message: its channels, template, timing and audience.
 func (p *parser) send(l, c string) bool {
+	if m := channelColonRE.FindStringSubmatchIndex(l); m != nil {
+		// "email: welcome (immediately)" names a message after its channel
+		typ, channel, noun := channelOf(l[m[2]:m[3]])
+		name := parenthesisRE.ReplaceAllString(c[m[4]:m[5]], "")
+		p.message(typ, channel, noun, nameWords(removeQuoted(lowerASCII(name))), name, false)
+		return true
+	}
 	// Quoted text is a name or a message, never a channel word.
 	masked := quotedTextRE.ReplaceAllStringFunc(l, func(q string) string { return `"` + strings.Repeat("x", len(q)-2) + `"` })
 	chans := channelRE.FindAllStringIndex(masked, -1)
 	lead := sendLead.FindStringIndex(masked)
 	soft := lead == nil && len(chans) > 0 && softLead.MatchString(masked)
 	// A message named without a verb: "a feature tips email on day 3".
-	noun := lead == nil && len(chans) > 0 && chans[0][0] < 40 && nounPhraseRE.MatchString(masked)
+	noun := lead == nil && len(chans) > 0 && (nounPhraseRE.MatchString(masked) && chans[0][0] < 40 || len(strings.Fields(masked[:chans[0][0]])) <= 3)
+	if dontSendRE.MatchString(masked) {
+		return false // "don't send SMS": not a step this reader can build
+	}
 	if lead == nil && !soft && !noun && (len(chans) == 0 || len(strings.Fields(masked)) > 6) {
 		return false
 	}

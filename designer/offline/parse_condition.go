@@ -39,7 +39,7 @@ var (
 	planWhoRE = regexp.MustCompile(`^(?:(?:they|who) (?:are|is) |they're )?(?:a |an |our )?([a-z0-9_-]+) (?:plan )?(?:customers?|users?|members?|subscribers?|accounts?)$`)
 	countRE   = regexp.MustCompile(`^(?:(?:customers|users|people|those|anyone|members|subscribers|they|contacts|accounts|the customer|the user|customer|user|he|she)\s+)?(?:who have|who've|with|having|that have|have|has)\s+(more than|over|at least|fewer than|less than|under|exactly|no more than|at most|above|greater than)?\s*(\d+(?:\.\d+)?)\s+(or more\s+|or fewer\s+)?([a-z][a-z _]*?)$`)
 	withValRE = regexp.MustCompile(`^(?:(?:customers|users|people|those|anyone|members|subscribers|they|contacts|accounts)\s+)?(?:who have|with|having|that have|have|has)\s+(?:a |an )?([a-z][a-z _]*?)\s+(of more than|more than|over|above|greater than|of at least|at least|under|below|less than|of less than|of)\s+\$?(\d+(?:\.\d+)?)$`)
-	countryRE = regexp.MustCompile(`^(?:(?:customers|users|people|those|anyone|members|subscribers|contacts|they|who)\s+)?(?:(?:are|is|who are|who live|live|living|based|located)\s+)?(?:based |located )?in (?:the )?([a-z][a-z. ]{1,30})$`)
+	countryRE = regexp.MustCompile(`^(?:(?:customers|users|people|those|anyone|members|subscribers|contacts|they|who|the user|the customer|user|customer)\s+)?(?:(?:are|is|who are|who live|live|living|based|located)\s+)?(?:based |located )?in (?:the )?([a-z][a-z. ]{1,30})$`)
 	tagRE     = regexp.MustCompile(`^(?:(?:customers|users|people|those|anyone|they)\s+)?(?:(?:who )?(?:have|has|are|is)\s+)?(?:with\s+)?(?:the\s+)?(?:tag(?:ged)?(?:\s+(?:as|with))?)\s+['"]?([a-z0-9_-]+)['"]?(?:\s+tag)?$`)
 	compareRE = regexp.MustCompile(`^(?:if\s+)?(?:the |their |a |an |his |her )?(?:customer'?s? |user'?s? |account )?([a-z][a-z0-9_ ]*?)\s+(is not equal to|is equal to|passes|goes past|crosses|hits|goes above|goes over|rises above|gets above|reaches|drops below|falls below|goes below|gets below|is not|isn't|is over|is above|is more than|is greater than|is higher than|is under|is below|is less than|is lower than|is at least|is at most|exceeds|equals|is|are|>=|<=|==|!=|=|>|<)\s+(.+)$`)
 
@@ -56,6 +56,7 @@ var (
 	}
 	quantifierRE = regexp.MustCompile(`^(?:all|only|any|every|each)\s+`)
 	optInRE      = regexp.MustCompile(`^(?:(?:customers|users|people|those|anyone|they|members|subscribers|contacts)\s+)?(?:who\s+|that\s+)?(?:have\s+|has\s+)?opted[ -](in|out)(?:\s+(?:to|of|for|from)\s+(?:receive\s+|receiving\s+)?([a-z][a-z ]*?))?$`)
+	groupRE      = regexp.MustCompile(`^(?:the |our )?(vips?|premium|pro|free|trial|paying|paid|enterprise|basic|gold|silver|platinum)(?:\s+(?:customers|users|members|subscribers|accounts|plan users))?$`)
 	spentRE      = regexp.MustCompile(`^(?:(?:customers|users|people|those|anyone|they|members)\s+)?(?:who\s+)?(?:have\s+|has\s+)?(?:spent|spend|spends)\s+(more than|over|at least|less than|under|above)\s+\$?(\d+(?:\.\d+)?)\b`)
 	participleRE = regexp.MustCompile(`^[a-z]+ed$`)
 	orMoreRE     = regexp.MustCompile(`^\$?(\d+(?:\.\d+)?)\s*(?:or\s+(higher|more|above|greater|lower|less|below|fewer)|\+)$`)
@@ -101,6 +102,9 @@ func parseCondition(text, orig, channel string) (cond, bool) {
 	return c, true
 }
 
+// objectEndRE ends the object of a plain action: "setup by day 5".
+var objectEndRE = regexp.MustCompile(`\s(?:by|within|before|after|in|on|at|yet|anymore)\b`)
+
 // noEventRE is an event said as a missing thing: "no deposit".
 var noEventRE = regexp.MustCompile(`^(?:there is |there's |there has been )?no ([a-z]+)$`)
 
@@ -122,7 +126,11 @@ func doneEventOf(text string) (string, bool) {
 	if len(m[1]) > 4 && m[1] == verb { // "they make a deposit" said as "deposit made"
 		verb = m[1]
 	}
-	object := strings.Fields(nameWords(m[2]))
+	words := m[2]
+	if i := objectEndRE.FindStringIndex(words); i != nil {
+		words = words[:i[0]]
+	}
+	object := strings.Fields(nameWords(words))
 	if len(object) == 0 || len(object) > 3 {
 		return "", false
 	}
@@ -149,6 +157,12 @@ func attributeExpr(text, orig string) (string, bool) {
 
 func simpleAttributeExpr(text, orig string) (string, bool) {
 	if m := onPlanRE.FindStringSubmatch(text); m != nil {
+		return `customer.plan == ` + strconv.Quote(m[1]), true
+	}
+	if m := groupRE.FindStringSubmatch(text); m != nil {
+		if m[1] == "vip" || m[1] == "vips" {
+			return `customer.vip == true`, true
+		}
 		return `customer.plan == ` + strconv.Quote(m[1]), true
 	}
 	if m := planWhoRE.FindStringSubmatch(text); m != nil {
