@@ -28,24 +28,25 @@ var (
 	channelRE      = regexp.MustCompile(`\b(e-?mails?|mail|newsletters?|sms(?:es)?|text(?:\s+message)?s?|push(?:\s+notifications?)?|(?:in-app\s+|app\s+|mobile\s+)?notifications?|whatsapp(?:\s+messages?)?)\b`)
 	sendLead       = regexp.MustCompile(`^(?:re-?send|gets?|receives?|ask(?:\s+them)?(?:\s+for)?|send(?:\s+(?:out|them|over|off))?|text|sms|email|e-mail|push|whatsapp|message|notify|remind|follow up(?:\s+with)?|deliver|fire off|shoot|drop|ping|reach out(?:\s+with)?|trigger|hit them with)\b`)
 	// softLead verbs send only when a channel is named: "congratulate them by push".
-	softLead         = regexp.MustCompile(`^(?:re-?engage|nudge|reach|contact|target|welcome|congratulate|thank|invite|alert|follow up)\b`)
-	timeTail         = regexp.MustCompile(`\s+(?:(?:after|in|about)\s+(?:another\s+)?` + amountRE + `[\s-]*(?:minutes?|mins?|hours?|hrs?|h|days?|d|weeks?|months?)|` + amountRE + `[\s-]*(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\s+(?:later|after(?:\s+that|\s+signup|\s+the [a-z ]+)?)|the next day|the following day|next day|the day after|the next morning|tomorrow|a week later|next week)\b`)
-	signupAudienceRE = regexp.MustCompile(`\s+(?:to|for)\s+(?:all\s+)?(?:new\s+|newly registered\s+|fresh\s+)?(?:signups|sign-ups|users who (?:just )?signed up|everyone who signs up|registrants)\b|\s+to\s+new\s+(?:users|customers|subscribers|members|accounts)\b`)
-	objectAudienceRE = regexp.MustCompile(`^(?:send|email|text|message)\s+((?:all\s+)?(?:new\s+)?(?:trial users|trialists|trial signups|signups|sign-ups|new users|new customers|new subscribers|new members)\s+)`)
-	objectCondRE     = regexp.MustCompile(`^(?:send|email|text|message)\s+((?:all\s+|only\s+)?(?:customers|users|people|subscribers|members|contacts|accounts)\s+.+\s+)(?:an?|the)\s+(?:[a-z0-9'-]+\s+){0,4}(?:e-?mail|sms|text|push|notification|whatsapp|newsletter)`)
-	channelColonRE   = regexp.MustCompile(`^(e-?mail|sms|text|push(?: notification)?|whatsapp(?: message)?|notification)\s*[:=-]\s*(.+)$`)
-	parenthesisRE    = regexp.MustCompile(`\s*\([^)]*\)`)
-	dontSendRE       = regexp.MustCompile(`^(?:don't|do not|dont|never|no need to)\s+(?:send|text|email|push|message)\b`)
-	nounPhraseRE     = regexp.MustCompile(`^(?:an?|the|one|another|then an?)\s`)
-	dayTailRE        = regexp.MustCompile(`\s+(?:(?:on|by)\s+day\s*(\d{1,3})\b|\(\s*day\s*(\d{1,3})\s*\))`)
-	entryTailRE      = regexp.MustCompile(`\s+(?:when(?:ever)?|once|as soon as|after)\s+((?:they|someone|somebody|a user|a customer|a new user|a new customer|users|customers|people|anyone|a visitor|a lead|their|an?|the)\s+.+)$`)
-	audienceRE       = regexp.MustCompile(`\s+(?:to|for)\s+((?:all |only )?(?:customers|users|people|those|everyone|anyone|members|subscribers|contacts|accounts|premium|vip|free|pro|trial|paying)\b.*)$`)
-	segmentAudRE     = regexp.MustCompile(`\s+to\s+(?:(?:everyone|customers|users|people|members|subscribers|contacts)\s+in\s+|all\s+|members of\s+)?(?:the |our )?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+segment\b`)
-	fromPlaceRE      = regexp.MustCompile(`^\s+(?:from|in|based in|located in|living in)\s+(?:the\s+)?([a-z][a-z.]+(?:\s[a-z]+)?)\b`)
-	elseAudienceRE   = regexp.MustCompile(`\s+(?:to|for)\s+(?:everyone else|all others|everybody else|the rest|all the others|other customers|other users)\b`)
-	enterItRE        = regexp.MustCompile(`^(?:enter|enters|join|joins|are added to|is added to)\s+(?:it|the segment)$`)
-	nameStopRE       = regexp.MustCompile(`(?:^|\s)(?:to|about|for|with|if|when|via|by|over|through|on|in|saying|that|and|offering|reminding|asking|telling|containing|called|named|titled|using)(?:\s|$)`)
-	verbNameRE       = regexp.MustCompile(`^(?:re-?send|gets?|receives?|re-?engage(?:\s+them)?|nudge(?:\s+them)?|congratulate(?:\s+them)?|thank(?:\s+them)?|invite(?:\s+them)?|alert(?:\s+them)?|ask(?:\s+them)?(?:\s+for)?|send(?:\s+(?:out|them|over|off))?|follow up(?:\s+with)?|remind(?:\s+them)?(?:\s+(?:of|about))?|deliver|fire off|shoot|drop|reach out(?:\s+with)?|trigger|hit them with|notify(?:\s+them)?|ping(?:\s+them)?|nudge(?:\s+them)?|message(?:\s+them)?|email(?:\s+them)?|text(?:\s+them)?|push(?:\s+them)?|whatsapp(?:\s+them)?)\s+`)
+	softLead           = regexp.MustCompile(`^(?:re-?engage|nudge|reach|contact|target|welcome|congratulate|thank|invite|alert|follow up)\b`)
+	timeTail           = regexp.MustCompile(`\s+(?:(?:after|in|about)\s+(?:another\s+)?` + amountRE + `[\s-]*(?:minutes?|mins?|hours?|hrs?|h|days?|d|weeks?|months?)|` + amountRE + `[\s-]*(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\s+(?:later|after(?:\s+that|\s+signup|\s+the [a-z ]+)?)|the next day|the following day|next day|the day after|the next morning|tomorrow|a week later|next week)\b`)
+	signupAudienceRE   = regexp.MustCompile(`\s+(?:to|for)\s+(?:all\s+)?(?:new\s+|newly registered\s+|fresh\s+)?(?:signups|sign-ups|users who (?:just )?signed up|everyone who signs up|registrants)\b|\s+to\s+new\s+(?:users|customers|subscribers|members|accounts)\b`)
+	objectAudienceRE   = regexp.MustCompile(`^(?:send|email|text|message)\s+((?:all\s+)?(?:new\s+)?(?:trial users|trialists|trial signups|signups|sign-ups|new users|new customers|new subscribers|new members)\s+)`)
+	objectCondRE       = regexp.MustCompile(`^(?:send|email|text|message)\s+((?:all\s+|only\s+)?(?:customers|users|people|subscribers|members|contacts|accounts)\s+.+\s+)(?:an?|the)\s+(?:[a-z0-9'-]+\s+){0,4}(?:e-?mail|sms|text|push|notification|whatsapp|newsletter)`)
+	namedWebhookCallRE = regexp.MustCompile(`(?i)^(?:call|trigger|fire|hit|ping)\s+(?:the\s+|a\s+|our\s+)?webhook\s+"([^"]+)"`)
+	channelColonRE     = regexp.MustCompile(`^(e-?mail|sms|text|push(?: notification)?|whatsapp(?: message)?|notification)\s*[:=-]\s*(.+)$`)
+	parenthesisRE      = regexp.MustCompile(`\s*\([^)]*\)`)
+	dontSendRE         = regexp.MustCompile(`^(?:don't|do not|dont|never|no need to)\s+(?:send|text|email|push|message)\b`)
+	nounPhraseRE       = regexp.MustCompile(`^(?:an?|the|one|another|then an?)\s`)
+	dayTailRE          = regexp.MustCompile(`\s+(?:(?:on|by)\s+day\s*(\d{1,3})\b|\(\s*day\s*(\d{1,3})\s*\))`)
+	entryTailRE        = regexp.MustCompile(`\s+(?:when(?:ever)?|once|as soon as|after)\s+((?:they|someone|somebody|a user|a customer|a new user|a new customer|users|customers|people|anyone|a visitor|a lead|their|an?|the)\s+.+)$`)
+	audienceRE         = regexp.MustCompile(`\s+(?:to|for)\s+((?:all |only )?(?:customers|users|people|those|everyone|anyone|members|subscribers|contacts|accounts|premium|vip|free|pro|trial|paying)\b.*)$`)
+	segmentAudRE       = regexp.MustCompile(`\s+to\s+(?:(?:everyone|customers|users|people|members|subscribers|contacts)\s+in\s+|all\s+|members of\s+)?(?:the |our )?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+segment\b`)
+	fromPlaceRE        = regexp.MustCompile(`^\s+(?:from|in|based in|located in|living in)\s+(?:the\s+)?([a-z][a-z.]+(?:\s[a-z]+)?)\b`)
+	elseAudienceRE     = regexp.MustCompile(`\s+(?:to|for)\s+(?:everyone else|all others|everybody else|the rest|all the others|other customers|other users)\b`)
+	enterItRE          = regexp.MustCompile(`^(?:enter|enters|join|joins|are added to|is added to)\s+(?:it|the segment)$`)
+	nameStopRE         = regexp.MustCompile(`(?:^|\s)(?:to|about|for|with|if|when|via|by|over|through|on|in|saying|that|and|offering|reminding|asking|telling|containing|called|named|titled|using)(?:\s|$)`)
+	verbNameRE         = regexp.MustCompile(`^(?:re-?send|gets?|receives?|re-?engage(?:\s+them)?|nudge(?:\s+them)?|congratulate(?:\s+them)?|thank(?:\s+them)?|invite(?:\s+them)?|alert(?:\s+them)?|ask(?:\s+them)?(?:\s+for)?|send(?:\s+(?:out|them|over|off))?|follow up(?:\s+with)?|remind(?:\s+them)?(?:\s+(?:of|about))?|deliver|fire off|shoot|drop|reach out(?:\s+with)?|trigger|hit them with|notify(?:\s+them)?|ping(?:\s+them)?|nudge(?:\s+them)?|message(?:\s+them)?|email(?:\s+them)?|text(?:\s+them)?|push(?:\s+them)?|whatsapp(?:\s+them)?)\s+`)
 )
 
 // channelOf maps a channel word to its node type, channel and noun.
@@ -72,6 +73,13 @@ func (p *parser) action(l, c string) bool {
 			cfg["method"] = "PUT"
 		}
 		p.j.add("call_webhook", "Call webhook", cfg)
+		return true
+	}
+	if m := namedWebhookCallRE.FindStringSubmatch(c); m != nil && !strings.Contains(m[1], "://") {
+		// "call the webhook "crm_sync_loyalty"": a name, not yet a URL
+		url := "https://example.com/webhooks/" + strings.ReplaceAll(slug(m[1]), "_", "-")
+		p.j.add("call_webhook", "Call webhook "+m[1], map[string]any{"url": url})
+		p.ask(fmt.Sprintf("Which URL should the webhook %q call? I used %s.", m[1], url))
 		return true
 	}
 	if p.dataStep(l, c) {

@@ -106,17 +106,27 @@ func parseCondition(text, orig, channel string) (cond, bool) {
 var objectEndRE = regexp.MustCompile(`\s(?:by|within|before|after|in|on|at|yet|anymore)\b`)
 
 // noEventRE is an event said as a missing thing: "no deposit".
-var noEventRE = regexp.MustCompile(`^(?:there is |there's |there has been )?no ([a-z]+)$`)
+var noEventRE = regexp.MustCompile(`^(?:there is |there's |there has been )?no ([a-z]+)(?: yet| so far| by then)?$`)
 
 // doneRE is something a customer does, said the plain way: "they don't
 // start the next lesson".
-var doneRE = regexp.MustCompile(`^(?:they|the customer|the user|he|she)\s+(?:still\s+)?(?:don't|do not|didn't|did not|haven't|have not|hasn't|has not|never|dont|didnt|havent|do|did|have|has)?\s*(?:yet\s+)?([a-z]{3,})\s+(.{1,40})$`)
+var doneRE = regexp.MustCompile(`^(?:(?:they|the customer|the user|he|she)\s+|(?:not|never)\s+)(?:still\s+)?(?:don't|do not|didn't|did not|haven't|have not|hasn't|has not|never|dont|didnt|havent|do|did|have|has)?\s*(?:yet\s+)?([a-z]{3,})\s+(.{1,40})$`)
+
+// doneAloneRE is a plain action without an object: "they attended".
+var doneAloneRE = regexp.MustCompile(`^(?:they|the customer|the user)\s+(?:have\s+|has\s+|did\s+)?([a-z]+)$`)
 
 // doneEventOf names the event of a plain action: "they don't start the next
 // lesson" waits for next_lesson_started.
 func doneEventOf(text string) (string, bool) {
-	m := doneRE.FindStringSubmatch(strings.TrimSpace(text))
-	if m == nil || m[1] == "been" || m[1] == "are" || m[1] == "got" {
+	text = strings.TrimSpace(text)
+	m := doneRE.FindStringSubmatch(text)
+	if m == nil {
+		if a := doneAloneRE.FindStringSubmatch(text); a != nil && strings.HasSuffix(a[1], "ed") && len(a[1]) > 4 {
+			return a[1], true // "if they attended"
+		}
+		return "", false
+	}
+	if m[1] == "been" || m[1] == "are" || m[1] == "got" {
 		return "", false
 	}
 	verb := pastTense(m[1])

@@ -74,8 +74,8 @@ func (p *parser) entry(l, c string) bool {
 		if strings.HasPrefix(phrase, "when") || strings.HasPrefix(phrase, "once") {
 			return p.entryPhrase(phrase, c[m[2]:m[3]], true)
 		}
-		if !p.entryPhrase("when someone "+phrase, "when someone "+c[m[2]:m[3]], true) &&
-			!p.entryPhrase("when "+phrase, "when "+c[m[2]:m[3]], true) {
+		if !p.entryPhrase("when "+phrase, "when "+c[m[2]:m[3]], true) &&
+			!p.entryPhrase("when someone "+phrase, "when someone "+c[m[2]:m[3]], true) {
 			ev, ok := entryEventOf(phrase)
 			if !ok {
 				return false

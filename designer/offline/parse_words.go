@@ -131,6 +131,7 @@ var eventPatterns = []struct {
 	{regexp.MustCompile(`\b(?:open(?:s|ed)?|use[sd]?|launch(?:es|ed)?) (?:the |our )?app\b`), "app_opened"},
 	{regexp.MustCompile(`\bupdate[sd]? (?:their |the |a )?(?:card|credit card|payment method|payment details|billing details)\b`), "payment_method_updated"},
 	{regexp.MustCompile(`\bverif(?:y|ies|ied)\b`), "email_verified"},
+	{regexp.MustCompile(`\bcheck(?:s|ed)? in\b|\bcheck-in\b`), "checked_in"},
 	{regexp.MustCompile(`\brequest(?:s|ed)? a (?:demo|call)\b`), "demo_requested"},
 	{regexp.MustCompile(`\b(?:demo|call) (?:is |was |isn't |is not |wasn't |gets |has been |hasn't been |got )?(?:booked|scheduled)\b`), "demo_booked"},
 	{regexp.MustCompile(`\b(?:view(?:s|ed)?|browse[sd]?|look(?:s|ed)? at) (?:a |the |an )?products?\b`), "product_viewed"},
