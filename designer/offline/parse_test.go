@@ -111,6 +111,7 @@ func TestChannels(t *testing.T) {
 		{"send them a WhatsApp order update", "send_whatsapp", map[string]any{"template_id": "order_update_whatsapp"}},
 		{"call webhook https://hooks.example.com/a?b=1.", "call_webhook", map[string]any{"url": "https://hooks.example.com/a?b=1"}},
 		{"PUT to https://api.example.com/leads", "call_webhook", map[string]any{"url": "https://api.example.com/leads", "method": "PUT"}},
+		{`call the webhook "crm_sync_loyalty"`, "call_webhook", map[string]any{"url": "https://example.com/webhooks/crm-sync-loyalty"}},
 		{"send the upsell", "send_email", map[string]any{"template_id": "upsell_email"}},
 		{"send our newsletter", "send_email", map[string]any{"template_id": "newsletter"}},
 		{"tag them as engaged", "add_tag", map[string]any{"tag": "engaged"}},
