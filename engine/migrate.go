@@ -19,6 +19,8 @@ type Plan struct {
 	// were removed.
 	Mapping map[string]string
 	Policy  kalcifer.RemovedNodePolicy
+	// reachOld and reachNew hold, per node, the nodes strictly downstream.
+	reachOld, reachNew map[string]map[string]bool
 }
 
 // family groups the node types a waiting customer can be moved between: a
@@ -92,7 +94,7 @@ func newPlan(from, to *Program, mapping map[string]string, policy kalcifer.Remov
 		return nil, &kalcifer.Error{Code: kalcifer.EUNPROCESSABLE,
 			Message: fmt.Sprintf("the node mapping is invalid (%d problems)", len(problems)), Details: problems}
 	}
-	return &Plan{From: from, To: to, Mapping: clean, Policy: policy}, nil
+	return &Plan{From: from, To: to, Mapping: clean, Policy: policy, reachOld: reachOld, reachNew: reachNew}, nil
 }
 
 func familyNoun(f string) string {
@@ -223,6 +225,9 @@ func (p *Plan) Move(st State, now time.Time, customer func() (*kalcifer.Customer
 				notes = append(notes, fmt.Sprintf("path %d ended: nothing after %q is in version %d", path.ID, path.Node, p.To.Version))
 				continue
 			}
+			if err := p.checkNoResend(st, path.Node, p.Mapping[next], true); err != nil {
+				return Move{}, err
+			}
 			due := now
 			path.Node, path.Enter, path.Since = p.Mapping[next], true, now
 			path.Wait = &kalcifer.Wait{Kind: kalcifer.WaitTimer, DueAt: &due}
@@ -232,6 +237,9 @@ func (p *Plan) Move(st State, now time.Time, customer func() (*kalcifer.Customer
 			continue
 		}
 		oldNode, newNode := p.From.byID[path.Node], p.To.byID[target]
+		if err := p.checkNoResend(st, path.Node, target, path.Enter); err != nil {
+			return Move{}, err
+		}
 		path.Node = target
 		if path.Wait != nil && !path.Enter && path.Wait.Kind != kalcifer.WaitSend {
 			w, err := carryWait(oldNode, newNode, path, now, customer)
@@ -274,6 +282,44 @@ func (p *Plan) Move(st State, now time.Time, customer func() (*kalcifer.Customer
 		m.Detail += ": " + strings.Join(notes, "; ")
 	}
 	return m, nil
+}
+
+// checkNoResend refuses to move a path from old node n to new node m (which
+// it enters, if entering) when that would lead it through the image of a
+// channel node the instance already sent from, while from n the old version
+// would not have gone through that node again. NewPlan's order check covers
+// nodes on one line; this covers a mapping onto a parallel branch.
+func (p *Plan) checkNoResend(st State, n, m string, entering bool) error {
+	for c, visits := range st.Visits {
+		if visits == 0 || c == n || !graph.IsChannel(p.From.typeOf(c)) {
+			continue
+		}
+		img, ok := p.Mapping[c]
+		if !ok || !(p.reachNew[m][img] || (entering && img == m)) || p.stillAhead(n, img) {
+			continue
+		}
+		return fmt.Errorf("moving the customer from %q to %q would send %q (%q before) again", n, m, img, c)
+	}
+	return nil
+}
+
+// stillAhead reports whether, from old node n, the old version would still
+// reach a node that maps onto new node img: then img is no repeat.
+func (p *Plan) stillAhead(n, img string) bool {
+	for o := range p.reachOld[n] {
+		if p.Mapping[o] == img {
+			return true
+		}
+	}
+	return false
+}
+
+// typeOf is the type of the node with id, or "".
+func (p *Program) typeOf(id string) string {
+	if n := p.byID[id]; n != nil {
+		return n.typ
+	}
+	return ""
 }
 
 // nextMapped returns the nearest mapped node strictly downstream of id in

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -616,9 +617,6 @@ func TestPropertyNoSendRepeated(t *testing.T) {
 // TestPropertyNoSendRepeatedManualMapping is the same with random manual
 // mappings that NewPlan accepts.
 func TestPropertyNoSendRepeatedManualMapping(t *testing.T) {
-	t.Skip("bug: NewPlan checks the order of mapped nodes pairwise in the graph, not against what the instance did: " +
-		"mapping a waiting node onto a node of a parallel branch (unordered with it) that comes before a channel node " +
-		"another path of the instance already sent makes the customer get that message twice")
 	rapid.Check(t, func(t *rapid.T) { checkNoSendRepeated(t, true) })
 }
 
@@ -654,6 +652,9 @@ func checkNoSendRepeated(t *rapid.T, allowManual bool) {
 	}
 
 	mv, err := plan.Move(r.out.State, r.now, nil)
+	if err != nil && allowManual && strings.Contains(err.Error(), "again") {
+		t.Skip("Move refused this instance: it would resend") // the instance stays on its version
+	}
 	if err != nil {
 		t.Fatalf("move: %v", err)
 	}
