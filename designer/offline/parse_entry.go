@@ -108,6 +108,21 @@ func (p *parser) entryPhrase(l, c string, explicit bool) bool {
 	if !explicit && (p.entryType != "" || p.j.steps()) {
 		return false
 	}
+	// Each reader reports whether the clause was its kind of entry and, if
+	// so, whether the rest of the clause was understood too.
+	for _, read := range []func(l, c string) (matched, ok bool){
+		p.webhookEntry, p.segmentEntry, p.shortEntry, p.passiveEntry, p.profileEntry,
+	} {
+		if matched, ok := read(l, c); matched {
+			return ok
+		}
+	}
+	return p.eventEntry(l, c)
+}
+
+// webhookEntry reads "when our CRM calls the webhook", "triggered by a
+// webhook", "when a lead is created in HubSpot (webhook)".
+func (p *parser) webhookEntry(l, c string) (bool, bool) {
 	if m := webhookEntryRE.FindStringSubmatchIndex(l); m != nil {
 		desc := "Called by an external system"
 		for _, g := range [][2]int{{m[2], m[3]}, {m[4], m[5]}} {
@@ -116,8 +131,18 @@ func (p *parser) entryPhrase(l, c string, explicit bool) bool {
 			}
 		}
 		p.setEntry("webhook_entry", "Webhook", map[string]any{"description": desc})
-		return p.rest(l, c, m[1])
+		return true, p.rest(l, c, m[1])
 	}
+	if head := whenHead(l); head != "" && strings.Contains(head, "webhook") && !strings.Contains(head, "http") {
+		p.setEntry("webhook_entry", "Webhook", map[string]any{"description": strings.TrimSpace(c[:len(head)])})
+		return true, p.rest(l, c, len(head))
+	}
+	return false, false
+}
+
+// segmentEntry reads "when someone joins the VIP segment" and "when … (they
+// enter the lapsed segment), …".
+func (p *parser) segmentEntry(l, c string) (bool, bool) {
 	if m := segmentEntryRE.FindStringSubmatchIndex(l); m != nil {
 		seg := ""
 		for _, g := range [][2]int{{m[2], m[3]}, {m[4], m[5]}} {
@@ -126,73 +151,99 @@ func (p *parser) entryPhrase(l, c string, explicit bool) bool {
 			}
 		}
 		p.setEntry("segment_entry", "Joins segment "+seg, map[string]any{"segment_id": seg})
-		return p.rest(l, c, m[1])
+		return true, p.rest(l, c, m[1])
 	}
+	if !whenRE.MatchString(l) {
+		return false, false
+	}
+	head := l
+	if i := strings.Index(l, "),"); i >= 0 {
+		head = l[:i+2]
+	} else if i := strings.IndexByte(l, ','); i >= 0 {
+		head = l[:i+1]
+	}
+	if s := segmentAnyRE.FindStringSubmatch(head); s != nil {
+		p.setEntry("segment_entry", "Joins segment "+slug(s[1]), map[string]any{"segment_id": slug(s[1])})
+		return true, p.rest(l, c, len(head))
+	}
+	return false, false
+}
+
+// shortEntry reads the entries said in a word or two: "on signup", "after
+// purchase", "new subscriber".
+func (p *parser) shortEntry(l, c string) (bool, bool) {
 	if m := onEventRE.FindStringSubmatchIndex(l); m != nil {
 		ev, _ := eventOf(l[m[2]:m[3]], "")
 		if strings.Contains(l[m[2]:m[3]], "cart") {
 			ev = "cart_abandoned"
 		}
 		p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
-		return p.rest(l, c, m[1])
+		return true, p.rest(l, c, m[1])
 	}
-	if m := bareSignupRE.FindStringSubmatch(l); m != nil {
-		ev := "signed_up"
-		switch w := m[1]; {
-		case strings.HasPrefix(w, "subscriber"):
-			ev = "subscribed"
-		case strings.HasPrefix(w, "lead"):
-			ev = "lead_created"
-		case strings.HasPrefix(w, "trial"):
-			ev = "trial_started"
-		}
-		p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
-		return true
+	m := bareSignupRE.FindStringSubmatch(l)
+	if m == nil {
+		return false, false
 	}
-	if head := whenHead(l); head != "" && strings.Contains(head, "webhook") && !strings.Contains(head, "http") {
-		// "when a new lead is created in HubSpot (webhook), …"
-		p.setEntry("webhook_entry", "Webhook", map[string]any{"description": strings.TrimSpace(c[:len(head)])})
-		return p.rest(l, c, len(head))
+	ev := "signed_up"
+	switch w := m[1]; {
+	case strings.HasPrefix(w, "subscriber"):
+		ev = "subscribed"
+	case strings.HasPrefix(w, "lead"):
+		ev = "lead_created"
+	case strings.HasPrefix(w, "trial"):
+		ev = "trial_started"
 	}
-	if w := whenRE.FindStringIndex(l); w != nil {
-		// "when a customer hasn't purchased in 60 days (they enter the lapsed
-		// segment), …": the segment is the entry
-		head := l
-		if i := strings.Index(l, "),"); i >= 0 {
-			head = l[:i+2]
-		} else if i := strings.IndexByte(l, ','); i >= 0 {
-			head = l[:i+1]
-		}
-		if s := segmentAnyRE.FindStringSubmatch(head); s != nil {
-			p.setEntry("segment_entry", "Joins segment "+slug(s[1]), map[string]any{"segment_id": slug(s[1])})
-			return p.rest(l, c, len(head))
-		}
+	p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
+	return true, true
+}
+
+// passiveEntry reads "when a new account is opened": account_opened.
+func (p *parser) passiveEntry(l, c string) (bool, bool) {
+	m := passiveEntryRE.FindStringSubmatchIndex(l)
+	if m == nil {
+		return false, false
 	}
-	if m := passiveEntryRE.FindStringSubmatchIndex(l); m != nil {
-		if _, known := eventOf(l[m[2]:m[5]], ""); !known || strings.HasSuffix(l[m[4]:m[5]], "opened") {
-			ev := slug(nameWords(l[m[2]:m[3]])) + "_" + l[m[4]:m[5]]
-			p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
-			return p.rest(l, c, m[1])
-		}
+	if _, known := eventOf(l[m[2]:m[5]], ""); known && !strings.HasSuffix(l[m[4]:m[5]], "opened") {
+		return false, false // "when a cart is abandoned": a known event
 	}
+	ev := slug(nameWords(l[m[2]:m[3]])) + "_" + l[m[4]:m[5]]
+	p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
+	return true, p.rest(l, c, m[1])
+}
+
+// profileEntry reads "once a lead score goes above 50": customers enter on
+// a profile change, through a condition.
+func (p *parser) profileEntry(l, c string) (bool, bool) {
+	w := whenRE.FindStringIndex(l)
+	if w == nil {
+		return false, false
+	}
+	head := l[w[1]:]
+	if i := strings.IndexAny(head, ",:"); i >= 0 {
+		head = head[:i]
+	} else if i := actionIndex(head); i > 0 {
+		head = head[:i]
+	}
+	if _, isEvent := eventOf(head, ""); isEvent {
+		return false, false
+	}
+	text := strings.TrimSpace(c[w[1] : w[1]+len(head)])
+	expr, ok := attributeExpr(strings.TrimSpace(head), text)
+	if !ok {
+		return false, false
+	}
+	p.setEntry("event_entry", "When profile_updated happens", map[string]any{"event_type": "profile_updated"})
+	p.branch(cond{expr: expr, text: text}, true)
+	return true, p.rest(l, c, w[1]+len(head))
+}
+
+// eventEntry reads "when a user signs up[, rest]", with what the customer
+// has not done ("views a product but doesn't add it to cart") and for how
+// long ("leaves items in their cart for an hour").
+func (p *parser) eventEntry(l, c string) bool {
 	m := eventEntryRE.FindStringSubmatchIndex(l)
 	if m == nil {
 		return p.subjectEntry(l, c)
-	}
-	if w := whenRE.FindStringIndex(l); w != nil && w[1] <= m[2] {
-		// "once a lead score goes above 50": a change of the profile
-		head := l[w[1]:]
-		if i := strings.IndexAny(head, ",:"); i >= 0 {
-			head = head[:i]
-		} else if i := actionIndex(head); i > 0 {
-			head = head[:i]
-		}
-		_, isEvent := eventOf(head, "")
-		if expr, ok := attributeExpr(strings.TrimSpace(head), strings.TrimSpace(c[w[1]:w[1]+len(head)])); ok && !isEvent {
-			p.setEntry("event_entry", "When profile_updated happens", map[string]any{"event_type": "profile_updated"})
-			p.branch(cond{expr: expr, text: strings.TrimSpace(c[w[1] : w[1]+len(head)])}, true)
-			return p.rest(l, c, w[1]+len(head))
-		}
 	}
 	phrase := l[m[2]:m[3]]
 	end := len(phrase)
@@ -214,13 +265,11 @@ func (p *parser) entryPhrase(l, c string, explicit bool) bool {
 	}
 	p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
 	if d := forDurationRE.FindString(head); d != "" {
-		// "leaves items in their cart for an hour": wait that long first
 		dur, _, _ := findDuration(d)
 		p.wait(dur)
 	}
 	if butNot != "" {
-		// "views a product but doesn't add it to cart, wait 2 hours …": the
-		// wait that follows is how long to wait for the missing event.
+		// The wait that follows is how long to wait for the missing event.
 		cd, ok := parseCondition("they "+strings.TrimPrefix(strings.TrimSpace(butNot), "but "), butNot, p.channel)
 		if ok && cd.event != "" {
 			cd.negated = true
