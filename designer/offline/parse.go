@@ -131,14 +131,15 @@ var (
 	// keywordLeadRE are the labels that mean something: "Goal: …", "Day 3: …".
 	keywordLeadRE = regexp.MustCompile(`^(?:goal|objective|kpi|conversion|success|trigger|entry|exit|stop|limit|cap|frequency|max|day|week|step|if|when|otherwise|else|a/b|ab|split|journey starts|starts|start|audience|segment|schedule|e-?mail|sms|text|push|whatsapp|notification|webhook|wait|tag)\b`)
 	// stepLabelRE is a list label standing alone: "Step 1".
-	onDateRE    = regexp.MustCompile(`^on\s+(?:their|the customer's|the user's|his|her)\s+([a-z][a-z ]*?)\s*,?\s+(send|email|text|push|whatsapp|notify|remind|message|call)\b`)
-	onlyForRE   = regexp.MustCompile(`^(?:but\s+|and\s+)?only\s+(?:to|for|if|when)\s+(.+)$`)
-	stepLabelRE = regexp.MustCompile(`^(?:step\s*\d+|\d+[.)]?|then|and then|and|next|finally|afterwards|after that|also|lastly)$`)
+	segmentDefRE = regexp.MustCompile(`,\s*(?:they|customers|users|people|members|contacts)\s+(?:enter|join|are added to|move into|fall into|land in)\s+(?:the |our |a )?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+segment$`)
+	onDateRE     = regexp.MustCompile(`^on\s+(?:their|the customer's|the user's|his|her)\s+([a-z][a-z ]*?)\s*,?\s+(send|email|text|push|whatsapp|notify|remind|message|call)\b`)
+	onlyForRE    = regexp.MustCompile(`^(?:but\s+|and\s+)?only\s+(?:to|for|if|when)\s+(.+)$`)
+	stepLabelRE  = regexp.MustCompile(`^(?:step\s*\d+|\d+[.)]?|then|and then|and|next|finally|afterwards|after that|also|lastly)$`)
 )
 
 var titleOnlyRE = regexp.MustCompile(`^[a-z0-9 '/&()-]{1,40}:$`)
 
-var connectorRE = regexp.MustCompile(`^(?:ok so|okay so|ok|okay|so basically|basically|and then|then|and|also|next|finally|first|firstly|lastly|afterwards|after that|so|please|we want to|we'd like to|we would like to|i want to|i'd like to|we should|let's|you should|we'll|we will|we|step \d+|\d+\)|everyone|all of them|all users|all customers|they)\s*[,:.)-]?\s+`)
+var connectorRE = regexp.MustCompile(`^(?:when that happens|when this happens|at that point|ok so|okay so|ok|okay|so basically|basically|and then|then|and|also|next|finally|first|firstly|lastly|afterwards|after that|so|please|we want to|we'd like to|we would like to|i want to|i'd like to|we should|let's|you should|we'll|we will|we|step \d+|\d+\)|everyone|all of them|all users|all customers|they)\s*[,:.)-]?\s+`)
 
 // clause reads one clause and reports whether it understood it.
 func (p *parser) clause(c string) bool {
@@ -187,6 +188,14 @@ func (p *parser) clause(c string) bool {
 			p.understood++
 			return true
 		}
+	}
+	if m := segmentDefRE.FindStringSubmatch(l); m != nil && p.entryType == "" && !p.j.steps() {
+		// "If a customer hasn't ordered in 90 days, they enter the win-back
+		// segment": the segment is the entry, the rest describes it
+		seg := slug(m[1])
+		p.setEntry("segment_entry", "Joins segment "+seg, map[string]any{"segment_id": seg})
+		p.understood++
+		return true
 	}
 	if m := onDateRE.FindStringSubmatchIndex(l); m != nil {
 		// "on their birthday, send …": wait until the date the profile holds

@@ -34,6 +34,7 @@ var (
 	objectAudienceRE   = regexp.MustCompile(`^(?:send|email|text|message)\s+((?:all\s+)?(?:new\s+)?(?:trial users|trialists|trial signups|signups|sign-ups|new users|new customers|new subscribers|new members)\s+)`)
 	objectCondRE       = regexp.MustCompile(`^(?:send|email|text|message)\s+((?:all\s+|only\s+)?(?:customers|users|people|subscribers|members|contacts|accounts)\s+.+\s+)(?:an?|the)\s+(?:[a-z0-9'-]+\s+){0,4}(?:e-?mail|sms|text|push|notification|whatsapp|newsletter)`)
 	namedWebhookCallRE = regexp.MustCompile(`(?i)^(?:call|trigger|fire|hit|ping)\s+(?:the\s+|a\s+|our\s+)?webhook\s+"([^"]+)"`)
+	contentRE          = regexp.MustCompile(`\s(?:that|saying|telling them|reminding them|which says|to say)\s`)
 	channelColonRE     = regexp.MustCompile(`^(e-?mail|sms|text|push(?: notification)?|whatsapp(?: message)?|notification)\s*[:=-]\s*(.+)$`)
 	parenthesisRE      = regexp.MustCompile(`\s*\([^)]*\)`)
 	dontSendRE         = regexp.MustCompile(`^(?:don't|do not|dont|never|no need to)\s+(?:send|text|email|push|message)\b`)
@@ -183,8 +184,13 @@ func (p *parser) send(l, c string) bool {
 		p.dayWait(day)
 		masked, l, c = cut(masked, m[:2]), cut(l, m[:2]), cut(c, m[:2])
 	}
-	// Timing said after the message: "send the upsell after 1 week".
-	if m := timeTail.FindStringIndex(masked); m != nil {
+	// Timing said after the message: "send the upsell after 1 week" — but
+	// not inside what it says ("an SMS that the trial ends in 2 days").
+	said := len(masked)
+	if i := contentRE.FindStringIndex(masked); i != nil {
+		said = i[0]
+	}
+	if m := timeTail.FindStringIndex(masked[:said]); m != nil {
 		dur, _, _ := findDuration(masked[m[0]:m[1]])
 		if dur != "" {
 			p.wait(dur)

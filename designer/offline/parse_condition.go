@@ -110,7 +110,7 @@ var noEventRE = regexp.MustCompile(`^(?:there is |there's |there has been )?no (
 
 // doneRE is something a customer does, said the plain way: "they don't
 // start the next lesson".
-var doneRE = regexp.MustCompile(`^(?:(?:they|the customer|the user|he|she)\s+|(?:not|never)\s+)(?:still\s+)?(?:don't|do not|didn't|did not|haven't|have not|hasn't|has not|never|dont|didnt|havent|do|did|have|has)?\s*(?:yet\s+)?([a-z]{3,})\s+(.{1,40})$`)
+var doneRE = regexp.MustCompile(`^(?:(?:they've|they|the customer|the user|he|she)\s+|(?:not|never)\s+)(?:still\s+)?(?:don't|do not|didn't|did not|haven't|have not|hasn't|has not|never|dont|didnt|havent|do|did|have|has)?\s*(?:yet\s+)?([a-z]{3,})\s+(.{1,40})$`)
 
 // doneAloneRE is a plain action without an object: "they attended".
 var doneAloneRE = regexp.MustCompile(`^(?:they|the customer|the user)\s+(?:have\s+|has\s+|did\s+)?([a-z]+)$`)

@@ -319,10 +319,11 @@ func (p *parser) subjectEntry(l, c string) bool {
 }
 
 var (
-	scheduleRE = regexp.MustCompile(`\b(?:(?:every|each)\s+(day|weekday|morning|monday|tuesday|wednesday|thursday|friday|saturday|sunday|week|month|first of the month|1st of the month|first day of the month|first of every month)s?\b|(?:on )?the (first|1st) (?:day )?of (?:the|every|each) month\b|on (monday|tuesday|wednesday|thursday|friday|saturday|sunday)s\b|(?:on )?the first (monday|tuesday|wednesday|thursday|friday|saturday|sunday) of (?:the|every|each) month\b|(daily|weekly|monthly|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays)(?:$|,|\s+(?:at|on|for|to)\b))`)
-	atTimeRE   = regexp.MustCompile(`\bat\s+(\d{1,2}|noon|midday|midnight)(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?`)
-	segmentRE  = regexp.MustCompile(`(?:\b(?:for|to|of|in)\s+)?(?:everyone in |all |members of |customers in |users in |people in |the members of )?(?:the |our )?(?:\bsegment\s+["']?([a-z0-9_-]+)["']?|["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+segment\b)`)
-	weekdays   = map[string]string{"sunday": "0", "monday": "1", "tuesday": "2", "wednesday": "3", "thursday": "4", "friday": "5", "saturday": "6"}
+	scheduleRE   = regexp.MustCompile(`\b(?:(?:every|each)\s+(day|weekday|morning|monday|tuesday|wednesday|thursday|friday|saturday|sunday|week|month|first of the month|1st of the month|first day of the month|first of every month)s?\b|(?:on )?the (first|1st|\d{1,2}(?:st|nd|rd|th)) (?:day )?of (?:the|every|each) month\b|on (monday|tuesday|wednesday|thursday|friday|saturday|sunday)s\b|(?:on )?the first (monday|tuesday|wednesday|thursday|friday|saturday|sunday) of (?:the|every|each) month\b|(daily|weekly|monthly|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays)(?:$|,|\s+(?:at|on|for|to)\b))`)
+	atTimeRE     = regexp.MustCompile(`\bat\s+(\d{1,2}|noon|midday|midnight)(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?`)
+	segmentRE    = regexp.MustCompile(`(?:\b(?:for|to|of|in)\s+)?(?:everyone in |all |members of |customers in |users in |people in |the members of )?(?:the |our )?(?:\bsegment\s+["']?([a-z0-9_-]+)["']?|["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+segment\b)`)
+	dayOfMonthRE = regexp.MustCompile(`^(\d{1,2})(?:st|nd|rd|th)$`)
+	weekdays     = map[string]string{"sunday": "0", "monday": "1", "tuesday": "2", "wednesday": "3", "thursday": "4", "friday": "5", "saturday": "6"}
 )
 
 // schedule reads a recurring start ("every Monday at 10am for the premium
@@ -374,6 +375,12 @@ func (p *parser) schedule(l, c string) bool {
 		days = "* * 1"
 	case unit == "month" || unit == "monthly" || strings.Contains(unit, "first") || strings.Contains(unit, "1st"):
 		days = "1 * *"
+	case dayOfMonthRE.MatchString(unit):
+		day, _ := strconv.Atoi(dayOfMonthRE.FindStringSubmatch(unit)[1])
+		if day < 1 || day > 31 {
+			return false
+		}
+		days = fmt.Sprintf("%d * *", day)
 	}
 	cfg := map[string]any{"cron": fmt.Sprintf("%d %d %s", minute, hour, days)}
 	label := "Every " + strings.ToUpper(unit[:1]) + unit[1:]
