@@ -244,6 +244,9 @@ func TestCancelMidStream(t *testing.T) {
 		sse(w, "message_start", `{"type":"message_start","message":{"id":"msg_1","content":[]}}`)
 		sse(w, "content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_1","name":"emit_journey","input":{}}}`)
 		sse(w, "content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\"gr"}}`)
+		// net/http notices the client leaving (and ends r.Context()) only
+		// once the request body was read to its end.
+		io.Copy(io.Discard, r.Body)
 		<-r.Context().Done() // the model "thinks" until the client leaves
 	}))
 	t.Cleanup(srv.Close)
@@ -266,6 +269,7 @@ func TestTimeout(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		sse(w, "message_start", `{"type":"message_start","message":{"id":"msg_1","content":[]}}`)
+		io.Copy(io.Discard, r.Body) // see TestCancelMidStream
 		<-r.Context().Done()
 	}))
 	t.Cleanup(srv.Close)
