@@ -172,25 +172,32 @@ func placeholders(n, cols int) string {
 }
 
 func (t *EngineTx) insertWait(in *kalcifer.Instance, pathID int, w kalcifer.Wait) error {
-	var filter any
-	if len(w.Filter) > 0 {
-		b, err := json.Marshal(w.Filter)
-		if err != nil {
-			return fmt.Errorf("encode wait filter: %w", err)
-		}
-		filter = string(b)
+	filter, due, err := waitColumns(w)
+	if err != nil {
+		return err
 	}
-	var due any
-	if w.DueAt != nil {
-		due = micros(*w.DueAt)
-	}
-	_, err := t.tx.Exec(t.ctx, `INSERT INTO waits (instance_id, path_id, tenant_id, customer_id, kind, event_type, filter, due_at, send_key)
+	_, err = t.tx.Exec(t.ctx, `INSERT INTO waits (instance_id, path_id, tenant_id, customer_id, kind, event_type, filter, due_at, send_key)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		in.ID, pathID, in.TenantID, in.CustomerID, string(w.Kind), nullString(w.EventType), filter, due, nullString(w.SendKey))
 	if err != nil {
 		return fmt.Errorf("insert wait of %s: %w", in.ID, err)
 	}
 	return nil
+}
+
+// waitColumns encodes a wait's filter and due time for its row.
+func waitColumns(w kalcifer.Wait) (filter, due any, err error) {
+	if len(w.Filter) > 0 {
+		b, err := json.Marshal(w.Filter)
+		if err != nil {
+			return nil, nil, fmt.Errorf("encode wait filter: %w", err)
+		}
+		filter = string(b)
+	}
+	if w.DueAt != nil {
+		due = micros(*w.DueAt)
+	}
+	return filter, due, nil
 }
 
 // atNodes stores node IDs space-separated with a space at each end, so that

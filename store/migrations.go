@@ -421,9 +421,16 @@ func (t *EngineTx) ApplyMoves(migrationID string, moves []InstanceMove) error {
 	if err := t.updateMoved(changed); err != nil {
 		return err
 	}
-	for _, mv := range changed {
-		if err := t.replaceWaits(mv.Prior, mv.Waits, mv.Drop, mv.Status.Ended()); err != nil {
+	if t.s.b.Kind() == "postgres" {
+		if err := t.replaceWaitsOfBatch(changed); err != nil {
 			return err
+		}
+	}
+	for _, mv := range changed {
+		if t.s.b.Kind() != "postgres" {
+			if err := t.replaceWaits(mv.Prior, mv.Waits, mv.Drop, mv.Status.Ended()); err != nil {
+				return err
+			}
 		}
 		if mv.Status.Ended() {
 			if _, err := t.tx.Exec(t.ctx, `DELETE FROM active_entries WHERE tenant_id = $1 AND journey_id = $2 AND customer_id = $3
@@ -515,6 +522,75 @@ func (t *EngineTx) insertStepRows(rows []stepRow) error {
 		}
 		if _, err := t.tx.Exec(t.ctx, q.String(), args...); err != nil {
 			return fmt.Errorf("insert history steps: %w", err)
+		}
+	}
+	return nil
+}
+
+// replaceWaitsOfBatch is replaceWaits for a whole batch on PostgreSQL, in
+// a few set-based statements instead of two per instance.
+func (t *EngineTx) replaceWaitsOfBatch(moves []InstanceMove) error {
+	var ended []string
+	var gone []any // instance id, path id pairs
+	type row struct {
+		in   *kalcifer.Instance
+		path int
+		w    kalcifer.Wait
+	}
+	var rows []row
+	for _, mv := range moves {
+		if mv.Status.Ended() {
+			ended = append(ended, mv.Prior.ID)
+			continue
+		}
+		for _, id := range mv.Drop {
+			gone = append(gone, mv.Prior.ID, id)
+		}
+		for id, w := range mv.Waits {
+			gone = append(gone, mv.Prior.ID, id)
+			rows = append(rows, row{mv.Prior, id, w})
+		}
+	}
+	if len(ended) > 0 {
+		if _, err := t.tx.Exec(t.ctx, `DELETE FROM waits WHERE instance_id = ANY($1)`, ended); err != nil {
+			return fmt.Errorf("clear waits: %w", err)
+		}
+	}
+	const chunk = 1000 // pairs per DELETE, rows per INSERT
+	for start := 0; start < len(gone); start += 2 * chunk {
+		part := gone[start:min(start+2*chunk, len(gone))]
+		var q strings.Builder
+		q.WriteString(`DELETE FROM waits WHERE (instance_id, path_id) IN (`)
+		for i := 0; i < len(part); i += 2 {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			fmt.Fprintf(&q, "($%d::text, $%d::int)", i+1, i+2)
+		}
+		q.WriteString(")")
+		if _, err := t.tx.Exec(t.ctx, q.String(), part...); err != nil {
+			return fmt.Errorf("clear changed waits: %w", err)
+		}
+	}
+	for start := 0; start < len(rows); start += chunk {
+		part := rows[start:min(start+chunk, len(rows))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO waits (instance_id, path_id, tenant_id, customer_id, kind, event_type, filter, due_at, send_key) VALUES `)
+		args := make([]any, 0, 9*len(part))
+		for i, r := range part {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString(placeholders(len(args), 9))
+			filter, due, err := waitColumns(r.w)
+			if err != nil {
+				return err
+			}
+			args = append(args, r.in.ID, r.path, r.in.TenantID, r.in.CustomerID, string(r.w.Kind), nullString(r.w.EventType), filter, due,
+				nullString(r.w.SendKey))
+		}
+		if _, err := t.tx.Exec(t.ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("insert waits: %w", err)
 		}
 	}
 	return nil
