@@ -225,8 +225,9 @@ func (j *journey) otherwise() bool {
 func (j *journey) sentenceEnd() { j.ended = true }
 
 // finish closes the journey: every arm still open ends at the goal when
-// there is one, and branches that need an edge get a journey_exit.
-func (j *journey) finish(goal string) {
+// there is one, and branches that need an edge get a journey_exit. It
+// returns the labels of the steps no path reaches, which it drops.
+func (j *journey) finish(goal string) []string {
 	j.merge()
 	j.fork = nil
 	if goal != "" {
@@ -238,13 +239,36 @@ func (j *journey) finish(goal string) {
 			dangling = append(dangling, t)
 		}
 	}
-	if len(dangling) == 0 {
-		return
+	if len(dangling) > 0 {
+		exit := j.b.Add("journey_exit", "End", map[string]any{})
+		for _, t := range dangling {
+			j.b.Connect(t.node, exit, t.branch)
+		}
 	}
-	exit := j.b.Add("journey_exit", "End", map[string]any{})
-	for _, t := range dangling {
-		j.b.Connect(t.node, exit, t.branch)
+	return j.prune()
+}
+
+// prune drops the steps no path reaches — those said after the journey
+// ended ("End the journey. Wait a day.") — and returns their labels.
+func (j *journey) prune() []string {
+	reached := map[string]bool{j.entry: true}
+	for changed := true; changed; {
+		changed = false
+		for _, e := range j.b.g.Edges {
+			if reached[e.Source] && !reached[e.Target] {
+				reached[e.Target], changed = true, true
+			}
+		}
 	}
+	var dropped []string
+	j.b.g.Nodes = slices.DeleteFunc(j.b.g.Nodes, func(n graph.Node) bool {
+		if !reached[n.ID] {
+			dropped = append(dropped, n.Label)
+		}
+		return !reached[n.ID]
+	})
+	j.b.g.Edges = slices.DeleteFunc(j.b.g.Edges, func(e graph.Edge) bool { return !reached[e.Source] })
+	return dropped
 }
 
 // split puts an A/B test in front of node id: an ab_split whose variants

@@ -2,6 +2,7 @@ package offline
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -67,8 +68,7 @@ func channelOf(word string) (typ, channel, noun string) {
 // action reads a step: a message, a webhook call, a tag, a profile update
 // or the end of the journey.
 func (p *parser) action(l, c string) bool {
-	if u := urlRE.FindString(c); u != "" && (callVerbRE.MatchString(l) || !channelRE.MatchString(urlRE.ReplaceAllString(l, ""))) {
-		u = strings.TrimRight(u, ".,;:!?)")
+	if u := strings.TrimRight(urlRE.FindString(c), ".,;:!?)"); validURL(u) && (callVerbRE.MatchString(l) || !channelRE.MatchString(urlRE.ReplaceAllString(l, ""))) {
 		cfg := map[string]any{"url": u}
 		if putRE.MatchString(l) {
 			cfg["method"] = "PUT"
@@ -394,4 +394,11 @@ func lowerFirst(s string) string {
 		return strings.ToLower(s[:1]) + s[1:]
 	}
 	return s
+}
+
+// validURL reports whether u is an absolute http or https URL, as
+// call_webhook needs.
+func validURL(u string) bool {
+	parsed, err := url.Parse(u)
+	return err == nil && (parsed.Scheme == "http" || parsed.Scheme == "https") && parsed.Host != ""
 }

@@ -31,7 +31,9 @@ func (p *parser) finish() *graph.Graph {
 			p.j.split(id, s.weights)
 		}
 	}
-	p.j.finish(p.goal)
+	if dropped := p.j.finish(p.goal); len(dropped) > 0 {
+		p.ask(fmt.Sprintf("These steps come after the journey has ended, so I left them out: %s. Where should they go?", strings.Join(dropped, ", ")))
+	}
 	p.j.b.SetExitCriteria(p.exit)
 	for _, c := range p.caps {
 		if c.channel != "" {

@@ -50,6 +50,7 @@ func TestOddInputs(t *testing.T) {
 		"every monday at 25:99 send an email", "send an email to the \u00e9t\u00e9 segment",
 		"send an email \"\u65e5\u672c\u8a9e\"", "send an \u00e9t\u00e9 email", "tag them as -", "remove the - tag",
 		"set their -- to 5 and send an email", "when someone joins the -- segment, send an email",
+		"000000000000000000000000000000000000000000000000000000https://#", "call https://# now", "end! 1d", // found by the fuzzer
 	} {
 		p, err := parseJourney(text)
 		if err != nil {

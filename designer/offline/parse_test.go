@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -244,6 +245,22 @@ func TestParseErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("parseJourney(%q) = %v, want an error containing %q", tc.text, err, tc.want)
 		}
+	}
+}
+
+// TestStepsAfterTheEnd checks steps said after the journey ends are left
+// out, and the designer says so.
+func TestStepsAfterTheEnd(t *testing.T) {
+	p, err := parseJourney("When a user signs up, send a welcome email. End the journey. Wait 1 day. Send a tips email.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(p.graph.Nodes); n != 3 {
+		t.Errorf("%d nodes, want 3 (entry, email, end)", n)
+	}
+	want := "These steps come after the journey has ended, so I left them out: Wait 1 day, Tips email. Where should they go?"
+	if !slices.Contains(p.questions, want) {
+		t.Errorf("questions %q lack %q", p.questions, want)
 	}
 }
 
