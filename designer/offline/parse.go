@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -358,6 +359,10 @@ func (p *parser) conditional(l, c string) bool {
 func (p *parser) branch(cd cond, gate bool) {
 	if f := p.j.fork; f != nil && cd.event != "" && cd.event != f.key && eventKind(cd.event) == eventKind(f.key) && !channelRE.MatchString(lowerASCII(cd.text)) {
 		cd.event = f.key // "if opened" after "if not opened … send an SMS" is still the email
+	}
+	if f := p.j.fork; f != nil && f.key == cd.event && f.defaulted && cd.within != "" {
+		// the timeout is said now: the question about it is answered
+		p.questions = slices.DeleteFunc(p.questions, func(q string) bool { return strings.HasPrefix(q, "How long should the journey wait for "+cd.event+" ") })
 	}
 	before := len(p.j.b.g.Nodes)
 	lastWait := p.j.lastWait

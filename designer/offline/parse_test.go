@@ -248,6 +248,29 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// TestTimeoutSaidLater checks a timeout said after the event's first
+// mention sets the wait and answers the question about it.
+func TestTimeoutSaidLater(t *testing.T) {
+	p, err := parseJourney("When a user signs up, send a welcome email. If they click, send a coupon SMS. If they haven't clicked in 5 days, send a reminder email.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var waits []string
+	for _, n := range p.graph.Nodes {
+		if n.Type == "wait_for_event" {
+			waits = append(waits, string(n.Config))
+		}
+	}
+	if want := []string{`{"event_type":"email_clicked","timeout":"5d"}`}; !reflect.DeepEqual(waits, want) {
+		t.Errorf("waits %q, want %q", waits, want)
+	}
+	for _, q := range p.questions {
+		if strings.HasPrefix(q, "How long") {
+			t.Errorf("question %q was answered by the description", q)
+		}
+	}
+}
+
 // TestStepsAfterTheEnd checks steps said after the journey ends are left
 // out, and the designer says so.
 func TestStepsAfterTheEnd(t *testing.T) {
