@@ -153,52 +153,107 @@ func (p *parser) send(l, c string) bool {
 		return true
 	}
 	// Quoted text is a name or a message, never a channel word.
-	masked := quotedTextRE.ReplaceAllStringFunc(l, func(q string) string { return `"` + strings.Repeat("x", len(q)-2) + `"` })
-	chans := channelRE.FindAllStringIndex(masked, -1)
-	lead := sendLead.FindStringIndex(masked)
-	soft := lead == nil && len(chans) > 0 && softLead.MatchString(masked)
+	t := &clauseText{l: l, c: c, masked: quotedTextRE.ReplaceAllStringFunc(l, func(q string) string {
+		return `"` + strings.Repeat("x", len(q)-2) + `"`
+	})}
+	chans := channelRE.FindAllStringIndex(t.masked, -1)
+	lead := sendLead.FindStringIndex(t.masked)
+	soft := lead == nil && len(chans) > 0 && softLead.MatchString(t.masked)
 	// A message named without a verb: "a feature tips email on day 3".
-	noun := lead == nil && len(chans) > 0 && (nounPhraseRE.MatchString(masked) && chans[0][0] < 40 || len(strings.Fields(masked[:chans[0][0]])) <= 3)
-	if dontSendRE.MatchString(masked) {
+	noun := lead == nil && len(chans) > 0 && (nounPhraseRE.MatchString(t.masked) && chans[0][0] < 40 || len(strings.Fields(t.masked[:chans[0][0]])) <= 3)
+	if dontSendRE.MatchString(t.masked) {
 		return false // "don't send SMS": not a step this reader can build
 	}
-	if lead == nil && !soft && !noun && (len(chans) == 0 || len(strings.Fields(masked)) > 6) {
+	if lead == nil && !soft && !noun && (len(chans) == 0 || len(strings.Fields(t.masked)) > 6) {
 		return false
 	}
-	// "send new trial users an onboarding email": the audience is the entry.
-	if m := objectAudienceRE.FindStringSubmatchIndex(masked); m != nil && p.entryType == "" && !p.j.steps() {
-		ev := "signed_up"
-		if strings.Contains(masked[m[2]:m[3]], "trial") {
-			ev = "trial_started"
-		}
-		p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
-		masked, l, c = cut(masked, m[2:4]), cut(l, m[2:4]), cut(c, m[2:4])
+	p.messageEntry(t)
+	p.messageTiming(t)
+	p.messageAudience(t)
+	chans = channelRE.FindAllStringIndex(t.masked, -1)
+	if slices.ContainsFunc(chans, func(m []int) bool { return t.masked[m[0]] == 'e' }) {
+		// "the weekly newsletter email": newsletter is part of the name
+		chans = slices.DeleteFunc(chans, func(m []int) bool { return strings.HasPrefix(t.masked[m[0]:], "newsletter") })
 	}
-	// "… on day 3": a day offset said after the message.
-	if m := dayTailRE.FindStringSubmatchIndex(masked); m != nil {
+	if len(chans) == 0 {
+		if lead == nil {
+			return false
+		}
+		// "send the upsell": email unless said otherwise.
+		p.message("send_email", "email", "email", p.name(t.masked, t.c, nil), t.c, false)
+		return true
+	}
+	seen := map[string]bool{}
+	for _, ch := range chans {
+		word := t.masked[ch[0]:ch[1]]
+		typ, channel, noun := channelOf(word)
+		if seen[typ] {
+			continue
+		}
+		seen[typ] = true
+		name, named := p.name(t.masked, t.c, chans), false
+		if strings.HasPrefix(word, "newsletter") { // "send our newsletter": the channel word is the name
+			name, named = strings.TrimSpace(name+" newsletter"), true
+		}
+		p.message(typ, channel, noun, name, t.c, named)
+	}
+	return true
+}
+
+// clauseText is a clause three ways, kept aligned byte for byte: as written
+// (c), lower-cased (l), and lower-cased with quoted text masked (masked).
+type clauseText struct{ masked, l, c string }
+
+// cut removes span m from all three.
+func (t *clauseText) cut(m []int) { t.masked, t.l, t.c = cut(t.masked, m), cut(t.l, m), cut(t.c, m) }
+
+// messageEntry reads "send new trial users an onboarding email": the
+// audience is the entry.
+func (p *parser) messageEntry(t *clauseText) {
+	m := objectAudienceRE.FindStringSubmatchIndex(t.masked)
+	if m == nil || p.entryType != "" || p.j.steps() {
+		return
+	}
+	ev := "signed_up"
+	if strings.Contains(t.masked[m[2]:m[3]], "trial") {
+		ev = "trial_started"
+	}
+	p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
+	t.cut(m[2:4])
+}
+
+// messageTiming reads when a message goes, said after it: "… on day 3",
+// "send the upsell after 1 week" — but not inside what it says ("an SMS that
+// the trial ends in 2 days").
+func (p *parser) messageTiming(t *clauseText) {
+	if m := dayTailRE.FindStringSubmatchIndex(t.masked); m != nil {
 		g := 2
 		if m[2] < 0 {
 			g = 4
 		}
-		day, _ := strconv.Atoi(masked[m[g]:m[g+1]])
+		day, _ := strconv.Atoi(t.masked[m[g]:m[g+1]])
 		p.dayWait(day)
-		masked, l, c = cut(masked, m[:2]), cut(l, m[:2]), cut(c, m[:2])
+		t.cut(m[:2])
 	}
-	// Timing said after the message: "send the upsell after 1 week" — but
-	// not inside what it says ("an SMS that the trial ends in 2 days").
-	said := len(masked)
-	if i := contentRE.FindStringIndex(masked); i != nil {
+	said := len(t.masked)
+	if i := contentRE.FindStringIndex(t.masked); i != nil {
 		said = i[0]
 	}
-	if m := timeTail.FindStringIndex(masked[:said]); m != nil {
-		dur, _, _ := findDuration(masked[m[0]:m[1]])
-		if dur != "" {
+	if m := timeTail.FindStringIndex(t.masked[:said]); m != nil {
+		if dur, _, _ := findDuration(t.masked[m[0]:m[1]]); dur != "" {
 			p.wait(dur)
-			masked, l, c = cut(masked, m), cut(l, m), cut(c, m)
+			t.cut(m)
 		}
 	}
-	if m := segmentAudRE.FindStringSubmatchIndex(masked); m != nil {
-		seg := slug(l[m[2]:m[3]])
+}
+
+// messageAudience reads who a message is for: a segment or "new signups"
+// (the entry, when none is set), "customers on the premium plan" (a
+// condition around the message), "everyone else" (the other arm), and an
+// entry said last ("… when someone registers").
+func (p *parser) messageAudience(t *clauseText) {
+	if m := segmentAudRE.FindStringSubmatchIndex(t.masked); m != nil {
+		seg := slug(t.l[m[2]:m[3]])
 		switch {
 		case p.entryType == "":
 			p.setEntry("segment_entry", "Joins segment "+seg, map[string]any{"segment_id": seg})
@@ -206,82 +261,51 @@ func (p *parser) send(l, c string) bool {
 			p.entryConfig["segment_id"] = seg
 			p.entryLabel += " for segment " + seg
 		}
-		masked, l, c = cut(masked, m[:2]), cut(l, m[:2]), cut(c, m[:2])
+		t.cut(m[:2])
 	}
 	// "send all customers on the pro plan a product update email"
-	if m := objectCondRE.FindStringSubmatchIndex(masked); m != nil {
-		if cd, ok := parseCondition(l[m[2]:m[3]], c[m[2]:m[3]], p.channel); ok && cd.expr != "" {
+	if m := objectCondRE.FindStringSubmatchIndex(t.masked); m != nil {
+		if cd, ok := parseCondition(t.l[m[2]:m[3]], t.c[m[2]:m[3]], p.channel); ok && cd.expr != "" {
 			p.branch(cd, false)
-			masked, l, c = cut(masked, m[2:4]), cut(l, m[2:4]), cut(c, m[2:4])
+			t.cut(m[2:4])
 		}
 	}
-	// "… when someone registers" starts the journey.
-	if m := entryTailRE.FindStringSubmatchIndex(masked); m != nil && !p.j.steps() {
-		if ev, ok := entryEventOf(strings.TrimPrefix(l[m[2]:m[3]], "they ")); ok && p.entryType == "" && !strings.HasSuffix(ev, "_opened") && !strings.HasSuffix(ev, "_clicked") {
+	if m := entryTailRE.FindStringSubmatchIndex(t.masked); m != nil && !p.j.steps() {
+		said := t.l[m[2]:m[3]]
+		if ev, ok := entryEventOf(strings.TrimPrefix(said, "they ")); ok && p.entryType == "" && !strings.HasSuffix(ev, "_opened") && !strings.HasSuffix(ev, "_clicked") {
 			p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
-			masked, l, c = cut(masked, m[:2]), cut(l, m[:2]), cut(c, m[:2])
-		} else if p.entryType == "segment_entry" && enterItRE.MatchString(l[m[2]:m[3]]) {
-			masked, l, c = cut(masked, m[:2]), cut(l, m[:2]), cut(c, m[:2])
+			t.cut(m[:2])
+		} else if p.entryType == "segment_entry" && enterItRE.MatchString(said) {
+			t.cut(m[:2]) // "… to the churn-risk segment when they enter it"
 		}
 	}
-	// Audience: "to new signups" starts the journey, "to customers on the
-	// premium plan" is a condition around the message.
-	if m := signupAudienceRE.FindStringIndex(masked); m != nil {
+	if m := signupAudienceRE.FindStringIndex(t.masked); m != nil {
 		if p.entryType == "" {
 			p.setEntry("event_entry", "When signed_up happens", map[string]any{"event_type": "signed_up"})
 		}
-		masked, l, c = cut(masked, m), cut(l, m), cut(c, m)
+		t.cut(m)
 		// "… to new signups from France": a condition on where they are
-		if f := fromPlaceRE.FindStringSubmatchIndex(masked[m[0]:]); f != nil {
-			place, orig := l[m[0]+f[2]:m[0]+f[3]], c[m[0]+f[2]:m[0]+f[3]]
+		if f := fromPlaceRE.FindStringSubmatchIndex(t.masked[m[0]:]); f != nil {
+			place, orig := t.l[m[0]+f[2]:m[0]+f[3]], t.c[m[0]+f[2]:m[0]+f[3]]
 			if cd, ok := parseCondition("customers in "+place, "customers in "+orig, p.channel); ok {
 				p.branch(cd, false)
-				span := []int{m[0] + f[0], m[0] + f[1]}
-				masked, l, c = cut(masked, span), cut(l, span), cut(c, span)
+				t.cut([]int{m[0] + f[0], m[0] + f[1]})
 			}
 		}
 	}
-	if m := elseAudienceRE.FindStringIndex(masked); m != nil && p.j.fork != nil {
+	if m := elseAudienceRE.FindStringIndex(t.masked); m != nil && p.j.fork != nil {
 		p.j.otherwise() // "… and an email to everyone else"
-		masked, l, c = cut(masked, m), cut(l, m), cut(c, m)
+		t.cut(m)
 	}
-	if m := audienceRE.FindStringSubmatchIndex(masked); m != nil {
-		aud := l[m[2]:m[3]]
-		if cd, ok := parseCondition(aud, c[m[2]:m[3]], p.channel); ok && cd.expr != "" {
+	if m := audienceRE.FindStringSubmatchIndex(t.masked); m != nil {
+		aud := t.l[m[2]:m[3]]
+		if cd, ok := parseCondition(aud, t.c[m[2]:m[3]], p.channel); ok && cd.expr != "" {
 			p.branch(cd, false)
-			masked, l, c = cut(masked, m[:2]), cut(l, m[:2]), cut(c, m[:2])
+			t.cut(m[:2])
 		} else if strings.HasPrefix(aud, "everyone") || strings.HasPrefix(aud, "all ") {
-			masked, l, c = cut(masked, m[:2]), cut(l, m[:2]), cut(c, m[:2])
+			t.cut(m[:2])
 		}
 	}
-	chans = channelRE.FindAllStringIndex(masked, -1)
-	if hasEmail := slices.ContainsFunc(chans, func(m []int) bool { return masked[m[0]] == 'e' }); hasEmail {
-		// "the weekly newsletter email": newsletter is part of the name
-		chans = slices.DeleteFunc(chans, func(m []int) bool { return masked[m[0]] == 'n' && strings.HasPrefix(masked[m[0]:], "newsletter") })
-	}
-	if len(chans) == 0 {
-		if lead == nil {
-			return false
-		}
-		// "send the upsell": email unless said otherwise.
-		p.message("send_email", "email", "email", p.name(masked, c, nil), c, false)
-		return true
-	}
-	seen := map[string]bool{}
-	for _, ch := range chans {
-		word := masked[ch[0]:ch[1]]
-		typ, channel, noun := channelOf(word)
-		if seen[typ] {
-			continue
-		}
-		seen[typ] = true
-		name, named := p.name(masked, c, chans), false
-		if strings.HasPrefix(word, "newsletter") { // "send our newsletter": the channel word is the name
-			name, named = strings.TrimSpace(name+" newsletter"), true
-		}
-		p.message(typ, channel, noun, name, c, named)
-	}
-	return true
 }
 
 // cut removes span m from s.
