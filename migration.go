@@ -147,7 +147,8 @@ type Migration struct {
 // MigrationProgress counts what a migration did to instances.
 type MigrationProgress struct {
 	// Total is how many instances were on the old version when it started.
-	Total    int `json:"total"`
+	Total int `json:"total"`
+	// Examined counts instance rows looked at, over every pass.
 	Examined int `json:"examined"`
 	Migrated int `json:"migrated"`
 	Held     int `json:"held"`
@@ -162,14 +163,22 @@ type MigrationProgress struct {
 	Batches  int `json:"batches"`
 	// Passes counts trips through the instances in the current phase.
 	Passes int `json:"passes"`
+	// TriedAtResume and FailedAtResume are the counts when the migration
+	// was last resumed: the failure rate is measured since then.
+	TriedAtResume  int `json:"tried_at_resume,omitempty"`
+	FailedAtResume int `json:"failed_at_resume,omitempty"`
 }
 
 // FailureRateExceeded reports whether failures are above threshold, once
 // enough instances were tried for the rate to mean something.
+// Failures before the last resume do not count.
 func (p MigrationProgress) FailureRateExceeded(threshold float64) bool {
-	tried := p.Migrated + p.Held + p.Exited + p.Failed
-	return tried >= failureThresholdMinCount && float64(p.Failed) > threshold*float64(tried)
+	tried, failed := p.Tried()-p.TriedAtResume, p.Failed-p.FailedAtResume
+	return tried >= failureThresholdMinCount && float64(failed) > threshold*float64(tried)
 }
+
+// Tried counts the instances the migration tried to move.
+func (p MigrationProgress) Tried() int { return p.Migrated + p.Held + p.Exited + p.Failed }
 
 // MigrationBatch is one batch's result.
 type MigrationBatch struct {
@@ -251,4 +260,12 @@ type ReleaseResult struct {
 	Migrated int      `json:"migrated"`
 	Exited   int      `json:"exited"`
 	Skipped  []string `json:"skipped"` // not held (any more), or changed since
+	// Failed lists the instances that could not move; they stay held.
+	Failed []ReleaseFailure `json:"failed"`
+}
+
+// ReleaseFailure says why one held instance could not be released.
+type ReleaseFailure struct {
+	InstanceID string `json:"instance_id"`
+	Error      string `json:"error"`
 }

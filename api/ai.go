@@ -288,8 +288,13 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 	if strings.TrimSpace(instructions) != "" {
 		message = strings.TrimSpace(instructions) + "\n" + message
 	}
-	if err := checkMessage(message); err != nil {
+	switch {
+	case strings.TrimSpace(message) == "":
 		s.writeError(w, r, kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "nothing in %s reads as a journey step", name))
+		return
+	case len(message) > maxMessage:
+		s.writeError(w, r, kalcifer.Errorf(kalcifer.ETOOLARGE, "%s reads as %d KiB of plan; the designer takes at most %d KiB: split the plan",
+			name, len(message)>>10, maxMessage>>10))
 		return
 	}
 	c := &kalcifer.Conversation{ID: kalcifer.NewID("conv"), TenantID: principal(r).TenantID}
@@ -568,24 +573,25 @@ func (s *server) putAISettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := principal(r)
+	old, err := s.store.AISettings(r.Context(), p.TenantID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	// An empty key keeps the stored one, but only for the same provider and
+	// URL: the key must never follow settings to another host.
+	keep := a.APIKey == "" && old != nil && old.APIKey != "" && old.Provider == a.Provider && old.BaseURL == a.BaseURL
 	if s.checkAI != nil {
 		check := a
-		if check.APIKey == "" { // an empty key keeps the stored one
-			old, err := s.store.AISettings(r.Context(), p.TenantID)
-			if err != nil {
-				s.writeError(w, r, err)
-				return
-			}
-			if old != nil {
-				check.APIKey = old.APIKey
-			}
+		if keep {
+			check.APIKey = old.APIKey
 		}
 		if err := s.checkAI(check); err != nil {
 			s.writeError(w, r, kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "%v", err))
 			return
 		}
 	}
-	if err := s.store.SetAISettings(r.Context(), p.Actor(), p.TenantID, &a); err != nil {
+	if err := s.store.SetAISettings(r.Context(), p.Actor(), p.TenantID, &a, keep); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

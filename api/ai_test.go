@@ -307,6 +307,13 @@ func TestAISettings(t *testing.T) {
 	if !a.HasAPIKey || a.Model != "m2" {
 		t.Fatalf("stored = %+v", a)
 	}
+	// Pointing the settings at another host drops the key: it never
+	// follows them there.
+	tb.do("PUT", "/api/v1/ai/settings", tb.admin, map[string]any{"provider": "openai", "base_url": "http://127.0.0.2:1/v1", "model": "m2"}).
+		want(t, http.StatusOK).into(t, &a)
+	if a.HasAPIKey {
+		t.Fatalf("the key followed the settings to another host: %+v", a)
+	}
 	tb.do("PUT", "/api/v1/ai/settings", tb.admin, map[string]any{"provider": "skynet"}).wantError(t, http.StatusBadRequest, "invalid")
 	tb.do("PUT", "/api/v1/ai/settings", tb.editor, map[string]any{"provider": "offline"}).wantError(t, http.StatusForbidden, "forbidden")
 	var audit kalcifer.Page[kalcifer.AuditEntry]

@@ -125,7 +125,7 @@ func (rt *Runtime) replaySends(ctx context.Context, t *store.EngineTx, in *kalci
 		if !done {
 			continue // still on its way; its outcome will wake the path
 		}
-		err = rt.wake(ctx, t, in.ID, Wake{Kind: WakeSend, PathID: p.ID, Send: outcome})
+		err = rt.wake(ctx, t, in.ID, Wake{Kind: WakeSend, PathID: p.ID, Send: outcome, SendKey: p.Wait.SendKey})
 		if err != nil && !errors.Is(err, errStale) {
 			return err
 		}

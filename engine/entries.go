@@ -27,6 +27,8 @@ type entryIndex struct {
 	// journeys still run), so that other events skip looking for instances
 	// to end.
 	exits map[string]bool
+	// tag is the state of the journeys the index was built from.
+	tag string
 }
 
 func (idx *entryIndex) match(e *kalcifer.Event) []entry {
@@ -102,6 +104,7 @@ func (rt *Runtime) entryIndex(ctx context.Context) (*entryIndex, error) {
 			idx.exits[v.TenantID+"\x00"+ev] = true
 		}
 	}
+	idx.tag = tag
 	rt.entries, rt.entriesTag = idx, tag
 	return idx, nil
 }

@@ -40,6 +40,18 @@ func (rt *Runtime) ProcessEvents(ctx context.Context) (int, error) {
 // processLane routes one batch of the events of one lane of lanes (see
 // store.EngineTx.UnprocessedEventsOfLane).
 func (rt *Runtime) processLane(ctx context.Context, lane, lanes int) (int, error) {
+	for try := 1; ; try++ {
+		n, err := rt.routeBatch(ctx, lane, lanes, try < 3)
+		if !errors.Is(err, errStaleIndex) {
+			return n, err
+		}
+	}
+}
+
+// routeBatch routes one batch of a lane's events in one transaction. With
+// checkIndex, a batch that started customers is rolled back (errStaleIndex)
+// when the journeys changed since the entry index was read.
+func (rt *Runtime) routeBatch(ctx context.Context, lane, lanes int, checkIndex bool) (int, error) {
 	idx, err := rt.entryIndex(ctx)
 	if err != nil {
 		return 0, err
@@ -54,12 +66,26 @@ func (rt *Runtime) processLane(ctx context.Context, lane, lanes int) (int, error
 		if err != nil {
 			return err
 		}
+		entered := false
 		for i := range events {
+			entered = entered || len(idx.match(&events[i])) > 0
 			if err := rt.route(ctx, t, idx, &events[i]); err != nil {
 				return fmt.Errorf("route event %s: %w", events[i].ID, err)
 			}
 			if err := t.MarkEventProcessed(events[i].ID); err != nil {
 				return err
+			}
+		}
+		// A version published since the index was read must not gain
+		// customers on the version before it (a migration may already
+		// have passed them by): start over with a fresh index.
+		if entered && checkIndex {
+			tag, err := t.JourneysChanged()
+			if err != nil {
+				return err
+			}
+			if tag != idx.tag {
+				return errStaleIndex
 			}
 		}
 		n = len(events)
@@ -70,6 +96,10 @@ func (rt *Runtime) processLane(ctx context.Context, lane, lanes int) (int, error
 	}
 	return n, nil
 }
+
+// errStaleIndex rolls back an event batch that started customers with an
+// entry index older than the journeys.
+var errStaleIndex = errors.New("journeys changed during the event batch")
 
 // route delivers one event inside t.
 func (rt *Runtime) route(ctx context.Context, t *store.EngineTx, idx *entryIndex, e *kalcifer.Event) error {

@@ -480,6 +480,11 @@ func TestPropertyMoveLandsForward(t *testing.T) {
 		beforeJSON, _ := json.Marshal(before)
 		now := c.run.now.Add(time.Duration(rapid.IntRange(0, 96).Draw(t, "hours to migration")) * time.Hour)
 		mv, err := plan.Move(before, now, nil)
+		if err != nil && strings.Contains(err.Error(), "again") {
+			// A manual mapping onto a parallel branch: the instance stays
+			// where it is rather than be sent a message twice.
+			return
+		}
 		if err != nil {
 			t.Fatalf("move: %v", err)
 		}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -40,6 +41,19 @@ func (rt *Runtime) Publish(ctx context.Context, actor, tenantID, journeyID strin
 	toV, err := rt.st.GetVersion(ctx, tenantID, journeyID, version)
 	if err != nil {
 		return nil, err
+	}
+	// The publish transaction checks these again; checking them here too
+	// makes a dry run answer what the publish would.
+	switch {
+	case version == j.CurrentVersion:
+		return nil, &kalcifer.Error{Code: kalcifer.ECONFLICT, Message: fmt.Sprintf("version %d is already the current version", version),
+			State: map[string]any{"current_version": j.CurrentVersion}}
+	case !rollback && toV.Status != kalcifer.VersionDraft:
+		return nil, &kalcifer.Error{Code: kalcifer.ECONFLICT, Message: fmt.Sprintf("version %d is already published (roll back to it instead)", version),
+			State: map[string]any{"version_status": string(toV.Status)}}
+	case rollback && toV.Status != kalcifer.VersionPublished:
+		return nil, &kalcifer.Error{Code: kalcifer.ECONFLICT, Message: fmt.Sprintf("version %d is a draft: publish it instead of rolling back to it", version),
+			State: map[string]any{"version_status": string(toV.Status)}}
 	}
 	from, err := rt.program(ctx, nil, tenantID, journeyID, fromV.Version)
 	if err != nil {
@@ -133,15 +147,19 @@ func (rt *Runtime) ControlMigration(ctx context.Context, actor, tenantID, id, ac
 				return refuse("")
 			}
 			m.Status, m.Reason = kalcifer.MigrationRunning, ""
+			m.Progress.TriedAtResume, m.Progress.FailedAtResume = m.Progress.Tried(), m.Progress.Failed
 		case MigrationAbort:
 			if m.Status == kalcifer.MigrationAborting || m.Status == kalcifer.MigrationAborted {
 				return refuse("")
 			}
+			if j.CurrentVersion != m.ToVersion {
+				// A later publish or rollback moved on: undoing this one
+				// would strand customers on a version nothing migrates.
+				return refuse(fmt.Sprintf(": version %d is no longer current (it is %d); publish or roll back instead", m.ToVersion, j.CurrentVersion))
+			}
 			m.Status, m.Cursor, m.Reason, m.FinishedAt = kalcifer.MigrationAborting, "", "", nil
 			m.Progress.Passes = 0
-			if j.CurrentVersion == m.ToVersion {
-				j.CurrentVersion = m.FromVersion
-			}
+			j.CurrentVersion = m.FromVersion
 		case MigrationRollout:
 			switch {
 			case m.Strategy != kalcifer.StrategyGradual:
@@ -230,6 +248,7 @@ func (rt *Runtime) migrateBatch(ctx context.Context, t *store.EngineTx, m *kalci
 		return 0, err
 	}
 	b := kalcifer.MigrationBatch{Seq: m.Progress.Batches + 1, StartedAt: t.Now()}
+	m.Progress.Examined += len(cands)
 	moves := make([]store.InstanceMove, 0, len(cands))
 	for _, in := range cands {
 		m.Cursor = in.ID
@@ -287,9 +306,9 @@ func (rt *Runtime) migrateBatch(ctx context.Context, t *store.EngineTx, m *kalci
 		}
 	}
 	if p.FailureRateExceeded(m.Config.FailureThreshold) && m.Status == kalcifer.MigrationRunning {
-		tried := p.Migrated + p.Held + p.Exited + p.Failed
+		tried, failed := p.Tried()-p.TriedAtResume, p.Failed-p.FailedAtResume
 		m.Status, m.Reason = kalcifer.MigrationPaused, fmt.Sprintf("paused by itself: %d of %d instances failed to migrate (%.1f%%), above the %.1f%% threshold",
-			p.Failed, tried, 100*float64(p.Failed)/float64(tried), 100*m.Config.FailureThreshold)
+			failed, tried, 100*float64(failed)/float64(tried), 100*m.Config.FailureThreshold)
 	}
 	var batch *kalcifer.MigrationBatch
 	if len(moves) > 0 {
@@ -365,6 +384,23 @@ func (rt *Runtime) restoreBatch(ctx context.Context, t *store.EngineTx, m *kalci
 		}
 		if ok {
 			b.Restored++
+			switch mi.Outcome { // it no longer counts as what the migration did
+			case kalcifer.MoveMigrated:
+				m.Progress.Migrated--
+			case kalcifer.MoveHeld:
+				m.Progress.Held--
+			case kalcifer.MoveExited:
+				m.Progress.Exited--
+			}
+			if mi.PriorStatus == kalcifer.InstanceActive { // a send that finished meanwhile moves it on now
+				fresh, err := t.Instance(mi.Current.ID)
+				if err != nil {
+					return 0, err
+				}
+				if err := rt.replaySends(ctx, t, fresh); err != nil {
+					return 0, err
+				}
+			}
 		} else {
 			movedOn++
 			if len(b.Errors) < maxBatchErrors {
@@ -377,11 +413,11 @@ func (rt *Runtime) restoreBatch(ctx context.Context, t *store.EngineTx, m *kalci
 	p.MovedOn += movedOn
 	if len(list) < m.Config.BatchSize {
 		p.Passes++
-		left, err := t.MovesToRestore(&kalcifer.Migration{ID: m.ID}, 1)
+		left, err := t.RestoreLeft(m)
 		if err != nil {
 			return 0, err
 		}
-		if len(left) > 0 && p.Passes < maxPasses {
+		if left > 0 {
 			m.Cursor = ""
 		} else {
 			now := t.Now()
@@ -449,7 +485,7 @@ func (rt *Runtime) ReleaseHeld(ctx context.Context, tenantID, migrationID string
 		}
 	}
 	sort.Strings(ids)
-	res := &kalcifer.ReleaseResult{Skipped: []string{}}
+	res := &kalcifer.ReleaseResult{Skipped: []string{}, Failed: []kalcifer.ReleaseFailure{}}
 	for start := 0; start < len(ids); start += m.Config.BatchSize {
 		chunk := ids[start:min(start+m.Config.BatchSize, len(ids))]
 		var batch kalcifer.ReleaseResult
@@ -458,6 +494,10 @@ func (rt *Runtime) ReleaseHeld(ctx context.Context, tenantID, migrationID string
 			mig, err := t.Migration(tenantID, migrationID)
 			if err != nil {
 				return err
+			}
+			if mig.Status == kalcifer.MigrationAborting || mig.Status == kalcifer.MigrationAborted {
+				return &kalcifer.Error{Code: kalcifer.ECONFLICT, Message: "the migration was aborted meanwhile",
+					State: map[string]any{"status": string(mig.Status)}}
 			}
 			for _, id := range chunk {
 				mi, err := t.HeldMove(migrationID, id)
@@ -471,15 +511,25 @@ func (rt *Runtime) ReleaseHeld(ctx context.Context, tenantID, migrationID string
 				in := *mi.Current
 				in.Status = mi.PriorStatus // held made it paused; released, it is as it was
 				mv, err := rt.move(t, plan, &in)
-				if err != nil {
-					return kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "instance %s: %v", id, err)
+				if err == nil && mv.Outcome == kalcifer.MoveHeld {
+					err = errors.New("a node it is at is still unmapped")
+				}
+				if err != nil { // it stays held; the others go on
+					batch.Failed = append(batch.Failed, kalcifer.ReleaseFailure{InstanceID: id, Error: err.Error()})
+					continue
 				}
 				mv.Prior = mi.Current
-				if mv.Outcome == kalcifer.MoveHeld {
-					return kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "instance %s would be held again", id)
-				}
 				if err := t.ReleaseHeld(migrationID, mv); err != nil {
 					return err
+				}
+				if mv.Status == kalcifer.InstanceActive { // sends that finished while it was held
+					fresh, err := t.Instance(id)
+					if err != nil {
+						return err
+					}
+					if err := rt.replaySends(ctx, t, fresh); err != nil {
+						return err
+					}
 				}
 				if mv.Outcome == kalcifer.MoveExited {
 					batch.Exited++
@@ -498,6 +548,7 @@ func (rt *Runtime) ReleaseHeld(ctx context.Context, tenantID, migrationID string
 		res.Migrated += batch.Migrated
 		res.Exited += batch.Exited
 		res.Skipped = append(res.Skipped, batch.Skipped...)
+		res.Failed = append(res.Failed, batch.Failed...)
 	}
 	rt.pokeTimers()
 	return res, nil

@@ -25,6 +25,8 @@ type Wake struct {
 	Entry  string          // entry node ID (start); "" for the first entry
 	Event  *kalcifer.Event // the event (start by event, event)
 	Send   SendOutcome
+	// SendKey is the key of the send whose outcome this is (send).
+	SendKey string
 }
 
 // SendOutcome is how a send ended.

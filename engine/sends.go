@@ -188,7 +188,7 @@ func (rt *Runtime) finishSend(ctx context.Context, t *store.EngineTx, s *kalcife
 	if err != nil || !ok {
 		return err
 	}
-	err = rt.wake(ctx, t, s.InstanceID, Wake{Kind: WakeSend, PathID: s.PathID, Send: sendOutcomes[status]})
+	err = rt.wake(ctx, t, s.InstanceID, Wake{Kind: WakeSend, PathID: s.PathID, Send: sendOutcomes[status], SendKey: s.Key})
 	if errors.Is(err, errStale) {
 		return nil // the instance exited or moved on meanwhile
 	}

@@ -83,6 +83,8 @@ func stillWaitsFor(state State, w Wake, now time.Time) bool {
 			return w.Event != nil && WaitMatches(*p.Wait, *w.Event)
 		case WakeTimer:
 			return p.Wait.DueAt != nil && !p.Wait.DueAt.After(now)
+		case WakeSend:
+			return p.Wait.Kind == kalcifer.WaitSend && p.Wait.SendKey == w.SendKey
 		}
 		return true
 	}

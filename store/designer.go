@@ -87,17 +87,22 @@ func (s *Store) AISettings(ctx context.Context, tenantID string) (*kalcifer.AISe
 	return &a, nil
 }
 
-// SetAISettings stores the tenant's designer settings (an empty APIKey
-// keeps the stored one), with an audit row that never holds the key.
-func (s *Store) SetAISettings(ctx context.Context, actor, tenantID string, a *kalcifer.AISettings) error {
+// SetAISettings stores the tenant's designer settings, with an audit row
+// that never holds the key. With keepKey, an empty APIKey keeps the stored
+// key; otherwise the stored key is replaced (or cleared).
+func (s *Store) SetAISettings(ctx context.Context, actor, tenantID string, a *kalcifer.AISettings, keepKey bool) error {
+	keep := 0
+	if keepKey && a.APIKey == "" {
+		keep = 1
+	}
 	return s.b.WithTx(ctx, func(tx Tx) error {
 		a.UpdatedAt = s.now()
 		_, err := tx.Exec(ctx, `INSERT INTO tenant_ai_settings (tenant_id, provider, base_url, model, api_key, max_repairs, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)
 			ON CONFLICT (tenant_id) DO UPDATE SET provider = excluded.provider, base_url = excluded.base_url, model = excluded.model,
-			api_key = CASE WHEN excluded.api_key = '' THEN tenant_ai_settings.api_key ELSE excluded.api_key END,
+			api_key = CASE WHEN $8 = 1 THEN tenant_ai_settings.api_key ELSE excluded.api_key END,
 			max_repairs = excluded.max_repairs, updated_at = excluded.updated_at`,
-			tenantID, a.Provider, a.BaseURL, a.Model, a.APIKey, a.MaxRepairs, micros(a.UpdatedAt))
+			tenantID, a.Provider, a.BaseURL, a.Model, a.APIKey, a.MaxRepairs, micros(a.UpdatedAt), keep)
 		if err != nil {
 			return fmt.Errorf("save AI settings: %w", err)
 		}

@@ -161,11 +161,18 @@ func (s *Store) AllVersions(ctx context.Context) ([]VersionRef, error) {
 // JourneysChanged returns a value that changes whenever any journey is
 // written, so the engine knows when to reload its entry index.
 func (s *Store) JourneysChanged(ctx context.Context) (string, error) {
+	return journeysChanged(ctx, s.b.Q())
+}
+
+// JourneysChanged is Store.JourneysChanged inside the engine's transaction.
+func (t *EngineTx) JourneysChanged() (string, error) { return journeysChanged(t.ctx, t.tx) }
+
+func journeysChanged(ctx context.Context, q Querier) (string, error) {
 	// Every write of a journey bumps its lock version, so the sum moves
 	// even when the clock does not (two changes in one microsecond).
 	var n, versions int64
 	var max *int64
-	if err := s.b.Q().QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(lock_version), 0), MAX(updated_at) FROM journeys`).
+	if err := q.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(lock_version), 0), MAX(updated_at) FROM journeys`).
 		Scan(&n, &versions, &max); err != nil {
 		return "", fmt.Errorf("journeys changed: %w", err)
 	}

@@ -97,10 +97,10 @@ func (s *Store) Publish(ctx context.Context, m *kalcifer.Migration) error {
 		}
 		var busyID, busyStatus string
 		err = tx.QueryRow(ctx, `SELECT id, status FROM migrations WHERE tenant_id = $1 AND journey_id = $2
-			AND status IN ('running', 'paused', 'aborting') ORDER BY id LIMIT 1`, m.TenantID, m.JourneyID).Scan(&busyID, &busyStatus)
+			AND status IN ('running', 'paused', 'partial', 'aborting') ORDER BY id LIMIT 1`, m.TenantID, m.JourneyID).Scan(&busyID, &busyStatus)
 		if err == nil {
 			return &kalcifer.Error{Code: kalcifer.ECONFLICT,
-				Message: fmt.Sprintf("migration %s of this journey is %s; let it finish or abort it first", busyID, busyStatus),
+				Message: fmt.Sprintf("migration %s of this journey is %s; let it finish (raise a gradual rollout to 100) or abort it first", busyID, busyStatus),
 				State:   map[string]any{"migration_id": busyID, "migration_status": busyStatus}}
 		} else if !errors.Is(err, ErrNoRows) {
 			return fmt.Errorf("look for migrations under way: %w", err)
@@ -118,7 +118,10 @@ func (s *Store) Publish(ctx context.Context, m *kalcifer.Migration) error {
 			return fmt.Errorf("count running instances: %w", err)
 		}
 		m.ID, m.Status, m.CreatedAt, m.UpdatedAt = kalcifer.NewID("mig"), kalcifer.MigrationRunning, now, now
-		if m.Strategy == kalcifer.StrategyNewEntriesOnly || m.Progress.Total == 0 {
+		// A migrating publish runs at least one pass even with nobody to
+		// move: instances started on the old version just before the
+		// change are found by it.
+		if m.Strategy == kalcifer.StrategyNewEntriesOnly {
 			m.Status, m.FinishedAt = kalcifer.MigrationCompleted, &now
 		}
 		if err := insertMigration(ctx, tx, m); err != nil {
@@ -681,6 +684,14 @@ func (t *EngineTx) MovesToRestore(m *kalcifer.Migration, limit int) ([]MovedInst
 		ORDER BY mv.instance_id LIMIT $3`, m.ID, m.Cursor, limit)
 }
 
+// RestoreLeft counts the instances m moved and has not restored yet,
+// locked by others or not.
+func (t *EngineTx) RestoreLeft(m *kalcifer.Migration) (int, error) {
+	var n int
+	err := t.tx.QueryRow(t.ctx, `SELECT COUNT(*) FROM migration_moves WHERE migration_id = $1 AND restored = 0 AND outcome <> 'failed'`, m.ID).Scan(&n)
+	return n, err
+}
+
 // HeldMove returns a held instance of migration m that is still held.
 func (t *EngineTx) HeldMove(migrationID, instanceID string) (*MovedInstance, error) {
 	list, err := t.movedInstances("", `mv.migration_id = $1 AND mv.instance_id = $2 AND mv.outcome = 'held' AND mv.restored = 0`,
@@ -739,6 +750,19 @@ func (t *EngineTx) RestoreMove(migrationID string, mi MovedInstance, waits map[i
 			movedOnSince, migrationID, in.ID)
 		return false, err
 	}
+	if in.Status.Ended() && !allowReentry && !mi.PriorStatus.Ended() {
+		n, err := t.tx.Exec(t.ctx, `INSERT INTO active_entries (tenant_id, journey_id, customer_id, instance_id)
+			VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, journey_id, customer_id) DO NOTHING`,
+			in.TenantID, in.JourneyID, in.CustomerID, in.ID)
+		if err != nil {
+			return false, fmt.Errorf("re-enter journey: %w", err)
+		}
+		if n == 0 { // the customer entered again since: leave this one ended
+			_, err := t.tx.Exec(t.ctx, `UPDATE migration_moves SET restored = $1 WHERE migration_id = $2 AND instance_id = $3`,
+				movedOnSince, migrationID, in.ID)
+			return false, err
+		}
+	}
 	n, err := t.tx.Exec(t.ctx, `UPDATE instances SET version = $1, status = $2, reason = '', state = $3, at_nodes = $4,
 		step_count = step_count + 1, lock_version = lock_version + 1, updated_at = $5, ended_at = NULL WHERE id = $6 AND lock_version = $7`,
 		mi.PriorVersion, string(mi.PriorStatus), string(mi.PriorState), atNodes(mi.PriorNodes), micros(t.now), in.ID, in.LockVersion)
@@ -754,13 +778,6 @@ func (t *EngineTx) RestoreMove(migrationID string, mi MovedInstance, waits map[i
 	}
 	if err := t.replaceWaits(in, waits, nil, true); err != nil {
 		return false, err
-	}
-	if in.Status.Ended() && !allowReentry {
-		if _, err := t.tx.Exec(t.ctx, `INSERT INTO active_entries (tenant_id, journey_id, customer_id, instance_id)
-			VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, journey_id, customer_id) DO NOTHING`,
-			in.TenantID, in.JourneyID, in.CustomerID, in.ID); err != nil {
-			return false, fmt.Errorf("re-enter journey: %w", err)
-		}
 	}
 	_, err = t.tx.Exec(t.ctx, `UPDATE migration_moves SET restored = $1 WHERE migration_id = $2 AND instance_id = $3`,
 		restored, migrationID, in.ID)
