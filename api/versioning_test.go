@@ -354,6 +354,12 @@ func TestGradualAbortAndRollback(t *testing.T) {
 		t.Fatalf("30%%: %+v, by version %v, want %d", done.Migration, tb.byVersion(j.ID), want)
 	}
 	tb.do("POST", "/api/v1/migrations/"+m.ID+"/pause", tb.editor, nil).wantError(t, http.StatusConflict, "conflict")
+	// A partial rollout must be finished or aborted before another publish:
+	// the customers it left behind would be out of every migration's reach.
+	v3 := tb.draft(j.ID, withoutW1)
+	tb.do("POST", fmt.Sprintf("/api/v1/journeys/%s/versions/%d/publish", j.ID, v3), tb.editor,
+		map[string]any{"migration_strategy": "migrate_all", "migration_config": map[string]any{"removed_node_policy": "exit"}}).
+		wantError(t, http.StatusConflict, "conflict")
 	tb.do("POST", "/api/v1/migrations/"+m.ID+"/rollout", tb.editor, map[string]any{"rollout_percent": 10}).
 		wantError(t, http.StatusUnprocessableEntity, "unprocessable")
 	tb.do("POST", "/api/v1/migrations/"+m.ID+"/rollout", tb.editor, map[string]any{"rollout_percent": 100}).want(t, http.StatusOK)
@@ -379,13 +385,16 @@ func TestGradualAbortAndRollback(t *testing.T) {
 	if jr.CurrentVersion != 1 {
 		t.Fatalf("current version after abort = %d", jr.CurrentVersion)
 	}
-	tb.do("POST", "/api/v1/migrations/"+m.ID+"/abort", tb.editor, nil).wantError(t, http.StatusConflict, "conflict")
+	e := tb.do("POST", "/api/v1/migrations/"+toV2.ID+"/abort", tb.editor, nil).wantError(t, http.StatusConflict, "conflict")
+	if !strings.Contains(e.Message, "no longer current") {
+		t.Fatalf("abort of a superseded migration: %+v", e)
+	}
 
 	// Version 2 is published: move everyone there, then roll back to 1.
 	var plan kalcifer.PublishPlan
 	tb.do("POST", fmt.Sprintf("/api/v1/journeys/%s/versions/%d/rollback", j.ID, v2), tb.editor, nil).
 		want(t, http.StatusCreated).into(t, &plan)
-	tb.settled(plan.Migration.ID)
+	toV2 := tb.settled(plan.Migration.ID)
 	if tb.byVersion(j.ID)["v2"] != 20 {
 		t.Fatalf("by version = %v", tb.byVersion(j.ID))
 	}
@@ -394,6 +403,14 @@ func TestGradualAbortAndRollback(t *testing.T) {
 	if done := tb.settled(plan.Migration.ID); !done.Rollback || done.Progress.Migrated != 20 || tb.byVersion(j.ID)["v1"] != 20 {
 		t.Fatalf("rollback: %+v, by version %v", done.Migration, tb.byVersion(j.ID))
 	}
-	tb.do("POST", fmt.Sprintf("/api/v1/journeys/%s/versions/%d/rollback", j.ID, 3), tb.editor, nil).
+	tb.do("POST", fmt.Sprintf("/api/v1/journeys/%s/versions/%d/rollback", j.ID, 9), tb.editor, nil).
 		wantError(t, http.StatusNotFound, "not_found")
+	// Refused alike in a dry run: rolling back to a draft, or to the current version.
+	tb.do("POST", fmt.Sprintf("/api/v1/journeys/%s/versions/%d/rollback", j.ID, v3), tb.editor, map[string]any{"dry_run": true}).
+		wantError(t, http.StatusConflict, "conflict")
+	tb.do("POST", fmt.Sprintf("/api/v1/journeys/%s/versions/1/rollback", j.ID), tb.editor, map[string]any{"dry_run": true}).
+		wantError(t, http.StatusConflict, "conflict")
+	// Version 2's migration was superseded by the rollback: undoing it now
+	// would strand customers.
+	tb.do("POST", "/api/v1/migrations/"+m.ID+"/abort", tb.editor, nil).wantError(t, http.StatusConflict, "conflict")
 }
