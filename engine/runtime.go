@@ -118,10 +118,10 @@ func (rt *Runtime) Start(ctx context.Context) error {
 	lanes := rt.cfg.EventWorkers
 	rt.stopped.Add(lanes + rt.cfg.TimerWorkers + 2)
 	for lane := range lanes {
-		go rt.loop(ctx, rt.pokeEv[lane], func(ctx context.Context) (int, error) { return rt.processLane(ctx, lane, lanes) }, nil)
+		go rt.loop(ctx, rt.pokeEv[lane], func(ctx context.Context) (int, error) { return rt.processLane(ctx, lane, lanes) }, nil, rt.pokeAll)
 	}
 	for i := range rt.cfg.TimerWorkers {
-		go rt.loop(ctx, rt.pokeTm[i], rt.FireTimers, rt.untilNextTimer)
+		go rt.loop(ctx, rt.pokeTm[i], rt.FireTimers, rt.untilNextTimer, rt.pokeAll)
 	}
 	go rt.loop(ctx, rt.pokeSd, func(ctx context.Context) (int, error) {
 		n, err := rt.DeliverSends(ctx)
@@ -129,8 +129,10 @@ func (rt *Runtime) Start(ctx context.Context) error {
 			err = errors.Join(err, rerr)
 		}
 		return n, err
-	}, nil)
-	go rt.loop(ctx, rt.pokeMg, rt.MigrateBatch, nil)
+	}, nil, rt.pokeAll)
+	// A migration batch makes work only for timers (paths skipped to
+	// their next node enter it when their timer, due now, fires).
+	go rt.loop(ctx, rt.pokeMg, rt.MigrateBatch, nil, rt.pokeTimers)
 	rt.pokeEvents()
 	rt.pokeTimers()
 	rt.pokeSends()
@@ -148,8 +150,10 @@ func (rt *Runtime) Stop() {
 }
 
 // loop runs work whenever poked, every poll interval, or when next says
-// work falls due, and at once again while work was found.
-func (rt *Runtime) loop(ctx context.Context, poke chan struct{}, work func(context.Context) (int, error), next func(context.Context) time.Duration) {
+// work falls due, and at once again while work was found; after work it
+// calls wake, for the loops its work may have made work for.
+func (rt *Runtime) loop(ctx context.Context, poke chan struct{}, work func(context.Context) (int, error), next func(context.Context) time.Duration,
+	wake func()) {
 	defer rt.stopped.Done()
 	t := time.NewTimer(rt.cfg.PollInterval)
 	defer t.Stop()
@@ -163,7 +167,7 @@ func (rt *Runtime) loop(ctx context.Context, poke chan struct{}, work func(conte
 		for {
 			n, err := work(ctx)
 			if n > 0 {
-				rt.pokeAll() // work here may have made work there
+				wake() // work here may have made work there
 			}
 			if err != nil && ctx.Err() == nil {
 				rt.log.Error("engine work failed", "err", err)
