@@ -320,7 +320,7 @@ func (rt *Runtime) migrateBatch(ctx context.Context, t *store.EngineTx, m *kalci
 	}
 	var batch *kalcifer.MigrationBatch
 	if len(moves) > 0 {
-		b.FinishedAt, p.Batches = t.Now(), b.Seq
+		b.FinishedAt, p.Batches = rt.clock.Now().UTC(), b.Seq
 		batch = &b
 	}
 	return len(cands), t.SaveMigration(m, batch)
@@ -437,7 +437,7 @@ func (rt *Runtime) restoreBatch(ctx context.Context, t *store.EngineTx, m *kalci
 	}
 	var batch *kalcifer.MigrationBatch
 	if len(list) > 0 {
-		b.FinishedAt, p.Batches = t.Now(), b.Seq
+		b.FinishedAt, p.Batches = rt.clock.Now().UTC(), b.Seq
 		batch = &b
 	}
 	return len(list), t.SaveMigration(m, batch)
