@@ -123,7 +123,7 @@ func (rt *Runtime) Publish(ctx context.Context, actor, tenantID, journeyID strin
 }
 
 // SQLiteMigrationBatch is the default batch size on SQLite.
-const SQLiteMigrationBatch = 200
+const SQLiteMigrationBatch = 100
 
 // Migration commands of the API.
 const (

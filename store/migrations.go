@@ -465,31 +465,28 @@ func (t *EngineTx) updateMoved(moves []InstanceMove) error {
 			}
 		}
 	}
-	if t.s.b.Kind() == "postgres" {
-		const chunk = 500
-		for start := 0; start < len(moves); start += chunk {
-			part := moves[start:min(start+chunk, len(moves))]
-			var q strings.Builder
-			q.WriteString(`UPDATE instances AS i SET version = v.version, status = v.status, reason = v.reason, state = v.state::jsonb,
-				at_nodes = v.at_nodes, step_count = i.step_count + 1, lock_version = i.lock_version + 1, updated_at = $1,
-				ended_at = v.ended_at FROM (VALUES `)
-			args := []any{now}
-			for i, mv := range part {
-				if i > 0 {
-					q.WriteString(", ")
-				}
-				var ended *int64
-				if mv.Status.Ended() {
-					ended = &now
-				}
-				n := len(args)
-				fmt.Fprintf(&q, "($%d::text, $%d::bigint, $%d::text, $%d::text, $%d::text, $%d::text, $%d::bigint)", n+1, n+2, n+3, n+4, n+5, n+6, n+7)
-				args = append(args, mv.Prior.ID, mv.Version, string(mv.Status), mv.Reason, string(mv.State), atNodes(mv.Nodes), ended)
+	if t.s.b.Kind() == "postgres" && len(moves) > 0 {
+		// One statement with arrays: its text never changes, so it is
+		// planned once, not once per batch size.
+		var ids, statuses, reasons, states, nodes []string
+		var versions []int64
+		var endeds []*int64
+		for _, mv := range moves {
+			var ended *int64
+			if mv.Status.Ended() {
+				ended = &now
 			}
-			q.WriteString(`) AS v(id, version, status, reason, state, at_nodes, ended_at) WHERE i.id = v.id`)
-			if _, err := t.tx.Exec(t.ctx, q.String(), args...); err != nil {
-				return fmt.Errorf("migrate instances: %w", err)
-			}
+			ids, versions, statuses = append(ids, mv.Prior.ID), append(versions, int64(mv.Version)), append(statuses, string(mv.Status))
+			reasons, states, nodes = append(reasons, mv.Reason), append(states, string(mv.State)), append(nodes, atNodes(mv.Nodes))
+			endeds = append(endeds, ended)
+		}
+		if _, err := t.tx.Exec(t.ctx, `UPDATE instances AS i SET version = v.version, status = v.status, reason = v.reason,
+			state = v.state::jsonb, at_nodes = v.at_nodes, step_count = i.step_count + 1, lock_version = i.lock_version + 1,
+			updated_at = $1, ended_at = v.ended_at
+			FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])
+				AS v(id, version, status, reason, state, at_nodes, ended_at)
+			WHERE i.id = v.id`, now, ids, versions, statuses, reasons, states, nodes, endeds); err != nil {
+			return fmt.Errorf("migrate instances: %w", err)
 		}
 	}
 	return t.insertStepRows(steps)
@@ -505,25 +502,30 @@ type stepRow struct {
 // insertStepRows appends history steps of several instances: on
 // PostgreSQL in multi-row INSERTs, on SQLite a row at a time.
 func (t *EngineTx) insertStepRows(rows []stepRow) error {
-	const cols = 10
-	size := 1
 	if t.s.b.Kind() == "postgres" {
-		size = 500
-	}
-	for start := 0; start < len(rows); start += size {
-		chunk := rows[start:min(start+size, len(rows))]
-		var q strings.Builder
-		q.WriteString(`INSERT INTO instance_steps (instance_id, seq, version, path_id, node_id, node_type, visit, result, detail, at) VALUES `)
-		args := make([]any, 0, cols*len(chunk))
-		for i, r := range chunk {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString(placeholders(len(args), cols))
-			st := r.step
-			args = append(args, r.instanceID, r.seq, st.Version, st.PathID, st.NodeID, st.Type, st.Visit, st.Result, st.Detail, micros(st.At))
+		if len(rows) == 0 {
+			return nil
 		}
-		if _, err := t.tx.Exec(t.ctx, q.String(), args...); err != nil {
+		var ids, nodes, types, results, details []string
+		var seqs, versions, paths, visits, ats []int64
+		for _, r := range rows {
+			st := r.step
+			ids, seqs, versions = append(ids, r.instanceID), append(seqs, int64(r.seq)), append(versions, int64(st.Version))
+			paths, nodes, types = append(paths, int64(st.PathID)), append(nodes, st.NodeID), append(types, st.Type)
+			visits, results, details, ats = append(visits, int64(st.Visit)), append(results, st.Result), append(details, st.Detail), append(ats, micros(st.At))
+		}
+		if _, err := t.tx.Exec(t.ctx, `INSERT INTO instance_steps (instance_id, seq, version, path_id, node_id, node_type, visit, result, detail, at)
+			SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::int[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[], $10::bigint[])`,
+			ids, seqs, versions, paths, nodes, types, visits, results, details, ats); err != nil {
+			return fmt.Errorf("insert history steps: %w", err)
+		}
+		return nil
+	}
+	for _, r := range rows { // SQLite: one cached statement a row measured fastest
+		st := r.step
+		if _, err := t.tx.Exec(t.ctx, `INSERT INTO instance_steps (instance_id, seq, version, path_id, node_id, node_type, visit, result, detail, at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			r.instanceID, r.seq, st.Version, st.PathID, st.NodeID, st.Type, st.Visit, st.Result, st.Detail, micros(st.At)); err != nil {
 			return fmt.Errorf("insert history steps: %w", err)
 		}
 	}
@@ -533,70 +535,70 @@ func (t *EngineTx) insertStepRows(rows []stepRow) error {
 // replaceWaitsOfBatch is replaceWaits for a whole batch on PostgreSQL, in
 // a few set-based statements instead of two per instance.
 func (t *EngineTx) replaceWaitsOfBatch(moves []InstanceMove) error {
-	var ended []string
-	var gone []any // instance id, path id pairs
-	type row struct {
-		in   *kalcifer.Instance
-		path int
-		w    kalcifer.Wait
+	var ended, goneIDs []string
+	var gonePaths []int64
+	var ins struct {
+		ids, tenants, customers, kinds []string
+		paths                          []int64
+		events, filters, keys          []*string
+		dues                           []*int64
 	}
-	var rows []row
 	for _, mv := range moves {
 		if mv.Status.Ended() {
 			ended = append(ended, mv.Prior.ID)
 			continue
 		}
 		for _, id := range mv.Drop {
-			gone = append(gone, mv.Prior.ID, id)
+			goneIDs, gonePaths = append(goneIDs, mv.Prior.ID), append(gonePaths, int64(id))
 		}
 		for id, w := range mv.Waits {
-			gone = append(gone, mv.Prior.ID, id)
-			rows = append(rows, row{mv.Prior, id, w})
-		}
-	}
-	if len(ended) > 0 {
-		if _, err := t.tx.Exec(t.ctx, `DELETE FROM waits WHERE instance_id = ANY($1)`, ended); err != nil {
-			return fmt.Errorf("clear waits: %w", err)
-		}
-	}
-	const chunk = 1000 // pairs per DELETE, rows per INSERT
-	for start := 0; start < len(gone); start += 2 * chunk {
-		part := gone[start:min(start+2*chunk, len(gone))]
-		var q strings.Builder
-		q.WriteString(`DELETE FROM waits WHERE (instance_id, path_id) IN (`)
-		for i := 0; i < len(part); i += 2 {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			fmt.Fprintf(&q, "($%d::text, $%d::int)", i+1, i+2)
-		}
-		q.WriteString(")")
-		if _, err := t.tx.Exec(t.ctx, q.String(), part...); err != nil {
-			return fmt.Errorf("clear changed waits: %w", err)
-		}
-	}
-	for start := 0; start < len(rows); start += chunk {
-		part := rows[start:min(start+chunk, len(rows))]
-		var q strings.Builder
-		q.WriteString(`INSERT INTO waits (instance_id, path_id, tenant_id, customer_id, kind, event_type, filter, due_at, send_key) VALUES `)
-		args := make([]any, 0, 9*len(part))
-		for i, r := range part {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString(placeholders(len(args), 9))
-			filter, due, err := waitColumns(r.w)
+			goneIDs, gonePaths = append(goneIDs, mv.Prior.ID), append(gonePaths, int64(id))
+			filter, due, err := waitColumns(w)
 			if err != nil {
 				return err
 			}
-			args = append(args, r.in.ID, r.path, r.in.TenantID, r.in.CustomerID, string(r.w.Kind), nullString(r.w.EventType), filter, due,
-				nullString(r.w.SendKey))
+			ins.ids, ins.paths = append(ins.ids, mv.Prior.ID), append(ins.paths, int64(id))
+			ins.tenants, ins.customers, ins.kinds = append(ins.tenants, mv.Prior.TenantID), append(ins.customers, mv.Prior.CustomerID), append(ins.kinds, string(w.Kind))
+			ins.events, ins.keys = append(ins.events, optional(w.EventType)), append(ins.keys, optional(w.SendKey))
+			f, _ := filter.(string)
+			ins.filters = append(ins.filters, optional(f))
+			var d *int64
+			if due != nil {
+				v := due.(int64)
+				d = &v
+			}
+			ins.dues = append(ins.dues, d)
 		}
-		if _, err := t.tx.Exec(t.ctx, q.String(), args...); err != nil {
+	}
+	if len(ended) > 0 {
+		if _, err := t.tx.Exec(t.ctx, `DELETE FROM waits WHERE instance_id = ANY($1::text[])`, ended); err != nil {
+			return fmt.Errorf("clear waits: %w", err)
+		}
+	}
+	if len(goneIDs) > 0 {
+		if _, err := t.tx.Exec(t.ctx, `DELETE FROM waits w USING unnest($1::text[], $2::int[]) AS d(instance_id, path_id)
+			WHERE w.instance_id = d.instance_id AND w.path_id = d.path_id`, goneIDs, gonePaths); err != nil {
+			return fmt.Errorf("clear changed waits: %w", err)
+		}
+	}
+	if len(ins.ids) > 0 {
+		if _, err := t.tx.Exec(t.ctx, `INSERT INTO waits (instance_id, path_id, tenant_id, customer_id, kind, event_type, filter, due_at, send_key)
+			SELECT i, p, t, c, k, e, f::jsonb, d, s
+			FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[])
+				AS w(i, p, t, c, k, e, f, d, s)`,
+			ins.ids, ins.paths, ins.tenants, ins.customers, ins.kinds, ins.events, ins.filters, ins.dues, ins.keys); err != nil {
 			return fmt.Errorf("insert waits: %w", err)
 		}
 	}
 	return nil
+}
+
+// optional is s, or nil (NULL) when empty.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // replaceWaits rewrites some of an instance's wait rows: those of the
@@ -627,30 +629,34 @@ func (t *EngineTx) replaceWaits(in *kalcifer.Instance, waits map[int]kalcifer.Wa
 }
 
 func (t *EngineTx) insertMoveRecords(migrationID string, moves []InstanceMove) error {
-	const cols = 9
-	size := 1
-	if t.s.b.Kind() == "postgres" {
-		size = 500
-	}
-	for start := 0; start < len(moves); start += size {
-		chunk := moves[start:min(start+size, len(moves))]
-		var q strings.Builder
-		q.WriteString(`INSERT INTO migration_moves (migration_id, instance_id, outcome, prior_version, prior_status, prior_state,
-			prior_nodes, lock_version, detail) VALUES `)
-		args := make([]any, 0, cols*len(chunk))
-		for i, mv := range chunk {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString(placeholders(len(args), cols))
-			lock := mv.Prior.LockVersion + 1
-			if mv.Outcome == kalcifer.MoveFailed {
-				lock = mv.Prior.LockVersion
-			}
-			args = append(args, migrationID, mv.Prior.ID, mv.Outcome, mv.Prior.Version, string(mv.Prior.Status),
-				string(mv.Prior.State), atNodes(mv.Prior.Nodes), lock, mv.Detail)
+	lockAfter := func(mv InstanceMove) int {
+		if mv.Outcome == kalcifer.MoveFailed {
+			return mv.Prior.LockVersion
 		}
-		if _, err := t.tx.Exec(t.ctx, q.String(), args...); err != nil {
+		return mv.Prior.LockVersion + 1
+	}
+	if t.s.b.Kind() == "postgres" {
+		var ids, outcomes, statuses, states, nodes, details []string
+		var versions, locks []int64
+		for _, mv := range moves {
+			ids, outcomes, versions = append(ids, mv.Prior.ID), append(outcomes, mv.Outcome), append(versions, int64(mv.Prior.Version))
+			statuses, states, nodes = append(statuses, string(mv.Prior.Status)), append(states, string(mv.Prior.State)), append(nodes, atNodes(mv.Prior.Nodes))
+			locks, details = append(locks, int64(lockAfter(mv))), append(details, mv.Detail)
+		}
+		if _, err := t.tx.Exec(t.ctx, `INSERT INTO migration_moves (migration_id, instance_id, outcome, prior_version, prior_status, prior_state,
+			prior_nodes, lock_version, detail)
+			SELECT $1, i, o, v, s, st::jsonb, n, l, d
+			FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[]) AS m(i, o, v, s, st, n, l, d)`,
+			migrationID, ids, outcomes, versions, statuses, states, nodes, locks, details); err != nil {
+			return fmt.Errorf("record migrated instances: %w", err)
+		}
+		return nil
+	}
+	for _, mv := range moves {
+		if _, err := t.tx.Exec(t.ctx, `INSERT INTO migration_moves (migration_id, instance_id, outcome, prior_version, prior_status, prior_state,
+			prior_nodes, lock_version, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			migrationID, mv.Prior.ID, mv.Outcome, mv.Prior.Version, string(mv.Prior.Status), string(mv.Prior.State), atNodes(mv.Prior.Nodes),
+			lockAfter(mv), mv.Detail); err != nil {
 			return fmt.Errorf("record migrated instances: %w", err)
 		}
 	}
