@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -21,6 +22,60 @@ type Plan struct {
 	Policy  kalcifer.RemovedNodePolicy
 	// reachOld and reachNew hold, per node, the nodes strictly downstream.
 	reachOld, reachNew map[string]map[string]bool
+	// untouched holds the old nodes where a customer's state is the same
+	// after the move as before (see Untouched); nil when any node is renamed.
+	untouched map[string]bool
+}
+
+// untouchedNodes finds the nodes Move would leave a waiting customer's state
+// alone at: every mapped node keeps its id (no visit counts or recorded
+// variants to carry over), and the node keeps its type and config (its
+// wait comes out the same), it is not a wait_until on a customer attribute
+// (Move would read the attribute again), and no message's counterpart
+// lies ahead of it in the new graph that did not in the old
+// (checkNoResend could refuse).
+func (p *Plan) untouchedNodes() map[string]bool {
+	for old, nw := range p.Mapping {
+		if old != nw {
+			return nil
+		}
+	}
+	out := map[string]bool{}
+	for id := range p.Mapping {
+		on, nn := p.From.byID[id], p.To.byID[id]
+		if on.typ != nn.typ || !reflect.DeepEqual(on.kind, nn.kind) {
+			continue
+		}
+		if wu, ok := nn.kind.(waitUntil); ok && wu.attr != "" {
+			continue
+		}
+		risky := false
+		for c := range p.Mapping {
+			if graph.IsChannel(p.From.typeOf(c)) && c != id && p.reachNew[id][c] && !p.stillAhead(id, c) {
+				risky = true
+				break
+			}
+		}
+		if !risky {
+			out[id] = true
+		}
+	}
+	return out
+}
+
+// Untouched reports whether an instance whose paths are at nodes moves
+// with its state unchanged: Move would give back the same state, no wait
+// changed. The runtime then skips decoding and encoding it.
+func (p *Plan) Untouched(nodes []string) bool {
+	if p.untouched == nil || len(nodes) == 0 {
+		return false
+	}
+	for _, n := range nodes {
+		if !p.untouched[n] {
+			return false
+		}
+	}
+	return true
 }
 
 // family groups the node types a waiting customer can be moved between: a
@@ -94,7 +149,9 @@ func newPlan(from, to *Program, mapping map[string]string, policy kalcifer.Remov
 		return nil, &kalcifer.Error{Code: kalcifer.EUNPROCESSABLE,
 			Message: fmt.Sprintf("the node mapping is invalid (%d problems)", len(problems)), Details: problems}
 	}
-	return &Plan{From: from, To: to, Mapping: clean, Policy: policy, reachOld: reachOld, reachNew: reachNew}, nil
+	plan := &Plan{From: from, To: to, Mapping: clean, Policy: policy, reachOld: reachOld, reachNew: reachNew}
+	plan.untouched = plan.untouchedNodes()
+	return plan, nil
 }
 
 func familyNoun(f string) string {
@@ -246,7 +303,7 @@ func (p *Plan) Move(st State, now time.Time, customer func() (*kalcifer.Customer
 			if err != nil {
 				return Move{}, fmt.Errorf("path %d at %q: %w", path.ID, oldNode.id, err)
 			}
-			if !sameWait(*path.Wait, w) {
+			if !sameWait(*path.Wait, w) && !bothDue(*path.Wait, w, now) {
 				path.Wait = &w
 				m.Waits[path.ID] = w
 			}
@@ -404,6 +461,16 @@ func sameWait(a, b kalcifer.Wait) bool {
 		return false
 	}
 	return jsonEqual(a.Filter, b.Filter)
+}
+
+// bothDue reports whether two waits differ only in due times that have both
+// passed: either fires now, so the stored one stays.
+func bothDue(a, b kalcifer.Wait, now time.Time) bool {
+	if a.DueAt == nil || b.DueAt == nil || a.DueAt.After(now) || b.DueAt.After(now) {
+		return false
+	}
+	a.DueAt, b.DueAt = nil, nil
+	return sameWait(a, b)
 }
 
 func quote(ss []string) []string {

@@ -586,20 +586,26 @@ func checkCarriedWait(t *rapid.T, to *Program, old, moved Path, now time.Time) {
 	if w == nil {
 		t.Fatalf("path %d lost its wait", old.ID)
 	}
-	due := func(d time.Duration) time.Time {
+	// dueOK: due at since + d, or now if that has passed — or, when both
+	// that and the old due time have passed, still the old one (either
+	// fires at once, so Move leaves the stored wait alone).
+	dueOK := func(d time.Duration) bool {
 		at := old.Since.Add(d)
 		if at.Before(now) {
-			return now
+			at = now
 		}
-		return at
+		if w.DueAt.Equal(at) {
+			return true
+		}
+		return !at.After(now) && old.Wait.DueAt != nil && !old.Wait.DueAt.After(now) && w.DueAt.Equal(*old.Wait.DueAt)
 	}
 	switch k := to.byID[moved.Node].kind.(type) {
 	case wait:
-		if w.Kind != kalcifer.WaitTimer || !w.DueAt.Equal(due(k.d)) {
+		if w.Kind != kalcifer.WaitTimer || !dueOK(k.d) {
 			t.Fatalf("path %d waited since %v; at %q (%v) its wait is %+v", old.ID, old.Since, moved.Node, k.d, w)
 		}
 	case waitForEvent:
-		if w.Kind != kalcifer.WaitEvent || w.EventType != k.eventType || !w.DueAt.Equal(due(k.timeout)) {
+		if w.Kind != kalcifer.WaitEvent || w.EventType != k.eventType || !dueOK(k.timeout) {
 			t.Fatalf("path %d waited since %v; at %q (%s, %v) its wait is %+v", old.ID, old.Since, moved.Node, k.eventType, k.timeout, w)
 		}
 	case sendNode:
@@ -684,4 +690,41 @@ func checkNoSendRepeated(t *rapid.T, allowManual bool) {
 	if r.out.Status != kalcifer.InstanceCompleted && r.out.Status != kalcifer.InstanceExited {
 		t.Fatalf("instance ended %s: %s", r.out.Status, r.out.Reason)
 	}
+}
+
+// TestPropertyUntouchedIsMove: when the plan says an instance's nodes leave
+// its state untouched (the runtime then skips decoding it), Move agrees:
+// the same state, byte for byte, and no wait rewritten.
+func TestPropertyUntouchedIsMove(t *testing.T) {
+	untouched := 0
+	rapid.Check(t, func(t *rapid.T) {
+		c := drawMigrationCase(t, true)
+		plan, err := NewPlan(c.from, c.to, c.mapping, c.policy)
+		if err != nil {
+			t.Skip("mapping refused")
+		}
+		st := c.run.out.State
+		var nodes []string
+		for _, p := range st.Paths {
+			nodes = append(nodes, p.Node)
+		}
+		if !plan.Untouched(nodes) {
+			return
+		}
+		untouched++
+		now := c.run.now.Add(time.Duration(rapid.IntRange(0, 96).Draw(t, "hours to migration")) * time.Hour)
+		mv, err := plan.Move(st, now, nil)
+		if err != nil {
+			t.Fatalf("Move refused an untouched instance: %v", err)
+		}
+		before, _ := json.Marshal(st)
+		after, _ := json.Marshal(mv.State)
+		if mv.Outcome != kalcifer.MoveMigrated || len(mv.Waits) != 0 || len(mv.Drop) != 0 || string(before) != string(after) {
+			t.Fatalf("untouched instance changed by Move: outcome %s, waits %v, drop %v\nbefore %s\nafter  %s", mv.Outcome, mv.Waits, mv.Drop, before, after)
+		}
+	})
+	if untouched == 0 {
+		t.Fatal("no case exercised an untouched instance")
+	}
+	t.Logf("%d untouched instances checked", untouched)
 }
