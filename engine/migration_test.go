@@ -402,5 +402,14 @@ func TestMigrationPausesOnFailures(t *testing.T) {
 				t.Fatal("a failed instance left its version")
 			}
 		}
+		// Resumed, the rate counts from the resume: the last 50 fail too, but
+		// 50 tried is too few to judge, so the migration finishes.
+		if _, err := e.rt.ControlMigration(e.ctx, "test", kalcifer.DefaultTenantID, m.ID, engine.MigrationResume, 0); err != nil {
+			t.Fatal(err)
+		}
+		m = e.migrate(m.ID)
+		if m.Status != kalcifer.MigrationCompleted || m.Progress.Failed != 150 {
+			t.Fatalf("after resume: %s %q %+v", m.Status, m.Reason, m.Progress)
+		}
 	})
 }
