@@ -640,13 +640,3 @@ func (es *eventStream) send(event string, v any) {
 }
 
 func (es *eventStream) fail(e errorObject) { es.send("error", errorBody{Error: e}) }
-
-// errorObject is the error body writeError would answer with.
-func (s *server) errorObject(r *http.Request, err error) errorObject {
-	var e *kalcifer.Error
-	if !errors.As(err, &e) || statusOf(e.Code) == http.StatusInternalServerError {
-		s.logger.ErrorContext(r.Context(), "request failed", "request_id", requestID(r.Context()), "path", r.URL.Path, "error", err)
-		e = &kalcifer.Error{Code: kalcifer.EINTERNAL, Message: "internal error"}
-	}
-	return errorObject{Code: e.Code, Message: e.Message, Details: e.Details, State: e.State}
-}

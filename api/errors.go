@@ -68,6 +68,16 @@ type errorObject struct {
 // else (and an EINTERNAL error) is logged with the request's identity and
 // answered with a bare "internal error", so internals never leak.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := s.errorObject(r, err)
+	if e.Code == kalcifer.EUNAUTHORIZED {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="kalcifer"`)
+	}
+	s.writeJSON(w, r, statusOf(e.Code), errorBody{Error: e})
+}
+
+// errorObject is what the client is shown of err (see writeError); it
+// logs what is not shown.
+func (s *server) errorObject(r *http.Request, err error) errorObject {
 	var e *kalcifer.Error
 	if !errors.As(err, &e) || statusOf(e.Code) == http.StatusInternalServerError {
 		s.logger.ErrorContext(r.Context(), "request failed",
@@ -77,12 +87,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			slog.Any("error", err))
 		e = &kalcifer.Error{Code: kalcifer.EINTERNAL, Message: "internal error"}
 	}
-	if e.Code == kalcifer.EUNAUTHORIZED {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="kalcifer"`)
-	}
-	s.writeJSON(w, r, statusOf(e.Code), errorBody{Error: errorObject{
-		Code: e.Code, Message: e.Message, Details: e.Details, State: e.State,
-	}})
+	return errorObject{Code: e.Code, Message: e.Message, Details: e.Details, State: e.State}
 }
 
 // writeJSON answers with v as JSON. The body is marshalled before anything

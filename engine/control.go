@@ -141,6 +141,16 @@ func (rt *Runtime) replaySends(ctx context.Context, t *store.EngineTx, in *kalci
 	return nil
 }
 
+// replaySendsOf is replaySends for an instance written earlier in t (a
+// migration's restore or release), read again first.
+func (rt *Runtime) replaySendsOf(ctx context.Context, t *store.EngineTx, id string) error {
+	in, err := t.Instance(id)
+	if err != nil {
+		return err
+	}
+	return rt.replaySends(ctx, t, in)
+}
+
 // ExitInstance ends an instance now; sends not yet delivered are not sent.
 func (rt *Runtime) ExitInstance(ctx context.Context, tenantID, id string) (*kalcifer.Instance, error) {
 	return rt.control(ctx, tenantID, id, func(t *store.EngineTx, in *kalcifer.Instance) error {

@@ -68,10 +68,11 @@ func (rt *Runtime) routeBatch(ctx context.Context, lane, lanes int, checkIndex b
 		}
 		entered := false
 		for i := range events {
-			entered = entered || len(idx.match(&events[i])) > 0
-			if err := rt.route(ctx, t, idx, &events[i]); err != nil {
+			matched, err := rt.route(ctx, t, idx, &events[i])
+			if err != nil {
 				return fmt.Errorf("route event %s: %w", events[i].ID, err)
 			}
+			entered = entered || matched
 			if err := t.MarkEventProcessed(events[i].ID); err != nil {
 				return err
 			}
@@ -101,11 +102,12 @@ func (rt *Runtime) routeBatch(ctx context.Context, lane, lanes int, checkIndex b
 // entry index older than the journeys.
 var errStaleIndex = errors.New("journeys changed during the event batch")
 
-// route delivers one event inside t.
-func (rt *Runtime) route(ctx context.Context, t *store.EngineTx, idx *entryIndex, e *kalcifer.Event) error {
+// route delivers one event inside t. It reports whether the event matched
+// an entry of the index.
+func (rt *Runtime) route(ctx context.Context, t *store.EngineTx, idx *entryIndex, e *kalcifer.Event) (bool, error) {
 	customer, err := t.Customer(e.TenantID, e.CustomerID)
 	if err != nil {
-		return err
+		return false, err
 	}
 	ev := e
 	if !strings.HasPrefix(e.Type, "$") {
@@ -113,12 +115,12 @@ func (rt *Runtime) route(ctx context.Context, t *store.EngineTx, idx *entryIndex
 		// also move the customer on.
 		if idx.exits[e.TenantID+"\x00"+e.Type] {
 			if err := rt.exitOnEvent(ctx, t, e); err != nil {
-				return err
+				return false, err
 			}
 		}
 		waits, err := t.EventWaits(e.TenantID, e.CustomerID, e.Type)
 		if err != nil {
-			return err
+			return false, err
 		}
 		for _, w := range waits {
 			if !WaitMatches(w.Wait, *e) {
@@ -126,16 +128,17 @@ func (rt *Runtime) route(ctx context.Context, t *store.EngineTx, idx *entryIndex
 			}
 			err := rt.wake(ctx, t, w.InstanceID, Wake{Kind: WakeEvent, PathID: w.PathID, Event: ev})
 			if err != nil && !errors.Is(err, errStale) {
-				return err
+				return false, err
 			}
 		}
 	}
-	for _, en := range idx.match(e) {
+	matches := idx.match(e)
+	for _, en := range matches {
 		if _, err := rt.start(ctx, t, e.TenantID, en.journeyID, en.version, en.allowReentry, en.nodeID, customer, ev); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return len(matches) > 0, nil
 }
 
 // exitOnEvent ends the customer's instances whose journey exits on e.

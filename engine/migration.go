@@ -405,11 +405,7 @@ func (rt *Runtime) restoreBatch(ctx context.Context, t *store.EngineTx, m *kalci
 				m.Progress.Exited--
 			}
 			if mi.PriorStatus == kalcifer.InstanceActive { // a send that finished meanwhile moves it on now
-				fresh, err := t.Instance(mi.Current.ID)
-				if err != nil {
-					return 0, err
-				}
-				if err := rt.replaySends(ctx, t, fresh); err != nil {
+				if err := rt.replaySendsOf(ctx, t, mi.Current.ID); err != nil {
 					return 0, err
 				}
 			}
@@ -535,11 +531,7 @@ func (rt *Runtime) ReleaseHeld(ctx context.Context, tenantID, migrationID string
 					return err
 				}
 				if mv.Status == kalcifer.InstanceActive { // sends that finished while it was held
-					fresh, err := t.Instance(id)
-					if err != nil {
-						return err
-					}
-					if err := rt.replaySends(ctx, t, fresh); err != nil {
+					if err := rt.replaySendsOf(ctx, t, id); err != nil {
 						return err
 					}
 				}

@@ -58,11 +58,7 @@ func (s *Store) ListAudit(ctx context.Context, f kalcifer.AuditFilter) (kalcifer
 	if err := rows.Err(); err != nil {
 		return page, fmt.Errorf("list audit: %w", err)
 	}
-	if len(page.Data) > limit {
-		page.Data = page.Data[:limit]
-		page.NextCursor = page.Data[limit-1].ID
-	}
-	return page, nil
+	return pageOf(page.Data, limit, func(e kalcifer.AuditEntry) string { return e.ID }), nil
 }
 
 // nullJSON returns raw as a string parameter, or nil for SQL NULL.

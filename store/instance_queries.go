@@ -43,13 +43,10 @@ func (s *Store) ListInstances(ctx context.Context, f InstanceFilter) (kalcifer.P
 	if err != nil {
 		return kalcifer.Page[*kalcifer.Instance]{}, err
 	}
-	page := kalcifer.Page[*kalcifer.Instance]{Data: list}
-	if len(list) > limit {
-		page.Data = list[:limit]
-		page.NextCursor = list[limit-1].ID
-	}
-	return page, nil
+	return pageOf(list, limit, instanceID), nil
 }
+
+func instanceID(in *kalcifer.Instance) string { return in.ID }
 
 // GetInstance returns one of the tenant's instances.
 func (s *Store) GetInstance(ctx context.Context, tenantID, id string) (*kalcifer.Instance, error) {

@@ -115,46 +115,30 @@ func (t *EngineTx) SaveInstance(in *kalcifer.Instance, steps []kalcifer.Step, wa
 		}
 	}
 	if in.Status.Ended() {
-		// By primary key: a lookup by instance_id alone scanned the table.
-		if _, err := t.tx.Exec(t.ctx, `DELETE FROM active_entries WHERE tenant_id = $1 AND journey_id = $2 AND customer_id = $3
-			AND instance_id = $4`, in.TenantID, in.JourneyID, in.CustomerID, in.ID); err != nil {
-			return fmt.Errorf("leave journey: %w", err)
-		}
+		return t.leaveJourney(in)
 	}
 	return nil
 }
 
-// insertSteps appends an instance's steps: on PostgreSQL with one
-// multi-row INSERT per stepChunk steps, on SQLite a row at a time.
+// leaveJourney frees an ended instance's place in its journey, so that the
+// customer may enter again.
+func (t *EngineTx) leaveJourney(in *kalcifer.Instance) error {
+	// By primary key: a lookup by instance_id alone scanned the table.
+	if _, err := t.tx.Exec(t.ctx, `DELETE FROM active_entries WHERE tenant_id = $1 AND journey_id = $2 AND customer_id = $3
+		AND instance_id = $4`, in.TenantID, in.JourneyID, in.CustomerID, in.ID); err != nil {
+		return fmt.Errorf("leave journey: %w", err)
+	}
+	return nil
+}
+
+// insertSteps appends an instance's steps, numbered after its last.
 func (t *EngineTx) insertSteps(in *kalcifer.Instance, steps []kalcifer.Step) error {
-	const cols = 10
-	size := 1 // see insertChunk
-	if t.s.b.Kind() == "postgres" {
-		size = stepChunk
+	rows := make([]stepRow, len(steps))
+	for i, st := range steps {
+		rows[i] = stepRow{in.ID, in.StepCount + i + 1, st}
 	}
-	for start := 0; start < len(steps); start += size {
-		chunk := steps[start:min(start+size, len(steps))]
-		var q strings.Builder
-		q.WriteString(`INSERT INTO instance_steps (instance_id, seq, version, path_id, node_id, node_type, visit, result, detail, at) VALUES `)
-		args := make([]any, 0, cols*len(chunk))
-		for i, st := range chunk {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString(placeholders(len(args), cols))
-			args = append(args, in.ID, in.StepCount+start+i+1, st.Version, st.PathID, st.NodeID, st.Type, st.Visit, st.Result,
-				st.Detail, micros(st.At))
-		}
-		if _, err := t.tx.Exec(t.ctx, q.String(), args...); err != nil {
-			return fmt.Errorf("insert steps of instance %s: %w", in.ID, err)
-		}
-	}
-	return nil
+	return t.insertStepRows(rows)
 }
-
-// stepChunk bounds the rows of one steps INSERT on PostgreSQL (10
-// parameters each).
-const stepChunk = 50
 
 // placeholders returns "($n+1, …, $n+cols)".
 func placeholders(n, cols int) string {

@@ -98,11 +98,7 @@ func (s *Store) ListJourneys(ctx context.Context, f kalcifer.JourneyFilter) (kal
 	if err := rows.Err(); err != nil {
 		return page, fmt.Errorf("list journeys: %w", err)
 	}
-	if len(page.Data) > limit {
-		page.Data = page.Data[:limit]
-		page.NextCursor = page.Data[limit-1].ID
-	}
-	return page, nil
+	return pageOf(page.Data, limit, func(j *kalcifer.Journey) string { return j.ID }), nil
 }
 
 // UpdateJourney applies upd. Name, description and settings may change in any

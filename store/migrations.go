@@ -237,11 +237,7 @@ func (s *Store) ListMigrations(ctx context.Context, tenantID, journeyID string, 
 	if err := rows.Err(); err != nil {
 		return page, fmt.Errorf("list migrations: %w", err)
 	}
-	if len(page.Data) > limit {
-		page.Data = page.Data[:limit]
-		page.NextCursor = page.Data[limit-1].ID
-	}
-	return page, nil
+	return pageOf(page.Data, limit, func(m *kalcifer.Migration) string { return m.ID }), nil
 }
 
 // MigrationBatches returns a migration's batch results, in order.
@@ -421,28 +417,36 @@ func (t *EngineTx) ApplyMoves(migrationID string, moves []InstanceMove) error {
 			changed = append(changed, mv)
 		}
 	}
-	if err := t.updateMoved(changed); err != nil {
+	if err := t.writeMoved(changed); err != nil {
+		return err
+	}
+	return t.insertMoveRecords(migrationID, moves)
+}
+
+// writeMoved writes moved instances: their rows with a history step each,
+// their changed wait rows, and the place of those that ended.
+func (t *EngineTx) writeMoved(moves []InstanceMove) error {
+	if err := t.updateMoved(moves); err != nil {
 		return err
 	}
 	if t.s.b.Kind() == "postgres" {
-		if err := t.replaceWaitsOfBatch(changed); err != nil {
+		if err := t.replaceWaitsOfBatch(moves); err != nil {
 			return err
 		}
 	}
-	for _, mv := range changed {
+	for _, mv := range moves {
 		if t.s.b.Kind() != "postgres" {
 			if err := t.replaceWaits(mv.Prior, mv.Waits, mv.Drop, mv.Status.Ended()); err != nil {
 				return err
 			}
 		}
 		if mv.Status.Ended() {
-			if _, err := t.tx.Exec(t.ctx, `DELETE FROM active_entries WHERE tenant_id = $1 AND journey_id = $2 AND customer_id = $3
-				AND instance_id = $4`, mv.Prior.TenantID, mv.Prior.JourneyID, mv.Prior.CustomerID, mv.Prior.ID); err != nil {
-				return fmt.Errorf("leave journey: %w", err)
+			if err := t.leaveJourney(mv.Prior); err != nil {
+				return err
 			}
 		}
 	}
-	return t.insertMoveRecords(migrationID, moves)
+	return nil
 }
 
 // updateMoved writes the instances' new rows and one history step each: on
@@ -793,17 +797,8 @@ func (t *EngineTx) RestoreMove(migrationID string, mi MovedInstance, waits map[i
 // ReleaseHeld records that a held instance was released by a later move
 // (mv), replacing its held record.
 func (t *EngineTx) ReleaseHeld(migrationID string, mv InstanceMove) error {
-	if err := t.updateMoved([]InstanceMove{mv}); err != nil {
+	if err := t.writeMoved([]InstanceMove{mv}); err != nil {
 		return err
-	}
-	if err := t.replaceWaits(mv.Prior, mv.Waits, mv.Drop, mv.Status.Ended()); err != nil {
-		return err
-	}
-	if mv.Status.Ended() {
-		if _, err := t.tx.Exec(t.ctx, `DELETE FROM active_entries WHERE tenant_id = $1 AND journey_id = $2 AND customer_id = $3
-			AND instance_id = $4`, mv.Prior.TenantID, mv.Prior.JourneyID, mv.Prior.CustomerID, mv.Prior.ID); err != nil {
-			return fmt.Errorf("leave journey: %w", err)
-		}
 	}
 	_, err := t.tx.Exec(t.ctx, `UPDATE migration_moves SET outcome = $1, lock_version = $2, detail = $3
 		WHERE migration_id = $4 AND instance_id = $5`, mv.Outcome, mv.Prior.LockVersion+1, mv.Detail, migrationID, mv.Prior.ID)
@@ -826,12 +821,7 @@ func (s *Store) HeldInstances(ctx context.Context, tenantID, id string, limit in
 	if err != nil {
 		return kalcifer.Page[*kalcifer.Instance]{}, err
 	}
-	page := kalcifer.Page[*kalcifer.Instance]{Data: list}
-	if len(list) > limit {
-		page.Data = list[:limit]
-		page.NextCursor = list[limit-1].ID
-	}
-	return page, nil
+	return pageOf(list, limit, instanceID), nil
 }
 
 func prefixed(prefix, columns string) string {
@@ -840,13 +830,6 @@ func prefixed(prefix, columns string) string {
 		parts[i] = prefix + strings.TrimSpace(p)
 	}
 	return strings.Join(parts, ", ")
-}
-
-func nullMicros(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return micros(*t)
 }
 
 // PopulatedNodes counts, per node, the active and paused instances of a

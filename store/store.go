@@ -92,12 +92,31 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
+// nullMicros is micros(*t), or nil (SQL NULL) when t is nil.
+func nullMicros(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return micros(*t)
+}
+
 func fromNullMicros(us *int64) *time.Time {
 	if us == nil {
 		return nil
 	}
 	t := fromMicros(*us)
 	return &t
+}
+
+// pageOf makes a page of items read with one more than limit: the extra one
+// says there is a next page, which starts after the last item kept.
+func pageOf[T any](items []T, limit int, id func(T) string) kalcifer.Page[T] {
+	page := kalcifer.Page[T]{Data: items}
+	if len(items) > limit {
+		page.Data = items[:limit]
+		page.NextCursor = id(items[limit-1])
+	}
+	return page
 }
 
 // notFound turns ErrNoRows into a user-facing ENOTFOUND error.

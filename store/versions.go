@@ -15,14 +15,9 @@ func insertVersion(ctx context.Context, tx Tx, tenantID string, v *kalcifer.Vers
 	if err != nil {
 		return fmt.Errorf("encode version graph: %w", err)
 	}
-	var published *int64
-	if v.PublishedAt != nil {
-		us := micros(*v.PublishedAt)
-		published = &us
-	}
 	_, err = tx.Exec(ctx, `INSERT INTO journey_versions (tenant_id, `+versionColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		tenantID, v.JourneyID, v.Version, string(v.Status), string(g), v.Author, v.Changelog, micros(v.CreatedAt), published)
+		tenantID, v.JourneyID, v.Version, string(v.Status), string(g), v.Author, v.Changelog, micros(v.CreatedAt), nullMicros(v.PublishedAt))
 	if err != nil {
 		return fmt.Errorf("insert version %d of journey %s: %w", v.Version, v.JourneyID, err)
 	}
