@@ -42,10 +42,10 @@ func Validate(g *Graph) []Problem {
 	}
 	v.nodes()
 	v.edges()
-	if len(v.problems) == 0 { // structure needs sound nodes and edges
-		v.cycles()
-		v.orphans()
-	}
+	// Structure is checked whatever else is wrong, so that one answer lists
+	// every problem: on the nodes with sound ids and the edges between them.
+	v.cycles()
+	v.orphans()
 	v.graphLevel()
 	return v.problems
 }
@@ -53,14 +53,38 @@ func Validate(g *Graph) []Problem {
 type validator struct {
 	g        *Graph
 	byID     map[string]*Node
+	entries  int
 	problems []Problem
+}
+
+// known returns the nodes with a sound, unrepeated id, in graph order.
+func (v *validator) known() []*Node {
+	out := make([]*Node, 0, len(v.byID))
+	for i := range v.g.Nodes {
+		if n := &v.g.Nodes[i]; v.byID[n.ID] == n {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// successors maps each known node to the targets of its edges, skipping
+// edges that name a missing node and self-loops: both are reported by edges.
+func (v *validator) successors() map[string][]string {
+	out := make(map[string][]string, len(v.byID))
+	for _, e := range v.g.Edges {
+		if v.byID[e.Source] == nil || v.byID[e.Target] == nil || e.Source == e.Target {
+			continue
+		}
+		out[e.Source] = append(out[e.Source], e.Target)
+	}
+	return out
 }
 
 func (v *validator) add(p Problem) { v.problems = append(v.problems, p) }
 
 func (v *validator) nodes() {
 	v.byID = make(map[string]*Node, len(v.g.Nodes))
-	entries := 0
 	if len(v.g.Nodes) == 0 {
 		v.add(Problem{Field: "nodes", Message: "the graph has no nodes; it needs at least one entry node"})
 		return
@@ -82,13 +106,13 @@ func (v *validator) nodes() {
 			continue
 		}
 		if IsEntry(n.Type) {
-			entries++
+			v.entries++
 		}
 		for _, p := range checkConfig(*n) {
 			v.add(p)
 		}
 	}
-	if entries == 0 {
+	if v.entries == 0 {
 		v.add(Problem{Field: "nodes", Message: "the graph has no entry node (event_entry, segment_entry, webhook_entry or scheduled_entry)"})
 	}
 }
@@ -164,14 +188,15 @@ func (v *validator) edges() {
 // cycles finds cycles with Kahn's algorithm: nodes never freed lie on or
 // behind a cycle.
 func (v *validator) cycles() {
-	indeg := make(map[string]int, len(v.g.Nodes))
-	out := make(map[string][]string, len(v.g.Nodes))
-	for _, e := range v.g.Edges {
-		indeg[e.Target]++
-		out[e.Source] = append(out[e.Source], e.Target)
+	nodes, out := v.known(), v.successors()
+	indeg := make(map[string]int, len(nodes))
+	for _, ts := range out {
+		for _, t := range ts {
+			indeg[t]++
+		}
 	}
 	var queue []string
-	for _, n := range v.g.Nodes {
+	for _, n := range nodes {
 		if indeg[n.ID] == 0 {
 			queue = append(queue, n.ID)
 		}
@@ -187,11 +212,11 @@ func (v *validator) cycles() {
 			}
 		}
 	}
-	if done == len(v.g.Nodes) {
+	if done == len(nodes) {
 		return
 	}
 	var stuck []string
-	for _, n := range v.g.Nodes {
+	for _, n := range nodes {
 		if indeg[n.ID] > 0 {
 			stuck = append(stuck, n.ID)
 		}
@@ -201,15 +226,16 @@ func (v *validator) cycles() {
 		"the graph has a cycle through nodes %s; journeys must be acyclic", strings.Join(quoteAll(stuck), ", "))})
 }
 
-// orphans reports nodes no entry node leads to.
+// orphans reports nodes no entry node leads to. Without any entry node that
+// would be every node, and the missing entry is reported already.
 func (v *validator) orphans() {
-	out := map[string][]string{}
-	for _, e := range v.g.Edges {
-		out[e.Source] = append(out[e.Source], e.Target)
+	if v.entries == 0 {
+		return
 	}
+	nodes, out := v.known(), v.successors()
 	seen := map[string]bool{}
 	var stack []string
-	for _, n := range v.g.Nodes {
+	for _, n := range nodes {
 		if IsEntry(n.Type) {
 			stack = append(stack, n.ID)
 			seen[n.ID] = true
@@ -225,7 +251,7 @@ func (v *validator) orphans() {
 			}
 		}
 	}
-	for _, n := range v.g.Nodes {
+	for _, n := range nodes {
 		if !seen[n.ID] {
 			v.add(Problem{NodeID: n.ID, Field: "edges", Message: fmt.Sprintf("node %q cannot be reached from any entry node", n.ID)})
 		}

@@ -235,7 +235,9 @@ func envelope(graphJSON string) string {
 	return `{"graph": ` + graphJSON + `, "explanation": "Welcomes premium sign-ups and follows up by whether they opened the email.", "follow_up_questions": ["Which template should the reminder use?"]}`
 }
 
-// brokenSeed is the seed graph without its timed_out edge: invalid.
+// brokenSeed is the seed graph with its timed_out edge moved to the
+// event_received branch: invalid, with the one problem that wait_1 needs an
+// edge on timed_out (email_3 stays reachable, so it is not also an orphan).
 func brokenSeed(t *testing.T) string {
 	t.Helper()
 	s := seedJSON(t)
@@ -243,7 +245,7 @@ func brokenSeed(t *testing.T) string {
 	if !strings.Contains(s, e4) {
 		t.Fatal("seed example changed: no timed_out edge to remove")
 	}
-	return strings.Replace(s, e4, "", 1)
+	return strings.Replace(s, e4, strings.Replace(e4, "timed_out", "event_received", 1), 1)
 }
 
 func newDesigner(t *testing.T, cfg Config) designer.Designer {
