@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -44,12 +46,13 @@ func checkConfig(n Node) []Problem {
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return []Problem{{NodeID: n.ID, Field: "config", Message: fmt.Sprintf("node %q: config must be a JSON object", n.ID)}}
 	}
+	var out []Problem
 	if check := semantic[n.Type]; check != nil {
-		if field, err := check(c); err != nil {
-			return []Problem{{NodeID: n.ID, Field: "config." + field, Message: fmt.Sprintf("node %q: config.%s %v", n.ID, field, err)}}
-		}
+		check(c, func(field string, err error) {
+			out = append(out, Problem{NodeID: n.ID, Field: "config." + field, Message: fmt.Sprintf("node %q: config.%s %v", n.ID, field, err)})
+		})
 	}
-	return nil
+	return out
 }
 
 // schemaProblems turns a schema validation error into one problem per failed
@@ -107,51 +110,59 @@ func leafMessage(e *jsonschema.ValidationError) string {
 
 var customerAttr = regexp.MustCompile(`^customer\.[A-Za-z_][A-Za-z0-9_.]*$`)
 
-// semantic holds per-type checks beyond the schema. Each returns the field
-// at fault and what is wrong with it.
-var semantic = map[string]func(c map[string]any) (string, error){
-	"segment_entry": func(c map[string]any) (string, error) {
+// semantic holds per-type checks beyond the schema, run once the config
+// matches it. Each reports every field at fault and what is wrong with it.
+var semantic = map[string]func(c map[string]any, bad func(field string, err error)){
+	"segment_entry": func(c map[string]any, bad func(string, error)) {
 		if s, ok := c["schedule"].(string); ok {
-			return "schedule", checkCron(s)
+			if err := checkCron(s); err != nil {
+				bad("schedule", err)
+			}
 		}
-		return "", nil
 	},
-	"scheduled_entry": func(c map[string]any) (string, error) {
+	"scheduled_entry": func(c map[string]any, bad func(string, error)) {
 		if err := checkCron(c["cron"].(string)); err != nil {
-			return "cron", err
+			bad("cron", err)
 		}
 		if tz, ok := c["timezone"].(string); ok {
 			if _, err := time.LoadLocation(tz); err != nil || tz == "" || tz == "Local" {
-				return "timezone", fmt.Errorf("%q is not an IANA time zone such as Europe/Paris", tz)
+				bad("timezone", fmt.Errorf("%q is not an IANA time zone such as Europe/Paris", tz))
 			}
 		}
-		return "", nil
 	},
-	"call_webhook": func(c map[string]any) (string, error) {
+	"call_webhook": func(c map[string]any, bad func(string, error)) {
 		raw := c["url"].(string)
 		u, err := url.Parse(raw)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return "url", fmt.Errorf("%q is not an absolute http or https URL", raw)
+			bad("url", fmt.Errorf("%q is not an absolute http or https URL", raw))
 		}
-		return "", nil
-	},
-	"wait": func(c map[string]any) (string, error) {
-		if d, err := ParseDuration(c["duration"].(string)); err != nil || d <= 0 {
-			return "duration", fmt.Errorf("must be longer than zero")
+		headers, _ := c["headers"].(map[string]any)
+		for _, name := range slices.Sorted(maps.Keys(headers)) {
+			switch value, _ := headers[name].(string); {
+			case !httpToken(name):
+				bad("headers."+name, fmt.Errorf("%q is not a valid HTTP header name (letters, digits and !#$%%&'*+-.^_`|~ only)", name))
+			case strings.ContainsAny(value, "\r\n"):
+				bad("headers."+name, errors.New("has a line break in its value; header values are one line"))
+			case strings.ContainsRune(value, 0):
+				bad("headers."+name, errors.New("has a NUL character in its value"))
+			}
 		}
-		return "", nil
+		if s, ok := c["timeout"].(string); ok {
+			checkDuration(s, MaxWebhookTimeout, "timeout", bad)
+		}
 	},
-	"wait_until": func(c map[string]any) (string, error) {
+	"wait": func(c map[string]any, bad func(string, error)) {
+		checkDuration(c["duration"].(string), MaxDuration, "duration", bad)
+	},
+	"wait_until": func(c map[string]any, bad func(string, error)) {
 		s := c["until"].(string)
 		if _, err := time.Parse(time.RFC3339, s); err == nil || customerAttr.MatchString(s) {
-			return "", nil
+			return
 		}
-		return "until", fmt.Errorf("%q is neither an RFC 3339 time (2026-12-24T09:00:00Z) nor a customer attribute (customer.trial_ends_at)", s)
+		bad("until", fmt.Errorf("%q is neither an RFC 3339 time (2026-12-24T09:00:00Z) nor a customer attribute (customer.trial_ends_at)", s))
 	},
-	"wait_for_event": func(c map[string]any) (string, error) {
-		if d, err := ParseDuration(c["timeout"].(string)); err != nil || d <= 0 {
-			return "timeout", fmt.Errorf("must be longer than zero")
-		}
+	"wait_for_event": func(c map[string]any, bad func(string, error)) {
+		checkDuration(c["timeout"].(string), MaxDuration, "timeout", bad)
 		eb, _ := c["event_branch"].(string)
 		tb, _ := c["timeout_branch"].(string)
 		if eb == "" {
@@ -161,29 +172,80 @@ var semantic = map[string]func(c map[string]any) (string, error){
 			tb = "timed_out"
 		}
 		if eb == tb {
-			return "timeout_branch", fmt.Errorf("must differ from event_branch (both are %q)", eb)
+			bad("timeout_branch", fmt.Errorf("must differ from event_branch (both are %q)", eb))
 		}
-		return "", nil
 	},
-	"condition": func(c map[string]any) (string, error) {
-		return "expression", CheckExpression(c["expression"].(string))
+	"condition": func(c map[string]any, bad func(string, error)) {
+		if err := CheckExpression(c["expression"].(string)); err != nil {
+			bad("expression", err)
+		}
 	},
-	"ab_split": func(c map[string]any) (string, error) {
+	"ab_split": func(c map[string]any, bad func(string, error)) {
 		seen := map[string]bool{}
 		for _, v := range c["variants"].([]any) {
 			k := v.(map[string]any)["key"].(string)
 			if seen[k] {
-				return "variants", fmt.Errorf("has the key %q twice; variant keys must be unique", k)
+				bad("variants", fmt.Errorf("has the key %q twice; variant keys must be unique", k))
+				return
 			}
 			seen[k] = true
 		}
-		return "", nil
+	},
+	"frequency_cap": func(c map[string]any, bad func(string, error)) {
+		checkDuration(c["window"].(string), MaxDuration, "window", bad)
+	},
+	"custom_code": func(c map[string]any, bad func(string, error)) {
+		if s, ok := c["timeout"].(string); ok {
+			checkDuration(s, MaxDuration, "timeout", bad)
+		}
 	},
 }
+
+// checkDuration reports the duration s of field unless it is longer than
+// zero and at most limit.
+func checkDuration(s string, limit time.Duration, field string, bad func(string, error)) {
+	d, err := ParseDuration(s)
+	switch {
+	case err != nil && !durationPattern.MatchString(s):
+		bad(field, err)
+	case err != nil || d > limit: // well formed, so too long
+		most := maxDurationText
+		if limit != MaxDuration {
+			most = formatDuration(limit)
+		}
+		bad(field, fmt.Errorf("%q is longer than the maximum, %s", s, most))
+	case d <= 0:
+		bad(field, errors.New("must be longer than zero"))
+	}
+}
+
+// httpToken reports whether s is an HTTP token (RFC 9110 §5.6.2), as a
+// header name must be; the webhook provider refuses any other at send time.
+func httpToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		isAlnum := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+		if !isAlnum && !strings.ContainsRune("!#$%&'*+-.^_`|~", r) {
+			return false
+		}
+	}
+	return true
+}
+
+// cronHorizon is how soon a schedule must next fire. A 5-field cron that
+// matches any date at all matches one within 8 years (29 February), so
+// one that waits longer than this, like 0 0 31 2 *, practically never fires.
+const cronHorizon = 5 * 365 * 24 * time.Hour
 
 func checkCron(expr string) error {
 	if !gronx.New().IsValid(expr) || len(strings.Fields(expr)) != 5 {
 		return fmt.Errorf("%q is not a 5-field cron expression such as 0 9 * * 1", expr)
+	}
+	now := time.Now().UTC()
+	if next, err := gronx.NextTickAfter(expr, now, false); err != nil || next.Sub(now) > cronHorizon {
+		return fmt.Errorf("%q never fires: no time matches it within the next 5 years (does the month have that day?)", expr)
 	}
 	return nil
 }

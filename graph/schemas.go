@@ -4,7 +4,7 @@ package graph
 // one definition the validator, the editor and the AI designer share; every
 // property carries a description because the editor shows it as help text.
 
-const durationProp = `{"type": "string", "pattern": "^[0-9]{1,9}(s|m|h|d)$", "description": "A whole number and a unit: s, m, h or d (30s, 15m, 12h, 3d)."}`
+const durationProp = `{"type": "string", "pattern": "^[0-9]{1,9}(s|m|h|d)$", "description": "A whole number and a unit: s, m, h or d (30s, 15m, 12h, 3d); at most 3650d (10 years)."}`
 
 const schemaEventEntry = `{
   "type": "object", "additionalProperties": false, "required": ["event_type"],
@@ -86,9 +86,9 @@ const schemaCallWebhook = `{
   "properties": {
     "url": {"type": "string", "minLength": 1, "maxLength": 2048, "description": "The absolute http or https URL to call."},
     "method": {"type": "string", "enum": ["POST", "PUT"], "default": "POST", "description": "HTTP method."},
-    "headers": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Extra request headers."},
+    "headers": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Extra request headers: names are HTTP tokens (X-Api-Key), values have no line breaks."},
     "body": {"type": "object", "description": "Extra JSON fields sent with the customer, event and journey context."},
-    "timeout": {"type": "string", "pattern": "^[0-9]{1,9}(ms|s|m)$", "default": "10s", "description": "How long to wait for an answer (e.g. 500ms, 10s, 1m)."}
+    "timeout": {"type": "string", "pattern": "^[0-9]{1,9}(ms|s|m)$", "default": "10s", "description": "How long to wait for an answer (e.g. 500ms, 10s, 1m); at most 2m."}
   }
 }`
 

@@ -285,9 +285,9 @@ func (v *validator) graphLevel() {
 		if c.Max < 1 {
 			v.add(Problem{Field: field + ".max", Message: fmt.Sprintf("frequency_cap.%s.max must be at least 1", ch)})
 		}
-		if d, err := ParseDuration(c.Window); err != nil || d <= 0 {
-			v.add(Problem{Field: field + ".window", Message: fmt.Sprintf("frequency_cap.%s.window %q is not a duration like 1d or 12h", ch, c.Window)})
-		}
+		checkDuration(c.Window, MaxDuration, "window", func(_ string, err error) {
+			v.add(Problem{Field: field + ".window", Message: fmt.Sprintf("frequency_cap.%s.window %v", ch, err)})
+		})
 	}
 }
 
