@@ -256,7 +256,7 @@ func pct(d []time.Duration, p int) time.Duration {
 
 // Print writes the figures as a table, naming the machine and scenario.
 func (r *Result) Print(w io.Writer) {
-	fmt.Fprintf(w, "\nJ1 (shared/BENCHMARKS.md), backend %s, N = %d, machine: %s\n\n", r.Backend, r.N, machine())
+	fmt.Fprintf(w, "\nJ1 (docs/BENCHMARKS.md), backend %s, N = %d, machine: %s\n\n", r.Backend, r.N, machine())
 	rows := [][2]string{
 		{"S1 starts/s (events accepted)", fmt.Sprintf("%.0f", r.StartsPerSec)},
 		{"S1 time until all waiting", fmt.Sprintf("%.2f s", r.TimeToWaiting)},

@@ -459,7 +459,7 @@ func (r *MigrateResult) OK() bool {
 
 // Print writes the figures as a table.
 func (r *MigrateResult) Print(w io.Writer) {
-	fmt.Fprintf(w, "\nM — live migration (shared/BENCHMARKS.md), backend %s, N = %d, machine: %s\n\n", r.Backend, r.N, machine())
+	fmt.Fprintf(w, "\nM — live migration (docs/BENCHMARKS.md), backend %s, N = %d, machine: %s\n\n", r.Backend, r.N, machine())
 	var pop []string
 	for _, id := range slices.Sorted(maps.Keys(r.Populated)) {
 		pop = append(pop, fmt.Sprintf("%s %d", id, r.Populated[id]))

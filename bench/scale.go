@@ -248,7 +248,7 @@ func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
 // Print writes the figures as a table.
 func (r *W1MResult) Print(w io.Writer) {
-	fmt.Fprintf(w, "\nW1M (shared/BENCHMARKS.md), backend %s, N = %d, machine: %s\n\n", r.Backend, r.N, machine())
+	fmt.Fprintf(w, "\nW1M (docs/BENCHMARKS.md), backend %s, N = %d, machine: %s\n\n", r.Backend, r.N, machine())
 	store := "n/a (PostgreSQL)"
 	if r.StoreBytes > 0 {
 		store = fmt.Sprintf("%s (%.0f B per waiting customer)", mib(r.StoreBytes), float64(r.StoreBytes)/float64(r.N))
@@ -268,7 +268,7 @@ func (r *W1MResult) Print(w io.Writer) {
 
 // Print writes the figures as a table.
 func (r *T100KResult) Print(w io.Writer) {
-	fmt.Fprintf(w, "\nT100K (shared/BENCHMARKS.md), backend %s, N = %d, machine: %s\n\n", r.Backend, r.N, machine())
+	fmt.Fprintf(w, "\nT100K (docs/BENCHMARKS.md), backend %s, N = %d, machine: %s\n\n", r.Backend, r.N, machine())
 	fired := "none (all due after the stop)"
 	if r.FiredDuringLoad < 0 {
 		fired = "some (loading took longer than the margin)"

@@ -15,7 +15,7 @@ import (
 
 const benchUsage = `Usage: kalcifer bench SCENARIO [flags]
 
-Runs a standard scenario of ../shared/BENCHMARKS.md against a real
+Runs a standard scenario of docs/BENCHMARKS.md against a real
 "kalcifer serve" child (this binary) and prints a table.
 
 Scenarios:
