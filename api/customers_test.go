@@ -40,7 +40,7 @@ func TestCustomerProfile(t *testing.T) {
 	tb.do("PATCH", "/api/v1/customers/p1/profile", tb.editor, `{"attributes":{"note":"a\u0000b"}}`).
 		wantError(t, http.StatusBadRequest, "invalid")
 	tb.do("PATCH", "/api/v1/customers/p1/profile", tb.editor, `{"add_tags":["a\u0000"]}`).
-		wantError(t, http.StatusUnprocessableEntity, "unprocessable")
+		wantError(t, http.StatusBadRequest, "invalid")
 
 	// null removes an attribute; attributes not named are kept; tags are
 	// removed, then added.

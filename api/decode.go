@@ -69,36 +69,106 @@ func checkContentType(ct string) error {
 }
 
 // checkSyntax walks body's tokens once: it must hold exactly one JSON value,
-// nested at most maxDepth deep. Checking depth before decoding keeps deep
-// bodies from costing stack and time in the decoder.
+// nested at most maxDepth deep, with no NUL character in any string, key or
+// value. Checking depth before decoding keeps deep bodies from costing stack
+// and time in the decoder. NUL is refused here, for every route and both
+// backends alike, because PostgreSQL can store it neither in text nor in
+// jsonb: refused later, it would be a 500 on one backend and not the other.
 func checkSyntax(body []byte, maxDepth int) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber() // huge numbers are a type question for later, not a syntax error
-	depth := 0
+	// The containers the walk is in, outermost first.
+	var stack []jsonFrame
 	for {
 		tok, err := dec.Token()
 		if err != nil {
 			return syntaxError(err, dec.InputOffset())
 		}
-		if d, ok := tok.(json.Delim); ok {
-			switch d {
+		var top *jsonFrame
+		if len(stack) > 0 {
+			top = &stack[len(stack)-1]
+		}
+		switch tok := tok.(type) {
+		case json.Delim:
+			switch tok {
 			case '{', '[':
-				depth++
-				if depth > maxDepth {
+				if len(stack) == maxDepth {
 					return kalcifer.Errorf(kalcifer.EINVALID, "request body is nested too deeply (more than %d levels)", maxDepth)
 				}
+				stack = append(stack, jsonFrame{array: tok == '[', wantKey: tok == '{'})
+				continue
 			case '}', ']':
-				depth--
+				stack = stack[:len(stack)-1]
+				top = nil
+				if len(stack) > 0 {
+					top = &stack[len(stack)-1]
+				}
+			}
+		case string:
+			if top != nil && top.wantKey {
+				if strings.IndexByte(tok, 0) >= 0 {
+					return nulError(jsonPath(stack), true)
+				}
+				top.key, top.wantKey = tok, false
+				continue
+			}
+			if strings.IndexByte(tok, 0) >= 0 {
+				return nulError(jsonPath(stack), false)
 			}
 		}
-		if depth == 0 {
+		// A value ended: the scalar just read, or the container just closed.
+		if top == nil {
 			break
+		}
+		if top.array {
+			top.index++
+		} else {
+			top.wantKey = true
 		}
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return kalcifer.Errorf(kalcifer.EINVALID, "malformed JSON: unexpected data after the JSON value at byte %d", dec.InputOffset())
 	}
 	return nil
+}
+
+// jsonFrame is one object or array checkSyntax is inside.
+type jsonFrame struct {
+	array   bool
+	index   int    // arrays: the index of the element being read
+	key     string // objects: the key of the value being read
+	wantKey bool   // objects: the next string is a key
+}
+
+// jsonPath names the value being read, as error details name fields:
+// "graph.nodes[2].config.subject" ("" for the body itself).
+func jsonPath(stack []jsonFrame) string {
+	path := ""
+	for _, f := range stack {
+		if f.wantKey {
+			break // between members: the path is the object's
+		}
+		if f.array {
+			path = fmt.Sprintf("%s[%d]", path, f.index)
+		} else {
+			path = join(path, f.key)
+		}
+	}
+	return path
+}
+
+// nulError refuses a NUL in the string at path (inKey: in a key of the
+// object at path).
+func nulError(path string, inKey bool) error {
+	switch {
+	case path == "" && inKey:
+		return kalcifer.Errorf(kalcifer.EINVALID, "request body has a key containing a NUL character (\\u0000)")
+	case path == "":
+		return kalcifer.Errorf(kalcifer.EINVALID, "request body must not contain NUL characters (\\u0000)")
+	case inKey:
+		return invalid(path, "field %q has a key containing a NUL character (\\u0000)", path)
+	}
+	return invalid(path, "field %q must not contain NUL characters (\\u0000)", path)
 }
 
 func syntaxError(err error, offset int64) error {

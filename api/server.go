@@ -5,10 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/url"
+	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -123,15 +128,15 @@ func (s *server) routes() *chi.Mux {
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.methodNotAllowed)
 
-	r.Get("/health", s.health)
-	r.Get("/health/ready", s.ready)
-	r.Get("/info", s.info)
+	r.With(s.checkParams).Get("/health", s.health)
+	r.With(s.checkParams).Get("/health/ready", s.ready)
+	r.With(s.checkParams).Get("/info", s.info)
 
 	r.Route("/api/v1", func(r chi.Router) {
-		r.Get("/openapi.json", s.openAPI)
+		r.With(s.checkParams).Get("/openapi.json", s.openAPI)
 
 		r.Group(func(r chi.Router) {
-			r.Use(s.authenticate)
+			r.Use(s.authenticate, s.checkParams)
 
 			// Anyone with a key of the tenant may read.
 			r.Get("/node-types", s.listNodeTypes)
@@ -216,6 +221,80 @@ func (s *server) requireEngine(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// checkParams refuses, in one place for every route, path and query text
+// that no handler could use, so that both backends answer alike (SQLite
+// would store or compare what PostgreSQL refuses with an error): a path id
+// holding NUL or invalid UTF-8 names nothing that can exist (404); a query
+// parameter holding NUL or invalid UTF-8, and a cursor no page handed out,
+// are mistakes (400). It must run after routing (inline, through With or a
+// Group), when the route's pattern and path parameters are known.
+func (s *server) checkParams(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rctx := chi.RouteContext(r.Context())
+		if err := checkPathParams(r, rctx); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if err := checkQuery(r.URL.RawQuery); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// checkPathParams answers 404 for a path parameter no id can equal. chi
+// matches on the escaped path when the request had one (a customer id may
+// hold "/", sent as %2F), so values are checked unescaped, as handlers
+// read them.
+func checkPathParams(r *http.Request, rctx *chi.Context) error {
+	for i, name := range rctx.URLParams.Keys {
+		if name == "*" { // the rest of the path below a mount point
+			continue
+		}
+		v := rctx.URLParams.Values[i]
+		if r.URL.RawPath != "" {
+			u, err := url.PathUnescape(v)
+			if err != nil {
+				return kalcifer.Errorf(kalcifer.ENOTFOUND, "%s %q not found: it is not a valid URL path segment", name, v)
+			}
+			v = u
+		}
+		if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+			return kalcifer.Errorf(kalcifer.ENOTFOUND, "%s %q not found: no id holds NUL characters or invalid UTF-8", name, v)
+		}
+	}
+	return nil
+}
+
+// checkQuery checks the text of a request's query parameters.
+func checkQuery(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return kalcifer.Errorf(kalcifer.EINVALID, "the query string is malformed: %v", err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		if !utf8.ValidString(name) || strings.IndexByte(name, 0) >= 0 {
+			return invalid(name, "query parameter %q: names must be UTF-8 text without NUL characters", name)
+		}
+		v := q[name][0]
+		switch {
+		case !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0:
+			return invalid(name, "query parameter %q must be UTF-8 text without NUL characters", name)
+		case name == "cursor" && v != "" && !cursorPattern.MatchString(v):
+			return invalid(name, "cursor %q is invalid: use the next_cursor of the previous page", v)
+		}
+	}
+	return nil
+}
+
+// cursorPattern matches the ids lists page by (kalcifer.NewID's form), the
+// only cursors a page hands out.
+var cursorPattern = regexp.MustCompile(`^[a-z]{1,16}_[0-9a-hjkmnp-tv-z]{26}$`)
 
 func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.writeError(w, r, kalcifer.Errorf(kalcifer.ENOTFOUND, "no route %s %s", r.Method, r.URL.Path))
