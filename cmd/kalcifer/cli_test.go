@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -95,6 +96,34 @@ func TestCLIAdminCommands(t *testing.T) {
 			env["KALCIFER_ADDR"] = m.Addr().String()
 			if code, out, errOut := cli(env, "health"); code != 0 || out != "ready\n" {
 				t.Fatalf("health: %d %q %q", code, out, errOut)
+			}
+		})
+	}
+}
+
+// One-off commands print their answer and nothing else: no River or
+// engine log lines, even on a fresh store whose migrations they apply.
+// apikey create prints exactly the key, so that scripts can capture it.
+func TestCLIQuiet(t *testing.T) {
+	for name, envFor := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			env := envFor(t)
+			code, out, errOut := cli(env, "apikey", "create", "--role", "admin")
+			if code != 0 || errOut != "" || !regexp.MustCompile(`^kal_[0-9a-z]+\n$`).MatchString(out) {
+				t.Fatalf("apikey create on a fresh store: code %d, stdout %q, stderr %q; want only the key", code, out, errOut)
+			}
+			for _, args := range [][]string{
+				{"migrate"}, {"tenant", "create", "acme"}, {"apikey", "create", "--tenant", "acme", "--role", "viewer"},
+				{"version"}, {"design", "send a welcome email, then wait 2 days"},
+			} {
+				if code, out, errOut := cli(env, args...); code != 0 || errOut != "" || out == "" {
+					t.Errorf("%v: code %d, stdout %q, stderr %q; want output on stdout only", args, code, out, errOut)
+				}
+			}
+			// Asked for, River's notes still show.
+			env["KALCIFER_LOG_LEVEL"] = "debug"
+			if _, _, errOut := cli(env, "migrate"); !strings.Contains(errOut, "rivermigrate") {
+				t.Errorf("migrate with KALCIFER_LOG_LEVEL=debug: stderr %q, want River's log", errOut)
 			}
 		})
 	}

@@ -151,10 +151,17 @@ func waitErr(m *Main) <-chan error {
 }
 
 // openFor opens and migrates the configured store for a one-off command.
+// River logs every migration it checks at info level; a command's output is
+// its answer alone (apikey create prints only the key, for scripts), so
+// River's logger drops all but warnings and errors unless
+// KALCIFER_LOG_LEVEL asks for more.
 func openFor(env func(string) string, stderr io.Writer) (*store.Store, error) {
 	c, err := LoadConfig(env, nil)
 	if err != nil {
 		return nil, usageError{err}
+	}
+	if env("KALCIFER_LOG_LEVEL") == "" {
+		c.LogLevel = max(c.LogLevel, slog.LevelWarn)
 	}
 	st, _, err := openStore(context.Background(), c, newLogger(c, stderr))
 	return st, err
