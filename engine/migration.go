@@ -60,6 +60,9 @@ func (rt *Runtime) Publish(ctx context.Context, actor, tenantID, journeyID strin
 		return nil, &kalcifer.Error{Code: kalcifer.ECONFLICT, Message: fmt.Sprintf("version %d is a draft: publish it instead of rolling back to it", version),
 			State: map[string]any{"version_status": string(toV.Status)}}
 	}
+	if err := store.CheckRunnable(&toV.Graph); err != nil {
+		return nil, err
+	}
 	from, err := rt.program(ctx, nil, tenantID, journeyID, fromV.Version)
 	if err != nil {
 		return nil, err

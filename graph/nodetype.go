@@ -19,6 +19,10 @@ type NodeType struct {
 	// DynamicBranches explains branches that come from the config.
 	DynamicBranches string          `json:"dynamic_branches,omitempty"`
 	ConfigSchema    json.RawMessage `json:"config_schema"`
+	// NotRunnable, when set, says why the engine cannot run the type yet and
+	// what to use instead. Drafts may hold such nodes; a journey with one is
+	// neither activated nor published (see Unrunnable).
+	NotRunnable string `json:"not_runnable,omitempty"`
 }
 
 // Groups of node types.
@@ -29,6 +33,9 @@ const (
 	GroupData    = "data"
 	GroupExit    = "exit"
 )
+
+// useInstead names the entries that work, for the types that do not yet.
+const useInstead = "use event_entry, webhook_entry or POST /journeys/{id}/trigger"
 
 var (
 	types  []NodeType
@@ -76,6 +83,10 @@ func init() {
 		case "goal_reached":
 			types[i].OptionalBranches = []string{DefaultBranch}
 			types[i].DynamicBranches = "default, followed only when exit_after_goal is false"
+		case "segment_entry":
+			types[i].NotRunnable = "segment_entry cannot enrol customers yet: segments are not implemented; " + useInstead
+		case "scheduled_entry":
+			types[i].NotRunnable = "scheduled_entry cannot enrol customers yet: scheduled entries are not implemented; " + useInstead
 		}
 		if types[i].Branches == nil {
 			types[i].Branches = []string{}

@@ -217,6 +217,9 @@ func (s *Store) TransitionJourney(ctx context.Context, actor, tenantID, id strin
 			if err := kalcifer.ValidateGraph(j.Graph); err != nil {
 				return err
 			}
+			if err := CheckRunnable(j.Graph); err != nil {
+				return err
+			}
 			n, err := nextVersion(ctx, tx, j.ID)
 			if err != nil {
 				return err
@@ -243,6 +246,25 @@ func (s *Store) TransitionJourney(ctx context.Context, actor, tenantID, id strin
 		return nil, err
 	}
 	return out, nil
+}
+
+// CheckRunnable refuses (EUNPROCESSABLE) a graph with nodes the engine
+// cannot run yet, naming each (graph.Unrunnable). Activation, publishing and
+// rollback call it; drafts may hold such nodes.
+func CheckRunnable(g *graph.Graph) error {
+	problems := graph.Unrunnable(g)
+	if len(problems) == 0 {
+		return nil
+	}
+	e := &kalcifer.Error{Code: kalcifer.EUNPROCESSABLE,
+		Message: fmt.Sprintf("the journey cannot run: %d nodes cannot run yet (drafts may keep them)", len(problems))}
+	if len(problems) == 1 {
+		e.Message = "the journey cannot run: " + problems[0].Message
+	}
+	for _, p := range problems {
+		e.Details = append(e.Details, kalcifer.Detail{NodeID: p.NodeID, Field: p.Field, Message: p.Message})
+	}
+	return e
 }
 
 // DuplicateJourney copies a journey's draft graph and settings into a new
