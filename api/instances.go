@@ -47,13 +47,14 @@ func (s *server) listInstances(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page, err := s.store.ListInstances(r.Context(), store.InstanceFilter{
-		TenantID:  p.TenantID,
-		JourneyID: j.ID,
-		Version:   version,
-		Status:    status,
-		NodeID:    q.Get("node_id"),
-		Limit:     limit,
-		Cursor:    q.Get("cursor"),
+		TenantID:   p.TenantID,
+		JourneyID:  j.ID,
+		CustomerID: q.Get("customer_id"),
+		Version:    version,
+		Status:     status,
+		NodeID:     q.Get("node_id"),
+		Limit:      limit,
+		Cursor:     q.Get("cursor"),
 	})
 	if err != nil {
 		s.writeError(w, r, err)

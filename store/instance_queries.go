@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/kalcifer/kalcifer"
 )
@@ -19,23 +20,41 @@ type InstanceFilter struct {
 	Cursor     string
 }
 
-// ListInstances returns one page of instances.
+// ListInstances returns one page of instances. Only the filters that are
+// set become conditions, so that each database plans with the predicates it
+// will really apply: a condition that is true when its parameter is empty
+// hides the journey from SQLite's planner, which then sorted every instance
+// of the tenant for one page of one journey's.
 func (s *Store) ListInstances(ctx context.Context, f InstanceFilter) (kalcifer.Page[*kalcifer.Instance], error) {
 	limit := kalcifer.ClampLimit(f.Limit)
-	nodeLike := ""
-	if f.NodeID != "" {
-		nodeLike = "% " + escapeLike(f.NodeID) + " %"
+	var where strings.Builder
+	args := []any{f.TenantID}
+	where.WriteString("tenant_id = $1")
+	and := func(cond string, arg any) {
+		args = append(args, arg)
+		fmt.Fprintf(&where, " AND "+cond, len(args))
 	}
-	rows, err := s.b.Q().Query(ctx, `SELECT `+instanceColumns+` FROM instances
-		WHERE tenant_id = $1
-		  AND ($2 = '' OR journey_id = $2)
-		  AND ($3 = '' OR customer_id = $3)
-		  AND ($4 = 0 OR version = $4)
-		  AND ($5 = '' OR status = $5)
-		  AND ($6 = '' OR at_nodes LIKE $6 ESCAPE '\')
-		  AND ($7 = '' OR id < $7)
-		ORDER BY id DESC LIMIT $8`,
-		f.TenantID, f.JourneyID, f.CustomerID, f.Version, string(f.Status), nodeLike, f.Cursor, limit+1)
+	if f.JourneyID != "" {
+		and("journey_id = $%d", f.JourneyID)
+	}
+	if f.CustomerID != "" {
+		and("customer_id = $%d", f.CustomerID)
+	}
+	if f.Version != 0 {
+		and("version = $%d", f.Version)
+	}
+	if f.Status != "" {
+		and("status = $%d", string(f.Status))
+	}
+	if f.NodeID != "" {
+		and(`at_nodes LIKE $%d ESCAPE '\'`, "% "+escapeLike(f.NodeID)+" %")
+	}
+	if f.Cursor != "" {
+		and("id < $%d", f.Cursor)
+	}
+	args = append(args, limit+1)
+	rows, err := s.b.Q().Query(ctx, fmt.Sprintf(`SELECT %s FROM instances WHERE %s ORDER BY id DESC LIMIT $%d`,
+		instanceColumns, where.String(), len(args)), args...)
 	if err != nil {
 		return kalcifer.Page[*kalcifer.Instance]{}, fmt.Errorf("list instances: %w", err)
 	}
