@@ -103,12 +103,16 @@ type Step struct {
 type SendStatus string
 
 // Send statuses. A send completes at most once: pending → sending → one of
-// sent, failed, ambiguous. Ambiguous (the request may have arrived) is never
-// retried; capped sends never leave.
+// sent, logged, failed, ambiguous. A send whose call never began goes back to
+// pending; ambiguous (the request may have arrived) is retried only when the
+// receiver drops repeats of its key. Capped sends never leave.
 const (
-	SendPending   SendStatus = "pending"
-	SendSending   SendStatus = "sending"
-	SendSent      SendStatus = "sent"
+	SendPending SendStatus = "pending"
+	SendSending SendStatus = "sending"
+	SendSent    SendStatus = "sent"
+	// SendLogged is a send the dry-run log provider recorded instead of
+	// delivering: nobody received it.
+	SendLogged    SendStatus = "logged"
 	SendFailed    SendStatus = "failed"
 	SendAmbiguous SendStatus = "ambiguous"
 	SendCapped    SendStatus = "capped"
@@ -116,20 +120,23 @@ const (
 
 // Send is one message in the ledger, keyed by instance, node and visit.
 type Send struct {
-	Key         string         `json:"key"`
-	TenantID    string         `json:"tenant_id"`
-	JourneyID   string         `json:"journey_id"`
-	Version     int            `json:"version"`
-	InstanceID  string         `json:"instance_id"`
-	PathID      int            `json:"path_id"`
-	NodeID      string         `json:"node_id"`
-	NodeType    string         `json:"node_type"`
-	CustomerID  string         `json:"customer_id"`
-	Channel     string         `json:"channel"`
-	Config      map[string]any `json:"config"`
-	Status      SendStatus     `json:"status"`
-	Attempts    int            `json:"attempts"`
-	Detail      string         `json:"detail,omitempty"`
-	CreatedAt   time.Time      `json:"created_at"`
-	CompletedAt *time.Time     `json:"completed_at,omitempty"`
+	Key        string         `json:"key"`
+	TenantID   string         `json:"tenant_id"`
+	JourneyID  string         `json:"journey_id"`
+	Version    int            `json:"version"`
+	InstanceID string         `json:"instance_id"`
+	PathID     int            `json:"path_id"`
+	NodeID     string         `json:"node_id"`
+	NodeType   string         `json:"node_type"`
+	CustomerID string         `json:"customer_id"`
+	Channel    string         `json:"channel"`
+	Config     map[string]any `json:"config"`
+	// Target is where the send goes, for per-target concurrency limits: a
+	// webhook's host, or the provider a node names.
+	Target      string     `json:"target,omitempty"`
+	Status      SendStatus `json:"status"`
+	Attempts    int        `json:"attempts"`
+	Detail      string     `json:"detail,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	CompletedAt *time.Time `json:"completed_at,omitempty"`
 }

@@ -45,3 +45,31 @@ type Provider interface {
 	Name() string
 	Send(ctx context.Context, m Message) (Result, error)
 }
+
+// Deduplicator is implemented by providers whose receiver drops repeats of
+// a message's Key (webhooks that honour Idempotency-Key, providers that
+// accept one). A send whose outcome is unknown — a timeout, a crash during
+// the call — is then sent again with the same key instead of being given up
+// as ambiguous.
+type Deduplicator interface {
+	Deduplicates(m Message) bool
+}
+
+// Deduplicates reports whether p's receiver drops repeats of m.Key.
+func Deduplicates(p Provider, m Message) bool {
+	d, ok := p.(Deduplicator)
+	return ok && d.Deduplicates(m)
+}
+
+// DryRunner is implemented by providers that record messages instead of
+// delivering them, such as the log provider. Their sends are "logged", never
+// "sent", and activating a journey that uses them answers a warning.
+type DryRunner interface {
+	DryRun() bool
+}
+
+// IsDryRun reports whether p only records messages.
+func IsDryRun(p Provider) bool {
+	d, ok := p.(DryRunner)
+	return ok && d.DryRun()
+}

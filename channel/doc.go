@@ -14,9 +14,13 @@
 //     pointless (a bad address, a 400). Providers say so with Permanent.
 //   - ambiguous: the request may have been acted on (a timeout or a lost
 //     connection after the request left). Any error that is not a Retry or
-//     Permanent error is ambiguous. The engine never repeats an ambiguous
-//     send: a customer must not get the same message twice, so an unknown
-//     outcome is recorded as such and left for a human to look at.
+//     Permanent error is ambiguous. The engine repeats an ambiguous send only
+//     when the receiver drops repeats of its key (a Deduplicator): a customer
+//     must not get the same message twice, so otherwise an unknown outcome is
+//     recorded as such and left for a human to look at.
+//
+// A DryRunner provider (the log provider) records messages instead of
+// delivering them: its sends are "logged", never "sent".
 //
 // Message.Key is the send's idempotency key; providers that accept one must
 // pass it on, so that a request repeated by a transport is still acted on once.

@@ -16,6 +16,7 @@ type sendNode struct {
 	typ     string
 	channel string
 	config  map[string]any
+	target  string // see sendTarget
 }
 
 func newChannel(n graph.Node) (kind, error) {
@@ -23,7 +24,8 @@ func newChannel(n graph.Node) (kind, error) {
 	if err := decode(n, &c); err != nil {
 		return nil, err
 	}
-	return sendNode{typ: n.Type, channel: ChannelOf(n.Type), config: c}, nil
+	ch := ChannelOf(n.Type)
+	return sendNode{typ: n.Type, channel: ch, config: c, target: sendTarget(ch, c)}, nil
 }
 
 // ChannelOf names the channel of a channel node type: send_email → email,
@@ -43,18 +45,27 @@ func SendKey(instanceID, nodeID string, visit int) string {
 func (k sendNode) enter(r *run, p *Path) result {
 	key := SendKey(r.in.InstanceID, p.Node, p.Visit)
 	r.out.Sends = append(r.out.Sends, kalcifer.Send{Key: key, JourneyID: r.prog.JourneyID, Version: r.prog.Version,
-		InstanceID: r.in.InstanceID, PathID: p.ID, NodeID: p.Node, NodeType: k.typ, Channel: k.channel, Config: k.config})
+		InstanceID: r.in.InstanceID, PathID: p.ID, NodeID: p.Node, NodeType: k.typ, Channel: k.channel, Config: k.config, Target: k.target})
 	return result{wait: &kalcifer.Wait{Kind: kalcifer.WaitSend, SendKey: key}}
 }
 
 // resume continues on "failed" when the send did not go out and the node
-// has a failed branch, and on the default branch otherwise.
+// has a failed branch, and on the default branch otherwise. A send that
+// failed (or may not have arrived) on a node without a failed branch is
+// recorded on the step and the instance: the path goes on as designed, but
+// never silently.
 func (k sendNode) resume(r *run, p *Path, w Wake) result {
 	if w.Kind != WakeSend {
 		return result{err: fmt.Errorf("path %d waits for a send, woken by %s", p.ID, w.Kind)}
 	}
-	if w.Send != SendSent && len(r.prog.byID[p.Node].out["failed"]) > 0 {
+	if w.Send == SendSent || w.Send == SendLogged {
+		return result{branch: graph.DefaultBranch}
+	}
+	if len(r.prog.byID[p.Node].out["failed"]) > 0 {
 		return result{branch: "failed"}
 	}
-	return result{branch: graph.DefaultBranch}
+	if w.Send == SendCapped {
+		return result{branch: graph.DefaultBranch}
+	}
+	return result{branch: graph.DefaultBranch, failure: fmt.Sprintf("send %s: %s (the node has no failed branch, so the path went on)", w.Send, w.SendDetail)}
 }

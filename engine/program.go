@@ -51,6 +51,9 @@ type result struct {
 	end    bool           // the path ends here
 	exit   string         // the whole instance exits, for this reason
 	err    error          // the instance fails
+	// failure notes a send that failed on a node without a failed branch:
+	// the path goes on, and the step and the instance say what failed.
+	failure string
 }
 
 // kind is a node type's behaviour. enter runs when a path arrives; resume

@@ -25,17 +25,21 @@ type Wake struct {
 	Entry  string          // entry node ID (start); "" for the first entry
 	Event  *kalcifer.Event // the event (start by event, event)
 	Send   SendOutcome
-	// SendKey is the key of the send whose outcome this is (send).
-	SendKey string
+	// SendKey is the key of the send whose outcome this is (send), and
+	// SendDetail the ledger's account of it.
+	SendKey    string
+	SendDetail string
 }
 
 // SendOutcome is how a send ended.
 type SendOutcome string
 
 // Send outcomes. Ambiguous means the request may have reached the provider:
-// it is never retried, and the path goes on as if it had failed.
+// the path goes on as if it had failed. Logged means a dry-run provider
+// recorded it: the path goes on as if it had been sent.
 const (
 	SendSent      SendOutcome = "sent"
+	SendLogged    SendOutcome = "logged"
 	SendFailed    SendOutcome = "failed"
 	SendAmbiguous SendOutcome = "ambiguous"
 	SendCapped    SendOutcome = "capped" // refused by a frequency cap
@@ -227,6 +231,11 @@ func (r *run) apply(n *node, i int, res result) {
 		path.Node = "" // removed in finish
 	default:
 		step.Result = res.branch
+		if res.failure != "" {
+			step.Detail = res.failure
+			r.state.FailedSends++
+			r.state.LastFailure = "node " + n.id + ": " + res.failure
+		}
 		targets := n.out[res.branch]
 		if len(targets) == 0 {
 			path.Node = "" // nothing follows: this path ends
@@ -280,6 +289,9 @@ func (r *run) finish() Output {
 	r.out.Status = kalcifer.InstanceActive
 	if len(live) == 0 {
 		r.out.Status = kalcifer.InstanceCompleted
+	}
+	if r.state.FailedSends > 0 {
+		r.out.Reason = fmt.Sprintf("%d send(s) failed; the last: %s", r.state.FailedSends, r.state.LastFailure)
 	}
 	r.out.State = r.state
 	return r.out

@@ -21,11 +21,17 @@ type Config struct {
 	Logger    *slog.Logger
 	Providers *channel.Registry
 	// EventBatch, TimerBatch and SendBatch bound the work of one
-	// transaction; SendConcurrency bounds provider calls in flight.
-	EventBatch      int
-	TimerBatch      int
-	SendBatch       int
-	SendConcurrency int
+	// transaction.
+	EventBatch int
+	TimerBatch int
+	SendBatch  int
+	// SendConcurrency bounds provider calls in flight (default 64);
+	// SendTenantConcurrency and SendTargetConcurrency bound those of one
+	// tenant (default 48) and of one target — a webhook host or a provider
+	// (default 32) — so that one slow receiver cannot take every slot.
+	SendConcurrency       int
+	SendTenantConcurrency int
+	SendTargetConcurrency int
 	// EventWorkers and TimerWorkers run that many event and timer loops
 	// in parallel on PostgreSQL (defaults 4 and 2); SQLite, with one
 	// writer, always runs one of each.
@@ -34,9 +40,10 @@ type Config struct {
 	// PollInterval is how often the loops look for work when nobody pokes
 	// them (another replica may have added it).
 	PollInterval time.Duration
-	// SendLease is how long a send may stay claimed before another
-	// PostgreSQL replica settles it as ambiguous (default DefaultSendLease).
-	// It must exceed the longest provider call.
+	// SendLease is how long a send may be in flight before any replica
+	// settles it, even if its own replica looks alive (default
+	// DefaultSendLease). It must exceed the longest provider call. A
+	// replica that dies is noticed at once, without waiting for the lease.
 	SendLease time.Duration
 }
 
@@ -48,6 +55,11 @@ type Runtime struct {
 	st    *store.Store
 	clock kalcifer.Clock
 	log   *slog.Logger
+
+	// replica names this process among those sharing the database; its
+	// sends in flight carry it, so that its death is noticed at once.
+	replica int64
+	send    *sender
 
 	programs sync.Map // programKey → *Program
 	plans    sync.Map // migration id → *Plan
@@ -63,6 +75,7 @@ type Runtime struct {
 	pokeMg  chan struct{} // the migration loop
 	stop    context.CancelFunc
 	stopped sync.WaitGroup
+	unlive  context.CancelFunc // ends the replica's liveness
 }
 
 // New returns a Runtime; Start begins its background work.
@@ -85,6 +98,12 @@ func New(cfg Config) *Runtime {
 	if cfg.SendConcurrency <= 0 {
 		cfg.SendConcurrency = 64
 	}
+	if cfg.SendTenantConcurrency <= 0 {
+		cfg.SendTenantConcurrency = max(cfg.SendConcurrency*3/4, 1)
+	}
+	if cfg.SendTargetConcurrency <= 0 {
+		cfg.SendTargetConcurrency = max(cfg.SendConcurrency/2, 1)
+	}
 	if cfg.EventWorkers <= 0 {
 		cfg.EventWorkers = 4
 	}
@@ -100,19 +119,26 @@ func New(cfg Config) *Runtime {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = time.Second
 	}
-	rt := &Runtime{cfg: cfg, st: cfg.Store, clock: cfg.Clock, log: cfg.Logger,
+	rt := &Runtime{cfg: cfg, st: cfg.Store, clock: cfg.Clock, log: cfg.Logger, replica: newReplicaID(), send: newSender(cfg.SendConcurrency),
 		pokeEv: pokes(cfg.EventWorkers), pokeTm: pokes(cfg.TimerWorkers), pokeSd: make(chan struct{}, 1), pokeMg: make(chan struct{}, 1)}
 	rt.ingest = newBatcher(rt.st, rt.pokeEvents)
 	return rt
 }
 
-// Start settles sends interrupted by a crash, then runs the event, timer
-// and send loops until Stop.
+// Start marks this replica alive, settles the sends of replicas that died
+// in flight, then runs the event, timer, send and migration loops until
+// Stop.
 func (rt *Runtime) Start(ctx context.Context) error {
-	if n, err := rt.RecoverSends(ctx, true); err != nil {
+	live, unlive := context.WithCancel(context.WithoutCancel(ctx))
+	if err := rt.st.Backend().Live(live, rt.replica); err != nil {
+		unlive()
+		return fmt.Errorf("mark replica alive: %w", err)
+	}
+	rt.unlive = unlive
+	if n, err := rt.RecoverSends(ctx); err != nil {
 		return fmt.Errorf("recover sends: %w", err)
 	} else if n > 0 {
-		rt.log.Warn("sends interrupted in flight were marked ambiguous", "count", n)
+		rt.log.Warn("sends interrupted in flight were settled (ambiguous, or sent again where the receiver drops repeats)", "count", n)
 	}
 	ctx, rt.stop = context.WithCancel(ctx)
 	lanes := rt.cfg.EventWorkers
@@ -123,13 +149,7 @@ func (rt *Runtime) Start(ctx context.Context) error {
 	for i := range rt.cfg.TimerWorkers {
 		go rt.loop(ctx, rt.pokeTm[i], rt.FireTimers, rt.untilNextTimer, rt.pokeAll)
 	}
-	go rt.loop(ctx, rt.pokeSd, func(ctx context.Context) (int, error) {
-		n, err := rt.DeliverSends(ctx)
-		if _, rerr := rt.RecoverSends(ctx, false); rerr != nil {
-			err = errors.Join(err, rerr)
-		}
-		return n, err
-	}, nil, rt.pokeAll)
+	go rt.sendLoop(ctx)
 	// A migration batch makes work only for timers (paths skipped to
 	// their next node enter it when their timer, due now, fires).
 	go rt.loop(ctx, rt.pokeMg, rt.MigrateBatch, nil, rt.pokeTimers)
@@ -140,11 +160,15 @@ func (rt *Runtime) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop ends the loops and waits for them.
+// Stop ends the loops and waits for them; calls in flight get a few
+// seconds to finish.
 func (rt *Runtime) Stop() {
 	if rt.stop != nil {
 		rt.stop()
 		rt.stopped.Wait()
+	}
+	if rt.unlive != nil {
+		rt.unlive()
 	}
 	rt.ingest.close()
 }

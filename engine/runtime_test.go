@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -321,7 +320,7 @@ func TestWelcomeJourney(t *testing.T) {
 		if len(e.instances(j)) != 1 {
 			t.Fatalf("instances = %d, want 1 (no re-entry, c2 never entered)", len(e.instances(j)))
 		}
-		if s := e.sends(in); len(s) != 1 || s[0].Status != kalcifer.SendSent || s[0].Channel != "email" {
+		if s := e.sends(in); len(s) != 1 || s[0].Status != kalcifer.SendLogged || s[0].Channel != "email" {
 			t.Fatalf("sends = %+v", s)
 		}
 
@@ -500,8 +499,8 @@ func TestSendOutcomes(t *testing.T) {
 	})
 }
 
-// A send claimed by a worker that died is marked ambiguous at the next
-// start and never sent again; its path goes on.
+// A send whose call began on a replica that died is marked ambiguous and
+// never sent again; its path goes on.
 func TestInterruptedSendIsAmbiguous(t *testing.T) {
 	eachBackend(t, func(t *testing.T, e *env) {
 		j := e.journey(false, g([]string{
@@ -514,20 +513,11 @@ func TestInterruptedSendIsAmbiguous(t *testing.T) {
 		if _, err := e.rt.ProcessEvents(e.ctx); err != nil {
 			t.Fatal(err)
 		}
-		// Claim the send as a worker would, then "crash" before calling.
-		err := e.st.WithEngineTx(e.ctx, func(tx *store.EngineTx) error {
-			claimed, err := tx.ClaimSends(10)
-			if len(claimed) != 1 {
-				t.Fatalf("claimed %d", len(claimed))
-			}
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.clock.advance(10 * time.Minute) // past the lease, for PostgreSQL
+		// A replica marks the send as being called, then dies.
+		markCalledByDeadReplica(t, e, 1)
+		// The dead replica is noticed at once: no lease to wait for.
 		e.rt = e.newRuntime()
-		if n, err := e.rt.RecoverSends(e.ctx, true); err != nil || n != 1 {
+		if n, err := e.rt.RecoverSends(e.ctx); err != nil || n != 1 {
 			t.Fatalf("recovered %d, %v", n, err)
 		}
 		e.drain()
@@ -584,7 +574,7 @@ func TestFrequencyCapAcrossJourneys(t *testing.T) {
 		e.drain()
 		e.event("c", "b", "")
 		e.drain()
-		if s := e.sends(e.only(first, "c")); s[0].Status != kalcifer.SendSent {
+		if s := e.sends(e.only(first, "c")); s[0].Status != kalcifer.SendLogged {
 			t.Fatalf("first = %+v", s)
 		}
 		in := e.only(second, "c")
@@ -770,55 +760,6 @@ func TestExitCriteriaOfPausedJourney(t *testing.T) {
 			t.Fatalf("an unsubscribed customer got %d webhooks", n)
 		}
 	})
-}
-
-// On PostgreSQL, a claimed send that waited past its lease and was settled
-// as ambiguous by another replica is not called any more.
-func TestSendSettledElsewhereIsNotCalled(t *testing.T) {
-	e := newEnv(t, backends["postgres"](t))
-	var calls atomic.Int32
-	release := make(chan struct{})
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		<-release
-	}))
-	defer slow.Close()
-	// The wait keeps the instance active after the send is settled, so
-	// only the ledger can stop the second call.
-	j := e.journey(true, g([]string{`in:event_entry:{"event_type":"go"}`, `hook:call_webhook:{"url":"` + slow.URL + `"}`,
-		`w:wait:{"duration":"1d"}`}, []string{"in->hook", "hook->w"}, ""))
-	e.event("a", "go", "")
-	e.event("b", "go", "")
-	e.drainEvents()
-	hooks := webhook.New(e.st.WebhookSecret, webhook.WithClock(e.clock))
-	rt := engine.New(engine.Config{Store: e.st, Clock: e.clock, SendConcurrency: 1,
-		Providers: channel.NewRegistry(map[string]channel.Provider{"webhook": hooks})})
-	defer rt.Stop()
-	done := make(chan error, 1)
-	go func() {
-		_, err := rt.DeliverSends(e.ctx)
-		done <- err
-	}()
-	for calls.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	// Another replica finds both sends claimed for longer than the lease.
-	e.clock.advance(engine.DefaultSendLease + time.Minute)
-	if n, err := e.rt.RecoverSends(e.ctx, false); err != nil || n != 2 {
-		t.Fatalf("settled %d, %v", n, err)
-	}
-	close(release)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if n := calls.Load(); n != 1 {
-		t.Fatalf("the receiver got %d calls; the send settled meanwhile must not leave", n)
-	}
-	for _, c := range []string{"a", "b"} {
-		if s := e.sends(e.only(j, c)); s[0].Status != kalcifer.SendAmbiguous {
-			t.Fatalf("%s: send = %+v", c, s[0])
-		}
-	}
 }
 
 // drainEvents routes stored events without delivering sends.

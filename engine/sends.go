@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
+	"math/rand/v2"
+	"net/url"
 	"time"
 
 	"github.com/kalcifer/kalcifer"
@@ -12,170 +13,396 @@ import (
 	"github.com/kalcifer/kalcifer/store"
 )
 
-// The send ledger is also the outbox. DeliverSends claims a batch of pending
-// rows in one commit (marking them "sending"), calls the providers
-// concurrently, then records each outcome and resumes its path in one
-// transaction. A row found still "sending" after its worker is gone may
-// have reached the provider: it is marked ambiguous, never sent again.
+// The send ledger is also the outbox. The sender takes pending sends only
+// when a call slot is free for them, and marks them "sending" in the commit
+// right before their calls begin: a crash can leave in flight at most as
+// many sends as there are slots, and only sends whose call may have begun.
+// Each outcome is recorded, and its path resumed, in the transaction that
+// also takes the next sends, so a slot freed by a finished call is reused
+// at once and one slow receiver never holds the others back.
 //
-// Claiming batches from our own table rather than one River job per send is
+// Claiming from our own table rather than one River job per send is
 // deliberate: River's per-job overhead (~1,700 jobs/s on SQLite here) would
 // cap journey starts, since most journeys send first.
 
-// maxSendAttempts bounds retries of sends that certainly did not arrive.
+// maxSendAttempts bounds the tries of a send: retries of calls that
+// certainly did not arrive, and resends to receivers that drop repeats.
 const maxSendAttempts = 5
 
-// DefaultSendLease is how long a claimed send may be in flight before a
-// PostgreSQL replica assumes its worker died. It exceeds the longest
-// provider timeout (the webhook provider's is 2 minutes).
+// DefaultSendLease is how long a send may be in flight before any replica
+// takes its worker for dead, even one that still looks alive. It exceeds
+// the longest provider timeout (the webhook provider's is 2 minutes).
 const DefaultSendLease = 3 * time.Minute
 
-// DeliverSends delivers one batch of due sends and returns how many it took.
-// Providers are called concurrently; the outcomes are then recorded, and
-// their paths resumed, in one transaction for the whole batch.
+// sendDrain is how long Stop lets calls in flight finish before cancelling
+// them.
+const sendDrain = 5 * time.Second
+
+// sender owns the call slots. Only the send loop (or DeliverSends) touches
+// its counters.
+type sender struct {
+	inFlight int
+	byTenant map[string]int
+	byTarget map[string]int
+	// done receives each finished call; it has room for every slot, so a
+	// call never waits to report.
+	done chan finished
+	// calls is the context of provider calls: it outlives the loop's by
+	// sendDrain at Stop, so calls in flight may finish.
+	calls       context.Context
+	cancelCalls context.CancelFunc
+}
+
+// finished is a call's outcome, waiting to be recorded.
+type finished struct {
+	send *kalcifer.Send
+	out  outcome
+}
+
+// outcome is what a provider call came to. A positive retryAfter asks for
+// another attempt (the call certainly did not arrive, or its receiver drops
+// repeats), within maxSendAttempts.
+type outcome struct {
+	status     kalcifer.SendStatus
+	detail     string
+	retryAfter time.Duration
+}
+
+func newSender(concurrency int) *sender {
+	calls, cancel := context.WithCancel(context.Background())
+	return &sender{byTenant: map[string]int{}, byTarget: map[string]int{}, done: make(chan finished, concurrency),
+		calls: calls, cancelCalls: cancel}
+}
+
+// sendLoop delivers sends until ctx ends, then lets the calls in flight
+// finish (for up to sendDrain) and records them.
+func (rt *Runtime) sendLoop(ctx context.Context) {
+	defer rt.stopped.Done()
+	s := rt.send
+	poll := time.NewTicker(rt.cfg.PollInterval)
+	defer poll.Stop()
+	var done []finished
+	look := true // whether due sends may be waiting
+	for {
+		if len(done) > 0 || (look && rt.claimLimit() > 0) {
+			more, err := rt.sendCycle(ctx, done, look)
+			if err != nil && ctx.Err() == nil {
+				rt.log.Error("engine work failed", "err", err)
+			}
+			if len(done) > 0 {
+				rt.pokeEvents() // resumed paths may have made work elsewhere
+				rt.pokeTimers()
+			}
+			done = done[:0]
+			look = more
+		}
+		select {
+		case <-ctx.Done():
+			rt.drainSends(done)
+			return
+		case f := <-s.done:
+			done = append(done, f)
+			for len(s.done) > 0 {
+				done = append(done, <-s.done)
+			}
+			look = true
+		case <-rt.pokeSd:
+			look = true
+		case <-poll.C:
+			look = true
+			if _, err := rt.RecoverSends(ctx); err != nil && ctx.Err() == nil {
+				rt.log.Error("settling sends stranded in flight failed", "err", err)
+			}
+		}
+	}
+}
+
+// drainSends waits for the calls in flight, cancelling them after
+// sendDrain, and records their outcomes.
+func (rt *Runtime) drainSends(done []finished) {
+	s := rt.send
+	ctx := context.Background()
+	cancel := time.AfterFunc(sendDrain, s.cancelCalls)
+	defer cancel.Stop()
+	for s.inFlight > len(done) {
+		done = append(done, <-s.done)
+	}
+	if _, err := rt.sendCycle(ctx, done, false); err != nil {
+		rt.log.Error("recording the last send outcomes failed", "err", err)
+	}
+}
+
+// DeliverSends delivers one batch of due sends, waits for their calls and
+// records the outcomes; it returns how many it called. The send loop does
+// the same continuously; tests and tools call this to step. It must not run
+// beside a started Runtime's send loop.
 func (rt *Runtime) DeliverSends(ctx context.Context) (int, error) {
-	var claimed []*kalcifer.Send
-	err := rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error {
-		var err error
-		claimed, err = t.ClaimSends(rt.cfg.SendBatch)
-		return err
-	})
-	if err != nil || len(claimed) == 0 {
+	if _, err := rt.sendCycle(ctx, nil, true); err != nil {
 		return 0, err
 	}
-	outcomes := make([]outcome, len(claimed))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, rt.cfg.SendConcurrency)
-	for i, s := range claimed {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			outcomes[i] = rt.deliver(ctx, s)
-		}()
+	var done []finished
+	for rt.send.inFlight > len(done) {
+		done = append(done, <-rt.send.done)
 	}
-	wg.Wait()
-	// Record the outcomes even if we are shutting down: the calls happened.
-	ctx = context.WithoutCancel(ctx)
-	err = rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error {
-		for i, s := range claimed {
-			if err := rt.record(ctx, t, s, outcomes[i]); err != nil {
+	_, err := rt.sendCycle(ctx, done, false)
+	return len(done), err
+}
+
+// claimLimit is how many sends one cycle may take at most.
+func (rt *Runtime) claimLimit() int {
+	return min(rt.cfg.SendBatch, rt.cfg.SendConcurrency-rt.send.inFlight)
+}
+
+// sendCycle records the finished calls and, with claim, takes the sends
+// that fit the free slots and starts their calls — in one transaction. It
+// reports whether more sends may be due at once (the batch was full, or
+// sends were left for want of a slot of their tenant or target).
+func (rt *Runtime) sendCycle(ctx context.Context, done []finished, claim bool) (more bool, err error) {
+	s := rt.send
+	for _, f := range done {
+		s.release(f.send)
+	}
+	var calls []call
+	// Record even while shutting down: the calls happened.
+	err = rt.st.WithEngineTx(context.WithoutCancel(ctx), func(t *store.EngineTx) error {
+		calls, more = nil, false
+		for _, f := range done {
+			if err := rt.record(ctx, t, f.send, f.out); err != nil {
 				return err
 			}
 		}
-		return nil
+		if !claim || ctx.Err() != nil {
+			return nil
+		}
+		var err error
+		calls, more, err = rt.claim(ctx, t)
+		return err
 	})
-	if err == nil {
-		return len(claimed), nil
+	if err != nil && len(done) > 0 {
+		// One bad row must not hold the others back: record them one by
+		// one, and take new sends next time.
+		rt.log.Warn("recording a batch of send outcomes failed; recording them one by one", "err", err)
+		return true, rt.recordEach(ctx, done)
 	}
-	// One bad row must not hold the others back: record them one by one.
-	rt.log.Warn("recording a batch of send outcomes failed; recording them one by one", "err", err)
+	if err != nil {
+		return false, err
+	}
+	for _, c := range calls {
+		s.take(c.send)
+		go func() {
+			s.done <- finished{c.send, rt.call(s.calls, c)}
+		}()
+	}
+	return more, nil
+}
+
+// recordEach records outcomes one transaction each.
+func (rt *Runtime) recordEach(ctx context.Context, done []finished) error {
+	ctx = context.WithoutCancel(ctx)
 	var errs []error
-	for i, s := range claimed {
+	for _, f := range done {
 		// A conflict (the instance moved meanwhile) is worth a few tries:
-		// a send left claimed would be settled as ambiguous after its lease.
+		// a send left in flight would be settled as ambiguous.
 		var err error
 		for try := 0; try < 3; try++ {
-			err = rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error { return rt.record(ctx, t, s, outcomes[i]) })
+			err = rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error { return rt.record(ctx, t, f.send, f.out) })
 			if !errors.Is(err, store.ErrConflict) {
 				break
 			}
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("send %s: %w", s.Key, err))
+			errs = append(errs, fmt.Errorf("send %s: %w", f.send.Key, err))
 		}
 	}
-	return len(claimed), errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
-// outcome is what a provider call came to. A positive retryAfter means the
-// provider certainly did not act on the request.
-type outcome struct {
-	status     kalcifer.SendStatus
-	detail     string
-	retryAfter time.Duration
-	settled    bool // settled elsewhere meanwhile: record nothing
+// call is a send about to be called, with its provider and message.
+type call struct {
+	send     *kalcifer.Send
+	provider channel.Provider
+	msg      channel.Message
+}
+
+// claim takes, inside t, the due sends that fit the free slots (overall,
+// per tenant and per target), settles those that cannot go, and marks the
+// rest sending. more reports whether further sends may be due at once.
+func (rt *Runtime) claim(ctx context.Context, t *store.EngineTx) (calls []call, more bool, err error) {
+	s := rt.send
+	limit := rt.claimLimit()
+	if limit <= 0 {
+		return nil, false, nil
+	}
+	due, err := t.DueSends(store.DueParams{Limit: limit,
+		SkipTenants: full(s.byTenant, rt.cfg.SendTenantConcurrency), SkipTargets: full(s.byTarget, rt.cfg.SendTargetConcurrency)})
+	if err != nil {
+		return nil, false, err
+	}
+	more = len(due) == limit
+	tenants, targets := map[string]int{}, map[string]int{}
+	var sends []*kalcifer.Send
+	for _, d := range due {
+		sd := d.Send
+		if s.byTenant[sd.TenantID]+tenants[sd.TenantID] >= rt.cfg.SendTenantConcurrency ||
+			s.byTarget[sd.Target]+targets[sd.Target] >= rt.cfg.SendTargetConcurrency {
+			more = true // stays pending; the next cycle skips the full tenant or target
+			continue
+		}
+		c, reason := rt.prepare(d)
+		if reason != "" {
+			if err := rt.finishSend(ctx, t, sd, kalcifer.SendFailed, reason); err != nil {
+				return nil, false, err
+			}
+			continue
+		}
+		tenants[sd.TenantID]++
+		targets[sd.Target]++
+		calls = append(calls, c)
+		sends = append(sends, sd)
+	}
+	if err := t.MarkSending(sends, rt.replica); err != nil {
+		return nil, false, err
+	}
+	for i := range calls {
+		calls[i].msg.Attempt = calls[i].send.Attempts
+	}
+	return calls, more, nil
+}
+
+// full lists the keys whose calls in flight reached limit.
+func full(inFlight map[string]int, limit int) []string {
+	var out []string
+	for k, n := range inFlight {
+		if n >= limit {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func (s *sender) take(sd *kalcifer.Send) {
+	s.inFlight++
+	s.byTenant[sd.TenantID]++
+	s.byTarget[sd.Target]++
+}
+
+func (s *sender) release(sd *kalcifer.Send) {
+	s.inFlight--
+	decrement(s.byTenant, sd.TenantID)
+	decrement(s.byTarget, sd.Target)
+}
+
+func decrement(m map[string]int, key string) {
+	if m[key]--; m[key] <= 0 {
+		delete(m, key)
+	}
+}
+
+// prepare builds a due send's message and finds its provider, or says why
+// it cannot go.
+func (rt *Runtime) prepare(d store.DueSend) (call, string) {
+	sd := d.Send
+	switch {
+	case d.InstanceStatus == "":
+		return call{}, "not sent: the instance no longer exists"
+	case d.InstanceStatus.Ended(): // e.g. the customer unsubscribed meanwhile: never send after that
+		return call{}, "not sent: the instance " + string(d.InstanceStatus) + " first"
+	case d.Customer == nil:
+		return call{}, "not sent: the customer's profile no longer exists"
+	}
+	m := message(sd)
+	m.Customer = customerMap(d.Customer)
+	if state, err := decodeState(&kalcifer.Instance{ID: sd.InstanceID, State: d.InstanceState}); err == nil && state.Event != nil {
+		m.Event = eventMap(state.Event)
+	}
+	p, err := rt.cfg.Providers.For(m)
+	if err != nil {
+		return call{}, err.Error()
+	}
+	return call{send: sd, provider: p, msg: m}, ""
+}
+
+// message is the provider's view of a send, without customer and event.
+func message(s *kalcifer.Send) channel.Message {
+	return channel.Message{Key: s.Key, TenantID: s.TenantID, JourneyID: s.JourneyID, Version: s.Version, InstanceID: s.InstanceID,
+		NodeID: s.NodeID, NodeType: s.NodeType, Channel: s.Channel, Config: s.Config, Attempt: s.Attempts}
+}
+
+// call calls the provider and classifies the outcome.
+func (rt *Runtime) call(ctx context.Context, c call) outcome {
+	res, err := c.provider.Send(ctx, c.msg)
+	result, after := channel.Classify(err)
+	switch result {
+	case channel.OutcomeSent:
+		if channel.IsDryRun(c.provider) {
+			return outcome{kalcifer.SendLogged, res.Detail, 0}
+		}
+		return outcome{kalcifer.SendSent, res.Detail, 0}
+	case channel.OutcomeRetry:
+		return outcome{kalcifer.SendFailed, err.Error(), max(after, time.Second)}
+	case channel.OutcomeFailed:
+		return outcome{kalcifer.SendFailed, err.Error(), 0}
+	}
+	if channel.Deduplicates(c.provider, c.msg) {
+		return outcome{kalcifer.SendAmbiguous, err.Error() + " (the receiver drops repeats: sent again with the same key)", backoff(c.send.Attempts)}
+	}
+	return outcome{kalcifer.SendAmbiguous, err.Error(), 0}
+}
+
+// backoff is the delay before the next attempt of a resend: 1s, 2s, 4s…
+// up to a minute.
+func backoff(attempt int) time.Duration {
+	return min(time.Second<<min(max(attempt-1, 0), 6), time.Minute)
 }
 
 // record writes a send's outcome: a retry, or its final status.
 func (rt *Runtime) record(ctx context.Context, t *store.EngineTx, s *kalcifer.Send, o outcome) error {
-	if o.settled {
-		return nil
-	}
 	if o.retryAfter > 0 && s.Attempts < maxSendAttempts {
 		return t.RetrySend(s.Key, o.detail, t.Now().Add(o.retryAfter))
 	}
 	return rt.finishSend(ctx, t, s, o.status, o.detail)
 }
 
-// deliver calls the provider and classifies the outcome.
-func (rt *Runtime) deliver(ctx context.Context, s *kalcifer.Send) outcome {
-	customer, err := rt.st.GetCustomer(ctx, s.TenantID, s.CustomerID)
-	if err != nil {
-		return outcome{kalcifer.SendFailed, "customer: " + err.Error(), 0, false}
-	}
-	in, err := rt.st.GetInstance(ctx, s.TenantID, s.InstanceID)
-	if err != nil {
-		return outcome{kalcifer.SendFailed, "instance: " + err.Error(), 0, false}
-	}
-	if in.Status.Ended() { // e.g. the customer unsubscribed meanwhile: never send after that
-		return outcome{kalcifer.SendFailed, "not sent: the instance " + string(in.Status) + " first", 0, false}
-	}
-	m := channel.Message{
-		Key: s.Key, TenantID: s.TenantID, JourneyID: s.JourneyID, Version: s.Version, InstanceID: s.InstanceID,
-		NodeID: s.NodeID, NodeType: s.NodeType, Channel: s.Channel, Config: s.Config,
-		Customer: customerMap(customer), Attempt: s.Attempts,
-	}
-	if state, err := decodeState(in); err == nil && state.Event != nil {
-		m.Event = eventMap(state.Event)
-	}
-	p, err := rt.cfg.Providers.For(m)
-	if err != nil {
-		return outcome{kalcifer.SendFailed, err.Error(), 0, false}
-	}
-	// On PostgreSQL the send may have waited in this batch past its lease
-	// and been settled as ambiguous by another replica: then it must not
-	// leave. (SQLite settles only at start, having one process.)
-	if rt.st.Kind() == "postgres" {
-		if claimed, err := rt.st.StampSend(ctx, s.Key); err != nil {
-			return outcome{kalcifer.SendFailed, err.Error(), time.Second, false}
-		} else if !claimed {
-			return outcome{settled: true}
-		}
-	}
-	res, err := p.Send(ctx, m)
-	result, after := channel.Classify(err)
-	switch result {
-	case channel.OutcomeSent:
-		return outcome{kalcifer.SendSent, res.Detail, 0, false}
-	case channel.OutcomeRetry:
-		return outcome{kalcifer.SendFailed, err.Error(), max(after, time.Second), false}
-	case channel.OutcomeFailed:
-		return outcome{kalcifer.SendFailed, err.Error(), 0, false}
-	}
-	return outcome{kalcifer.SendAmbiguous, err.Error(), 0, false}
-}
-
-// RecoverSends settles sends whose worker is gone: on SQLite (one process)
-// every send in flight at start; on PostgreSQL those older than the lease.
-// Their outcome is unknown, so they are marked ambiguous and not repeated.
-func (rt *Runtime) RecoverSends(ctx context.Context, atStart bool) (int, error) {
+// RecoverSends settles sends whose worker is gone: those of replicas that
+// are no longer alive (noticed at once: store.Backend.Live), and those in
+// flight longer than the lease. Their call may have begun, so they are
+// ambiguous — unless their receiver drops repeats, and then they are sent
+// again with the same key. It returns how many it settled.
+func (rt *Runtime) RecoverSends(ctx context.Context) (int, error) {
 	n := 0
 	err := rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error {
-		before := t.Now().Add(-rt.cfg.SendLease)
-		if atStart && rt.st.Kind() == "sqlite" {
-			before = t.Now().Add(time.Second)
-		}
-		stale, err := t.ClaimedBefore(before, 1000)
+		ids, err := t.InFlightReplicas(rt.replica)
 		if err != nil {
 			return err
 		}
-		for _, s := range stale {
-			if err := rt.finishSend(ctx, t, s, kalcifer.SendAmbiguous, "interrupted in flight (crash or restart); not retried"); err != nil {
+		var dead []int64
+		for _, id := range ids {
+			alive, err := t.ReplicaAlive(id)
+			if err != nil {
+				return err
+			}
+			if !alive {
+				dead = append(dead, id)
+			}
+		}
+		stranded, err := t.StrandedSends(dead, t.Now().Add(-rt.cfg.SendLease), 1000)
+		if err != nil {
+			return err
+		}
+		for _, s := range stranded {
+			m := message(s)
+			if p, err := rt.cfg.Providers.For(m); err == nil && channel.Deduplicates(p, m) && s.Attempts < maxSendAttempts {
+				err = t.RetrySend(s.Key, "interrupted in flight (crash or restart); sent again with the same key, as the receiver drops repeats", t.Now())
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			if err := rt.finishSend(ctx, t, s, kalcifer.SendAmbiguous, "interrupted in flight (crash or restart): the receiver may have got it, so it is not sent again"); err != nil {
 				return err
 			}
 		}
-		n = len(stale)
+		n = len(stranded)
 		return nil
 	})
 	return n, err
@@ -188,7 +415,7 @@ func (rt *Runtime) finishSend(ctx context.Context, t *store.EngineTx, s *kalcife
 	if err != nil || !ok {
 		return err
 	}
-	err = rt.wake(ctx, t, s.InstanceID, Wake{Kind: WakeSend, PathID: s.PathID, Send: sendOutcomes[status], SendKey: s.Key})
+	err = rt.wake(ctx, t, s.InstanceID, Wake{Kind: WakeSend, PathID: s.PathID, Send: sendOutcomes[status], SendKey: s.Key, SendDetail: detail})
 	if errors.Is(err, errStale) {
 		return nil // the instance exited or moved on meanwhile
 	}
@@ -199,8 +426,26 @@ func (rt *Runtime) finishSend(ctx context.Context, t *store.EngineTx, s *kalcife
 }
 
 // sendOutcomes maps the ledger's final statuses to what a waiting path sees.
-var sendOutcomes = map[kalcifer.SendStatus]SendOutcome{kalcifer.SendSent: SendSent, kalcifer.SendFailed: SendFailed,
-	kalcifer.SendAmbiguous: SendAmbiguous, kalcifer.SendCapped: SendCapped}
+var sendOutcomes = map[kalcifer.SendStatus]SendOutcome{kalcifer.SendSent: SendSent, kalcifer.SendLogged: SendLogged,
+	kalcifer.SendFailed: SendFailed, kalcifer.SendAmbiguous: SendAmbiguous, kalcifer.SendCapped: SendCapped}
+
+// sendTarget names where a channel node's sends go, for the per-target
+// limit on calls in flight: a webhook's host, else the provider the node
+// names, else the channel's default provider.
+func sendTarget(channelName string, config map[string]any) string {
+	if raw, ok := config["url"].(string); ok {
+		if u, err := url.Parse(raw); err == nil && u.Host != "" {
+			return "host:" + u.Host
+		}
+	}
+	if p, ok := config["provider"].(string); ok && p != "" {
+		return "provider:" + p
+	}
+	return "channel:" + channelName
+}
+
+// newReplicaID names this process among the replicas sharing a database.
+func newReplicaID() int64 { return int64(rand.Int32N(1<<31-2) + 1) }
 
 // customerMap is the profile as providers and templates see it.
 func customerMap(c *kalcifer.Customer) map[string]any {

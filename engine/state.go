@@ -22,6 +22,11 @@ type State struct {
 	Vars map[string]string `json:"vars,omitempty"`
 	// Event is the event that started the instance, if any.
 	Event *kalcifer.Event `json:"event,omitempty"`
+	// FailedSends counts sends that failed on nodes without a failed
+	// branch, and LastFailure says what the last one was: the instance's
+	// reason shows them.
+	FailedSends int    `json:"failed_sends,omitempty"`
+	LastFailure string `json:"last_failure,omitempty"`
 }
 
 // Path is one position in the graph.

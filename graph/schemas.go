@@ -88,6 +88,7 @@ const schemaCallWebhook = `{
     "method": {"type": "string", "enum": ["POST", "PUT"], "default": "POST", "description": "HTTP method."},
     "headers": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Extra request headers: names are HTTP tokens (X-Api-Key), values have no line breaks."},
     "body": {"type": "object", "description": "Extra JSON fields sent with the customer, event and journey context."},
+    "idempotent": {"type": "boolean", "default": false, "description": "The receiver drops repeated Idempotency-Key values: a call whose outcome is unknown (a timeout, a crash mid-call) is then sent again with the same key instead of being marked ambiguous."},
     "timeout": {"type": "string", "pattern": "^[0-9]{1,9}(ms|s|m)$", "default": "10s", "description": "How long to wait for an answer (e.g. 500ms, 10s, 1m); at most 2m."}
   }
 }`

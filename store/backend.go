@@ -56,6 +56,13 @@ type Backend interface {
 	PendingMigrations(ctx context.Context) (int, error)
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
+	// Live marks this process as replica id until ctx ends; ReplicaAlive
+	// answers for it in every process. A replica that dies stops being
+	// alive at once (PostgreSQL: a session advisory lock on a connection of
+	// its own; SQLite, one process at a time: only the latest id lives).
+	Live(ctx context.Context, id int64) error
+	// ReplicaAlive reports, inside tx, whether replica id is running.
+	ReplicaAlive(ctx context.Context, tx Tx, id int64) (bool, error)
 	// IsUniqueViolation reports whether err is a unique-constraint failure.
 	IsUniqueViolation(err error) bool
 	// InsertJobTx enqueues a River job in tx, so that it exists exactly when

@@ -125,7 +125,23 @@ type NodeCounts struct {
 
 // NodeCounts counts, per node of a journey version, the customers who
 // reached it, the results of its steps and its sends.
+//
+// Every version's steps and sends count, not only the version's own: a live
+// migration moves customers between versions, so after one the current
+// version alone would know only what happened since. A step of another
+// version counts at the node with the same id and type — what a node keeps
+// across versions unless it is renamed, and what graph.ProposeMapping maps
+// first. A renamed node's earlier history, and that of nodes the version
+// lacks, is left out: suggestions need rates, not a full account.
 func (s *Store) NodeCounts(ctx context.Context, tenantID, journeyID string, version int) (map[string]*NodeCounts, error) {
+	v, err := s.GetVersion(ctx, tenantID, journeyID, version)
+	if err != nil {
+		return nil, err
+	}
+	types := make(map[string]string, len(v.Graph.Nodes))
+	for _, n := range v.Graph.Nodes {
+		types[n.ID] = n.Type
+	}
 	out := map[string]*NodeCounts{}
 	at := func(node string) *NodeCounts {
 		if out[node] == nil {
@@ -134,19 +150,24 @@ func (s *Store) NodeCounts(ctx context.Context, tenantID, journeyID string, vers
 		return out[node]
 	}
 	waited, passed := map[string]int{}, map[string]int{}
-	rows, err := s.b.Q().Query(ctx, `SELECT s.node_id, s.result, COUNT(*), COUNT(DISTINCT s.instance_id || ':' || s.visit)
+	// Visits carry over when an instance moves, so one customer waiting at
+	// a node on the old version and leaving it on the new one is one visit.
+	rows, err := s.b.Q().Query(ctx, `SELECT s.node_id, s.node_type, s.result, COUNT(*), COUNT(DISTINCT s.instance_id || ':' || s.visit)
 		FROM instance_steps s JOIN instances i ON i.id = s.instance_id
-		WHERE i.tenant_id = $1 AND i.journey_id = $2 AND s.version = $3 AND s.node_id <> ''
-		GROUP BY s.node_id, s.result`, tenantID, journeyID, version)
+		WHERE i.tenant_id = $1 AND i.journey_id = $2 AND s.node_id <> ''
+		GROUP BY s.node_id, s.node_type, s.result`, tenantID, journeyID)
 	if err != nil {
 		return nil, fmt.Errorf("count steps: %w", err)
 	}
 	for rows.Next() {
-		var node, result string
+		var node, typ, result string
 		var n, visits int
-		if err := rows.Scan(&node, &result, &n, &visits); err != nil {
+		if err := rows.Scan(&node, &typ, &result, &n, &visits); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("count steps: %w", err)
+		}
+		if types[node] != typ {
+			continue
 		}
 		c := at(node)
 		c.Results[result] += n
@@ -168,19 +189,21 @@ func (s *Store) NodeCounts(ctx context.Context, tenantID, journeyID string, vers
 			c.Entered = waited[node]
 		}
 	}
-	rows, err = s.b.Q().Query(ctx, `SELECT node_id, status, COUNT(*) FROM sends
-		WHERE tenant_id = $1 AND journey_id = $2 AND version = $3 GROUP BY node_id, status`, tenantID, journeyID, version)
+	rows, err = s.b.Q().Query(ctx, `SELECT node_id, node_type, status, COUNT(*) FROM sends
+		WHERE tenant_id = $1 AND journey_id = $2 GROUP BY node_id, node_type, status`, tenantID, journeyID)
 	if err != nil {
 		return nil, fmt.Errorf("count sends: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var node, status string
+		var node, typ, status string
 		var n int
-		if err := rows.Scan(&node, &status, &n); err != nil {
+		if err := rows.Scan(&node, &typ, &status, &n); err != nil {
 			return nil, fmt.Errorf("count sends: %w", err)
 		}
-		at(node).Sends[kalcifer.SendStatus(status)] += n
+		if types[node] == typ {
+			at(node).Sends[kalcifer.SendStatus(status)] += n
+		}
 	}
 	return out, rows.Err()
 }

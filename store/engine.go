@@ -44,6 +44,15 @@ func (s *Store) skipLocked() string {
 	return ""
 }
 
+// skipLockedOf is skipLocked for a join: only the rows of the table named
+// alias are locked.
+func (s *Store) skipLockedOf(alias string) string {
+	if s.b.Kind() == "postgres" {
+		return " FOR UPDATE OF " + alias + " SKIP LOCKED"
+	}
+	return ""
+}
+
 // forUpdate locks the rows read, on PostgreSQL; SQLite's one writer
 // already excludes every other.
 func (s *Store) forUpdate() string {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kalcifer/kalcifer"
 )
 
-const sendColumns = `key, tenant_id, journey_id, version, instance_id, path_id, node_id, node_type, customer_id, channel, config, status, attempts, detail, created_at, completed_at`
+const sendColumns = `key, tenant_id, journey_id, version, instance_id, path_id, node_id, node_type, customer_id, channel, config, status, attempts, detail, created_at, completed_at, target`
 
 // InsertSend writes a send to the ledger before any attempt. A send whose
 // key exists already (the same instance, node and visit) is not written
@@ -25,11 +27,11 @@ func (t *EngineTx) InsertSend(s *kalcifer.Send) (inserted bool, err error) {
 		next = micros(t.now)
 	}
 	n, err := t.tx.Exec(t.ctx, `INSERT INTO sends (key, tenant_id, journey_id, version, instance_id, path_id, node_id, node_type,
-		customer_id, channel, config, status, created_at, updated_at, next_attempt_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)
+		customer_id, channel, config, status, created_at, updated_at, next_attempt_at, target)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15)
 		ON CONFLICT (key) DO NOTHING`,
 		s.Key, s.TenantID, s.JourneyID, s.Version, s.InstanceID, s.PathID, s.NodeID, s.NodeType,
-		s.CustomerID, s.Channel, string(cfg), string(s.Status), micros(t.now), next)
+		s.CustomerID, s.Channel, string(cfg), string(s.Status), micros(t.now), next, s.Target)
 	if err != nil {
 		return false, fmt.Errorf("insert send %s: %w", s.Key, err)
 	}
@@ -43,7 +45,7 @@ func (t *EngineTx) CountSends(tenantID, customerID, channel string, since time.T
 	var n int
 	err := t.tx.QueryRow(t.ctx, `SELECT COUNT(*) FROM sends
 		WHERE tenant_id = $1 AND customer_id = $2 AND ($3 = 'any' OR channel = $3) AND created_at >= $4
-		  AND status IN ('pending', 'sending', 'sent', 'ambiguous')`,
+		  AND status IN ('pending', 'sending', 'sent', 'logged', 'ambiguous')`,
 		tenantID, customerID, channel, micros(since)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count sends: %w", err)
@@ -60,44 +62,174 @@ func (t *EngineTx) Send(key string) (*kalcifer.Send, error) {
 	return s, nil
 }
 
-// ClaimSends takes up to limit pending sends that are due, oldest first,
-// and marks them sending: from this commit on, an interrupted attempt is
-// recorded as possibly delivered and never repeated.
-func (t *EngineTx) ClaimSends(limit int) ([]*kalcifer.Send, error) {
-	rows, err := t.tx.Query(t.ctx, `SELECT `+sendColumns+` FROM sends
-		WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2`+t.s.skipLocked(),
-		micros(t.now), limit)
-	if err != nil {
-		return nil, fmt.Errorf("claim sends: %w", err)
-	}
-	out, err := collectSends(rows)
-	if err != nil {
-		return nil, err
-	}
-	for _, s := range out {
-		if _, err := t.tx.Exec(t.ctx, `UPDATE sends SET status = 'sending', attempts = attempts + 1, claimed_at = $1, updated_at = $1,
-			next_attempt_at = NULL WHERE key = $2`, micros(t.now), s.Key); err != nil {
-			return nil, fmt.Errorf("claim send %s: %w", s.Key, err)
+// DueParams chooses the pending sends DueSends reads.
+type DueParams struct {
+	Limit int
+	// SkipTenants and SkipTargets leave out sends of tenants and targets
+	// that have no free call slot, so that their backlog does not hide
+	// everyone else's sends.
+	SkipTenants, SkipTargets []string
+}
+
+// DueSend is a pending send that fell due, with what its call needs.
+type DueSend struct {
+	Send *kalcifer.Send
+	// InstanceStatus and InstanceState are the instance's ("" and nil when
+	// it no longer exists).
+	InstanceStatus kalcifer.InstanceStatus
+	InstanceState  json.RawMessage
+	// Customer is the profile; nil when the customer has none.
+	Customer *kalcifer.Customer
+}
+
+// DueSends reads up to p.Limit pending sends that are due, oldest first,
+// with their instance and customer, locking them on PostgreSQL (SKIP
+// LOCKED). It changes nothing: MarkSending takes the ones about to be
+// called, and the others stay pending.
+func (t *EngineTx) DueSends(p DueParams) ([]DueSend, error) {
+	var q strings.Builder
+	q.WriteString(`SELECT ` + prefixed("s.", sendColumns) + `, i.status, i.state, c.attributes, c.tags, c.created_at, c.updated_at
+		FROM sends s LEFT JOIN instances i ON i.id = s.instance_id
+		LEFT JOIN customers c ON c.tenant_id = s.tenant_id AND c.id = s.customer_id
+		WHERE s.status = 'pending' AND s.next_attempt_at <= $1`)
+	args := []any{micros(t.now), p.Limit}
+	notIn := func(column string, values []string) {
+		if len(values) == 0 {
+			return
 		}
+		q.WriteString(` AND ` + column + ` NOT IN (`)
+		for i, v := range values {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			args = append(args, v)
+			q.WriteString("$" + strconv.Itoa(len(args)))
+		}
+		q.WriteString(`)`)
+	}
+	notIn("s.tenant_id", p.SkipTenants)
+	notIn("s.target", p.SkipTargets)
+	q.WriteString(` ORDER BY s.next_attempt_at LIMIT $2` + t.s.skipLockedOf("s"))
+	rows, err := t.tx.Query(t.ctx, q.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("due sends: %w", err)
+	}
+	defer rows.Close()
+	var out []DueSend
+	for rows.Next() {
+		var d DueSend
+		var status, state, attrs, tags *string
+		var created, updated *int64
+		sd, err := scanSend(rows, &status, &state, &attrs, &tags, &created, &updated)
+		if err != nil {
+			return nil, fmt.Errorf("read due sends: %w", err)
+		}
+		d.Send = sd
+		if status != nil {
+			d.InstanceStatus, d.InstanceState = kalcifer.InstanceStatus(*status), json.RawMessage(*state)
+		}
+		if attrs != nil {
+			c := &kalcifer.Customer{ID: sd.CustomerID, CreatedAt: fromMicros(*created), UpdatedAt: fromMicros(*updated)}
+			if err := json.Unmarshal([]byte(*attrs), &c.Attributes); err != nil {
+				return nil, fmt.Errorf("decode attributes of customer %s: %w", c.ID, err)
+			}
+			if err := json.Unmarshal([]byte(*tags), &c.Tags); err != nil {
+				return nil, fmt.Errorf("decode tags of customer %s: %w", c.ID, err)
+			}
+			d.Customer = c
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// MarkSending marks sends about to be called: from this commit on, an
+// interruption means their call may have begun. replica is the process
+// that calls them (store.Backend.Live), so that its death is noticed.
+func (t *EngineTx) MarkSending(sends []*kalcifer.Send, replica int64) error {
+	if len(sends) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString(`UPDATE sends SET status = 'sending', attempts = attempts + 1, claimed_at = $1, claimed_by = $2, updated_at = $1,
+		next_attempt_at = NULL WHERE status = 'pending' AND key IN (`)
+	args := []any{micros(t.now), replica}
+	for i, s := range sends {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		args = append(args, s.Key)
+		q.WriteString("$" + strconv.Itoa(len(args)))
+	}
+	q.WriteString(`)`)
+	n, err := t.tx.Exec(t.ctx, q.String(), args...)
+	if err != nil {
+		return fmt.Errorf("mark %d sends sending: %w", len(sends), err)
+	}
+	if int(n) != len(sends) {
+		return fmt.Errorf("mark %d sends sending: %d were still pending", len(sends), n)
+	}
+	for _, s := range sends {
 		s.Status = kalcifer.SendSending
 		s.Attempts++
 	}
-	return out, nil
+	return nil
 }
 
-// ClaimedBefore returns up to limit sends claimed before a time and still
-// in flight: their worker is gone (a crash), so their outcome is unknown.
-func (t *EngineTx) ClaimedBefore(before time.Time, limit int) ([]*kalcifer.Send, error) {
-	rows, err := t.tx.Query(t.ctx, `SELECT `+sendColumns+` FROM sends
-		WHERE status = 'sending' AND claimed_at < $1 ORDER BY claimed_at LIMIT $2`+t.s.skipLocked(), micros(before), limit)
+// InFlightReplicas lists the replicas, other than self, that have sends in
+// flight (0 stands for sends claimed before replicas were recorded).
+func (t *EngineTx) InFlightReplicas(self int64) ([]int64, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT DISTINCT COALESCE(claimed_by, 0) FROM sends
+		WHERE status = 'sending' AND COALESCE(claimed_by, 0) <> $1`, self)
 	if err != nil {
-		return nil, fmt.Errorf("stale claimed sends: %w", err)
+		return nil, fmt.Errorf("replicas with sends in flight: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("replicas with sends in flight: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// ReplicaAlive reports whether replica id is running (store.Backend.Live).
+func (t *EngineTx) ReplicaAlive(id int64) (bool, error) {
+	return t.s.b.ReplicaAlive(t.ctx, t.tx, id)
+}
+
+// StrandedSends returns up to limit sends in flight whose worker is gone:
+// those of the given dead replicas, and those claimed before a time (the
+// lease) by anyone. Their calls may have begun, so their outcome is unknown.
+func (t *EngineTx) StrandedSends(dead []int64, before time.Time, limit int) ([]*kalcifer.Send, error) {
+	var q strings.Builder
+	q.WriteString(`SELECT ` + sendColumns + ` FROM sends WHERE status = 'sending' AND (claimed_at < $1`)
+	args := []any{micros(before), limit}
+	if len(dead) > 0 {
+		q.WriteString(` OR COALESCE(claimed_by, 0) IN (`)
+		for i, id := range dead {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			args = append(args, id)
+			q.WriteString("$" + strconv.Itoa(len(args)))
+		}
+		q.WriteString(`)`)
+	}
+	q.WriteString(`) ORDER BY claimed_at LIMIT $2` + t.s.skipLocked())
+	rows, err := t.tx.Query(t.ctx, q.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("stranded sends: %w", err)
 	}
 	return collectSends(rows)
 }
 
-// RetrySend returns a send that certainly did not arrive to pending, to be
-// claimed again after a time.
+// RetrySend returns a send in flight to pending, to be claimed again after
+// a time: its call certainly did not reach the receiver, or the receiver
+// drops repeats of its key.
 func (t *EngineTx) RetrySend(key, detail string, at time.Time) error {
 	_, err := t.tx.Exec(t.ctx, `UPDATE sends SET status = 'pending', detail = $1, next_attempt_at = $2, claimed_at = NULL, updated_at = $3
 		WHERE key = $4 AND status = 'sending'`, detail, micros(at), micros(t.now), key)
@@ -115,17 +247,6 @@ func (t *EngineTx) FinishSend(key string, status kalcifer.SendStatus, detail str
 		string(status), detail, micros(t.now), key)
 	if err != nil {
 		return false, fmt.Errorf("finish send %s as %s: %w", key, status, err)
-	}
-	return n == 1, nil
-}
-
-// StampSend marks a claimed send as being called now and reports whether
-// it is still claimed: a send that waited past its lease may have been
-// settled as ambiguous meanwhile, and must then not be called.
-func (s *Store) StampSend(ctx context.Context, key string) (bool, error) {
-	n, err := s.b.Q().Exec(ctx, `UPDATE sends SET claimed_at = $1 WHERE key = $2 AND status = 'sending'`, micros(s.now()), key)
-	if err != nil {
-		return false, fmt.Errorf("stamp send %s: %w", key, err)
 	}
 	return n == 1, nil
 }
@@ -170,13 +291,15 @@ func collectSends(rows Rows) ([]*kalcifer.Send, error) {
 	return out, rows.Err()
 }
 
-func scanSend(r Row) (*kalcifer.Send, error) {
+// scanSend reads the sendColumns, then any further columns into more.
+func scanSend(r Row, more ...any) (*kalcifer.Send, error) {
 	var s kalcifer.Send
 	var cfg, status string
 	var created int64
 	var completed *int64
-	if err := r.Scan(&s.Key, &s.TenantID, &s.JourneyID, &s.Version, &s.InstanceID, &s.PathID, &s.NodeID, &s.NodeType,
-		&s.CustomerID, &s.Channel, &cfg, &status, &s.Attempts, &s.Detail, &created, &completed); err != nil {
+	dest := append([]any{&s.Key, &s.TenantID, &s.JourneyID, &s.Version, &s.InstanceID, &s.PathID, &s.NodeID, &s.NodeType,
+		&s.CustomerID, &s.Channel, &cfg, &status, &s.Attempts, &s.Detail, &created, &completed, &s.Target}, more...)
+	if err := r.Scan(dest...); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(cfg), &s.Config); err != nil {

@@ -28,9 +28,16 @@ func New(log *slog.Logger) *Provider {
 // Name returns "log".
 func (p *Provider) Name() string { return Name }
 
-// Send logs m at info level and reports it sent.
+// DryRun reports true: messages are recorded, not delivered, so the engine
+// marks them "logged" rather than "sent".
+func (p *Provider) DryRun() bool { return true }
+
+// Deduplicates reports true: logging a message twice delivers nothing twice.
+func (p *Provider) Deduplicates(channel.Message) bool { return true }
+
+// Send logs m at info level. The engine records the send as "logged".
 func (p *Provider) Send(ctx context.Context, m channel.Message) (channel.Result, error) {
-	p.log.InfoContext(ctx, "message sent to log provider",
+	p.log.InfoContext(ctx, "message logged, not delivered (log provider)",
 		"key", m.Key, "channel", m.Channel, "node", m.NodeID, "customer", m.Customer["id"])
 	return channel.Result{Detail: "logged"}, nil
 }

@@ -34,6 +34,9 @@ func TestSendLogsTheMessage(t *testing.T) {
 			t.Errorf("log %s = %v, want %v (line %s)", k, line[k], v, buf.String())
 		}
 	}
+	if !channel.IsDryRun(p) || !channel.Deduplicates(p, m) {
+		t.Error("the log provider must be a dry run whose repeats harm nobody")
+	}
 	if p.Name() != "log" {
 		t.Errorf("Name() = %q, want log", p.Name())
 	}

@@ -110,6 +110,10 @@ func New(secretFor SecretFunc, opts ...Option) *Provider {
 // Name returns "webhook".
 func (p *Provider) Name() string { return Name }
 
+// Deduplicates reports whether the node declares that its receiver drops
+// repeats of the Idempotency-Key ("idempotent": true).
+func (p *Provider) Deduplicates(m channel.Message) bool { return m.Config["idempotent"] == true }
+
 // Send calls the node's webhook once. See the package comment for how
 // failures are classified.
 func (p *Provider) Send(ctx context.Context, m channel.Message) (channel.Result, error) {

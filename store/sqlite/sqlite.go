@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pressly/goose/v3"
 	"github.com/riverqueue/river"
@@ -51,6 +52,8 @@ type Backend struct {
 	mu     sync.Mutex
 	client *river.Client[*sql.Tx]
 	jobs   bool // client runs workers
+
+	replica atomic.Int64 // this process's replica id (Live)
 }
 
 var _ store.Backend = (*Backend)(nil)

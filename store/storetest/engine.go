@@ -200,7 +200,7 @@ func testSends(t *testing.T, s *store.Store) {
 		in, _ := newInstance(t, tx, j, "c9", true)
 		send := &kalcifer.Send{Key: in.ID + ":email_1:1", TenantID: "default", JourneyID: j.ID, Version: 1, InstanceID: in.ID,
 			NodeID: "email_1", NodeType: "send_email", CustomerID: "c9", Channel: "email",
-			Config: map[string]any{"template_id": "w"}, Status: kalcifer.SendPending}
+			Config: map[string]any{"template_id": "w"}, Status: kalcifer.SendPending, Target: "mail.example.com"}
 		ok, err := tx.InsertSend(send)
 		must(t, err)
 		again, err := tx.InsertSend(send)
@@ -219,22 +219,51 @@ func testSends(t *testing.T, s *store.Store) {
 		if n, _ := tx.CountSends("default", "c9", "any", tx.Now().Add(-time.Hour)); n != 1 {
 			t.Fatalf("any channel: %d", n)
 		}
-		claimed, err := tx.ClaimSends(10)
+		must(t, tx.SaveCustomer("default", &kalcifer.Customer{ID: "c9", Attributes: map[string]any{"plan": "pro"}, Tags: []string{}}))
+		due, err := tx.DueSends(store.DueParams{Limit: 10})
 		must(t, err)
-		if len(claimed) != 1 || claimed[0].Status != kalcifer.SendSending || claimed[0].Attempts != 1 {
-			t.Fatalf("claimed = %+v", claimed)
+		if len(due) != 1 || due[0].Send.Key != send.Key || due[0].InstanceStatus != kalcifer.InstanceActive || due[0].Customer == nil ||
+			due[0].Customer.ID != "c9" || due[0].Customer.Attributes["plan"] != "pro" || due[0].Send.Config["template_id"] != "w" {
+			t.Fatalf("due = %+v", due)
 		}
-		if again, _ := tx.ClaimSends(10); len(again) != 0 {
-			t.Fatal("a claimed send was claimed again")
+		if skip, _ := tx.DueSends(store.DueParams{Limit: 10, SkipTenants: []string{"default"}}); len(skip) != 0 {
+			t.Fatal("a skipped tenant's send was due")
 		}
-		stale, err := tx.ClaimedBefore(tx.Now().Add(time.Second), 10)
+		if skip, _ := tx.DueSends(store.DueParams{Limit: 10, SkipTargets: []string{"elsewhere", due[0].Send.Target}}); len(skip) != 0 {
+			t.Fatal("a skipped target's send was due")
+		}
+		must(t, tx.MarkSending([]*kalcifer.Send{due[0].Send}, 7))
+		if due[0].Send.Status != kalcifer.SendSending || due[0].Send.Attempts != 1 {
+			t.Fatalf("marked = %+v", due[0].Send)
+		}
+		if again, _ := tx.DueSends(store.DueParams{Limit: 10}); len(again) != 0 {
+			t.Fatal("a send in flight was due again")
+		}
+		if err := tx.MarkSending([]*kalcifer.Send{due[0].Send}, 7); err == nil {
+			t.Fatal("a send in flight was marked sending twice")
+		}
+		if ids, _ := tx.InFlightReplicas(7); len(ids) != 0 {
+			t.Fatalf("own replica listed: %v", ids)
+		}
+		ids, err := tx.InFlightReplicas(8)
+		must(t, err)
+		if len(ids) != 1 || ids[0] != 7 {
+			t.Fatalf("replicas in flight = %v", ids)
+		}
+		if stranded, _ := tx.StrandedSends(nil, tx.Now().Add(-time.Minute), 10); len(stranded) != 0 {
+			t.Fatal("a send within its lease of a live replica is not stranded")
+		}
+		if stranded, _ := tx.StrandedSends([]int64{7}, tx.Now().Add(-time.Minute), 10); len(stranded) != 1 {
+			t.Fatal("a dead replica's send is stranded")
+		}
+		stale, err := tx.StrandedSends(nil, tx.Now().Add(time.Second), 10)
 		must(t, err)
 		if len(stale) != 1 {
-			t.Fatalf("in-flight sends = %d", len(stale))
+			t.Fatalf("sends past their lease = %d", len(stale))
 		}
 		// A retry returns it to the outbox, due later.
 		must(t, tx.RetrySend(send.Key, "HTTP 503", tx.Now().Add(time.Minute)))
-		if early, _ := tx.ClaimSends(10); len(early) != 0 {
+		if early, _ := tx.DueSends(store.DueParams{Limit: 10}); len(early) != 0 {
 			t.Fatal("a retry was claimed before its time")
 		}
 		must(t, tx.RetrySend(send.Key, "", tx.Now())) // not in flight: no effect
@@ -248,11 +277,35 @@ func testSends(t *testing.T, s *store.Store) {
 		}
 		got, err := tx.Send(send.Key)
 		must(t, err)
-		if got.Status != kalcifer.SendSent || got.Attempts != 1 || got.CompletedAt == nil || got.Config["template_id"] != "w" {
+		if got.Status != kalcifer.SendSent || got.Attempts != 1 || got.CompletedAt == nil || got.Config["template_id"] != "w" ||
+			got.Target != "mail.example.com" {
 			t.Fatalf("send = %+v", got)
 		}
 		return nil
 	}))
+}
+
+// testReplicas checks liveness: a replica is alive while it holds Live,
+// and not after.
+func testReplicas(t *testing.T, s *store.Store) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	must(t, s.Backend().Live(ctx, 41))
+	alive := func(id int64) bool {
+		var ok bool
+		must(t, s.WithEngineTx(context.Background(), func(tx *store.EngineTx) error {
+			var err error
+			ok, err = tx.ReplicaAlive(id)
+			return err
+		}))
+		return ok
+	}
+	if !alive(41) {
+		t.Fatal("a live replica is not alive")
+	}
+	if alive(42) || alive(0) {
+		t.Fatal("an unknown replica is alive")
+	}
 }
 
 func testWebhookSecret(t *testing.T, s *store.Store) {

@@ -38,6 +38,7 @@ func Run(t *testing.T, open Open) {
 		"Customers":          testCustomers,
 		"Instances":          testInstances,
 		"Sends":              testSends,
+		"Replicas":           testReplicas,
 		"WebhookSecret":      testWebhookSecret,
 	}
 	for name, fn := range tests {
