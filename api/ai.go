@@ -367,8 +367,9 @@ func (s *server) explain(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, r, http.StatusOK, map[string]string{"explanation": text, "engine": d.Name()})
 }
 
-// suggest proposes improvements of a journey from what its current version
-// did so far, each with the proposed graph and its diff.
+// suggest proposes improvements of a journey from what its customers did so
+// far, on every version (store.NodeCounts says how versions are combined),
+// each with the proposed graph and its diff.
 func (s *server) suggest(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		JourneyID string `json:"journey_id"`
@@ -494,17 +495,20 @@ func (s *server) applyConversation(w http.ResponseWriter, r *http.Request) {
 	}
 	changelog := req.Changelog
 	if changelog == "" && len(c.Turns) > 1 {
-		changelog = "AI designer: " + c.Turns[len(c.Turns)-2].Text
-		if r := []rune(changelog); len(r) > 500 {
-			changelog = string(r[:500])
-		}
+		changelog = truncate("AI designer: "+c.Turns[len(c.Turns)-2].Text, 500)
 	}
 	if c.JourneyID == "" {
 		name := req.Name
 		if name == "" {
 			name = "Designed journey " + time.Now().UTC().Format("2006-01-02 15:04")
 		}
-		j := &kalcifer.Journey{TenantID: p.TenantID, Name: name, Description: changelog, Graph: c.Graph}
+		// The journey is described by the brief that started the
+		// conversation; the refinements since are how it got its shape.
+		var brief string
+		if len(c.Turns) > 0 {
+			brief = truncate(c.Turns[0].Text, maxBrief)
+		}
+		j := &kalcifer.Journey{TenantID: p.TenantID, Name: name, Description: brief, Graph: c.Graph}
 		if err := s.store.CreateJourney(r.Context(), p.Actor(), j); err != nil {
 			s.writeError(w, r, err)
 			return
@@ -537,6 +541,18 @@ func (s *server) applyConversation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeJSON(w, r, http.StatusCreated, map[string]any{"journey": j, "version": v})
+}
+
+// maxBrief bounds the description a designed journey takes from its brief:
+// an uploaded plan is a brief too, and can be pages long.
+const maxBrief = 2000
+
+// truncate cuts s to at most n runes.
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
 }
 
 // --- AI settings ---

@@ -3,6 +3,7 @@ package api_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -125,6 +126,70 @@ func TestDesignConversation(t *testing.T) {
 	tb.do("GET", "/api/v1/ai/conversations/"+d.ConversationID, tb.otherAdmin, nil).wantError(t, http.StatusNotFound, "not_found")
 	tb.do("POST", "/api/v1/ai/conversations/"+d.ConversationID+"/message", tb.editor, map[string]any{"message": "remove the ninth email"}).
 		wantError(t, http.StatusUnprocessableEntity, "unprocessable")
+}
+
+// A journey made from a conversation is described by the brief that
+// started it, not by the last refinement.
+func TestApplyDescribesByTheBrief(t *testing.T) {
+	t.Parallel()
+	tb := setup(t)
+	var d designResponse
+	tb.do("POST", "/api/v1/ai/conversations", tb.editor, map[string]any{"message": us1}).want(t, http.StatusOK).into(t, &d)
+	for _, refine := range []string{"make the wait 5 days instead of 3", "remove the second email"} {
+		tb.do("POST", "/api/v1/ai/conversations/"+d.ConversationID+"/message", tb.editor, map[string]any{"message": refine}).
+			want(t, http.StatusOK)
+	}
+	var applied struct {
+		Journey kalcifer.Journey `json:"journey"`
+	}
+	tb.do("POST", "/api/v1/ai/conversations/"+d.ConversationID+"/apply", tb.editor, map[string]any{"name": "Welcome"}).
+		want(t, http.StatusCreated).into(t, &applied)
+	var j kalcifer.Journey
+	tb.do("GET", "/api/v1/journeys/"+applied.Journey.ID, tb.viewer, nil).want(t, http.StatusOK).into(t, &j)
+	if applied.Journey.Description != us1 || j.Description != us1 {
+		t.Fatalf("description = %q (stored %q), want the brief %q", applied.Journey.Description, j.Description, us1)
+	}
+}
+
+// Suggestions after a live migration count what customers did on every
+// version, at the nodes the current version still has.
+func TestSuggestCountsEveryVersion(t *testing.T) {
+	t.Parallel()
+	tb := setup(t, withRuntime)
+	j := tb.activeJourney("migrated", waitingGraph)
+	for i := range 4 {
+		tb.sendEvent(tb.editor, map[string]any{"customer_id": fmt.Sprintf("m%d", i), "event_type": "signed_up"})
+	}
+	tb.eventually("customers waiting on version 1", func() bool { return len(tb.instances(j.ID, "node_id=wait&version=1").Data) == 4 })
+	// Version 2 waits 5 days instead of 3; everyone moves to it.
+	v2 := tb.draft(j.ID, strings.Replace(waitingGraph, `"timeout":"3d"`, `"timeout":"5d"`, 1))
+	if m := tb.settled(tb.publish(j.ID, v2, map[string]any{"migration_strategy": "migrate_all"}).ID); m.Progress.Migrated != 4 {
+		t.Fatalf("migration = %+v", m.Migration)
+	}
+	tb.sendEvent(tb.editor, map[string]any{"customer_id": "m4", "event_type": "signed_up"})
+	tb.eventually("customers waiting on version 2", func() bool { return len(tb.instances(j.ID, "node_id=wait&version=2").Data) == 5 })
+
+	var sug struct {
+		Version int                       `json:"version"`
+		Stats   map[string]map[string]int `json:"stats"`
+	}
+	tb.do("POST", "/api/v1/ai/suggest", tb.editor, map[string]any{"journey_id": j.ID}).want(t, http.StatusOK).into(t, &sug)
+	for _, node := range []string{"entry", "mail", "wait"} {
+		if sug.Version != 2 || sug.Stats[node]["entered"] != 5 {
+			t.Fatalf("version %d stats = %v; want 5 customers entered at %s over both versions", sug.Version, sug.Stats, node)
+		}
+	}
+	counts, err := tb.store.NodeCounts(context.Background(), "default", j.ID, v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sends := 0
+	for _, n := range counts["mail"].Sends {
+		sends += n
+	}
+	if sends != 5 {
+		t.Fatalf("mail sends over both versions = %v, want 5", counts["mail"].Sends)
+	}
 }
 
 // With Accept: text/event-stream the same answer arrives as server-sent

@@ -20,7 +20,8 @@ func cli(env map[string]string, args ...string) (code int, stdout, stderr string
 func TestCLIUsage(t *testing.T) {
 	for _, args := range [][]string{nil, {"--help"}, {"help"}} {
 		code, out, _ := cli(nil, args...)
-		if code != 0 || !strings.Contains(out, "kalcifer serve") || !strings.Contains(out, "apikey create") {
+		if code != 0 || !strings.Contains(out, "kalcifer serve") || !strings.Contains(out, "apikey create") ||
+			!strings.Contains(out, "(CSV, XLSX, DOCX, PDF, TXT, MD)") {
 			t.Fatalf("%v: code %d, out %q", args, code, out)
 		}
 	}

@@ -38,8 +38,8 @@ Usage:
                                          make an API key; prints only the key
   kalcifer design "DESCRIPTION" | --file PLAN [--json]
                                          design a journey from plain language or a
-                                         campaign plan (CSV, XLSX, DOCX, PDF); prints
-                                         the graph and its explanation
+                                         campaign plan (CSV, XLSX, DOCX, PDF, TXT, MD);
+                                         prints the graph and its explanation
 
 Run "kalcifer serve --help" for the server's flags; every flag is also a
 KALCIFER_* environment variable (see README.md).
