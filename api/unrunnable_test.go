@@ -47,7 +47,10 @@ func wantUnrunnable(t *testing.T, res *response) {
 // journey that silently never starts would break the README's promise.
 func TestActivateRefusesEntriesThatCannotRun(t *testing.T) {
 	t.Parallel()
-	tb := setup(t)
+	onBothBackends(t, testActivateRefusesEntriesThatCannotRun)
+}
+
+func testActivateRefusesEntriesThatCannotRun(t *testing.T, tb *testBundle) {
 	var j kalcifer.Journey
 	tb.do("POST", "/api/v1/journeys", tb.editor, map[string]any{"name": "segments", "graph": json.RawMessage(withUnrunnableEntries)}).
 		want(t, http.StatusCreated).into(t, &j)
@@ -73,7 +76,10 @@ func TestActivateRefusesEntriesThatCannotRun(t *testing.T) {
 // or not, and so is rolling back to one (published before this check).
 func TestPublishRefusesEntriesThatCannotRun(t *testing.T) {
 	t.Parallel()
-	tb := setup(t, withRuntime)
+	onBothBackends(t, testPublishRefusesEntriesThatCannotRun)
+}
+
+func testPublishRefusesEntriesThatCannotRun(t *testing.T, tb *testBundle) {
 	j := tb.createJourney("publish segments", true)
 	tb.do("POST", "/api/v1/journeys/"+j.ID+"/activate", tb.editor, nil).want(t, http.StatusOK)
 	v2 := tb.draft(j.ID, withUnrunnableEntries)
