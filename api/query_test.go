@@ -2,9 +2,13 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
+
+	"github.com/go-chi/chi/v5"
 
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/store"
@@ -89,4 +93,89 @@ func TestInstancesFilterByCustomer(t *testing.T) {
 			t.Fatalf("page = %+v", page)
 		}
 	})
+}
+
+// Every route refuses a query parameter its OpenAPI entry does not list,
+// naming it and the ones it accepts, and accepts every one it lists. The
+// routes are walked from the router, so a new route is covered at once.
+func TestUnknownQueryParameters(t *testing.T) {
+	t.Parallel()
+	tb := setup(t)
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	tb.do("GET", "/api/v1/openapi.json", "", nil).want(t, http.StatusOK).into(t, &doc)
+	type parameter struct {
+		Ref  string `json:"$ref"`
+		Name string `json:"name"`
+		In   string `json:"in"`
+	}
+	// documented lists the query parameters of an operation; Limit and
+	// Cursor are the only shared ones that are in the query.
+	documented := func(method, route string) []string {
+		var common []parameter
+		var op struct{ Parameters []parameter }
+		item := doc.Paths[route]
+		if raw, ok := item["parameters"]; ok {
+			if err := json.Unmarshal(raw, &common); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := json.Unmarshal(item[strings.ToLower(method)], &op); err != nil {
+			t.Fatalf("%s %s: %v", method, route, err)
+		}
+		var names []string
+		for _, p := range append(common, op.Parameters...) {
+			switch {
+			case p.In == "query":
+				names = append(names, p.Name)
+			case p.Ref == "#/components/parameters/Limit":
+				names = append(names, "limit")
+			case p.Ref == "#/components/parameters/Cursor":
+				names = append(names, "cursor")
+			}
+		}
+		return names
+	}
+	// Plausible values of each documented query parameter.
+	values := url.Values{
+		"limit": {"1"}, "cursor": {"jrn_01hzzzzzzzzzzzzzzzzzzzzzzz"}, "status": {"active"}, "version": {"1"},
+		"name": {"x"}, "node_id": {"x"}, "customer_id": {"x"}, "resource_type": {"journey"}, "resource_id": {"x"},
+	}
+	routes := tb.handler.(chi.Routes)
+	n := 0
+	err := chi.Walk(routes, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		n++
+		path := strings.NewReplacer("{id}", "x", "{v}", "1", "{v2}", "1", "{journey_id}", "x").Replace(route)
+		accepted := documented(method, route)
+		e := tb.do(method, path+"?colour=red", tb.admin, nil).wantError(t, http.StatusBadRequest, "invalid")
+		if len(e.Details) != 1 || e.Details[0].Field != "colour" || !strings.Contains(e.Message, `"colour"`) {
+			t.Errorf("%s %s?colour=red: %+v", method, route, e)
+		}
+		for _, name := range accepted {
+			if !strings.Contains(e.Message, name) {
+				t.Errorf("%s %s: the error does not list %s: %s", method, route, name, e.Message)
+			}
+			q := url.Values{name: values[name]}
+			res := tb.do(method, path+"?"+q.Encode(), tb.admin, nil)
+			if res.status == http.StatusBadRequest && strings.Contains(string(res.body), "unknown query parameter") {
+				t.Errorf("%s %s?%s refused: %s", method, route, q.Encode(), res.body)
+			}
+		}
+		if len(accepted) == 0 && !strings.Contains(e.Message, "takes no query parameters") {
+			t.Errorf("%s %s: %s", method, route, e.Message)
+		}
+		return nil
+	})
+	if err != nil || n < 50 {
+		t.Fatalf("walked %d routes: %v", n, err)
+	}
+
+	// A parameter given twice is ambiguous.
+	e := tb.do("GET", "/api/v1/journeys?status=active&status=draft", tb.viewer, nil).wantError(t, http.StatusBadRequest, "invalid")
+	if len(e.Details) != 1 || e.Details[0].Field != "status" {
+		t.Fatalf("twice: %+v", e)
+	}
+	// Unknown parameters are refused after authentication, not before.
+	tb.do("GET", "/api/v1/journeys?colour=red", "", nil).wantError(t, http.StatusUnauthorized, "unauthorized")
 }
