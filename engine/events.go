@@ -38,56 +38,55 @@ func (rt *Runtime) ProcessEvents(ctx context.Context) (int, error) {
 }
 
 // processLane routes one batch of the events of one lane of lanes (see
-// store.EngineTx.UnprocessedEventsOfLane).
+// store.EngineTx.UnprocessedEventsOfLane). A batch routed with an entry
+// index older than the journeys is rolled back and routed again with a
+// fresh one.
 func (rt *Runtime) processLane(ctx context.Context, lane, lanes int) (int, error) {
-	for try := 1; ; try++ {
-		n, err := rt.routeBatch(ctx, lane, lanes, try < 3)
-		if !errors.Is(err, errStaleIndex) {
+	for {
+		idx, err := rt.entryIndex(ctx)
+		if err != nil {
+			return 0, err
+		}
+		n, err := rt.routeBatch(ctx, idx, lane, lanes)
+		if !errors.Is(err, errStaleIndex) || ctx.Err() != nil {
 			return n, err
 		}
 	}
 }
 
-// routeBatch routes one batch of a lane's events in one transaction. With
-// checkIndex, a batch that started customers is rolled back (errStaleIndex)
-// when the journeys changed since the entry index was read.
-func (rt *Runtime) routeBatch(ctx context.Context, lane, lanes int, checkIndex bool) (int, error) {
-	idx, err := rt.entryIndex(ctx)
-	if err != nil {
-		return 0, err
-	}
+// routeBatch routes one batch of a lane's events in one transaction, with
+// the entry index idx. If the journeys changed since idx was read, the
+// batch is rolled back (errStaleIndex): an event that matched no entry of a
+// stale index (a trigger of a journey just activated) would otherwise be
+// marked processed and lost, and one that started a customer may have
+// started them on a version a migration has passed by.
+func (rt *Runtime) routeBatch(ctx context.Context, idx *entryIndex, lane, lanes int) (int, error) {
 	n := 0
-	err = rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error {
+	err := rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error {
 		// Across replicas, one worker at a time owns a lane.
 		if ok, err := t.TryLockLane(lane); err != nil || !ok {
 			return err
 		}
 		events, err := t.UnprocessedEventsOfLane(rt.cfg.EventBatch, lane, lanes)
-		if err != nil {
+		if err != nil || len(events) == 0 {
 			return err
 		}
-		entered := false
 		for i := range events {
-			matched, err := rt.route(ctx, t, idx, &events[i])
-			if err != nil {
+			if err := rt.route(ctx, t, idx, &events[i]); err != nil {
 				return fmt.Errorf("route event %s: %w", events[i].ID, err)
 			}
-			entered = entered || matched
 			if err := t.MarkEventProcessed(events[i].ID); err != nil {
 				return err
 			}
 		}
-		// A version published since the index was read must not gain
-		// customers on the version before it (a migration may already
-		// have passed them by): start over with a fresh index.
-		if entered && checkIndex {
-			tag, err := t.JourneysChanged()
-			if err != nil {
-				return err
-			}
-			if tag != idx.tag {
-				return errStaleIndex
-			}
+		// Read after the events: a journey activated before an event that
+		// names it was stored shows here.
+		tag, err := t.JourneysChanged()
+		if err != nil {
+			return err
+		}
+		if tag != idx.tag {
+			return errStaleIndex
 		}
 		n = len(events)
 		return nil
@@ -98,16 +97,15 @@ func (rt *Runtime) routeBatch(ctx context.Context, lane, lanes int, checkIndex b
 	return n, nil
 }
 
-// errStaleIndex rolls back an event batch that started customers with an
-// entry index older than the journeys.
+// errStaleIndex rolls back an event batch routed with an entry index older
+// than the journeys.
 var errStaleIndex = errors.New("journeys changed during the event batch")
 
-// route delivers one event inside t. It reports whether the event matched
-// an entry of the index.
-func (rt *Runtime) route(ctx context.Context, t *store.EngineTx, idx *entryIndex, e *kalcifer.Event) (bool, error) {
+// route delivers one event inside t.
+func (rt *Runtime) route(ctx context.Context, t *store.EngineTx, idx *entryIndex, e *kalcifer.Event) error {
 	customer, err := t.Customer(e.TenantID, e.CustomerID)
 	if err != nil {
-		return false, err
+		return err
 	}
 	ev := e
 	if !strings.HasPrefix(e.Type, "$") {
@@ -115,12 +113,12 @@ func (rt *Runtime) route(ctx context.Context, t *store.EngineTx, idx *entryIndex
 		// also move the customer on.
 		if idx.exits[e.TenantID+"\x00"+e.Type] {
 			if err := rt.exitOnEvent(ctx, t, e); err != nil {
-				return false, err
+				return err
 			}
 		}
 		waits, err := t.EventWaits(e.TenantID, e.CustomerID, e.Type)
 		if err != nil {
-			return false, err
+			return err
 		}
 		for _, w := range waits {
 			if !WaitMatches(w.Wait, *e) {
@@ -128,17 +126,16 @@ func (rt *Runtime) route(ctx context.Context, t *store.EngineTx, idx *entryIndex
 			}
 			err := rt.wake(ctx, t, w.InstanceID, Wake{Kind: WakeEvent, PathID: w.PathID, Event: ev})
 			if err != nil && !errors.Is(err, errStale) {
-				return false, err
+				return err
 			}
 		}
 	}
-	matches := idx.match(e)
-	for _, en := range matches {
+	for _, en := range idx.match(e) {
 		if _, err := rt.start(ctx, t, e.TenantID, en.journeyID, en.version, en.allowReentry, en.nodeID, customer, ev); err != nil {
-			return false, err
+			return err
 		}
 	}
-	return len(matches) > 0, nil
+	return nil
 }
 
 // exitOnEvent ends the customer's instances whose journey exits on e.
