@@ -1,0 +1,78 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/kalcifer/kalcifer/store"
+)
+
+// replicaLockClass is the first key of the session advisory locks that
+// mark replicas alive (the event lanes use 19790).
+const replicaLockClass = 19791
+
+// livenessCheck is how often the connection holding the replica's lock is
+// checked; a lost connection is replaced and the lock taken again.
+const livenessCheck = 2 * time.Second
+
+// Live holds a session advisory lock (19791, id) on a connection of its own
+// until ctx ends. PostgreSQL releases it the moment this process or its
+// connection dies, so other replicas notice at once (ReplicaAlive), rather
+// than after a lease. It returns once the lock is held.
+func (b *Backend) Live(ctx context.Context, id int64) error {
+	conn, err := b.lockReplica(ctx, id)
+	if err != nil {
+		return err
+	}
+	go func() {
+		t := time.NewTicker(livenessCheck)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				// Closing the connection releases the lock.
+				conn.Hijack().Close(context.Background())
+				return
+			case <-t.C:
+			}
+			if err := conn.Ping(ctx); err == nil || ctx.Err() != nil {
+				continue
+			}
+			b.logger.Warn("the connection marking this replica alive was lost; taking the lock again", "replica", id)
+			conn.Hijack().Close(context.Background())
+			for conn, err = b.lockReplica(ctx, id); err != nil; conn, err = b.lockReplica(ctx, id) {
+				if ctx.Err() != nil {
+					return
+				}
+				time.Sleep(livenessCheck)
+			}
+		}
+	}()
+	return nil
+}
+
+func (b *Backend) lockReplica(ctx context.Context, id int64) (*pgxpool.Conn, error) {
+	conn, err := b.pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("replica liveness: %w", err)
+	}
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, $2)`, replicaLockClass, int32(id)); err != nil {
+		conn.Release()
+		return nil, fmt.Errorf("replica liveness lock: %w", err)
+	}
+	return conn, nil
+}
+
+// ReplicaAlive reports whether replica id still holds its liveness lock:
+// if this transaction can take the lock, nobody holds it. The lock taken
+// is released when tx ends.
+func (b *Backend) ReplicaAlive(ctx context.Context, tx store.Tx, id int64) (bool, error) {
+	var free bool
+	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1, $2)`, replicaLockClass, int32(id)).Scan(&free); err != nil {
+		return false, fmt.Errorf("replica %d alive: %w", id, err)
+	}
+	return !free, nil
+}
