@@ -201,3 +201,10 @@ func ValidateGraph(g *graph.Graph) error {
 	}
 	return e
 }
+
+// Warning is something a change was allowed to do that will not work as a
+// user may expect: e.g. a channel node whose messages are only logged.
+type Warning struct {
+	NodeID  string `json:"node_id"`
+	Message string `json:"message"`
+}

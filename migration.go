@@ -242,6 +242,9 @@ type PublishPlan struct {
 	Populated map[string]int `json:"populated"`
 	Diff      graph.Diff     `json:"diff"`
 	Migration *Migration     `json:"migration,omitempty"`
+	// Warnings say what will not work as a user may expect in the version
+	// published (e.g. messages a dry-run provider only logs).
+	Warnings []Warning `json:"warnings,omitempty"`
 }
 
 // ReleaseRequest says what to do with instances a migration holds.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/graph"
 )
 
 // stubEngine is an api.Engine that records what it is asked and answers
@@ -371,6 +372,8 @@ func (e *stubEngine) ControlMigration(_ context.Context, actor, tenantID, id, ac
 	}
 	return &kalcifer.Migration{ID: id}, nil
 }
+
+func (e *stubEngine) Warnings(string, *graph.Graph) []kalcifer.Warning { return nil }
 
 func (e *stubEngine) ReleaseHeld(_ context.Context, tenantID, migrationID string, req kalcifer.ReleaseRequest) (*kalcifer.ReleaseResult, error) {
 	if err := e.record("release " + tenantID + " " + migrationID); err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -47,6 +48,27 @@ func (tb *testBundle) activeJourney(name, graph string) kalcifer.Journey {
 		want(tb.t, http.StatusCreated).into(tb.t, &j)
 	tb.do("POST", "/api/v1/journeys/"+j.ID+"/activate", tb.editor, nil).want(tb.t, http.StatusOK).into(tb.t, &j)
 	return j
+}
+
+// Activating a journey whose emails the log provider would only record
+// answers a warning naming the node: nothing is silently not delivered.
+func TestActivateWarnsOfMessagesOnlyLogged(t *testing.T) {
+	tb := setup(t, withRuntime)
+	check := schemaChecker(t)
+	var j kalcifer.Journey
+	tb.do("POST", "/api/v1/journeys", tb.editor, map[string]any{"name": "welcome", "graph": json.RawMessage(waitingGraph)}).
+		want(t, http.StatusCreated).into(t, &j)
+	var got struct {
+		Status   string             `json:"status"`
+		Warnings []kalcifer.Warning `json:"warnings"`
+	}
+	res := tb.do("POST", "/api/v1/journeys/"+j.ID+"/activate", tb.editor, nil).want(t, http.StatusOK)
+	res.into(t, &got)
+	check("ActivatedJourney", res)
+	if got.Status != "active" || len(got.Warnings) != 1 || got.Warnings[0].NodeID != "mail" ||
+		!strings.Contains(got.Warnings[0].Message, "recorded, not delivered") {
+		t.Fatalf("activation = %+v, want active with one warning about node mail", got)
+	}
 }
 
 // instanceDetail is the body of GET /instances/{id}.
@@ -158,7 +180,7 @@ func TestEventsRunJourneys(t *testing.T) {
 	if got := slices.Compact(nodeIDs(in.Steps)); !slices.Equal(got, []string{"entry", "mail", "wait"}) {
 		t.Fatalf("steps at nodes %v, want entry, mail, wait", got)
 	}
-	if len(in.Sends) != 1 || in.Sends[0].NodeID != "mail" || in.Sends[0].Channel != "email" || in.Sends[0].Status != kalcifer.SendSent ||
+	if len(in.Sends) != 1 || in.Sends[0].NodeID != "mail" || in.Sends[0].Channel != "email" || in.Sends[0].Status != kalcifer.SendLogged ||
 		in.Sends[0].InstanceID != id {
 		t.Fatalf("sends = %+v", in.Sends)
 	}

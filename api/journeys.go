@@ -181,8 +181,19 @@ func (s *server) transition(action kalcifer.JourneyAction) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
+		if action == kalcifer.ActionActivate && s.engine != nil {
+			s.writeJSON(w, r, http.StatusOK, activated{j, s.engine.Warnings(p.TenantID, j.Graph)})
+			return
+		}
 		s.writeJSON(w, r, http.StatusOK, j)
 	}
+}
+
+// activated is the answer of an activation: the journey, and what its
+// first customers will meet.
+type activated struct {
+	*kalcifer.Journey
+	Warnings []kalcifer.Warning `json:"warnings,omitempty"`
 }
 
 // duplicateRequest is the optional body of POST /journeys/{id}/duplicate.

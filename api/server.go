@@ -20,6 +20,7 @@ import (
 
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/designer/document"
+	"github.com/kalcifer/kalcifer/graph"
 	"github.com/kalcifer/kalcifer/store"
 )
 
@@ -75,6 +76,9 @@ type Engine interface {
 	// ControlMigration pauses, resumes or aborts a migration ("pause",
 	// "resume", "abort"), or raises a gradual one's rollout ("rollout").
 	ControlMigration(ctx context.Context, actor, tenantID, id, action string, percent int) (*kalcifer.Migration, error)
+	// Warnings lists what a graph's channel nodes will meet when it runs
+	// for the tenant (e.g. messages a dry-run provider only logs).
+	Warnings(tenantID string, g *graph.Graph) []kalcifer.Warning
 	// ReleaseHeld moves instances a migration holds onto its new version.
 	ReleaseHeld(ctx context.Context, tenantID, migrationID string, req kalcifer.ReleaseRequest) (*kalcifer.ReleaseResult, error)
 }

@@ -92,7 +92,7 @@ func (rt *Runtime) Publish(ctx context.Context, actor, tenantID, journeyID strin
 	}
 	out := &kalcifer.PublishPlan{FromVersion: fromV.Version, ToVersion: toV.Version, Strategy: req.Strategy, Config: req.Config,
 		Mapping: plan.Mapping, Confidence: confidence, Unmapped: []string{}, Populated: map[string]int{},
-		Diff: graph.Compare(&fromV.Graph, &toV.Graph)}
+		Diff: graph.Compare(&fromV.Graph, &toV.Graph), Warnings: rt.Warnings(tenantID, &toV.Graph)}
 	for _, n := range fromV.Graph.Nodes {
 		if _, ok := plan.Mapping[n.ID]; !ok {
 			out.Unmapped = append(out.Unmapped, n.ID)
