@@ -37,12 +37,17 @@ type CrashResult struct {
 	SentNotReceived          int // ledger says sent, receiver never saw it
 	ReceivedNotInLedger      int // receiver saw a key the ledger does not have
 	AmbiguousReceived        int // ambiguous rows the receiver did see (allowed)
-	Problems                 []string
+	// NeverCalled counts ambiguous rows the receiver never saw: for the
+	// customer these are lost, flagged or not. Only a send whose call was
+	// under way when the server died may be ambiguous.
+	NeverCalled int
+	Problems    []string
 }
 
 // OK reports whether the audit found nothing lost and nothing doubled.
 func (r *CrashResult) OK() bool {
-	return r.Lost == 0 && r.Duplicates == 0 && r.SentNotReceived == 0 && r.ReceivedNotInLedger == 0 && r.Pending == 0
+	return r.Lost == 0 && r.Duplicates == 0 && r.SentNotReceived == 0 && r.ReceivedNotInLedger == 0 && r.Pending == 0 &&
+		r.NeverCalled == 0
 }
 
 // RunCrash loads J1 with N customers through POST /events while killing
@@ -205,6 +210,9 @@ func audit(srv *server, rcv *receiver, instances []instanceRow, res *CrashResult
 				res.Ambiguous++
 				if got > 0 {
 					res.AmbiguousReceived++
+				} else {
+					res.NeverCalled++
+					res.Problems = append(res.Problems, "ambiguous but never called (lost): "+s.Key)
 				}
 			case "failed":
 				res.Failed++
@@ -247,6 +255,7 @@ func (r *CrashResult) Print(w io.Writer) {
 		{"ledger sent / ambiguous / failed / unsettled", fmt.Sprintf("%d / %d / %d / %d", r.Sent, r.Ambiguous, r.Failed, r.Pending)},
 		{"receiver requests / distinct keys", fmt.Sprintf("%d / %d", r.Deliveries, r.DistinctKeys)},
 		{"ambiguous sends the receiver did get", fmt.Sprintf("%d", r.AmbiguousReceived)},
+		{"ambiguous sends never called (lost)", fmt.Sprintf("%d", r.NeverCalled)},
 		{"lost (accepted, no single completed journey)", fmt.Sprintf("%d", r.Lost)},
 		{"duplicates (a key received twice)", fmt.Sprintf("%d", r.Duplicates)},
 		{"sent but not received", fmt.Sprintf("%d", r.SentNotReceived)},

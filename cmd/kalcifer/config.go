@@ -23,6 +23,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	DebugAddr       string
 	SendLease       time.Duration
+	// SendConcurrency, SendTenantConcurrency and SendTargetConcurrency
+	// bound provider calls in flight: overall, per tenant, per target.
+	SendConcurrency, SendTenantConcurrency, SendTargetConcurrency int
 	// AI is the server's default AI designer; tenants may choose their own.
 	AI AIConfig
 }
@@ -52,7 +55,10 @@ var settings = []struct {
 	{"KALCIFER_LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
 	{"KALCIFER_LOG_FORMAT", "log-format", "json", "json or text"},
 	{"KALCIFER_SHUTDOWN_TIMEOUT", "shutdown-timeout", "10s", "how long in-flight requests get on shutdown"},
-	{"KALCIFER_SEND_LEASE", "send-lease", "3m", "PostgreSQL: how long a send may stay in flight before another replica marks it ambiguous (must exceed the longest provider timeout)"},
+	{"KALCIFER_SEND_LEASE", "send-lease", "3m", "how long a send may stay in flight before it is settled even though its replica looks alive (a replica that dies is noticed at once); must exceed the longest provider timeout"},
+	{"KALCIFER_SEND_CONCURRENCY", "send-concurrency", "64", "provider calls in flight at most"},
+	{"KALCIFER_SEND_TENANT_CONCURRENCY", "send-tenant-concurrency", "48", "provider calls in flight at most for one tenant"},
+	{"KALCIFER_SEND_TARGET_CONCURRENCY", "send-target-concurrency", "32", "provider calls in flight at most to one target (a webhook host, a provider), so a slow one cannot take every slot"},
 	{"KALCIFER_DEBUG_ADDR", "debug-addr", "", "address of a Go pprof server, e.g. 127.0.0.1:6060 (off when empty)"},
 	{"KALCIFER_AI_PROVIDER", "ai-provider", "offline", "AI designer: offline (built in, nothing leaves the server), anthropic, openai (any OpenAI-compatible server) or ollama"},
 	{"KALCIFER_AI_BASE_URL", "ai-base-url", "", "the provider's API URL (default: its public one; e.g. http://localhost:11434 for Ollama)"},
@@ -103,6 +109,19 @@ func LoadConfig(env func(string) string, args []string) (Config, error) {
 	}
 	if c.SendLease, err = time.ParseDuration(get("KALCIFER_SEND_LEASE")); err != nil || c.SendLease < time.Second {
 		return Config{}, fmt.Errorf("KALCIFER_SEND_LEASE must be a duration of at least 1s, such as 3m, not %q", get("KALCIFER_SEND_LEASE"))
+	}
+	for _, v := range []struct {
+		name string
+		dst  *int
+	}{{"KALCIFER_SEND_CONCURRENCY", &c.SendConcurrency}, {"KALCIFER_SEND_TENANT_CONCURRENCY", &c.SendTenantConcurrency},
+		{"KALCIFER_SEND_TARGET_CONCURRENCY", &c.SendTargetConcurrency}} {
+		if *v.dst, err = strconv.Atoi(get(v.name)); err != nil || *v.dst < 1 || *v.dst > 10_000 {
+			return Config{}, fmt.Errorf("%s must be a whole number from 1 to 10000, not %q", v.name, get(v.name))
+		}
+	}
+	if c.SendTenantConcurrency > c.SendConcurrency || c.SendTargetConcurrency > c.SendConcurrency {
+		return Config{}, fmt.Errorf("KALCIFER_SEND_TENANT_CONCURRENCY (%d) and KALCIFER_SEND_TARGET_CONCURRENCY (%d) cannot exceed KALCIFER_SEND_CONCURRENCY (%d)",
+			c.SendTenantConcurrency, c.SendTargetConcurrency, c.SendConcurrency)
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		return Config{}, fmt.Errorf("KALCIFER_DATABASE_URL must start with postgres:// (leave it empty for the embedded SQLite store)")

@@ -109,7 +109,9 @@ func (m *Main) Run(ctx context.Context) error {
 		st.Close()
 		return err
 	}
-	m.Engine = engine.New(engine.Config{Store: st, Logger: m.Logger, Providers: providers(st, m.Logger), SendLease: m.Config.SendLease})
+	m.Engine = engine.New(engine.Config{Store: st, Logger: m.Logger, Providers: providers(st, m.Logger), SendLease: m.Config.SendLease,
+		SendConcurrency: m.Config.SendConcurrency, SendTenantConcurrency: m.Config.SendTenantConcurrency,
+		SendTargetConcurrency: m.Config.SendTargetConcurrency})
 	if err := m.Engine.Start(context.WithoutCancel(ctx)); err != nil {
 		st.Close()
 		return fmt.Errorf("start engine: %w", err)
