@@ -87,6 +87,9 @@ func init() {
 			types[i].NotRunnable = "segment_entry cannot enrol customers yet: segments are not implemented; " + useInstead
 		case "scheduled_entry":
 			types[i].NotRunnable = "scheduled_entry cannot enrol customers yet: scheduled entries are not implemented; " + useInstead
+		case "custom_code":
+			types[i].NotRunnable = "custom_code cannot run yet: the Lua sandbox is not implemented, so every customer reaching the node would fail; " +
+				"use update_profile, add_tag or remove_tag"
 		}
 		if types[i].Branches == nil {
 			types[i].Branches = []string{}

@@ -33,7 +33,7 @@ func TestUnrunnable(t *testing.T) {
 		t.Errorf("message %q", ps[0].Message)
 	}
 	for _, nt := range Types() {
-		if want := nt.Type == "segment_entry" || nt.Type == "scheduled_entry"; (nt.NotRunnable != "") != want {
+		if want := nt.Type == "segment_entry" || nt.Type == "scheduled_entry" || nt.Type == "custom_code"; (nt.NotRunnable != "") != want {
 			t.Errorf("%s: NotRunnable %q", nt.Type, nt.NotRunnable)
 		}
 	}
