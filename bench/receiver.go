@@ -41,7 +41,12 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			ID string `json:"id"`
 		} `json:"customer"`
 	}
-	data, _ := io.ReadAll(io.LimitReader(req.Body, 1<<20))
+	data, err := io.ReadAll(io.LimitReader(req.Body, 1<<20))
+	if err != nil {
+		// The request never arrived whole (its sender died or gave up
+		// before its end): a receiver cannot act on it.
+		return
+	}
 	_ = json.Unmarshal(data, &body)
 	r.mu.Lock()
 	if r.got[req.URL.Path] == nil {

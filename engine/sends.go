@@ -55,7 +55,7 @@ type sender struct {
 
 // finished is a call's outcome, waiting to be recorded.
 type finished struct {
-	send *kalcifer.Send
+	call *call
 	out  outcome
 }
 
@@ -137,15 +137,20 @@ func (rt *Runtime) drainSends(done []finished) {
 // the same continuously; tests and tools call this to step. It must not run
 // beside a started Runtime's send loop.
 func (rt *Runtime) DeliverSends(ctx context.Context) (int, error) {
-	if _, err := rt.sendCycle(ctx, nil, true); err != nil {
-		return 0, err
-	}
+	_, err := rt.sendCycle(ctx, nil, true)
 	var done []finished
+	called := 0
 	for rt.send.inFlight > len(done) {
-		done = append(done, <-rt.send.done)
+		f := <-rt.send.done
+		if !f.call.abandoned {
+			called++
+		}
+		done = append(done, f)
 	}
-	_, err := rt.sendCycle(ctx, done, false)
-	return len(done), err
+	if _, rerr := rt.sendCycle(ctx, done, false); rerr != nil {
+		err = errors.Join(err, rerr)
+	}
+	return called, err
 }
 
 // claimLimit is how many sends one cycle may take at most.
@@ -157,17 +162,26 @@ func (rt *Runtime) claimLimit() int {
 // that fit the free slots and starts their calls — in one transaction. It
 // reports whether more sends may be due at once (the batch was full, or
 // sends were left for want of a slot of their tenant or target).
+//
+// Calls of staged providers (channel.Staged) start inside the transaction,
+// held back from taking effect until it commits: a crash then leaves the
+// least room between the in-flight mark and the request leaving. If the
+// transaction fails they are abandoned, and their sends stay pending.
 func (rt *Runtime) sendCycle(ctx context.Context, done []finished, claim bool) (more bool, err error) {
 	s := rt.send
+	var record []finished
 	for _, f := range done {
-		s.release(f.send)
+		s.release(f.call.send)
+		if !f.call.abandoned {
+			record = append(record, f)
+		}
 	}
-	var calls []call
+	var calls []*call
+	ready := make(chan struct{})
 	// Record even while shutting down: the calls happened.
 	err = rt.st.WithEngineTx(context.WithoutCancel(ctx), func(t *store.EngineTx) error {
-		calls, more = nil, false
-		for _, f := range done {
-			if err := rt.record(ctx, t, f.send, f.out); err != nil {
+		for _, f := range record {
+			if err := rt.record(ctx, t, f.call.send, f.out); err != nil {
 				return err
 			}
 		}
@@ -175,25 +189,43 @@ func (rt *Runtime) sendCycle(ctx context.Context, done []finished, claim bool) (
 			return nil
 		}
 		var err error
-		calls, more, err = rt.claim(ctx, t)
+		calls, more, err = rt.claim(ctx, t, ready)
 		return err
 	})
-	if err != nil && len(done) > 0 {
-		// One bad row must not hold the others back: record them one by
-		// one, and take new sends next time.
-		rt.log.Warn("recording a batch of send outcomes failed; recording them one by one", "err", err)
-		return true, rt.recordEach(ctx, done)
-	}
 	if err != nil {
+		for _, c := range calls {
+			if c.started {
+				c.abandoned = true
+				c.cancel()
+			} else {
+				s.release(c.send)
+			}
+		}
+		if len(record) > 0 {
+			// One bad row must not hold the others back: record them one
+			// by one, and take new sends next time.
+			rt.log.Warn("recording a batch of send outcomes failed; recording them one by one", "err", err)
+			return true, rt.recordEach(ctx, record)
+		}
 		return false, err
 	}
+	close(ready)
 	for _, c := range calls {
-		s.take(c.send)
-		go func() {
-			s.done <- finished{c.send, rt.call(s.calls, c)}
-		}()
+		if !c.started {
+			rt.startCall(c, nil)
+		}
 	}
 	return more, nil
+}
+
+// startCall calls c's provider in a goroutine that reports to the send loop.
+// A non-nil ready holds a staged call back until it is closed.
+func (rt *Runtime) startCall(c *call, ready <-chan struct{}) {
+	c.started = true
+	go func() {
+		defer c.cancel()
+		rt.send.done <- finished{c, rt.call(c, ready)}
+	}()
 }
 
 // recordEach records outcomes one transaction each.
@@ -205,29 +237,38 @@ func (rt *Runtime) recordEach(ctx context.Context, done []finished) error {
 		// a send left in flight would be settled as ambiguous.
 		var err error
 		for try := 0; try < 3; try++ {
-			err = rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error { return rt.record(ctx, t, f.send, f.out) })
+			err = rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error { return rt.record(ctx, t, f.call.send, f.out) })
 			if !errors.Is(err, store.ErrConflict) {
 				break
 			}
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("send %s: %w", f.send.Key, err))
+			errs = append(errs, fmt.Errorf("send %s: %w", f.call.send.Key, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// call is a send about to be called, with its provider and message.
+// call is a send being called, with its provider and message. Only the
+// send loop touches started and abandoned.
 type call struct {
 	send     *kalcifer.Send
 	provider channel.Provider
 	msg      channel.Message
+	ctx      context.Context
+	cancel   context.CancelFunc
+	started  bool
+	// abandoned: the transaction that marked the send failed, so its
+	// staged call was cut off and its outcome means nothing.
+	abandoned bool
 }
 
 // claim takes, inside t, the due sends that fit the free slots (overall,
 // per tenant and per target), settles those that cannot go, and marks the
-// rest sending. more reports whether further sends may be due at once.
-func (rt *Runtime) claim(ctx context.Context, t *store.EngineTx) (calls []call, more bool, err error) {
+// rest sending. Staged calls start at once, held back until ready is
+// closed. more reports whether further sends may be due at once. Every
+// call returned holds its slots.
+func (rt *Runtime) claim(ctx context.Context, t *store.EngineTx, ready <-chan struct{}) (calls []*call, more bool, err error) {
 	s := rt.send
 	limit := rt.claimLimit()
 	if limit <= 0 {
@@ -251,22 +292,22 @@ func (rt *Runtime) claim(ctx context.Context, t *store.EngineTx) (calls []call, 
 		c, reason := rt.prepare(d)
 		if reason != "" {
 			if err := rt.finishSend(ctx, t, sd, kalcifer.SendFailed, reason); err != nil {
-				return nil, false, err
+				return calls, false, err
 			}
 			continue
 		}
 		tenants[sd.TenantID]++
 		targets[sd.Target]++
-		calls = append(calls, c)
 		sends = append(sends, sd)
+		c.msg.Attempt = sd.Attempts + 1 // as MarkSending will count it
+		c.ctx, c.cancel = context.WithCancel(s.calls)
+		s.take(sd)
+		calls = append(calls, c)
+		if _, ok := c.provider.(channel.Staged); ok {
+			rt.startCall(c, ready)
+		}
 	}
-	if err := t.MarkSending(sends, rt.replica); err != nil {
-		return nil, false, err
-	}
-	for i := range calls {
-		calls[i].msg.Attempt = calls[i].send.Attempts
-	}
-	return calls, more, nil
+	return calls, more, t.MarkSending(sends, rt.replica)
 }
 
 // full lists the keys whose calls in flight reached limit.
@@ -300,15 +341,15 @@ func decrement(m map[string]int, key string) {
 
 // prepare builds a due send's message and finds its provider, or says why
 // it cannot go.
-func (rt *Runtime) prepare(d store.DueSend) (call, string) {
+func (rt *Runtime) prepare(d store.DueSend) (*call, string) {
 	sd := d.Send
 	switch {
 	case d.InstanceStatus == "":
-		return call{}, "not sent: the instance no longer exists"
+		return nil, "not sent: the instance no longer exists"
 	case d.InstanceStatus.Ended(): // e.g. the customer unsubscribed meanwhile: never send after that
-		return call{}, "not sent: the instance " + string(d.InstanceStatus) + " first"
+		return nil, "not sent: the instance " + string(d.InstanceStatus) + " first"
 	case d.Customer == nil:
-		return call{}, "not sent: the customer's profile no longer exists"
+		return nil, "not sent: the customer's profile no longer exists"
 	}
 	m := message(sd)
 	m.Customer = customerMap(d.Customer)
@@ -317,9 +358,9 @@ func (rt *Runtime) prepare(d store.DueSend) (call, string) {
 	}
 	p, err := rt.cfg.Providers.For(m)
 	if err != nil {
-		return call{}, err.Error()
+		return nil, err.Error()
 	}
-	return call{send: sd, provider: p, msg: m}, ""
+	return &call{send: sd, provider: p, msg: m}, ""
 }
 
 // message is the provider's view of a send, without customer and event.
@@ -328,9 +369,16 @@ func message(s *kalcifer.Send) channel.Message {
 		NodeID: s.NodeID, NodeType: s.NodeType, Channel: s.Channel, Config: s.Config, Attempt: s.Attempts}
 }
 
-// call calls the provider and classifies the outcome.
-func (rt *Runtime) call(ctx context.Context, c call) outcome {
-	res, err := c.provider.Send(ctx, c.msg)
+// call calls the provider and classifies the outcome. A staged provider
+// gets ready, to hold the call back until the send is marked in flight.
+func (rt *Runtime) call(c *call, ready <-chan struct{}) outcome {
+	var res channel.Result
+	var err error
+	if st, ok := c.provider.(channel.Staged); ok && ready != nil {
+		res, err = st.SendWhen(c.ctx, c.msg, ready)
+	} else {
+		res, err = c.provider.Send(c.ctx, c.msg)
+	}
 	result, after := channel.Classify(err)
 	switch result {
 	case channel.OutcomeSent:
@@ -344,7 +392,7 @@ func (rt *Runtime) call(ctx context.Context, c call) outcome {
 		return outcome{kalcifer.SendFailed, err.Error(), 0}
 	}
 	if channel.Deduplicates(c.provider, c.msg) {
-		return outcome{kalcifer.SendAmbiguous, err.Error() + " (the receiver drops repeats: sent again with the same key)", backoff(c.send.Attempts)}
+		return outcome{kalcifer.SendAmbiguous, err.Error() + " (the receiver drops repeats: sent again with the same key)", backoff(c.msg.Attempt)}
 	}
 	return outcome{kalcifer.SendAmbiguous, err.Error(), 0}
 }

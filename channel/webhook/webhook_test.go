@@ -444,3 +444,71 @@ func TestName(t *testing.T) {
 		t.Errorf("Name() = %q, want webhook", got)
 	}
 }
+
+// heldReceiver counts the requests that began (headers arrived) and those
+// that arrived whole.
+type heldReceiver struct {
+	*httptest.Server
+	began, whole chan struct{}
+}
+
+func newHeldReceiver(t *testing.T) *heldReceiver {
+	h := &heldReceiver{began: make(chan struct{}, 8), whole: make(chan struct{}, 8)}
+	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.began <- struct{}{}
+		if _, err := io.ReadAll(r.Body); err != nil {
+			return // cut off before its end: nothing to act on
+		}
+		h.whole <- struct{}{}
+	}))
+	t.Cleanup(h.Close)
+	return h
+}
+
+// A staged call goes as far as it can, but the receiver gets the whole
+// request only once ready is closed; abandoned before, it never does, and
+// the send may be tried again.
+func TestSendWhenHoldsTheRequestUntilReady(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	t.Run("ready", func(t *testing.T) {
+		rcv := newHeldReceiver(t)
+		ready := make(chan struct{})
+		done := make(chan error, 1)
+		go func() {
+			_, err := b.provider.SendWhen(t.Context(), message(map[string]any{"url": rcv.URL, "timeout": "5s"}), ready)
+			done <- err
+		}()
+		<-rcv.began // the connection is made and the headers are there
+		select {
+		case <-rcv.whole:
+			t.Fatal("the request arrived whole before it was ready")
+		case <-time.After(100 * time.Millisecond):
+		}
+		close(ready)
+		<-rcv.whole
+		if err := <-done; err != nil {
+			t.Fatalf("SendWhen: %v", err)
+		}
+	})
+	t.Run("abandoned", func(t *testing.T) {
+		rcv := newHeldReceiver(t)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() {
+			_, err := b.provider.SendWhen(ctx, message(map[string]any{"url": rcv.URL}), make(chan struct{}))
+			done <- err
+		}()
+		<-rcv.began
+		cancel()
+		err := <-done
+		if outcome, _ := channel.Classify(err); outcome != channel.OutcomeRetry {
+			t.Errorf("abandoned SendWhen → %v → %s; want retry", err, outcome)
+		}
+		select {
+		case <-rcv.whole:
+			t.Fatal("an abandoned request arrived whole")
+		case <-time.After(100 * time.Millisecond):
+		}
+	})
+}
