@@ -17,7 +17,11 @@ type CrashOptions struct {
 	Clients     int           // concurrent HTTP clients (default 16)
 	Kills       int           // SIGKILLs spread over the load (default 3)
 	Timeout     time.Duration // J1's wait_for_event timeout (default 2s)
-	Out         io.Writer     // progress lines
+	// Idempotent declares J1's webhooks idempotent ("the receiver drops
+	// repeats of the Idempotency-Key"): sends in doubt are then sent again,
+	// so none may stay ambiguous or be lost.
+	Idempotent bool
+	Out        io.Writer // progress lines
 }
 
 // CrashResult is the audit of a run interrupted by SIGKILLs: every event
@@ -26,6 +30,7 @@ type CrashOptions struct {
 type CrashResult struct {
 	Backend    string
 	N, Kills   int
+	Idempotent bool
 	ReadyAfter []time.Duration // restart → ready, per kill
 
 	Instances, Completed     int
@@ -39,15 +44,21 @@ type CrashResult struct {
 	AmbiguousReceived        int // ambiguous rows the receiver did see (allowed)
 	// NeverCalled counts ambiguous rows the receiver never saw: for the
 	// customer these are lost, flagged or not. Only a send whose call was
-	// under way when the server died may be ambiguous.
+	// under way when the server died may be ambiguous, and of those only
+	// the ones whose request had not left in full were never called.
 	NeverCalled int
-	Problems    []string
+	// Resent counts keys the receiver got more than once from idempotent
+	// webhooks: sends in doubt sent again, which the receiver drops.
+	Resent   int
+	Problems []string
 }
 
 // OK reports whether the audit found nothing lost and nothing doubled.
+// With idempotent webhooks, no send may be left ambiguous either.
 func (r *CrashResult) OK() bool {
-	return r.Lost == 0 && r.Duplicates == 0 && r.SentNotReceived == 0 && r.ReceivedNotInLedger == 0 && r.Pending == 0 &&
+	ok := r.Lost == 0 && r.Duplicates == 0 && r.SentNotReceived == 0 && r.ReceivedNotInLedger == 0 && r.Pending == 0 &&
 		r.NeverCalled == 0
+	return ok && (!r.Idempotent || r.Ambiguous == 0)
 }
 
 // RunCrash loads J1 with N customers through POST /events while killing
@@ -74,8 +85,12 @@ func RunCrash(ctx context.Context, o CrashOptions) (*CrashResult, error) {
 		return nil, err
 	}
 	defer stop()
-	res := &CrashResult{Backend: backendOf(o.DatabaseURL), N: o.N, Kills: o.Kills}
-	journeyID, err := createActive(srv, "J1 crash", j1(rcv.addr, "signed_up", o.Timeout))
+	res := &CrashResult{Backend: backendOf(o.DatabaseURL), N: o.N, Kills: o.Kills, Idempotent: o.Idempotent}
+	graph := j1(rcv.addr, "signed_up", o.Timeout)
+	if o.Idempotent {
+		idempotentHooks(graph)
+	}
+	journeyID, err := createActive(srv, "J1 crash", graph)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +189,10 @@ func audit(srv *server, rcv *receiver, instances []instanceRow, res *CrashResult
 	keys := rcv.keyCounts()
 	for _, n := range keys {
 		res.Deliveries += n
-		if n > 1 {
+		switch {
+		case n > 1 && res.Idempotent:
+			res.Resent++ // the receiver drops the repeat
+		case n > 1:
 			res.Duplicates++
 		}
 	}
@@ -248,7 +266,11 @@ func (r *CrashResult) Print(w io.Writer) {
 	for _, d := range r.ReadyAfter {
 		ready = append(ready, ms(d))
 	}
-	fmt.Fprintf(w, "\nCrash audit (J1 under SIGKILL), backend %s, N = %d, kills = %d\n\n", r.Backend, r.N, r.Kills)
+	webhooks := "webhooks not idempotent"
+	if r.Idempotent {
+		webhooks = "idempotent webhooks"
+	}
+	fmt.Fprintf(w, "\nCrash audit (J1 under SIGKILL), backend %s, N = %d, kills = %d, %s\n\n", r.Backend, r.N, r.Kills, webhooks)
 	rows := [][2]string{
 		{"restart → ready, per kill", strings.Join(ready, ", ")},
 		{"instances / completed", fmt.Sprintf("%d / %d", r.Instances, r.Completed)},
@@ -258,11 +280,12 @@ func (r *CrashResult) Print(w io.Writer) {
 		{"ambiguous sends never called (lost)", fmt.Sprintf("%d", r.NeverCalled)},
 		{"lost (accepted, no single completed journey)", fmt.Sprintf("%d", r.Lost)},
 		{"duplicates (a key received twice)", fmt.Sprintf("%d", r.Duplicates)},
+		{"resent to an idempotent receiver (dropped by it)", fmt.Sprintf("%d", r.Resent)},
 		{"sent but not received", fmt.Sprintf("%d", r.SentNotReceived)},
 		{"received but not in the ledger", fmt.Sprintf("%d", r.ReceivedNotInLedger)},
 	}
 	for _, row := range rows {
-		fmt.Fprintf(w, "  %-46s %s\n", row[0], row[1])
+		fmt.Fprintf(w, "  %-50s %s\n", row[0], row[1])
 	}
 	for i, p := range r.Problems {
 		if i == 20 {

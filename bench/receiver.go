@@ -20,6 +20,8 @@ type receiver struct {
 	keys  map[string]int                  // Idempotency-Key → arrivals
 	total int
 	wake  chan struct{}
+	// delay is how long each call waits for its answer after arriving.
+	delay time.Duration
 }
 
 func newReceiver() (*receiver, error) {
@@ -62,7 +64,20 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	case r.wake <- struct{}{}:
 	default:
 	}
+	if r.delay > 0 {
+		select {
+		case <-time.After(r.delay):
+		case <-req.Context().Done():
+		}
+	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// arrived counts the calls that arrived whole.
+func (r *receiver) arrived() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.total
 }
 
 // count returns how many customers reached path.

@@ -27,7 +27,10 @@ Scenarios:
           edited version with migrate_all while single events arrive
           (exits 1 unless every instance ends on the new version)
   crash   J1 under load with SIGKILLs and restarts, then a ledger audit
-          (exits 1 if anything was lost or doubled)
+          (exits 1 if anything was lost or doubled; --idempotent: the
+          webhooks drop repeats, so sends in doubt are sent again)
+  crash-slow  a receiver taking 3s per call, N (default 300) events in one
+          batch, SIGKILL 4s later, a restart, then the same audit
 
 Flags:
 `
@@ -38,7 +41,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, benchUsage)
 		benchFlags("").PrintDefaults()
 		if len(args) == 0 {
-			return usageError{errors.New("bench needs a scenario: j1, ingest, w1m, t100k, migrate or crash")}
+			return usageError{errors.New("bench needs a scenario: j1, ingest, w1m, t100k, migrate, crash or crash-slow")}
 		}
 		return flag.ErrHelp
 	}
@@ -103,7 +106,21 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		}
 	case "crash":
 		res, err := bench.RunCrash(ctx, bench.CrashOptions{DatabaseURL: get("database-url").(string), N: get("n").(int),
-			Clients: get("clients").(int), Kills: get("kills").(int), Timeout: get("timeout").(time.Duration), Out: stdout})
+			Clients: get("clients").(int), Kills: get("kills").(int), Timeout: get("timeout").(time.Duration),
+			Idempotent: get("idempotent").(bool), Out: stdout})
+		if err != nil {
+			return err
+		}
+		res.Print(stdout)
+		if !res.OK() {
+			return errors.New("the crash audit found lost or duplicated work")
+		}
+	case "crash-slow":
+		o := bench.SlowCrashOptions{DatabaseURL: get("database-url").(string), Idempotent: get("idempotent").(bool), Out: stdout}
+		if isSet(fs, "n") {
+			o.N = get("n").(int)
+		}
+		res, err := bench.RunSlowCrash(ctx, o)
 		if err != nil {
 			return err
 		}
@@ -112,7 +129,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 			return errors.New("the crash audit found lost or duplicated work")
 		}
 	default:
-		return usageError{fmt.Errorf("unknown scenario %q: use j1, ingest, w1m, t100k, migrate or crash", scenario)}
+		return usageError{fmt.Errorf("unknown scenario %q: use j1, ingest, w1m, t100k, migrate, crash or crash-slow", scenario)}
 	}
 	return nil
 }
@@ -127,6 +144,7 @@ func benchFlags(scenario string) *flag.FlagSet {
 	fs.Int("migration-batch", 0, "migrate: the migration's batch_size (default: the server's, 1,000)")
 	fs.Int("rate", 200, "migrate: single events per second posted during the migration")
 	fs.Int("kills", 3, "crash: SIGKILLs spread over the load")
+	fs.Bool("idempotent", false, "crash, crash-slow: the webhooks declare that their receiver drops repeated Idempotency-Keys")
 	return fs
 }
 
