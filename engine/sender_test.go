@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -309,4 +310,33 @@ func mustGraph(t *testing.T, raw string) *graph.Graph {
 		t.Fatalf("graph: %v", err)
 	}
 	return &gr
+}
+
+// On PostgreSQL a replica's sends in flight are left alone while it lives
+// (it holds its liveness lock) and settled as soon as it dies, without
+// waiting for the lease.
+func TestDeadReplicaNoticedWithoutLease(t *testing.T) {
+	e := newEnv(t, backends["postgres"](t))
+	j := e.journey(false, g([]string{`in:event_entry:{"event_type":"go"}`, `hook:call_webhook:{"url":"` + e.hook.URL + `"}`},
+		[]string{"in->hook"}, ""))
+	e.event("c", "go", "")
+	e.drainEvents()
+	alive, die := context.WithCancel(context.Background())
+	defer die()
+	if err := e.st.Backend().Live(alive, deadReplica); err != nil {
+		t.Fatal(err)
+	}
+	markCalledByDeadReplica(t, e, 1) // "dead" in name only: it holds its lock
+	if n, err := e.rt.RecoverSends(e.ctx); err != nil || n != 0 {
+		t.Fatalf("settled %d, %v: a live replica's send was taken", n, err)
+	}
+	die() // the replica's process ends
+	eventually(t, "the dead replica's send is settled", func() bool {
+		n, err := e.rt.RecoverSends(e.ctx)
+		return err == nil && n == 1
+	})
+	e.drain()
+	if s := e.sends(e.only(j, "c")); s[0].Status != kalcifer.SendAmbiguous {
+		t.Fatalf("send = %s, want ambiguous", s[0].Status)
+	}
 }
