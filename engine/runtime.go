@@ -25,10 +25,10 @@ type Config struct {
 	EventBatch int
 	TimerBatch int
 	SendBatch  int
-	// SendConcurrency bounds provider calls in flight (default 64);
+	// SendConcurrency bounds provider calls in flight (default 128);
 	// SendTenantConcurrency and SendTargetConcurrency bound those of one
-	// tenant (default 48) and of one target — a webhook host or a provider
-	// (default 32) — so that one slow receiver cannot take every slot.
+	// tenant (default 96) and of one target — a webhook host or a provider
+	// (default 64) — so that one slow receiver cannot take every slot.
 	SendConcurrency       int
 	SendTenantConcurrency int
 	SendTargetConcurrency int
@@ -96,7 +96,7 @@ func New(cfg Config) *Runtime {
 		cfg.SendBatch = 200
 	}
 	if cfg.SendConcurrency <= 0 {
-		cfg.SendConcurrency = 64
+		cfg.SendConcurrency = 128
 	}
 	if cfg.SendTenantConcurrency <= 0 {
 		cfg.SendTenantConcurrency = max(cfg.SendConcurrency*3/4, 1)

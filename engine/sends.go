@@ -38,6 +38,10 @@ const DefaultSendLease = 3 * time.Minute
 // them.
 const sendDrain = 5 * time.Second
 
+// sendLinger is how long the send loop waits for more calls to finish
+// after one did, so that one transaction records them all.
+const sendLinger = 2 * time.Millisecond
+
 // sender owns the call slots. Only the send loop (or DeliverSends) touches
 // its counters.
 type sender struct {
@@ -102,9 +106,19 @@ func (rt *Runtime) sendLoop(ctx context.Context) {
 			return
 		case f := <-s.done:
 			done = append(done, f)
-			for len(s.done) > 0 {
-				done = append(done, <-s.done)
+			// Group commit: calls that finish within a moment of each other
+			// are recorded (and their slots refilled) by one transaction. A
+			// slow call never holds the others back longer than this.
+			linger := time.NewTimer(sendLinger)
+			for waiting := true; waiting && len(done) < s.inFlight; {
+				select {
+				case f := <-s.done:
+					done = append(done, f)
+				case <-linger.C:
+					waiting = false
+				}
 			}
+			linger.Stop()
 			look = true
 		case <-rt.pokeSd:
 			look = true
