@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -103,6 +104,20 @@ func (s *server) getConversation(w http.ResponseWriter, r *http.Request) {
 
 // maxMessage bounds one designer message: a document rendered to text fits.
 const maxMessage = 64 << 10
+
+// checkText refuses a form field that no store can keep or that is too
+// long: a NUL, invalid UTF-8, more than limit bytes.
+func checkText(field, v string, limit int) error {
+	switch {
+	case len(v) > limit:
+		return invalid(field, "%s is longer than %d KiB", field, limit>>10)
+	case strings.ContainsRune(v, 0):
+		return invalid(field, "%s contains a NUL character", field)
+	case !utf8.ValidString(v):
+		return invalid(field, "%s is not valid UTF-8", field)
+	}
+	return nil
+}
 
 func checkMessage(m string) error {
 	switch {
@@ -265,6 +280,10 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			instructions = string(b)
+			if err := checkText("instructions", instructions, maxMessage); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
 		}
 		part.Close()
 	}
@@ -416,7 +435,7 @@ func (s *server) suggest(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		st := designer.NodeStats{Entered: c.Entered, Exited: c.Results["exited"],
-			Sent: c.Sends[kalcifer.SendSent], Failed: c.Sends[kalcifer.SendFailed] + c.Sends[kalcifer.SendAmbiguous]}
+			Sent: c.Sends[kalcifer.SendSent] + c.Sends[kalcifer.SendLogged], Failed: c.Sends[kalcifer.SendFailed] + c.Sends[kalcifer.SendAmbiguous]}
 		if n.Type == "wait_for_event" {
 			branches, _ := graph.BranchesOf(n) // [event branch, timeout branch]
 			st.EventReceived, st.TimedOut = c.Results[branches[0]], c.Results[branches[1]]

@@ -294,6 +294,10 @@ func TestUploadPlan(t *testing.T) {
 	}
 	upload("plan.exe", []byte("MZ\x90\x00 not a plan"), "").wantError(t, http.StatusUnsupportedMediaType, "unsupported_media_type")
 	upload("plan.csv", nil, "").wantError(t, http.StatusBadRequest, "invalid")
+	// Instructions no store can keep are refused by name (PostgreSQL used to answer 500).
+	csv := []byte("Step,Channel\n1,Email welcome\n")
+	upload("plan.csv", csv, "make it\x00 short").wantError(t, http.StatusBadRequest, "invalid")
+	upload("plan.csv", csv, "make it \xff short").wantError(t, http.StatusBadRequest, "invalid")
 	upload("empty.csv", []byte("   "), "").wantError(t, http.StatusUnprocessableEntity, "unprocessable")
 	tb.do("POST", "/api/v1/ai/upload", tb.editor, map[string]any{"file": "x"}).wantError(t, http.StatusUnsupportedMediaType, "unsupported_media_type")
 	big := bytes.Repeat([]byte("a,b\n"), 3<<20)
