@@ -134,29 +134,36 @@ func RunCrash(ctx context.Context, o CrashOptions) (*CrashResult, error) {
 	}
 
 	fmt.Fprintf(o.Out, "crash: waiting for every journey to complete\n")
-	deadline := time.Now().Add(3*time.Minute + o.Timeout)
-	var instances []instanceRow
+	instances, err := waitEnded(srv, journeyID, o.N, time.Now().Add(3*time.Minute+o.Timeout), res)
+	if err != nil {
+		return nil, err
+	}
+	return res, audit(srv, rcv, instances, res)
+}
+
+// waitEnded polls until the journey has n instances and none is active,
+// or the deadline passes (a problem of res), and returns the instances.
+func waitEnded(srv *server, journeyID string, n int, deadline time.Time, res *CrashResult) ([]instanceRow, error) {
 	for {
-		instances, err = listInstances(srv, journeyID)
+		instances, err := listInstances(srv, journeyID)
 		if err != nil {
 			return nil, err
 		}
-		done := 0
+		ended := 0
 		for _, in := range instances {
 			if in.Status != "active" {
-				done++
+				ended++
 			}
 		}
-		if len(instances) >= o.N && done == len(instances) {
-			break
+		if len(instances) >= n && ended == len(instances) {
+			return instances, nil
 		}
 		if time.Now().After(deadline) {
-			res.Problems = append(res.Problems, fmt.Sprintf("%d instances, %d ended, when the deadline passed", len(instances), done))
-			break
+			res.Problems = append(res.Problems, fmt.Sprintf("%d instances, %d ended, when the deadline passed", len(instances), ended))
+			return instances, nil
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	return res, audit(srv, rcv, instances, res)
 }
 
 type instanceRow struct {

@@ -80,26 +80,9 @@ func RunSlowCrash(ctx context.Context, o SlowCrashOptions) (*CrashResult, error)
 	res.ReadyAfter = append(res.ReadyAfter, ready)
 
 	fmt.Fprintf(o.Out, "crash-slow: waiting for every journey to end\n")
-	deadline := time.Now().Add(time.Duration(o.N/8+10)*o.Delay + time.Minute)
-	var instances []instanceRow
-	for {
-		if instances, err = listInstances(srv, journeyID); err != nil {
-			return nil, err
-		}
-		ended := 0
-		for _, in := range instances {
-			if in.Status != "active" {
-				ended++
-			}
-		}
-		if len(instances) >= o.N && ended == len(instances) {
-			break
-		}
-		if time.Now().After(deadline) {
-			res.Problems = append(res.Problems, fmt.Sprintf("%d instances, %d ended, when the deadline passed", len(instances), ended))
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
+	instances, err := waitEnded(srv, journeyID, o.N, time.Now().Add(time.Duration(o.N/8+10)*o.Delay+time.Minute), res)
+	if err != nil {
+		return nil, err
 	}
 	return res, audit(srv, rcv, instances, res)
 }

@@ -19,18 +19,7 @@ import (
 // (A stale index was re-checked only when an event had started someone.)
 func TestTriggerOfJourneyActivatedAfterIndexIsNotLost(t *testing.T) {
 	ctx := context.Background()
-	b, err := sqlite.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	st := store.New(b, kalcifer.SystemClock{})
-	defer st.Close()
-	if _, _, err := st.EnsureTenant(ctx, "test", kalcifer.DefaultTenantID); err != nil {
-		t.Fatal(err)
-	}
+	st, _ := openStore(t)
 	log := logprovider.New(nil)
 	rt := New(Config{Store: st, Providers: channel.NewRegistry(map[string]channel.Provider{"email": log})})
 	defer rt.Stop()
@@ -39,20 +28,9 @@ func TestTriggerOfJourneyActivatedAfterIndexIsNotLost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var g graph.Graph
-	raw := `{"nodes":[{"id":"in","type":"event_entry","position":{"x":0,"y":0},"config":{"event_type":"go"}},
+	j := activate(t, st, `{"nodes":[{"id":"in","type":"event_entry","position":{"x":0,"y":0},"config":{"event_type":"go"}},
 		{"id":"tag","type":"add_tag","position":{"x":0,"y":0},"config":{"tag":"in"}}],
-		"edges":[{"id":"e1","source":"in","target":"tag"}]}`
-	if err := json.Unmarshal([]byte(raw), &g); err != nil {
-		t.Fatal(err)
-	}
-	j := &kalcifer.Journey{TenantID: kalcifer.DefaultTenantID, Name: "late", Graph: &g}
-	if err := st.CreateJourney(ctx, "test", j); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.TransitionJourney(ctx, "test", kalcifer.DefaultTenantID, j.ID, kalcifer.ActionActivate, ""); err != nil {
-		t.Fatal(err)
-	}
+		"edges":[{"id":"e1","source":"in","target":"tag"}]}`)
 	if _, err := rt.Trigger(ctx, kalcifer.DefaultTenantID, j.ID, []string{"c"}); err != nil {
 		t.Fatal(err)
 	}
@@ -69,4 +47,40 @@ func TestTriggerOfJourneyActivatedAfterIndexIsNotLost(t *testing.T) {
 	if len(page.Data) != 1 {
 		t.Fatalf("instances = %d, want the triggered customer's one", len(page.Data))
 	}
+}
+
+// openStore opens a migrated SQLite store with the default tenant.
+func openStore(t *testing.T) (*store.Store, *sqlite.Backend) {
+	t.Helper()
+	ctx := context.Background()
+	b, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(b, kalcifer.SystemClock{})
+	t.Cleanup(func() { st.Close() })
+	if _, _, err := st.EnsureTenant(ctx, "test", kalcifer.DefaultTenantID); err != nil {
+		t.Fatal(err)
+	}
+	return st, b
+}
+
+// activate creates and activates a journey with the graph raw.
+func activate(t *testing.T, st *store.Store, raw string) *kalcifer.Journey {
+	t.Helper()
+	var g graph.Graph
+	if err := json.Unmarshal([]byte(raw), &g); err != nil {
+		t.Fatal(err)
+	}
+	j := &kalcifer.Journey{TenantID: kalcifer.DefaultTenantID, Name: "j", Graph: &g}
+	if err := st.CreateJourney(context.Background(), "test", j); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.TransitionJourney(context.Background(), "test", kalcifer.DefaultTenantID, j.ID, kalcifer.ActionActivate, ""); err != nil {
+		t.Fatal(err)
+	}
+	return j
 }

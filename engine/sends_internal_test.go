@@ -2,15 +2,11 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"sync/atomic"
 	"testing"
 
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/channel"
-	"github.com/kalcifer/kalcifer/graph"
-	"github.com/kalcifer/kalcifer/store"
-	"github.com/kalcifer/kalcifer/store/sqlite"
 )
 
 // stagedProvider takes effect only when its call is let through.
@@ -42,36 +38,13 @@ func (p *stagedProvider) SendWhen(ctx context.Context, m channel.Message, ready 
 // send stays pending, to be delivered once by a later cycle.
 func TestStagedCallAbandonedWhenItsMarkFails(t *testing.T) {
 	ctx := context.Background()
-	b, err := sqlite.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	st := store.New(b, kalcifer.SystemClock{})
-	defer st.Close()
-	if _, _, err := st.EnsureTenant(ctx, "test", kalcifer.DefaultTenantID); err != nil {
-		t.Fatal(err)
-	}
+	st, b := openStore(t)
 	p := &stagedProvider{started: make(chan struct{}, 8)}
 	rt := New(Config{Store: st, Providers: channel.NewRegistry(map[string]channel.Provider{"email": p})})
 	defer rt.Stop()
-
-	var g graph.Graph
-	raw := `{"nodes":[{"id":"in","type":"event_entry","position":{"x":0,"y":0},"config":{"event_type":"go"}},
+	activate(t, st, `{"nodes":[{"id":"in","type":"event_entry","position":{"x":0,"y":0},"config":{"event_type":"go"}},
 		{"id":"mail","type":"send_email","position":{"x":0,"y":0},"config":{"template_id":"hi"}}],
-		"edges":[{"id":"e1","source":"in","target":"mail"}]}`
-	if err := json.Unmarshal([]byte(raw), &g); err != nil {
-		t.Fatal(err)
-	}
-	j := &kalcifer.Journey{TenantID: kalcifer.DefaultTenantID, Name: "staged", Graph: &g}
-	if err := st.CreateJourney(ctx, "test", j); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.TransitionJourney(ctx, "test", kalcifer.DefaultTenantID, j.ID, kalcifer.ActionActivate, ""); err != nil {
-		t.Fatal(err)
-	}
+		"edges":[{"id":"e1","source":"in","target":"mail"}]}`)
 	if _, err := rt.Ingest(ctx, []*kalcifer.Event{{TenantID: kalcifer.DefaultTenantID, CustomerID: "c", Type: "go"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -93,22 +93,12 @@ func (t *EngineTx) DueSends(p DueParams) ([]DueSend, error) {
 		LEFT JOIN customers c ON c.tenant_id = s.tenant_id AND c.id = s.customer_id
 		WHERE s.status = 'pending' AND s.next_attempt_at <= $1`)
 	args := []any{micros(t.now), p.Limit}
-	notIn := func(column string, values []string) {
-		if len(values) == 0 {
-			return
-		}
-		q.WriteString(` AND ` + column + ` NOT IN (`)
-		for i, v := range values {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			args = append(args, v)
-			q.WriteString("$" + strconv.Itoa(len(args)))
-		}
-		q.WriteString(`)`)
+	if len(p.SkipTenants) > 0 {
+		q.WriteString(` AND s.tenant_id NOT IN (` + bind(&args, p.SkipTenants) + `)`)
 	}
-	notIn("s.tenant_id", p.SkipTenants)
-	notIn("s.target", p.SkipTargets)
+	if len(p.SkipTargets) > 0 {
+		q.WriteString(` AND s.target NOT IN (` + bind(&args, p.SkipTargets) + `)`)
+	}
 	q.WriteString(` ORDER BY s.next_attempt_at LIMIT $2` + t.s.skipLockedOf("s"))
 	rows, err := t.tx.Query(t.ctx, q.String(), args...)
 	if err != nil {
@@ -150,19 +140,13 @@ func (t *EngineTx) MarkSending(sends []*kalcifer.Send, replica int64) error {
 	if len(sends) == 0 {
 		return nil
 	}
-	var q strings.Builder
-	q.WriteString(`UPDATE sends SET status = 'sending', attempts = attempts + 1, claimed_at = $1, claimed_by = $2, updated_at = $1,
-		next_attempt_at = NULL WHERE status = 'pending' AND key IN (`)
 	args := []any{micros(t.now), replica}
+	keys := make([]string, len(sends))
 	for i, s := range sends {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		args = append(args, s.Key)
-		q.WriteString("$" + strconv.Itoa(len(args)))
+		keys[i] = s.Key
 	}
-	q.WriteString(`)`)
-	n, err := t.tx.Exec(t.ctx, q.String(), args...)
+	n, err := t.tx.Exec(t.ctx, `UPDATE sends SET status = 'sending', attempts = attempts + 1, claimed_at = $1, claimed_by = $2, updated_at = $1,
+		next_attempt_at = NULL WHERE status = 'pending' AND key IN (`+bind(&args, keys)+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("mark %d sends sending: %w", len(sends), err)
 	}
@@ -174,6 +158,20 @@ func (t *EngineTx) MarkSending(sends []*kalcifer.Send, replica int64) error {
 		s.Attempts++
 	}
 	return nil
+}
+
+// bind appends values to args and returns their placeholders, "$3, $4…",
+// for an IN list.
+func bind[T any](args *[]any, values []T) string {
+	var b strings.Builder
+	for i, v := range values {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		*args = append(*args, v)
+		b.WriteString("$" + strconv.Itoa(len(*args)))
+	}
+	return b.String()
 }
 
 // InFlightReplicas lists the replicas, other than self, that have sends in
@@ -205,22 +203,13 @@ func (t *EngineTx) ReplicaAlive(id int64) (bool, error) {
 // those of the given dead replicas, and those claimed before a time (the
 // lease) by anyone. Their calls may have begun, so their outcome is unknown.
 func (t *EngineTx) StrandedSends(dead []int64, before time.Time, limit int) ([]*kalcifer.Send, error) {
-	var q strings.Builder
-	q.WriteString(`SELECT ` + sendColumns + ` FROM sends WHERE status = 'sending' AND (claimed_at < $1`)
 	args := []any{micros(before), limit}
+	orDead := ""
 	if len(dead) > 0 {
-		q.WriteString(` OR COALESCE(claimed_by, 0) IN (`)
-		for i, id := range dead {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			args = append(args, id)
-			q.WriteString("$" + strconv.Itoa(len(args)))
-		}
-		q.WriteString(`)`)
+		orDead = ` OR COALESCE(claimed_by, 0) IN (` + bind(&args, dead) + `)`
 	}
-	q.WriteString(`) ORDER BY claimed_at LIMIT $2` + t.s.skipLocked())
-	rows, err := t.tx.Query(t.ctx, q.String(), args...)
+	rows, err := t.tx.Query(t.ctx, `SELECT `+sendColumns+` FROM sends WHERE status = 'sending' AND (claimed_at < $1`+orDead+`)
+		ORDER BY claimed_at LIMIT $2`+t.s.skipLocked(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("stranded sends: %w", err)
 	}

@@ -26,10 +26,7 @@ func TestCrashAudit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills real servers")
 	}
-	binary := filepath.Join(t.TempDir(), "kalcifer")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	binary := buildKalcifer(t)
 	for name, envFor := range backends(t) {
 		t.Run(name, func(t *testing.T) {
 			for _, run := range []struct {
@@ -73,10 +70,7 @@ func TestCrashWithSlowReceiver(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills real servers")
 	}
-	binary := filepath.Join(t.TempDir(), "kalcifer")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	binary := buildKalcifer(t)
 	for name, envFor := range backends(t) {
 		t.Run(name, func(t *testing.T) {
 			for _, idempotent := range []bool{false, true} {
@@ -98,4 +92,14 @@ func TestCrashWithSlowReceiver(t *testing.T) {
 			}
 		})
 	}
+}
+
+// buildKalcifer builds the server binary the crash runs start and kill.
+func buildKalcifer(t *testing.T) string {
+	t.Helper()
+	binary := filepath.Join(t.TempDir(), "kalcifer")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return binary
 }
