@@ -32,7 +32,6 @@ func Run(t *testing.T, open Open) {
 		"TenantIsolation":    testTenantIsolation,
 		"StaleWriteRefused":  testStaleWrite,
 		"Audit":              testAudit,
-		"Jobs":               testJobs,
 		"TransactionsAtomic": testAtomic,
 		"Events":             testEvents,
 		"Customers":          testCustomers,
@@ -40,6 +39,12 @@ func Run(t *testing.T, open Open) {
 		"Sends":              testSends,
 		"Replicas":           testReplicas,
 		"WebhookSecret":      testWebhookSecret,
+		"Versions":           testVersions,
+		"Publish":            testPublish,
+		"MigrationMoves":     testMigrationMoves,
+		"MigrationRestore":   testMigrationRestore,
+		"ReleaseHeld":        testReleaseHeld,
+		"MigrationControl":   testMigrationControl,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
