@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-
-	"github.com/riverqueue/river"
 )
 
 // ErrNoRows is returned by Row.Scan when a query matched nothing, whatever
@@ -49,10 +47,9 @@ type Backend interface {
 	// rolling back otherwise. Inside fn, use only tx: on SQLite the one
 	// writer connection is held by the transaction.
 	WithTx(ctx context.Context, fn func(tx Tx) error) error
-	// Migrate applies Kalcifer's and River's pending migrations.
+	// Migrate applies Kalcifer's pending migrations.
 	Migrate(ctx context.Context) error
-	// PendingMigrations counts migrations not yet applied (Kalcifer's and
-	// River's).
+	// PendingMigrations counts migrations not yet applied.
 	PendingMigrations(ctx context.Context) (int, error)
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -65,12 +62,6 @@ type Backend interface {
 	ReplicaAlive(ctx context.Context, tx Tx, id int64) (bool, error)
 	// IsUniqueViolation reports whether err is a unique-constraint failure.
 	IsUniqueViolation(err error) bool
-	// InsertJobTx enqueues a River job in tx, so that it exists exactly when
-	// the state change that asked for it commits.
-	InsertJobTx(ctx context.Context, tx Tx, args river.JobArgs, opts *river.InsertOpts) error
-	// StartJobs starts River's workers for the given queues; with no queues
-	// the client only inserts. Call at most once, before Close.
-	StartJobs(ctx context.Context, workers *river.Workers, queues map[string]river.QueueConfig) error
-	// Close stops River's workers and closes the database.
+	// Close closes the database.
 	Close() error
 }

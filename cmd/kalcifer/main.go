@@ -151,9 +151,8 @@ func waitErr(m *Main) <-chan error {
 }
 
 // openFor opens and migrates the configured store for a one-off command.
-// River logs every migration it checks at info level; a command's output is
-// its answer alone (apikey create prints only the key, for scripts), so
-// River's logger drops all but warnings and errors unless
+// A command's output is its answer alone (apikey create prints only the
+// key, for scripts), so its logger drops all but warnings and errors unless
 // KALCIFER_LOG_LEVEL asks for more.
 func openFor(env func(string) string, stderr io.Writer) (*store.Store, error) {
 	c, err := LoadConfig(env, nil)
@@ -176,7 +175,7 @@ func migrate(args []string, env func(string) string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer st.Close()
-	fmt.Fprintf(stdout, "migrations applied (%s store, Kalcifer and River schemas current)\n", st.Kind())
+	fmt.Fprintf(stdout, "migrations applied (%s store, schema current)\n", st.Kind())
 	return nil
 }
 

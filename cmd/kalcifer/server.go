@@ -12,8 +12,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/riverqueue/river"
-
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/api"
 	"github.com/kalcifer/kalcifer/channel"
@@ -53,7 +51,7 @@ func openStore(ctx context.Context, c Config, logger *slog.Logger) (*store.Store
 		}
 		b, where = pg, redact(c.DatabaseURL)
 	} else {
-		lite, err := sqlite.Open(ctx, c.DataDir, sqlite.WithLogger(logger))
+		lite, err := sqlite.Open(ctx, c.DataDir)
 		if err != nil {
 			return nil, "", err
 		}
@@ -100,12 +98,6 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Store = st
 	if err := m.seed(ctx); err != nil {
-		st.Close()
-		return err
-	}
-	// River is wired for low-volume background work; the engine's hot paths
-	// (timers, sends) claim batches from its own tables (docs/ARCHITECTURE.md).
-	if err := st.Backend().StartJobs(ctx, river.NewWorkers(), nil); err != nil {
 		st.Close()
 		return err
 	}

@@ -1,6 +1,5 @@
 // Package postgres is the production store backend: PostgreSQL through
-// pgx/v5, with River on its pgx driver. Several kalcifer replicas may share
-// one database.
+// pgx/v5. Several kalcifer replicas may share one database.
 package postgres
 
 import (
@@ -10,7 +9,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -18,9 +16,6 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/kalcifer/kalcifer/store"
 )
@@ -35,10 +30,6 @@ var migrations, _ = fs.Sub(migrationFiles, "migrations")
 type Backend struct {
 	pool   *pgxpool.Pool
 	logger *slog.Logger
-
-	mu     sync.Mutex
-	client *river.Client[pgx.Tx]
-	jobs   bool
 }
 
 var _ store.Backend = (*Backend)(nil)
@@ -51,7 +42,7 @@ type options struct {
 	poolSize int32
 }
 
-// WithLogger sends River's logs to l.
+// WithLogger sends the backend's warnings (a lost liveness connection) to l.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // WithPoolSize sets the maximum number of connections (default: pgx's).
@@ -78,10 +69,6 @@ func Open(ctx context.Context, url string, opts ...Option) (*Backend, error) {
 	if err := b.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
-	}
-	if b.client, err = river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: o.logger}); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("river client: %w", err)
 	}
 	return b, nil
 }
@@ -127,15 +114,7 @@ func (b *Backend) withGoose(fn func(*goose.Provider) error) error {
 	return fn(p)
 }
 
-func (b *Backend) riverMigrator() (*rivermigrate.Migrator[pgx.Tx], error) {
-	m, err := rivermigrate.New(riverpgxv5.New(b.pool), &rivermigrate.Config{Logger: b.logger})
-	if err != nil {
-		return nil, fmt.Errorf("river migrations: %w", err)
-	}
-	return m, nil
-}
-
-// Migrate applies Kalcifer's migrations, then River's.
+// Migrate applies Kalcifer's migrations.
 func (b *Backend) Migrate(ctx context.Context) error {
 	err := b.withGoose(func(p *goose.Provider) error {
 		_, err := p.Up(ctx)
@@ -144,18 +123,10 @@ func (b *Backend) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("apply migrations: %w", err)
 	}
-	m, err := b.riverMigrator()
-	if err != nil {
-		return err
-	}
-	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("apply river migrations: %w", err)
-	}
 	return nil
 }
 
-// PendingMigrations counts Kalcifer's unapplied migrations, plus one when
-// River's schema is not current.
+// PendingMigrations counts Kalcifer's unapplied migrations.
 func (b *Backend) PendingMigrations(ctx context.Context) (int, error) {
 	n := 0
 	err := b.withGoose(func(p *goose.Provider) error {
@@ -173,66 +144,11 @@ func (b *Backend) PendingMigrations(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("migration status: %w", err)
 	}
-	m, err := b.riverMigrator()
-	if err != nil {
-		return 0, err
-	}
-	res, err := m.Validate(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("validate river migrations: %w", err)
-	}
-	if !res.OK {
-		n++
-	}
 	return n, nil
 }
 
-// InsertJobTx enqueues a River job inside tx.
-func (b *Backend) InsertJobTx(ctx context.Context, tx store.Tx, args river.JobArgs, opts *river.InsertOpts) error {
-	t, ok := tx.(txQ)
-	if !ok {
-		return fmt.Errorf("insert job: transaction is not from this backend")
-	}
-	b.mu.Lock()
-	client := b.client
-	b.mu.Unlock()
-	if _, err := client.InsertTx(ctx, t.tx, args, opts); err != nil {
-		return fmt.Errorf("insert %s job: %w", args.Kind(), err)
-	}
-	return nil
-}
-
-// StartJobs starts River's workers.
-func (b *Backend) StartJobs(ctx context.Context, workers *river.Workers, queues map[string]river.QueueConfig) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.jobs {
-		return errors.New("start jobs: already started")
-	}
-	client, err := river.NewClient(riverpgxv5.New(b.pool), &river.Config{Logger: b.logger, Workers: workers, Queues: queues})
-	if err != nil {
-		return fmt.Errorf("river client: %w", err)
-	}
-	if len(queues) > 0 {
-		if err := client.Start(ctx); err != nil {
-			return fmt.Errorf("start river: %w", err)
-		}
-	}
-	b.client, b.jobs = client, len(queues) > 0
-	return nil
-}
-
-// Close stops River and closes the pool.
+// Close closes the pool.
 func (b *Backend) Close() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var err error
-	if b.jobs {
-		if err = b.client.Stop(context.Background()); err != nil {
-			err = fmt.Errorf("stop river: %w", err)
-		}
-		b.jobs = false
-	}
 	b.pool.Close()
-	return err
+	return nil
 }

@@ -3,7 +3,7 @@
 // synchronous=FULL and foreign keys on.
 //
 // SQLite has one writer. All writes and transactions go through a
-// single-connection pool (which River shares); reads go through a separate
+// single-connection pool; reads go through a separate
 // read-only pool, so readers never wait for the writer.
 package sqlite
 
@@ -14,17 +14,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 
 	"github.com/pressly/goose/v3"
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -47,30 +42,14 @@ type Backend struct {
 	reader *sql.DB
 	// Prepared statements of each pool, by query text.
 	writes, reads *stmtCache
-	logger        *slog.Logger
-
-	mu     sync.Mutex
-	client *river.Client[*sql.Tx]
-	jobs   bool // client runs workers
 
 	replica atomic.Int64 // this process's replica id (Live)
 }
 
 var _ store.Backend = (*Backend)(nil)
 
-// Option configures Open.
-type Option func(*Backend)
-
-// WithLogger sends River's logs to l.
-func WithLogger(l *slog.Logger) Option { return func(b *Backend) { b.logger = l } }
-
 // Open opens (creating if needed) dir/kalcifer.db. It does not migrate.
-func Open(ctx context.Context, dir string, opts ...Option) (*Backend, error) {
-	cfg := &Backend{logger: slog.New(slog.DiscardHandler)}
-	for _, o := range opts {
-		o(cfg)
-	}
-	logger := cfg.logger
+func Open(ctx context.Context, dir string) (*Backend, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", dir, err)
 	}
@@ -83,7 +62,7 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	writer.SetMaxOpenConns(1) // SQLite has one writer; River requires it too.
+	writer.SetMaxOpenConns(1) // SQLite has one writer.
 	pragmas.Add("_pragma", "query_only(1)")
 	reader, err := sql.Open("sqlite", "file:"+path+"?"+pragmas.Encode())
 	if err != nil {
@@ -95,15 +74,11 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Backend, error) {
 	// default of two idle connections closed the rest after each use.
 	reader.SetMaxOpenConns(8)
 	reader.SetMaxIdleConns(8)
-	b := &Backend{path: path, writer: writer, reader: reader, logger: logger,
+	b := &Backend{path: path, writer: writer, reader: reader,
 		writes: newStmtCache(writer), reads: newStmtCache(reader)}
 	if err := b.Ping(ctx); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	if b.client, err = river.NewClient(riversqlite.New(writer), &river.Config{Logger: logger}); err != nil {
-		b.Close()
-		return nil, fmt.Errorf("river client: %w", err)
 	}
 	return b, nil
 }
@@ -159,7 +134,7 @@ func (b *Backend) goose() (*goose.Provider, error) {
 	return goose.NewProvider(goose.DialectSQLite3, b.writer, migrations, goose.WithDisableGlobalRegistry(true))
 }
 
-// Migrate applies Kalcifer's migrations, then River's.
+// Migrate applies Kalcifer's migrations.
 func (b *Backend) Migrate(ctx context.Context) error {
 	p, err := b.goose()
 	if err != nil {
@@ -168,39 +143,16 @@ func (b *Backend) Migrate(ctx context.Context) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("apply migrations: %w", err)
 	}
-	m, err := rivermigrate.New(riversqlite.New(b.writer), &rivermigrate.Config{Logger: b.logger})
-	if err != nil {
-		return fmt.Errorf("river migrations: %w", err)
-	}
-	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("apply river migrations: %w", err)
-	}
 	return nil
 }
 
-// PendingMigrations counts Kalcifer's unapplied migrations, plus one when
-// River's schema is not current.
+// PendingMigrations counts Kalcifer's unapplied migrations.
 func (b *Backend) PendingMigrations(ctx context.Context) (int, error) {
 	p, err := b.goose()
 	if err != nil {
 		return 0, fmt.Errorf("migrations: %w", err)
 	}
-	n, err := pendingGoose(ctx, p)
-	if err != nil {
-		return 0, err
-	}
-	m, err := rivermigrate.New(riversqlite.New(b.writer), &rivermigrate.Config{Logger: b.logger})
-	if err != nil {
-		return 0, fmt.Errorf("river migrations: %w", err)
-	}
-	res, err := m.Validate(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("validate river migrations: %w", err)
-	}
-	if !res.OK {
-		n++
-	}
-	return n, nil
+	return pendingGoose(ctx, p)
 }
 
 func pendingGoose(ctx context.Context, p *goose.Provider) (int, error) {
@@ -217,54 +169,9 @@ func pendingGoose(ctx context.Context, p *goose.Provider) (int, error) {
 	return n, nil
 }
 
-// InsertJobTx enqueues a River job inside tx.
-func (b *Backend) InsertJobTx(ctx context.Context, tx store.Tx, args river.JobArgs, opts *river.InsertOpts) error {
-	t, ok := tx.(txQ)
-	if !ok {
-		return fmt.Errorf("insert job: transaction is not from this backend")
-	}
-	b.mu.Lock()
-	client := b.client
-	b.mu.Unlock()
-	if _, err := client.InsertTx(ctx, t.tx, args, opts); err != nil {
-		return fmt.Errorf("insert %s job: %w", args.Kind(), err)
-	}
-	return nil
-}
-
-// StartJobs starts River's workers on the writer connection.
-func (b *Backend) StartJobs(ctx context.Context, workers *river.Workers, queues map[string]river.QueueConfig) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.jobs {
-		return errors.New("start jobs: already started")
-	}
-	client, err := river.NewClient(riversqlite.New(b.writer), &river.Config{Logger: b.logger, Workers: workers, Queues: queues})
-	if err != nil {
-		return fmt.Errorf("river client: %w", err)
-	}
-	if len(queues) > 0 {
-		if err := client.Start(ctx); err != nil {
-			return fmt.Errorf("start river: %w", err)
-		}
-	}
-	b.client, b.jobs = client, len(queues) > 0
-	return nil
-}
-
-// Close stops River and closes both pools.
+// Close closes both pools.
 func (b *Backend) Close() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var errs []error
-	if b.jobs {
-		if err := b.client.Stop(context.Background()); err != nil {
-			errs = append(errs, fmt.Errorf("stop river: %w", err))
-		}
-		b.jobs = false
-	}
 	b.reads.close()
 	b.writes.close()
-	errs = append(errs, b.reader.Close(), b.writer.Close())
-	return errors.Join(errs...)
+	return errors.Join(b.reader.Close(), b.writer.Close())
 }
