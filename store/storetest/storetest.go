@@ -45,6 +45,15 @@ func Run(t *testing.T, open Open) {
 		"MigrationRestore":   testMigrationRestore,
 		"ReleaseHeld":        testReleaseHeld,
 		"MigrationControl":   testMigrationControl,
+		"Conversations":      testConversations,
+		"AISettings":         testAISettings,
+		"NodeCounts":         testNodeCounts,
+		"EngineCustomers":    testEngineCustomers,
+		"CustomerInstances":  testCustomerInstances,
+		"JourneyIndex":       testJourneyIndex,
+		"Lanes":              testLanes,
+		"LedgerReads":        testLedgerReads,
+		"Info":               testInfo,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
