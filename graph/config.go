@@ -5,10 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"net/url"
-	"regexp"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -42,16 +38,14 @@ func checkConfig(n Node) []Problem {
 		}
 		return schemaProblems(n.ID, ve)
 	}
-	var c map[string]any
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return []Problem{{NodeID: n.ID, Field: "config", Message: fmt.Sprintf("node %q: config must be a JSON object", n.ID)}}
+	c, err := decodeAny(Node{Type: n.Type, Config: raw})
+	if err != nil { // the schema allowed what Go cannot hold, such as 1.5e3 for an integer
+		return []Problem{{NodeID: n.ID, Field: "config", Message: fmt.Sprintf("node %q: %v", n.ID, err)}}
 	}
 	var out []Problem
-	if check := semantic[n.Type]; check != nil {
-		check(c, func(field string, err error) {
-			out = append(out, Problem{NodeID: n.ID, Field: "config." + field, Message: fmt.Sprintf("node %q: config.%s %v", n.ID, field, err)})
-		})
-	}
+	c.Check(func(field string, err error) {
+		out = append(out, Problem{NodeID: n.ID, Field: "config." + field, Message: fmt.Sprintf("node %q: config.%s %v", n.ID, field, err)})
+	})
 	return out
 }
 
@@ -106,99 +100,6 @@ func leafMessage(e *jsonschema.ValidationError) string {
 		}
 	}
 	return "is invalid"
-}
-
-var customerAttr = regexp.MustCompile(`^customer\.[A-Za-z_][A-Za-z0-9_.]*$`)
-
-// semantic holds per-type checks beyond the schema, run once the config
-// matches it. Each reports every field at fault and what is wrong with it.
-var semantic = map[string]func(c map[string]any, bad func(field string, err error)){
-	"segment_entry": func(c map[string]any, bad func(string, error)) {
-		if s, ok := c["schedule"].(string); ok {
-			if err := checkCron(s); err != nil {
-				bad("schedule", err)
-			}
-		}
-	},
-	"scheduled_entry": func(c map[string]any, bad func(string, error)) {
-		if err := checkCron(c["cron"].(string)); err != nil {
-			bad("cron", err)
-		}
-		if tz, ok := c["timezone"].(string); ok {
-			if _, err := time.LoadLocation(tz); err != nil || tz == "" || tz == "Local" {
-				bad("timezone", fmt.Errorf("%q is not an IANA time zone such as Europe/Paris", tz))
-			}
-		}
-	},
-	"call_webhook": func(c map[string]any, bad func(string, error)) {
-		raw := c["url"].(string)
-		u, err := url.Parse(raw)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("url", fmt.Errorf("%q is not an absolute http or https URL", raw))
-		}
-		headers, _ := c["headers"].(map[string]any)
-		for _, name := range slices.Sorted(maps.Keys(headers)) {
-			switch value, _ := headers[name].(string); {
-			case !httpToken(name):
-				bad("headers."+name, fmt.Errorf("%q is not a valid HTTP header name (letters, digits and !#$%%&'*+-.^_`|~ only)", name))
-			case strings.ContainsAny(value, "\r\n"):
-				bad("headers."+name, errors.New("has a line break in its value; header values are one line"))
-			case strings.ContainsRune(value, 0):
-				bad("headers."+name, errors.New("has a NUL character in its value"))
-			}
-		}
-		if s, ok := c["timeout"].(string); ok {
-			checkDuration(s, MaxWebhookTimeout, "timeout", bad)
-		}
-	},
-	"wait": func(c map[string]any, bad func(string, error)) {
-		checkDuration(c["duration"].(string), MaxDuration, "duration", bad)
-	},
-	"wait_until": func(c map[string]any, bad func(string, error)) {
-		s := c["until"].(string)
-		if _, err := time.Parse(time.RFC3339, s); err == nil || customerAttr.MatchString(s) {
-			return
-		}
-		bad("until", fmt.Errorf("%q is neither an RFC 3339 time (2026-12-24T09:00:00Z) nor a customer attribute (customer.trial_ends_at)", s))
-	},
-	"wait_for_event": func(c map[string]any, bad func(string, error)) {
-		checkDuration(c["timeout"].(string), MaxDuration, "timeout", bad)
-		eb, _ := c["event_branch"].(string)
-		tb, _ := c["timeout_branch"].(string)
-		if eb == "" {
-			eb = "event_received"
-		}
-		if tb == "" {
-			tb = "timed_out"
-		}
-		if eb == tb {
-			bad("timeout_branch", fmt.Errorf("must differ from event_branch (both are %q)", eb))
-		}
-	},
-	"condition": func(c map[string]any, bad func(string, error)) {
-		if err := CheckExpression(c["expression"].(string)); err != nil {
-			bad("expression", err)
-		}
-	},
-	"ab_split": func(c map[string]any, bad func(string, error)) {
-		seen := map[string]bool{}
-		for _, v := range c["variants"].([]any) {
-			k := v.(map[string]any)["key"].(string)
-			if seen[k] {
-				bad("variants", fmt.Errorf("has the key %q twice; variant keys must be unique", k))
-				return
-			}
-			seen[k] = true
-		}
-	},
-	"frequency_cap": func(c map[string]any, bad func(string, error)) {
-		checkDuration(c["window"].(string), MaxDuration, "window", bad)
-	},
-	"custom_code": func(c map[string]any, bad func(string, error)) {
-		if s, ok := c["timeout"].(string); ok {
-			checkDuration(s, MaxDuration, "timeout", bad)
-		}
-	},
 }
 
 // checkDuration reports the duration s of field unless it is longer than
