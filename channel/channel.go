@@ -73,16 +73,3 @@ func IsDryRun(p Provider) bool {
 	d, ok := p.(DryRunner)
 	return ok && d.DryRun()
 }
-
-// Staged is implemented by providers that can do a call's work before the
-// send is durably marked as in flight. SendWhen is Send, except that
-// nothing the receiver could act on may leave before ready is closed: the
-// request may be built, the connection made and all of the request but its
-// end written. If ctx ends before ready is closed, the call must be
-// abandoned so that the receiver cannot act on it (the send stays pending
-// and is tried again). The engine starts staged calls before it commits
-// their in-flight mark: a crash then has the least room to strand a send
-// whose request never left.
-type Staged interface {
-	SendWhen(ctx context.Context, m Message, ready <-chan struct{}) (Result, error)
-}

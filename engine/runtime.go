@@ -136,6 +136,7 @@ func (rt *Runtime) Start(ctx context.Context) error {
 	}
 	rt.unlive = unlive
 	if n, err := rt.RecoverSends(ctx); err != nil {
+		unlive()
 		return fmt.Errorf("recover sends: %w", err)
 	} else if n > 0 {
 		rt.log.Warn("sends interrupted in flight were settled (ambiguous, or sent again where the receiver drops repeats)", "count", n)

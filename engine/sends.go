@@ -151,20 +151,15 @@ func (rt *Runtime) drainSends(done []finished) {
 // the same continuously; tests and tools call this to step. It must not run
 // beside a started Runtime's send loop.
 func (rt *Runtime) DeliverSends(ctx context.Context) (int, error) {
-	_, err := rt.sendCycle(ctx, nil, true)
+	if _, err := rt.sendCycle(ctx, nil, true); err != nil {
+		return 0, err
+	}
 	var done []finished
-	called := 0
 	for rt.send.inFlight > len(done) {
-		f := <-rt.send.done
-		if !f.call.abandoned {
-			called++
-		}
-		done = append(done, f)
+		done = append(done, <-rt.send.done)
 	}
-	if _, rerr := rt.sendCycle(ctx, done, false); rerr != nil {
-		err = errors.Join(err, rerr)
-	}
-	return called, err
+	_, err := rt.sendCycle(ctx, done, false)
+	return len(done), err
 }
 
 // claimLimit is how many sends one cycle may take at most.
@@ -173,28 +168,18 @@ func (rt *Runtime) claimLimit() int {
 }
 
 // sendCycle records the finished calls and, with claim, takes the sends
-// that fit the free slots and starts their calls — in one transaction. It
-// reports whether more sends may be due at once (the batch was full, or
+// that fit the free slots — in one transaction — then starts their calls.
+// It reports whether more sends may be due at once (the batch was full, or
 // sends were left for want of a slot of their tenant or target).
-//
-// Calls of staged providers (channel.Staged) start inside the transaction,
-// held back from taking effect until it commits: a crash then leaves the
-// least room between the in-flight mark and the request leaving. If the
-// transaction fails they are abandoned, and their sends stay pending.
 func (rt *Runtime) sendCycle(ctx context.Context, done []finished, claim bool) (more bool, err error) {
 	s := rt.send
-	var record []finished
 	for _, f := range done {
 		s.release(f.call.send)
-		if !f.call.abandoned {
-			record = append(record, f)
-		}
 	}
 	var calls []*call
-	ready := make(chan struct{})
 	// Record even while shutting down: the calls happened.
 	err = rt.st.WithEngineTx(context.WithoutCancel(ctx), func(t *store.EngineTx) error {
-		for _, f := range record {
+		for _, f := range done {
 			if err := rt.record(ctx, t, f.call.send, f.out); err != nil {
 				return err
 			}
@@ -203,43 +188,28 @@ func (rt *Runtime) sendCycle(ctx context.Context, done []finished, claim bool) (
 			return nil
 		}
 		var err error
-		calls, more, err = rt.claim(ctx, t, ready)
+		calls, more, err = rt.claim(ctx, t)
 		return err
 	})
+	if err != nil && len(done) > 0 {
+		// One bad row must not hold the others back: record them one by
+		// one, and take new sends next time.
+		rt.log.Warn("recording a batch of send outcomes failed; recording them one by one", "err", err)
+		return true, rt.recordEach(ctx, done)
+	}
 	if err != nil {
-		for _, c := range calls {
-			if c.started {
-				c.abandoned = true
-				c.cancel()
-			} else {
-				s.release(c.send)
-			}
-		}
-		if len(record) > 0 {
-			// One bad row must not hold the others back: record them one
-			// by one, and take new sends next time.
-			rt.log.Warn("recording a batch of send outcomes failed; recording them one by one", "err", err)
-			return true, rt.recordEach(ctx, record)
-		}
 		return false, err
 	}
-	close(ready)
+	// The marks are committed: from here on, a crash leaves these sends in
+	// doubt, so their calls begin at once.
 	for _, c := range calls {
-		if !c.started {
-			rt.startCall(c, nil)
-		}
+		s.take(c.send)
+		go func() {
+			defer c.cancel()
+			s.done <- finished{c, rt.call(c)}
+		}()
 	}
 	return more, nil
-}
-
-// startCall calls c's provider in a goroutine that reports to the send loop.
-// A non-nil ready holds a staged call back until it is closed.
-func (rt *Runtime) startCall(c *call, ready <-chan struct{}) {
-	c.started = true
-	go func() {
-		defer c.cancel()
-		rt.send.done <- finished{c, rt.call(c, ready)}
-	}()
 }
 
 // recordEach records outcomes one transaction each.
@@ -263,26 +233,19 @@ func (rt *Runtime) recordEach(ctx context.Context, done []finished) error {
 	return errors.Join(errs...)
 }
 
-// call is a send being called, with its provider and message. Only the
-// send loop touches started and abandoned.
+// call is a send being called, with its provider and message.
 type call struct {
 	send     *kalcifer.Send
 	provider channel.Provider
 	msg      channel.Message
 	ctx      context.Context
 	cancel   context.CancelFunc
-	started  bool
-	// abandoned: the transaction that marked the send failed, so its
-	// staged call was cut off and its outcome means nothing.
-	abandoned bool
 }
 
 // claim takes, inside t, the due sends that fit the free slots (overall,
 // per tenant and per target), settles those that cannot go, and marks the
-// rest sending. Staged calls start at once, held back until ready is
-// closed. more reports whether further sends may be due at once. Every
-// call returned holds its slots.
-func (rt *Runtime) claim(ctx context.Context, t *store.EngineTx, ready <-chan struct{}) (calls []*call, more bool, err error) {
+// rest sending. more reports whether further sends may be due at once.
+func (rt *Runtime) claim(ctx context.Context, t *store.EngineTx) (calls []*call, more bool, err error) {
 	s := rt.send
 	limit := rt.claimLimit()
 	if limit <= 0 {
@@ -313,13 +276,9 @@ func (rt *Runtime) claim(ctx context.Context, t *store.EngineTx, ready <-chan st
 		tenants[sd.TenantID]++
 		targets[sd.Target]++
 		sends = append(sends, sd)
-		c.msg.Attempt = sd.Attempts + 1 // as MarkSending will count it
+		c.msg.Attempt = sd.Attempts + 1 // as MarkSending counts it
 		c.ctx, c.cancel = context.WithCancel(s.calls)
-		s.take(sd)
 		calls = append(calls, c)
-		if _, ok := c.provider.(channel.Staged); ok {
-			rt.startCall(c, ready)
-		}
 	}
 	return calls, more, t.MarkSending(sends, rt.replica)
 }
@@ -383,16 +342,9 @@ func message(s *kalcifer.Send) channel.Message {
 		NodeID: s.NodeID, NodeType: s.NodeType, Channel: s.Channel, Config: s.Config, Attempt: s.Attempts}
 }
 
-// call calls the provider and classifies the outcome. A staged provider
-// gets ready, to hold the call back until the send is marked in flight.
-func (rt *Runtime) call(c *call, ready <-chan struct{}) outcome {
-	var res channel.Result
-	var err error
-	if st, ok := c.provider.(channel.Staged); ok && ready != nil {
-		res, err = st.SendWhen(c.ctx, c.msg, ready)
-	} else {
-		res, err = c.provider.Send(c.ctx, c.msg)
-	}
+// call calls the provider and classifies the outcome.
+func (rt *Runtime) call(c *call) outcome {
+	res, err := c.provider.Send(c.ctx, c.msg)
 	result, after := channel.Classify(err)
 	switch result {
 	case channel.OutcomeSent:

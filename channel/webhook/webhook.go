@@ -127,14 +127,6 @@ func (p *Provider) Deduplicates(m channel.Message) bool { return m.Config["idemp
 // Send calls the node's webhook once. See the package comment for how
 // failures are classified.
 func (p *Provider) Send(ctx context.Context, m channel.Message) (channel.Result, error) {
-	return p.SendWhen(ctx, m, nil)
-}
-
-// SendWhen is Send, with the request's last byte held back until ready is
-// closed (a nil ready is open): a receiver acts on a request only once it
-// is whole, so until then nothing has been sent. Abandoned before ready
-// (ctx ends), the request is cut off incomplete.
-func (p *Provider) SendWhen(ctx context.Context, m channel.Message, ready <-chan struct{}) (channel.Result, error) {
 	c, err := parseConfig(m.Config, p.timeout)
 	if err != nil {
 		return channel.Result{}, channel.Permanent(fmt.Errorf("webhook node %s: %w", m.NodeID, err))
@@ -147,55 +139,14 @@ func (p *Provider) SendWhen(ctx context.Context, m channel.Message, ready <-chan
 	if err != nil {
 		return channel.Result{}, err
 	}
-	// The timeout counts from ready: waiting for it is not the receiver's time.
-	callCtx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	req, err := p.request(callCtx, c, m.Key, secret, body)
+	req, err := p.request(ctx, c, m.Key, secret, body)
 	if err != nil {
 		return channel.Result{}, channel.Permanent(fmt.Errorf("webhook node %s: %w", m.NodeID, err))
 	}
-	if ready != nil {
-		req.Body = &heldBody{rest: body, ctx: callCtx, ready: ready}
-		req.GetBody = nil // a held request is never replayed by the transport
-	}
-	stop := time.AfterFunc(c.timeout, cancel)
-	defer stop.Stop()
-	if ready != nil {
-		go func() {
-			select {
-			case <-ready:
-				stop.Reset(c.timeout)
-			case <-callCtx.Done():
-			}
-		}()
-	}
 	return p.do(req, m.Attempt)
 }
-
-// heldBody is a request body whose last byte waits for ready.
-type heldBody struct {
-	rest  []byte
-	ctx   context.Context
-	ready <-chan struct{}
-}
-
-func (b *heldBody) Read(p []byte) (int, error) {
-	if len(b.rest) == 0 {
-		return 0, io.EOF
-	}
-	if len(b.rest) == 1 {
-		select {
-		case <-b.ready:
-		case <-b.ctx.Done():
-			return 0, fmt.Errorf("call abandoned before it was due: %w", b.ctx.Err())
-		}
-	}
-	n := copy(p, b.rest[:max(len(b.rest)-1, 1)])
-	b.rest = b.rest[n:]
-	return n, nil
-}
-
-func (b *heldBody) Close() error { return nil }
 
 // do sends req and classifies the outcome. Whether the request was fully
 // written tells a failure the receiver never saw (retry) from one it may

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -30,6 +32,13 @@ var migrations, _ = fs.Sub(migrationFiles, "migrations")
 type Backend struct {
 	pool   *pgxpool.Pool
 	logger *slog.Logger
+
+	// Replica liveness (replica.go): when each replica's lock was first
+	// seen free, and how long it must stay free before the replica counts
+	// as dead.
+	replicasMu   sync.Mutex
+	lockFree     map[int64]time.Time
+	replicaGrace time.Duration
 }
 
 var _ store.Backend = (*Backend)(nil)
@@ -38,19 +47,24 @@ var _ store.Backend = (*Backend)(nil)
 type Option func(*options)
 
 type options struct {
-	logger   *slog.Logger
-	poolSize int32
+	logger       *slog.Logger
+	poolSize     int32
+	replicaGrace time.Duration
 }
 
 // WithLogger sends the backend's warnings (a lost liveness connection) to l.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithReplicaGrace sets how long a replica's liveness lock must be seen
+// free before it counts as dead (default DefaultReplicaGrace).
+func WithReplicaGrace(d time.Duration) Option { return func(o *options) { o.replicaGrace = d } }
 
 // WithPoolSize sets the maximum number of connections (default: pgx's).
 func WithPoolSize(n int) Option { return func(o *options) { o.poolSize = int32(n) } }
 
 // Open connects to the database at url (postgres://…). It does not migrate.
 func Open(ctx context.Context, url string, opts ...Option) (*Backend, error) {
-	o := options{logger: slog.New(slog.DiscardHandler)}
+	o := options{logger: slog.New(slog.DiscardHandler), replicaGrace: DefaultReplicaGrace}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -65,7 +79,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	b := &Backend{pool: pool, logger: o.logger}
+	b := &Backend{pool: pool, logger: o.logger, lockFree: map[int64]time.Time{}, replicaGrace: o.replicaGrace}
 	if err := b.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/internal/pgtest"
@@ -17,7 +18,9 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Backend {
-		b, err := postgres.Open(context.Background(), pgtest.URL(t))
+		// No grace: the suite checks that a replica without its lock is
+		// dead; TestReplicaGrace checks the grace.
+		b, err := postgres.Open(context.Background(), pgtest.URL(t), postgres.WithReplicaGrace(0))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,4 +115,52 @@ func migratedStore(t *testing.T) *store.Store {
 	s := store.New(b, kalcifer.SystemClock{})
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// A replica whose liveness lock is free counts as dead only once it has
+// stayed free for the grace period: a live replica taking its lock again on
+// a new connection (after a database restart) is not taken for dead.
+func TestReplicaGrace(t *testing.T) {
+	ctx := context.Background()
+	b, err := postgres.Open(ctx, pgtest.URL(t), postgres.WithReplicaGrace(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := store.New(b, kalcifer.SystemClock{})
+	defer s.Close()
+	alive := func(id int64) bool {
+		var ok bool
+		err := s.WithEngineTx(ctx, func(tx *store.EngineTx) error {
+			var err error
+			ok, err = tx.ReplicaAlive(id)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !alive(7) {
+		t.Fatal("a replica first seen without its lock is dead at once")
+	}
+	// It takes its lock (again) within the grace: alive, and the clock restarts.
+	live, stop := context.WithCancel(ctx)
+	if err := b.Live(live, 7); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1200 * time.Millisecond)
+	if !alive(7) {
+		t.Fatal("a replica holding its lock is dead")
+	}
+	stop()
+	deadline := time.Now().Add(10 * time.Second)
+	for alive(7) {
+		if time.Now().After(deadline) {
+			t.Fatal("a replica whose lock stayed free past the grace is still alive")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -15,8 +15,15 @@ import (
 const replicaLockClass = 19791
 
 // livenessCheck is how often the connection holding the replica's lock is
-// checked; a lost connection is replaced and the lock taken again.
-const livenessCheck = 2 * time.Second
+// checked (each check may take as long); a lost connection is replaced and
+// the lock taken again.
+const livenessCheck = time.Second
+
+// DefaultReplicaGrace is how long a replica's lock must be seen free before
+// it counts as dead. A live replica whose lock connection alone was lost (a
+// database restart, a proxy reset) takes its lock again well within it, so
+// its sends in flight are not taken for a dead replica's.
+const DefaultReplicaGrace = 10 * time.Second
 
 // Live holds a session advisory lock (19791, id) on a connection of its own
 // until ctx ends. PostgreSQL releases it the moment this process or its
@@ -38,16 +45,19 @@ func (b *Backend) Live(ctx context.Context, id int64) error {
 				return
 			case <-t.C:
 			}
-			if err := conn.Ping(ctx); err == nil || ctx.Err() != nil {
+			ping, cancel := context.WithTimeout(ctx, livenessCheck)
+			err := conn.Ping(ping)
+			cancel()
+			if err == nil || ctx.Err() != nil {
 				continue
 			}
-			b.logger.Warn("the connection marking this replica alive was lost; taking the lock again", "replica", id)
+			b.logger.Warn("the connection marking this replica alive was lost; taking the lock again", "replica", id, "err", err)
 			conn.Hijack().Close(context.Background())
 			for conn, err = b.lockReplica(ctx, id); err != nil; conn, err = b.lockReplica(ctx, id) {
 				if ctx.Err() != nil {
 					return
 				}
-				time.Sleep(livenessCheck)
+				time.Sleep(livenessCheck / 4)
 			}
 		}
 	}()
@@ -66,13 +76,26 @@ func (b *Backend) lockReplica(ctx context.Context, id int64) (*pgxpool.Conn, err
 	return conn, nil
 }
 
-// ReplicaAlive reports whether replica id still holds its liveness lock:
-// if this transaction can take the lock, nobody holds it. The lock taken
-// is released when tx ends.
+// ReplicaAlive reports whether replica id is running: whether it holds its
+// liveness lock, or has not been seen without it for the grace period (a
+// live replica may be taking it again on a new connection). If this
+// transaction can take the lock, nobody holds it; the lock taken is
+// released when tx ends.
 func (b *Backend) ReplicaAlive(ctx context.Context, tx store.Tx, id int64) (bool, error) {
 	var free bool
 	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1, $2)`, replicaLockClass, int32(id)).Scan(&free); err != nil {
 		return false, fmt.Errorf("replica %d alive: %w", id, err)
 	}
-	return !free, nil
+	b.replicasMu.Lock()
+	defer b.replicasMu.Unlock()
+	if !free {
+		delete(b.lockFree, id)
+		return true, nil
+	}
+	since, seen := b.lockFree[id]
+	if !seen {
+		b.lockFree[id] = time.Now()
+		return b.replicaGrace > 0, nil
+	}
+	return time.Since(since) < b.replicaGrace, nil
 }
