@@ -8,39 +8,18 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/designer"
-	"github.com/kalcifer/kalcifer/designer/document"
-	"github.com/kalcifer/kalcifer/designer/offline"
 	"github.com/kalcifer/kalcifer/graph"
 )
 
-// DesignerFor returns the AI designer a tenant uses (seed FR-1): an LLM
-// provider it or the server configured, or the built-in offline designer.
-type DesignerFor func(ctx context.Context, tenantID string) (designer.Designer, error)
-
-// designerFor is the configured DesignerFor, or the offline designer for
-// everyone.
-func (s *server) designerFor(ctx context.Context, tenantID string) (designer.Designer, error) {
-	if s.designers == nil {
-		return offline.New(), nil
-	}
-	return s.designers(ctx, tenantID)
-}
-
-// designResponse is what the designer routes answer, as JSON or as the
-// "result" event of a stream.
-type designResponse struct {
-	ConversationID string `json:"conversation_id,omitempty"`
-	*designer.Result
-	// DetectedSteps are the steps an uploaded plan was read as.
-	DetectedSteps []document.Step `json:"detected_steps,omitempty"`
-}
+// The designer routes: HTTP around designer.Service, which holds the
+// conversations' flow. Here are decoding, roles (in routes), streaming and
+// the mapping of designer failures to statuses.
 
 // startConversationRequest is the body of POST /ai/conversations.
 type startConversationRequest struct {
@@ -56,21 +35,12 @@ func (s *server) startConversation(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := checkMessage(req.Message); err != nil {
+	ex, err := s.designer.Start(r.Context(), principal(r).TenantID, req.JourneyID, req.Message)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	p := principal(r)
-	c := &kalcifer.Conversation{ID: kalcifer.NewID("conv"), TenantID: p.TenantID, JourneyID: req.JourneyID}
-	if req.JourneyID != "" {
-		g, err := s.journeyGraph(r.Context(), p.TenantID, req.JourneyID)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		c.Graph = g
-	}
-	s.converse(w, r, c, req.Message, nil)
+	s.converse(w, r, ex)
 }
 
 func (s *server) continueConversation(w http.ResponseWriter, r *http.Request) {
@@ -81,29 +51,22 @@ func (s *server) continueConversation(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := checkMessage(req.Message); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	c, err := s.store.GetConversation(r.Context(), principal(r).TenantID, chi.URLParam(r, "id"))
+	ex, err := s.designer.Continue(r.Context(), principal(r).TenantID, chi.URLParam(r, "id"), req.Message)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.converse(w, r, c, req.Message, nil)
+	s.converse(w, r, ex)
 }
 
 func (s *server) getConversation(w http.ResponseWriter, r *http.Request) {
-	c, err := s.store.GetConversation(r.Context(), principal(r).TenantID, chi.URLParam(r, "id"))
+	c, err := s.designer.Conversation(r.Context(), principal(r).TenantID, chi.URLParam(r, "id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	s.writeJSON(w, r, http.StatusOK, c)
 }
-
-// maxMessage bounds one designer message: a document rendered to text fits.
-const maxMessage = 64 << 10
 
 // checkText refuses a form field that no store can keep or that is too
 // long: a NUL, invalid UTF-8, more than limit bytes.
@@ -119,132 +82,42 @@ func checkText(field, v string, limit int) error {
 	return nil
 }
 
-func checkMessage(m string) error {
-	switch {
-	case strings.TrimSpace(m) == "":
-		return invalid("message", "message is required: describe the journey, or the change to make")
-	case len(m) > maxMessage:
-		return invalid("message", "message is longer than %d KiB", maxMessage>>10)
-	case strings.ContainsRune(m, 0):
-		return invalid("message", "message contains a NUL character")
-	}
-	return nil
-}
-
-// journeyGraph is the graph a conversation about a journey starts from: its
-// current version once it has one, else its draft.
-func (s *server) journeyGraph(ctx context.Context, tenantID, journeyID string) (*graph.Graph, error) {
-	j, err := s.store.GetJourney(ctx, tenantID, journeyID)
-	if err != nil {
-		return nil, err
-	}
-	if j.CurrentVersion > 0 {
-		v, err := s.store.GetVersion(ctx, tenantID, journeyID, j.CurrentVersion)
+// converse runs one designer turn and answers — streamed as server-sent
+// events when the client asks for text/event-stream. Everything that could
+// be refused before the designer starts was refused as plain JSON.
+func (s *server) converse(w http.ResponseWriter, r *http.Request, ex *designer.Exchange) {
+	if !wantsStream(r) {
+		ans, err := ex.Run(r.Context(), nil)
 		if err != nil {
-			return nil, err
-		}
-		return &v.Graph, nil
-	}
-	return j.Graph, nil
-}
-
-// converse runs one designer turn of conversation c, saves the conversation
-// with its new graph, and answers — streamed as server-sent events when
-// the client asks for text/event-stream.
-func (s *server) converse(w http.ResponseWriter, r *http.Request, c *kalcifer.Conversation, message string, steps []document.Step) {
-	d, err := s.designerFor(r.Context(), c.TenantID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	var history []designer.Turn
-	for _, t := range c.Turns {
-		history = append(history, designer.Turn{Role: t.Role, Text: t.Text})
-	}
-	req := designer.Request{Message: message, Current: c.Graph, History: history}
-
-	stream := wantsStream(r)
-	var sse *eventStream
-	var emit func(designer.Event)
-	if stream {
-		sse = newEventStream(w)
-		emit = func(ev designer.Event) { sse.send(ev.Type, ev) }
-	}
-	res, err := d.Design(r.Context(), req, emit)
-	if err == nil {
-		err = checkResult(res)
-	}
-	if err != nil {
-		err = designError(d, err)
-		if stream {
-			sse.fail(s.errorObject(r, err))
+			s.writeError(w, r, designError(err))
 			return
 		}
-		s.writeError(w, r, err)
+		s.writeJSON(w, r, http.StatusOK, ans)
 		return
 	}
-	if c.Graph != nil && res.Diff == nil {
-		diff := graph.Compare(c.Graph, res.Graph)
-		res.Diff = &diff
-	}
-	if res.FollowUpQuestions == nil {
-		res.FollowUpQuestions = []string{}
-	}
-	if res.Unrecognized == nil {
-		res.Unrecognized = []string{}
-	}
-	now := time.Now().UTC()
-	c.Graph = res.Graph
-	c.Turns = append(c.Turns, kalcifer.ConversationTurn{Role: "user", Text: message, At: now},
-		kalcifer.ConversationTurn{Role: "assistant", Text: res.Explanation, At: now})
-	if err := s.store.SaveConversation(r.Context(), c); err != nil {
-		if stream {
-			sse.fail(s.errorObject(r, err))
-			return
-		}
-		s.writeError(w, r, err)
+	sse := newEventStream(w)
+	ans, err := ex.Run(r.Context(), func(ev designer.Event) { sse.send(ev.Type, ev) })
+	if err != nil {
+		sse.fail(s.errorObject(r, designError(err)))
 		return
 	}
-	out := designResponse{ConversationID: c.ID, Result: res, DetectedSteps: steps}
-	if stream {
-		sse.send("result", out)
-		return
-	}
-	s.writeJSON(w, r, http.StatusOK, out)
+	sse.send("result", ans)
 }
 
-// checkResult is the last guard of the promise that the API never returns
-// an invalid graph, whatever the designer.
-func checkResult(res *designer.Result) error {
-	if res == nil || res.Graph == nil {
-		return errors.New("the designer returned no journey")
-	}
-	if err := kalcifer.ValidateGraph(res.Graph); err != nil {
-		var e *kalcifer.Error
-		if errors.As(err, &e) {
-			e.Message = "the designer produced an invalid journey: " + e.Message
-		}
-		return err
-	}
-	return nil
-}
-
-// designError turns what a designer returned into what the client sees:
-// the offline designer's errors say what it did not understand (422); an
-// LLM provider's that it failed (502); a client gone or too slow is 504.
-func designError(d designer.Designer, err error) error {
-	var e *kalcifer.Error
+// designError turns a designer's failure into what the client sees: an
+// LLM provider that failed is 502; a designer too slow, or a client gone,
+// is 504. Other errors are already what the client sees.
+func designError(err error) error {
+	var f *designer.Failure
 	switch {
-	case errors.As(err, &e):
-		return e
+	case !errors.As(err, &f):
+		return err
 	case errors.Is(err, context.DeadlineExceeded):
-		return kalcifer.Errorf(codeTimeout, "the designer (%s) took too long: %v", d.Name(), err)
+		return kalcifer.Errorf(codeTimeout, "the designer (%s) took too long: %v", f.Designer, f.Err)
 	case errors.Is(err, context.Canceled):
 		return kalcifer.Errorf(codeTimeout, "the request was cancelled")
-	case d.Name() == offline.New().Name():
-		return kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "%s", err.Error())
 	}
-	return kalcifer.Errorf(codeUpstream, "the AI designer (%s) failed: %v", d.Name(), err)
+	return kalcifer.Errorf(codeUpstream, "the AI designer (%s) failed: %v", f.Designer, f.Err)
 }
 
 // upload reads a campaign plan (multipart field "file", optional
@@ -274,13 +147,13 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		case "instructions":
-			b, err := io.ReadAll(io.LimitReader(part, maxMessage+1))
+			b, err := io.ReadAll(io.LimitReader(part, designer.MaxMessage+1))
 			if err != nil {
 				s.writeError(w, r, bodyError(err))
 				return
 			}
 			instructions = string(b)
-			if err := checkText("instructions", instructions, maxMessage); err != nil {
+			if err := checkText("instructions", instructions, designer.MaxMessage); err != nil {
 				s.writeError(w, r, err)
 				return
 			}
@@ -291,37 +164,15 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, invalid("file", "the form has no \"file\" field: attach the campaign plan (CSV, XLSX, DOCX, PDF, TXT or MD)"))
 		return
 	}
-	doc, err := document.Read(name, data)
+	ex, err := s.designer.Upload(r.Context(), principal(r).TenantID, name, data, instructions)
+	if errors.Is(err, designer.ErrUnsupportedFormat) {
+		err = kalcifer.Errorf(codeUnsupportedMediaType, "%v", err)
+	}
 	if err != nil {
-		code := kalcifer.EUNPROCESSABLE
-		switch {
-		case errors.Is(err, document.ErrTooLarge):
-			code = kalcifer.ETOOLARGE
-		case errors.Is(err, document.ErrUnsupported):
-			code = codeUnsupportedMediaType
-		}
-		s.writeError(w, r, kalcifer.Errorf(code, "%v", err))
+		s.writeError(w, r, err)
 		return
 	}
-	message := doc.Prompt()
-	if strings.TrimSpace(instructions) != "" {
-		message = strings.TrimSpace(instructions) + "\n" + message
-	}
-	switch {
-	case strings.TrimSpace(message) == "":
-		s.writeError(w, r, kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "nothing in %s reads as a journey step", name))
-		return
-	case len(message) > maxMessage:
-		s.writeError(w, r, kalcifer.Errorf(kalcifer.ETOOLARGE, "%s reads as %d KiB of plan; the designer takes at most %d KiB: split the plan",
-			name, len(message)>>10, maxMessage>>10))
-		return
-	}
-	c := &kalcifer.Conversation{ID: kalcifer.NewID("conv"), TenantID: principal(r).TenantID}
-	steps := doc.Steps
-	if steps == nil {
-		steps = []document.Step{}
-	}
-	s.converse(w, r, c, message, steps)
+	s.converse(w, r, ex)
 }
 
 func bodyError(err error) error {
@@ -340,22 +191,14 @@ type journeyRef struct {
 	Graph     json.RawMessage `json:"graph"`
 }
 
+// resolve is the graph ref names; field is the request field blamed when
+// ref names nothing.
 func (s *server) resolve(ctx context.Context, tenantID string, ref journeyRef, field string) (*graph.Graph, error) {
 	switch {
 	case len(ref.Graph) > 0 && !isNull(ref.Graph):
 		return parseGraph(ref.Graph)
-	case ref.JourneyID != "" && ref.Version > 0:
-		v, err := s.store.GetVersion(ctx, tenantID, ref.JourneyID, ref.Version)
-		if err != nil {
-			return nil, err
-		}
-		return &v.Graph, nil
 	case ref.JourneyID != "":
-		g, err := s.journeyGraph(ctx, tenantID, ref.JourneyID)
-		if err == nil && g.Empty() {
-			err = kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "journey %q has no graph yet", ref.JourneyID)
-		}
-		return g, err
+		return s.designer.Graph(ctx, tenantID, designer.Ref{JourneyID: ref.JourneyID, Version: ref.Version})
 	}
 	return nil, invalid(field, "name a journey_id (and optionally a version) or give a graph")
 }
@@ -373,22 +216,15 @@ func (s *server) explain(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	d, err := s.designerFor(r.Context(), tenant)
+	text, engine, err := s.designer.Explain(r.Context(), tenant, designer.Ref{Graph: g})
 	if err != nil {
-		s.writeError(w, r, err)
+		s.writeError(w, r, designError(err))
 		return
 	}
-	text, err := d.Explain(r.Context(), g)
-	if err != nil {
-		s.writeError(w, r, designError(d, err))
-		return
-	}
-	s.writeJSON(w, r, http.StatusOK, map[string]string{"explanation": text, "engine": d.Name()})
+	s.writeJSON(w, r, http.StatusOK, map[string]string{"explanation": text, "engine": engine})
 }
 
-// suggest proposes improvements of a journey from what its customers did so
-// far, on every version (store.NodeCounts says how versions are combined),
-// each with the proposed graph and its diff.
+// suggest proposes improvements of a journey from what its customers did.
 func (s *server) suggest(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		JourneyID string `json:"journey_id"`
@@ -402,51 +238,12 @@ func (s *server) suggest(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, invalid("journey_id", "journey_id is required"))
 		return
 	}
-	tenant := principal(r).TenantID
-	j, err := s.store.GetJourney(r.Context(), tenant, req.JourneyID)
+	out, err := s.designer.Suggest(r.Context(), principal(r).TenantID, req.JourneyID, req.Version)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	version := req.Version
-	if version == 0 {
-		version = j.CurrentVersion
-	}
-	if version == 0 {
-		s.writeError(w, r, &kalcifer.Error{Code: kalcifer.ECONFLICT, Message: "the journey has not run yet: activate it first, suggestions come from what customers did",
-			State: map[string]any{"status": string(j.Status)}})
-		return
-	}
-	v, err := s.store.GetVersion(r.Context(), tenant, j.ID, version)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	counts, err := s.store.NodeCounts(r.Context(), tenant, j.ID, version)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	stats := map[string]designer.NodeStats{}
-	for _, n := range v.Graph.Nodes {
-		c := counts[n.ID]
-		if c == nil {
-			stats[n.ID] = designer.NodeStats{}
-			continue
-		}
-		st := designer.NodeStats{Entered: c.Entered, Exited: c.Results["exited"],
-			Sent: c.Sends[kalcifer.SendSent] + c.Sends[kalcifer.SendLogged], Failed: c.Sends[kalcifer.SendFailed] + c.Sends[kalcifer.SendAmbiguous]}
-		if n.Type == "wait_for_event" {
-			branches, _ := graph.BranchesOf(n) // [event branch, timeout branch]
-			st.EventReceived, st.TimedOut = c.Results[branches[0]], c.Results[branches[1]]
-		}
-		stats[n.ID] = st
-	}
-	suggestions := offline.Suggest(&v.Graph, stats)
-	if suggestions == nil {
-		suggestions = []designer.Suggestion{}
-	}
-	s.writeJSON(w, r, http.StatusOK, map[string]any{"journey_id": j.ID, "version": version, "stats": stats, "suggestions": suggestions})
+	s.writeJSON(w, r, http.StatusOK, out)
 }
 
 // nodeMapping proposes how the nodes of one version map onto another's, as
@@ -487,7 +284,7 @@ func (s *server) nodeMapping(w http.ResponseWriter, r *http.Request) {
 		}
 		graphs[i] = g
 	}
-	s.writeJSON(w, r, http.StatusOK, graph.ProposeMapping(graphs[0], graphs[1]))
+	s.writeJSON(w, r, http.StatusOK, s.designer.NodeMapping(graphs[0], graphs[1]))
 }
 
 // applyConversation saves a conversation's graph: as a new draft version
@@ -503,81 +300,25 @@ func (s *server) applyConversation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := principal(r)
-	c, err := s.store.GetConversation(r.Context(), p.TenantID, chi.URLParam(r, "id"))
+	a, err := s.designer.Apply(r.Context(), p.Actor(), p.TenantID, chi.URLParam(r, "id"), req.Name, req.Changelog)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if c.Graph.Empty() {
-		s.writeError(w, r, &kalcifer.Error{Code: kalcifer.ECONFLICT, Message: "the conversation has no journey yet"})
-		return
+	switch {
+	case a.Version != nil:
+		s.writeJSON(w, r, http.StatusCreated, map[string]any{"journey": a.Journey, "version": a.Version})
+	case a.Created:
+		s.writeJSON(w, r, http.StatusCreated, map[string]any{"journey": a.Journey})
+	default:
+		s.writeJSON(w, r, http.StatusOK, map[string]any{"journey": a.Journey})
 	}
-	changelog := req.Changelog
-	if changelog == "" && len(c.Turns) > 1 {
-		changelog = truncate("AI designer: "+c.Turns[len(c.Turns)-2].Text, 500)
-	}
-	if c.JourneyID == "" {
-		name := req.Name
-		if name == "" {
-			name = "Designed journey " + time.Now().UTC().Format("2006-01-02 15:04")
-		}
-		// The journey is described by the brief that started the
-		// conversation; the refinements since are how it got its shape.
-		var brief string
-		if len(c.Turns) > 0 {
-			brief = truncate(c.Turns[0].Text, maxBrief)
-		}
-		j := &kalcifer.Journey{TenantID: p.TenantID, Name: name, Description: brief, Graph: c.Graph}
-		if err := s.store.CreateJourney(r.Context(), p.Actor(), j); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		c.JourneyID = j.ID
-		if err := s.store.SaveConversation(r.Context(), c); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		s.writeJSON(w, r, http.StatusCreated, map[string]any{"journey": j})
-		return
-	}
-	j, err := s.store.GetJourney(r.Context(), p.TenantID, c.JourneyID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if j.Status == kalcifer.JourneyDraft {
-		j, err = s.store.UpdateJourney(r.Context(), p.Actor(), p.TenantID, j.ID, kalcifer.JourneyUpdate{Graph: c.Graph})
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		s.writeJSON(w, r, http.StatusOK, map[string]any{"journey": j})
-		return
-	}
-	v, err := s.store.CreateVersion(r.Context(), p.Actor(), p.TenantID, j.ID, c.Graph, changelog)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.writeJSON(w, r, http.StatusCreated, map[string]any{"journey": j, "version": v})
-}
-
-// maxBrief bounds the description a designed journey takes from its brief:
-// an uploaded plan is a brief too, and can be pages long.
-const maxBrief = 2000
-
-// truncate cuts s to at most n runes.
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n])
-	}
-	return s
 }
 
 // --- AI settings ---
 
 func (s *server) getAISettings(w http.ResponseWriter, r *http.Request) {
-	a, err := s.store.AISettings(r.Context(), principal(r).TenantID)
+	a, err := s.designer.Settings(r.Context(), principal(r).TenantID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -587,13 +328,8 @@ func (s *server) getAISettings(w http.ResponseWriter, r *http.Request) {
 			"note": "no settings: the server's default designer is used"})
 		return
 	}
-	a.APIKey = ""
 	s.writeJSON(w, r, http.StatusOK, a)
 }
-
-// AISettingsCheck validates AI settings before they are stored; cmd
-// supplies one that knows the providers.
-type AISettingsCheck func(kalcifer.AISettings) error
 
 func (s *server) putAISettings(w http.ResponseWriter, r *http.Request) {
 	var a kalcifer.AISettings
@@ -601,41 +337,12 @@ func (s *server) putAISettings(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	switch a.Provider {
-	case kalcifer.AIOffline, kalcifer.AIAnthropic, kalcifer.AIOpenAI, kalcifer.AIOllama:
-	default:
-		s.writeError(w, r, invalid("provider", "provider %q is unknown: use offline, anthropic, openai or ollama", a.Provider))
-		return
-	}
 	p := principal(r)
-	old, err := s.store.AISettings(r.Context(), p.TenantID)
+	stored, err := s.designer.SetSettings(r.Context(), p.Actor(), p.TenantID, a)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	// An empty key keeps the stored one, but only for the same provider and
-	// URL: the key must never follow settings to another host.
-	keep := a.APIKey == "" && old != nil && old.APIKey != "" && old.Provider == a.Provider && old.BaseURL == a.BaseURL
-	if s.checkAI != nil {
-		check := a
-		if keep {
-			check.APIKey = old.APIKey
-		}
-		if err := s.checkAI(check); err != nil {
-			s.writeError(w, r, kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "%v", err))
-			return
-		}
-	}
-	if err := s.store.SetAISettings(r.Context(), p.Actor(), p.TenantID, &a, keep); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	stored, err := s.store.AISettings(r.Context(), p.TenantID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	stored.APIKey = ""
 	s.writeJSON(w, r, http.StatusOK, stored)
 }
 

@@ -14,8 +14,18 @@ import (
 	"testing"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/designer"
+	"github.com/kalcifer/kalcifer/designer/offline"
 	"github.com/kalcifer/kalcifer/graph"
+	"github.com/kalcifer/kalcifer/store"
 )
+
+// offlineDesigner is the designer the tests' API serves: the offline
+// designer for every tenant, whatever its AI settings say.
+func offlineDesigner(st *store.Store) *designer.Service {
+	return designer.NewService(designer.Config{Store: st, Default: offline.New(), Suggest: offline.Suggest,
+		FromSettings: func(kalcifer.AISettings) (designer.Designer, error) { return offline.New(), nil }})
+}
 
 // us1 is the seed's user story US-1, word for word.
 const us1 = "send welcome email, wait 3 days, if not opened send SMS reminder, if opened send upsell after 1 week"

@@ -101,6 +101,7 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 		StartedAt:    time.Now().Add(-90 * time.Second),
 		MaxBodyBytes: o.maxBodyBytes,
 		Engine:       o.engine,
+		Designer:     offlineDesigner(st),
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -19,7 +19,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/kalcifer/kalcifer"
-	"github.com/kalcifer/kalcifer/designer/document"
+	"github.com/kalcifer/kalcifer/designer"
 	"github.com/kalcifer/kalcifer/graph"
 	"github.com/kalcifer/kalcifer/store"
 )
@@ -44,11 +44,9 @@ type Config struct {
 	// control go through it. Nil answers those routes 503, so a handler
 	// built for reads (or for tests of other routes) needs no runtime.
 	Engine Engine
-	// Designers picks each tenant's AI designer; nil means the built-in
-	// offline designer for everyone. CheckAISettings validates settings a
-	// tenant stores (nil accepts any known provider).
-	Designers       DesignerFor
-	CheckAISettings AISettingsCheck
+	// Designer serves the /ai routes: conversations, explanations,
+	// suggestions, uploads and each tenant's AI settings. Required.
+	Designer *designer.Service
 }
 
 // Engine is what the API asks of the journey runtime; *engine.Runtime
@@ -91,8 +89,7 @@ type server struct {
 	version   string
 	startedAt time.Time
 	maxBody   int64
-	designers DesignerFor
-	checkAI   AISettingsCheck
+	designer  *designer.Service
 	router    *chi.Mux
 }
 
@@ -106,8 +103,7 @@ func NewHandler(cfg Config) http.Handler {
 		version:   cfg.Version,
 		startedAt: cfg.StartedAt,
 		maxBody:   cfg.MaxBodyBytes,
-		designers: cfg.Designers,
-		checkAI:   cfg.CheckAISettings,
+		designer:  cfg.Designer,
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
@@ -487,7 +483,7 @@ func (s *server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		limit := s.maxBody
 		if r.URL.Path == uploadPath { // campaign plans are documents, not JSON
-			limit = max(limit, document.MaxSize+1<<20)
+			limit = max(limit, designer.MaxUpload+1<<20)
 		}
 		if r.ContentLength > limit {
 			s.writeError(w, r, tooLarge(limit))

@@ -8,6 +8,12 @@
 // Completions, Ollama). designer/document reads CSV, XLSX, DOCX and PDF plans.
 // Whatever the engine, a Result's graph has passed graph.Validate: callers
 // get a valid graph or an error saying what was wrong.
+//
+// Service is how the API uses the designer: conversations (saved in the
+// store), applying them to journeys, explanations, suggestions, uploaded
+// plans, and each tenant's choice of engine. It never names a concrete
+// designer: cmd/kalcifer hands it the offline designer and the LLM
+// providers, so this package imports neither (they import it).
 package designer
 
 import (

@@ -38,37 +38,30 @@ func repairs(n int) int {
 	return n
 }
 
-// designers picks each tenant's designer: the one its admin chose
-// (PUT /ai/settings), else the server's.
-func designers(st *store.Store, def AIConfig) func(ctx context.Context, tenantID string) (designer.Designer, error) {
-	return func(ctx context.Context, tenantID string) (designer.Designer, error) {
-		a, err := st.AISettings(ctx, tenantID)
-		if err != nil {
-			return nil, err
-		}
-		if a == nil {
-			return newDesigner(def)
-		}
+// designerService is the AI designer the API serves: the server's
+// designer (KALCIFER_AI_*) for tenants whose admin chose none, else the one
+// their settings (PUT /ai/settings) name; the offline designer's rules
+// propose improvements.
+func designerService(st *store.Store, def AIConfig) (*designer.Service, error) {
+	d, err := newDesigner(def)
+	if err != nil {
+		return nil, err
+	}
+	return designer.NewService(designer.Config{Store: st, Default: d, FromSettings: fromSettings(def.Timeout),
+		Suggest: offline.Suggest}), nil
+}
+
+// fromSettings makes the designer a tenant's AI settings name, with the
+// server's provider timeout.
+func fromSettings(timeout time.Duration) func(kalcifer.AISettings) (designer.Designer, error) {
+	return func(a kalcifer.AISettings) (designer.Designer, error) {
 		c := AIConfig{Provider: a.Provider, BaseURL: a.BaseURL, APIKey: a.APIKey, Model: a.Model, MaxRepairs: a.MaxRepairs,
-			Timeout: def.Timeout}
+			Timeout: timeout}
 		if a.MaxRepairs == 0 {
 			c.MaxRepairs = llm.DefaultMaxRepairs
 		}
-		d, err := newDesigner(c)
-		if err != nil {
-			return nil, kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "the tenant's AI settings are unusable: %v", err)
-		}
-		return d, nil
+		return newDesigner(c)
 	}
-}
-
-// checkAISettings refuses settings no designer can be made from.
-func checkAISettings(a kalcifer.AISettings) error {
-	if a.Provider == kalcifer.AIOffline {
-		return nil
-	}
-	_, err := newDesigner(AIConfig{Provider: a.Provider, BaseURL: a.BaseURL, APIKey: a.APIKey, Model: a.Model, MaxRepairs: 2})
-	return err
 }
 
 // design prints a journey designed from a description or a plan, with the

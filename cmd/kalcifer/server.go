@@ -101,6 +101,11 @@ func (m *Main) Run(ctx context.Context) error {
 		st.Close()
 		return err
 	}
+	ai, err := designerService(st, m.Config.AI)
+	if err != nil {
+		st.Close()
+		return err
+	}
 	m.Engine = engine.New(engine.Config{Store: st, Logger: m.Logger, Providers: providers(st, m.Logger), SendLease: m.Config.SendLease,
 		SendConcurrency: m.Config.SendConcurrency, SendTenantConcurrency: m.Config.SendTenantConcurrency,
 		SendTargetConcurrency: m.Config.SendTargetConcurrency})
@@ -117,7 +122,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.http = &http.Server{
 		Handler: api.NewHandler(api.Config{Store: st, Engine: m.Engine, Logger: m.Logger, Version: version,
 			StartedAt: time.Now(), MaxBodyBytes: m.Config.MaxBodyBytes,
-			Designers: designers(st, m.Config.AI), CheckAISettings: checkAISettings}),
+			Designer: ai}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	if m.Config.DebugAddr != "" {
