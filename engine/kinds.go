@@ -6,36 +6,39 @@ import (
 	"github.com/kalcifer/kalcifer/graph"
 )
 
-// newKind decodes a node's config into its kind's behaviour. Add a node type
-// here and in its own node_<kind>.go file.
+// kinds maps each node type of the catalog (graph.Kinds) to the constructor
+// of its behaviour, which decodes the node's config into the kind's own
+// struct (graph.DecodeConfig). A new node type gets its kind in
+// graph/kind_<family>.go, its behaviour in engine/node_<kind>.go and its line
+// here; TestEveryKindHasBehaviour fails until it has one.
+var kinds = map[string]func(graph.Node) (kind, error){
+	graph.TypeEventEntry:     passThrough,
+	graph.TypeSegmentEntry:   passThrough,
+	graph.TypeWebhookEntry:   passThrough,
+	graph.TypeScheduledEntry: passThrough,
+	graph.TypeSendEmail:      newChannel,
+	graph.TypeSendSMS:        newChannel,
+	graph.TypeSendPush:       newChannel,
+	graph.TypeSendWhatsApp:   newChannel,
+	graph.TypeCallWebhook:    newChannel,
+	graph.TypeWait:           newWait,
+	graph.TypeWaitUntil:      newWaitUntil,
+	graph.TypeWaitForEvent:   newWaitForEvent,
+	graph.TypeCondition:      newCondition,
+	graph.TypeABSplit:        newABSplit,
+	graph.TypeFrequencyCap:   newFrequencyCap,
+	graph.TypeUpdateProfile:  newUpdateProfile,
+	graph.TypeAddTag:         newTag,
+	graph.TypeRemoveTag:      newTag,
+	graph.TypeCustomCode:     func(graph.Node) (kind, error) { return customCode{}, nil },
+	graph.TypeGoalReached:    newGoal,
+	graph.TypeJourneyExit:    func(graph.Node) (kind, error) { return journeyExit{}, nil },
+}
+
+// newKind decodes a node's config into its kind's behaviour.
 func newKind(n graph.Node) (kind, error) {
-	switch n.Type {
-	case "event_entry", "segment_entry", "webhook_entry", "scheduled_entry":
-		return pass{}, nil
-	case "send_email", "send_sms", "send_push", "send_whatsapp", "call_webhook":
-		return newChannel(n)
-	case "wait":
-		return newWait(n)
-	case "wait_until":
-		return newWaitUntil(n)
-	case "wait_for_event":
-		return newWaitForEvent(n)
-	case "condition":
-		return newCondition(n)
-	case "ab_split":
-		return newABSplit(n)
-	case "frequency_cap":
-		return newFrequencyCap(n)
-	case "update_profile":
-		return newUpdateProfile(n)
-	case "add_tag", "remove_tag":
-		return newTag(n)
-	case "custom_code":
-		return customCode{}, nil
-	case "goal_reached":
-		return newGoal(n)
-	case "journey_exit":
-		return journeyExit{}, nil
+	if build, ok := kinds[n.Type]; ok {
+		return build(n)
 	}
 	return nil, fmt.Errorf("unknown node type %q", n.Type)
 }
@@ -43,6 +46,8 @@ func newKind(n graph.Node) (kind, error) {
 // pass goes straight on: entry nodes have done their work once the customer
 // is in.
 type pass struct{}
+
+func passThrough(graph.Node) (kind, error) { return pass{}, nil }
 
 func (pass) enter(*run, *Path) result { return result{branch: graph.DefaultBranch} }
 

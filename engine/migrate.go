@@ -78,19 +78,6 @@ func (p *Plan) Untouched(nodes []string) bool {
 	return true
 }
 
-// family groups the node types a waiting customer can be moved between: a
-// timer or event wait carries over to another wait, a send in flight to
-// another channel node. Other nodes never hold a customer.
-func family(typ string) string {
-	switch {
-	case typ == "wait" || typ == "wait_until" || typ == "wait_for_event":
-		return "wait"
-	case graph.IsChannel(typ):
-		return "send"
-	}
-	return ""
-}
-
 // NewPlan checks mapping against both programs: every old node named must
 // exist in from and map to a node of to; a node where customers wait must map
 // to one where they can go on waiting (a wait to a wait, a channel node to a
@@ -124,7 +111,10 @@ func newPlan(from, to *Program, mapping map[string]string, policy kalcifer.Remov
 			add(old, "node_mapping maps %q to node %q, which version %d does not have", old, nw, to.Version)
 			continue
 		}
-		if f := family(on.typ); f != "" && family(nn.typ) != f {
+		// A customer waiting at a node can only go on waiting for the same
+		// kind of thing: a timer or event wait at another wait, a send in
+		// flight at another channel node (graph.Kind.Holds).
+		if f := graph.HoldsOf(on.typ); f != graph.HoldsNothing && graph.HoldsOf(nn.typ) != f {
 			add(old, "node_mapping maps %s node %q to %s node %q: customers waiting at a %s can only continue at a %s node",
 				on.typ, old, nn.typ, nw, on.typ, familyNoun(f))
 			continue
@@ -154,11 +144,15 @@ func newPlan(from, to *Program, mapping map[string]string, policy kalcifer.Remov
 	return plan, nil
 }
 
-func familyNoun(f string) string {
-	if f == "wait" {
-		return "wait, wait_until or wait_for_event"
+func familyNoun(f graph.Holds) string {
+	if f == graph.HoldsSend {
+		return "channel"
 	}
-	return "channel"
+	types := graph.TypesHolding(f)
+	if len(types) < 2 {
+		return strings.Join(types, "")
+	}
+	return strings.Join(types[:len(types)-1], ", ") + " or " + types[len(types)-1]
 }
 
 // reachability returns, for each node, the nodes strictly downstream of it.

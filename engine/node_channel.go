@@ -19,6 +19,9 @@ type sendNode struct {
 	target  string // see sendTarget
 }
 
+// newChannel keeps the config as a map: it travels with the send to the
+// ledger and the providers as it was written (graph.SendEmailConfig and its
+// siblings describe it).
 func newChannel(n graph.Node) (kind, error) {
 	var c map[string]any
 	if err := decode(n, &c); err != nil {
@@ -31,7 +34,7 @@ func newChannel(n graph.Node) (kind, error) {
 // ChannelOf names the channel of a channel node type: send_email → email,
 // call_webhook → webhook.
 func ChannelOf(nodeType string) string {
-	if nodeType == "call_webhook" {
+	if nodeType == graph.TypeCallWebhook {
 		return "webhook"
 	}
 	return strings.TrimPrefix(nodeType, "send_")
@@ -61,8 +64,8 @@ func (k sendNode) resume(r *run, p *Path, w Wake) result {
 	if w.Send == SendSent || w.Send == SendLogged {
 		return result{branch: graph.DefaultBranch}
 	}
-	if len(r.prog.byID[p.Node].out["failed"]) > 0 {
-		return result{branch: "failed"}
+	if len(r.prog.byID[p.Node].out[graph.BranchFailed]) > 0 {
+		return result{branch: graph.BranchFailed}
 	}
 	if w.Send == SendCapped {
 		return result{branch: graph.DefaultBranch}

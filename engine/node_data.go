@@ -11,10 +11,8 @@ import (
 type updateProfile struct{ set map[string]any }
 
 func newUpdateProfile(n graph.Node) (kind, error) {
-	var c struct {
-		Set map[string]any `json:"set"`
-	}
-	if err := decode(n, &c); err != nil {
+	c, err := graph.DecodeConfig[graph.UpdateProfileConfig](n)
+	if err != nil {
 		return nil, err
 	}
 	return updateProfile{c.Set}, nil
@@ -39,13 +37,11 @@ type tag struct {
 }
 
 func newTag(n graph.Node) (kind, error) {
-	var c struct {
-		Tag string `json:"tag"`
-	}
-	if err := decode(n, &c); err != nil {
+	c, err := graph.DecodeConfig[graph.TagConfig](n)
+	if err != nil {
 		return nil, err
 	}
-	return tag{name: c.Tag, add: n.Type == "add_tag"}, nil
+	return tag{name: c.Tag, add: n.Type == graph.TypeAddTag}, nil
 }
 
 func (k tag) enter(r *run, _ *Path) result {
@@ -87,11 +83,8 @@ type goal struct {
 }
 
 func newGoal(n graph.Node) (kind, error) {
-	var c struct {
-		GoalName      string `json:"goal_name"`
-		ExitAfterGoal bool   `json:"exit_after_goal"`
-	}
-	if err := decode(n, &c); err != nil {
+	c, err := graph.DecodeConfig[graph.GoalReachedConfig](n)
+	if err != nil {
 		return nil, err
 	}
 	return goal{name: c.GoalName, exit: c.ExitAfterGoal, key: "goal:" + c.GoalName, why: "goal reached: " + c.GoalName}, nil

@@ -14,10 +14,8 @@ import (
 type condition struct{ prg cel.Program }
 
 func newCondition(n graph.Node) (kind, error) {
-	var c struct {
-		Expression string `json:"expression"`
-	}
-	if err := decode(n, &c); err != nil {
+	c, err := graph.DecodeConfig[graph.ConditionConfig](n)
+	if err != nil {
 		return nil, err
 	}
 	prg, err := compileCEL(c.Expression)
@@ -33,9 +31,9 @@ func (k condition) enter(r *run, _ *Path) result {
 		return result{err: err}
 	}
 	if v {
-		return result{branch: "true"}
+		return result{branch: graph.BranchTrue}
 	}
-	return result{branch: "false"}
+	return result{branch: graph.BranchFalse}
 }
 
 func (condition) resume(_ *run, p *Path, _ Wake) result { return notWaiting(p) }
@@ -50,13 +48,8 @@ type abSplit struct {
 }
 
 func newABSplit(n graph.Node) (kind, error) {
-	var c struct {
-		Variants []struct {
-			Key    string `json:"key"`
-			Weight uint32 `json:"weight"`
-		} `json:"variants"`
-	}
-	if err := decode(n, &c); err != nil {
+	c, err := graph.DecodeConfig[graph.ABSplitConfig](n)
+	if err != nil {
 		return nil, err
 	}
 	k := abSplit{varKey: "variant:" + n.ID}
@@ -116,15 +109,11 @@ type frequencyCap struct {
 }
 
 func newFrequencyCap(n graph.Node) (kind, error) {
-	var c struct {
-		Channel string `json:"channel"`
-		Max     int    `json:"max"`
-		Window  string `json:"window"`
-	}
-	if err := decode(n, &c); err != nil {
+	c, err := graph.DecodeConfig[graph.FrequencyCapConfig](n)
+	if err != nil {
 		return nil, err
 	}
-	d, err := graph.ParseDuration(c.Window)
+	d, err := c.Window.Value()
 	if err != nil {
 		return nil, err
 	}
@@ -136,9 +125,9 @@ func (k frequencyCap) enter(r *run, _ *Path) result {
 		return result{err: fmt.Errorf("frequency_cap: no send history available")}
 	}
 	if r.in.SentSince(k.channel, r.in.Now.Add(-k.window)) >= k.max {
-		return result{branch: "exceeded"}
+		return result{branch: graph.BranchExceeded}
 	}
-	return result{branch: "within_cap"}
+	return result{branch: graph.BranchWithinCap}
 }
 
 func (frequencyCap) resume(_ *run, p *Path, _ Wake) result { return notWaiting(p) }

@@ -3,10 +3,10 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/kalcifer/kalcifer"
 	"strings"
 	"time"
 
+	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/graph"
 )
 
@@ -14,13 +14,11 @@ import (
 type wait struct{ d time.Duration }
 
 func newWait(n graph.Node) (kind, error) {
-	var c struct {
-		Duration string `json:"duration"`
-	}
-	if err := decode(n, &c); err != nil {
+	c, err := graph.DecodeConfig[graph.WaitConfig](n)
+	if err != nil {
 		return nil, err
 	}
-	d, err := graph.ParseDuration(c.Duration)
+	d, err := c.Duration.Value()
 	if err != nil {
 		return nil, err
 	}
@@ -51,10 +49,8 @@ type waitUntil struct {
 }
 
 func newWaitUntil(n graph.Node) (kind, error) {
-	var c struct {
-		Until string `json:"until"`
-	}
-	if err := decode(n, &c); err != nil {
+	c, err := graph.DecodeConfig[graph.WaitUntilConfig](n)
+	if err != nil {
 		return nil, err
 	}
 	if t, err := time.Parse(time.RFC3339, c.Until); err == nil {
@@ -101,29 +97,16 @@ type waitForEvent struct {
 }
 
 func newWaitForEvent(n graph.Node) (kind, error) {
-	var c struct {
-		EventType     string         `json:"event_type"`
-		Timeout       string         `json:"timeout"`
-		Filter        map[string]any `json:"filter"`
-		EventBranch   string         `json:"event_branch"`
-		TimeoutBranch string         `json:"timeout_branch"`
-	}
-	if err := decode(n, &c); err != nil {
-		return nil, err
-	}
-	d, err := graph.ParseDuration(c.Timeout)
+	c, err := graph.DecodeConfig[graph.WaitForEventConfig](n)
 	if err != nil {
 		return nil, err
 	}
-	k := waitForEvent{eventType: c.EventType, filter: c.Filter, timeout: d,
-		eventBranch: c.EventBranch, timeoutBranch: c.TimeoutBranch, varKey: "event:" + n.ID}
-	if k.eventBranch == "" {
-		k.eventBranch = "event_received"
+	d, err := c.Timeout.Value()
+	if err != nil {
+		return nil, err
 	}
-	if k.timeoutBranch == "" {
-		k.timeoutBranch = "timed_out"
-	}
-	return k, nil
+	return waitForEvent{eventType: c.EventType, filter: c.Filter, timeout: d,
+		eventBranch: c.EventBranchName(), timeoutBranch: c.TimeoutBranchName(), varKey: "event:" + n.ID}, nil
 }
 
 func (k waitForEvent) enter(r *run, _ *Path) result {

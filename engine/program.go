@@ -3,11 +3,11 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/kalcifer/kalcifer"
 	"time"
 
 	"cel.dev/cel-go/cel"
 
+	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/graph"
 )
 
@@ -78,12 +78,9 @@ func Compile(journeyID string, version int, g *graph.Graph) (*Program, error) {
 		if graph.IsEntry(n.typ) {
 			p.entries = append(p.entries, n)
 		}
-		if n.typ == "event_entry" {
-			var c struct {
-				EventType string         `json:"event_type"`
-				Filter    map[string]any `json:"filter"`
-			}
-			if err := decode(gn, &c); err != nil {
+		if n.typ == graph.TypeEventEntry {
+			c, err := graph.DecodeConfig[graph.EventEntryConfig](gn)
+			if err != nil {
 				return nil, fmt.Errorf("compile node %q: %w", gn.ID, err)
 			}
 			n.entryEvent, n.entryFilter = c.EventType, c.Filter
