@@ -50,7 +50,7 @@ Answer with one JSON object and nothing else:
 Rules — the graph is rejected unless all hold:
 - At least one entry node; entry nodes have no incoming edges. Every node is reachable from an entry node.
 - No cycles: a customer never returns to a node.
-- Every required branch has an edge: condition needs "true" and "false"; wait_for_event needs "event_received" and "timed_out"; ab_split needs one edge per variant key; frequency_cap needs "within_cap" and "exceeded". Other nodes continue on the default branch (no "branch"); a path may simply end.
+- Every required branch has an edge: ` + requiredBranches() + `. Other nodes continue on the default branch (no "branch"); a path may simply end.
 - Exit nodes (goal_reached with exit_after_goal, journey_exit) have no outgoing edges.
 - Durations are a whole number and a unit: 30s, 15m, 12h, 3d (a week is 7d).
 - Conditions and expressions are CEL over customer, event and journey, e.g. customer.plan == "premium", "vip" in customer.tags.
@@ -65,6 +65,26 @@ Node types:
 	b.WriteString("\nExample. Request: " + exampleRequest + "\nAnswer:\n" + exampleAnswer + "\n")
 	return b.String()
 })
+
+// requiredBranches says, from the catalog, which branches each node type
+// with required branches needs an edge on.
+func requiredBranches() string {
+	var parts []string
+	for _, k := range graph.Kinds() {
+		required, _ := graph.BranchesOf(graph.Node{Type: k.Type})
+		switch _, dynamic := k.Config.(graph.Brancher); {
+		case len(required) > 0:
+			quoted := make([]string, len(required))
+			for i, b := range required {
+				quoted[i] = fmt.Sprintf("%q", b)
+			}
+			parts = append(parts, k.Type+" needs "+strings.Join(quoted, " and "))
+		case dynamic:
+			parts = append(parts, k.Type+" needs an edge on each of its branches ("+k.DynamicBranches+")")
+		}
+	}
+	return strings.Join(parts, "; ")
+}
 
 // branchText describes the branches out of a node type.
 func branchText(nt graph.NodeType) string {

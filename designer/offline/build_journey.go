@@ -171,9 +171,9 @@ func (j *journey) branchOn(c cond, gate bool, defaultTimeout string) string {
 	j.settle()
 	var node string
 	defaulted := false
-	side := [2]string{"true", "false"}
+	side := [2]string{graph.BranchTrue, graph.BranchFalse}
 	if c.event != "" {
-		side = [2]string{"event_received", "timed_out"}
+		side = [2]string{graph.BranchEventReceived, graph.BranchTimedOut}
 		timeout := c.within
 		if timeout == "" && j.lastWait != "" && len(j.tails) == 1 && j.tails[0] == (tail{j.lastWait, ""}) {
 			// "wait 3 days, if not opened …": the wait becomes the event's timeout.
@@ -330,15 +330,15 @@ func configString(raw json.RawMessage, field string) string {
 func (j *journey) guard(id string, c cond) {
 	check := j.b.Add("condition", "If "+c.text, map[string]any{"expression": c.expr})
 	j.b.Redirect(id, check)
-	j.b.Connect(check, id, "true")
+	j.b.Connect(check, id, graph.BranchTrue)
 	skipped := false
 	for _, e := range j.b.Edges(id) {
 		if e.Branch == "" {
-			j.b.Connect(check, e.Target, "false")
+			j.b.Connect(check, e.Target, graph.BranchFalse)
 			skipped = true
 		}
 	}
-	step, skip := tail{id, ""}, tail{check, "false"}
+	step, skip := tail{id, ""}, tail{check, graph.BranchFalse}
 	for _, list := range []*[]tail{&j.tails, &j.parked} {
 		if slices.Contains(*list, step) {
 			*list, skipped = append(*list, skip), true

@@ -247,7 +247,7 @@ func (n *narrator) walk(id, stop string, indent int) bool {
 // branch, if any, then its one or several next steps.
 func (n *narrator) plainNext(node graph.Node, stop string, indent int) bool {
 	next := n.targets(node.ID, graph.DefaultBranch)
-	if failed := n.targets(node.ID, "failed"); len(failed) > 0 {
+	if failed := n.targets(node.ID, graph.BranchFailed); len(failed) > 0 {
 		meet := n.meeting(append(slices.Clone(failed), next...))
 		if meet == "" || (stop != "" && n.order[stop] < n.order[meet]) {
 			meet = stop
@@ -281,9 +281,9 @@ func (n *narrator) branches(node graph.Node) []branch {
 			{tb, fmt.Sprintf("Otherwise, if they have not done so within %s:", d)},
 		}
 	case "condition":
-		return []branch{{"true", "If so:"}, {"false", "If not:"}}
+		return []branch{{graph.BranchTrue, "If so:"}, {graph.BranchFalse, "If not:"}}
 	case "frequency_cap":
-		return []branch{{"within_cap", "If they are within the cap:"}, {"exceeded", "If they have had too many already:"}}
+		return []branch{{graph.BranchWithinCap, "If they are within the cap:"}, {graph.BranchExceeded, "If they have had too many already:"}}
 	case "ab_split":
 		keys, weights := splitVariants(node)
 		out := make([]branch, len(keys))

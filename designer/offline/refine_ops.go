@@ -207,13 +207,13 @@ func (e *editGraph) addNonOpenerFallback(email graph.Node, channel, timeout stri
 	msg := e.addMessage(channel, "reminder", templateBase(email), reminderText, w)
 	e.removeEdges(func(ed graph.Edge) bool { return ed.Source == email.ID && ed.BranchOf() == graph.DefaultBranch })
 	e.connect(email.ID, w, "")
-	e.connect(w, msg, "timed_out")
+	e.connect(w, msg, graph.BranchTimedOut)
 	if len(next) == 0 {
 		exit := e.addNode("journey_exit", "", map[string]any{"reason": "opened the email"}, w, 1, 0)
-		e.connect(w, exit, "event_received")
+		e.connect(w, exit, graph.BranchEventReceived)
 	}
 	for _, t := range next {
-		e.connect(w, t, "event_received")
+		e.connect(w, t, graph.BranchEventReceived)
 		e.connect(msg, t, "")
 	}
 	return fmt.Sprintf("After %s the journey now waits up to %s for the email to be opened; customers who do not open it get %s, then go on as before.",
@@ -231,11 +231,8 @@ func templateBase(step graph.Node) string {
 
 // waitBranches returns a wait_for_event's event and timeout branch names.
 func waitBranches(n graph.Node) (event, timeout string) {
-	required, _ := graph.BranchesOf(n)
-	if len(required) != 2 {
-		return "event_received", "timed_out"
-	}
-	return required[0], required[1]
+	c, _ := graph.DecodeConfig[graph.WaitForEventConfig](n) // a bad config has the default names
+	return c.EventBranchName(), c.TimeoutBranchName()
 }
 
 // addFailureFallback sends a message on channel when step fails to send,
@@ -245,13 +242,13 @@ func (e *editGraph) addFailureFallback(step graph.Node, channel string) (string,
 	if !graph.IsChannel(step.Type) {
 		return "", fmt.Errorf("%s sends nothing, so it cannot fail to send", what)
 	}
-	if t := e.targets(step.ID, "failed"); len(t) > 0 {
+	if t := e.targets(step.ID, graph.BranchFailed); len(t) > 0 {
 		return "", fmt.Errorf("%s already has a fallback when it fails: %s", what, e.name(*e.node(t[0])))
 	}
 	text := strings.ReplaceAll(fallbackText, "{{ channel }}", map[string]string{"send_email": "email", "send_sms": "text message",
 		"send_push": "push notification", "send_whatsapp": "WhatsApp", "call_webhook": "our usual channel"}[step.Type])
 	msg := e.addMessage(channel, "fallback", templateBase(step), text, step.ID)
-	e.connect(step.ID, msg, "failed")
+	e.connect(step.ID, msg, graph.BranchFailed)
 	for _, t := range e.targets(step.ID, graph.DefaultBranch) {
 		e.connect(msg, t, "")
 	}

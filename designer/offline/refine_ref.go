@@ -23,18 +23,27 @@ var (
 	stepsWhatsApp  = stepKind{"WhatsApp message", "WhatsApp messages", []string{"send_whatsapp"}}
 	stepsWebhook   = stepKind{"webhook call", "webhook calls", []string{"call_webhook"}}
 	stepsMessage   = stepKind{"message", "messages", []string{"send_email", "send_sms", "send_push", "send_whatsapp"}}
-	stepsWait      = stepKind{"wait", "waits", []string{"wait", "wait_for_event", "wait_until"}}
+	stepsWait      = stepKind{"wait", "waits", graph.TypesHolding(graph.HoldsWait)}
 	stepsABTest    = stepKind{"A/B test", "A/B tests", []string{"ab_split"}}
 	stepsCondition = stepKind{"condition", "conditions", []string{"condition"}}
 	stepsGoal      = stepKind{"goal", "goals", []string{"goal_reached"}}
 	stepsExit      = stepKind{"exit step", "exit steps", []string{"journey_exit"}}
 	stepsTag       = stepKind{"tag step", "tag steps", []string{"add_tag", "remove_tag"}}
-	stepsEntry     = stepKind{"entry", "entries", []string{"event_entry", "segment_entry", "webhook_entry", "scheduled_entry"}}
+	stepsEntry     = stepKind{"entry", "entries", typesWhere(func(k graph.Kind) bool { return k.Group == graph.GroupEntry })}
 	// stepsAny is every step after the entry: "remove the last step".
-	stepsAny = stepKind{"step", "steps", []string{"send_email", "send_sms", "send_push", "send_whatsapp", "call_webhook",
-		"wait", "wait_until", "wait_for_event", "condition", "ab_split", "frequency_cap", "update_profile", "add_tag",
-		"remove_tag", "custom_code", "goal_reached", "journey_exit"}}
+	stepsAny = stepKind{"step", "steps", typesWhere(func(k graph.Kind) bool { return k.Group != graph.GroupEntry })}
 )
+
+// typesWhere lists the catalog's node types whose kind passes keep.
+func typesWhere(keep func(graph.Kind) bool) []string {
+	var out []string
+	for _, k := range graph.Kinds() {
+		if keep(k) {
+			out = append(out, k.Type)
+		}
+	}
+	return out
+}
 
 // stepKindWords maps the words for a step to its kind, longest phrases first.
 var stepKindWords = []struct {

@@ -255,7 +255,7 @@ func ruleFailureFallback(e *editGraph, target *stepRef, channel string) (string,
 		}
 	} else {
 		for _, m := range e.ofKind(stepsMessage) {
-			if len(e.targets(m.ID, "failed")) == 0 {
+			if len(e.targets(m.ID, graph.BranchFailed)) == 0 {
 				n = m
 				break
 			}

@@ -140,7 +140,7 @@ func (s *suggester) lowOpenRate(wait graph.Node) {
 func (s *suggester) failures(step graph.Node) {
 	st := s.stats[step.ID]
 	tried := st.Sent + st.Failed
-	if tried < MinSuggestVolume || float64(st.Failed) <= HighFailureRate*float64(tried) || len(s.base.targets(step.ID, "failed")) > 0 {
+	if tried < MinSuggestVolume || float64(st.Failed) <= HighFailureRate*float64(tried) || len(s.base.targets(step.ID, graph.BranchFailed)) > 0 {
 		return
 	}
 	channel := "sms"
