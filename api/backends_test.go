@@ -73,6 +73,7 @@ func setupPostgres(t *testing.T) *testBundle {
 		Version:   "test-1.2.3",
 		StartedAt: time.Now().Add(-90 * time.Second),
 		Engine:    rt,
+		Designer:  offlineDesigner(st),
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
