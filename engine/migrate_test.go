@@ -96,13 +96,19 @@ func TestMoveEdges(t *testing.T) {
 	st := State{Paths: []Path{{ID: 0, Node: "w", Visit: 1, Wait: &kalcifer.Wait{Kind: kalcifer.WaitTimer, DueAt: &due},
 		Since: due.Add(-72 * time.Hour)}}, NextPath: 1}
 	g := oneWait("wait", `{"duration":"3d"}`)
-	plan, _ := NewPlan(compileJSON(t, 1, g), compileJSON(t, 2, g), map[string]string{"in": "in", "w": "w", "x": "x"}, "")
+	plan, err := NewPlan(compileJSON(t, 1, g), compileJSON(t, 2, g), map[string]string{"in": "in", "w": "w", "x": "x"}, "")
+	if err != nil {
+		t.Fatalf("unchanged graph: plan: %v", err)
+	}
 	mv, err := plan.Move(st, due.Add(-time.Hour), nil)
 	if err != nil || len(mv.Waits) != 0 || !mv.Unchanged(st) {
 		t.Fatalf("unchanged graph: waits %v, err %v", mv.Waits, err)
 	}
-	plan, _ = NewPlan(compileJSON(t, 1, g), compileJSON(t, 2, oneWait("wait_until", `{"until":"customer.renews_at"}`)),
+	plan, err = NewPlan(compileJSON(t, 1, g), compileJSON(t, 2, oneWait("wait_until", `{"until":"customer.renews_at"}`)),
 		map[string]string{"in": "in", "w": "w", "x": "x"}, "")
+	if err != nil {
+		t.Fatalf("wait → wait_until: plan: %v", err)
+	}
 	_, err = plan.Move(st, due, func() (*kalcifer.Customer, error) { return &kalcifer.Customer{ID: "c"}, nil })
 	if err == nil || !strings.Contains(err.Error(), "renews_at") {
 		t.Fatalf("err = %v", err)

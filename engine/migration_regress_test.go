@@ -4,8 +4,9 @@ package engine_test
 // failed before its fix.
 
 import (
+	"fmt"
+	"slices"
 	"testing"
-	"time"
 
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/engine"
@@ -20,8 +21,11 @@ func TestMigrationRegressionHeldSendOutcomeLost(t *testing.T) {
 			`w:wait:{"duration":"1d"}`}, []string{"in->hook", "hook->w"}, "")
 		j := e.journey(false, v1)
 		e.event("c", "go", "")
-		if _, err := e.rt.ProcessEvents(e.ctx); err != nil {
+		if _, err := e.rt.ProcessEvents(e.ctx); err != nil { // enters, send pending, not delivered
 			t.Fatal(err)
+		}
+		if in := e.only(j, "c"); !slices.Equal(in.Nodes, []string{"hook"}) {
+			t.Fatalf("before the migration: at %v, want [hook]", in.Nodes)
 		}
 		v2 := g([]string{`in:event_entry:{"event_type":"go"}`, `hook2:call_webhook:{"url":"` + e.hook.URL + `/x"}`, `w:wait:{"duration":"1d"}`},
 			[]string{"in->hook2", "hook2->w"}, "")
@@ -31,17 +35,40 @@ func TestMigrationRegressionHeldSendOutcomeLost(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("mapping %v", plan.Mapping)
+		if _, mapped := plan.Mapping["hook"]; mapped {
+			t.Fatalf("mapping %v: hook should be unmapped", plan.Mapping)
+		}
 		m := e.migrate(plan.Migration.ID)
-		t.Logf("progress %+v", m.Progress)
+		if m.Progress.Held != 1 {
+			t.Fatalf("migration %s %+v: want the instance held", m.Status, m.Progress)
+		}
 		e.drain() // delivered while held
-		res, err := e.rt.ReleaseHeld(e.ctx, kalcifer.DefaultTenantID, m.ID, kalcifer.ReleaseRequest{NodeMapping: map[string]string{"hook": "hook2"}})
-		t.Logf("release %+v %v", res, err)
-		e.drain()
 		in := e.only(j, "c")
-		t.Logf("after release: %s v%d at %v state %s", in.Status, in.Version, in.Nodes, in.State)
-		if len(in.Nodes) == 1 && in.Nodes[0] == "hook2" {
+		wantStatus(t, in, kalcifer.InstancePaused)
+		if in.Version != 1 || !slices.Equal(in.Nodes, []string{"hook"}) {
+			t.Fatalf("held: v%d at %v, want v1 at [hook]", in.Version, in.Nodes)
+		}
+		if s := e.sends(in); len(s) != 1 || s[0].Status != kalcifer.SendSent {
+			t.Fatalf("sends while held = %+v, want the webhook sent", s)
+		}
+		res, err := e.rt.ReleaseHeld(e.ctx, kalcifer.DefaultTenantID, m.ID, kalcifer.ReleaseRequest{NodeMapping: map[string]string{"hook": "hook2"}})
+		if err != nil {
+			t.Fatalf("release: %v", err)
+		}
+		if res.Migrated != 1 || res.Exited != 0 || len(res.Skipped) != 0 || len(res.Failed) != 0 {
+			t.Fatalf("release = %+v, want 1 migrated", res)
+		}
+		e.drain()
+		in = e.only(j, "c")
+		if slices.Equal(in.Nodes, []string{"hook2"}) {
 			t.Fatal("released instance stuck waiting for a send that already finished")
+		}
+		wantStatus(t, in, kalcifer.InstanceActive)
+		if in.Version != 2 || !slices.Equal(in.Nodes, []string{"w"}) {
+			t.Fatalf("released: v%d at %v, want v2 at [w]", in.Version, in.Nodes)
+		}
+		if n := len(e.hook.calls()); n != 1 {
+			t.Fatalf("webhook called %d times, want once: the finished send must not go again", n)
 		}
 	})
 }
@@ -67,16 +94,17 @@ func TestMigrationRegressionAbortRestoresExitedAfterReentry(t *testing.T) {
 			t.Fatal(err)
 		}
 		m = e.migrate(m.ID)
-		active := 0
+		if m.Status != kalcifer.MigrationAborted {
+			t.Fatalf("migration %s %q %+v, want aborted", m.Status, m.Reason, m.Progress)
+		}
+		var active []string
 		for _, in := range e.instances(j) {
-			t.Logf("%s v%d %s at %v", in.ID, in.Version, in.Status, in.Nodes)
 			if !in.Status.Ended() {
-				active++
+				active = append(active, fmt.Sprintf("%s v%d at %v", in.ID, in.Version, in.Nodes))
 			}
 		}
-		t.Logf("migration %s %+v", m.Status, m.Progress)
-		if active > 1 {
-			t.Fatalf("customer is in %d active instances of a journey without re-entry", active)
+		if len(active) != 1 {
+			t.Fatalf("customer is in %d active instances of a journey without re-entry, want 1: %v", len(active), active)
 		}
 	})
 }
@@ -104,28 +132,40 @@ func TestMigrationRegressionAbortSkipsLockedInstance(t *testing.T) {
 		locked, release, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
 		go func() {
 			defer close(done)
-			_ = e.st.WithEngineTx(e.ctx, func(tx *store.EngineTx) error {
+			err := e.st.WithEngineTx(e.ctx, func(tx *store.EngineTx) error {
 				if _, err := tx.Instance(held.ID); err != nil { // locks it, like a wake that turns out stale
-					t.Error(err)
+					return err
 				}
 				close(locked)
 				<-release
 				return nil
 			})
+			if err != nil {
+				t.Errorf("locking transaction: %v", err)
+			}
 		}()
-		<-locked
-		if e.st.Kind() == "sqlite" { // one writer: nothing to show
-			close(release)
-			<-done
-			return
+		select {
+		case <-locked:
+		case <-done:
+			t.FailNow() // the transaction failed before it held the lock; it reported why
 		}
-		m = e.migrate(m.ID)
+		if e.st.Kind() != "sqlite" { // one writer on SQLite: nothing to show
+			m = e.migrate(m.ID)
+			if b := e.only(j, "b"); m.Status == kalcifer.MigrationAborted && b.Version != 1 {
+				t.Fatalf("abort finished with instance b still on version %d and not counted (restored %d, moved on %d)", b.Version, m.Progress.Restored, m.Progress.MovedOn)
+			}
+		}
 		close(release)
 		<-done
-		b := e.only(j, "b")
-		t.Logf("migration %s %q %+v; b on v%d", m.Status, m.Reason, m.Progress, b.Version)
-		if m.Status == kalcifer.MigrationAborted && b.Version != 1 {
-			t.Fatalf("abort finished with instance b still on version %d and not counted (restored %d, moved on %d)", b.Version, m.Progress.Restored, m.Progress.MovedOn)
+		// The lock gone, the abort finishes and puts everyone back.
+		m = e.migrate(m.ID)
+		if m.Status != kalcifer.MigrationAborted {
+			t.Fatalf("migration %s %q %+v once the lock is gone, want aborted", m.Status, m.Reason, m.Progress)
+		}
+		for _, c := range []string{"a", "b"} {
+			if in := e.only(j, c); in.Version != 1 {
+				t.Fatalf("after the abort %s is on version %d, want 1", c, in.Version)
+			}
 		}
 	})
 }
@@ -152,13 +192,18 @@ func TestMigrationRegressionLateSendOutcomeAfterSkip(t *testing.T) {
 			t.Fatal(err)
 		}
 		in := e.only(j, "c")
-		t.Logf("before delivery: %s at %v", in.Status, in.Nodes)
+		wantStatus(t, in, kalcifer.InstanceActive)
+		if in.Version != 2 || !slices.Equal(in.Nodes, []string{"w"}) {
+			t.Fatalf("before delivery: v%d at %v, want v2 at [w]", in.Version, in.Nodes)
+		}
 		e.drain() // the webhook goes out; its outcome arrives
 		in = e.only(j, "c")
-		t.Logf("after delivery: %s %q at %v, sends %d", in.Status, in.Reason, in.Nodes, len(e.sends(in)))
-		if in.Status != kalcifer.InstanceActive {
-			t.Fatalf("instance %s: %s", in.Status, in.Reason)
+		wantStatus(t, in, kalcifer.InstanceActive)
+		if !slices.Equal(in.Nodes, []string{"w"}) {
+			t.Fatalf("after delivery: at %v, want still waiting at [w]", in.Nodes)
 		}
-		_ = time.Hour
+		if s := e.sends(in); len(s) != 1 || s[0].NodeID != "hook" || s[0].Status != kalcifer.SendSent {
+			t.Fatalf("sends = %+v, want only the old webhook, sent", s)
+		}
 	})
 }

@@ -220,7 +220,11 @@ func TestRemovedNodePolicies(t *testing.T) {
 				if in.Version != 2 || !slices.Equal(in.Nodes, []string{"w2"}) {
 					t.Fatalf("released: v%d at %v", in.Version, in.Nodes)
 				}
-				if m, _ := e.st.GetMigration(e.ctx, kalcifer.DefaultTenantID, m.ID); m.Progress.Held != 0 || m.Progress.Migrated != 1 {
+				m, err := e.st.GetMigration(e.ctx, kalcifer.DefaultTenantID, m.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if m.Progress.Held != 0 || m.Progress.Migrated != 1 {
 					t.Fatalf("after release: %+v", m.Progress)
 				}
 			}
@@ -393,7 +397,10 @@ func TestMigrationPausesOnFailures(t *testing.T) {
 		if m.Status != kalcifer.MigrationPaused || m.Progress.Failed != 100 || !strings.Contains(m.Reason, "threshold") {
 			t.Fatalf("migration = %s %q %+v", m.Status, m.Reason, m.Progress)
 		}
-		batches, _ := e.st.MigrationBatches(e.ctx, m.ID)
+		batches, err := e.st.MigrationBatches(e.ctx, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(batches) != 2 || len(batches[0].Errors) != 20 || !strings.Contains(batches[0].Errors[0], "renews_at") {
 			t.Fatalf("batches = %+v", batches)
 		}
