@@ -227,6 +227,14 @@ func testMigrationMoves(t *testing.T, s *store.Store) {
 		if len(cands) != 1 || cands[0].ID != ins[4].ID {
 			t.Fatalf("second pass candidates = %d", len(cands))
 		}
+		// Within a pass, candidates come after the cursor only: those a
+		// gradual rollout passed by are not looked at again.
+		again.Cursor = ins[4].ID
+		cands, err = tx.MigrationCandidates(&again, 10)
+		must(t, err)
+		if len(cands) != 0 {
+			t.Fatalf("candidates at or before the cursor = %d", len(cands))
+		}
 		return nil
 	}))
 

@@ -245,9 +245,13 @@ func testLedgerReads(t *testing.T, s *store.Store) {
 		in, _ = newInstance(t, tx, j, "c1", false)
 		return nil
 	}))
-	// Two sends in two transactions: the older one's key sorts last.
+	// Two sends a second apart (a store on the same backend with a clock of
+	// its own): the older one's key sorts last.
+	clock := &stepClock{at: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	stepped := store.New(s.Backend(), clock)
 	for _, node := range []string{"b_mail", "a_sms"} {
-		must(t, s.WithEngineTx(ctx, func(tx *store.EngineTx) error {
+		clock.at = clock.at.Add(time.Second)
+		must(t, stepped.WithEngineTx(ctx, func(tx *store.EngineTx) error {
 			_, err := tx.InsertSend(&kalcifer.Send{Key: in.ID + ":" + node + ":1", TenantID: "default", JourneyID: j.ID, Version: 1,
 				InstanceID: in.ID, NodeID: node, NodeType: "send_email", CustomerID: "c1", Channel: "email",
 				Config: map[string]any{"n": node}, Status: kalcifer.SendPending})
@@ -282,6 +286,11 @@ func testLedgerReads(t *testing.T, s *store.Store) {
 		t.Fatal("another tenant sees our sends")
 	}
 }
+
+// stepClock is a clock that stands still until the test moves it.
+type stepClock struct{ at time.Time }
+
+func (c *stepClock) Now() time.Time { return c.at }
 
 // testInfo: totals for /info, liveness, and the backend's name.
 func testInfo(t *testing.T, s *store.Store) {
