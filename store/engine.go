@@ -32,7 +32,8 @@ func (s *Store) WithEngineTx(ctx context.Context, fn func(t *EngineTx) error) er
 // Now is the transaction's time.
 func (t *EngineTx) Now() time.Time { return t.now }
 
-// Tx is the underlying transaction, for River jobs.
+// Tx is the underlying transaction, for statements the store has no method
+// for (the conformance suite sets up rows with it).
 func (t *EngineTx) Tx() Tx { return t.tx }
 
 // skipLocked makes concurrent claimers on PostgreSQL take different rows;

@@ -98,7 +98,7 @@ func (b *Backend) Q() store.Querier { return q{b.pool} }
 
 // WithTx runs fn in a transaction.
 func (b *Backend) WithTx(ctx context.Context, fn func(tx store.Tx) error) error {
-	return pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error { return fn(txQ{q{tx}, tx}) })
+	return pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error { return fn(q{tx}) })
 }
 
 // Ping checks that the database answers.

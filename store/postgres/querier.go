@@ -39,12 +39,6 @@ func (q q) QueryRow(ctx context.Context, query string, args ...any) store.Row {
 	return row{q.p.QueryRow(ctx, query, args...)}
 }
 
-// txQ is a transaction; it keeps the pgx.Tx for River.
-type txQ struct {
-	q
-	tx pgx.Tx
-}
-
 type row struct{ r pgx.Row }
 
 func (r row) Scan(dest ...any) error {
