@@ -23,7 +23,7 @@ import (
 // customers wait unmapped without a removed_node_policy is refused
 // (EUNPROCESSABLE) before anything changes. A dry run only answers the plan.
 func (rt *Runtime) Publish(ctx context.Context, actor, tenantID, journeyID string, version int, rollback bool, req kalcifer.PublishRequest) (*kalcifer.PublishPlan, error) {
-	if req.Config.BatchSize == 0 && rt.st.Kind() != "postgres" {
+	if req.Config.BatchSize == 0 && rt.st.Dialect().SingleWriter {
 		// SQLite has one writer: a batch's transaction holds up event
 		// ingestion, and 1,000 instances measured ~100 ms (docs/PERFORMANCE.md).
 		req.Config.BatchSize = SQLiteMigrationBatch

@@ -110,7 +110,7 @@ func New(cfg Config) *Runtime {
 	if cfg.TimerWorkers <= 0 {
 		cfg.TimerWorkers = 2
 	}
-	if cfg.Store.Kind() != "postgres" {
+	if cfg.Store.Dialect().SingleWriter {
 		cfg.EventWorkers, cfg.TimerWorkers = 1, 1
 	}
 	if cfg.SendLease <= 0 {

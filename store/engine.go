@@ -36,44 +36,27 @@ func (t *EngineTx) Now() time.Time { return t.now }
 // for (the conformance suite sets up rows with it).
 func (t *EngineTx) Tx() Tx { return t.tx }
 
-// skipLocked makes concurrent claimers on PostgreSQL take different rows;
-// SQLite has one writer, so there is nothing to skip.
-func (s *Store) skipLocked() string {
-	if s.b.Kind() == "postgres" {
-		return " FOR UPDATE SKIP LOCKED"
-	}
-	return ""
-}
+// skipLocked makes concurrent claimers take different rows (Dialect).
+func (s *Store) skipLocked() string { return s.d.SkipLocked }
 
 // skipLockedOf is skipLocked for a join: only the rows of the table named
 // alias are locked.
-func (s *Store) skipLockedOf(alias string) string {
-	if s.b.Kind() == "postgres" {
-		return " FOR UPDATE OF " + alias + " SKIP LOCKED"
-	}
-	return ""
-}
+func (s *Store) skipLockedOf(alias string) string { return s.d.skipLockedOf(alias) }
 
-// forUpdate locks the rows read, on PostgreSQL; SQLite's one writer
-// already excludes every other.
-func (s *Store) forUpdate() string {
-	if s.b.Kind() == "postgres" {
-		return " FOR UPDATE"
-	}
-	return ""
-}
+// forUpdate locks the rows read where writers run concurrently.
+func (s *Store) forUpdate() string { return s.d.ForUpdate }
 
 // TryLockLane takes lane's lock for the rest of the transaction, unless
 // another transaction (of any replica) holds it: then it reports false.
 // Only the lane's holder routes its events, so a customer's events are
-// never routed by two workers at once, nor out of order. SQLite has one
-// writer, so there the answer is always true.
+// never routed by two workers at once, nor out of order. A database with a
+// single writer has no lane locks (Dialect.LaneLock): the answer is true.
 func (t *EngineTx) TryLockLane(lane int) (bool, error) {
-	if t.s.b.Kind() != "postgres" {
+	if t.s.d.LaneLock == "" {
 		return true, nil
 	}
 	var ok bool
-	if err := t.tx.QueryRow(t.ctx, `SELECT pg_try_advisory_xact_lock(19790, $1)`, lane).Scan(&ok); err != nil {
+	if err := t.tx.QueryRow(t.ctx, t.s.d.LaneLock, lane).Scan(&ok); err != nil {
 		return false, fmt.Errorf("lock event lane %d: %w", lane, err)
 	}
 	return ok, nil
@@ -105,7 +88,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []*kalcifer.Event) (dup
 	stored := make([]string, len(events))
 	err = s.b.WithTx(ctx, func(tx Tx) error {
 		clear(stored)
-		chunkSize := s.insertChunk()
+		chunkSize := max(s.d.InsertRows, 1)
 		for start := 0; start < len(events); start += chunkSize {
 			chunk := events[start:min(start+chunkSize, len(events))]
 			if err := insertEventChunk(ctx, tx, chunk, stored[start:]); err != nil {
@@ -124,17 +107,6 @@ func (s *Store) InsertEvents(ctx context.Context, events []*kalcifer.Event) (dup
 		}
 	}
 	return dup, nil
-}
-
-// insertChunk is how many rows one INSERT statement carries. On
-// PostgreSQL a statement is a round trip, so 100 rows share one; SQLite
-// has no round trips, and a cached one-row statement measured faster there
-// than binding hundreds of parameters (51K against 31K events/s in E-batch).
-func (s *Store) insertChunk() int {
-	if s.b.Kind() == "postgres" {
-		return 100
-	}
-	return 1
 }
 
 // insertEventChunk stores events with one multi-row INSERT. Rows whose
@@ -190,14 +162,15 @@ func (t *EngineTx) UnprocessedEvents(limit int) ([]kalcifer.Event, error) {
 // UnprocessedEventsOfLane is UnprocessedEvents for one lane of lanes:
 // customers are split into lanes by a hash of their ID, so that workers
 // route different customers' events in parallel and each customer's in
-// order. Lanes above 1 need PostgreSQL (SQLite has a single writer anyway).
+// order. Lanes above 1 need a database with lanes (Dialect.CustomerHash:
+// PostgreSQL); one with a single writer has no use for them.
 func (t *EngineTx) UnprocessedEventsOfLane(limit, lane, lanes int) ([]kalcifer.Event, error) {
 	laneFilter := ""
 	if lanes > 1 {
-		if t.s.b.Kind() != "postgres" {
+		if t.s.d.CustomerHash == "" {
 			return nil, fmt.Errorf("event lanes need PostgreSQL, not %s", t.s.b.Kind())
 		}
-		laneFilter = fmt.Sprintf(" AND (hashtext(customer_id) & 2147483647) %% %d = %d", lanes, lane)
+		laneFilter = fmt.Sprintf(" AND %s %% %d = %d", t.s.d.CustomerHash, lanes, lane)
 	}
 	rows, err := t.tx.Query(t.ctx, `SELECT id, tenant_id, COALESCE(client_id, ''), customer_id, event_type, data,
 		occurred_at, received_at, COALESCE(journey_id, '')

@@ -429,13 +429,13 @@ func (t *EngineTx) writeMoved(moves []InstanceMove) error {
 	if err := t.updateMoved(moves); err != nil {
 		return err
 	}
-	if t.s.b.Kind() == "postgres" {
+	if t.s.d.BindsArrays {
 		if err := t.replaceWaitsOfBatch(moves); err != nil {
 			return err
 		}
 	}
 	for _, mv := range moves {
-		if t.s.b.Kind() != "postgres" {
+		if !t.s.d.BindsArrays {
 			if err := t.replaceWaits(mv.Prior, mv.Waits, mv.Drop, mv.Status.Ended()); err != nil {
 				return err
 			}
@@ -461,7 +461,7 @@ func (t *EngineTx) updateMoved(moves []InstanceMove) error {
 		}
 		steps = append(steps, stepRow{mv.Prior.ID, mv.Prior.StepCount + 1, kalcifer.Step{Version: mv.Version, Type: "migration",
 			Result: mv.Outcome, Detail: mv.Detail, At: t.now}})
-		if t.s.b.Kind() != "postgres" {
+		if !t.s.d.BindsArrays {
 			if _, err := t.tx.Exec(t.ctx, `UPDATE instances SET version = $1, status = $2, reason = $3, state = $4, at_nodes = $5,
 				step_count = step_count + 1, lock_version = lock_version + 1, updated_at = $6, ended_at = $7 WHERE id = $8`,
 				mv.Version, string(mv.Status), mv.Reason, string(mv.State), atNodes(mv.Nodes), now, ended, mv.Prior.ID); err != nil {
@@ -469,7 +469,7 @@ func (t *EngineTx) updateMoved(moves []InstanceMove) error {
 			}
 		}
 	}
-	if t.s.b.Kind() == "postgres" && len(moves) > 0 {
+	if t.s.d.BindsArrays && len(moves) > 0 {
 		// One statement with arrays: its text never changes, so it is
 		// planned once, not once per batch size.
 		var ids, statuses, reasons, states, nodes []string
@@ -506,7 +506,7 @@ type stepRow struct {
 // insertStepRows appends history steps of several instances: on
 // PostgreSQL in multi-row INSERTs, on SQLite a row at a time.
 func (t *EngineTx) insertStepRows(rows []stepRow) error {
-	if t.s.b.Kind() == "postgres" {
+	if t.s.d.BindsArrays {
 		if len(rows) == 0 {
 			return nil
 		}
@@ -639,7 +639,7 @@ func (t *EngineTx) insertMoveRecords(migrationID string, moves []InstanceMove) e
 		}
 		return mv.Prior.LockVersion + 1
 	}
-	if t.s.b.Kind() == "postgres" {
+	if t.s.d.BindsArrays {
 		var ids, outcomes, statuses, states, nodes, details []string
 		var versions, locks []int64
 		for _, mv := range moves {
@@ -690,7 +690,7 @@ const (
 // exited) and has not restored, after m.Cursor, locked like
 // MigrationCandidates.
 func (t *EngineTx) MovesToRestore(m *kalcifer.Migration, limit int) ([]MovedInstance, error) {
-	return t.movedInstances(" SKIP LOCKED", `mv.migration_id = $1 AND mv.restored = 0 AND mv.outcome <> 'failed' AND mv.instance_id > $2
+	return t.movedInstances(true, `mv.migration_id = $1 AND mv.restored = 0 AND mv.outcome <> 'failed' AND mv.instance_id > $2
 		ORDER BY mv.instance_id LIMIT $3`, m.ID, m.Cursor, limit)
 }
 
@@ -704,7 +704,7 @@ func (t *EngineTx) RestoreLeft(m *kalcifer.Migration) (int, error) {
 
 // HeldMove returns a held instance of migration m that is still held.
 func (t *EngineTx) HeldMove(migrationID, instanceID string) (*MovedInstance, error) {
-	list, err := t.movedInstances("", `mv.migration_id = $1 AND mv.instance_id = $2 AND mv.outcome = 'held' AND mv.restored = 0`,
+	list, err := t.movedInstances(false, `mv.migration_id = $1 AND mv.instance_id = $2 AND mv.outcome = 'held' AND mv.restored = 0`,
 		migrationID, instanceID)
 	if err != nil || len(list) == 0 {
 		return nil, err
@@ -712,12 +712,12 @@ func (t *EngineTx) HeldMove(migrationID, instanceID string) (*MovedInstance, err
 	return &list[0], nil
 }
 
-// movedInstances reads moved instances; on PostgreSQL it locks them (with
-// skip, " SKIP LOCKED", passing over rows others hold).
-func (t *EngineTx) movedInstances(skip, where string, args ...any) ([]MovedInstance, error) {
-	lock := ""
-	if t.s.b.Kind() == "postgres" {
-		lock = " FOR UPDATE OF i" + skip
+// movedInstances reads moved instances, locking them where writers run
+// concurrently (with skip, passing over rows others hold).
+func (t *EngineTx) movedInstances(skip bool, where string, args ...any) ([]MovedInstance, error) {
+	lock := t.s.d.forUpdateOf("i")
+	if skip {
+		lock = t.s.d.skipLockedOf("i")
 	}
 	rows, err := t.tx.Query(t.ctx, `SELECT mv.outcome, mv.prior_version, mv.prior_status, mv.prior_state, mv.prior_nodes, mv.lock_version,
 		i.id, i.tenant_id, i.journey_id, i.version, i.customer_id, i.status, i.state, i.reason, i.at_nodes, i.step_count,

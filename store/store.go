@@ -16,6 +16,7 @@ import (
 // changes configuration writes its audit row in the same transaction.
 type Store struct {
 	b     Backend
+	d     Dialect // b's, read once
 	clock kalcifer.Clock
 	keys  keyCache
 	// secrets caches webhook signing secrets by tenant; they never change.
@@ -27,14 +28,17 @@ type Store struct {
 
 // New returns a Store over b, taking the time from clock.
 func New(b Backend, clock kalcifer.Clock) *Store {
-	return &Store{b: b, clock: clock, keys: keyCache{m: map[string]cachedKey{}}}
+	return &Store{b: b, d: b.Dialect(), clock: clock, keys: keyCache{m: map[string]cachedKey{}}}
 }
 
 // Backend returns the database behind the store, for the engine's job queue.
 func (s *Store) Backend() Backend { return s.b }
 
-// Kind names the database: "sqlite" or "postgres".
+// Kind names the database, "sqlite" or "postgres", for display.
 func (s *Store) Kind() string { return s.b.Kind() }
+
+// Dialect is what the database does differently (Backend.Dialect).
+func (s *Store) Dialect() Dialect { return s.d }
 
 // Close closes the backend.
 func (s *Store) Close() error { return s.b.Close() }

@@ -93,6 +93,26 @@ func (b *Backend) Pool() *pgxpool.Pool { return b.pool }
 // Kind returns "postgres".
 func (b *Backend) Kind() string { return "postgres" }
 
+// laneLockKey is the first key of the event lanes' advisory locks (the
+// second is the lane), kept apart from the replica liveness locks.
+const laneLockKey = 19790
+
+// Dialect is PostgreSQL's: concurrent writers divide rows with FOR UPDATE
+// SKIP LOCKED, event lanes are transaction-scoped advisory locks, and
+// batches bind arrays (100 rows share an INSERT's round trip).
+func (b *Backend) Dialect() store.Dialect {
+	return store.Dialect{
+		SkipLocked:   " FOR UPDATE SKIP LOCKED",
+		SkipLockedOf: " FOR UPDATE OF %s SKIP LOCKED",
+		ForUpdate:    " FOR UPDATE",
+		ForUpdateOf:  " FOR UPDATE OF %s",
+		LaneLock:     fmt.Sprintf("SELECT pg_try_advisory_xact_lock(%d, $1)", laneLockKey),
+		CustomerHash: "(hashtext(customer_id) & 2147483647)",
+		BindsArrays:  true,
+		InsertRows:   100,
+	}
+}
+
 // Q runs statements on the pool.
 func (b *Backend) Q() store.Querier { return q{b.pool} }
 

@@ -89,6 +89,13 @@ func (b *Backend) Path() string { return b.path }
 // Kind returns "sqlite".
 func (b *Backend) Kind() string { return "sqlite" }
 
+// Dialect is SQLite's: one writer, so no row locks, lanes or SKIP
+// LOCKED; no array binds, so batches go a row at a time through cached
+// statements.
+func (b *Backend) Dialect() store.Dialect {
+	return store.Dialect{SingleWriter: true, InsertRows: 1}
+}
+
 // Q runs reads on the read pool and writes on the writer.
 func (b *Backend) Q() store.Querier { return splitQ{read: b.reads, write: b.writes} }
 

@@ -186,7 +186,7 @@ func testLanes(t *testing.T, s *store.Store) {
 		if len(one) != len(evs) {
 			t.Fatalf("one lane holds %d events, want %d", len(one), len(evs))
 		}
-		if s.Kind() != "postgres" {
+		if s.Dialect().CustomerHash == "" {
 			if _, err := tx.UnprocessedEventsOfLane(100, 0, lanes); err == nil {
 				t.Fatal("lanes above 1 must be refused on a single-writer backend")
 			}
@@ -298,6 +298,12 @@ func testInfo(t *testing.T, s *store.Store) {
 	must(t, s.Ping(ctx))
 	if k := s.Kind(); k != s.Backend().Kind() || (k != "sqlite" && k != "postgres") {
 		t.Fatalf("kind = %q", k)
+	}
+	// A backend's dialect holds together: concurrent writers divide rows
+	// with locks, lanes have both a lock and a hash, or neither.
+	if d := s.Dialect(); d != s.Backend().Dialect() || d.InsertRows < 1 || d.SingleWriter == (d.SkipLocked != "") ||
+		(d.LaneLock == "") != (d.CustomerHash == "") || (d.ForUpdate == "") != (d.ForUpdateOf == "") {
+		t.Fatalf("dialect = %+v", d)
 	}
 	_, err := s.CreateTenant(ctx, actor, "other")
 	must(t, err)
