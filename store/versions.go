@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/graph"
 )
 
 const versionColumns = `journey_id, version, status, graph, author, changelog, created_at, published_at`
@@ -82,4 +83,45 @@ func scanVersion(r Row) (*kalcifer.Version, error) {
 	v.CreatedAt = fromMicros(createdAt)
 	v.PublishedAt = fromNullMicros(publishedAt)
 	return &v, nil
+}
+
+// CreateVersion stores g as the journey's next version, a draft, after
+// checking it. Any journey but an archived one can have drafts.
+func (s *Store) CreateVersion(ctx context.Context, actor, tenantID, journeyID string, g *graph.Graph, changelog string) (*kalcifer.Version, error) {
+	if err := kalcifer.ValidateGraph(g); err != nil {
+		return nil, err
+	}
+	var out *kalcifer.Version
+	err := s.b.WithTx(ctx, func(tx Tx) error {
+		j, err := getJourney(ctx, tx, tenantID, journeyID)
+		if err != nil {
+			return err
+		}
+		if j.Status == kalcifer.JourneyArchived {
+			return &kalcifer.Error{Code: kalcifer.ECONFLICT, Message: "an archived journey cannot have new versions",
+				State: map[string]any{"status": string(j.Status)}}
+		}
+		n, err := nextVersion(ctx, tx, journeyID)
+		if err != nil {
+			return err
+		}
+		v := &kalcifer.Version{JourneyID: journeyID, Version: n, Status: kalcifer.VersionDraft, Graph: *g,
+			Author: actor, Changelog: changelog, CreatedAt: s.now()}
+		if err := insertVersion(ctx, tx, tenantID, v); err != nil {
+			return err
+		}
+		out = v
+		return s.audit(ctx, tx, tenantID, actor, "version.create", "journey", journeyID,
+			map[string]any{"version": n, "changelog": changelog})
+	})
+	return out, err
+}
+
+// nextVersion is the number the journey's next version gets.
+func nextVersion(ctx context.Context, q Querier, journeyID string) (int, error) {
+	var n int
+	if err := q.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM journey_versions WHERE journey_id = $1`, journeyID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("number the next version: %w", err)
+	}
+	return n, nil
 }
