@@ -13,6 +13,7 @@ import (
 
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/graph"
+	"github.com/kalcifer/kalcifer/store"
 )
 
 // stubEngine is an api.Engine that records what it is asked and answers
@@ -359,7 +360,8 @@ func TestWithoutEngine(t *testing.T) {
 	tb.do("PATCH", "/api/v1/customers/c1/profile", tb.editor, `{"add_tags":["x"]}`).want(t, http.StatusOK)
 }
 
-func (e *stubEngine) Publish(_ context.Context, actor, tenantID, journeyID string, version int, rollback bool, req kalcifer.PublishRequest) (*kalcifer.PublishPlan, error) {
+func (e *stubEngine) Publish(_ context.Context, p store.PublishParams) (*kalcifer.PublishPlan, error) {
+	tenantID, journeyID, version, rollback, req := p.TenantID, p.JourneyID, p.Version, p.Rollback, p.Request
 	if err := e.record(fmt.Sprintf("publish %s %s v%d rollback=%v %s", tenantID, journeyID, version, rollback, req.Strategy)); err != nil {
 		return nil, err
 	}

@@ -69,8 +69,9 @@ type Engine interface {
 	ResumeInstance(ctx context.Context, tenantID, id string) (*kalcifer.Instance, error)
 	ExitInstance(ctx context.Context, tenantID, id string) (*kalcifer.Instance, error)
 	// Publish makes a version current (rollback: an earlier published one)
-	// and starts migrating running instances per req; a dry run only plans.
-	Publish(ctx context.Context, actor, tenantID, journeyID string, version int, rollback bool, req kalcifer.PublishRequest) (*kalcifer.PublishPlan, error)
+	// and starts migrating running instances per the request; a dry run
+	// only plans.
+	Publish(ctx context.Context, p store.PublishParams) (*kalcifer.PublishPlan, error)
 	// ControlMigration pauses, resumes or aborts a migration ("pause",
 	// "resume", "abort"), or raises a gradual one's rollout ("rollout").
 	ControlMigration(ctx context.Context, actor, tenantID, id, action string, percent int) (*kalcifer.Migration, error)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/graph"
+	"github.com/kalcifer/kalcifer/store"
 )
 
 // createVersionRequest is the body of POST /journeys/{id}/versions.
@@ -64,7 +65,8 @@ func (s *server) publishVersion(rollback bool) http.HandlerFunc {
 			req.Strategy = kalcifer.StrategyMigrateAll
 		}
 		p := principal(r)
-		plan, err := s.engine.Publish(r.Context(), p.Actor(), p.TenantID, chi.URLParam(r, "id"), v, rollback, req)
+		plan, err := s.engine.Publish(r.Context(), store.PublishParams{Actor: p.Actor(), TenantID: p.TenantID,
+			JourneyID: chi.URLParam(r, "id"), Version: v, Rollback: rollback, Request: req})
 		if err != nil {
 			s.writeError(w, r, err)
 			return

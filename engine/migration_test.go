@@ -12,6 +12,7 @@ import (
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/engine"
 	"github.com/kalcifer/kalcifer/graph"
+	"github.com/kalcifer/kalcifer/store"
 )
 
 // publish stores g as the journey's next draft and publishes it with req.
@@ -25,7 +26,8 @@ func (e *env) publish(journeyID, g string, req kalcifer.PublishRequest) (*kalcif
 	if err != nil {
 		e.t.Fatalf("create version: %v", err)
 	}
-	return e.rt.Publish(e.ctx, "test", kalcifer.DefaultTenantID, journeyID, v.Version, false, req)
+	return e.rt.Publish(e.ctx, store.PublishParams{Actor: "test", TenantID: kalcifer.DefaultTenantID, JourneyID: journeyID,
+		Version: v.Version, Request: req})
 }
 
 // migrate runs migration batches until there is no work left, and returns

@@ -18,15 +18,17 @@ import (
 // held instances. The loop's batches are in rolloutbatch.go, the pure
 // planner in plan.go.
 
-// Publish makes version the journey's current version and starts moving
-// its running instances per req (seed FR-3.3): new_entries_only leaves them,
-// migrate_all and gradual move them in the background. With rollback, the
-// version is an earlier published one (FR-3.9). The node mapping is the
-// automatic proposal with req.NodeMapping laid over it; a mapping that names
-// unknown nodes, reverses the order of steps, or leaves a node where
-// customers wait unmapped without a removed_node_policy is refused
-// (EUNPROCESSABLE) before anything changes. A dry run only answers the plan.
-func (rt *Runtime) Publish(ctx context.Context, actor, tenantID, journeyID string, version int, rollback bool, req kalcifer.PublishRequest) (*kalcifer.PublishPlan, error) {
+// Publish makes p.Version the journey's current version and starts moving
+// its running instances per p.Request (seed FR-3.3): new_entries_only
+// leaves them, migrate_all and gradual move them in the background. With
+// p.Rollback, the version is an earlier published one (FR-3.9). The node
+// mapping is the automatic proposal with the request's NodeMapping laid
+// over it; a mapping that names unknown nodes, reverses the order of steps,
+// or leaves a node where customers wait unmapped without a
+// removed_node_policy is refused (EUNPROCESSABLE) before anything changes.
+// A dry run only answers the plan.
+func (rt *Runtime) Publish(ctx context.Context, p store.PublishParams) (*kalcifer.PublishPlan, error) {
+	actor, tenantID, journeyID, version, rollback, req := p.Actor, p.TenantID, p.JourneyID, p.Version, p.Rollback, p.Request
 	if req.Config.BatchSize == 0 && rt.st.Dialect().SingleWriter {
 		// SQLite has one writer: a batch's transaction holds up event
 		// ingestion, and 1,000 instances measured ~100 ms (docs/PERFORMANCE.md).

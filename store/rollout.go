@@ -16,6 +16,22 @@ import (
 // controlling the rows, and the worker's progress and batch records. The
 // instances a rollout moves are in moves.go.
 
+// PublishParams are a publish's (or rollback's) arguments, from the API to
+// the engine's Publish, which plans the node mapping and hands Store.Publish
+// the migration it planned.
+type PublishParams struct {
+	Actor     string // who publishes, for the audit row
+	TenantID  string
+	JourneyID string
+	// Version becomes the journey's current version.
+	Version int
+	// Rollback makes an earlier published version current again, instead
+	// of publishing a draft.
+	Rollback bool
+	// Request is the strategy, its settings and the node mapping asked for.
+	Request kalcifer.PublishRequest
+}
+
 // Publish makes a version the journey's current one and records the
 // migration the engine planned for its running instances, in one
 // transaction. Publishing needs a draft version; a rollback, a published
