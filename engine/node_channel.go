@@ -3,7 +3,6 @@ package engine
 import (
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/graph"
@@ -31,13 +30,11 @@ func newChannel(n graph.Node) (kind, error) {
 	return sendNode{typ: n.Type, channel: ch, config: c, target: sendTarget(ch, c)}, nil
 }
 
-// ChannelOf names the channel of a channel node type: send_email → email,
-// call_webhook → webhook.
+// ChannelOf names the channel of a channel node type (send_email → email,
+// call_webhook → webhook), as its kind in graph says.
 func ChannelOf(nodeType string) string {
-	if nodeType == graph.TypeCallWebhook {
-		return "webhook"
-	}
-	return strings.TrimPrefix(nodeType, "send_")
+	k, _ := graph.LookupKind(nodeType)
+	return k.Channel
 }
 
 // SendKey is a send's idempotency key.

@@ -25,6 +25,9 @@ type Kind struct {
 	// anything: live migration moves a waiting customer only to a node that
 	// holds the same.
 	Holds Holds
+	// Channel names the channel a channel kind sends on ("email",
+	// "webhook"); providers are chosen by it.
+	Channel string
 	// Branches are the fixed branches out of the node; DefaultBranch for
 	// plain nodes, none for nodes that end the journey.
 	Branches []string

@@ -26,17 +26,17 @@ const (
 const BranchFailed = "failed"
 
 // channelKind is a channel kind: default out, optional failed, holds a send.
-func channelKind(typ, desc string, config Config) Kind {
-	return Kind{Type: typ, Group: GroupChannel, Description: desc, Holds: HoldsSend,
+func channelKind(typ, channel, desc string, config Config) Kind {
+	return Kind{Type: typ, Group: GroupChannel, Description: desc, Holds: HoldsSend, Channel: channel,
 		Branches: []string{DefaultBranch}, OptionalBranches: []string{BranchFailed}, Config: config}
 }
 
 var channelKinds = []Kind{
-	channelKind(TypeSendEmail, "Sends an email rendered from a template.", SendEmailConfig{}),
-	channelKind(TypeSendSMS, "Sends a text message.", SendSMSConfig{}),
-	channelKind(TypeSendPush, "Sends a mobile push notification.", SendPushConfig{}),
-	channelKind(TypeSendWhatsApp, "Sends a WhatsApp template message.", SendWhatsAppConfig{}),
-	channelKind(TypeCallWebhook, "Calls an HTTP endpoint with the customer, event and journey as JSON.", CallWebhookConfig{}),
+	channelKind(TypeSendEmail, "email", "Sends an email rendered from a template.", SendEmailConfig{}),
+	channelKind(TypeSendSMS, "sms", "Sends a text message.", SendSMSConfig{}),
+	channelKind(TypeSendPush, "push", "Sends a mobile push notification.", SendPushConfig{}),
+	channelKind(TypeSendWhatsApp, "whatsapp", "Sends a WhatsApp template message.", SendWhatsAppConfig{}),
+	channelKind(TypeCallWebhook, "webhook", "Calls an HTTP endpoint with the customer, event and journey as JSON.", CallWebhookConfig{}),
 }
 
 // SendEmailConfig is a send_email's config.

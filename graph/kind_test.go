@@ -42,3 +42,12 @@ func TestDecodeConfig(t *testing.T) {
 		t.Errorf("branches of %s: %v", n.Config, req)
 	}
 }
+
+// Every channel kind names its channel, which picks its provider.
+func TestChannelKindsNameTheirChannel(t *testing.T) {
+	for _, k := range Kinds() {
+		if (k.Group == GroupChannel) != (k.Channel != "") {
+			t.Errorf("%s (group %s) has channel %q", k.Type, k.Group, k.Channel)
+		}
+	}
+}
