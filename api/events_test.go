@@ -368,7 +368,8 @@ func (e *stubEngine) Publish(_ context.Context, p store.PublishParams) (*kalcife
 	return &kalcifer.PublishPlan{ToVersion: version, Migration: &kalcifer.Migration{ID: "mig_1"}}, nil
 }
 
-func (e *stubEngine) ControlMigration(_ context.Context, actor, tenantID, id, action string, percent int) (*kalcifer.Migration, error) {
+func (e *stubEngine) ControlMigration(_ context.Context, p store.ControlMigrationParams) (*kalcifer.Migration, error) {
+	tenantID, id, action, percent := p.TenantID, p.MigrationID, p.Action, p.Percent
 	if err := e.record(fmt.Sprintf("%s %s %s %d", action, tenantID, id, percent)); err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/store"
 )
 
 func (s *server) listMigrations(w http.ResponseWriter, r *http.Request) {
@@ -52,7 +53,8 @@ func (s *server) controlMigration(action string) http.HandlerFunc {
 			return
 		}
 		p := principal(r)
-		m, err := s.engine.ControlMigration(r.Context(), p.Actor(), p.TenantID, chi.URLParam(r, "id"), action, 0)
+		m, err := s.engine.ControlMigration(r.Context(), store.ControlMigrationParams{Actor: p.Actor(), TenantID: p.TenantID,
+			MigrationID: chi.URLParam(r, "id"), Action: action})
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -71,7 +73,8 @@ func (s *server) rolloutMigration(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := principal(r)
-	m, err := s.engine.ControlMigration(r.Context(), p.Actor(), p.TenantID, chi.URLParam(r, "id"), "rollout", req.RolloutPercent)
+	m, err := s.engine.ControlMigration(r.Context(), store.ControlMigrationParams{Actor: p.Actor(), TenantID: p.TenantID,
+		MigrationID: chi.URLParam(r, "id"), Action: "rollout", Percent: req.RolloutPercent})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

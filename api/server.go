@@ -74,7 +74,7 @@ type Engine interface {
 	Publish(ctx context.Context, p store.PublishParams) (*kalcifer.PublishPlan, error)
 	// ControlMigration pauses, resumes or aborts a migration ("pause",
 	// "resume", "abort"), or raises a gradual one's rollout ("rollout").
-	ControlMigration(ctx context.Context, actor, tenantID, id, action string, percent int) (*kalcifer.Migration, error)
+	ControlMigration(ctx context.Context, p store.ControlMigrationParams) (*kalcifer.Migration, error)
 	// Warnings lists what a graph's channel nodes will meet when it runs
 	// for the tenant (e.g. messages a dry-run provider only logs).
 	Warnings(tenantID string, g *graph.Graph) []kalcifer.Warning

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/engine"
+	"github.com/kalcifer/kalcifer/store"
 )
 
 // step is one node of a chain journey: in → steps[0] → steps[1] → …
@@ -204,7 +205,7 @@ func TestPropertyAbortRestoresPriorState(t *testing.T) {
 				rt.Fatalf("instance %s on version 1 is %s at %v (%s), was %s at %v (%s)", in.ID, in.Status, in.Nodes, in.State, b.status, b.nodes, b.state)
 			}
 		}
-		if _, err := e.rt.ControlMigration(e.ctx, "test", kalcifer.DefaultTenantID, id, engine.MigrationAbort, 0); err != nil {
+		if _, err := e.rt.ControlMigration(e.ctx, store.ControlMigrationParams{Actor: "test", TenantID: kalcifer.DefaultTenantID, MigrationID: id, Action: engine.MigrationAbort}); err != nil {
 			rt.Fatalf("abort: %v", err)
 		}
 		m := e.migrate(id)

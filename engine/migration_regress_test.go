@@ -90,7 +90,7 @@ func TestMigrationRegressionAbortRestoresExitedAfterReentry(t *testing.T) {
 		m := e.migrate(plan.Migration.ID)
 		e.event("c", "go", "")
 		e.drain()
-		if _, err := e.rt.ControlMigration(e.ctx, "test", kalcifer.DefaultTenantID, m.ID, engine.MigrationAbort, 0); err != nil {
+		if _, err := e.rt.ControlMigration(e.ctx, store.ControlMigrationParams{Actor: "test", TenantID: kalcifer.DefaultTenantID, MigrationID: m.ID, Action: engine.MigrationAbort}); err != nil {
 			t.Fatal(err)
 		}
 		m = e.migrate(m.ID)
@@ -125,7 +125,7 @@ func TestMigrationRegressionAbortSkipsLockedInstance(t *testing.T) {
 			t.Fatal(err)
 		}
 		m := e.migrate(plan.Migration.ID)
-		if _, err := e.rt.ControlMigration(e.ctx, "test", kalcifer.DefaultTenantID, m.ID, engine.MigrationAbort, 0); err != nil {
+		if _, err := e.rt.ControlMigration(e.ctx, store.ControlMigrationParams{Actor: "test", TenantID: kalcifer.DefaultTenantID, MigrationID: m.ID, Action: engine.MigrationAbort}); err != nil {
 			t.Fatal(err)
 		}
 		held := e.only(j, "b")

@@ -279,10 +279,10 @@ func TestGradualRolloutAndAbort(t *testing.T) {
 			t.Fatalf("25%%: %+v (want %d migrated)", m, want)
 		}
 		// Raise to 100 %: the rest follow; those done already are not touched.
-		if _, err := e.rt.ControlMigration(e.ctx, "test", kalcifer.DefaultTenantID, m.ID, engine.MigrationRollout, 20); err == nil {
+		if _, err := e.rt.ControlMigration(e.ctx, store.ControlMigrationParams{Actor: "test", TenantID: kalcifer.DefaultTenantID, MigrationID: m.ID, Action: engine.MigrationRollout, Percent: 20}); err == nil {
 			t.Fatal("lowering the rollout was accepted")
 		}
-		if _, err := e.rt.ControlMigration(e.ctx, "test", kalcifer.DefaultTenantID, m.ID, engine.MigrationRollout, 100); err != nil {
+		if _, err := e.rt.ControlMigration(e.ctx, store.ControlMigrationParams{Actor: "test", TenantID: kalcifer.DefaultTenantID, MigrationID: m.ID, Action: engine.MigrationRollout, Percent: 100}); err != nil {
 			t.Fatal(err)
 		}
 		m = e.migrate(m.ID)
@@ -343,7 +343,7 @@ func TestAbortRestoresPriorState(t *testing.T) {
 		if err != nil || len(batches) != 3 || batches[0].Migrated != 10 || batches[2].Migrated != 5 {
 			t.Fatalf("batches = %+v, %v", batches, err)
 		}
-		if _, err := e.rt.ControlMigration(e.ctx, "test", kalcifer.DefaultTenantID, m.ID, engine.MigrationAbort, 0); err != nil {
+		if _, err := e.rt.ControlMigration(e.ctx, store.ControlMigrationParams{Actor: "test", TenantID: kalcifer.DefaultTenantID, MigrationID: m.ID, Action: engine.MigrationAbort}); err != nil {
 			t.Fatal(err)
 		}
 		m = e.migrate(m.ID)
@@ -413,7 +413,7 @@ func TestMigrationPausesOnFailures(t *testing.T) {
 		}
 		// Resumed, the rate counts from the resume: the last 50 fail too, but
 		// 50 tried is too few to judge, so the migration finishes.
-		if _, err := e.rt.ControlMigration(e.ctx, "test", kalcifer.DefaultTenantID, m.ID, engine.MigrationResume, 0); err != nil {
+		if _, err := e.rt.ControlMigration(e.ctx, store.ControlMigrationParams{Actor: "test", TenantID: kalcifer.DefaultTenantID, MigrationID: m.ID, Action: engine.MigrationResume}); err != nil {
 			t.Fatal(err)
 		}
 		m = e.migrate(m.ID)

@@ -144,12 +144,14 @@ const (
 )
 
 // ControlMigration pauses, resumes or aborts a migration, or raises a
-// gradual rollout to percent. An abort returns the moved instances to their
+// gradual rollout to p.Percent. An abort returns the moved instances to their
 // old version and position (those that moved on since stay, and are
 // counted) and makes the old version current again if the migration's was
 // still current.
-func (rt *Runtime) ControlMigration(ctx context.Context, actor, tenantID, id, action string, percent int) (*kalcifer.Migration, error) {
-	m, err := rt.st.ChangeMigration(ctx, actor, tenantID, id, action, func(j *kalcifer.Journey, m *kalcifer.Migration) error {
+func (rt *Runtime) ControlMigration(ctx context.Context, p store.ControlMigrationParams) (*kalcifer.Migration, error) {
+	action, percent := p.Action, p.Percent
+	change := store.ChangeMigrationParams{Actor: p.Actor, TenantID: p.TenantID, MigrationID: p.MigrationID, Action: p.Action}
+	m, err := rt.st.ChangeMigration(ctx, change, func(j *kalcifer.Journey, m *kalcifer.Migration) error {
 		refuse := func(why string) error {
 			return &kalcifer.Error{Code: kalcifer.ECONFLICT, Message: fmt.Sprintf("cannot %s a migration that is %s%s", action, m.Status, why),
 				State: map[string]any{"status": string(m.Status)}}

@@ -32,6 +32,20 @@ type PublishParams struct {
 	Request kalcifer.PublishRequest
 }
 
+// ControlMigrationParams are a migration command's arguments, from the API
+// to the engine's ControlMigration, which decides in Store.ChangeMigration
+// whether the command fits the migration.
+type ControlMigrationParams struct {
+	Actor       string // who commands, for the audit row
+	TenantID    string
+	MigrationID string
+	// Action is "pause", "resume", "abort" or "rollout".
+	Action string
+	// Percent is the gradual rollout's new percentage; only "rollout"
+	// reads it.
+	Percent int
+}
+
 // Publish makes a version the journey's current one and records the
 // migration the engine planned for its running instances, in one
 // transaction. Publishing needs a draft version; a rollback, a published
@@ -239,9 +253,21 @@ func (s *Store) MigrationBatches(ctx context.Context, id string) ([]kalcifer.Mig
 	return out, rows.Err()
 }
 
+// ChangeMigrationParams name the migration ChangeMigration changes and
+// what its audit row records.
+type ChangeMigrationParams struct {
+	Actor       string // who changes it, for the audit row
+	TenantID    string
+	MigrationID string
+	// Action names the change in the audit row ("migration."+Action).
+	Action string
+}
+
 // ChangeMigration applies fn to a migration in a transaction and saves it
-// with an audit row naming action; fn returns an error to refuse.
-func (s *Store) ChangeMigration(ctx context.Context, actor, tenantID, id, action string, fn func(j *kalcifer.Journey, m *kalcifer.Migration) error) (*kalcifer.Migration, error) {
+// with an audit row naming p.Action; fn returns an error to refuse. fn stays
+// an argument of its own, as with WithTx, so that its body reads at the call.
+func (s *Store) ChangeMigration(ctx context.Context, p ChangeMigrationParams, fn func(j *kalcifer.Journey, m *kalcifer.Migration) error) (*kalcifer.Migration, error) {
+	actor, tenantID, id, action := p.Actor, p.TenantID, p.MigrationID, p.Action
 	var out *kalcifer.Migration
 	err := s.b.WithTx(ctx, func(tx Tx) error {
 		m, err := scanMigration(tx.QueryRow(ctx, `SELECT `+migrationColumns+` FROM migrations WHERE tenant_id = $1 AND id = $2`+s.forUpdate(), tenantID, id))

@@ -325,7 +325,7 @@ func testMigrationRestore(t *testing.T, s *store.Store) {
 	}
 
 	// The abort makes version 1 current again.
-	ab, err := s.ChangeMigration(ctx, actor, "default", m.ID, "abort", func(j *kalcifer.Journey, m *kalcifer.Migration) error {
+	ab, err := s.ChangeMigration(ctx, store.ChangeMigrationParams{Actor: actor, TenantID: "default", MigrationID: m.ID, Action: "abort"}, func(j *kalcifer.Journey, m *kalcifer.Migration) error {
 		m.Status, m.Cursor, m.FinishedAt = kalcifer.MigrationAborting, "", nil
 		j.CurrentVersion = m.FromVersion
 		return nil
@@ -580,7 +580,7 @@ func testMigrationControl(t *testing.T, s *store.Store) {
 	ctx := context.Background()
 	j, _, m := migrating(t, s, 1)
 	refusal := kalcifer.Errorf(kalcifer.ECONFLICT, "no")
-	_, err := s.ChangeMigration(ctx, actor, "default", m.ID, "pause", func(_ *kalcifer.Journey, m *kalcifer.Migration) error {
+	_, err := s.ChangeMigration(ctx, store.ChangeMigrationParams{Actor: actor, TenantID: "default", MigrationID: m.ID, Action: "pause"}, func(_ *kalcifer.Journey, m *kalcifer.Migration) error {
 		m.Status = kalcifer.MigrationPaused
 		return refusal
 	})
@@ -590,7 +590,7 @@ func testMigrationControl(t *testing.T, s *store.Store) {
 	if got, _ := s.GetMigration(ctx, "default", m.ID); got.Status != kalcifer.MigrationRunning || got.LockVersion != 1 {
 		t.Fatalf("a refused change was saved: %+v", got)
 	}
-	paused, err := s.ChangeMigration(ctx, actor, "default", m.ID, "pause", func(_ *kalcifer.Journey, m *kalcifer.Migration) error {
+	paused, err := s.ChangeMigration(ctx, store.ChangeMigrationParams{Actor: actor, TenantID: "default", MigrationID: m.ID, Action: "pause"}, func(_ *kalcifer.Journey, m *kalcifer.Migration) error {
 		m.Status, m.Reason = kalcifer.MigrationPaused, "by hand"
 		return nil
 	})
@@ -609,7 +609,7 @@ func testMigrationControl(t *testing.T, s *store.Store) {
 		}
 		return nil
 	}))
-	_, err = s.ChangeMigration(ctx, actor, "default", m.ID, "rollout", func(_ *kalcifer.Journey, m *kalcifer.Migration) error {
+	_, err = s.ChangeMigration(ctx, store.ChangeMigrationParams{Actor: actor, TenantID: "default", MigrationID: m.ID, Action: "rollout"}, func(_ *kalcifer.Journey, m *kalcifer.Migration) error {
 		m.Status, m.Config.RolloutPercent = kalcifer.MigrationRunning, 100
 		return nil
 	})
@@ -622,13 +622,13 @@ func testMigrationControl(t *testing.T, s *store.Store) {
 		}
 		return nil
 	}))
-	_, err = s.ChangeMigration(ctx, actor, "default", "mig_ghost", "pause", func(*kalcifer.Journey, *kalcifer.Migration) error { return nil })
+	_, err = s.ChangeMigration(ctx, store.ChangeMigrationParams{Actor: actor, TenantID: "default", MigrationID: "mig_ghost", Action: "pause"}, func(*kalcifer.Journey, *kalcifer.Migration) error { return nil })
 	wantCode(t, err, kalcifer.ENOTFOUND)
-	_, err = s.ChangeMigration(ctx, actor, "other", m.ID, "pause", func(*kalcifer.Journey, *kalcifer.Migration) error { return nil })
+	_, err = s.ChangeMigration(ctx, store.ChangeMigrationParams{Actor: actor, TenantID: "other", MigrationID: m.ID, Action: "pause"}, func(*kalcifer.Journey, *kalcifer.Migration) error { return nil })
 	wantCode(t, err, kalcifer.ENOTFOUND)
 
 	// Finish it, and publish twice more: three migrations, newest first.
-	_, err = s.ChangeMigration(ctx, actor, "default", m.ID, "finish", func(_ *kalcifer.Journey, m *kalcifer.Migration) error {
+	_, err = s.ChangeMigration(ctx, store.ChangeMigrationParams{Actor: actor, TenantID: "default", MigrationID: m.ID, Action: "finish"}, func(_ *kalcifer.Journey, m *kalcifer.Migration) error {
 		now := m.UpdatedAt
 		m.Status, m.FinishedAt = kalcifer.MigrationCompleted, &now
 		return nil

@@ -243,7 +243,7 @@ func testPublish(t *testing.T, s *store.Store) {
 
 	// Once it finished, roll back to version 1: the version stays
 	// published, and new_entries_only completes at once.
-	_, err = s.ChangeMigration(ctx, actor, "default", m.ID, "finish", func(_ *kalcifer.Journey, m *kalcifer.Migration) error {
+	_, err = s.ChangeMigration(ctx, store.ChangeMigrationParams{Actor: actor, TenantID: "default", MigrationID: m.ID, Action: "finish"}, func(_ *kalcifer.Journey, m *kalcifer.Migration) error {
 		now := m.UpdatedAt
 		m.Status, m.FinishedAt = kalcifer.MigrationCompleted, &now
 		return nil
