@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/store"
 )
 
 // createJourneyRequest is the body of POST /journeys. The graph is kept raw
@@ -176,7 +177,8 @@ func (s *server) transition(action kalcifer.JourneyAction) http.HandlerFunc {
 			return
 		}
 		p := principal(r)
-		j, err := s.store.TransitionJourney(r.Context(), p.Actor(), p.TenantID, chi.URLParam(r, "id"), action, req.Changelog)
+		j, err := s.store.TransitionJourney(r.Context(), store.TransitionJourneyParams{Actor: p.Actor(), TenantID: p.TenantID,
+			JourneyID: chi.URLParam(r, "id"), Action: action, Changelog: req.Changelog})
 		if err != nil {
 			s.writeError(w, r, err)
 			return

@@ -79,7 +79,7 @@ func activate(t *testing.T, st *store.Store, raw string) *kalcifer.Journey {
 	if err := st.CreateJourney(context.Background(), "test", j); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.TransitionJourney(context.Background(), "test", kalcifer.DefaultTenantID, j.ID, kalcifer.ActionActivate, ""); err != nil {
+	if _, err := st.TransitionJourney(context.Background(), store.TransitionJourneyParams{Actor: "test", TenantID: kalcifer.DefaultTenantID, JourneyID: j.ID, Action: kalcifer.ActionActivate}); err != nil {
 		t.Fatal(err)
 	}
 	return j

@@ -231,7 +231,7 @@ func TestRemovedNodePolicies(t *testing.T) {
 				}
 			}
 			// Leave no journey behind for the next policy's customer.
-			if _, err := e.st.TransitionJourney(e.ctx, "test", kalcifer.DefaultTenantID, j, kalcifer.ActionArchive, ""); err != nil {
+			if _, err := e.st.TransitionJourney(e.ctx, store.TransitionJourneyParams{Actor: "test", TenantID: kalcifer.DefaultTenantID, JourneyID: j, Action: kalcifer.ActionArchive}); err != nil {
 				t.Fatal(err)
 			}
 			for _, in := range e.instances(j) {

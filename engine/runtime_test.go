@@ -189,7 +189,7 @@ func (e *env) journey(allowReentry bool, g string) string {
 	if err := e.st.CreateJourney(e.ctx, "test", j); err != nil {
 		e.t.Fatalf("create journey: %v", err)
 	}
-	if _, err := e.st.TransitionJourney(e.ctx, "test", kalcifer.DefaultTenantID, j.ID, kalcifer.ActionActivate, ""); err != nil {
+	if _, err := e.st.TransitionJourney(e.ctx, store.TransitionJourneyParams{Actor: "test", TenantID: kalcifer.DefaultTenantID, JourneyID: j.ID, Action: kalcifer.ActionActivate}); err != nil {
 		e.t.Fatalf("activate: %v", err)
 	}
 	return j.ID
@@ -753,7 +753,7 @@ func TestExitCriteriaOfPausedJourney(t *testing.T) {
 		}, []string{"in->w", "w->hook"}, `"exit_criteria":{"event_type":"unsubscribed"}`))
 		e.event("c", "go", "")
 		e.drain()
-		if _, err := e.st.TransitionJourney(e.ctx, "test", kalcifer.DefaultTenantID, j, kalcifer.ActionPause, ""); err != nil {
+		if _, err := e.st.TransitionJourney(e.ctx, store.TransitionJourneyParams{Actor: "test", TenantID: kalcifer.DefaultTenantID, JourneyID: j, Action: kalcifer.ActionPause}); err != nil {
 			t.Fatal(err)
 		}
 		e.event("c", "unsubscribed", "")

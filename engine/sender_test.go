@@ -181,7 +181,7 @@ func TestSlowTenantDoesNotStallOthers(t *testing.T) {
 		if err := e.st.CreateJourney(e.ctx, "test", j); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.st.TransitionJourney(e.ctx, "test", other.ID, j.ID, kalcifer.ActionActivate, ""); err != nil {
+		if _, err := e.st.TransitionJourney(e.ctx, store.TransitionJourneyParams{Actor: "test", TenantID: other.ID, JourneyID: j.ID, Action: kalcifer.ActionActivate}); err != nil {
 			t.Fatal(err)
 		}
 		for i := range 10 {

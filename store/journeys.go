@@ -199,9 +199,21 @@ func (s *Store) DeleteJourney(ctx context.Context, actor, tenantID, id string) e
 	})
 }
 
+// TransitionJourneyParams are a lifecycle action's arguments.
+type TransitionJourneyParams struct {
+	Actor     string // who acts, for the audit row
+	TenantID  string
+	JourneyID string
+	Action    kalcifer.JourneyAction
+	// Changelog describes the version an activation publishes; the other
+	// actions ignore it.
+	Changelog string
+}
+
 // TransitionJourney applies a lifecycle action. Activation publishes the
-// draft graph as the next immutable version, with changelog.
-func (s *Store) TransitionJourney(ctx context.Context, actor, tenantID, id string, action kalcifer.JourneyAction, changelog string) (*kalcifer.Journey, error) {
+// draft graph as the next immutable version, with p.Changelog.
+func (s *Store) TransitionJourney(ctx context.Context, p TransitionJourneyParams) (*kalcifer.Journey, error) {
+	actor, tenantID, id, action, changelog := p.Actor, p.TenantID, p.JourneyID, p.Action, p.Changelog
 	var out *kalcifer.Journey
 	err := s.b.WithTx(ctx, func(tx Tx) error {
 		j, err := getJourney(ctx, tx, tenantID, id)

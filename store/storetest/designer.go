@@ -131,7 +131,7 @@ func testNodeCounts(t *testing.T, s *store.Store) {
 		Edges: []graph.Edge{{ID: "e1", Source: "entry", Target: "mail"}, {ID: "e2", Source: "mail", Target: "exit"}},
 	}
 	j := newJourney(t, s, "default", "Counted", g)
-	j, err := s.TransitionJourney(ctx, actor, "default", j.ID, kalcifer.ActionActivate, "")
+	j, err := s.TransitionJourney(ctx, store.TransitionJourneyParams{Actor: actor, TenantID: "default", JourneyID: j.ID, Action: kalcifer.ActionActivate})
 	must(t, err)
 	must(t, s.WithEngineTx(ctx, func(tx *store.EngineTx) error {
 		for i, c := range []string{"c1", "c2", "c3"} {

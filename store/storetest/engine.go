@@ -14,7 +14,7 @@ import (
 func activeJourney(t *testing.T, s *store.Store) *kalcifer.Journey {
 	t.Helper()
 	j := newJourney(t, s, "default", "Engine", validGraph())
-	j, err := s.TransitionJourney(context.Background(), actor, "default", j.ID, kalcifer.ActionActivate, "")
+	j, err := s.TransitionJourney(context.Background(), store.TransitionJourneyParams{Actor: actor, TenantID: "default", JourneyID: j.ID, Action: kalcifer.ActionActivate})
 	must(t, err)
 	return j
 }

@@ -228,7 +228,7 @@ func testJourneyCRUD(t *testing.T, s *store.Store) {
 
 	// A journey may start without a graph, but cannot be activated so.
 	empty := newJourney(t, s, "default", "Empty", nil)
-	_, err = s.TransitionJourney(ctx, actor, "default", empty.ID, kalcifer.ActionActivate, "")
+	_, err = s.TransitionJourney(ctx, store.TransitionJourneyParams{Actor: actor, TenantID: "default", JourneyID: empty.ID, Action: kalcifer.ActionActivate})
 	wantCode(t, err, kalcifer.EINVALIDGRAPH)
 }
 
@@ -238,7 +238,7 @@ func testJourneyList(t *testing.T, s *store.Store) {
 	for _, name := range []string{"Alpha onboarding", "Beta", "Gamma ONBOARDING", "Delta", "100%_off", "Epsilon", "Zeta"} {
 		ids = append(ids, newJourney(t, s, "default", name, validGraph()).ID)
 	}
-	_, err := s.TransitionJourney(ctx, actor, "default", ids[1], kalcifer.ActionActivate, "")
+	_, err := s.TransitionJourney(ctx, store.TransitionJourneyParams{Actor: actor, TenantID: "default", JourneyID: ids[1], Action: kalcifer.ActionActivate})
 	must(t, err)
 
 	seen := map[string]bool{}
@@ -292,7 +292,7 @@ func testJourneyLifecycle(t *testing.T, s *store.Store) {
 	j := newJourney(t, s, "default", "Lifecycle", validGraph())
 	step := func(action kalcifer.JourneyAction, want kalcifer.JourneyStatus) *kalcifer.Journey {
 		t.Helper()
-		got, err := s.TransitionJourney(ctx, actor, "default", j.ID, action, "because")
+		got, err := s.TransitionJourney(ctx, store.TransitionJourneyParams{Actor: actor, TenantID: "default", JourneyID: j.ID, Action: action, Changelog: "because"})
 		must(t, err)
 		if got.Status != want {
 			t.Fatalf("%s: status %s, want %s", action, got.Status, want)
@@ -301,7 +301,7 @@ func testJourneyLifecycle(t *testing.T, s *store.Store) {
 	}
 	conflict := func(action kalcifer.JourneyAction, current kalcifer.JourneyStatus) {
 		t.Helper()
-		_, err := s.TransitionJourney(ctx, actor, "default", j.ID, action, "")
+		_, err := s.TransitionJourney(ctx, store.TransitionJourneyParams{Actor: actor, TenantID: "default", JourneyID: j.ID, Action: action})
 		wantCode(t, err, kalcifer.ECONFLICT)
 		if e, ok := err.(*kalcifer.Error); !ok || e.State["status"] != string(current) {
 			t.Fatalf("409 must carry the current status %s: %#v", current, err)
@@ -342,7 +342,7 @@ func testJourneyLifecycle(t *testing.T, s *store.Store) {
 	// A duplicate of an active journey is a fresh draft that publishes its own v1.
 	dup, err := s.DuplicateJourney(ctx, actor, "default", j.ID, "Copy")
 	must(t, err)
-	dup, err = s.TransitionJourney(ctx, actor, "default", dup.ID, kalcifer.ActionActivate, "")
+	dup, err = s.TransitionJourney(ctx, store.TransitionJourneyParams{Actor: actor, TenantID: "default", JourneyID: dup.ID, Action: kalcifer.ActionActivate})
 	must(t, err)
 	if dup.CurrentVersion != 1 {
 		t.Fatalf("duplicate's first version = %d", dup.CurrentVersion)
@@ -391,7 +391,7 @@ func testTenantIsolation(t *testing.T, s *store.Store) {
 	wantCode(t, err, kalcifer.ENOTFOUND)
 	_, err = s.UpdateJourney(ctx, actor, "other", j.ID, kalcifer.JourneyUpdate{})
 	wantCode(t, err, kalcifer.ENOTFOUND)
-	_, err = s.TransitionJourney(ctx, actor, "other", j.ID, kalcifer.ActionActivate, "")
+	_, err = s.TransitionJourney(ctx, store.TransitionJourneyParams{Actor: actor, TenantID: "other", JourneyID: j.ID, Action: kalcifer.ActionActivate})
 	wantCode(t, err, kalcifer.ENOTFOUND)
 	wantCode(t, s.DeleteJourney(ctx, actor, "other", j.ID), kalcifer.ENOTFOUND)
 	_, err = s.DuplicateJourney(ctx, actor, "other", j.ID, "")
@@ -441,9 +441,9 @@ func testAudit(t *testing.T, s *store.Store) {
 	name := "Audited 2"
 	_, err := s.UpdateJourney(ctx, actor, "default", j.ID, kalcifer.JourneyUpdate{Name: &name})
 	must(t, err)
-	_, err = s.TransitionJourney(ctx, actor, "default", j.ID, kalcifer.ActionActivate, "first")
+	_, err = s.TransitionJourney(ctx, store.TransitionJourneyParams{Actor: actor, TenantID: "default", JourneyID: j.ID, Action: kalcifer.ActionActivate, Changelog: "first"})
 	must(t, err)
-	_, err = s.TransitionJourney(ctx, actor, "default", j.ID, kalcifer.ActionArchive, "")
+	_, err = s.TransitionJourney(ctx, store.TransitionJourneyParams{Actor: actor, TenantID: "default", JourneyID: j.ID, Action: kalcifer.ActionArchive})
 	must(t, err)
 	page, err := s.ListAudit(ctx, kalcifer.AuditFilter{TenantID: "default", ResourceType: "journey", ResourceID: j.ID})
 	must(t, err)

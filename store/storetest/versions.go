@@ -68,7 +68,7 @@ func testVersions(t *testing.T, s *store.Store) {
 		t.Fatalf("first draft = %+v", v1)
 	}
 	// Activation publishes the journey's graph as the next number.
-	j, err = s.TransitionJourney(ctx, actor, "default", j.ID, kalcifer.ActionActivate, "")
+	j, err = s.TransitionJourney(ctx, store.TransitionJourneyParams{Actor: actor, TenantID: "default", JourneyID: j.ID, Action: kalcifer.ActionActivate})
 	must(t, err)
 	if j.CurrentVersion != 2 {
 		t.Fatalf("activation after a draft published version %d, want 2", j.CurrentVersion)
@@ -146,7 +146,7 @@ func testVersions(t *testing.T, s *store.Store) {
 		t.Fatal("no version.create audit row")
 	}
 	// An archived journey takes no new versions.
-	_, err = s.TransitionJourney(ctx, actor, "default", j.ID, kalcifer.ActionArchive, "")
+	_, err = s.TransitionJourney(ctx, store.TransitionJourneyParams{Actor: actor, TenantID: "default", JourneyID: j.ID, Action: kalcifer.ActionArchive})
 	must(t, err)
 	_, err = s.CreateVersion(ctx, actor, "default", j.ID, waitGraph(), "")
 	wantCode(t, err, kalcifer.ECONFLICT)
