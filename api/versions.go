@@ -37,7 +37,8 @@ func (s *server) createVersion(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := principal(r)
-	v, err := s.store.CreateVersion(r.Context(), p.Actor(), p.TenantID, chi.URLParam(r, "id"), g, req.Changelog)
+	v, err := s.store.CreateVersion(r.Context(), store.CreateVersionParams{Actor: p.Actor(), TenantID: p.TenantID,
+		JourneyID: chi.URLParam(r, "id"), Graph: g, Changelog: req.Changelog})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -9,6 +9,7 @@ import (
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/designer/document"
 	"github.com/kalcifer/kalcifer/graph"
+	"github.com/kalcifer/kalcifer/store"
 )
 
 // MaxMessage bounds one designer message: a document rendered to text fits.
@@ -230,7 +231,8 @@ func (s *Service) Apply(ctx context.Context, actor, tenantID, id, name, changelo
 		}
 		return &Applied{Journey: j}, nil
 	}
-	v, err := s.store.CreateVersion(ctx, actor, tenantID, j.ID, c.Graph, changelog)
+	v, err := s.store.CreateVersion(ctx, store.CreateVersionParams{Actor: actor, TenantID: tenantID, JourneyID: j.ID,
+		Graph: c.Graph, Changelog: changelog})
 	if err != nil {
 		return nil, err
 	}

@@ -22,7 +22,7 @@ func (e *env) publish(journeyID, g string, req kalcifer.PublishRequest) (*kalcif
 	if err := json.Unmarshal([]byte(g), &gr); err != nil {
 		e.t.Fatalf("graph: %v", err)
 	}
-	v, err := e.st.CreateVersion(e.ctx, "test", kalcifer.DefaultTenantID, journeyID, &gr, "change")
+	v, err := e.st.CreateVersion(e.ctx, store.CreateVersionParams{Actor: "test", TenantID: kalcifer.DefaultTenantID, JourneyID: journeyID, Graph: &gr, Changelog: "change"})
 	if err != nil {
 		e.t.Fatalf("create version: %v", err)
 	}

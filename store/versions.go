@@ -85,9 +85,19 @@ func scanVersion(r Row) (*kalcifer.Version, error) {
 	return &v, nil
 }
 
-// CreateVersion stores g as the journey's next version, a draft, after
+// CreateVersionParams are a new draft version's arguments.
+type CreateVersionParams struct {
+	Actor     string // who creates it, for the audit row
+	TenantID  string
+	JourneyID string
+	Graph     *graph.Graph
+	Changelog string
+}
+
+// CreateVersion stores p.Graph as the journey's next version, a draft, after
 // checking it. Any journey but an archived one can have drafts.
-func (s *Store) CreateVersion(ctx context.Context, actor, tenantID, journeyID string, g *graph.Graph, changelog string) (*kalcifer.Version, error) {
+func (s *Store) CreateVersion(ctx context.Context, p CreateVersionParams) (*kalcifer.Version, error) {
+	actor, tenantID, journeyID, g, changelog := p.Actor, p.TenantID, p.JourneyID, p.Graph, p.Changelog
 	if err := kalcifer.ValidateGraph(g); err != nil {
 		return nil, err
 	}

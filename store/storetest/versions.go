@@ -26,7 +26,7 @@ func waitGraph() *graph.Graph {
 // newVersion stores g as the journey's next draft version.
 func newVersion(t *testing.T, s *store.Store, j *kalcifer.Journey, g *graph.Graph) *kalcifer.Version {
 	t.Helper()
-	v, err := s.CreateVersion(context.Background(), actor, "default", j.ID, g, "change")
+	v, err := s.CreateVersion(context.Background(), store.CreateVersionParams{Actor: actor, TenantID: "default", JourneyID: j.ID, Graph: g, Changelog: "change"})
 	if err != nil {
 		t.Fatalf("create version: %v", err)
 	}
@@ -61,7 +61,7 @@ func testVersions(t *testing.T, s *store.Store) {
 	j := newJourney(t, s, "default", "Versioned", validGraph())
 
 	// A draft journey may hold draft versions; numbering starts at 1.
-	v1, err := s.CreateVersion(ctx, actor, "default", j.ID, waitGraph(), "first draft")
+	v1, err := s.CreateVersion(ctx, store.CreateVersionParams{Actor: actor, TenantID: "default", JourneyID: j.ID, Graph: waitGraph(), Changelog: "first draft"})
 	must(t, err)
 	if v1.Version != 1 || v1.Status != kalcifer.VersionDraft || v1.Author != actor || v1.Changelog != "first draft" ||
 		v1.PublishedAt != nil || v1.CreatedAt.IsZero() || len(v1.Graph.Nodes) != 3 {
@@ -73,7 +73,7 @@ func testVersions(t *testing.T, s *store.Store) {
 	if j.CurrentVersion != 2 {
 		t.Fatalf("activation after a draft published version %d, want 2", j.CurrentVersion)
 	}
-	v3, err := s.CreateVersion(ctx, actor, "default", j.ID, waitGraph(), "a wait")
+	v3, err := s.CreateVersion(ctx, store.CreateVersionParams{Actor: actor, TenantID: "default", JourneyID: j.ID, Graph: waitGraph(), Changelog: "a wait"})
 	must(t, err)
 	if v3.Version != 3 {
 		t.Fatalf("next draft = %d, want 3", v3.Version)
@@ -81,13 +81,13 @@ func testVersions(t *testing.T, s *store.Store) {
 
 	// Refusals store nothing.
 	bad := &graph.Graph{Nodes: []graph.Node{{ID: "a", Type: "no_such_type"}}}
-	_, err = s.CreateVersion(ctx, actor, "default", j.ID, bad, "")
+	_, err = s.CreateVersion(ctx, store.CreateVersionParams{Actor: actor, TenantID: "default", JourneyID: j.ID, Graph: bad})
 	wantCode(t, err, kalcifer.EINVALIDGRAPH)
-	_, err = s.CreateVersion(ctx, actor, "default", "jrn_ghost", waitGraph(), "")
+	_, err = s.CreateVersion(ctx, store.CreateVersionParams{Actor: actor, TenantID: "default", JourneyID: "jrn_ghost", Graph: waitGraph()})
 	wantCode(t, err, kalcifer.ENOTFOUND)
 	_, err = s.CreateTenant(ctx, actor, "other")
 	must(t, err)
-	_, err = s.CreateVersion(ctx, actor, "other", j.ID, waitGraph(), "")
+	_, err = s.CreateVersion(ctx, store.CreateVersionParams{Actor: actor, TenantID: "other", JourneyID: j.ID, Graph: waitGraph()})
 	wantCode(t, err, kalcifer.ENOTFOUND)
 
 	list, err := s.ListVersions(ctx, "default", j.ID)
@@ -148,7 +148,7 @@ func testVersions(t *testing.T, s *store.Store) {
 	// An archived journey takes no new versions.
 	_, err = s.TransitionJourney(ctx, store.TransitionJourneyParams{Actor: actor, TenantID: "default", JourneyID: j.ID, Action: kalcifer.ActionArchive})
 	must(t, err)
-	_, err = s.CreateVersion(ctx, actor, "default", j.ID, waitGraph(), "")
+	_, err = s.CreateVersion(ctx, store.CreateVersionParams{Actor: actor, TenantID: "default", JourneyID: j.ID, Graph: waitGraph()})
 	wantCode(t, err, kalcifer.ECONFLICT)
 	list, err = s.ListVersions(ctx, "default", j.ID)
 	must(t, err)
