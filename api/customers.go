@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/store"
 )
 
 // customerParam returns the {id} of a customer route. Customer ids are the
@@ -54,7 +55,7 @@ type patchCustomerRequest struct {
 }
 
 // profilePatch is a checked patchCustomerRequest, in the shape of
-// store.PatchCustomer's arguments: a nil value in Set removes the attribute.
+// store.PatchCustomerParams' fields: a nil value in Set removes the attribute.
 type profilePatch struct {
 	Set        map[string]any
 	AddTags    []string
@@ -85,7 +86,8 @@ func (s *server) patchCustomer(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, unprocessable("the customer id is invalid: "+describe(problems), problems))
 		return
 	}
-	c, err := s.store.PatchCustomer(r.Context(), principal(r).TenantID, id, patch.Set, patch.AddTags, patch.RemoveTags)
+	c, err := s.store.PatchCustomer(r.Context(), store.PatchCustomerParams{TenantID: principal(r).TenantID, CustomerID: id,
+		Set: patch.Set, AddTags: patch.AddTags, RemoveTags: patch.RemoveTags})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

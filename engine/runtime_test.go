@@ -415,10 +415,10 @@ func TestConditionAndFailure(t *testing.T) {
 			`yes:add_tag:{"tag":"vip"}`,
 			`no:add_tag:{"tag":"regular"}`,
 		}, []string{"in->set", "set->c", "c-true->yes", "c-false->no"}, ""))
-		if _, err := e.st.PatchCustomer(e.ctx, kalcifer.DefaultTenantID, "rich", map[string]any{"score": 10}, nil, nil); err != nil {
+		if _, err := e.st.PatchCustomer(e.ctx, store.PatchCustomerParams{TenantID: kalcifer.DefaultTenantID, CustomerID: "rich", Set: map[string]any{"score": 10}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.st.PatchCustomer(e.ctx, kalcifer.DefaultTenantID, "poor", map[string]any{"score": 1}, nil, nil); err != nil {
+		if _, err := e.st.PatchCustomer(e.ctx, store.PatchCustomerParams{TenantID: kalcifer.DefaultTenantID, CustomerID: "poor", Set: map[string]any{"score": 1}}); err != nil {
 			t.Fatal(err)
 		}
 		e.event("rich", "go", `{"divisor":2}`)

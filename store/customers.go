@@ -43,9 +43,20 @@ func (s *Store) GetCustomer(ctx context.Context, tenantID, id string) (*kalcifer
 	return c, nil
 }
 
+// PatchCustomerParams are a profile change's arguments.
+type PatchCustomerParams struct {
+	TenantID   string
+	CustomerID string
+	// Set sets attributes; a nil value removes the attribute.
+	Set map[string]any
+	// RemoveTags are removed before AddTags are added.
+	AddTags, RemoveTags []string
+}
+
 // PatchCustomer sets attributes (a nil value removes the attribute), adds
 // and removes tags, creating the customer when new.
-func (s *Store) PatchCustomer(ctx context.Context, tenantID, id string, set map[string]any, addTags, removeTags []string) (*kalcifer.Customer, error) {
+func (s *Store) PatchCustomer(ctx context.Context, p PatchCustomerParams) (*kalcifer.Customer, error) {
+	tenantID, id, set, addTags, removeTags := p.TenantID, p.CustomerID, p.Set, p.AddTags, p.RemoveTags
 	var out *kalcifer.Customer
 	err := s.WithEngineTx(ctx, func(t *EngineTx) error {
 		c, err := t.Customer(tenantID, id)

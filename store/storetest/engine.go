@@ -70,12 +70,12 @@ func testCustomers(t *testing.T, s *store.Store) {
 	ctx := context.Background()
 	_, err := s.GetCustomer(ctx, "default", "c1")
 	wantCode(t, err, kalcifer.ENOTFOUND)
-	c, err := s.PatchCustomer(ctx, "default", "c1", map[string]any{"plan": "pro", "age": 41.0}, []string{"vip", "beta"}, nil)
+	c, err := s.PatchCustomer(ctx, store.PatchCustomerParams{TenantID: "default", CustomerID: "c1", Set: map[string]any{"plan": "pro", "age": 41.0}, AddTags: []string{"vip", "beta"}})
 	must(t, err)
 	if c.Attributes["plan"] != "pro" || len(c.Tags) != 2 {
 		t.Fatalf("patched = %+v", c)
 	}
-	c, err = s.PatchCustomer(ctx, "default", "c1", map[string]any{"plan": nil}, nil, []string{"beta"})
+	c, err = s.PatchCustomer(ctx, store.PatchCustomerParams{TenantID: "default", CustomerID: "c1", Set: map[string]any{"plan": nil}, RemoveTags: []string{"beta"}})
 	must(t, err)
 	got, err := s.GetCustomer(ctx, "default", "c1")
 	must(t, err)
