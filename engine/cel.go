@@ -2,11 +2,14 @@ package engine
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/interpreter"
+
+	"github.com/kalcifer/kalcifer/graph"
 )
 
 // ResolveName makes a run the interpreter.Activation its CEL expressions
@@ -86,8 +89,14 @@ func (r *run) setTags(tags []string) {
 	}
 }
 
+// evalBool evaluates an expression compiled from graph.CELEnv, whose
+// programs stop at graph.ExprCostLimit.
 func evalBool(prg cel.Program, r *run) (bool, error) {
 	v, _, err := prg.Eval(r)
+	var cancelled interpreter.EvalCancelledError
+	if errors.As(err, &cancelled) && cancelled.Cause == interpreter.CostLimitExceeded {
+		return false, fmt.Errorf("evaluate expression: stopped at the cost limit of %d, too costly for this customer's data: %w", graph.ExprCostLimit, err)
+	}
 	if err != nil {
 		return false, fmt.Errorf("evaluate expression: %w", err)
 	}
