@@ -2,26 +2,41 @@ package document
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 )
 
 // readCSV reads a comma-, semicolon- or tab-separated plan. The whole file
-// is one table; its rows are also the document's prose lines.
-func readCSV(data []byte) (*content, error) {
+// is one table; its rows are also the document's prose lines. Rows are
+// read one at a time, so a file of millions stops at the budget.
+func readCSV(data []byte, b *budget) (*content, error) {
 	text := decodeText(data)
 	r := csv.NewReader(strings.NewReader(text))
 	r.Comma = sniffDelimiter(text)
 	r.FieldsPerRecord = -1 // plans have ragged rows
 	r.LazyQuotes = true
-	rows, err := r.ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
-	}
-	c := &content{tables: []table{rows}}
-	for _, row := range rows {
+	var rows table
+	c := &content{}
+	for {
+		row, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		}
+		if err := b.line(); err != nil {
+			return nil, err
+		}
+		if err := b.addCells(len(row)); err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
 		c.lines = append(c.lines, joinCells(row))
 	}
+	c.tables = []table{rows}
 	if strings.TrimSpace(strings.Join(c.lines, "")) == "" {
 		return nil, fmt.Errorf("%w: no cells with text", ErrEmpty)
 	}

@@ -2,6 +2,7 @@ package document
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -12,10 +13,12 @@ import (
 const MaxSize = 10 << 20
 
 // Errors Read wraps, so callers can tell a bad upload (400) from one too
-// large (413) with errors.Is.
+// large (413) with errors.Is. ErrTooLarge covers a file over MaxSize and a
+// small one that expands past a plan's budget (see budget.go): both are
+// more document than a plan.
 var (
 	ErrEmpty       = errors.New("document is empty")
-	ErrTooLarge    = fmt.Errorf("document is larger than %d MiB", MaxSize>>20)
+	ErrTooLarge    = errors.New("document is too large")
 	ErrUnsupported = errors.New("unsupported document format")
 	ErrEncrypted   = errors.New("document is encrypted or password-protected")
 	ErrCorrupt     = errors.New("document is corrupt or not what its name says")
@@ -72,8 +75,14 @@ type table [][]string
 // is sniffed. Errors wrap ErrEmpty, ErrTooLarge, ErrUnsupported,
 // ErrEncrypted or ErrCorrupt.
 func Read(filename string, data []byte) (*Document, error) {
+	return ReadContext(context.Background(), filename, data)
+}
+
+// ReadContext is Read that also stops when ctx is done. Either way a read
+// has at most a few seconds: past that it fails with ErrTooLarge.
+func ReadContext(ctx context.Context, filename string, data []byte) (*Document, error) {
 	if len(data) > MaxSize {
-		return nil, fmt.Errorf("read %s: %w (%d bytes)", filename, ErrTooLarge, len(data))
+		return nil, fmt.Errorf("read %s: %w: %d bytes, over %d MiB", filename, ErrTooLarge, len(data), MaxSize>>20)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, fmt.Errorf("read %s: %w", filename, ErrEmpty)
@@ -82,11 +91,20 @@ func Read(filename string, data []byte) (*Document, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", filename, err)
 	}
-	c, err := parse(format, data)
+	ctx, cancel := context.WithTimeoutCause(ctx, readTimeout, errSlow)
+	defer cancel()
+	b := &budget{ctx: ctx}
+	c, err := parse(format, data, b)
+	if err == nil {
+		err = b.check()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s as %s: %w", filename, format, err)
 	}
 	doc := &Document{Format: format, Text: c.text(), Steps: detectSteps(c)}
+	if err := b.check(); err != nil {
+		return nil, fmt.Errorf("read %s as %s: %w", filename, format, err)
+	}
 	if doc.Steps == nil {
 		doc.Steps = []Step{} // JSON [] rather than null
 	}
@@ -99,7 +117,7 @@ func Read(filename string, data []byte) (*Document, error) {
 // parse extracts a document's content with its format's reader. The
 // third-party parsers are not trusted never to panic on hostile input: a
 // panic is a corrupt document.
-func parse(format string, data []byte) (c *content, err error) {
+func parse(format string, data []byte, b *budget) (c *content, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			c, err = nil, fmt.Errorf("%w: %v", ErrCorrupt, r)
@@ -107,15 +125,15 @@ func parse(format string, data []byte) (c *content, err error) {
 	}()
 	switch format {
 	case "csv":
-		return readCSV(data)
+		return readCSV(data, b)
 	case "xlsx":
-		return readXLSX(data)
+		return readXLSX(data, b)
 	case "docx":
-		return readDOCX(data)
+		return readDOCX(data, b)
 	case "pdf":
-		return readPDF(data)
+		return readPDF(data, b)
 	}
-	return readText(data) // txt, md
+	return readText(data, b) // txt, md
 }
 
 // text renders the content as Document.Text.

@@ -2,7 +2,6 @@ package document
 
 import (
 	"archive/zip"
-	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -15,10 +14,13 @@ import (
 // order. A table row is also a prose line (cells joined by " | "). A cell
 // merged down (w:vMerge) reads as the cell above it; nested tables are
 // flattened into their outer cell's text.
-func readDOCX(data []byte) (*content, error) {
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+//
+// openZip refuses an archive whose parts declare more than the budget, and
+// the document is read through the budget, so a deflate bomb stops there.
+func readDOCX(data []byte, b *budget) (*content, error) {
+	zr, err := openZip(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		return nil, err
 	}
 	var doc *zip.File
 	for _, f := range zr.File {
@@ -37,7 +39,10 @@ func readDOCX(data []byte) (*content, error) {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	defer rc.Close()
-	c, err := parseDocumentXML(io.LimitReader(rc, unzipLimit))
+	c, err := parseDocumentXML(b.limit(rc, "word/document.xml"), b)
+	if overBudget(err) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: word/document.xml: %v", ErrCorrupt, err)
 	}
@@ -46,6 +51,8 @@ func readDOCX(data []byte) (*content, error) {
 
 // docxParser holds the state of the walk through document.xml.
 type docxParser struct {
+	b         *budget
+	err       error // the first budget error
 	c         content
 	para      strings.Builder // the paragraph being read
 	inText    bool            // inside w:t
@@ -58,10 +65,10 @@ type docxParser struct {
 	gridSpan  int             // columns the cell spans
 }
 
-func parseDocumentXML(r io.Reader) (*content, error) {
-	p := &docxParser{}
+func parseDocumentXML(r io.Reader, b *budget) (*content, error) {
+	p := &docxParser{b: b}
 	dec := xml.NewDecoder(r)
-	for {
+	for p.err == nil {
 		tok, err := dec.Token()
 		if errors.Is(err, io.EOF) {
 			break
@@ -79,6 +86,9 @@ func parseDocumentXML(r io.Reader) (*content, error) {
 				p.para.Write(t)
 			}
 		}
+	}
+	if p.err != nil {
+		return nil, p.err
 	}
 	return &p.c, nil
 }
@@ -127,11 +137,19 @@ func (p *docxParser) start(t xml.StartElement) {
 	}
 }
 
+// spend records the first budget error of the walk.
+func (p *docxParser) spend(err error) {
+	if p.err == nil {
+		p.err = err
+	}
+}
+
 func (p *docxParser) end(name string) {
 	switch name {
 	case "t":
 		p.inText = false
 	case "p":
+		p.spend(p.b.line())
 		text := strings.TrimSpace(p.para.String())
 		p.para.Reset()
 		if p.depth > 0 {
@@ -155,12 +173,14 @@ func (p *docxParser) end(name string) {
 				text = above[len(p.row)]
 			}
 		}
+		p.spend(p.b.addCells(min(p.gridSpan, 64)))
 		p.row = append(p.row, text)
 		for i := 1; i < p.gridSpan && i < 64; i++ {
 			p.row = append(p.row, "")
 		}
 	case "tr":
 		if p.depth == 1 {
+			p.spend(p.b.line())
 			p.tbl = append(p.tbl, p.row)
 			p.c.lines = append(p.c.lines, joinCells(p.row))
 		}

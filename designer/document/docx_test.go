@@ -1,6 +1,7 @@
 package document
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -20,7 +21,7 @@ func TestParseDocumentXML(t *testing.T) {
 </w:tbl>
 <w:p><w:r><w:t>After</w:t></w:r></w:p>
 </w:body></w:document>`
-	c, err := parseDocumentXML(strings.NewReader(xml))
+	c, err := parseDocumentXML(strings.NewReader(xml), &budget{ctx: context.Background()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"regexp"
 	"sort"
@@ -18,7 +19,14 @@ const maxPDFPages = 200
 // readPDF reads a PDF's text, page by page, rebuilding lines from where
 // the glyphs sit (writers rarely mark line ends). Lines of "|"-separated
 // cells become tables, as in a text file.
-func readPDF(data []byte) (*content, error) {
+//
+// The PDF library inflates and interprets a page's content streams and its
+// fonts' ToUnicode maps whole, building every glyph in memory, and cannot
+// be stopped from outside. So each page's streams are first inflated here,
+// through the budget and into nothing, counting the bytes of their strings
+// (each glyph shown is at least one): a page is interpreted only when what
+// it would inflate and the glyphs it could show fit in what is left.
+func readPDF(data []byte, b *budget) (*content, error) {
 	// An encrypted PDF whose user password is empty (only printing or
 	// copying restricted) opens; one that needs a password does not.
 	r, err := pdf.NewReader(bytes.NewReader(data), int64(len(data)))
@@ -41,7 +49,14 @@ func readPDF(data []byte) (*content, error) {
 		if page.V.IsNull() {
 			return nil, fmt.Errorf("%w: page %d is missing", ErrCorrupt, i)
 		}
-		for _, line := range pageLines(page.Content().Text) {
+		if err := measurePage(page, i, b); err != nil {
+			return nil, err
+		}
+		glyphs := page.Content().Text
+		if err := b.addGlyphs(len(glyphs)); err != nil {
+			return nil, err
+		}
+		for _, line := range pageLines(glyphs) {
 			text.WriteString(line)
 			text.WriteByte('\n')
 		}
@@ -49,7 +64,109 @@ func readPDF(data []byte) (*content, error) {
 	if strings.TrimSpace(text.String()) == "" {
 		return nil, fmt.Errorf("%w: the PDF has no text layer (a scan?)", ErrEmpty)
 	}
-	return readText([]byte(text.String()))
+	return readText([]byte(text.String()), b)
+}
+
+// measurePage inflates page i's content streams and its fonts' ToUnicode
+// maps through the budget, and refuses the page if its strings could show
+// more glyphs than are left.
+func measurePage(page pdf.Page, i int, b *budget) error {
+	var strs pdfStrings
+	contents := page.V.Key("Contents")
+	streams := []pdf.Value{contents}
+	if contents.Kind() == pdf.Array {
+		streams = streams[:0]
+		for j := range min(contents.Len(), 1000) {
+			streams = append(streams, contents.Index(j))
+		}
+	}
+	for _, s := range streams {
+		if err := inflate(s, fmt.Sprintf("page %d's content", i), b, &strs); err != nil {
+			return err
+		}
+	}
+	fonts := page.Resources().Key("Font")
+	for _, name := range fonts.Keys() {
+		if err := inflate(fonts.Key(name).Key("ToUnicode"), fmt.Sprintf("page %d's font %s", i, name), b, io.Discard); err != nil {
+			return err
+		}
+	}
+	if left := maxGlyphs - b.glyphs; strs.n+strs.digits/2 > 2*left {
+		// Twice: a two-byte font spends two string bytes per glyph, and
+		// hex strings two digits per byte.
+		return fmt.Errorf("%w: page %d shows more than %d characters of text; a campaign plan has a few thousand", ErrTooLarge, i, maxGlyphs)
+	}
+	return nil
+}
+
+// inflate reads stream v (if it is one) through the budget into w. A
+// stream the library cannot decode is left to it.
+func inflate(v pdf.Value, what string, b *budget, w io.Writer) (err error) {
+	if v.Kind() != pdf.Stream {
+		return nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = nil // an unknown filter: the library panics on it too, as a corrupt document
+		}
+	}()
+	rc := v.Reader()
+	defer rc.Close()
+	if _, err := io.Copy(w, b.limit(rc, what)); overBudget(err) {
+		return err
+	}
+	return nil
+}
+
+// pdfStrings counts the bytes inside a content stream's string operands,
+// (literal) and <hex>, which bound the glyphs it can show: a glyph takes
+// one byte or two. Parentheses in
+// inline image data count too: it only overestimates.
+type pdfStrings struct {
+	n      int
+	depth  int  // nesting of ( ) in a literal string
+	escape bool // after a backslash in a literal string
+	hex    bool // inside <hex>
+	digits int  // hex digits, two a byte
+	lt     bool // the last byte was an unmatched <
+}
+
+func (s *pdfStrings) Write(p []byte) (int, error) {
+	for _, c := range p {
+		switch {
+		case s.depth > 0:
+			switch {
+			case s.escape:
+				s.escape = false
+			case c == '\\':
+				s.escape = true
+			case c == '(':
+				s.depth++
+			case c == ')':
+				s.depth--
+			}
+			if s.depth > 0 {
+				s.n++
+			}
+		case s.hex:
+			if c == '>' {
+				s.hex = false
+			} else {
+				s.digits++
+			}
+		case s.lt:
+			s.lt = false
+			if c != '<' { // << opens a dictionary
+				s.hex = true
+				s.digits++
+			}
+		case c == '(':
+			s.depth = 1
+		case c == '<':
+			s.lt = true
+		}
+	}
+	return len(p), nil
 }
 
 // pageLines groups a page's glyphs into lines, top to bottom: glyphs whose

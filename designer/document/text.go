@@ -58,7 +58,7 @@ var cp1252 = [32]rune{
 
 // readText reads a plain-text or Markdown plan. Markdown tables
 // ("| Day | Channel |") become tables; every line is prose.
-func readText(data []byte) (*content, error) {
+func readText(data []byte, b *budget) (*content, error) {
 	c := &content{}
 	var tbl table
 	flush := func() {
@@ -67,7 +67,10 @@ func readText(data []byte) (*content, error) {
 			tbl = nil
 		}
 	}
-	for _, line := range strings.Split(decodeText(data), "\n") {
+	for line := range strings.SplitSeq(decodeText(data), "\n") {
+		if err := b.line(); err != nil {
+			return nil, err
+		}
 		line = strings.TrimSpace(line)
 		if strings.HasPrefix(line, "|") && strings.Count(line, "|") >= 2 {
 			cells := strings.Split(strings.Trim(line, "|"), "|")
@@ -76,6 +79,9 @@ func readText(data []byte) (*content, error) {
 			}
 			if isMarkdownRule(cells) {
 				continue
+			}
+			if err := b.addCells(len(cells)); err != nil {
+				return nil, err
 			}
 			tbl = append(tbl, cells)
 			c.lines = append(c.lines, joinCells(cells))

@@ -9,30 +9,36 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// unzipLimit caps how much a zip-based document may inflate to, so a zip
-// bomb under MaxSize cannot exhaust memory.
-const unzipLimit = 64 << 20
-
 // readXLSX reads every sheet of a workbook: each sheet is a table, and its
 // rows (under a "Sheet: name" line) are prose lines. Merged cells carry their
 // value into every cell they cover, as a reader sees them.
-func readXLSX(data []byte) (*content, error) {
+//
+// openZip checks the parts' sizes before excelize loads them all into
+// memory, and excelize's own limits repeat the check; rows are then read
+// one at a time, so a sheet of a million cells stops at the budget.
+func readXLSX(data []byte, b *budget) (*content, error) {
+	if _, err := openZip(data); err != nil {
+		return nil, err
+	}
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
-		UnzipSizeLimit:    unzipLimit,
-		UnzipXMLSizeLimit: unzipLimit,
+		UnzipSizeLimit:    maxZipInflate,
+		UnzipXMLSizeLimit: maxInflate,
 	})
 	if err != nil {
 		if errors.Is(err, excelize.ErrWorkbookPassword) || strings.Contains(err.Error(), "password") {
 			return nil, fmt.Errorf("%w: %v", ErrEncrypted, err)
+		}
+		if strings.Contains(err.Error(), "unzip size exceeds") {
+			return nil, fmt.Errorf("%w: %v", ErrTooLarge, err)
 		}
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	defer f.Close()
 	c := &content{}
 	for _, sheet := range f.GetSheetList() {
-		rows, err := f.GetRows(sheet)
+		rows, err := sheetRows(f, sheet, b)
 		if err != nil {
-			return nil, fmt.Errorf("%w: sheet %q: %v", ErrCorrupt, sheet, err)
+			return nil, err
 		}
 		if err := fillMerged(f, sheet, rows); err != nil {
 			return nil, err
@@ -47,6 +53,43 @@ func readXLSX(data []byte) (*content, error) {
 		}
 	}
 	return c, nil
+}
+
+// sheetRows is excelize's GetRows (trailing empty rows dropped, a row that
+// fails to read ends the sheet) within the budget: every row, empty or
+// not, is a line, and every cell a cell.
+func sheetRows(f *excelize.File, sheet string, b *budget) (table, error) {
+	rows, err := f.Rows(sheet)
+	if err != nil {
+		return nil, fmt.Errorf("%w: sheet %q: %v", ErrCorrupt, sheet, err)
+	}
+	defer rows.Close()
+	var out table
+	cur, last := 0, 0
+	for rows.Next() {
+		cur++
+		if err := b.line(); err != nil {
+			return nil, err
+		}
+		row, err := rows.Columns()
+		if err != nil {
+			break
+		}
+		if err := b.addCells(len(row)); err != nil {
+			return nil, err
+		}
+		if len(row) > 0 {
+			if empty := cur - last - 1; empty > 0 {
+				out = append(out, make(table, empty)...)
+			}
+			out = append(out, row)
+			last = cur
+		}
+	}
+	if err := rows.Error(); err != nil {
+		return nil, fmt.Errorf("%w: sheet %q: %v", ErrCorrupt, sheet, err)
+	}
+	return out[:last], nil
 }
 
 // fillMerged copies each merged range's value down its first column, so a
