@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -47,6 +48,13 @@ type Config struct {
 	// Designer serves the /ai routes: conversations, explanations,
 	// suggestions, uploads and each tenant's AI settings. Required.
 	Designer *designer.Service
+	// DesignerTimeout is the write deadline of the routes that wait for the
+	// AI designer (streamed as server-sent events or not), which may take
+	// longer than the http.Server's WriteTimeout. Zero leaves that deadline.
+	DesignerTimeout time.Duration
+	// CORSOrigins are the browser origins allowed to call the API, as the
+	// Origin header spells them; "*" allows any. None sends no CORS headers.
+	CORSOrigins []string
 }
 
 // Engine is what the API asks of the journey runtime; *engine.Runtime
@@ -92,6 +100,9 @@ type server struct {
 	maxBody   int64
 	designer  *designer.Service
 	router    *chi.Mux
+
+	designerTimeout time.Duration
+	corsOrigins     []string
 }
 
 // NewHandler returns the HTTP handler of the whole API. The handler is a
@@ -105,6 +116,9 @@ func NewHandler(cfg Config) http.Handler {
 		startedAt: cfg.StartedAt,
 		maxBody:   cfg.MaxBodyBytes,
 		designer:  cfg.Designer,
+
+		designerTimeout: cfg.DesignerTimeout,
+		corsOrigins:     cfg.CORSOrigins,
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
@@ -124,7 +138,7 @@ func NewHandler(cfg Config) http.Handler {
 // that does not exist.
 func (s *server) routes() *chi.Mux {
 	r := chi.NewRouter()
-	r.Use(s.withRequestID, s.accessLog, s.recoverer, s.limitBody)
+	r.Use(s.withRequestID, s.accessLog, s.recoverer, securityHeaders, s.cors, s.limitBody)
 	// Set before any subrouter is mounted, so that every subrouter inherits them.
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.methodNotAllowed)
@@ -137,7 +151,7 @@ func (s *server) routes() *chi.Mux {
 		r.With(s.checkParams).Get("/openapi.json", s.openAPI)
 
 		r.Group(func(r chi.Router) {
-			r.Use(s.authenticate, s.checkParams)
+			r.Use(noStore, s.authenticate, s.checkParams)
 
 			// Anyone with a key of the tenant may read.
 			r.Get("/node-types", s.listNodeTypes)
@@ -150,7 +164,7 @@ func (s *server) routes() *chi.Mux {
 			r.Get("/migrations/{id}", s.getMigration)
 			r.Get("/migrations/{id}/held", s.listHeld)
 			r.Get("/ai/conversations/{id}", s.getConversation)
-			r.Post("/ai/explain", s.explain)
+			r.With(s.designerDeadline).Post("/ai/explain", s.explain)
 			r.Post("/ai/node-mapping", s.nodeMapping)
 			r.Get("/journeys/{id}/instances", s.listInstances)
 			r.Get("/journeys/{id}/instances/by-version", s.countInstancesByVersion)
@@ -169,10 +183,10 @@ func (s *server) routes() *chi.Mux {
 				r.Post("/journeys/{id}/archive", s.transition(kalcifer.ActionArchive))
 				r.Post("/journeys/{id}/duplicate", s.duplicateJourney)
 				r.Post("/journeys/{id}/versions", s.createVersion)
-				r.Post("/ai/conversations", s.startConversation)
-				r.Post("/ai/conversations/{id}/message", s.continueConversation)
+				r.With(s.designerDeadline).Post("/ai/conversations", s.startConversation)
+				r.With(s.designerDeadline).Post("/ai/conversations/{id}/message", s.continueConversation)
 				r.Post("/ai/conversations/{id}/apply", s.applyConversation)
-				r.Post("/ai/upload", s.upload)
+				r.With(s.designerDeadline).Post("/ai/upload", s.upload)
 				r.Post("/ai/suggest", s.suggest)
 				r.Patch("/customers/{id}/profile", s.patchCustomer)
 
@@ -511,4 +525,89 @@ func byteSize(n int64) string {
 		return fmt.Sprintf("%d KiB", n>>10)
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// securityHeaders marks every response as what it is, for browsers: JSON
+// (or server-sent events) that is never sniffed as something else, loads
+// nothing, is framed nowhere and leaks no Referer.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// noStore keeps authenticated answers, and their refusals, out of every
+// cache.
+func noStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// corsMethods and corsHeaders are what a preflight allows: every method
+// the API serves, and the headers its clients send.
+const (
+	corsMethods = "GET, POST, PUT, PATCH, DELETE"
+	corsHeaders = "Authorization, Content-Type"
+)
+
+// cors lets the configured browser origins call the API. It runs before
+// routing, so it answers preflight requests (OPTIONS with
+// Access-Control-Request-Method) for every path without routes of their
+// own; requests from other origins, and every request when no origin is
+// configured, pass through untouched, as if CORS did not exist.
+func (s *server) cors(next http.Handler) http.Handler {
+	if len(s.corsOrigins) == 0 {
+		return next
+	}
+	anyOrigin := slices.Contains(s.corsOrigins, "*")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		if !anyOrigin {
+			h.Add("Vary", "Origin") // the answer depends on it, so caches must key on it
+		}
+		origin := r.Header.Get("Origin")
+		if origin == "" || !anyOrigin && !slices.Contains(s.corsOrigins, strings.ToLower(origin)) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if anyOrigin {
+			h.Set("Access-Control-Allow-Origin", "*")
+		} else {
+			h.Set("Access-Control-Allow-Origin", origin)
+		}
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			h.Set("Access-Control-Allow-Methods", corsMethods)
+			h.Set("Access-Control-Allow-Headers", corsHeaders)
+			h.Set("Access-Control-Max-Age", "600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		h.Set("Access-Control-Expose-Headers", "X-Request-ID, Location")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// designerDeadline gives a route that waits for the AI designer the
+// designer's time to answer instead of the server's WriteTimeout, which
+// would cut a long turn off mid-stream (text/event-stream) or before its
+// JSON answer. Reading the request stays bounded by the ReadTimeout:
+// net/http clears the read deadline itself once the body is read.
+func (s *server) designerDeadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.designerTimeout > 0 {
+			err := http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.designerTimeout))
+			if err != nil && !errors.Is(err, http.ErrNotSupported) { // recorders in tests have no deadline
+				s.logger.WarnContext(r.Context(), "extend write deadline", slog.String("request_id", requestID(r.Context())),
+					slog.Any("err", err))
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }

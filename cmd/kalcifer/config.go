@@ -4,20 +4,31 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kalcifer/kalcifer/designer/llm"
 )
 
 // Config is the server's configuration: KALCIFER_* environment variables,
 // each overridable by a serve flag of the same name in lower case.
 type Config struct {
-	Addr            string
-	DataDir         string
-	DatabaseURL     string
-	PoolSize        int
-	AdminAPIKey     string
-	MaxBodyBytes    int64
+	Addr         string
+	DataDir      string
+	DatabaseURL  string
+	PoolSize     int
+	AdminAPIKey  string
+	MaxBodyBytes int64
+	// HTTPReadTimeout bounds reading one request, body included;
+	// HTTPWriteTimeout bounds answering it, except on the AI designer
+	// routes, which get StreamTimeout.
+	HTTPReadTimeout, HTTPWriteTimeout time.Duration
+	// CORSOrigins are the browser origins allowed to call the API ("*":
+	// any); none means no CORS headers at all.
+	CORSOrigins     []string
 	LogLevel        slog.Level
 	LogFormat       string
 	ShutdownTimeout time.Duration
@@ -52,6 +63,9 @@ var settings = []struct {
 	{"KALCIFER_DATABASE_POOL_SIZE", "database-pool-size", "20", "PostgreSQL connections at most"},
 	{"KALCIFER_ADMIN_API_KEY", "admin-api-key", "", "an admin key of the default tenant with exactly this value"},
 	{"KALCIFER_MAX_BODY_BYTES", "max-body-bytes", "1048576", "largest request body accepted"},
+	{"KALCIFER_HTTP_READ_TIMEOUT", "http-read-timeout", "30s", "how long a client may take to send one request, body included (a 1 MiB body at 35 KB/s); slower ones are cut off"},
+	{"KALCIFER_HTTP_WRITE_TIMEOUT", "http-write-timeout", "60s", "how long answering one request may take; the AI designer's routes get KALCIFER_AI_TIMEOUT for each model request on top"},
+	{"KALCIFER_CORS_ORIGINS", "cors-origins", "", "comma-separated browser origins allowed to call the API, e.g. https://app.example.com, or * for any (no CORS headers when empty)"},
 	{"KALCIFER_LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
 	{"KALCIFER_LOG_FORMAT", "log-format", "json", "json or text"},
 	{"KALCIFER_SHUTDOWN_TIMEOUT", "shutdown-timeout", "10s", "how long in-flight requests get on shutdown"},
@@ -98,6 +112,17 @@ func LoadConfig(env func(string) string, args []string) (Config, error) {
 	if c.MaxBodyBytes, err = strconv.ParseInt(get("KALCIFER_MAX_BODY_BYTES"), 10, 64); err != nil || c.MaxBodyBytes < 1024 {
 		return Config{}, fmt.Errorf("KALCIFER_MAX_BODY_BYTES must be a whole number of bytes, at least 1024, not %q", get("KALCIFER_MAX_BODY_BYTES"))
 	}
+	for _, v := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"KALCIFER_HTTP_READ_TIMEOUT", &c.HTTPReadTimeout}, {"KALCIFER_HTTP_WRITE_TIMEOUT", &c.HTTPWriteTimeout}} {
+		if *v.dst, err = time.ParseDuration(get(v.name)); err != nil || *v.dst < 100*time.Millisecond {
+			return Config{}, fmt.Errorf("%s must be a duration of at least 100ms, such as 30s, not %q", v.name, get(v.name))
+		}
+	}
+	if c.CORSOrigins, err = corsOrigins(get("KALCIFER_CORS_ORIGINS")); err != nil {
+		return Config{}, fmt.Errorf("KALCIFER_CORS_ORIGINS: %w", err)
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("KALCIFER_LOG_LEVEL"))); err != nil {
 		return Config{}, fmt.Errorf("KALCIFER_LOG_LEVEL must be debug, info, warn or error, not %q", get("KALCIFER_LOG_LEVEL"))
 	}
@@ -141,4 +166,40 @@ func LoadConfig(env func(string) string, args []string) (Config, error) {
 		return Config{}, fmt.Errorf("KALCIFER_ADMIN_API_KEY must be at least 16 characters long")
 	}
 	return c, nil
+}
+
+// StreamTimeout is how long answering a request on the AI designer's routes
+// may take: one turn may ask the model 1 + max repairs times (a tenant's
+// settings default to llm.DefaultMaxRepairs), each bounded by the AI
+// timeout, and the answer then needs the ordinary write time.
+func (c Config) StreamTimeout() time.Duration {
+	requests := 1 + max(c.AI.MaxRepairs, llm.DefaultMaxRepairs)
+	return time.Duration(requests)*c.AI.Timeout + c.HTTPWriteTimeout
+}
+
+// corsOrigins parses KALCIFER_CORS_ORIGINS: origins as browsers send them
+// (scheme://host[:port], nothing after), or "*" alone. Any origin must be
+// asked for explicitly, so an empty list allows none.
+func corsOrigins(raw string) ([]string, error) {
+	var out []string
+	for o := range strings.SplitSeq(raw, ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		if o == "*" {
+			out = append(out, o)
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(o, "?") || strings.HasSuffix(o, "#") {
+			return nil, fmt.Errorf("%q is not an origin such as https://app.example.com (scheme and host, no path)", o)
+		}
+		out = append(out, strings.ToLower(o))
+	}
+	if len(out) > 1 && slices.Contains(out, "*") {
+		return nil, fmt.Errorf("* allows every origin, so it must stand alone, not with %d others", len(out)-1)
+	}
+	return out, nil
 }

@@ -119,11 +119,16 @@ func (m *Main) Run(ctx context.Context) error {
 		st.Close()
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
+	// Every connection is bounded in time: a client that trickles its
+	// request, or never reads the answer, is cut off rather than held.
 	m.http = &http.Server{
 		Handler: api.NewHandler(api.Config{Store: st, Engine: m.Engine, Logger: m.Logger, Version: version,
 			StartedAt: time.Now(), MaxBodyBytes: m.Config.MaxBodyBytes,
-			Designer: ai}),
-		ReadHeaderTimeout: 10 * time.Second,
+			Designer: ai, DesignerTimeout: m.Config.StreamTimeout(), CORSOrigins: m.Config.CORSOrigins}),
+		ReadHeaderTimeout: min(10*time.Second, m.Config.HTTPReadTimeout),
+		ReadTimeout:       m.Config.HTTPReadTimeout,
+		WriteTimeout:      m.Config.HTTPWriteTimeout,
+		IdleTimeout:       2 * time.Minute,
 	}
 	if m.Config.DebugAddr != "" {
 		m.debug = &http.Server{Addr: m.Config.DebugAddr, Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
