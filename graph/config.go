@@ -123,21 +123,6 @@ func checkDuration(s string, limit time.Duration, field string, bad func(string,
 	}
 }
 
-// httpToken reports whether s is an HTTP token (RFC 9110 §5.6.2), as a
-// header name must be; the webhook provider refuses any other at send time.
-func httpToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		isAlnum := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
-		if !isAlnum && !strings.ContainsRune("!#$%&'*+-.^_`|~", r) {
-			return false
-		}
-	}
-	return true
-}
-
 // cronHorizon is how soon a schedule must next fire. A 5-field cron that
 // matches any date at all matches one within 8 years (29 February), so
 // one that waits longer than this, like 0 0 31 2 *, practically never fires.

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/invopop/jsonschema"
+	"golang.org/x/net/http/httpguts"
 )
 
 // Channel node types: each sends one message and holds the path until its
@@ -106,7 +107,7 @@ func (c CallWebhookConfig) Check(bad func(string, error)) {
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.Headers)) {
 		switch value := c.Headers[name]; {
-		case !httpToken(name):
+		case !httpguts.ValidHeaderFieldName(name):
 			bad("headers."+name, fmt.Errorf("%q is not a valid HTTP header name (letters, digits and !#$%%&'*+-.^_`|~ only)", name))
 		case strings.ContainsAny(value, "\r\n"):
 			bad("headers."+name, errors.New("has a line break in its value; header values are one line"))

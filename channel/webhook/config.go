@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // config is a call_webhook node's config, checked.
@@ -29,7 +31,7 @@ func parseConfig(raw map[string]any, defTimeout time.Duration) (config, error) {
 	if c.method, err = optString(raw, "method", c.method); err != nil {
 		return config{}, err
 	}
-	if !validToken(c.method) {
+	if !httpguts.ValidHeaderFieldName(c.method) { // a method is a token too
 		return config{}, fmt.Errorf("config method %q is not an HTTP method", c.method)
 	}
 	if c.headers, err = parseHeaders(raw["headers"]); err != nil {
@@ -96,7 +98,7 @@ func parseHeaders(v any) (map[string]string, error) {
 		return nil, fmt.Errorf("config headers must be an object of strings, got %T", v)
 	}
 	for name, value := range h {
-		if !validToken(name) {
+		if !httpguts.ValidHeaderFieldName(name) {
 			return nil, fmt.Errorf("config header name %q is invalid", name)
 		}
 		if strings.ContainsAny(value, "\r\n\x00") {
@@ -127,20 +129,4 @@ func parseTimeout(raw map[string]any, def time.Duration) (time.Duration, error) 
 		return 0, fmt.Errorf("config timeout %q is not a positive duration such as 10s", s)
 	}
 	return min(d, MaxTimeout), nil
-}
-
-// validToken reports whether s is an HTTP token (RFC 9110 §5.6.2), as
-// header names and methods must be. Checking here fails a bad config at
-// once instead of retrying a request the transport would always refuse.
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		isAlnum := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
-		if !isAlnum && !strings.ContainsRune("!#$%&'*+-.^_`|~", r) {
-			return false
-		}
-	}
-	return true
 }
