@@ -45,6 +45,15 @@ const (
 	// interpreted when its strings could show up to twice what is left
 	// (see measurePage), so this keeps a PDF's glyphs under 50 MiB.
 	maxGlyphs = 64 << 10
+	// maxFontMaps bounds the font-map bytes the PDF library parses: it
+	// reads a font's ToUnicode map again at each Tf, at about 16 bytes
+	// allocated and 25 ns per byte. A page of a word processor's PDF
+	// selects a font some hundred times, each map a few KiB.
+	maxFontMaps = 8 << 20
+	// maxDecodeSteps bounds the steps the PDF library takes to decode
+	// text through /Differences arrays: one per entry per byte shown (a
+	// 256-entry array over maxGlyphs is 16 million).
+	maxDecodeSteps = 32_000_000
 	// readTimeout bounds the wall time of one read. Real plans read in
 	// milliseconds; the count budgets trip long before this on hostile
 	// input, so the deadline is the backstop for what they miss.
@@ -65,6 +74,10 @@ type budget struct {
 	cells    int
 	glyphs   int
 	ticks    int
+	// fontMaps and decodeSteps are what measurePage expects the PDF
+	// library to spend.
+	fontMaps    int64
+	decodeSteps int64
 }
 
 // check returns the context's cause once it is done.

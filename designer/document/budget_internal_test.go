@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -41,21 +42,23 @@ func TestBudgetLimitReadsExactlyTheBudget(t *testing.T) {
 	}
 }
 
-func TestPDFStringsCountsStringBytes(t *testing.T) {
+func TestPDFScanCountsStringsAndFonts(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		ops  string
-		want int
+		ops   string
+		shown map[string]int
+		tf    map[string]int
 	}{
-		{`BT (Hello) Tj ET`, 5},
-		{`BT (a\)b(c)d) Tj ET`, 8},
-		{`BT <48656C6C6F> Tj ET`, 5},
-		{`<< /A 1 >> BDC [(ab) -20 <0041>] TJ EMC`, 4},
+		{`BT /F1 12 Tf (Hello) Tj ET`, map[string]int{"F1": 5}, map[string]int{"F1": 1}},
+		{`BT /F1 12 Tf (a\)b(c)d) Tj /F2 9 Tf (x) Tj ET`, map[string]int{"F1": 8, "F2": 1}, map[string]int{"F1": 1, "F2": 1}},
+		{`BT /F1 1 Tf <48656C6C6F> Tj /F1 1 Tf ET`, map[string]int{"F1": 5}, map[string]int{"F1": 2}},
+		{"<< /A 1 >> BDC [(ab) -20 <0041>] TJ EMC % (not a string /F9 1 Tf\n/F2 1 Tf", map[string]int{"": 4}, map[string]int{"F2": 1}},
 	} {
-		var s pdfStrings
+		s := newPDFScan()
 		s.Write([]byte(tc.ops))
-		if got := s.n + s.digits/2; got != tc.want {
-			t.Errorf("%q: %d string bytes, want %d", tc.ops, got, tc.want)
+		s.finish()
+		if !maps.Equal(s.shown, tc.shown) || !maps.Equal(s.tf, tc.tf) {
+			t.Errorf("%q: shown %v, Tf %v; want %v, %v", tc.ops, s.shown, s.tf, tc.shown, tc.tf)
 		}
 	}
 }

@@ -35,6 +35,7 @@ func TestReadRefusesHostileDocuments(t *testing.T) {
 		{"PDF content stream inflating to 10 MiB of text operators", "plan.pdf", pdfBomb},
 		{"PDF showing 3.5 MiB of glyphs in one string", "plan.pdf", pdfGlyphBomb},
 		{"PDF of 200 pages of 1 MiB each", "plan.pdf", pdfManyPages},
+		{"PDF switching 10,000 times to a font with a 1 MiB ToUnicode map", "plan.pdf", pdfCMapBomb},
 		{"PDF showing 120,000 glyphs, just under the string check", "plan.pdf", pdfGlyphsUnderCheck},
 		{"XLSX with a million cells", "plan.xlsx", xlsxManyCells},
 		{"XLSX with huge shared strings", "plan.xlsx", xlsxHugeSharedStrings},
@@ -96,6 +97,38 @@ func pdfGlyphBomb() []byte {
 func pdfGlyphsUnderCheck() []byte {
 	ops := "BT /F1 1 Tf 0 0 Td (" + strings.Repeat("a", 120_000) + ") Tj ET\n"
 	return buildPDF(deflate([]byte(ops)), "/Filter /FlateDecode", 1)
+}
+
+// pdfCMapBomb sets, 10,000 times, a font whose ToUnicode map inflates to
+// 1 MiB: the PDF library reads the map again at each Tf.
+func pdfCMapBomb() []byte {
+	var cmap bytes.Buffer
+	cmap.WriteString("/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n1 begincodespacerange <00> <FF> endcodespacerange\n")
+	for cmap.Len() < 1<<20 {
+		cmap.WriteString("100 beginbfchar\n")
+		for range 100 {
+			cmap.WriteString("<41> <0041>\n")
+		}
+		cmap.WriteString("endbfchar\n")
+	}
+	cmap.WriteString("endcmap CMapName currentdict /CMap defineresource pop end end\n")
+	ops := "BT " + strings.Repeat("/F1 12 Tf ", 10_000) + "(A) Tj ET\n"
+	pdf := buildPDF(deflate([]byte(ops)), "/Filter /FlateDecode", 1)
+	// Give the font a ToUnicode map: object 6, after the cross-reference
+	// table's objects, found through an incremental update.
+	z := deflate(cmap.Bytes())
+	var b bytes.Buffer
+	b.Write(pdf)
+	font := b.Len()
+	b.WriteString("5 0 obj\n<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 6 0 R >>\nendobj\n")
+	obj6 := b.Len()
+	fmt.Fprintf(&b, "6 0 obj\n<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream\nendobj\n", len(z), z)
+	xref := b.Len()
+	prev := bytes.LastIndex(pdf, []byte("startxref\n"))
+	var prevOff int
+	fmt.Sscanf(string(pdf[prev+len("startxref\n"):]), "%d", &prevOff)
+	fmt.Fprintf(&b, "xref\n5 2\n%010d 00000 n \n%010d 00000 n \ntrailer\n<< /Size 7 /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n", font, obj6, prevOff, xref)
+	return b.Bytes()
 }
 
 // pdfManyPages has 200 pages sharing one content stream of 1 MiB of text

@@ -68,10 +68,13 @@ func readPDF(data []byte, b *budget) (*content, error) {
 }
 
 // measurePage inflates page i's content streams and its fonts' ToUnicode
-// maps through the budget, and refuses the page if its strings could show
-// more glyphs than are left.
+// maps through the budget, and refuses the page if interpreting it could
+// show more glyphs than are left, or make the library parse more font
+// maps or walk more encoding differences than are left: it parses a
+// font's ToUnicode map again at every Tf that selects the font, and walks
+// a font's /Differences array for every byte the font shows.
 func measurePage(page pdf.Page, i int, b *budget) error {
-	var strs pdfStrings
+	scan := newPDFScan()
 	contents := page.V.Key("Contents")
 	streams := []pdf.Value{contents}
 	if contents.Kind() == pdf.Array {
@@ -81,22 +84,56 @@ func measurePage(page pdf.Page, i int, b *budget) error {
 		}
 	}
 	for _, s := range streams {
-		if err := inflate(s, fmt.Sprintf("page %d's content", i), b, &strs); err != nil {
+		if err := inflate(s, fmt.Sprintf("page %d's content", i), b, scan); err != nil {
 			return err
 		}
 	}
-	fonts := page.Resources().Key("Font")
-	for _, name := range fonts.Keys() {
-		if err := inflate(fonts.Key(name).Key("ToUnicode"), fmt.Sprintf("page %d's font %s", i, name), b, io.Discard); err != nil {
-			return err
-		}
-	}
-	if left := maxGlyphs - b.glyphs; strs.n+strs.digits/2 > 2*left {
-		// Twice: a two-byte font spends two string bytes per glyph, and
-		// hex strings two digits per byte.
+	scan.finish()
+	if left := maxGlyphs - b.glyphs; scan.shownBytes() > 2*left {
+		// Twice: a two-byte font spends two string bytes per glyph.
 		return fmt.Errorf("%w: page %d shows more than %d characters of text; a campaign plan has a few thousand", ErrTooLarge, i, maxGlyphs)
 	}
+	fonts := page.Resources().Key("Font")
+	var maxMap, maxDiff int64
+	mapSize, diffLen := map[string]int64{}, map[string]int64{}
+	for _, name := range fonts.Keys() {
+		var size countWriter
+		font := fonts.Key(name)
+		if err := inflate(font.Key("ToUnicode"), fmt.Sprintf("page %d's font %s", i, name), b, &size); err != nil {
+			return err
+		}
+		mapSize[name], diffLen[name] = int64(size), int64(font.Key("Encoding").Key("Differences").Len())
+		maxMap, maxDiff = max(maxMap, int64(size)), max(maxDiff, diffLen[name])
+	}
+	for name, n := range scan.tf {
+		size := mapSize[name]
+		if name == otherFonts {
+			size = maxMap
+		}
+		b.fontMaps += int64(n) * size
+	}
+	for name, n := range scan.shown {
+		d := diffLen[name]
+		if name == otherFonts {
+			d = maxDiff
+		}
+		b.decodeSteps += int64(n) * d
+	}
+	if b.fontMaps > maxFontMaps {
+		return fmt.Errorf("%w: page %d selects fonts so often that their maps would be read past %d MiB", ErrTooLarge, i, maxFontMaps>>20)
+	}
+	if b.decodeSteps > maxDecodeSteps {
+		return fmt.Errorf("%w: page %d's font encodings would take past %d million steps to decode", ErrTooLarge, i, maxDecodeSteps/1_000_000)
+	}
 	return nil
+}
+
+// countWriter counts what is written to it.
+type countWriter int
+
+func (w *countWriter) Write(p []byte) (int, error) {
+	*w += countWriter(len(p))
+	return len(p), nil
 }
 
 // inflate reads stream v (if it is one) through the budget into w. A
@@ -116,57 +153,6 @@ func inflate(v pdf.Value, what string, b *budget, w io.Writer) (err error) {
 		return err
 	}
 	return nil
-}
-
-// pdfStrings counts the bytes inside a content stream's string operands,
-// (literal) and <hex>, which bound the glyphs it can show: a glyph takes
-// one byte or two. Parentheses in
-// inline image data count too: it only overestimates.
-type pdfStrings struct {
-	n      int
-	depth  int  // nesting of ( ) in a literal string
-	escape bool // after a backslash in a literal string
-	hex    bool // inside <hex>
-	digits int  // hex digits, two a byte
-	lt     bool // the last byte was an unmatched <
-}
-
-func (s *pdfStrings) Write(p []byte) (int, error) {
-	for _, c := range p {
-		switch {
-		case s.depth > 0:
-			switch {
-			case s.escape:
-				s.escape = false
-			case c == '\\':
-				s.escape = true
-			case c == '(':
-				s.depth++
-			case c == ')':
-				s.depth--
-			}
-			if s.depth > 0 {
-				s.n++
-			}
-		case s.hex:
-			if c == '>' {
-				s.hex = false
-			} else {
-				s.digits++
-			}
-		case s.lt:
-			s.lt = false
-			if c != '<' { // << opens a dictionary
-				s.hex = true
-				s.digits++
-			}
-		case c == '(':
-			s.depth = 1
-		case c == '<':
-			s.lt = true
-		}
-	}
-	return len(p), nil
 }
 
 // pageLines groups a page's glyphs into lines, top to bottom: glyphs whose
