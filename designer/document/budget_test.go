@@ -36,6 +36,7 @@ func TestReadRefusesHostileDocuments(t *testing.T) {
 		{"PDF showing 3.5 MiB of glyphs in one string", "plan.pdf", pdfGlyphBomb},
 		{"PDF of 200 pages of 1 MiB each", "plan.pdf", pdfManyPages},
 		{"PDF switching 10,000 times to a font with a 1 MiB ToUnicode map", "plan.pdf", pdfCMapBomb},
+		{"PDF decoding 60,000 glyphs through 100,000 encoding differences", "plan.pdf", pdfDifferencesBomb},
 		{"PDF showing 120,000 glyphs, just under the string check", "plan.pdf", pdfGlyphsUnderCheck},
 		{"XLSX with a million cells", "plan.xlsx", xlsxManyCells},
 		{"XLSX with huge shared strings", "plan.xlsx", xlsxHugeSharedStrings},
@@ -113,21 +114,40 @@ func pdfCMapBomb() []byte {
 	}
 	cmap.WriteString("endcmap CMapName currentdict /CMap defineresource pop end end\n")
 	ops := "BT " + strings.Repeat("/F1 12 Tf ", 10_000) + "(A) Tj ET\n"
-	pdf := buildPDF(deflate([]byte(ops)), "/Filter /FlateDecode", 1)
-	// Give the font a ToUnicode map: object 6, after the cross-reference
-	// table's objects, found through an incremental update.
 	z := deflate(cmap.Bytes())
+	return updatePDF(buildPDF(deflate([]byte(ops)), "/Filter /FlateDecode", 1),
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 6 0 R >>",
+		fmt.Sprintf("<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream", len(z), z))
+}
+
+// pdfDifferencesBomb shows 60,000 glyphs in a font whose encoding has
+// 100,000 differences: the library walks them all for each byte.
+func pdfDifferencesBomb() []byte {
+	diffs := "0" + strings.Repeat(" /a", 100_000)
+	ops := "BT /F1 1 Tf 0 0 Td (" + strings.Repeat("a", 60_000) + ") Tj ET\n"
+	return updatePDF(buildPDF(deflate([]byte(ops)), "/Filter /FlateDecode", 1),
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding << /Differences ["+diffs+"] >> >>")
+}
+
+// updatePDF appends an incremental update to a buildPDF document that
+// replaces its font (object 5) with the first of objs, the rest becoming
+// objects 6 and on.
+func updatePDF(pdf []byte, objs ...string) []byte {
 	var b bytes.Buffer
 	b.Write(pdf)
-	font := b.Len()
-	b.WriteString("5 0 obj\n<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 6 0 R >>\nendobj\n")
-	obj6 := b.Len()
-	fmt.Fprintf(&b, "6 0 obj\n<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream\nendobj\n", len(z), z)
+	var offsets []int
+	for i, o := range objs {
+		offsets = append(offsets, b.Len())
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", 5+i, o)
+	}
 	xref := b.Len()
-	prev := bytes.LastIndex(pdf, []byte("startxref\n"))
-	var prevOff int
-	fmt.Sscanf(string(pdf[prev+len("startxref\n"):]), "%d", &prevOff)
-	fmt.Fprintf(&b, "xref\n5 2\n%010d 00000 n \n%010d 00000 n \ntrailer\n<< /Size 7 /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n", font, obj6, prevOff, xref)
+	var prev int
+	fmt.Sscanf(string(pdf[bytes.LastIndex(pdf, []byte("startxref\n"))+len("startxref\n"):]), "%d", &prev)
+	fmt.Fprintf(&b, "xref\n5 %d\n", len(objs))
+	for _, o := range offsets {
+		fmt.Fprintf(&b, "%010d 00000 n \n", o)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n", 5+len(objs), prev, xref)
 	return b.Bytes()
 }
 
