@@ -20,8 +20,11 @@ import (
 // refused as too large quickly and without allocating much: a budget that
 // trips only after the work is done protects nothing.
 
+// hostileWall guards against a read that hangs; it is far above the
+// figures measured (milliseconds, 0.23 s at most; docs and the issue note
+// report them), so a loaded CI machine does not fail the test.
 const (
-	hostileWall  = time.Second
+	hostileWall  = 5 * time.Second
 	hostileAlloc = 100 << 20
 )
 
