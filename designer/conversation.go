@@ -108,9 +108,11 @@ func (s *Service) Conversation(ctx context.Context, tenantID, id string) (*kalci
 // Upload begins a conversation from a campaign plan (CSV, XLSX, DOCX, PDF,
 // TXT or MD) named name, with optional instructions put before it.
 func (s *Service) Upload(ctx context.Context, tenantID, name string, data []byte, instructions string) (*Exchange, error) {
-	doc, err := document.Read(name, data)
+	doc, err := document.ReadContext(ctx, name, data)
 	if err != nil {
 		switch {
+		case ctx.Err() != nil: // the client left: the answer is for the log
+			return nil, kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "reading %s stopped: %v", name, ctx.Err())
 		case errors.Is(err, document.ErrTooLarge):
 			return nil, kalcifer.Errorf(kalcifer.ETOOLARGE, "%v", err)
 		case errors.Is(err, document.ErrUnsupported):
