@@ -8,15 +8,18 @@ import (
 	"time"
 )
 
-// Role is what an API key may do. Roles are ordered: each may do everything
-// the roles below it may.
+// Role is what an API key may do. Viewer, editor and admin are ordered: each
+// may do everything the roles below it may. Ingest stands outside that order:
+// it may only send events, batches and webhook entries, on the routes that
+// name it, and may read nothing.
 type Role string
 
-// The roles, lowest first.
+// The ranked roles, lowest first, then ingest.
 const (
 	RoleViewer Role = "viewer" // read anything of its tenant
 	RoleEditor Role = "editor" // also create and change journeys, send events
 	RoleAdmin  Role = "admin"  // also manage keys and tenant settings
+	RoleIngest Role = "ingest" // only send events, batches and webhook entries
 )
 
 func (r Role) rank() int {
@@ -28,20 +31,25 @@ func (r Role) rank() int {
 	case RoleAdmin:
 		return 3
 	}
-	return 0
+	return 0 // ingest, and unknown roles: outside the order
 }
 
 // Valid reports whether r is one of the known roles.
-func (r Role) Valid() bool { return r.rank() > 0 }
+func (r Role) Valid() bool { return r.rank() > 0 || r == RoleIngest }
 
-// Allows reports whether a key with role r may act where need is required.
-func (r Role) Allows(need Role) bool { return r.Valid() && r.rank() >= need.rank() }
+// Allows reports whether a key with role r may act where the ranked role
+// need is required. It compares ranks only, so ingest allows nothing and is
+// allowed nowhere through it: the routes open to ingest keys name the role
+// themselves.
+func (r Role) Allows(need Role) bool {
+	return r.rank() > 0 && need.rank() > 0 && r.rank() >= need.rank()
+}
 
 // ParseRole returns the role named s.
 func ParseRole(s string) (Role, error) {
 	r := Role(s)
 	if !r.Valid() {
-		return "", Errorf(EUNPROCESSABLE, "role %q is invalid: use viewer, editor or admin", s)
+		return "", Errorf(EUNPROCESSABLE, "role %q is invalid: use viewer, editor, admin or ingest", s)
 	}
 	return r, nil
 }

@@ -36,14 +36,23 @@ func TestRoles(t *testing.T) {
 	}{
 		{RoleAdmin, RoleViewer, true}, {RoleAdmin, RoleAdmin, true}, {RoleEditor, RoleAdmin, false},
 		{RoleEditor, RoleEditor, true}, {RoleViewer, RoleEditor, false}, {Role("root"), RoleViewer, false},
+		// Ingest is outside the order: it allows no ranked role, and no
+		// role allows it through the ranks (routes name it instead).
+		{RoleIngest, RoleViewer, false}, {RoleIngest, RoleEditor, false}, {RoleIngest, RoleIngest, false},
+		{RoleAdmin, RoleIngest, false}, {RoleViewer, RoleIngest, false},
 	}
 	for _, c := range cases {
 		if got := c.have.Allows(c.need); got != c.ok {
 			t.Errorf("%s allows %s = %v, want %v", c.have, c.need, got, c.ok)
 		}
 	}
-	if _, err := ParseRole("owner"); ErrorCode(err) != EUNPROCESSABLE {
+	if _, err := ParseRole("owner"); ErrorCode(err) != EUNPROCESSABLE || !strings.Contains(err.Error(), "ingest") {
 		t.Fatalf("ParseRole(owner) = %v", err)
+	}
+	for _, s := range []string{"viewer", "editor", "admin", "ingest"} {
+		if r, err := ParseRole(s); err != nil || string(r) != s || !r.Valid() {
+			t.Fatalf("ParseRole(%q) = %q, %v", s, r, err)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/kalcifer/kalcifer"
@@ -51,15 +52,29 @@ func principal(r *http.Request) kalcifer.Principal {
 	return p
 }
 
-// requireRole lets a request through only when its key's role allows need.
-func (s *server) requireRole(need kalcifer.Role) func(http.Handler) http.Handler {
+// requireRole lets a request through only when its key's role allows need
+// (a ranked role: viewer, editor or admin) or is one of also (roles outside
+// the order, such as ingest, that the route accepts by name).
+func (s *server) requireRole(need kalcifer.Role, also ...kalcifer.Role) func(http.Handler) http.Handler {
+	wanted := fmt.Sprintf("the %s role or higher", need)
+	for _, a := range also {
+		wanted += fmt.Sprintf(", or the %s role", a)
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if p := principal(r); !p.Role.Allows(need) {
+			if p := principal(r); !p.Role.Allows(need) && !slices.Contains(also, p.Role) {
+				state := map[string]any{"role": string(p.Role), "required_role": string(need)}
+				if len(also) > 0 {
+					others := make([]string, len(also))
+					for i, a := range also {
+						others[i] = string(a)
+					}
+					state["also_allowed_roles"] = others
+				}
 				s.writeError(w, r, &kalcifer.Error{
 					Code:    kalcifer.EFORBIDDEN,
-					Message: fmt.Sprintf("this needs a key with the %s role or higher; this key is %s", need, p.Role),
-					State:   map[string]any{"role": string(p.Role), "required_role": string(need)},
+					Message: fmt.Sprintf("this needs a key with %s; this key is %s", wanted, p.Role),
+					State:   state,
 				})
 				return
 			}

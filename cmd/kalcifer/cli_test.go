@@ -53,6 +53,9 @@ func TestCLIBadConfig(t *testing.T) {
 	if code, _, errOut := cli(nil, "apikey", "create", "--role", "owner"); code != 2 || !strings.Contains(errOut, "owner") {
 		t.Errorf("bad role: %d %q", code, errOut)
 	}
+	if code, _, errOut := cli(nil, "apikey", "create", "--role", "owner"); !strings.Contains(errOut, "ingest") {
+		t.Errorf("bad role: %d %q; the message must list ingest", code, errOut)
+	}
 	if code, _, _ := cli(nil, "migrate", "now"); code != 2 {
 		t.Errorf("migrate with an argument: %d", code)
 	}
@@ -92,6 +95,15 @@ func TestCLIAdminCommands(t *testing.T) {
 			}
 			_, defaultKey, _ := cli(env, "apikey", "create", "--role", "admin")
 			c.do("GET", "/api/v1/journeys/"+j.ID, strings.TrimSpace(defaultKey), "", 404, nil)
+
+			// An ingest key sends events and reads nothing.
+			code, ingestKey, errOut := cli(env, "apikey", "create", "--tenant", "acme", "--role", "ingest", "--name", "website")
+			ingestKey = strings.TrimSpace(ingestKey)
+			if code != 0 || !strings.HasPrefix(ingestKey, "kal_") {
+				t.Fatalf("apikey create --role ingest: %d %q %q", code, ingestKey, errOut)
+			}
+			c.do("POST", "/api/v1/events", ingestKey, `{"customer_id":"c1","event_type":"signed_up"}`, 202, nil)
+			c.do("GET", "/api/v1/journeys/"+j.ID, ingestKey, "", 403, nil)
 
 			// health asks the running server.
 			env["KALCIFER_ADDR"] = m.Addr().String()

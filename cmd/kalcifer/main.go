@@ -34,7 +34,7 @@ Usage:
   kalcifer bench SCENARIO [flags]        run a standard benchmark scenario (see --help)
   kalcifer health                        ask the local server /health/ready; exit 0 when ready
   kalcifer tenant create NAME            add a tenant
-  kalcifer apikey create --tenant NAME --role admin|editor|viewer [--name LABEL]
+  kalcifer apikey create --tenant NAME --role admin|editor|viewer|ingest [--name LABEL]
                                          make an API key; prints only the key
   kalcifer design "DESCRIPTION" | --file PLAN [--json]
                                          design a journey from plain language or a
@@ -198,12 +198,12 @@ func tenant(args []string, env func(string) string, stdout, stderr io.Writer) er
 
 func apikey(args []string, env func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "create" {
-		return usageError{fmt.Errorf("usage: kalcifer apikey create --tenant NAME --role admin|editor|viewer [--name LABEL]")}
+		return usageError{fmt.Errorf("usage: kalcifer apikey create --tenant NAME --role admin|editor|viewer|ingest [--name LABEL]")}
 	}
 	fs := flag.NewFlagSet("apikey create", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	tenantID := fs.String("tenant", kalcifer.DefaultTenantID, "tenant the key belongs to")
-	role := fs.String("role", "", "admin, editor or viewer")
+	role := fs.String("role", "", "admin, editor, viewer or ingest (events and webhook entries only)")
 	name := fs.String("name", "", "a label to recognise the key by")
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError{err}
