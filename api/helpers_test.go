@@ -13,12 +13,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/api"
 	"github.com/kalcifer/kalcifer/channel"
 	"github.com/kalcifer/kalcifer/channel/logprovider"
 	"github.com/kalcifer/kalcifer/engine"
+	"github.com/kalcifer/kalcifer/internal/pgtest"
 	"github.com/kalcifer/kalcifer/store"
+	"github.com/kalcifer/kalcifer/store/postgres"
 	"github.com/kalcifer/kalcifer/store/sqlite"
 )
 
@@ -45,6 +48,7 @@ type setupOptions struct {
 	maxBodyBytes int64
 	engine       api.Engine // a stand-in engine
 	runtime      bool       // a real engine.Runtime, started, over the store
+	postgres     bool       // PostgreSQL instead of SQLite (onPostgres)
 }
 
 // withRuntime runs a real engine over the bundle's store, every channel
@@ -63,9 +67,17 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 		f(&o)
 	}
 	ctx := context.Background()
-	b, err := sqlite.Open(ctx, t.TempDir())
+	var lite *sqlite.Backend
+	var b store.Backend
+	var err error
+	if o.postgres {
+		b, err = postgres.Open(ctx, pgtest.URL(t))
+	} else {
+		lite, err = sqlite.Open(ctx, t.TempDir())
+		b = lite
+	}
 	if err != nil {
-		t.Fatalf("open sqlite: %v", err)
+		t.Fatalf("open store: %v", err)
 	}
 	if err := b.Migrate(ctx); err != nil {
 		t.Fatalf("migrate: %v", err)
@@ -105,12 +117,30 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	tb := &testBundle{t: t, srv: srv, handler: h, store: st, backend: b, logs: logs, rt: rt}
+	tb := &testBundle{t: t, srv: srv, handler: h, store: st, backend: lite, logs: logs, rt: rt}
 	tb.admin = tb.newKey("default", kalcifer.RoleAdmin)
 	tb.editor = tb.newKey("default", kalcifer.RoleEditor)
 	tb.viewer = tb.newKey("default", kalcifer.RoleViewer)
 	tb.otherAdmin = tb.newKey("acme", kalcifer.RoleAdmin)
 	return tb
+}
+
+// servedRoutes lists the router's routes as "METHOD /path/{param}".
+func (tb *testBundle) servedRoutes() []string {
+	tb.t.Helper()
+	routes, ok := tb.handler.(chi.Routes)
+	if !ok {
+		tb.t.Fatalf("NewHandler returned %T, not a chi router", tb.handler)
+	}
+	var served []string
+	err := chi.Walk(routes, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		served = append(served, method+" "+route)
+		return nil
+	})
+	if err != nil {
+		tb.t.Fatalf("walk routes: %v", err)
+	}
+	return served
 }
 
 func (tb *testBundle) newKey(tenant string, role kalcifer.Role) string {

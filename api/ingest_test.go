@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/kalcifer/kalcifer"
 )
 
@@ -69,18 +67,7 @@ func TestIngestKeyRefusedElsewhere(t *testing.T) {
 	t.Parallel()
 	tb := setup(t)
 	ingest := tb.newKey("default", kalcifer.RoleIngest)
-	routes, ok := tb.handler.(chi.Routes)
-	if !ok {
-		t.Fatalf("NewHandler returned %T, not a chi router", tb.handler)
-	}
-	var served []string
-	err := chi.Walk(routes, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
-		served = append(served, method+" "+route)
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("walk routes: %v", err)
-	}
+	served := tb.servedRoutes()
 	for _, r := range ingestRoutes {
 		if !slices.Contains(served, r) {
 			t.Fatalf("ingest route %s is not served", r)

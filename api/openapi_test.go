@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/kalcifer/kalcifer/api"
 )
 
@@ -57,18 +55,7 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 			documented = append(documented, strings.ToUpper(method)+" "+path)
 		}
 	}
-	routes, ok := tb.handler.(chi.Routes)
-	if !ok {
-		t.Fatalf("NewHandler returned %T, not a chi router", tb.handler)
-	}
-	var served []string
-	err := chi.Walk(routes, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
-		served = append(served, method+" "+route)
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("walk routes: %v", err)
-	}
+	served := tb.servedRoutes()
 	slices.Sort(documented)
 	slices.Sort(served)
 	for _, r := range served {
