@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/store"
 )
@@ -142,10 +140,9 @@ func TestUnknownQueryParameters(t *testing.T) {
 		"limit": {"1"}, "cursor": {"jrn_01hzzzzzzzzzzzzzzzzzzzzzzz"}, "status": {"active"}, "version": {"1"},
 		"name": {"x"}, "node_id": {"x"}, "customer_id": {"x"}, "resource_type": {"journey"}, "resource_id": {"x"},
 	}
-	routes := tb.handler.(chi.Routes)
-	n := 0
-	err := chi.Walk(routes, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
-		n++
+	served := tb.servedRoutes()
+	for _, r := range served {
+		method, route, _ := strings.Cut(r, " ")
 		path := strings.NewReplacer("{id}", "x", "{v}", "1", "{v2}", "1", "{journey_id}", "x").Replace(route)
 		accepted := documented(method, route)
 		e := tb.do(method, path+"?colour=red", tb.admin, nil).wantError(t, http.StatusBadRequest, "invalid")
@@ -165,10 +162,9 @@ func TestUnknownQueryParameters(t *testing.T) {
 		if len(accepted) == 0 && !strings.Contains(e.Message, "takes no query parameters") {
 			t.Errorf("%s %s: %s", method, route, e.Message)
 		}
-		return nil
-	})
-	if err != nil || n < 50 {
-		t.Fatalf("walked %d routes: %v", n, err)
+	}
+	if len(served) < 50 {
+		t.Fatalf("walked %d routes", len(served))
 	}
 
 	// A parameter given twice is ambiguous.
