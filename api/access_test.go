@@ -1,0 +1,309 @@
+package api_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kalcifer/kalcifer"
+)
+
+// documentedRoles reads the roles every operation of openapi.json admits
+// (x-kalcifer-roles), keyed "METHOD /path/{param}" as the router spells its
+// routes. Public operations (security: []) map to nil.
+func documentedRoles(t *testing.T) map[string][]kalcifer.Role {
+	t.Helper()
+	raw, err := os.ReadFile("openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	roles := map[string][]kalcifer.Role{}
+	for path, ops := range doc.Paths {
+		for method, rawOp := range ops {
+			if method == "parameters" {
+				continue
+			}
+			var op struct {
+				Security *[]any          `json:"security"`
+				Roles    []kalcifer.Role `json:"x-kalcifer-roles"`
+			}
+			if err := json.Unmarshal(rawOp, &op); err != nil {
+				t.Fatalf("%s %s: %v", method, path, err)
+			}
+			key := strings.ToUpper(method) + " " + path
+			public := op.Security != nil && len(*op.Security) == 0
+			switch {
+			case public && op.Roles != nil:
+				t.Errorf("%s is public but names roles %v", key, op.Roles)
+			case public:
+				roles[key] = nil
+			case len(op.Roles) == 0:
+				t.Errorf("%s names no x-kalcifer-roles: say which roles may call it", key)
+			default:
+				for _, r := range op.Roles {
+					if !r.Valid() {
+						t.Errorf("%s: unknown role %q", key, r)
+					}
+				}
+				roles[key] = op.Roles
+			}
+		}
+	}
+	return roles
+}
+
+// fixtures makes one of each resource a route can name, in the tenant of
+// key (an admin key), and returns the value of every path parameter.
+func (tb *testBundle) fixtures(key, customer string) map[string]string {
+	tb.t.Helper()
+	t := tb.t
+	var j kalcifer.Journey
+	tb.do("POST", "/api/v1/journeys", key, map[string]any{"name": "fixture", "graph": json.RawMessage(waitingGraph)}).
+		want(t, http.StatusCreated).into(t, &j)
+	tb.do("POST", "/api/v1/journeys/"+j.ID+"/activate", key, nil).want(t, http.StatusOK)
+	tb.do("POST", "/api/v1/journeys/"+j.ID+"/trigger", key, `{"customer_ids":["`+customer+`"]}`).
+		want(t, http.StatusAccepted)
+	var inst kalcifer.Instance
+	tb.eventually("the fixture customer enters", func() bool {
+		var page kalcifer.Page[kalcifer.Instance]
+		tb.do("GET", "/api/v1/journeys/"+j.ID+"/instances", key, nil).want(t, http.StatusOK).into(t, &page)
+		if len(page.Data) == 0 {
+			return false
+		}
+		inst = page.Data[0]
+		return true
+	})
+	tb.do("PATCH", "/api/v1/customers/"+customer+"/profile", key, map[string]any{"attributes": map[string]any{"plan": "gold"}}).
+		want(t, http.StatusOK)
+
+	var v kalcifer.Version
+	tb.do("POST", "/api/v1/journeys/"+j.ID+"/versions", key, map[string]any{"graph": json.RawMessage(waitingGraph)}).
+		want(t, http.StatusCreated).into(t, &v)
+	var plan kalcifer.PublishPlan
+	tb.do("POST", fmt.Sprintf("/api/v1/journeys/%s/versions/%d/publish", j.ID, v.Version), key,
+		map[string]any{"migration_strategy": "migrate_all"}).want(t, http.StatusCreated).into(t, &plan)
+	tb.eventually("the fixture migration settles", func() bool {
+		var m kalcifer.Migration
+		tb.do("GET", "/api/v1/migrations/"+plan.Migration.ID, key, nil).want(t, http.StatusOK).into(t, &m)
+		return m.Status != kalcifer.MigrationRunning && m.Status != kalcifer.MigrationAborting
+	})
+
+	var conv struct {
+		ConversationID string `json:"conversation_id"`
+	}
+	tb.do("POST", "/api/v1/ai/conversations", key, map[string]any{"message": "Send a welcome email when someone signs up."}).
+		want(t, http.StatusOK).into(t, &conv)
+
+	var created struct {
+		Key kalcifer.APIKey `json:"key"`
+	}
+	tb.do("POST", "/api/v1/api-keys", key, map[string]any{"name": "fixture", "role": "viewer"}).
+		want(t, http.StatusCreated).into(t, &created)
+
+	return map[string]string{
+		"journeys/{id}":         j.ID,
+		"webhooks/{journey_id}": j.ID,
+		"{v}":                   "1",
+		"{v2}":                  fmt.Sprint(v.Version),
+		"migrations/{id}":       plan.Migration.ID,
+		"instances/{id}":        inst.ID,
+		"customers/{id}":        customer,
+		"conversations/{id}":    conv.ConversationID,
+		"api-keys/{id}":         created.Key.ID,
+	}
+}
+
+// accessBodies are well-formed bodies for the routes that need one, so that
+// a request from another tenant gets as far as looking the resource up.
+var accessBodies = map[string]any{
+	"PUT /api/v1/journeys/{id}":                        map[string]any{"name": "stolen"},
+	"POST /api/v1/journeys/{id}/trigger":               map[string]any{"customer_ids": []string{"intruder"}},
+	"POST /api/v1/journeys/{id}/versions":              map[string]any{"graph": json.RawMessage(validGraph)},
+	"POST /api/v1/journeys/{id}/versions/{v}/publish":  map[string]any{"migration_strategy": "migrate_all"},
+	"POST /api/v1/journeys/{id}/versions/{v}/rollback": map[string]any{"migration_strategy": "migrate_all"},
+	"POST /api/v1/migrations/{id}/rollout":             map[string]any{"rollout_percent": 100},
+	"POST /api/v1/webhooks/{journey_id}":               map[string]any{"customer_id": "intruder"},
+	"POST /api/v1/ai/conversations/{id}/message":       map[string]any{"message": "add a wait of 2 days"},
+	"PATCH /api/v1/customers/{id}/profile":             map[string]any{"attributes": map[string]any{"plan": "stolen"}},
+}
+
+var pathParam = regexp.MustCompile(`[a-z-]*/?\{[a-z_0-9]+\}`)
+
+// fill puts the fixtures' ids into pattern; ok is false when a parameter
+// has no fixture (a new kind of resource: add it to fixtures).
+func fill(pattern string, ids map[string]string) (path string, ok bool) {
+	ok = true
+	path = pathParam.ReplaceAllStringFunc(pattern, func(seg string) string {
+		if id, found := ids[seg]; found {
+			prefix, _, _ := strings.Cut(seg, "{")
+			return prefix + id
+		}
+		_, param, _ := strings.Cut(seg, "{")
+		if id, found := ids["{"+param]; found {
+			return strings.TrimSuffix(seg, "{"+param) + id
+		}
+		ok = false
+		return seg
+	})
+	return path, ok
+}
+
+// TestAccessMatrix tries, on every route the router serves, no key, a
+// malformed and an unknown key, and a key of every role, against the roles
+// the route's OpenAPI operation documents: a role it names must get past
+// authorization (any status but 401 and 403), every other role must get 403.
+// Then every route naming a resource is tried by the other tenant's admin
+// with this tenant's real ids, both ways round: 404, and nothing changed.
+// The routes come from the router and the roles from openapi.json, so a new
+// route is covered — and must say who may call it — without editing this test.
+func TestAccessMatrix(t *testing.T) {
+	t.Parallel()
+	tb := setup(t, withRuntime)
+	roles := documentedRoles(t)
+	keys := map[kalcifer.Role]string{
+		kalcifer.RoleViewer: tb.viewer, kalcifer.RoleEditor: tb.editor, kalcifer.RoleAdmin: tb.admin,
+		kalcifer.RoleIngest: tb.newKey("default", kalcifer.RoleIngest),
+	}
+	mine := tb.fixtures(tb.admin, "mine")
+	theirs := tb.fixtures(tb.otherAdmin, "theirs")
+	served := tb.servedRoutes()
+
+	t.Run("tenants", func(t *testing.T) {
+		for _, pair := range []struct {
+			name     string
+			owner    string // an admin key of the tenant owning ids
+			intruder string // the other tenant's admin key
+			ids      map[string]string
+		}{
+			{"acme on default's ids", tb.admin, tb.otherAdmin, mine},
+			{"default on acme's ids", tb.otherAdmin, tb.admin, theirs},
+		} {
+			before := tb.snapshot(pair.owner, pair.ids)
+			probed, patchCustomer := 0, ""
+			for _, route := range served {
+				method, pattern, _ := strings.Cut(route, " ")
+				if !strings.Contains(pattern, "{") || roles[route] == nil {
+					continue
+				}
+				path, ok := fill(pattern, pair.ids)
+				if !ok {
+					t.Errorf("%s: no fixture for its parameters; add one to fixtures", route)
+					continue
+				}
+				if route == "PATCH /api/v1/customers/{id}/profile" {
+					// Customers are named by the caller: this makes the
+					// intruder a customer of its own, so it goes last, after
+					// the reads of the owner's customer. The snapshot below
+					// shows the owner's is untouched.
+					patchCustomer = path
+					continue
+				}
+				res := tb.do(method, path, pair.intruder, accessBodies[route])
+				switch {
+				case route == "GET /api/v1/customers/{id}/journeys" && res.status == http.StatusOK:
+					var list struct {
+						Data []kalcifer.Instance `json:"data"`
+					}
+					res.into(t, &list)
+					if len(list.Data) != 0 {
+						t.Errorf("%s: %s sees %d instances of the other tenant", pair.name, route, len(list.Data))
+					}
+				case res.status != http.StatusNotFound:
+					t.Errorf("%s: %s %s answered %d, want 404: %.200s", pair.name, method, path, res.status, res.body)
+				}
+				probed++
+			}
+			if patchCustomer == "" {
+				t.Fatal("PATCH /api/v1/customers/{id}/profile is not served")
+			}
+			tb.do("PATCH", patchCustomer, pair.intruder, accessBodies["PATCH /api/v1/customers/{id}/profile"]).want(t, http.StatusOK)
+			if probed < 30 {
+				t.Fatalf("%s: only %d routes with ids probed", pair.name, probed)
+			}
+			if after := tb.snapshot(pair.owner, pair.ids); after != before {
+				t.Errorf("%s: the owner's resources changed:\nbefore %s\nafter  %s", pair.name, before, after)
+			}
+		}
+	})
+
+	t.Run("roles", func(t *testing.T) {
+		checked := 0
+		for _, route := range served {
+			method, pattern, _ := strings.Cut(route, " ")
+			allowed, documented := roles[route]
+			if !documented {
+				t.Errorf("%s is served but not in openapi.json", route)
+				continue
+			}
+			if allowed == nil {
+				continue // public
+			}
+			path, ok := fill(pattern, mine)
+			if !ok {
+				t.Errorf("%s: no fixture for its parameters; add one to fixtures", route)
+				continue
+			}
+			for name, header := range map[string]string{
+				"no key":      "",
+				"malformed":   "Bearer",
+				"unknown key": "Bearer kal_nosuchkeynosuchkeynosuchkeynosuchkey12",
+				"not bearer":  "Basic " + tb.admin,
+			} {
+				h := http.Header{}
+				if header != "" {
+					h.Set("Authorization", header)
+				}
+				if res := tb.doWith(method, path, "", nil, h); res.status != http.StatusUnauthorized {
+					t.Errorf("%s with %s: %d, want 401", route, name, res.status)
+				}
+			}
+			// Lowest role first, so that an editor's DELETE is tried before
+			// the admin's removes what it names.
+			for _, role := range []kalcifer.Role{kalcifer.RoleIngest, kalcifer.RoleViewer, kalcifer.RoleEditor, kalcifer.RoleAdmin} {
+				res := tb.do(method, path, keys[role], nil)
+				refused := res.status == http.StatusUnauthorized || res.status == http.StatusForbidden
+				switch want := slices.Contains(allowed, role); {
+				case want && refused:
+					t.Errorf("%s as %s: %d, but the document admits %v: %.200s", route, role, res.status, allowed, res.body)
+				case !want && res.status != http.StatusForbidden:
+					t.Errorf("%s as %s: %d, want 403 (the document admits %v): %.200s", route, role, res.status, allowed, res.body)
+				}
+			}
+			checked++
+		}
+		if checked < 50 {
+			t.Fatalf("only %d routes checked", checked)
+		}
+	})
+}
+
+// snapshot is what the owner sees of its fixtures (settled: nothing moves
+// them on its own), to compare before and after another tenant's attempts.
+func (tb *testBundle) snapshot(key string, ids map[string]string) string {
+	tb.t.Helper()
+	var b strings.Builder
+	for _, path := range []string{
+		"/api/v1/journeys/" + ids["journeys/{id}"],
+		"/api/v1/journeys/" + ids["journeys/{id}"] + "/versions",
+		"/api/v1/instances/" + ids["instances/{id}"],
+		"/api/v1/migrations/" + ids["migrations/{id}"],
+		"/api/v1/customers/" + ids["customers/{id}"] + "/profile",
+		"/api/v1/ai/conversations/" + ids["conversations/{id}"],
+		"/api/v1/api-keys",
+	} {
+		res := tb.do("GET", path, key, nil).want(tb.t, http.StatusOK)
+		fmt.Fprintf(&b, "%s %s\n", path, res.body)
+	}
+	return b.String()
+}
