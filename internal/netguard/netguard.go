@@ -156,6 +156,18 @@ func (p Policy) Check(ip netip.Addr) error {
 	return &BlockedError{Addr: ip, Class: class}
 }
 
+// CheckHost checks a URL's host (url.URL.Hostname) when it is an IP
+// address, so a literal internal address can be refused as soon as it is
+// configured. A name passes: what it resolves to is checked when
+// connecting.
+func (p Policy) CheckHost(host string) error {
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return nil
+	}
+	return p.Check(ip)
+}
+
 // control is the net.Dialer hook: it sees the resolved address of every
 // connection just before it is made.
 func (p Policy) control(_, address string, _ syscall.RawConn) error {

@@ -202,3 +202,14 @@ func TestParseAllowed(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckHost(t *testing.T) {
+	t.Parallel()
+	p := netguard.Policy{}
+	for host, blocked := range map[string]bool{"127.0.0.1": true, "::ffff:10.0.0.1": true, "fe80::1%eth0": true,
+		"localhost": false, "api.openai.com": false, "8.8.8.8": false} {
+		if _, got := netguard.IsBlocked(p.CheckHost(host)); got != blocked {
+			t.Errorf("CheckHost(%q) blocked = %v, want %v", host, got, blocked)
+		}
+	}
+}
