@@ -81,7 +81,7 @@ var settings = []struct {
 	{"KALCIFER_ALLOW_PRIVATE_NETWORKS", "allow-private-networks", "false", "true lets webhooks and AI providers reach loopback, private and link-local addresses (self-hosters whose targets are internal, tests with local receivers); otherwise such targets are refused, whatever name resolves to them"},
 	{"KALCIFER_ALLOWED_PRIVATE_ADDRESSES", "allowed-private-addresses", "", "comma-separated internal addresses or networks webhooks and AI providers may reach while the rest stay refused, e.g. 10.1.2.3,192.168.0.0/24 (every port of them, for every tenant)"},
 	{"KALCIFER_AI_PROVIDER", "ai-provider", "offline", "AI designer: offline (built in, nothing leaves the server), anthropic, openai (any OpenAI-compatible server) or ollama"},
-	{"KALCIFER_AI_BASE_URL", "ai-base-url", "", "the provider's API URL (default: its public one; e.g. http://localhost:11434 for Ollama)"},
+	{"KALCIFER_AI_BASE_URL", "ai-base-url", "", "the provider's API URL (default: its public one; e.g. http://localhost:11434 for Ollama, with KALCIFER_ALLOWED_PRIVATE_ADDRESSES=127.0.0.1,::1)"},
 	{"KALCIFER_AI_API_KEY", "ai-api-key", "", "the provider's API key"},
 	{"KALCIFER_AI_MODEL", "ai-model", "", "the provider's model, e.g. claude-sonnet-4-5 or llama3.1:8b"},
 	{"KALCIFER_AI_MAX_REPAIRS", "ai-max-repairs", "2", "how often an invalid graph goes back to the model with its problems"},

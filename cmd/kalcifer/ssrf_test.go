@@ -138,3 +138,34 @@ func TestAISettingsGuard(t *testing.T) {
 		t.Errorf("a closed port and an open non-TLS port read differently:\n%s\n%s", closedPort, openPort)
 	}
 }
+
+func TestOutboundSettings(t *testing.T) {
+	c, err := LoadConfig(envOf(map[string]string{"KALCIFER_ALLOWED_PRIVATE_ADDRESSES": "10.1.2.3, 192.168.0.0/24"}), nil)
+	if err != nil || c.Outbound.AllowPrivate || len(c.Outbound.Allowed) != 2 || c.Outbound.Allowed[1].String() != "192.168.0.0/24" {
+		t.Fatalf("allow list: %+v, %v", c.Outbound, err)
+	}
+	c, err = LoadConfig(envOf(map[string]string{}), []string{"--allow-private-networks=true"})
+	if err != nil || !c.Outbound.AllowPrivate {
+		t.Fatalf("--allow-private-networks: %+v, %v", c.Outbound, err)
+	}
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"KALCIFER_ALLOW_PRIVATE_NETWORKS": "sometimes"}, "KALCIFER_ALLOW_PRIVATE_NETWORKS must be true or false"},
+		{map[string]string{"KALCIFER_ALLOWED_PRIVATE_ADDRESSES": "8.8.8.8"}, "public addresses are allowed anyway"},
+		{map[string]string{"KALCIFER_ALLOWED_PRIVATE_ADDRESSES": "10.0.0.0/33"}, "KALCIFER_ALLOWED_PRIVATE_ADDRESSES: \"10.0.0.0/33\" is not"},
+		{map[string]string{"KALCIFER_ALLOW_PRIVATE_NETWORKS": "true", "KALCIFER_ALLOWED_PRIVATE_ADDRESSES": "10.0.0.1"}, "does nothing"},
+		{map[string]string{"KALCIFER_AI_PROVIDER": "ollama", "KALCIFER_AI_MODEL": "llama3.1:8b", "KALCIFER_AI_BASE_URL": "http://127.0.0.1:11434"},
+			"KALCIFER_AI_*: base URL http://127.0.0.1:11434: the address 127.0.0.1 is on a private network"},
+	} {
+		if _, err := LoadConfig(envOf(tc.env), nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v; want an error saying %q", tc.env, err, tc.want)
+		}
+	}
+	// The operator allows the address of a local model server.
+	if _, err := LoadConfig(envOf(map[string]string{"KALCIFER_AI_PROVIDER": "ollama", "KALCIFER_AI_MODEL": "llama3.1:8b",
+		"KALCIFER_AI_BASE_URL": "http://127.0.0.1:11434", "KALCIFER_ALLOWED_PRIVATE_ADDRESSES": "127.0.0.1"}), nil); err != nil {
+		t.Errorf("an allowed local model server: %v", err)
+	}
+}
