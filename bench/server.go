@@ -79,7 +79,9 @@ func (s *server) start(ctx context.Context) (time.Duration, error) {
 	s.cmd = exec.CommandContext(ctx, s.binary, "serve")
 	s.cmd.Env = append(os.Environ(),
 		"KALCIFER_ADDR="+s.addr, "KALCIFER_DATA_DIR="+s.dataDir, "KALCIFER_DATABASE_URL="+s.databaseURL,
-		"KALCIFER_ADMIN_API_KEY="+s.key, "KALCIFER_LOG_LEVEL=warn")
+		"KALCIFER_ADMIN_API_KEY="+s.key, "KALCIFER_LOG_LEVEL=warn",
+		// The benchmark's webhook receivers listen on 127.0.0.1.
+		"KALCIFER_ALLOW_PRIVATE_NETWORKS=true", "KALCIFER_ALLOWED_PRIVATE_ADDRESSES=")
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	began := time.Now()
 	if err := s.cmd.Start(); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/kalcifer/kalcifer/channel/webhook"
 	"github.com/kalcifer/kalcifer/engine"
 	"github.com/kalcifer/kalcifer/graph"
+	"github.com/kalcifer/kalcifer/internal/netguard"
 	"github.com/kalcifer/kalcifer/internal/pgtest"
 	"github.com/kalcifer/kalcifer/store"
 	"github.com/kalcifer/kalcifer/store/postgres"
@@ -147,7 +148,8 @@ func newEnv(t *testing.T, b store.Backend) *env {
 
 func (e *env) newRuntime() *engine.Runtime {
 	log := logprovider.New(nil)
-	hooks := webhook.New(e.st.WebhookSecret, webhook.WithClock(e.clock), webhook.WithTimeout(2*time.Second))
+	hooks := webhook.New(e.st.WebhookSecret, webhook.WithClock(e.clock), webhook.WithTimeout(2*time.Second),
+		webhook.WithPolicy(netguard.Policy{AllowPrivate: true})) // receivers on 127.0.0.1
 	reg := channel.NewRegistry(map[string]channel.Provider{"email": log, "sms": log, "push": log, "whatsapp": log, "webhook": hooks})
 	rt := engine.New(engine.Config{Store: e.st, Clock: e.clock, Providers: reg})
 	e.t.Cleanup(rt.Stop)

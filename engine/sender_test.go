@@ -17,6 +17,7 @@ import (
 	"github.com/kalcifer/kalcifer/channel/webhook"
 	"github.com/kalcifer/kalcifer/engine"
 	"github.com/kalcifer/kalcifer/graph"
+	"github.com/kalcifer/kalcifer/internal/netguard"
 	"github.com/kalcifer/kalcifer/store"
 )
 
@@ -50,7 +51,8 @@ func markCalledByDeadReplica(t *testing.T, e *env, n int) {
 // given concurrency limits.
 func (e *env) startRuntime(cfg engine.Config) *engine.Runtime {
 	e.t.Helper()
-	hooks := webhook.New(e.st.WebhookSecret, webhook.WithClock(e.clock), webhook.WithTimeout(30*time.Second))
+	hooks := webhook.New(e.st.WebhookSecret, webhook.WithClock(e.clock), webhook.WithTimeout(30*time.Second),
+		webhook.WithPolicy(netguard.Policy{AllowPrivate: true})) // receivers on 127.0.0.1
 	log := logprovider.New(nil)
 	cfg.Store, cfg.Clock, cfg.PollInterval = e.st, e.clock, 20*time.Millisecond
 	cfg.Providers = channel.NewRegistry(map[string]channel.Provider{"email": log, "sms": log, "webhook": hooks})

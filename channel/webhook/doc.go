@@ -14,12 +14,18 @@
 //   - retry: the request never fully left (connection refused, DNS failure,
 //     cancelled before writing), or the receiver answered 408, 429 or 503,
 //     which say it did not act; Retry-After is honoured.
-//   - failed: a bad node config (missing or non-http(s) URL, ...), a 3xx
-//     (redirects are not followed) or any other 4xx.
+//   - failed: a bad node config (missing or non-http(s) URL, ...), an
+//     internal address (loopback, private, link-local...: see
+//     internal/netguard and WithPolicy), a 3xx (redirects are not followed)
+//     or any other 4xx.
 //   - ambiguous: the request was written but no answer came (timeout,
 //     connection reset), or any other 5xx. The receiver may have acted, so
 //     the engine never calls it again for this send.
 //
-// It imports the standard library, the root kalcifer package (Clock) and
-// channel.
+// Details never quote the receiver: a status is "HTTP 404", never its body,
+// and every connection failure reads the same, so a send's detail cannot
+// be used to scan ports.
+//
+// It imports the standard library, the root kalcifer package (Clock),
+// channel and internal/netguard.
 package webhook

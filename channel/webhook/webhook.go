@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/channel"
+	"github.com/kalcifer/kalcifer/internal/netguard"
 )
 
 var _ channel.Provider = (*Provider)(nil)
@@ -60,25 +62,23 @@ type Provider struct {
 // Option configures a Provider.
 type Option func(*Provider)
 
-// defaultClient keeps enough idle connections per host for the engine's
-// calls in flight: http.DefaultClient keeps 2, so most calls to a busy
-// receiver dialled anew, which is slow and widens the time between a send
-// being marked in flight and its request leaving.
-var defaultClient = &http.Client{Transport: func() http.RoundTripper {
-	t := http.DefaultTransport.(*http.Transport).Clone()
+// client sends through p's guard and keeps enough idle connections per
+// host for the engine's calls in flight: http.DefaultClient keeps 2, so most
+// calls to a busy receiver dialled anew, which is slow and widens the time
+// between a send being marked in flight and its request leaving. It never
+// follows redirects: a signed request is delivered only where the node says.
+func client(p netguard.Policy) *http.Client {
+	t := p.Transport()
 	t.MaxIdleConns, t.MaxIdleConnsPerHost = 512, 128
-	return t
-}()}
+	return &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
 
-// WithClient sends through c instead of the default client. The provider
-// uses a copy of c that never follows redirects: a signed request is
-// delivered only where the node says. A nil c is ignored.
-func WithClient(c *http.Client) Option {
-	return func(p *Provider) {
-		if c != nil {
-			p.client = c
-		}
-	}
+// WithPolicy sets which internal addresses webhooks may reach. The default
+// (the zero netguard.Policy) refuses every loopback, private and
+// link-local address, whatever name resolves to it: a URL is the tenant's
+// choice, and the server's own networks are not the tenant's to call.
+func WithPolicy(policy netguard.Policy) Option {
+	return func(p *Provider) { p.client = client(policy) }
 }
 
 // WithTimeout sets the default time a call may take, capped at MaxTimeout;
@@ -107,13 +107,10 @@ func New(secretFor SecretFunc, opts ...Option) *Provider {
 	if secretFor == nil {
 		panic("webhook: nil secret function")
 	}
-	p := &Provider{secretFor: secretFor, client: defaultClient, timeout: DefaultTimeout, clock: kalcifer.SystemClock{}}
+	p := &Provider{secretFor: secretFor, client: client(netguard.Policy{}), timeout: DefaultTimeout, clock: kalcifer.SystemClock{}}
 	for _, opt := range opts {
 		opt(p)
 	}
-	c := *p.client
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	p.client = &c
 	return p
 }
 
@@ -166,16 +163,30 @@ func (p *Provider) do(req *http.Request, attempt int) (channel.Result, error) {
 	// the receiver can drop the repeat by its key.
 	resp, err := p.client.Do(req)
 	if err != nil {
-		if wrote.Load() {
-			return channel.Result{}, channel.Ambiguous(fmt.Errorf("webhook outcome unknown, not retried: %w", err))
-		}
-		return channel.Result{}, channel.Retry(fmt.Errorf("webhook not sent: %w", err), backoff(attempt))
+		return channel.Result{}, callError(err, req.URL.Hostname(), wrote.Load(), attempt)
 	}
 	defer resp.Body.Close()
 	// Only the status counts; a failed or short read of the answer changes
 	// nothing about what the receiver did, so its error is not reported.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponse))
 	return classify(resp, p.clock.Now(), attempt)
+}
+
+// callError classifies a call that got no answer, in words the tenant may
+// read (they become the send's detail). A refused address is named, as the
+// tenant wrote it or as its name resolved. Every other failure reads the
+// same within its outcome, never quoting the error: "connection refused"
+// against "timeout" or a TLS failure would tell which ports of a host are
+// open, and a non-HTTP answer would be quoted back ("malformed HTTP
+// response \"SSH-2.0-...\"").
+func callError(err error, host string, wrote bool, attempt int) error {
+	if b, ok := netguard.IsBlocked(err); ok {
+		return channel.Permanent(fmt.Errorf("webhook to %s not sent: %w", host, b))
+	}
+	if wrote {
+		return channel.Ambiguous(errors.New("webhook outcome unknown, not retried: the request was sent but no complete HTTP answer came back (timeout, lost connection or not HTTP)"))
+	}
+	return channel.Retry(errors.New("webhook not sent: could not connect to the receiver (no connection, or no TLS handshake)"), backoff(attempt))
 }
 
 // secret fetches the tenant's signing secret. Nothing was sent yet, so a

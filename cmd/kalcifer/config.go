@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kalcifer/kalcifer/designer/llm"
+	"github.com/kalcifer/kalcifer/internal/netguard"
 )
 
 // Config is the server's configuration: KALCIFER_* environment variables,
@@ -39,6 +40,9 @@ type Config struct {
 	SendConcurrency, SendTenantConcurrency, SendTargetConcurrency int
 	// AI is the server's default AI designer; tenants may choose their own.
 	AI AIConfig
+	// Outbound says which internal addresses webhooks and AI providers may
+	// reach (KALCIFER_ALLOW_PRIVATE_NETWORKS, KALCIFER_ALLOWED_PRIVATE_ADDRESSES).
+	Outbound netguard.Policy
 }
 
 // AIConfig chooses the AI designer: "offline" (built in, the default) or an
@@ -74,8 +78,10 @@ var settings = []struct {
 	{"KALCIFER_SEND_TENANT_CONCURRENCY", "send-tenant-concurrency", "96", "provider calls in flight at most for one tenant"},
 	{"KALCIFER_SEND_TARGET_CONCURRENCY", "send-target-concurrency", "64", "provider calls in flight at most to one target (a webhook host, a provider), so a slow one cannot take every slot"},
 	{"KALCIFER_DEBUG_ADDR", "debug-addr", "", "address of a Go pprof server, e.g. 127.0.0.1:6060 (off when empty)"},
+	{"KALCIFER_ALLOW_PRIVATE_NETWORKS", "allow-private-networks", "false", "true lets webhooks and AI providers reach loopback, private and link-local addresses (self-hosters whose targets are internal, tests with local receivers); otherwise such targets are refused, whatever name resolves to them"},
+	{"KALCIFER_ALLOWED_PRIVATE_ADDRESSES", "allowed-private-addresses", "", "comma-separated internal addresses or networks webhooks and AI providers may reach while the rest stay refused, e.g. 10.1.2.3,192.168.0.0/24 (every port of them, for every tenant)"},
 	{"KALCIFER_AI_PROVIDER", "ai-provider", "offline", "AI designer: offline (built in, nothing leaves the server), anthropic, openai (any OpenAI-compatible server) or ollama"},
-	{"KALCIFER_AI_BASE_URL", "ai-base-url", "", "the provider's API URL (default: its public one; e.g. http://localhost:11434 for Ollama)"},
+	{"KALCIFER_AI_BASE_URL", "ai-base-url", "", "the provider's API URL (default: its public one; e.g. http://localhost:11434 for Ollama, with KALCIFER_ALLOWED_PRIVATE_ADDRESSES=127.0.0.1,::1)"},
 	{"KALCIFER_AI_API_KEY", "ai-api-key", "", "the provider's API key"},
 	{"KALCIFER_AI_MODEL", "ai-model", "", "the provider's model, e.g. claude-sonnet-4-5 or llama3.1:8b"},
 	{"KALCIFER_AI_MAX_REPAIRS", "ai-max-repairs", "2", "how often an invalid graph goes back to the model with its problems"},
@@ -151,6 +157,9 @@ func LoadConfig(env func(string) string, args []string) (Config, error) {
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		return Config{}, fmt.Errorf("KALCIFER_DATABASE_URL must start with postgres:// (leave it empty for the embedded SQLite store)")
 	}
+	if c.Outbound, err = outbound(get("KALCIFER_ALLOW_PRIVATE_NETWORKS"), get("KALCIFER_ALLOWED_PRIVATE_ADDRESSES")); err != nil {
+		return Config{}, err
+	}
 	c.AI = AIConfig{Provider: get("KALCIFER_AI_PROVIDER"), BaseURL: get("KALCIFER_AI_BASE_URL"), APIKey: get("KALCIFER_AI_API_KEY"),
 		Model: get("KALCIFER_AI_MODEL")}
 	if c.AI.MaxRepairs, err = strconv.Atoi(get("KALCIFER_AI_MAX_REPAIRS")); err != nil || c.AI.MaxRepairs < 0 {
@@ -159,7 +168,7 @@ func LoadConfig(env func(string) string, args []string) (Config, error) {
 	if c.AI.Timeout, err = time.ParseDuration(get("KALCIFER_AI_TIMEOUT")); err != nil || c.AI.Timeout < time.Second {
 		return Config{}, fmt.Errorf("KALCIFER_AI_TIMEOUT must be a duration of at least 1s, such as 120s, not %q", get("KALCIFER_AI_TIMEOUT"))
 	}
-	if _, err := newDesigner(c.AI); err != nil {
+	if _, err := newDesigner(c.AI, c.Outbound, nil); err != nil {
 		return Config{}, fmt.Errorf("KALCIFER_AI_*: %w", err)
 	}
 	if c.AdminAPIKey != "" && len(c.AdminAPIKey) < 16 {
@@ -175,6 +184,22 @@ func LoadConfig(env func(string) string, args []string) (Config, error) {
 func (c Config) StreamTimeout() time.Duration {
 	requests := 1 + max(c.AI.MaxRepairs, llm.DefaultMaxRepairs)
 	return time.Duration(requests)*c.AI.Timeout + c.HTTPWriteTimeout
+}
+
+// outbound reads the SSRF guard's settings.
+func outbound(allowAll, allowed string) (netguard.Policy, error) {
+	var p netguard.Policy
+	var err error
+	if p.AllowPrivate, err = strconv.ParseBool(allowAll); err != nil {
+		return p, fmt.Errorf("KALCIFER_ALLOW_PRIVATE_NETWORKS must be true or false, not %q", allowAll)
+	}
+	if p.Allowed, err = netguard.ParseAllowed(allowed); err != nil {
+		return p, fmt.Errorf("KALCIFER_ALLOWED_PRIVATE_ADDRESSES: %w", err)
+	}
+	if p.AllowPrivate && len(p.Allowed) > 0 {
+		return p, fmt.Errorf("KALCIFER_ALLOWED_PRIVATE_ADDRESSES does nothing when KALCIFER_ALLOW_PRIVATE_NETWORKS=true lets every address through; set one of the two")
+	}
+	return p, nil
 }
 
 // corsOrigins parses KALCIFER_CORS_ORIGINS: origins as browsers send them

@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,17 +19,29 @@ import (
 	"github.com/kalcifer/kalcifer/designer/document"
 	"github.com/kalcifer/kalcifer/designer/llm"
 	"github.com/kalcifer/kalcifer/designer/offline"
+	"github.com/kalcifer/kalcifer/internal/netguard"
 	"github.com/kalcifer/kalcifer/store"
 )
 
 // newDesigner returns the designer c names: the offline designer, or an
-// LLM provider checked for a usable configuration.
-func newDesigner(c AIConfig) (designer.Designer, error) {
+// LLM provider checked for a usable configuration, speaking through client
+// (a client guarded by guard; a new one when nil). A base URL whose host is
+// an address guard refuses is refused here already; a name is checked
+// each time it is connected to.
+func newDesigner(c AIConfig, guard netguard.Policy, client *http.Client) (designer.Designer, error) {
 	if c.Provider == "" || c.Provider == kalcifer.AIOffline {
 		return offline.New(), nil
 	}
+	if u, err := url.Parse(c.BaseURL); err == nil {
+		if err := guard.CheckHost(u.Hostname()); err != nil {
+			return nil, fmt.Errorf("base URL %s: %w", u.Redacted(), err)
+		}
+	}
+	if client == nil {
+		client = guard.Client()
+	}
 	return llm.New(llm.Config{Provider: c.Provider, BaseURL: c.BaseURL, APIKey: c.APIKey, Model: c.Model,
-		MaxRepairs: repairs(c.MaxRepairs), Timeout: c.Timeout}, nil)
+		MaxRepairs: repairs(c.MaxRepairs), Timeout: c.Timeout}, client)
 }
 
 // repairs maps "0 repairs" in configuration to llm's "never" (negative).
@@ -41,26 +55,30 @@ func repairs(n int) int {
 // designerService is the AI designer the API serves: the server's
 // designer (KALCIFER_AI_*) for tenants whose admin chose none, else the one
 // their settings (PUT /ai/settings) name; the offline designer's rules
-// propose improvements.
-func designerService(st *store.Store, def AIConfig) (*designer.Service, error) {
-	d, err := newDesigner(def)
+// propose improvements. Every provider is spoken to through one client
+// guarded by guard: the operator's base URL as much as a tenant's, so an
+// internal model server is reached only when the operator allows its
+// address.
+func designerService(st *store.Store, def AIConfig, guard netguard.Policy) (*designer.Service, error) {
+	client := guard.Client()
+	d, err := newDesigner(def, guard, client)
 	if err != nil {
 		return nil, err
 	}
-	return designer.NewService(designer.Config{Store: st, Default: d, FromSettings: fromSettings(def.Timeout),
+	return designer.NewService(designer.Config{Store: st, Default: d, FromSettings: fromSettings(def.Timeout, guard, client),
 		Suggest: offline.Suggest}), nil
 }
 
 // fromSettings makes the designer a tenant's AI settings name, with the
-// server's provider timeout.
-func fromSettings(timeout time.Duration) func(kalcifer.AISettings) (designer.Designer, error) {
+// server's provider timeout and guarded client.
+func fromSettings(timeout time.Duration, guard netguard.Policy, client *http.Client) func(kalcifer.AISettings) (designer.Designer, error) {
 	return func(a kalcifer.AISettings) (designer.Designer, error) {
 		c := AIConfig{Provider: a.Provider, BaseURL: a.BaseURL, APIKey: a.APIKey, Model: a.Model, MaxRepairs: a.MaxRepairs,
 			Timeout: timeout}
 		if a.MaxRepairs == 0 {
 			c.MaxRepairs = llm.DefaultMaxRepairs
 		}
-		return newDesigner(c)
+		return newDesigner(c, guard, client)
 	}
 }
 
@@ -89,7 +107,7 @@ func design(args []string, env func(string) string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	d, err := newDesigner(c.AI)
+	d, err := newDesigner(c.AI, c.Outbound, nil)
 	if err != nil {
 		return err
 	}

@@ -78,7 +78,8 @@ func TestDesignerWiring(t *testing.T) {
 	var calls atomic.Int32
 	llm := fakeOpenAI(t, &calls)
 	env := map[string]string{"KALCIFER_DATA_DIR": t.TempDir(), "KALCIFER_ADMIN_API_KEY": adminKey,
-		"KALCIFER_AI_PROVIDER": "openai", "KALCIFER_AI_BASE_URL": llm.URL + "/v1", "KALCIFER_AI_MODEL": "fake-model"}
+		"KALCIFER_AI_PROVIDER": "openai", "KALCIFER_AI_BASE_URL": llm.URL + "/v1", "KALCIFER_AI_MODEL": "fake-model",
+		"KALCIFER_ALLOW_PRIVATE_NETWORKS": "true"} // the fake model server is on 127.0.0.1
 	m := start(t, env, io.Discard)
 	defer m.Close()
 	c := client{t, "http://" + m.listener.Addr().String()}

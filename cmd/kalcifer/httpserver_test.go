@@ -76,7 +76,7 @@ func TestDesignerOutlivesWriteTimeout(t *testing.T) {
 	llm, calls := slowLLM(t, 700*time.Millisecond)
 	m := start(t, map[string]string{"KALCIFER_DATA_DIR": t.TempDir(), "KALCIFER_ADMIN_API_KEY": adminKey,
 		"KALCIFER_HTTP_WRITE_TIMEOUT": "200ms", "KALCIFER_AI_PROVIDER": "openai", "KALCIFER_AI_BASE_URL": llm,
-		"KALCIFER_AI_MODEL": "fake-model", "KALCIFER_AI_TIMEOUT": "5s"}, io.Discard)
+		"KALCIFER_AI_MODEL": "fake-model", "KALCIFER_AI_TIMEOUT": "5s", "KALCIFER_ALLOW_PRIVATE_NETWORKS": "true"}, io.Discard)
 	defer m.Close()
 	base := "http://" + m.Addr().String()
 

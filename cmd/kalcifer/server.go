@@ -18,6 +18,7 @@ import (
 	"github.com/kalcifer/kalcifer/channel/logprovider"
 	"github.com/kalcifer/kalcifer/channel/webhook"
 	"github.com/kalcifer/kalcifer/engine"
+	"github.com/kalcifer/kalcifer/internal/netguard"
 	"github.com/kalcifer/kalcifer/store"
 	"github.com/kalcifer/kalcifer/store/postgres"
 	"github.com/kalcifer/kalcifer/store/sqlite"
@@ -70,11 +71,11 @@ func openStore(ctx context.Context, c Config, logger *slog.Logger) (*store.Store
 }
 
 // providers are the message providers: call_webhook nodes call signed
-// webhooks; the other channels log what they would send until real
-// providers exist.
-func providers(st *store.Store, logger *slog.Logger) *channel.Registry {
+// webhooks, reaching internal addresses only as guard allows; the other
+// channels log what they would send until real providers exist.
+func providers(st *store.Store, logger *slog.Logger, guard netguard.Policy) *channel.Registry {
 	logged := logprovider.New(logger)
-	hooks := webhook.New(st.WebhookSecret)
+	hooks := webhook.New(st.WebhookSecret, webhook.WithPolicy(guard))
 	return channel.NewRegistry(map[string]channel.Provider{
 		"email": logged, "sms": logged, "push": logged, "whatsapp": logged, "webhook": hooks,
 	})
@@ -101,12 +102,12 @@ func (m *Main) Run(ctx context.Context) error {
 		st.Close()
 		return err
 	}
-	ai, err := designerService(st, m.Config.AI)
+	ai, err := designerService(st, m.Config.AI, m.Config.Outbound)
 	if err != nil {
 		st.Close()
 		return err
 	}
-	m.Engine = engine.New(engine.Config{Store: st, Logger: m.Logger, Providers: providers(st, m.Logger), SendLease: m.Config.SendLease,
+	m.Engine = engine.New(engine.Config{Store: st, Logger: m.Logger, Providers: providers(st, m.Logger, m.Config.Outbound), SendLease: m.Config.SendLease,
 		SendConcurrency: m.Config.SendConcurrency, SendTenantConcurrency: m.Config.SendTenantConcurrency,
 		SendTargetConcurrency: m.Config.SendTargetConcurrency})
 	if err := m.Engine.Start(context.WithoutCancel(ctx)); err != nil {

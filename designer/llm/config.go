@@ -118,8 +118,10 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// New returns a Designer that asks the configured provider. client may be
-// nil for a plain http.Client; its own Timeout, if any, also applies.
+// New returns a Designer that asks the configured provider through client;
+// its own Timeout, if any, also applies. A nil client is a plain
+// http.Client, which reaches any address: give one from internal/netguard
+// when the base URL is not only the operator's choice.
 //
 // The Designer's Name is "provider:model", e.g. "anthropic:claude-sonnet-4-5";
 // it is also each Result's Engine.

@@ -10,5 +10,10 @@
 // repair a few times, and a graph that is still invalid becomes an
 // *InvalidGraphError — never a Result.
 //
-// It imports graph and designer only.
+// New takes the *http.Client to speak through; cmd/kalcifer hands it one
+// guarded by internal/netguard, since a base URL may be a tenant's choice.
+// Errors never quote what a server said unless it is a provider's error
+// message, and a failed connection reads the same whatever its cause.
+//
+// It imports graph, designer and internal/netguard only.
 package llm

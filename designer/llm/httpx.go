@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kalcifer/kalcifer/internal/netguard"
 )
 
 // Limits on what is read from a provider: an answer far past these is a
@@ -73,7 +75,7 @@ func (h *httpCaller) do(ctx context.Context, url string, header http.Header, bod
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := h.client.Do(req)
 		if err != nil {
-			return h.wrap(ctx, fmt.Errorf("call %s: %w", h.provider, err))
+			return h.callError(ctx, req.URL.Hostname(), err)
 		}
 		if resp.StatusCode/100 == 2 {
 			err := read(&capReader{r: resp.Body, left: maxAnswerBytes})
@@ -92,6 +94,21 @@ func (h *httpCaller) do(ctx context.Context, url string, header http.Header, bod
 			return h.wrap(ctx, apiErr)
 		}
 	}
+}
+
+// callError explains a request that got no answer. An address the guard
+// refused is named (as written, or as its name resolved); every other
+// failure reads the same, never quoting the error, so that the message a
+// tenant sees cannot tell a closed port from an open one, nor quote what a
+// non-HTTP service said.
+func (h *httpCaller) callError(ctx context.Context, host string, err error) error {
+	if b, ok := netguard.IsBlocked(err); ok {
+		return fmt.Errorf("%s at %s not called: %w", h.provider, host, b)
+	}
+	if ctx.Err() != nil {
+		return h.wrap(ctx, fmt.Errorf("call %s: %w", h.provider, ctx.Err()))
+	}
+	return fmt.Errorf("could not call %s at %s: no connection, no TLS handshake or no HTTP answer", h.provider, host)
 }
 
 // wrap explains an error caused by the request's own deadline; the caller's
@@ -114,13 +131,16 @@ func retryAfter(v string) time.Duration {
 
 // errorMessage extracts the message of an error body in any of the shapes
 // the providers use: {"error": {"message"}} (Anthropic, OpenAI),
-// {"error": "…"} (Ollama), {"message"} — or else the body's text.
+// {"error": "…"} (Ollama), {"message"}. Any other body is not quoted: the
+// URL is a tenant's choice, and an answer that is not a provider's error
+// may be a page the tenant should not read through Kalcifer.
 func errorMessage(body io.Reader) string {
 	data, _ := io.ReadAll(io.LimitReader(body, maxErrorBytes)) // a partial body still says something
 	var v struct {
 		Error   json.RawMessage `json:"error"`
 		Message string          `json:"message"`
 	}
+	msg := ""
 	if json.Unmarshal(data, &v) == nil {
 		var nested struct {
 			Message string `json:"message"`
@@ -128,21 +148,21 @@ func errorMessage(body io.Reader) string {
 		var s string
 		switch {
 		case json.Unmarshal(v.Error, &nested) == nil && nested.Message != "":
-			return nested.Message
+			msg = nested.Message
 		case json.Unmarshal(v.Error, &s) == nil && s != "":
-			return s
+			msg = s
 		case v.Message != "":
-			return v.Message
+			msg = v.Message
 		}
 	}
-	text := strings.TrimSpace(string(data))
-	if len(text) > 500 {
-		text = text[:500] + "…"
+	msg = strings.TrimSpace(msg)
+	if msg == "" {
+		return "no error message in a provider's format"
 	}
-	if text == "" {
-		return "no message"
+	if r := []rune(msg); len(r) > 500 {
+		msg = string(r[:500]) + "…"
 	}
-	return text
+	return msg
 }
 
 // capReader fails with errTooLarge once more than left bytes are read.

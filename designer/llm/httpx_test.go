@@ -15,9 +15,10 @@ func TestErrorMessage(t *testing.T) {
 		{`{"error":{"message":"Incorrect API key provided","code":"invalid_api_key"}}`, "Incorrect API key provided"},
 		{`{"error":"model not found"}`, "model not found"},
 		{`{"message":"Bad gateway"}`, "Bad gateway"},
-		{"<html>502 Bad Gateway</html>", "<html>502 Bad Gateway</html>"},
-		{"", "no message"},
-		{strings.Repeat("x", 1000), strings.Repeat("x", 500) + "…"},
+		{"<html>502 Bad Gateway: internal page</html>", "no error message in a provider's format"},
+		{`{"status":"internal page"}`, "no error message in a provider's format"},
+		{"", "no error message in a provider's format"},
+		{`{"message":"` + strings.Repeat("x", 1000) + `"}`, strings.Repeat("x", 500) + "…"},
 	}
 	for _, c := range cases {
 		if got := errorMessage(strings.NewReader(c.body)); got != c.want {
