@@ -492,3 +492,29 @@ func TestLooksLikeJWT(t *testing.T) {
 		}
 	}
 }
+
+// Concurrent first tokens share one fetch.
+func TestJWKSConcurrentFirstUse(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	r, _ := keys(t)
+	tok := sign(t, jwt.SigningMethodRS256, r, "rsa-1", claims(b.clock.Now()))
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for range 32 {
+		wg.Go(func() {
+			_, err := b.v.Verify(tok)
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := b.idp.fetches.Load(); n != 1 {
+		t.Fatalf("%d fetches for 32 concurrent first tokens, want 1", n)
+	}
+}
