@@ -107,12 +107,20 @@ func APIKeyPrefix(secret string) string {
 	return secret[:12]
 }
 
-// Principal is who is calling: the key's tenant and role.
+// Principal is who is calling: the tenant and role of an API key, or of a
+// signed-in user's token.
 type Principal struct {
 	TenantID string
-	KeyID    string
+	KeyID    string // the API key's ID; empty for a token user
+	Subject  string // a token user's sub claim; empty for an API key
 	Role     Role
 }
 
-// Actor names the principal in the audit log.
-func (p Principal) Actor() string { return fmt.Sprintf("key:%s", p.KeyID) }
+// Actor names the principal in the audit log: "key:<id>" for an API key,
+// "jwt:<sub>" for a token user.
+func (p Principal) Actor() string {
+	if p.Subject != "" {
+		return "jwt:" + p.Subject
+	}
+	return fmt.Sprintf("key:%s", p.KeyID)
+}

@@ -13,8 +13,13 @@
 // enrolment, instance pause/resume/exit) go through the Engine interface,
 // and answer only once the engine has committed them.
 //
-// api imports the domain packages (kalcifer, graph), the store, chi and the
-// standard library. It never names a concrete store backend or the engine
+// Every other route needs a bearer credential (auth.go): an API key, checked
+// by the store, or a signed-in user's JWT, checked by Config.JWT (package
+// jwtauth) and its tenant by the store. api reads no environment; cmd/kalcifer
+// builds the verifier from the KALCIFER_JWT_* settings.
+//
+// api imports the domain packages (kalcifer, graph), the store, jwtauth, chi
+// and the standard library. It never names a concrete store backend or the engine
 // package; cmd/kalcifer wires them in through Config.Store and
 // Config.Engine (*engine.Runtime). Without an engine the engine's routes
 // answer 503 and everything else works.

@@ -20,6 +20,7 @@ import (
 	"github.com/kalcifer/kalcifer/channel/logprovider"
 	"github.com/kalcifer/kalcifer/engine"
 	"github.com/kalcifer/kalcifer/internal/pgtest"
+	"github.com/kalcifer/kalcifer/jwtauth"
 	"github.com/kalcifer/kalcifer/store"
 	"github.com/kalcifer/kalcifer/store/postgres"
 	"github.com/kalcifer/kalcifer/store/sqlite"
@@ -49,6 +50,7 @@ type setupOptions struct {
 	engine       api.Engine // a stand-in engine
 	runtime      bool       // a real engine.Runtime, started, over the store
 	postgres     bool       // PostgreSQL instead of SQLite (onPostgres)
+	jwt          *jwtauth.Verifier
 }
 
 // withRuntime runs a real engine over the bundle's store, every channel
@@ -114,6 +116,7 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 		MaxBodyBytes: o.maxBodyBytes,
 		Engine:       o.engine,
 		Designer:     offlineDesigner(st),
+		JWT:          o.jwt,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

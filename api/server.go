@@ -16,6 +16,7 @@ import (
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/designer"
 	"github.com/kalcifer/kalcifer/graph"
+	"github.com/kalcifer/kalcifer/jwtauth"
 	"github.com/kalcifer/kalcifer/store"
 )
 
@@ -49,6 +50,9 @@ type Config struct {
 	// CORSOrigins are the browser origins allowed to call the API, as the
 	// Origin header spells them; "*" allows any. None sends no CORS headers.
 	CORSOrigins []string
+	// JWT verifies bearer tokens of signed-in users beside API keys; nil
+	// accepts API keys only.
+	JWT *jwtauth.Verifier
 }
 
 // Engine is what the API asks of the journey runtime; *engine.Runtime
@@ -97,6 +101,7 @@ type server struct {
 
 	designerTimeout time.Duration
 	corsOrigins     []string
+	jwt             *jwtauth.Verifier
 }
 
 // NewHandler returns the HTTP handler of the whole API. The handler is a
@@ -113,6 +118,7 @@ func NewHandler(cfg Config) http.Handler {
 
 		designerTimeout: cfg.DesignerTimeout,
 		corsOrigins:     cfg.CORSOrigins,
+		jwt:             cfg.JWT,
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()

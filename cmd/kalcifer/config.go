@@ -12,6 +12,7 @@ import (
 
 	"github.com/kalcifer/kalcifer/designer/llm"
 	"github.com/kalcifer/kalcifer/internal/netguard"
+	"github.com/kalcifer/kalcifer/jwtauth"
 )
 
 // Config is the server's configuration: KALCIFER_* environment variables,
@@ -43,6 +44,9 @@ type Config struct {
 	// Outbound says which internal addresses webhooks and AI providers may
 	// reach (KALCIFER_ALLOW_PRIVATE_NETWORKS, KALCIFER_ALLOWED_PRIVATE_ADDRESSES).
 	Outbound netguard.Policy
+	// JWT configures sign-in with bearer JWTs beside API keys; off unless
+	// JWT.Enabled().
+	JWT jwtauth.Config
 }
 
 // AIConfig chooses the AI designer: "offline" (built in, the default) or an
@@ -86,6 +90,13 @@ var settings = []struct {
 	{"KALCIFER_AI_MODEL", "ai-model", "", "the provider's model, e.g. claude-sonnet-4-5 or llama3.1:8b"},
 	{"KALCIFER_AI_MAX_REPAIRS", "ai-max-repairs", "2", "how often an invalid graph goes back to the model with its problems"},
 	{"KALCIFER_AI_TIMEOUT", "ai-timeout", "120s", "how long one model request may take"},
+	{"KALCIFER_JWT_HS256_SECRET", "jwt-hs256-secret", "", "shared secret (at least 32 bytes) that HS256 tokens are checked against; setting it turns JWT sign-in on"},
+	{"KALCIFER_JWT_JWKS_URL", "jwt-jwks-url", "", "URL of the JWKS document whose RS256 and ES256 keys tokens are checked against, by kid; setting it turns JWT sign-in on"},
+	{"KALCIFER_JWT_ISSUER", "jwt-issuer", "", "the iss every token must carry (not checked when empty)"},
+	{"KALCIFER_JWT_AUDIENCE", "jwt-audience", "", "the aud every token must carry; required when JWT sign-in is on"},
+	{"KALCIFER_JWT_CLOCK_SKEW", "jwt-clock-skew", "60s", "leeway on a token's exp, nbf and iat (0 to 10m)"},
+	{"KALCIFER_JWT_TENANT_CLAIM", "jwt-tenant-claim", "tenant", "the claim holding the token user's tenant, by its name (a tenant's name is its id); the tenant must exist"},
+	{"KALCIFER_JWT_ROLE_CLAIM", "jwt-role-claim", "role", "the claim holding the token user's role: viewer, editor, admin or ingest"},
 }
 
 // LoadConfig reads the environment through env, then the flags in args.
@@ -174,7 +185,71 @@ func LoadConfig(env func(string) string, args []string) (Config, error) {
 	if c.AdminAPIKey != "" && len(c.AdminAPIKey) < 16 {
 		return Config{}, fmt.Errorf("KALCIFER_ADMIN_API_KEY must be at least 16 characters long")
 	}
+	if c.JWT, err = jwtConfig(get); err != nil {
+		return Config{}, err
+	}
 	return c, nil
+}
+
+// jwtConfig reads the KALCIFER_JWT_* settings. Sign-in with tokens is off
+// unless a secret or a JWKS URL is set; the other settings are refused
+// then, rather than quietly doing nothing.
+func jwtConfig(get func(string) string) (jwtauth.Config, error) {
+	c := jwtauth.Config{JWKSURL: get("KALCIFER_JWT_JWKS_URL"), Issuer: get("KALCIFER_JWT_ISSUER"),
+		Audience: get("KALCIFER_JWT_AUDIENCE"), TenantClaim: get("KALCIFER_JWT_TENANT_CLAIM"), RoleClaim: get("KALCIFER_JWT_ROLE_CLAIM")}
+	if secret := get("KALCIFER_JWT_HS256_SECRET"); secret != "" {
+		c.HS256Secret = []byte(secret)
+	}
+	if !c.Enabled() {
+		for _, name := range []string{"KALCIFER_JWT_ISSUER", "KALCIFER_JWT_AUDIENCE", "KALCIFER_JWT_CLOCK_SKEW",
+			"KALCIFER_JWT_TENANT_CLAIM", "KALCIFER_JWT_ROLE_CLAIM"} {
+			if get(name) != settingDefault(name) {
+				return c, fmt.Errorf("%s is set, but JWT sign-in is off: set KALCIFER_JWT_HS256_SECRET or KALCIFER_JWT_JWKS_URL to turn it on", name)
+			}
+		}
+		return c, nil
+	}
+	if n := len(c.HS256Secret); n > 0 && n < jwtauth.MinSecretBytes {
+		return c, fmt.Errorf("KALCIFER_JWT_HS256_SECRET must be at least %d bytes long, not %d", jwtauth.MinSecretBytes, n)
+	}
+	if strings.HasPrefix(strings.TrimSpace(string(c.HS256Secret)), "-----BEGIN") {
+		return c, fmt.Errorf("KALCIFER_JWT_HS256_SECRET looks like a PEM key: HS256 needs a shared secret; publish public keys as a JWKS (KALCIFER_JWT_JWKS_URL)")
+	}
+	if c.JWKSURL != "" {
+		if u, err := url.Parse(c.JWKSURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return c, fmt.Errorf("KALCIFER_JWT_JWKS_URL must be an http(s) URL such as https://idp.example.com/.well-known/jwks.json, not %q", c.JWKSURL)
+		}
+	}
+	if c.Audience == "" {
+		return c, fmt.Errorf("KALCIFER_JWT_AUDIENCE is required when JWT sign-in is on: tokens are accepted only for this audience, so that a token your identity provider made for another service cannot be used here")
+	}
+	skew, err := time.ParseDuration(get("KALCIFER_JWT_CLOCK_SKEW"))
+	if err != nil || skew < 0 || skew > 10*time.Minute {
+		return c, fmt.Errorf("KALCIFER_JWT_CLOCK_SKEW must be a duration from 0s to 10m, such as 60s, not %q", get("KALCIFER_JWT_CLOCK_SKEW"))
+	}
+	c.ClockSkew = skew
+	for _, name := range []string{"KALCIFER_JWT_TENANT_CLAIM", "KALCIFER_JWT_ROLE_CLAIM"} {
+		if strings.TrimSpace(get(name)) == "" {
+			return c, fmt.Errorf("%s cannot be empty", name)
+		}
+	}
+	if c.TenantClaim == c.RoleClaim {
+		return c, fmt.Errorf("KALCIFER_JWT_TENANT_CLAIM and KALCIFER_JWT_ROLE_CLAIM must name different claims, not both %q", c.TenantClaim)
+	}
+	if _, err := jwtauth.New(c); err != nil {
+		return c, fmt.Errorf("KALCIFER_JWT_*: %w", err)
+	}
+	return c, nil
+}
+
+// settingDefault returns the default value of the setting named env.
+func settingDefault(env string) string {
+	for _, s := range settings {
+		if s.env == env {
+			return s.def
+		}
+	}
+	panic("no setting " + env)
 }
 
 // StreamTimeout is how long answering a request on the AI designer's routes

@@ -19,6 +19,7 @@ import (
 	"github.com/kalcifer/kalcifer/channel/webhook"
 	"github.com/kalcifer/kalcifer/engine"
 	"github.com/kalcifer/kalcifer/internal/netguard"
+	"github.com/kalcifer/kalcifer/jwtauth"
 	"github.com/kalcifer/kalcifer/store"
 	"github.com/kalcifer/kalcifer/store/postgres"
 	"github.com/kalcifer/kalcifer/store/sqlite"
@@ -114,6 +115,14 @@ func (m *Main) Run(ctx context.Context) error {
 		st.Close()
 		return fmt.Errorf("start engine: %w", err)
 	}
+	var tokens *jwtauth.Verifier
+	if m.Config.JWT.Enabled() {
+		if tokens, err = jwtauth.New(m.Config.JWT); err != nil {
+			m.Engine.Stop()
+			st.Close()
+			return fmt.Errorf("JWT sign-in: %w", err)
+		}
+	}
 	m.listener, err = net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		m.Engine.Stop()
@@ -125,7 +134,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.http = &http.Server{
 		Handler: api.NewHandler(api.Config{Store: st, Engine: m.Engine, Logger: m.Logger, Version: version,
 			StartedAt: time.Now(), MaxBodyBytes: m.Config.MaxBodyBytes,
-			Designer: ai, DesignerTimeout: m.Config.StreamTimeout(), CORSOrigins: m.Config.CORSOrigins}),
+			Designer: ai, DesignerTimeout: m.Config.StreamTimeout(), CORSOrigins: m.Config.CORSOrigins, JWT: tokens}),
 		ReadHeaderTimeout: min(10*time.Second, m.Config.HTTPReadTimeout),
 		ReadTimeout:       m.Config.HTTPReadTimeout,
 		WriteTimeout:      m.Config.HTTPWriteTimeout,
