@@ -1,7 +1,10 @@
 package api_test
 
 import (
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"os"
@@ -9,8 +12,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/jwtauth"
 )
 
 // documentedRoles reads the roles every operation of openapi.json admits
@@ -159,38 +166,74 @@ func fill(pattern string, ids map[string]string) (path string, ok bool) {
 	return path, ok
 }
 
-// TestAccessMatrix tries, on every route the router serves, no key, a
-// malformed and an unknown key, and a key of every role, against the roles
+// TestAccessMatrix tries, on every route the router serves, no key, bad
+// keys and forged or stale JWTs, and an API key, an HS256 and an RS256 token
+// of every role, against the roles
 // the route's OpenAPI operation documents: a role it names must get past
 // authorization (any status but 401 and 403), every other role must get 403.
 // Then every route naming a resource is tried by the other tenant's admin
-// with this tenant's real ids, both ways round: 404, and nothing changed.
+// (its key, and a token) with this tenant's real ids, both ways round: 404,
+// and nothing changed.
 // The routes come from the router and the roles from openapi.json, so a new
 // route is covered — and must say who may call it — without editing this test.
 func TestAccessMatrix(t *testing.T) {
 	t.Parallel()
-	tb := setup(t, withRuntime)
+	idp := newJWTIDP(t)
+	verifier, err := jwtauth.New(jwtauth.Config{HS256Secret: []byte(jwtSecret), JWKSURL: idp.srv.URL,
+		Issuer: "https://idp.example", Audience: "kalcifer", ClockSkew: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := setup(t, withRuntime, func(o *setupOptions) { o.jwt = verifier })
 	roles := documentedRoles(t)
-	keys := map[kalcifer.Role]string{
-		kalcifer.RoleViewer: tb.viewer, kalcifer.RoleEditor: tb.editor, kalcifer.RoleAdmin: tb.admin,
-		kalcifer.RoleIngest: tb.newKey("default", kalcifer.RoleIngest),
+	// Each role signs in three ways: an API key, an HS256 and an RS256 token.
+	credentials := map[kalcifer.Role][]string{
+		kalcifer.RoleViewer: {tb.viewer}, kalcifer.RoleEditor: {tb.editor}, kalcifer.RoleAdmin: {tb.admin},
+		kalcifer.RoleIngest: {tb.newKey("default", kalcifer.RoleIngest)},
+	}
+	for role := range credentials {
+		credentials[role] = append(credentials[role], hsToken(t, "default", string(role)),
+			token(t, jwt.SigningMethodRS256, idp.rsa, "rsa-1", "default", string(role)))
+	}
+	past := func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-time.Hour).Unix() }
+	unauthorized := map[string]string{
+		"no key":          "",
+		"malformed":       "Bearer",
+		"unknown key":     "Bearer kal_nosuchkeynosuchkeynosuchkeynosuchkey12",
+		"not bearer":      "Basic " + tb.admin,
+		"expired token":   "Bearer " + hsToken(t, "default", "admin", past),
+		"alg none":        "Bearer " + noneToken(t, "default", "admin"),
+		"wrong audience":  "Bearer " + hsToken(t, "default", "admin", func(c jwt.MapClaims) { c["aud"] = "elsewhere" }),
+		"unknown kid":     "Bearer " + token(t, jwt.SigningMethodRS256, idp.rsa, "rsa-9", "default", "admin"),
+		"unknown tenant":  "Bearer " + hsToken(t, "nosuchtenant", "admin"),
+		"HS/RS confusion": "Bearer " + token(t, jwt.SigningMethodHS256, publicKeyPEM(t, &idp.rsa.PublicKey), "rsa-1", "default", "admin"),
 	}
 	mine := tb.fixtures(tb.admin, "mine")
 	theirs := tb.fixtures(tb.otherAdmin, "theirs")
 	served := tb.servedRoutes()
 
 	t.Run("tenants", func(t *testing.T) {
+		owners := map[string]map[string]string{tb.admin: mine, tb.otherAdmin: theirs}
+		before := map[string]string{}
+		for owner, ids := range owners {
+			before[owner] = tb.snapshot(owner, ids)
+		}
+		// Customers are named by the caller: a PATCH of the owner's customer
+		// id makes the intruder a customer of its own. So those go last,
+		// after every read of the owner's customer; the snapshots show the
+		// owner's is untouched.
+		type patch struct{ path, intruder string }
+		var patches []patch
 		for _, pair := range []struct {
 			name     string
-			owner    string // an admin key of the tenant owning ids
-			intruder string // the other tenant's admin key
+			intruder string // the other tenant's admin key or token
 			ids      map[string]string
 		}{
-			{"acme on default's ids", tb.admin, tb.otherAdmin, mine},
-			{"default on acme's ids", tb.otherAdmin, tb.admin, theirs},
+			{"acme on default's ids", tb.otherAdmin, mine},
+			{"default on acme's ids", tb.admin, theirs},
+			{"an acme token on default's ids", token(t, jwt.SigningMethodRS256, idp.rsa, "rsa-1", "acme", "admin"), mine},
 		} {
-			before := tb.snapshot(pair.owner, pair.ids)
-			probed, patchCustomer := 0, ""
+			probed := 0
 			for _, route := range served {
 				method, pattern, _ := strings.Cut(route, " ")
 				if !strings.Contains(pattern, "{") || roles[route] == nil {
@@ -202,11 +245,7 @@ func TestAccessMatrix(t *testing.T) {
 					continue
 				}
 				if route == "PATCH /api/v1/customers/{id}/profile" {
-					// Customers are named by the caller: this makes the
-					// intruder a customer of its own, so it goes last, after
-					// the reads of the owner's customer. The snapshot below
-					// shows the owner's is untouched.
-					patchCustomer = path
+					patches = append(patches, patch{path, pair.intruder})
 					continue
 				}
 				res := tb.do(method, path, pair.intruder, accessBodies[route])
@@ -224,15 +263,19 @@ func TestAccessMatrix(t *testing.T) {
 				}
 				probed++
 			}
-			if patchCustomer == "" {
-				t.Fatal("PATCH /api/v1/customers/{id}/profile is not served")
-			}
-			tb.do("PATCH", patchCustomer, pair.intruder, accessBodies["PATCH /api/v1/customers/{id}/profile"]).want(t, http.StatusOK)
 			if probed < 30 {
 				t.Fatalf("%s: only %d routes with ids probed", pair.name, probed)
 			}
-			if after := tb.snapshot(pair.owner, pair.ids); after != before {
-				t.Errorf("%s: the owner's resources changed:\nbefore %s\nafter  %s", pair.name, before, after)
+		}
+		if len(patches) != 3 {
+			t.Fatalf("%d customer patches, want one per pair", len(patches))
+		}
+		for _, p := range patches {
+			tb.do("PATCH", p.path, p.intruder, accessBodies["PATCH /api/v1/customers/{id}/profile"]).want(t, http.StatusOK)
+		}
+		for owner, ids := range owners {
+			if after := tb.snapshot(owner, ids); after != before[owner] {
+				t.Errorf("the owner's resources changed:\nbefore %s\nafter  %s", before[owner], after)
 			}
 		}
 	})
@@ -254,12 +297,7 @@ func TestAccessMatrix(t *testing.T) {
 				t.Errorf("%s: no fixture for its parameters; add one to fixtures", route)
 				continue
 			}
-			for name, header := range map[string]string{
-				"no key":      "",
-				"malformed":   "Bearer",
-				"unknown key": "Bearer kal_nosuchkeynosuchkeynosuchkeynosuchkey12",
-				"not bearer":  "Basic " + tb.admin,
-			} {
+			for name, header := range unauthorized {
 				h := http.Header{}
 				if header != "" {
 					h.Set("Authorization", header)
@@ -271,13 +309,16 @@ func TestAccessMatrix(t *testing.T) {
 			// Lowest role first, so that an editor's DELETE is tried before
 			// the admin's removes what it names.
 			for _, role := range []kalcifer.Role{kalcifer.RoleIngest, kalcifer.RoleViewer, kalcifer.RoleEditor, kalcifer.RoleAdmin} {
-				res := tb.do(method, path, keys[role], nil)
-				refused := res.status == http.StatusUnauthorized || res.status == http.StatusForbidden
-				switch want := slices.Contains(allowed, role); {
-				case want && refused:
-					t.Errorf("%s as %s: %d, but the document admits %v: %.200s", route, role, res.status, allowed, res.body)
-				case !want && res.status != http.StatusForbidden:
-					t.Errorf("%s as %s: %d, want 403 (the document admits %v): %.200s", route, role, res.status, allowed, res.body)
+				for i, cred := range credentials[role] {
+					res := tb.do(method, path, cred, nil)
+					refused := res.status == http.StatusUnauthorized || res.status == http.StatusForbidden
+					as := fmt.Sprintf("%s (%s)", role, []string{"API key", "HS256 token", "RS256 token"}[i])
+					switch want := slices.Contains(allowed, role); {
+					case want && refused:
+						t.Errorf("%s as %s: %d, but the document admits %v: %.200s", route, as, res.status, allowed, res.body)
+					case !want && res.status != http.StatusForbidden:
+						t.Errorf("%s as %s: %d, want 403 (the document admits %v): %.200s", route, as, res.status, allowed, res.body)
+					}
 				}
 			}
 			checked++
@@ -306,4 +347,27 @@ func (tb *testBundle) snapshot(key string, ids map[string]string) string {
 		fmt.Fprintf(&b, "%s %s\n", path, res.body)
 	}
 	return b.String()
+}
+
+// noneToken is an unsigned token ("alg": "none") claiming role in tenant.
+func noneToken(t *testing.T, tenant, role string) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{"sub": "mallory", "tenant": tenant, "role": role,
+		"iss": "https://idp.example", "aud": "kalcifer", "exp": time.Now().Add(time.Hour).Unix()})
+	s, err := tok.SignedString(jwt.UnsafeAllowNoneSignatureType)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// publicKeyPEM is the PEM of a public key: the HMAC secret of an HS/RS
+// confusion attack, which signs an HS256 token with the public key.
+func publicKeyPEM(t *testing.T, pub *rsa.PublicKey) []byte {
+	t.Helper()
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
 }
