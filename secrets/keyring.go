@@ -18,8 +18,8 @@ import (
 // KeySize is the length of an encryption key and of the pepper: 32 bytes.
 const KeySize = 32
 
-// prefix starts every sealed value; "v1" is AES-256-GCM with a 96-bit nonce.
-const prefix = "enc:v1:"
+// Prefix starts every sealed value; "v1" is AES-256-GCM with a 96-bit nonce.
+const Prefix = "enc:v1:"
 
 // Key is one AES-256 key and the id sealed values name it by.
 type Key struct {
@@ -133,7 +133,7 @@ func (k *Keyring) Seal(plaintext, ad []byte) string {
 	k.mu.RUnlock()
 	nonce := random(aead.NonceSize())
 	sealed := aead.Seal(nonce, nonce, plaintext, associated(id, ad))
-	return prefix + id + ":" + base64.StdEncoding.EncodeToString(sealed)
+	return Prefix + id + ":" + base64.StdEncoding.EncodeToString(sealed)
 }
 
 // Open decrypts a value made by Seal with the same ad. A value sealed under
@@ -192,7 +192,7 @@ func (k *Keyring) MAC(data []byte) string {
 }
 
 // IsSealed reports whether s is a sealed value (not plaintext).
-func IsSealed(s string) bool { return strings.HasPrefix(s, prefix) }
+func IsSealed(s string) bool { return strings.HasPrefix(s, Prefix) }
 
 // KeyID returns the id of the key s was sealed under.
 func KeyID(s string) (string, bool) {
@@ -201,10 +201,10 @@ func KeyID(s string) (string, bool) {
 }
 
 // SealedPrefix is how every value sealed under key id begins.
-func SealedPrefix(id string) string { return prefix + id + ":" }
+func SealedPrefix(id string) string { return Prefix + id + ":" }
 
 func split(s string) (id, body string, ok bool) {
-	rest, ok := strings.CutPrefix(s, prefix)
+	rest, ok := strings.CutPrefix(s, Prefix)
 	if !ok {
 		return "", "", false
 	}
@@ -214,7 +214,7 @@ func split(s string) (id, body string, ok bool) {
 
 // associated binds a sealed value to its key id and its place.
 func associated(id string, ad []byte) []byte {
-	return append([]byte(prefix+id+":"), ad...)
+	return append([]byte(Prefix+id+":"), ad...)
 }
 
 func random(n int) []byte {
