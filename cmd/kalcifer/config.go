@@ -18,17 +18,17 @@ import (
 // Config is the server's configuration: KALCIFER_* environment variables,
 // each overridable by a serve flag of the same name in lower case.
 type Config struct {
-	Addr         string
-	DataDir      string
-	DatabaseURL  string
-	PoolSize     int
-	AdminAPIKey  string
+	Addr        string
+	DataDir     string
+	DatabaseURL string
+	PoolSize    int
+	AdminAPIKey string
 	// EncryptionKeys seal stored credentials, the active key first; none
 	// means the key file in DataDir. APIKeyPepper is what API keys are
 	// hashed under; nil means the key file's.
 	EncryptionKeys []secrets.Key
 	APIKeyPepper   []byte
-	MaxBodyBytes int64
+	MaxBodyBytes   int64
 	// HTTPReadTimeout bounds reading one request, body included;
 	// HTTPWriteTimeout bounds answering it, except on the AI designer
 	// routes, which get StreamTimeout.

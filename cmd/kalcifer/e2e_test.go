@@ -20,7 +20,7 @@ const adminKey = "e2e-admin-key-0123456789abcdef0123456789"
 // default and PostgreSQL.
 func backends(t *testing.T) map[string]func(t *testing.T) map[string]string {
 	return map[string]func(t *testing.T) map[string]string{
-		"sqlite":   func(t *testing.T) map[string]string { return map[string]string{"KALCIFER_DATA_DIR": t.TempDir()} },
+		"sqlite": func(t *testing.T) map[string]string { return map[string]string{"KALCIFER_DATA_DIR": t.TempDir()} },
 		// PostgreSQL deployments set their keys, as the README says.
 		"postgres": func(t *testing.T) map[string]string {
 			return map[string]string{"KALCIFER_DATABASE_URL": pgtest.URL(t), "KALCIFER_ENCRYPTION_KEY": "k1:" + testKey1, "KALCIFER_API_KEY_PEPPER": testPepper}
