@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"log/slog"
 	"os"
@@ -10,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/kalcifer/kalcifer/internal/pgtest"
+	"github.com/kalcifer/kalcifer/store/sqlite"
 )
 
 const aiSettings = `{"provider":"openai","base_url":"http://127.0.0.1:1/v1","model":"m","api_key":"sk-rotate-me"}`
@@ -112,5 +115,56 @@ func TestKeysRotateEnv(t *testing.T) {
 	if err := stale.Run(context.Background()); err == nil || !strings.Contains(err.Error(), `"k2" (`) {
 		stale.Close()
 		t.Fatalf("start without the key in use: %v, want a refusal naming k2", err)
+	}
+}
+
+// A database written by an older Kalcifer — credentials in plaintext, an
+// API key as bare SHA-256 with the start of its secret as prefix — is
+// brought up to date on start: the key works, lists no prefix, and the
+// credentials are sealed.
+func TestStartSealsOlderRows(t *testing.T) {
+	env := map[string]string{"KALCIFER_DATA_DIR": t.TempDir(), "KALCIFER_ADMIN_API_KEY": adminKey}
+	start(t, env, io.Discard).Close()
+
+	ctx := context.Background()
+	b, err := sqlite.Open(ctx, env["KALCIFER_DATA_DIR"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := "kal_" + strings.Repeat("q", 44)
+	sum := sha256.Sum256([]byte(old))
+	for _, q := range []string{
+		`INSERT INTO tenant_ai_settings (tenant_id, provider, base_url, model, api_key, updated_at)
+			VALUES ('default', 'openai', 'http://127.0.0.1:1/v1', 'm', 'sk-rotate-me', 1)`,
+		`INSERT INTO tenant_secrets (tenant_id, webhook_secret, created_at) VALUES ('default', 'whsec-from-before', 1)`,
+		`INSERT INTO api_keys (id, tenant_id, name, role, prefix, hash, created_at)
+			VALUES ('key_old', 'default', 'old', 'viewer', '` + old[:12] + `', '` + hex.EncodeToString(sum[:]) + `', 1)`,
+	} {
+		if _, err := b.Q().Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	b.Close()
+
+	m := start(t, env, io.Discard)
+	defer m.Close()
+	c := client{t: t, base: "http://" + m.Addr().String()}
+	var keys struct{ Data []map[string]any }
+	c.do("GET", "/api/v1/api-keys", old, "", 403, nil) // a viewer: it authenticates
+	c.do("GET", "/api/v1/api-keys", adminKey, "", 200, &keys)
+	for _, k := range keys.Data {
+		if k["id"] == "key_old" && k["prefix"] != nil {
+			t.Fatalf("the old key still shows prefix %v", k["prefix"])
+		}
+	}
+	var ws struct{ Secret string }
+	c.do("GET", "/api/v1/webhook-secret", adminKey, "", 200, &ws)
+	if ws.Secret != "whsec-from-before" {
+		t.Fatalf("webhook secret = %q", ws.Secret)
+	}
+	wantAIKey(t, m)
+	usage, err := m.Store.KeyUsage(ctx)
+	if err != nil || usage[""] != 0 || usage[m.Store.Keyring().ActiveID()] != 2 {
+		t.Fatalf("usage after start = %v %v, want both sealed", usage, err)
 	}
 }
