@@ -2,9 +2,8 @@ package kalcifer
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -54,57 +53,65 @@ func ParseRole(s string) (Role, error) {
 	return r, nil
 }
 
-// APIKey is a credential scoped to one tenant. Only the SHA-256 hash of the
-// secret is stored; the secret itself is shown once, when it is made.
+// APIKey is a credential scoped to one tenant. Only a keyed hash of the
+// secret is stored (HMAC-SHA256 under the server's pepper); the secret itself
+// is shown once, when it is made.
 type APIKey struct {
-	ID        string     `json:"id"`
-	TenantID  string     `json:"tenant_id"`
-	Name      string     `json:"name"`
-	Role      Role       `json:"role"`
-	Prefix    string     `json:"prefix"` // first characters of the secret, to recognise it
+	ID       string `json:"id"`
+	TenantID string `json:"tenant_id"`
+	Name     string `json:"name"`
+	Role     Role   `json:"role"`
+	// Prefix is the non-secret start of the key, "kal_<lookup id>", to
+	// recognise it by. Keys Kalcifer did not make (KALCIFER_ADMIN_API_KEY)
+	// and keys made before lookup ids have none: their ID names them.
+	Prefix    string     `json:"prefix,omitempty"`
 	Hash      string     `json:"-"`
 	CreatedAt time.Time  `json:"created_at"`
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 }
 
-// NewAPIKeySecret returns a fresh random key secret, "kal_" and 43 characters
-// of base32 (215 bits of entropy).
+// API keys are "kal_", a lookup id, "_", then the secret part. The lookup id
+// is not secret: the store finds the key by it and then compares hashes in
+// constant time.
+const (
+	apiKeyLookupLen = 8  // 40 bits: unique enough to find a row
+	apiKeySecretLen = 43 // 215 bits of entropy
+)
+
+// NewAPIKeySecret returns a fresh random key, "kal_<8-char lookup id>_<43
+// characters>" in lower-case Crockford base32.
 func NewAPIKeySecret() string {
-	var b [27]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("kalcifer: crypto/rand failed: " + err.Error())
+	return "kal_" + RandomToken(apiKeyLookupLen) + "_" + RandomToken(apiKeySecretLen)
+}
+
+// APIKeyLookup returns the lookup id of a key made by NewAPIKeySecret; ok is
+// false for any other text (a key chosen by an operator, a key made before
+// lookup ids).
+func APIKeyLookup(secret string) (id string, ok bool) {
+	rest, ok := strings.CutPrefix(secret, "kal_")
+	if !ok || len(rest) != apiKeyLookupLen+1+apiKeySecretLen || rest[apiKeyLookupLen] != '_' {
+		return "", false
 	}
-	out := make([]byte, 0, 4+44)
-	out = append(out, "kal_"...)
-	var acc uint32
-	bits := 0
-	for _, c := range b {
-		acc = acc<<8 | uint32(c)
-		bits += 8
-		for bits >= 5 {
-			bits -= 5
-			out = append(out, crockford[(acc>>bits)&31])
+	id = rest[:apiKeyLookupLen]
+	for _, c := range id + rest[apiKeyLookupLen+1:] {
+		if !strings.ContainsRune(crockford, c) {
+			return "", false
 		}
 	}
-	if bits > 0 {
-		out = append(out, crockford[(acc<<(5-bits))&31])
-	}
-	return string(out)
+	return id, true
 }
 
-// HashAPIKey returns the stored form of a key secret. Secrets are long and
-// random, so a fast hash is enough: there is nothing to brute-force.
-func HashAPIKey(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(sum[:])
-}
-
-// APIKeyPrefix returns the part of a secret kept in clear to recognise it.
-func APIKeyPrefix(secret string) string {
-	if len(secret) <= 12 {
-		return secret[:len(secret)/2]
+// RandomToken returns n random characters of lower-case Crockford base32
+// (5 bits of entropy each).
+func RandomToken(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("kalcifer: crypto/rand failed: " + err.Error())
 	}
-	return secret[:12]
+	for i := range b {
+		b[i] = crockford[b[i]&31]
+	}
+	return string(b)
 }
 
 // Principal is who is calling: the tenant and role of an API key, or of a

@@ -21,11 +21,18 @@ func TestNewIDIncreases(t *testing.T) {
 
 func TestAPIKeySecret(t *testing.T) {
 	a, b := NewAPIKeySecret(), NewAPIKeySecret()
-	if a == b || !strings.HasPrefix(a, "kal_") || len(a) != 4+44 {
+	if a == b || !strings.HasPrefix(a, "kal_") || len(a) != 4+8+1+43 {
 		t.Fatalf("secrets %q %q", a, b)
 	}
-	if HashAPIKey(a) == HashAPIKey(b) || len(HashAPIKey(a)) != 64 {
-		t.Fatal("hashes must differ and be hex SHA-256")
+	id, ok := APIKeyLookup(a)
+	if !ok || a[4:12] != id {
+		t.Fatalf("lookup of %q = %q %v", a, id, ok)
+	}
+	for _, other := range []string{"kal_" + strings.Repeat("a", 44), "e2e-admin-key-0123456789abcdef0123", a[:len(a)-1], a + "x",
+		strings.Replace(a, "_", "-", 2), "kal_ABCDEFGH_" + a[13:]} {
+		if id, ok := APIKeyLookup(other); ok {
+			t.Errorf("APIKeyLookup(%q) = %q, want none", other, id)
+		}
 	}
 }
 

@@ -382,6 +382,9 @@ func TestAISettings(t *testing.T) {
 	if !a.HasAPIKey || a.Provider != "openai" {
 		t.Fatalf("stored = %+v", a)
 	}
+	if res = tb.do("GET", "/api/v1/ai/settings", tb.admin, nil).want(t, http.StatusOK); strings.Contains(string(res.body), "sk-secret") {
+		t.Fatalf("GET shows the API key: %s", res.body)
+	}
 	// Changing the model keeps the key.
 	tb.do("PUT", "/api/v1/ai/settings", tb.admin, map[string]any{"provider": "openai", "base_url": "http://127.0.0.1:1/v1", "model": "m2"}).
 		want(t, http.StatusOK).into(t, &a)

@@ -156,8 +156,12 @@ func TestAPIKeys(t *testing.T) {
 	if len(keys.Data) != 4 || keys.Data[0].ID != created.Key.ID {
 		t.Fatalf("keys = %+v", keys.Data)
 	}
-	if strings.Contains(string(tb.do("GET", "/api/v1/api-keys", tb.admin, nil).body), created.Secret) {
-		t.Fatalf("a listed key shows its secret")
+	// The list shows the key's lookup id, which is not part of its secret,
+	// and nothing of the secret.
+	listed := string(tb.do("GET", "/api/v1/api-keys", tb.admin, nil).body)
+	lookup, _ := kalcifer.APIKeyLookup(created.Secret)
+	if strings.Contains(listed, created.Secret[len("kal_")+len(lookup)+1:][:8]) || keys.Data[0].Prefix != "kal_"+lookup {
+		t.Fatalf("a listed key shows part of its secret or not its lookup id: %s", listed)
 	}
 
 	tb.do("POST", "/api/v1/api-keys", tb.admin, map[string]any{"name": "x", "role": "root"}).

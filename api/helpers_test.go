@@ -21,6 +21,7 @@ import (
 	"github.com/kalcifer/kalcifer/engine"
 	"github.com/kalcifer/kalcifer/internal/pgtest"
 	"github.com/kalcifer/kalcifer/jwtauth"
+	"github.com/kalcifer/kalcifer/secrets"
 	"github.com/kalcifer/kalcifer/store"
 	"github.com/kalcifer/kalcifer/store/postgres"
 	"github.com/kalcifer/kalcifer/store/sqlite"
@@ -84,7 +85,7 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 	if err := b.Migrate(ctx); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	st := store.New(b, kalcifer.SystemClock{})
+	st := store.New(b, kalcifer.SystemClock{}, secrets.Generate())
 	t.Cleanup(func() {
 		if err := st.Close(); err != nil {
 			t.Logf("close store: %v", err)

@@ -11,10 +11,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/kalcifer/kalcifer"
 )
 
 // server is a `kalcifer serve` child process and a client for its API.
@@ -64,7 +65,7 @@ func startServer(ctx context.Context, binary, databaseURL, dataDir string) (*ser
 	addr := l.Addr().String()
 	l.Close()
 	s := &server{binary: binary, addr: addr, databaseURL: databaseURL, base: "http://" + addr,
-		key: "bench-admin-key-" + strconv.FormatInt(time.Now().UnixNano(), 36), dataDir: dataDir,
+		key: "bench-admin-key-" + kalcifer.RandomToken(32), dataDir: dataDir,
 		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}, Timeout: 30 * time.Second}}
 	if _, err := s.start(ctx); err != nil {
 		return nil, err

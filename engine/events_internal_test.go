@@ -10,6 +10,7 @@ import (
 	"github.com/kalcifer/kalcifer/channel"
 	"github.com/kalcifer/kalcifer/channel/logprovider"
 	"github.com/kalcifer/kalcifer/graph"
+	"github.com/kalcifer/kalcifer/secrets"
 	"github.com/kalcifer/kalcifer/store"
 	"github.com/kalcifer/kalcifer/store/sqlite"
 )
@@ -60,7 +61,7 @@ func openStore(t *testing.T) (*store.Store, *sqlite.Backend) {
 	if err := b.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	st := store.New(b, kalcifer.SystemClock{})
+	st := store.New(b, kalcifer.SystemClock{}, secrets.Generate())
 	t.Cleanup(func() { st.Close() })
 	if _, _, err := st.EnsureTenant(ctx, "test", kalcifer.DefaultTenantID); err != nil {
 		t.Fatal(err)

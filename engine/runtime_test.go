@@ -21,6 +21,7 @@ import (
 	"github.com/kalcifer/kalcifer/graph"
 	"github.com/kalcifer/kalcifer/internal/netguard"
 	"github.com/kalcifer/kalcifer/internal/pgtest"
+	"github.com/kalcifer/kalcifer/secrets"
 	"github.com/kalcifer/kalcifer/store"
 	"github.com/kalcifer/kalcifer/store/postgres"
 	"github.com/kalcifer/kalcifer/store/sqlite"
@@ -136,7 +137,7 @@ func newEnv(t *testing.T, b store.Backend) *env {
 		t.Fatal(err)
 	}
 	c := &clock{now: start}
-	st := store.New(b, c)
+	st := store.New(b, c, secrets.Generate())
 	t.Cleanup(func() { st.Close() })
 	if _, _, err := st.EnsureTenant(ctx, "test", kalcifer.DefaultTenantID); err != nil {
 		t.Fatal(err)

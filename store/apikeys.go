@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/hmac"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,7 +13,7 @@ import (
 )
 
 // CreateAPIKeyParams describes a new key. Secret is the key itself; only its
-// hash is stored. Leave it empty to have one generated.
+// keyed hash is stored. Leave it empty to have one generated.
 type CreateAPIKeyParams struct {
 	TenantID string
 	Name     string
@@ -20,39 +21,61 @@ type CreateAPIKeyParams struct {
 	Secret   string
 }
 
+// MinAPIKeyLength is the shortest key secret accepted when one is chosen
+// rather than generated (KALCIFER_ADMIN_API_KEY).
+const MinAPIKeyLength = 32
+
 // CreateAPIKey stores a new key for an existing tenant and returns it with
 // its secret, which is never available again.
 func (s *Store) CreateAPIKey(ctx context.Context, actor string, p CreateAPIKeyParams) (kalcifer.APIKey, string, error) {
 	if !p.Role.Valid() {
-		return kalcifer.APIKey{}, "", kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "role %q is invalid: use viewer, editor or admin", p.Role)
+		return kalcifer.APIKey{}, "", kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "role %q is invalid: use viewer, editor, admin or ingest", p.Role)
 	}
-	if p.Secret == "" {
-		p.Secret = kalcifer.NewAPIKeySecret()
-	}
-	if len(p.Secret) < 16 {
-		return kalcifer.APIKey{}, "", kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "an API key must be at least 16 characters long")
+	if p.Secret != "" && len(p.Secret) < MinAPIKeyLength {
+		return kalcifer.APIKey{}, "", kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "an API key must be at least %d characters long", MinAPIKeyLength)
 	}
 	name := strings.TrimSpace(p.Name)
 	if name == "" {
 		name = string(p.Role) + " key"
 	}
+	// A generated key's lookup id may, rarely, be taken: make another.
+	for attempt := 1; ; attempt++ {
+		secret := p.Secret
+		if secret == "" {
+			secret = kalcifer.NewAPIKeySecret()
+		}
+		k, err := s.createAPIKey(ctx, actor, p.TenantID, name, p.Role, secret)
+		if kalcifer.ErrorCode(err) == kalcifer.ECONFLICT && p.Secret == "" && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return kalcifer.APIKey{}, "", fmt.Errorf("create api key: %w", err)
+		}
+		return k, secret, nil
+	}
+}
+
+func (s *Store) createAPIKey(ctx context.Context, actor, tenantID, name string, role kalcifer.Role, secret string) (kalcifer.APIKey, error) {
 	k := kalcifer.APIKey{
 		ID:        kalcifer.NewID("key"),
-		TenantID:  p.TenantID,
+		TenantID:  tenantID,
 		Name:      name,
-		Role:      p.Role,
-		Prefix:    kalcifer.APIKeyPrefix(p.Secret),
-		Hash:      kalcifer.HashAPIKey(p.Secret),
+		Role:      role,
+		Hash:      s.apiKeyHash(secret),
 		CreatedAt: s.now(),
+	}
+	var lookup any // NULL for keys without a lookup id
+	if id, ok := kalcifer.APIKeyLookup(secret); ok {
+		lookup, k.Prefix = id, "kal_"+id
 	}
 	err := s.b.WithTx(ctx, func(tx Tx) error {
 		var one int
 		if err := tx.QueryRow(ctx, `SELECT 1 FROM tenants WHERE id = $1`, k.TenantID).Scan(&one); err != nil {
 			return notFound(err, "tenant %q not found", k.TenantID)
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO api_keys (id, tenant_id, name, role, prefix, hash, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			k.ID, k.TenantID, k.Name, string(k.Role), k.Prefix, k.Hash, micros(k.CreatedAt))
+		_, err := tx.Exec(ctx, `INSERT INTO api_keys (id, tenant_id, name, role, prefix, hash, hash_scheme, lookup, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			k.ID, k.TenantID, k.Name, string(k.Role), k.Prefix, k.Hash, hashPepper, lookup, micros(k.CreatedAt))
 		if err != nil {
 			if s.b.IsUniqueViolation(err) {
 				return kalcifer.Errorf(kalcifer.ECONFLICT, "that API key exists already")
@@ -62,16 +85,13 @@ func (s *Store) CreateAPIKey(ctx context.Context, actor string, p CreateAPIKeyPa
 		return s.audit(ctx, tx, k.TenantID, actor, "api_key.create", "api_key", k.ID,
 			map[string]any{"name": k.Name, "role": k.Role, "prefix": k.Prefix})
 	})
-	if err != nil {
-		return kalcifer.APIKey{}, "", fmt.Errorf("create api key: %w", err)
-	}
-	return k, p.Secret, nil
+	return k, err
 }
 
 // EnsureAPIKey makes sure a key with this secret exists, creating it as
 // described when it does not. Used to seed KALCIFER_ADMIN_API_KEY.
 func (s *Store) EnsureAPIKey(ctx context.Context, actor string, p CreateAPIKeyParams) (kalcifer.APIKey, error) {
-	k, err := s.keyByHash(ctx, kalcifer.HashAPIKey(p.Secret))
+	k, err := s.keyBySecret(ctx, p.Secret)
 	if err == nil {
 		return k, nil
 	}
@@ -85,11 +105,11 @@ func (s *Store) EnsureAPIKey(ctx context.Context, actor string, p CreateAPIKeyPa
 // Authenticate returns who holds the key secret, or EUNAUTHORIZED for an
 // unknown or revoked key.
 func (s *Store) Authenticate(ctx context.Context, secret string) (kalcifer.Principal, error) {
-	hash := kalcifer.HashAPIKey(secret)
+	hash := s.apiKeyHash(secret)
 	if p, ok := s.keys.get(hash); ok {
 		return p, nil
 	}
-	k, err := s.keyByHash(ctx, hash)
+	k, err := s.keyBySecret(ctx, secret)
 	if errors.Is(err, ErrNoRows) || (err == nil && k.RevokedAt != nil) {
 		return kalcifer.Principal{}, kalcifer.Errorf(kalcifer.EUNAUTHORIZED, "invalid API key")
 	}
@@ -180,8 +200,24 @@ func (s *Store) RevokeAPIKey(ctx context.Context, actor, tenantID, id string) er
 
 const apiKeyColumns = `id, tenant_id, name, role, prefix, hash, created_at, revoked_at`
 
-func (s *Store) keyByHash(ctx context.Context, hash string) (kalcifer.APIKey, error) {
-	return scanAPIKey(s.b.Q().QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = $1`, hash))
+// keyBySecret finds the key whose secret this is, or ErrNoRows. A key with a
+// lookup id is found by it and its hash compared in constant time; any
+// other (a chosen or older key) is found by its hash, which only the holder
+// of the pepper can compute.
+func (s *Store) keyBySecret(ctx context.Context, secret string) (kalcifer.APIKey, error) {
+	hash := s.apiKeyHash(secret)
+	id, ok := kalcifer.APIKeyLookup(secret)
+	if !ok {
+		return scanAPIKey(s.b.Q().QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = $1 AND hash_scheme = $2`, hash, hashPepper))
+	}
+	k, err := scanAPIKey(s.b.Q().QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE lookup = $1 AND hash_scheme = $2`, id, hashPepper))
+	if err != nil {
+		return kalcifer.APIKey{}, err
+	}
+	if !hmac.Equal([]byte(k.Hash), []byte(hash)) {
+		return kalcifer.APIKey{}, ErrNoRows
+	}
+	return k, nil
 }
 
 func scanAPIKey(r Row) (kalcifer.APIKey, error) {

@@ -83,12 +83,15 @@ func (s *Store) AISettings(ctx context.Context, tenantID string) (*kalcifer.AISe
 	if err != nil {
 		return nil, fmt.Errorf("read AI settings: %w", err)
 	}
+	if a.APIKey, err = s.open(colAIAPIKey, tenantID, a.APIKey); err != nil {
+		return nil, fmt.Errorf("read AI settings: %w", err)
+	}
 	a.HasAPIKey, a.UpdatedAt = a.APIKey != "", fromMicros(updated)
 	return &a, nil
 }
 
 // SetAISettings stores the tenant's designer settings, with an audit row
-// that never holds the key. With keepKey, an empty APIKey keeps the stored
+// that never holds the key, which is stored sealed. With keepKey, an empty APIKey keeps the stored
 // key; otherwise the stored key is replaced (or cleared).
 func (s *Store) SetAISettings(ctx context.Context, actor, tenantID string, a *kalcifer.AISettings, keepKey bool) error {
 	keep := 0
@@ -102,7 +105,7 @@ func (s *Store) SetAISettings(ctx context.Context, actor, tenantID string, a *ka
 			ON CONFLICT (tenant_id) DO UPDATE SET provider = excluded.provider, base_url = excluded.base_url, model = excluded.model,
 			api_key = CASE WHEN $8 = 1 THEN tenant_ai_settings.api_key ELSE excluded.api_key END,
 			max_repairs = excluded.max_repairs, updated_at = excluded.updated_at`,
-			tenantID, a.Provider, a.BaseURL, a.Model, a.APIKey, a.MaxRepairs, micros(a.UpdatedAt), keep)
+			tenantID, a.Provider, a.BaseURL, a.Model, s.seal(colAIAPIKey, tenantID, a.APIKey), a.MaxRepairs, micros(a.UpdatedAt), keep)
 		if err != nil {
 			return fmt.Errorf("save AI settings: %w", err)
 		}

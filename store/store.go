@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/secrets"
 )
 
 // Store is Kalcifer's persistent state over one Backend. Every method that
@@ -19,20 +20,30 @@ type Store struct {
 	d     Dialect // b's, read once
 	clock kalcifer.Clock
 	keys  keyCache
-	// secrets caches webhook signing secrets by tenant; they never change.
-	secrets sync.Map
+	// keyring seals stored credentials and holds the API key pepper.
+	keyring *secrets.Keyring
+	// webhookSecrets caches webhook signing secrets by tenant, opened;
+	// they never change.
+	webhookSecrets sync.Map
 	// migrated is set once no migration was pending: a running process
 	// cannot lose one, and asking again takes the SQLite writer.
 	migrated atomic.Bool
 }
 
-// New returns a Store over b, taking the time from clock.
-func New(b Backend, clock kalcifer.Clock) *Store {
-	return &Store{b: b, d: b.Dialect(), clock: clock, keys: keyCache{m: map[string]cachedKey{}}}
+// New returns a Store over b, taking the time from clock, sealing stored
+// credentials and hashing API keys with keyring (which must not be nil).
+func New(b Backend, clock kalcifer.Clock, keyring *secrets.Keyring) *Store {
+	if keyring == nil {
+		panic("store.New: no keyring")
+	}
+	return &Store{b: b, d: b.Dialect(), clock: clock, keys: keyCache{m: map[string]cachedKey{}}, keyring: keyring}
 }
 
 // Backend returns the database behind the store, for the engine's job queue.
 func (s *Store) Backend() Backend { return s.b }
+
+// Keyring is what the store seals credentials and hashes API keys with.
+func (s *Store) Keyring() *secrets.Keyring { return s.keyring }
 
 // Kind names the database, "sqlite" or "postgres", for display.
 func (s *Store) Kind() string { return s.b.Kind() }

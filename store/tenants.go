@@ -2,8 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/kalcifer/kalcifer"
 )
@@ -77,39 +77,40 @@ func (s *Store) ListTenants(ctx context.Context) ([]kalcifer.Tenant, error) {
 }
 
 // WebhookSecret returns the secret a tenant's outgoing webhooks are signed
-// with, making it on first use.
+// with, making it on first use. It is stored sealed.
 //
 // Secrets never change once made, so each is read once per process: the
 // webhook provider asks for it on every send.
 func (s *Store) WebhookSecret(ctx context.Context, tenantID string) ([]byte, error) {
-	if secret, ok := s.secrets.Load(tenantID); ok {
+	if secret, ok := s.webhookSecrets.Load(tenantID); ok {
 		return secret.([]byte), nil
 	}
 	secret, err := s.webhookSecret(ctx, tenantID)
 	if err != nil {
 		return nil, err
 	}
-	s.secrets.Store(tenantID, secret)
+	s.webhookSecrets.Store(tenantID, secret)
 	return secret, nil
 }
 
 func (s *Store) webhookSecret(ctx context.Context, tenantID string) ([]byte, error) {
-	var secret string
-	err := s.b.Q().QueryRow(ctx, `SELECT webhook_secret FROM tenant_secrets WHERE tenant_id = $1`, tenantID).Scan(&secret)
-	if err == nil {
-		return []byte(secret), nil
+	var stored string
+	err := s.b.Q().QueryRow(ctx, `SELECT webhook_secret FROM tenant_secrets WHERE tenant_id = $1`, tenantID).Scan(&stored)
+	if errors.Is(err, ErrNoRows) {
+		fresh := s.seal(colWebhookSecret, tenantID, kalcifer.RandomToken(43))
+		if _, err := s.b.Q().Exec(ctx, `INSERT INTO tenant_secrets (tenant_id, webhook_secret, created_at) VALUES ($1, $2, $3)
+			ON CONFLICT (tenant_id) DO NOTHING`, tenantID, fresh, micros(s.now())); err != nil {
+			return nil, fmt.Errorf("make webhook secret of %s: %w", tenantID, err)
+		}
+		// Read back: a concurrent first use may have won.
+		err = s.b.Q().QueryRow(ctx, `SELECT webhook_secret FROM tenant_secrets WHERE tenant_id = $1`, tenantID).Scan(&stored)
 	}
-	if err != ErrNoRows {
+	if err != nil {
 		return nil, fmt.Errorf("webhook secret of %s: %w", tenantID, err)
 	}
-	fresh := strings.TrimPrefix(kalcifer.NewAPIKeySecret(), "kal_")
-	if _, err := s.b.Q().Exec(ctx, `INSERT INTO tenant_secrets (tenant_id, webhook_secret, created_at) VALUES ($1, $2, $3)
-		ON CONFLICT (tenant_id) DO NOTHING`, tenantID, fresh, micros(s.now())); err != nil {
-		return nil, fmt.Errorf("make webhook secret of %s: %w", tenantID, err)
-	}
-	// Read back: a concurrent first use may have won.
-	if err := s.b.Q().QueryRow(ctx, `SELECT webhook_secret FROM tenant_secrets WHERE tenant_id = $1`, tenantID).Scan(&secret); err != nil {
-		return nil, fmt.Errorf("webhook secret of %s: %w", tenantID, err)
+	secret, err := s.open(colWebhookSecret, tenantID, stored)
+	if err != nil {
+		return nil, err
 	}
 	return []byte(secret), nil
 }

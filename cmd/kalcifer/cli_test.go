@@ -38,10 +38,14 @@ func TestCLIUsage(t *testing.T) {
 
 func TestCLIBadConfig(t *testing.T) {
 	cases := map[string]map[string]string{
-		"KALCIFER_DATABASE_URL":       {"KALCIFER_DATABASE_URL": "mysql://x"},
-		"KALCIFER_ADMIN_API_KEY":      {"KALCIFER_ADMIN_API_KEY": "short"},
-		"KALCIFER_LOG_LEVEL":          {"KALCIFER_LOG_LEVEL": "loud"},
-		"KALCIFER_DATABASE_POOL_SIZE": {"KALCIFER_DATABASE_POOL_SIZE": "0"},
+		"KALCIFER_DATABASE_URL":                            {"KALCIFER_DATABASE_URL": "mysql://x"},
+		"KALCIFER_ADMIN_API_KEY":                           {"KALCIFER_ADMIN_API_KEY": "only-twenty-chars-ab"},
+		"KALCIFER_ENCRYPTION_KEY: key 1: 16 bytes":         {"KALCIFER_ENCRYPTION_KEY": "k1:MTExMTExMTExMTExMTExMQ==", "KALCIFER_API_KEY_PEPPER": testPepper},
+		"KALCIFER_ENCRYPTION_KEY: key 1: not valid base64": {"KALCIFER_ENCRYPTION_KEY": "k1:***", "KALCIFER_API_KEY_PEPPER": testPepper},
+		"so KALCIFER_API_KEY_PEPPER must be too":           {"KALCIFER_ENCRYPTION_KEY": testKey1},
+		"KALCIFER_API_KEY_PEPPER: 3 bytes":                 {"KALCIFER_API_KEY_PEPPER": "YWJj"},
+		"KALCIFER_LOG_LEVEL":                               {"KALCIFER_LOG_LEVEL": "loud"},
+		"KALCIFER_DATABASE_POOL_SIZE":                      {"KALCIFER_DATABASE_POOL_SIZE": "0"},
 	}
 	for want, env := range cases {
 		env["KALCIFER_DATA_DIR"] = t.TempDir()
@@ -121,7 +125,7 @@ func TestCLIQuiet(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			env := envFor(t)
 			code, out, errOut := cli(env, "apikey", "create", "--role", "admin")
-			if code != 0 || errOut != "" || !regexp.MustCompile(`^kal_[0-9a-z]+\n$`).MatchString(out) {
+			if code != 0 || errOut != "" || !regexp.MustCompile(`^kal_[0-9a-z]{8}_[0-9a-z]{43}\n$`).MatchString(out) {
 				t.Fatalf("apikey create on a fresh store: code %d, stdout %q, stderr %q; want only the key", code, out, errOut)
 			}
 			for _, args := range [][]string{

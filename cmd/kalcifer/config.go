@@ -13,17 +13,24 @@ import (
 	"github.com/kalcifer/kalcifer/designer/llm"
 	"github.com/kalcifer/kalcifer/internal/netguard"
 	"github.com/kalcifer/kalcifer/jwtauth"
+	"github.com/kalcifer/kalcifer/secrets"
+	"github.com/kalcifer/kalcifer/store"
 )
 
 // Config is the server's configuration: KALCIFER_* environment variables,
 // each overridable by a serve flag of the same name in lower case.
 type Config struct {
-	Addr         string
-	DataDir      string
-	DatabaseURL  string
-	PoolSize     int
-	AdminAPIKey  string
-	MaxBodyBytes int64
+	Addr        string
+	DataDir     string
+	DatabaseURL string
+	PoolSize    int
+	AdminAPIKey string
+	// EncryptionKeys seal stored credentials, the active key first; none
+	// means the key file in DataDir. APIKeyPepper is what API keys are
+	// hashed under; nil means the key file's.
+	EncryptionKeys []secrets.Key
+	APIKeyPepper   []byte
+	MaxBodyBytes   int64
 	// HTTPReadTimeout bounds reading one request, body included;
 	// HTTPWriteTimeout bounds answering it, except on the AI designer
 	// routes, which get StreamTimeout.
@@ -69,7 +76,9 @@ var settings = []struct {
 	{"KALCIFER_DATA_DIR", "data-dir", "./data", "directory of the embedded SQLite database"},
 	{"KALCIFER_DATABASE_URL", "database-url", "", "postgres://… to use PostgreSQL instead of SQLite"},
 	{"KALCIFER_DATABASE_POOL_SIZE", "database-pool-size", "20", "PostgreSQL connections at most"},
-	{"KALCIFER_ADMIN_API_KEY", "admin-api-key", "", "an admin key of the default tenant with exactly this value"},
+	{"KALCIFER_ADMIN_API_KEY", "admin-api-key", "", "an admin key of the default tenant with exactly this value (32+ characters)"},
+	{"KALCIFER_ENCRYPTION_KEY", "encryption-key", "", "the keys stored credentials are sealed with: id:base64 of 32 random bytes, comma-separated, the active key first (one key may be bare base64); when empty, the key file <data dir>/encryption.key, made on first start"},
+	{"KALCIFER_API_KEY_PEPPER", "api-key-pepper", "", "base64 of 32 random bytes that API keys are hashed under; never change it (when empty, the key file's; required with KALCIFER_ENCRYPTION_KEY)"},
 	{"KALCIFER_MAX_BODY_BYTES", "max-body-bytes", "1048576", "largest request body accepted"},
 	{"KALCIFER_HTTP_READ_TIMEOUT", "http-read-timeout", "30s", "how long a client may take to send one request, body included (a 1 MiB body at 35 KB/s); slower ones are cut off"},
 	{"KALCIFER_HTTP_WRITE_TIMEOUT", "http-write-timeout", "60s", "how long answering one request may take; the AI designer's routes get KALCIFER_AI_TIMEOUT for each model request on top"},
@@ -182,8 +191,22 @@ func LoadConfig(env func(string) string, args []string) (Config, error) {
 	if _, err := newDesigner(c.AI, c.Outbound, nil); err != nil {
 		return Config{}, fmt.Errorf("KALCIFER_AI_*: %w", err)
 	}
-	if c.AdminAPIKey != "" && len(c.AdminAPIKey) < 16 {
-		return Config{}, fmt.Errorf("KALCIFER_ADMIN_API_KEY must be at least 16 characters long")
+	if c.AdminAPIKey != "" && len(c.AdminAPIKey) < store.MinAPIKeyLength {
+		return Config{}, fmt.Errorf("KALCIFER_ADMIN_API_KEY must be at least %d characters long, not %d (make one with `openssl rand -base64 32`)",
+			store.MinAPIKeyLength, len(c.AdminAPIKey))
+	}
+	if v := get("KALCIFER_ENCRYPTION_KEY"); v != "" {
+		if c.EncryptionKeys, err = secrets.ParseKeys(v); err != nil {
+			return Config{}, fmt.Errorf("KALCIFER_ENCRYPTION_KEY: %w", err)
+		}
+	}
+	if v := get("KALCIFER_API_KEY_PEPPER"); v != "" {
+		if c.APIKeyPepper, err = secrets.ParsePepper(v); err != nil {
+			return Config{}, fmt.Errorf("KALCIFER_API_KEY_PEPPER: %w", err)
+		}
+	}
+	if c.EncryptionKeys != nil && c.APIKeyPepper == nil {
+		return Config{}, fmt.Errorf("KALCIFER_ENCRYPTION_KEY is set, so KALCIFER_API_KEY_PEPPER must be too (base64 of 32 random bytes, `openssl rand -base64 32`; it never changes, unlike the encryption keys)")
 	}
 	if c.JWT, err = jwtConfig(get); err != nil {
 		return Config{}, err

@@ -14,16 +14,26 @@ import (
 	"github.com/kalcifer/kalcifer/internal/pgtest"
 )
 
-const adminKey = "e2e-admin-key-0123456789abcdef"
+const adminKey = "e2e-admin-key-0123456789abcdef0123456789"
 
 // backends are the stores the end-to-end test runs on: the embedded SQLite
 // default and PostgreSQL.
 func backends(t *testing.T) map[string]func(t *testing.T) map[string]string {
 	return map[string]func(t *testing.T) map[string]string{
-		"sqlite":   func(t *testing.T) map[string]string { return map[string]string{"KALCIFER_DATA_DIR": t.TempDir()} },
-		"postgres": func(t *testing.T) map[string]string { return map[string]string{"KALCIFER_DATABASE_URL": pgtest.URL(t)} },
+		"sqlite": func(t *testing.T) map[string]string { return map[string]string{"KALCIFER_DATA_DIR": t.TempDir()} },
+		// PostgreSQL deployments set their keys, as the README says.
+		"postgres": func(t *testing.T) map[string]string {
+			return map[string]string{"KALCIFER_DATABASE_URL": pgtest.URL(t), "KALCIFER_ENCRYPTION_KEY": "k1:" + testKey1, "KALCIFER_API_KEY_PEPPER": testPepper}
+		},
 	}
 }
+
+// Keys for tests that set KALCIFER_ENCRYPTION_KEY: base64 of 32 bytes each.
+const (
+	testKey1   = "MTExMTExMTExMTExMTExMTExMTExMTExMTExMTExMTE="
+	testKey2   = "MjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjI="
+	testPepper = "cHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHA="
+)
 
 // start runs the real server on a free port with env and returns it.
 func start(t *testing.T, env map[string]string, out io.Writer) *Main {

@@ -36,6 +36,9 @@ Usage:
   kalcifer tenant create NAME            add a tenant
   kalcifer apikey create --tenant NAME --role admin|editor|viewer|ingest [--name LABEL]
                                          make an API key; prints only the key
+  kalcifer keys rotate [--batch N]       re-seal stored secrets under a new key (the key
+                                         file gets one; with KALCIFER_ENCRYPTION_KEY, put
+                                         the new key first) and name old keys no longer used
   kalcifer design "DESCRIPTION" | --file PLAN [--json]
                                          design a journey from plain language or a
                                          campaign plan (CSV, XLSX, DOCX, PDF, TXT, MD);
@@ -72,6 +75,8 @@ func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
 		err = tenant(args[1:], env, stdout, stderr)
 	case "apikey":
 		err = apikey(args[1:], env, stdout, stderr)
+	case "keys":
+		err = keys(args[1:], env, stdout, stderr)
 	case "design":
 		err = design(args[1:], env, stdout, stderr)
 	default:

@@ -41,9 +41,13 @@ type Main struct {
 	done     chan error
 }
 
-// openStore opens and migrates the configured backend and makes sure the
-// default tenant exists.
+// openStore opens and migrates the configured backend, seals what an older
+// version left in plaintext, and makes sure the default tenant exists.
 func openStore(ctx context.Context, c Config, logger *slog.Logger) (*store.Store, string, error) {
+	keyring, err := openKeyring(c, logger)
+	if err != nil {
+		return nil, "", err
+	}
 	var b store.Backend
 	var where string
 	if c.DatabaseURL != "" {
@@ -63,7 +67,15 @@ func openStore(ctx context.Context, c Config, logger *slog.Logger) (*store.Store
 		b.Close()
 		return nil, "", fmt.Errorf("migrate %s: %w", where, err)
 	}
-	st := store.New(b, kalcifer.SystemClock{})
+	st := store.New(b, kalcifer.SystemClock{}, keyring)
+	r, err := st.SealAtRest(ctx)
+	if err != nil {
+		st.Close()
+		return nil, "", err
+	}
+	if r.Sealed > 0 || r.UpgradedKeys > 0 {
+		logger.Info("stored secrets brought up to date", "sealed", r.Sealed, "api_keys_rehashed", r.UpgradedKeys)
+	}
 	if _, _, err := st.EnsureTenant(ctx, "system", kalcifer.DefaultTenantID); err != nil {
 		st.Close()
 		return nil, "", fmt.Errorf("default tenant: %w", err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/internal/pgtest"
+	"github.com/kalcifer/kalcifer/secrets"
 	"github.com/kalcifer/kalcifer/store"
 	"github.com/kalcifer/kalcifer/store/postgres"
 	"github.com/kalcifer/kalcifer/store/storetest"
@@ -112,7 +113,7 @@ func migratedStore(t *testing.T) *store.Store {
 	if err := b.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	s := store.New(b, kalcifer.SystemClock{})
+	s := store.New(b, kalcifer.SystemClock{}, secrets.Generate())
 	t.Cleanup(func() { s.Close() })
 	return s
 }
@@ -129,7 +130,7 @@ func TestReplicaGrace(t *testing.T) {
 	if err := b.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s := store.New(b, kalcifer.SystemClock{})
+	s := store.New(b, kalcifer.SystemClock{}, secrets.Generate())
 	defer s.Close()
 	alive := func(id int64) bool {
 		var ok bool

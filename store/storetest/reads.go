@@ -248,7 +248,7 @@ func testLedgerReads(t *testing.T, s *store.Store) {
 	// Two sends a second apart (a store on the same backend with a clock of
 	// its own): the older one's key sorts last.
 	clock := &stepClock{at: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	stepped := store.New(s.Backend(), clock)
+	stepped := store.New(s.Backend(), clock, s.Keyring())
 	for _, node := range []string{"b_mail", "a_sms"} {
 		clock.at = clock.at.Add(time.Second)
 		must(t, stepped.WithEngineTx(ctx, func(tx *store.EngineTx) error {
