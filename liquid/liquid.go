@@ -26,8 +26,8 @@ type Limits struct {
 	// MaxItems bounds the arrays a filter takes or makes (a range such as
 	// (1..1000000) is an array of that many items).
 	MaxItems int
-	// Timeout is the render's deadline, checked at every write, loop
-	// iteration and filter call.
+	// Timeout is the render's deadline, checked at every write and loop
+	// iteration (a filter's work is bounded by the sizes above).
 	Timeout time.Duration
 }
 
@@ -72,6 +72,8 @@ func (e *Error) Error() string {
 // Warning is a problem a lenient render found and went past: a required
 // variable that was missing and rendered as nothing.
 type Warning struct {
+	// Field names the template field (RenderContent sets it).
+	Field    string `json:"field,omitempty"`
 	Line     int    `json:"line"`
 	Column   int    `json:"column"`
 	Variable string `json:"variable"`
