@@ -151,6 +151,8 @@ type UpdateTemplateParams struct {
 	TemplateID string
 	// Name renames the template when not nil.
 	Name *string
+	// Channel, when set, must be the template's: a channel cannot change.
+	Channel kalcifer.Channel
 	// Content replaces the content, as a new version; the channel stays.
 	Content kalcifer.TemplateContent
 }
@@ -168,6 +170,11 @@ func (s *Store) UpdateTemplate(ctx context.Context, p UpdateTemplateParams) (*ka
 		t, err := getTemplate(ctx, tx, p.TenantID, p.TemplateID)
 		if err != nil {
 			return err
+		}
+		if p.Channel != "" && p.Channel != t.Channel {
+			return &kalcifer.Error{Code: kalcifer.EUNPROCESSABLE,
+				Message: fmt.Sprintf("template %q is for %s and cannot change channel; create a new template for %s", t.ID, t.Channel, p.Channel),
+				Details: []kalcifer.Detail{{Field: "channel", Message: "cannot change"}}}
 		}
 		if err := checker.CheckContent(t.Channel, p.Content); err != nil {
 			return err
