@@ -166,3 +166,28 @@ func TestCancelledRender(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+const benchTemplate = `<h1>Hi {{ customer.first_name | default: "there" }}</h1>
+{% for item in customer.cart %}<p>{{ item.name | upcase }}: {{ item.price | default: 0 | times: 1.2 | round: 2 }}</p>{% endfor %}
+{% if customer.tags contains "vip" %}<p>Thanks for being a VIP.</p>{% endif %}<p>Order {{ event.data.total }}</p>`
+
+func BenchmarkParse(b *testing.B) {
+	e := NewEngine(DefaultLimits)
+	for b.Loop() {
+		if _, err := e.Parse(benchTemplate); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRender(b *testing.B) {
+	tpl, err := NewEngine(DefaultLimits).Parse(benchTemplate)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, _, err := tpl.Render(context.Background(), sample, true); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
