@@ -21,9 +21,13 @@ const (
 
 // Detail is one problem in a request, named as precisely as possible.
 type Detail struct {
-	NodeID  string `json:"node_id,omitempty"`
-	EdgeID  string `json:"edge_id,omitempty"`
-	Field   string `json:"field,omitempty"`
+	NodeID string `json:"node_id,omitempty"`
+	EdgeID string `json:"edge_id,omitempty"`
+	Field  string `json:"field,omitempty"`
+	// Line and Column place a problem inside a field's text (a template's
+	// Liquid syntax error), 1-based.
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
 	Message string `json:"message"`
 }
 

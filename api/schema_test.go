@@ -65,6 +65,15 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	check("AuditPage", tb.do("GET", "/api/v1/audit", tb.admin, nil).want(t, http.StatusOK))
 	check("CreateAPIKeyResponse", tb.do("POST", "/api/v1/api-keys", tb.admin, map[string]any{"role": "viewer"}).want(t, http.StatusCreated))
 	check("APIKeyList", tb.do("GET", "/api/v1/api-keys", tb.admin, nil).want(t, http.StatusOK))
+	tpl := tb.do("POST", "/api/v1/templates", tb.editor, map[string]any{"name": "t", "channel": "push", "title": "T", "body": "B",
+		"data": map[string]any{"k": "v"}}).want(t, http.StatusCreated)
+	check("Template", tpl)
+	var tp struct{ ID string }
+	tpl.into(t, &tp)
+	check("TemplatePage", tb.do("GET", "/api/v1/templates", tb.viewer, nil).want(t, http.StatusOK))
+	check("TemplateVersionList", tb.do("GET", "/api/v1/templates/"+tp.ID+"/versions", tb.viewer, nil).want(t, http.StatusOK))
+	check("Error", tb.do("POST", "/api/v1/templates", tb.editor, map[string]any{"name": "u", "channel": "sms", "body": "{{ x | nope }}"}).
+		want(t, http.StatusUnprocessableEntity))
 	check("Info", tb.do("GET", "/info", "", nil).want(t, http.StatusOK))
 	check("Health", tb.do("GET", "/health", "", nil).want(t, http.StatusOK))
 	check("Ready", tb.do("GET", "/health/ready", "", nil).want(t, http.StatusOK))

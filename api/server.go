@@ -17,6 +17,7 @@ import (
 	"github.com/kalcifer/kalcifer/designer"
 	"github.com/kalcifer/kalcifer/graph"
 	"github.com/kalcifer/kalcifer/jwtauth"
+	"github.com/kalcifer/kalcifer/liquid"
 	"github.com/kalcifer/kalcifer/store"
 )
 
@@ -98,6 +99,7 @@ type server struct {
 	maxBody   int64
 	designer  *designer.Service
 	router    *chi.Mux
+	templates *liquid.Engine // renders previews
 
 	designerTimeout time.Duration
 	corsOrigins     []string
@@ -115,6 +117,7 @@ func NewHandler(cfg Config) http.Handler {
 		startedAt: cfg.StartedAt,
 		maxBody:   cfg.MaxBodyBytes,
 		designer:  cfg.Designer,
+		templates: liquid.NewEngine(liquid.DefaultLimits),
 
 		designerTimeout: cfg.DesignerTimeout,
 		corsOrigins:     cfg.CORSOrigins,
@@ -185,6 +188,10 @@ func (s *server) routes() *chi.Mux {
 				r.Get("/instances/{id}", s.getInstance)
 				r.Get("/customers/{id}/profile", s.getCustomer)
 				r.Get("/customers/{id}/journeys", s.customerJourneys)
+				r.Get("/templates", s.listTemplates)
+				r.Get("/templates/{id}", s.getTemplate)
+				r.Get("/templates/{id}/versions", s.listTemplateVersions)
+				r.Post("/templates/{id}/preview", s.previewTemplate)
 
 				r.Group(func(r chi.Router) {
 					r.Use(s.requireRole(kalcifer.RoleEditor))
@@ -203,6 +210,9 @@ func (s *server) routes() *chi.Mux {
 					r.With(s.designerDeadline).Post("/ai/upload", s.upload)
 					r.Post("/ai/suggest", s.suggest)
 					r.Patch("/customers/{id}/profile", s.patchCustomer)
+					r.Post("/templates", s.createTemplate)
+					r.Put("/templates/{id}", s.updateTemplate)
+					r.Delete("/templates/{id}", s.deleteTemplate)
 
 					// Routes that need the runtime answer 503 without one.
 					r.Group(func(r chi.Router) {

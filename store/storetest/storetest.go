@@ -60,6 +60,7 @@ func Run(t *testing.T, open Open) {
 		"Lanes":              testLanes,
 		"LedgerReads":        testLedgerReads,
 		"Info":               testInfo,
+		"Templates":          testTemplates,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
