@@ -49,6 +49,9 @@ type Config struct {
 	// CORSOrigins are the browser origins allowed to call the API, as the
 	// Origin header spells them; "*" allows any. None sends no CORS headers.
 	CORSOrigins []string
+	// Clock times the rate limits' token buckets (nil: the system clock);
+	// tests move it by hand.
+	Clock kalcifer.Clock
 }
 
 // Engine is what the API asks of the journey runtime; *engine.Runtime
@@ -94,6 +97,7 @@ type server struct {
 	maxBody   int64
 	designer  *designer.Service
 	router    *chi.Mux
+	limiter   *rateLimiter
 
 	designerTimeout time.Duration
 	corsOrigins     []string
@@ -123,6 +127,11 @@ func NewHandler(cfg Config) http.Handler {
 	if s.startedAt.IsZero() {
 		s.startedAt = time.Now()
 	}
+	clock := cfg.Clock
+	if clock == nil {
+		clock = kalcifer.SystemClock{}
+	}
+	s.limiter = newRateLimiter(cfg.Store, clock)
 	s.router = s.routes()
 	return s.router
 }
@@ -145,7 +154,7 @@ func (s *server) routes() *chi.Mux {
 		r.With(s.checkParams).Get("/openapi.json", s.openAPI)
 
 		r.Group(func(r chi.Router) {
-			r.Use(noStore, s.authenticate, s.checkParams)
+			r.Use(noStore, s.authenticate, s.rateLimit, s.checkParams)
 
 			// Sending events and webhook entries: editors and admins, and
 			// ingest keys, which may do nothing else. Routes that need the
@@ -179,6 +188,7 @@ func (s *server) routes() *chi.Mux {
 				r.Get("/instances/{id}", s.getInstance)
 				r.Get("/customers/{id}/profile", s.getCustomer)
 				r.Get("/customers/{id}/journeys", s.customerJourneys)
+				r.Get("/limits", s.getLimits)
 
 				r.Group(func(r chi.Router) {
 					r.Use(s.requireRole(kalcifer.RoleEditor))

@@ -79,7 +79,9 @@ func (s *server) start(ctx context.Context) (time.Duration, error) {
 	s.cmd = exec.CommandContext(ctx, s.binary, "serve")
 	s.cmd.Env = append(os.Environ(),
 		"KALCIFER_ADDR="+s.addr, "KALCIFER_DATA_DIR="+s.dataDir, "KALCIFER_DATABASE_URL="+s.databaseURL,
-		"KALCIFER_ADMIN_API_KEY="+s.key, "KALCIFER_LOG_LEVEL=warn")
+		"KALCIFER_ADMIN_API_KEY="+s.key, "KALCIFER_LOG_LEVEL=warn",
+		// Benchmarks measure the engine, not the per-tenant rate limits.
+		"KALCIFER_RATE_LIMIT_EVENTS_PER_SECOND=0", "KALCIFER_RATE_LIMIT_API_PER_MINUTE=0")
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	began := time.Now()
 	if err := s.cmd.Start(); err != nil {

@@ -62,6 +62,7 @@ func openStore(ctx context.Context, c Config, logger *slog.Logger) (*store.Store
 		return nil, "", fmt.Errorf("migrate %s: %w", where, err)
 	}
 	st := store.New(b, kalcifer.SystemClock{})
+	st.SetDefaultLimits(c.Limits)
 	if _, _, err := st.EnsureTenant(ctx, "system", kalcifer.DefaultTenantID); err != nil {
 		st.Close()
 		return nil, "", fmt.Errorf("default tenant: %w", err)
