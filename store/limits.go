@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -32,7 +33,7 @@ func limitOverrides(ctx context.Context, q Querier, tenantID string) (kalcifer.L
 	var cols [5]*int64
 	err := q.QueryRow(ctx, `SELECT `+limitColumns+` FROM tenant_limits WHERE tenant_id = $1`, tenantID).
 		Scan(&cols[0], &cols[1], &cols[2], &cols[3], &cols[4])
-	if err == ErrNoRows {
+	if errors.Is(err, ErrNoRows) {
 		return o, nil
 	}
 	if err != nil {
@@ -116,11 +117,13 @@ func (s *Store) ReserveUpload(ctx context.Context, tenantID string) error {
 		quota = kalcifer.MaxLimit + 1 // unlimited: still counted, for GET /limits
 	}
 	var n int64
-	err = s.b.Q().QueryRow(ctx, `INSERT INTO tenant_usage (tenant_id, day, uploads) VALUES ($1, $2, 1)
-		ON CONFLICT (tenant_id, day) DO UPDATE SET uploads = tenant_usage.uploads + 1
-		WHERE tenant_usage.uploads < $3
-		RETURNING uploads`, tenantID, kalcifer.UTCDay(now), quota).Scan(&n)
-	if err == ErrNoRows {
+	err = s.b.WithTx(ctx, func(tx Tx) error {
+		return tx.QueryRow(ctx, `INSERT INTO tenant_usage (tenant_id, day, uploads) VALUES ($1, $2, 1)
+			ON CONFLICT (tenant_id, day) DO UPDATE SET uploads = tenant_usage.uploads + 1
+			WHERE tenant_usage.uploads < $3
+			RETURNING uploads`, tenantID, kalcifer.UTCDay(now), quota).Scan(&n)
+	})
+	if errors.Is(err, ErrNoRows) {
 		wait := kalcifer.NextUTCDay(now).Sub(now)
 		return &kalcifer.Error{Code: kalcifer.ERATELIMITED, RetryAfter: wait,
 			Message: fmt.Sprintf("this tenant's quota of %d uploads per day is used up; it renews at 00:00 UTC, in %s",
