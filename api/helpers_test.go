@@ -46,9 +46,15 @@ type testBundle struct {
 // setupOptions adjusts setup for a test.
 type setupOptions struct {
 	maxBodyBytes int64
-	engine       api.Engine // a stand-in engine
-	runtime      bool       // a real engine.Runtime, started, over the store
-	postgres     bool       // PostgreSQL instead of SQLite (onPostgres)
+	engine       api.Engine     // a stand-in engine
+	runtime      bool           // a real engine.Runtime, started, over the store
+	postgres     bool           // PostgreSQL instead of SQLite (onPostgres)
+	clock        kalcifer.Clock // the rate limiter's clock (withClock)
+}
+
+// withClock times the rate limits with c, so tests move time by hand.
+func withClock(c kalcifer.Clock) func(*setupOptions) {
+	return func(o *setupOptions) { o.clock = c }
 }
 
 // withRuntime runs a real engine over the bundle's store, every channel
@@ -114,6 +120,7 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 		MaxBodyBytes: o.maxBodyBytes,
 		Engine:       o.engine,
 		Designer:     offlineDesigner(st),
+		Clock:        o.clock,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
