@@ -222,3 +222,151 @@ func TestGetLimits(t *testing.T) {
 		}
 	}
 }
+
+// onBothBackendsWith is onBothBackends with more setup options.
+func onBothBackendsWith(t *testing.T, fn func(t *testing.T, tb *testBundle), opts ...func(*setupOptions)) {
+	for name, backend := range map[string][]func(*setupOptions){"sqlite": nil, "postgres": {onPostgres}} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, setup(t, append(append([]func(*setupOptions){withRuntime}, backend...), opts...)...))
+		})
+	}
+}
+
+// count runs a COUNT query on the bundle's database.
+func (tb *testBundle) count(query string, args ...any) int {
+	tb.t.Helper()
+	var n int
+	if err := tb.store.Backend().Q().QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
+		tb.t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+// Under a flood above the event budget, every request is answered 202 or
+// 429 — no third outcome — and every event answered 202 is routed: each
+// starts its own customer in a journey. The clock moves only between
+// rounds, so each round may accept at most one second's budget.
+func TestFloodLosesNoAcceptedEvent(t *testing.T) {
+	t.Parallel()
+	clock := newManualClock()
+	onBothBackendsWith(t, func(t *testing.T, tb *testBundle) {
+		j := tb.activeJourney("Flooded", validGraph)
+		tb.setLimits("default", kalcifer.LimitOverrides{EventsPerSecond: ptr(40)})
+		const rounds, senders, perSender = 3, 8, 6
+		var mu sync.Mutex
+		accepted, refused := 0, 0
+		for round := range rounds {
+			clock.advance(api.LimitsTTL) // a full bucket each round (and the new limits at first)
+			roundAccepted := 0
+			var wg sync.WaitGroup
+			for s := range senders {
+				wg.Go(func() {
+					for i := range perSender {
+						customer := fmt.Sprintf("r%d-s%d-%d", round, s, i)
+						var res *response
+						n := 1
+						if i%2 == 0 { // every other request a batch of 4
+							n = 4
+							evs := make([]map[string]any, n)
+							for k := range evs {
+								evs[k] = map[string]any{"customer_id": fmt.Sprintf("%s-%d", customer, k), "event_type": "signed_up"}
+							}
+							res = tb.do("POST", "/api/v1/events/batch", tb.editor, map[string]any{"events": evs})
+						} else {
+							res = tb.do("POST", "/api/v1/events", tb.editor, map[string]any{"customer_id": customer, "event_type": "signed_up"})
+						}
+						mu.Lock()
+						switch res.status {
+						case http.StatusAccepted:
+							accepted += n
+							roundAccepted += n
+						case http.StatusTooManyRequests:
+							refused += n
+						default:
+							t.Errorf("status %d: %s", res.status, res.body)
+						}
+						mu.Unlock()
+					}
+				})
+			}
+			wg.Wait()
+			if roundAccepted == 0 || roundAccepted > 40 {
+				t.Fatalf("round %d accepted %d events, want 1 to 40 (the budget)", round, roundAccepted)
+			}
+		}
+		sent := rounds * senders * (perSender / 2) * (1 + 4)
+		if accepted+refused != sent || refused == 0 {
+			t.Fatalf("accepted %d + refused %d, sent %d", accepted, refused, sent)
+		}
+		if n := tb.count(`SELECT COUNT(*) FROM events WHERE tenant_id = 'default'`); n != accepted {
+			t.Fatalf("stored %d events, accepted %d", n, accepted)
+		}
+		tb.eventually("every accepted event starts its customer", func() bool {
+			return tb.count(`SELECT COUNT(*) FROM instances WHERE journey_id = $1`, j.ID) == accepted
+		})
+		if n := tb.count(`SELECT COUNT(*) FROM events WHERE processed_at IS NULL`); n != 0 {
+			t.Fatalf("%d events left unrouted", n)
+		}
+		t.Logf("sent %d events: %d accepted and routed, %d refused with 429", sent, accepted, refused)
+	}, withClock(clock))
+}
+
+// waitingDayGraph holds every customer at a one-day wait, so instances stay
+// active.
+const waitingDayGraph = `{"nodes":[
+	{"id":"entry","type":"event_entry","position":{"x":0,"y":0},"config":{"event_type":"signed_up"}},
+	{"id":"wait","type":"wait","position":{"x":0,"y":100},"config":{"duration":"1d"}},
+	{"id":"exit","type":"journey_exit","position":{"x":0,"y":200}}],
+	"edges":[{"id":"e1","source":"entry","target":"wait"},{"id":"e2","source":"wait","target":"exit"}]}`
+
+// Past the active-instance quota the engine starts nobody: each refused
+// entry is counted (GET /limits) and logged; the event is still accepted
+// and routed. A customer already in the journey is not a skip.
+func TestActiveInstanceQuota(t *testing.T) {
+	t.Parallel()
+	onBothBackends(t, func(t *testing.T, tb *testBundle) {
+		j := tb.activeJourney("Held", waitingDayGraph)
+		tb.setLimits("default", kalcifer.LimitOverrides{ActiveInstances: ptr(2)})
+		for i := range 5 {
+			tb.do("POST", "/api/v1/events", tb.editor, map[string]any{"customer_id": fmt.Sprintf("c%d", i), "event_type": "signed_up"}).
+				want(t, http.StatusAccepted)
+		}
+		usage := func() kalcifer.Usage {
+			var got struct {
+				Usage kalcifer.Usage `json:"usage"`
+			}
+			tb.do("GET", "/api/v1/limits", tb.viewer, nil).want(t, http.StatusOK).into(t, &got)
+			return got.Usage
+		}
+		tb.eventually("every event is routed", func() bool {
+			return tb.count(`SELECT COUNT(*) FROM events WHERE processed_at IS NULL`) == 0
+		})
+		if u := usage(); u.ActiveInstances != 2 || u.SkippedEntriesToday != 3 {
+			t.Fatalf("usage = %+v, want 2 active instances and 3 skipped entries", u)
+		}
+		if n := tb.count(`SELECT COUNT(*) FROM instances WHERE journey_id = $1`, j.ID); n != 2 {
+			t.Fatalf("%d instances started, want 2", n)
+		}
+		if logs := tb.logs.String(); strings.Count(logs, "active-instance quota is reached") != 3 {
+			t.Fatalf("want 3 logged skips; logs:\n%s", logs)
+		}
+		// A customer in the journey (no re-entry) signs up again: no skip.
+		var inside string
+		if err := tb.store.Backend().Q().QueryRow(context.Background(),
+			`SELECT customer_id FROM instances WHERE journey_id = $1 LIMIT 1`, j.ID).Scan(&inside); err != nil {
+			t.Fatal(err)
+		}
+		tb.do("POST", "/api/v1/events", tb.editor, map[string]any{"customer_id": inside, "event_type": "signed_up"}).want(t, http.StatusAccepted)
+		tb.eventually("the event is routed", func() bool {
+			return tb.count(`SELECT COUNT(*) FROM events WHERE processed_at IS NULL`) == 0
+		})
+		if u := usage(); u.SkippedEntriesToday != 3 {
+			t.Fatalf("usage after %s signed up again = %+v, want still 3 skipped entries", inside, u)
+		}
+		// Raising the quota lets the next entries in.
+		tb.setLimits("default", kalcifer.LimitOverrides{ActiveInstances: ptr(3)})
+		tb.do("POST", "/api/v1/events", tb.editor, map[string]any{"customer_id": "c9", "event_type": "signed_up"}).want(t, http.StatusAccepted)
+		tb.eventually("c9 starts", func() bool { return usage().ActiveInstances == 3 })
+	})
+}

@@ -71,7 +71,10 @@ func (rt *Runtime) routeBatch(ctx context.Context, idx *entryIndex, lane, lanes 
 		if err != nil || len(events) == 0 {
 			return err
 		}
-		q := quotas{}
+		q, err := batchQuotas(t, events)
+		if err != nil {
+			return err
+		}
 		for i := range events {
 			if err := rt.route(ctx, t, idx, q, &events[i]); err != nil {
 				return fmt.Errorf("route event %s: %w", events[i].ID, err)

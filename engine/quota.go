@@ -1,23 +1,43 @@
 package engine
 
 import (
+	"slices"
+
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/store"
 )
 
-// quotas holds, for one batch of events, each tenant's active-instance
-// quota and how many of its instances have not ended: read once per batch
-// and tenant (only when an event of the tenant matches an entry), then
-// counted up as the batch starts instances. Instances that end within the
-// batch are not counted down, so the count errs on the side of the quota.
-//
-// On PostgreSQL the event lanes route in parallel, each with its own count,
-// so a tenant's lanes together may start up to (lanes-1) batches' worth of
-// entries past the quota in the same moment; the next batches see the
-// true count.
+// quotas holds, for one batch of events, the active-instance quota of each
+// tenant with events in it and how many of the tenant's instances have not
+// ended: read at the start of the batch (taking each limited tenant's lock,
+// in id order, so that parallel lanes of PostgreSQL count one at a time and
+// never in a cycle), then counted up as the batch starts instances.
+// Instances that end within the batch are not counted down, so the count
+// errs on the side of the quota.
 type quotas map[string]*quota
 
 type quota struct{ limit, used int }
+
+// batchQuotas reads the quotas of the tenants of events.
+func batchQuotas(t *store.EngineTx, events []kalcifer.Event) (quotas, error) {
+	q := quotas{}
+	var tenants []string
+	for _, e := range events {
+		if _, ok := q[e.TenantID]; !ok {
+			q[e.TenantID] = nil
+			tenants = append(tenants, e.TenantID)
+		}
+	}
+	slices.Sort(tenants)
+	for _, id := range tenants {
+		limit, used, err := t.ActiveInstanceQuota(id)
+		if err != nil {
+			return nil, err
+		}
+		q[id] = &quota{limit: limit, used: used}
+	}
+	return q, nil
+}
 
 // admit decides whether en may start a customer on e. Past the tenant's
 // active-instance quota it may not: the entry is counted (GET /limits shows
@@ -25,15 +45,7 @@ type quota struct{ limit, used int }
 // customer who is in the journey already and may not re-enter would not be
 // started anyway, so is not counted as skipped.
 func (rt *Runtime) admit(t *store.EngineTx, q quotas, e *kalcifer.Event, en entry) (bool, error) {
-	qt, ok := q[e.TenantID]
-	if !ok {
-		limit, used, err := t.ActiveInstanceQuota(e.TenantID)
-		if err != nil {
-			return false, err
-		}
-		qt = &quota{limit: limit, used: used}
-		q[e.TenantID] = qt
-	}
+	qt := q[e.TenantID]
 	if qt.limit == 0 || qt.used < qt.limit {
 		return true, nil
 	}

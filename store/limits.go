@@ -167,6 +167,10 @@ func (s *Store) checkJourneyQuota(ctx context.Context, tx Tx, tenantID string) e
 
 // ActiveInstanceQuota returns the tenant's active-instance quota (0:
 // unlimited) and, when it has one, how many of its instances have not ended.
+// With a quota, it first takes the tenant's lock (Dialect.TenantLock) for
+// the rest of the transaction, so the count stays true while the caller
+// starts instances; callers take several tenants' locks in one order (by
+// id) to never wait for each other in a cycle.
 func (t *EngineTx) ActiveInstanceQuota(tenantID string) (quota, used int, err error) {
 	o, err := limitOverrides(t.ctx, t.tx, tenantID)
 	if err != nil {
@@ -175,6 +179,11 @@ func (t *EngineTx) ActiveInstanceQuota(tenantID string) (quota, used int, err er
 	quota = o.Over(t.s.defaults).ActiveInstances
 	if quota == 0 {
 		return 0, 0, nil
+	}
+	if t.s.d.TenantLock != "" {
+		if _, err := t.tx.Exec(t.ctx, t.s.d.TenantLock, tenantID); err != nil {
+			return 0, 0, fmt.Errorf("lock tenant %s: %w", tenantID, err)
+		}
 	}
 	err = t.tx.QueryRow(t.ctx, `SELECT COUNT(*) FROM instances WHERE tenant_id = $1 AND status IN ('active', 'paused')`, tenantID).Scan(&used)
 	if err != nil {
