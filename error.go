@@ -3,20 +3,22 @@ package kalcifer
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. The API maps each to one HTTP status in exactly one place.
 const (
-	EINVALID       = "invalid"       // 400: malformed request (bad JSON, bad UTF-8, too deep)
-	EUNAUTHORIZED  = "unauthorized"  // 401: no or unknown credentials
-	EFORBIDDEN     = "forbidden"     // 403: the key's role is too low
-	ENOTFOUND      = "not_found"     // 404: absent, or another tenant's
-	ECONFLICT      = "conflict"      // 409: not allowed in the resource's current state
-	ETOOLARGE      = "too_large"     // 413: body over the limit
-	EINVALIDGRAPH  = "invalid_graph" // 422: the journey graph or a node config is invalid
-	EUNPROCESSABLE = "unprocessable" // 422: well-formed but semantically wrong input
-	ERATELIMITED   = "rate_limited"  // 429
-	EINTERNAL      = "internal"      // 500: details are logged, never shown
+	EINVALID       = "invalid"        // 400: malformed request (bad JSON, bad UTF-8, too deep)
+	EUNAUTHORIZED  = "unauthorized"   // 401: no or unknown credentials
+	EFORBIDDEN     = "forbidden"      // 403: the key's role is too low
+	ENOTFOUND      = "not_found"      // 404: absent, or another tenant's
+	ECONFLICT      = "conflict"       // 409: not allowed in the resource's current state
+	ETOOLARGE      = "too_large"      // 413: body over the limit
+	EINVALIDGRAPH  = "invalid_graph"  // 422: the journey graph or a node config is invalid
+	EUNPROCESSABLE = "unprocessable"  // 422: well-formed but semantically wrong input
+	ERATELIMITED   = "rate_limited"   // 429: over a rate limit; Error.RetryAfter says when to try again
+	EQUOTA         = "quota_exceeded" // 403: over a quota that waiting does not lift (journeys, active instances)
+	EINTERNAL      = "internal"       // 500: details are logged, never shown
 )
 
 // Detail is one problem in a request, named as precisely as possible.
@@ -39,6 +41,9 @@ type Error struct {
 	// State describes the resource's current state for ECONFLICT errors,
 	// e.g. {"status": "draft"}.
 	State map[string]any
+	// RetryAfter is, for ERATELIMITED, how long the client should wait
+	// before trying again (the Retry-After header).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

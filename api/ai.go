@@ -164,6 +164,12 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, invalid("file", "the form has no \"file\" field: attach the campaign plan (CSV, XLSX, DOCX, PDF, TXT or MD)"))
 		return
 	}
+	// Counted once the form is read, before the work: an unreadable
+	// document still costs the reading.
+	if err := s.store.ReserveUpload(r.Context(), principal(r).TenantID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	ex, err := s.designer.Upload(r.Context(), principal(r).TenantID, name, data, instructions)
 	if errors.Is(err, designer.ErrUnsupportedFormat) {
 		err = kalcifer.Errorf(codeUnsupportedMediaType, "%v", err)

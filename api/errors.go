@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/kalcifer/kalcifer"
 )
@@ -26,7 +28,7 @@ func statusOf(code string) int {
 		return http.StatusBadRequest
 	case kalcifer.EUNAUTHORIZED:
 		return http.StatusUnauthorized
-	case kalcifer.EFORBIDDEN:
+	case kalcifer.EFORBIDDEN, kalcifer.EQUOTA:
 		return http.StatusForbidden
 	case kalcifer.ENOTFOUND:
 		return http.StatusNotFound
@@ -62,6 +64,8 @@ type errorObject struct {
 	Message string            `json:"message"`
 	Details []kalcifer.Detail `json:"details,omitempty"`
 	State   map[string]any    `json:"state,omitempty"`
+
+	retryAfter time.Duration // the Retry-After header of a 429
 }
 
 // writeError answers with err. A *kalcifer.Error is shown as it is; anything
@@ -69,8 +73,11 @@ type errorObject struct {
 // answered with a bare "internal error", so internals never leak.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := s.errorObject(r, err)
-	if e.Code == kalcifer.EUNAUTHORIZED {
+	switch e.Code {
+	case kalcifer.EUNAUTHORIZED:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="kalcifer"`)
+	case kalcifer.ERATELIMITED:
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(e.retryAfter)))
 	}
 	s.writeJSON(w, r, statusOf(e.Code), errorBody{Error: e})
 }
@@ -87,7 +94,7 @@ func (s *server) errorObject(r *http.Request, err error) errorObject {
 			slog.Any("error", err))
 		e = &kalcifer.Error{Code: kalcifer.EINTERNAL, Message: "internal error"}
 	}
-	return errorObject{Code: e.Code, Message: e.Message, Details: e.Details, State: e.State}
+	return errorObject{Code: e.Code, Message: e.Message, Details: e.Details, State: e.State, retryAfter: e.RetryAfter}
 }
 
 // writeJSON answers with v as JSON. The body is marshalled before anything

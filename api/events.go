@@ -56,6 +56,10 @@ func (s *server) ingestEvent(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if err := s.limiter.takeEvents(r.Context(), ev.TenantID, 1); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	dup, err := s.engine.Ingest(r.Context(), []*kalcifer.Event{ev})
 	if err != nil {
 		s.writeError(w, r, err)
@@ -130,6 +134,11 @@ func (s *server) ingestBatch(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(bad) > 0 {
 		s.writeError(w, r, unprocessable(fmt.Sprintf("%d of %d events are invalid; nothing was stored", nBad, len(events)), bad))
+		return
+	}
+	// The whole batch fits the tenant's event budget, or none of it is taken.
+	if err := s.limiter.takeEvents(r.Context(), tenantID, len(events)); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	dup, err := s.engine.Ingest(r.Context(), events)
@@ -290,6 +299,10 @@ func (s *server) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 	if problems := checkID("customer_id", req.CustomerID); len(problems) > 0 {
 		s.writeError(w, r, unprocessable("the webhook call is invalid: "+describe(problems), problems))
+		return
+	}
+	if err := s.limiter.takeEvents(r.Context(), principal(r).TenantID, 1); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	ev, err := s.engine.Webhook(r.Context(), principal(r).TenantID, chi.URLParam(r, "journey_id"), req.CustomerID, data)

@@ -48,10 +48,16 @@ type testBundle struct {
 // setupOptions adjusts setup for a test.
 type setupOptions struct {
 	maxBodyBytes int64
-	engine       api.Engine // a stand-in engine
-	runtime      bool       // a real engine.Runtime, started, over the store
-	postgres     bool       // PostgreSQL instead of SQLite (onPostgres)
 	jwt          *jwtauth.Verifier
+	engine       api.Engine     // a stand-in engine
+	runtime      bool           // a real engine.Runtime, started, over the store
+	postgres     bool           // PostgreSQL instead of SQLite (onPostgres)
+	clock        kalcifer.Clock // the rate limiter's clock (withClock)
+}
+
+// withClock times the rate limits with c, so tests move time by hand.
+func withClock(c kalcifer.Clock) func(*setupOptions) {
+	return func(o *setupOptions) { o.clock = c }
 }
 
 // withRuntime runs a real engine over the bundle's store, every channel
@@ -118,6 +124,7 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 		Engine:       o.engine,
 		Designer:     offlineDesigner(st),
 		JWT:          o.jwt,
+		Clock:        o.clock,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -54,6 +54,9 @@ type Config struct {
 	// JWT verifies bearer tokens of signed-in users beside API keys; nil
 	// accepts API keys only.
 	JWT *jwtauth.Verifier
+	// Clock times the rate limits' token buckets (nil: the system clock);
+	// tests move it by hand.
+	Clock kalcifer.Clock
 }
 
 // Engine is what the API asks of the journey runtime; *engine.Runtime
@@ -100,6 +103,7 @@ type server struct {
 	designer  *designer.Service
 	router    *chi.Mux
 	templates *liquid.Engine // renders previews
+	limiter   *rateLimiter
 
 	designerTimeout time.Duration
 	corsOrigins     []string
@@ -132,6 +136,11 @@ func NewHandler(cfg Config) http.Handler {
 	if s.startedAt.IsZero() {
 		s.startedAt = time.Now()
 	}
+	clock := cfg.Clock
+	if clock == nil {
+		clock = kalcifer.SystemClock{}
+	}
+	s.limiter = newRateLimiter(cfg.Store, clock)
 	s.router = s.routes()
 	return s.router
 }
@@ -154,7 +163,7 @@ func (s *server) routes() *chi.Mux {
 		r.With(s.checkParams).Get("/openapi.json", s.openAPI)
 
 		r.Group(func(r chi.Router) {
-			r.Use(noStore, s.authenticate, s.checkParams)
+			r.Use(noStore, s.authenticate, s.rateLimit, s.checkParams)
 
 			// Sending events and webhook entries: editors and admins, and
 			// ingest keys, which may do nothing else. Routes that need the
@@ -192,6 +201,7 @@ func (s *server) routes() *chi.Mux {
 				r.Get("/templates/{id}", s.getTemplate)
 				r.Get("/templates/{id}/versions", s.listTemplateVersions)
 				r.Post("/templates/{id}/preview", s.previewTemplate)
+				r.Get("/limits", s.getLimits)
 
 				r.Group(func(r chi.Router) {
 					r.Use(s.requireRole(kalcifer.RoleEditor))

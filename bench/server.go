@@ -82,7 +82,9 @@ func (s *server) start(ctx context.Context) (time.Duration, error) {
 		"KALCIFER_ADDR="+s.addr, "KALCIFER_DATA_DIR="+s.dataDir, "KALCIFER_DATABASE_URL="+s.databaseURL,
 		"KALCIFER_ADMIN_API_KEY="+s.key, "KALCIFER_LOG_LEVEL=warn",
 		// The benchmark's webhook receivers listen on 127.0.0.1.
-		"KALCIFER_ALLOW_PRIVATE_NETWORKS=true", "KALCIFER_ALLOWED_PRIVATE_ADDRESSES=")
+		"KALCIFER_ALLOW_PRIVATE_NETWORKS=true", "KALCIFER_ALLOWED_PRIVATE_ADDRESSES=",
+		// Benchmarks measure the engine, not the per-tenant rate limits.
+		"KALCIFER_RATE_LIMIT_EVENTS_PER_SECOND=0", "KALCIFER_RATE_LIMIT_API_PER_MINUTE=0")
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	began := time.Now()
 	if err := s.cmd.Start(); err != nil {

@@ -71,8 +71,12 @@ func (rt *Runtime) routeBatch(ctx context.Context, idx *entryIndex, lane, lanes 
 		if err != nil || len(events) == 0 {
 			return err
 		}
+		q, err := batchQuotas(t, events)
+		if err != nil {
+			return err
+		}
 		for i := range events {
-			if err := rt.route(ctx, t, idx, &events[i]); err != nil {
+			if err := rt.route(ctx, t, idx, q, &events[i]); err != nil {
 				return fmt.Errorf("route event %s: %w", events[i].ID, err)
 			}
 			if err := t.MarkEventProcessed(events[i].ID); err != nil {
@@ -101,8 +105,9 @@ func (rt *Runtime) routeBatch(ctx context.Context, idx *entryIndex, lane, lanes 
 // than the journeys.
 var errStaleIndex = errors.New("journeys changed during the event batch")
 
-// route delivers one event inside t.
-func (rt *Runtime) route(ctx context.Context, t *store.EngineTx, idx *entryIndex, e *kalcifer.Event) error {
+// route delivers one event inside t; q counts the batch's instances
+// against each tenant's active-instance quota.
+func (rt *Runtime) route(ctx context.Context, t *store.EngineTx, idx *entryIndex, q quotas, e *kalcifer.Event) error {
 	customer, err := t.Customer(e.TenantID, e.CustomerID)
 	if err != nil {
 		return err
@@ -131,8 +136,19 @@ func (rt *Runtime) route(ctx context.Context, t *store.EngineTx, idx *entryIndex
 		}
 	}
 	for _, en := range idx.match(e) {
-		if _, err := rt.start(ctx, t, e.TenantID, en.journeyID, en.version, en.allowReentry, en.nodeID, customer, ev); err != nil {
+		ok, err := rt.admit(t, q, e, en)
+		if err != nil {
 			return err
+		}
+		if !ok {
+			continue
+		}
+		in, err := rt.start(ctx, t, e.TenantID, en.journeyID, en.version, en.allowReentry, en.nodeID, customer, ev)
+		if err != nil {
+			return err
+		}
+		if in != nil {
+			q.started(e.TenantID)
 		}
 	}
 	return nil

@@ -94,6 +94,12 @@ type Dialect struct {
 	// another transaction (of any replica) holds it. Empty where a single
 	// writer owns every lane.
 	LaneLock string
+	// TenantLock takes one tenant's lock for the rest of the transaction,
+	// $1 being the tenant's id, waiting for it if need be: workers that
+	// count a tenant's instances against its quota take it, so two of them
+	// cannot both start the last place. Empty where a single writer runs
+	// one transaction at a time anyway.
+	TenantLock string
 	// CustomerHash is an expression giving a non-negative integer hash of
 	// customer_id, to split the event inbox into lanes; empty where lanes
 	// are not needed (a single writer).

@@ -30,6 +30,9 @@ func (s *Store) CreateJourney(ctx context.Context, actor string, j *kalcifer.Jou
 	j.LockVersion = 1
 	j.CreatedAt, j.UpdatedAt = now, now
 	return s.b.WithTx(ctx, func(tx Tx) error {
+		if err := s.checkJourneyQuota(ctx, tx, j.TenantID); err != nil {
+			return err
+		}
 		if err := insertJourney(ctx, tx, j); err != nil {
 			return err
 		}
@@ -302,6 +305,9 @@ func (s *Store) DuplicateJourney(ctx context.Context, actor, tenantID, id, name 
 		LockVersion: 1, CreatedAt: now, UpdatedAt: now,
 	}
 	err = s.b.WithTx(ctx, func(tx Tx) error {
+		if err := s.checkJourneyQuota(ctx, tx, tenantID); err != nil {
+			return err
+		}
 		if err := insertJourney(ctx, tx, dup); err != nil {
 			return err
 		}

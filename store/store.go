@@ -28,6 +28,8 @@ type Store struct {
 	// migrated is set once no migration was pending: a running process
 	// cannot lose one, and asking again takes the SQLite writer.
 	migrated atomic.Bool
+	// defaults are the limits of tenants without overrides (SetDefaultLimits).
+	defaults kalcifer.Limits
 }
 
 // New returns a Store over b, taking the time from clock, sealing stored

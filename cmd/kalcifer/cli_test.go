@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"io"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/api"
 )
 
 // cli runs one command line and returns its exit code and output.
@@ -46,6 +49,8 @@ func TestCLIBadConfig(t *testing.T) {
 		"KALCIFER_API_KEY_PEPPER: 3 bytes":                 {"KALCIFER_API_KEY_PEPPER": "YWJj"},
 		"KALCIFER_LOG_LEVEL":                               {"KALCIFER_LOG_LEVEL": "loud"},
 		"KALCIFER_DATABASE_POOL_SIZE":                      {"KALCIFER_DATABASE_POOL_SIZE": "0"},
+		"KALCIFER_QUOTA_JOURNEYS":                          {"KALCIFER_QUOTA_JOURNEYS": "-1"},
+		"KALCIFER_RATE_LIMIT_EVENTS_PER_SECOND":            {"KALCIFER_RATE_LIMIT_EVENTS_PER_SECOND": "lots"},
 	}
 	for want, env := range cases {
 		env["KALCIFER_DATA_DIR"] = t.TempDir()
@@ -108,6 +113,47 @@ func TestCLIAdminCommands(t *testing.T) {
 			}
 			c.do("POST", "/api/v1/events", ingestKey, `{"customer_id":"c1","event_type":"signed_up"}`, 202, nil)
 			c.do("GET", "/api/v1/journeys/"+j.ID, ingestKey, "", 403, nil)
+
+			// The operator sets a tenant's limits; the running server applies
+			// them within api.LimitsTTL.
+			code, out, errOut := cli(env, "tenant", "limits", "acme", "--journeys", "1", "--api-per-minute", "1", "--uploads-per-day", "0")
+			if code != 0 || !strings.Contains(out, "journeys                    1  set for this tenant") ||
+				!strings.Contains(out, "events-per-second        1000  default") {
+				t.Fatalf("tenant limits: %d %q %q", code, out, errOut)
+			}
+			c.do("POST", "/api/v1/journeys", key, `{"name":"Second"}`, 403, nil) // read in the transaction: at once
+			deadline := time.Now().Add(3 * api.LimitsTTL)
+			for {
+				res, err := http.Get("http://" + m.Addr().String() + "/health") // unauthenticated: unlimited
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				req, _ := http.NewRequest("GET", "http://"+m.Addr().String()+"/api/v1/limits", nil)
+				req.Header.Set("Authorization", "Bearer "+key)
+				if res, err = http.DefaultClient.Do(req); err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				if res.StatusCode == 429 && res.Header.Get("Retry-After") != "" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the running server did not apply api-per-minute 1 within %s", 3*api.LimitsTTL)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if code, out, _ := cli(env, "tenant", "limits", "acme", "--journeys", "default"); code != 0 || !strings.Contains(out, "journeys                    0  default") {
+				t.Fatalf("tenant limits --journeys default: %d %q", code, out)
+			}
+			for _, bad := range [][]string{{"acme", "--journeys", "-1"}, {"acme", "--journeys", "many"}, {"acme", "--rps", "1"}, {"acme", "extra"}} {
+				if code, _, errOut := cli(env, append([]string{"tenant", "limits"}, bad...)...); code != 2 || errOut == "" {
+					t.Fatalf("tenant limits %v: %d %q", bad, code, errOut)
+				}
+			}
+			if code, _, errOut := cli(env, "tenant", "limits", "nobody"); code != 1 || !strings.Contains(errOut, "nobody") {
+				t.Fatalf("tenant limits nobody: %d %q", code, errOut)
+			}
 
 			// health asks the running server.
 			env["KALCIFER_ADDR"] = m.Addr().String()

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/designer/llm"
 	"github.com/kalcifer/kalcifer/internal/netguard"
 	"github.com/kalcifer/kalcifer/jwtauth"
@@ -54,6 +55,9 @@ type Config struct {
 	// JWT configures sign-in with bearer JWTs beside API keys; off unless
 	// JWT.Enabled().
 	JWT jwtauth.Config
+	// Limits are every tenant's rate limits and quotas unless the operator
+	// overrides them (kalcifer tenant limits); 0 is unlimited.
+	Limits kalcifer.Limits
 }
 
 // AIConfig chooses the AI designer: "offline" (built in, the default) or an
@@ -106,6 +110,11 @@ var settings = []struct {
 	{"KALCIFER_JWT_CLOCK_SKEW", "jwt-clock-skew", "60s", "leeway on a token's exp, nbf and iat (0 to 10m)"},
 	{"KALCIFER_JWT_TENANT_CLAIM", "jwt-tenant-claim", "tenant", "the claim holding the token user's tenant, by its name (a tenant's name is its id); the tenant must exist"},
 	{"KALCIFER_JWT_ROLE_CLAIM", "jwt-role-claim", "role", "the claim holding the token user's role: viewer, editor, admin or ingest"},
+	{"KALCIFER_RATE_LIMIT_EVENTS_PER_SECOND", "rate-limit-events-per-second", "1000", "events a tenant may send per second, each event of a batch and each webhook entry counting (bursts of one second's worth; per replica; 0: unlimited)"},
+	{"KALCIFER_RATE_LIMIT_API_PER_MINUTE", "rate-limit-api-per-minute", "600", "authenticated API requests a tenant may make per minute (bursts of one minute's worth; per replica; 0: unlimited)"},
+	{"KALCIFER_QUOTA_ACTIVE_INSTANCES", "quota-active-instances", "0", "instances of a tenant that may be running or waiting at once; entries beyond it are skipped and counted (0: unlimited)"},
+	{"KALCIFER_QUOTA_JOURNEYS", "quota-journeys", "0", "journeys a tenant may have that are not archived (0: unlimited)"},
+	{"KALCIFER_QUOTA_UPLOADS_PER_DAY", "quota-uploads-per-day", "0", "campaign-plan uploads (POST /ai/upload) a tenant may make per UTC day (0: unlimited)"},
 }
 
 // LoadConfig reads the environment through env, then the flags in args.
@@ -190,6 +199,16 @@ func LoadConfig(env func(string) string, args []string) (Config, error) {
 	}
 	if _, err := newDesigner(c.AI, c.Outbound, nil); err != nil {
 		return Config{}, fmt.Errorf("KALCIFER_AI_*: %w", err)
+	}
+	for _, v := range []struct {
+		name string
+		dst  *int
+	}{{"KALCIFER_RATE_LIMIT_EVENTS_PER_SECOND", &c.Limits.EventsPerSecond}, {"KALCIFER_RATE_LIMIT_API_PER_MINUTE", &c.Limits.APIPerMinute},
+		{"KALCIFER_QUOTA_ACTIVE_INSTANCES", &c.Limits.ActiveInstances}, {"KALCIFER_QUOTA_JOURNEYS", &c.Limits.Journeys},
+		{"KALCIFER_QUOTA_UPLOADS_PER_DAY", &c.Limits.UploadsPerDay}} {
+		if *v.dst, err = strconv.Atoi(get(v.name)); err != nil || *v.dst < 0 || *v.dst > kalcifer.MaxLimit {
+			return Config{}, fmt.Errorf("%s must be a whole number from 0 (unlimited) to %d, not %q", v.name, kalcifer.MaxLimit, get(v.name))
+		}
 	}
 	if c.AdminAPIKey != "" && len(c.AdminAPIKey) < store.MinAPIKeyLength {
 		return Config{}, fmt.Errorf("KALCIFER_ADMIN_API_KEY must be at least %d characters long, not %d (make one with `openssl rand -base64 32`)",

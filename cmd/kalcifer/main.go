@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -34,6 +35,10 @@ Usage:
   kalcifer bench SCENARIO [flags]        run a standard benchmark scenario (see --help)
   kalcifer health                        ask the local server /health/ready; exit 0 when ready
   kalcifer tenant create NAME            add a tenant
+  kalcifer tenant limits NAME [--events-per-second N] [--api-per-minute N]
+         [--active-instances N] [--journeys N] [--uploads-per-day N]
+                                         set a tenant's limits (N, 0 for unlimited, or
+                                         "default"); prints the effective values
   kalcifer apikey create --tenant NAME --role admin|editor|viewer|ingest [--name LABEL]
                                          make an API key; prints only the key
   kalcifer keys rotate [--batch N]       re-seal stored secrets under a new key (the key
@@ -185,8 +190,11 @@ func migrate(args []string, env func(string) string, stdout, stderr io.Writer) e
 }
 
 func tenant(args []string, env func(string) string, stdout, stderr io.Writer) error {
+	if len(args) >= 2 && args[0] == "limits" {
+		return tenantLimits(args[1], args[2:], env, stdout, stderr)
+	}
 	if len(args) != 2 || args[0] != "create" {
-		return usageError{fmt.Errorf("usage: kalcifer tenant create NAME")}
+		return usageError{fmt.Errorf("usage: kalcifer tenant create NAME | kalcifer tenant limits NAME [flags]")}
 	}
 	st, err := openFor(env, stderr)
 	if err != nil {
@@ -198,6 +206,72 @@ func tenant(args []string, env func(string) string, stdout, stderr io.Writer) er
 		return err
 	}
 	fmt.Fprintf(stdout, "tenant %s created\n", t.ID)
+	return nil
+}
+
+// tenantLimits sets the overrides named by flags (a number, or "default" to
+// follow the server's setting again) and prints the tenant's effective
+// limits. Running servers apply a change within api.LimitsTTL.
+func tenantLimits(name string, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("tenant limits", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	type change struct {
+		set   bool
+		value *int // nil: back to the default
+	}
+	changes := map[string]*change{}
+	for _, f := range new(kalcifer.LimitOverrides).Fields(&kalcifer.Limits{}) {
+		c := &change{}
+		changes[f.Name] = c
+		fs.Func(f.Name, "a whole number (0: unlimited), or default", func(v string) error {
+			c.set = true
+			if v == "default" {
+				return nil
+			}
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > kalcifer.MaxLimit {
+				return fmt.Errorf("must be a whole number from 0 (unlimited) to %d, or default, not %q", kalcifer.MaxLimit, v)
+			}
+			c.value = &n
+			return nil
+		})
+	}
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("tenant limits: unexpected argument %q (flags come after the tenant's name)", fs.Arg(0))}
+	}
+	st, err := openFor(env, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ctx := context.Background()
+	o, err := st.LimitOverrides(ctx, name)
+	if err != nil {
+		return err
+	}
+	changed := false
+	for _, f := range o.Fields(&kalcifer.Limits{}) {
+		if c := changes[f.Name]; c.set {
+			*f.Override, changed = c.value, true
+		}
+	}
+	if changed {
+		if err := st.SetLimitOverrides(ctx, "cli", name, o); err != nil {
+			return err
+		}
+	}
+	eff := o.Over(st.DefaultLimits())
+	fmt.Fprintf(stdout, "limits of tenant %s (0: unlimited)\n", name)
+	for _, f := range o.Fields(&eff) {
+		from := "default"
+		if *f.Override != nil {
+			from = "set for this tenant"
+		}
+		fmt.Fprintf(stdout, "  %-18s %10d  %s\n", f.Name, *f.Value, from)
+	}
 	return nil
 }
 

@@ -68,6 +68,7 @@ func openStore(ctx context.Context, c Config, logger *slog.Logger) (*store.Store
 		return nil, "", fmt.Errorf("migrate %s: %w", where, err)
 	}
 	st := store.New(b, kalcifer.SystemClock{}, keyring)
+	st.SetDefaultLimits(c.Limits)
 	r, err := st.SealAtRest(ctx)
 	if err != nil {
 		st.Close()

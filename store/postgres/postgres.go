@@ -97,6 +97,10 @@ func (b *Backend) Kind() string { return "postgres" }
 // second is the lane), kept apart from the replica liveness locks.
 const laneLockKey = 19790
 
+// tenantLockKey is the first key of the tenants' quota locks
+// (Dialect.TenantLock).
+const tenantLockKey = 19793
+
 // Dialect is PostgreSQL's: concurrent writers divide rows with FOR UPDATE
 // SKIP LOCKED, event lanes are transaction-scoped advisory locks, and
 // batches bind arrays (100 rows share an INSERT's round trip).
@@ -107,6 +111,7 @@ func (b *Backend) Dialect() store.Dialect {
 		ForUpdate:    " FOR UPDATE",
 		ForUpdateOf:  " FOR UPDATE OF %s",
 		LaneLock:     fmt.Sprintf("SELECT pg_try_advisory_xact_lock(%d, $1)", laneLockKey),
+		TenantLock:   fmt.Sprintf("SELECT pg_advisory_xact_lock(%d, hashtext($1))", tenantLockKey),
 		CustomerHash: "(hashtext(customer_id) & 2147483647)",
 		BindsArrays:  true,
 		InsertRows:   100,
