@@ -118,7 +118,12 @@ func (tb *testBundle) fixtures(key, customer string) map[string]string {
 	tb.do("POST", "/api/v1/api-keys", key, map[string]any{"name": "fixture", "role": "viewer"}).
 		want(t, http.StatusCreated).into(t, &created)
 
+	var tpl kalcifer.Template
+	tb.do("POST", "/api/v1/templates", key, map[string]any{"name": "fixture", "channel": "sms", "body": "Hi {{ customer.id }}"}).
+		want(t, http.StatusCreated).into(t, &tpl)
+
 	return map[string]string{
+		"templates/{id}":        tpl.ID,
 		"journeys/{id}":         j.ID,
 		"webhooks/{journey_id}": j.ID,
 		"{v}":                   "1",
@@ -143,6 +148,8 @@ var accessBodies = map[string]any{
 	"POST /api/v1/webhooks/{journey_id}":               map[string]any{"customer_id": "intruder"},
 	"POST /api/v1/ai/conversations/{id}/message":       map[string]any{"message": "add a wait of 2 days"},
 	"PATCH /api/v1/customers/{id}/profile":             map[string]any{"attributes": map[string]any{"plan": "stolen"}},
+	"PUT /api/v1/templates/{id}":                       map[string]any{"body": "stolen"},
+	"POST /api/v1/templates/{id}/preview":              map[string]any{"sample": map[string]any{}},
 }
 
 var pathParam = regexp.MustCompile(`[a-z-]*/?\{[a-z_0-9]+\}`)
@@ -342,6 +349,8 @@ func (tb *testBundle) snapshot(key string, ids map[string]string) string {
 		"/api/v1/customers/" + ids["customers/{id}"] + "/profile",
 		"/api/v1/ai/conversations/" + ids["conversations/{id}"],
 		"/api/v1/api-keys",
+		"/api/v1/templates/" + ids["templates/{id}"],
+		"/api/v1/templates/" + ids["templates/{id}"] + "/versions",
 	} {
 		res := tb.do("GET", path, key, nil).want(tb.t, http.StatusOK)
 		fmt.Fprintf(&b, "%s %s\n", path, res.body)
