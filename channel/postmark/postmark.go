@@ -202,9 +202,9 @@ func classify(resp *httpapi.Response, now time.Time, attempt int) (channel.Resul
 	err := fmt.Errorf("postmark answered HTTP %d%s", code, msg)
 	switch {
 	case code == http.StatusTooManyRequests:
-		return channel.Result{}, channel.Retry(err, httpapi.RetryAfter(resp.Header.Get("Retry-After"), now, httpapi.Backoff(attempt)))
+		return channel.Result{}, channel.Retry(err, httpapi.RetryAfter(resp.Header.Get("Retry-After"), now, channel.Backoff(attempt)))
 	case code == http.StatusUnprocessableEntity && a.ErrorCode == codeMaintenance:
-		return channel.Result{}, channel.Retry(err, httpapi.RetryAfter(resp.Header.Get("Retry-After"), now, httpapi.Backoff(attempt)))
+		return channel.Result{}, channel.Retry(err, httpapi.RetryAfter(resp.Header.Get("Retry-After"), now, channel.Backoff(attempt)))
 	case code == http.StatusUnprocessableEntity && a.ErrorCode == codeInactiveRecipient:
 		return channel.Result{}, channel.Permanent(fmt.Errorf("%w: the recipient is inactive at Postmark (hard bounce, spam complaint or suppression)", err))
 	case code >= 500:

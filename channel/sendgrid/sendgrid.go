@@ -195,12 +195,12 @@ func classify(resp *httpapi.Response, now time.Time, attempt int) (channel.Resul
 // X-RateLimit-Reset (Unix seconds), else backoff.
 func rateLimitDelay(h http.Header, now time.Time, attempt int) time.Duration {
 	if v := h.Get("Retry-After"); v != "" {
-		return httpapi.RetryAfter(v, now, httpapi.Backoff(attempt))
+		return httpapi.RetryAfter(v, now, channel.Backoff(attempt))
 	}
 	if reset, err := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64); err == nil {
 		return min(max(time.Unix(reset, 0).Sub(now), time.Second), httpapi.MaxRetryAfter)
 	}
-	return httpapi.Backoff(attempt)
+	return channel.Backoff(attempt)
 }
 
 // errorMessage is ": " + SendGrid's first error (field and message), or ""

@@ -254,7 +254,7 @@ func classify(resp *httpapi.Response, now time.Time, attempt int) (channel.Resul
 	err := fmt.Errorf("ses answered HTTP %d%s", code, detail)
 	switch {
 	case code == http.StatusTooManyRequests || throttling[kind]:
-		def := httpapi.Backoff(attempt)
+		def := channel.Backoff(attempt)
 		if strings.Contains(strings.ToLower(msg), "quota") {
 			def = quotaDelay
 		}

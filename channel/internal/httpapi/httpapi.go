@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
 	"strconv"
@@ -28,8 +27,6 @@ const (
 	maxBody = 64 << 10
 	// MaxRetryAfter caps a provider's Retry-After.
 	MaxRetryAfter = 24 * time.Hour
-	// maxBackoff caps the delay before a retry the provider did not time.
-	maxBackoff = 5 * time.Minute
 	// maxMessage is how much of a provider's error message an error keeps.
 	maxMessage = 300
 )
@@ -99,7 +96,7 @@ func Do(c *http.Client, req *http.Request, name string, attempt int) (*Response,
 		if wrote.Load() {
 			return nil, channel.Ambiguous(fmt.Errorf("%s: outcome unknown, the request was sent but no answer came: %w", name, err))
 		}
-		return nil, channel.Retry(fmt.Errorf("%s: not sent: %w", name, err), Backoff(attempt))
+		return nil, channel.Retry(fmt.Errorf("%s: not sent: %w", name, err), channel.Backoff(attempt))
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
@@ -114,7 +111,7 @@ func ServerError(err error, status int, attempt int) error {
 	if status == http.StatusGatewayTimeout {
 		return channel.Ambiguous(err)
 	}
-	return channel.Retry(err, Backoff(attempt))
+	return channel.Retry(err, channel.Backoff(attempt))
 }
 
 // RetryAfter reads a Retry-After header, in seconds or as an HTTP date, up
@@ -130,14 +127,6 @@ func RetryAfter(v string, now time.Time, def time.Duration) time.Duration {
 		return min(max(t.Sub(now), 0), MaxRetryAfter)
 	}
 	return def
-}
-
-// Backoff is the delay before retrying attempt when the provider gave none:
-// exponential from 2 s (2, 4, 8 s...) up to 5 minutes, each with jitter
-// down to half, so that sends throttled together do not return together.
-func Backoff(attempt int) time.Duration {
-	d := min(2*time.Second<<min(max(attempt-1, 0), 10), maxBackoff)
-	return d/2 + rand.N(d/2+1)
 }
 
 // Truncate shortens a provider's error message for the ledger.
