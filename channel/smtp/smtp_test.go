@@ -224,8 +224,11 @@ func TestSendMIME(t *testing.T) {
 			if !strings.HasPrefix(res.Detail, "smtp accepted") {
 				t.Errorf("Detail = %q", res.Detail)
 			}
-			if len(s.auths) != 1 || s.auths[0] != c.mech {
-				t.Errorf("auth mechanisms used = %v, want [%s]", s.auths, c.mech)
+			s.mu.Lock()
+			auths := s.auths
+			s.mu.Unlock()
+			if len(auths) != 1 || auths[0] != c.mech {
+				t.Errorf("auth mechanisms used = %v, want [%s]", auths, c.mech)
 			}
 			msgs := s.messages()
 			if len(msgs) != 1 {
