@@ -26,6 +26,9 @@ type Message struct {
 	Event map[string]any
 	// Attempt counts the tries of this send, 1 for the first.
 	Attempt int
+	// Email is the rendered email of an email send; nil for other channels.
+	// Email providers fail a send without one permanently.
+	Email *Email
 }
 
 // Result describes an accepted send for the ledger, e.g. the provider's

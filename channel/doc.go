@@ -28,7 +28,8 @@
 // A Registry maps a message to its provider: by the node's "provider" config
 // or, failing that, by the channel's default.
 //
-// Providers live in sub-packages, one folder each (webhook, logprovider). This
+// Providers live in sub-packages, one folder each (webhook, logprovider, and
+// the email providers smtp, sendgrid, ses, postmark). This
 // package imports only the standard library; providers import it, it never
 // imports them, and only cmd/kalcifer names the concrete providers.
 package channel

@@ -3,6 +3,7 @@ package channel
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 )
 
@@ -116,4 +117,14 @@ func orDefault(err error, msg string) error {
 		return errors.New(msg)
 	}
 	return err
+}
+
+// Backoff is a delay before retrying attempt (1 for the first try) when the
+// provider named none: exponential from 2 s (2, 4, 8 s...) up to 5 minutes,
+// each with jitter down to half, so that sends turned away together do not
+// all come back together.
+func Backoff(attempt int) time.Duration {
+	const maxBackoff = 5 * time.Minute
+	d := min(2*time.Second<<min(max(attempt-1, 0), 10), maxBackoff)
+	return d/2 + rand.N(d/2+1)
 }
