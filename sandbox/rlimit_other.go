@@ -1,0 +1,14 @@
+//go:build !unix
+
+package sandbox
+
+import (
+	"errors"
+	"time"
+)
+
+var errNoLimits = errors.New("custom code workers need a Unix system to limit their memory")
+
+func limitProcess(int64) error { return errNoLimits }
+
+func limitCPU(time.Duration) error { return errNoLimits }
