@@ -20,12 +20,19 @@ import (
 	"github.com/kalcifer/kalcifer/engine"
 	"github.com/kalcifer/kalcifer/graph"
 	"github.com/kalcifer/kalcifer/internal/pgtest"
+	"github.com/kalcifer/kalcifer/sandbox"
 	"github.com/kalcifer/kalcifer/store"
 	"github.com/kalcifer/kalcifer/store/postgres"
 	"github.com/kalcifer/kalcifer/store/sqlite"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+// TestMain also lets the test binary stand in for "kalcifer lua-worker".
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == sandbox.WorkerCommand {
+		os.Exit(sandbox.ServeWorker(os.Args[2:]))
+	}
+	os.Exit(pgtest.Main(m))
+}
 
 // The runtime suite runs every test on both backends.
 var backends = map[string]func(t *testing.T) store.Backend{
@@ -125,6 +132,7 @@ type env struct {
 	rt    *engine.Runtime
 	clock *clock
 	hook  *receiver
+	lua   *sandbox.Pool // runs custom_code when set (withLua)
 }
 
 var start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -149,7 +157,7 @@ func (e *env) newRuntime() *engine.Runtime {
 	log := logprovider.New(nil)
 	hooks := webhook.New(e.st.WebhookSecret, webhook.WithClock(e.clock), webhook.WithTimeout(2*time.Second))
 	reg := channel.NewRegistry(map[string]channel.Provider{"email": log, "sms": log, "push": log, "whatsapp": log, "webhook": hooks})
-	rt := engine.New(engine.Config{Store: e.st, Clock: e.clock, Providers: reg})
+	rt := engine.New(engine.Config{Store: e.st, Clock: e.clock, Providers: reg, Sandbox: e.lua})
 	e.t.Cleanup(rt.Stop)
 	return rt
 }
@@ -189,7 +197,8 @@ func (e *env) journey(allowReentry bool, g string) string {
 	if err := e.st.CreateJourney(e.ctx, "test", j); err != nil {
 		e.t.Fatalf("create journey: %v", err)
 	}
-	if _, err := e.st.TransitionJourney(e.ctx, store.TransitionJourneyParams{Actor: "test", TenantID: kalcifer.DefaultTenantID, JourneyID: j.ID, Action: kalcifer.ActionActivate}); err != nil {
+	if _, err := e.st.TransitionJourney(e.ctx, store.TransitionJourneyParams{Actor: "test", TenantID: kalcifer.DefaultTenantID,
+		JourneyID: j.ID, Action: kalcifer.ActionActivate, On: e.rt.On()}); err != nil {
 		e.t.Fatalf("activate: %v", err)
 	}
 	return j.ID
