@@ -132,3 +132,30 @@ func containsAny(s string, subs []string) bool {
 	}
 	return false
 }
+
+// A failure of the pool itself (here: closed) is not the code's: the
+// transaction rolls back, no instance fails, and the event runs once a
+// pool answers again.
+func TestCustomCodePoolFailureRetries(t *testing.T) {
+	e := newEnv(t, backends["sqlite"](t))
+	closed, err := sandbox.New(sandbox.Options{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.lua = closed
+	e.rt = e.newRuntime()
+	j := e.journey(false, g([]string{`in:event_entry:{"event_type":"go"}`, `lua:custom_code:{"language":"lua","code":"return {ok = true}"}`}, []string{"in->lua"}, ""))
+	closed.Close()
+	e.event("c", "go", "")
+	if _, err := e.rt.ProcessEvents(e.ctx); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Fatalf("process events with a closed pool: %v", err)
+	}
+	if ins := e.instances(j); len(ins) != 0 {
+		t.Fatalf("a rolled-back run left %d instances: %s (%s)", len(ins), ins[0].Status, ins[0].Reason)
+	}
+	e.withLua()
+	e.drain()
+	if in := e.only(j, "c"); in.Status != kalcifer.InstanceCompleted || data(t, in) != "map[ok:true]" {
+		t.Fatalf("after the retry: %s (%s) with %s", in.Status, in.Reason, data(t, in))
+	}
+}

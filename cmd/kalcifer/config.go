@@ -39,6 +39,12 @@ type Config struct {
 	SendConcurrency, SendTenantConcurrency, SendTargetConcurrency int
 	// AI is the server's default AI designer; tenants may choose their own.
 	AI AIConfig
+	// CustomCode turns on custom_code nodes: CustomCodeWorkers worker
+	// processes of CustomCodeMemory bytes of address space each run their
+	// Lua.
+	CustomCode        bool
+	CustomCodeWorkers int
+	CustomCodeMemory  int64
 }
 
 // AIConfig chooses the AI designer: "offline" (built in, the default) or an
@@ -80,6 +86,9 @@ var settings = []struct {
 	{"KALCIFER_AI_MODEL", "ai-model", "", "the provider's model, e.g. claude-sonnet-4-5 or llama3.1:8b"},
 	{"KALCIFER_AI_MAX_REPAIRS", "ai-max-repairs", "2", "how often an invalid graph goes back to the model with its problems"},
 	{"KALCIFER_AI_TIMEOUT", "ai-timeout", "120s", "how long one model request may take"},
+	{"KALCIFER_ENABLE_CUSTOM_CODE", "enable-custom-code", "false", "true runs custom_code nodes' Lua in sandboxed worker processes; when false, journeys with custom_code are not activated or published"},
+	{"KALCIFER_CUSTOM_CODE_WORKERS", "custom-code-workers", "2", "Lua worker processes kept warm, the most custom_code runs at once"},
+	{"KALCIFER_CUSTOM_CODE_MEMORY_MB", "custom-code-memory-mb", "512", "memory (MiB of address space beyond the Go runtime's own) each Lua worker may use; a run that needs more fails"},
 }
 
 // LoadConfig reads the environment through env, then the flags in args.
@@ -162,6 +171,17 @@ func LoadConfig(env func(string) string, args []string) (Config, error) {
 	if _, err := newDesigner(c.AI); err != nil {
 		return Config{}, fmt.Errorf("KALCIFER_AI_*: %w", err)
 	}
+	if c.CustomCode, err = strconv.ParseBool(get("KALCIFER_ENABLE_CUSTOM_CODE")); err != nil {
+		return Config{}, fmt.Errorf("KALCIFER_ENABLE_CUSTOM_CODE must be true or false, not %q", get("KALCIFER_ENABLE_CUSTOM_CODE"))
+	}
+	if c.CustomCodeWorkers, err = strconv.Atoi(get("KALCIFER_CUSTOM_CODE_WORKERS")); err != nil || c.CustomCodeWorkers < 1 || c.CustomCodeWorkers > 64 {
+		return Config{}, fmt.Errorf("KALCIFER_CUSTOM_CODE_WORKERS must be a whole number from 1 to 64, not %q", get("KALCIFER_CUSTOM_CODE_WORKERS"))
+	}
+	mb, err := strconv.Atoi(get("KALCIFER_CUSTOM_CODE_MEMORY_MB"))
+	if err != nil || mb < 64 || mb > 16384 {
+		return Config{}, fmt.Errorf("KALCIFER_CUSTOM_CODE_MEMORY_MB must be a whole number from 64 to 16384, not %q", get("KALCIFER_CUSTOM_CODE_MEMORY_MB"))
+	}
+	c.CustomCodeMemory = int64(mb) << 20
 	if c.AdminAPIKey != "" && len(c.AdminAPIKey) < 16 {
 		return Config{}, fmt.Errorf("KALCIFER_ADMIN_API_KEY must be at least 16 characters long")
 	}
