@@ -49,8 +49,8 @@ type TagConfig struct {
 
 // CustomCodeConfig is a custom_code's config.
 type CustomCodeConfig struct {
-	Language string `json:"language" jsonschema:"enum=lua" jsonschema_description:"The language of the code."`
-	Code     string `json:"code" jsonschema:"minLength=1,maxLength=65536" jsonschema_description:"Lua 5.1 with base, string, table and math. It reads customer, event and instance (id, journey, data) and returns a table of JSON values to merge into instance.data, or nothing."`
+	Language string  `json:"language" jsonschema:"enum=lua" jsonschema_description:"The language of the code."`
+	Code     string  `json:"code" jsonschema:"minLength=1,maxLength=65536" jsonschema_description:"Lua 5.1 with base, string, table and math. It reads customer, event and instance (id, journey, data) and returns a table of JSON values to merge into instance.data, or nothing."`
 	Timeout  *string `json:"timeout,omitempty" jsonschema:"pattern=^[0-9]{1\\,9}(ms|s)$,default=1s" jsonschema_description:"How long the code may run (e.g. 200ms, 2s); at most 5s."`
 }
 

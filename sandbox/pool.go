@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -257,13 +256,12 @@ func (w *worker) call(raw []byte, timeout time.Duration) (res Result, err error,
 // death says why the worker of a run stopped answering.
 func (w *worker) death(timedOut bool, timeout time.Duration) error {
 	log := w.stderr.String()
-	ws, _ := w.cmd.ProcessState.Sys().(syscall.WaitStatus)
 	switch {
 	case timedOut:
 		return &CodeError{Reason: fmt.Sprintf("the code did not finish within %s; its worker process was stopped", timeout)}
 	case strings.Contains(log, "out of memory") || strings.Contains(log, "cannot allocate memory"):
 		return &CodeError{Reason: fmt.Sprintf("the code ran out of memory (a worker may use %d MiB); its worker process was replaced", w.memory>>20)}
-	case ws.Signaled() && ws.Signal() == syscall.SIGXCPU:
+	case cpuKilled(w.cmd.ProcessState):
 		return &CodeError{Reason: "the code used more CPU time than its timeout allows; its worker process was replaced"}
 	}
 	return &CodeError{Reason: fmt.Sprintf("the worker process running the code died (%v: %s); it was replaced", w.cmd.ProcessState, w.stderr.lastLine())}

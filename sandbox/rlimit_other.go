@@ -4,6 +4,7 @@ package sandbox
 
 import (
 	"errors"
+	"os"
 	"time"
 )
 
@@ -12,3 +13,5 @@ var errNoLimits = errors.New("custom code workers need a Unix system to limit th
 func limitProcess(int64) error { return errNoLimits }
 
 func limitCPU(time.Duration) error { return errNoLimits }
+
+func cpuKilled(*os.ProcessState) bool { return false }

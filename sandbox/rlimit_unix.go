@@ -60,6 +60,12 @@ func limitCPU(timeout time.Duration) error {
 	return syscall.Setrlimit(syscall.RLIMIT_CPU, &l)
 }
 
+// cpuKilled reports whether the kernel ended a worker for its CPU time.
+func cpuKilled(ps *os.ProcessState) bool {
+	ws, ok := ps.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGXCPU
+}
+
 // reserved is the process's address space now (/proc/self/statm), 0 where
 // there is no /proc.
 func reserved() uint64 {
