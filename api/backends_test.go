@@ -5,10 +5,17 @@ import (
 	"testing"
 
 	"github.com/kalcifer/kalcifer/internal/pgtest"
+	"github.com/kalcifer/kalcifer/sandbox"
 )
 
-// TestMain stops the private PostgreSQL server the backend tests start.
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+// TestMain stops the private PostgreSQL server the backend tests start. It
+// also lets the test binary stand in for "kalcifer lua-worker".
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == sandbox.WorkerCommand {
+		os.Exit(sandbox.ServeWorker(os.Args[2:]))
+	}
+	os.Exit(pgtest.Main(m))
+}
 
 // onBothBackends runs fn as a subtest on SQLite and on PostgreSQL, each
 // with a running engine. The PostgreSQL run starts a private server through

@@ -378,6 +378,8 @@ func (e *stubEngine) ControlMigration(_ context.Context, p store.ControlMigratio
 
 func (e *stubEngine) Warnings(string, *graph.Graph) []kalcifer.Warning { return nil }
 
+func (e *stubEngine) On() []string { return nil }
+
 func (e *stubEngine) ReleaseHeld(_ context.Context, tenantID, migrationID string, req kalcifer.ReleaseRequest) (*kalcifer.ReleaseResult, error) {
 	if err := e.record("release " + tenantID + " " + migrationID); err != nil {
 		return nil, err

@@ -21,6 +21,7 @@ import (
 	"github.com/kalcifer/kalcifer/engine"
 	"github.com/kalcifer/kalcifer/internal/pgtest"
 	"github.com/kalcifer/kalcifer/jwtauth"
+	"github.com/kalcifer/kalcifer/sandbox"
 	"github.com/kalcifer/kalcifer/secrets"
 	"github.com/kalcifer/kalcifer/store"
 	"github.com/kalcifer/kalcifer/store/postgres"
@@ -51,6 +52,7 @@ type setupOptions struct {
 	jwt          *jwtauth.Verifier
 	engine       api.Engine     // a stand-in engine
 	runtime      bool           // a real engine.Runtime, started, over the store
+	lua          bool           // the runtime runs custom_code (withLua)
 	postgres     bool           // PostgreSQL instead of SQLite (onPostgres)
 	clock        kalcifer.Clock // the rate limiter's clock (withClock)
 }
@@ -63,6 +65,16 @@ func withClock(c kalcifer.Clock) func(*setupOptions) {
 // withRuntime runs a real engine over the bundle's store, every channel
 // delivered by the log provider.
 func withRuntime(o *setupOptions) { o.runtime = true }
+
+// withLua runs a real engine whose custom_code nodes run on a pool of real
+// Lua workers (this test binary, re-executed).
+func withLua(o *setupOptions) { o.runtime, o.lua = true, true }
+
+var (
+	luaPool    *sandbox.Pool
+	luaPoolErr error
+	luaOnce    sync.Once
+)
 
 // withEngine serves the engine routes with e.
 func withEngine(e api.Engine) func(*setupOptions) {
@@ -102,9 +114,18 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 	if o.runtime {
 		logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 		lp := logprovider.New(logger)
+		var lua *sandbox.Pool
+		if o.lua {
+			luaOnce.Do(func() { luaPool, luaPoolErr = sandbox.New(sandbox.Options{Workers: 1}) })
+			if luaPoolErr != nil {
+				t.Fatalf("start the Lua pool: %v", luaPoolErr)
+			}
+			lua = luaPool
+		}
 		rt = engine.New(engine.Config{
-			Store:  st,
-			Logger: logger,
+			Store:   st,
+			Sandbox: lua,
+			Logger:  logger,
 			Providers: channel.NewRegistry(map[string]channel.Provider{
 				"email": lp, "sms": lp, "push": lp, "whatsapp": lp, "webhook": lp,
 			}),

@@ -178,7 +178,7 @@ func (s *server) transition(action kalcifer.JourneyAction) http.HandlerFunc {
 		}
 		p := principal(r)
 		j, err := s.store.TransitionJourney(r.Context(), store.TransitionJourneyParams{Actor: p.Actor(), TenantID: p.TenantID,
-			JourneyID: chi.URLParam(r, "id"), Action: action, Changelog: req.Changelog})
+			JourneyID: chi.URLParam(r, "id"), Action: action, Changelog: req.Changelog, On: s.on()})
 		if err != nil {
 			s.writeError(w, r, err)
 			return

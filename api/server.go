@@ -88,6 +88,9 @@ type Engine interface {
 	// Warnings lists what a graph's channel nodes will meet when it runs
 	// for the tenant (e.g. messages a dry-run provider only logs).
 	Warnings(tenantID string, g *graph.Graph) []kalcifer.Warning
+	// On names the node types that are off unless turned on
+	// (graph.Kind.Off) and that this engine runs, such as custom_code.
+	On() []string
 	// ReleaseHeld moves instances a migration holds onto its new version.
 	ReleaseHeld(ctx context.Context, tenantID, migrationID string, req kalcifer.ReleaseRequest) (*kalcifer.ReleaseResult, error)
 }

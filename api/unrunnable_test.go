@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/graph"
 )
 
 // withUnrunnableEntries has, beside a working event entry, a segment entry
@@ -113,4 +115,70 @@ func testPublishRefusesEntriesThatCannotRun(t *testing.T, tb *testBundle) {
 	}
 	// Rolling back to a version that can run still works.
 	tb.do("POST", fmt.Sprintf("/api/v1/journeys/%s/versions/1/rollback", j.ID), tb.editor, newOnly).want(t, http.StatusCreated)
+}
+
+// withCustomCode is a journey whose second node runs Lua.
+const withCustomCode = `{"nodes":[
+	{"id":"entry","type":"event_entry","position":{"x":0,"y":0},"config":{"event_type":"bought"}},
+	{"id":"lua","type":"custom_code","position":{"x":0,"y":100},"config":{"language":"lua","code":"return {total = event.data.amount * 2}"}}],
+	"edges":[{"id":"e1","source":"entry","target":"lua"}]}`
+
+// customCodeType is custom_code as GET /node-types describes it.
+func customCodeType(t *testing.T, tb *testBundle) graph.NodeType {
+	t.Helper()
+	var types kalcifer.Page[graph.NodeType]
+	tb.do("GET", "/api/v1/node-types", tb.viewer, nil).want(t, http.StatusOK).into(t, &types)
+	for _, nt := range types.Data {
+		if nt.Type == graph.TypeCustomCode {
+			return nt
+		}
+	}
+	t.Fatal("no custom_code in the catalog")
+	return graph.NodeType{}
+}
+
+// Where custom code is off, the catalog says so and activating a journey
+// with custom_code is refused, saying how to turn it on; a draft keeps it.
+func TestCustomCodeOff(t *testing.T) {
+	t.Parallel()
+	tb := setup(t, withRuntime)
+	if nt := customCodeType(t, tb); !strings.Contains(nt.NotRunnable, "KALCIFER_ENABLE_CUSTOM_CODE=true") {
+		t.Errorf("catalog: not_runnable %q", nt.NotRunnable)
+	}
+	var j kalcifer.Journey
+	tb.do("POST", "/api/v1/journeys", tb.editor, map[string]any{"name": "lua", "graph": json.RawMessage(withCustomCode)}).
+		want(t, http.StatusCreated).into(t, &j)
+	e := tb.do("POST", "/api/v1/journeys/"+j.ID+"/activate", tb.editor, nil).wantError(t, http.StatusUnprocessableEntity, kalcifer.EUNPROCESSABLE)
+	if len(e.Details) != 1 || e.Details[0].NodeID != "lua" || !strings.Contains(e.Message, "custom_code is off on this server") ||
+		!strings.Contains(e.Message, "KALCIFER_ENABLE_CUSTOM_CODE=true") {
+		t.Fatalf("refusal %+v", e)
+	}
+}
+
+// Where it is on, the catalog says it runs, the journey activates and its
+// instances carry what the code returned in their data.
+func TestCustomCodeOn(t *testing.T) {
+	t.Parallel()
+	tb := setup(t, withLua)
+	if nt := customCodeType(t, tb); nt.NotRunnable != "" {
+		t.Errorf("catalog: not_runnable %q", nt.NotRunnable)
+	}
+	var j kalcifer.Journey
+	tb.do("POST", "/api/v1/journeys", tb.editor, map[string]any{"name": "lua", "graph": json.RawMessage(withCustomCode)}).
+		want(t, http.StatusCreated).into(t, &j)
+	tb.do("POST", "/api/v1/journeys/"+j.ID+"/activate", tb.editor, nil).want(t, http.StatusOK)
+	tb.do("POST", "/api/v1/events", tb.editor, map[string]any{"customer_id": "c1", "event_type": "bought", "data": map[string]any{"amount": 21}}).
+		want(t, http.StatusAccepted)
+	for range 1000 {
+		var page kalcifer.Page[kalcifer.Instance]
+		tb.do("GET", "/api/v1/journeys/"+j.ID+"/instances", tb.viewer, nil).want(t, http.StatusOK).into(t, &page)
+		if len(page.Data) == 1 && page.Data[0].Status.Ended() {
+			if in := page.Data[0]; in.Status != kalcifer.InstanceCompleted || !strings.Contains(string(in.State), `"data":{"total":42}`) {
+				t.Fatalf("instance %s (%s): %s", in.Status, in.Reason, in.State)
+			}
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the instance did not end")
 }

@@ -30,7 +30,7 @@ var kinds = map[string]func(graph.Node) (kind, error){
 	graph.TypeUpdateProfile:  newUpdateProfile,
 	graph.TypeAddTag:         newTag,
 	graph.TypeRemoveTag:      newTag,
-	graph.TypeCustomCode:     func(graph.Node) (kind, error) { return customCode{}, nil },
+	graph.TypeCustomCode:     newCustomCode,
 	graph.TypeGoalReached:    newGoal,
 	graph.TypeJourneyExit:    func(graph.Node) (kind, error) { return journeyExit{}, nil },
 }

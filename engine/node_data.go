@@ -1,10 +1,15 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/kalcifer/kalcifer/graph"
+	"github.com/kalcifer/kalcifer/sandbox"
 )
 
 // updateProfile sets customer attributes.
@@ -63,13 +68,76 @@ func (k tag) enter(r *run, _ *Path) result {
 
 func (tag) resume(_ *run, p *Path, _ Wake) result { return notWaiting(p) }
 
-// customCode is not run yet: Lua runs in a sandboxed child process, which
-// comes with the custom code work. Until then the node fails its instance
-// with a clear reason rather than being skipped silently.
-type customCode struct{}
+// customCode runs the node's Lua in the sandbox (Input.RunCode) and merges
+// the table it returns into the instance's data. The code can do nothing
+// but compute that table, so running it again — after a transaction rolled
+// back, or a crash before the commit — changes nothing twice; only the
+// committed run's table is kept.
+type customCode struct {
+	code    string
+	timeout time.Duration
+}
 
-func (customCode) enter(*run, *Path) result {
-	return result{err: fmt.Errorf("custom_code nodes are not enabled on this server")}
+func newCustomCode(n graph.Node) (kind, error) {
+	c, err := graph.DecodeConfig[graph.CustomCodeConfig](n)
+	if err != nil {
+		return nil, err
+	}
+	return customCode{code: c.Code, timeout: c.TimeoutOrDefault()}, nil
+}
+
+// A server with custom code off fails the instances that reach it (their
+// version was published where it was on).
+var errCustomCodeOff = errors.New(must(graph.LookupKind(graph.TypeCustomCode)).Off)
+
+func (k customCode) enter(r *run, _ *Path) result {
+	if r.in.RunCode == nil {
+		return result{err: errCustomCodeOff}
+	}
+	data := r.state.Data
+	if data == nil {
+		data = map[string]any{}
+	}
+	res, err := r.in.RunCode(sandbox.Request{Code: k.code, Timeout: k.timeout, Globals: map[string]any{
+		"customer": r.customerMap(), "event": r.eventMap(),
+		"instance": map[string]any{"id": r.in.InstanceID, "journey": r.prog.journey, "data": data}}})
+	if err != nil {
+		return result{err: fmt.Errorf("custom code: %w", err)}
+	}
+	if len(res.Data) > 0 { // a new map: the caller's state is never changed
+		merged := make(map[string]any, len(data)+len(res.Data))
+		maps.Copy(merged, data)
+		maps.Copy(merged, res.Data)
+		r.state.Data = merged
+	}
+	return result{branch: graph.DefaultBranch, detail: codeDetail(res)}
+}
+
+// codeDetail is a custom_code step's detail: the keys it set and what it
+// printed, shortened.
+func codeDetail(res sandbox.Result) string {
+	keys := slices.Sorted(maps.Keys(res.Data))
+	if len(keys) > 10 {
+		keys = append(keys[:10], "…")
+	}
+	d := "set " + strings.Join(keys, ", ")
+	if len(keys) == 0 {
+		d = "set nothing"
+	}
+	if p := strings.TrimSpace(res.Printed); p != "" {
+		if len(p) > 500 {
+			p = p[:500] + "…"
+		}
+		d += "; printed: " + p
+	}
+	return d
+}
+
+func must[T any](v T, ok bool) T {
+	if !ok {
+		panic("engine: a kind the catalog lacks")
+	}
+	return v
 }
 
 func (customCode) resume(_ *run, p *Path, _ Wake) result { return notWaiting(p) }

@@ -54,6 +54,8 @@ type result struct {
 	// failure notes a send that failed on a node without a failed branch:
 	// the path goes on, and the step and the instance say what failed.
 	failure string
+	// detail is said on the step of a branch taken (what custom code set).
+	detail string
 }
 
 // kind is a node type's behaviour. enter runs when a path arrives; resume

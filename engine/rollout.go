@@ -66,7 +66,7 @@ func (rt *Runtime) Publish(ctx context.Context, p store.PublishParams) (*kalcife
 		return nil, &kalcifer.Error{Code: kalcifer.ECONFLICT, Message: fmt.Sprintf("version %d is a draft: publish it instead of rolling back to it", version),
 			State: map[string]any{"version_status": string(toV.Status)}}
 	}
-	if err := store.CheckRunnable(&toV.Graph); err != nil {
+	if err := store.CheckRunnable(&toV.Graph, rt.On()...); err != nil {
 		return nil, err
 	}
 	from, err := rt.program(ctx, nil, tenantID, journeyID, fromV.Version)

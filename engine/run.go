@@ -3,8 +3,10 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"github.com/kalcifer/kalcifer"
 	"time"
+
+	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/sandbox"
 )
 
 // WakeKind names what woke an instance.
@@ -56,6 +58,11 @@ type Input struct {
 	// SentSince counts the customer's sends on channel ("any" for all) since
 	// a time, across journeys; the frequency_cap node asks it.
 	SentSince func(channel string, since time.Time) int
+	// RunCode runs a custom_code node's Lua in the sandbox; nil when custom
+	// code is off, which fails an instance that reaches one. An error that
+	// is not a *sandbox.CodeError is the caller's to handle: the run's
+	// output is then to be dropped (the runtime rolls back and retries).
+	RunCode func(sandbox.Request) (sandbox.Result, error)
 }
 
 // Output is what one run decided.
@@ -230,7 +237,7 @@ func (r *run) apply(n *node, i int, res result) {
 		step.Result = "ended"
 		path.Node = "" // removed in finish
 	default:
-		step.Result = res.branch
+		step.Result, step.Detail = res.branch, res.detail
 		if res.failure != "" {
 			step.Detail = res.failure
 			r.state.FailedSends++

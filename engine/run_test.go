@@ -301,9 +301,12 @@ func TestExitCriteriaExpression(t *testing.T) {
 	}
 }
 
-func TestCustomCodeFailsClearly(t *testing.T) {
+// Reaching custom_code where custom code is off (no RunCode) fails the
+// instance, saying how to turn it on.
+func TestCustomCodeOffFailsClearly(t *testing.T) {
 	p := build(t, []string{entryNode, `c:custom_code:{"language":"lua","code":"return 1"}`}, []string{"in->c"})
-	if out := start(t, p, &kalcifer.Customer{ID: "c"}); out.Status != kalcifer.InstanceFailed || !strings.Contains(out.Reason, "not enabled") {
+	if out := start(t, p, &kalcifer.Customer{ID: "c"}); out.Status != kalcifer.InstanceFailed ||
+		!strings.Contains(out.Reason, `node "c": custom_code is off on this server`) || !strings.Contains(out.Reason, "KALCIFER_ENABLE_CUSTOM_CODE=true") {
 		t.Fatalf("%s %q", out.Status, out.Reason)
 	}
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/channel"
+	"github.com/kalcifer/kalcifer/graph"
+	"github.com/kalcifer/kalcifer/sandbox"
 	"github.com/kalcifer/kalcifer/store"
 )
 
@@ -40,6 +42,9 @@ type Config struct {
 	// PollInterval is how often the loops look for work when nobody pokes
 	// them (another replica may have added it).
 	PollInterval time.Duration
+	// Sandbox runs custom_code nodes; nil turns custom code off (On does
+	// not list it, activation and publishing refuse it).
+	Sandbox *sandbox.Pool
 	// SendLease is how long a send may be in flight before any replica
 	// settles it, even if its own replica looks alive (default
 	// DefaultSendLease). It must exceed the longest provider call. A
@@ -123,6 +128,15 @@ func New(cfg Config) *Runtime {
 		pokeEv: pokes(cfg.EventWorkers), pokeTm: pokes(cfg.TimerWorkers), pokeSd: make(chan struct{}, 1), pokeMg: make(chan struct{}, 1)}
 	rt.ingest = newBatcher(rt.st, rt.pokeEvents)
 	return rt
+}
+
+// On names the node types that are off unless turned on (graph.Kind.Off)
+// and that this runtime runs: custom_code when it has a sandbox.
+func (rt *Runtime) On() []string {
+	if rt.cfg.Sandbox != nil {
+		return []string{graph.TypeCustomCode}
+	}
+	return nil
 }
 
 // Start marks this replica alive, settles the sends of replicas that died

@@ -21,13 +21,20 @@ import (
 	"github.com/kalcifer/kalcifer/graph"
 	"github.com/kalcifer/kalcifer/internal/netguard"
 	"github.com/kalcifer/kalcifer/internal/pgtest"
+	"github.com/kalcifer/kalcifer/sandbox"
 	"github.com/kalcifer/kalcifer/secrets"
 	"github.com/kalcifer/kalcifer/store"
 	"github.com/kalcifer/kalcifer/store/postgres"
 	"github.com/kalcifer/kalcifer/store/sqlite"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+// TestMain also lets the test binary stand in for "kalcifer lua-worker".
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == sandbox.WorkerCommand {
+		os.Exit(sandbox.ServeWorker(os.Args[2:]))
+	}
+	os.Exit(pgtest.Main(m))
+}
 
 // The runtime suite runs every test on both backends.
 var backends = map[string]func(t *testing.T) store.Backend{
@@ -127,6 +134,7 @@ type env struct {
 	rt    *engine.Runtime
 	clock *clock
 	hook  *receiver
+	lua   *sandbox.Pool // runs custom_code when set (withLua)
 }
 
 var start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -152,7 +160,7 @@ func (e *env) newRuntime() *engine.Runtime {
 	hooks := webhook.New(e.st.WebhookSecret, webhook.WithClock(e.clock), webhook.WithTimeout(2*time.Second),
 		webhook.WithPolicy(netguard.Policy{AllowPrivate: true})) // receivers on 127.0.0.1
 	reg := channel.NewRegistry(map[string]channel.Provider{"email": log, "sms": log, "push": log, "whatsapp": log, "webhook": hooks})
-	rt := engine.New(engine.Config{Store: e.st, Clock: e.clock, Providers: reg})
+	rt := engine.New(engine.Config{Store: e.st, Clock: e.clock, Providers: reg, Sandbox: e.lua})
 	e.t.Cleanup(rt.Stop)
 	return rt
 }
@@ -192,7 +200,8 @@ func (e *env) journey(allowReentry bool, g string) string {
 	if err := e.st.CreateJourney(e.ctx, "test", j); err != nil {
 		e.t.Fatalf("create journey: %v", err)
 	}
-	if _, err := e.st.TransitionJourney(e.ctx, store.TransitionJourneyParams{Actor: "test", TenantID: kalcifer.DefaultTenantID, JourneyID: j.ID, Action: kalcifer.ActionActivate}); err != nil {
+	if _, err := e.st.TransitionJourney(e.ctx, store.TransitionJourneyParams{Actor: "test", TenantID: kalcifer.DefaultTenantID,
+		JourneyID: j.ID, Action: kalcifer.ActionActivate, On: e.rt.On()}); err != nil {
 		e.t.Fatalf("activate: %v", err)
 	}
 	return j.ID

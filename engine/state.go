@@ -20,6 +20,10 @@ type State struct {
 	Visits map[string]int `json:"visits,omitempty"`
 	// Vars holds what nodes decided: A/B variants, goals reached.
 	Vars map[string]string `json:"vars,omitempty"`
+	// Data is instance.data: what custom_code nodes returned, merged key by
+	// key. A run replaces the map, never changes it in place, so clone
+	// shares it.
+	Data map[string]any `json:"data,omitempty"`
 	// Event is the event that started the instance, if any.
 	Event *kalcifer.Event `json:"event,omitempty"`
 	// FailedSends counts sends that failed on nodes without a failed

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/sandbox"
 	"github.com/kalcifer/kalcifer/store"
 )
 
@@ -94,16 +95,29 @@ func stillWaitsFor(state State, w Wake, now time.Time) bool {
 // step runs the program and writes everything it decided: state, history,
 // waits, sends (with their delivery jobs) and profile changes.
 func (rt *Runtime) step(ctx context.Context, t *store.EngineTx, p *Program, in *kalcifer.Instance, customer *kalcifer.Customer, state State, w Wake) error {
-	var countErr error // a database error aborts the transaction; it does not fail the instance
+	// A database error, or the sandbox pool's own (not the code's), aborts
+	// the transaction; it does not fail the instance.
+	var abortErr error
+	var runCode func(sandbox.Request) (sandbox.Result, error)
+	if rt.cfg.Sandbox != nil {
+		runCode = func(req sandbox.Request) (sandbox.Result, error) {
+			res, err := rt.cfg.Sandbox.Run(req)
+			if _, byCode := errors.AsType[*sandbox.CodeError](err); err != nil && !byCode && abortErr == nil {
+				abortErr = fmt.Errorf("run custom code: %w", err) // the pool's failure, not the code's: try again later
+			}
+			return res, err
+		}
+	}
 	out, err := p.Run(Input{
 		Now: t.Now(), TenantID: in.TenantID, InstanceID: in.ID, Customer: customer, State: state, Wake: w,
 		SentSince: func(ch string, since time.Time) int {
 			n, err := t.CountSends(in.TenantID, in.CustomerID, ch, since)
-			if err != nil && countErr == nil {
-				countErr = err
+			if err != nil && abortErr == nil {
+				abortErr = err
 			}
 			return n
 		},
+		RunCode: runCode,
 	})
 	if errors.Is(err, ErrStaleWake) {
 		return errStale
@@ -111,8 +125,8 @@ func (rt *Runtime) step(ctx context.Context, t *store.EngineTx, p *Program, in *
 	if err != nil {
 		return err
 	}
-	if countErr != nil {
-		return countErr
+	if abortErr != nil {
+		return abortErr
 	}
 	if err := rt.persist(ctx, t, p, in, customer, out); err != nil {
 		return err

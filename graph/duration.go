@@ -17,6 +17,14 @@ const MaxDuration = 3650 * 24 * time.Hour
 // engine's send lease; a test keeps the two equal.
 const MaxWebhookTimeout = 2 * time.Minute
 
+// MaxCodeTimeout bounds a custom_code node's timeout, and DefaultCodeTimeout
+// is its timeout when it sets none. The engine runs the code inside the
+// transaction that steps the instance, so a run must stay short.
+const (
+	MaxCodeTimeout     = 5 * time.Second
+	DefaultCodeTimeout = time.Second
+)
+
 // maxDurationText says MaxDuration in messages: "3650d (10 years)".
 var maxDurationText = fmt.Sprintf("%s (%d years)", formatDuration(MaxDuration), MaxDuration/(365*24*time.Hour))
 

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -39,6 +40,10 @@ type Kind struct {
 	// NotRunnable, when set, says why the engine cannot run the kind yet and
 	// what to use instead (see Unrunnable).
 	NotRunnable string
+	// Off, when set, marks a kind that a server runs only when its operator
+	// turns it on, and says how; a server that has not is as if the kind
+	// were NotRunnable with this message (see Unrunnable and Types).
+	Off string
 	// Config is the zero value of the kind's config struct, such as
 	// WaitForEventConfig{}. Its JSON Schema is generated from it and
 	// DecodeConfig decodes into it.
@@ -99,7 +104,7 @@ func init() {
 			}
 			nt := NodeType{Type: k.Type, Group: k.Group, Description: k.Description,
 				Branches: slices.Clone(k.Branches), OptionalBranches: slices.Clone(k.OptionalBranches),
-				DynamicBranches: k.DynamicBranches, ConfigSchema: schema, NotRunnable: k.NotRunnable}
+				DynamicBranches: k.DynamicBranches, ConfigSchema: schema, NotRunnable: cmp.Or(k.NotRunnable, k.Off)}
 			if nt.Branches == nil {
 				nt.Branches = []string{}
 			}

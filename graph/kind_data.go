@@ -1,6 +1,10 @@
 package graph
 
-import "github.com/invopop/jsonschema"
+import (
+	"time"
+
+	"github.com/invopop/jsonschema"
+)
 
 // Data node types: each changes the customer's profile or instance data.
 const (
@@ -18,9 +22,9 @@ var dataKinds = []Kind{
 	{Type: TypeRemoveTag, Group: GroupData, Branches: []string{DefaultBranch}, Config: TagConfig{},
 		Description: "Removes a tag from the customer."},
 	{Type: TypeCustomCode, Group: GroupData, Branches: []string{DefaultBranch}, Config: CustomCodeConfig{},
-		Description: "Runs a sandboxed Lua snippet.",
-		NotRunnable: "custom_code cannot run yet: the Lua sandbox is not implemented, so every customer reaching the node would fail; " +
-			"use update_profile, add_tag or remove_tag"},
+		Description: "Runs a Lua snippet in a sandboxed worker process; the table it returns is merged into the instance's data.",
+		Off: "custom_code is off on this server: an operator turns it on with KALCIFER_ENABLE_CUSTOM_CODE=true (serve --enable-custom-code), " +
+			"which runs its Lua in sandboxed worker processes"},
 }
 
 // UpdateProfileConfig is an update_profile's config.
@@ -45,14 +49,23 @@ type TagConfig struct {
 
 // CustomCodeConfig is a custom_code's config.
 type CustomCodeConfig struct {
-	Language string    `json:"language" jsonschema:"enum=lua" jsonschema_description:"The language of the code."`
-	Code     string    `json:"code" jsonschema:"minLength=1,maxLength=65536" jsonschema_description:"The code to run."`
-	Timeout  *Duration `json:"timeout,omitempty"`
+	Language string  `json:"language" jsonschema:"enum=lua" jsonschema_description:"The language of the code."`
+	Code     string  `json:"code" jsonschema:"minLength=1,maxLength=65536" jsonschema_description:"Lua 5.1 with base, string, table and math. It reads customer, event and instance (id, journey, data) and returns a table of JSON values to merge into instance.data, or nothing."`
+	Timeout  *string `json:"timeout,omitempty" jsonschema:"pattern=^[0-9]{1\\,9}(ms|s)$,default=1s" jsonschema_description:"How long the code may run (e.g. 200ms, 2s); at most 5s."`
 }
 
-// Check refuses a timeout of zero or past MaxDuration.
+// Check refuses a timeout of zero or past MaxCodeTimeout.
 func (c CustomCodeConfig) Check(bad func(string, error)) {
 	if c.Timeout != nil {
-		checkDuration(string(*c.Timeout), MaxDuration, "timeout", bad)
+		checkDuration(*c.Timeout, MaxCodeTimeout, "timeout", bad)
 	}
+}
+
+// TimeoutOrDefault is how long the code may run.
+func (c CustomCodeConfig) TimeoutOrDefault() time.Duration {
+	if c.Timeout == nil {
+		return DefaultCodeTimeout
+	}
+	d, _ := ParseDuration(*c.Timeout) // checked by Validate
+	return d
 }

@@ -42,7 +42,8 @@ func TestRunTimeFailuresRefused(t *testing.T) {
 		{"frequency_cap", `{"channel":"email","max":1,"window":"0s"}`, []string{"within_cap", "exceeded"}, "config.window", "longer than zero"},
 		{"frequency_cap", `{"channel":"email","max":1,"window":"213504d"}`, []string{"within_cap", "exceeded"}, "config.window", "3650d"},
 		{"frequency_cap", `{"channel":"email","max":0,"window":"1d"}`, []string{"within_cap", "exceeded"}, "config.max", ""},
-		{"custom_code", `{"language":"lua","code":"1","timeout":"99999999d"}`, nil, "config.timeout", "3650d"},
+		{"custom_code", `{"language":"lua","code":"1","timeout":"6s"}`, nil, "config.timeout", "maximum, 5s"},
+		{"custom_code", `{"language":"lua","code":"1","timeout":"1m"}`, nil, "config.timeout", "pattern"},
 		{"custom_code", `{"language":"lua","code":"1","timeout":"0s"}`, nil, "config.timeout", "longer than zero"},
 		{"call_webhook", `{"url":"https://x.io","headers":{"Bad Header":"1"}}`, nil, "config.headers", "not a valid HTTP header name"},
 		{"call_webhook", `{"url":"https://x.io","headers":{"":"1"}}`, nil, "config.headers", "not a valid HTTP header name"},
@@ -153,8 +154,11 @@ func TestSchemasStateLimits(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := formatDuration(MaxDuration)
-		if typ == "call_webhook" {
+		switch typ {
+		case "call_webhook":
 			want = formatDuration(MaxWebhookTimeout)
+		case "custom_code":
+			want = formatDuration(MaxCodeTimeout)
 		}
 		if d := s.Properties[field].Description; !strings.Contains(d, "at most "+want) {
 			t.Errorf("%s.%s description %q does not say at most %s", typ, field, d, want)

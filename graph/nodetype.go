@@ -19,9 +19,10 @@ type NodeType struct {
 	// DynamicBranches explains branches that come from the config.
 	DynamicBranches string          `json:"dynamic_branches,omitempty"`
 	ConfigSchema    json.RawMessage `json:"config_schema"`
-	// NotRunnable, when set, says why the engine cannot run the type yet and
-	// what to use instead. Drafts may hold such nodes; a journey with one is
-	// neither activated nor published (see Unrunnable).
+	// NotRunnable, when set, says why this server cannot run the type and
+	// what to do instead, or how to turn it on. Drafts may hold such nodes;
+	// a journey with one is neither activated nor published (see
+	// Unrunnable).
 	NotRunnable string `json:"not_runnable,omitempty"`
 }
 
@@ -34,8 +35,18 @@ const (
 	GroupExit    = "exit"
 )
 
-// Types returns every node type, grouped as in the design's table.
-func Types() []NodeType { return slices.Clone(types) }
+// Types returns every node type, grouped as in the design's table, as a
+// server that turned on the types named in on sees them: a kind that is
+// off unless turned on (Kind.Off) is NotRunnable unless it is in on.
+func Types(on ...string) []NodeType {
+	out := slices.Clone(types)
+	for i, nt := range out {
+		if slices.Contains(on, nt.Type) && kindByType[nt.Type].Off != "" {
+			out[i].NotRunnable = kindByType[nt.Type].NotRunnable
+		}
+	}
+	return out
+}
 
 // Lookup returns the node type named typ.
 func Lookup(typ string) (NodeType, bool) {

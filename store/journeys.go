@@ -211,6 +211,9 @@ type TransitionJourneyParams struct {
 	// Changelog describes the version an activation publishes; the other
 	// actions ignore it.
 	Changelog string
+	// On names the node types that are off unless turned on (graph.Kind.Off)
+	// and that this server turned on: activation runs them.
+	On []string
 }
 
 // TransitionJourney applies a lifecycle action. Activation publishes the
@@ -232,7 +235,7 @@ func (s *Store) TransitionJourney(ctx context.Context, p TransitionJourneyParams
 			if err := kalcifer.ValidateGraph(j.Graph); err != nil {
 				return err
 			}
-			if err := CheckRunnable(j.Graph); err != nil {
+			if err := CheckRunnable(j.Graph, p.On...); err != nil {
 				return err
 			}
 			n, err := nextVersion(ctx, tx, j.ID)
@@ -263,11 +266,12 @@ func (s *Store) TransitionJourney(ctx context.Context, p TransitionJourneyParams
 	return out, nil
 }
 
-// CheckRunnable refuses (EUNPROCESSABLE) a graph with nodes the engine
-// cannot run yet, naming each (graph.Unrunnable). Activation, publishing and
-// rollback call it; drafts may hold such nodes.
-func CheckRunnable(g *graph.Graph) error {
-	problems := graph.Unrunnable(g)
+// CheckRunnable refuses (EUNPROCESSABLE) a graph with nodes a server that
+// turned on the types named in on cannot run, naming each
+// (graph.Unrunnable). Activation, publishing and rollback call it; drafts
+// may hold such nodes.
+func CheckRunnable(g *graph.Graph, on ...string) error {
+	problems := graph.Unrunnable(g, on...)
 	if len(problems) == 0 {
 		return nil
 	}

@@ -58,6 +58,12 @@ type Config struct {
 	// Limits are every tenant's rate limits and quotas unless the operator
 	// overrides them (kalcifer tenant limits); 0 is unlimited.
 	Limits kalcifer.Limits
+	// CustomCode turns on custom_code nodes: CustomCodeWorkers worker
+	// processes of CustomCodeMemory bytes of address space each run their
+	// Lua.
+	CustomCode        bool
+	CustomCodeWorkers int
+	CustomCodeMemory  int64
 }
 
 // AIConfig chooses the AI designer: "offline" (built in, the default) or an
@@ -115,6 +121,9 @@ var settings = []struct {
 	{"KALCIFER_QUOTA_ACTIVE_INSTANCES", "quota-active-instances", "0", "instances of a tenant that may be running or waiting at once; entries beyond it are skipped and counted (0: unlimited)"},
 	{"KALCIFER_QUOTA_JOURNEYS", "quota-journeys", "0", "journeys a tenant may have that are not archived (0: unlimited)"},
 	{"KALCIFER_QUOTA_UPLOADS_PER_DAY", "quota-uploads-per-day", "0", "campaign-plan uploads (POST /ai/upload) a tenant may make per UTC day (0: unlimited)"},
+	{"KALCIFER_ENABLE_CUSTOM_CODE", "enable-custom-code", "false", "true runs custom_code nodes' Lua in sandboxed worker processes; when false, journeys with custom_code are not activated or published"},
+	{"KALCIFER_CUSTOM_CODE_WORKERS", "custom-code-workers", "2", "Lua worker processes kept warm, the most custom_code runs at once"},
+	{"KALCIFER_CUSTOM_CODE_MEMORY_MB", "custom-code-memory-mb", "512", "memory (MiB of address space beyond the Go runtime's own) each Lua worker may use; a run that needs more fails"},
 }
 
 // LoadConfig reads the environment through env, then the flags in args.
@@ -200,6 +209,17 @@ func LoadConfig(env func(string) string, args []string) (Config, error) {
 	if _, err := newDesigner(c.AI, c.Outbound, nil); err != nil {
 		return Config{}, fmt.Errorf("KALCIFER_AI_*: %w", err)
 	}
+	if c.CustomCode, err = strconv.ParseBool(get("KALCIFER_ENABLE_CUSTOM_CODE")); err != nil {
+		return Config{}, fmt.Errorf("KALCIFER_ENABLE_CUSTOM_CODE must be true or false, not %q", get("KALCIFER_ENABLE_CUSTOM_CODE"))
+	}
+	if c.CustomCodeWorkers, err = strconv.Atoi(get("KALCIFER_CUSTOM_CODE_WORKERS")); err != nil || c.CustomCodeWorkers < 1 || c.CustomCodeWorkers > 64 {
+		return Config{}, fmt.Errorf("KALCIFER_CUSTOM_CODE_WORKERS must be a whole number from 1 to 64, not %q", get("KALCIFER_CUSTOM_CODE_WORKERS"))
+	}
+	mb, err := strconv.Atoi(get("KALCIFER_CUSTOM_CODE_MEMORY_MB"))
+	if err != nil || mb < 64 || mb > 16384 {
+		return Config{}, fmt.Errorf("KALCIFER_CUSTOM_CODE_MEMORY_MB must be a whole number from 64 to 16384, not %q", get("KALCIFER_CUSTOM_CODE_MEMORY_MB"))
+	}
+	c.CustomCodeMemory = int64(mb) << 20
 	for _, v := range []struct {
 		name string
 		dst  *int

@@ -245,14 +245,20 @@ func TestHTTPConfig(t *testing.T) {
 	if got := c.StreamTimeout(); got != 3*120*time.Second+time.Minute {
 		t.Fatalf("stream timeout %v", got)
 	}
+	if c.CustomCode || c.CustomCodeWorkers != 2 || c.CustomCodeMemory != 512<<20 {
+		t.Fatalf("custom code defaults: %v %d %d", c.CustomCode, c.CustomCodeWorkers, c.CustomCodeMemory)
+	}
 	c, err = LoadConfig(envOf(map[string]string{"KALCIFER_CORS_ORIGINS": " https://App.example.com:8443 ,http://localhost:5173,"}), nil)
 	if err != nil || strings.Join(c.CORSOrigins, " ") != "https://app.example.com:8443 http://localhost:5173" {
 		t.Fatalf("origins %q, %v", c.CORSOrigins, err)
 	}
 	for name, bad := range map[string]string{
-		"KALCIFER_HTTP_READ_TIMEOUT":  "0s",
-		"KALCIFER_HTTP_WRITE_TIMEOUT": "soon",
-		"KALCIFER_CORS_ORIGINS":       "*,https://app.example.com",
+		"KALCIFER_HTTP_READ_TIMEOUT":     "0s",
+		"KALCIFER_HTTP_WRITE_TIMEOUT":    "soon",
+		"KALCIFER_CORS_ORIGINS":          "*,https://app.example.com",
+		"KALCIFER_ENABLE_CUSTOM_CODE":    "yes please",
+		"KALCIFER_CUSTOM_CODE_WORKERS":   "0",
+		"KALCIFER_CUSTOM_CODE_MEMORY_MB": "16",
 	} {
 		if _, err := LoadConfig(envOf(map[string]string{name: bad}), nil); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%q: %v", name, bad, err)

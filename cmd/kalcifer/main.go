@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/sandbox"
 	"github.com/kalcifer/kalcifer/store"
 )
 
@@ -84,6 +85,8 @@ func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
 		err = keys(args[1:], env, stdout, stderr)
 	case "design":
 		err = design(args[1:], env, stdout, stderr)
+	case sandbox.WorkerCommand: // hidden: a Lua worker the server starts (KALCIFER_ENABLE_CUSTOM_CODE)
+		return sandbox.ServeWorker(args[1:])
 	default:
 		fmt.Fprintf(stderr, "kalcifer: unknown command %q\n\n%s", args[0], usage)
 		return 2

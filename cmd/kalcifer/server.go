@@ -20,6 +20,7 @@ import (
 	"github.com/kalcifer/kalcifer/engine"
 	"github.com/kalcifer/kalcifer/internal/netguard"
 	"github.com/kalcifer/kalcifer/jwtauth"
+	"github.com/kalcifer/kalcifer/sandbox"
 	"github.com/kalcifer/kalcifer/store"
 	"github.com/kalcifer/kalcifer/store/postgres"
 	"github.com/kalcifer/kalcifer/store/sqlite"
@@ -32,6 +33,8 @@ type Main struct {
 	Logger *slog.Logger
 	Store  *store.Store
 	Engine *engine.Runtime
+	// Lua runs custom_code nodes when KALCIFER_ENABLE_CUSTOM_CODE is set.
+	Lua *sandbox.Pool
 	// Out receives the one-time message with a generated admin key.
 	Out io.Writer
 
@@ -121,10 +124,18 @@ func (m *Main) Run(ctx context.Context) error {
 		st.Close()
 		return err
 	}
+	if m.Config.CustomCode {
+		if m.Lua, err = sandbox.New(sandbox.Options{Workers: m.Config.CustomCodeWorkers, Memory: m.Config.CustomCodeMemory}); err != nil {
+			st.Close()
+			return fmt.Errorf("KALCIFER_ENABLE_CUSTOM_CODE: %w", err)
+		}
+		m.Logger.Info("custom code on", "lua_workers", m.Config.CustomCodeWorkers, "memory_mb", m.Config.CustomCodeMemory>>20)
+	}
 	m.Engine = engine.New(engine.Config{Store: st, Logger: m.Logger, Providers: providers(st, m.Logger, m.Config.Outbound), SendLease: m.Config.SendLease,
 		SendConcurrency: m.Config.SendConcurrency, SendTenantConcurrency: m.Config.SendTenantConcurrency,
-		SendTargetConcurrency: m.Config.SendTargetConcurrency})
+		SendTargetConcurrency: m.Config.SendTargetConcurrency, Sandbox: m.Lua})
 	if err := m.Engine.Start(context.WithoutCancel(ctx)); err != nil {
+		m.closeLua()
 		st.Close()
 		return fmt.Errorf("start engine: %w", err)
 	}
@@ -139,6 +150,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.listener, err = net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		m.Engine.Stop()
+		m.closeLua()
 		st.Close()
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
@@ -221,8 +233,15 @@ func (m *Main) Close() error {
 	if m.Engine != nil {
 		m.Engine.Stop()
 	}
+	m.closeLua() // after the engine: its last runs may use the workers
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())
 	}
 	return errors.Join(errs...)
+}
+
+func (m *Main) closeLua() {
+	if m.Lua != nil {
+		m.Lua.Close()
+	}
 }
