@@ -29,6 +29,11 @@ type Message struct {
 	// Email is the rendered email of an email send; nil for other channels.
 	// Email providers fail a send without one permanently.
 	Email *Email
+	// SMS, WhatsApp and Push are the rendered message of a send on those
+	// channels (content.go); nil for other channels.
+	SMS      *SMS
+	WhatsApp *WhatsApp
+	Push     *Push
 }
 
 // Result describes an accepted send for the ledger, e.g. the provider's
