@@ -15,7 +15,7 @@ import (
 	"github.com/kalcifer/kalcifer/store/sqlite"
 )
 
-const aiSettings = `{"provider":"openai","base_url":"http://127.0.0.1:1/v1","model":"m","api_key":"sk-rotate-me"}`
+const aiSettings = `{"provider":"openai","base_url":"https://llm.example.invalid/v1","model":"m","api_key":"sk-rotate-me"}`
 
 // secretsOf writes an AI key and makes the webhook secret through the API
 // and returns the webhook secret.
@@ -135,7 +135,7 @@ func TestStartSealsOlderRows(t *testing.T) {
 	sum := sha256.Sum256([]byte(old))
 	for _, q := range []string{
 		`INSERT INTO tenant_ai_settings (tenant_id, provider, base_url, model, api_key, updated_at)
-			VALUES ('default', 'openai', 'http://127.0.0.1:1/v1', 'm', 'sk-rotate-me', 1)`,
+			VALUES ('default', 'openai', 'https://llm.example.invalid/v1', 'm', 'sk-rotate-me', 1)`,
 		`INSERT INTO tenant_secrets (tenant_id, webhook_secret, created_at) VALUES ('default', 'whsec-from-before', 1)`,
 		`INSERT INTO api_keys (id, tenant_id, name, role, prefix, hash, created_at)
 			VALUES ('key_old', 'default', 'old', 'viewer', '` + old[:12] + `', '` + hex.EncodeToString(sum[:]) + `', 1)`,
