@@ -129,6 +129,9 @@ func TestOnlySendsBeingCalledAreInFlight(t *testing.T) {
 		}
 		e.startRuntime(engine.Config{SendConcurrency: 2, SendTenantConcurrency: 2, SendTargetConcurrency: 2})
 		eventually(t, "two calls are held", func() bool { return slow.calls.Load() == 2 })
+		eventually(t, "every event is routed", func() bool {
+			return e.countSends(kalcifer.SendSending)+e.countSends(kalcifer.SendPending) == 5
+		})
 		time.Sleep(100 * time.Millisecond) // room for a wrong claim to show
 		if sending, pending := e.countSends(kalcifer.SendSending), e.countSends(kalcifer.SendPending); sending != 2 || pending != 3 {
 			t.Fatalf("in flight %d, pending %d; want 2 and 3", sending, pending)
