@@ -67,11 +67,14 @@ type bundle struct {
 	fcm    *providertest.Server
 	tokens *tokenServer
 	cfg    fcm.Config
+	// client gives up after 10 s; tests that play a hang use
+	// providertest.Client() instead.
+	client *http.Client
 }
 
 func setup(t *testing.T) bundle {
 	t.Helper()
-	b := bundle{fcm: providertest.New(t), tokens: newTokenServer(t)}
+	b := bundle{fcm: providertest.New(t), tokens: newTokenServer(t), client: &http.Client{Timeout: 10 * time.Second}}
 	b.fcm.Play(providertest.JSON(http.StatusOK, `{"name":"projects/demo-project/messages/0:1500415314455276%31bd1c9631bd1c96"}`))
 	b.cfg = fcm.Config{
 		ProjectID: "demo-project", ClientEmail: "kalcifer@demo-project.iam.gserviceaccount.com",
@@ -83,7 +86,7 @@ func setup(t *testing.T) bundle {
 
 func (b bundle) provider(t *testing.T) *fcm.Provider {
 	t.Helper()
-	p, err := fcm.New(b.cfg, providertest.Client())
+	p, err := fcm.New(b.cfg, b.client)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -178,6 +181,7 @@ func TestSendRequest(t *testing.T) {
 func TestSendOutcomes(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
+	b.client = providertest.Client()
 	p := b.provider(t)
 	if err := send(t, p); err != nil { // caches the access token
 		t.Fatalf("Send: %v", err)
@@ -362,6 +366,7 @@ func TestTokenEndpointFailures(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
+			b.client = providertest.Client()
 			b.tokens.Play(c.answer)
 			err := send(t, b.provider(t))
 			providertest.Expect(t, err, c.want, c.min, c.max)
