@@ -54,6 +54,7 @@ func Run(t *testing.T, open Open) {
 		"Lanes":              testLanes,
 		"LedgerReads":        testLedgerReads,
 		"Info":               testInfo,
+		"WebhookTokens":      testWebhookTokens,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
