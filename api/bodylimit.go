@@ -31,8 +31,8 @@ const (
 	// standardBody is Config.MaxBodyBytes (KALCIFER_MAX_BODY_BYTES): journeys,
 	// versions, events, webhook entries, profiles, the designer's messages.
 	standardBody
-	// batchBody is for POST /events/batch: MaxBatch events of up to
-	// batchEventBytes each, and never less than standardBody.
+	// batchBody is for POST /events/batch: batchBodyBytes, and never less
+	// than standardBody.
 	batchBody
 	// uploadBody is for POST /ai/upload: a document of designer.MaxUpload
 	// with room for the multipart framing and instructions.
@@ -44,9 +44,10 @@ const (
 	// changelog, a rollout percentage, a provider's settings) fit many
 	// times over.
 	smallBodyBytes = 16 << 10
-	// batchEventBytes is the room batchBody gives each event of a full
-	// batch: ids, type and a data object of a few dozen attributes.
-	batchEventBytes = 8 << 10
+	// batchBodyBytes bounds a batch: about 8 KiB for each event of a full
+	// one (MaxBatch), room for ids, type and a data object of a few dozen
+	// attributes.
+	batchBodyBytes = 8 << 20
 )
 
 // bytes is the limit in bytes on this server.
@@ -57,7 +58,7 @@ func (l bodyLimit) bytes(s *server) int64 {
 	case smallBody:
 		return smallBodyBytes
 	case batchBody:
-		return max(s.maxBody, MaxBatch*batchEventBytes)
+		return max(s.maxBody, batchBodyBytes)
 	case uploadBody:
 		return max(s.maxBody, designer.MaxUpload+1<<20)
 	}
