@@ -72,7 +72,8 @@ func FuzzExpression(f *testing.F) {
 }
 
 // conditionGraph is entry → condition(expr) → two exits, with expr as the
-// exit criteria too.
+// exit criteria too (with an event type, so that an empty expression is
+// not a problem of its own).
 func conditionGraph(t *testing.T, expr string) *graph.Graph {
 	cfg, err := json.Marshal(graph.ConditionConfig{Expression: expr})
 	if err != nil {
@@ -90,7 +91,7 @@ func conditionGraph(t *testing.T, expr string) *graph.Graph {
 			{ID: "e2", Source: "cond", Target: "yes", Branch: "true"},
 			{ID: "e3", Source: "cond", Target: "no", Branch: "false"},
 		},
-		ExitCriteria: &graph.ExitCriteria{Expression: expr},
+		ExitCriteria: &graph.ExitCriteria{EventType: "unsubscribed", Expression: expr},
 	}
 }
 
