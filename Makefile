@@ -22,8 +22,15 @@ test: ## vet, then every test on SQLite and PostgreSQL (starts a private Postgre
 test-short: ## the tests on SQLite only (PostgreSQL ones skip with -short)
 	$(GO) test -count=1 -short ./...
 
-fuzz: ## fuzz graph parsing and validation for FUZZTIME (default 60s)
-	$(GO) test ./graph -run '^$$' -fuzz FuzzParseValidate -fuzztime $(FUZZTIME)
+# Every fuzz target as package:Target. `go test ./...` (make test) runs each
+# over its seed corpus; make fuzz fuzzes each for FUZZTIME, one at a time.
+FUZZ_TARGETS := ./graph:FuzzParseValidate ./engine:FuzzExpression ./designer/document:FuzzRead ./api:FuzzDecode
+
+fuzz: ## fuzz every target (graph, CEL expressions, documents, API decoder) for FUZZTIME each (default 60s)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $${t#*:} ($${t%%:*}) for $(FUZZTIME)"; \
+		$(GO) test $${t%%:*} -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME); \
+	done
 
 bench: ## Go micro-benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -32,8 +32,9 @@ type Config struct {
 	// Version and StartedAt are reported by GET /info.
 	Version   string
 	StartedAt time.Time
-	// MaxBodyBytes bounds every request body; larger bodies are answered
-	// 413. Zero means DefaultMaxBodyBytes.
+	// MaxBodyBytes bounds the bodies of the routes with a standard body
+	// limit (journeys, versions, events, webhook entries; see bodyLimit);
+	// larger bodies are answered 413. Zero means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// Engine runs journeys: ingestion, manual enrolment and instance
 	// control go through it. Nil answers those routes 503, so a handler
