@@ -39,6 +39,11 @@ func FuzzRead(f *testing.F) {
 		}
 		f.Add(nameIndex(name), data)
 	}
+	// One input for each of Read's errors but ErrTooLarge (over MaxSize).
+	f.Add(nameIndex("plan.txt"), []byte(" \n\t"))                             // ErrEmpty
+	f.Add(nameIndex("plan"), []byte("neither a zip nor a PDF"))               // ErrUnsupported
+	f.Add(nameIndex("plan.pdf"), []byte("%PDF-1.7 then nothing"))             // ErrCorrupt
+	f.Add(nameIndex("plan.docx"), []byte("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1")) // ErrEncrypted
 	f.Add(nameIndex("plan.md"), []byte("Day 3 – SMS \"x\"\nTrigger: a\n| Day | Channel |\n|---|---|\n| 1 | Email |"))
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
 		name := fuzzNames[int(which)%len(fuzzNames)]
