@@ -136,20 +136,20 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		if err != nil {
-			s.writeError(w, r, bodyError(err))
+			s.writeError(w, r, bodyError(r, err))
 			return
 		}
 		switch part.FormName() {
 		case "file":
 			name = part.FileName()
 			if data, err = io.ReadAll(part); err != nil {
-				s.writeError(w, r, bodyError(err))
+				s.writeError(w, r, bodyError(r, err))
 				return
 			}
 		case "instructions":
 			b, err := io.ReadAll(io.LimitReader(part, designer.MaxMessage+1))
 			if err != nil {
-				s.writeError(w, r, bodyError(err))
+				s.writeError(w, r, bodyError(r, err))
 				return
 			}
 			instructions = string(b)
@@ -181,10 +181,9 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 	s.converse(w, r, ex)
 }
 
-func bodyError(err error) error {
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return tooLarge(tooBig.Limit)
+func bodyError(r *http.Request, err error) error {
+	if e, ok := bodyTooLarge(r, err); ok {
+		return e
 	}
 	return kalcifer.Errorf(kalcifer.EINVALID, "could not read the upload: %v", err)
 }

@@ -29,9 +29,8 @@ const MaxJSONDepth = 64
 func readBody(r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, tooLarge(tooBig.Limit)
+		if e, ok := bodyTooLarge(r, err); ok {
+			return nil, e
 		}
 		return nil, kalcifer.Errorf(kalcifer.EINVALID, "could not read the request body: %v", err)
 	}

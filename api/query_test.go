@@ -138,7 +138,7 @@ func TestUnknownQueryParameters(t *testing.T) {
 	// Plausible values of each documented query parameter.
 	values := url.Values{
 		"limit": {"1"}, "cursor": {"jrn_01hzzzzzzzzzzzzzzzzzzzzzzz"}, "status": {"active"}, "version": {"1"},
-		"name": {"x"}, "node_id": {"x"}, "customer_id": {"x"}, "resource_type": {"journey"}, "resource_id": {"x"},
+		"name": {"x"}, "node_id": {"x"}, "customer_id": {"x"}, "resource_type": {"journey"}, "resource_id": {"x"}, "token": {"kwh_x"},
 	}
 	served := tb.servedRoutes()
 	for _, r := range served {

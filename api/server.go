@@ -34,8 +34,9 @@ type Config struct {
 	// Version and StartedAt are reported by GET /info.
 	Version   string
 	StartedAt time.Time
-	// MaxBodyBytes bounds every request body; larger bodies are answered
-	// 413. Zero means DefaultMaxBodyBytes.
+	// MaxBodyBytes bounds the bodies of the routes with a standard body
+	// limit (journeys, versions, events, webhook entries; see bodyLimit);
+	// larger bodies are answered 413. Zero means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// Engine runs journeys: ingestion, manual enrolment and instance
 	// control go through it. Nil answers those routes 503, so a handler
@@ -150,32 +151,47 @@ func NewHandler(cfg Config) http.Handler {
 
 // routes builds the router. Keep it in step with openapi.json: a test fails
 // when a route is missing from the document or the document names a route
-// that does not exist.
+// that does not exist. Every route declares the most its request body may
+// hold (see bodyLimit); the router refuses to start with one that does not.
 func (s *server) routes() *chi.Mux {
 	r := chi.NewRouter()
-	r.Use(s.withRequestID, s.accessLog, s.recoverer, securityHeaders, s.cors, s.limitBody)
+	r.Use(s.withRequestID, s.accessLog, s.recoverer, securityHeaders, s.cors)
 	// Set before any subrouter is mounted, so that every subrouter inherits them.
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.methodNotAllowed)
+	// route adds a handler with its body limit.
+	route := func(r chi.Router, method, pattern string, limit bodyLimit, h http.HandlerFunc) {
+		r.Method(method, pattern, s.limited(limit, h))
+	}
+	get := func(r chi.Router, pattern string, h http.HandlerFunc) { route(r, http.MethodGet, pattern, noBody, h) }
+	post := func(r chi.Router, pattern string, limit bodyLimit, h http.HandlerFunc) {
+		route(r, http.MethodPost, pattern, limit, h)
+	}
 
-	r.With(s.checkParams).Get("/health", s.health)
-	r.With(s.checkParams).Get("/health/ready", s.ready)
-	r.With(s.checkParams).Get("/info", s.info)
+	get(r.With(s.checkParams), "/health", s.health)
+	get(r.With(s.checkParams), "/health/ready", s.ready)
+	get(r.With(s.checkParams), "/info", s.info)
 
 	r.Route("/api/v1", func(r chi.Router) {
-		r.With(s.checkParams).Get("/openapi.json", s.openAPI)
+		get(r.With(s.checkParams), "/openapi.json", s.openAPI)
+
+		// Webhook entries: a tenant key (editors and admins, and ingest
+		// keys) or a webhook token of that journey. It needs the runtime.
+		r.Group(func(r chi.Router) {
+			r.Use(noStore, s.checkParams, s.authenticateWebhook(s.requireRole(kalcifer.RoleEditor, kalcifer.RoleIngest)), s.rateLimit, s.requireEngine)
+			post(r, "/webhooks/{journey_id}", standardBody, s.webhook)
+		})
 
 		r.Group(func(r chi.Router) {
 			r.Use(noStore, s.authenticate, s.rateLimit, s.checkParams)
 
-			// Sending events and webhook entries: editors and admins, and
-			// ingest keys, which may do nothing else. Routes that need the
-			// runtime answer 503 without one.
+			// Sending events: editors and admins, and ingest keys, which
+			// may do nothing else. Routes that need the runtime answer 503
+			// without one.
 			r.Group(func(r chi.Router) {
 				r.Use(s.requireRole(kalcifer.RoleEditor, kalcifer.RoleIngest), s.requireEngine)
-				r.Post("/events", s.ingestEvent)
-				r.Post("/events/batch", s.ingestBatch)
-				r.Post("/webhooks/{journey_id}", s.webhook)
+				post(r, "/events", standardBody, s.ingestEvent)
+				post(r, "/events/batch", batchBody, s.ingestBatch)
 			})
 
 			// Every other route needs a ranked role: ingest keys are refused.
@@ -183,80 +199,86 @@ func (s *server) routes() *chi.Mux {
 				r.Use(s.requireRole(kalcifer.RoleViewer))
 
 				// Anyone with a ranked key of the tenant may read.
-				r.Get("/node-types", s.listNodeTypes)
-				r.Get("/journeys", s.listJourneys)
-				r.Get("/journeys/{id}", s.getJourney)
-				r.Get("/journeys/{id}/versions", s.listVersions)
-				r.Get("/journeys/{id}/versions/{v}", s.getVersion)
-				r.Get("/journeys/{id}/versions/{v}/diff/{v2}", s.diffVersions)
-				r.Get("/journeys/{id}/migrations", s.listMigrations)
-				r.Get("/migrations/{id}", s.getMigration)
-				r.Get("/migrations/{id}/held", s.listHeld)
-				r.Get("/ai/conversations/{id}", s.getConversation)
-				r.With(s.designerDeadline).Post("/ai/explain", s.explain)
-				r.Post("/ai/node-mapping", s.nodeMapping)
-				r.Get("/journeys/{id}/instances", s.listInstances)
-				r.Get("/journeys/{id}/instances/by-version", s.countInstancesByVersion)
-				r.Get("/instances/{id}", s.getInstance)
-				r.Get("/customers/{id}/profile", s.getCustomer)
-				r.Get("/customers/{id}/journeys", s.customerJourneys)
-				r.Get("/templates", s.listTemplates)
-				r.Get("/templates/{id}", s.getTemplate)
-				r.Get("/templates/{id}/versions", s.listTemplateVersions)
-				r.Post("/templates/{id}/preview", s.previewTemplate)
-				r.Get("/limits", s.getLimits)
+				get(r, "/node-types", s.listNodeTypes)
+				get(r, "/journeys", s.listJourneys)
+				get(r, "/journeys/{id}", s.getJourney)
+				get(r, "/journeys/{id}/versions", s.listVersions)
+				get(r, "/journeys/{id}/versions/{v}", s.getVersion)
+				get(r, "/journeys/{id}/versions/{v}/diff/{v2}", s.diffVersions)
+				get(r, "/journeys/{id}/migrations", s.listMigrations)
+				get(r, "/migrations/{id}", s.getMigration)
+				get(r, "/migrations/{id}/held", s.listHeld)
+				get(r, "/ai/conversations/{id}", s.getConversation)
+				post(r.With(s.designerDeadline), "/ai/explain", standardBody, s.explain)
+				post(r, "/ai/node-mapping", standardBody, s.nodeMapping)
+				get(r, "/journeys/{id}/instances", s.listInstances)
+				get(r, "/journeys/{id}/instances/by-version", s.countInstancesByVersion)
+				get(r, "/instances/{id}", s.getInstance)
+				get(r, "/customers/{id}/profile", s.getCustomer)
+				get(r, "/customers/{id}/journeys", s.customerJourneys)
+				get(r, "/templates", s.listTemplates)
+				get(r, "/templates/{id}", s.getTemplate)
+				get(r, "/templates/{id}/versions", s.listTemplateVersions)
+				post(r, "/templates/{id}/preview", standardBody, s.previewTemplate)
+				get(r, "/limits", s.getLimits)
 
 				r.Group(func(r chi.Router) {
 					r.Use(s.requireRole(kalcifer.RoleEditor))
-					r.Post("/journeys", s.createJourney)
-					r.Put("/journeys/{id}", s.updateJourney)
-					r.Delete("/journeys/{id}", s.deleteJourney)
-					r.Post("/journeys/{id}/activate", s.transition(kalcifer.ActionActivate))
-					r.Post("/journeys/{id}/pause", s.transition(kalcifer.ActionPause))
-					r.Post("/journeys/{id}/resume", s.transition(kalcifer.ActionResume))
-					r.Post("/journeys/{id}/archive", s.transition(kalcifer.ActionArchive))
-					r.Post("/journeys/{id}/duplicate", s.duplicateJourney)
-					r.Post("/journeys/{id}/versions", s.createVersion)
-					r.With(s.designerDeadline).Post("/ai/conversations", s.startConversation)
-					r.With(s.designerDeadline).Post("/ai/conversations/{id}/message", s.continueConversation)
-					r.Post("/ai/conversations/{id}/apply", s.applyConversation)
-					r.With(s.designerDeadline).Post("/ai/upload", s.upload)
-					r.Post("/ai/suggest", s.suggest)
-					r.Patch("/customers/{id}/profile", s.patchCustomer)
-					r.Post("/templates", s.createTemplate)
-					r.Put("/templates/{id}", s.updateTemplate)
-					r.Delete("/templates/{id}", s.deleteTemplate)
+					post(r, "/journeys", standardBody, s.createJourney)
+					route(r, http.MethodPut, "/journeys/{id}", standardBody, s.updateJourney)
+					route(r, http.MethodDelete, "/journeys/{id}", noBody, s.deleteJourney)
+					post(r, "/journeys/{id}/activate", smallBody, s.transition(kalcifer.ActionActivate))
+					post(r, "/journeys/{id}/pause", smallBody, s.transition(kalcifer.ActionPause))
+					post(r, "/journeys/{id}/resume", smallBody, s.transition(kalcifer.ActionResume))
+					post(r, "/journeys/{id}/archive", smallBody, s.transition(kalcifer.ActionArchive))
+					post(r, "/journeys/{id}/duplicate", smallBody, s.duplicateJourney)
+					post(r, "/journeys/{id}/versions", standardBody, s.createVersion)
+					get(r, "/journeys/{id}/webhook-tokens", s.listWebhookTokens)
+					post(r, "/journeys/{id}/webhook-tokens", smallBody, s.createWebhookToken)
+					route(r, http.MethodDelete, "/journeys/{id}/webhook-tokens/{token_id}", noBody, s.revokeWebhookToken)
+					post(r.With(s.designerDeadline), "/ai/conversations", standardBody, s.startConversation)
+					post(r.With(s.designerDeadline), "/ai/conversations/{id}/message", standardBody, s.continueConversation)
+					post(r, "/ai/conversations/{id}/apply", smallBody, s.applyConversation)
+					post(r.With(s.designerDeadline), "/ai/upload", uploadBody, s.upload)
+					post(r, "/ai/suggest", standardBody, s.suggest)
+					route(r, http.MethodPatch, "/customers/{id}/profile", standardBody, s.patchCustomer)
+					post(r, "/templates", standardBody, s.createTemplate)
+					route(r, http.MethodPut, "/templates/{id}", standardBody, s.updateTemplate)
+					route(r, http.MethodDelete, "/templates/{id}", noBody, s.deleteTemplate)
 
 					// Routes that need the runtime answer 503 without one.
 					r.Group(func(r chi.Router) {
 						r.Use(s.requireEngine)
-						r.Post("/journeys/{id}/trigger", s.trigger)
-						r.Post("/instances/{id}/pause", s.controlInstance(Engine.PauseInstance))
-						r.Post("/instances/{id}/resume", s.controlInstance(Engine.ResumeInstance))
-						r.Post("/instances/{id}/exit", s.controlInstance(Engine.ExitInstance))
-						r.Post("/journeys/{id}/versions/{v}/publish", s.publishVersion(false))
-						r.Post("/journeys/{id}/versions/{v}/rollback", s.publishVersion(true))
-						r.Post("/migrations/{id}/pause", s.controlMigration("pause"))
-						r.Post("/migrations/{id}/resume", s.controlMigration("resume"))
-						r.Post("/migrations/{id}/abort", s.controlMigration("abort"))
-						r.Post("/migrations/{id}/rollout", s.rolloutMigration)
-						r.Post("/migrations/{id}/release", s.releaseHeld)
+						post(r, "/journeys/{id}/trigger", standardBody, s.trigger)
+						post(r, "/instances/{id}/pause", smallBody, s.controlInstance(Engine.PauseInstance))
+						post(r, "/instances/{id}/resume", smallBody, s.controlInstance(Engine.ResumeInstance))
+						post(r, "/instances/{id}/exit", smallBody, s.controlInstance(Engine.ExitInstance))
+						post(r, "/journeys/{id}/versions/{v}/publish", standardBody, s.publishVersion(false))
+						post(r, "/journeys/{id}/versions/{v}/rollback", standardBody, s.publishVersion(true))
+						post(r, "/migrations/{id}/pause", smallBody, s.controlMigration("pause"))
+						post(r, "/migrations/{id}/resume", smallBody, s.controlMigration("resume"))
+						post(r, "/migrations/{id}/abort", smallBody, s.controlMigration("abort"))
+						post(r, "/migrations/{id}/rollout", smallBody, s.rolloutMigration)
+						post(r, "/migrations/{id}/release", standardBody, s.releaseHeld)
 					})
 				})
 
 				r.Group(func(r chi.Router) {
 					r.Use(s.requireRole(kalcifer.RoleAdmin))
-					r.Get("/audit", s.listAudit)
-					r.Get("/api-keys", s.listAPIKeys)
-					r.Get("/webhook-secret", s.getWebhookSecret)
-					r.Get("/ai/settings", s.getAISettings)
-					r.Put("/ai/settings", s.putAISettings)
-					r.Post("/api-keys", s.createAPIKey)
-					r.Delete("/api-keys/{id}", s.revokeAPIKey)
+					get(r, "/audit", s.listAudit)
+					get(r, "/api-keys", s.listAPIKeys)
+					get(r, "/webhook-secret", s.getWebhookSecret)
+					get(r, "/ai/settings", s.getAISettings)
+					route(r, http.MethodPut, "/ai/settings", smallBody, s.putAISettings)
+					post(r, "/api-keys", smallBody, s.createAPIKey)
+					route(r, http.MethodDelete, "/api-keys/{id}", noBody, s.revokeAPIKey)
 				})
 			})
 		})
 	})
+	if err := s.checkBodyLimits(r); err != nil {
+		panic(err) // a programming error: the route list above is wrong
+	}
 	return r
 }
 
@@ -378,30 +400,6 @@ func (s *server) recoverer(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
-}
-
-// limitBody caps every request body at maxBody bytes; decode turns the
-// overflow into a 413.
-func (s *server) limitBody(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		limit := s.maxBody
-		if r.URL.Path == uploadPath { // campaign plans are documents, not JSON
-			limit = max(limit, designer.MaxUpload+1<<20)
-		}
-		if r.ContentLength > limit {
-			s.writeError(w, r, tooLarge(limit))
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, limit)
-		next.ServeHTTP(w, r)
-	})
-}
-
-// uploadPath is the one route whose body may be larger than MaxBodyBytes.
-const uploadPath = "/api/v1/ai/upload"
-
-func tooLarge(limit int64) *kalcifer.Error {
-	return kalcifer.Errorf(kalcifer.ETOOLARGE, "request body is larger than %s", byteSize(limit))
 }
 
 // byteSize formats n bytes for an error message.

@@ -89,7 +89,7 @@ var settings = []struct {
 	{"KALCIFER_ADMIN_API_KEY", "admin-api-key", "", "an admin key of the default tenant with exactly this value (32+ characters)"},
 	{"KALCIFER_ENCRYPTION_KEY", "encryption-key", "", "the keys stored credentials are sealed with: id:base64 of 32 random bytes, comma-separated, the active key first (one key may be bare base64); when empty, the key file <data dir>/encryption.key, made on first start"},
 	{"KALCIFER_API_KEY_PEPPER", "api-key-pepper", "", "base64 of 32 random bytes that API keys are hashed under; never change it (when empty, the key file's; required with KALCIFER_ENCRYPTION_KEY)"},
-	{"KALCIFER_MAX_BODY_BYTES", "max-body-bytes", "1048576", "largest request body accepted"},
+	{"KALCIFER_MAX_BODY_BYTES", "max-body-bytes", "1048576", "body limit of the journey, event and webhook routes (others have their own)"},
 	{"KALCIFER_HTTP_READ_TIMEOUT", "http-read-timeout", "30s", "how long a client may take to send one request, body included (a 1 MiB body at 35 KB/s); slower ones are cut off"},
 	{"KALCIFER_HTTP_WRITE_TIMEOUT", "http-write-timeout", "60s", "how long answering one request may take; the AI designer's routes get KALCIFER_AI_TIMEOUT for each model request on top"},
 	{"KALCIFER_CORS_ORIGINS", "cors-origins", "", "comma-separated browser origins allowed to call the API, e.g. https://app.example.com, or * for any (no CORS headers when empty)"},

@@ -65,6 +65,7 @@ func Run(t *testing.T, open Open) {
 		"JourneyQuota":        testJourneyQuota,
 		"UploadQuota":         testUploadQuota,
 		"ActiveInstanceQuota": testActiveInstanceQuota,
+		"WebhookTokens":       testWebhookTokens,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
