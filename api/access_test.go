@@ -122,17 +122,30 @@ func (tb *testBundle) fixtures(key, customer string) map[string]string {
 	tb.do("POST", "/api/v1/templates", key, map[string]any{"name": "fixture", "channel": "sms", "body": "Hi {{ customer.id }}"}).
 		want(t, http.StatusCreated).into(t, &tpl)
 
+	// Two webhook tokens: one for the routes naming a token (which may
+	// revoke it), one to call with.
+	var hook, caller struct {
+		Token  kalcifer.WebhookToken `json:"token"`
+		Secret string                `json:"secret"`
+	}
+	tb.do("POST", "/api/v1/journeys/"+j.ID+"/webhook-tokens", key, map[string]any{"name": "fixture"}).
+		want(t, http.StatusCreated).into(t, &hook)
+	tb.do("POST", "/api/v1/journeys/"+j.ID+"/webhook-tokens", key, map[string]any{"name": "caller"}).
+		want(t, http.StatusCreated).into(t, &caller)
+	tb.webhookTokens = append(tb.webhookTokens, caller.Secret)
+
 	return map[string]string{
-		"templates/{id}":        tpl.ID,
-		"journeys/{id}":         j.ID,
-		"webhooks/{journey_id}": j.ID,
-		"{v}":                   "1",
-		"{v2}":                  fmt.Sprint(v.Version),
-		"migrations/{id}":       plan.Migration.ID,
-		"instances/{id}":        inst.ID,
-		"customers/{id}":        customer,
-		"conversations/{id}":    conv.ConversationID,
-		"api-keys/{id}":         created.Key.ID,
+		"webhook-tokens/{token_id}": hook.Token.ID,
+		"templates/{id}":            tpl.ID,
+		"journeys/{id}":             j.ID,
+		"webhooks/{journey_id}":     j.ID,
+		"{v}":                       "1",
+		"{v2}":                      fmt.Sprint(v.Version),
+		"migrations/{id}":           plan.Migration.ID,
+		"instances/{id}":            inst.ID,
+		"customers/{id}":            customer,
+		"conversations/{id}":        conv.ConversationID,
+		"api-keys/{id}":             created.Key.ID,
 	}
 }
 
@@ -327,6 +340,20 @@ func TestAccessMatrix(t *testing.T) {
 						t.Errorf("%s as %s: %d, want 403 (the document admits %v): %.200s", route, as, res.status, allowed, res.body)
 					}
 				}
+			}
+			// A journey's webhook token opens its webhook route and no other.
+			res := tb.do(method, path, tb.webhookTokens[0], nil)
+			switch {
+			case route == "POST /api/v1/webhooks/{journey_id}":
+				if res.status == http.StatusUnauthorized || res.status == http.StatusForbidden {
+					t.Errorf("%s with the journey's webhook token: %d: %.200s", route, res.status, res.body)
+				}
+				other, _ := fill(pattern, theirs)
+				if res := tb.do(method, other, tb.webhookTokens[0], accessBodies[route]); res.status != http.StatusForbidden {
+					t.Errorf("%s with another journey's webhook token: %d, want 403: %.200s", route, res.status, res.body)
+				}
+			case res.status != http.StatusUnauthorized:
+				t.Errorf("%s with a webhook token: %d, want 401: %.200s", route, res.status, res.body)
 			}
 			checked++
 		}

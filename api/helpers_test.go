@@ -44,6 +44,8 @@ type testBundle struct {
 
 	admin, editor, viewer string // default tenant
 	otherAdmin            string // tenant "acme"
+
+	webhookTokens []string // made by fixtures, in order
 }
 
 // setupOptions adjusts setup for a test.
