@@ -32,6 +32,12 @@ func TestSignatureVectors(t *testing.T) {
 			t.Errorf("%q: signature %s, want %s", method, got, want)
 		}
 	}
+	// '&' and '=' in values are signed as '_' (recomputed with Python's
+	// hashlib from the documented procedure).
+	odd := map[string]string{"a": "1&2", "b": "x=y", "timestamp": "1461605396"}
+	if got, want := vonage.Signature("secret", "md5hash", odd), "2f5c38358afaa0db31e094d6cd9cc1ca"; got != want {
+		t.Errorf("values with & and =: signature %s, want %s", got, want)
+	}
 }
 
 // receipt is a delivery receipt as the SMS API reference shows it.
