@@ -149,7 +149,7 @@ func checkSender(s string, required bool) error {
 	case strings.HasPrefix(s, "+"):
 		return phone.CheckE164(s)
 	case len(s) > 11 || strings.TrimFunc(s, func(r rune) bool { return r < 0x80 && r != '\r' && r != '\n' }) != "":
-		return fmt.Errorf("sender %q must be a number in E.164 form or up to 11 ASCII letters and digits", s)
+		return fmt.Errorf("sender %q must be a number in E.164 form or up to 11 ASCII characters", s)
 	}
 	return nil
 }
