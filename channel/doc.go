@@ -29,7 +29,8 @@
 // or, failing that, by the channel's default.
 //
 // Providers live in sub-packages, one folder each (webhook, logprovider, and
-// the email providers smtp, sendgrid, ses, postmark). This
+// the email providers smtp, sendgrid, ses, postmark, the SMS and WhatsApp
+// providers twilio, vonage, metawhatsapp). This
 // package imports only the standard library; providers import it, it never
 // imports them, and only cmd/kalcifer names the concrete providers.
 package channel
