@@ -14,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/channel"
 	"github.com/kalcifer/kalcifer/designer"
 	"github.com/kalcifer/kalcifer/graph"
 	"github.com/kalcifer/kalcifer/jwtauth"
@@ -54,6 +55,9 @@ type Config struct {
 	// JWT verifies bearer tokens of signed-in users beside API keys; nil
 	// accepts API keys only.
 	JWT *jwtauth.Verifier
+	// Providers is the catalog of provider drivers that provider accounts
+	// are checked and built with; nil answers the routes that need it 503.
+	Providers *channel.Catalog
 	// Clock times the rate limits' token buckets (nil: the system clock);
 	// tests move it by hand.
 	Clock kalcifer.Clock
@@ -106,6 +110,7 @@ type server struct {
 	designer  *designer.Service
 	router    *chi.Mux
 	templates *liquid.Engine // renders previews
+	providers *channel.Catalog
 	limiter   *rateLimiter
 
 	designerTimeout time.Duration
@@ -125,6 +130,7 @@ func NewHandler(cfg Config) http.Handler {
 		maxBody:   cfg.MaxBodyBytes,
 		designer:  cfg.Designer,
 		templates: liquid.NewEngine(liquid.DefaultLimits),
+		providers: cfg.Providers,
 
 		designerTimeout: cfg.DesignerTimeout,
 		corsOrigins:     cfg.CORSOrigins,
@@ -205,6 +211,8 @@ func (s *server) routes() *chi.Mux {
 				r.Get("/templates/{id}/versions", s.listTemplateVersions)
 				r.Post("/templates/{id}/preview", s.previewTemplate)
 				r.Get("/limits", s.getLimits)
+				r.Get("/providers", s.listProviders)
+				r.Get("/providers/{id}", s.getProvider)
 
 				r.Group(func(r chi.Router) {
 					r.Use(s.requireRole(kalcifer.RoleEditor))
@@ -253,6 +261,13 @@ func (s *server) routes() *chi.Mux {
 					r.Put("/ai/settings", s.putAISettings)
 					r.Post("/api-keys", s.createAPIKey)
 					r.Delete("/api-keys/{id}", s.revokeAPIKey)
+					r.Delete("/providers/{id}", s.deleteProvider)
+					r.Group(func(r chi.Router) {
+						r.Use(s.requireProviders)
+						r.Post("/providers", s.createProvider)
+						r.Put("/providers/{id}", s.updateProvider)
+						r.Post("/providers/{id}/test", s.testProvider)
+					})
 				})
 			})
 		})
@@ -266,6 +281,19 @@ func (s *server) requireEngine(next http.Handler) http.Handler {
 		if s.engine == nil {
 			s.writeError(w, r, kalcifer.Errorf(codeUnavailable,
 				"the journey engine is not running in this server, so %s %s cannot be served", r.Method, r.URL.Path))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// requireProviders answers 503 when the handler was built without the
+// driver catalog.
+func (s *server) requireProviders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.providers == nil {
+			s.writeError(w, r, kalcifer.Errorf(codeUnavailable,
+				"this server has no provider drivers, so %s %s cannot be served", r.Method, r.URL.Path))
 			return
 		}
 		next.ServeHTTP(w, r)
