@@ -18,9 +18,9 @@ import (
 
 // Config configures a Runtime.
 type Config struct {
-	Store     *store.Store
-	Clock     kalcifer.Clock
-	Logger    *slog.Logger
+	Store  *store.Store
+	Clock  kalcifer.Clock
+	Logger *slog.Logger
 	// Providers are the server's providers: the default of each channel
 	// when a tenant has no default account for it, and those nodes may
 	// name (log, webhook).
