@@ -122,6 +122,10 @@ func (tb *testBundle) fixtures(key, customer string) map[string]string {
 	tb.do("POST", "/api/v1/templates", key, map[string]any{"name": "fixture", "channel": "sms", "body": "Hi {{ customer.id }}"}).
 		want(t, http.StatusCreated).into(t, &tpl)
 
+	var prv kalcifer.ProviderAccount
+	tb.do("POST", "/api/v1/providers", key, map[string]any{"name": "fixture", "channel": "email", "type": "log"}).
+		want(t, http.StatusCreated).into(t, &prv)
+
 	// Two webhook tokens: one for the routes naming a token (which may
 	// revoke it), one to call with.
 	var hook, caller struct {
@@ -135,6 +139,7 @@ func (tb *testBundle) fixtures(key, customer string) map[string]string {
 	tb.webhookTokens = append(tb.webhookTokens, caller.Secret)
 
 	return map[string]string{
+		"providers/{id}":            prv.ID,
 		"webhook-tokens/{token_id}": hook.Token.ID,
 		"templates/{id}":            tpl.ID,
 		"journeys/{id}":             j.ID,
@@ -163,6 +168,8 @@ var accessBodies = map[string]any{
 	"PATCH /api/v1/customers/{id}/profile":             map[string]any{"attributes": map[string]any{"plan": "stolen"}},
 	"PUT /api/v1/templates/{id}":                       map[string]any{"body": "stolen"},
 	"POST /api/v1/templates/{id}/preview":              map[string]any{"sample": map[string]any{}},
+	"PUT /api/v1/providers/{id}":                       map[string]any{"name": "stolen"},
+	"POST /api/v1/providers/{id}/test":                 map[string]any{"to": "intruder@example.com"},
 }
 
 var pathParam = regexp.MustCompile(`[a-z-]*/?\{[a-z_0-9]+\}`)
@@ -378,6 +385,7 @@ func (tb *testBundle) snapshot(key string, ids map[string]string) string {
 		"/api/v1/api-keys",
 		"/api/v1/templates/" + ids["templates/{id}"],
 		"/api/v1/templates/" + ids["templates/{id}"] + "/versions",
+		"/api/v1/providers/" + ids["providers/{id}"],
 	} {
 		res := tb.do("GET", path, key, nil).want(tb.t, http.StatusOK)
 		fmt.Fprintf(&b, "%s %s\n", path, res.body)

@@ -17,8 +17,10 @@ import (
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/api"
 	"github.com/kalcifer/kalcifer/channel"
+	"github.com/kalcifer/kalcifer/channel/drivers"
 	"github.com/kalcifer/kalcifer/channel/logprovider"
 	"github.com/kalcifer/kalcifer/engine"
+	"github.com/kalcifer/kalcifer/internal/netguard"
 	"github.com/kalcifer/kalcifer/internal/pgtest"
 	"github.com/kalcifer/kalcifer/jwtauth"
 	"github.com/kalcifer/kalcifer/sandbox"
@@ -112,6 +114,8 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 		}
 	})
 	logs := &syncBuffer{}
+	// Provider accounts reach local test servers (127.0.0.1).
+	catalog := drivers.Catalog(netguard.Policy{AllowPrivate: true}.Client(), slog.New(slog.NewJSONHandler(logs, nil)))
 	var rt *engine.Runtime
 	if o.runtime {
 		logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -125,9 +129,10 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 			lua = luaPool
 		}
 		rt = engine.New(engine.Config{
-			Store:   st,
-			Sandbox: lua,
-			Logger:  logger,
+			Store:    st,
+			Sandbox:  lua,
+			Logger:   logger,
+			Accounts: catalog,
 			Providers: channel.NewRegistry(map[string]channel.Provider{
 				"email": lp, "sms": lp, "push": lp, "whatsapp": lp, "webhook": lp,
 			}),
@@ -148,6 +153,7 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 		Designer:     offlineDesigner(st),
 		JWT:          o.jwt,
 		Clock:        o.clock,
+		Providers:    catalog,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -14,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/channel"
 	"github.com/kalcifer/kalcifer/designer"
 	"github.com/kalcifer/kalcifer/graph"
 	"github.com/kalcifer/kalcifer/jwtauth"
@@ -55,6 +56,9 @@ type Config struct {
 	// JWT verifies bearer tokens of signed-in users beside API keys; nil
 	// accepts API keys only.
 	JWT *jwtauth.Verifier
+	// Providers is the catalog of provider drivers that provider accounts
+	// are checked and built with; nil answers the routes that need it 503.
+	Providers *channel.Catalog
 	// Clock times the rate limits' token buckets (nil: the system clock);
 	// tests move it by hand.
 	Clock kalcifer.Clock
@@ -107,6 +111,7 @@ type server struct {
 	designer  *designer.Service
 	router    *chi.Mux
 	templates *liquid.Engine // renders previews
+	providers *channel.Catalog
 	limiter   *rateLimiter
 
 	designerTimeout time.Duration
@@ -126,6 +131,7 @@ func NewHandler(cfg Config) http.Handler {
 		maxBody:   cfg.MaxBodyBytes,
 		designer:  cfg.Designer,
 		templates: liquid.NewEngine(liquid.DefaultLimits),
+		providers: cfg.Providers,
 
 		designerTimeout: cfg.DesignerTimeout,
 		corsOrigins:     cfg.CORSOrigins,
@@ -221,6 +227,8 @@ func (s *server) routes() *chi.Mux {
 				get(r, "/templates/{id}/versions", s.listTemplateVersions)
 				post(r, "/templates/{id}/preview", standardBody, s.previewTemplate)
 				get(r, "/limits", s.getLimits)
+				get(r, "/providers", s.listProviders)
+				get(r, "/providers/{id}", s.getProvider)
 
 				r.Group(func(r chi.Router) {
 					r.Use(s.requireRole(kalcifer.RoleEditor))
@@ -272,6 +280,13 @@ func (s *server) routes() *chi.Mux {
 					route(r, http.MethodPut, "/ai/settings", smallBody, s.putAISettings)
 					post(r, "/api-keys", smallBody, s.createAPIKey)
 					route(r, http.MethodDelete, "/api-keys/{id}", noBody, s.revokeAPIKey)
+					route(r, http.MethodDelete, "/providers/{id}", noBody, s.deleteProvider)
+					r.Group(func(r chi.Router) {
+						r.Use(s.requireProviders)
+						post(r, "/providers", smallBody, s.createProvider)
+						route(r, http.MethodPut, "/providers/{id}", smallBody, s.updateProvider)
+						post(r, "/providers/{id}/test", smallBody, s.testProvider)
+					})
 				})
 			})
 		})
@@ -288,6 +303,19 @@ func (s *server) requireEngine(next http.Handler) http.Handler {
 		if s.engine == nil {
 			s.writeError(w, r, kalcifer.Errorf(codeUnavailable,
 				"the journey engine is not running in this server, so %s %s cannot be served", r.Method, r.URL.Path))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// requireProviders answers 503 when the handler was built without the
+// driver catalog.
+func (s *server) requireProviders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.providers == nil {
+			s.writeError(w, r, kalcifer.Errorf(codeUnavailable,
+				"this server has no provider drivers, so %s %s cannot be served", r.Method, r.URL.Path))
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -18,10 +18,24 @@ import (
 
 // Config configures a Runtime.
 type Config struct {
-	Store     *store.Store
-	Clock     kalcifer.Clock
-	Logger    *slog.Logger
+	Store  *store.Store
+	Clock  kalcifer.Clock
+	Logger *slog.Logger
+	// Providers are the server's providers: the default of each channel
+	// when a tenant has no default account for it, and those nodes may
+	// name (log, webhook).
 	Providers *channel.Registry
+	// Accounts builds the providers of tenants' provider accounts; nil
+	// leaves accounts unused (every send goes to a server provider).
+	Accounts *channel.Catalog
+	// AccountsTTL is how long a tenant's accounts are used as read before
+	// being read again (default DefaultAccountsTTL).
+	AccountsTTL time.Duration
+	// BreakerFailures, BreakerWindow and BreakerCooldown tune the circuit
+	// breaker of each provider account (defaults DefaultBreaker…).
+	BreakerFailures int
+	BreakerWindow   time.Duration
+	BreakerCooldown time.Duration
 	// EventBatch, TimerBatch and SendBatch bound the work of one
 	// transaction.
 	EventBatch int
@@ -65,6 +79,10 @@ type Runtime struct {
 	// sends in flight carry it, so that its death is noticed at once.
 	replica int64
 	send    *sender
+	// accounts resolves sends' providers among tenants' accounts;
+	// breakers stop calling accounts that keep failing.
+	accounts *accounts
+	breakers *breakers
 
 	programs sync.Map // programKey → *Program
 	plans    sync.Map // migration id → *Plan
@@ -124,9 +142,23 @@ func New(cfg Config) *Runtime {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = time.Second
 	}
+	if cfg.AccountsTTL <= 0 {
+		cfg.AccountsTTL = DefaultAccountsTTL
+	}
+	if cfg.BreakerFailures <= 0 {
+		cfg.BreakerFailures = DefaultBreakerFailures
+	}
+	if cfg.BreakerWindow <= 0 {
+		cfg.BreakerWindow = DefaultBreakerWindow
+	}
+	if cfg.BreakerCooldown <= 0 {
+		cfg.BreakerCooldown = DefaultBreakerCooldown
+	}
 	rt := &Runtime{cfg: cfg, st: cfg.Store, clock: cfg.Clock, log: cfg.Logger, replica: newReplicaID(), send: newSender(cfg.SendConcurrency),
 		pokeEv: pokes(cfg.EventWorkers), pokeTm: pokes(cfg.TimerWorkers), pokeSd: make(chan struct{}, 1), pokeMg: make(chan struct{}, 1)}
 	rt.ingest = newBatcher(rt.st, rt.pokeEvents)
+	rt.accounts = newAccounts(rt)
+	rt.breakers = newBreakers(cfg.BreakerFailures, cfg.BreakerWindow, cfg.BreakerCooldown, rt.log.Warn)
 	return rt
 }
 

@@ -65,11 +65,13 @@ type finished struct {
 
 // outcome is what a provider call came to. A positive retryAfter asks for
 // another attempt (the call certainly did not arrive, or its receiver drops
-// repeats), within maxSendAttempts.
+// repeats), within maxSendAttempts. trouble marks a call that did not get
+// through (retry or ambiguous), which the circuit breaker counts.
 type outcome struct {
 	status     kalcifer.SendStatus
 	detail     string
 	retryAfter time.Duration
+	trouble    bool
 }
 
 func newSender(concurrency int) *sender {
@@ -206,7 +208,11 @@ func (rt *Runtime) sendCycle(ctx context.Context, done []finished, claim bool) (
 		s.take(c.send)
 		go func() {
 			defer c.cancel()
-			s.done <- finished{c, rt.call(c)}
+			out := rt.call(c)
+			if c.account != nil {
+				rt.breakers.report(c.account, out.trouble, rt.clock.Now())
+			}
+			s.done <- finished{c, out}
 		}()
 	}
 	return more, nil
@@ -237,6 +243,7 @@ func (rt *Runtime) recordEach(ctx context.Context, done []finished) error {
 type call struct {
 	send     *kalcifer.Send
 	provider channel.Provider
+	account  *kalcifer.ProviderAccount // nil for a server provider
 	msg      channel.Message
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -251,7 +258,8 @@ func (rt *Runtime) claim(ctx context.Context, t *store.EngineTx) (calls []*call,
 	if limit <= 0 {
 		return nil, false, nil
 	}
-	due, err := t.DueSends(store.DueParams{Limit: limit,
+	now := rt.clock.Now()
+	due, err := t.DueSends(store.DueParams{Limit: limit, Hold: rt.breakers.held(now),
 		SkipTenants: full(s.byTenant, rt.cfg.SendTenantConcurrency), SkipTargets: full(s.byTarget, rt.cfg.SendTargetConcurrency)})
 	if err != nil {
 		return nil, false, err
@@ -266,12 +274,31 @@ func (rt *Runtime) claim(ctx context.Context, t *store.EngineTx) (calls []*call,
 			more = true // stays pending; the next cycle skips the full tenant or target
 			continue
 		}
-		c, reason := rt.prepare(d)
+		c, reason, err := rt.prepare(ctx, d)
+		if err != nil {
+			return calls, false, err
+		}
 		if reason != "" {
 			if err := rt.finishSend(ctx, t, sd, kalcifer.SendFailed, reason); err != nil {
 				return calls, false, err
 			}
 			continue
+		}
+		if c.account != nil {
+			// An account whose breaker is open is not called: its sends
+			// stay pending. Most are left out by DueSends (Hold); one
+			// whose target names the account otherwise (renamed since)
+			// waits here until the breaker may probe.
+			if ok, until := rt.breakers.admit(c.account.ID, now); !ok {
+				if until.IsZero() {
+					continue // a probe is in flight; Hold leaves these out meanwhile
+				}
+				if err := t.DeferSend(sd.Key, fmt.Sprintf("waiting: provider account %q keeps failing, so it is not called until %s",
+					c.account.Name, until.UTC().Format(time.RFC3339)), until); err != nil {
+					return calls, false, err
+				}
+				continue
+			}
 		}
 		tenants[sd.TenantID]++
 		targets[sd.Target]++
@@ -313,27 +340,31 @@ func decrement(m map[string]int, key string) {
 }
 
 // prepare builds a due send's message and finds its provider, or says why
-// it cannot go.
-func (rt *Runtime) prepare(d store.DueSend) (*call, string) {
+// it cannot go (reason); an error (the accounts could not be read) leaves
+// it for later.
+func (rt *Runtime) prepare(ctx context.Context, d store.DueSend) (*call, string, error) {
 	sd := d.Send
 	switch {
 	case d.InstanceStatus == "":
-		return nil, "not sent: the instance no longer exists"
+		return nil, "not sent: the instance no longer exists", nil
 	case d.InstanceStatus.Ended(): // e.g. the customer unsubscribed meanwhile: never send after that
-		return nil, "not sent: the instance " + string(d.InstanceStatus) + " first"
+		return nil, "not sent: the instance " + string(d.InstanceStatus) + " first", nil
 	case d.Customer == nil:
-		return nil, "not sent: the customer's profile no longer exists"
+		return nil, "not sent: the customer's profile no longer exists", nil
 	}
 	m := message(sd)
 	m.Customer = customerMap(d.Customer)
 	if state, err := decodeState(&kalcifer.Instance{ID: sd.InstanceID, State: d.InstanceState}); err == nil && state.Event != nil {
 		m.Event = eventMap(state.Event)
 	}
-	p, err := rt.cfg.Providers.For(m)
-	if err != nil {
-		return nil, err.Error()
+	p, acct, err := rt.resolve(ctx, m, false)
+	if o, _ := channel.Classify(err); err != nil && o == channel.OutcomeRetry {
+		return nil, "", err
 	}
-	return &call{send: sd, provider: p, msg: m}, ""
+	if err != nil {
+		return nil, err.Error(), nil
+	}
+	return &call{send: sd, provider: p, account: acct, msg: m}, "", nil
 }
 
 // message is the provider's view of a send, without customer and event.
@@ -349,18 +380,22 @@ func (rt *Runtime) call(c *call) outcome {
 	switch result {
 	case channel.OutcomeSent:
 		if channel.IsDryRun(c.provider) {
-			return outcome{kalcifer.SendLogged, res.Detail, 0}
+			return outcome{status: kalcifer.SendLogged, detail: res.Detail}
 		}
-		return outcome{kalcifer.SendSent, res.Detail, 0}
+		return outcome{status: kalcifer.SendSent, detail: res.Detail}
 	case channel.OutcomeRetry:
-		return outcome{kalcifer.SendFailed, err.Error(), max(after, time.Second)}
+		if after <= 0 { // the provider named no delay: back off, with jitter
+			after = channel.Backoff(c.msg.Attempt)
+		}
+		return outcome{status: kalcifer.SendFailed, detail: err.Error(), retryAfter: after, trouble: true}
 	case channel.OutcomeFailed:
-		return outcome{kalcifer.SendFailed, err.Error(), 0}
+		return outcome{status: kalcifer.SendFailed, detail: err.Error()}
 	}
 	if channel.Deduplicates(c.provider, c.msg) {
-		return outcome{kalcifer.SendAmbiguous, err.Error() + " (the receiver drops repeats: sent again with the same key)", backoff(c.msg.Attempt)}
+		return outcome{status: kalcifer.SendAmbiguous, detail: err.Error() + " (the receiver drops repeats: sent again with the same key)",
+			retryAfter: backoff(c.msg.Attempt), trouble: true}
 	}
-	return outcome{kalcifer.SendAmbiguous, err.Error(), 0}
+	return outcome{status: kalcifer.SendAmbiguous, detail: err.Error(), trouble: true}
 }
 
 // backoff is the delay before the next attempt of a resend: 1s, 2s, 4s…
@@ -405,7 +440,7 @@ func (rt *Runtime) RecoverSends(ctx context.Context) (int, error) {
 		}
 		for _, s := range stranded {
 			m := message(s)
-			if p, err := rt.cfg.Providers.For(m); err == nil && channel.Deduplicates(p, m) && s.Attempts < maxSendAttempts {
+			if p, _, err := rt.resolve(ctx, m, false); err == nil && channel.Deduplicates(p, m) && s.Attempts < maxSendAttempts {
 				err = t.RetrySend(s.Key, "interrupted in flight (crash or restart); sent again with the same key, as the receiver drops repeats", t.Now())
 				if err != nil {
 					return err

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"encoding/json"
 
 	"github.com/kalcifer/kalcifer"
@@ -10,7 +11,10 @@ import (
 
 // Warnings lists what a graph's channel nodes will meet when it runs for
 // tenantID: messages a dry-run provider only records, and providers that do
-// not exist. Activation and publishing answer them; nothing is refused.
+// not exist (a "provider" naming no account of the tenant and no server
+// provider). A channel with a default account of the tenant is delivered
+// by it. The tenant's accounts are read afresh. Activation and publishing
+// answer the warnings; nothing is refused.
 func (rt *Runtime) Warnings(tenantID string, g *graph.Graph) []kalcifer.Warning {
 	var out []kalcifer.Warning
 	for _, n := range g.Nodes {
@@ -20,13 +24,17 @@ func (rt *Runtime) Warnings(tenantID string, g *graph.Graph) []kalcifer.Warning 
 		var config map[string]any
 		_ = json.Unmarshal(n.Config, &config) // the graph was validated
 		m := channel.Message{TenantID: tenantID, NodeID: n.ID, NodeType: n.Type, Channel: ChannelOf(n.Type), Config: config}
-		p, err := rt.cfg.Providers.For(m)
+		p, acct, err := rt.resolve(context.Background(), m, true)
 		switch {
 		case err != nil:
 			out = append(out, kalcifer.Warning{NodeID: n.ID, Message: "its messages will fail: " + err.Error()})
+		case channel.IsDryRun(p) && acct != nil:
+			out = append(out, kalcifer.Warning{NodeID: n.ID,
+				Message: "messages are recorded, not delivered: provider account " + acct.Name + " is of type log, which only logs them"})
 		case channel.IsDryRun(p):
 			out = append(out, kalcifer.Warning{NodeID: n.ID,
-				Message: "messages are recorded, not delivered: configure a provider (the " + p.Name() + " provider only logs them)"})
+				Message: "messages are recorded, not delivered: configure a provider account for " + m.Channel +
+					" (POST /api/v1/providers) or name one in the node (the " + p.Name() + " provider only logs them)"})
 		}
 	}
 	return out

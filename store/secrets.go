@@ -22,10 +22,13 @@ type sealedColumn struct{ table, key, column string }
 var (
 	colAIAPIKey      = sealedColumn{"tenant_ai_settings", "tenant_id", "api_key"}
 	colWebhookSecret = sealedColumn{"tenant_secrets", "tenant_id", "webhook_secret"}
+	// colProviderSecrets holds a provider account's credentials: the JSON
+	// of its secret fields, sealed as one value.
+	colProviderSecrets = sealedColumn{"provider_accounts", "id", "secrets"}
 )
 
 // sealedColumns lists every column of stored credentials.
-var sealedColumns = []sealedColumn{colAIAPIKey, colWebhookSecret}
+var sealedColumns = []sealedColumn{colAIAPIKey, colWebhookSecret, colProviderSecrets}
 
 func (c sealedColumn) String() string { return c.table + "." + c.column }
 

@@ -69,6 +69,15 @@ type DueParams struct {
 	// that have no free call slot, so that their backlog does not hide
 	// everyone else's sends.
 	SkipTenants, SkipTargets []string
+	// Hold leaves out the sends of a tenant's targets: those of a
+	// provider account whose circuit breaker is open.
+	Hold []Hold
+}
+
+// Hold names a tenant's send targets whose sends wait.
+type Hold struct {
+	TenantID string
+	Targets  []string
 }
 
 // DueSend is a pending send that fell due, with what its call needs.
@@ -98,6 +107,10 @@ func (t *EngineTx) DueSends(p DueParams) ([]DueSend, error) {
 	}
 	if len(p.SkipTargets) > 0 {
 		q.WriteString(` AND s.target NOT IN (` + bind(&args, p.SkipTargets) + `)`)
+	}
+	for _, h := range p.Hold {
+		args = append(args, h.TenantID)
+		fmt.Fprintf(&q, ` AND NOT (s.tenant_id = $%d AND s.target IN (%s))`, len(args), bind(&args, h.Targets))
 	}
 	q.WriteString(` ORDER BY s.next_attempt_at LIMIT $2` + t.s.skipLockedOf("s"))
 	rows, err := t.tx.Query(t.ctx, q.String(), args...)
@@ -224,6 +237,17 @@ func (t *EngineTx) RetrySend(key, detail string, at time.Time) error {
 		WHERE key = $4 AND status = 'sending'`, detail, micros(at), micros(t.now), key)
 	if err != nil {
 		return fmt.Errorf("retry send %s: %w", key, err)
+	}
+	return nil
+}
+
+// DeferSend leaves a pending send pending until at, with detail saying
+// why: its provider does not take calls for now.
+func (t *EngineTx) DeferSend(key, detail string, at time.Time) error {
+	_, err := t.tx.Exec(t.ctx, `UPDATE sends SET detail = $1, next_attempt_at = $2, updated_at = $3
+		WHERE key = $4 AND status = 'pending'`, detail, micros(at), micros(t.now), key)
+	if err != nil {
+		return fmt.Errorf("defer send %s: %w", key, err)
 	}
 	return nil
 }

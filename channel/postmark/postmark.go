@@ -58,7 +58,7 @@ const (
 // Config is a Postmark server.
 type Config struct {
 	// ServerToken is the server's API token.
-	ServerToken string `json:"server_token"`
+	ServerToken string `json:"server_token" secret:"true"`
 	// From and FromName are the default sender (a confirmed sender
 	// signature or domain); an email's own From wins.
 	From     string `json:"from"`

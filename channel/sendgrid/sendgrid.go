@@ -47,7 +47,7 @@ const KeyArg = "kalcifer_key"
 // Config is a SendGrid account.
 type Config struct {
 	// APIKey is a key with the Mail Send permission.
-	APIKey string `json:"api_key"`
+	APIKey string `json:"api_key" secret:"true"`
 	// From and FromName are the default sender (a verified sender
 	// identity); an email's own From wins.
 	From     string `json:"from"`

@@ -65,8 +65,8 @@ type Config struct {
 	// AccessKeyID and SecretAccessKey are an IAM key allowed
 	// ses:SendEmail; SessionToken is set for temporary credentials.
 	AccessKeyID     string `json:"access_key_id"`
-	SecretAccessKey string `json:"secret_access_key"`
-	SessionToken    string `json:"session_token,omitempty"`
+	SecretAccessKey string `json:"secret_access_key" secret:"true"`
+	SessionToken    string `json:"session_token,omitempty" secret:"true"`
 	// From and FromName are the default sender (a verified identity); an
 	// email's own From wins.
 	From     string `json:"from"`

@@ -64,7 +64,7 @@ type Config struct {
 	Port int `json:"port,omitempty"`
 	// Username and Password log in with Auth; both or neither.
 	Username string `json:"username,omitempty"`
-	Password string `json:"password,omitempty"`
+	Password string `json:"password,omitempty" secret:"true"`
 	// TLS is "starttls", "tls" (implicit TLS) or "none" (local relays only:
 	// it refuses a username, since the password would travel in clear).
 	TLS string `json:"tls"`

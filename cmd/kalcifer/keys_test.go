@@ -15,7 +15,8 @@ import (
 	"github.com/kalcifer/kalcifer/store/sqlite"
 )
 
-const aiSettings = `{"provider":"openai","base_url":"https://llm.example.invalid/v1","model":"m","api_key":"sk-rotate-me"}`
+// The base URL is never called; a public name passes the private-network guard.
+const aiSettings = `{"provider":"openai","base_url":"https://llm.example.com/v1","model":"m","api_key":"sk-rotate-me"}`
 
 // secretsOf writes an AI key and makes the webhook secret through the API
 // and returns the webhook secret.

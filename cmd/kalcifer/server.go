@@ -15,6 +15,7 @@ import (
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/api"
 	"github.com/kalcifer/kalcifer/channel"
+	"github.com/kalcifer/kalcifer/channel/drivers"
 	"github.com/kalcifer/kalcifer/channel/logprovider"
 	"github.com/kalcifer/kalcifer/channel/webhook"
 	"github.com/kalcifer/kalcifer/engine"
@@ -87,9 +88,10 @@ func openStore(ctx context.Context, c Config, logger *slog.Logger) (*store.Store
 	return st, where, nil
 }
 
-// providers are the message providers: call_webhook nodes call signed
-// webhooks, reaching internal addresses only as guard allows; the other
-// channels log what they would send until real providers exist.
+// providers are the server's message providers: call_webhook nodes call
+// signed webhooks, reaching internal addresses only as guard allows; the
+// other channels log what they would send unless the tenant has a default
+// provider account for the channel (drivers.Catalog builds those).
 func providers(st *store.Store, logger *slog.Logger, guard netguard.Policy) *channel.Registry {
 	logged := logprovider.New(logger)
 	hooks := webhook.New(st.WebhookSecret, webhook.WithPolicy(guard))
@@ -131,7 +133,9 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.Logger.Info("custom code on", "lua_workers", m.Config.CustomCodeWorkers, "memory_mb", m.Config.CustomCodeMemory>>20)
 	}
-	m.Engine = engine.New(engine.Config{Store: st, Logger: m.Logger, Providers: providers(st, m.Logger, m.Config.Outbound), SendLease: m.Config.SendLease,
+	catalog := drivers.Catalog(m.Config.Outbound.Client(), m.Logger)
+	m.Engine = engine.New(engine.Config{Store: st, Logger: m.Logger, Providers: providers(st, m.Logger, m.Config.Outbound), Accounts: catalog,
+		SendLease:       m.Config.SendLease,
 		SendConcurrency: m.Config.SendConcurrency, SendTenantConcurrency: m.Config.SendTenantConcurrency,
 		SendTargetConcurrency: m.Config.SendTargetConcurrency, Sandbox: m.Lua})
 	if err := m.Engine.Start(context.WithoutCancel(ctx)); err != nil {
@@ -159,7 +163,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.http = &http.Server{
 		Handler: api.NewHandler(api.Config{Store: st, Engine: m.Engine, Logger: m.Logger, Version: version,
 			StartedAt: time.Now(), MaxBodyBytes: m.Config.MaxBodyBytes,
-			Designer: ai, DesignerTimeout: m.Config.StreamTimeout(), CORSOrigins: m.Config.CORSOrigins, JWT: tokens}),
+			Designer: ai, DesignerTimeout: m.Config.StreamTimeout(), CORSOrigins: m.Config.CORSOrigins, JWT: tokens, Providers: catalog}),
 		ReadHeaderTimeout: min(10*time.Second, m.Config.HTTPReadTimeout),
 		ReadTimeout:       m.Config.HTTPReadTimeout,
 		WriteTimeout:      m.Config.HTTPWriteTimeout,

@@ -61,6 +61,7 @@ func Run(t *testing.T, open Open) {
 		"LedgerReads":         testLedgerReads,
 		"Info":                testInfo,
 		"Templates":           testTemplates,
+		"ProviderAccounts":    testProviderAccounts,
 		"LimitOverrides":      testLimitOverrides,
 		"JourneyQuota":        testJourneyQuota,
 		"UploadQuota":         testUploadQuota,

@@ -1,0 +1,45 @@
+// Package drivers is the catalog of provider drivers that tenants' provider
+// accounts may use: one line per driver, naming its kind, the channels it
+// serves and its constructor. Adding a driver (channel/<name> with a Config,
+// its Check and New) is one line in Catalog.
+//
+// Only cmd/kalcifer (and tests) import this package: it names every
+// concrete driver.
+package drivers
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/kalcifer/kalcifer/channel"
+	"github.com/kalcifer/kalcifer/channel/logprovider"
+	"github.com/kalcifer/kalcifer/channel/postmark"
+	"github.com/kalcifer/kalcifer/channel/sendgrid"
+	"github.com/kalcifer/kalcifer/channel/ses"
+	"github.com/kalcifer/kalcifer/channel/smtp"
+)
+
+var email = []string{"email"}
+
+// Catalog returns every driver; providers that speak HTTP do so through
+// client, which must be the SSRF-guarded client (an account's base URL is
+// a tenant's choice). The log driver logs to log.
+func Catalog(client *http.Client, log *slog.Logger) *channel.Catalog {
+	return channel.NewCatalog(client,
+		channel.NewDriver(smtp.Name, email, channel.NoHTTP(smtp.New)),
+		channel.NewDriver(sendgrid.Name, email, sendgrid.New),
+		channel.NewDriver(ses.Name, email, ses.New),
+		channel.NewDriver(postmark.Name, email, postmark.New),
+		channel.NewDriver(logprovider.Name, nil, logDriver(log)),
+	)
+}
+
+// logConfig is the log driver's config: it has none.
+type logConfig struct{}
+
+func (logConfig) Check() error { return nil }
+
+// logDriver builds the dry-run provider of an account of kind "log".
+func logDriver(log *slog.Logger) func(logConfig, *http.Client) (*logprovider.Provider, error) {
+	return func(logConfig, *http.Client) (*logprovider.Provider, error) { return logprovider.New(log), nil }
+}
