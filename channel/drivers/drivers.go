@@ -12,14 +12,24 @@ import (
 	"net/http"
 
 	"github.com/kalcifer/kalcifer/channel"
+	"github.com/kalcifer/kalcifer/channel/apns"
+	"github.com/kalcifer/kalcifer/channel/fcm"
 	"github.com/kalcifer/kalcifer/channel/logprovider"
+	"github.com/kalcifer/kalcifer/channel/metawhatsapp"
 	"github.com/kalcifer/kalcifer/channel/postmark"
 	"github.com/kalcifer/kalcifer/channel/sendgrid"
 	"github.com/kalcifer/kalcifer/channel/ses"
 	"github.com/kalcifer/kalcifer/channel/smtp"
+	"github.com/kalcifer/kalcifer/channel/twilio"
+	"github.com/kalcifer/kalcifer/channel/vonage"
 )
 
-var email = []string{"email"}
+var (
+	email    = []string{"email"}
+	sms      = []string{"sms"}
+	whatsapp = []string{"whatsapp"}
+	push     = []string{"push"}
+)
 
 // Catalog returns every driver; providers that speak HTTP do so through
 // client, which must be the SSRF-guarded client (an account's base URL is
@@ -30,6 +40,11 @@ func Catalog(client *http.Client, log *slog.Logger) *channel.Catalog {
 		channel.NewDriver(sendgrid.Name, email, sendgrid.New),
 		channel.NewDriver(ses.Name, email, ses.New),
 		channel.NewDriver(postmark.Name, email, postmark.New),
+		channel.NewDriver(twilio.Name, append(sms, whatsapp...), twilio.New),
+		channel.NewDriver(vonage.Name, sms, vonage.New),
+		channel.NewDriver(metawhatsapp.Name, whatsapp, metawhatsapp.New),
+		channel.NewDriver(fcm.Name, push, fcm.New),
+		channel.NewDriver(apns.Name, push, apns.New),
 		channel.NewDriver(logprovider.Name, nil, logDriver(log)),
 	)
 }
