@@ -12,6 +12,7 @@ import (
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/channel"
 	"github.com/kalcifer/kalcifer/graph"
+	"github.com/kalcifer/kalcifer/liquid"
 	"github.com/kalcifer/kalcifer/sandbox"
 	"github.com/kalcifer/kalcifer/store"
 )
@@ -50,6 +51,12 @@ type Config struct {
 	// DefaultSendLease). It must exceed the longest provider call. A
 	// replica that dies is noticed at once, without waiting for the lease.
 	SendLease time.Duration
+	// PublicURL is the server's public base URL (KALCIFER_PUBLIC_URL),
+	// which unsubscribe links start with; empty sends emails without one.
+	PublicURL string
+	// RenderLimits bound each render of a message field (zero: the
+	// liquid.DefaultLimits).
+	RenderLimits liquid.Limits
 }
 
 // Runtime runs journeys durably: it routes stored events, fires due timers
@@ -65,6 +72,8 @@ type Runtime struct {
 	// sends in flight carry it, so that its death is noticed at once.
 	replica int64
 	send    *sender
+	// renderer renders sends' content (render.go).
+	renderer *renderer
 
 	programs sync.Map // programKey → *Program
 	plans    sync.Map // migration id → *Plan
@@ -127,6 +136,11 @@ func New(cfg Config) *Runtime {
 	rt := &Runtime{cfg: cfg, st: cfg.Store, clock: cfg.Clock, log: cfg.Logger, replica: newReplicaID(), send: newSender(cfg.SendConcurrency),
 		pokeEv: pokes(cfg.EventWorkers), pokeTm: pokes(cfg.TimerWorkers), pokeSd: make(chan struct{}, 1), pokeMg: make(chan struct{}, 1)}
 	rt.ingest = newBatcher(rt.st, rt.pokeEvents)
+	limits := cfg.RenderLimits
+	if limits == (liquid.Limits{}) {
+		limits = liquid.DefaultLimits
+	}
+	rt.renderer = newRenderer(limits, cfg.PublicURL, rt.st.UnsubscribeKey())
 	return rt
 }
 
