@@ -162,8 +162,8 @@ func (s *server) routes() *chi.Mux {
 	r.With(s.checkParams).Get("/health/ready", s.ready)
 	r.With(s.checkParams).Get("/info", s.info)
 	// Unsubscribe links: public, signed (unsubscribe.go).
-	r.Get("/u/{token}", s.unsubscribe)
-	r.Post("/u/{token}", s.unsubscribe)
+	r.With(s.checkParams).Get("/u/{token}", s.unsubscribe)
+	r.With(s.checkParams).Post("/u/{token}", s.unsubscribe)
 
 	r.Route("/api/v1", func(r chi.Router) {
 		r.With(s.checkParams).Get("/openapi.json", s.openAPI)

@@ -200,6 +200,10 @@ func (rt *Runtime) render(ctx context.Context, t *store.EngineTx, memo *claimMem
 	for _, field := range slices.Sorted(maps.Keys(fields)) {
 		s, _, err := fields[field].Render(ctx, vars, true)
 		if err != nil {
+			if _, set := sd.Config["to"]; field == "to" && !set {
+				attr := strings.TrimSuffix(strings.TrimPrefix(defaultTo[sd.Channel], "{{ customer."), " }}")
+				return fail("the customer has no %s attribute to send to (or set the node's \"to\")", attr)
+			}
 			if _, own := nodeSrc[field]; own {
 				return fail("config.%s of node %s did not render: %v", field, sd.NodeID, err)
 			}
