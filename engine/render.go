@@ -189,7 +189,11 @@ func (rt *Runtime) render(ctx context.Context, t *store.EngineTx, memo *claimMem
 		if err != nil {
 			return fail("%s: %v", source, err)
 		}
-		maps.Copy(fields, tplFields)
+		for field, tpl := range tplFields {
+			if _, override := nodeSrc[field]; !override { // a node's subject overrides the template's
+				fields[field] = tpl
+			}
+		}
 	}
 	name, err := memo.journeyName(t, sd.TenantID, sd.JourneyID)
 	if err != nil {

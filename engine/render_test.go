@@ -101,7 +101,7 @@ func TestRenderedContent(t *testing.T) {
 		j := e.journey(true, g([]string{
 			`in:event_entry:{"event_type":"go"}`,
 			`byname:send_email:{"template_id":"welcome","reply_to":"help+{{ customer.id }}@example.com"}`,
-			`byid:send_email:{"template_id":"` + welcome.ID + `","to":"{{ customer.work_email }}","from":"news@example.com"}`,
+			`byid:send_email:{"template_id":"` + welcome.ID + `","to":"{{ customer.work_email }}","from":"news@example.com","subject":"Just for {{ customer.first_name }}"}`,
 			`sms:send_sms:{"template_id":"sms_hi"}`,
 			`push:send_push:{"title":"{{ event.data.plan }}","body":"Hey {{ customer.first_name }}","data":{"plan":"{{ event.data.plan }}","fixed":"1"}}`,
 			`wa:send_whatsapp:{"whatsapp_template":{"name":"order_update","language":"en_US","params":["{{ customer.first_name }}","{{ event.data.plan | upcase }}"]}}`,
@@ -122,7 +122,7 @@ func TestRenderedContent(t *testing.T) {
 		if !strings.Contains(m.Text, "pro plan; j v1") {
 			t.Fatalf("text from html = %q", m.Text)
 		}
-		if m := rec.of("byid")[0].Email; m.To != "ada@work.example.com" || m.From != "news@example.com" || m.Subject != "Hi Ada" {
+		if m := rec.of("byid")[0].Email; m.To != "ada@work.example.com" || m.From != "news@example.com" || m.Subject != "Just for Ada" || !strings.Contains(m.HTML, "pro plan") {
 			t.Fatalf("by id: %+v", m)
 		}
 		if s := rec.of("sms")[0].SMS; s.To != "+14155550100" || s.Body != "Ada: your pro plan" {

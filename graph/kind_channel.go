@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/invopop/jsonschema"
 	"golang.org/x/net/http/httpguts"
 )
 
@@ -109,7 +110,7 @@ const (
 // SendEmailConfig is a send_email's config: a template, or inline content.
 type SendEmailConfig struct {
 	TemplateID string `json:"template_id,omitempty" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"The email template to render: its id or its name. Leave out for inline content."`
-	Subject    string `json:"subject,omitempty" jsonschema:"maxLength=998" jsonschema_description:"Inline subject line (Liquid), with html or text, when no template is used."`
+	Subject    string `json:"subject,omitempty" jsonschema:"maxLength=998" jsonschema_description:"Subject line (Liquid): with html or text when no template is used, or overriding the template's."`
 	HTML       string `json:"html,omitempty" jsonschema_description:"Inline HTML body (Liquid)."`
 	Text       string `json:"text,omitempty" jsonschema_description:"Inline text body (Liquid); default: the text of the rendered html."`
 	To         string `json:"to,omitempty" jsonschema:"maxLength=998" jsonschema_description:"Recipient address (Liquid); default: the customer's email attribute."`
@@ -119,10 +120,11 @@ type SendEmailConfig struct {
 }
 
 // Check requires a template or inline content with a subject and a body.
+// A subject beside a template overrides the template's.
 func (c SendEmailConfig) Check(bad func(string, error)) {
-	inline := c.Subject != "" || c.HTML != "" || c.Text != ""
-	checkOneSource(c.TemplateID, inline, "subject, html, text", bad)
-	if c.TemplateID == "" && inline {
+	inline := c.HTML != "" || c.Text != ""
+	checkOneSource(c.TemplateID, inline || (c.TemplateID == "" && c.Subject != ""), "subject, html, text", bad)
+	if c.TemplateID == "" && (inline || c.Subject != "") {
 		if c.Subject == "" {
 			bad("subject", errors.New("is required with inline content"))
 		}
@@ -245,6 +247,27 @@ func (c SendWhatsAppConfig) Liquid() []Liquid {
 }
 
 func (c SendWhatsAppConfig) templateRef() string { return c.TemplateID }
+
+// JSONSchemaExtend says what content a send_email needs: a template, or a
+// subject and a body (Check refuses both at once).
+func (SendEmailConfig) JSONSchemaExtend(s *jsonschema.Schema) {
+	s.AnyOf = []*jsonschema.Schema{{Required: []string{"template_id"}}, {Required: []string{"subject", "html"}}, {Required: []string{"subject", "text"}}}
+}
+
+// JSONSchemaExtend requires a template or a body.
+func (SendSMSConfig) JSONSchemaExtend(s *jsonschema.Schema) {
+	s.AnyOf = []*jsonschema.Schema{{Required: []string{"template_id"}}, {Required: []string{"body"}}}
+}
+
+// JSONSchemaExtend requires a template, or a title and a body.
+func (SendPushConfig) JSONSchemaExtend(s *jsonschema.Schema) {
+	s.AnyOf = []*jsonschema.Schema{{Required: []string{"template_id"}}, {Required: []string{"title", "body"}}}
+}
+
+// JSONSchemaExtend requires a template, a body or an approved template.
+func (SendWhatsAppConfig) JSONSchemaExtend(s *jsonschema.Schema) {
+	s.AnyOf = []*jsonschema.Schema{{Required: []string{"template_id"}}, {Required: []string{"body"}}, {Required: []string{"whatsapp_template"}}}
+}
 
 // CallWebhookConfig is a call_webhook's config.
 type CallWebhookConfig struct {
