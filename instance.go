@@ -103,9 +103,10 @@ type Step struct {
 type SendStatus string
 
 // Send statuses. A send completes at most once: pending → sending → one of
-// sent, logged, failed, ambiguous. A send whose call never began goes back to
-// pending; ambiguous (the request may have arrived) is retried only when the
-// receiver drops repeats of its key. Capped sends never leave.
+// sent, logged, failed, ambiguous, skipped. A send whose call never began goes
+// back to pending; ambiguous (the request may have arrived) is retried only
+// when the receiver drops repeats of its key. Capped and skipped sends never
+// leave.
 const (
 	SendPending SendStatus = "pending"
 	SendSending SendStatus = "sending"
@@ -116,6 +117,9 @@ const (
 	SendFailed    SendStatus = "failed"
 	SendAmbiguous SendStatus = "ambiguous"
 	SendCapped    SendStatus = "capped"
+	// SendSkipped is a send to a customer who unsubscribed from its
+	// channel: never sent, and the path goes on.
+	SendSkipped SendStatus = "skipped"
 )
 
 // Send is one message in the ledger, keyed by instance, node and visit.
@@ -133,10 +137,15 @@ type Send struct {
 	Config     map[string]any `json:"config"`
 	// Target is where the send goes, for per-target concurrency limits: a
 	// webhook's host, or the provider a node names.
-	Target      string     `json:"target,omitempty"`
-	Status      SendStatus `json:"status"`
-	Attempts    int        `json:"attempts"`
-	Detail      string     `json:"detail,omitempty"`
-	CreatedAt   time.Time  `json:"created_at"`
-	CompletedAt *time.Time `json:"completed_at,omitempty"`
+	Target string `json:"target,omitempty"`
+	// TemplateID and TemplateVersion are the template the message was
+	// rendered from and its version at send time; empty and 0 for inline
+	// content.
+	TemplateID      string     `json:"template_id,omitempty"`
+	TemplateVersion int        `json:"template_version,omitempty"`
+	Status          SendStatus `json:"status"`
+	Attempts        int        `json:"attempts"`
+	Detail          string     `json:"detail,omitempty"`
+	CreatedAt       time.Time  `json:"created_at"`
+	CompletedAt     *time.Time `json:"completed_at,omitempty"`
 }

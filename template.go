@@ -27,7 +27,7 @@ func (c Channel) Valid() bool {
 
 // Template is a message template: its current content, and the version
 // that content is. Every change makes a new version; a send renders the
-// version it was recorded with.
+// current version when it is sent, and records which (Send.TemplateVersion).
 type Template struct {
 	ID       string  `json:"id"`
 	TenantID string  `json:"tenant_id"`

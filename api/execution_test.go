@@ -23,7 +23,7 @@ import (
 // to be inspected and steered.
 const waitingGraph = `{"nodes":[
 	{"id":"entry","type":"event_entry","position":{"x":0,"y":0},"config":{"event_type":"signed_up"}},
-	{"id":"mail","type":"send_email","position":{"x":0,"y":100},"config":{"template_id":"welcome"}},
+	{"id":"mail","type":"send_email","position":{"x":0,"y":100},"config":{"subject":"Hi","text":"Hi","to":"a@example.com"}},
 	{"id":"wait","type":"wait_for_event","position":{"x":0,"y":200},"config":{"event_type":"email_opened","timeout":"3d"}},
 	{"id":"opened","type":"journey_exit","position":{"x":0,"y":300}},
 	{"id":"late","type":"journey_exit","position":{"x":200,"y":300}}],

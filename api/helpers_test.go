@@ -129,10 +129,11 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 			lua = luaPool
 		}
 		rt = engine.New(engine.Config{
-			Store:    st,
-			Sandbox:  lua,
-			Logger:   logger,
-			Accounts: catalog,
+			Store:     st,
+			Sandbox:   lua,
+			Logger:    logger,
+			Accounts:  catalog,
+			PublicURL: "https://kalcifer.example.com",
 			Providers: channel.NewRegistry(map[string]channel.Provider{
 				"email": lp, "sms": lp, "push": lp, "whatsapp": lp, "webhook": lp,
 			}),

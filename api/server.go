@@ -177,6 +177,9 @@ func (s *server) routes() *chi.Mux {
 	get(r.With(s.checkParams), "/health", s.health)
 	get(r.With(s.checkParams), "/health/ready", s.ready)
 	get(r.With(s.checkParams), "/info", s.info)
+	// Unsubscribe links: public, signed (unsubscribe.go).
+	get(r.With(s.checkParams), "/u/{token}", s.unsubscribe)
+	post(r.With(s.checkParams), "/u/{token}", smallBody, s.unsubscribe)
 
 	r.Route("/api/v1", func(r chi.Router) {
 		get(r.With(s.checkParams), "/openapi.json", s.openAPI)

@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -70,32 +69,17 @@ func (f *fakeSendGrid) got() []sgCall {
 	return append([]sgCall(nil), f.calls...)
 }
 
-// testEmail fills the rendered email the render step will provide (not
-// built yet): to the customer's id, with the node's subject.
-type testEmail struct{ channel.Provider }
-
-func (p testEmail) Send(ctx context.Context, m channel.Message) (channel.Result, error) {
-	subject, _ := m.Config["subject"].(string)
-	m.Email = &channel.Email{To: m.Customer["id"].(string), Subject: subject, Text: "Hello"}
-	return p.Provider.Send(ctx, m)
-}
-
-// accountsCatalog is the real sendgrid driver (config, secrets, base URL),
-// its messages given an email by testEmail.
+// accountsCatalog is the real sendgrid driver (config, secrets, base URL).
 func accountsCatalog() *channel.Catalog {
 	return channel.NewCatalog(netguard.Policy{AllowPrivate: true}.Client(),
-		channel.NewDriver(sendgrid.Name, []string{"email"}, func(c sendgrid.Config, client *http.Client) (testEmail, error) {
-			p, err := sendgrid.New(c, client)
-			return testEmail{p}, err
-		}),
-	)
+		channel.NewDriver(sendgrid.Name, []string{"email"}, sendgrid.New))
 }
 
 // withAccounts gives e a runtime that sends through provider accounts.
 func (e *env) withAccounts(cfg engine.Config) *channel.Catalog {
 	catalog := accountsCatalog()
 	log := logprovider.New(nil)
-	cfg.Store, cfg.Clock, cfg.Accounts = e.st, e.clock, catalog
+	cfg.Store, cfg.Clock, cfg.Accounts, cfg.PublicURL = e.st, e.clock, catalog, "https://kalcifer.example.com"
 	cfg.Providers = channel.NewRegistry(map[string]channel.Provider{"email": log, "sms": log, "webhook": log})
 	e.rt = engine.New(cfg)
 	e.t.Cleanup(e.rt.Stop)
@@ -128,7 +112,7 @@ func TestSendsGoThroughProviderAccounts(t *testing.T) {
 		named := e.account(catalog, "marketing", "sendgrid",
 			`{"api_key":"SG.key-1","from":"news@example.com","base_url":"`+sg.URL+`"}`, false)
 		j := e.journey(true, g([]string{`in:event_entry:{"event_type":"go"}`,
-			`mail:send_email:{"template_id":"t","provider":"marketing","subject":"Hi"}`}, []string{"in->mail"}, ""))
+			`mail:send_email:{"text":"Hello","to":"{{ customer.id }}","provider":"marketing","subject":"Hi"}`}, []string{"in->mail"}, ""))
 		e.event("ada@example.com", "go", "")
 		e.drain()
 		calls := sg.got()
@@ -159,9 +143,9 @@ func TestSendsGoThroughProviderAccounts(t *testing.T) {
 		// No provider named: the tenant's default account for email.
 		e.account(catalog, "transactional", "sendgrid", `{"api_key":"SG.default","from":"hi@example.com","base_url":"`+sg.URL+`"}`, true)
 		dj := e.journey(true, g([]string{`in:event_entry:{"event_type":"welcome"}`,
-			`mail:send_email:{"template_id":"t","subject":"Welcome"}`}, []string{"in->mail"}, ""))
+			`mail:send_email:{"text":"Hello","to":"{{ customer.id }}","subject":"Welcome"}`}, []string{"in->mail"}, ""))
 		if w := e.rt.Warnings(kalcifer.DefaultTenantID, mustGraph(t, g([]string{`in:event_entry:{"event_type":"welcome"}`,
-			`mail:send_email:{"template_id":"t"}`}, []string{"in->mail"}, ""))); len(w) != 0 {
+			`mail:send_email:{"subject":"Hi","text":"Hello","to":"{{ customer.id }}"}`}, []string{"in->mail"}, ""))); len(w) != 0 {
 			t.Errorf("warnings with a default account: %+v", w)
 		}
 		e.event("cy@example.com", "welcome", "")
@@ -175,7 +159,7 @@ func TestSendsGoThroughProviderAccounts(t *testing.T) {
 
 		// A name no account has: the send fails for good, naming it, and
 		// activation warns.
-		unknown := g([]string{`in:event_entry:{"event_type":"lost"}`, `mail:send_email:{"template_id":"t","provider":"nosuch"}`},
+		unknown := g([]string{`in:event_entry:{"event_type":"lost"}`, `mail:send_email:{"subject":"Hi","text":"Hello","to":"{{ customer.id }}","provider":"nosuch"}`},
 			[]string{"in->mail"}, "")
 		if w := e.rt.Warnings(kalcifer.DefaultTenantID, mustGraph(t, unknown)); len(w) != 1 || !strings.Contains(w[0].Message, `"nosuch"`) {
 			t.Errorf("warnings for an unknown account: %+v", w)
@@ -202,7 +186,7 @@ func TestBreakerHoldsSendsAndProbes(t *testing.T) {
 		catalog := e.withAccounts(engine.Config{BreakerFailures: 3, BreakerCooldown: time.Minute})
 		e.account(catalog, "main", "sendgrid", `{"api_key":"SG.k","from":"news@example.com","base_url":"`+sg.URL+`"}`, true)
 		j := e.journey(true, g([]string{`in:event_entry:{"event_type":"go"}`,
-			`mail:send_email:{"template_id":"t","subject":"Hi"}`}, []string{"in->mail"}, ""))
+			`mail:send_email:{"text":"Hello","to":"{{ customer.id }}","subject":"Hi"}`}, []string{"in->mail"}, ""))
 		pending := func(want int) {
 			t.Helper()
 			if n := e.countSends(kalcifer.SendPending); n != want {

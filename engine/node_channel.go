@@ -58,7 +58,8 @@ func (k sendNode) resume(r *run, p *Path, w Wake) result {
 	if w.Kind != WakeSend {
 		return result{err: fmt.Errorf("path %d waits for a send, woken by %s", p.ID, w.Kind)}
 	}
-	if w.Send == SendSent || w.Send == SendLogged {
+	// A customer who unsubscribed is skipped, not failed: the path goes on.
+	if w.Send == SendSent || w.Send == SendLogged || w.Send == SendSkipped {
 		return result{branch: graph.DefaultBranch}
 	}
 	if len(r.prog.byID[p.Node].out[graph.BranchFailed]) > 0 {

@@ -44,7 +44,8 @@ const (
 	SendLogged    SendOutcome = "logged"
 	SendFailed    SendOutcome = "failed"
 	SendAmbiguous SendOutcome = "ambiguous"
-	SendCapped    SendOutcome = "capped" // refused by a frequency cap
+	SendCapped    SendOutcome = "capped"  // refused by a frequency cap
+	SendSkipped   SendOutcome = "skipped" // the customer unsubscribed from the channel
 )
 
 // Input is everything one run may look at.

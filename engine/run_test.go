@@ -3,11 +3,12 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/kalcifer/kalcifer"
 	"hash/fnv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kalcifer/kalcifer"
 
 	"github.com/kalcifer/kalcifer/graph"
 )

@@ -12,6 +12,7 @@ import (
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/channel"
 	"github.com/kalcifer/kalcifer/graph"
+	"github.com/kalcifer/kalcifer/liquid"
 	"github.com/kalcifer/kalcifer/sandbox"
 	"github.com/kalcifer/kalcifer/store"
 )
@@ -64,6 +65,12 @@ type Config struct {
 	// DefaultSendLease). It must exceed the longest provider call. A
 	// replica that dies is noticed at once, without waiting for the lease.
 	SendLease time.Duration
+	// PublicURL is the server's public base URL (KALCIFER_PUBLIC_URL),
+	// which unsubscribe links start with; empty sends emails without one.
+	PublicURL string
+	// RenderLimits bound each render of a message field (zero: the
+	// liquid.DefaultLimits).
+	RenderLimits liquid.Limits
 }
 
 // Runtime runs journeys durably: it routes stored events, fires due timers
@@ -83,6 +90,8 @@ type Runtime struct {
 	// breakers stop calling accounts that keep failing.
 	accounts *accounts
 	breakers *breakers
+	// renderer renders sends' content (render.go).
+	renderer *renderer
 
 	programs sync.Map // programKey → *Program
 	plans    sync.Map // migration id → *Plan
@@ -159,6 +168,11 @@ func New(cfg Config) *Runtime {
 	rt.ingest = newBatcher(rt.st, rt.pokeEvents)
 	rt.accounts = newAccounts(rt)
 	rt.breakers = newBreakers(cfg.BreakerFailures, cfg.BreakerWindow, cfg.BreakerCooldown, rt.log.Warn)
+	limits := cfg.RenderLimits
+	if limits == (liquid.Limits{}) {
+		limits = liquid.DefaultLimits
+	}
+	rt.renderer = newRenderer(limits, cfg.PublicURL, rt.st.UnsubscribeKey())
 	return rt
 }
 

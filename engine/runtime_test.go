@@ -319,7 +319,7 @@ func TestWelcomeJourney(t *testing.T) {
 	eachBackend(t, func(t *testing.T, e *env) {
 		j := e.journey(false, g([]string{
 			`in:event_entry:{"event_type":"signed_up"}`,
-			`mail:send_email:{"template_id":"welcome"}`,
+			`mail:send_email:{"subject":"Hi","text":"Hi","to":"a@example.com"}`,
 			`w:wait:{"duration":"1d"}`,
 			`hook:call_webhook:{"url":"` + e.hook.URL + `"}`,
 			`x:journey_exit`,
@@ -584,8 +584,8 @@ func TestParallelBranches(t *testing.T) {
 // one over the limit: it never leaves, and its path goes on.
 func TestFrequencyCapAcrossJourneys(t *testing.T) {
 	eachBackend(t, func(t *testing.T, e *env) {
-		first := e.journey(false, g([]string{`in:event_entry:{"event_type":"a"}`, `m:send_email:{"template_id":"t"}`}, []string{"in->m"}, ""))
-		second := e.journey(false, g([]string{`in:event_entry:{"event_type":"b"}`, `m:send_email:{"template_id":"t"}`}, []string{"in->m"},
+		first := e.journey(false, g([]string{`in:event_entry:{"event_type":"a"}`, `m:send_email:{"subject":"Hi","text":"Hi","to":"a@example.com"}`}, []string{"in->m"}, ""))
+		second := e.journey(false, g([]string{`in:event_entry:{"event_type":"b"}`, `m:send_email:{"subject":"Hi","text":"Hi","to":"a@example.com"}`}, []string{"in->m"},
 			`"frequency_cap":{"email":{"max":1,"window":"1d"}}`))
 		e.event("c", "a", "")
 		e.drain()

@@ -263,7 +263,7 @@ func TestAmbiguousAnswerResentOnlyToIdempotentReceiver(t *testing.T) {
 // the path goes on as designed.
 func TestLogProviderSendsAreLoggedNotSent(t *testing.T) {
 	eachBackend(t, func(t *testing.T, e *env) {
-		j := e.journey(false, g([]string{`in:event_entry:{"event_type":"go"}`, `mail:send_email:{"template_id":"welcome"}`,
+		j := e.journey(false, g([]string{`in:event_entry:{"event_type":"go"}`, `mail:send_email:{"subject":"Hi","text":"Hi","to":"a@example.com"}`,
 			`ok:add_tag:{"tag":"mailed"}`, `bad:add_tag:{"tag":"failed"}`}, []string{"in->mail", "mail->ok", "mail-failed->bad"}, ""))
 		e.event("c", "go", "")
 		e.drain()

@@ -266,6 +266,7 @@ func (rt *Runtime) claim(ctx context.Context, t *store.EngineTx) (calls []*call,
 	}
 	more = len(due) == limit
 	tenants, targets := map[string]int{}, map[string]int{}
+	memo := newClaimMemo()
 	var sends []*kalcifer.Send
 	for _, d := range due {
 		sd := d.Send
@@ -274,12 +275,12 @@ func (rt *Runtime) claim(ctx context.Context, t *store.EngineTx) (calls []*call,
 			more = true // stays pending; the next cycle skips the full tenant or target
 			continue
 		}
-		c, reason, err := rt.prepare(ctx, d)
+		c, end, err := rt.prepare(ctx, t, memo, d)
 		if err != nil {
 			return calls, false, err
 		}
-		if reason != "" {
-			if err := rt.finishSend(ctx, t, sd, kalcifer.SendFailed, reason); err != nil {
+		if end != nil {
+			if err := rt.finishSend(ctx, t, sd, end.status, end.detail); err != nil {
 				return calls, false, err
 			}
 			continue
@@ -339,32 +340,49 @@ func decrement(m map[string]int, key string) {
 	}
 }
 
-// prepare builds a due send's message and finds its provider, or says why
-// it cannot go (reason); an error (the accounts could not be read) leaves
-// it for later.
-func (rt *Runtime) prepare(ctx context.Context, d store.DueSend) (*call, string, error) {
+// prepare builds a due send's message — its content rendered — and finds
+// its provider, or says how the send ends without a call. An error is the
+// store's.
+func (rt *Runtime) prepare(ctx context.Context, t *store.EngineTx, memo *claimMemo, d store.DueSend) (*call, *settle, error) {
 	sd := d.Send
+	failed := func(reason string) (*call, *settle, error) { return nil, &settle{kalcifer.SendFailed, reason}, nil }
 	switch {
 	case d.InstanceStatus == "":
-		return nil, "not sent: the instance no longer exists", nil
+		return failed("not sent: the instance no longer exists")
 	case d.InstanceStatus.Ended(): // e.g. the customer unsubscribed meanwhile: never send after that
-		return nil, "not sent: the instance " + string(d.InstanceStatus) + " first", nil
+		return failed("not sent: the instance " + string(d.InstanceStatus) + " first")
 	case d.Customer == nil:
-		return nil, "not sent: the customer's profile no longer exists", nil
+		return failed("not sent: the customer's profile no longer exists")
 	}
 	m := message(sd)
 	m.Customer = customerMap(d.Customer)
-	if state, err := decodeState(&kalcifer.Instance{ID: sd.InstanceID, State: d.InstanceState}); err == nil && state.Event != nil {
+	state, err := decodeState(&kalcifer.Instance{ID: sd.InstanceID, State: d.InstanceState})
+	if err != nil {
+		return failed("not sent: the instance's state cannot be read: " + err.Error())
+	}
+	if state.Event != nil {
 		m.Event = eventMap(state.Event)
+	}
+	r, err := rt.render(ctx, t, memo, d, state, &m)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.templateID != "" {
+		if err := t.SetSendTemplate(sd.Key, r.templateID, r.templateVersion); err != nil {
+			return nil, nil, err
+		}
+	}
+	if r.settle != nil {
+		return nil, r.settle, nil
 	}
 	p, acct, err := rt.resolve(ctx, m, false)
 	if o, _ := channel.Classify(err); err != nil && o == channel.OutcomeRetry {
-		return nil, "", err
+		return nil, nil, err // the accounts could not be read: later
 	}
 	if err != nil {
-		return nil, err.Error(), nil
+		return failed(err.Error())
 	}
-	return &call{send: sd, provider: p, account: acct, msg: m}, "", nil
+	return &call{send: sd, provider: p, account: acct, msg: m}, nil, nil
 }
 
 // message is the provider's view of a send, without customer and event.
@@ -476,7 +494,8 @@ func (rt *Runtime) finishSend(ctx context.Context, t *store.EngineTx, s *kalcife
 
 // sendOutcomes maps the ledger's final statuses to what a waiting path sees.
 var sendOutcomes = map[kalcifer.SendStatus]SendOutcome{kalcifer.SendSent: SendSent, kalcifer.SendLogged: SendLogged,
-	kalcifer.SendFailed: SendFailed, kalcifer.SendAmbiguous: SendAmbiguous, kalcifer.SendCapped: SendCapped}
+	kalcifer.SendFailed: SendFailed, kalcifer.SendAmbiguous: SendAmbiguous, kalcifer.SendCapped: SendCapped,
+	kalcifer.SendSkipped: SendSkipped}
 
 // sendTarget names where a channel node's sends go, for the per-target
 // limit on calls in flight: a webhook's host, else the provider the node

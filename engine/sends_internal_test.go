@@ -29,7 +29,7 @@ func TestNoCallWhenItsMarkFails(t *testing.T) {
 	rt := New(Config{Store: st, Providers: channel.NewRegistry(map[string]channel.Provider{"email": p})})
 	defer rt.Stop()
 	activate(t, st, `{"nodes":[{"id":"in","type":"event_entry","position":{"x":0,"y":0},"config":{"event_type":"go"}},
-		{"id":"mail","type":"send_email","position":{"x":0,"y":0},"config":{"template_id":"hi"}}],
+		{"id":"mail","type":"send_email","position":{"x":0,"y":0},"config":{"subject":"Hi","text":"Hi","to":"a@example.com"}}],
 		"edges":[{"id":"e1","source":"in","target":"mail"}]}`)
 	if _, err := rt.Ingest(ctx, []*kalcifer.Event{{TenantID: kalcifer.DefaultTenantID, CustomerID: "c", Type: "go"}}); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/channel"
@@ -35,6 +36,29 @@ func (rt *Runtime) Warnings(tenantID string, g *graph.Graph) []kalcifer.Warning 
 			out = append(out, kalcifer.Warning{NodeID: n.ID,
 				Message: "messages are recorded, not delivered: configure a provider account for " + m.Channel +
 					" (POST /api/v1/providers) or name one in the node (the " + p.Name() + " provider only logs them)"})
+		}
+	}
+	return append(out, rt.contentWarnings(tenantID, g)...)
+}
+
+// contentWarnings lists channel nodes whose template_id names no template
+// of the tenant (or one of another channel), and email nodes that will go
+// out without an unsubscribe link because the server has no public URL.
+func (rt *Runtime) contentWarnings(tenantID string, g *graph.Graph) []kalcifer.Warning {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := rt.st.TemplateWarnings(ctx, tenantID, g)
+	if err != nil {
+		rt.log.Error("checking the templates of a journey failed", "err", err)
+		out = append(out, kalcifer.Warning{Message: "its templates could not be checked: " + err.Error()})
+	}
+	if rt.renderer.publicURL != "" {
+		return out
+	}
+	for _, n := range g.Nodes {
+		if n.Type == graph.TypeSendEmail {
+			out = append(out, kalcifer.Warning{NodeID: n.ID, Message: "its emails go out without an unsubscribe link or " +
+				"List-Unsubscribe header: set KALCIFER_PUBLIC_URL to the server's public address to add them"})
 		}
 	}
 	return out

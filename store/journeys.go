@@ -19,7 +19,7 @@ func (s *Store) CreateJourney(ctx context.Context, actor string, j *kalcifer.Jou
 		return err
 	}
 	if j.Graph != nil {
-		if err := kalcifer.ValidateGraph(j.Graph); err != nil {
+		if err := validateGraph(j.Graph); err != nil {
 			return err
 		}
 	}
@@ -137,7 +137,7 @@ func (s *Store) UpdateJourney(ctx context.Context, actor, tenantID, id string, u
 			if err := j.CheckEditable(); err != nil {
 				return err
 			}
-			if err := kalcifer.ValidateGraph(upd.Graph); err != nil {
+			if err := validateGraph(upd.Graph); err != nil {
 				return err
 			}
 			j.Graph = upd.Graph
@@ -232,7 +232,7 @@ func (s *Store) TransitionJourney(ctx context.Context, p TransitionJourneyParams
 		}
 		data := map[string]any{"from": string(j.Status), "to": string(to)}
 		if action == kalcifer.ActionActivate {
-			if err := kalcifer.ValidateGraph(j.Graph); err != nil {
+			if err := validateGraph(j.Graph); err != nil {
 				return err
 			}
 			if err := CheckRunnable(j.Graph, p.On...); err != nil {

@@ -11,7 +11,7 @@ import (
 	"github.com/kalcifer/kalcifer"
 )
 
-const sendColumns = `key, tenant_id, journey_id, version, instance_id, path_id, node_id, node_type, customer_id, channel, config, status, attempts, detail, created_at, completed_at, target`
+const sendColumns = `key, tenant_id, journey_id, version, instance_id, path_id, node_id, node_type, customer_id, channel, config, status, attempts, detail, created_at, completed_at, target, template_id, template_version`
 
 // InsertSend writes a send to the ledger before any attempt. A send whose
 // key exists already (the same instance, node and visit) is not written
@@ -264,6 +264,16 @@ func (t *EngineTx) FinishSend(key string, status kalcifer.SendStatus, detail str
 	return n == 1, nil
 }
 
+// SetSendTemplate records the template version a send in flight was
+// rendered from.
+func (t *EngineTx) SetSendTemplate(key, templateID string, version int) error {
+	_, err := t.tx.Exec(t.ctx, `UPDATE sends SET template_id = $1, template_version = $2 WHERE key = $3`, templateID, version, key)
+	if err != nil {
+		return fmt.Errorf("record the template of send %s: %w", key, err)
+	}
+	return nil
+}
+
 // SendStatus returns a send's status in the ledger.
 func (t *EngineTx) SendStatus(key string) (kalcifer.SendStatus, error) {
 	var status string
@@ -311,7 +321,7 @@ func scanSend(r Row, more ...any) (*kalcifer.Send, error) {
 	var created int64
 	var completed *int64
 	dest := append([]any{&s.Key, &s.TenantID, &s.JourneyID, &s.Version, &s.InstanceID, &s.PathID, &s.NodeID, &s.NodeType,
-		&s.CustomerID, &s.Channel, &cfg, &status, &s.Attempts, &s.Detail, &created, &completed, &s.Target}, more...)
+		&s.CustomerID, &s.Channel, &cfg, &status, &s.Attempts, &s.Detail, &created, &completed, &s.Target, &s.TemplateID, &s.TemplateVersion}, more...)
 	if err := r.Scan(dest...); err != nil {
 		return nil, err
 	}

@@ -98,7 +98,7 @@ type CreateVersionParams struct {
 // checking it. Any journey but an archived one can have drafts.
 func (s *Store) CreateVersion(ctx context.Context, p CreateVersionParams) (*kalcifer.Version, error) {
 	actor, tenantID, journeyID, g, changelog := p.Actor, p.TenantID, p.JourneyID, p.Graph, p.Changelog
-	if err := kalcifer.ValidateGraph(g); err != nil {
+	if err := validateGraph(g); err != nil {
 		return nil, err
 	}
 	var out *kalcifer.Version

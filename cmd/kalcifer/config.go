@@ -49,6 +49,9 @@ type Config struct {
 	SendConcurrency, SendTenantConcurrency, SendTargetConcurrency int
 	// AI is the server's default AI designer; tenants may choose their own.
 	AI AIConfig
+	// PublicURL is the server's public base URL, without a trailing slash
+	// (KALCIFER_PUBLIC_URL); "" means emails carry no unsubscribe link.
+	PublicURL string
 	// Outbound says which internal addresses webhooks and AI providers may
 	// reach (KALCIFER_ALLOW_PRIVATE_NETWORKS, KALCIFER_ALLOWED_PRIVATE_ADDRESSES).
 	Outbound netguard.Policy
@@ -101,6 +104,7 @@ var settings = []struct {
 	{"KALCIFER_SEND_TENANT_CONCURRENCY", "send-tenant-concurrency", "96", "provider calls in flight at most for one tenant"},
 	{"KALCIFER_SEND_TARGET_CONCURRENCY", "send-target-concurrency", "64", "provider calls in flight at most to one target (a webhook host, a provider), so a slow one cannot take every slot"},
 	{"KALCIFER_DEBUG_ADDR", "debug-addr", "", "address of a Go pprof server, e.g. 127.0.0.1:6060 (off when empty)"},
+	{"KALCIFER_PUBLIC_URL", "public-url", "", "the server's public base URL, e.g. https://kalcifer.example.com: emails carry unsubscribe links (and List-Unsubscribe headers) to its /u/ route; when empty they carry none, and activation warns"},
 	{"KALCIFER_ALLOW_PRIVATE_NETWORKS", "allow-private-networks", "false", "true lets webhooks and AI providers reach loopback, private and link-local addresses (self-hosters whose targets are internal, tests with local receivers); otherwise such targets are refused, whatever name resolves to them"},
 	{"KALCIFER_ALLOWED_PRIVATE_ADDRESSES", "allowed-private-addresses", "", "comma-separated internal addresses or networks webhooks and AI providers may reach while the rest stay refused, e.g. 10.1.2.3,192.168.0.0/24 (every port of them, for every tenant)"},
 	{"KALCIFER_AI_PROVIDER", "ai-provider", "offline", "AI designer: offline (built in, nothing leaves the server), anthropic, openai (any OpenAI-compatible server) or ollama"},
@@ -194,6 +198,9 @@ func LoadConfig(env func(string) string, args []string) (Config, error) {
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		return Config{}, fmt.Errorf("KALCIFER_DATABASE_URL must start with postgres:// (leave it empty for the embedded SQLite store)")
+	}
+	if c.PublicURL, err = publicURL(get("KALCIFER_PUBLIC_URL")); err != nil {
+		return Config{}, err
 	}
 	if c.Outbound, err = outbound(get("KALCIFER_ALLOW_PRIVATE_NETWORKS"), get("KALCIFER_ALLOWED_PRIVATE_ADDRESSES")); err != nil {
 		return Config{}, err
@@ -364,4 +371,18 @@ func corsOrigins(raw string) ([]string, error) {
 		return nil, fmt.Errorf("* allows every origin, so it must stand alone, not with %d others", len(out)-1)
 	}
 	return out, nil
+}
+
+// publicURL checks KALCIFER_PUBLIC_URL: an http(s) base URL with a host and
+// no query, fragment or credentials, which links are built on.
+func publicURL(v string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(v, "?# ") {
+		return "", fmt.Errorf("KALCIFER_PUBLIC_URL must be the server's public base URL such as https://kalcifer.example.com (http or https, a host, an optional path, no query), not %q", v)
+	}
+	return strings.TrimSuffix(v, "/"), nil
 }

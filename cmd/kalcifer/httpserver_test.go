@@ -259,9 +259,19 @@ func TestHTTPConfig(t *testing.T) {
 		"KALCIFER_ENABLE_CUSTOM_CODE":    "yes please",
 		"KALCIFER_CUSTOM_CODE_WORKERS":   "0",
 		"KALCIFER_CUSTOM_CODE_MEMORY_MB": "16",
+		"KALCIFER_PUBLIC_URL":            "kalcifer.example.com",
 	} {
 		if _, err := LoadConfig(envOf(map[string]string{name: bad}), nil); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%q: %v", name, bad, err)
+		}
+	}
+	c, err = LoadConfig(envOf(map[string]string{"KALCIFER_PUBLIC_URL": "https://kalcifer.example.com/"}), nil)
+	if err != nil || c.PublicURL != "https://kalcifer.example.com" {
+		t.Fatalf("public URL %q, %v", c.PublicURL, err)
+	}
+	for _, bad := range []string{"ftp://x", "https://", "https://u@x", "https://x?q=1", "https://x/#top"} {
+		if _, err := LoadConfig(envOf(map[string]string{"KALCIFER_PUBLIC_URL": bad}), nil); err == nil {
+			t.Errorf("KALCIFER_PUBLIC_URL=%q accepted", bad)
 		}
 	}
 	for _, bad := range []string{"app.example.com", "https://app.example.com/", "ftp://x", "https://u@x", "https://x?q", "https://"} {

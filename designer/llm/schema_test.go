@@ -75,7 +75,7 @@ func TestPromptExampleIsValid(t *testing.T) {
 			t.Errorf("system prompt does not describe %s", nt.Type)
 		}
 	}
-	for _, want := range []string{"template_id* (string)", "channel* (email|sms|push|whatsapp|webhook|any)", "needs template_id, or body", "timed_out", exampleRequest} {
+	for _, want := range []string{"url* (string)", "needs template_id, or subject and html", "channel* (email|sms|push|whatsapp|webhook|any)", "needs template_id, or body", "timed_out", exampleRequest} {
 		if !strings.Contains(p, want) {
 			t.Errorf("system prompt lacks %q", want)
 		}
