@@ -51,16 +51,7 @@ func below(status string) []string {
 }
 
 // RecordResult counts what RecordDeliveries did with the statuses it got.
-type RecordResult struct {
-	// Recorded statuses became customer events.
-	Recorded int `json:"recorded"`
-	// Duplicates repeated a status already recorded (a provider retrying
-	// its webhook, a pixel loaded twice): no second event.
-	Duplicates int `json:"duplicates"`
-	// Unknown statuses named no send of the tenant (or an unknown event)
-	// and were ignored.
-	Unknown int `json:"unknown"`
-}
+type RecordResult = kalcifer.DeliveryResult
 
 // RecordDeliveries records delivery statuses reported for the tenant's
 // sends through provider (a provider account's id, or "tracking" for
