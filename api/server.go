@@ -14,11 +14,13 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/channel"
 	"github.com/kalcifer/kalcifer/designer"
 	"github.com/kalcifer/kalcifer/graph"
 	"github.com/kalcifer/kalcifer/jwtauth"
 	"github.com/kalcifer/kalcifer/liquid"
 	"github.com/kalcifer/kalcifer/store"
+	"github.com/kalcifer/kalcifer/tracking"
 )
 
 // DefaultMaxBodyBytes bounds request bodies when Config.MaxBodyBytes is 0.
@@ -93,6 +95,11 @@ type Engine interface {
 	On() []string
 	// ReleaseHeld moves instances a migration holds onto its new version.
 	ReleaseHeld(ctx context.Context, tenantID, migrationID string, req kalcifer.ReleaseRequest) (*kalcifer.ReleaseResult, error)
+	// RecordDeliveries records delivery statuses of the tenant's sends
+	// (provider callbacks, Kalcifer's own tracking): the ledger row moves
+	// forward and each status becomes a customer event such as
+	// email_opened. Statuses of unknown sends are counted, not errors.
+	RecordDeliveries(ctx context.Context, tenantID, provider string, statuses []channel.Status) (kalcifer.DeliveryResult, error)
 }
 
 // server carries the configuration into the handlers.
@@ -111,6 +118,7 @@ type server struct {
 	designerTimeout time.Duration
 	corsOrigins     []string
 	jwt             *jwtauth.Verifier
+	tracker         *tracking.Signer // checks open and click tokens
 }
 
 // NewHandler returns the HTTP handler of the whole API. The handler is a
@@ -129,6 +137,7 @@ func NewHandler(cfg Config) http.Handler {
 		designerTimeout: cfg.DesignerTimeout,
 		corsOrigins:     cfg.CORSOrigins,
 		jwt:             cfg.JWT,
+		tracker:         tracking.NewSigner(tracking.Key(cfg.Store.Keyring())),
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
@@ -161,6 +170,11 @@ func (s *server) routes() *chi.Mux {
 	r.With(s.checkParams).Get("/health", s.health)
 	r.With(s.checkParams).Get("/health/ready", s.ready)
 	r.With(s.checkParams).Get("/info", s.info)
+
+	// Open and click tracking of emails (tracking.Signer.Rewrite): public,
+	// since mail clients call them; the tokens are signed.
+	r.Get("/t/o/{token}", s.trackOpen)
+	r.Get("/t/c/{token}", s.trackClick)
 
 	r.Route("/api/v1", func(r chi.Router) {
 		r.With(s.checkParams).Get("/openapi.json", s.openAPI)

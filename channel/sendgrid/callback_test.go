@@ -159,8 +159,8 @@ func TestWebhookVerificationKeyChecked(t *testing.T) {
 	}
 	der, _ := x509.MarshalPKIXPublicKey(&p384.PublicKey)
 	for key, msg := range map[string]string{
-		"%%%":   "must be the base64 public key",
-		rsaLike: "is not a public key",
+		"%%%":                                  "must be the base64 public key",
+		rsaLike:                                "is not a public key",
 		base64.StdEncoding.EncodeToString(der): "P-256",
 	} {
 		err := sendgrid.Config{APIKey: "SG.k", From: "a@example.com", WebhookVerificationKey: key}.Check()
