@@ -40,7 +40,8 @@ func wantAIKey(t *testing.T, m *Main) {
 // runs with the keys from before; the server keeps reading, and after a
 // restart everything still opens and every API key still works.
 func TestKeysRotateKeyFile(t *testing.T) {
-	env := map[string]string{"KALCIFER_DATA_DIR": t.TempDir(), "KALCIFER_ADMIN_API_KEY": adminKey}
+	env := map[string]string{"KALCIFER_DATA_DIR": t.TempDir(), "KALCIFER_ADMIN_API_KEY": adminKey,
+		"KALCIFER_ALLOW_PRIVATE_NETWORKS": "true"} // the AI base URL below is on 127.0.0.1
 	m := start(t, env, io.Discard)
 	c := client{t: t, base: "http://" + m.Addr().String()}
 	webhook := secretsOf(t, c)
@@ -81,7 +82,8 @@ func TestKeysRotateKeyFile(t *testing.T) {
 // refuses to start, naming it.
 func TestKeysRotateEnv(t *testing.T) {
 	env := map[string]string{"KALCIFER_DATABASE_URL": pgtest.URL(t), "KALCIFER_ENCRYPTION_KEY": "k1:" + testKey1,
-		"KALCIFER_API_KEY_PEPPER": testPepper, "KALCIFER_ADMIN_API_KEY": adminKey}
+		"KALCIFER_API_KEY_PEPPER": testPepper, "KALCIFER_ADMIN_API_KEY": adminKey,
+		"KALCIFER_ALLOW_PRIVATE_NETWORKS": "true"} // the AI base URL below is on 127.0.0.1
 	m := start(t, env, io.Discard)
 	c := client{t: t, base: "http://" + m.Addr().String()}
 	webhook := secretsOf(t, c)
