@@ -148,4 +148,11 @@ type Send struct {
 	Detail          string     `json:"detail,omitempty"`
 	CreatedAt       time.Time  `json:"created_at"`
 	CompletedAt     *time.Time `json:"completed_at,omitempty"`
+	// Delivery is the furthest delivery status the provider reported for
+	// the message (a channel.Status* event: delivered, opened, clicked,
+	// bounced…), "" before any; DeliveryAt is when, DeliveryDetail the
+	// provider's reason.
+	Delivery       string     `json:"delivery,omitempty"`
+	DeliveryAt     *time.Time `json:"delivery_at,omitempty"`
+	DeliveryDetail string     `json:"delivery_detail,omitempty"`
 }

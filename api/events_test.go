@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/channel"
 	"github.com/kalcifer/kalcifer/graph"
 	"github.com/kalcifer/kalcifer/store"
 )
@@ -385,4 +386,11 @@ func (e *stubEngine) ReleaseHeld(_ context.Context, tenantID, migrationID string
 		return nil, err
 	}
 	return &kalcifer.ReleaseResult{Skipped: []string{}}, nil
+}
+
+func (e *stubEngine) RecordDeliveries(_ context.Context, tenantID, provider string, statuses []channel.Status) (kalcifer.DeliveryResult, error) {
+	if err := e.record(fmt.Sprintf("deliveries %s %s %d", tenantID, provider, len(statuses))); err != nil {
+		return kalcifer.DeliveryResult{}, err
+	}
+	return kalcifer.DeliveryResult{Recorded: len(statuses)}, nil
 }

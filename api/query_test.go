@@ -143,6 +143,12 @@ func TestUnknownQueryParameters(t *testing.T) {
 	served := tb.servedRoutes()
 	for _, r := range served {
 		method, route, _ := strings.Cut(r, " ")
+		if strings.HasPrefix(route, "/t/") {
+			// The tracking routes are called by mail clients, not API
+			// clients: the pixel never answers an error, and a link works
+			// whatever a mail client's proxy appends (api/tracking.go).
+			continue
+		}
 		path := strings.NewReplacer("{id}", "x", "{v}", "1", "{v2}", "1", "{journey_id}", "x").Replace(route)
 		accepted := documented(method, route)
 		e := tb.do(method, path+"?colour=red", tb.admin, nil).wantError(t, http.StatusBadRequest, "invalid")

@@ -20,6 +20,7 @@ import (
 	"github.com/kalcifer/kalcifer/jwtauth"
 	"github.com/kalcifer/kalcifer/liquid"
 	"github.com/kalcifer/kalcifer/store"
+	"github.com/kalcifer/kalcifer/tracking"
 )
 
 // DefaultMaxBodyBytes bounds request bodies when Config.MaxBodyBytes is 0.
@@ -98,6 +99,11 @@ type Engine interface {
 	On() []string
 	// ReleaseHeld moves instances a migration holds onto its new version.
 	ReleaseHeld(ctx context.Context, tenantID, migrationID string, req kalcifer.ReleaseRequest) (*kalcifer.ReleaseResult, error)
+	// RecordDeliveries records delivery statuses of the tenant's sends
+	// (provider callbacks, Kalcifer's own tracking): the ledger row moves
+	// forward and each status becomes a customer event such as
+	// email_opened. Statuses of unknown sends are counted, not errors.
+	RecordDeliveries(ctx context.Context, tenantID, provider string, statuses []channel.Status) (kalcifer.DeliveryResult, error)
 }
 
 // server carries the configuration into the handlers.
@@ -117,6 +123,7 @@ type server struct {
 	designerTimeout time.Duration
 	corsOrigins     []string
 	jwt             *jwtauth.Verifier
+	tracker         *tracking.Signer // checks open and click tokens
 }
 
 // NewHandler returns the HTTP handler of the whole API. The handler is a
@@ -136,6 +143,7 @@ func NewHandler(cfg Config) http.Handler {
 		designerTimeout: cfg.DesignerTimeout,
 		corsOrigins:     cfg.CORSOrigins,
 		jwt:             cfg.JWT,
+		tracker:         tracking.NewSigner(tracking.Key(cfg.Store.Keyring())),
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
@@ -180,6 +188,11 @@ func (s *server) routes() *chi.Mux {
 	// Unsubscribe links: public, signed (unsubscribe.go).
 	get(r.With(s.checkParams), "/u/{token}", s.unsubscribe)
 	post(r.With(s.checkParams), "/u/{token}", smallBody, s.unsubscribe)
+
+	// Open and click tracking of emails (tracking.Signer.Rewrite): public,
+	// since mail clients call them; the tokens are signed.
+	get(r, "/t/o/{token}", s.trackOpen)
+	get(r, "/t/c/{token}", s.trackClick)
 
 	r.Route("/api/v1", func(r chi.Router) {
 		get(r.With(s.checkParams), "/openapi.json", s.openAPI)

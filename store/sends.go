@@ -11,7 +11,7 @@ import (
 	"github.com/kalcifer/kalcifer"
 )
 
-const sendColumns = `key, tenant_id, journey_id, version, instance_id, path_id, node_id, node_type, customer_id, channel, config, status, attempts, detail, created_at, completed_at, target, template_id, template_version`
+const sendColumns = `key, tenant_id, journey_id, version, instance_id, path_id, node_id, node_type, customer_id, channel, config, status, attempts, detail, created_at, completed_at, target, template_id, template_version, delivery, delivery_at, delivery_detail`
 
 // InsertSend writes a send to the ledger before any attempt. A send whose
 // key exists already (the same instance, node and visit) is not written
@@ -319,9 +319,10 @@ func scanSend(r Row, more ...any) (*kalcifer.Send, error) {
 	var s kalcifer.Send
 	var cfg, status string
 	var created int64
-	var completed *int64
+	var completed, deliveryAt *int64
 	dest := append([]any{&s.Key, &s.TenantID, &s.JourneyID, &s.Version, &s.InstanceID, &s.PathID, &s.NodeID, &s.NodeType,
-		&s.CustomerID, &s.Channel, &cfg, &status, &s.Attempts, &s.Detail, &created, &completed, &s.Target, &s.TemplateID, &s.TemplateVersion}, more...)
+		&s.CustomerID, &s.Channel, &cfg, &status, &s.Attempts, &s.Detail, &created, &completed, &s.Target, &s.TemplateID, &s.TemplateVersion,
+		&s.Delivery, &deliveryAt, &s.DeliveryDetail}, more...)
 	if err := r.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -329,6 +330,6 @@ func scanSend(r Row, more ...any) (*kalcifer.Send, error) {
 		return nil, fmt.Errorf("decode send config: %w", err)
 	}
 	s.Status = kalcifer.SendStatus(status)
-	s.CreatedAt, s.CompletedAt = fromMicros(created), fromNullMicros(completed)
+	s.CreatedAt, s.CompletedAt, s.DeliveryAt = fromMicros(created), fromNullMicros(completed), fromNullMicros(deliveryAt)
 	return &s, nil
 }

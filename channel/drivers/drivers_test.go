@@ -17,7 +17,7 @@ func TestCatalogSecrets(t *testing.T) {
 	t.Parallel()
 	c := drivers.Catalog(nil, nil)
 	for kind, want := range map[string][]string{"smtp": {"password"}, "sendgrid": {"api_key"},
-		"ses": {"secret_access_key", "session_token"}, "postmark": {"server_token"}, "log": nil,
+		"ses": {"secret_access_key", "session_token"}, "postmark": {"server_token", "webhook_password"}, "log": nil,
 		"twilio": {"auth_token"}, "vonage": {"api_secret", "signature_secret", "callback_token"},
 		"metawhatsapp": {"access_token", "app_secret", "verify_token"}, "fcm": {"private_key"}, "apns": {"private_key"}} {
 		d, err := c.Driver(kind)

@@ -68,6 +68,11 @@ type Config struct {
 	MessageStream string `json:"message_stream,omitempty"`
 	// BaseURL is the API's address, DefaultBaseURL when empty.
 	BaseURL string `json:"base_url,omitempty"`
+	// WebhookUsername and WebhookPassword are the HTTP basic auth
+	// credentials written into the webhook URL given to Postmark, which
+	// signs nothing else (callback.go). Without them, callbacks are refused.
+	WebhookUsername string `json:"webhook_username,omitempty"`
+	WebhookPassword string `json:"webhook_password,omitempty" secret:"true"`
 }
 
 // Check reports the first problem with c as an EUNPROCESSABLE error.
@@ -86,6 +91,12 @@ func (c Config) Check() error {
 	}
 	if _, err := baseURL(c.BaseURL); err != nil {
 		return kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "postmark: %v", err)
+	}
+	if (c.WebhookUsername == "") != (c.WebhookPassword == "") {
+		return kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "postmark: webhook_username and webhook_password go together (the basic auth credentials of the webhook URL)")
+	}
+	if strings.ContainsAny(c.WebhookUsername, ":@/ \r\n\t") || len(c.WebhookPassword) > 0 && len(c.WebhookPassword) < 16 {
+		return kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "postmark: webhook_username must have no ':', '@', '/' or spaces, and webhook_password at least 16 characters")
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ package sendgrid
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -54,6 +55,10 @@ type Config struct {
 	FromName string `json:"from_name,omitempty"`
 	// BaseURL is the API's address, DefaultBaseURL when empty.
 	BaseURL string `json:"base_url,omitempty"`
+	// WebhookVerificationKey is the Signed Event Webhook's public key
+	// (base64, as SendGrid shows it), which callbacks are verified
+	// against (callback.go). Without it, callbacks are refused.
+	WebhookVerificationKey string `json:"webhook_verification_key,omitempty"`
 }
 
 // Check reports the first problem with c as an EUNPROCESSABLE error.
@@ -69,6 +74,11 @@ func (c Config) Check() error {
 	}
 	if _, err := baseURL(c.BaseURL); err != nil {
 		return kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "sendgrid: %v", err)
+	}
+	if c.WebhookVerificationKey != "" {
+		if _, err := verificationKey(c.WebhookVerificationKey); err != nil {
+			return kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "sendgrid: %v", err)
+		}
 	}
 	return nil
 }
@@ -91,6 +101,7 @@ type Provider struct {
 	cfg    Config
 	url    string
 	client *http.Client
+	key    *ecdsa.PublicKey // the webhook verification key, nil when unset
 }
 
 // New returns a provider for cfg, or cfg's problem. client may be nil (a
@@ -100,7 +111,11 @@ func New(cfg Config, client *http.Client) (*Provider, error) {
 		return nil, err
 	}
 	base, _ := baseURL(cfg.BaseURL)
-	return &Provider{cfg: cfg, url: base + "/v3/mail/send", client: httpapi.Client(client)}, nil
+	p := &Provider{cfg: cfg, url: base + "/v3/mail/send", client: httpapi.Client(client)}
+	if cfg.WebhookVerificationKey != "" {
+		p.key, _ = verificationKey(cfg.WebhookVerificationKey) // checked by Check
+	}
+	return p, nil
 }
 
 // Name returns "sendgrid".

@@ -25,6 +25,7 @@ package ses
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -77,6 +78,16 @@ type Config struct {
 	// BaseURL is the API's address; empty means
 	// https://email.<region>.amazonaws.com.
 	BaseURL string `json:"base_url,omitempty"`
+	// SNSTopicARN is the SNS topic the configuration set's event
+	// destination publishes to; callbacks from any other topic are refused
+	// (anyone can make a topic and point it at the callback URL).
+	// Without it, callbacks are refused (callback.go).
+	SNSTopicARN string `json:"sns_topic_arn,omitempty"`
+	// SNSHost, when set, is the only host signing certificates and
+	// subscription confirmations are fetched from, instead of
+	// sns.<region>.amazonaws.com: tests point it at a local TLS server.
+	// It is never read from stored JSON.
+	SNSHost string `json:"-"`
 }
 
 // Check reports the first problem with c as an EUNPROCESSABLE error.
@@ -100,6 +111,9 @@ func (c Config) Check() error {
 	if _, err := c.baseURL(); err != nil {
 		return fail("%v", err)
 	}
+	if c.SNSTopicARN != "" && !topicPattern.MatchString(c.SNSTopicARN) {
+		return fail("sns_topic_arn %q must be an SNS topic ARN such as arn:aws:sns:%s:123456789012:ses-events", c.SNSTopicARN, c.Region)
+	}
 	return nil
 }
 
@@ -120,6 +134,7 @@ type Provider struct {
 	url    string
 	creds  credentials
 	client *http.Client
+	certs  *certCache // SNS signing certificates (callback.go)
 }
 
 // New returns a provider for cfg, or cfg's problem. client may be nil (a
@@ -131,7 +146,7 @@ func New(cfg Config, client *http.Client) (*Provider, error) {
 	base, _ := cfg.baseURL()
 	return &Provider{
 		cfg: cfg, url: base + "/v2/email/outbound-emails", client: httpapi.Client(client),
-		creds: credentials{cfg.AccessKeyID, cfg.SecretAccessKey, cfg.SessionToken},
+		creds: credentials{cfg.AccessKeyID, cfg.SecretAccessKey, cfg.SessionToken}, certs: &certCache{m: map[string]*x509.Certificate{}},
 	}, nil
 }
 
