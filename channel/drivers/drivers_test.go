@@ -47,7 +47,7 @@ func TestCatalogPrepare(t *testing.T) {
 	if err != nil || kept["password"] != "pw" {
 		t.Fatalf("kept %v, %v", kept, err)
 	}
-	if _, err := c.Build("smtp", public, kept); err != nil {
+	if _, err := c.Build("smtp", public, kept, ""); err != nil {
 		t.Fatalf("build: %v", err)
 	}
 	for raw, field := range map[string]string{
