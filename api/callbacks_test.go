@@ -382,3 +382,24 @@ func TestSMTPOpenTracking(t *testing.T) {
 		t.Fatalf("tags %v, delivery %q (the click came first, then the open)", tb.tags("cy"), got.Sends[0].Delivery)
 	}
 }
+
+// Meta's webhook handshake (a GET on the callback URL) is answered with
+// the challenge as text when the verify token is the account's; a wrong
+// token is a 401. A body over the route's limit is a 413.
+func TestMetaSubscriptionHandshake(t *testing.T) {
+	t.Parallel()
+	tb := setup(t, withRuntime)
+	id := tb.createAccount("wa", "whatsapp", "metawhatsapp", map[string]any{"access_token": "meta-token", "phone_number_id": "1234567890",
+		"app_secret": "app-secret", "verify_token": "verify-me"})
+	res := tb.callback("GET", id, "hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444", nil, nil).want(t, http.StatusOK)
+	if string(res.body) != "1158201444" || !strings.HasPrefix(res.header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("handshake answered %q (%s)", res.body, res.header.Get("Content-Type"))
+	}
+	tb.callback("GET", id, "hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1158201444", nil, nil).
+		wantError(t, http.StatusUnauthorized, "unauthorized")
+	tb.callback("POST", id, "", bytes.Repeat([]byte(" "), 1<<20+1), http.Header{"Content-Type": {"application/json"}}).
+		wantError(t, http.StatusRequestEntityTooLarge, "too_large")
+	if strings.Contains(tb.logs.String(), "verify-me") || strings.Contains(tb.logs.String(), "app-secret") {
+		t.Fatal("the logs hold a credential")
+	}
+}
