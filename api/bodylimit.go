@@ -37,6 +37,10 @@ const (
 	// uploadBody is for POST /ai/upload: a document of designer.MaxUpload
 	// with room for the multipart framing and instructions.
 	uploadBody
+	// callbackBody is for providers' delivery callbacks: callbackBodyBytes,
+	// whatever KALCIFER_MAX_BODY_BYTES says, since providers choose their
+	// batch sizes.
+	callbackBody
 )
 
 const (
@@ -48,6 +52,9 @@ const (
 	// one (MaxBatch), room for ids, type and a data object of a few dozen
 	// attributes.
 	batchBodyBytes = 8 << 20
+	// callbackBodyBytes bounds a provider's callback: SendGrid and SES (SNS)
+	// batches reach a few hundred KiB.
+	callbackBodyBytes = 1 << 20
 )
 
 // bytes is the limit in bytes on this server.
@@ -59,6 +66,8 @@ func (l bodyLimit) bytes(s *server) int64 {
 		return smallBodyBytes
 	case batchBody:
 		return max(s.maxBody, batchBodyBytes)
+	case callbackBody:
+		return callbackBodyBytes
 	case uploadBody:
 		return max(s.maxBody, designer.MaxUpload+1<<20)
 	}

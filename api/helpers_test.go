@@ -50,6 +50,10 @@ type testBundle struct {
 	webhookTokens []string // made by fixtures, in order
 }
 
+// testPublicURL is the public URL of the servers setup makes: links in
+// emails and providers' callback URLs start with it.
+const testPublicURL = "https://kalcifer.example.com"
+
 // setupOptions adjusts setup for a test.
 type setupOptions struct {
 	maxBodyBytes int64
@@ -133,7 +137,7 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 			Sandbox:   lua,
 			Logger:    logger,
 			Accounts:  catalog,
-			PublicURL: "https://kalcifer.example.com",
+			PublicURL: testPublicURL,
 			Providers: channel.NewRegistry(map[string]channel.Provider{
 				"email": lp, "sms": lp, "push": lp, "whatsapp": lp, "webhook": lp,
 			}),
@@ -155,6 +159,7 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 		JWT:          o.jwt,
 		Clock:        o.clock,
 		Providers:    catalog,
+		PublicURL:    testPublicURL,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

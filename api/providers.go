@@ -236,7 +236,7 @@ func (s *server) testProvider(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	p, err := s.providers.Build(a.Type, a.Config, a.Secrets)
+	p, err := s.providers.Build(a.Type, a.Config, a.Secrets, channel.CallbackURL(s.publicURL, a.ID))
 	if err != nil {
 		s.writeError(w, r, configProblem(err))
 		return

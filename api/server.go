@@ -60,6 +60,10 @@ type Config struct {
 	// Providers is the catalog of provider drivers that provider accounts
 	// are checked and built with; nil answers the routes that need it 503.
 	Providers *channel.Catalog
+	// PublicURL is the server's public base URL (KALCIFER_PUBLIC_URL), which
+	// providers call back at: it is the URL callback signatures cover
+	// (Twilio's). Empty when not set.
+	PublicURL string
 	// Clock times the rate limits' token buckets (nil: the system clock);
 	// tests move it by hand.
 	Clock kalcifer.Clock
@@ -124,6 +128,7 @@ type server struct {
 	corsOrigins     []string
 	jwt             *jwtauth.Verifier
 	tracker         *tracking.Signer // checks open and click tokens
+	publicURL       string
 }
 
 // NewHandler returns the HTTP handler of the whole API. The handler is a
@@ -144,6 +149,7 @@ func NewHandler(cfg Config) http.Handler {
 		corsOrigins:     cfg.CORSOrigins,
 		jwt:             cfg.JWT,
 		tracker:         tracking.NewSigner(tracking.Key(cfg.Store.Keyring())),
+		publicURL:       cfg.PublicURL,
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
@@ -196,6 +202,16 @@ func (s *server) routes() *chi.Mux {
 
 	r.Route("/api/v1", func(r chi.Router) {
 		get(r.With(s.checkParams), "/openapi.json", s.openAPI)
+
+		// Providers' delivery statuses (callbacks.go): public, since the
+		// provider's signature is what authenticates them; no rate limit
+		// (providers retry), and no check of query parameters, which each
+		// provider spells its own way.
+		r.Group(func(r chi.Router) {
+			r.Use(noStore, s.requireProviders, s.requireEngine)
+			get(r, "/providers/{id}/callbacks", s.providerCallback)
+			post(r, "/providers/{id}/callbacks", callbackBody, s.providerCallback)
+		})
 
 		// Webhook entries: a tenant key (editors and admins, and ingest
 		// keys) or a webhook token of that journey. It needs the runtime.

@@ -2,6 +2,7 @@ package channel
 
 import (
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -50,4 +51,12 @@ type CallbackReader interface {
 	// not parse); statuses the reader does not know are left out, never
 	// an error.
 	ReadCallback(r *http.Request, body []byte, url string) ([]Status, error)
+}
+
+// SubscriptionVerifier is implemented by providers that confirm a callback
+// URL with a GET handshake before they post to it (Meta's hub.challenge).
+type SubscriptionVerifier interface {
+	// VerifySubscription returns the text to answer the handshake with,
+	// and whether the request carries the account's verification token.
+	VerifySubscription(query url.Values) (challenge string, ok bool)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -28,8 +29,41 @@ type Driver struct {
 	// `secret:"true"`), which the store seals and the API never returns.
 	Secrets []string
 
+	// CallbackField is the JSON name of the config field that tells the
+	// provider where to report delivery statuses (Twilio's
+	// status_callback_url); when an account leaves it empty, Build fills
+	// in the account's callback URL. Empty for drivers whose callbacks are
+	// set up at the provider's side.
+	CallbackField string
+	// Tracked means no provider reports opens and clicks of emails sent
+	// through this driver (SMTP), so Kalcifer adds its own tracking pixel
+	// and links (package tracking) when it has a public URL.
+	Tracked bool
+
 	decode func(raw []byte) (Checker, error)
 	build  func(c Checker, client *http.Client) (Provider, error)
+}
+
+// WithCallbackField returns d with CallbackField set to field.
+func (d Driver) WithCallbackField(field string) Driver {
+	d.CallbackField = field
+	return d
+}
+
+// WithTracking returns d with Tracked set.
+func (d Driver) WithTracking() Driver {
+	d.Tracked = true
+	return d
+}
+
+// CallbackURL is where a provider account's delivery statuses arrive,
+// under the server's public URL: {publicURL}/api/v1/providers/{id}/callbacks.
+// It is "" when no public URL is set.
+func CallbackURL(publicURL, accountID string) string {
+	if publicURL == "" {
+		return ""
+	}
+	return strings.TrimRight(publicURL, "/") + "/api/v1/providers/" + url.PathEscape(accountID) + "/callbacks"
 }
 
 // NewDriver describes a driver whose config is C and whose provider New
@@ -214,9 +248,15 @@ func (d Driver) config(fields map[string]json.RawMessage) (Checker, error) {
 	return d.decode(raw)
 }
 
+// Tracked reports whether Kalcifer tracks opens and clicks of emails sent
+// through accounts of kind itself (see Driver.Tracked).
+func (c *Catalog) Tracked(kind string) bool { return c.drivers[kind].Tracked }
+
 // Build builds the provider of an account of kind from its stored config
-// and credentials.
-func (c *Catalog) Build(kind string, public json.RawMessage, secrets map[string]string) (Provider, error) {
+// and credentials. callbackURL is the account's callback URL (see
+// CallbackURL; "" when unknown): a driver with a CallbackField whose config
+// leaves that field empty gets it.
+func (c *Catalog) Build(kind string, public json.RawMessage, secrets map[string]string, callbackURL string) (Provider, error) {
 	d, err := c.Driver(kind)
 	if err != nil {
 		return nil, err
@@ -229,6 +269,15 @@ func (c *Catalog) Build(kind string, public json.RawMessage, secrets map[string]
 	}
 	for name, v := range secrets {
 		fields[name], _ = json.Marshal(v)
+	}
+	if f := d.CallbackField; f != "" && callbackURL != "" {
+		var set string
+		if raw, ok := fields[f]; ok {
+			_ = json.Unmarshal(raw, &set) // not a string: decoding below says so
+		}
+		if set == "" {
+			fields[f], _ = json.Marshal(callbackURL)
+		}
 	}
 	cfg, err := d.config(fields)
 	if err != nil {

@@ -63,14 +63,16 @@ func (a *accounts) of(ctx context.Context, tenantID string, fresh bool) ([]*kalc
 }
 
 // provider builds acct's provider, or returns the one built from its
-// current revision.
+// current revision. A driver that is told where to report statuses (Twilio)
+// reports them to the account's callback route when its config names no
+// other URL and the server has a public URL.
 func (a *accounts) provider(acct *kalcifer.ProviderAccount) (channel.Provider, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if b, ok := a.built[acct.ID]; ok && b.revision == acct.Revision {
 		return b.provider, b.err
 	}
-	p, err := a.rt.cfg.Accounts.Build(acct.Type, acct.Config, acct.Secrets)
+	p, err := a.rt.cfg.Accounts.Build(acct.Type, acct.Config, acct.Secrets, channel.CallbackURL(a.rt.cfg.PublicURL, acct.ID))
 	if err != nil {
 		err = channel.Permanent(fmt.Errorf("provider account %q (%s) cannot be used: %v", acct.Name, acct.ID, err))
 	}

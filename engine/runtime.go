@@ -15,6 +15,7 @@ import (
 	"github.com/kalcifer/kalcifer/liquid"
 	"github.com/kalcifer/kalcifer/sandbox"
 	"github.com/kalcifer/kalcifer/store"
+	"github.com/kalcifer/kalcifer/tracking"
 )
 
 // Config configures a Runtime.
@@ -66,7 +67,9 @@ type Config struct {
 	// replica that dies is noticed at once, without waiting for the lease.
 	SendLease time.Duration
 	// PublicURL is the server's public base URL (KALCIFER_PUBLIC_URL),
-	// which unsubscribe links start with; empty sends emails without one.
+	// which unsubscribe links, the open pixel and tracked links of emails
+	// sent through SMTP accounts, and providers' callback URLs start with;
+	// empty sends emails without them.
 	PublicURL string
 	// RenderLimits bound each render of a message field (zero: the
 	// liquid.DefaultLimits).
@@ -92,6 +95,9 @@ type Runtime struct {
 	breakers *breakers
 	// renderer renders sends' content (render.go).
 	renderer *renderer
+	// tracker signs the open pixel and click links of emails Kalcifer
+	// tracks itself (sends.go, track); nil without a public URL.
+	tracker *tracking.Signer
 
 	programs sync.Map // programKey → *Program
 	plans    sync.Map // migration id → *Plan
@@ -173,6 +179,9 @@ func New(cfg Config) *Runtime {
 		limits = liquid.DefaultLimits
 	}
 	rt.renderer = newRenderer(limits, cfg.PublicURL, rt.st.UnsubscribeKey())
+	if cfg.PublicURL != "" {
+		rt.tracker = tracking.NewSigner(tracking.Key(rt.st.Keyring()))
+	}
 	return rt
 }
 

@@ -382,7 +382,27 @@ func (rt *Runtime) prepare(ctx context.Context, t *store.EngineTx, memo *claimMe
 	if err != nil {
 		return failed(err.Error())
 	}
+	if err := rt.track(acct, &m); err != nil {
+		return failed("not sent: " + err.Error())
+	}
 	return &call{send: sd, provider: p, account: acct, msg: m}, nil, nil
+}
+
+// track adds Kalcifer's own open and click tracking to an email's HTML
+// when it goes through an account whose provider reports no opens (SMTP)
+// and the server has a public URL for the pixel and links to reach.
+func (rt *Runtime) track(acct *kalcifer.ProviderAccount, m *channel.Message) error {
+	if rt.tracker == nil || acct == nil || m.Email == nil || m.Email.HTML == "" || !rt.cfg.Accounts.Tracked(acct.Type) {
+		return nil
+	}
+	html, err := rt.tracker.Rewrite(m.Email.HTML, rt.cfg.PublicURL, m.TenantID, m.Key)
+	if err != nil {
+		return err
+	}
+	e := *m.Email
+	e.HTML = html
+	m.Email = &e
+	return nil
 }
 
 // message is the provider's view of a send, without customer and event.

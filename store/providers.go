@@ -177,6 +177,20 @@ func (s *Store) getProvider(ctx context.Context, q Querier, tenantID, ref string
 	return a, nil
 }
 
+// ProviderAccountByID returns the account with id whatever its tenant (its
+// TenantID says whose it is), with its credentials; ENOTFOUND when there is
+// none. Only the public callback route uses it: the provider's signature,
+// checked with the account's credentials, is what authenticates the
+// request, and the account's tenant is the one its statuses are recorded
+// for.
+func (s *Store) ProviderAccountByID(ctx context.Context, id string) (*kalcifer.ProviderAccount, error) {
+	a, err := s.scanProvider(s.b.Q().QueryRow(ctx, `SELECT `+providerColumns+` FROM provider_accounts WHERE id = $1`, id), true)
+	if err != nil {
+		return nil, notFound(err, "provider account %q not found", id)
+	}
+	return a, nil
+}
+
 // ListProviderAccounts returns one page of the tenant's accounts, newest
 // first, without credentials.
 func (s *Store) ListProviderAccounts(ctx context.Context, f kalcifer.ProviderAccountFilter) (kalcifer.Page[*kalcifer.ProviderAccount], error) {

@@ -36,11 +36,11 @@ var (
 // a tenant's choice). The log driver logs to log.
 func Catalog(client *http.Client, log *slog.Logger) *channel.Catalog {
 	return channel.NewCatalog(client,
-		channel.NewDriver(smtp.Name, email, channel.NoHTTP(smtp.New)),
+		channel.NewDriver(smtp.Name, email, channel.NoHTTP(smtp.New)).WithTracking(),
 		channel.NewDriver(sendgrid.Name, email, sendgrid.New),
 		channel.NewDriver(ses.Name, email, ses.New),
 		channel.NewDriver(postmark.Name, email, postmark.New),
-		channel.NewDriver(twilio.Name, append(sms, whatsapp...), twilio.New),
+		channel.NewDriver(twilio.Name, append(sms, whatsapp...), twilio.New).WithCallbackField("status_callback_url"),
 		channel.NewDriver(vonage.Name, sms, vonage.New),
 		channel.NewDriver(metawhatsapp.Name, whatsapp, metawhatsapp.New),
 		channel.NewDriver(fcm.Name, push, fcm.New),

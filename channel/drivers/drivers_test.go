@@ -1,14 +1,19 @@
 package drivers_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/kalcifer/kalcifer/channel"
 	"github.com/kalcifer/kalcifer/channel/drivers"
+	"github.com/kalcifer/kalcifer/internal/netguard"
 )
 
 // Every credential field is known as secret, so the store seals it and the
@@ -47,7 +52,7 @@ func TestCatalogPrepare(t *testing.T) {
 	if err != nil || kept["password"] != "pw" {
 		t.Fatalf("kept %v, %v", kept, err)
 	}
-	if _, err := c.Build("smtp", public, kept); err != nil {
+	if _, err := c.Build("smtp", public, kept, ""); err != nil {
 		t.Fatalf("build: %v", err)
 	}
 	for raw, field := range map[string]string{
@@ -62,5 +67,48 @@ func TestCatalogPrepare(t *testing.T) {
 	}
 	if _, _, err := c.Prepare("log", "push", nil, nil); err != nil {
 		t.Errorf("a log account on push: %v", err)
+	}
+}
+
+// A Twilio account is told the account's callback URL as its status
+// callback when its config names none, and keeps the one it names; only
+// SMTP emails get Kalcifer's own tracking.
+func TestCatalogBuildCallbackURL(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var got []string
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		mu.Lock()
+		got = append(got, r.PostForm.Get("StatusCallback"))
+		mu.Unlock()
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(`{"sid":"SM1","status":"queued"}`))
+	}))
+	defer api.Close()
+	c := drivers.Catalog(netguard.Policy{AllowPrivate: true}.Client(), nil)
+	const own = "https://hooks.example.com/twilio"
+	callback := channel.CallbackURL("https://kalcifer.example.com/", "prv_1")
+	if callback != "https://kalcifer.example.com/api/v1/providers/prv_1/callbacks" || channel.CallbackURL("", "prv_1") != "" {
+		t.Fatalf("CallbackURL = %q", callback)
+	}
+	for _, public := range []string{`{"account_sid":"AC` + strings.Repeat("0", 32) + `","from":"+15550001111","base_url":"` + api.URL + `"}`,
+		`{"account_sid":"AC` + strings.Repeat("0", 32) + `","from":"+15550001111","base_url":"` + api.URL + `","status_callback_url":"` + own + `"}`} {
+		p, err := c.Build("twilio", json.RawMessage(public), map[string]string{"auth_token": "tok"}, callback)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := channel.Message{Key: "k1", Channel: "sms", SMS: &channel.SMS{To: "+15550002222", Body: "Hi"}}
+		if _, err := p.Send(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := []string{callback + "?kalcifer_key=k1", own + "?kalcifer_key=k1"}; !slices.Equal(got, want) {
+		t.Fatalf("StatusCallback %q, want %q", got, want)
+	}
+	for kind, tracked := range map[string]bool{"smtp": true, "sendgrid": false, "ses": false, "postmark": false, "nosuch": false} {
+		if c.Tracked(kind) != tracked {
+			t.Errorf("Tracked(%s) = %v", kind, !tracked)
+		}
 	}
 }

@@ -89,8 +89,10 @@ type Config struct {
 	// (sent as "whatsapp:+…").
 	WhatsAppFrom string `json:"whatsapp_from,omitempty"`
 	// StatusCallbackURL is where Twilio posts status changes: the
-	// account's /api/v1/providers/{id}/callbacks URL. Empty means no
-	// status callbacks.
+	// account's /api/v1/providers/{id}/callbacks URL. When empty, the
+	// catalog fills in that URL under the server's public URL (Driver.
+	// CallbackField); with no public URL either, there are no status
+	// callbacks.
 	StatusCallbackURL string `json:"status_callback_url,omitempty"`
 	// BaseURL is the API's address, DefaultBaseURL when empty.
 	BaseURL string `json:"base_url,omitempty"`
