@@ -32,7 +32,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -119,23 +118,10 @@ func (c Config) Check() error {
 	case c.VerifyToken != "" && c.AppSecret == "":
 		return bad("verify_token without app_secret: webhooks cannot be verified without the app secret")
 	}
-	if _, err := baseURL(c.BaseURL); err != nil {
+	if _, err := httpapi.BaseURL(c.BaseURL, DefaultBaseURL); err != nil {
 		return bad("%v", err)
 	}
 	return nil
-}
-
-// baseURL checks an http(s) base URL without query or fragment and
-// returns it without a trailing slash.
-func baseURL(s string) (string, error) {
-	if s == "" {
-		return DefaultBaseURL, nil
-	}
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("base_url %q must be an http or https URL like %s", s, DefaultBaseURL)
-	}
-	return strings.TrimRight(s, "/"), nil
 }
 
 // Provider sends through one business phone number. It is safe for
@@ -152,7 +138,7 @@ func New(cfg Config, client *http.Client) (*Provider, error) {
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
-	base, _ := baseURL(cfg.BaseURL)
+	base, _ := httpapi.BaseURL(cfg.BaseURL, DefaultBaseURL)
 	version := cfg.APIVersion
 	if version == "" {
 		version = DefaultAPIVersion

@@ -25,7 +25,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/mail"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -89,7 +88,7 @@ func (c Config) Check() error {
 	if strings.ContainsAny(c.MessageStream, " \r\n\t/") {
 		return kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "postmark: message_stream %q must be a stream id such as outbound", c.MessageStream)
 	}
-	if _, err := baseURL(c.BaseURL); err != nil {
+	if _, err := httpapi.BaseURL(c.BaseURL, DefaultBaseURL); err != nil {
 		return kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "postmark: %v", err)
 	}
 	if (c.WebhookUsername == "") != (c.WebhookPassword == "") {
@@ -99,17 +98,6 @@ func (c Config) Check() error {
 		return kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "postmark: webhook_username must have no ':', '@', '/' or spaces, and webhook_password at least 16 characters")
 	}
 	return nil
-}
-
-func baseURL(s string) (string, error) {
-	if s == "" {
-		return DefaultBaseURL, nil
-	}
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("base_url %q must be an http or https URL like %s", s, DefaultBaseURL)
-	}
-	return strings.TrimRight(s, "/"), nil
 }
 
 // Provider sends through one Postmark server. It is safe for concurrent use.
@@ -128,7 +116,7 @@ func New(cfg Config, client *http.Client) (*Provider, error) {
 	if cfg.MessageStream == "" {
 		cfg.MessageStream = "outbound"
 	}
-	base, _ := baseURL(cfg.BaseURL)
+	base, _ := httpapi.BaseURL(cfg.BaseURL, DefaultBaseURL)
 	return &Provider{cfg: cfg, url: base + "/email", client: httpapi.Client(client)}, nil
 }
 

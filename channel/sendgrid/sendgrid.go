@@ -23,7 +23,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -72,7 +71,7 @@ func (c Config) Check() error {
 	if err := channel.CheckSender(c.From, c.FromName); err != nil {
 		return kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "sendgrid: %v", err)
 	}
-	if _, err := baseURL(c.BaseURL); err != nil {
+	if _, err := httpapi.BaseURL(c.BaseURL, DefaultBaseURL); err != nil {
 		return kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "sendgrid: %v", err)
 	}
 	if c.WebhookVerificationKey != "" {
@@ -81,19 +80,6 @@ func (c Config) Check() error {
 		}
 	}
 	return nil
-}
-
-// baseURL checks an http(s) base URL without query or fragment and
-// returns it without a trailing slash.
-func baseURL(s string) (string, error) {
-	if s == "" {
-		return DefaultBaseURL, nil
-	}
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("base_url %q must be an http or https URL like %s", s, DefaultBaseURL)
-	}
-	return strings.TrimRight(s, "/"), nil
 }
 
 // Provider sends through one SendGrid account. It is safe for concurrent use.
@@ -110,7 +96,7 @@ func New(cfg Config, client *http.Client) (*Provider, error) {
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
-	base, _ := baseURL(cfg.BaseURL)
+	base, _ := httpapi.BaseURL(cfg.BaseURL, DefaultBaseURL)
 	p := &Provider{cfg: cfg, url: base + "/v3/mail/send", client: httpapi.Client(client)}
 	if cfg.WebhookVerificationKey != "" {
 		p.key, _ = verificationKey(cfg.WebhookVerificationKey) // checked by Check

@@ -128,23 +128,10 @@ func (c Config) Check() error {
 			return bad("status_callback_url %q must be an absolute http or https URL", c.StatusCallbackURL)
 		}
 	}
-	if _, err := baseURL(c.BaseURL); err != nil {
+	if _, err := httpapi.BaseURL(c.BaseURL, DefaultBaseURL); err != nil {
 		return bad("%v", err)
 	}
 	return nil
-}
-
-// baseURL checks an http(s) base URL without query or fragment and
-// returns it without a trailing slash.
-func baseURL(s string) (string, error) {
-	if s == "" {
-		return DefaultBaseURL, nil
-	}
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("base_url %q must be an http or https URL like %s", s, DefaultBaseURL)
-	}
-	return strings.TrimRight(s, "/"), nil
 }
 
 // Provider sends through one Twilio account. It is safe for concurrent use.
@@ -160,7 +147,7 @@ func New(cfg Config, client *http.Client) (*Provider, error) {
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
-	base, _ := baseURL(cfg.BaseURL)
+	base, _ := httpapi.BaseURL(cfg.BaseURL, DefaultBaseURL)
 	return &Provider{
 		cfg:    cfg,
 		url:    base + "/2010-04-01/Accounts/" + cfg.AccountSID + "/Messages.json",

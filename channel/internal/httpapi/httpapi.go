@@ -12,7 +12,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -136,4 +138,18 @@ func Truncate(s string) string {
 		return s
 	}
 	return string(r[:maxMessage]) + "…"
+}
+
+// BaseURL checks a provider account's base_url — an http(s) URL without
+// query or fragment — and returns it without a trailing slash; empty means
+// def, the provider's public API.
+func BaseURL(s, def string) (string, error) {
+	if s == "" {
+		return def, nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("base_url %q must be an http or https URL like %s", s, def)
+	}
+	return strings.TrimRight(s, "/"), nil
 }
