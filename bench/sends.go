@@ -31,8 +31,9 @@ type SendsResult struct {
 	// Settled: first event posted → no instance active any more (every
 	// send's outcome recorded in the ledger and its path resumed).
 	Settled time.Duration
-	// Requests and DistinctKeys are what the fake provider received.
-	Requests, DistinctKeys int
+	// Requests and DistinctKeys are what the fake provider received, over
+	// Connections TCP connections.
+	Requests, DistinctKeys, Connections int
 	// Ledger counts the sends by final status, read through the API.
 	Ledger  map[string]int
 	PeakRSS int64
@@ -132,7 +133,7 @@ func RunSends(ctx context.Context, o SendsOptions) (*SendsResult, error) {
 	}
 	res.Settled = time.Since(start)
 	res.PeakRSS = srv.peakRSS()
-	res.Requests, res.DistinctKeys = sg.requests(), sg.distinct()
+	res.Requests, res.DistinctKeys, res.Connections = sg.requests(), sg.distinct(), sg.connections()
 
 	fmt.Fprintf(o.Out, "sends: reading the ledger of every instance\n")
 	if res.Ledger, err = ledger(srv, journeyID); err != nil {
@@ -192,6 +193,7 @@ type fakeSendGrid struct {
 	want int
 
 	mu    sync.Mutex
+	conns int
 	total int
 	keys  map[string]int
 	last  time.Time
@@ -204,7 +206,13 @@ func newFakeSendGrid(want int) (*fakeSendGrid, error) {
 		return nil, err
 	}
 	f := &fakeSendGrid{addr: "http://" + l.Addr().String(), want: want, keys: map[string]int{}, all: make(chan struct{})}
-	f.srv = &http.Server{Handler: f, ReadHeaderTimeout: 5 * time.Second}
+	f.srv = &http.Server{Handler: f, ReadHeaderTimeout: 5 * time.Second, ConnState: func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			f.mu.Lock()
+			f.conns++
+			f.mu.Unlock()
+		}
+	}}
 	go f.srv.Serve(l)
 	return f, nil
 }
@@ -253,6 +261,8 @@ func (f *fakeSendGrid) requests() int { f.mu.Lock(); defer f.mu.Unlock(); return
 
 func (f *fakeSendGrid) distinct() int { f.mu.Lock(); defer f.mu.Unlock(); return len(f.keys) }
 
+func (f *fakeSendGrid) connections() int { f.mu.Lock(); defer f.mu.Unlock(); return f.conns }
+
 func (f *fakeSendGrid) lastAt() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.last }
 
 func (f *fakeSendGrid) close() { _ = f.srv.Close() }
@@ -268,6 +278,7 @@ func (r *SendsResult) Print(w io.Writer) {
 		{"first event → N-th provider request", rate(r.Provider)},
 		{"first event → every outcome in the ledger", rate(r.Settled)},
 		{"provider requests / distinct keys", fmt.Sprintf("%d / %d", r.Requests, r.DistinctKeys)},
+		{"TCP connections the provider accepted", fmt.Sprintf("%d", r.Connections)},
 		{"ledger sent / other", fmt.Sprintf("%d / %d", r.Ledger["sent"], r.other())},
 		{"peak server RSS (VmHWM)", fmt.Sprintf("%.1f MiB", float64(r.PeakRSS)/(1<<20))},
 	}
