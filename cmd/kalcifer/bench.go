@@ -29,6 +29,9 @@ Scenarios:
   crash   J1 under load with SIGKILLs and restarts, then a ledger audit
           (exits 1 if anything was lost or doubled; --idempotent: the
           webhooks drop repeats, so sends in doubt are sent again)
+  sends   N customers (default 20,000) each sent one email through a
+          provider account pointed at a local fake SendGrid: sends/s with
+          the ledger kept (exits 1 unless each arrived once, recorded sent)
   crash-slow  a receiver taking 3s per call, N (default 300) events in one
           batch, SIGKILL 4s later, a restart, then the same audit
 
@@ -41,7 +44,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, benchUsage)
 		benchFlags("").PrintDefaults()
 		if len(args) == 0 {
-			return usageError{errors.New("bench needs a scenario: j1, ingest, w1m, t100k, migrate, crash or crash-slow")}
+			return usageError{errors.New("bench needs a scenario: j1, ingest, w1m, t100k, migrate, crash, crash-slow or sends")}
 		}
 		return flag.ErrHelp
 	}
@@ -128,8 +131,21 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		if !res.OK() {
 			return errors.New("the crash audit found lost or duplicated work")
 		}
+	case "sends":
+		o := bench.SendsOptions{DatabaseURL: get("database-url").(string), BatchSize: get("batch").(int), Out: stdout}
+		if isSet(fs, "n") {
+			o.N = get("n").(int)
+		}
+		res, err := bench.RunSends(ctx, o)
+		if err != nil {
+			return err
+		}
+		res.Print(stdout)
+		if !res.OK() {
+			return errors.New("not every customer got exactly one email recorded sent in the ledger")
+		}
 	default:
-		return usageError{fmt.Errorf("unknown scenario %q: use j1, ingest, w1m, t100k, migrate, crash or crash-slow", scenario)}
+		return usageError{fmt.Errorf("unknown scenario %q: use j1, ingest, w1m, t100k, migrate, crash, crash-slow or sends", scenario)}
 	}
 	return nil
 }
@@ -137,10 +153,10 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 func benchFlags(scenario string) *flag.FlagSet {
 	fs := flag.NewFlagSet("bench "+scenario, flag.ContinueOnError)
 	fs.String("database-url", os.Getenv("KALCIFER_DATABASE_URL"), "postgres://… to benchmark PostgreSQL (default: SQLite in a temporary directory)")
-	fs.Int("n", 2000, "customers (w1m, t100k and migrate: default 1,000,000, 100,000 and 50,000)")
+	fs.Int("n", 2000, "customers (w1m, t100k, migrate and sends: default 1,000,000, 100,000, 50,000 and 20,000)")
 	fs.Int("clients", 32, "concurrent HTTP clients")
 	fs.Duration("timeout", 5*time.Second, "J1's wait_for_event timeout (S3's timer; the crash run's journeys end by it)")
-	fs.Int("batch", 500, "ingest: events per /events/batch request")
+	fs.Int("batch", 500, "ingest, sends: events per /events/batch request")
 	fs.Int("migration-batch", 0, "migrate: the migration's batch_size (default: the server's, 1,000)")
 	fs.Int("rate", 200, "migrate: single events per second posted during the migration")
 	fs.Int("kills", 3, "crash: SIGKILLs spread over the load")
