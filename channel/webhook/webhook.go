@@ -62,15 +62,11 @@ type Provider struct {
 // Option configures a Provider.
 type Option func(*Provider)
 
-// client sends through p's guard and keeps enough idle connections per
-// host for the engine's calls in flight: http.DefaultClient keeps 2, so most
-// calls to a busy receiver dialled anew, which is slow and widens the time
-// between a send being marked in flight and its request leaving. It never
-// follows redirects: a signed request is delivered only where the node says.
+// client sends through p's guard (whose transport keeps enough idle
+// connections per host for the engine's calls in flight). It never follows
+// redirects: a signed request is delivered only where the node says.
 func client(p netguard.Policy) *http.Client {
-	t := p.Transport()
-	t.MaxIdleConns, t.MaxIdleConnsPerHost = 512, 128
-	return &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &http.Client{Transport: p.Transport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 // WithPolicy sets which internal addresses webhooks may reach. The default
