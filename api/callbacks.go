@@ -63,8 +63,8 @@ func (s *server) providerCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	reader, ok := p.(channel.CallbackReader)
 	if !ok {
-		s.writeError(w, r, kalcifer.Errorf(kalcifer.ENOTFOUND,
-			"provider account %q is a %s account, and %s reports no delivery statuses to Kalcifer", acct.Name, acct.Type, acct.Type))
+		// Anyone may call this route: say nothing of the account.
+		s.writeError(w, r, kalcifer.Errorf(kalcifer.ENOTFOUND, "this provider account takes no delivery callbacks"))
 		return
 	}
 	statuses, err := reader.ReadCallback(r, body, callbackURL)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/mail"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -157,6 +159,10 @@ func (s *server) updateProvider(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, configProblem(err))
 		return
 	}
+	if err := keptSecretsStayHome(a, public, req.Config); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	p := store.UpdateProviderAccountParams{Actor: principal(r).Actor(), TenantID: a.TenantID, ID: a.ID, Revision: a.Revision,
 		Name: a.Name, Config: public, Secrets: secrets, IsDefault: a.IsDefault}
 	if req.Name != nil {
@@ -255,4 +261,48 @@ func (s *server) testProvider(w http.ResponseWriter, r *http.Request) {
 	}
 	s.logger.InfoContext(r.Context(), "provider account tested", "account", a.ID, "type", a.Type, "status", out.Status)
 	s.writeJSON(w, r, http.StatusOK, out)
+}
+
+// endpointFields are the config fields that say where a provider's
+// requests go (and so where its credentials are sent).
+var endpointFields = []string{"base_url", "token_uri", "host", "port", "tls", "region", "environment", "sns_topic_arn"}
+
+// keptSecretsStayHome refuses an update that points an account somewhere
+// else while keeping its stored credentials: otherwise whoever may edit the
+// account could send them to a server of their own (the test action would
+// do it at once). Moving an account means sending its credentials again.
+func keptSecretsStayHome(a *kalcifer.ProviderAccount, public, requested json.RawMessage) error {
+	if requested == nil || len(a.Secrets) == 0 {
+		return nil
+	}
+	var before, after, given map[string]any
+	if json.Unmarshal(a.Config, &before) != nil || json.Unmarshal(public, &after) != nil || json.Unmarshal(requested, &given) != nil {
+		return nil // Prepare has checked both; nothing to compare
+	}
+	var moved []string
+	for _, f := range endpointFields {
+		if fmt.Sprint(before[f]) != fmt.Sprint(after[f]) {
+			moved = append(moved, f)
+		}
+	}
+	if len(moved) == 0 {
+		return nil
+	}
+	var missing []string
+	for name := range a.Secrets {
+		if _, ok := given[name]; !ok {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	slices.Sort(missing)
+	details := make([]kalcifer.Detail, len(missing))
+	for i, name := range missing {
+		details[i] = kalcifer.Detail{Field: "config." + name, Message: "required again when " + strings.Join(moved, ", ") + " changes"}
+	}
+	return &kalcifer.Error{Code: kalcifer.EUNPROCESSABLE, Details: details,
+		Message: fmt.Sprintf("changing %s sends this account's requests elsewhere, so its stored credentials are not kept: send %s again",
+			strings.Join(moved, ", "), strings.Join(missing, ", "))}
 }

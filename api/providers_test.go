@@ -72,6 +72,14 @@ func TestProviderAccounts(t *testing.T) {
 			t.Fatalf("a response shows the credential: %s", b)
 		}
 	}
+	// Pointing the account elsewhere does not take the stored key along:
+	// whoever edits it must send the key again.
+	e := tb.do("PUT", "/api/v1/providers/"+a.ID, tb.admin, map[string]any{
+		"config": map[string]any{"from": "hi@example.com", "base_url": "https://attacker.example"}}).
+		wantError(t, http.StatusUnprocessableEntity, "unprocessable")
+	if !strings.Contains(e.Message, "base_url") || len(e.Details) != 1 || e.Details[0].Field != "config.api_key" {
+		t.Fatalf("moving the account without its key: %+v", e)
+	}
 	var changed kalcifer.ProviderAccount
 	upd.into(t, &changed)
 	if changed.Name != "newsletters" || changed.Revision != 2 || len(changed.SecretsSet) != 1 || !strings.Contains(string(changed.Config), "hi@example.com") {

@@ -91,12 +91,6 @@ func NewDriver[C Checker, P Provider](kind string, channels []string, build func
 	}
 }
 
-// NoHTTP adapts the constructor of a driver that speaks no HTTP (SMTP) to
-// NewDriver.
-func NoHTTP[C, P any](build func(C) (P, error)) func(C, *http.Client) (P, error) {
-	return func(c C, _ *http.Client) (P, error) { return build(c) }
-}
-
 // secretFields lists the JSON names of t's fields tagged secret:"true".
 func secretFields(t reflect.Type) []string {
 	if t.Kind() != reflect.Struct {

@@ -8,6 +8,7 @@
 package drivers
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 
@@ -36,7 +37,7 @@ var (
 // a tenant's choice). The log driver logs to log.
 func Catalog(client *http.Client, log *slog.Logger) *channel.Catalog {
 	return channel.NewCatalog(client,
-		channel.NewDriver(smtp.Name, email, channel.NoHTTP(smtp.New)).WithTracking(),
+		channel.NewDriver(smtp.Name, email, guardedSMTP).WithTracking(),
 		channel.NewDriver(sendgrid.Name, email, sendgrid.New),
 		channel.NewDriver(ses.Name, email, ses.New),
 		channel.NewDriver(postmark.Name, email, postmark.New),
@@ -57,4 +58,19 @@ func (logConfig) Check() error { return nil }
 // logDriver builds the dry-run provider of an account of kind "log".
 func logDriver(log *slog.Logger) func(logConfig, *http.Client) (*logprovider.Provider, error) {
 	return func(logConfig, *http.Client) (*logprovider.Provider, error) { return logprovider.New(log), nil }
+}
+
+// guardedSMTP builds an SMTP provider that dials through client's
+// transport: the SSRF-guarded dialer the catalog is given, so an account's
+// host cannot be on the server's own networks.
+func guardedSMTP(c smtp.Config, client *http.Client) (*smtp.Provider, error) {
+	var t *http.Transport
+	if client != nil {
+		t, _ = client.Transport.(*http.Transport)
+	}
+	if t == nil || t.DialContext == nil {
+		return nil, errors.New("smtp: the provider catalog's client has no dialer to connect through")
+	}
+	c.Dial = t.DialContext
+	return smtp.New(c)
 }

@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/kalcifer/kalcifer/channel"
@@ -20,7 +23,7 @@ import (
 // API never shows it.
 func TestCatalogSecrets(t *testing.T) {
 	t.Parallel()
-	c := drivers.Catalog(nil, nil)
+	c := drivers.Catalog(netguard.Policy{}.Client(), nil)
 	for kind, want := range map[string][]string{"smtp": {"password"}, "sendgrid": {"api_key"},
 		"ses": {"secret_access_key", "session_token"}, "postmark": {"server_token", "webhook_password"}, "log": nil,
 		"twilio": {"auth_token"}, "vonage": {"api_secret", "signature_secret", "callback_token"},
@@ -39,7 +42,7 @@ func TestCatalogSecrets(t *testing.T) {
 // leaves out, and refuses unknown fields and wrong types by name.
 func TestCatalogPrepare(t *testing.T) {
 	t.Parallel()
-	c := drivers.Catalog(nil, nil)
+	c := drivers.Catalog(netguard.Policy{}.Client(), nil)
 	public, secrets, err := c.Prepare("smtp", "email", json.RawMessage(`{"host":"mail.example.com","username":"u","password":"pw","tls":"starttls","from":"a@example.com"}`), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -110,5 +113,46 @@ func TestCatalogBuildCallbackURL(t *testing.T) {
 		if c.Tracked(kind) != tracked {
 			t.Errorf("Tracked(%s) = %v", kind, !tracked)
 		}
+	}
+}
+
+// An SMTP account dials through the catalog's guarded client: a host on the
+// server's own networks is refused before any connection is made.
+func TestSMTPIsGuarded(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var accepted atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Write([]byte("+OK internal-secret-banner\r\n"))
+			c.Close()
+		}
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	c := drivers.Catalog(netguard.Policy{}.Client(), nil)
+	public, secrets, err := c.Prepare("smtp", "email", json.RawMessage(fmt.Sprintf(`{"host":"127.0.0.1","port":%d,"tls":"none","from":"a@example.com"}`, port)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.Build("smtp", public, secrets, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Send(context.Background(), channel.Message{Key: "k1", Channel: "email",
+		Email: &channel.Email{To: "b@example.com", Subject: "Hi", Text: "Hello"}})
+	if err == nil || !strings.Contains(err.Error(), "private network") || strings.Contains(err.Error(), "banner") {
+		t.Fatalf("send to 127.0.0.1: %v; want the guard's refusal", err)
+	}
+	if n := accepted.Load(); n != 0 {
+		t.Fatalf("the internal listener accepted %d connections", n)
 	}
 }

@@ -76,6 +76,11 @@ type Config struct {
 	// RootCAs, when set, replaces the system's roots for verifying the
 	// server's certificate (a private CA; the tests' server).
 	RootCAs *x509.CertPool `json:"-"`
+	// Dial, when set, makes the connection to the server: the provider
+	// catalog sets the SSRF guard's dialer (internal/netguard), so a
+	// tenant's account cannot reach the server's own networks. Nil dials
+	// directly (tests, and only them).
+	Dial func(ctx context.Context, network, address string) (net.Conn, error) `json:"-"`
 }
 
 // Check reports the first problem with c as an EUNPROCESSABLE error.
@@ -143,6 +148,9 @@ func (p *Provider) client() (*mail.Client, error) {
 	opts := []mail.Option{
 		mail.WithPort(c.port()), mail.WithTimeout(Timeout),
 		mail.WithTLSConfig(&tls.Config{ServerName: c.Host, RootCAs: c.RootCAs, MinVersion: tls.VersionTLS12}),
+	}
+	if c.Dial != nil {
+		opts = append(opts, mail.WithDialContextFunc(c.Dial))
 	}
 	switch c.TLS {
 	case TLSImplicit:
