@@ -185,6 +185,11 @@ type certCache struct {
 	m  map[string]*x509.Certificate
 }
 
+// snsCerts is shared by every SES provider: the callbacks route builds a
+// provider per request, and SNS signing certificates are public, so one
+// cache keeps an anonymous caller from making each request fetch one.
+var snsCerts = &certCache{m: map[string]*x509.Certificate{}}
+
 // maxCerts bounds the cache; SNS rotates its certificate rarely.
 const maxCerts = 16
 

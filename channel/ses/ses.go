@@ -25,7 +25,6 @@ package ses
 
 import (
 	"context"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -146,7 +145,7 @@ func New(cfg Config, client *http.Client) (*Provider, error) {
 	base, _ := cfg.baseURL()
 	return &Provider{
 		cfg: cfg, url: base + "/v2/email/outbound-emails", client: httpapi.Client(client),
-		creds: credentials{cfg.AccessKeyID, cfg.SecretAccessKey, cfg.SessionToken}, certs: &certCache{m: map[string]*x509.Certificate{}},
+		creds: credentials{cfg.AccessKeyID, cfg.SecretAccessKey, cfg.SessionToken}, certs: snsCerts,
 	}, nil
 }
 
