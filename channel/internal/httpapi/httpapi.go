@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/kalcifer/kalcifer/channel"
+	"github.com/kalcifer/kalcifer/internal/netguard"
 )
 
 const (
@@ -33,20 +34,15 @@ const (
 	maxMessage = 300
 )
 
-// defaultTransport keeps enough idle connections for the engine's calls in
-// flight to one provider.
-var defaultTransport = func() http.RoundTripper {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 64
-	return t
-}()
-
 // Client returns a copy of c that never follows redirects (a provider API
 // answers where it is asked; credentials must not follow a redirect), with
-// DefaultTimeout when c sets no timeout. A nil c means a default client.
+// DefaultTimeout when c sets no timeout. A nil c means a client with the
+// SSRF guard's default policy (internal/netguard: the server's own
+// networks refused), so a driver built without the catalog's client never
+// fails open.
 func Client(c *http.Client) *http.Client {
 	if c == nil {
-		c = &http.Client{Transport: defaultTransport}
+		c = netguard.Policy{}.Client()
 	}
 	cc := *c
 	cc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
