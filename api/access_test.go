@@ -206,7 +206,7 @@ func fill(pattern string, ids map[string]string) (path string, ok bool) {
 func TestAccessMatrix(t *testing.T) {
 	t.Parallel()
 	idp := newJWTIDP(t)
-	verifier, err := jwtauth.New(jwtauth.Config{HS256Secret: []byte(jwtSecret), JWKSURL: idp.srv.URL,
+	verifier, err := jwtauth.New(jwtauth.Config{HS256Secret: []byte(jwtSecret), JWKSURL: idp.srv.URL + jwksPath,
 		Issuer: "https://idp.example", Audience: "kalcifer", ClockSkew: time.Minute})
 	if err != nil {
 		t.Fatal(err)

@@ -25,6 +25,9 @@ import (
 
 const jwtSecret = "api-test-hs256-secret-of-32-bytes-or-more"
 
+// jwksPath is where the test identity provider serves its keys.
+const jwksPath = "/.well-known/jwks.json"
+
 // jwtIDP is an identity provider for the API tests: freshly made RSA and
 // P-256 keys, published as a JWKS by a real HTTP server.
 type jwtIDP struct {
@@ -57,7 +60,13 @@ func newJWTIDP(t *testing.T) *jwtIDP {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Count only JWKS fetches: a parallel test's client may still call
+		// a port this server has since been given.
+		if r.Method != http.MethodGet || r.URL.Path != jwksPath {
+			http.NotFound(w, r)
+			return
+		}
 		p.fetches.Add(1)
 		if p.down.Load() {
 			http.Error(w, "down", http.StatusServiceUnavailable)
@@ -75,7 +84,7 @@ func newJWTIDP(t *testing.T) *jwtIDP {
 func setupJWT(t *testing.T) (*testBundle, *jwtIDP) {
 	t.Helper()
 	idp := newJWTIDP(t)
-	v, err := jwtauth.New(jwtauth.Config{HS256Secret: []byte(jwtSecret), JWKSURL: idp.srv.URL,
+	v, err := jwtauth.New(jwtauth.Config{HS256Secret: []byte(jwtSecret), JWKSURL: idp.srv.URL + jwksPath,
 		Issuer: "https://idp.example", Audience: "kalcifer", ClockSkew: time.Minute})
 	if err != nil {
 		t.Fatal(err)
