@@ -159,7 +159,12 @@ func (s *server) updateProvider(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, configProblem(err))
 		return
 	}
-	if err := keptSecretsStayHome(a, public, req.Config); err != nil {
+	d, err := s.providers.Driver(a.Type)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := keptSecretsStayHome(a, d.Endpoints, public, req.Config); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -263,15 +268,12 @@ func (s *server) testProvider(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, r, http.StatusOK, out)
 }
 
-// endpointFields are the config fields that say where a provider's
-// requests go (and so where its credentials are sent).
-var endpointFields = []string{"base_url", "token_uri", "host", "port", "tls", "region", "environment", "sns_topic_arn"}
-
 // keptSecretsStayHome refuses an update that points an account somewhere
 // else while keeping its stored credentials: otherwise whoever may edit the
 // account could send them to a server of their own (the test action would
-// do it at once). Moving an account means sending its credentials again.
-func keptSecretsStayHome(a *kalcifer.ProviderAccount, public, requested json.RawMessage) error {
+// do it at once). Moving an account — changing one of its driver's
+// endpoint fields — means sending its credentials again.
+func keptSecretsStayHome(a *kalcifer.ProviderAccount, endpoints []string, public, requested json.RawMessage) error {
 	if requested == nil || len(a.Secrets) == 0 {
 		return nil
 	}
@@ -280,7 +282,7 @@ func keptSecretsStayHome(a *kalcifer.ProviderAccount, public, requested json.Raw
 		return nil // Prepare has checked both; nothing to compare
 	}
 	var moved []string
-	for _, f := range endpointFields {
+	for _, f := range endpoints {
 		if fmt.Sprint(before[f]) != fmt.Sprint(after[f]) {
 			moved = append(moved, f)
 		}

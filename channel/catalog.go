@@ -28,6 +28,11 @@ type Driver struct {
 	// Secrets are the JSON names of the config's credential fields (tagged
 	// `secret:"true"`), which the store seals and the API never returns.
 	Secrets []string
+	// Endpoints are the JSON names of the fields that say where the
+	// provider's requests — and so its credentials — go (tagged
+	// `endpoint:"true"`: a base URL, a host, a token URI, a region). An
+	// update that changes one must carry the credentials again.
+	Endpoints []string
 
 	// CallbackField is the JSON name of the config field that tells the
 	// provider where to report delivery statuses (Twilio's
@@ -71,7 +76,7 @@ func CallbackURL(publicURL, accountID string) string {
 // field tagged secret:"true" is not a string: a wiring mistake.
 func NewDriver[C Checker, P Provider](kind string, channels []string, build func(C, *http.Client) (P, error)) Driver {
 	return Driver{
-		Kind: kind, Channels: channels, Secrets: secretFields(reflect.TypeFor[C]()),
+		Kind: kind, Channels: channels, Secrets: secretFields(reflect.TypeFor[C]()), Endpoints: taggedFields(reflect.TypeFor[C](), "endpoint"),
 		decode: func(raw []byte) (Checker, error) {
 			var c C
 			dec := json.NewDecoder(bytes.NewReader(raw))
@@ -96,17 +101,24 @@ func secretFields(t reflect.Type) []string {
 	if t.Kind() != reflect.Struct {
 		panic(fmt.Sprintf("channel: driver config %s is not a struct", t))
 	}
+	for f := range t.Fields() {
+		if f.Tag.Get("secret") == "true" && f.Type.Kind() != reflect.String {
+			panic(fmt.Sprintf("channel: secret field %s.%s is not a string", t, f.Name))
+		}
+	}
+	return taggedFields(t, "secret")
+}
+
+// taggedFields lists the JSON names of t's fields tagged tag:"true".
+func taggedFields(t reflect.Type, tag string) []string {
 	var out []string
 	for f := range t.Fields() {
-		if f.Tag.Get("secret") != "true" {
+		if f.Tag.Get(tag) != "true" {
 			continue
-		}
-		if f.Type.Kind() != reflect.String {
-			panic(fmt.Sprintf("channel: secret field %s.%s is not a string", t, f.Name))
 		}
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "" || name == "-" {
-			panic(fmt.Sprintf("channel: secret field %s.%s has no JSON name", t, f.Name))
+			panic(fmt.Sprintf("channel: %s field %s.%s has no JSON name", tag, t, f.Name))
 		}
 		out = append(out, name)
 	}

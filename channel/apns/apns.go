@@ -94,7 +94,7 @@ type Config struct {
 	Topic string `json:"topic"`
 	// Environment is "production" (the default) or "development" (the
 	// sandbox, for builds signed with a development profile).
-	Environment string `json:"environment,omitempty"`
+	Environment string `json:"environment,omitempty" endpoint:"true"`
 	// Priority is apns-priority: 10 (the default) delivers at once, 5 and
 	// 1 let the device save power.
 	Priority int `json:"priority,omitempty"`
@@ -103,7 +103,7 @@ type Config struct {
 	// means DefaultTTL.
 	TTL string `json:"ttl,omitempty"`
 	// BaseURL overrides the environment's address (tests).
-	BaseURL string `json:"base_url,omitempty"`
+	BaseURL string `json:"base_url,omitempty" endpoint:"true"`
 }
 
 // Check reports the first problem with c as an EUNPROCESSABLE error. It

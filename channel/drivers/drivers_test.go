@@ -38,6 +38,24 @@ func TestCatalogSecrets(t *testing.T) {
 	}
 }
 
+// Every field saying where requests (and credentials) go is declared, so an
+// update that moves an account must carry its credentials again.
+func TestCatalogEndpoints(t *testing.T) {
+	t.Parallel()
+	c := drivers.Catalog(netguard.Policy{}.Client(), nil)
+	for kind, want := range map[string][]string{"smtp": {"host", "port", "tls"}, "sendgrid": {"base_url"},
+		"ses": {"region", "base_url"}, "postmark": {"base_url"}, "twilio": {"base_url"}, "vonage": {"base_url"},
+		"metawhatsapp": {"base_url"}, "fcm": {"token_uri", "base_url"}, "apns": {"environment", "base_url"}, "log": nil} {
+		d, err := c.Driver(kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(d.Endpoints, want) {
+			t.Errorf("%s endpoints = %v, want %v", kind, d.Endpoints, want)
+		}
+	}
+}
+
 // Prepare splits credentials from the rest, keeps stored ones an update
 // leaves out, and refuses unknown fields and wrong types by name.
 func TestCatalogPrepare(t *testing.T) {

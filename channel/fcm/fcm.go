@@ -70,9 +70,9 @@ type Config struct {
 	// PrivateKeyID names the key in the JWT header (kid); optional.
 	PrivateKeyID string `json:"private_key_id,omitempty"`
 	// TokenURI is the OAuth2 token endpoint, DefaultTokenURI when empty.
-	TokenURI string `json:"token_uri,omitempty"`
+	TokenURI string `json:"token_uri,omitempty" endpoint:"true"`
 	// BaseURL is FCM's address, DefaultBaseURL when empty.
-	BaseURL string `json:"base_url,omitempty"`
+	BaseURL string `json:"base_url,omitempty" endpoint:"true"`
 }
 
 // Check reports the first problem with c as an EUNPROCESSABLE error. It

@@ -98,7 +98,7 @@ type Config struct {
 	// APIVersion is the Graph API version, DefaultAPIVersion when empty.
 	APIVersion string `json:"api_version,omitempty"`
 	// BaseURL is the Graph API's address, DefaultBaseURL when empty.
-	BaseURL string `json:"base_url,omitempty"`
+	BaseURL string `json:"base_url,omitempty" endpoint:"true"`
 }
 
 // Check reports the first problem with c as an EUNPROCESSABLE error.

@@ -66,7 +66,7 @@ type Config struct {
 	// default transactional stream) or a broadcast stream's id.
 	MessageStream string `json:"message_stream,omitempty"`
 	// BaseURL is the API's address, DefaultBaseURL when empty.
-	BaseURL string `json:"base_url,omitempty"`
+	BaseURL string `json:"base_url,omitempty" endpoint:"true"`
 	// WebhookUsername and WebhookPassword are the HTTP basic auth
 	// credentials written into the webhook URL given to Postmark, which
 	// signs nothing else (callback.go). Without them, callbacks are refused.

@@ -53,7 +53,7 @@ type Config struct {
 	From     string `json:"from"`
 	FromName string `json:"from_name,omitempty"`
 	// BaseURL is the API's address, DefaultBaseURL when empty.
-	BaseURL string `json:"base_url,omitempty"`
+	BaseURL string `json:"base_url,omitempty" endpoint:"true"`
 	// WebhookVerificationKey is the Signed Event Webhook's public key
 	// (base64, as SendGrid shows it), which callbacks are verified
 	// against (callback.go). Without it, callbacks are refused.

@@ -61,7 +61,7 @@ var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 // Config is an SES account in one region.
 type Config struct {
 	// Region is the AWS region, e.g. eu-west-1.
-	Region string `json:"region"`
+	Region string `json:"region" endpoint:"true"`
 	// AccessKeyID and SecretAccessKey are an IAM key allowed
 	// ses:SendEmail; SessionToken is set for temporary credentials.
 	AccessKeyID     string `json:"access_key_id"`
@@ -76,7 +76,7 @@ type Config struct {
 	ConfigurationSet string `json:"configuration_set,omitempty"`
 	// BaseURL is the API's address; empty means
 	// https://email.<region>.amazonaws.com.
-	BaseURL string `json:"base_url,omitempty"`
+	BaseURL string `json:"base_url,omitempty" endpoint:"true"`
 	// SNSTopicARN is the SNS topic the configuration set's event
 	// destination publishes to; callbacks from any other topic are refused
 	// (anyone can make a topic and point it at the callback URL).

@@ -59,15 +59,15 @@ const (
 
 // Config is an SMTP server account.
 type Config struct {
-	Host string `json:"host"`
+	Host string `json:"host" endpoint:"true"`
 	// Port defaults by TLS mode: 587 for starttls, 465 for tls, 25 for none.
-	Port int `json:"port,omitempty"`
+	Port int `json:"port,omitempty" endpoint:"true"`
 	// Username and Password log in with Auth; both or neither.
 	Username string `json:"username,omitempty"`
 	Password string `json:"password,omitempty" secret:"true"`
 	// TLS is "starttls", "tls" (implicit TLS) or "none" (local relays only:
 	// it refuses a username, since the password would travel in clear).
-	TLS string `json:"tls"`
+	TLS string `json:"tls" endpoint:"true"`
 	// Auth is "plain" (the default) or "login".
 	Auth string `json:"auth,omitempty"`
 	// From and FromName are the default sender; an email's own From wins.

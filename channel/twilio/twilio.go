@@ -95,7 +95,7 @@ type Config struct {
 	// callbacks.
 	StatusCallbackURL string `json:"status_callback_url,omitempty"`
 	// BaseURL is the API's address, DefaultBaseURL when empty.
-	BaseURL string `json:"base_url,omitempty"`
+	BaseURL string `json:"base_url,omitempty" endpoint:"true"`
 }
 
 // Check reports the first problem with c as an EUNPROCESSABLE error.

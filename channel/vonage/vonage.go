@@ -86,7 +86,7 @@ type Config struct {
 	// is set; otherwise the dashboard's URL must carry it.
 	CallbackToken string `json:"callback_token,omitempty" secret:"true"`
 	// BaseURL is the API's address, DefaultBaseURL when empty.
-	BaseURL string `json:"base_url,omitempty"`
+	BaseURL string `json:"base_url,omitempty" endpoint:"true"`
 }
 
 // Check reports the first problem with c as an EUNPROCESSABLE error.
