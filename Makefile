@@ -28,9 +28,9 @@ test-short: ## the tests on SQLite only (PostgreSQL ones skip with -short)
 
 # Every fuzz target as package:Target. `go test ./...` (make test) runs each
 # over its seed corpus; make fuzz fuzzes each for FUZZTIME, one at a time.
-FUZZ_TARGETS := ./graph:FuzzParseValidate ./engine:FuzzExpression ./designer/document:FuzzRead ./api:FuzzDecode
+FUZZ_TARGETS := ./graph:FuzzParseValidate ./engine:FuzzExpression ./designer/document:FuzzRead ./api:FuzzDecode ./segment:FuzzParse
 
-fuzz: ## fuzz every target (graph, CEL expressions, documents, API decoder) for FUZZTIME each (default 60s)
+fuzz: ## fuzz every target (graph, CEL expressions, documents, API decoder, segment rules) for FUZZTIME each (default 60s)
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "== $${t#*:} ($${t%%:*}) for $(FUZZTIME)"; \
 		$(GO) test $${t%%:*} -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME); \
