@@ -140,19 +140,24 @@ func (r *Rule) References() []string {
 }
 
 // walk calls fn on r and every clause below it, Performed.Where included.
-func (r *Rule) walk(fn func(*Rule)) {
-	fn(r)
+func (r *Rule) walk(fn func(*Rule)) { r.Walk("", func(_ string, c *Rule) { fn(c) }) }
+
+// Walk calls fn on r and every clause below it (Performed.Where included)
+// with the clause's path under root, as Validate names clauses:
+// rule.and[2].not.
+func (r *Rule) Walk(root string, fn func(path string, c *Rule)) {
+	fn(root, r)
 	for i := range r.And {
-		r.And[i].walk(fn)
+		r.And[i].Walk(fmt.Sprintf("%s.and[%d]", root, i), fn)
 	}
 	for i := range r.Or {
-		r.Or[i].walk(fn)
+		r.Or[i].Walk(fmt.Sprintf("%s.or[%d]", root, i), fn)
 	}
 	if r.Not != nil {
-		r.Not.walk(fn)
+		r.Not.Walk(root+".not", fn)
 	}
 	if r.Performed != nil && r.Performed.Where != nil {
-		r.Performed.Where.walk(fn)
+		r.Performed.Where.Walk(root+".performed.where", fn)
 	}
 }
 

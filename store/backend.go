@@ -118,6 +118,9 @@ type Dialect struct {
 	// and a cached one-row statement measured faster there than binding
 	// hundreds of parameters (51K against 31K events/s in E-batch).
 	InsertRows int
+	// JSON spells the reads of JSON columns that segment queries are made
+	// of (segmentsql.go).
+	JSON JSONDialect
 }
 
 // skipLockedOf is d.SkipLockedOf for the table named alias.

@@ -115,7 +115,25 @@ func (b *Backend) Dialect() store.Dialect {
 		CustomerHash: "(hashtext(customer_id) & 2147483647)",
 		BindsArrays:  true,
 		InsertRows:   100,
+		JSON:         jsonDialect,
 	}
+}
+
+// jsonDialect reads jsonb with its operators over a text[] path; equality
+// and tags are containment (@>), which the GIN indexes of migration 16
+// answer. jsonb_typeof is checked first, so a comparison sees only values
+// of its JSON type and no cast can fail; kalcifer_epoch (migration 16)
+// reads dates as SQLite's unixepoch does.
+var jsonDialect = store.JSONDialect{
+	Arrays:   true,
+	Text:     `CASE jsonb_typeof(%[1]s #> %[2]s) WHEN 'string' THEN %[1]s #>> %[2]s END`,
+	Number:   `CASE jsonb_typeof(%[1]s #> %[2]s) WHEN 'number' THEN (%[1]s #>> %[2]s)::numeric END`,
+	Bool:     `CASE jsonb_typeof(%[1]s #> %[2]s) WHEN 'boolean' THEN (%[1]s #> %[2]s)::boolean END`,
+	Date:     `kalcifer_epoch(CASE jsonb_typeof(%[1]s #> %[2]s) WHEN 'string' THEN %[1]s #>> %[2]s END)`,
+	Exists:   `(%[1]s #> %[2]s) IS NOT NULL`,
+	Contains: `%[1]s @> %[2]s::jsonb`,
+	Strpos:   `strpos(%[1]s, %[2]s)`,
+	InList:   `%[1]s = ANY(%[2]s::text[])`,
 }
 
 // Q runs statements on the pool.

@@ -91,9 +91,26 @@ func (b *Backend) Kind() string { return "sqlite" }
 
 // Dialect is SQLite's: one writer, so no row locks, lanes or SKIP
 // LOCKED; no array binds, so batches go a row at a time through cached
-// statements.
+// statements; JSON read with json_type and json_extract.
 func (b *Backend) Dialect() store.Dialect {
-	return store.Dialect{SingleWriter: true, InsertRows: 1}
+	return store.Dialect{SingleWriter: true, InsertRows: 1, JSON: jsonDialect}
+}
+
+// jsonDialect reads JSON columns with JSON1's functions over a path such as
+// '$."address"."city"' (segment.Rule refuses quotes in attribute paths).
+// json_type is checked first, so a comparison sees only values of its JSON
+// type; unixepoch reads only strings that start as an ISO 8601 date, since
+// it would also read "now" and Julian day numbers.
+var jsonDialect = store.JSONDialect{
+	Text:   `CASE json_type(%[1]s, %[2]s) WHEN 'text' THEN json_extract(%[1]s, %[2]s) END`,
+	Number: `CASE WHEN json_type(%[1]s, %[2]s) IN ('integer', 'real') THEN json_extract(%[1]s, %[2]s) END`,
+	Bool:   `CASE json_type(%[1]s, %[2]s) WHEN 'true' THEN 1 WHEN 'false' THEN 0 END`,
+	Date: `unixepoch(CASE WHEN json_type(%[1]s, %[2]s) = 'text' AND json_extract(%[1]s, %[2]s) GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'
+		THEN json_extract(%[1]s, %[2]s) END, 'subsec')`,
+	Exists: `json_type(%[1]s, %[2]s) IS NOT NULL`,
+	HasTag: `EXISTS (SELECT 1 FROM json_each(%[1]s) WHERE json_each.value = %[2]s)`,
+	Strpos: `instr(%[1]s, %[2]s)`,
+	InList: `%[1]s IN (SELECT value FROM json_each(%[2]s))`,
 }
 
 // Q runs reads on the read pool and writes on the writer.

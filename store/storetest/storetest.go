@@ -67,6 +67,8 @@ func Run(t *testing.T, open Open) {
 		"UploadQuota":         testUploadQuota,
 		"ActiveInstanceQuota": testActiveInstanceQuota,
 		"WebhookTokens":       testWebhookTokens,
+		"Segments":            testSegments,
+		"SegmentRules":        testSegmentRules,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
