@@ -18,6 +18,7 @@ import (
 
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/jwtauth"
+	"github.com/kalcifer/kalcifer/segment"
 )
 
 // documentedRoles reads the roles every operation of openapi.json admits
@@ -122,6 +123,10 @@ func (tb *testBundle) fixtures(key, customer string) map[string]string {
 	tb.do("POST", "/api/v1/templates", key, map[string]any{"name": "fixture", "channel": "sms", "body": "Hi {{ customer.id }}"}).
 		want(t, http.StatusCreated).into(t, &tpl)
 
+	var seg segment.Segment
+	tb.do("POST", "/api/v1/segments", key, map[string]any{"name": "fixture", "rule_text": `plan = "pro"`}).
+		want(t, http.StatusCreated).into(t, &seg)
+
 	var prv kalcifer.ProviderAccount
 	tb.do("POST", "/api/v1/providers", key, map[string]any{"name": "fixture", "channel": "email", "type": "log"}).
 		want(t, http.StatusCreated).into(t, &prv)
@@ -142,6 +147,7 @@ func (tb *testBundle) fixtures(key, customer string) map[string]string {
 		"providers/{id}":            prv.ID,
 		"webhook-tokens/{token_id}": hook.Token.ID,
 		"templates/{id}":            tpl.ID,
+		"segments/{id}":             seg.ID,
 		"journeys/{id}":             j.ID,
 		"webhooks/{journey_id}":     j.ID,
 		"{v}":                       "1",
@@ -169,6 +175,8 @@ var accessBodies = map[string]any{
 	"PUT /api/v1/templates/{id}":                       map[string]any{"body": "stolen"},
 	"POST /api/v1/templates/{id}/preview":              map[string]any{"sample": map[string]any{}},
 	"PUT /api/v1/providers/{id}":                       map[string]any{"name": "stolen"},
+	"PATCH /api/v1/segments/{id}":                      map[string]any{"name": "stolen"},
+	"POST /api/v1/segments/estimate":                   map[string]any{"rule_text": `tag "x"`},
 	"POST /api/v1/providers/{id}/test":                 map[string]any{"to": "intruder@example.com"},
 }
 
@@ -386,6 +394,7 @@ func (tb *testBundle) snapshot(key string, ids map[string]string) string {
 		"/api/v1/templates/" + ids["templates/{id}"],
 		"/api/v1/templates/" + ids["templates/{id}"] + "/versions",
 		"/api/v1/providers/" + ids["providers/{id}"],
+		"/api/v1/segments/" + ids["segments/{id}"],
 	} {
 		res := tb.do("GET", path, key, nil).want(tb.t, http.StatusOK)
 		fmt.Fprintf(&b, "%s %s\n", path, res.body)

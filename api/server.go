@@ -261,6 +261,11 @@ func (s *server) routes() *chi.Mux {
 				get(r, "/limits", s.getLimits)
 				get(r, "/providers", s.listProviders)
 				get(r, "/providers/{id}", s.getProvider)
+				get(r, "/segments", s.listSegments)
+				get(r, "/segments/{id}", s.getSegment)
+				get(r, "/segments/{id}/count", s.countSegment)
+				get(r, "/segments/{id}/preview", s.previewSegment)
+				post(r, "/segments/estimate", standardBody, s.estimateSegment)
 
 				r.Group(func(r chi.Router) {
 					r.Use(s.requireRole(kalcifer.RoleEditor))
@@ -285,6 +290,9 @@ func (s *server) routes() *chi.Mux {
 					post(r, "/templates", standardBody, s.createTemplate)
 					route(r, http.MethodPut, "/templates/{id}", standardBody, s.updateTemplate)
 					route(r, http.MethodDelete, "/templates/{id}", noBody, s.deleteTemplate)
+					post(r, "/segments", standardBody, s.createSegment)
+					route(r, http.MethodPatch, "/segments/{id}", standardBody, s.updateSegment)
+					route(r, http.MethodDelete, "/segments/{id}", noBody, s.deleteSegment)
 
 					// Routes that need the runtime answer 503 without one.
 					r.Group(func(r chi.Router) {

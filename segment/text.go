@@ -12,20 +12,22 @@ import (
 )
 
 // Parse reads a rule's text form (docs/SEGMENTS.md has the grammar) and
-// validates it; errors name the column of the text, or the clause's path
-// under root once the text has parsed.
+// validates it. A syntax error names the field (the text's, e.g.
+// "rule_text") and the column; a rule that parses but is invalid names the
+// clause by its path in the JSON form, which the text stands for:
+// rule.and[2].value.
 //
 //	plan = "pro" and (country in ["DE", "FR"] or ltv >= 1000) and performed order_completed >= 3 in 30d and not tag "churned"
-func Parse(root, text string) (*Rule, error) {
+func Parse(field, text string) (*Rule, error) {
 	if len(text) > MaxTextLen {
-		return nil, textError(root, 0, "the rule text is longer than %d bytes", MaxTextLen)
+		return nil, textError(field, 0, "the rule text is longer than %d bytes", MaxTextLen)
 	}
 	if !utf8.ValidString(text) {
-		return nil, textError(root, 0, "the rule text is not valid UTF-8")
+		return nil, textError(field, 0, "the rule text is not valid UTF-8")
 	}
 	toks, err := lex(text)
 	if err != nil {
-		return nil, textError(root, err.(*posError).pos, "%s", err.(*posError).msg)
+		return nil, textError(field, err.(*posError).pos, "%s", err.(*posError).msg)
 	}
 	p := &parser{toks: toks}
 	r, err := p.expr(0)
@@ -33,9 +35,9 @@ func Parse(root, text string) (*Rule, error) {
 		err = p.errorf("expected and, or or the end of the rule, found %s", p.peek())
 	}
 	if err != nil {
-		return nil, textError(root, err.(*posError).pos, "%s", err.(*posError).msg)
+		return nil, textError(field, err.(*posError).pos, "%s", err.(*posError).msg)
 	}
-	if err := r.Validate(root); err != nil {
+	if err := r.Validate("rule"); err != nil {
 		return nil, err
 	}
 	return r, nil
