@@ -71,8 +71,10 @@ func (d JSONDialect) bindList(values []string) any {
 // inlined: references may nest, and a segment referenced twice is
 // compiled twice.
 const (
-	maxSegmentRefDepth  = 8
-	maxCompiledClauses  = 1000
+	maxSegmentRefDepth = 8
+	maxCompiledClauses = 1000
+	// maxContainsIn is the longest in compiled to containment tests.
+	maxContainsIn       = 32
 	segmentRefCycleHint = "a segment cannot contain itself, directly or through others"
 )
 
@@ -165,13 +167,26 @@ func epoch(t time.Time) float64 { return float64(t.UnixMicro()) / 1e6 }
 // compare compiles an attribute comparison of a valid rule; it may be NULL.
 func (q *segmentQuery) compare(r *segment.Rule, col string) string {
 	keys := strings.Split(r.Attribute, ".")
-	if (r.Op == segment.OpEq) && q.d.Contains != "" {
-		var doc any = r.Value
-		for i := len(keys) - 1; i >= 0; i-- {
-			doc = map[string]any{keys[i]: doc}
+	if q.d.Contains != "" {
+		// Where containment is indexed, equality is containment, and so is
+		// a short in: one indexed test per value, or'ed.
+		contains := func(v any) string {
+			for i := len(keys) - 1; i >= 0; i-- {
+				v = map[string]any{keys[i]: v}
+			}
+			raw, _ := json.Marshal(v) // strings, float64s and bools
+			return fmt.Sprintf(q.d.Contains, col, q.arg(string(raw)))
 		}
-		raw, _ := json.Marshal(doc) // strings, float64s and bools
-		return fmt.Sprintf(q.d.Contains, col, q.arg(string(raw)))
+		switch list, _ := r.Value.([]any); {
+		case r.Op == segment.OpEq:
+			return contains(r.Value)
+		case r.Op == segment.OpIn && len(list) <= maxContainsIn:
+			parts := make([]string, len(list))
+			for i, v := range list {
+				parts[i] = contains(v)
+			}
+			return "(" + strings.Join(parts, " OR ") + ")"
+		}
 	}
 	path := q.arg(q.d.bindPath(keys))
 	var expr string

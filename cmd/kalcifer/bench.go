@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"time"
@@ -34,6 +35,9 @@ Scenarios:
           the ledger kept (exits 1 unless each arrived once, recorded sent)
   crash-slow  a receiver taking 3s per call, N (default 300) events in one
           batch, SIGKILL 4s later, a restart, then the same audit
+  segments  N generated profiles (default 1,000,000) with their events,
+          bulk-loaded into the database itself (not a child server), then
+          count latency p50/p99 of an attribute and an event-count segment
 
 Flags:
 `
@@ -44,7 +48,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, benchUsage)
 		benchFlags("").PrintDefaults()
 		if len(args) == 0 {
-			return usageError{errors.New("bench needs a scenario: j1, ingest, w1m, t100k, migrate, crash, crash-slow or sends")}
+			return usageError{errors.New("bench needs a scenario: j1, ingest, w1m, t100k, migrate, crash, crash-slow, sends or segments")}
 		}
 		return flag.ErrHelp
 	}
@@ -144,8 +148,18 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		if !res.OK() {
 			return errors.New("not every customer got exactly one email recorded sent in the ledger")
 		}
+	case "segments":
+		o := bench.SegmentsOptions{Runs: get("runs").(int), Out: stdout}
+		if isSet(fs, "n") {
+			o.N = get("n").(int)
+		}
+		res, err := benchSegments(ctx, get("database-url").(string), o)
+		if err != nil {
+			return err
+		}
+		res.Print(stdout)
 	default:
-		return usageError{fmt.Errorf("unknown scenario %q: use j1, ingest, w1m, t100k, migrate, crash, crash-slow or sends", scenario)}
+		return usageError{fmt.Errorf("unknown scenario %q: use j1, ingest, w1m, t100k, migrate, crash, crash-slow, sends or segments", scenario)}
 	}
 	return nil
 }
@@ -153,13 +167,14 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 func benchFlags(scenario string) *flag.FlagSet {
 	fs := flag.NewFlagSet("bench "+scenario, flag.ContinueOnError)
 	fs.String("database-url", os.Getenv("KALCIFER_DATABASE_URL"), "postgres://… to benchmark PostgreSQL (default: SQLite in a temporary directory)")
-	fs.Int("n", 2000, "customers (w1m, t100k, migrate and sends: default 1,000,000, 100,000, 50,000 and 20,000)")
+	fs.Int("n", 2000, "customers (w1m, t100k, migrate, sends and segments: default 1,000,000, 100,000, 50,000, 20,000 and 1,000,000)")
 	fs.Int("clients", 32, "concurrent HTTP clients")
 	fs.Duration("timeout", 5*time.Second, "J1's wait_for_event timeout (S3's timer; the crash run's journeys end by it)")
 	fs.Int("batch", 500, "ingest, sends: events per /events/batch request")
 	fs.Int("migration-batch", 0, "migrate: the migration's batch_size (default: the server's, 1,000)")
 	fs.Int("rate", 200, "migrate: single events per second posted during the migration")
 	fs.Int("kills", 3, "crash: SIGKILLs spread over the load")
+	fs.Int("runs", 30, "segments: counts timed per segment")
 	fs.Bool("idempotent", false, "crash, crash-slow: the webhooks declare that their receiver drops repeated Idempotency-Keys")
 	return fs
 }
@@ -168,4 +183,21 @@ func isSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+// benchSegments runs the segments scenario on the database at databaseURL,
+// or on SQLite in a temporary directory, opened as the server opens it.
+func benchSegments(ctx context.Context, databaseURL string, o bench.SegmentsOptions) (*bench.SegmentsResult, error) {
+	dir, err := os.MkdirTemp("", "kalcifer-bench-segments-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	st, _, err := openStore(ctx, Config{DatabaseURL: databaseURL, DataDir: dir}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	o.Store = st
+	return bench.RunSegments(ctx, o)
 }
