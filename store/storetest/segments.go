@@ -286,3 +286,48 @@ func wantDetail(t *testing.T, err error, field, msg string) {
 }
 
 func ref[T any](v T) *T { return &v }
+
+// testBulkLoad: profiles and past events as generators load them.
+func testBulkLoad(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	_, err := s.PatchCustomer(ctx, store.PatchCustomerParams{TenantID: "default", CustomerID: "old", Set: map[string]any{"plan": "kept"}})
+	must(t, err)
+	var customers []*kalcifer.Customer
+	for i := range 250 { // more than one multi-row statement on every backend
+		customers = append(customers, &kalcifer.Customer{ID: fmt.Sprintf("b%03d", i), Attributes: map[string]any{"n": float64(i)}, Tags: []string{"bulk"}})
+	}
+	customers = append(customers, &kalcifer.Customer{ID: "old", Attributes: map[string]any{"plan": "replaced"}})
+	n, err := s.InsertCustomers(ctx, "default", customers)
+	must(t, err)
+	if n != 250 {
+		t.Fatalf("stored %d, want 250 (the existing customer is left alone)", n)
+	}
+	old, err := s.GetCustomer(ctx, "default", "old")
+	must(t, err)
+	if old.Attributes["plan"] != "kept" {
+		t.Fatalf("existing customer overwritten: %+v", old)
+	}
+	b7, err := s.GetCustomer(ctx, "default", "b007")
+	must(t, err)
+	if b7.Attributes["n"] != 7.0 || len(b7.Tags) != 1 {
+		t.Fatalf("loaded customer = %+v", b7)
+	}
+	pending, err := s.PendingEvents(ctx)
+	must(t, err)
+	var events []*kalcifer.Event
+	for i := range 150 {
+		events = append(events, &kalcifer.Event{TenantID: "default", CustomerID: fmt.Sprintf("b%03d", i%50), Type: "bought",
+			OccurredAt: time.Now().Add(-time.Hour), Data: json.RawMessage(`{"x":1}`)})
+	}
+	must(t, s.InsertPastEvents(ctx, events))
+	after, err := s.PendingEvents(ctx)
+	must(t, err)
+	if after != pending {
+		t.Fatalf("past events are pending: %d before, %d after", pending, after)
+	}
+	count, err := s.CountSegment(ctx, "default", ref(rule(t, `tag "bulk" and performed bought >= 3 in 1d and n < 10`)))
+	must(t, err)
+	if count != 10 {
+		t.Fatalf("count = %d, want 10", count)
+	}
+}

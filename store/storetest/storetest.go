@@ -69,6 +69,7 @@ func Run(t *testing.T, open Open) {
 		"WebhookTokens":       testWebhookTokens,
 		"Segments":            testSegments,
 		"SegmentRules":        testSegmentRules,
+		"BulkLoad":            testBulkLoad,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
