@@ -108,6 +108,10 @@ type Engine interface {
 	// forward and each status becomes a customer event such as
 	// email_opened. Statuses of unknown sends are counted, not errors.
 	RecordDeliveries(ctx context.Context, tenantID, provider string, statuses []channel.Status) (kalcifer.DeliveryResult, error)
+	// EraseCustomer erases a customer for good (GDPR): their instances
+	// exited, profile, events and personal data in the history removed,
+	// an anonymised audit entry written; ENOTFOUND when nothing is left.
+	EraseCustomer(ctx context.Context, tenantID, customerID, actor string) (*kalcifer.Erasure, error)
 }
 
 // server carries the configuration into the handlers.
@@ -254,6 +258,8 @@ func (s *server) routes() *chi.Mux {
 				get(r, "/instances/{id}", s.getInstance)
 				get(r, "/customers/{id}/profile", s.getCustomer)
 				get(r, "/customers/{id}/journeys", s.customerJourneys)
+				get(r, "/customers/{id}/events", s.customerEvents)
+				get(r, "/customers", s.listCustomers)
 				get(r, "/templates", s.listTemplates)
 				get(r, "/templates/{id}", s.getTemplate)
 				get(r, "/templates/{id}/versions", s.listTemplateVersions)
@@ -282,6 +288,8 @@ func (s *server) routes() *chi.Mux {
 					post(r.With(s.designerDeadline), "/ai/upload", uploadBody, s.upload)
 					post(r, "/ai/suggest", standardBody, s.suggest)
 					route(r, http.MethodPatch, "/customers/{id}/profile", standardBody, s.patchCustomer)
+					post(r, "/customers", standardBody, s.identifyCustomer)
+					post(r, "/customers/import", importBody, s.importCustomers)
 					post(r, "/templates", standardBody, s.createTemplate)
 					route(r, http.MethodPut, "/templates/{id}", standardBody, s.updateTemplate)
 					route(r, http.MethodDelete, "/templates/{id}", noBody, s.deleteTemplate)
@@ -313,6 +321,7 @@ func (s *server) routes() *chi.Mux {
 					post(r, "/api-keys", smallBody, s.createAPIKey)
 					route(r, http.MethodDelete, "/api-keys/{id}", noBody, s.revokeAPIKey)
 					route(r, http.MethodDelete, "/providers/{id}", noBody, s.deleteProvider)
+					route(r.With(s.requireEngine), http.MethodDelete, "/customers/{id}", noBody, s.eraseCustomer)
 					r.Group(func(r chi.Router) {
 						r.Use(s.requireProviders)
 						post(r, "/providers", smallBody, s.createProvider)

@@ -115,6 +115,9 @@ func (b *Backend) Dialect() store.Dialect {
 		CustomerHash: "(hashtext(customer_id) & 2147483647)",
 		BindsArrays:  true,
 		InsertRows:   100,
+
+		AttributeText: "(attributes #>> string_to_array(%s, '.'))",
+		HasTag:        "(tags @> jsonb_build_array(CAST(%s AS text)))",
 	}
 }
 
