@@ -41,8 +41,9 @@ const (
 	// whatever KALCIFER_MAX_BODY_BYTES says, since providers choose their
 	// batch sizes.
 	callbackBody
-	// importBody is for POST /customers/import: importBodyBytes, read as a
-	// stream and written in batches, never held whole.
+	// importBody is for POST /customers/import: Config.MaxImportBytes
+	// (KALCIFER_MAX_IMPORT_BYTES), read as a stream and written in
+	// batches, never held whole; never less than standardBody.
 	importBody
 )
 
@@ -58,10 +59,6 @@ const (
 	// callbackBodyBytes bounds a provider's callback: SendGrid and SES (SNS)
 	// batches reach a few hundred KiB.
 	callbackBodyBytes = 1 << 20
-	// importBodyBytes bounds a bulk import: 4 GiB, about 20 million
-	// profiles of a dozen attributes. The body is streamed, so the limit
-	// bounds time spent, not memory.
-	importBodyBytes = 4 << 30
 )
 
 // bytes is the limit in bytes on this server.
@@ -76,7 +73,7 @@ func (l bodyLimit) bytes(s *server) int64 {
 	case callbackBody:
 		return callbackBodyBytes
 	case importBody:
-		return max(s.maxBody, importBodyBytes)
+		return max(s.maxBody, s.maxImport)
 	case uploadBody:
 		return max(s.maxBody, designer.MaxUpload+1<<20)
 	}

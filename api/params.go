@@ -113,7 +113,7 @@ func documented(allowed []string, name string) bool {
 // cursorPattern matches the cursors pages hand out: the ids lists page by
 // (kalcifer.NewID's form), or a key cursor (keyCursor) for lists by
 // client-chosen ids.
-var cursorPattern = regexp.MustCompile(`^([a-z]{1,16}_[0-9a-hjkmnp-tv-z]{26}|k_[A-Za-z0-9_-]{1,1100})$`)
+var cursorPattern = regexp.MustCompile(`^([a-z]{1,16}_[0-9a-hjkmnp-tv-z]{26}|k_[A-Za-z0-9_-]+)$`)
 
 // keyCursor is the cursor after a client-chosen id (a customer's), which
 // may hold any character: "k_" and its base64url.

@@ -26,6 +26,11 @@ import (
 // DefaultMaxBodyBytes bounds request bodies when Config.MaxBodyBytes is 0.
 const DefaultMaxBodyBytes int64 = 1 << 20
 
+// DefaultMaxImportBytes bounds bulk imports when Config.MaxImportBytes is
+// 0: 4 GiB, about 20 million profiles of a dozen attributes. The body is
+// streamed, so the limit bounds time spent, not memory.
+const DefaultMaxImportBytes int64 = 4 << 30
+
 // Config is what the API needs from the rest of the program.
 type Config struct {
 	// Store holds all state; it is the only dependency handlers call.
@@ -40,6 +45,9 @@ type Config struct {
 	// limit (journeys, versions, events, webhook entries; see bodyLimit);
 	// larger bodies are answered 413. Zero means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// MaxImportBytes bounds the body of POST /customers/import, which is
+	// streamed and written in batches. Zero means DefaultMaxImportBytes.
+	MaxImportBytes int64
 	// Engine runs journeys: ingestion, manual enrolment and instance
 	// control go through it. Nil answers those routes 503, so a handler
 	// built for reads (or for tests of other routes) needs no runtime.
@@ -122,6 +130,7 @@ type server struct {
 	version   string
 	startedAt time.Time
 	maxBody   int64
+	maxImport int64
 	designer  *designer.Service
 	router    *chi.Mux
 	templates *liquid.Engine // renders previews
@@ -145,6 +154,7 @@ func NewHandler(cfg Config) http.Handler {
 		version:   cfg.Version,
 		startedAt: cfg.StartedAt,
 		maxBody:   cfg.MaxBodyBytes,
+		maxImport: cfg.MaxImportBytes,
 		designer:  cfg.Designer,
 		templates: liquid.NewEngine(liquid.DefaultLimits),
 		providers: cfg.Providers,
@@ -160,6 +170,9 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.maxImport <= 0 {
+		s.maxImport = DefaultMaxImportBytes
 	}
 	if s.startedAt.IsZero() {
 		s.startedAt = time.Now()
