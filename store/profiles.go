@@ -162,7 +162,8 @@ func saveCustomers(ctx context.Context, tx Tx, tenantID string, cs []*kalcifer.C
 		if i > 0 {
 			q.WriteString(", ")
 		}
-		fmt.Fprintf(&q, "($1, %s)", placeholders(len(args), 7))
+		n := len(args)
+		fmt.Fprintf(&q, "($1, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7)
 		args = append(args, c.ID, string(attrs), string(tags), micros(c.CreatedAt), micros(c.UpdatedAt),
 			nullMicros(c.FirstSeenAt), nullMicros(c.LastSeenAt))
 	}

@@ -67,6 +67,11 @@ func Run(t *testing.T, open Open) {
 		"UploadQuota":         testUploadQuota,
 		"ActiveInstanceQuota": testActiveInstanceQuota,
 		"WebhookTokens":       testWebhookTokens,
+		"Identify":            testIdentify,
+		"IdentifyBatch":       testIdentifyBatch,
+		"ListCustomers":       testListCustomers,
+		"CustomerEvents":      testCustomerEvents,
+		"EraseCustomer":       testEraseCustomer,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
