@@ -64,6 +64,10 @@ type Customer struct {
 	Tags       []string       `json:"tags"`
 	CreatedAt  time.Time      `json:"created_at"`
 	UpdatedAt  time.Time      `json:"updated_at"`
+	// FirstSeenAt and LastSeenAt are the earliest and latest timestamps of
+	// the customer's events and identify calls; nil until one arrived.
+	FirstSeenAt *time.Time `json:"first_seen_at,omitempty"`
+	LastSeenAt  *time.Time `json:"last_seen_at,omitempty"`
 }
 
 // WaitKind names what a blocked path waits for.

@@ -41,6 +41,10 @@ const (
 	// whatever KALCIFER_MAX_BODY_BYTES says, since providers choose their
 	// batch sizes.
 	callbackBody
+	// importBody is for POST /customers/import: Config.MaxImportBytes
+	// (KALCIFER_MAX_IMPORT_BYTES), read as a stream and written in
+	// batches, never held whole; never less than standardBody.
+	importBody
 )
 
 const (
@@ -68,6 +72,8 @@ func (l bodyLimit) bytes(s *server) int64 {
 		return max(s.maxBody, batchBodyBytes)
 	case callbackBody:
 		return callbackBodyBytes
+	case importBody:
+		return max(s.maxBody, s.maxImport)
 	case uploadBody:
 		return max(s.maxBody, designer.MaxUpload+1<<20)
 	}

@@ -103,6 +103,9 @@ func (tb *testBundle) raw(method, path string, body []byte, chunked bool) (int, 
 	if strings.HasSuffix(path, "/ai/upload") {
 		contentType = "multipart/form-data; boundary=plan"
 	}
+	if strings.HasSuffix(path, "/customers/import") {
+		contentType = "application/x-ndjson" // blank lines, read to the limit
+	}
 	head := fmt.Sprintf("%s %s HTTP/1.1\r\nHost: kalcifer\r\nAuthorization: Bearer %s\r\nContent-Type: %s\r\nConnection: close\r\n",
 		method, path, tb.admin, contentType)
 	if chunked {

@@ -7,7 +7,10 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -189,4 +192,154 @@ func (s *server) customerJourneys(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeJSON(w, r, http.StatusOK, kalcifer.Page[*kalcifer.Instance]{Data: out})
+}
+
+// identifyRequest is the body of POST /customers and one line of an
+// NDJSON import: a customer's id and what is known about them now.
+type identifyRequest struct {
+	ID         string          `json:"id"`
+	Attributes json.RawMessage `json:"attributes"`
+	AddTags    json.RawMessage `json:"add_tags"`
+	RemoveTags json.RawMessage `json:"remove_tags"`
+	Timestamp  string          `json:"timestamp"`
+}
+
+// parseIdentity decodes and checks an identify (identifyRequest) from raw,
+// a syntax-checked JSON object.
+func parseIdentity(raw []byte) (store.Identity, error) {
+	var req identifyRequest
+	if err := unmarshalStrict("", raw, &req); err != nil {
+		return store.Identity{}, err
+	}
+	patch, err := patchCustomerRequest{Attributes: req.Attributes, AddTags: req.AddTags, RemoveTags: req.RemoveTags}.patch()
+	if err != nil {
+		return store.Identity{}, err
+	}
+	in := store.Identity{CustomerID: req.ID, Attributes: patch.Set, AddTags: patch.AddTags, RemoveTags: patch.RemoveTags}
+	if req.Timestamp != "" {
+		t, err := time.Parse(time.RFC3339, req.Timestamp)
+		if err != nil {
+			return in, invalid("timestamp", "field \"timestamp\" must be an RFC 3339 time such as 2024-05-01T12:00:00Z, not %q", req.Timestamp)
+		}
+		in.Timestamp = t
+	}
+	if problems := checkID("id", req.ID); len(problems) > 0 {
+		return in, unprocessable("the customer id is invalid: "+describe(problems), problems)
+	}
+	return in, nil
+}
+
+// identifyCustomer creates a profile or merges into it: attributes merge
+// key by key, nested objects included (null removes a key), tags are
+// removed then added, and the timestamp (default now) widens the first
+// and last seen times. 201 when the profile is new, 200 otherwise.
+func (s *server) identifyCustomer(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err == nil && body == nil {
+		err = kalcifer.Errorf(kalcifer.EINVALID, "request body is required: send a JSON object")
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	in, err := parseIdentity(body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, created, err := s.store.IdentifyCustomer(r.Context(), store.IdentifyParams{TenantID: principal(r).TenantID, Identity: in})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	s.writeJSON(w, r, status, c)
+}
+
+// attributePath matches the attribute paths GET /customers filters on:
+// names of letters, digits, "_" and "-", joined by ".".
+var attributePath = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$`)
+
+// listCustomers serves a page of the tenant's customers by id, filtered by
+// attribute equalities (attr.plan=pro, attr.address.city=Lyon; numbers
+// and booleans compare in their JSON form, so attr.seats=3 and
+// attr.beta=true) and a tag (tag=vip). A segment filter will join them.
+func (s *server) listCustomers(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit, err := parseLimit(q)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	cursor, err := fromKeyCursor(q.Get("cursor"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	f := store.CustomerFilter{TenantID: principal(r).TenantID, Tag: q.Get("tag"), Limit: limit, Cursor: cursor}
+	for name, v := range q {
+		path, ok := strings.CutPrefix(name, "attr.")
+		if !ok {
+			continue
+		}
+		if !attributePath.MatchString(path) || len(path) > 1000 {
+			s.writeError(w, r, invalid(name, "query parameter %q is invalid: attribute names in a filter are letters, digits, _ and -, joined by . for nested ones", name))
+			return
+		}
+		if f.Attributes == nil {
+			f.Attributes = map[string]string{}
+		}
+		f.Attributes[path] = v[0]
+	}
+	page, err := s.store.ListCustomers(r.Context(), f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	page.NextCursor = keyCursor(page.NextCursor)
+	s.writeJSON(w, r, http.StatusOK, page)
+}
+
+// customerEvents serves a page of a customer's stored events, newest
+// first. An unknown customer has none: the answer is an empty list.
+func (s *server) customerEvents(w http.ResponseWriter, r *http.Request) {
+	id, err := customerParam(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	limit, err := parseLimit(q)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	page, err := s.store.CustomerEvents(r.Context(), principal(r).TenantID, id, limit, q.Get("cursor"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, page)
+}
+
+// eraseCustomer erases a customer for good (GDPR): their instances are
+// exited, their profile, events and personal data in the history removed,
+// and an audit entry that does not name them answers. Admins only: it is
+// irreversible, and it destroys data other users' journeys relied on.
+func (s *server) eraseCustomer(w http.ResponseWriter, r *http.Request) {
+	id, err := customerParam(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p := principal(r)
+	e, err := s.engine.EraseCustomer(r.Context(), p.TenantID, id, p.Actor())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, e)
 }

@@ -394,3 +394,10 @@ func (e *stubEngine) RecordDeliveries(_ context.Context, tenantID, provider stri
 	}
 	return kalcifer.DeliveryResult{Recorded: len(statuses)}, nil
 }
+
+func (e *stubEngine) EraseCustomer(_ context.Context, tenantID, customerID, actor string) (*kalcifer.Erasure, error) {
+	if err := e.record("erase " + tenantID + " " + customerID); err != nil {
+		return nil, err
+	}
+	return &kalcifer.Erasure{ErasedBy: actor}, nil
+}

@@ -154,12 +154,14 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 		Version:      "test-1.2.3",
 		StartedAt:    time.Now().Add(-90 * time.Second),
 		MaxBodyBytes: o.maxBodyBytes,
-		Engine:       o.engine,
-		Designer:     offlineDesigner(st),
-		JWT:          o.jwt,
-		Clock:        o.clock,
-		Providers:    catalog,
-		PublicURL:    testPublicURL,
+		// Small enough for TestBodyLimits to send one byte over it.
+		MaxImportBytes: 4 << 20,
+		Engine:         o.engine,
+		Designer:       offlineDesigner(st),
+		JWT:            o.jwt,
+		Clock:          o.clock,
+		Providers:      catalog,
+		PublicURL:      testPublicURL,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -76,9 +77,9 @@ func checkQuery(raw, route string) error {
 	allowed := routeQueryParams[route]
 	for _, name := range slices.Sorted(maps.Keys(q)) {
 		switch {
-		case !slices.Contains(allowed, name) && len(allowed) == 0:
+		case !documented(allowed, name) && len(allowed) == 0:
 			return invalid(name, "unknown query parameter %q: %s takes no query parameters", name, route)
-		case !slices.Contains(allowed, name):
+		case !documented(allowed, name):
 			return invalid(name, "unknown query parameter %q: %s accepts %s", name, route, strings.Join(allowed, ", "))
 		case len(q[name]) > 1:
 			return invalid(name, "query parameter %q is given %d times: give it once", name, len(q[name]))
@@ -94,9 +95,47 @@ func checkQuery(raw, route string) error {
 	return nil
 }
 
-// cursorPattern matches the ids lists page by (kalcifer.NewID's form), the
-// only cursors a page hands out.
-var cursorPattern = regexp.MustCompile(`^[a-z]{1,16}_[0-9a-hjkmnp-tv-z]{26}$`)
+// documented reports whether a query parameter name is one of allowed, or
+// has the prefix of a family of them documented as "prefix.{name}" (such
+// as GET /customers' attr.{name}).
+func documented(allowed []string, name string) bool {
+	for _, a := range allowed {
+		if prefix, ok := strings.CutSuffix(a, "{name}"); ok && len(name) > len(prefix) && strings.HasPrefix(name, prefix) {
+			return true
+		}
+		if a == name {
+			return true
+		}
+	}
+	return false
+}
+
+// cursorPattern matches the cursors pages hand out: the ids lists page by
+// (kalcifer.NewID's form), or a key cursor (keyCursor) for lists by
+// client-chosen ids.
+var cursorPattern = regexp.MustCompile(`^([a-z]{1,16}_[0-9a-hjkmnp-tv-z]{26}|k_[A-Za-z0-9_-]+)$`)
+
+// keyCursor is the cursor after a client-chosen id (a customer's), which
+// may hold any character: "k_" and its base64url.
+func keyCursor(id string) string {
+	if id == "" {
+		return ""
+	}
+	return "k_" + base64.RawURLEncoding.EncodeToString([]byte(id))
+}
+
+// fromKeyCursor is the id a keyCursor names.
+func fromKeyCursor(c string) (string, error) {
+	if c == "" {
+		return "", nil
+	}
+	raw, ok := strings.CutPrefix(c, "k_")
+	id, err := base64.RawURLEncoding.DecodeString(raw)
+	if !ok || err != nil || !utf8.Valid(id) {
+		return "", invalid("cursor", "cursor %q is invalid: use the next_cursor of the previous page", c)
+	}
+	return string(id), nil
+}
 
 // routeQueryParams lists, per route ("GET /api/v1/journeys"), the query
 // parameters its entry in openapi.json documents: the document is the

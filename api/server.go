@@ -26,6 +26,11 @@ import (
 // DefaultMaxBodyBytes bounds request bodies when Config.MaxBodyBytes is 0.
 const DefaultMaxBodyBytes int64 = 1 << 20
 
+// DefaultMaxImportBytes bounds bulk imports when Config.MaxImportBytes is
+// 0: 4 GiB, about 20 million profiles of a dozen attributes. The body is
+// streamed, so the limit bounds time spent, not memory.
+const DefaultMaxImportBytes int64 = 4 << 30
+
 // Config is what the API needs from the rest of the program.
 type Config struct {
 	// Store holds all state; it is the only dependency handlers call.
@@ -40,6 +45,9 @@ type Config struct {
 	// limit (journeys, versions, events, webhook entries; see bodyLimit);
 	// larger bodies are answered 413. Zero means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// MaxImportBytes bounds the body of POST /customers/import, which is
+	// streamed and written in batches. Zero means DefaultMaxImportBytes.
+	MaxImportBytes int64
 	// Engine runs journeys: ingestion, manual enrolment and instance
 	// control go through it. Nil answers those routes 503, so a handler
 	// built for reads (or for tests of other routes) needs no runtime.
@@ -108,6 +116,10 @@ type Engine interface {
 	// forward and each status becomes a customer event such as
 	// email_opened. Statuses of unknown sends are counted, not errors.
 	RecordDeliveries(ctx context.Context, tenantID, provider string, statuses []channel.Status) (kalcifer.DeliveryResult, error)
+	// EraseCustomer erases a customer for good (GDPR): their instances
+	// exited, profile, events and personal data in the history removed,
+	// an anonymised audit entry written; ENOTFOUND when nothing is left.
+	EraseCustomer(ctx context.Context, tenantID, customerID, actor string) (*kalcifer.Erasure, error)
 }
 
 // server carries the configuration into the handlers.
@@ -118,6 +130,7 @@ type server struct {
 	version   string
 	startedAt time.Time
 	maxBody   int64
+	maxImport int64
 	designer  *designer.Service
 	router    *chi.Mux
 	templates *liquid.Engine // renders previews
@@ -141,6 +154,7 @@ func NewHandler(cfg Config) http.Handler {
 		version:   cfg.Version,
 		startedAt: cfg.StartedAt,
 		maxBody:   cfg.MaxBodyBytes,
+		maxImport: cfg.MaxImportBytes,
 		designer:  cfg.Designer,
 		templates: liquid.NewEngine(liquid.DefaultLimits),
 		providers: cfg.Providers,
@@ -156,6 +170,9 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.maxImport <= 0 {
+		s.maxImport = DefaultMaxImportBytes
 	}
 	if s.startedAt.IsZero() {
 		s.startedAt = time.Now()
@@ -254,6 +271,8 @@ func (s *server) routes() *chi.Mux {
 				get(r, "/instances/{id}", s.getInstance)
 				get(r, "/customers/{id}/profile", s.getCustomer)
 				get(r, "/customers/{id}/journeys", s.customerJourneys)
+				get(r, "/customers/{id}/events", s.customerEvents)
+				get(r, "/customers", s.listCustomers)
 				get(r, "/templates", s.listTemplates)
 				get(r, "/templates/{id}", s.getTemplate)
 				get(r, "/templates/{id}/versions", s.listTemplateVersions)
@@ -287,6 +306,8 @@ func (s *server) routes() *chi.Mux {
 					post(r.With(s.designerDeadline), "/ai/upload", uploadBody, s.upload)
 					post(r, "/ai/suggest", standardBody, s.suggest)
 					route(r, http.MethodPatch, "/customers/{id}/profile", standardBody, s.patchCustomer)
+					post(r, "/customers", standardBody, s.identifyCustomer)
+					post(r, "/customers/import", importBody, s.importCustomers)
 					post(r, "/templates", standardBody, s.createTemplate)
 					route(r, http.MethodPut, "/templates/{id}", standardBody, s.updateTemplate)
 					route(r, http.MethodDelete, "/templates/{id}", noBody, s.deleteTemplate)
@@ -321,6 +342,7 @@ func (s *server) routes() *chi.Mux {
 					post(r, "/api-keys", smallBody, s.createAPIKey)
 					route(r, http.MethodDelete, "/api-keys/{id}", noBody, s.revokeAPIKey)
 					route(r, http.MethodDelete, "/providers/{id}", noBody, s.deleteProvider)
+					route(r.With(s.requireEngine), http.MethodDelete, "/customers/{id}", noBody, s.eraseCustomer)
 					r.Group(func(r chi.Router) {
 						r.Use(s.requireProviders)
 						post(r, "/providers", smallBody, s.createProvider)

@@ -114,6 +114,11 @@ func (rt *Runtime) route(ctx context.Context, t *store.EngineTx, idx *entryIndex
 	}
 	ev := e
 	if !strings.HasPrefix(e.Type, "$") {
+		// A customer's own event (not an enrolment by the API) says when
+		// they were last seen.
+		if err := t.SeeCustomer(e.TenantID, customer, e.OccurredAt); err != nil {
+			return err
+		}
 		// Exit criteria by event type come first: an unsubscribe must not
 		// also move the customer on.
 		if idx.exits[e.TenantID+"\x00"+e.Type] {

@@ -5,19 +5,22 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/kalcifer/kalcifer"
 )
 
-const customerColumns = `id, attributes, tags, created_at, updated_at`
+const customerColumns = `id, attributes, tags, created_at, updated_at, first_seen_at, last_seen_at`
 
 func scanCustomer(r Row) (*kalcifer.Customer, error) {
 	var c kalcifer.Customer
 	var attrs, tags string
 	var created, updated int64
-	if err := r.Scan(&c.ID, &attrs, &tags, &created, &updated); err != nil {
+	var firstSeen, lastSeen *int64
+	if err := r.Scan(&c.ID, &attrs, &tags, &created, &updated, &firstSeen, &lastSeen); err != nil {
 		return nil, err
 	}
+	c.FirstSeenAt, c.LastSeenAt = fromNullMicros(firstSeen), fromNullMicros(lastSeen)
 	if err := json.Unmarshal([]byte(attrs), &c.Attributes); err != nil {
 		return nil, fmt.Errorf("decode attributes of customer %s: %w", c.ID, err)
 	}
@@ -126,6 +129,36 @@ func (t *EngineTx) SaveCustomer(tenantID string, c *kalcifer.Customer) error {
 		return fmt.Errorf("save customer %s: %w", c.ID, err)
 	}
 	return nil
+}
+
+// SeeCustomer records that customer c was seen at a time (an event's
+// timestamp): its first and last seen times widen to include it. c is the
+// profile read in this transaction, and is updated too.
+func (t *EngineTx) SeeCustomer(tenantID string, c *kalcifer.Customer, at time.Time) error {
+	at = at.UTC().Truncate(time.Microsecond)
+	if c.FirstSeenAt != nil && c.LastSeenAt != nil && !at.Before(*c.FirstSeenAt) && !at.After(*c.LastSeenAt) {
+		return nil
+	}
+	if _, err := t.tx.Exec(t.ctx, `UPDATE customers SET `+seenColumns+` WHERE tenant_id = $1 AND id = $2`,
+		tenantID, c.ID, micros(at)); err != nil {
+		return fmt.Errorf("record customer %s seen: %w", c.ID, err)
+	}
+	seen(c, at)
+	return nil
+}
+
+// seenColumns widens first_seen_at and last_seen_at to include $3.
+const seenColumns = `first_seen_at = CASE WHEN first_seen_at IS NULL OR first_seen_at > $3 THEN $3 ELSE first_seen_at END,
+	last_seen_at = CASE WHEN last_seen_at IS NULL OR last_seen_at < $3 THEN $3 ELSE last_seen_at END`
+
+// seen widens c's first and last seen times to include at.
+func seen(c *kalcifer.Customer, at time.Time) {
+	if c.FirstSeenAt == nil || at.Before(*c.FirstSeenAt) {
+		c.FirstSeenAt = &at
+	}
+	if c.LastSeenAt == nil || at.After(*c.LastSeenAt) {
+		c.LastSeenAt = &at
+	}
 }
 
 // ApplyProfile applies a run's profile changes to c and saves it.

@@ -32,6 +32,8 @@ type Config struct {
 	EncryptionKeys []secrets.Key
 	APIKeyPepper   []byte
 	MaxBodyBytes   int64
+	// MaxImportBytes bounds a bulk import's streamed body.
+	MaxImportBytes int64
 	// HTTPReadTimeout bounds reading one request, body included;
 	// HTTPWriteTimeout bounds answering it, except on the AI designer
 	// routes, which get StreamTimeout.
@@ -93,6 +95,7 @@ var settings = []struct {
 	{"KALCIFER_ENCRYPTION_KEY", "encryption-key", "", "the keys stored credentials are sealed with: id:base64 of 32 random bytes, comma-separated, the active key first (one key may be bare base64); when empty, the key file <data dir>/encryption.key, made on first start"},
 	{"KALCIFER_API_KEY_PEPPER", "api-key-pepper", "", "base64 of 32 random bytes that API keys are hashed under; never change it (when empty, the key file's; required with KALCIFER_ENCRYPTION_KEY)"},
 	{"KALCIFER_MAX_BODY_BYTES", "max-body-bytes", "1048576", "body limit of the journey, event and webhook routes (others have their own)"},
+	{"KALCIFER_MAX_IMPORT_BYTES", "max-import-bytes", "4294967296", "body limit of POST /customers/import (streamed, never held in memory)"},
 	{"KALCIFER_HTTP_READ_TIMEOUT", "http-read-timeout", "30s", "how long a client may take to send one request, body included (a 1 MiB body at 35 KB/s); slower ones are cut off"},
 	{"KALCIFER_HTTP_WRITE_TIMEOUT", "http-write-timeout", "60s", "how long answering one request may take; the AI designer's routes get KALCIFER_AI_TIMEOUT for each model request on top"},
 	{"KALCIFER_CORS_ORIGINS", "cors-origins", "", "comma-separated browser origins allowed to call the API, e.g. https://app.example.com, or * for any (no CORS headers when empty)"},
@@ -159,6 +162,9 @@ func LoadConfig(env func(string) string, args []string) (Config, error) {
 	}
 	if c.MaxBodyBytes, err = strconv.ParseInt(get("KALCIFER_MAX_BODY_BYTES"), 10, 64); err != nil || c.MaxBodyBytes < 1024 {
 		return Config{}, fmt.Errorf("KALCIFER_MAX_BODY_BYTES must be a whole number of bytes, at least 1024, not %q", get("KALCIFER_MAX_BODY_BYTES"))
+	}
+	if c.MaxImportBytes, err = strconv.ParseInt(get("KALCIFER_MAX_IMPORT_BYTES"), 10, 64); err != nil || c.MaxImportBytes < c.MaxBodyBytes {
+		return Config{}, fmt.Errorf("KALCIFER_MAX_IMPORT_BYTES must be a whole number of bytes, at least KALCIFER_MAX_BODY_BYTES (%d), not %q", c.MaxBodyBytes, get("KALCIFER_MAX_IMPORT_BYTES"))
 	}
 	for _, v := range []struct {
 		name string

@@ -45,6 +45,10 @@ Usage:
   kalcifer keys rotate [--batch N]       re-seal stored secrets under a new key (the key
                                          file gets one; with KALCIFER_ENCRYPTION_KEY, put
                                          the new key first) and name old keys no longer used
+  kalcifer customers import FILE [--url URL] [--key KEY] [--format csv|ndjson]
+                                         import profiles (CSV or NDJSON) into a running
+                                         server with a progress bar; the key defaults to
+                                         $KALCIFER_API_KEY, the URL to $KALCIFER_URL
   kalcifer design "DESCRIPTION" | --file PLAN [--json]
                                          design a journey from plain language or a
                                          campaign plan (CSV, XLSX, DOCX, PDF, TXT, MD);
@@ -85,6 +89,8 @@ func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
 		err = keys(args[1:], env, stdout, stderr)
 	case "design":
 		err = design(args[1:], env, stdout, stderr)
+	case "customers":
+		err = customers(args[1:], env, stdout, stderr)
 	case sandbox.WorkerCommand: // hidden: a Lua worker the server starts (KALCIFER_ENABLE_CUSTOM_CODE)
 		return sandbox.ServeWorker(args[1:])
 	default:

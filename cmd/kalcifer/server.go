@@ -162,7 +162,7 @@ func (m *Main) Run(ctx context.Context) error {
 	// request, or never reads the answer, is cut off rather than held.
 	m.http = &http.Server{
 		Handler: api.NewHandler(api.Config{Store: st, Engine: m.Engine, Logger: m.Logger, Version: version,
-			StartedAt: time.Now(), MaxBodyBytes: m.Config.MaxBodyBytes,
+			StartedAt: time.Now(), MaxBodyBytes: m.Config.MaxBodyBytes, MaxImportBytes: m.Config.MaxImportBytes,
 			Designer: ai, DesignerTimeout: m.Config.StreamTimeout(), CORSOrigins: m.Config.CORSOrigins, JWT: tokens, Providers: catalog, PublicURL: m.Config.PublicURL}),
 		ReadHeaderTimeout: min(10*time.Second, m.Config.HTTPReadTimeout),
 		ReadTimeout:       m.Config.HTTPReadTimeout,

@@ -70,6 +70,11 @@ func Run(t *testing.T, open Open) {
 		"Segments":            testSegments,
 		"SegmentRules":        testSegmentRules,
 		"BulkLoad":            testBulkLoad,
+		"Identify":            testIdentify,
+		"IdentifyBatch":       testIdentifyBatch,
+		"ListCustomers":       testListCustomers,
+		"CustomerEvents":      testCustomerEvents,
+		"EraseCustomer":       testEraseCustomer,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -1,0 +1,252 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kalcifer/kalcifer"
+)
+
+// Identity is one identify of a customer: what is known about them now.
+type Identity struct {
+	CustomerID string
+	// Attributes are merged into the profile key by key
+	// (kalcifer.MergeAttributes): nested objects merge, null removes.
+	Attributes map[string]any
+	// RemoveTags are removed before AddTags are added.
+	AddTags, RemoveTags []string
+	// Timestamp is when the customer was seen (Segment's timestamp); zero
+	// means now. It widens the profile's first and last seen times.
+	Timestamp time.Time
+}
+
+// IdentifyParams are IdentifyCustomer's arguments.
+type IdentifyParams struct {
+	TenantID string
+	Identity
+}
+
+// IdentifyCustomer creates a customer's profile or merges what an identify
+// says into it (Identity), and returns the profile with created true when
+// it is new. POST /customers and Segment's identify call it.
+func (s *Store) IdentifyCustomer(ctx context.Context, p IdentifyParams) (c *kalcifer.Customer, created bool, err error) {
+	var out []*kalcifer.Customer
+	err = s.b.WithTx(ctx, func(tx Tx) error {
+		var n int
+		out, n, err = s.identify(ctx, tx, p.TenantID, []Identity{p.Identity})
+		created = n == 1
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return out[0], created, nil
+}
+
+// IdentifyResult counts what IdentifyCustomers did.
+type IdentifyResult struct {
+	// Created profiles are new; Updated ones existed (a customer named
+	// twice in one batch counts once).
+	Created, Updated int
+}
+
+// IdentifyCustomers is IdentifyCustomer for a batch, in one transaction:
+// the bulk import writes a batch at a time. Identities of the same
+// customer apply in order.
+func (s *Store) IdentifyCustomers(ctx context.Context, tenantID string, batch []Identity) (IdentifyResult, error) {
+	var res IdentifyResult
+	err := s.b.WithTx(ctx, func(tx Tx) error {
+		out, created, err := s.identify(ctx, tx, tenantID, batch)
+		res = IdentifyResult{Created: created, Updated: len(out) - created}
+		return err
+	})
+	return res, err
+}
+
+// identify merges a batch into its profiles in tx and returns them, one per
+// distinct customer, with how many were created. Every profile is first
+// made to exist (an empty one where new) and then read locked, so that
+// concurrent identifies of one customer merge rather than overwrite.
+func (s *Store) identify(ctx context.Context, tx Tx, tenantID string, batch []Identity) ([]*kalcifer.Customer, int, error) {
+	now := s.now()
+	var ids []string
+	for _, in := range batch {
+		if in.CustomerID == "" {
+			return nil, 0, kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "a customer needs an id")
+		}
+		if !slices.Contains(ids, in.CustomerID) {
+			ids = append(ids, in.CustomerID)
+		}
+	}
+	rows := max(s.d.InsertRows, 1)
+	created := 0
+	byID := make(map[string]*kalcifer.Customer, len(ids))
+	for start := 0; start < len(ids); start += rows {
+		chunk := ids[start:min(start+rows, len(ids))]
+		args := []any{tenantID, micros(now)}
+		var q strings.Builder
+		q.WriteString(`INSERT INTO customers (tenant_id, id, created_at, updated_at) VALUES `)
+		for i, id := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			args = append(args, id)
+			fmt.Fprintf(&q, "($1, $%d, $2, $2)", len(args))
+		}
+		q.WriteString(` ON CONFLICT (tenant_id, id) DO NOTHING`)
+		n, err := tx.Exec(ctx, q.String(), args...)
+		if err != nil {
+			return nil, 0, fmt.Errorf("create customers: %w", err)
+		}
+		created += int(n)
+		args = []any{tenantID}
+		r, err := tx.Query(ctx, `SELECT `+customerColumns+` FROM customers WHERE tenant_id = $1 AND id IN (`+bind(&args, chunk)+`)`+s.forUpdate(), args...)
+		if err != nil {
+			return nil, 0, fmt.Errorf("read customers: %w", err)
+		}
+		for r.Next() {
+			c, err := scanCustomer(r)
+			if err != nil {
+				r.Close()
+				return nil, 0, err
+			}
+			byID[c.ID] = c
+		}
+		r.Close()
+		if err := r.Err(); err != nil {
+			return nil, 0, fmt.Errorf("read customers: %w", err)
+		}
+	}
+	for _, in := range batch {
+		c := byID[in.CustomerID]
+		kalcifer.MergeAttributes(c.Attributes, in.Attributes)
+		applyProfile(c, nil, in.AddTags, in.RemoveTags)
+		at := in.Timestamp
+		if at.IsZero() {
+			at = now
+		}
+		seen(c, at.UTC().Truncate(time.Microsecond))
+		c.UpdatedAt = now
+	}
+	out := make([]*kalcifer.Customer, len(ids))
+	for i, id := range ids {
+		out[i] = byID[id]
+	}
+	for start := 0; start < len(out); start += rows {
+		if err := saveCustomers(ctx, tx, tenantID, out[start:min(start+rows, len(out))]); err != nil {
+			return nil, 0, err
+		}
+	}
+	return out, created, nil
+}
+
+// saveCustomers writes existing profiles whole with one statement.
+func saveCustomers(ctx context.Context, tx Tx, tenantID string, cs []*kalcifer.Customer) error {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO customers (tenant_id, id, attributes, tags, created_at, updated_at, first_seen_at, last_seen_at) VALUES `)
+	args := []any{tenantID}
+	for i, c := range cs {
+		attrs, err := json.Marshal(c.Attributes)
+		if err != nil {
+			return fmt.Errorf("encode attributes of %s: %w", c.ID, err)
+		}
+		tags, err := json.Marshal(c.Tags)
+		if err != nil {
+			return fmt.Errorf("encode tags of %s: %w", c.ID, err)
+		}
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&q, "($1, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7)
+		args = append(args, c.ID, string(attrs), string(tags), micros(c.CreatedAt), micros(c.UpdatedAt),
+			nullMicros(c.FirstSeenAt), nullMicros(c.LastSeenAt))
+	}
+	q.WriteString(` ON CONFLICT (tenant_id, id) DO UPDATE SET attributes = excluded.attributes, tags = excluded.tags,
+		updated_at = excluded.updated_at, first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at`)
+	if _, err := tx.Exec(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("save customers: %w", err)
+	}
+	return nil
+}
+
+// CustomerFilter chooses the customers ListCustomers returns.
+type CustomerFilter struct {
+	TenantID string
+	// Attributes are equalities, all of which must hold: a path of
+	// attribute names joined by "." (each of letters, digits, "_" and
+	// "-") → the value as text ("pro", "3", "true").
+	Attributes map[string]string
+	// Tag, when set, is a tag the customer must have.
+	Tag string
+	// Segment membership is the next filter here (issue 14's segments).
+	Limit  int
+	Cursor string // the last id of the previous page
+}
+
+// ListCustomers returns a page of a tenant's customers, by id.
+func (s *Store) ListCustomers(ctx context.Context, f CustomerFilter) (kalcifer.Page[*kalcifer.Customer], error) {
+	limit := kalcifer.ClampLimit(f.Limit)
+	args := []any{f.TenantID, f.Cursor, limit + 1}
+	var where strings.Builder
+	for _, path := range slices.Sorted(maps.Keys(f.Attributes)) {
+		args = append(args, path, f.Attributes[path])
+		fmt.Fprintf(&where, " AND %s = $%d", fmt.Sprintf(s.d.AttributeText, fmt.Sprintf("$%d", len(args)-1)), len(args))
+	}
+	if f.Tag != "" {
+		args = append(args, f.Tag)
+		where.WriteString(" AND " + fmt.Sprintf(s.d.HasTag, fmt.Sprintf("$%d", len(args))))
+	}
+	rows, err := s.b.Q().Query(ctx, `SELECT `+customerColumns+` FROM customers
+		WHERE tenant_id = $1 AND ($2 = '' OR id > $2)`+where.String()+` ORDER BY id LIMIT $3`, args...)
+	if err != nil {
+		return kalcifer.Page[*kalcifer.Customer]{}, fmt.Errorf("list customers: %w", err)
+	}
+	defer rows.Close()
+	out := []*kalcifer.Customer{}
+	for rows.Next() {
+		c, err := scanCustomer(rows)
+		if err != nil {
+			return kalcifer.Page[*kalcifer.Customer]{}, fmt.Errorf("list customers: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return kalcifer.Page[*kalcifer.Customer]{}, fmt.Errorf("list customers: %w", err)
+	}
+	return pageOf(out, limit, func(c *kalcifer.Customer) string { return c.ID }), nil
+}
+
+// CustomerEvents returns a page of a customer's stored events, newest
+// first (by id, which follows arrival), routed or not.
+func (s *Store) CustomerEvents(ctx context.Context, tenantID, customerID string, limit int, cursor string) (kalcifer.Page[*kalcifer.Event], error) {
+	limit = kalcifer.ClampLimit(limit)
+	rows, err := s.b.Q().Query(ctx, `SELECT id, COALESCE(client_id, ''), customer_id, event_type, data, occurred_at, received_at,
+		COALESCE(journey_id, '') FROM events
+		WHERE tenant_id = $1 AND customer_id = $2 AND ($3 = '' OR id < $3) ORDER BY id DESC LIMIT $4`,
+		tenantID, customerID, cursor, limit+1)
+	if err != nil {
+		return kalcifer.Page[*kalcifer.Event]{}, fmt.Errorf("list events: %w", err)
+	}
+	defer rows.Close()
+	out := []*kalcifer.Event{}
+	for rows.Next() {
+		e := &kalcifer.Event{TenantID: tenantID}
+		var data string
+		var occurred, received int64
+		if err := rows.Scan(&e.ID, &e.ClientID, &e.CustomerID, &e.Type, &data, &occurred, &received, &e.JourneyID); err != nil {
+			return kalcifer.Page[*kalcifer.Event]{}, fmt.Errorf("list events: %w", err)
+		}
+		e.Data, e.OccurredAt, e.ReceivedAt = json.RawMessage(data), fromMicros(occurred), fromMicros(received)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return kalcifer.Page[*kalcifer.Event]{}, fmt.Errorf("list events: %w", err)
+	}
+	return pageOf(out, limit, func(e *kalcifer.Event) string { return e.ID }), nil
+}
