@@ -13,40 +13,26 @@ import (
 	"github.com/kalcifer/kalcifer/graph"
 )
 
-// withUnrunnableEntries has, beside a working event entry, a segment entry
-// and a scheduled entry: entries that enrol nobody yet.
+// withUnrunnableEntries has, beside a working event entry, a custom_code
+// node, which a server without custom code cannot run.
 const withUnrunnableEntries = `{"nodes":[
 	{"id":"entry","type":"event_entry","position":{"x":0,"y":0},"config":{"event_type":"signed_up"}},
-	{"id":"seg","type":"segment_entry","position":{"x":100,"y":0},"config":{"segment_id":"vip"}},
-	{"id":"sched","type":"scheduled_entry","position":{"x":200,"y":0},"config":{"cron":"0 9 * * 1"}},
+	{"id":"lua","type":"custom_code","position":{"x":100,"y":0},"config":{"language":"lua","code":"return {}"}},
 	{"id":"exit","type":"journey_exit","position":{"x":0,"y":100}}],
-	"edges":[{"id":"e1","source":"entry","target":"exit"},{"id":"e2","source":"seg","target":"exit"},{"id":"e3","source":"sched","target":"exit"}]}`
+	"edges":[{"id":"e1","source":"entry","target":"lua"},{"id":"e2","source":"lua","target":"exit"}]}`
 
-// wantUnrunnable checks a refusal names both entries and says why and what
-// to use instead.
+// wantUnrunnable checks a refusal names the node and says how to run it.
 func wantUnrunnable(t *testing.T, res *response) {
 	t.Helper()
 	e := res.wantError(t, http.StatusUnprocessableEntity, kalcifer.EUNPROCESSABLE)
-	said := map[string]string{}
-	for _, d := range e.Details {
-		said[d.NodeID] = d.Message
-	}
-	for id, why := range map[string]string{
-		"seg":   "segment_entry cannot enrol customers yet: segments are not implemented",
-		"sched": "scheduled_entry cannot enrol customers yet",
-	} {
-		if !strings.Contains(said[id], why) || !strings.Contains(said[id], "use event_entry, webhook_entry or POST /journeys/{id}/trigger") {
-			t.Errorf("node %s: detail %q does not say %q and what to use instead; error: %+v", id, said[id], why, e)
-		}
-	}
-	if len(e.Details) != 2 {
-		t.Errorf("want a detail for each of the 2 nodes, got %+v", e.Details)
+	if len(e.Details) != 1 || e.Details[0].NodeID != "lua" || !strings.Contains(e.Details[0].Message, "KALCIFER_ENABLE_CUSTOM_CODE=true") {
+		t.Errorf("want one detail naming node lua and how to turn custom code on, got %+v", e)
 	}
 }
 
-// A draft may hold segment_entry and scheduled_entry nodes, but activating
-// it is refused (422) until those entries can enrol anyone: an active
-// journey that silently never starts would break the README's promise.
+// A draft may hold a node the server cannot run, but activating it is
+// refused (422): an active journey that silently never runs it would break
+// the README's promise.
 func TestActivateRefusesEntriesThatCannotRun(t *testing.T) {
 	t.Parallel()
 	onBothBackends(t, testActivateRefusesEntriesThatCannotRun)
@@ -54,7 +40,7 @@ func TestActivateRefusesEntriesThatCannotRun(t *testing.T) {
 
 func testActivateRefusesEntriesThatCannotRun(t *testing.T, tb *testBundle) {
 	var j kalcifer.Journey
-	tb.do("POST", "/api/v1/journeys", tb.editor, map[string]any{"name": "segments", "graph": json.RawMessage(withUnrunnableEntries)}).
+	tb.do("POST", "/api/v1/journeys", tb.editor, map[string]any{"name": "unrunnable", "graph": json.RawMessage(withUnrunnableEntries)}).
 		want(t, http.StatusCreated).into(t, &j)
 	wantUnrunnable(t, tb.do("POST", "/api/v1/journeys/"+j.ID+"/activate", tb.editor, nil))
 
@@ -82,7 +68,7 @@ func TestPublishRefusesEntriesThatCannotRun(t *testing.T) {
 }
 
 func testPublishRefusesEntriesThatCannotRun(t *testing.T, tb *testBundle) {
-	j := tb.createJourney("publish segments", true)
+	j := tb.createJourney("publish unrunnable", true)
 	tb.do("POST", "/api/v1/journeys/"+j.ID+"/activate", tb.editor, nil).want(t, http.StatusOK)
 	v2 := tb.draft(j.ID, withUnrunnableEntries)
 

@@ -2,8 +2,11 @@ package engine
 
 import (
 	"context"
+	"time"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/graph"
+	"github.com/kalcifer/kalcifer/store"
 )
 
 // entry is one way into an active journey.
@@ -17,6 +20,19 @@ type entry struct {
 	filter       map[string]any
 }
 
+// enrolEntry is a segment_entry or scheduled_entry of an active journey,
+// which enrols customers from the entry loop (enrol.go).
+type enrolEntry struct {
+	entry
+	tenantID  string
+	kind      string // store.EntryRunSegment or store.EntryRunScheduled
+	segmentID string // "" for a scheduled entry of every customer
+	mode      string // a segment entry's graph.Enrol… mode
+	cron      string
+	loc       *time.Location
+	end       *time.Time
+}
+
 // entryIndex finds, for an event, the journeys it starts. It is rebuilt when
 // any journey changes.
 type entryIndex struct {
@@ -27,6 +43,10 @@ type entryIndex struct {
 	// journeys still run), so that other events skip looking for instances
 	// to end.
 	exits map[string]bool
+	// enrols are the segment and scheduled entries; bySegmentTenant, per
+	// tenant, the segment entries that enrol customers who start matching.
+	enrols          []enrolEntry
+	bySegmentTenant map[string][]enrolEntry
 	// tag is the state of the journeys the index was built from.
 	tag string
 }
@@ -73,7 +93,8 @@ func (rt *Runtime) entryIndex(ctx context.Context) (*entryIndex, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx := &entryIndex{byEvent: map[string][]entry{}, byJourney: map[string][]entry{}, exits: map[string]bool{}}
+	idx := &entryIndex{byEvent: map[string][]entry{}, byJourney: map[string][]entry{}, exits: map[string]bool{},
+		bySegmentTenant: map[string][]enrolEntry{}}
 	for _, a := range active {
 		p, err := rt.program(ctx, nil, a.TenantID, a.JourneyID, a.Version)
 		if err != nil {
@@ -87,6 +108,12 @@ func (rt *Runtime) entryIndex(ctx context.Context) (*entryIndex, error) {
 			if n.typ == "event_entry" {
 				key := a.TenantID + "\x00" + n.entryEvent
 				idx.byEvent[key] = append(idx.byEvent[key], en)
+			}
+			if ee, ok := newEnrolEntry(a.TenantID, en, n); ok {
+				idx.enrols = append(idx.enrols, ee)
+				if ee.kind == store.EntryRunSegment && ee.mode != graph.EnrolExisting {
+					idx.bySegmentTenant[a.TenantID] = append(idx.bySegmentTenant[a.TenantID], ee)
+				}
 			}
 		}
 	}

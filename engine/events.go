@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/kalcifer/kalcifer"
@@ -83,6 +84,9 @@ func (rt *Runtime) routeBatch(ctx context.Context, idx *entryIndex, lane, lanes 
 				return err
 			}
 		}
+		if err := noteEventCustomers(t, idx, events); err != nil {
+			return err
+		}
 		// Read after the events: a journey activated before an event that
 		// names it was stored shows here.
 		tag, err := t.JourneysChanged()
@@ -99,6 +103,24 @@ func (rt *Runtime) routeBatch(ctx context.Context, idx *entryIndex, lane, lanes 
 		return 0, err
 	}
 	return n, nil
+}
+
+// noteEventCustomers queues the customers of events (their own, not the
+// API's enrolments) of tenants with segment entries: a "performed" clause
+// may match them now.
+func noteEventCustomers(t *store.EngineTx, idx *entryIndex, events []kalcifer.Event) error {
+	byTenant := map[string][]string{}
+	for _, e := range events {
+		if len(idx.bySegmentTenant[e.TenantID]) > 0 && !strings.HasPrefix(e.Type, "$") && !slices.Contains(byTenant[e.TenantID], e.CustomerID) {
+			byTenant[e.TenantID] = append(byTenant[e.TenantID], e.CustomerID)
+		}
+	}
+	for tenant, ids := range byTenant {
+		if err := t.NoteChanged(tenant, ids); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // errStaleIndex rolls back an event batch routed with an entry index older

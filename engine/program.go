@@ -42,6 +42,9 @@ type node struct {
 	// For event_entry nodes: the event that starts the journey.
 	entryEvent  string
 	entryFilter map[string]any
+	// For segment_entry and scheduled_entry nodes: their config.
+	segmentEntry   *graph.SegmentEntryConfig
+	scheduledEntry *graph.ScheduledEntryConfig
 }
 
 // result is what a node did with a path.
@@ -86,6 +89,20 @@ func Compile(journeyID string, version int, g *graph.Graph) (*Program, error) {
 				return nil, fmt.Errorf("compile node %q: %w", gn.ID, err)
 			}
 			n.entryEvent, n.entryFilter = c.EventType, c.Filter
+		}
+		switch n.typ {
+		case graph.TypeSegmentEntry:
+			c, err := graph.DecodeConfig[graph.SegmentEntryConfig](gn)
+			if err != nil {
+				return nil, fmt.Errorf("compile node %q: %w", gn.ID, err)
+			}
+			n.segmentEntry = &c
+		case graph.TypeScheduledEntry:
+			c, err := graph.DecodeConfig[graph.ScheduledEntryConfig](gn)
+			if err != nil {
+				return nil, fmt.Errorf("compile node %q: %w", gn.ID, err)
+			}
+			n.scheduledEntry = &c
 		}
 	}
 	for _, e := range g.Edges {

@@ -43,6 +43,12 @@ type Config struct {
 	EventBatch int
 	TimerBatch int
 	SendBatch  int
+	// EnrolBatch bounds the customers one transaction of a segment or
+	// scheduled entry's pass walks (default DefaultEnrolBatch);
+	// ChangeBatch the changed customers one transaction checks against
+	// segment entries (default DefaultChangeBatch).
+	EnrolBatch  int
+	ChangeBatch int
 	// SendConcurrency bounds provider calls in flight (default 128);
 	// SendTenantConcurrency and SendTargetConcurrency bound those of one
 	// tenant (default 96) and of one target — a webhook host or a provider
@@ -111,6 +117,7 @@ type Runtime struct {
 	pokeTm  []chan struct{} // one per timer loop
 	pokeSd  chan struct{}
 	pokeMg  chan struct{} // the migration loop
+	pokeEn  chan struct{} // the entry loop (enrol.go)
 	stop    context.CancelFunc
 	stopped sync.WaitGroup
 	unlive  context.CancelFunc // ends the replica's liveness
@@ -142,6 +149,12 @@ func New(cfg Config) *Runtime {
 	if cfg.SendTargetConcurrency <= 0 {
 		cfg.SendTargetConcurrency = max(cfg.SendConcurrency/2, 1)
 	}
+	if cfg.EnrolBatch <= 0 {
+		cfg.EnrolBatch = DefaultEnrolBatch
+	}
+	if cfg.ChangeBatch <= 0 {
+		cfg.ChangeBatch = DefaultChangeBatch
+	}
 	if cfg.EventWorkers <= 0 {
 		cfg.EventWorkers = 4
 	}
@@ -170,7 +183,8 @@ func New(cfg Config) *Runtime {
 		cfg.BreakerCooldown = DefaultBreakerCooldown
 	}
 	rt := &Runtime{cfg: cfg, st: cfg.Store, clock: cfg.Clock, log: cfg.Logger, replica: newReplicaID(), send: newSender(cfg.SendConcurrency),
-		pokeEv: pokes(cfg.EventWorkers), pokeTm: pokes(cfg.TimerWorkers), pokeSd: make(chan struct{}, 1), pokeMg: make(chan struct{}, 1)}
+		pokeEv: pokes(cfg.EventWorkers), pokeTm: pokes(cfg.TimerWorkers), pokeSd: make(chan struct{}, 1), pokeMg: make(chan struct{}, 1),
+		pokeEn: make(chan struct{}, 1)}
 	rt.ingest = newBatcher(rt.st, rt.pokeEvents)
 	rt.accounts = newAccounts(rt)
 	rt.breakers = newBreakers(cfg.BreakerFailures, cfg.BreakerWindow, cfg.BreakerCooldown, rt.log.Warn)
@@ -212,7 +226,7 @@ func (rt *Runtime) Start(ctx context.Context) error {
 	}
 	ctx, rt.stop = context.WithCancel(ctx)
 	lanes := rt.cfg.EventWorkers
-	rt.stopped.Add(lanes + rt.cfg.TimerWorkers + 2)
+	rt.stopped.Add(lanes + rt.cfg.TimerWorkers + 3)
 	for lane := range lanes {
 		go rt.loop(ctx, rt.pokeEv[lane], func(ctx context.Context) (int, error) { return rt.processLane(ctx, lane, lanes) }, nil, rt.pokeAll)
 	}
@@ -223,10 +237,15 @@ func (rt *Runtime) Start(ctx context.Context) error {
 	// A migration batch makes work only for timers (paths skipped to
 	// their next node enter it when their timer, due now, fires).
 	go rt.loop(ctx, rt.pokeMg, rt.MigrateBatch, nil, rt.pokeTimers)
+	// Segment and scheduled entries; profile changes committed by the
+	// store (PATCH, identify, update_profile) poke it.
+	rt.st.OnCustomersChanged(func() { poke(rt.pokeEn) })
+	go rt.loop(ctx, rt.pokeEn, rt.Enrol, nil, rt.pokeAll)
 	rt.pokeEvents()
 	rt.pokeTimers()
 	rt.pokeSends()
 	poke(rt.pokeMg)
+	poke(rt.pokeEn)
 	return nil
 }
 

@@ -13,20 +13,15 @@ const (
 	TypeScheduledEntry = "scheduled_entry"
 )
 
-// useInstead names the entries that work, for the types that do not yet.
-const useInstead = "use event_entry, webhook_entry or POST /journeys/{id}/trigger"
-
 var entryKinds = []Kind{
 	{Type: TypeEventEntry, Group: GroupEntry, Branches: []string{DefaultBranch}, Config: EventEntryConfig{},
 		Description: "Starts the journey for a customer when an event of a given type arrives."},
 	{Type: TypeSegmentEntry, Group: GroupEntry, Branches: []string{DefaultBranch}, Config: SegmentEntryConfig{},
-		Description: "Starts the journey for customers who enter a segment.",
-		NotRunnable: "segment_entry cannot enrol customers yet: segments are not implemented; " + useInstead},
+		Description: "Starts the journey for customers who enter a segment."},
 	{Type: TypeWebhookEntry, Group: GroupEntry, Branches: []string{DefaultBranch}, Config: WebhookEntryConfig{},
 		Description: "Starts the journey when an external system POSTs to the journey's webhook."},
 	{Type: TypeScheduledEntry, Group: GroupEntry, Branches: []string{DefaultBranch}, Config: ScheduledEntryConfig{},
-		Description: "Starts the journey on a cron schedule for matching customers.",
-		NotRunnable: "scheduled_entry cannot enrol customers yet: scheduled entries are not implemented; " + useInstead},
+		Description: "Starts the journey on a cron schedule for matching customers."},
 }
 
 // EventEntryConfig is an event_entry's config.
@@ -36,10 +31,40 @@ type EventEntryConfig struct {
 	Filter    map[string]any `json:"filter,omitempty" jsonschema_description:"Only events whose data has these keys with equal values start the journey."`
 }
 
+// Who a segment_entry enrols (SegmentEntryConfig.Enrol).
+const (
+	EnrolNew      = "new"      // customers who start matching after activation (the default)
+	EnrolExisting = "existing" // the members at activation, once
+	EnrolBoth     = "both"     // the members at activation, then those who start matching
+)
+
+// DefaultSegmentSchedule is when a segment_entry re-evaluates its whole
+// segment when it names no schedule: every hour, for rules relative to now
+// ("in the last 30 days") that change membership without any change to
+// the customer.
+const DefaultSegmentSchedule = "0 * * * *"
+
 // SegmentEntryConfig is a segment_entry's config.
 type SegmentEntryConfig struct {
-	SegmentID string  `json:"segment_id" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"The segment whose new members enter the journey."`
-	Schedule  *string `json:"schedule,omitempty" jsonschema_description:"How often to re-evaluate the segment, as a 5-field cron expression; default: on every profile change."`
+	SegmentID string  `json:"segment_id" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"The segment whose members enter the journey."`
+	Schedule  *string `json:"schedule,omitempty" jsonschema_description:"When to re-evaluate the whole segment (UTC), as a 5-field cron expression, for rules relative to now such as in the last 30 days; default hourly (0 * * * *). A profile change or event is checked at once whatever the schedule."`
+	Enrol     string  `json:"enrol,omitempty" jsonschema:"enum=new,enum=existing,enum=both,default=new" jsonschema_description:"Who enters: new, customers who start matching after activation; existing, the members at activation (once); both. Default new."`
+}
+
+// EnrolMode is Enrol with its default.
+func (c SegmentEntryConfig) EnrolMode() string {
+	if c.Enrol == "" {
+		return EnrolNew
+	}
+	return c.Enrol
+}
+
+// ScheduleOrDefault is Schedule with its default.
+func (c SegmentEntryConfig) ScheduleOrDefault() string {
+	if c.Schedule == nil {
+		return DefaultSegmentSchedule
+	}
+	return *c.Schedule
 }
 
 // Check refuses a schedule that is not a 5-field cron firing within 5 years.
@@ -62,10 +87,39 @@ type ScheduledEntryConfig struct {
 	Cron      string  `json:"cron" jsonschema:"minLength=1" jsonschema_description:"When to run, as a 5-field cron expression, e.g. 0 9 * * 1 for Mondays at 09:00."`
 	Timezone  *string `json:"timezone,omitempty" jsonschema_description:"IANA time zone of the schedule, e.g. Europe/Paris; default UTC."`
 	SegmentID string  `json:"segment_id,omitempty" jsonschema_description:"Only members of this segment enter; default: every customer."`
+	EndAt     *string `json:"end_at,omitempty" jsonschema:"format=date-time" jsonschema_description:"RFC 3339 time after which the schedule stops by itself, e.g. 2027-01-01T00:00:00Z; default: never."`
 }
 
-// Check refuses a cron that never fires and a time zone Go does not know.
+// Location is the schedule's time zone (UTC by default). Check has
+// refused a zone Go does not know.
+func (c ScheduledEntryConfig) Location() *time.Location {
+	if c.Timezone == nil {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(*c.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// End is EndAt as a time; ok is false when the schedule has no end.
+func (c ScheduledEntryConfig) End() (end time.Time, ok bool) {
+	if c.EndAt == nil {
+		return time.Time{}, false
+	}
+	end, err := time.Parse(time.RFC3339, *c.EndAt)
+	return end, err == nil
+}
+
+// Check refuses a cron that never fires, a time zone Go does not know and
+// an end that is not an RFC 3339 time.
 func (c ScheduledEntryConfig) Check(bad func(string, error)) {
+	if c.EndAt != nil {
+		if _, err := time.Parse(time.RFC3339, *c.EndAt); err != nil {
+			bad("end_at", fmt.Errorf("%q is not an RFC 3339 time such as 2027-01-01T00:00:00Z", *c.EndAt))
+		}
+	}
 	if err := checkCron(c.Cron); err != nil {
 		bad("cron", err)
 	}

@@ -6,9 +6,8 @@ import (
 	"testing"
 )
 
-// Segment and scheduled entries validate (drafts may hold them) but are
-// listed as unrunnable, each with why and what to use instead; the other
-// types are not.
+// Every type runs but custom_code, which is off unless turned on; segment
+// and scheduled entries run.
 func TestUnrunnable(t *testing.T) {
 	g := &Graph{Nodes: []Node{
 		{ID: "in", Type: "event_entry", Config: json.RawMessage(`{"event_type":"go"}`)},
@@ -17,29 +16,18 @@ func TestUnrunnable(t *testing.T) {
 		{ID: "out", Type: "journey_exit"},
 	}, Edges: []Edge{{ID: "a", Source: "in", Target: "out"}, {ID: "b", Source: "seg", Target: "out"}, {ID: "c", Source: "cron", Target: "out"}}}
 	if ps := Validate(g); ps != nil {
-		t.Fatalf("a draft may hold them: %+v", ps)
+		t.Fatalf("valid: %+v", ps)
 	}
-	ps := Unrunnable(g)
-	if len(ps) != 2 || ps[0].NodeID != "seg" || ps[1].NodeID != "cron" {
+	if ps := Unrunnable(g); ps != nil {
 		t.Fatalf("got %+v", ps)
 	}
-	for _, p := range ps {
-		if !strings.Contains(p.Message, `node "`+p.NodeID+`"`) || !strings.Contains(p.Message, "cannot enrol customers yet") ||
-			!strings.Contains(p.Message, "use event_entry, webhook_entry or POST /journeys/{id}/trigger") {
-			t.Errorf("message %q", p.Message)
-		}
-	}
-	if !strings.Contains(ps[0].Message, "segments are not implemented") {
-		t.Errorf("message %q", ps[0].Message)
-	}
 	for _, nt := range Types() {
-		if want := nt.Type == "segment_entry" || nt.Type == "scheduled_entry" || nt.Type == "custom_code"; (nt.NotRunnable != "") != want {
+		if want := nt.Type == "custom_code"; (nt.NotRunnable != "") != want {
 			t.Errorf("%s: NotRunnable %q", nt.Type, nt.NotRunnable)
 		}
 	}
-	// Turning a type on runs only a type that is off by default.
-	for _, nt := range Types("custom_code", "segment_entry") {
-		if want := nt.Type == "segment_entry" || nt.Type == "scheduled_entry"; (nt.NotRunnable != "") != want {
+	for _, nt := range Types("custom_code") {
+		if nt.NotRunnable != "" {
 			t.Errorf("custom_code on: %s: NotRunnable %q", nt.Type, nt.NotRunnable)
 		}
 	}
@@ -61,10 +49,5 @@ func TestUnrunnableCustomCode(t *testing.T) {
 	if ps := Unrunnable(g, TypeCustomCode); ps != nil {
 		t.Fatalf("on: %+v", ps)
 	}
-	if ps := Unrunnable(mustParse(t, withEntries), TypeSegmentEntry, TypeScheduledEntry); len(ps) != 2 {
-		t.Fatalf("turning on a type that is not off by default runs it: %+v", ps)
-	}
 }
 
-const withEntries = `{"nodes":[{"id":"seg","type":"segment_entry","config":{"segment_id":"vip"}},
-	{"id":"cron","type":"scheduled_entry","config":{"cron":"0 9 * * 1"}}],"edges":[]}`

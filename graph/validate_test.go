@@ -148,6 +148,10 @@ func TestEntryConfigs(t *testing.T) {
 		{"scheduled_entry", `{"cron":"0 9 * * 1","timezone":"Europe/Paris"}`, true},
 		{"scheduled_entry", `{"cron":"0 9 * * 1","timezone":"Mars/Olympus"}`, false},
 		{"scheduled_entry", `{"cron":"61 9 * * 1"}`, false},
+		{"scheduled_entry", `{"cron":"0 9 * * 1","end_at":"2027-01-01T00:00:00Z"}`, true},
+		{"scheduled_entry", `{"cron":"0 9 * * 1","end_at":"next week"}`, false},
+		{"segment_entry", `{"segment_id":"vip","enrol":"both"}`, true},
+		{"segment_entry", `{"segment_id":"vip","enrol":"all"}`, false},
 	}
 	for _, c := range cases {
 		g := &Graph{Nodes: []Node{{ID: "in", Type: c.typ, Config: json.RawMessage(c.config)}, {ID: "x", Type: "journey_exit"}},

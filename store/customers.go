@@ -128,7 +128,7 @@ func (t *EngineTx) SaveCustomer(tenantID string, c *kalcifer.Customer) error {
 	if err != nil {
 		return fmt.Errorf("save customer %s: %w", c.ID, err)
 	}
-	return nil
+	return t.NoteChanged(tenantID, []string{c.ID})
 }
 
 // SeeCustomer records that customer c was seen at a time (an event's

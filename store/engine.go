@@ -19,14 +19,24 @@ type EngineTx struct {
 	tx  Tx
 	ctx context.Context
 	now time.Time
+	// changed is set when the transaction queued customer changes.
+	changed bool
 }
 
 // WithEngineTx runs fn in a transaction. The time is fixed once per
 // transaction (EngineTx.Now).
 func (s *Store) WithEngineTx(ctx context.Context, fn func(t *EngineTx) error) error {
-	return s.b.WithTx(ctx, func(tx Tx) error {
-		return fn(&EngineTx{s: s, tx: tx, ctx: ctx, now: s.now()})
+	changed := false
+	err := s.b.WithTx(ctx, func(tx Tx) error {
+		t := &EngineTx{s: s, tx: tx, ctx: ctx, now: s.now()}
+		err := fn(t)
+		changed = t.changed
+		return err
 	})
+	if err == nil && changed {
+		s.customersChanged()
+	}
+	return err
 }
 
 // Now is the transaction's time.

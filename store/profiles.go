@@ -45,6 +45,7 @@ func (s *Store) IdentifyCustomer(ctx context.Context, p IdentifyParams) (c *kalc
 	if err != nil {
 		return nil, false, err
 	}
+	s.customersChanged()
 	return out[0], created, nil
 }
 
@@ -65,6 +66,9 @@ func (s *Store) IdentifyCustomers(ctx context.Context, tenantID string, batch []
 		res = IdentifyResult{Created: created, Updated: len(out) - created}
 		return err
 	})
+	if err == nil {
+		s.customersChanged()
+	}
 	return res, err
 }
 
@@ -141,6 +145,10 @@ func (s *Store) identify(ctx context.Context, tx Tx, tenantID string, batch []Id
 		if err := saveCustomers(ctx, tx, tenantID, out[start:min(start+rows, len(out))]); err != nil {
 			return nil, 0, err
 		}
+	}
+	// For segment entries (entries.go); the callers poke after commit.
+	if _, err := noteChanged(ctx, tx, s.d.JSON, tenantID, ids); err != nil {
+		return nil, 0, err
 	}
 	return out, created, nil
 }

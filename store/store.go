@@ -30,6 +30,8 @@ type Store struct {
 	migrated atomic.Bool
 	// defaults are the limits of tenants without overrides (SetDefaultLimits).
 	defaults kalcifer.Limits
+	// onChanged is called after customer changes are queued (entries.go).
+	onChanged atomic.Pointer[func()]
 }
 
 // New returns a Store over b, taking the time from clock, sealing stored

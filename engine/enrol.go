@@ -1,0 +1,388 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/adhocore/gronx"
+
+	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/graph"
+	"github.com/kalcifer/kalcifer/segment"
+	"github.com/kalcifer/kalcifer/store"
+)
+
+// Segment and scheduled entries enrol customers from the entry loop, not
+// from events:
+//
+//   - A segment_entry keeps, per customer, whether they matched its
+//     segment when last checked (store.AddMembers): a customer enters when
+//     that row is inserted — they started matching. Profile changes and
+//     routed events queue the customer (store customer_changes); the loop
+//     checks the queued customers against the segments of their tenant's
+//     segment entries, a batch at a time with one query per segment
+//     (EnrolChanged). A periodic pass over the whole segment finds those
+//     whom time alone made match ("in the last 30 days").
+//   - A scheduled_entry's run row holds its next tick; the replica that
+//     claims the row when the tick is due starts a pass and moves the tick
+//     past now, so a tick runs once, and ticks missed while no replica ran
+//     run once.
+//
+// A pass walks the segment (or every customer) in id order, one batch per
+// transaction, recording its cursor and progress in the entry run
+// (GET /journeys/{id}/enrolment): between batches the event loops get the
+// database.
+
+// Defaults of Config.EnrolBatch and Config.ChangeBatch.
+const (
+	DefaultEnrolBatch  = 500
+	DefaultChangeBatch = 500
+)
+
+// Types of the events admit is told about for customers enrolled by a
+// segment or a schedule (they start no instance themselves).
+const (
+	enrolBySegment  = "$segment"
+	enrolBySchedule = "$schedule"
+)
+
+// newEnrolEntry is the enrolEntry of node n, if it is a segment or
+// scheduled entry.
+func newEnrolEntry(tenantID string, en entry, n *node) (enrolEntry, bool) {
+	ee := enrolEntry{entry: en, tenantID: tenantID}
+	switch {
+	case n.segmentEntry != nil:
+		c := n.segmentEntry
+		ee.kind, ee.segmentID, ee.mode, ee.cron, ee.loc = store.EntryRunSegment, c.SegmentID, c.EnrolMode(), c.ScheduleOrDefault(), time.UTC
+	case n.scheduledEntry != nil:
+		c := n.scheduledEntry
+		ee.kind, ee.segmentID, ee.cron, ee.loc = store.EntryRunScheduled, c.SegmentID, c.Cron, c.Location()
+		if end, ok := c.End(); ok {
+			ee.end = &end
+		}
+	default:
+		return ee, false
+	}
+	return ee, true
+}
+
+// config says what the run is for: a new version whose entry differs
+// starts afresh.
+func (ee enrolEntry) config() string {
+	end := ""
+	if ee.end != nil {
+		end = ee.end.Format(time.RFC3339)
+	}
+	return fmt.Sprintf("segment=%s mode=%s cron=%s tz=%s end=%s", ee.segmentID, ee.mode, ee.cron, ee.loc, end)
+}
+
+// nextRun is the entry's first tick after now, or nil when there is none
+// before its end (or it enrols existing members only, once).
+func (ee enrolEntry) nextRun(now time.Time) (*time.Time, error) {
+	if ee.kind == store.EntryRunSegment && ee.mode == graph.EnrolExisting {
+		return nil, nil
+	}
+	next, err := gronx.NextTickAfter(ee.cron, now.In(ee.loc), false)
+	if err != nil {
+		return nil, fmt.Errorf("next tick of %q: %w", ee.cron, err)
+	}
+	next = next.UTC()
+	if ee.end != nil && next.After(*ee.end) {
+		return nil, nil
+	}
+	return &next, nil
+}
+
+// Enrol does one round of the entry loop: a batch of changed customers,
+// and a batch of each segment and scheduled entry's pass (starting the
+// passes that are due). It returns how many customers it went through.
+func (rt *Runtime) Enrol(ctx context.Context) (int, error) {
+	idx, err := rt.entryIndex(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n, err := rt.EnrolChanged(ctx, idx)
+	if err != nil {
+		return n, err
+	}
+	for _, ee := range idx.enrols {
+		m, err := rt.advanceEntry(ctx, ee)
+		if err != nil {
+			return n, fmt.Errorf("entry %s of journey %s: %w", ee.nodeID, ee.journeyID, err)
+		}
+		n += m
+	}
+	return n, nil
+}
+
+// EnrolChanged checks a batch of changed customers against the segments of
+// their tenants' segment entries, in one transaction: those who match and
+// were not members enter, those who no longer match stop being members.
+func (rt *Runtime) EnrolChanged(ctx context.Context, idx *entryIndex) (int, error) {
+	n := 0
+	err := rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error {
+		changes, err := t.ClaimChanges(rt.cfg.ChangeBatch)
+		if err != nil || len(changes) == 0 {
+			return err
+		}
+		n = len(changes)
+		byTenant := map[string][]string{}
+		var tenants []string
+		for _, c := range changes {
+			if _, ok := byTenant[c.TenantID]; !ok {
+				tenants = append(tenants, c.TenantID)
+			}
+			if !slices.Contains(byTenant[c.TenantID], c.CustomerID) {
+				byTenant[c.TenantID] = append(byTenant[c.TenantID], c.CustomerID)
+			}
+		}
+		slices.Sort(tenants)
+		for _, tenant := range tenants {
+			entries := idx.bySegmentTenant[tenant]
+			if len(entries) == 0 {
+				continue // the journey was deactivated since
+			}
+			q, err := tenantQuotas(t, tenant)
+			if err != nil {
+				return err
+			}
+			for _, ee := range entries {
+				if err := rt.checkChanged(ctx, t, q, ee, byTenant[tenant]); err != nil {
+					return fmt.Errorf("entry %s of journey %s: %w", ee.nodeID, ee.journeyID, err)
+				}
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// checkChanged updates ee's members among the changed customers ids and
+// enrols those who started matching.
+func (rt *Runtime) checkChanged(ctx context.Context, t *store.EngineTx, q quotas, ee enrolEntry, ids []string) error {
+	run, err := t.PeekEntryRun(ee.journeyID, ee.nodeID)
+	if err != nil || run == nil || run.Config != ee.config() {
+		return err // not set up yet: its first pass will see them
+	}
+	if run.Pass == store.PassBaseline {
+		// Recording who matches at activation: a customer who starts
+		// matching meanwhile is enrolled by the next re-evaluation.
+		return nil
+	}
+	sg, err := t.SegmentByID(ee.tenantID, ee.segmentID)
+	if kalcifer.ErrorCode(err) == kalcifer.ENOTFOUND {
+		return nil // the pass records the error on the run
+	}
+	if err != nil {
+		return err
+	}
+	match, err := t.SegmentMatches(ee.tenantID, &sg.Rule, ids)
+	if err != nil {
+		return err
+	}
+	gone := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return slices.Contains(match, id) })
+	if err := t.RemoveMembers(ee.journeyID, ee.nodeID, gone); err != nil {
+		return err
+	}
+	added, err := t.AddMembers(ee.tenantID, ee.journeyID, ee.nodeID, match)
+	if err != nil {
+		return err
+	}
+	_, err = rt.enrolAll(ctx, t, q, ee, added)
+	return err
+}
+
+// advanceEntry sets up ee's run, starts its pass when one is due, and runs
+// one batch of the pass, in one transaction. A run another replica holds
+// is left to it.
+func (rt *Runtime) advanceEntry(ctx context.Context, ee enrolEntry) (int, error) {
+	n := 0
+	err := rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error {
+		now := t.Now()
+		run, err := t.EntryRun(ee.journeyID, ee.nodeID)
+		if err != nil {
+			return err
+		}
+		if run == nil {
+			if other, err := t.PeekEntryRun(ee.journeyID, ee.nodeID); err != nil || other != nil {
+				return err // claimed by another replica
+			}
+		}
+		if run == nil || run.Config != ee.config() {
+			if run, err = rt.newRun(t, ee, run != nil); err != nil {
+				return err
+			}
+			n = 1 // made work: come back for the first batch
+		}
+		if run.Pass == store.PassNone && run.NextRunAt != nil && !run.NextRunAt.After(now) {
+			pass := store.PassRescan
+			if ee.kind == store.EntryRunScheduled {
+				pass = store.PassTick
+			}
+			run.TickAt = run.NextRunAt
+			if run.NextRunAt, err = ee.nextRun(now); err != nil {
+				return err
+			}
+			startPass(run, pass, now)
+		}
+		if run.Pass == store.PassNone {
+			if n > 0 {
+				return t.SaveEntryRun(run)
+			}
+			return nil
+		}
+		done, err := rt.passBatch(ctx, t, ee, run)
+		if err != nil {
+			return err
+		}
+		n += done
+		return t.SaveEntryRun(run)
+	})
+	return n, err
+}
+
+// newRun makes ee's run afresh: a segment entry starts its first pass at
+// once (enrolling the members, or only recording them), a scheduled
+// entry waits for its first tick.
+func (rt *Runtime) newRun(t *store.EngineTx, ee enrolEntry, existed bool) (*store.EntryRun, error) {
+	if existed {
+		if err := t.ForgetMembers(ee.journeyID, ee.nodeID); err != nil {
+			return nil, err
+		}
+	}
+	run := &store.EntryRun{TenantID: ee.tenantID, JourneyID: ee.journeyID, NodeID: ee.nodeID, Kind: ee.kind, Config: ee.config()}
+	next, err := ee.nextRun(t.Now())
+	if err != nil {
+		return nil, err
+	}
+	run.NextRunAt = next
+	if ee.kind == store.EntryRunSegment {
+		pass := store.PassEnrol
+		if ee.mode == graph.EnrolNew {
+			pass = store.PassBaseline
+		}
+		startPass(run, pass, t.Now())
+	}
+	return run, nil
+}
+
+func startPass(run *store.EntryRun, pass string, now time.Time) {
+	run.Pass, run.Cursor, run.Total, run.Scanned, run.Enrolled, run.Error = pass, "", -1, 0, 0, ""
+	run.StartedAt, run.FinishedAt = &now, nil
+}
+
+// passBatch runs one batch of run's pass: the next members after its
+// cursor. It returns how many customers it went through.
+func (rt *Runtime) passBatch(ctx context.Context, t *store.EngineTx, ee enrolEntry, run *store.EntryRun) (int, error) {
+	var rule *segment.Rule
+	if ee.segmentID != "" {
+		sg, err := t.SegmentByID(ee.tenantID, ee.segmentID)
+		if kalcifer.ErrorCode(err) == kalcifer.ENOTFOUND {
+			// Deleted while the journey runs: say so on the run, and try
+			// again at the next tick.
+			run.Error = fmt.Sprintf("segment %q does not exist (deleted?): nobody is enrolled", ee.segmentID)
+			run.Pass, run.FinishedAt = store.PassNone, new(t.Now())
+			rt.log.Error("entry cannot enrol", "journey_id", ee.journeyID, "node_id", ee.nodeID, "err", run.Error)
+			return 0, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		rule = &sg.Rule
+	}
+	if run.Total < 0 {
+		total, err := t.CountSegment(ee.tenantID, rule)
+		if err != nil {
+			return 0, err
+		}
+		run.Total = total
+	}
+	page, err := t.SegmentMembers(store.SegmentMembersParams{TenantID: ee.tenantID, Rule: rule, After: run.Cursor, Limit: rt.cfg.EnrolBatch})
+	if err != nil {
+		return 0, err
+	}
+	last := len(page) < rt.cfg.EnrolBatch
+	enrol := page
+	if ee.kind == store.EntryRunSegment {
+		upTo := ""
+		if !last {
+			upTo = page[len(page)-1]
+		}
+		before, err := t.MembersBetween(ee.journeyID, ee.nodeID, run.Cursor, upTo)
+		if err != nil {
+			return 0, err
+		}
+		in := make(map[string]bool, len(page))
+		for _, id := range page {
+			in[id] = true
+		}
+		gone := slices.DeleteFunc(before, func(id string) bool { return in[id] })
+		if err := t.RemoveMembers(ee.journeyID, ee.nodeID, gone); err != nil {
+			return 0, err
+		}
+		if enrol, err = t.AddMembers(ee.tenantID, ee.journeyID, ee.nodeID, page); err != nil {
+			return 0, err
+		}
+		if run.Pass == store.PassBaseline {
+			enrol = nil
+		}
+	}
+	q, err := tenantQuotas(t, ee.tenantID)
+	if err != nil {
+		return 0, err
+	}
+	started, err := rt.enrolAll(ctx, t, q, ee, enrol)
+	if err != nil {
+		return 0, err
+	}
+	run.Scanned += int64(len(page))
+	run.Enrolled += int64(started)
+	if len(page) > 0 {
+		run.Cursor = page[len(page)-1]
+	}
+	if last {
+		run.Pass, run.Cursor, run.FinishedAt = store.PassNone, "", new(t.Now())
+	}
+	return len(page), nil
+}
+
+// enrolAll starts ee's journey for each customer of ids, within the
+// tenant's quota and the journey's re-entry rule, and returns how many it
+// started.
+func (rt *Runtime) enrolAll(ctx context.Context, t *store.EngineTx, q quotas, ee enrolEntry, ids []string) (int, error) {
+	typ := enrolBySegment
+	if ee.kind == store.EntryRunScheduled {
+		typ = enrolBySchedule
+	}
+	started := 0
+	for _, id := range ids {
+		ok, err := rt.admit(t, q, &kalcifer.Event{TenantID: ee.tenantID, CustomerID: id, Type: typ}, ee.entry)
+		if err != nil {
+			return started, err
+		}
+		if !ok {
+			continue
+		}
+		customer, err := t.Customer(ee.tenantID, id)
+		if err != nil {
+			return started, err
+		}
+		in, err := rt.start(ctx, t, ee.tenantID, ee.journeyID, ee.version, ee.allowReentry, ee.nodeID, customer, nil)
+		if err != nil {
+			return started, err
+		}
+		if in != nil {
+			q.started(ee.tenantID)
+			started++
+		}
+	}
+	return started, nil
+}
+
+// tenantQuotas reads one tenant's active-instance quota.
+func tenantQuotas(t *store.EngineTx, tenantID string) (quotas, error) {
+	return batchQuotas(t, []kalcifer.Event{{TenantID: tenantID}})
+}
+
