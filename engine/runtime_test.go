@@ -181,7 +181,11 @@ func (e *env) drain() {
 		if err != nil {
 			e.t.Fatalf("deliver sends: %v", err)
 		}
-		if n1+n2+n3 == 0 {
+		n4, err := e.rt.Enrol(e.ctx)
+		if err != nil {
+			e.t.Fatalf("enrol: %v", err)
+		}
+		if n1+n2+n3+n4 == 0 {
 			return
 		}
 	}
