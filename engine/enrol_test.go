@@ -2,11 +2,14 @@ package engine_test
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/engine"
 	"github.com/kalcifer/kalcifer/segment"
 	"github.com/kalcifer/kalcifer/store"
 )
@@ -37,16 +40,40 @@ func (e *env) patch(customer string, set map[string]any) {
 func (e *env) enrolled(journeyID string) map[string]int {
 	e.t.Helper()
 	out := map[string]int{}
-	for _, in := range e.instances(journeyID) {
-		out[in.CustomerID]++
+	f := store.InstanceFilter{TenantID: kalcifer.DefaultTenantID, JourneyID: journeyID, Limit: 100}
+	for {
+		page, err := e.st.ListInstances(e.ctx, f)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, in := range page.Data {
+			out[in.CustomerID]++
+		}
+		if page.NextCursor == "" {
+			return out
+		}
+		f.Cursor = page.NextCursor
 	}
-	return out
 }
 
+// wantEnrolled compares instances per customer, naming the customers who
+// differ.
 func wantEnrolled(t *testing.T, got map[string]int, want map[string]int) {
 	t.Helper()
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("instances per customer: got %v, want %v", got, want)
+	var diff []string
+	for c, n := range got {
+		if want[c] != n {
+			diff = append(diff, fmt.Sprintf("%s: %d, want %d", c, n, want[c]))
+		}
+	}
+	for c, n := range want {
+		if _, ok := got[c]; !ok {
+			diff = append(diff, fmt.Sprintf("%s: 0, want %d", c, n))
+		}
+	}
+	if len(diff) > 0 {
+		slices.Sort(diff)
+		t.Fatalf("instances per customer differ (%d customers): %s", len(diff), strings.Join(diff[:min(len(diff), 10)], "; "))
 	}
 }
 
@@ -180,13 +207,30 @@ func (e *env) scheduledJourney(cfg string) string {
 	return e.journey(true, g([]string{`in:scheduled_entry:` + cfg, `w:wait:{"duration":"1h"}`}, []string{"in->w"}, ""))
 }
 
+// each is n instances for each of the customers.
+func each(n int, customers []string) map[string]int {
+	out := map[string]int{}
+	for _, c := range customers {
+		out[c] = n
+	}
+	return out
+}
+
 // A tick enrols every customer (or the segment) once, even with two
-// runtimes working at once on one database; ticks missed while nothing ran
-// run once; past its end the schedule stops.
+// runtimes working at once on one database, in batches of 10; ticks missed
+// while nothing ran run once; past its end the schedule stops.
 func TestScheduledEntryTicks(t *testing.T) {
 	eachBackend(t, func(t *testing.T, e *env) {
-		for _, c := range []string{"a", "b", "c"} {
-			e.patch(c, map[string]any{"vip": c != "c"})
+		e.enrolBatch = 10
+		e.rt = e.newRuntime()
+		var customers, vips []string
+		for i := range 120 {
+			c := fmt.Sprintf("c%03d", i)
+			customers = append(customers, c)
+			if i%3 != 0 {
+				vips = append(vips, c)
+			}
+			e.patch(c, map[string]any{"vip": i%3 != 0})
 		}
 		all := e.scheduledJourney(`{"cron":"0 8 * * *","timezone":"Europe/Paris","end_at":"2026-03-10T00:00:00Z"}`)
 		vip := e.scheduledJourney(`{"cron":"0 8 * * *","timezone":"Europe/Paris","segment_id":"` + e.segment("vip", `vip = true`) + `"}`)
@@ -198,12 +242,12 @@ func TestScheduledEntryTicks(t *testing.T) {
 		other := e.newRuntime()
 		var wg sync.WaitGroup
 		errs := make(chan error, 2)
-		for _, enrol := range []func() (int, error){func() (int, error) { return e.rt.Enrol(e.ctx) }, func() (int, error) { return other.Enrol(e.ctx) }} {
+		for _, rt := range []*engine.Runtime{e.rt, other} {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for range 20 {
-					if _, err := enrol(); err != nil {
+				for range 100 {
+					if _, err := rt.Enrol(e.ctx); err != nil {
 						errs <- err
 						return
 					}
@@ -216,22 +260,22 @@ func TestScheduledEntryTicks(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.drain()
-		wantEnrolled(t, e.enrolled(all), map[string]int{"a": 1, "b": 1, "c": 1})
-		wantEnrolled(t, e.enrolled(vip), map[string]int{"a": 1, "b": 1})
+		wantEnrolled(t, e.enrolled(all), each(1, customers))
+		wantEnrolled(t, e.enrolled(vip), each(1, vips))
 
 		// Down for three days and a half: one tick on restart, not three.
 		e.clock.advance(3*24*time.Hour + 12*time.Hour)
 		e.drain()
-		wantEnrolled(t, e.enrolled(all), map[string]int{"a": 2, "b": 2, "c": 2})
+		wantEnrolled(t, e.enrolled(all), each(2, customers))
 		e.clock.advance(12 * time.Hour) // the tick of 2026-03-07 08:00 Paris
 		e.drain()
-		wantEnrolled(t, e.enrolled(all), map[string]int{"a": 3, "b": 3, "c": 3})
+		wantEnrolled(t, e.enrolled(all), each(3, customers))
 
 		runs, err := e.st.EntryRuns(e.ctx, kalcifer.DefaultTenantID, all)
 		if err != nil || len(runs) != 1 {
 			t.Fatalf("runs %+v, %v", runs, err)
 		}
-		if r := runs[0]; r.Scanned != 3 || r.Enrolled != 3 || r.Total != 3 || r.TickAt == nil || !r.TickAt.Equal(time.Date(2026, 3, 7, 7, 0, 0, 0, time.UTC)) {
+		if r := runs[0]; r.Scanned != 120 || r.Enrolled != 120 || r.Total != 120 || r.TickAt == nil || !r.TickAt.Equal(time.Date(2026, 3, 7, 7, 0, 0, 0, time.UTC)) {
 			t.Fatalf("run: %+v tick %v", r, r.TickAt)
 		}
 
@@ -240,12 +284,10 @@ func TestScheduledEntryTicks(t *testing.T) {
 			e.clock.advance(24 * time.Hour)
 			e.drain()
 		}
-		wantEnrolled(t, e.enrolled(all), map[string]int{"a": 5, "b": 5, "c": 5})
+		wantEnrolled(t, e.enrolled(all), each(5, customers))
 		if runs, _ := e.st.EntryRuns(e.ctx, kalcifer.DefaultTenantID, all); runs[0].NextRunAt != nil {
 			t.Fatalf("a schedule past its end runs again at %v", runs[0].NextRunAt)
 		}
-		if n := e.enrolled(vip)["a"]; n != 8 {
-			t.Fatalf("the schedule without an end enrolled a %d times, want 8", n)
-		}
+		wantEnrolled(t, e.enrolled(vip), each(8, vips))
 	})
 }

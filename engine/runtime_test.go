@@ -135,6 +135,8 @@ type env struct {
 	clock *clock
 	hook  *receiver
 	lua   *sandbox.Pool // runs custom_code when set (withLua)
+	// enrolBatch is the runtimes' Config.EnrolBatch (0: the default).
+	enrolBatch int
 }
 
 var start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -160,7 +162,7 @@ func (e *env) newRuntime() *engine.Runtime {
 	hooks := webhook.New(e.st.WebhookSecret, webhook.WithClock(e.clock), webhook.WithTimeout(2*time.Second),
 		webhook.WithPolicy(netguard.Policy{AllowPrivate: true})) // receivers on 127.0.0.1
 	reg := channel.NewRegistry(map[string]channel.Provider{"email": log, "sms": log, "push": log, "whatsapp": log, "webhook": hooks})
-	rt := engine.New(engine.Config{Store: e.st, Clock: e.clock, Providers: reg, Sandbox: e.lua})
+	rt := engine.New(engine.Config{Store: e.st, Clock: e.clock, Providers: reg, Sandbox: e.lua, EnrolBatch: e.enrolBatch})
 	e.t.Cleanup(rt.Stop)
 	return rt
 }
