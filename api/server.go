@@ -268,6 +268,7 @@ func (s *server) routes() *chi.Mux {
 				post(r, "/ai/node-mapping", standardBody, s.nodeMapping)
 				get(r, "/journeys/{id}/instances", s.listInstances)
 				get(r, "/journeys/{id}/instances/by-version", s.countInstancesByVersion)
+				get(r, "/journeys/{id}/enrolment", s.getEnrolment)
 				get(r, "/instances/{id}", s.getInstance)
 				get(r, "/customers/{id}/profile", s.getCustomer)
 				get(r, "/customers/{id}/journeys", s.customerJourneys)

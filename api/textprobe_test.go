@@ -126,6 +126,7 @@ func pathProbes() []textProbe {
 		{"POST", "/journeys/%s/trigger", "editor"},
 		{"GET", "/journeys/%s/instances", "viewer"},
 		{"GET", "/journeys/%s/instances/by-version", "viewer"},
+		{"GET", "/journeys/%s/enrolment", "viewer"},
 		{"GET", "/journeys/%s/migrations", "viewer"},
 		{"POST", "/webhooks/%s", "editor"},
 		{"GET", "/instances/%s", "viewer"},

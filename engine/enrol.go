@@ -385,4 +385,3 @@ func (rt *Runtime) enrolAll(ctx context.Context, t *store.EngineTx, q quotas, ee
 func tenantQuotas(t *store.EngineTx, tenantID string) (quotas, error) {
 	return batchQuotas(t, []kalcifer.Event{{TenantID: tenantID}})
 }
-

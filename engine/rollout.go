@@ -69,6 +69,9 @@ func (rt *Runtime) Publish(ctx context.Context, p store.PublishParams) (*kalcife
 	if err := store.CheckRunnable(&toV.Graph, rt.On()...); err != nil {
 		return nil, err
 	}
+	if err := rt.st.CheckEntrySegments(ctx, tenantID, &toV.Graph); err != nil {
+		return nil, err
+	}
 	from, err := rt.program(ctx, nil, tenantID, journeyID, fromV.Version)
 	if err != nil {
 		return nil, err

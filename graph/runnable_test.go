@@ -50,4 +50,3 @@ func TestUnrunnableCustomCode(t *testing.T) {
 		t.Fatalf("on: %+v", ps)
 	}
 }
-

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/graph"
 	"github.com/kalcifer/kalcifer/segment"
 )
 
@@ -334,4 +335,51 @@ func (s *Store) customersChanged() {
 	if fn := s.onChanged.Load(); fn != nil {
 		(*fn)()
 	}
+}
+
+// CheckEntrySegments refuses (EUNPROCESSABLE) a graph whose segment or
+// scheduled entries name a segment the tenant does not have, naming each
+// node: such an entry would enrol nobody. Activation and publishing call
+// it.
+func (s *Store) CheckEntrySegments(ctx context.Context, tenantID string, g *graph.Graph) error {
+	return checkEntrySegments(ctx, s.b.Q(), tenantID, g)
+}
+
+func checkEntrySegments(ctx context.Context, q Querier, tenantID string, g *graph.Graph) error {
+	var details []kalcifer.Detail
+	for _, n := range g.Nodes {
+		var id string
+		switch n.Type {
+		case graph.TypeSegmentEntry:
+			c, err := graph.DecodeConfig[graph.SegmentEntryConfig](n)
+			if err != nil {
+				return err
+			}
+			id = c.SegmentID
+		case graph.TypeScheduledEntry:
+			c, err := graph.DecodeConfig[graph.ScheduledEntryConfig](n)
+			if err != nil {
+				return err
+			}
+			id = c.SegmentID
+		}
+		if id == "" {
+			continue
+		}
+		var one int
+		err := q.QueryRow(ctx, `SELECT 1 FROM segments WHERE tenant_id = $1 AND id = $2`, tenantID, id).Scan(&one)
+		if err == ErrNoRows {
+			details = append(details, kalcifer.Detail{NodeID: n.ID, Field: "segment_id",
+				Message: fmt.Sprintf("segment %q does not exist: create it first (POST /segments) or name another", id)})
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("check entry segment %s: %w", id, err)
+		}
+	}
+	if len(details) == 0 {
+		return nil
+	}
+	return &kalcifer.Error{Code: kalcifer.EUNPROCESSABLE, Message: "the journey cannot run: node " + details[0].NodeID + ": " + details[0].Message,
+		Details: details}
 }

@@ -238,6 +238,9 @@ func (s *Store) TransitionJourney(ctx context.Context, p TransitionJourneyParams
 			if err := CheckRunnable(j.Graph, p.On...); err != nil {
 				return err
 			}
+			if err := checkEntrySegments(ctx, tx, tenantID, j.Graph); err != nil {
+				return err
+			}
 			n, err := nextVersion(ctx, tx, j.ID)
 			if err != nil {
 				return err
