@@ -69,18 +69,20 @@ func (s *Store) IdentifyCustomers(ctx context.Context, tenantID string, batch []
 }
 
 // identify merges a batch into its profiles in tx and returns them, one per
-// distinct customer, with how many were created. Every profile is first
-// made to exist (an empty one where new) and then read locked, so that
-// concurrent identifies of one customer merge rather than overwrite.
+// distinct customer, with how many were created. Where writers run
+// concurrently, every profile is first made to exist (an empty one where
+// new) and then read locked, so that concurrent identifies of one customer
+// merge rather than overwrite; a single writer only reads them.
 func (s *Store) identify(ctx context.Context, tx Tx, tenantID string, batch []Identity) ([]*kalcifer.Customer, int, error) {
 	now := s.now()
 	var ids []string
+	named := make(map[string]bool, len(batch))
 	for _, in := range batch {
 		if in.CustomerID == "" {
 			return nil, 0, kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "a customer needs an id")
 		}
-		if !slices.Contains(ids, in.CustomerID) {
-			ids = append(ids, in.CustomerID)
+		if !named[in.CustomerID] {
+			ids, named[in.CustomerID] = append(ids, in.CustomerID), true
 		}
 	}
 	rows := max(s.d.InsertRows, 1)
@@ -88,23 +90,14 @@ func (s *Store) identify(ctx context.Context, tx Tx, tenantID string, batch []Id
 	byID := make(map[string]*kalcifer.Customer, len(ids))
 	for start := 0; start < len(ids); start += rows {
 		chunk := ids[start:min(start+rows, len(ids))]
-		args := []any{tenantID, micros(now)}
-		var q strings.Builder
-		q.WriteString(`INSERT INTO customers (tenant_id, id, created_at, updated_at) VALUES `)
-		for i, id := range chunk {
-			if i > 0 {
-				q.WriteString(", ")
+		if !s.d.SingleWriter {
+			n, err := createCustomers(ctx, tx, tenantID, chunk, now)
+			if err != nil {
+				return nil, 0, err
 			}
-			args = append(args, id)
-			fmt.Fprintf(&q, "($1, $%d, $2, $2)", len(args))
+			created += n
 		}
-		q.WriteString(` ON CONFLICT (tenant_id, id) DO NOTHING`)
-		n, err := tx.Exec(ctx, q.String(), args...)
-		if err != nil {
-			return nil, 0, fmt.Errorf("create customers: %w", err)
-		}
-		created += int(n)
-		args = []any{tenantID}
+		args := []any{tenantID}
 		r, err := tx.Query(ctx, `SELECT `+customerColumns+` FROM customers WHERE tenant_id = $1 AND id IN (`+bind(&args, chunk)+`)`+s.forUpdate(), args...)
 		if err != nil {
 			return nil, 0, fmt.Errorf("read customers: %w", err)
@@ -120,6 +113,14 @@ func (s *Store) identify(ctx context.Context, tx Tx, tenantID string, batch []Id
 		r.Close()
 		if err := r.Err(); err != nil {
 			return nil, 0, fmt.Errorf("read customers: %w", err)
+		}
+	}
+	if s.d.SingleWriter {
+		for _, id := range ids {
+			if byID[id] == nil {
+				byID[id] = &kalcifer.Customer{ID: id, Attributes: map[string]any{}, Tags: []string{}, CreatedAt: now}
+				created++
+			}
 		}
 	}
 	for _, in := range batch {
@@ -145,7 +146,29 @@ func (s *Store) identify(ctx context.Context, tx Tx, tenantID string, batch []Id
 	return out, created, nil
 }
 
-// saveCustomers writes existing profiles whole with one statement.
+// createCustomers makes empty profiles for the ids that have none and
+// counts them.
+func createCustomers(ctx context.Context, tx Tx, tenantID string, ids []string, now time.Time) (int, error) {
+	args := []any{tenantID, micros(now)}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO customers (tenant_id, id, created_at, updated_at) VALUES `)
+	for i, id := range ids {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		args = append(args, id)
+		fmt.Fprintf(&q, "($1, $%d, $2, $2)", len(args))
+	}
+	q.WriteString(` ON CONFLICT (tenant_id, id) DO NOTHING`)
+	n, err := tx.Exec(ctx, q.String(), args...)
+	if err != nil {
+		return 0, fmt.Errorf("create customers: %w", err)
+	}
+	return int(n), nil
+}
+
+// saveCustomers writes profiles whole with one statement, creating those
+// that are new.
 func saveCustomers(ctx context.Context, tx Tx, tenantID string, cs []*kalcifer.Customer) error {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO customers (tenant_id, id, attributes, tags, created_at, updated_at, first_seen_at, last_seen_at) VALUES `)

@@ -32,6 +32,8 @@ Scenarios:
   sends   N customers (default 20,000) each sent one email through a
           provider account pointed at a local fake SendGrid: sends/s with
           the ledger kept (exits 1 unless each arrived once, recorded sent)
+  profiles  N generated profiles (default 1,000,000) imported in one
+          streamed POST /customers/import: profiles/s (--format csv|ndjson)
   crash-slow  a receiver taking 3s per call, N (default 300) events in one
           batch, SIGKILL 4s later, a restart, then the same audit
 
@@ -44,7 +46,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, benchUsage)
 		benchFlags("").PrintDefaults()
 		if len(args) == 0 {
-			return usageError{errors.New("bench needs a scenario: j1, ingest, w1m, t100k, migrate, crash, crash-slow or sends")}
+			return usageError{errors.New("bench needs a scenario: j1, ingest, w1m, t100k, migrate, crash, crash-slow, sends or profiles")}
 		}
 		return flag.ErrHelp
 	}
@@ -131,6 +133,19 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		if !res.OK() {
 			return errors.New("the crash audit found lost or duplicated work")
 		}
+	case "profiles":
+		o := bench.ProfilesOptions{DatabaseURL: get("database-url").(string), Format: get("format").(string), Out: stdout}
+		if isSet(fs, "n") {
+			o.N = get("n").(int)
+		}
+		res, err := bench.RunProfiles(ctx, o)
+		if err != nil {
+			return err
+		}
+		res.Print(stdout)
+		if res.Failed > 0 || res.Imported != res.N {
+			return fmt.Errorf("%d of %d generated profiles were not imported", res.N-res.Imported, res.N)
+		}
 	case "sends":
 		o := bench.SendsOptions{DatabaseURL: get("database-url").(string), BatchSize: get("batch").(int), Out: stdout}
 		if isSet(fs, "n") {
@@ -145,7 +160,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 			return errors.New("not every customer got exactly one email recorded sent in the ledger")
 		}
 	default:
-		return usageError{fmt.Errorf("unknown scenario %q: use j1, ingest, w1m, t100k, migrate, crash, crash-slow or sends", scenario)}
+		return usageError{fmt.Errorf("unknown scenario %q: use j1, ingest, w1m, t100k, migrate, crash, crash-slow, sends or profiles", scenario)}
 	}
 	return nil
 }
@@ -153,13 +168,14 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 func benchFlags(scenario string) *flag.FlagSet {
 	fs := flag.NewFlagSet("bench "+scenario, flag.ContinueOnError)
 	fs.String("database-url", os.Getenv("KALCIFER_DATABASE_URL"), "postgres://… to benchmark PostgreSQL (default: SQLite in a temporary directory)")
-	fs.Int("n", 2000, "customers (w1m, t100k, migrate and sends: default 1,000,000, 100,000, 50,000 and 20,000)")
+	fs.Int("n", 2000, "customers (w1m, t100k, migrate, sends and profiles: default 1,000,000, 100,000, 50,000, 20,000 and 1,000,000)")
 	fs.Int("clients", 32, "concurrent HTTP clients")
 	fs.Duration("timeout", 5*time.Second, "J1's wait_for_event timeout (S3's timer; the crash run's journeys end by it)")
 	fs.Int("batch", 500, "ingest, sends: events per /events/batch request")
 	fs.Int("migration-batch", 0, "migrate: the migration's batch_size (default: the server's, 1,000)")
 	fs.Int("rate", 200, "migrate: single events per second posted during the migration")
 	fs.Int("kills", 3, "crash: SIGKILLs spread over the load")
+	fs.String("format", "csv", "profiles: the generated file's format, csv or ndjson")
 	fs.Bool("idempotent", false, "crash, crash-slow: the webhooks declare that their receiver drops repeated Idempotency-Keys")
 	return fs
 }
