@@ -69,6 +69,7 @@ func Run(t *testing.T, open Open) {
 		"WebhookTokens":       testWebhookTokens,
 		"Identify":            testIdentify,
 		"IdentifyBatch":       testIdentifyBatch,
+		"IdentifyConcurrent":  testIdentifyConcurrent,
 		"ListCustomers":       testListCustomers,
 		"CustomerEvents":      testCustomerEvents,
 		"EraseCustomer":       testEraseCustomer,
