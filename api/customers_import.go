@@ -85,6 +85,12 @@ func (s *server) importCustomers(w http.ResponseWriter, r *http.Request) {
 	if err := rc.EnableFullDuplex(); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		s.logger.WarnContext(r.Context(), "import: full duplex", slog.Any("error", err))
 	}
+	extend := func() { // unsupported by test recorders: nothing to extend there
+		deadline := time.Now().Add(importIdle)
+		_ = rc.SetReadDeadline(deadline)
+		_ = rc.SetWriteDeadline(deadline)
+	}
+	extend()
 	stream := acceptsNDJSON(r.Header.Get("Accept"))
 	enc := json.NewEncoder(w)
 	if stream {
@@ -105,9 +111,7 @@ func (s *server) importCustomers(w http.ResponseWriter, r *http.Request) {
 		res.Imported += len(batch)
 		res.Created += n.Created
 		batch = batch[:0]
-		deadline := time.Now().Add(importIdle)
-		_ = rc.SetReadDeadline(deadline) // unsupported by test recorders: nothing to extend there
-		_ = rc.SetWriteDeadline(deadline)
+		extend()
 		if stream {
 			if err := enc.Encode(importProgress{Progress: res}); err != nil {
 				return fmt.Errorf("write progress: %w", err)

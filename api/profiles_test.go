@@ -3,6 +3,7 @@ package api_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/channel"
 )
 
 func TestIdentifyCustomer(t *testing.T) {
@@ -177,10 +179,26 @@ func TestEraseCustomer(t *testing.T) {
 		if e.Profile != 1 || e.Events != 1 || e.ExitedInstances != 1 || e.Instances != 1 || e.Sends != 1 || strings.Contains(string(res.body), "bob") {
 			t.Fatalf("erasure = %s", res.body)
 		}
-		var got kalcifer.Instance
+		var got struct {
+			kalcifer.Instance
+			Sends []kalcifer.Send `json:"sends"`
+		}
 		tb.do("GET", "/api/v1/instances/"+in[0].ID, tb.viewer, nil).want(t, http.StatusOK).into(t, &got)
-		if got.Status != kalcifer.InstanceExited || got.CustomerID == "bob@example.com" {
+		if got.Status != kalcifer.InstanceExited || got.CustomerID == "bob@example.com" || len(got.Sends) != 1 ||
+			got.Sends[0].CustomerID != got.CustomerID {
 			t.Fatalf("instance after erasure = %+v", got)
+		}
+		// A delivery status of the erased customer's email records nothing:
+		// no event, no profile for the pseudonym.
+		rec, err := tb.rt.RecordDeliveries(context.Background(), "default", "log",
+			[]channel.Status{{Key: got.Sends[0].Key, Event: channel.StatusOpened, Detail: "opened by bob@example.com"}})
+		if err != nil || rec.Unknown != 1 || rec.Recorded != 0 {
+			t.Fatalf("delivery after erasure: %+v, %v", rec, err)
+		}
+		var customers kalcifer.Page[kalcifer.Customer]
+		tb.do("GET", "/api/v1/customers", tb.viewer, nil).want(t, http.StatusOK).into(t, &customers)
+		if len(customers.Data) != 0 {
+			t.Fatalf("customers after erasure: %+v", customers.Data)
 		}
 		tb.do("GET", "/api/v1/customers/bob%40example.com/profile", tb.viewer, nil).wantError(t, http.StatusNotFound, "not_found")
 		tb.do("DELETE", "/api/v1/customers/bob%40example.com", tb.admin, nil).wantError(t, http.StatusNotFound, "not_found")

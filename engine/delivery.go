@@ -77,7 +77,7 @@ func (rt *Runtime) RecordDeliveries(ctx context.Context, tenantID, provider stri
 			if err != nil {
 				return err
 			}
-			if s == nil {
+			if s == nil || store.IsErased(s.CustomerID) { // an erased customer's send: record nothing more
 				res.Unknown++
 				continue
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 
 	"github.com/kalcifer/kalcifer"
 )
@@ -22,6 +23,17 @@ type EraseCustomerParams struct {
 	// records.
 	Scrub func(state json.RawMessage) (json.RawMessage, error)
 }
+
+// erasedPrefix starts the random customer id an erasure gives the
+// customer's instances and sends (kalcifer.NewID's form).
+const erasedPrefix = "erased"
+
+var erasedID = regexp.MustCompile(`^` + erasedPrefix + `_[0-9a-hjkmnp-tv-z]{26}$`)
+
+// IsErased reports whether a customer id is the pseudonym of an erased
+// customer, as an erased customer's instances and sends carry: delivery
+// statuses of such sends make no customer event.
+func IsErased(customerID string) bool { return erasedID.MatchString(customerID) }
 
 // ErasedReason is the reason of the instances an erasure exits.
 const ErasedReason = "customer erased"
@@ -63,7 +75,7 @@ func (s *Store) EraseCustomer(ctx context.Context, p EraseCustomerParams) (*kalc
 			return fmt.Errorf("erase profile: %w", err)
 		}
 		e.Profile = int(n)
-		alias := kalcifer.NewID("erased")
+		alias := kalcifer.NewID(erasedPrefix)
 		if e.Instances, err = t.pseudonymiseInstances(p, alias); err != nil {
 			return err
 		}

@@ -73,58 +73,39 @@ func (s *Store) IdentifyCustomers(ctx context.Context, tenantID string, batch []
 }
 
 // identify merges a batch into its profiles in tx and returns them, one per
-// distinct customer, with how many were created. Every profile is first
-// made to exist (an empty one where new) and then read locked, so that
-// concurrent identifies of one customer merge rather than overwrite.
+// distinct customer, with how many were created. Existing profiles are read
+// locked (FOR UPDATE where writers run concurrently), merged in Go and
+// written back; new ones are inserted whole, each row written once. A new
+// profile that a concurrent writer inserted first (its INSERT does
+// nothing) is merged again, now as an existing one, so two identifies of
+// one customer merge rather than overwrite.
 func (s *Store) identify(ctx context.Context, tx Tx, tenantID string, batch []Identity) ([]*kalcifer.Customer, int, error) {
 	now := s.now()
 	var ids []string
+	named := make(map[string]bool, len(batch))
 	for _, in := range batch {
 		if in.CustomerID == "" {
 			return nil, 0, kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "a customer needs an id")
 		}
-		if !slices.Contains(ids, in.CustomerID) {
-			ids = append(ids, in.CustomerID)
+		if !named[in.CustomerID] {
+			ids, named[in.CustomerID] = append(ids, in.CustomerID), true
 		}
 	}
 	rows := max(s.d.InsertRows, 1)
-	created := 0
 	byID := make(map[string]*kalcifer.Customer, len(ids))
 	for start := 0; start < len(ids); start += rows {
-		chunk := ids[start:min(start+rows, len(ids))]
-		args := []any{tenantID, micros(now)}
-		var q strings.Builder
-		q.WriteString(`INSERT INTO customers (tenant_id, id, created_at, updated_at) VALUES `)
-		for i, id := range chunk {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			args = append(args, id)
-			fmt.Fprintf(&q, "($1, $%d, $2, $2)", len(args))
+		if err := s.readLocked(ctx, tx, tenantID, ids[start:min(start+rows, len(ids))], byID); err != nil {
+			return nil, 0, err
 		}
-		q.WriteString(` ON CONFLICT (tenant_id, id) DO NOTHING`)
-		n, err := tx.Exec(ctx, q.String(), args...)
-		if err != nil {
-			return nil, 0, fmt.Errorf("create customers: %w", err)
+	}
+	var old, fresh []*kalcifer.Customer
+	for _, id := range ids {
+		if c := byID[id]; c != nil {
+			old = append(old, c)
+			continue
 		}
-		created += int(n)
-		args = []any{tenantID}
-		r, err := tx.Query(ctx, `SELECT `+customerColumns+` FROM customers WHERE tenant_id = $1 AND id IN (`+bind(&args, chunk)+`)`+s.forUpdate(), args...)
-		if err != nil {
-			return nil, 0, fmt.Errorf("read customers: %w", err)
-		}
-		for r.Next() {
-			c, err := scanCustomer(r)
-			if err != nil {
-				r.Close()
-				return nil, 0, err
-			}
-			byID[c.ID] = c
-		}
-		r.Close()
-		if err := r.Err(); err != nil {
-			return nil, 0, fmt.Errorf("read customers: %w", err)
-		}
+		c := &kalcifer.Customer{ID: id, Attributes: map[string]any{}, Tags: []string{}, CreatedAt: now}
+		byID[id], fresh = c, append(fresh, c)
 	}
 	for _, in := range batch {
 		c := byID[in.CustomerID]
@@ -137,14 +118,37 @@ func (s *Store) identify(ctx context.Context, tx Tx, tenantID string, batch []Id
 		seen(c, at.UTC().Truncate(time.Microsecond))
 		c.UpdatedAt = now
 	}
+	for start := 0; start < len(old); start += rows {
+		if err := saveCustomers(ctx, tx, tenantID, old[start:min(start+rows, len(old))]); err != nil {
+			return nil, 0, err
+		}
+	}
+	inserted := map[string]bool{}
+	for start := 0; start < len(fresh); start += rows {
+		if err := insertCustomers(ctx, tx, tenantID, fresh[start:min(start+rows, len(fresh))], inserted); err != nil {
+			return nil, 0, err
+		}
+	}
+	created := len(inserted)
+	if created < len(fresh) {
+		// Another writer created some meanwhile: merge into theirs.
+		var again []Identity
+		for _, in := range batch {
+			if !inserted[in.CustomerID] && !slices.ContainsFunc(old, func(c *kalcifer.Customer) bool { return c.ID == in.CustomerID }) {
+				again = append(again, in)
+			}
+		}
+		merged, _, err := s.identify(ctx, tx, tenantID, again)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, c := range merged {
+			byID[c.ID] = c
+		}
+	}
 	out := make([]*kalcifer.Customer, len(ids))
 	for i, id := range ids {
 		out[i] = byID[id]
-	}
-	for start := 0; start < len(out); start += rows {
-		if err := saveCustomers(ctx, tx, tenantID, out[start:min(start+rows, len(out))]); err != nil {
-			return nil, 0, err
-		}
 	}
 	// For segment entries (entries.go); the callers poke after commit.
 	if _, err := noteChanged(ctx, tx, s.d.JSON, tenantID, ids); err != nil {
@@ -153,11 +157,32 @@ func (s *Store) identify(ctx context.Context, tx Tx, tenantID string, batch []Id
 	return out, created, nil
 }
 
-// saveCustomers writes existing profiles whole with one statement.
-func saveCustomers(ctx context.Context, tx Tx, tenantID string, cs []*kalcifer.Customer) error {
-	var q strings.Builder
-	q.WriteString(`INSERT INTO customers (tenant_id, id, attributes, tags, created_at, updated_at, first_seen_at, last_seen_at) VALUES `)
+// readLocked reads the profiles of ids that exist into byID, locking them
+// where writers run concurrently.
+func (s *Store) readLocked(ctx context.Context, tx Tx, tenantID string, ids []string, byID map[string]*kalcifer.Customer) error {
 	args := []any{tenantID}
+	r, err := tx.Query(ctx, `SELECT `+customerColumns+` FROM customers WHERE tenant_id = $1 AND id IN (`+bind(&args, ids)+`)`+s.forUpdate(), args...)
+	if err != nil {
+		return fmt.Errorf("read customers: %w", err)
+	}
+	defer r.Close()
+	for r.Next() {
+		c, err := scanCustomer(r)
+		if err != nil {
+			return err
+		}
+		byID[c.ID] = c
+	}
+	if err := r.Err(); err != nil {
+		return fmt.Errorf("read customers: %w", err)
+	}
+	return nil
+}
+
+// customerValues writes the VALUES rows of profiles cs into q and args
+// (whose $1 is the tenant).
+func customerValues(q *strings.Builder, args *[]any, cs []*kalcifer.Customer) error {
+	q.WriteString(`INSERT INTO customers (tenant_id, id, attributes, tags, created_at, updated_at, first_seen_at, last_seen_at) VALUES `)
 	for i, c := range cs {
 		attrs, err := json.Marshal(c.Attributes)
 		if err != nil {
@@ -170,15 +195,52 @@ func saveCustomers(ctx context.Context, tx Tx, tenantID string, cs []*kalcifer.C
 		if i > 0 {
 			q.WriteString(", ")
 		}
-		n := len(args)
-		fmt.Fprintf(&q, "($1, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7)
-		args = append(args, c.ID, string(attrs), string(tags), micros(c.CreatedAt), micros(c.UpdatedAt),
+		n := len(*args)
+		fmt.Fprintf(q, "($1, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7)
+		*args = append(*args, c.ID, string(attrs), string(tags), micros(c.CreatedAt), micros(c.UpdatedAt),
 			nullMicros(c.FirstSeenAt), nullMicros(c.LastSeenAt))
+	}
+	return nil
+}
+
+// saveCustomers writes existing profiles whole with one statement.
+func saveCustomers(ctx context.Context, tx Tx, tenantID string, cs []*kalcifer.Customer) error {
+	var q strings.Builder
+	args := []any{tenantID}
+	if err := customerValues(&q, &args, cs); err != nil {
+		return err
 	}
 	q.WriteString(` ON CONFLICT (tenant_id, id) DO UPDATE SET attributes = excluded.attributes, tags = excluded.tags,
 		updated_at = excluded.updated_at, first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at`)
 	if _, err := tx.Exec(ctx, q.String(), args...); err != nil {
 		return fmt.Errorf("save customers: %w", err)
+	}
+	return nil
+}
+
+// insertCustomers inserts new profiles with one statement, leaving those
+// another writer inserted first, and marks in inserted the ids it wrote.
+func insertCustomers(ctx context.Context, tx Tx, tenantID string, cs []*kalcifer.Customer, inserted map[string]bool) error {
+	var q strings.Builder
+	args := []any{tenantID}
+	if err := customerValues(&q, &args, cs); err != nil {
+		return err
+	}
+	q.WriteString(` ON CONFLICT (tenant_id, id) DO NOTHING RETURNING id`)
+	r, err := tx.Query(ctx, q.String(), args...)
+	if err != nil {
+		return fmt.Errorf("create customers: %w", err)
+	}
+	defer r.Close()
+	for r.Next() {
+		var id string
+		if err := r.Scan(&id); err != nil {
+			return fmt.Errorf("create customers: %w", err)
+		}
+		inserted[id] = true
+	}
+	if err := r.Err(); err != nil {
+		return fmt.Errorf("create customers: %w", err)
 	}
 	return nil
 }

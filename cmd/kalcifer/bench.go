@@ -33,6 +33,8 @@ Scenarios:
   sends   N customers (default 20,000) each sent one email through a
           provider account pointed at a local fake SendGrid: sends/s with
           the ledger kept (exits 1 unless each arrived once, recorded sent)
+  profiles  N generated profiles (default 1,000,000) imported in one
+          streamed POST /customers/import: profiles/s (--format csv|ndjson)
   crash-slow  a receiver taking 3s per call, N (default 300) events in one
           batch, SIGKILL 4s later, a restart, then the same audit
   segments  N generated profiles (default 1,000,000) with their events,
@@ -48,7 +50,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, benchUsage)
 		benchFlags("").PrintDefaults()
 		if len(args) == 0 {
-			return usageError{errors.New("bench needs a scenario: j1, ingest, w1m, t100k, migrate, crash, crash-slow, sends or segments")}
+			return usageError{errors.New("bench needs a scenario: j1, ingest, w1m, t100k, migrate, crash, crash-slow, sends, segments or profiles")}
 		}
 		return flag.ErrHelp
 	}
@@ -135,6 +137,19 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		if !res.OK() {
 			return errors.New("the crash audit found lost or duplicated work")
 		}
+	case "profiles":
+		o := bench.ProfilesOptions{DatabaseURL: get("database-url").(string), Format: get("format").(string), Out: stdout}
+		if isSet(fs, "n") {
+			o.N = get("n").(int)
+		}
+		res, err := bench.RunProfiles(ctx, o)
+		if err != nil {
+			return err
+		}
+		res.Print(stdout)
+		if res.Failed > 0 || res.Imported != res.N {
+			return fmt.Errorf("%d of %d generated profiles were not imported", res.N-res.Imported, res.N)
+		}
 	case "sends":
 		o := bench.SendsOptions{DatabaseURL: get("database-url").(string), BatchSize: get("batch").(int), Out: stdout}
 		if isSet(fs, "n") {
@@ -159,7 +174,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		res.Print(stdout)
 	default:
-		return usageError{fmt.Errorf("unknown scenario %q: use j1, ingest, w1m, t100k, migrate, crash, crash-slow, sends or segments", scenario)}
+		return usageError{fmt.Errorf("unknown scenario %q: use j1, ingest, w1m, t100k, migrate, crash, crash-slow, sends, segments or profiles", scenario)}
 	}
 	return nil
 }

@@ -92,7 +92,7 @@ func testEraseCustomer(t *testing.T, s *store.Store) {
 	must(t, err)
 	b, err := s.GetInstance(ctx, "default", ended.ID)
 	must(t, err)
-	if a.Status != kalcifer.InstanceExited || a.Reason != store.ErasedReason || !strings.HasPrefix(a.CustomerID, "erased_") ||
+	if a.Status != kalcifer.InstanceExited || a.Reason != store.ErasedReason || !store.IsErased(a.CustomerID) || store.IsErased("bob") ||
 		b.CustomerID != a.CustomerID || b.Reason != "" || b.Status != kalcifer.InstanceFailed {
 		t.Fatalf("instances after erasure: %+v / %+v", a, b)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -210,5 +211,43 @@ func testCustomerEvents(t *testing.T, s *store.Store) {
 	must(t, err)
 	if len(none.Data) != 0 {
 		t.Fatalf("unknown customer's events = %+v", none.Data)
+	}
+}
+
+// testIdentifyConcurrent: identifies of one new customer at once all merge
+// into one profile, which exactly one of them created.
+func testIdentifyConcurrent(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	const n, rounds = 6, 15
+	for round := range rounds {
+		id := fmt.Sprintf("same%d", round)
+		var wg sync.WaitGroup
+		created := make([]bool, n)
+		errs := make([]error, n)
+		gate := make(chan struct{})
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-gate
+				_, created[i], errs[i] = s.IdentifyCustomer(ctx, store.IdentifyParams{TenantID: "default", Identity: store.Identity{
+					CustomerID: id, Attributes: map[string]any{fmt.Sprintf("k%d", i): i, "nested": map[string]any{fmt.Sprintf("n%d", i): true}},
+					AddTags: []string{fmt.Sprintf("t%d", i)}}})
+			}()
+		}
+		close(gate)
+		wg.Wait()
+		for _, err := range errs {
+			must(t, err)
+		}
+		c, err := s.GetCustomer(ctx, "default", id)
+		must(t, err)
+		nested, _ := c.Attributes["nested"].(map[string]any)
+		if len(c.Attributes) != n+1 || len(nested) != n || len(c.Tags) != n {
+			t.Fatalf("round %d: concurrent identifies lost a merge: %+v", round, c)
+		}
+		if k := slices.Index(created, true); k < 0 || slices.Index(created[k+1:], true) >= 0 {
+			t.Fatalf("round %d: created = %v, want exactly one", round, created)
+		}
 	}
 }

@@ -72,6 +72,7 @@ func Run(t *testing.T, open Open) {
 		"BulkLoad":            testBulkLoad,
 		"Identify":            testIdentify,
 		"IdentifyBatch":       testIdentifyBatch,
+		"IdentifyConcurrent":  testIdentifyConcurrent,
 		"ListCustomers":       testListCustomers,
 		"CustomerEvents":      testCustomerEvents,
 		"EraseCustomer":       testEraseCustomer,
