@@ -132,13 +132,15 @@ func (q *segmentQuery) pred(r *segment.Rule, col string, within []string) (strin
 		p, err := q.pred(r.Not, col, within)
 		return "(NOT " + p + ")", err
 	case segment.KindCompare:
-		return "COALESCE(" + q.compare(r, col) + ", FALSE)", nil
+		return q.compare(r, col), nil
 	case segment.KindTag:
+		// Neither is ever NULL, and containment stays bare so that an
+		// index can answer it.
 		if q.d.Contains != "" {
 			doc, _ := json.Marshal([]string{r.Tag})
-			return "COALESCE(" + fmt.Sprintf(q.d.Contains, "c.tags", q.arg(string(doc))) + ", FALSE)", nil
+			return fmt.Sprintf(q.d.Contains, "c.tags", q.arg(string(doc))), nil
 		}
-		return "COALESCE(" + fmt.Sprintf(q.d.HasTag, "c.tags", q.arg(r.Tag)) + ", FALSE)", nil
+		return fmt.Sprintf(q.d.HasTag, "c.tags", q.arg(r.Tag)), nil
 	case segment.KindPerformed:
 		return q.performed(r.Performed, within)
 	case segment.KindSegment:
@@ -164,8 +166,21 @@ func (q *segmentQuery) pred(r *segment.Rule, col string, within []string) (strin
 // epoch is t in Unix seconds, as JSONDialect.Date reads dates.
 func epoch(t time.Time) float64 { return float64(t.UnixMicro()) / 1e6 }
 
-// compare compiles an attribute comparison of a valid rule; it may be NULL.
+// compare compiles an attribute comparison of a valid rule, never NULL:
+// containment and existence never are, and are left bare so that an index
+// can answer them; a typed comparison is NULL where the value is absent or
+// of another type, and is read as false.
 func (q *segmentQuery) compare(r *segment.Rule, col string) string {
+	p, bare := q.comparison(r, col)
+	if bare {
+		return p
+	}
+	return "COALESCE(" + p + ", FALSE)"
+}
+
+// comparison compiles an attribute comparison; bare reports that it is
+// never NULL.
+func (q *segmentQuery) comparison(r *segment.Rule, col string) (p string, bare bool) {
 	keys := strings.Split(r.Attribute, ".")
 	if q.d.Contains != "" {
 		// Where containment is indexed, equality is containment, and so is
@@ -179,13 +194,13 @@ func (q *segmentQuery) compare(r *segment.Rule, col string) string {
 		}
 		switch list, _ := r.Value.([]any); {
 		case r.Op == segment.OpEq:
-			return contains(r.Value)
+			return contains(r.Value), true
 		case r.Op == segment.OpIn && len(list) <= maxContainsIn:
 			parts := make([]string, len(list))
 			for i, v := range list {
 				parts[i] = contains(v)
 			}
-			return "(" + strings.Join(parts, " OR ") + ")"
+			return "(" + strings.Join(parts, " OR ") + ")", true
 		}
 	}
 	path := q.arg(q.d.bindPath(keys))
@@ -194,9 +209,9 @@ func (q *segmentQuery) compare(r *segment.Rule, col string) string {
 	case segment.TypeNone:
 		exists := fmt.Sprintf(q.d.Exists, col, path)
 		if r.Op == segment.OpNotExists {
-			return "NOT " + exists
+			return "NOT " + exists, true
 		}
-		return exists
+		return exists, true
 	case segment.TypeString:
 		expr = fmt.Sprintf(q.d.Text, col, path)
 	case segment.TypeNumber:
@@ -208,45 +223,45 @@ func (q *segmentQuery) compare(r *segment.Rule, col string) string {
 	}
 	switch r.Op {
 	case segment.OpEq:
-		return expr + " = " + q.arg(r.Value)
+		return expr + " = " + q.arg(r.Value), false
 	case segment.OpNeq:
-		return expr + " <> " + q.arg(r.Value)
+		return expr + " <> " + q.arg(r.Value), false
 	case segment.OpContains:
-		return fmt.Sprintf(q.d.Strpos, expr, q.arg(r.Value)) + " > 0"
+		return fmt.Sprintf(q.d.Strpos, expr, q.arg(r.Value)) + " > 0", false
 	case segment.OpStartsWith:
 		s := r.Value.(string)
-		return fmt.Sprintf("substr(%s, 1, %s) = %s", expr, q.arg(utf8.RuneCountInString(s)), q.arg(s))
+		return fmt.Sprintf("substr(%s, 1, %s) = %s", expr, q.arg(utf8.RuneCountInString(s)), q.arg(s)), false
 	case segment.OpIn:
 		list := r.Value.([]any)
 		ph := make([]string, len(list))
 		for i, v := range list {
 			ph[i] = q.arg(v)
 		}
-		return expr + " IN (" + strings.Join(ph, ", ") + ")"
+		return expr + " IN (" + strings.Join(ph, ", ") + ")", false
 	case segment.OpLt:
-		return expr + " < " + q.arg(r.Value)
+		return expr + " < " + q.arg(r.Value), false
 	case segment.OpLte:
-		return expr + " <= " + q.arg(r.Value)
+		return expr + " <= " + q.arg(r.Value), false
 	case segment.OpGt:
-		return expr + " > " + q.arg(r.Value)
+		return expr + " > " + q.arg(r.Value), false
 	case segment.OpGte:
-		return expr + " >= " + q.arg(r.Value)
+		return expr + " >= " + q.arg(r.Value), false
 	case segment.OpBetween:
 		list := r.Value.([]any)
-		return expr + " BETWEEN " + q.arg(list[0]) + " AND " + q.arg(list[1])
+		return expr + " BETWEEN " + q.arg(list[0]) + " AND " + q.arg(list[1]), false
 	case segment.OpBefore, segment.OpAfter:
 		t, _ := segment.ParseDate(r.Value.(string)) // valid
 		if r.Op == segment.OpBefore {
-			return expr + " < " + q.arg(epoch(t))
+			return expr + " < " + q.arg(epoch(t)), false
 		}
-		return expr + " > " + q.arg(epoch(t))
+		return expr + " > " + q.arg(epoch(t)), false
 	case segment.OpWithinLast, segment.OpWithinNext:
 		d, _ := segment.ParseWindow(r.Value.(string)) // valid
 		from, to := q.now.Add(-d), q.now
 		if r.Op == segment.OpWithinNext {
 			from, to = q.now, q.now.Add(d)
 		}
-		return expr + " BETWEEN " + q.arg(epoch(from)) + " AND " + q.arg(epoch(to))
+		return expr + " BETWEEN " + q.arg(epoch(from)) + " AND " + q.arg(epoch(to)), false
 	}
 	panic("store: compare of an unvalidated rule: " + r.String())
 }
