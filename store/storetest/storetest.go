@@ -67,6 +67,9 @@ func Run(t *testing.T, open Open) {
 		"UploadQuota":         testUploadQuota,
 		"ActiveInstanceQuota": testActiveInstanceQuota,
 		"WebhookTokens":       testWebhookTokens,
+		"CustomerMerge":       testCustomerMerge,
+		"AliasInbox":          testAliasInbox,
+		"CustomerLanes":       testCustomerLanes,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
