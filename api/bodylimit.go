@@ -41,6 +41,10 @@ const (
 	// whatever KALCIFER_MAX_BODY_BYTES says, since providers choose their
 	// batch sizes.
 	callbackBody
+	// segmentCallBody and segmentBatchBody are Segment's limits, whatever
+	// KALCIFER_MAX_BODY_BYTES says: 32 KiB a call, 500 KiB a batch.
+	segmentCallBody
+	segmentBatchBody
 )
 
 const (
@@ -68,6 +72,10 @@ func (l bodyLimit) bytes(s *server) int64 {
 		return max(s.maxBody, batchBodyBytes)
 	case callbackBody:
 		return callbackBodyBytes
+	case segmentCallBody:
+		return segmentCallBytes
+	case segmentBatchBody:
+		return segmentBatchBytes
 	case uploadBody:
 		return max(s.maxBody, designer.MaxUpload+1<<20)
 	}
