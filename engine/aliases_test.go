@@ -1,9 +1,15 @@
 package engine_test
 
 import (
+	"encoding/json"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/channel"
+	"github.com/kalcifer/kalcifer/channel/logprovider"
+	"github.com/kalcifer/kalcifer/engine"
 	"github.com/kalcifer/kalcifer/store"
 )
 
@@ -120,4 +126,102 @@ func TestAliasMergesJourneys(t *testing.T) {
 
 func patch(id string, set map[string]any) store.PatchCustomerParams {
 	return store.PatchCustomerParams{TenantID: kalcifer.DefaultTenantID, CustomerID: id, Set: set}
+}
+
+// Merges while both customers' events stream in, routed by the background
+// workers (four lanes on PostgreSQL): every event ends up routed for the
+// survivor, nothing is left for the merged id, and the customer is never in
+// the journey twice.
+func TestAliasUnderConcurrentEvents(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		j := e.journey(false, g([]string{
+			`in:event_entry:{"event_type":"visited"}`,
+			`w:wait_for_event:{"event_type":"paid","timeout":"3d"}`,
+			`x:journey_exit`,
+		}, []string{"in->w", "w-event_received->x", "w-timed_out->x"}, ""))
+		rt := engine.New(engine.Config{Store: e.st, Clock: e.clock, EventWorkers: 4, PollInterval: 5 * time.Millisecond,
+			Providers: channel.NewRegistry(map[string]channel.Provider{"email": logprovider.New(nil)})})
+		if err := rt.Start(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer rt.Stop()
+
+		const rounds = 40
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		halfway := make(chan struct{}) // the merge starts as anon's events are half sent
+		for _, customer := range []string{"anon", "user"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range rounds {
+					typ := []string{"visited", "paid"}[i%2]
+					ev := &kalcifer.Event{TenantID: kalcifer.DefaultTenantID, CustomerID: customer, Type: typ, Data: json.RawMessage(`{}`)}
+					if _, err := rt.Ingest(e.ctx, []*kalcifer.Event{ev}); err != nil {
+						errs <- err
+						return
+					}
+					if customer == "anon" && i == rounds/2 {
+						close(halfway)
+					}
+				}
+			}()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-halfway
+			for _, prev := range []string{"anon", "anon"} { // the second is an SDK's retry
+				for {
+					_, err := rt.Alias(e.ctx, kalcifer.DefaultTenantID, prev, "user", "key:test")
+					if kalcifer.ErrorCode(err) == kalcifer.ECONFLICT {
+						continue // a journey changed under the merge: try again, as a client would
+					}
+					if err != nil {
+						errs <- err
+					}
+					break
+				}
+			}
+		}()
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+			n, err := e.st.PendingEvents(e.ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d events still unrouted after a minute", n)
+			}
+		}
+		var left, active int
+		q := e.st.Backend().Q()
+		if err := q.QueryRow(e.ctx, `SELECT COUNT(*) FROM events WHERE customer_id = 'anon'`).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left != 0 {
+			t.Fatalf("%d events left for the merged id", left)
+		}
+		for _, in := range e.instances(j) {
+			if in.CustomerID != "user" {
+				t.Fatalf("instance %s is for %q", in.ID, in.CustomerID)
+			}
+			if in.Status == kalcifer.InstanceActive {
+				active++
+			}
+		}
+		if active > 1 {
+			t.Fatalf("the survivor is in the journey %d times", active)
+		}
+		if err := q.QueryRow(e.ctx, `SELECT COUNT(*) FROM active_entries WHERE customer_id = 'anon'`).Scan(&left); err != nil || left != 0 {
+			t.Fatalf("places in journeys left for the merged id: %d (%v)", left, err)
+		}
+	})
 }
