@@ -90,7 +90,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []*kalcifer.Event) (dup
 		clear(stored)
 		// Events sent for a customer merged into another are the
 		// survivor's (aliases.go).
-		if err := resolveAliases(ctx, tx, events); err != nil {
+		if err := s.resolveAliases(ctx, tx, events); err != nil {
 			return err
 		}
 		chunkSize := max(s.d.InsertRows, 1)
