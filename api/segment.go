@@ -106,6 +106,11 @@ func (s *server) authenticateSegment(next http.Handler) http.Handler {
 	authenticated := s.authenticate(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		header := r.Header.Get("Authorization")
+		if header == "" {
+			s.writeError(w, r, kalcifer.Errorf(kalcifer.EUNAUTHORIZED,
+				"missing write key: send a Kalcifer API key as the HTTP basic auth user with an empty password (as Segment SDKs do), or as Authorization: Bearer <key>"))
+			return
+		}
 		scheme, _, _ := strings.Cut(header, " ")
 		if !strings.EqualFold(scheme, "Basic") {
 			authenticated.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), segmentKeyCtx{}, "")))

@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/base64"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/kalcifer/kalcifer"
@@ -142,6 +143,10 @@ func TestSegmentAuth(t *testing.T) {
 		if res := tb.doWith("POST", "/v1/track", "", body, h); res.status != http.StatusUnauthorized {
 			t.Errorf("%s: %d, want 401: %s", name, res.status, res.body)
 		}
+	}
+	res := tb.doWith("POST", "/v1/track", "", body, nil)
+	if e := res.wantError(t, http.StatusUnauthorized, "unauthorized"); !strings.Contains(e.Message, "basic auth") {
+		t.Fatalf("no credentials: %q, want it to say how Segment SDKs send the write key", e.Message)
 	}
 	// The body's writeKey, when given, is the header's key.
 	tb.doWith("POST", "/v1/track", "", `{"userId":"u1","event":"a","writeKey":"`+ingest+`"}`, basic(ingest, "")).want(t, http.StatusOK)
