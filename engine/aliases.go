@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/kalcifer/kalcifer"
@@ -25,7 +26,7 @@ func (rt *Runtime) Alias(ctx context.Context, tenantID, previousID, customerID, 
 		return nil, kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "previous_id is the customer itself (%q): there is nothing to merge", customerID)
 	}
 	var res *kalcifer.AliasResult
-	err := rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error {
+	merge := func(t *store.EngineTx) error {
 		res = nil
 		into, err := lockCustomer(t, rt.cfg.EventWorkers, tenantID, customerID, previousID)
 		if err != nil {
@@ -78,7 +79,18 @@ func (rt *Runtime) Alias(ctx context.Context, tenantID, previousID, customerID, 
 		}
 		res = &kalcifer.AliasResult{Customer: c, PreviousID: previousID, Merged: true, ExitedInstances: exited}
 		return nil
-	})
+	}
+	// The merge locks rows the send loop and the timers lock too; where
+	// PostgreSQL breaks a deadlock (or an instance moved under it), the
+	// whole merge is tried again, as it was rolled back whole.
+	var err error
+	for try := 0; try < 3; try++ {
+		err = rt.st.WithEngineTx(ctx, merge)
+		var e *kalcifer.Error
+		if err == nil || errors.As(err, &e) || ctx.Err() != nil {
+			break
+		}
+	}
 	if err == store.ErrConflict {
 		return nil, kalcifer.Errorf(kalcifer.ECONFLICT, "a journey of %q or %q changed during the merge; try again", previousID, customerID)
 	}
