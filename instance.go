@@ -70,6 +70,21 @@ type Customer struct {
 	LastSeenAt  *time.Time `json:"last_seen_at,omitempty"`
 }
 
+// AliasResult answers a merge of one customer id into another (Segment's
+// alias).
+type AliasResult struct {
+	// Customer is the surviving profile, after the merge.
+	Customer *Customer `json:"customer"`
+	// PreviousID is the id merged away, now an alias of Customer.
+	PreviousID string `json:"previous_id"`
+	// Merged is false when PreviousID was an alias of Customer already:
+	// nothing changed.
+	Merged bool `json:"merged"`
+	// ExitedInstances are the merged customer's instances that were
+	// exited because the survivor was in the same journey.
+	ExitedInstances []string `json:"exited_instances"`
+}
+
 // WaitKind names what a blocked path waits for.
 type WaitKind string
 

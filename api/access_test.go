@@ -173,6 +173,7 @@ var accessBodies = map[string]any{
 	"POST /api/v1/ai/conversations/{id}/message":       map[string]any{"message": "add a wait of 2 days"},
 	"PATCH /api/v1/customers/{id}/profile":             map[string]any{"attributes": map[string]any{"plan": "stolen"}},
 	"POST /api/v1/customers":                           map[string]any{"id": "intruder"},
+	"POST /api/v1/customers/{id}/alias":                map[string]any{"previous_id": "intruder"},
 	"PUT /api/v1/templates/{id}":                       map[string]any{"body": "stolen"},
 	"POST /api/v1/templates/{id}/preview":              map[string]any{"sample": map[string]any{}},
 	"PUT /api/v1/providers/{id}":                       map[string]any{"name": "stolen"},

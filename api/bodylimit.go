@@ -45,6 +45,10 @@ const (
 	// (KALCIFER_MAX_IMPORT_BYTES), read as a stream and written in
 	// batches, never held whole; never less than standardBody.
 	importBody
+	// segmentCallBody and segmentBatchBody are Segment's limits, whatever
+	// KALCIFER_MAX_BODY_BYTES says: 32 KiB a call, 500 KiB a batch.
+	segmentCallBody
+	segmentBatchBody
 )
 
 const (
@@ -74,6 +78,10 @@ func (l bodyLimit) bytes(s *server) int64 {
 		return callbackBodyBytes
 	case importBody:
 		return max(s.maxBody, s.maxImport)
+	case segmentCallBody:
+		return segmentCallBytes
+	case segmentBatchBody:
+		return segmentBatchBytes
 	case uploadBody:
 		return max(s.maxBody, designer.MaxUpload+1<<20)
 	}

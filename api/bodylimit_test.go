@@ -61,6 +61,10 @@ func TestBodyLimits(t *testing.T) {
 		"POST /api/v1/events/batch":                       8 << 20,
 		"POST /api/v1/ai/upload":                          11 << 20,
 		"POST /api/v1/journeys/{id}/versions/{v}/publish": api.DefaultMaxBodyBytes,
+		"POST /v1/track":                                  32 << 10, // Segment's limits
+		"POST /api/v1/segment/identify":                   32 << 10,
+		"POST /v1/batch":                                  500 << 10,
+		"POST /api/v1/segment/batch":                      500 << 10,
 	} {
 		if limits[r] != want {
 			t.Errorf("%s: limit %d, want %d", r, limits[r], want)

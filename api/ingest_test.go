@@ -10,11 +10,20 @@ import (
 	"github.com/kalcifer/kalcifer"
 )
 
-// ingestRoutes are the only routes an ingest key may call.
+// ingestRoutes are the only routes an ingest key may call: events,
+// webhook entries and the Segment calls.
 var ingestRoutes = []string{
 	"POST /api/v1/events",
 	"POST /api/v1/events/batch",
 	"POST /api/v1/webhooks/{journey_id}",
+}
+
+func init() {
+	for _, prefix := range []string{"/api/v1/segment/", "/v1/"} {
+		for _, call := range []string{"identify", "track", "page", "screen", "group", "alias", "batch"} {
+			ingestRoutes = append(ingestRoutes, "POST "+prefix+call)
+		}
+	}
 }
 
 // An ingest key, made through the API on either backend (so the database

@@ -111,6 +111,13 @@ type Engine interface {
 	On() []string
 	// ReleaseHeld moves instances a migration holds onto its new version.
 	ReleaseHeld(ctx context.Context, tenantID, migrationID string, req kalcifer.ReleaseRequest) (*kalcifer.ReleaseResult, error)
+	// Alias merges customer previousID into customerID (Segment's alias):
+	// profile, events, journeys and sends; later events for previousID
+	// land on customerID.
+	Alias(ctx context.Context, tenantID, previousID, customerID, actor string) (*kalcifer.AliasResult, error)
+	// MergeTraits sets attributes of a customer's profile (Segment's
+	// identify), creating it when new; nil removes one.
+	MergeTraits(ctx context.Context, tenantID, customerID string, traits map[string]any) (*kalcifer.Customer, error)
 	// RecordDeliveries records delivery statuses of the tenant's sends
 	// (provider callbacks, Kalcifer's own tracking): the ledger row moves
 	// forward and each status becomes a customer event such as
@@ -217,8 +224,12 @@ func (s *server) routes() *chi.Mux {
 	get(r, "/t/o/{token}", s.trackOpen)
 	get(r, "/t/c/{token}", s.trackClick)
 
+	// Segment's SDKs given Kalcifer as their host (segment.go).
+	r.Route("/v1", func(r chi.Router) { s.segmentRoutes(r, post) })
+
 	r.Route("/api/v1", func(r chi.Router) {
 		get(r.With(s.checkParams), "/openapi.json", s.openAPI)
+		r.Route("/segment", func(r chi.Router) { s.segmentRoutes(r, post) })
 
 		// Providers' delivery statuses (callbacks.go): public, since the
 		// provider's signature is what authenticates them; no rate limit
@@ -320,6 +331,7 @@ func (s *server) routes() *chi.Mux {
 					r.Group(func(r chi.Router) {
 						r.Use(s.requireEngine)
 						post(r, "/journeys/{id}/trigger", standardBody, s.trigger)
+						post(r, "/customers/{id}/alias", smallBody, s.aliasCustomer)
 						post(r, "/instances/{id}/pause", smallBody, s.controlInstance(Engine.PauseInstance))
 						post(r, "/instances/{id}/resume", smallBody, s.controlInstance(Engine.ResumeInstance))
 						post(r, "/instances/{id}/exit", smallBody, s.controlInstance(Engine.ExitInstance))
@@ -358,6 +370,19 @@ func (s *server) routes() *chi.Mux {
 		panic(err) // a programming error: the route list above is wrong
 	}
 	return r
+}
+
+// segmentRoutes adds the Segment-compatible calls under r: keys of the
+// ingest role or higher (editor, admin), as the write key of basic auth.
+func (s *server) segmentRoutes(r chi.Router, post func(chi.Router, string, bodyLimit, http.HandlerFunc)) {
+	r.Group(func(r chi.Router) {
+		r.Use(noStore, s.authenticateSegment, s.rateLimit, s.checkParams,
+			s.requireRole(kalcifer.RoleEditor, kalcifer.RoleIngest), s.requireEngine)
+		for _, call := range []string{"identify", "track", "page", "screen", "group", "alias"} {
+			post(r, "/"+call, segmentCallBody, s.segmentCallOf(call))
+		}
+		post(r, "/batch", segmentBatchBody, s.segmentBatchCall)
+	})
 }
 
 // requireEngine answers 503 when the handler was built without an engine.

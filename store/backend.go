@@ -100,6 +100,12 @@ type Dialect struct {
 	// cannot both start the last place. Empty where a single writer runs
 	// one transaction at a time anyway.
 	TenantLock string
+	// CustomerLane answers the lane (an integer) of customer $1 among $2
+	// lanes, as CustomerHash splits them; LaneWait takes lane $1's lock
+	// for the rest of the transaction, waiting for its holder (a merge of
+	// two customers holds both their lanes). Empty where a single writer
+	// owns every lane.
+	CustomerLane, LaneWait string
 	// CustomerHash is an expression giving a non-negative integer hash of
 	// customer_id, to split the event inbox into lanes; empty where lanes
 	// are not needed (a single writer).

@@ -98,6 +98,11 @@ func (s *Store) InsertEvents(ctx context.Context, events []*kalcifer.Event) (dup
 	stored := make([]string, len(events))
 	err = s.b.WithTx(ctx, func(tx Tx) error {
 		clear(stored)
+		// Events sent for a customer merged into another are the
+		// survivor's (aliases.go).
+		if err := s.resolveAliases(ctx, tx, events); err != nil {
+			return err
+		}
 		chunkSize := max(s.d.InsertRows, 1)
 		for start := 0; start < len(events); start += chunkSize {
 			chunk := events[start:min(start+chunkSize, len(events))]
@@ -183,25 +188,43 @@ func (t *EngineTx) UnprocessedEventsOfLane(limit, lane, lanes int) ([]kalcifer.E
 		laneFilter = fmt.Sprintf(" AND %s %% %d = %d", t.s.d.CustomerHash, lanes, lane)
 	}
 	rows, err := t.tx.Query(t.ctx, `SELECT id, tenant_id, COALESCE(client_id, ''), customer_id, event_type, data,
-		occurred_at, received_at, COALESCE(journey_id, '')
+		occurred_at, received_at, COALESCE(journey_id, ''), `+aliasedColumn+`
 		FROM events WHERE processed_at IS NULL`+laneFilter+` ORDER BY id LIMIT $1`+t.s.skipLocked(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("read event inbox: %w", err)
 	}
-	defer rows.Close()
 	var out []kalcifer.Event
+	var moved []kalcifer.Event
 	for rows.Next() {
 		var e kalcifer.Event
-		var data string
+		var data, into string
 		var occurred, received int64
-		if err := rows.Scan(&e.ID, &e.TenantID, &e.ClientID, &e.CustomerID, &e.Type, &data, &occurred, &received, &e.JourneyID); err != nil {
+		if err := rows.Scan(&e.ID, &e.TenantID, &e.ClientID, &e.CustomerID, &e.Type, &data, &occurred, &received, &e.JourneyID, &into); err != nil {
+			rows.Close()
 			return nil, fmt.Errorf("read event inbox: %w", err)
 		}
 		e.Data = json.RawMessage(data)
 		e.OccurredAt, e.ReceivedAt = fromMicros(occurred), fromMicros(received)
+		if into != "" {
+			e.CustomerID = into
+			moved = append(moved, e)
+			if lanes > 1 {
+				continue // the survivor's lane routes it
+			}
+		}
 		out = append(out, e)
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read event inbox: %w", err)
+	}
+	// Stored for an id while it was merged away: the survivor's now.
+	for _, e := range moved {
+		if err := t.rehome(e.ID, e.CustomerID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // MarkEventProcessed records that an event was routed.

@@ -113,6 +113,8 @@ func (b *Backend) Dialect() store.Dialect {
 		LaneLock:     fmt.Sprintf("SELECT pg_try_advisory_xact_lock(%d, $1)", laneLockKey),
 		TenantLock:   fmt.Sprintf("SELECT pg_advisory_xact_lock(%d, hashtext($1))", tenantLockKey),
 		CustomerHash: "(hashtext(customer_id) & 2147483647)",
+		CustomerLane: "SELECT (hashtext($1) & 2147483647) % $2::int",
+		LaneWait:     fmt.Sprintf("SELECT pg_advisory_xact_lock(%d, $1)", laneLockKey),
 		BindsArrays:  true,
 		InsertRows:   100,
 		JSON:         jsonDialect,

@@ -76,6 +76,9 @@ func Run(t *testing.T, open Open) {
 		"ListCustomers":       testListCustomers,
 		"CustomerEvents":      testCustomerEvents,
 		"EraseCustomer":       testEraseCustomer,
+		"CustomerMerge":       testCustomerMerge,
+		"AliasInbox":          testAliasInbox,
+		"CustomerLanes":       testCustomerLanes,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
