@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kalcifer/kalcifer/designer"
 	"github.com/kalcifer/kalcifer/graph"
 )
 
@@ -20,6 +21,7 @@ type parsed struct {
 	graph        *graph.Graph
 	questions    []string
 	unrecognized []string
+	sources      []designer.Source
 }
 
 // parser reads one description clause by clause into a journey.
@@ -48,6 +50,10 @@ type parser struct {
 	lastDay    int      // the last "On day N" offset, -1 before any
 	questions  []string
 	understood int
+	// spans: where each node was read from (source.go); cur is the clause
+	// being read, the others the spans of what finish builds.
+	spans                                       map[string]span
+	cur, entrySpan, exitSpan, capSpan, goalSpan span
 }
 
 // capSpec is a frequency cap as said: channel "" means every channel used.
@@ -60,20 +66,24 @@ type capSpec struct {
 type splitSpec struct {
 	which   string // "first", "second", "last", or words of its name
 	weights []int
+	span    span
 }
 
 // parseJourney reads a plain-English description into a valid graph. It
 // fails when nothing in the text was understood.
 func parseJourney(text string) (*parsed, error) {
-	p := &parser{j: newJourney(), lastDay: -1, text: text}
+	p := &parser{j: newJourney(), lastDay: -1, text: text, spans: map[string]span{}}
+	loc := newLocator(text)
 	var unrecognized []string
 	for _, sentence := range splitSentences(text) {
 		clauses := splitClauses(sentence)
 		var missed []string
 		for _, c := range clauses {
+			p.cur = loc.find(c)
 			if !p.clause(c) {
 				missed = append(missed, strings.TrimSpace(c))
 			}
+			p.claim(p.cur)
 		}
 		if len(missed) == len(clauses) {
 			missed = []string{sentence}
@@ -98,7 +108,7 @@ func parseJourney(text string) (*parsed, error) {
 	if problems := graph.Validate(g); len(problems) > 0 { // a parser bug: say so rather than return a broken journey
 		return nil, fmt.Errorf("the journey read from the description is not valid: %s", problems[0].Message)
 	}
-	return &parsed{graph: g, questions: p.questions, unrecognized: unrecognized}, nil
+	return &parsed{graph: g, questions: p.questions, unrecognized: unrecognized, sources: p.sources()}, nil
 }
 
 // notUnderstood names the sentences that were not understood, if any.
@@ -374,6 +384,9 @@ func (p *parser) branch(cd cond, gate bool) {
 
 // setExit makes an event or expression the journey's exit criteria.
 func (p *parser) setExit(cd cond) bool {
+	if !p.exitSpan.valid() {
+		p.exitSpan = p.cur
+	}
 	if p.exit == nil {
 		p.exit = &graph.ExitCriteria{}
 	}

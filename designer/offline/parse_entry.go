@@ -47,7 +47,7 @@ func (p *parser) setEntry(typ, label string, config map[string]any) {
 		}
 		return
 	}
-	p.entryType, p.entryLabel, p.entryConfig = typ, label, config
+	p.entryType, p.entryLabel, p.entryConfig, p.entrySpan = typ, label, config, p.cur
 }
 
 // entry reads how customers enter, said before the steps ("When a user signs

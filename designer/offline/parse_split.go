@@ -177,7 +177,7 @@ var nounBefore = map[string]bool{"the": true, "a": true, "an": true, "their": tr
 	"no": true, "any": true, "our": true, "your": true, "his": true, "her": true, "its": true, "to": true, "of": true,
 	// and after which it is the condition's own verb: "they don't add it"
 	"they": true, "don't": true, "dont": true, "not": true, "didn't": true, "doesn't": true, "haven't": true,
-	"hasn't": true, "never": true, "still": true, "who": true, "will": true, "can": true, "it": true, "someone": true,
+	"hasn't": true, "never": true, "still": true, "who": true, "will": true, "can": true, "someone": true,
 	"user": true, "customer": true, "users": true, "customers": true}
 
 // actionIndex returns where the first action verb of s starts, -1 if none.
