@@ -75,7 +75,7 @@ func parseJourney(text string) (*parsed, error) {
 	p := &parser{j: newJourney(), lastDay: -1, text: text, spans: map[string]span{}}
 	loc := newLocator(text)
 	var unrecognized []string
-	for _, sentence := range splitSentences(text) {
+	for _, sentence := range splitSentences(normalise(text)) {
 		clauses := splitClauses(sentence)
 		var missed []string
 		for _, c := range clauses {
