@@ -156,6 +156,10 @@ var connectorRE = regexp.MustCompile(`^(?:when that happens|when this happens|at
 func (p *parser) clause(c string) bool {
 	c = strings.TrimSpace(strings.Trim(strings.TrimSpace(c), ",;-"))
 	l := lowerASCII(c)
+	if p.audienceEntry(l, c) { // before connectors go: "everyone on the churned list …"
+		p.understood++
+		return true
+	}
 	for {
 		m := connectorRE.FindStringIndex(l)
 		if m == nil {

@@ -1,0 +1,95 @@
+package offline
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Audiences that start a journey: a journey for "VIP customers", "everyone
+// on the churned list" or "users with plan = pro" that names no event is
+// entered by the members of that segment, not by an invented signed_up
+// event. Said after the entry, the same words are a condition instead.
+
+var (
+	// audienceLabelRE is an audience said as a label: "Audience: VIP
+	// customers", "Segment - churned users".
+	audienceLabelRE = regexp.MustCompile(`^(?:target\s+)?(?:audience|segment|target|recipients|cohort|list|who)\s*[:=-]\s*(.+)$`)
+	// listAudienceRE is the members of a named list or segment, with what
+	// they get after it: "everyone on the churned list gets …", "for
+	// customers in the renewals segment, …".
+	listAudienceRE = regexp.MustCompile(`^(?:for\s+|to\s+)?(?:everyone|everybody|all|all (?:customers|users|contacts|members|subscribers)|customers|users|people|contacts|members|subscribers|accounts)\s+(?:on|in|from|of)\s+(?:the\s+|our\s+)?"?([a-z0-9][a-z0-9 _-]{0,40}?)"?\s+(?:list|segment|audience|cohort)\b[\s,:]*(.*)$`)
+	// audienceFillerRE are the words around an audience's name.
+	audienceFillerRE = regexp.MustCompile(`^(?:all|every|each|our|the|only|everyone in|members of|customers in|users in)\s+|\s+(?:segment|list|audience|cohort)$`)
+	getsLeadRE       = regexp.MustCompile(`^(?:gets?|receives?|should get|should receive|will get|will receive)\s+(.+)$`)
+)
+
+// segmentOf names the segment an audience is: its words, without the
+// fillers around them, as a snake_case id ("VIP customers" → vip_customers,
+// "plan = pro" → plan_pro).
+func segmentOf(audience string) string {
+	a := strings.TrimSpace(strings.Trim(audience, `"' .`))
+	for {
+		b := audienceFillerRE.ReplaceAllString(a, "")
+		if b == a {
+			break
+		}
+		a = b
+	}
+	return slug(a)
+}
+
+// audienceEntry reads an audience that opens the journey (see above). It
+// only applies before any entry or step: later, an audience is a
+// condition.
+func (p *parser) audienceEntry(l, c string) bool {
+	if p.entryType != "" || p.j.steps() {
+		return false
+	}
+	if m := audienceLabelRE.FindStringSubmatchIndex(l); m != nil {
+		aud := l[m[2]:m[3]]
+		if signupAudienceRE.MatchString(" to " + aud) || bareSignupRE.MatchString(aud) {
+			p.setEntry("event_entry", "When signed_up happens", map[string]any{"event_type": "signed_up"})
+			return true
+		}
+		if seg := segmentOf(aud); seg != "" {
+			p.setEntry("segment_entry", "Joins segment "+seg, map[string]any{"segment_id": seg})
+			return true
+		}
+	}
+	m := listAudienceRE.FindStringSubmatchIndex(l)
+	if m == nil {
+		return false
+	}
+	seg := segmentOf(l[m[2]:m[3]])
+	if seg == "" {
+		return false
+	}
+	p.setEntry("segment_entry", "Joins segment "+seg, map[string]any{"segment_id": seg})
+	rest, restC := l[m[4]:m[5]], c[m[4]:m[5]]
+	if g := getsLeadRE.FindStringSubmatchIndex(rest); g != nil {
+		return p.things(rest[g[2]:g[3]], restC[g[2]:g[3]])
+	}
+	if strings.Trim(rest, " .,") == "" {
+		return true
+	}
+	return p.clause(restC)
+}
+
+// things reads what an audience gets: each item a message or a tag.
+func (p *parser) things(l, c string) bool {
+	ok := false
+	for _, item := range splitOutsideQuotes(c, listSepRE) {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if tagItemRE.MatchString(lowerASCII(item)) {
+			ok = p.clause("add "+item) || ok
+			continue
+		}
+		for _, cl := range splitClauses("send " + item) {
+			ok = p.clause(cl) || ok
+		}
+	}
+	return ok
+}
