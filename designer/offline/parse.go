@@ -50,6 +50,9 @@ type parser struct {
 	lastDay    int      // the last "On day N" offset, -1 before any
 	questions  []string
 	understood int
+	// partly holds the parts of understood clauses that were not: they are
+	// not understood too.
+	partly []string
 	// spans: where each node was read from (source.go); cur is the clause
 	// being read, the others the spans of what finish builds.
 	spans                                       map[string]span
@@ -84,6 +87,7 @@ func parseJourney(text string) (*parsed, error) {
 				missed = append(missed, strings.TrimSpace(c))
 			}
 			p.claim(p.cur)
+			missed, p.partly = append(missed, p.partly...), nil
 		}
 		if len(missed) == len(clauses) {
 			missed = []string{sentence}

@@ -93,3 +93,38 @@ func (p *parser) things(l, c string) bool {
 	}
 	return ok
 }
+
+// zoneNames maps the ways briefs name a time zone to its IANA name.
+var zoneNames = map[string]string{
+	"berlin": "Europe/Berlin", "cet": "Europe/Berlin", "cest": "Europe/Berlin", "central european": "Europe/Berlin",
+	"paris": "Europe/Paris", "amsterdam": "Europe/Amsterdam", "madrid": "Europe/Madrid", "rome": "Europe/Rome",
+	"london": "Europe/London", "uk": "Europe/London", "gmt": "Europe/London", "bst": "Europe/London",
+	"new york": "America/New_York", "eastern": "America/New_York", "et": "America/New_York", "est": "America/New_York",
+	"edt": "America/New_York", "chicago": "America/Chicago", "central": "America/Chicago", "ct": "America/Chicago",
+	"cst": "America/Chicago", "denver": "America/Denver", "mountain": "America/Denver", "mt": "America/Denver",
+	"los angeles": "America/Los_Angeles", "san francisco": "America/Los_Angeles", "pacific": "America/Los_Angeles",
+	"pt": "America/Los_Angeles", "pst": "America/Los_Angeles", "pdt": "America/Los_Angeles", "tokyo": "Asia/Tokyo",
+	"jst": "Asia/Tokyo", "sydney": "Australia/Sydney", "aest": "Australia/Sydney", "utc": "UTC", "india": "Asia/Kolkata",
+	"ist": "Asia/Kolkata", "mumbai": "Asia/Kolkata", "singapore": "Asia/Singapore", "sao paulo": "America/Sao_Paulo",
+}
+
+var (
+	// zoneRE is a time zone said with a time: "9am Berlin time", "10:00
+	// CET", "(ET)", "in the London time zone", or an IANA name.
+	zoneRE = regexp.MustCompile(`\(?\b(?:in\s+)?(?:the\s+)?(berlin|paris|amsterdam|madrid|rome|london|uk|new york|eastern|chicago|central european|central|denver|mountain|los angeles|san francisco|pacific|tokyo|sydney|india|mumbai|singapore|sao paulo)\s+(?:time(?:\s+zone)?|timezone|tz)\b\)?|\(?\b(cet|cest|gmt|bst|est|edt|cst|pst|pdt|jst|aest|utc|ist|et|pt|ct|mt)\b\)?|\b((?:europe|america|asia|australia|africa)/[a-z_]+)\b`)
+)
+
+// timezoneOf finds the time zone l names and where; "" when none.
+func timezoneOf(l, c string) (zone string, at []int) {
+	m := zoneRE.FindStringSubmatchIndex(l)
+	if m == nil {
+		return "", nil
+	}
+	switch {
+	case m[2] >= 0:
+		return zoneNames[l[m[2]:m[3]]], m[:2]
+	case m[4] >= 0:
+		return zoneNames[l[m[4]:m[5]]], m[:2]
+	}
+	return c[m[6]:m[7]], m[:2] // an IANA name, as written
+}
