@@ -355,3 +355,33 @@ func (j *journey) guard(id string, c cond) {
 		j.parked = append(j.parked, skip)
 	}
 }
+
+// instead puts a condition in front of step id: customers for whom it
+// holds get what build adds instead of the step, then go on where the step
+// leads ("…, send an SMS instead"); the others get the step as before.
+func (j *journey) instead(id string, c cond, build func()) {
+	check := j.b.Add("condition", "If "+c.text, map[string]any{"expression": c.expr})
+	j.b.Redirect(id, check)
+	j.b.Connect(check, id, graph.BranchFalse)
+	saved, fork := j.tails, j.fork
+	j.fork, j.tails = nil, []tail{{check, graph.BranchTrue}}
+	build()
+	j.settle()
+	alt := j.tails
+	var next []string
+	for _, e := range j.b.Edges(id) {
+		if e.Branch == "" {
+			next = append(next, e.Target)
+		}
+	}
+	j.tails, j.fork = saved, fork
+	if len(next) == 0 {
+		j.tails = append(j.tails, alt...)
+		return
+	}
+	for _, t := range alt {
+		for _, n := range next {
+			j.b.Connect(t.node, n, t.branch)
+		}
+	}
+}

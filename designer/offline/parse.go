@@ -47,6 +47,7 @@ type parser struct {
 	afterWait  *cond
 	emails     []string // email node ids in order, for "the first email"
 	lastStep   string   // the message just added in this sentence, for "but only to …"
+	lastSend   string   // the last message added, for "…, send an SMS instead"
 	lastDay    int      // the last "On day N" offset, -1 before any
 	questions  []string
 	understood int
@@ -304,6 +305,7 @@ var (
 	whoDidRE       = regexp.MustCompile(`\s+(?:who|that)\s+(?:have\s+|just\s+)?`)
 	itIsRE         = regexp.MustCompile(`^(?:it's|it is|its|that's|that is)\s+`)
 	attrOfExprRE   = regexp.MustCompile(`^customer\.([a-z0-9_]+) `)
+	insteadRE      = regexp.MustCompile(`\s*,?\s*\binstead\b(?:\s+of\s+(?:the\s+|an?\s+)?[a-z -]+)?\s*$`)
 	exitActionRE   = regexp.MustCompile(`^(?:stop|exit|end|remove them|take them out|drop them|pull them out|leave|they leave|they exit|kick them out|stop the journey|stop messaging|stop sending)\b`)
 )
 
@@ -365,6 +367,13 @@ func (p *parser) conditional(l, c string) bool {
 	}
 	if cd.expr != "" && cd.negated { // "if plan is premium" on its false arm
 		cd.expr, cd.negated = "!("+cd.expr+")", false
+	}
+	if m := insteadRE.FindStringIndex(al); m != nil && cd.expr != "" && p.lastSend != "" && p.lastSend != p.lastStep {
+		// "if they have no email address, send an SMS instead": the SMS
+		// replaces the last message for them, never both
+		ok := false
+		p.j.instead(p.lastSend, cd, func() { ok = p.clause(action[:m[0]] + action[m[1]:]) })
+		return ok
 	}
 	p.branch(cd, action == "")
 	if action == "" {

@@ -398,7 +398,7 @@ func (p *parser) message(typ, channel, noun, words, orig string, named bool) {
 		p.ask(fmt.Sprintf("Which %s template should the %s use? I used %q.", strings.TrimSuffix(noun, " message"), lowerFirst(label), id))
 	}
 	id := p.j.add(typ, label, cfg)
-	p.channel, p.lastStep = channel, id
+	p.channel, p.lastStep, p.lastSend = channel, id, id
 	if typ == "send_email" {
 		p.emails = append(p.emails, id)
 	}

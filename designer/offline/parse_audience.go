@@ -47,7 +47,7 @@ func (p *parser) audienceEntry(l, c string) bool {
 	}
 	if m := audienceLabelRE.FindStringSubmatchIndex(l); m != nil {
 		aud := l[m[2]:m[3]]
-		if signupAudienceRE.MatchString(" to " + aud) || bareSignupRE.MatchString(aud) {
+		if signupAudienceRE.MatchString(" to "+aud) || bareSignupRE.MatchString(aud) {
 			p.setEntry("event_entry", "When signed_up happens", map[string]any{"event_type": "signed_up"})
 			return true
 		}
