@@ -34,6 +34,7 @@ type parser struct {
 	entryConfig map[string]any
 	entryLabel  string
 	goal        string
+	goalEvent   string // the event that reaches the goal
 	exit        *graph.ExitCriteria
 	caps        []capSpec
 	splits      []splitSpec
@@ -82,16 +83,29 @@ func parseJourney(text string) (*parsed, error) {
 	for _, sentence := range splitSentences(normalise(text)) {
 		clauses := splitClauses(sentence)
 		var missed []string
+		whole := span{-1, -1} // the sentence in the original text
+		read := 0
 		for _, c := range clauses {
 			p.cur = loc.find(c)
-			if !p.clause(c) {
-				missed = append(missed, strings.TrimSpace(c))
+			if p.cur.valid() {
+				if whole.start < 0 {
+					whole.start = loc.from
+				}
+				whole.end = p.cur.end
+			}
+			if p.clause(c) {
+				read++
+			} else {
+				missed = append(missed, loc.quote(text, p.cur, strings.TrimSpace(c)))
 			}
 			p.claim(p.cur)
 			missed, p.partly = append(missed, p.partly...), nil
 		}
-		if len(missed) == len(clauses) {
+		if read == 0 {
 			missed = []string{sentence}
+			if whole.start >= 0 && whole.end > whole.start {
+				missed = []string{strings.Join(strings.Fields(strings.TrimLeft(text[whole.start:whole.end], " \t\r\n,.;:!?-→>•*|")), " ")}
+			}
 		}
 		unrecognized = append(unrecognized, missed...)
 		p.j.sentenceEnd()

@@ -33,7 +33,10 @@ func (p *parser) finish() *graph.Graph {
 		}
 	}
 	p.claim(p.cur) // nodes made while merging arms belong to the last clause
-	if dropped := p.j.finish(p.goal); len(dropped) > 0 {
+	if p.goal != "" && p.j.addGoal(p.goal, p.goalEvent) {
+		p.ask(fmt.Sprintf("How long should the journey wait for %s to count the goal %s? I used %s.", p.goalEvent, p.goal, humanDuration(goalTimeout)))
+	}
+	if dropped := p.j.finish(); len(dropped) > 0 {
 		p.ask(fmt.Sprintf("These steps come after the journey has ended, so I left them out: %s. Where should they go?", strings.Join(dropped, ", ")))
 	}
 	p.claim(p.goalSpan)

@@ -130,7 +130,10 @@ func (p *parser) goalStatement(l, c string) bool {
 		p.ask(fmt.Sprintf("The journey has one goal; I kept %s. Should %s be the goal instead?", p.goal, name))
 		return true
 	}
-	p.goal, p.goalSpan = name, p.cur
+	p.goal, p.goalSpan, p.goalEvent = name, p.cur, name
+	if ev, ok := eventOf(phrase, ""); ok {
+		p.goalEvent = ev
+	}
 	return true
 }
 

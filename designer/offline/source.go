@@ -48,6 +48,9 @@ func words(s string) []word {
 type locator struct {
 	words []word
 	next  int // the first word not yet used by a clause
+	// from is where the text after the previous clause begins: a clause
+	// not understood is quoted from there, lead-ins and all.
+	from, end int
 }
 
 func newLocator(text string) *locator { return &locator{words: words(text)} }
@@ -82,7 +85,23 @@ func (l *locator) find(clause string) span {
 		return span{}
 	}
 	l.next = last + 1
+	l.from, l.end = l.end, l.words[last].end
 	return span{l.words[first].start, l.words[last].end}
+}
+
+// quote is the original text of the clause just found, from the end of
+// the one before, for listing it as not understood; fallback when it was
+// not found.
+func (l *locator) quote(text string, s span, fallback string) string {
+	if !s.valid() {
+		return fallback
+	}
+	q := strings.TrimLeft(text[l.from:s.end], " \t\r\n,.;:!?-→>•*|")
+	q = strings.Join(strings.Fields(q), " ")
+	if q == "" {
+		return fallback
+	}
+	return q
 }
 
 // sources lists where each node and setting came from, nodes in graph
