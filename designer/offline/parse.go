@@ -163,6 +163,9 @@ var (
 	// stepLabelRE is a list label standing alone: "Step 1".
 	segmentDefRE = regexp.MustCompile(`,\s*(?:they|customers|users|people|members|contacts)\s+(?:enter|join|are added to|move into|fall into|land in)\s+(?:the |our |a )?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+segment$`)
 	onDateRE     = regexp.MustCompile(`^on\s+(?:their|the customer's|the user's|his|her)\s+([a-z][a-z ]*?)\s*,?\s+(send|email|text|push|whatsapp|notify|remind|message|call)\b`)
+	// relDateRE is a time said from a date the profile holds: "2 days before
+	// renewal_date", "3 days before their subscription renews at".
+	relDateRE = regexp.MustCompile(`^(?:then\s+)?((?:` + amountRE[1:len(amountRE)-1] + `)\s*(?:minutes?|hours?|days?|weeks?))\s+(before|after|prior to)\s+(?:their\s+|the\s+|the customer's\s+|each\s+)?((?:customer\.)?[a-z][a-z0-9]*(?:[_.][a-z0-9]+)+|[a-z]+ date)\b\s*,?`)
 	onlyForRE    = regexp.MustCompile(`^(?:but\s+|and\s+)?only\s+(?:to|for|if|when)\s+(.+)$`)
 	stepLabelRE  = regexp.MustCompile(`^(?:step\s*\d+|\d+[.)]?|then|and then|and|next|finally|afterwards|after that|also|lastly)$`)
 )
@@ -230,6 +233,20 @@ func (p *parser) clause(c string) bool {
 		p.setEntry("segment_entry", "Joins segment "+seg, map[string]any{"segment_id": seg})
 		p.understood++
 		return true
+	}
+	if m := relDateRE.FindStringSubmatchIndex(l); m != nil {
+		// "2 days before renewal_date, send …": wait until the date the
+		// profile holds, shifted
+		if dur, _, ok := findDuration(l[m[2]:m[3]]); ok {
+			attr := "customer." + attrName(strings.TrimPrefix(strings.TrimPrefix(l[m[6]:m[7]], "customer."), "attributes."))
+			offset := dur
+			if l[m[4]:m[5]] == "before" || l[m[4]:m[5]] == "prior to" {
+				offset = "-" + dur
+			}
+			p.j.add("wait_until", "Wait until "+humanDuration(dur)+" "+l[m[4]:m[5]]+" "+attr, map[string]any{"until": attr, "offset": offset})
+			p.understood++
+			return p.rest(l, c, m[1]) || true
+		}
 	}
 	if m := onDateRE.FindStringSubmatchIndex(l); m != nil {
 		// "on their birthday, send …": wait until the date the profile holds
