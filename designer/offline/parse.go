@@ -165,9 +165,10 @@ var (
 	onDateRE     = regexp.MustCompile(`^on\s+(?:their|the customer's|the user's|his|her)\s+([a-z][a-z ]*?)\s*,?\s+(send|email|text|push|whatsapp|notify|remind|message|call)\b`)
 	// relDateRE is a time said from a date the profile holds: "2 days before
 	// renewal_date", "3 days before their subscription renews at".
-	relDateRE = regexp.MustCompile(`^(?:then\s+)?((?:` + amountRE[1:len(amountRE)-1] + `)\s*(?:minutes?|hours?|days?|weeks?))\s+(before|after|prior to)\s+(?:their\s+|the\s+|the customer's\s+|each\s+)?((?:customer\.)?[a-z][a-z0-9]*(?:[_.][a-z0-9]+)+|[a-z]+ date)\b\s*,?`)
-	onlyForRE    = regexp.MustCompile(`^(?:but\s+|and\s+)?only\s+(?:to|for|if|when)\s+(.+)$`)
-	stepLabelRE  = regexp.MustCompile(`^(?:step\s*\d+|\d+[.)]?|then|and then|and|next|finally|afterwards|after that|also|lastly)$`)
+	relDateRE   = regexp.MustCompile(`^(?:then\s+)?((?:` + amountRE[1:len(amountRE)-1] + `)\s*(?:minutes?|hours?|days?|weeks?))\s+(before|after|prior to)\s+(?:their\s+|the\s+|the customer's\s+|each\s+)?((?:customer\.)?[a-z][a-z0-9]*(?:[_.][a-z0-9]+)+|[a-z]+ date)\b\s*,?`)
+	dateNameRE  = regexp.MustCompile(`(?:date|_at|_on|day|birthday|anniversary|renewal|expiry|expires|deadline|due)$`)
+	onlyForRE   = regexp.MustCompile(`^(?:but\s+|and\s+)?only\s+(?:to|for|if|when)\s+(.+)$`)
+	stepLabelRE = regexp.MustCompile(`^(?:step\s*\d+|\d+[.)]?|then|and then|and|next|finally|afterwards|after that|also|lastly)$`)
 )
 
 var titleOnlyRE = regexp.MustCompile(`^[a-z0-9 '/&()-]{1,40}:$`)
@@ -237,7 +238,8 @@ func (p *parser) clause(c string) bool {
 	if m := relDateRE.FindStringSubmatchIndex(l); m != nil {
 		// "2 days before renewal_date, send …": wait until the date the
 		// profile holds, shifted
-		if dur, _, ok := findDuration(l[m[2]:m[3]]); ok {
+		dated := l[m[4]:m[5]] != "after" || dateNameRE.MatchString(l[m[6]:m[7]]) // "1 hour after cart_abandoned" is an event
+		if dur, _, ok := findDuration(l[m[2]:m[3]]); ok && dated {
 			attr := "customer." + attrName(strings.TrimPrefix(strings.TrimPrefix(l[m[6]:m[7]], "customer."), "attributes."))
 			offset := dur
 			if l[m[4]:m[5]] == "before" || l[m[4]:m[5]] == "prior to" {
