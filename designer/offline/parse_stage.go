@@ -30,6 +30,15 @@ var (
 	titleTriggerRE = regexp.MustCompile(`(?im)^([^\n:]{0,60}?\b(?:flow|journey|campaign|sequence|series|drip|program|automation|workflow)\s*:?\s*)(on|upon|after|when|triggered by|trigger)\s+([a-z][a-z0-9]*(?:[_.][a-z0-9]+)+)\s*(?::|→|->|=>|,)\s*`)
 	// identTriggerRE is a trigger named as an identifier that opens a line:
 	// "On order_completed: …", "on webinar_registered → …".
+	// greetingRE and topicLeadRE open a message without saying anything
+	// about the journey: "Hi team,", "for the data-usage alerts:".
+	greetingRE  = regexp.MustCompile(`(?im)^\s*(?:hey|hi|hello|yo|dear [a-z]+)(?:\s+(?:team|all|folks|there|everyone|guys))?\s*[,!:-]+\s*`)
+	topicLeadRE = regexp.MustCompile(`(?im)^\s*(?:for|re|about|regarding)\s+(?:the\s+|our\s+|this\s+)?[a-z0-9 '/&()-]{1,50}:\s+`)
+	// bareTriggerRE is an identifier opening the text and followed by an
+	// arrow: "trial_started → d1 email …".
+	bareTriggerRE = regexp.MustCompile(`(?im)^(\s*)([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\s*(?:→|->|=>)\s*`)
+	// pushVerbRE is "push" used as a verb: "push the pro tips".
+	pushVerbRE     = regexp.MustCompile(`(?i)\bpush (the|a|an) ([a-z0-9' -]+?)(\s*(?:$|[,.;]|\s(?:and|then|otherwise|if|unless|to|after|on)\b))`)
 	identTriggerRE = regexp.MustCompile(`(?im)^(\s*(?:on|upon|after|when|trigger(?:ed)?(?: by| on)?)\s+)([a-z][a-z0-9]*(?:[_.][a-z0-9]+)+)\s*(?::|→|->|=>|,)\s*`)
 )
 
@@ -38,7 +47,11 @@ var shortUnits = map[string]string{"h": "hours", "hr": "hours", "hrs": "hours", 
 
 // normalise is the first stage: the description in one plain form.
 func normalise(text string) string {
+	text = greetingRE.ReplaceAllString(text, "")
+	text = topicLeadRE.ReplaceAllString(text, "")
 	text = chatLeadRE.ReplaceAllString(text, "")
+	text = bareTriggerRE.ReplaceAllString(text, "${1}Trigger: ${2}.\n")
+	text = pushVerbRE.ReplaceAllString(text, "send $1 $2 push$3")
 	text = backtickRE.ReplaceAllStringFunc(text, func(m string) string {
 		inner := backtickRE.FindStringSubmatch(m)[1]
 		if snakeEventRE.MatchString(inner) || strings.Contains(inner, ".") {
