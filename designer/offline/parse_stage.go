@@ -30,10 +30,10 @@ var (
 	titleTriggerRE = regexp.MustCompile(`(?im)^([^\n:]{0,60}?\b(?:flow|journey|campaign|sequence|series|drip|program|automation|workflow)\s*:?\s*)(on|upon|after|when|triggered by|trigger)\s+([a-z][a-z0-9]*(?:[_.][a-z0-9]+)+)\s*(?::|→|->|=>|,)\s*`)
 	// identTriggerRE is a trigger named as an identifier that opens a line:
 	// "On order_completed: …", "on webinar_registered → …".
-	// greetingRE and topicLeadRE open a message without saying anything
-	// about the journey: "Hi team,", "for the data-usage alerts:".
-	greetingRE  = regexp.MustCompile(`(?im)^\s*(?:hey|hi|hello|yo|dear [a-z]+)(?:\s+(?:team|all|folks|there|everyone|guys))?\s*[,!:-]+\s*`)
-	topicLeadRE = regexp.MustCompile(`(?im)^\s*(?:for|re|about|regarding)\s+(?:the\s+|our\s+|this\s+)?[a-z0-9 '/&()-]{1,50}:\s+`)
+	// topicLeadRE names what a message is about without saying anything
+	// about the journey: "for the data-usage alerts:" (after a greeting,
+	// which stays to be listed as not understood).
+	topicLeadRE = regexp.MustCompile(`(?im)^(\s*(?:(?:hey|hi|hello)[^,!:\n]{0,20}[,!]\s*)?)(?:for|re|about|regarding)\s+(?:the\s+|our\s+|this\s+)?[a-z0-9 '/&()-]{1,50}:\s+`)
 	// bareTriggerRE is an identifier opening the text and followed by an
 	// arrow: "trial_started → d1 email …".
 	bareTriggerRE = regexp.MustCompile(`(?im)^(\s*)([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\s*(?:→|->|=>)\s*`)
@@ -47,8 +47,7 @@ var shortUnits = map[string]string{"h": "hours", "hr": "hours", "hrs": "hours", 
 
 // normalise is the first stage: the description in one plain form.
 func normalise(text string) string {
-	text = greetingRE.ReplaceAllString(text, "")
-	text = topicLeadRE.ReplaceAllString(text, "")
+	text = topicLeadRE.ReplaceAllString(text, "${1}")
 	text = chatLeadRE.ReplaceAllString(text, "")
 	text = bareTriggerRE.ReplaceAllString(text, "${1}Trigger: ${2}.\n")
 	text = pushVerbRE.ReplaceAllString(text, "send $1 $2 push$3")
