@@ -20,6 +20,7 @@ var (
 	listAudienceRE = regexp.MustCompile(`^(?:for\s+|to\s+)?(?:everyone|everybody|all|all (?:customers|users|contacts|members|subscribers)|customers|users|people|contacts|members|subscribers|accounts)\s+(?:on|in|from|of)\s+(?:the\s+|our\s+)?"?([a-z0-9][a-z0-9 _-]{0,40}?)"?\s+(?:list|segment|audience|cohort)\b[\s,:]*(.*)$`)
 	// audienceFillerRE are the words around an audience's name.
 	audienceFillerRE = regexp.MustCompile(`^(?:all|every|each|our|the|only|everyone in|members of|customers in|users in)\s+|\s+(?:segment|list|audience|cohort)$`)
+	everyoneRE       = regexp.MustCompile(`^(?:all|everyone|everybody|all (?:users|customers|contacts|subscribers|members)|anyone)\.?$`)
 	getsLeadRE       = regexp.MustCompile(`^(?:gets?|receives?|should get|should receive|will get|will receive)\s+(.+)$`)
 )
 
@@ -42,6 +43,13 @@ func segmentOf(audience string) string {
 // only applies before any entry or step: later, an audience is a
 // condition.
 func (p *parser) audienceEntry(l, c string) bool {
+	if m := audienceLabelRE.FindStringSubmatchIndex(l); m != nil && p.entryType != "" && !p.j.steps() {
+		// "Trigger: signed_up. Audience: premium users": a gate after the entry
+		if everyoneRE.MatchString(l[m[2]:m[3]]) {
+			return true
+		}
+		return p.conditional("for "+l[m[2]:m[3]], "for "+c[m[2]:m[3]])
+	}
 	if p.entryType != "" || p.j.steps() {
 		return false
 	}

@@ -195,7 +195,7 @@ func simpleAttributeExpr(text, orig string) (string, bool) {
 		return `customer.plan == ` + strconv.Quote(m[1]), true
 	}
 	if m := planWhoRE.FindStringSubmatch(text); m != nil {
-		if planWords[m[1]] {
+		if planWords[m[1]] || strings.Contains(text, " plan ") { // "annual plan customers" names its plan
 			return `customer.plan == ` + strconv.Quote(m[1]), true
 		}
 		if m[1] == "vip" {
