@@ -46,10 +46,24 @@ type Result struct {
 	// Unrecognized lists the sentences of the request the designer did not
 	// understand and left out of the graph.
 	Unrecognized []string `json:"unrecognized"`
+	// Sources says which part of Request.Message each node (or journey
+	// setting) was read from, so an editor can highlight it.
+	Sources []Source `json:"sources,omitempty"`
 	// Diff is what changed from Request.Current (nil when there was none).
 	Diff *graph.Diff `json:"diff,omitempty"`
 	// Engine names who designed it: "offline" or the provider's name.
 	Engine string `json:"engine"`
+}
+
+// Source is where a node of the designed graph, or a journey setting
+// (Part "exit_criteria", "frequency_cap"), came from: Text is
+// Request.Message[Start:End], byte offsets.
+type Source struct {
+	NodeID string `json:"node_id,omitempty"`
+	Part   string `json:"part,omitempty"`
+	Start  int    `json:"start"`
+	End    int    `json:"end"`
+	Text   string `json:"text"`
 }
 
 // Event is a piece of progress while a Result is being made, for streaming:

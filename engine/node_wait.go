@@ -41,11 +41,12 @@ func timerDone(p *Path, w Wake) result {
 }
 
 // waitUntil blocks a path until a fixed time or a time held in a customer
-// attribute. A time already past continues at once; a missing or
+// attribute, shifted by its offset. A time already past continues at once; a missing or
 // unparseable attribute fails the instance with a message saying which.
 type waitUntil struct {
-	at   time.Time
-	attr string // attribute path under customer., when not a fixed time
+	at     time.Time
+	attr   string        // attribute path under customer., when not a fixed time
+	offset time.Duration // added to the time: -48h is 2 days before it
 }
 
 func newWaitUntil(n graph.Node) (kind, error) {
@@ -53,11 +54,15 @@ func newWaitUntil(n graph.Node) (kind, error) {
 	if err != nil {
 		return nil, err
 	}
+	offset, err := c.OffsetValue()
+	if err != nil {
+		return nil, err
+	}
 	if t, err := time.Parse(time.RFC3339, c.Until); err == nil {
-		return waitUntil{at: t}, nil
+		return waitUntil{at: t, offset: offset}, nil
 	}
 	if attr, ok := strings.CutPrefix(c.Until, "customer."); ok {
-		return waitUntil{attr: attr}, nil
+		return waitUntil{attr: attr, offset: offset}, nil
 	}
 	return nil, fmt.Errorf("until %q is neither an RFC 3339 time nor customer.<attribute>", c.Until)
 }
@@ -76,6 +81,7 @@ func (k waitUntil) enter(r *run, _ *Path) result {
 		}
 		at = t
 	}
+	at = at.Add(k.offset)
 	if !at.After(r.in.Now) {
 		return result{branch: graph.DefaultBranch}
 	}

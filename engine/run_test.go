@@ -126,6 +126,19 @@ func TestWaitUntil(t *testing.T) {
 	}
 }
 
+// An offset shifts the time waited for: -2d is two days before the renewal.
+func TestWaitUntilOffset(t *testing.T) {
+	p := build(t, []string{entryNode, `w:wait_until:{"until":"customer.renewal_date","offset":"-2d"}`}, []string{"in->w"})
+	out := start(t, p, &kalcifer.Customer{ID: "c1", Attributes: map[string]any{"renewal_date": "2026-11-30T09:00:00Z"}})
+	if _, w := onlyWait(t, out); !w.DueAt.Equal(time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)) {
+		t.Fatalf("due %v, want 2 days before the renewal", w.DueAt)
+	}
+	after := build(t, []string{entryNode, `w:wait_until:{"until":"2026-11-30T09:00:00Z","offset":"3h"}`}, []string{"in->w"})
+	if _, w := onlyWait(t, start(t, after, &kalcifer.Customer{ID: "c1"})); !w.DueAt.Equal(time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)) {
+		t.Fatalf("due %v, want 3 hours after", w.DueAt)
+	}
+}
+
 func TestWaitForEvent(t *testing.T) {
 	p := build(t, []string{entryNode, `w:wait_for_event:{"event_type":"email_opened","timeout":"3d","filter":{"campaign":"welcome"}}`,
 		`yes:add_tag:{"tag":"opened"}`, `no:add_tag:{"tag":"ignored"}`},

@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -41,14 +42,30 @@ func (c WaitConfig) Check(bad func(string, error)) {
 
 // WaitUntilConfig is a wait_until's config.
 type WaitUntilConfig struct {
-	Until string `json:"until" jsonschema:"minLength=1" jsonschema_description:"An RFC 3339 time (2026-12-24T09:00:00Z) or a customer attribute holding one (customer.trial_ends_at)."`
+	Until  string `json:"until" jsonschema:"minLength=1" jsonschema_description:"An RFC 3339 time (2026-12-24T09:00:00Z) or a customer attribute holding one (customer.trial_ends_at)."`
+	Offset string `json:"offset,omitempty" jsonschema:"pattern=^-?[0-9]{1\\,9}(ms|s|m|h|d)$" jsonschema_description:"Shifts the time waited for: -2d waits until 2 days before it, 3h until 3 hours after it."`
+}
+
+// OffsetValue is the signed offset, 0 when there is none.
+func (c WaitUntilConfig) OffsetValue() (time.Duration, error) {
+	if c.Offset == "" {
+		return 0, nil
+	}
+	d, err := ParseDuration(strings.TrimPrefix(c.Offset, "-"))
+	if strings.HasPrefix(c.Offset, "-") {
+		d = -d
+	}
+	return d, err
 }
 
 var customerAttr = regexp.MustCompile(`^customer\.[A-Za-z_][A-Za-z0-9_.]*$`)
 
 // Check refuses an until that is neither an RFC 3339 time nor a customer
-// attribute.
+// attribute, and an offset that is not a signed duration.
 func (c WaitUntilConfig) Check(bad func(string, error)) {
+	if c.Offset != "" {
+		checkDuration(strings.TrimPrefix(c.Offset, "-"), MaxDuration, "offset", bad)
+	}
 	if _, err := time.Parse(time.RFC3339, c.Until); err == nil || customerAttr.MatchString(c.Until) {
 		return
 	}

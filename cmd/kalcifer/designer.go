@@ -85,6 +85,9 @@ func fromSettings(timeout time.Duration, guard netguard.Policy, client *http.Cli
 // design prints a journey designed from a description or a plan, with the
 // server's AI configuration (KALCIFER_AI_*; offline by default).
 func design(args []string, env func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "eval" {
+		return designEval(args[1:], env, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("design", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	file := fs.String("file", "", "a campaign plan to read: CSV, XLSX, DOCX, PDF, TXT or MD")

@@ -53,6 +53,9 @@ Usage:
                                          design a journey from plain language or a
                                          campaign plan (CSV, XLSX, DOCX, PDF, TXT, MD);
                                          prints the graph and its explanation
+  kalcifer design eval DIR [--json] [-v] design every case of a design-eval corpus
+                                         (docs/DESIGN_EVAL.md) with the configured
+                                         designer; prints pass rates per feature
 
 Run "kalcifer serve --help" for the server's flags; every flag is also a
 KALCIFER_* environment variable (see README.md).

@@ -9,8 +9,12 @@ import (
 )
 
 // ruleLine is a prose line stating a journey-wide rule: its entry, exit,
-// frequency cap or goal. Group 1 is the keyword, group 2 the rule.
-var ruleLine = regexp.MustCompile(`(?i)^\s*(?:[-*•]\s*)?(entry trigger|entry|trigger|starts? when|start|exit criteria|exit when|exit|stop when|stop|frequency cap|frequency|cap|conversion goal|goal)\s*(?:[:|–—-]\s*)+(.+?)\s*$`)
+// audience, frequency cap or goal. Group 1 is the keyword, group 2 the rule.
+var ruleLine = regexp.MustCompile(`(?i)^\s*(?:[-*•]\s*)?(entry trigger|entry|trigger|starts? when|start|target audience|audience\s*/\s*segment|audience|segment|exit criteria|exit when|exit|stop when|stop|frequency cap|frequency|cap|conversion goal|goal)\s*(?:[:|–—-]\s*)+(.+?)\s*$`)
+
+// ruleSentence is a rule said as a sentence, without a colon: "Stop when
+// they unsubscribe", "Exit if they buy".
+var ruleSentence = regexp.MustCompile(`(?i)^\s*(?:[-*•]\s*)?(stop|exit|end the journey)\s+(?:when|if|once|as soon as|on)\s+(.+?)\s*$`)
 
 // capRule reads "max 2 emails per day" and its kin.
 var capRule = regexp.MustCompile(`(?i)(\d+)\s+((?:e-?mails?|sms(?:es)?|texts?|push(?:es)?(?:\s+notifications?)?|notifications?|whats\s*app(?:\s+messages?)?|messages?|sends|touches))\s*(?:per|a|an|/|every|each|in\s+a|in\s+any)\s*(day|24\s*h(?:ours)?|week|7\s*days|hour|month)`)
@@ -23,9 +27,12 @@ func (d *Document) Prompt() string {
 	if len(d.Steps) == 0 {
 		return d.Text
 	}
-	var first, last []string
+	var first, audience, last []string
 	for _, line := range ruleCandidates(d.Text) {
 		m := ruleLine.FindStringSubmatch(line)
+		if m == nil {
+			m = ruleSentence.FindStringSubmatch(line) // "Stop when they unsubscribe."
+		}
 		if m == nil {
 			continue
 		}
@@ -34,6 +41,8 @@ func (d *Document) Prompt() string {
 			continue
 		}
 		switch {
+		case strings.Contains(kind, "audience") || kind == "segment":
+			audience = append(audience, "Audience: "+rule+".")
 		case strings.Contains(kind, "entry") || strings.Contains(kind, "trigger") || strings.HasPrefix(kind, "start"):
 			first = append(first, "Start when "+subject(rule, false)+".")
 		case strings.HasPrefix(kind, "exit") || strings.HasPrefix(kind, "stop"):
@@ -48,7 +57,7 @@ func (d *Document) Prompt() string {
 	}
 	// A rule said twice (on two sheets, say) is said once.
 	var sentences []string
-	for _, r := range first {
+	for _, r := range append(first, audience...) {
 		if !slices.Contains(sentences, r) {
 			sentences = append(sentences, r)
 		}

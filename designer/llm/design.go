@@ -80,7 +80,8 @@ func (d *llmDesigner) Design(ctx context.Context, req designer.Request, emit fun
 				Graph:             g,
 				Explanation:       a.Explanation,
 				FollowUpQuestions: nonNil(a.FollowUpQuestions),
-				Unrecognized:      []string{},
+				Unrecognized:      nonNil(a.Unrecognized),
+				Sources:           sources(req.Message, g, a.Sources),
 				Engine:            d.Name(),
 			}
 			if req.Current != nil {
@@ -146,4 +147,30 @@ func (d *llmDesigner) Explain(ctx context.Context, g *graph.Graph) (string, erro
 		return "", fmt.Errorf("llm: %s gave an empty explanation", d.Name())
 	}
 	return text, nil
+}
+
+// sources finds the words the model quoted for each node in the request:
+// exactly, else ignoring case. A quote not found, or for a node the graph
+// does not have, is left out: a span must be the request's own text.
+func sources(message string, g *graph.Graph, quoted []answerSource) []designer.Source {
+	var out []designer.Source
+	lower := strings.ToLower(message)
+	for _, q := range quoted {
+		if q.Text == "" {
+			continue
+		}
+		if _, ok := g.Node(q.NodeID); q.NodeID != "" && !ok || q.NodeID == "" && q.Part == "" {
+			continue
+		}
+		i := strings.Index(message, q.Text)
+		if i < 0 {
+			i = strings.Index(lower, strings.ToLower(q.Text))
+			if i < 0 || len(lower) != len(message) { // lowering changed the byte offsets
+				continue
+			}
+		}
+		end := i + len(q.Text)
+		out = append(out, designer.Source{NodeID: q.NodeID, Part: q.Part, Start: i, End: end, Text: message[i:end]})
+	}
+	return out
 }

@@ -12,8 +12,8 @@ import (
 	"github.com/kalcifer/kalcifer/graph"
 )
 
-// exampleRequest and exampleAnswer are the worked example of the system
-// prompt: user story US-1 and a valid answer to it (a test checks it).
+// exampleRequest and exampleAnswer are the first worked example of the
+// system prompt (examples.go): user story US-1 and a valid answer to it.
 const exampleRequest = `When someone signs up, send a welcome email, wait 3 days, if not opened send an SMS reminder, if opened send an upsell after 1 week.`
 
 const exampleAnswer = `{"graph": {
@@ -40,12 +40,21 @@ var systemPrompt = sync.OnceValue(func() string {
 	b.WriteString(`You design customer journeys for Kalcifer, a journey orchestration engine. A journey is a directed graph: customers enter at an entry node and move along edges from node to node.
 
 Answer with one JSON object and nothing else:
-{"graph": {"nodes": [...], "edges": [...], "exit_criteria": {...}, "frequency_cap": {...}}, "explanation": "...", "follow_up_questions": ["..."]}
+{"graph": {"nodes": [...], "edges": [...], "exit_criteria": {...}, "frequency_cap": {...}}, "explanation": "...", "follow_up_questions": ["..."], "unrecognized": ["..."], "sources": [{"node_id": "...", "text": "..."}]}
 - A node is {"id", "type", "label" (optional), "position": {"x", "y"}, "config"}. Ids are short and readable: entry_1, email_1, sms_1, wait_1, condition_1, split_1, exit_1. Lay nodes out left to right, 200 apart in x.
 - An edge is {"id", "source", "target", "branch"}; ids e1, e2, ... Omit "branch" for the default branch.
 - exit_criteria (optional) is {"event_type", "expression"}: the customer leaves the journey when that event arrives or the expression holds.
 - frequency_cap (optional) maps a channel (email, sms, push, whatsapp, webhook) to {"max", "window"}: at most max messages per window across all journeys.
-- explanation says in plain language what the journey does. follow_up_questions asks about what you had to guess (template names, segments, events); leave it empty when nothing was guessed.
+- explanation says in plain language what the journey does. follow_up_questions asks about what you had to guess (template names, segments, events, durations, the entry), naming the value you used; leave it empty when nothing was guessed.
+- unrecognized lists, word for word, each part of the request you did not build (something no node type can do, or that you did not understand). Never drop a step silently and never add one the request does not ask for.
+- sources gives, for each node (node_id) and for exit_criteria and frequency_cap (part), the exact words of the request it came from (text: copied character for character, so it can be found in the request).
+
+Reading the request:
+- Names written as identifiers (snake_case, in quotes or backticks) are used exactly as written: an event order_completed is "order_completed".
+- The entry is what the request says starts the journey: an event (event_entry), an audience or list such as "VIP customers" (segment_entry with a snake_case segment_id), a webhook another system calls (webhook_entry), a schedule (scheduled_entry with a cron and an IANA timezone such as Europe/Berlin). When the request does not say, pick one and ask about it.
+- "Day 7" or "d7" or "T+7" is 7 days after the start, not after the previous step. "24h" is 24 hours. A stated timeout is used as stated.
+- "instead" and "otherwise" are alternatives: one path or the other, never both. "unless they X" is a wait_for_event on X whose event branch skips the step.
+- "2 days before renewal_date" is a wait_until on customer.renewal_date with offset -2d. A goal is reached only after its event (behind a wait_for_event on it), not by everyone.
 
 Rules — the graph is rejected unless all hold:
 - At least one entry node; entry nodes have no incoming edges. Every node is reachable from an entry node.
@@ -62,7 +71,9 @@ Node types:
 	for _, nt := range graph.Types() {
 		fmt.Fprintf(&b, "- %s (%s): %s Branches: %s. Config: %s.\n", nt.Type, nt.Group, nt.Description, branchText(nt), configText(nt.ConfigSchema))
 	}
-	b.WriteString("\nExample. Request: " + exampleRequest + "\nAnswer:\n" + exampleAnswer + "\n")
+	for i, ex := range examples {
+		fmt.Fprintf(&b, "\nExample %d. Request: %s\nAnswer:\n%s\n", i+1, ex.request, ex.answer)
+	}
 	return b.String()
 })
 

@@ -17,6 +17,16 @@ type answer struct {
 	Graph             json.RawMessage `json:"graph"`
 	Explanation       string          `json:"explanation"`
 	FollowUpQuestions []string        `json:"follow_up_questions"`
+	Unrecognized      []string        `json:"unrecognized"`
+	Sources           []answerSource  `json:"sources"`
+}
+
+// answerSource is the words of the request a node (or a journey setting,
+// Part) came from; the offsets are found by searching the request.
+type answerSource struct {
+	NodeID string `json:"node_id"`
+	Part   string `json:"part"`
+	Text   string `json:"text"`
 }
 
 // capChannels are the channels a journey-wide frequency cap may name (as
@@ -31,7 +41,8 @@ var outputSchema = sync.OnceValue(buildOutputSchema)
 // OutputSchema returns the JSON Schema (draft 2020-12) of a model's answer:
 //
 //	{"graph": {"nodes": […], "edges": […], "exit_criteria": {…}, "frequency_cap": {…}},
-//	 "explanation": "…", "follow_up_questions": ["…"]}
+//	 "explanation": "…", "follow_up_questions": ["…"], "unrecognized": ["…"],
+//	 "sources": [{"node_id": "…", "text": "…"}]}
 //
 // Each node is one of the catalog's types, with "type" a const and "config"
 // that type's config schema. It is built once from graph.Types; callers must
@@ -105,7 +116,22 @@ func buildOutputSchema() json.RawMessage {
 			"explanation": map[string]any{"type": "string", "description": "What the journey does, in plain language, for the marketer."},
 			"follow_up_questions": map[string]any{
 				"type": "array", "items": map[string]any{"type": "string"},
-				"description": "Questions about what had to be guessed; empty when nothing was.",
+				"description": "Questions about what had to be guessed, naming the value used; empty when nothing was.",
+			},
+			"unrecognized": map[string]any{
+				"type": "array", "items": map[string]any{"type": "string"},
+				"description": "The parts of the request not built, word for word.",
+			},
+			"sources": map[string]any{
+				"type": "array", "description": "For each node (node_id) or journey setting (part: exit_criteria, frequency_cap), the exact words of the request it came from.",
+				"items": map[string]any{
+					"type": "object", "additionalProperties": false, "required": []string{"text"},
+					"properties": map[string]any{
+						"node_id": map[string]any{"type": "string"},
+						"part":    map[string]any{"type": "string", "enum": []string{"exit_criteria", "frequency_cap"}},
+						"text":    map[string]any{"type": "string", "minLength": 1},
+					},
+				},
 			},
 		},
 	}

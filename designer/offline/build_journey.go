@@ -224,15 +224,11 @@ func (j *journey) otherwise() bool {
 // after the fork's arms.
 func (j *journey) sentenceEnd() { j.ended = true }
 
-// finish closes the journey: every arm still open ends at the goal when
-// there is one, and branches that need an edge get a journey_exit. It
+// finish closes the journey: branches that need an edge get a journey_exit. It
 // returns the labels of the steps no path reaches, which it drops.
-func (j *journey) finish(goal string) []string {
+func (j *journey) finish() []string {
 	j.merge()
 	j.fork = nil
-	if goal != "" {
-		j.add("goal_reached", "Goal: "+goal, map[string]any{"goal_name": goal, "exit_after_goal": true})
-	}
 	var dangling []tail
 	for _, t := range append(j.tails, j.parked...) {
 		if t.branch != "" && !slices.Contains(dangling, t) {
@@ -355,3 +351,91 @@ func (j *journey) guard(id string, c cond) {
 		j.parked = append(j.parked, skip)
 	}
 }
+
+// instead puts a condition in front of step id: customers for whom it
+// holds get what build adds instead of the step, then go on where the step
+// leads ("…, send an SMS instead"); the others get the step as before.
+func (j *journey) instead(id string, c cond, build func()) {
+	check := j.b.Add("condition", "If "+c.text, map[string]any{"expression": c.expr})
+	j.b.Redirect(id, check)
+	j.b.Connect(check, id, graph.BranchFalse)
+	saved, fork := j.tails, j.fork
+	j.fork, j.tails = nil, []tail{{check, graph.BranchTrue}}
+	build()
+	j.settle()
+	alt := j.tails
+	var next []string
+	for _, e := range j.b.Edges(id) {
+		if e.Branch == "" {
+			next = append(next, e.Target)
+		}
+	}
+	j.tails, j.fork = saved, fork
+	if len(next) == 0 {
+		j.tails = append(j.tails, alt...)
+		return
+	}
+	for _, t := range alt {
+		for _, n := range next {
+			j.b.Connect(t.node, n, t.branch)
+		}
+	}
+}
+
+// goalTimeout is how long the end of a journey waits for its goal's event
+// when the description does not say.
+const goalTimeout = "7d"
+
+// addGoal records goal only for customers whose goalEvent was seen: on the
+// event branch of a wait for it when the journey has one, else behind a
+// wait for it at the end of every open arm (goalTimeout). It reports
+// whether it made that wait, whose timeout the description did not give.
+func (j *journey) addGoal(goal, goalEvent string) bool {
+	j.merge()
+	j.fork = nil
+	for _, n := range j.b.g.Nodes {
+		if n.Type != "wait_for_event" || !sameEvent(configString(n.Config, "event_type"), goal, goalEvent) {
+			continue
+		}
+		id := j.b.Add("goal_reached", "Goal: "+goal, map[string]any{"goal_name": goal, "exit_after_goal": false})
+		for i, e := range j.b.g.Edges {
+			if e.Source == n.ID && e.Branch == graph.BranchEventReceived {
+				j.b.g.Edges[i].Source, j.b.g.Edges[i].Branch = id, ""
+			}
+		}
+		j.b.Connect(n.ID, id, graph.BranchEventReceived)
+		for i, t := range j.tails {
+			if t == (tail{n.ID, graph.BranchEventReceived}) {
+				j.tails[i] = tail{id, ""}
+			}
+		}
+		return false
+	}
+	wait := j.add("wait_for_event", "Wait for "+goalEvent, map[string]any{"event_type": goalEvent, "timeout": goalTimeout})
+	j.tails = []tail{{wait, graph.BranchEventReceived}}
+	j.add("goal_reached", "Goal: "+goal, map[string]any{"goal_name": goal, "exit_after_goal": true})
+	j.parked = append(j.parked, tail{wait, graph.BranchTimedOut})
+	return true
+}
+
+// sameEvent reports whether event is the goal's: its event, or named by
+// the same words ("first_project" for first_project_created).
+func sameEvent(event, goal, goalEvent string) bool {
+	if event == "" {
+		return false
+	}
+	if event == goalEvent || strings.Contains(event, goal) || strings.Contains(goal, event) {
+		return true
+	}
+	words := strings.Split(event, "_")
+	for _, w := range strings.Split(goal, "_") {
+		if len(w) >= 4 && !vagueGoalWords[w] && slices.Contains(words, w) {
+			return true // first_deposit and deposit_made
+		}
+	}
+	return false
+}
+
+// vagueGoalWords say nothing about which event a goal is.
+var vagueGoalWords = map[string]bool{"first": true, "second": true, "made": true, "make": true, "completed": true,
+	"created": true, "done": true, "event": true, "opened": true, "clicked": true, "email": true, "push": true}

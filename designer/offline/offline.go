@@ -53,6 +53,7 @@ func (Designer) Design(ctx context.Context, req designer.Request, emit func(desi
 		Explanation:       explain(p.graph),
 		FollowUpQuestions: nonNil(p.questions),
 		Unrecognized:      nonNil(p.unrecognized),
+		Sources:           p.sources,
 		Engine:            "offline",
 	}, nil
 }

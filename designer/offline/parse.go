@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kalcifer/kalcifer/designer"
 	"github.com/kalcifer/kalcifer/graph"
 )
 
@@ -20,6 +21,7 @@ type parsed struct {
 	graph        *graph.Graph
 	questions    []string
 	unrecognized []string
+	sources      []designer.Source
 }
 
 // parser reads one description clause by clause into a journey.
@@ -32,6 +34,7 @@ type parser struct {
 	entryConfig map[string]any
 	entryLabel  string
 	goal        string
+	goalEvent   string // the event that reaches the goal
 	exit        *graph.ExitCriteria
 	caps        []capSpec
 	splits      []splitSpec
@@ -45,9 +48,17 @@ type parser struct {
 	afterWait  *cond
 	emails     []string // email node ids in order, for "the first email"
 	lastStep   string   // the message just added in this sentence, for "but only to …"
+	lastSend   string   // the last message added, for "…, send an SMS instead"
 	lastDay    int      // the last "On day N" offset, -1 before any
 	questions  []string
 	understood int
+	// partly holds the parts of understood clauses that were not: they are
+	// not understood too.
+	partly []string
+	// spans: where each node was read from (source.go); cur is the clause
+	// being read, the others the spans of what finish builds.
+	spans                                       map[string]span
+	cur, entrySpan, exitSpan, capSpan, goalSpan span
 }
 
 // capSpec is a frequency cap as said: channel "" means every channel used.
@@ -60,23 +71,41 @@ type capSpec struct {
 type splitSpec struct {
 	which   string // "first", "second", "last", or words of its name
 	weights []int
+	span    span
 }
 
 // parseJourney reads a plain-English description into a valid graph. It
 // fails when nothing in the text was understood.
 func parseJourney(text string) (*parsed, error) {
-	p := &parser{j: newJourney(), lastDay: -1, text: text}
+	p := &parser{j: newJourney(), lastDay: -1, text: text, spans: map[string]span{}}
+	loc := newLocator(text)
 	var unrecognized []string
-	for _, sentence := range splitSentences(text) {
+	for _, sentence := range splitSentences(normalise(text)) {
 		clauses := splitClauses(sentence)
 		var missed []string
+		whole := span{-1, -1} // the sentence in the original text
+		read := 0
 		for _, c := range clauses {
-			if !p.clause(c) {
-				missed = append(missed, strings.TrimSpace(c))
+			p.cur = loc.find(c)
+			if p.cur.valid() {
+				if whole.start < 0 {
+					whole.start = loc.from
+				}
+				whole.end = p.cur.end
 			}
+			if p.clause(c) {
+				read++
+			} else {
+				missed = append(missed, loc.quote(text, p.cur, strings.TrimSpace(c)))
+			}
+			p.claim(p.cur)
+			missed, p.partly = append(missed, p.partly...), nil
 		}
-		if len(missed) == len(clauses) {
+		if read == 0 {
 			missed = []string{sentence}
+			if whole.start >= 0 && whole.end > whole.start {
+				missed = []string{strings.Join(strings.Fields(strings.TrimLeft(text[whole.start:whole.end], " \t\r\n,.;:!?-→>•*|")), " ")}
+			}
 		}
 		unrecognized = append(unrecognized, missed...)
 		p.j.sentenceEnd()
@@ -98,7 +127,7 @@ func parseJourney(text string) (*parsed, error) {
 	if problems := graph.Validate(g); len(problems) > 0 { // a parser bug: say so rather than return a broken journey
 		return nil, fmt.Errorf("the journey read from the description is not valid: %s", problems[0].Message)
 	}
-	return &parsed{graph: g, questions: p.questions, unrecognized: unrecognized}, nil
+	return &parsed{graph: g, questions: p.questions, unrecognized: unrecognized, sources: p.sources()}, nil
 }
 
 // notUnderstood names the sentences that were not understood, if any.
@@ -134,8 +163,12 @@ var (
 	// stepLabelRE is a list label standing alone: "Step 1".
 	segmentDefRE = regexp.MustCompile(`,\s*(?:they|customers|users|people|members|contacts)\s+(?:enter|join|are added to|move into|fall into|land in)\s+(?:the |our |a )?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+segment$`)
 	onDateRE     = regexp.MustCompile(`^on\s+(?:their|the customer's|the user's|his|her)\s+([a-z][a-z ]*?)\s*,?\s+(send|email|text|push|whatsapp|notify|remind|message|call)\b`)
-	onlyForRE    = regexp.MustCompile(`^(?:but\s+|and\s+)?only\s+(?:to|for|if|when)\s+(.+)$`)
-	stepLabelRE  = regexp.MustCompile(`^(?:step\s*\d+|\d+[.)]?|then|and then|and|next|finally|afterwards|after that|also|lastly)$`)
+	// relDateRE is a time said from a date the profile holds: "2 days before
+	// renewal_date", "3 days before their subscription renews at".
+	relDateRE   = regexp.MustCompile(`^(?:then\s+)?((?:` + amountRE[1:len(amountRE)-1] + `)\s*(?:minutes?|hours?|days?|weeks?))\s+(before|after|prior to)\s+(?:their\s+|the\s+|the customer's\s+|each\s+)?((?:customer\.)?[a-z][a-z0-9]*(?:[_.][a-z0-9]+)+|[a-z]+ date)\b\s*,?`)
+	dateNameRE  = regexp.MustCompile(`(?:date|_at|_on|day|birthday|anniversary|renewal|expiry|expires|deadline|due)$`)
+	onlyForRE   = regexp.MustCompile(`^(?:but\s+|and\s+)?only\s+(?:to|for|if|when)\s+(.+)$`)
+	stepLabelRE = regexp.MustCompile(`^(?:step\s*\d+|\d+[.)]?|then|and then|and|next|finally|afterwards|after that|also|lastly)$`)
 )
 
 var titleOnlyRE = regexp.MustCompile(`^[a-z0-9 '/&()-]{1,40}:$`)
@@ -146,6 +179,10 @@ var connectorRE = regexp.MustCompile(`^(?:when that happens|when this happens|at
 func (p *parser) clause(c string) bool {
 	c = strings.TrimSpace(strings.Trim(strings.TrimSpace(c), ",;-"))
 	l := lowerASCII(c)
+	if p.audienceEntry(l, c) { // before connectors go: "everyone on the churned list …"
+		p.understood++
+		return true
+	}
 	for {
 		m := connectorRE.FindStringIndex(l)
 		if m == nil {
@@ -197,6 +234,21 @@ func (p *parser) clause(c string) bool {
 		p.setEntry("segment_entry", "Joins segment "+seg, map[string]any{"segment_id": seg})
 		p.understood++
 		return true
+	}
+	if m := relDateRE.FindStringSubmatchIndex(l); m != nil {
+		// "2 days before renewal_date, send …": wait until the date the
+		// profile holds, shifted
+		dated := l[m[4]:m[5]] != "after" || dateNameRE.MatchString(l[m[6]:m[7]]) // "1 hour after cart_abandoned" is an event
+		if dur, _, ok := findDuration(l[m[2]:m[3]]); ok && dated {
+			attr := "customer." + attrName(strings.TrimPrefix(strings.TrimPrefix(l[m[6]:m[7]], "customer."), "attributes."))
+			offset := dur
+			if l[m[4]:m[5]] == "before" || l[m[4]:m[5]] == "prior to" {
+				offset = "-" + dur
+			}
+			p.j.add("wait_until", "Wait until "+humanDuration(dur)+" "+l[m[4]:m[5]]+" "+attr, map[string]any{"until": attr, "offset": offset})
+			p.understood++
+			return p.rest(l, c, m[1]) || true
+		}
 	}
 	if m := onDateRE.FindStringSubmatchIndex(l); m != nil {
 		// "on their birthday, send …": wait until the date the profile holds
@@ -286,6 +338,7 @@ var (
 	whoDidRE       = regexp.MustCompile(`\s+(?:who|that)\s+(?:have\s+|just\s+)?`)
 	itIsRE         = regexp.MustCompile(`^(?:it's|it is|its|that's|that is)\s+`)
 	attrOfExprRE   = regexp.MustCompile(`^customer\.([a-z0-9_]+) `)
+	insteadRE      = regexp.MustCompile(`\s*,?\s*\binstead\b(?:\s+of\s+(?:the\s+|an?\s+)?[a-z -]+)?\s*$`)
 	exitActionRE   = regexp.MustCompile(`^(?:stop|exit|end|remove them|take them out|drop them|pull them out|leave|they leave|they exit|kick them out|stop the journey|stop messaging|stop sending)\b`)
 )
 
@@ -348,6 +401,13 @@ func (p *parser) conditional(l, c string) bool {
 	if cd.expr != "" && cd.negated { // "if plan is premium" on its false arm
 		cd.expr, cd.negated = "!("+cd.expr+")", false
 	}
+	if m := insteadRE.FindStringIndex(al); m != nil && cd.expr != "" && p.lastSend != "" && p.lastSend != p.lastStep {
+		// "if they have no email address, send an SMS instead": the SMS
+		// replaces the last message for them, never both
+		ok := false
+		p.j.instead(p.lastSend, cd, func() { ok = p.clause(action[:m[0]] + action[m[1]:]) })
+		return ok
+	}
 	p.branch(cd, action == "")
 	if action == "" {
 		return true
@@ -374,6 +434,9 @@ func (p *parser) branch(cd cond, gate bool) {
 
 // setExit makes an event or expression the journey's exit criteria.
 func (p *parser) setExit(cd cond) bool {
+	if !p.exitSpan.valid() {
+		p.exitSpan = p.cur
+	}
 	if p.exit == nil {
 		p.exit = &graph.ExitCriteria{}
 	}

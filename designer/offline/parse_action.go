@@ -31,6 +31,8 @@ var (
 	// softLead verbs send only when a channel is named: "congratulate them by push".
 	softLead           = regexp.MustCompile(`^(?:re-?engage|nudge|reach|contact|target|welcome|congratulate|thank|invite|alert|follow up)\b`)
 	timeTail           = regexp.MustCompile(`\s+(?:(?:after|in|about)\s+(?:another\s+)?` + amountRE + `[\s-]*(?:minutes?|mins?|hours?|hrs?|h|days?|d|weeks?|months?)|` + amountRE + `[\s-]*(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\s+(?:later|after(?:\s+that|\s+signup|\s+the [a-z ]+)?)|the next day|the following day|next day|the day after|the next morning|tomorrow|a week later|next week)\b`)
+	objectSegmentRE    = regexp.MustCompile(`^(?:send|email|text|message|push)\s+((?:all\s+|the\s+)?(?:members|customers|users|people|everyone|subscribers|contacts)\s+(?:of|in|on)\s+(?:the\s+|our\s+)?"?([a-z0-9][a-z0-9 _-]*?)"?\s+(?:segment|list)\s+)`)
+	relDateTailRE      = regexp.MustCompile(`\s+((?:\d+|an?|one|two|three|four|five|six|seven)\s*(?:minutes?|hours?|days?|weeks?))\s+(before|prior to|after)\s+(?:their\s+|the\s+)?((?:customer\.)?[a-z][a-z0-9]*(?:_[a-z0-9]+)*_(?:date|at|on)|[a-z]+_date|birthday|anniversary)\b`)
 	signupAudienceRE   = regexp.MustCompile(`\s+(?:to|for)\s+(?:all\s+)?(?:new\s+|newly registered\s+|fresh\s+)?(?:signups|sign-ups|users who (?:just )?signed up|everyone who signs up|registrants)\b|\s+to\s+new\s+(?:users|customers|subscribers|members|accounts)\b`)
 	objectAudienceRE   = regexp.MustCompile(`^(?:send|email|text|message)\s+((?:all\s+)?(?:new\s+)?(?:trial users|trialists|trial signups|signups|sign-ups|new users|new customers|new subscribers|new members)\s+)`)
 	objectCondRE       = regexp.MustCompile(`^(?:send|email|text|message)\s+((?:all\s+|only\s+)?(?:customers|users|people|subscribers|members|contacts|accounts)\s+.+\s+)(?:an?|the)\s+(?:[a-z0-9'-]+\s+){0,4}(?:e-?mail|sms|text|push|notification|whatsapp|newsletter)`)
@@ -226,6 +228,18 @@ func (p *parser) messageEntry(t *clauseText) {
 // "send the upsell after 1 week" — but not inside what it says ("an SMS that
 // the trial ends in 2 days").
 func (p *parser) messageTiming(t *clauseText) {
+	if m := relDateTailRE.FindStringSubmatchIndex(t.masked); m != nil {
+		// "an email reminder 1 day before appointment_date"
+		if dur, _, ok := findDuration(t.masked[m[2]:m[3]]); ok {
+			attr := "customer." + attrName(strings.TrimPrefix(t.masked[m[6]:m[7]], "customer."))
+			offset := dur
+			if w := t.masked[m[4]:m[5]]; w == "before" || w == "prior to" {
+				offset = "-" + dur
+			}
+			p.j.add("wait_until", "Wait until "+humanDuration(dur)+" "+t.masked[m[4]:m[5]]+" "+attr, map[string]any{"until": attr, "offset": offset})
+			t.cut(m[:2])
+		}
+	}
 	if m := dayTailRE.FindStringSubmatchIndex(t.masked); m != nil {
 		g := 2
 		if m[2] < 0 {
@@ -252,6 +266,12 @@ func (p *parser) messageTiming(t *clauseText) {
 // condition around the message), "everyone else" (the other arm), and an
 // entry said last ("… when someone registers").
 func (p *parser) messageAudience(t *clauseText) {
+	if m := objectSegmentRE.FindStringSubmatchIndex(t.masked); m != nil && p.entryType == "" {
+		// "send members of the loyalty segment a birthday email"
+		seg := segmentOf(t.l[m[4]:m[5]])
+		p.setEntry("segment_entry", "Joins segment "+seg, map[string]any{"segment_id": seg})
+		t.cut(m[2:4])
+	}
 	if m := segmentAudRE.FindStringSubmatchIndex(t.masked); m != nil {
 		seg := slug(t.l[m[2]:m[3]])
 		switch {
@@ -398,7 +418,7 @@ func (p *parser) message(typ, channel, noun, words, orig string, named bool) {
 		p.ask(fmt.Sprintf("Which %s template should the %s use? I used %q.", strings.TrimSuffix(noun, " message"), lowerFirst(label), id))
 	}
 	id := p.j.add(typ, label, cfg)
-	p.channel, p.lastStep = channel, id
+	p.channel, p.lastStep, p.lastSend = channel, id, id
 	if typ == "send_email" {
 		p.emails = append(p.emails, id)
 	}

@@ -23,6 +23,9 @@ type cond struct {
 }
 
 var (
+	// hasAttrRE is having (or missing) a profile field: "they have no email
+	// address", "without a phone number", "they have a push token".
+	hasAttrRE  = regexp.MustCompile(`^(?:they |the customer |the user |customers |users |people |those |anyone )?((?:who |that )?(?:have no|has no|don't have an?|dont have an?|do not have an?|doesn't have an?|does not have an?|haven't got an?|without an?|without|lack an?|lack|are missing an?|is missing an?|have an?|has an?|with an?))\s+(?:valid\s+|verified\s+)?(email address|email|e-mail address|phone number|phone|mobile number|mobile|push token|device token|app installed|whatsapp number)(?:\s+on file|\s+saved|\s+set|\s+on their profile)?$`)
 	negationRE = regexp.MustCompile(`\b(not|never|no|without|fail(s|ed)? to|yet to|dont|didnt|doesnt|havent|hasnt|isnt|wasnt|wont)\b|n't\b`)
 	withinRE   = regexp.MustCompile(`\b(within|in the (next|first)|in|after|for|by)\s+(?:another\s+|a further\s+|an additional\s+)?(` + amountRE[1:len(amountRE)-1] + `)[\s-]*(minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\b`)
 
@@ -71,6 +74,11 @@ var (
 // "they are in the US") or an event ("they don't open it within 3 days").
 // orig is the same text with its original case, for values. channel is the
 // last channel sent on, for "opened". Every expression compiles in CEL.
+// attrAliases are the profile fields the words for them name.
+var attrAliases = map[string]string{"email_address": "email", "e_mail_address": "email", "phone_number": "phone",
+	"mobile_number": "phone", "mobile": "phone", "device_token": "push_token", "app_installed": "push_token",
+	"whatsapp_number": "phone"}
+
 func parseCondition(text, orig, channel string) (cond, bool) {
 	text = strings.TrimSpace(strings.TrimRight(text, " .:!"))
 	orig = strings.TrimSpace(strings.TrimRight(orig, " .:!"))
@@ -78,6 +86,17 @@ func parseCondition(text, orig, channel string) (cond, bool) {
 		text, orig = text[m[1]:], orig[m[1]:]
 	}
 	if expr, ok := attributeExpr(text, orig); ok {
+		return cond{expr: expr, text: orig}, true
+	}
+	if m := hasAttrRE.FindStringSubmatch(text); m != nil {
+		attr := attrName(m[2])
+		if alias, ok := attrAliases[attr]; ok {
+			attr = alias
+		}
+		expr := "has(customer." + attr + ")"
+		if negationRE.MatchString(m[1]) || strings.HasPrefix(m[1], "without") || strings.Contains(m[1], "missing") || strings.HasPrefix(m[1], "lack") {
+			expr = "!" + expr
+		}
 		return cond{expr: expr, text: orig}, true
 	}
 	c := cond{text: orig}
@@ -176,7 +195,7 @@ func simpleAttributeExpr(text, orig string) (string, bool) {
 		return `customer.plan == ` + strconv.Quote(m[1]), true
 	}
 	if m := planWhoRE.FindStringSubmatch(text); m != nil {
-		if planWords[m[1]] {
+		if planWords[m[1]] || strings.Contains(text, " plan ") { // "annual plan customers" names its plan
 			return `customer.plan == ` + strconv.Quote(m[1]), true
 		}
 		if m[1] == "vip" {

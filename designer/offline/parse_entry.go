@@ -47,7 +47,7 @@ func (p *parser) setEntry(typ, label string, config map[string]any) {
 		}
 		return
 	}
-	p.entryType, p.entryLabel, p.entryConfig = typ, label, config
+	p.entryType, p.entryLabel, p.entryConfig, p.entrySpan = typ, label, config, p.cur
 }
 
 // entry reads how customers enter, said before the steps ("When a user signs
@@ -383,6 +383,10 @@ func (p *parser) schedule(l, c string) bool {
 		days = fmt.Sprintf("%d * *", day)
 	}
 	cfg := map[string]any{"cron": fmt.Sprintf("%d %d %s", minute, hour, days)}
+	if zone, at := timezoneOf(l, c); zone != "" {
+		cfg["timezone"] = zone
+		spans = append(spans, [2]int{at[0], at[1]})
+	}
 	label := "Every " + strings.ToUpper(unit[:1]) + unit[1:]
 	if s := segmentRE.FindStringSubmatchIndex(l); s != nil {
 		for _, g := range [][2]int{{s[2], s[3]}, {s[4], s[5]}} {
@@ -408,5 +412,8 @@ func (p *parser) schedule(l, c string) bool {
 			return true
 		}
 	}
-	return p.clause(r) || true
+	if !p.clause(r) {
+		p.partly = append(p.partly, r)
+	}
+	return true
 }

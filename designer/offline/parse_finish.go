@@ -29,10 +29,19 @@ func (p *parser) finish() *graph.Graph {
 		if !split[id] {
 			split[id] = true
 			p.j.split(id, s.weights)
+			p.claim(s.span)
 		}
 	}
-	if dropped := p.j.finish(p.goal); len(dropped) > 0 {
+	p.claim(p.cur) // nodes made while merging arms belong to the last clause
+	if p.goal != "" && p.j.addGoal(p.goal, p.goalEvent) {
+		p.ask(fmt.Sprintf("How long should the journey wait for %s to count the goal %s? I used %s.", p.goalEvent, p.goal, humanDuration(goalTimeout)))
+	}
+	if dropped := p.j.finish(); len(dropped) > 0 {
 		p.ask(fmt.Sprintf("These steps come after the journey has ended, so I left them out: %s. Where should they go?", strings.Join(dropped, ", ")))
+	}
+	p.claim(p.goalSpan)
+	if p.entrySpan.valid() {
+		p.spans[p.j.entry] = p.entrySpan
 	}
 	p.j.b.SetExitCriteria(p.exit)
 	for _, c := range p.caps {

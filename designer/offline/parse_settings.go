@@ -62,6 +62,9 @@ func (p *parser) addCap(amount, kind, per string) bool {
 		ch = capChannel[m[2][0]]
 	}
 	p.caps = append(p.caps, capSpec{channel: ch, cap: graph.Cap{Max: int(n), Window: window}})
+	if !p.capSpan.valid() {
+		p.capSpan = p.cur
+	}
 	return true
 }
 
@@ -127,7 +130,10 @@ func (p *parser) goalStatement(l, c string) bool {
 		p.ask(fmt.Sprintf("The journey has one goal; I kept %s. Should %s be the goal instead?", p.goal, name))
 		return true
 	}
-	p.goal = name
+	p.goal, p.goalSpan, p.goalEvent = name, p.cur, name
+	if ev, ok := eventOf(phrase, ""); ok {
+		p.goalEvent = ev
+	}
 	return true
 }
 
@@ -196,7 +202,7 @@ func (p *parser) abTest(l, c string) bool {
 		p.message("send_email", "email", "email", nameWords(which), which+" email", false)
 		which = "last"
 	}
-	p.splits = append(p.splits, splitSpec{which: which, weights: weights})
+	p.splits = append(p.splits, splitSpec{which: which, weights: weights, span: p.cur})
 	return true
 }
 

@@ -13,13 +13,18 @@ var (
 	singleQuotedRE = regexp.MustCompile(`(^|[\s(:])'([^"\n]+?)'([\s.,;:!?)]|$)`)
 	thenRE         = regexp.MustCompile(`(?i)\s+-\s+|(?:,\s*|\s+)(?:and\s+)?then\b,?\s*|,\s*after that,?\s*|,\s*afterwards,?\s*|\s+->\s+|\s+→\s+`)
 	// andActionRE finds " and " before an action: "wait 2 days and send …".
-	andActionRE = regexp.MustCompile(`(?i)\s+and\s+(?:also\s+)?(` + actionVerbs + `|(?:an?|the)\s+(?:[a-z'-]+\s+){0,3}(?:e-?mail|sms|text|push|notification|whatsapp)\b)`)
+	andActionRE = regexp.MustCompile(`(?i)\s+and\s+(?:also\s+)?(` + actionVerbs + `|` + otherVerbs + `|(?:an?|the)\s+(?:[a-z'-]+\s+){0,3}(?:e-?mail|sms|text|push|notification|whatsapp)\b)`)
 	// inlineListRE splits "1) … 2) …" written on one line.
 	inlineListRE = regexp.MustCompile(`(\S*)\s+\d{1,2}[.)]\s+([A-Za-z])`)
 	// headerRE starts a fragment that says when or for whom, not what:
 	// "if they don't open it", "after 3 days", "on day 7".
 	headerRE = regexp.MustCompile(`(?i)^(?:if|unless|only if|only for|when|whenever|once|as soon as|in case|should|for|otherwise|else|but if|and if|on day|day|after|in|every|each|on|at|starting|the next day|the following day|next day|tomorrow|` + amountRE[1:len(amountRE)-1] + `)\b`)
 )
+
+// otherVerbs begin something a journey cannot do with its node types
+// ("and sync them to Salesforce"): split off, it is listed as not
+// understood instead of vanishing into the step before it.
+const otherVerbs = `sync|syncs|create|creates|assign|assigns|log|export|alert|escalate|enroll|enrol|route|hand off|hand them|pass them|share|upload|invite|book|phone|ring|print|mail them a|ship|refund|credit|open a ticket|raise a ticket|call them|slack|post it|post to`
 
 // actionVerbs begin a step.
 const actionVerbs = `resend|re-send|gets|get|receives|receive|send|sends|text|sms|email them|email the|email everyone|email all|push them|whatsapp them|message them|call|wait|pause|delay|hold|tag|add|remove|untag|set|update|end|exit|stop|notify|ping|post|mark|remind|follow up|trigger|fire|deliver|give|a/b test|ab test|split test|run an a/b`
@@ -177,7 +182,7 @@ var nounBefore = map[string]bool{"the": true, "a": true, "an": true, "their": tr
 	"no": true, "any": true, "our": true, "your": true, "his": true, "her": true, "its": true, "to": true, "of": true,
 	// and after which it is the condition's own verb: "they don't add it"
 	"they": true, "don't": true, "dont": true, "not": true, "didn't": true, "doesn't": true, "haven't": true,
-	"hasn't": true, "never": true, "still": true, "who": true, "will": true, "can": true, "it": true, "someone": true,
+	"hasn't": true, "never": true, "still": true, "who": true, "will": true, "can": true, "someone": true,
 	"user": true, "customer": true, "users": true, "customers": true}
 
 // actionIndex returns where the first action verb of s starts, -1 if none.

@@ -228,9 +228,20 @@ func TestJourneySettings(t *testing.T) {
 	if g.ExitCriteria == nil || g.ExitCriteria.EventType != "unsubscribed" {
 		t.Errorf("exit criteria %+v, want unsubscribed", g.ExitCriteria)
 	}
-	last := g.Nodes[len(g.Nodes)-1]
-	if last.Type != "goal_reached" || parsedConfig(last)["goal_name"] != "first_purchase" {
-		t.Errorf("last node %s %s, want the goal first_purchase", last.Type, last.Config)
+	// the goal is reached only by those who purchase: behind a wait for it
+	goal, ok := g.Node("goal_1")
+	if !ok || parsedConfig(goal)["goal_name"] != "first_purchase" {
+		t.Fatalf("no goal first_purchase: %+v", g.Nodes)
+	}
+	var into []string
+	for _, e := range g.Edges {
+		if e.Target == goal.ID {
+			from, _ := g.Node(e.Source)
+			into = append(into, from.Type+"["+e.Branch+"] "+configString(from.Config, "event_type"))
+		}
+	}
+	if !reflect.DeepEqual(into, []string{"wait_for_event[event_received] purchased"}) {
+		t.Errorf("the goal is reached from %v, want only the purchase", into)
 	}
 }
 
@@ -363,8 +374,11 @@ func TestDocumentReaderSentences(t *testing.T) {
 				}
 			}
 		case "goal":
-			last := g.Nodes[len(g.Nodes)-1]
-			got = "goal " + configString(last.Config, "goal_name")
+			for _, n := range g.Nodes {
+				if n.Type == "goal_reached" {
+					got = "goal " + configString(n.Config, "goal_name")
+				}
+			}
 		case "condition":
 			for _, n := range g.Nodes {
 				if n.Type == "condition" || n.Type == "wait_for_event" {

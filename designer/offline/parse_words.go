@@ -177,6 +177,15 @@ var knownEvents = func() map[string]bool {
 // "event `trial_started`".
 var explicitEventRE = regexp.MustCompile("(?:\\bevent[: ]+[`'\"]?([a-z][a-z0-9_.]*)[`'\"]?|[`'\"]?([a-z][a-z0-9_.]*_[a-z0-9_.]+)[`'\"]? event\\b)")
 
+// identInPhraseRE is an identifier written inside a phrase; compareAfterRE
+// makes it an attribute compared ("order_total > 100"), as do the names
+// attributeNameRE knows for dates, ids and amounts.
+var (
+	identInPhraseRE = regexp.MustCompile(`(?:^|[\s"'(])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:$|[\s"'),.:;])`)
+	compareAfterRE  = regexp.MustCompile(`^["')]?\s*(?:is|are|was|=|==|!=|>|<|>=|<=|equals|over|under|above|below|more|less|at least|at most|of)\b|^["')]?\s*[=<>!]`)
+	attributeNameRE = regexp.MustCompile(`_(?:date|at|id|total|count|amount|value|score|time|day|status|plan|tier|type|name|email|phone)$`)
+)
+
 // snakeEventRE is an event type written as one: email_opened.
 var snakeEventRE = regexp.MustCompile(`^[a-z]+(?:_[a-z0-9]+)+$`)
 
@@ -188,6 +197,10 @@ func eventOf(phrase, channel string) (string, bool) {
 	}
 	if name := strings.TrimSpace(phrase); snakeEventRE.MatchString(name) { // "if email_opened"
 		return name, true
+	}
+	if m := identInPhraseRE.FindStringSubmatchIndex(phrase); m != nil && !compareAfterRE.MatchString(phrase[m[3]:]) &&
+		!attributeNameRE.MatchString(phrase[m[2]:m[3]]) {
+		return phrase[m[2]:m[3]], true // "they cancel_subscription", "(demo_requested)": named exactly
 	}
 	for _, p := range eventPatterns {
 		if p.re.MatchString(phrase) {

@@ -1,0 +1,77 @@
+package offline
+
+import (
+	"regexp"
+	"strings"
+)
+
+// The first stage of reading: the description is brought to one plain
+// form before it is split into clauses. Chat lead-ins go ("hey can we set
+// up …"), shorthand is spelt out (d3, T+1 and D+1 as "day 3"; 24h, 5d, 2w as
+// "24 hours", "5 days", "2 weeks"), money loses its symbols and thousands
+// separators ($1,000 → $1000, $2k → $2000), identifiers lose their backticks (they are
+// then used exactly: `order_completed` is the event order_completed) and a
+// trigger written as a title ("Webinar flow: on webinar_registered →") is
+// a sentence of its own. Everything here is a rewrite of the text; what it
+// means is read by the stages after it.
+
+var (
+	chatLeadRE = regexp.MustCompile(`(?im)^\s*(?:(?:hey|hi|hello|yo|ok|okay|so)(?:\s+(?:team|all|folks|there|everyone|guys|y'all))?\s*[,!:-]*\s+)?` +
+		`(?:(?:can|could|would|shall)\s+(?:we|you|someone)\s+(?:please\s+)?|please\s+|let'?s\s+|we\s+(?:need|want|would like|'d like)\s+(?:to\s+)?|i\s+(?:need|want|would like|'d like)\s+(?:to\s+)?(?:you\s+to\s+)?)` +
+		`(?:set\s*up|build|create|make|do|get|have|add|launch|run|put together|spin up)\s+(?:a|an|the|our|this)?\s*`)
+	backtickRE  = regexp.MustCompile("`([^`\n]{1,80})`")
+	dayCodeRE   = regexp.MustCompile(`(?i)(^|[\s(>,;:→|-])(?:d|t|day)\s?\+\s?(\d{1,3})\b|(^|[\s(>,;:→|-])[dD](\d{1,3})\b`)
+	shortDurRE  = regexp.MustCompile(`(?i)\b(\d{1,4})\s?(h|hr|hrs|d|w|wk|wks|min|mins)\b`)
+	moneyRE     = regexp.MustCompile(`[$€£]\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?([kK])?\b`)
+	thousandsRE = regexp.MustCompile(`\b(\d{1,3}(?:,\d{3})+)\b`)
+	// titleTriggerRE is a journey's name followed by its trigger and a colon
+	// or arrow: "Thank-you flow on order_completed:", "Webinar flow: on
+	// webinar_registered →".
+	titleTriggerRE = regexp.MustCompile(`(?im)^([^\n:]{0,60}?\b(?:flow|journey|campaign|sequence|series|drip|program|automation|workflow)\s*:?\s*)(on|upon|after|when|triggered by|trigger)\s+([a-z][a-z0-9]*(?:[_.][a-z0-9]+)+)\s*(?::|→|->|=>|,)\s*`)
+	// identTriggerRE is a trigger named as an identifier that opens a line:
+	// "On order_completed: …", "on webinar_registered → …".
+	// topicLeadRE names what a message is about without saying anything
+	// about the journey: "for the data-usage alerts:" (after a greeting,
+	// which stays to be listed as not understood).
+	topicLeadRE = regexp.MustCompile(`(?im)^(\s*(?:(?:hey|hi|hello)[^,!:\n]{0,20}[,!]\s*)?)(?:for|re|about|regarding)\s+(?:the\s+|our\s+|this\s+)?[a-z0-9 '/&()-]{1,50}:\s+`)
+	// bareTriggerRE is an identifier opening the text and followed by an
+	// arrow: "trial_started → d1 email …".
+	bareTriggerRE = regexp.MustCompile(`(?im)^(\s*)([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\s*(?:→|->|=>)\s*`)
+	// pushVerbRE is "push" used as a verb: "push the pro tips".
+	pushVerbRE     = regexp.MustCompile(`(?i)\bpush (the|a|an) ([a-z0-9' -]+?)(\s*(?:$|[,.;]|\s(?:and|then|otherwise|if|unless|to|after|on)\b))`)
+	identTriggerRE = regexp.MustCompile(`(?im)^(\s*(?:on|upon|after|when|trigger(?:ed)?(?: by| on)?)\s+)([a-z][a-z0-9]*(?:[_.][a-z0-9]+)+)\s*(?::|→|->|=>|,)\s*`)
+)
+
+var shortUnits = map[string]string{"h": "hours", "hr": "hours", "hrs": "hours", "d": "days", "w": "weeks", "wk": "weeks", "wks": "weeks",
+	"min": "minutes", "mins": "minutes"}
+
+// normalise is the first stage: the description in one plain form.
+func normalise(text string) string {
+	text = topicLeadRE.ReplaceAllString(text, "${1}")
+	text = chatLeadRE.ReplaceAllString(text, "")
+	text = bareTriggerRE.ReplaceAllString(text, "${1}Trigger: ${2}.\n")
+	text = pushVerbRE.ReplaceAllString(text, "send $1 $2 push$3")
+	text = backtickRE.ReplaceAllStringFunc(text, func(m string) string {
+		inner := backtickRE.FindStringSubmatch(m)[1]
+		if snakeEventRE.MatchString(inner) || strings.Contains(inner, ".") {
+			return inner
+		}
+		return `"` + inner + `"`
+	})
+	text = titleTriggerRE.ReplaceAllString(text, "${1}\nTrigger: ${3}.\n")
+	text = identTriggerRE.ReplaceAllString(text, "Trigger: ${2}.\n")
+	text = dayCodeRE.ReplaceAllString(text, "${1}${3}day ${2}${4}")
+	text = shortDurRE.ReplaceAllStringFunc(text, func(m string) string {
+		s := shortDurRE.FindStringSubmatch(m)
+		return s[1] + " " + shortUnits[strings.ToLower(s[2])]
+	})
+	text = moneyRE.ReplaceAllStringFunc(text, func(m string) string {
+		s := moneyRE.FindStringSubmatch(m)
+		n := m[:len(m)-len(strings.TrimLeft(m, "$€£ "))] + strings.ReplaceAll(s[1], ",", "") + s[2]
+		if s[3] != "" && s[2] == "" {
+			n += "000"
+		}
+		return n
+	})
+	return thousandsRE.ReplaceAllStringFunc(text, func(m string) string { return strings.ReplaceAll(m, ",", "") })
+}
