@@ -31,33 +31,34 @@ export function App() {
   };
   return (
     <QueryClientProvider client={queryClient}>
-      {signedIn ? (
-        <AppShell onSignOut={signOut}>
-          <Routes />
-        </AppShell>
-      ) : (
+      {signedIn ? <SignedIn onSignOut={signOut} /> : (
         <LoginScreen onSignedIn={() => setSignedIn(true)} />
       )}
     </QueryClientProvider>
   );
 }
 
-function Routes() {
+/** SignedIn shows the screen the path names, in the app's frame. */
+function SignedIn({ onSignOut }: { onSignOut: () => void }) {
   const path = usePath();
   for (const s of screens) {
     const params = matchPath(s.path, path);
     if (!params) continue;
     const Screen = s.component;
     return (
-      <Suspense fallback={<div className="p-8 text-sm text-slate-500">Loading…</div>}>
-        <Screen params={params} />
-      </Suspense>
+      <AppShell onSignOut={onSignOut} compact={s.fullBleed ?? false}>
+        <Suspense fallback={<div className="p-8 text-sm text-slate-500">Loading…</div>}>
+          <Screen params={params} />
+        </Suspense>
+      </AppShell>
     );
   }
   return (
-    <div className="p-10">
-      <h1 className="text-xl font-semibold text-slate-900">Page not found</h1>
-      <p className="mt-2 text-sm text-slate-600">Nothing lives at {path}.</p>
-    </div>
+    <AppShell onSignOut={onSignOut} compact={false}>
+      <div className="p-10">
+        <h1 className="text-xl font-semibold text-slate-900">Page not found</h1>
+        <p className="mt-2 text-sm text-slate-600">Nothing lives at {path}.</p>
+      </div>
+    </AppShell>
   );
 }

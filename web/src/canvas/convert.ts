@@ -30,7 +30,13 @@ export function edgeToFlow(e: GraphEdge): JourneyEdge {
     target: e.target,
     sourceHandle: branch,
     data: { branch },
-    label: branch === DEFAULT_BRANCH ? undefined : branch,
+    ...(branch === DEFAULT_BRANCH ? {} : {
+      label: branch.replace(/_/g, " "),
+      labelStyle: { fontSize: 11, fontWeight: 500, fill: "#475569" },
+      labelBgStyle: { fill: "#ffffff" },
+      labelBgPadding: [4, 2] as [number, number],
+      labelBgBorderRadius: 4,
+    }),
   };
 }
 

@@ -58,7 +58,7 @@ export function reaches(from: string, to: string, edges: RuleEdge[]): boolean {
 /** Why a node of type t cannot be added, or null when it can. */
 export function additionProblem(t: NodeType, nodes: RuleNode[], types: Map<string, NodeType>): string | null {
   if (t.group === "entry" && nodes.some((n) => types.get(n.data.type)?.group === "entry")) {
-    return "this journey already has its entry node";
+    return "This journey already has its entry node";
   }
   return null;
 }

@@ -45,8 +45,18 @@ const HISTORY_LIMIT = 100;
 export function createEditorStore(initial: Snapshot): StoreApi<EditorState> {
   return createStore<EditorState>()((set, get) => {
     const snapshot = (): Snapshot => ({ nodes: get().nodes, edges: get().edges });
+    // Typing in one field makes one undo step, not one per key: edits with
+    // the same key within a second are merged into the step before.
+    let last: { key: string; at: number } | null = null;
     // change applies an edit as one undo step.
-    const change = (fn: (s: EditorState) => Partial<EditorState>) => {
+    const change = (fn: (s: EditorState) => Partial<EditorState>, coalesce?: string) => {
+      const now = Date.now();
+      const merge = coalesce !== undefined && last?.key === coalesce && now - last.at < 1000 && get().past.length > 0;
+      last = coalesce !== undefined ? { key: coalesce, at: now } : null;
+      if (merge) {
+        set((s) => ({ ...fn(s), future: [], dirty: true }));
+        return;
+      }
       const before = snapshot();
       set((s) => ({ ...fn(s), past: [...s.past, before].slice(-HISTORY_LIMIT), future: [], dirty: true }));
     };
@@ -77,8 +87,10 @@ export function createEditorStore(initial: Snapshot): StoreApi<EditorState> {
           dirty: s.dirty || changes.some((c) => c.type === "remove"),
         }));
       },
-      checkpoint: () =>
-        set((s) => ({ past: [...s.past, snapshot()].slice(-HISTORY_LIMIT), future: [] })),
+      checkpoint: () => {
+        last = null;
+        set((s) => ({ past: [...s.past, snapshot()].slice(-HISTORY_LIMIT), future: [] }));
+      },
       addNode: (n) => change((s) => ({ nodes: [...s.nodes.map((x) => ({ ...x, selected: false })), { ...n, selected: true }], selectedId: n.id })),
       addEdge: (e) => change((s) => ({ edges: [...s.edges, e] })),
       removeSelected: () =>
@@ -101,11 +113,11 @@ export function createEditorStore(initial: Snapshot): StoreApi<EditorState> {
           nodes: s.nodes.map((n) => (n.id === id ? { ...n, data: { ...n.data, config } } : n)),
           // Edges on branches the new config no longer has stay, and are
           // shown as problems by the server; nothing is dropped silently.
-        })),
+        }), `config:${id}`),
       setLabel: (id, label) =>
         change((s) => ({
           nodes: s.nodes.map((n) => (n.id === id ? { ...n, data: { ...n.data, label: label || undefined } } : n)),
-        })),
+        }), `label:${id}`),
       setNodes: (nodes) => change(() => ({ nodes })),
       select: (id) =>
         set((s) => ({ selectedId: id, nodes: s.nodes.map((n) => ({ ...n, selected: n.id === id })) })),
@@ -127,6 +139,7 @@ export function createEditorStore(initial: Snapshot): StoreApi<EditorState> {
         })),
       markSaved: () => set({ dirty: false }),
       undo: () => {
+        last = null;
         const { past } = get();
         const prev = past[past.length - 1];
         if (!prev) return;
