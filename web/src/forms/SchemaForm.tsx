@@ -1,6 +1,7 @@
 // A form generated from a JSON Schema: one field per property, each with
 // the editor its type, pattern or name calls for (see widgetFor), its
 // description as help, and the server's problems for it underneath.
+import type { ErrorDetail } from "../api/types";
 import { useEffect, useId, useState } from "react";
 import { channelOf, humanize, splitDuration, unitName, widgetFor, type JSONSchema } from "./schema";
 
@@ -370,7 +371,7 @@ function obj(v: unknown): Value {
  * "config.duration" → "duration", "config" → "" (the whole form). Others
  * (a missing branch) are left to the caller.
  */
-export function problemsByField(details: { field?: string; message: string }[]): Map<string, string[]> {
+export function problemsByField(details: ErrorDetail[]): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const d of details) {
     if (d.field !== "config" && !d.field?.startsWith("config.")) continue;

@@ -334,7 +334,7 @@ function EditorBody({ journey, graph, types, byType, readOnly, messages }: {
             <div role={notice.kind === "error" ? "alert" : "status"} data-testid="notice"
               className={`flex items-start justify-between gap-4 ${notice.kind === "error" ? "text-red-700" : notice.kind === "ok" ? "text-emerald-700" : "text-slate-600"}`}>
               <div>
-                {notice.text}
+                {sentence(notice.text)}
                 {notice.details && <ul className="mt-0.5 list-disc pl-5 text-xs">{notice.details.map((d, i) => <li key={i}>{d}</li>)}</ul>}
               </div>
               <button type="button" aria-label="Dismiss" className="text-slate-400 hover:text-slate-700" onClick={() => setNotice(null)}>
@@ -343,9 +343,15 @@ function EditorBody({ journey, graph, types, byType, readOnly, messages }: {
             </div>
           )}
           {warnings.length > 0 && (
-            <ul className="text-amber-800">
-              {warnings.map((w, i) => <li key={i} className="flex gap-1.5"><Icon name="warning" className="mt-0.5 h-4 w-4 shrink-0" />{w.node_id}: {w.message}</li>)}
-            </ul>
+            <details className="text-amber-800">
+              <summary className="flex cursor-pointer items-center gap-1.5">
+                <Icon name="warning" className="h-4 w-4 shrink-0" />
+                {warnings.length} {warnings.length === 1 ? "warning" : "warnings"} about what its first customers will meet
+              </summary>
+              <ul className="mt-1 max-h-32 list-disc space-y-0.5 overflow-y-auto pl-10 text-xs">
+                {warnings.map((w, i) => <li key={i}><span className="font-medium">{w.node_id}</span>: {w.message}</li>)}
+              </ul>
+            </details>
           )}
         </div>
       )}
@@ -369,4 +375,9 @@ function restOf(g: Graph | null): Partial<Graph> {
   if (g.exit_criteria) rest.exit_criteria = g.exit_criteria;
   if (g.frequency_cap) rest.frequency_cap = g.frequency_cap;
   return rest;
+}
+
+/** sentence starts a message with a capital letter. */
+function sentence(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }
