@@ -8,7 +8,7 @@ FUZZTIME  ?= 60s
 # in 10 minutes, against 263,913 with 5 s.
 FUZZMINIMIZETIME ?= 5s
 
-.PHONY: help run build test test-short vet fuzz bench lint clean
+.PHONY: help run build test test-short test-web vet fuzz bench lint clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -19,9 +19,13 @@ run: ## run the server on :4000 with SQLite under ./data
 build: ## build a static binary into bin/kalcifer
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/kalcifer ./cmd/kalcifer
 
-test: ## vet, then every test on SQLite and PostgreSQL (starts a private PostgreSQL)
+test: ## vet, every Go test on SQLite and PostgreSQL (starts a private PostgreSQL), then test-web
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 25m ./...
+	$(MAKE) test-web
+
+test-web: ## the web app: npm ci, type check and stale check of the committed build, Vitest, end-to-end in Chromium
+	cd web && npm ci --no-audit --no-fund && npm run check && npm test && npm run e2e
 
 test-short: ## the tests on SQLite only (PostgreSQL ones skip with -short)
 	$(GO) test -count=1 -short ./...
