@@ -32,10 +32,13 @@ import (
 // (GET /journeys/{id}/enrolment): between batches the event loops get the
 // database.
 
-// Defaults of Config.EnrolBatch and Config.ChangeBatch.
+// Defaults of Config.EnrolBatch (DefaultEnrolBatchSingleWriter where the
+// database has one writer, so that a batch holds it for tens of
+// milliseconds) and Config.ChangeBatch.
 const (
-	DefaultEnrolBatch  = 500
-	DefaultChangeBatch = 500
+	DefaultEnrolBatch             = 500
+	DefaultEnrolBatchSingleWriter = 100
+	DefaultChangeBatch            = 500
 )
 
 // Types of the events admit is told about for customers enrolled by a
@@ -82,11 +85,18 @@ func (rt *Runtime) Enrol(ctx context.Context) (int, error) {
 		return n, err
 	}
 	for _, ee := range idx.enrols {
+		began := time.Now()
 		m, err := rt.advanceEntry(ctx, ee)
 		if err != nil {
 			return n, fmt.Errorf("entry %s of journey %s: %w", ee.nodeID, ee.journeyID, err)
 		}
 		n += m
+		if m > 1 {
+			// Leave the database to the event loops for as long as the
+			// batch held it: with one writer (SQLite) a pass would
+			// otherwise take every commit, and POST /events would wait.
+			yield(ctx, time.Since(began))
+		}
 	}
 	return n, nil
 }
@@ -321,6 +331,16 @@ func (rt *Runtime) enrolAll(ctx context.Context, t *store.EngineTx, q quotas, ee
 		}
 	}
 	return started, nil
+}
+
+// yield waits d (at most a second), or until ctx ends.
+func yield(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(min(d, time.Second))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // tenantQuotas reads one tenant's active-instance quota.
