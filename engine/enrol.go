@@ -91,10 +91,11 @@ func (rt *Runtime) Enrol(ctx context.Context) (int, error) {
 			return n, fmt.Errorf("entry %s of journey %s: %w", ee.nodeID, ee.journeyID, err)
 		}
 		n += m
-		if m > 1 {
-			// Leave the database to the event loops for as long as the
-			// batch held it: with one writer (SQLite) a pass would
-			// otherwise take every commit, and POST /events would wait.
+		if m > 1 && rt.st.Dialect().SingleWriter {
+			// Leave the one writer (SQLite) to the event loops for as
+			// long as the batch held it: a pass would otherwise take
+			// every commit, and POST /events would wait. PostgreSQL
+			// commits them side by side.
 			yield(ctx, time.Since(began))
 		}
 	}
