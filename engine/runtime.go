@@ -45,8 +45,8 @@ type Config struct {
 	SendBatch  int
 	// EnrolBatch bounds the customers one transaction of a segment or
 	// scheduled entry's pass walks (default DefaultEnrolBatch, or
-	// DefaultEnrolBatchSingleWriter on SQLite); after each batch the
-	// pass waits as long as the batch took.
+	// DefaultEnrolBatchSingleWriter on SQLite, where after each batch the
+	// pass waits as long as the batch took).
 	// ChangeBatch the changed customers one transaction checks against
 	// segment entries (default DefaultChangeBatch).
 	EnrolBatch  int
