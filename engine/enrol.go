@@ -6,10 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/adhocore/gronx"
-
 	"github.com/kalcifer/kalcifer"
-	"github.com/kalcifer/kalcifer/graph"
 	"github.com/kalcifer/kalcifer/segment"
 	"github.com/kalcifer/kalcifer/store"
 )
@@ -35,10 +32,13 @@ import (
 // (GET /journeys/{id}/enrolment): between batches the event loops get the
 // database.
 
-// Defaults of Config.EnrolBatch and Config.ChangeBatch.
+// Defaults of Config.EnrolBatch (DefaultEnrolBatchSingleWriter where the
+// database has one writer, so that a batch holds it for tens of
+// milliseconds) and Config.ChangeBatch.
 const (
-	DefaultEnrolBatch  = 500
-	DefaultChangeBatch = 500
+	DefaultEnrolBatch             = 500
+	DefaultEnrolBatchSingleWriter = 100
+	DefaultChangeBatch            = 500
 )
 
 // Types of the events admit is told about for customers enrolled by a
@@ -51,48 +51,25 @@ const (
 // newEnrolEntry is the enrolEntry of node n, if it is a segment or
 // scheduled entry.
 func newEnrolEntry(tenantID string, en entry, n *node) (enrolEntry, bool) {
-	ee := enrolEntry{entry: en, tenantID: tenantID}
+	ee := enrolEntry{entry: en, tenantID: tenantID, spec: store.EntrySpec{NodeID: n.id, Segment: n.segmentEntry, Scheduled: n.scheduledEntry}}
 	switch {
 	case n.segmentEntry != nil:
-		c := n.segmentEntry
-		ee.kind, ee.segmentID, ee.mode, ee.cron, ee.loc = store.EntryRunSegment, c.SegmentID, c.EnrolMode(), c.ScheduleOrDefault(), time.UTC
+		ee.kind, ee.segmentID, ee.mode = store.EntryRunSegment, n.segmentEntry.SegmentID, n.segmentEntry.EnrolMode()
 	case n.scheduledEntry != nil:
-		c := n.scheduledEntry
-		ee.kind, ee.segmentID, ee.cron, ee.loc = store.EntryRunScheduled, c.SegmentID, c.Cron, c.Location()
-		if end, ok := c.End(); ok {
-			ee.end = &end
-		}
+		ee.kind, ee.segmentID = store.EntryRunScheduled, n.scheduledEntry.SegmentID
 	default:
 		return ee, false
 	}
 	return ee, true
 }
 
-// config says what the run is for: a new version whose entry differs
-// starts afresh.
-func (ee enrolEntry) config() string {
-	end := ""
-	if ee.end != nil {
-		end = ee.end.Format(time.RFC3339)
-	}
-	return fmt.Sprintf("segment=%s mode=%s cron=%s tz=%s end=%s", ee.segmentID, ee.mode, ee.cron, ee.loc, end)
-}
-
 // nextRun is the entry's first tick after now, or nil when there is none
-// before its end (or it enrols existing members only, once).
+// (past a schedule's end; an entry of existing members runs once).
 func (ee enrolEntry) nextRun(now time.Time) (*time.Time, error) {
-	if ee.kind == store.EntryRunSegment && ee.mode == graph.EnrolExisting {
-		return nil, nil
+	if c := ee.spec.Segment; c != nil {
+		return c.NextRun(now)
 	}
-	next, err := gronx.NextTickAfter(ee.cron, now.In(ee.loc), false)
-	if err != nil {
-		return nil, fmt.Errorf("next tick of %q: %w", ee.cron, err)
-	}
-	next = next.UTC()
-	if ee.end != nil && next.After(*ee.end) {
-		return nil, nil
-	}
-	return &next, nil
+	return ee.spec.Scheduled.NextRun(now)
 }
 
 // Enrol does one round of the entry loop: a batch of changed customers,
@@ -108,11 +85,19 @@ func (rt *Runtime) Enrol(ctx context.Context) (int, error) {
 		return n, err
 	}
 	for _, ee := range idx.enrols {
+		began := time.Now()
 		m, err := rt.advanceEntry(ctx, ee)
 		if err != nil {
 			return n, fmt.Errorf("entry %s of journey %s: %w", ee.nodeID, ee.journeyID, err)
 		}
 		n += m
+		if m > 1 && rt.st.Dialect().SingleWriter {
+			// Leave the one writer (SQLite) to the event loops for as
+			// long as the batch held it: a pass would otherwise take
+			// every commit, and POST /events would wait. PostgreSQL
+			// commits them side by side.
+			yield(ctx, time.Since(began))
+		}
 	}
 	return n, nil
 }
@@ -163,13 +148,8 @@ func (rt *Runtime) EnrolChanged(ctx context.Context, idx *entryIndex) (int, erro
 // enrols those who started matching.
 func (rt *Runtime) checkChanged(ctx context.Context, t *store.EngineTx, q quotas, ee enrolEntry, ids []string) error {
 	run, err := t.PeekEntryRun(ee.journeyID, ee.nodeID)
-	if err != nil || run == nil || run.Config != ee.config() {
-		return err // not set up yet: its first pass will see them
-	}
-	if run.Pass == store.PassBaseline {
-		// Recording who matches at activation: a customer who starts
-		// matching meanwhile is enrolled by the next re-evaluation.
-		return nil
+	if err != nil || run == nil || run.Config != ee.spec.Key() {
+		return err // not set up for this version yet: its first pass will see them
 	}
 	sg, err := t.SegmentByID(ee.tenantID, ee.segmentID)
 	if kalcifer.ErrorCode(err) == kalcifer.ENOTFOUND {
@@ -210,8 +190,9 @@ func (rt *Runtime) advanceEntry(ctx context.Context, ee enrolEntry) (int, error)
 				return err // claimed by another replica
 			}
 		}
-		if run == nil || run.Config != ee.config() {
-			if run, err = rt.newRun(t, ee, run != nil); err != nil {
+		if run == nil || run.Config != ee.spec.Key() {
+			// A new version changed the entry (activation made the run).
+			if run, err = t.StartEntryRun(ee.tenantID, ee.journeyID, ee.spec); err != nil {
 				return err
 			}
 			n = 1 // made work: come back for the first batch
@@ -241,31 +222,6 @@ func (rt *Runtime) advanceEntry(ctx context.Context, ee enrolEntry) (int, error)
 		return t.SaveEntryRun(run)
 	})
 	return n, err
-}
-
-// newRun makes ee's run afresh: a segment entry starts its first pass at
-// once (enrolling the members, or only recording them), a scheduled
-// entry waits for its first tick.
-func (rt *Runtime) newRun(t *store.EngineTx, ee enrolEntry, existed bool) (*store.EntryRun, error) {
-	if existed {
-		if err := t.ForgetMembers(ee.journeyID, ee.nodeID); err != nil {
-			return nil, err
-		}
-	}
-	run := &store.EntryRun{TenantID: ee.tenantID, JourneyID: ee.journeyID, NodeID: ee.nodeID, Kind: ee.kind, Config: ee.config()}
-	next, err := ee.nextRun(t.Now())
-	if err != nil {
-		return nil, err
-	}
-	run.NextRunAt = next
-	if ee.kind == store.EntryRunSegment {
-		pass := store.PassEnrol
-		if ee.mode == graph.EnrolNew {
-			pass = store.PassBaseline
-		}
-		startPass(run, pass, t.Now())
-	}
-	return run, nil
 }
 
 func startPass(run *store.EntryRun, pass string, now time.Time) {
@@ -325,9 +281,6 @@ func (rt *Runtime) passBatch(ctx context.Context, t *store.EngineTx, ee enrolEnt
 		if enrol, err = t.AddMembers(ee.tenantID, ee.journeyID, ee.nodeID, page); err != nil {
 			return 0, err
 		}
-		if run.Pass == store.PassBaseline {
-			enrol = nil
-		}
 	}
 	q, err := tenantQuotas(t, ee.tenantID)
 	if err != nil {
@@ -379,6 +332,16 @@ func (rt *Runtime) enrolAll(ctx context.Context, t *store.EngineTx, q quotas, ee
 		}
 	}
 	return started, nil
+}
+
+// yield waits d (at most a second), or until ctx ends.
+func yield(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(min(d, time.Second))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // tenantQuotas reads one tenant's active-instance quota.

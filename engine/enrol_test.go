@@ -97,12 +97,15 @@ func TestSegmentEntryOnProfileChange(t *testing.T) {
 		e.patch("before", map[string]any{"plan": "pro"})
 		e.patch("free", map[string]any{"plan": "free"})
 		j := e.segmentJourney(false, e.segment("pro", `plan = "pro"`), "", "")
+		// Right after activation, before the engine has looked at the
+		// journey: activation recorded who matched, and queues changes.
+		e.patch("quick", map[string]any{"plan": "pro"})
 		e.drain()
-		wantEnrolled(t, e.enrolled(j), map[string]int{})
+		wantEnrolled(t, e.enrolled(j), map[string]int{"quick": 1})
 
 		e.patch("free", map[string]any{"plan": "pro"})
 		e.drain()
-		wantEnrolled(t, e.enrolled(j), map[string]int{"free": 1})
+		wantEnrolled(t, e.enrolled(j), map[string]int{"quick": 1, "free": 1})
 		if in := e.only(j, "free"); in.Status != kalcifer.InstanceActive || e.trail(in) != "in=default w=waiting" {
 			t.Fatalf("instance %s: %s", in.Status, e.trail(in))
 		}
@@ -112,7 +115,7 @@ func TestSegmentEntryOnProfileChange(t *testing.T) {
 		e.drain()
 		e.patch("free", map[string]any{"plan": "pro"})
 		e.drain()
-		wantEnrolled(t, e.enrolled(j), map[string]int{"free": 1})
+		wantEnrolled(t, e.enrolled(j), map[string]int{"quick": 1, "free": 1})
 
 		// An event that makes a customer match ("performed") enrols them.
 		j2 := e.segmentJourney(false, e.segment("buyers", `performed bought >= 2`), "", "")

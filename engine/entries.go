@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"time"
 
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/graph"
@@ -28,9 +27,7 @@ type enrolEntry struct {
 	kind      string // store.EntryRunSegment or store.EntryRunScheduled
 	segmentID string // "" for a scheduled entry of every customer
 	mode      string // a segment entry's graph.Enrol… mode
-	cron      string
-	loc       *time.Location
-	end       *time.Time
+	spec      store.EntrySpec
 }
 
 // entryIndex finds, for an event, the journeys it starts. It is rebuilt when

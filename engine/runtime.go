@@ -44,7 +44,9 @@ type Config struct {
 	TimerBatch int
 	SendBatch  int
 	// EnrolBatch bounds the customers one transaction of a segment or
-	// scheduled entry's pass walks (default DefaultEnrolBatch);
+	// scheduled entry's pass walks (default DefaultEnrolBatch, or
+	// DefaultEnrolBatchSingleWriter on SQLite, where after each batch the
+	// pass waits as long as the batch took).
 	// ChangeBatch the changed customers one transaction checks against
 	// segment entries (default DefaultChangeBatch).
 	EnrolBatch  int
@@ -151,6 +153,9 @@ func New(cfg Config) *Runtime {
 	}
 	if cfg.EnrolBatch <= 0 {
 		cfg.EnrolBatch = DefaultEnrolBatch
+		if cfg.Store.Dialect().SingleWriter {
+			cfg.EnrolBatch = DefaultEnrolBatchSingleWriter
+		}
 	}
 	if cfg.ChangeBatch <= 0 {
 		cfg.ChangeBatch = DefaultChangeBatch

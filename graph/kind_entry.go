@@ -3,6 +3,8 @@ package graph
 import (
 	"fmt"
 	"time"
+
+	"github.com/adhocore/gronx"
 )
 
 // Entry node types: they start a journey for a customer.
@@ -67,6 +69,21 @@ func (c SegmentEntryConfig) ScheduleOrDefault() string {
 	return *c.Schedule
 }
 
+// Key says what the entry's enrolment depends on: when it changes (a new
+// version), the entry starts afresh.
+func (c SegmentEntryConfig) Key() string {
+	return fmt.Sprintf("segment=%s enrol=%s schedule=%s", c.SegmentID, c.EnrolMode(), c.ScheduleOrDefault())
+}
+
+// NextRun is when the segment is next re-evaluated after t (UTC), or nil
+// for an entry of the existing members only, which runs once.
+func (c SegmentEntryConfig) NextRun(t time.Time) (*time.Time, error) {
+	if c.EnrolMode() == EnrolExisting {
+		return nil, nil
+	}
+	return nextTick(c.ScheduleOrDefault(), t.UTC(), nil)
+}
+
 // Check refuses a schedule that is not a 5-field cron firing within 5 years.
 func (c SegmentEntryConfig) Check(bad func(string, error)) {
 	if c.Schedule != nil {
@@ -110,6 +127,41 @@ func (c ScheduledEntryConfig) End() (end time.Time, ok bool) {
 	}
 	end, err := time.Parse(time.RFC3339, *c.EndAt)
 	return end, err == nil
+}
+
+// Key says what the schedule depends on: when it changes (a new version),
+// the schedule starts afresh.
+func (c ScheduledEntryConfig) Key() string {
+	end := ""
+	if c.EndAt != nil {
+		end = *c.EndAt
+	}
+	return fmt.Sprintf("cron=%s tz=%s segment=%s end=%s", c.Cron, c.Location(), c.SegmentID, end)
+}
+
+// NextRun is the schedule's first tick after t, in its time zone (so
+// daylight saving time moves it as the zone's clocks move), or nil when
+// there is none before its end.
+func (c ScheduledEntryConfig) NextRun(t time.Time) (*time.Time, error) {
+	var end *time.Time
+	if e, ok := c.End(); ok {
+		end = &e
+	}
+	return nextTick(c.Cron, t.In(c.Location()), end)
+}
+
+// nextTick is cron's first tick after t, in UTC, or nil when it is after
+// end.
+func nextTick(cron string, t time.Time, end *time.Time) (*time.Time, error) {
+	next, err := gronx.NextTickAfter(cron, t, false)
+	if err != nil {
+		return nil, fmt.Errorf("next tick of %q: %w", cron, err)
+	}
+	next = next.UTC()
+	if end != nil && next.After(*end) {
+		return nil, nil
+	}
+	return &next, nil
 }
 
 // Check refuses a cron that never fires, a time zone Go does not know and

@@ -19,11 +19,10 @@ const (
 // Passes of an entry run (EntryRun.Pass): a walk over the segment (or
 // every customer) in id order, a batch per transaction.
 const (
-	PassNone     = ""         // no pass is running
-	PassBaseline = "baseline" // a segment_entry records who matches at activation, enrolling nobody
-	PassEnrol    = "enrol"    // a segment_entry enrols who matches at activation
-	PassRescan   = "rescan"   // a segment_entry's periodic re-evaluation
-	PassTick     = "tick"     // a scheduled_entry's tick
+	PassNone   = ""       // no pass is running
+	PassEnrol  = "enrol"  // a segment_entry enrols who matches at activation
+	PassRescan = "rescan" // a segment_entry's periodic re-evaluation
+	PassTick   = "tick"   // a scheduled_entry's tick
 )
 
 // EntryRun is the state of one segment_entry or scheduled_entry node of a
@@ -106,8 +105,7 @@ func (t *EngineTx) EntryRun(journeyID, nodeID string) (*EntryRun, error) {
 	return e, nil
 }
 
-// PeekEntryRun is EntryRun without claiming it: the incremental path reads
-// how far a baseline pass has gone.
+// PeekEntryRun is EntryRun without claiming it.
 func (t *EngineTx) PeekEntryRun(journeyID, nodeID string) (*EntryRun, error) {
 	e, err := scanEntryRun(t.tx.QueryRow(t.ctx, `SELECT `+entryRunColumns+` FROM entry_runs WHERE journey_id = $1 AND node_id = $2`,
 		journeyID, nodeID))
@@ -120,10 +118,11 @@ func (t *EngineTx) PeekEntryRun(journeyID, nodeID string) (*EntryRun, error) {
 	return e, nil
 }
 
-// SaveEntryRun writes e whole, inserting it when new. A run whose
-// Config changed forgets the segment members it had recorded.
-func (t *EngineTx) SaveEntryRun(e *EntryRun) error {
-	_, err := t.tx.Exec(t.ctx, `INSERT INTO entry_runs (`+entryRunColumns+`)
+// SaveEntryRun writes e whole, inserting it when new.
+func (t *EngineTx) SaveEntryRun(e *EntryRun) error { return saveEntryRun(t.ctx, t.tx, e) }
+
+func saveEntryRun(ctx context.Context, q Querier, e *EntryRun) error {
+	_, err := q.Exec(ctx, `INSERT INTO entry_runs (`+entryRunColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 		ON CONFLICT (journey_id, node_id) DO UPDATE SET kind = excluded.kind, config = excluded.config, pass = excluded.pass,
 			cursor = excluded.cursor, total = excluded.total, scanned = excluded.scanned, enrolled = excluded.enrolled,
@@ -137,11 +136,109 @@ func (t *EngineTx) SaveEntryRun(e *EntryRun) error {
 	return nil
 }
 
-// ForgetMembers deletes what a segment_entry recorded of its segment's
-// members (its segment changed).
-func (t *EngineTx) ForgetMembers(journeyID, nodeID string) error {
-	if _, err := t.tx.Exec(t.ctx, `DELETE FROM entry_members WHERE journey_id = $1 AND node_id = $2`, journeyID, nodeID); err != nil {
-		return fmt.Errorf("forget entry members: %w", err)
+// EntrySpec is a segment_entry's or scheduled_entry's node, decoded.
+type EntrySpec struct {
+	NodeID    string
+	Segment   *graph.SegmentEntryConfig   // a segment_entry's config
+	Scheduled *graph.ScheduledEntryConfig // a scheduled_entry's config
+}
+
+// Key is the config the run is made for (EntryRun.Config).
+func (e EntrySpec) Key() string {
+	if e.Segment != nil {
+		return e.Segment.Key()
+	}
+	return e.Scheduled.Key()
+}
+
+// entrySpecs decodes the segment and scheduled entries of g.
+func entrySpecs(g *graph.Graph) ([]EntrySpec, error) {
+	var out []EntrySpec
+	for _, n := range g.Nodes {
+		switch n.Type {
+		case graph.TypeSegmentEntry:
+			c, err := graph.DecodeConfig[graph.SegmentEntryConfig](n)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, EntrySpec{NodeID: n.ID, Segment: &c})
+		case graph.TypeScheduledEntry:
+			c, err := graph.DecodeConfig[graph.ScheduledEntryConfig](n)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, EntrySpec{NodeID: n.ID, Scheduled: &c})
+		}
+	}
+	return out, nil
+}
+
+// StartEntryRun makes the run of a journey's entry afresh (a new version
+// changed the entry); activation does it in its own transaction.
+func (t *EngineTx) StartEntryRun(tenantID, journeyID string, e EntrySpec) (*EntryRun, error) {
+	return startEntryRun(t.ctx, t.tx, t.s.d.JSON, tenantID, journeyID, e, t.now)
+}
+
+// startEntryRun makes and saves the run of an entry, at now. A segment
+// entry of new members records who matches now, in one statement, so that
+// only customers who start matching afterwards enter; one of existing
+// members starts its pass enrolling them. A scheduled entry waits for its
+// first tick.
+func startEntryRun(ctx context.Context, q Querier, d JSONDialect, tenantID, journeyID string, e EntrySpec, now time.Time) (*EntryRun, error) {
+	if _, err := q.Exec(ctx, `DELETE FROM entry_members WHERE journey_id = $1 AND node_id = $2`, journeyID, e.NodeID); err != nil {
+		return nil, fmt.Errorf("forget entry members: %w", err)
+	}
+	run := &EntryRun{TenantID: tenantID, JourneyID: journeyID, NodeID: e.NodeID, Config: e.Key(), StartedAt: &now}
+	var err error
+	if c := e.Scheduled; c != nil {
+		run.Kind, run.StartedAt = EntryRunScheduled, nil
+		if run.NextRunAt, err = c.NextRun(now); err != nil {
+			return nil, err
+		}
+		return run, saveEntryRun(ctx, q, run)
+	}
+	c := e.Segment
+	run.Kind = EntryRunSegment
+	if run.NextRunAt, err = c.NextRun(now); err != nil {
+		return nil, err
+	}
+	if c.EnrolMode() != graph.EnrolNew {
+		run.Pass, run.Total = PassEnrol, -1
+		return run, saveEntryRun(ctx, q, run)
+	}
+	sg, err := scanSegment(q.QueryRow(ctx, `SELECT `+segmentColumns+` FROM segments WHERE tenant_id = $1 AND id = $2`, tenantID, c.SegmentID))
+	if err == ErrNoRows {
+		run.Error = fmt.Sprintf("segment %q does not exist (deleted?): nobody is enrolled", c.SegmentID)
+		return run, saveEntryRun(ctx, q, run)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read segment %s: %w", c.SegmentID, err)
+	}
+	sq, pred, err := compileSegment(ctx, q, d, tenantID, &sg.Rule, now, false)
+	if err != nil {
+		return nil, err
+	}
+	j, n := sq.arg(journeyID), sq.arg(e.NodeID)
+	members, err := q.Exec(ctx, `INSERT INTO entry_members (journey_id, node_id, customer_id)
+		SELECT `+j+`, `+n+`, c.id FROM customers c WHERE c.tenant_id = $1 AND `+pred, sq.args...)
+	if err != nil {
+		return nil, fmt.Errorf("record the members of segment %s: %w", c.SegmentID, err)
+	}
+	run.Total, run.Scanned, run.FinishedAt = members, members, &now
+	return run, saveEntryRun(ctx, q, run)
+}
+
+// startEntryRuns starts the runs of the segment and scheduled entries of
+// g, a journey being activated.
+func startEntryRuns(ctx context.Context, q Querier, d JSONDialect, tenantID, journeyID string, g *graph.Graph, now time.Time) error {
+	specs, err := entrySpecs(g)
+	if err != nil {
+		return err
+	}
+	for _, e := range specs {
+		if _, err := startEntryRun(ctx, q, d, tenantID, journeyID, e, now); err != nil {
+			return fmt.Errorf("entry %s: %w", e.NodeID, err)
+		}
 	}
 	return nil
 }
@@ -346,22 +443,17 @@ func (s *Store) CheckEntrySegments(ctx context.Context, tenantID string, g *grap
 }
 
 func checkEntrySegments(ctx context.Context, q Querier, tenantID string, g *graph.Graph) error {
+	specs, err := entrySpecs(g)
+	if err != nil {
+		return err
+	}
 	var details []kalcifer.Detail
-	for _, n := range g.Nodes {
+	for _, e := range specs {
 		var id string
-		switch n.Type {
-		case graph.TypeSegmentEntry:
-			c, err := graph.DecodeConfig[graph.SegmentEntryConfig](n)
-			if err != nil {
-				return err
-			}
-			id = c.SegmentID
-		case graph.TypeScheduledEntry:
-			c, err := graph.DecodeConfig[graph.ScheduledEntryConfig](n)
-			if err != nil {
-				return err
-			}
-			id = c.SegmentID
+		if e.Segment != nil {
+			id = e.Segment.SegmentID
+		} else {
+			id = e.Scheduled.SegmentID
 		}
 		if id == "" {
 			continue
@@ -369,7 +461,7 @@ func checkEntrySegments(ctx context.Context, q Querier, tenantID string, g *grap
 		var one int
 		err := q.QueryRow(ctx, `SELECT 1 FROM segments WHERE tenant_id = $1 AND id = $2`, tenantID, id).Scan(&one)
 		if err == ErrNoRows {
-			details = append(details, kalcifer.Detail{NodeID: n.ID, Field: "segment_id",
+			details = append(details, kalcifer.Detail{NodeID: e.NodeID, Field: "segment_id",
 				Message: fmt.Sprintf("segment %q does not exist: create it first (POST /segments) or name another", id)})
 			continue
 		}
@@ -382,4 +474,17 @@ func checkEntrySegments(ctx context.Context, q Querier, tenantID string, g *grap
 	}
 	return &kalcifer.Error{Code: kalcifer.EUNPROCESSABLE, Message: "the journey cannot run: node " + details[0].NodeID + ": " + details[0].Message,
 		Details: details}
+}
+
+// forgetCustomer removes an erased customer from segment entries' members
+// and the queue of changes.
+func (t *EngineTx) forgetCustomer(tenantID, customerID string) error {
+	if _, err := t.tx.Exec(t.ctx, `DELETE FROM entry_members WHERE customer_id = $2 AND journey_id IN
+		(SELECT journey_id FROM entry_runs WHERE tenant_id = $1)`, tenantID, customerID); err != nil {
+		return fmt.Errorf("erase entry members: %w", err)
+	}
+	if _, err := t.tx.Exec(t.ctx, `DELETE FROM customer_changes WHERE tenant_id = $1 AND customer_id = $2`, tenantID, customerID); err != nil {
+		return fmt.Errorf("erase customer changes: %w", err)
+	}
+	return nil
 }

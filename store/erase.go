@@ -75,6 +75,9 @@ func (s *Store) EraseCustomer(ctx context.Context, p EraseCustomerParams) (*kalc
 			return fmt.Errorf("erase profile: %w", err)
 		}
 		e.Profile = int(n)
+		if err := t.forgetCustomer(p.TenantID, p.CustomerID); err != nil { // segment entries (entries.go)
+			return err
+		}
 		alias := kalcifer.NewID(erasedPrefix)
 		if e.Instances, err = t.pseudonymiseInstances(p, alias); err != nil {
 			return err

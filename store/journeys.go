@@ -241,6 +241,10 @@ func (s *Store) TransitionJourney(ctx context.Context, p TransitionJourneyParams
 			if err := checkEntrySegments(ctx, tx, tenantID, j.Graph); err != nil {
 				return err
 			}
+			// Segment entries of new members start from who matches now.
+			if err := startEntryRuns(ctx, tx, s.d.JSON, tenantID, j.ID, j.Graph, s.now()); err != nil {
+				return err
+			}
 			n, err := nextVersion(ctx, tx, j.ID)
 			if err != nil {
 				return err

@@ -40,6 +40,10 @@ Scenarios:
   segments  N generated profiles (default 1,000,000) with their events,
           bulk-loaded into the database itself (not a child server), then
           count latency p50/p99 of an attribute and an event-count segment
+  entries  N profiles imported (default 100,000); --updates profile updates
+          (default 1,000) timed to the first step of a segment_entry
+          journey; then a journey enrolling the N members of a segment at
+          activation, timed, with POST /events p99 meanwhile at --rate
 
 Flags:
 `
@@ -50,7 +54,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, benchUsage)
 		benchFlags("").PrintDefaults()
 		if len(args) == 0 {
-			return usageError{errors.New("bench needs a scenario: j1, ingest, w1m, t100k, migrate, crash, crash-slow, sends, segments or profiles")}
+			return usageError{errors.New("bench needs a scenario: j1, ingest, w1m, t100k, migrate, crash, crash-slow, sends, segments, profiles or entries")}
 		}
 		return flag.ErrHelp
 	}
@@ -173,6 +177,21 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		res.Print(stdout)
+	case "entries":
+		o := bench.EntriesOptions{DatabaseURL: get("database-url").(string), Updates: get("updates").(int), Out: stdout}
+		if isSet(fs, "n") {
+			o.N = get("n").(int)
+		}
+		if isSet(fs, "rate") {
+			o.Rate = get("rate").(int)
+		}
+		res, err := bench.RunEntries(ctx, o)
+		if res != nil {
+			res.Print(stdout)
+		}
+		if err != nil {
+			return err
+		}
 	default:
 		return usageError{fmt.Errorf("unknown scenario %q: use j1, ingest, w1m, t100k, migrate, crash, crash-slow, sends, segments or profiles", scenario)}
 	}
@@ -182,12 +201,13 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 func benchFlags(scenario string) *flag.FlagSet {
 	fs := flag.NewFlagSet("bench "+scenario, flag.ContinueOnError)
 	fs.String("database-url", os.Getenv("KALCIFER_DATABASE_URL"), "postgres://… to benchmark PostgreSQL (default: SQLite in a temporary directory)")
-	fs.Int("n", 2000, "customers (w1m, t100k, migrate, sends and segments: default 1,000,000, 100,000, 50,000, 20,000 and 1,000,000)")
+	fs.Int("n", 2000, "customers (w1m, t100k, migrate, sends, segments and entries: default 1,000,000, 100,000, 50,000, 20,000, 1,000,000 and 100,000)")
 	fs.Int("clients", 32, "concurrent HTTP clients")
 	fs.Duration("timeout", 5*time.Second, "J1's wait_for_event timeout (S3's timer; the crash run's journeys end by it)")
 	fs.Int("batch", 500, "ingest, sends: events per /events/batch request")
 	fs.Int("migration-batch", 0, "migrate: the migration's batch_size (default: the server's, 1,000)")
-	fs.Int("rate", 200, "migrate: single events per second posted during the migration")
+	fs.Int("rate", 200, "migrate, entries: single events per second posted during the migration or enrolment (entries: default 100)")
+	fs.Int("updates", 1000, "entries: profile updates timed to the first journey step")
 	fs.Int("kills", 3, "crash: SIGKILLs spread over the load")
 	fs.Int("runs", 30, "segments: counts timed per segment")
 	fs.Bool("idempotent", false, "crash, crash-slow: the webhooks declare that their receiver drops repeated Idempotency-Keys")
