@@ -193,7 +193,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	default:
-		return usageError{fmt.Errorf("unknown scenario %q: use j1, ingest, w1m, t100k, migrate, crash, crash-slow, sends, segments or profiles", scenario)}
+		return usageError{fmt.Errorf("unknown scenario %q: use j1, ingest, w1m, t100k, migrate, crash, crash-slow, sends, segments, profiles or entries", scenario)}
 	}
 	return nil
 }

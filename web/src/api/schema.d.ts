@@ -371,7 +371,7 @@ export interface paths {
         };
         /**
          * Progress of the journey's segment and scheduled entries
-         * @description One entry per segment_entry and scheduled_entry node of the journey, once it has been active: the pass running or last run (baseline: recording the segment's members at activation; enrol: enrolling them; rescan: the periodic re-evaluation; tick: a cron tick), how many customers it walked (scanned) and enrolled of how many (total, counted when the pass began), and when the next pass starts (null: never, e.g. a schedule past its end). A large segment is enrolled in batches, so scanned grows towards total while the pass runs.
+         * @description One entry per segment_entry and scheduled_entry node of the journey, once it has been active: the pass running or last run (enrol: enrolling the members at activation, for enrol existing or both; rescan: the periodic re-evaluation; tick: a cron tick; a segment entry of new members records who matches at activation, without a pass), how many customers it walked (scanned) and enrolled of how many (total, counted when the pass began), and when the next pass starts (null: never, e.g. a schedule past its end). A large segment is enrolled in batches, so scanned grows towards total while the pass runs.
          */
         get: operations["getEnrolment"];
         put?: never;
@@ -3118,7 +3118,7 @@ export interface components {
                  * @description The pass running; empty between passes.
                  * @enum {string}
                  */
-                pass: "" | "baseline" | "enrol" | "rescan" | "tick";
+                pass: "" | "enrol" | "rescan" | "tick";
                 /** @description Customers the pass walks, counted when it began (-1 before the count). */
                 total: number;
                 scanned: number;
