@@ -179,6 +179,7 @@ var accessBodies = map[string]any{
 	"PUT /api/v1/providers/{id}":                       map[string]any{"name": "stolen"},
 	"PATCH /api/v1/segments/{id}":                      map[string]any{"name": "stolen"},
 	"POST /api/v1/segments/estimate":                   map[string]any{"rule_text": `tag "x"`},
+	"POST /api/v1/expressions/check":                   map[string]any{"expression": "true"},
 	"POST /api/v1/providers/{id}/test":                 map[string]any{"to": "intruder@example.com"},
 }
 

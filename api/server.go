@@ -272,6 +272,8 @@ func (s *server) routes() *chi.Mux {
 
 				// Anyone with a ranked key of the tenant may read.
 				get(r, "/node-types", s.listNodeTypes)
+				get(r, "/event-types", s.listEventTypes)
+				post(r, "/expressions/check", standardBody, s.checkExpression)
 				get(r, "/journeys", s.listJourneys)
 				get(r, "/journeys/{id}", s.getJourney)
 				get(r, "/journeys/{id}/versions", s.listVersions)

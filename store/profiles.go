@@ -320,3 +320,40 @@ func (s *Store) CustomerEvents(ctx context.Context, tenantID, customerID string,
 	}
 	return pageOf(out, limit, func(e *kalcifer.Event) string { return e.ID }), nil
 }
+
+// EventType is one event type a tenant received recently: how many and
+// when last.
+type EventType struct {
+	Type     string    `json:"type"`
+	Count    int64     `json:"count"`
+	LastSeen time.Time `json:"last_seen_at"`
+}
+
+// RecentEventTypes lists the event types of the tenant's events that
+// occurred since, the most recently seen first, at most limit of them, so
+// that an editor can offer them in its event pickers. Kalcifer's own
+// internal types ($trigger, $webhook) are left out.
+func (s *Store) RecentEventTypes(ctx context.Context, tenantID string, since time.Time, limit int) ([]EventType, error) {
+	rows, err := s.b.Q().Query(ctx, `SELECT event_type, COUNT(*), MAX(occurred_at) FROM events
+		WHERE tenant_id = $1 AND occurred_at >= $2 AND event_type NOT LIKE '$%'
+		GROUP BY event_type ORDER BY MAX(occurred_at) DESC, event_type LIMIT $3`,
+		tenantID, micros(since), kalcifer.ClampLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("list event types: %w", err)
+	}
+	defer rows.Close()
+	out := []EventType{}
+	for rows.Next() {
+		var t EventType
+		var last int64
+		if err := rows.Scan(&t.Type, &t.Count, &last); err != nil {
+			return nil, fmt.Errorf("list event types: %w", err)
+		}
+		t.LastSeen = fromMicros(last)
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list event types: %w", err)
+	}
+	return out, nil
+}
