@@ -38,7 +38,7 @@ describe("buildTrace", () => {
   it("calls out a migration with the versions it moved between", () => {
     const m = buildTrace(steps, []).find((e) => e.kind === "migration");
     expect(m).toMatchObject({ fromVersion: 1, toVersion: 2 });
-    expect(stepTitle(m!.kind === "migration" ? m.step : steps[0]!)).toBe("Moved to version 2");
+    expect(stepTitle(steps[3]!)).toBe("Moved to version 2");
   });
 
   it("titles steps in words", () => {
