@@ -3,9 +3,9 @@
 // each node as badges). Nothing can be moved, connected or deleted here;
 // a click on a node is reported to the screen.
 import "@xyflow/react/dist/style.css";
-import { createContext, memo, useContext, useMemo } from "react";
+import { createContext, memo, useContext, useEffect, useMemo, useRef } from "react";
 import {
-  Background, Controls, Handle, MarkerType, MiniMap, Position, ReactFlow, ReactFlowProvider,
+  Background, Controls, Handle, MarkerType, Position, ReactFlow, ReactFlowProvider, useReactFlow,
   type Edge, type Node, type NodeProps,
 } from "@xyflow/react";
 import { useNodeTypes } from "../api/queries";
@@ -145,6 +145,29 @@ export function toFlow(nodes: ViewNode[], edges: ViewEdge[], autoLayout: boolean
   return { nodes: flowNodes, edges: flowEdges };
 }
 
+const fitOptions = { padding: 0.15, maxZoom: 1 };
+
+/** FitOnResize fits the graph again when the canvas changes size (a window resize). */
+function FitOnResize() {
+  const { fitView } = useReactFlow();
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const box = ref.current?.closest(".react-flow");
+    if (!box) return;
+    let first = true;
+    const ro = new ResizeObserver(() => {
+      if (first) {
+        first = false; // the initial fitView already did it
+        return;
+      }
+      void fitView(fitOptions);
+    });
+    ro.observe(box);
+    return () => ro.disconnect();
+  }, [fitView]);
+  return <div ref={ref} hidden />;
+}
+
 /** GraphView shows nodes and edges read-only, fitted to its box. */
 export function GraphView({ nodes, edges, autoLayout = false, selectedId, onNodeClick, dim, testId = "graph-view" }: {
   nodes: ViewNode[];
@@ -163,12 +186,12 @@ export function GraphView({ nodes, edges, autoLayout = false, selectedId, onNode
     <div className="h-full w-full" data-testid={testId}>
       <TypesContext.Provider value={types.data?.byType ?? new Map()}>
         <ReactFlowProvider key={shape}>
-          <ReactFlow nodes={flow.nodes} edges={flow.edges} nodeTypes={nodeTypes} fitView fitViewOptions={{ padding: 0.15, maxZoom: 1 }}
+          <ReactFlow nodes={flow.nodes} edges={flow.edges} nodeTypes={nodeTypes} fitView fitViewOptions={fitOptions}
             nodesDraggable={false} nodesConnectable={false} elementsSelectable={false} edgesFocusable={false}
             onNodeClick={(_, n) => onNodeClick?.(n.id)} minZoom={0.1} proOptions={{ hideAttribution: true }}>
             <Background gap={20} color="#e2e8f0" />
             <Controls showInteractive={false} position="bottom-left" />
-            <MiniMap pannable zoomable position="bottom-right" className="!h-28 !w-40" nodeColor="#c7d2fe" />
+            <FitOnResize />
           </ReactFlow>
         </ReactFlowProvider>
       </TypesContext.Provider>

@@ -89,7 +89,7 @@ function TraceLine({ e }: { e: TraceEntry }) {
       <span className={`absolute top-1.5 -left-[5px] h-2.5 w-2.5 rounded-full ring-2 ring-white ${dot}`} />
       <div className="flex items-baseline justify-between gap-2">
         <span className={`text-sm ${e.kind === "migration" ? "font-semibold text-violet-800" : "text-slate-800"}`}>
-          {e.kind === "send" ? `Sent ${e.send.channel} at ${e.send.node_id}` : stepTitle(e.step)}
+          {e.kind === "send" ? `${e.send.channel.charAt(0).toUpperCase()}${e.send.channel.slice(1)} send at ${e.send.node_id}` : stepTitle(e.step)}
           {e.kind === "migration" && e.fromVersion !== null && e.fromVersion !== e.toVersion && (
             <span className="ml-1 rounded bg-violet-100 px-1.5 text-xs">v{e.fromVersion} → v{e.toVersion}</span>
           )}
@@ -97,7 +97,7 @@ function TraceLine({ e }: { e: TraceEntry }) {
         <time className="shrink-0 text-[11px] text-slate-400 tabular-nums" dateTime={e.at}>{time(e.at)}</time>
       </div>
       {e.kind === "send" ? (
-        <p className="text-xs text-slate-500">{e.send.status}{e.send.delivery ? ` · ${e.send.delivery}` : ""}{e.send.detail ? ` · ${e.send.detail}` : ""}</p>
+        <p className="text-xs text-slate-500"><span className={e.send.status === "failed" ? "font-medium text-rose-700" : "font-medium text-slate-700"}>{e.send.status}</span>{e.send.delivery ? ` · ${e.send.delivery}` : ""}{e.send.detail ? ` · ${e.send.detail}` : ""}</p>
       ) : (
         e.step.detail && <p className="text-xs text-slate-500">{e.step.detail}</p>
       )}

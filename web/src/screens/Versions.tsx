@@ -1,16 +1,15 @@
 // A journey's versions: the history with changelog and author, a visual
-// diff of any two versions on the canvas, a new version from the draft,
-// publish and rollback (with the node mapping), and the migrations they
-// start.
+// diff of any two versions on the canvas, publish and rollback (with the
+// node mapping), and the migrations they start. New versions come from the
+// editor (POST /journeys/{id}/versions).
 import { useMemo, useState } from "react";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { api, unwrap } from "../api/client";
 import { useJourney } from "../api/queries";
 import type { components } from "../api/schema";
 import { GraphView, type ViewEdge, type ViewNode } from "../canvas/GraphView";
 import type { ScreenProps } from "../routes";
 import { Button } from "../ui/Button";
-import { Dialog } from "../ui/Dialog";
 import { JourneyTabs } from "../ui/JourneyTabs";
 import { countMarks, describeField, isEmptyDiff, markDiff, type MarkedGraph } from "../versions/diff";
 import { MigrationDetail, MigrationList, useMigrations } from "../versions/MigrationPanel";
@@ -40,16 +39,13 @@ export default function VersionsScreen({ params }: ScreenProps) {
   const to = pair?.to ?? newest;
 
   const [publishing, setPublishing] = useState<{ version: number; rollback: boolean } | null>(null);
-  const [creating, setCreating] = useState(false);
   const [migrationId, setMigrationId] = useState<string | null>(null);
   const shownMigration = migrationId ?? migrations.data?.data[0]?.id ?? null;
   const byNumber = (v: number) => list.find((x) => x.version === v);
 
   return (
     <div className="flex h-full flex-col">
-      <JourneyTabs journeyId={id} current="versions">
-        <Button variant="primary" onClick={() => setCreating(true)} disabled={!journey.data?.graph}>New version from draft</Button>
-      </JourneyTabs>
+      <JourneyTabs journeyId={id} current="versions" />
       <div className="flex min-h-0 flex-1">
         <aside className="flex w-[22rem] shrink-0 flex-col overflow-y-auto border-r border-slate-200 bg-white">
           <section className="p-4">
@@ -96,8 +92,6 @@ export default function VersionsScreen({ params }: ScreenProps) {
           open onOpenChange={(o) => !o && setPublishing(null)}
           onPublished={(mid) => mid && setMigrationId(mid)} />
       )}
-      <NewVersionDialog journeyId={id} open={creating} onOpenChange={setCreating}
-        onCreated={(v) => setPair({ from: current || v, to: v })} />
     </div>
   );
 }
@@ -215,42 +209,4 @@ function DiffPane({ journeyId, from, to, versions, onChange }: {
 
 function Legend({ color, label }: { color: string; label: string }) {
   return <span className="flex items-center gap-1.5"><span className={`h-2.5 w-2.5 rounded-sm ${color}`} />{label}</span>;
-}
-
-function NewVersionDialog({ journeyId, open, onOpenChange, onCreated }: {
-  journeyId: string;
-  open: boolean;
-  onOpenChange: (o: boolean) => void;
-  onCreated: (version: number) => void;
-}) {
-  const qc = useQueryClient();
-  const journey = useJourney(journeyId);
-  const [changelog, setChangelog] = useState("");
-  const create = useMutation({
-    mutationFn: () => unwrap(api.POST("/api/v1/journeys/{id}/versions", {
-      params: { path: { id: journeyId } }, body: { graph: journey.data!.graph!, changelog },
-    })),
-    onSuccess: (v) => {
-      qc.invalidateQueries({ queryKey: ["versions", journeyId] });
-      onCreated(v.version);
-      setChangelog("");
-      onOpenChange(false);
-    },
-  });
-  return (
-    <Dialog open={open} onOpenChange={(o) => { if (!o) create.reset(); onOpenChange(o); }} title="New version from the draft"
-      description="Saves the journey's draft graph as a new version, to compare and publish.">
-      <form onSubmit={(e) => { e.preventDefault(); create.mutate(); }}>
-        <label className="block text-sm font-medium text-slate-700" htmlFor="changelog">What changed</label>
-        <textarea id="changelog" value={changelog} onChange={(e) => setChangelog(e.target.value)} rows={3}
-          placeholder="e.g. Send the reminder after one day instead of three"
-          className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none" />
-        {create.isError && <p role="alert" className="mt-2 text-sm text-red-700">{create.error.message}</p>}
-        <div className="mt-4 flex justify-end gap-2">
-          <Button onClick={() => onOpenChange(false)}>Cancel</Button>
-          <Button type="submit" variant="primary" disabled={create.isPending}>Save version</Button>
-        </div>
-      </form>
-    </Dialog>
-  );
 }
