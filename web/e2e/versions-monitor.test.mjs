@@ -148,6 +148,7 @@ test("the monitor shows the customers on v2 and the migration in their trace", a
   const trace = page.getByTestId("trace-timeline");
   await trace.getByText("Moved to version 2").waitFor();
   await trace.getByText("v1 → v2").waitFor();
+  await trace.getByText("migrated from version 1 to 2").waitFor();
 
   // Pause and resume the instance through its routes.
   const panel = page.getByTestId("instance-trace");

@@ -112,6 +112,18 @@ const edgeColor: Record<DiffMark, string> = {
   unchanged: "#94a3b8",
 };
 
+/** overlapping tells nodes placed on top of one another, which a layout must fix. */
+export function overlapping(nodes: { position: { x: number; y: number } }[]): boolean {
+  for (let i = 0; i < nodes.length; i++) {
+    for (let j = i + 1; j < nodes.length; j++) {
+      const a = nodes[i]!.position;
+      const b = nodes[j]!.position;
+      if (Math.abs(a.x - b.x) < NODE_WIDTH && Math.abs(a.y - b.y) < NODE_HEIGHT) return true;
+    }
+  }
+  return false;
+}
+
 /**
  * toFlow places the nodes (laid out with dagre when asked, or when the
  * graph was never placed) and styles the edges by their mark.
@@ -126,7 +138,7 @@ export function toFlow(nodes: ViewNode[], edges: ViewEdge[], autoLayout: boolean
     draggable: false,
     connectable: false,
   }));
-  if (autoLayout || needsLayout(flowNodes)) flowNodes = layout(flowNodes, edges);
+  if (autoLayout || needsLayout(flowNodes) || overlapping(flowNodes)) flowNodes = layout(flowNodes, edges);
   const flowEdges: Edge[] = edges.map((e) => {
     const mark = e.mark ?? "unchanged";
     const branch = e.branch && e.branch !== "default" ? e.branch.replace(/_/g, " ") : undefined;

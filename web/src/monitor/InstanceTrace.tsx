@@ -90,16 +90,18 @@ function TraceLine({ e }: { e: TraceEntry }) {
       <div className="flex items-baseline justify-between gap-2">
         <span className={`text-sm ${e.kind === "migration" ? "font-semibold text-violet-800" : "text-slate-800"}`}>
           {e.kind === "send" ? `${e.send.channel.charAt(0).toUpperCase()}${e.send.channel.slice(1)} send at ${e.send.node_id}` : stepTitle(e.step)}
-          {e.kind === "migration" && e.fromVersion !== null && e.fromVersion !== e.toVersion && (
-            <span className="ml-1 rounded bg-violet-100 px-1.5 text-xs">v{e.fromVersion} → v{e.toVersion}</span>
-          )}
         </span>
         <time className="shrink-0 text-[11px] text-slate-400 tabular-nums" dateTime={e.at}>{time(e.at)}</time>
       </div>
       {e.kind === "send" ? (
         <p className="text-xs text-slate-500"><span className={e.send.status === "failed" ? "font-medium text-rose-700" : "font-medium text-slate-700"}>{e.send.status}</span>{e.send.delivery ? ` · ${e.send.delivery}` : ""}{e.send.detail ? ` · ${e.send.detail}` : ""}</p>
       ) : (
-        e.step.detail && <p className="text-xs text-slate-500">{e.step.detail}</p>
+        <p className="text-xs text-slate-500">
+          {e.kind === "migration" && e.fromVersion !== null && e.fromVersion !== e.toVersion && (
+            <span className="mr-1 rounded bg-violet-100 px-1.5 font-medium text-violet-800">v{e.fromVersion} → v{e.toVersion}</span>
+          )}
+          {e.step.detail}
+        </p>
       )}
     </li>
   );

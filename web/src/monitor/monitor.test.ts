@@ -47,3 +47,13 @@ describe("buildTrace", () => {
     expect(stepTitle(step(9, "", { type: "control", result: "paused" }))).toBe("Instance paused");
   });
 });
+
+describe("overlapping", () => {
+  it("tells nodes placed on top of one another", async () => {
+    const { overlapping } = await import("../canvas/GraphView");
+    expect(overlapping([{ position: { x: 0, y: 0 } }, { position: { x: 0, y: 200 } }])).toBe(false);
+    expect(overlapping([{ position: { x: 128, y: 616 } }, { position: { x: 128, y: 700 } }])).toBe(false);
+    expect(overlapping([{ position: { x: 128, y: 616 } }, { position: { x: 140, y: 660 } }])).toBe(true);
+    expect(overlapping([{ position: { x: 128, y: 700 } }, { position: { x: 272, y: 764 } }])).toBe(true);
+  });
+});

@@ -17,6 +17,12 @@ import { PublishDialog } from "../versions/PublishDialog";
 
 type Version = components["schemas"]["Version"];
 
+/** who names a version's author: an API key by a short id, a person as is. */
+function who(author: string): string {
+  if (!author) return "unknown";
+  return author.startsWith("key:") ? `API key ${author.slice(4, 16)}…` : author;
+}
+
 function when(iso?: string): string {
   return iso ? new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : "";
 }
@@ -116,7 +122,7 @@ function VersionCard({ v, current, comparing, onCompare, onPublish }: {
         )}
       </div>
       <p className="mt-1 text-sm text-slate-700">{v.changelog || <span className="text-slate-400 italic">No changelog</span>}</p>
-      <p className="mt-1 text-xs text-slate-500">{v.author || "unknown"} · {when(v.published_at ?? v.created_at)}</p>
+      <p className="mt-1 text-xs text-slate-500">{who(v.author)} · {when(v.published_at ?? v.created_at)}</p>
       <div className="mt-2 flex gap-2">
         <Button variant="ghost" className="!px-2 !py-1 !text-xs" onClick={onCompare}>Compare</Button>
         {!current && (
@@ -180,7 +186,7 @@ function DiffPane({ journeyId, from, to, versions, onChange }: {
         {diff.isError && <p role="alert" className="p-4 text-sm text-red-700">{diff.error.message}</p>}
         {view && <GraphView nodes={view.nodes} edges={view.edges} autoLayout testId="diff-canvas" />}
       </div>
-      <div className="h-40 shrink-0 overflow-y-auto border-t border-slate-200 bg-white px-4 py-3" data-testid="diff-changes">
+      <div className="h-36 shrink-0 overflow-y-auto border-t border-slate-200 bg-white px-4 py-3" data-testid="diff-changes">
         <h3 className="text-xs font-semibold tracking-wide text-slate-500 uppercase">
           Changes from v{from?.version} to v{to?.version}
         </h3>

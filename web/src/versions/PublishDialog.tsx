@@ -163,9 +163,9 @@ export function PublishDialog({ journeyId, version, fromGraph, toGraph, rollback
                     <thead className="text-left text-xs font-semibold tracking-wide text-slate-500 uppercase">
                       <tr className="border-b border-slate-200">
                         <th className="py-2 pr-3">Old node</th>
-                        <th className="py-2 pr-3 text-right">Customers now</th>
+                        <th className="w-28 py-2 pr-3 text-right">Customers now</th>
                         <th className="py-2 pr-3">New node</th>
-                        <th className="py-2">Confidence</th>
+                        <th className="w-36 py-2">Confidence</th>
                       </tr>
                     </thead>
                     <tbody className="divide-y divide-slate-100">
@@ -181,7 +181,7 @@ export function PublishDialog({ journeyId, version, fromGraph, toGraph, rollback
                             <td className="py-2 pr-3">
                               <select value={r.to} aria-label={`New node for ${r.from}`}
                                 onChange={(e) => setRows(setTarget(rows, r.from, e.target.value))}
-                                className="w-full max-w-56 rounded-md border border-slate-300 bg-white px-2 py-1 text-sm">
+                                className="w-full rounded-md border border-slate-300 bg-white px-2 py-1 text-sm">
                                 <option value="">— not mapped —</option>
                                 {targetOptions(r, toGraph).map((n) => (
                                   <option key={n.id} value={n.id}>{n.id} ({n.type})</option>
