@@ -153,7 +153,10 @@ function DiffPane({ journeyId, from, to, versions, onChange }: {
     () => (diff.data && from && to ? markDiff(from.graph, to.graph, diff.data) : null), [diff.data, from, to]);
   const view = useMemo(() => {
     if (!marked) return null;
-    const nodes: ViewNode[] = marked.nodes.map((n) => ({ id: n.id, type: n.type, label: n.label, config: n.config ?? undefined, mark: n.mark }));
+    // Both versions' own positions, where they do not collide (GraphView
+    // lays the union out again when they do).
+    const nodes: ViewNode[] = marked.nodes.map((n) => ({ id: n.id, type: n.type, label: n.label, config: n.config ?? undefined, mark: n.mark,
+      position: { x: n.position?.x ?? 0, y: n.position?.y ?? 0 } }));
     const edges: ViewEdge[] = marked.edges.map((e) => ({ id: e.id, source: e.source, target: e.target, branch: e.branch, mark: e.mark }));
     return { nodes, edges };
   }, [marked]);
@@ -184,7 +187,7 @@ function DiffPane({ journeyId, from, to, versions, onChange }: {
       </div>
       <div className="relative min-h-0 flex-1 bg-slate-50">
         {diff.isError && <p role="alert" className="p-4 text-sm text-red-700">{diff.error.message}</p>}
-        {view && <GraphView nodes={view.nodes} edges={view.edges} autoLayout testId="diff-canvas" />}
+        {view && <GraphView nodes={view.nodes} edges={view.edges} testId="diff-canvas" />}
       </div>
       <div className="h-36 shrink-0 overflow-y-auto border-t border-slate-200 bg-white px-4 py-3" data-testid="diff-changes">
         <h3 className="text-xs font-semibold tracking-wide text-slate-500 uppercase">

@@ -121,6 +121,14 @@ export function MigrationDetail({ journeyId, migrationId }: { journeyId: string;
           </div>
         ))}
       </dl>
+      {batchErrors(m.batches).length > 0 && (
+        <details className="rounded-md bg-rose-50 px-2 py-1.5 text-xs text-rose-900">
+          <summary className="cursor-pointer font-medium">Errors in batches</summary>
+          <ul className="mt-1 list-disc space-y-0.5 pl-4">
+            {batchErrors(m.batches).map((e, i) => <li key={i}>{e}</li>)}
+          </ul>
+        </details>
+      )}
       {m.reason && <p className="rounded-md bg-amber-50 px-2 py-1.5 text-xs text-amber-900">{m.reason}</p>}
       {can.length > 0 && (
         <div className="flex flex-wrap items-center gap-2">
@@ -145,6 +153,11 @@ export function MigrationDetail({ journeyId, migrationId }: { journeyId: string;
       {(p.held ?? 0) > 0 && <HeldCustomers migrationId={m.id} onReleased={refresh} />}
     </div>
   );
+}
+
+/** batchErrors lists the errors of a migration's batches, at most 20. */
+function batchErrors(batches: { seq?: number; errors?: string[] }[] | undefined): string[] {
+  return (batches ?? []).flatMap((b) => (b.errors ?? []).map((e) => `batch ${b.seq ?? "?"}: ${e}`)).slice(0, 20);
 }
 
 function HeldCustomers({ migrationId, onReleased }: { migrationId: string; onReleased: () => void }) {
