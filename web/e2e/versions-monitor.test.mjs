@@ -63,8 +63,11 @@ after(async () => {
 const count = (node) => page.getByTestId(`count-${node}`);
 
 test("enrol customers through the API and see the node counts change", async () => {
-  await page.goto(`${env.base}/journeys/${journeyId}/monitor`);
+  // From the journeys list, through the row's menu.
+  await page.getByRole("button", { name: `Actions for ${demo.name}` }).click();
+  await page.getByRole("menuitem", { name: "Monitor" }).click();
   await page.getByTestId("view-node-wait_for_open").waitFor();
+  assert.equal(new URL(page.url()).pathname, `/journeys/${journeyId}/monitor`);
   await assertText(count("wait_for_open"), "0");
   await env.api("POST", `/api/v1/journeys/${journeyId}/trigger`, { customer_ids: ["ada", "bob", "cy"] });
   await assertText(count("wait_for_open"), "3");
