@@ -163,7 +163,7 @@ export function PublishDialog({ journeyId, version, fromGraph, toGraph, rollback
                     <thead className="text-left text-xs font-semibold tracking-wide text-slate-500 uppercase">
                       <tr className="border-b border-slate-200">
                         <th className="py-2 pr-3">Old node</th>
-                        <th className="w-28 py-2 pr-3 text-right">Customers now</th>
+                        <th className="w-32 py-2 pr-3 text-right whitespace-nowrap">Customers now</th>
                         <th className="py-2 pr-3">New node</th>
                         <th className="w-36 py-2">Confidence</th>
                       </tr>
@@ -213,9 +213,14 @@ export function PublishDialog({ journeyId, version, fromGraph, toGraph, rollback
             )}
 
             {warnings.length > 0 && (
-              <ul className="space-y-1 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
-                {warnings.map((w, i) => <li key={i}>{w.message}</li>)}
-              </ul>
+              <details className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
+                <summary className="cursor-pointer font-medium">
+                  {warnings.length} warning{warnings.length === 1 ? "" : "s"} about version {version}
+                </summary>
+                <ul className="mt-1 space-y-1">
+                  {warnings.map((w, i) => <li key={i}><span className="font-medium">{w.node_id}</span>: {w.message}</li>)}
+                </ul>
+              </details>
             )}
             {publish.isError && (
               <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">
