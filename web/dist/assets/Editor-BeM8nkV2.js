@@ -1,0 +1,1 @@
+import{y as e}from"./index-Bc6YKU4z.js";var t=e();function n({params:e}){return(0,t.jsxs)(`div`,{className:`p-8`,children:[`Journey `,e.id]})}export{n as default};
