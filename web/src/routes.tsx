@@ -20,11 +20,15 @@ export type Screen = {
 // The editor pulls in ReactFlow and dagre: loaded only when opened, so the
 // first screen's JavaScript stays small.
 const EditorScreen = lazy(() => import("./screens/Editor"));
+const VersionsScreen = lazy(() => import("./screens/Versions"));
+const MonitorScreen = lazy(() => import("./screens/Monitor"));
 
 export const screens: Screen[] = [
   { path: "/", component: JourneysScreen, nav: { label: "Journeys", icon: "journeys" } },
   { path: "/journeys", component: JourneysScreen },
   { path: "/journeys/:id", component: EditorScreen, fullBleed: true },
+  { path: "/journeys/:id/versions", component: VersionsScreen, fullBleed: true },
+  { path: "/journeys/:id/monitor", component: MonitorScreen, fullBleed: true },
 ];
 
 export { Icon };
