@@ -20,11 +20,18 @@ export type Screen = {
 // The editor pulls in ReactFlow and dagre: loaded only when opened, so the
 // first screen's JavaScript stays small.
 const EditorScreen = lazy(() => import("./screens/Editor"));
+const AiDesignerScreen = lazy(() => import("./screens/AiDesigner"));
+const TemplatesScreen = lazy(() => import("./screens/Templates"));
+const ProvidersScreen = lazy(() => import("./screens/Providers"));
 
 export const screens: Screen[] = [
   { path: "/", component: JourneysScreen, nav: { label: "Journeys", icon: "journeys" } },
   { path: "/journeys", component: JourneysScreen },
   { path: "/journeys/:id", component: EditorScreen, fullBleed: true },
+  { path: "/journeys/:id/design", component: AiDesignerScreen, fullBleed: true },
+  { path: "/design", component: AiDesignerScreen, fullBleed: true, nav: { label: "AI designer", icon: "sparkle" } },
+  { path: "/templates", component: TemplatesScreen, nav: { label: "Templates", icon: "template" } },
+  { path: "/providers", component: ProvidersScreen, nav: { label: "Providers", icon: "provider" } },
 ];
 
 export { Icon };
