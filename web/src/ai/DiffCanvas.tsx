@@ -2,9 +2,9 @@
 // and the designer's proposal, laid out afresh, with added nodes in green,
 // changed ones in amber and removed ones in red (dashed, struck through).
 // Read-only: a node can be selected, to see where in the message it came from.
-import { useMemo } from "react";
+import { useEffect, useMemo, useRef } from "react";
 import {
-  Background, Controls, Handle, MarkerType, MiniMap, Position, ReactFlow, ReactFlowProvider,
+  Background, Controls, Handle, MarkerType, Position, ReactFlow, ReactFlowProvider, useReactFlow,
   type Edge, type Node, type NodeProps,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
@@ -52,6 +52,24 @@ function DiffNodeView({ data, selected }: NodeProps<FlowNode>) {
 
 const nodeTypes = { diff: DiffNodeView };
 
+/** FitOnResize fits the graph into the canvas again when the canvas changes size. */
+function FitOnResize() {
+  const { fitView } = useReactFlow();
+  const probe = useRef<HTMLSpanElement>(null);
+  useEffect(() => {
+    const pane = probe.current?.closest(".react-flow");
+    if (!pane) return;
+    let first = true;
+    const ro = new ResizeObserver(() => {
+      if (first) first = false; // the initial fitView already did it
+      else void fitView({ padding: 0.15 });
+    });
+    ro.observe(pane);
+    return () => ro.disconnect();
+  }, [fitView]);
+  return <span ref={probe} hidden />;
+}
+
 /** toFlow lays the merged graph out top to bottom and styles it by change. */
 export function toFlow(change: GraphChange, selectedId: string | null): { nodes: FlowNode[]; edges: Edge[] } {
   const nodes: FlowNode[] = change.nodes.map(({ node, change: c, fields }) => ({
@@ -68,7 +86,6 @@ export function toFlow(change: GraphChange, selectedId: string | null): { nodes:
       source: edge.source,
       target: edge.target,
       label: branch,
-      animated: c === "added",
       style: { stroke: edgeColor[c], strokeWidth: c === "same" ? 1.5 : 2, strokeDasharray: c === "removed" ? "6 4" : undefined },
       markerEnd: { type: MarkerType.ArrowClosed, color: edgeColor[c] },
       labelBgPadding: [4, 2] as [number, number],
@@ -84,14 +101,16 @@ export function DiffCanvas({ change, selectedId, onSelect }: {
   onSelect: (id: string | null) => void;
 }) {
   const flow = useMemo(() => toFlow(change, selectedId), [change, selectedId]);
+  // A new graph is a new canvas, fitted to it; selecting a node keeps the view.
+  const key = useMemo(() => change.nodes.map((n) => `${n.node.id}:${n.change}`).join(","), [change]);
   return (
-    <ReactFlowProvider>
+    <ReactFlowProvider key={key}>
       <ReactFlow nodes={flow.nodes} edges={flow.edges} nodeTypes={nodeTypes} fitView fitViewOptions={{ padding: 0.15 }}
         nodesDraggable={false} nodesConnectable={false} edgesFocusable={false} minZoom={0.2}
         onNodeClick={(_, n) => onSelect(n.id)} onPaneClick={() => onSelect(null)} proOptions={{ hideAttribution: true }}>
         <Background gap={20} color="#e2e8f0" />
         <Controls showInteractive={false} />
-        <MiniMap pannable zoomable nodeColor={(n) => edgeColor[(n.data as DiffNodeData).change]} />
+        <FitOnResize />
       </ReactFlow>
     </ReactFlowProvider>
   );

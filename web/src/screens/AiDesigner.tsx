@@ -3,8 +3,9 @@
 // designer's proposal as a change of it; Apply saves the proposal as the
 // journey's draft (or a new draft journey) and opens it in the editor.
 import { useMemo, useState } from "react";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useJourney } from "../api/queries";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, unwrap } from "../api/client";
+import { keys } from "../api/queries";
 import { AiPanel } from "../ai/AiPanel";
 import { DiffCanvas } from "../ai/DiffCanvas";
 import { diffGraphs } from "../ai/diff";
@@ -17,7 +18,11 @@ import { ErrorNote } from "./Journeys";
 
 export default function AiDesignerScreen({ params }: ScreenProps) {
   const id = params.id;
-  const journey = useJourney(id ?? "");
+  const journey = useQuery({
+    queryKey: keys.journey(id ?? ""),
+    enabled: !!id,
+    queryFn: () => unwrap(api.GET("/api/v1/journeys/{id}", { params: { path: { id: id! } } })),
+  });
   const current = id ? journey.data?.graph ?? null : null;
   const designer = useDesigner(id);
   const [selectedId, setSelectedId] = useState<string | null>(null);
@@ -90,9 +95,9 @@ function Legend() {
   );
 }
 
-/** nameFrom makes a journey name from the first words of the description. */
+/** nameFrom makes a journey name of the description's first clause. */
 export function nameFrom(text: string): string {
-  const words = text.trim().split(/\s+/).slice(0, 8).join(" ");
-  const name = words.length > 60 ? words.slice(0, 60).trimEnd() + "…" : words;
-  return name || "Designed journey";
+  const clause = text.trim().split(/[.,;:\n]/)[0]!.trim();
+  const name = clause.length > 60 ? clause.slice(0, 60).trimEnd() + "…" : clause;
+  return name ? name[0]!.toUpperCase() + name.slice(1) : "Designed journey";
 }
