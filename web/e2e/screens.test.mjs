@@ -74,7 +74,7 @@ test("add a provider account, make it the default, send a test", async () => {
   await page.getByLabel("Default account for email").check();
   await both("providers-add");
   await page.getByRole("button", { name: "Add account" }).last().click();
-  await page.getByRole("cell", { name: /records-email/ }).waitFor();
+  await page.getByRole("cell", { name: /^records-email prv_/ }).waitFor();
   await page.getByText("default for email").waitFor();
   const [a] = (await env.api("GET", "/api/v1/providers")).data;
   assert.equal(a.type, "log");
@@ -105,7 +105,7 @@ test("a template created on the templates screen is offered in the send_email no
       ], edges: [{ id: "e", source: "in", target: "mail" }] },
     });
     await page.goto(`${env.base}/journeys/${j.id}`);
-    await page.locator('.react-flow__node[data-id="mail"]').click();
+    await page.locator('.react-flow__node[data-id="mail"]').click({ timeout: 10_000 });
     const picker = page.getByLabel(/template/i).first();
     await picker.waitFor({ timeout: 10_000 });
     assert.match(await picker.innerText(), /welcome-email/);

@@ -45,14 +45,14 @@ export default function ProvidersScreen() {
 
   return (
     <div className="mx-auto max-w-6xl px-8 py-8">
-      <header className="flex flex-wrap items-center justify-between gap-4">
-        <div>
+      <header className="flex items-start justify-between gap-6">
+        <div className="min-w-0 max-w-2xl">
           <h1 className="text-2xl font-semibold tracking-tight text-slate-900">Providers</h1>
           <p className="mt-1 text-sm text-slate-500">
             The accounts messages are sent through. A channel without a default account records its messages instead of delivering them.
           </p>
         </div>
-        <Button variant="primary" onClick={() => setEditing("new")}><Icon name="plus" className="h-4 w-4" />Add account</Button>
+        <Button variant="primary" className="shrink-0" onClick={() => setEditing("new")}><Icon name="plus" className="h-4 w-4" />Add account</Button>
       </header>
       {providers.isError && <ErrorNote error={providers.error} />}
       {makeDefault.isError && <ErrorNote error={makeDefault.error} />}

@@ -165,7 +165,10 @@ function TemplateEditor({ template, onSaved, onDeleted }: { template?: Template;
   };
 
   return (
-    <div className="mx-auto grid max-w-6xl gap-6 px-8 py-6 xl:grid-cols-[minmax(0,1fr)_minmax(0,26rem)]">
+    // Side by side only when the content area is wide enough (a container
+    // query: the list beside it takes room the viewport width does not show).
+    <div className="@container">
+    <div className="mx-auto grid max-w-6xl gap-6 px-8 py-6 @5xl:grid-cols-[minmax(0,1fr)_minmax(0,26rem)]">
       <form onSubmit={submit} className="space-y-4 rounded-lg border border-slate-200 bg-white p-6 shadow-sm" aria-label="Template">
         <div className="flex items-center justify-between">
           <h2 className="text-lg font-semibold text-slate-900">{template ? template.name : "New template"}</h2>
@@ -216,6 +219,7 @@ function TemplateEditor({ template, onSaved, onDeleted }: { template?: Template;
         {template && <Versions template={template} />}
       </div>
     </div>
+    </div>
   );
 }
 
@@ -253,9 +257,11 @@ function PreviewPane({ template, draft }: { template: Template; draft: Draft }) 
         <h3 className="text-sm font-semibold text-slate-900">Preview</h3>
         <Button onClick={() => preview.mutate()} disabled={preview.isPending}>{preview.isPending ? "Rendering…" : "Render"}</Button>
       </div>
-      <Field id="tpl-sample" label="Sample data" hint="customer, event, journey and instance, as a send sees them.">
-        <TextArea id="tpl-sample" rows={5} value={sample} onChange={(e) => setSample(e.target.value)} className="font-mono text-xs" spellCheck={false} />
-      </Field>
+      <div className="mt-3">
+        <Field id="tpl-sample" label="Sample data" hint="customer, event, journey and instance, as a send sees them.">
+          <TextArea id="tpl-sample" rows={5} value={sample} onChange={(e) => setSample(e.target.value)} className="font-mono text-xs" spellCheck={false} />
+        </Field>
+      </div>
       {preview.isError && <ErrorNote error={preview.error} />}
       {preview.data && <Rendered p={preview.data} />}
     </section>
@@ -307,10 +313,15 @@ function Versions({ template }: { template: Template }) {
       {versions.isError && <ErrorNote error={versions.error} />}
       <ol className="mt-2 divide-y divide-slate-100">
         {[...(versions.data?.data ?? [])].sort((a, b) => b.version - a.version).map((v) => (
-          <li key={v.version} className="flex items-center justify-between gap-3 py-2 text-sm">
-            <span className="font-medium text-slate-800">v{v.version}</span>
-            <span className="min-w-0 flex-1 truncate text-xs text-slate-500">{v.subject ?? v.title ?? v.body ?? ""}</span>
-            <span className="shrink-0 text-xs text-slate-500" title={v.created_at}>{v.author} · {new Date(v.created_at).toLocaleString()}</span>
+          <li key={v.version} className="flex items-baseline gap-3 py-2 text-sm">
+            <span className="w-8 shrink-0 font-medium text-slate-800">v{v.version}</span>
+            <span className="min-w-0 flex-1">
+              <span className="block truncate text-xs text-slate-700">{v.subject ?? v.title ?? v.body ?? ""}</span>
+              <span className="block truncate text-xs text-slate-400" title={v.author}>by {v.author}</span>
+            </span>
+            <time className="shrink-0 text-xs text-slate-500" dateTime={v.created_at}>
+              {new Date(v.created_at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })}
+            </time>
           </li>
         ))}
       </ol>
