@@ -16,11 +16,12 @@ describe("sourcesOf", () => {
 
 describe("highlight", () => {
   it("cuts at byte offsets, counting multi-byte characters as UTF-8", () => {
-    const msg = "Café signup → send a welcome email";
-    // "→" is 3 bytes and "é" 2: "send" starts at byte 17, not at index 14.
-    const start = new TextEncoder().encode("Café signup → ").length;
+    // "send" twice: the offsets name the second; "é" is 2 bytes and "→" 3.
+    const msg = "Café: send a welcome email → send an SMS";
+    const start = new TextEncoder().encode("Café: send a welcome email → ").length;
+    expect(start).toBe(32);
     expect(highlight(msg, { start, end: start + 4, text: "send" })).toEqual({
-      before: "Café signup → ", mark: "send", after: " a welcome email",
+      before: "Café: send a welcome email → ", mark: "send", after: " an SMS",
     });
   });
   it("falls back to the text when the offsets are into another text", () => {

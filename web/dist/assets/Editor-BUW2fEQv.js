@@ -1,0 +1,1 @@
+import{y as e}from"./index-6PvNVXX7.js";var t=e();function n({params:e}){return(0,t.jsxs)(`div`,{className:`p-8`,children:[`Journey `,e.id]})}export{n as default};

@@ -1,1 +1,0 @@
-import{t as e}from"./index-B9jcHc0L.js";var t=e();function n({params:e}){return(0,t.jsxs)(`div`,{className:`p-8`,children:[`Journey `,e.id]})}export{n as default};
