@@ -43,7 +43,13 @@ test("design a journey in the AI panel, see it on the canvas, apply it", async (
   await page.getByText("Describe what should happen").waitFor();
   await both("ai-empty");
   await page.getByLabel("Message to the designer").fill(us1);
+  const answer = page.waitForResponse((r) => r.url().endsWith("/api/v1/ai/conversations") && r.request().method() === "POST");
   await page.getByRole("button", { name: "Design", exact: true }).click();
+  // The turn is streamed: asked for, and answered as, server-sent events.
+  const res = await answer;
+  assert.equal(res.request().headers()["accept"], "text/event-stream");
+  assert.match(res.headers()["content-type"], /^text\/event-stream/);
+  assert.match(await res.text(), /^event: result$/m);
   const proposal = page.getByRole("region", { name: "Proposed change" });
   await proposal.waitFor();
   // A new journey: every node of the proposal is added, and on the canvas.
