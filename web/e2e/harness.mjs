@@ -46,9 +46,10 @@ async function waitReady(base, proc, logFile) {
 
 /**
  * start builds and runs the server and a browser. The returned object's
- * stop() ends both and removes the temporary directory.
+ * stop() ends both and removes the temporary directory. env adds to the
+ * server's environment (e.g. KALCIFER_CORS_ORIGINS).
  */
-export async function start() {
+export async function start({ env = {} } = {}) {
   const tmp = mkdtempSync(path.join(os.tmpdir(), "kalcifer-e2e-"));
   const bin = path.join(tmp, "kalcifer");
   // The binary embeds web/dist: build the app from the current sources first.
@@ -65,6 +66,7 @@ export async function start() {
       KALCIFER_ADDR: `127.0.0.1:${port}`,
       KALCIFER_DATA_DIR: path.join(tmp, "data"),
       KALCIFER_ADMIN_API_KEY: adminKey,
+      ...env,
     },
     stdio: ["ignore", log, log],
   });

@@ -22,6 +22,9 @@ export type Screen = {
 const EditorScreen = lazy(() => import("./screens/Editor"));
 const VersionsScreen = lazy(() => import("./screens/Versions"));
 const MonitorScreen = lazy(() => import("./screens/Monitor"));
+const AiDesignerScreen = lazy(() => import("./screens/AiDesigner"));
+const TemplatesScreen = lazy(() => import("./screens/Templates"));
+const ProvidersScreen = lazy(() => import("./screens/Providers"));
 
 export const screens: Screen[] = [
   { path: "/", component: JourneysScreen, nav: { label: "Journeys", icon: "journeys" } },
@@ -29,6 +32,10 @@ export const screens: Screen[] = [
   { path: "/journeys/:id", component: EditorScreen, fullBleed: true },
   { path: "/journeys/:id/versions", component: VersionsScreen, fullBleed: true },
   { path: "/journeys/:id/monitor", component: MonitorScreen, fullBleed: true },
+  { path: "/journeys/:id/design", component: AiDesignerScreen, fullBleed: true },
+  { path: "/design", component: AiDesignerScreen, fullBleed: true, nav: { label: "AI designer", icon: "sparkle" } },
+  { path: "/templates", component: TemplatesScreen, nav: { label: "Templates", icon: "template" } },
+  { path: "/providers", component: ProvidersScreen, nav: { label: "Providers", icon: "provider" } },
 ];
 
 export { Icon };

@@ -35,11 +35,36 @@ export function onUnauthorized(fn: () => void): () => void {
   return () => unauthorizedListeners.delete(fn);
 }
 
+/**
+ * Where the API lives and which key calls it: the page's own origin and the
+ * signed-in key, unless configureApi says otherwise (an embedded editor
+ * talks to a Kalcifer server on another origin with a token it was given).
+ */
+const target: { baseUrl: string; token: string | null } = { baseUrl: "", token: null };
+
+/** configureApi points every API call at baseUrl (no trailing slash) with token. */
+export function configureApi(opts: { baseUrl?: string; token?: string | null }): void {
+  if (opts.baseUrl !== undefined) target.baseUrl = opts.baseUrl.replace(/\/+$/, "");
+  if (opts.token !== undefined) target.token = opts.token;
+}
+
+/** apiUrl is the absolute URL of an API path such as "/api/v1/ai/upload". */
+export function apiUrl(path: string): string {
+  return target.baseUrl + path;
+}
+
+/** apiToken is the key API calls send: the configured token, else the signed-in key. */
+export function apiToken(): string | null {
+  return target.token ?? getApiKey();
+}
+
 const auth: Middleware = {
   onRequest({ request }) {
-    const key = getApiKey();
+    const key = apiToken();
     if (key) request.headers.set("Authorization", `Bearer ${key}`);
-    return request;
+    if (target.baseUrl === "") return request;
+    const u = new URL(request.url);
+    return new Request(target.baseUrl + u.pathname + u.search, request);
   },
   onResponse({ response }) {
     if (response.status === 401) {

@@ -139,6 +139,7 @@ function RowActions({ journey: j }: { journey: Journey }) {
             <Menu.Item className={item} onSelect={() => navigate(`/journeys/${encodeURIComponent(id)}`)}>Open</Menu.Item>
             <Menu.Item className={item} onSelect={() => navigate(`/journeys/${encodeURIComponent(id)}/versions`)}>Versions</Menu.Item>
             {j.current_version > 0 && <Menu.Item className={item} onSelect={() => navigate(`/journeys/${encodeURIComponent(id)}/monitor`)}>Monitor</Menu.Item>}
+            <Menu.Item className={item} onSelect={() => navigate(`/journeys/${encodeURIComponent(id)}/design`)}><Icon name="sparkle" className="h-4 w-4" />Change with AI</Menu.Item>
             <Menu.Item className={item} onSelect={() => act.mutate("duplicate")}><Icon name="copy" className="h-4 w-4" />Duplicate</Menu.Item>
             {j.status === "active" && <Menu.Item className={item} onSelect={() => act.mutate("pause")}><Icon name="pause" className="h-4 w-4" />Pause</Menu.Item>}
             {j.status === "paused" && <Menu.Item className={item} onSelect={() => act.mutate("resume")}><Icon name="play" className="h-4 w-4" />Resume</Menu.Item>}

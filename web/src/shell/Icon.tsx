@@ -20,6 +20,8 @@ const paths = {
   warning: "M10 3l8 14H2zM10 8v4M10 14.5v.5",
   users: "M7 9a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM2 17c0-3 2-5 5-5s5 2 5 5M13 4a3 3 0 0 1 0 5M15 12c2 .5 3 2.5 3 5",
   close: "M5 5l10 10M15 5L5 15",
+  template: "M4 4h12v12H4zM4 8h12M8 8v8",
+  provider: "M3 6l7 4 7-4M3 6v8h14V6M3 6h14",
 } as const;
 
 export type IconName = keyof typeof paths;

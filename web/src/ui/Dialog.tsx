@@ -1,6 +1,7 @@
 // A modal dialog on Radix's primitive: focus trapped, Escape closes it.
 import * as RadixDialog from "@radix-ui/react-dialog";
 import type { ReactNode } from "react";
+import { usePortalContainer } from "./portal";
 
 export function Dialog({ open, onOpenChange, title, description, children }: {
   open: boolean;
@@ -9,9 +10,10 @@ export function Dialog({ open, onOpenChange, title, description, children }: {
   description?: string;
   children: ReactNode;
 }) {
+  const container = usePortalContainer();
   return (
     <RadixDialog.Root open={open} onOpenChange={onOpenChange}>
-      <RadixDialog.Portal>
+      <RadixDialog.Portal container={container}>
         <RadixDialog.Overlay className="fixed inset-0 z-40 bg-slate-900/40" />
         <RadixDialog.Content
           className="fixed top-1/2 left-1/2 z-50 w-[min(32rem,calc(100vw-2rem))] -translate-x-1/2 -translate-y-1/2 rounded-xl bg-white p-6 shadow-2xl focus:outline-none"

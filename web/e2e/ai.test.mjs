@@ -1,0 +1,113 @@
+// The AI panel: design a journey with the offline designer (no network),
+// see the proposal as a diff on the canvas, apply it; refine a journey and
+// discard; design from an uploaded campaign plan.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { start, shot, adminKey, repoDir } from "./harness.mjs";
+
+let env;
+let page;
+let journeyId;
+
+before(async () => {
+  env = await start();
+  page = await env.context.newPage();
+  page.on("console", (m) => {
+    if (m.type() === "error") console.error(`browser: ${m.text()}`);
+  });
+  await page.goto(env.base + "/");
+  await page.getByLabel("API key").fill(adminKey);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Journeys", exact: true }).waitFor();
+}, { timeout: 300_000 });
+
+after(async () => {
+  await env?.stop();
+});
+
+/** both saves a screenshot at 1280×800 and at 1920×1080. */
+async function both(name) {
+  await shot(page, `${name}-1280`);
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await page.waitForTimeout(300); // the canvas refits to the new size
+  await shot(page, `${name}-1920`);
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+// The seed's US-1 description.
+const us1 = "send welcome email, wait 3 days, if not opened send SMS reminder, if opened send upsell after 1 week";
+
+test("design a journey in the AI panel, see it on the canvas, apply it", async () => {
+  await page.getByRole("link", { name: "AI designer" }).click();
+  await page.getByText("Describe what should happen").waitFor();
+  await both("ai-empty");
+  await page.getByLabel("Message to the designer").fill(us1);
+  const answer = page.waitForResponse((r) => r.url().endsWith("/api/v1/ai/conversations") && r.request().method() === "POST");
+  await page.getByRole("button", { name: "Design", exact: true }).click();
+  // The turn is streamed: asked for, and answered as, server-sent events.
+  const res = await answer;
+  assert.equal(res.request().headers()["accept"], "text/event-stream");
+  assert.match(res.headers()["content-type"], /^text\/event-stream/);
+  assert.match(await res.text(), /^event: result$/m);
+  const proposal = page.getByRole("region", { name: "Proposed change" });
+  await proposal.waitFor();
+  // A new journey: every node of the proposal is added, and on the canvas.
+  const added = await page.locator('[data-testid="ai-canvas"] [data-change="added"]').count();
+  assert.ok(added >= 5, `expected the US-1 journey's nodes on the canvas, saw ${added}`);
+  assert.equal(await page.locator('[data-testid="ai-canvas"] [data-change]:not([data-change="added"])').count(), 0);
+  await proposal.getByText(`${added} added`).waitFor();
+  // The designer's explanation and its engine are shown.
+  await page.getByRole("complementary", { name: "AI designer" }).getByText("offline").waitFor();
+  // Selecting a node tells where it came from (or that the server sent no source).
+  await page.locator('[data-testid="ai-canvas"] .react-flow__node').first().click();
+  await proposal.locator('[data-testid="node-source"], p:has-text("No source text for")').first().waitFor();
+  await both("ai-proposal");
+
+  await proposal.getByRole("button", { name: "Apply" }).click();
+  await page.waitForURL(/\/journeys\/jrn_[^/]+$/);
+  journeyId = decodeURIComponent(new URL(page.url()).pathname.split("/").pop());
+  const j = await env.api("GET", `/api/v1/journeys/${journeyId}`);
+  assert.equal(j.status, "draft");
+  assert.equal(j.graph.nodes.length, added, "the applied draft holds the proposal's nodes");
+  assert.ok(j.graph.nodes.some((n) => n.type === "send_sms"));
+});
+
+test("refine a journey: the change is highlighted, and discard leaves it as it was", async () => {
+  assert.ok(journeyId, "the first scenario applied a journey");
+  const before = await env.api("GET", `/api/v1/journeys/${journeyId}`);
+  await page.goto(`${env.base}/journeys/${encodeURIComponent(journeyId)}/design`);
+  await page.getByRole("heading", { name: before.name }).waitFor();
+  // Without a proposal the journey is shown as it is.
+  await page.locator('[data-testid="ai-canvas"] [data-change="same"]').first().waitFor();
+  assert.equal(await page.locator('[data-testid="ai-canvas"] [data-change="same"]').count(), before.graph.nodes.length);
+
+  await page.getByLabel("Message to the designer").fill(
+    "send welcome email, wait 3 days, if not opened send a push notification, if opened send upsell after 2 weeks");
+  await page.getByRole("button", { name: "Design", exact: true }).click();
+  const proposal = page.getByRole("region", { name: "Proposed change" });
+  await proposal.waitFor();
+  const changes = await page.locator('[data-testid="ai-canvas"] [data-change="added"], [data-testid="ai-canvas"] [data-change="changed"], [data-testid="ai-canvas"] [data-change="removed"]').count();
+  assert.ok(changes >= 1, "the push instead of the SMS and the longer wait show as changes");
+  await both("ai-diff");
+
+  await proposal.getByRole("button", { name: "Discard" }).click();
+  await proposal.waitFor({ state: "detached" });
+  await page.getByText("Proposal discarded").waitFor();
+  assert.equal(await page.locator('[data-testid="ai-canvas"] [data-change="same"]').count(), before.graph.nodes.length);
+  const after = await env.api("GET", `/api/v1/journeys/${journeyId}`);
+  assert.deepEqual(after.graph, before.graph, "discard changes nothing on the server");
+});
+
+test("design from an uploaded campaign plan (CSV)", async () => {
+  await page.goto(`${env.base}/design`);
+  await page.getByText("Describe what should happen").waitFor();
+  const plan = path.join(repoDir, "designer", "testdata", "documents", "saas_onboarding.csv");
+  await page.getByLabel("Campaign plan file").setInputFiles(plan);
+  await page.getByText("saas_onboarding.csv").waitFor();
+  const proposal = page.getByRole("region", { name: "Proposed change" });
+  await proposal.waitFor();
+  const added = await page.locator('[data-testid="ai-canvas"] [data-change="added"]').count();
+  assert.ok(added >= 4, `expected the plan's steps on the canvas, saw ${added}`);
+  await both("ai-upload");
+});
