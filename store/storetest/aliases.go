@@ -23,10 +23,20 @@ func testCustomerMerge(t *testing.T, s *store.Store) {
 	_, err = s.PatchCustomer(ctx, store.PatchCustomerParams{TenantID: "default", CustomerID: "user",
 		Set: map[string]any{"plan": "pro"}, AddTags: []string{"vip"}})
 	must(t, err)
-	// An older alias of anon follows it.
+	// An older alias of anon follows it, and so do its queued change and
+	// its segment entry memberships, but for the one user has too.
 	must(t, s.WithEngineTx(ctx, func(tx *store.EngineTx) error {
-		_, err := tx.Tx().Exec(ctx, `INSERT INTO customer_aliases (tenant_id, alias_id, customer_id, created_at) VALUES ('default', 'older', 'anon', 0)`)
-		return err
+		for _, q := range []string{
+			`INSERT INTO customer_aliases (tenant_id, alias_id, customer_id, created_at) VALUES ('default', 'older', 'anon', 0)`,
+			`INSERT INTO customer_changes (tenant_id, customer_id) VALUES ('default', 'anon')`,
+			`INSERT INTO entry_members (journey_id, node_id, customer_id) VALUES ('` + j.ID + `', 'seg1', 'anon'),
+				('` + j.ID + `', 'seg2', 'anon'), ('` + j.ID + `', 'seg1', 'user')`,
+		} {
+			if _, err := tx.Tx().Exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
 	}))
 	evs := []*kalcifer.Event{{TenantID: "default", CustomerID: "anon", Type: "viewed"}, {TenantID: "default", CustomerID: "anon", Type: "clicked"}}
 	_, err = s.InsertEvents(ctx, evs)
@@ -97,6 +107,27 @@ func testCustomerMerge(t *testing.T, s *store.Store) {
 		must(t, tx.Tx().QueryRow(ctx, `SELECT COUNT(*) FROM events WHERE customer_id = 'user' AND processed_at IS NOT NULL`).Scan(&processed))
 		if processed != 1 {
 			t.Fatalf("processed events moved = %d, want 1", processed)
+		}
+		for _, c := range []struct {
+			query string
+			want  string
+		}{
+			{`SELECT node_id FROM entry_members WHERE customer_id = 'user' ORDER BY node_id`, "[seg1 seg2]"},
+			{`SELECT node_id FROM entry_members WHERE customer_id = 'anon'`, "[]"},
+			{`SELECT customer_id FROM customer_changes WHERE customer_id IN ('anon', 'user')`, "[user]"},
+		} {
+			rows, err := tx.Tx().Query(ctx, c.query)
+			must(t, err)
+			got := []string{}
+			for rows.Next() {
+				var v string
+				must(t, rows.Scan(&v))
+				got = append(got, v)
+			}
+			rows.Close()
+			if fmt.Sprint(got) != c.want {
+				t.Errorf("%s: %v, want %s", c.query, got, c.want)
+			}
 		}
 		for _, id := range []string{"anon", "older"} {
 			into, err := tx.AliasOf("default", id)
