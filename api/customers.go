@@ -247,7 +247,7 @@ func (s *server) identifyCustomer(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	c, created, err := s.store.IdentifyCustomer(r.Context(), store.IdentifyParams{TenantID: principal(r).TenantID, Identity: in})
+	c, created, err := s.engine.Identify(r.Context(), principal(r).TenantID, in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

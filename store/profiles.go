@@ -33,7 +33,10 @@ type IdentifyParams struct {
 
 // IdentifyCustomer creates a customer's profile or merges what an identify
 // says into it (Identity), and returns the profile with created true when
-// it is new. POST /customers and Segment's identify call it.
+// it is new. An id merged into another customer changes that customer.
+// The API's identifies (POST /customers, Segment's identify and group) go
+// through the engine's Identify, which calls EngineTx.Identify holding the
+// customer's event lane.
 func (s *Store) IdentifyCustomer(ctx context.Context, p IdentifyParams) (c *kalcifer.Customer, created bool, err error) {
 	var out []*kalcifer.Customer
 	err = s.b.WithTx(ctx, func(tx Tx) error {
@@ -47,6 +50,16 @@ func (s *Store) IdentifyCustomer(ctx context.Context, p IdentifyParams) (c *kalc
 	}
 	s.customersChanged()
 	return out[0], created, nil
+}
+
+// Identify is IdentifyCustomer inside the engine's transaction.
+func (t *EngineTx) Identify(tenantID string, in Identity) (c *kalcifer.Customer, created bool, err error) {
+	out, n, err := t.s.identify(t.ctx, t.tx, tenantID, []Identity{in})
+	if err != nil {
+		return nil, false, err
+	}
+	t.changed = true
+	return out[0], n == 1, nil
 }
 
 // IdentifyResult counts what IdentifyCustomers did.
@@ -81,12 +94,18 @@ func (s *Store) IdentifyCustomers(ctx context.Context, tenantID string, batch []
 // one customer merge rather than overwrite.
 func (s *Store) identify(ctx context.Context, tx Tx, tenantID string, batch []Identity) ([]*kalcifer.Customer, int, error) {
 	now := s.now()
-	var ids []string
-	named := make(map[string]bool, len(batch))
 	for _, in := range batch {
 		if in.CustomerID == "" {
 			return nil, 0, kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "a customer needs an id")
 		}
+	}
+	batch, err := s.followAliases(ctx, tx, tenantID, batch)
+	if err != nil {
+		return nil, 0, err
+	}
+	var ids []string
+	named := make(map[string]bool, len(batch))
+	for _, in := range batch {
 		if !named[in.CustomerID] {
 			ids, named[in.CustomerID] = append(ids, in.CustomerID), true
 		}
@@ -155,6 +174,33 @@ func (s *Store) identify(ctx context.Context, tx Tx, tenantID string, batch []Id
 		return nil, 0, err
 	}
 	return out, created, nil
+}
+
+// followAliases returns batch with each id merged into another customer
+// replaced by that customer (a copy, when any is): what is said of an alias
+// is said of the customer it stands for. It costs resolveAliases' one probe
+// when the tenant has no aliases.
+func (s *Store) followAliases(ctx context.Context, tx Tx, tenantID string, batch []Identity) ([]Identity, error) {
+	evs := make([]*kalcifer.Event, len(batch))
+	for i, in := range batch {
+		evs[i] = &kalcifer.Event{TenantID: tenantID, CustomerID: in.CustomerID}
+	}
+	if err := s.resolveAliases(ctx, tx, evs); err != nil {
+		return nil, err
+	}
+	var out []Identity
+	for i, e := range evs {
+		if e.CustomerID != batch[i].CustomerID && out == nil {
+			out = slices.Clone(batch)
+		}
+		if out != nil {
+			out[i].CustomerID = e.CustomerID
+		}
+	}
+	if out == nil {
+		return batch, nil
+	}
+	return out, nil
 }
 
 // readLocked reads the profiles of ids that exist into byID, locking them

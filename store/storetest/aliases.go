@@ -155,6 +155,23 @@ func testCustomerMerge(t *testing.T, s *store.Store) {
 	if later[0].CustomerID != "user" || later[1].CustomerID != "user" || later[2].CustomerID != "anon" {
 		t.Fatalf("later events are for %s, %s, %s; want user, user, anon", later[0].CustomerID, later[1].CustomerID, later[2].CustomerID)
 	}
+	// An identify of an alias (one, or in a batch as the import sends
+	// them) changes the survivor; the alias gets no profile of its own.
+	c, created, err := s.IdentifyCustomer(ctx, store.IdentifyParams{TenantID: "default", Identity: store.Identity{CustomerID: "anon",
+		Attributes: map[string]any{"utm": "mail"}}})
+	must(t, err)
+	if c.ID != "user" || created || c.Attributes["utm"] != "mail" {
+		t.Fatalf("identify of an alias: created %v, %+v", created, c)
+	}
+	res, err := s.IdentifyCustomers(ctx, "default", []store.Identity{{CustomerID: "older", AddTags: []string{"imported"}}, {CustomerID: "new"}})
+	must(t, err)
+	if res.Created != 1 || res.Updated != 1 {
+		t.Fatalf("import of an alias and a new customer = %+v", res)
+	}
+	_, err = s.GetCustomer(ctx, "default", "anon")
+	wantCode(t, err, kalcifer.ENOTFOUND)
+	_, err = s.GetCustomer(ctx, "default", "older")
+	wantCode(t, err, kalcifer.ENOTFOUND)
 	page, err := s.ListAudit(ctx, kalcifer.AuditFilter{TenantID: "default", ResourceType: "customer", ResourceID: "user"})
 	must(t, err)
 	if len(page.Data) != 1 || page.Data[0].Action != "customer.merge" {
