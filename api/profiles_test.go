@@ -109,8 +109,27 @@ func TestListCustomers(t *testing.T) {
 				t.Errorf("%s: %v, want %v", query, got, wantIDs)
 			}
 		}
-		for _, query := range []string{"attr.=x", "attr.a..b=x", "attr.a%20b=x", "segment=vip", "cursor=k_%21", "cursor=nope", "plan=pro"} {
+		for _, query := range []string{"attr.=x", "attr.a..b=x", "attr.a%20b=x", "tag=" + strings.Repeat("x", 1001), "cursor=k_%21", "cursor=nope", "plan=pro"} {
 			tb.do("GET", "/api/v1/customers?"+query, tb.viewer, nil).wantError(t, http.StatusBadRequest, "invalid")
+		}
+
+		// segment=: a saved segment's members, with the other filters.
+		var seg struct{ ID string }
+		tb.do("POST", "/api/v1/segments", tb.editor, map[string]any{"name": "many seats", "rule_text": `seats >= 2`}).
+			want(t, http.StatusCreated).into(t, &seg)
+		for query, want := range map[string][]string{
+			"segment=" + seg.ID:                    {"c d", "d%", "e"},
+			"segment=" + seg.ID + "&attr.plan=pro": {"c d", "e"},
+			"segment=" + seg.ID + "&tag=t1":        {"d%"},
+		} {
+			got := list(query)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: %v, want %v", query, got, want)
+			}
+		}
+		e := tb.do("GET", "/api/v1/customers?segment=seg_nope", tb.viewer, nil).wantError(t, http.StatusUnprocessableEntity, kalcifer.EUNPROCESSABLE)
+		if !strings.Contains(e.Message, `segment "seg_nope" not found`) {
+			t.Errorf("unknown segment: %s", e.Message)
 		}
 	})
 }

@@ -42,12 +42,20 @@ func (t *EngineTx) LockCustomerLanes(lanes int, ids ...string) error {
 	return nil
 }
 
+// AliasOf is Store.AliasOf inside the transaction.
+func (t *EngineTx) AliasOf(tenantID, id string) (string, error) {
+	return aliasOf(t.ctx, t.tx, tenantID, id)
+}
+
 // AliasOf returns the customer id was merged into, or id itself when it is
 // no alias.
-func (t *EngineTx) AliasOf(tenantID, id string) (string, error) {
+func (s *Store) AliasOf(ctx context.Context, tenantID, id string) (string, error) {
+	return aliasOf(ctx, s.b.Q(), tenantID, id)
+}
+
+func aliasOf(ctx context.Context, q Querier, tenantID, id string) (string, error) {
 	var into string
-	err := t.tx.QueryRow(t.ctx, `SELECT customer_id FROM customer_aliases WHERE tenant_id = $1 AND alias_id = $2`,
-		tenantID, id).Scan(&into)
+	err := q.QueryRow(ctx, `SELECT customer_id FROM customer_aliases WHERE tenant_id = $1 AND alias_id = $2`, tenantID, id).Scan(&into)
 	if err == ErrNoRows {
 		return id, nil
 	}
