@@ -261,10 +261,7 @@ func parseIdentity(raw []byte) (store.Identity, error) {
 // removed then added, and the timestamp (default now) widens the first
 // and last seen times. 201 when the profile is new, 200 otherwise.
 func (s *server) identifyCustomer(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
-	if err == nil && body == nil {
-		err = kalcifer.Errorf(kalcifer.EINVALID, "request body is required: send a JSON object")
-	}
+	body, err := readRequiredBody(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -162,10 +162,7 @@ func checkWriteKey(r *http.Request, inBody string) error {
 // segmentCallOf serves one call type at /<call>.
 func (s *server) segmentCallOf(typ string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := readBody(r)
-		if err == nil && body == nil {
-			err = kalcifer.Errorf(kalcifer.EINVALID, "request body is required: send a JSON object")
-		}
+		body, err := readRequiredBody(r)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -201,10 +198,7 @@ func (s *server) segmentCallOf(typ string) http.HandlerFunc {
 // SDK must not retry a batch for the calls in it that can never succeed).
 func (s *server) segmentBatchCall(w http.ResponseWriter, r *http.Request) {
 	var req segmentBatch
-	body, err := readBody(r)
-	if err == nil && body == nil {
-		err = kalcifer.Errorf(kalcifer.EINVALID, "request body is required: send a JSON object")
-	}
+	body, err := readRequiredBody(r)
 	if err == nil {
 		err = decodeLoose(body, &req)
 	}
