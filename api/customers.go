@@ -11,10 +11,12 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/segment"
 	"github.com/kalcifer/kalcifer/store"
 )
 
@@ -34,8 +36,30 @@ func customerParam(r *http.Request) (string, error) {
 	return u, nil
 }
 
-func (s *server) getCustomer(w http.ResponseWriter, r *http.Request) {
+// mergedHeader names, in the answer about an id merged into another
+// customer, the customer answered for.
+const mergedHeader = "Kalcifer-Merged-Into"
+
+// customerFollowed returns the customer a route's {id} stands for: the
+// customer it was merged into when it is an alias (saying so in the
+// Kalcifer-Merged-Into header), else the id itself.
+func (s *server) customerFollowed(w http.ResponseWriter, r *http.Request) (string, error) {
 	id, err := customerParam(r)
+	if err != nil {
+		return "", err
+	}
+	into, err := s.store.AliasOf(r.Context(), principal(r).TenantID, id)
+	if err != nil {
+		return "", err
+	}
+	if into != id {
+		w.Header().Set(mergedHeader, into)
+	}
+	return into, nil
+}
+
+func (s *server) getCustomer(w http.ResponseWriter, r *http.Request) {
+	id, err := s.customerFollowed(w, r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -94,6 +118,9 @@ func (s *server) patchCustomer(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if c.ID != id {
+		w.Header().Set(mergedHeader, c.ID)
 	}
 	s.writeJSON(w, r, http.StatusOK, c)
 }
@@ -181,7 +208,7 @@ func attributeValue(raw json.RawMessage) (any, error) {
 // newest first. It reads them all: a customer is in few journeys at once.
 // An unknown customer is in none, so the answer is an empty list, not 404.
 func (s *server) customerJourneys(w http.ResponseWriter, r *http.Request) {
-	id, err := customerParam(r)
+	id, err := s.customerFollowed(w, r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -234,10 +261,7 @@ func parseIdentity(raw []byte) (store.Identity, error) {
 // removed then added, and the timestamp (default now) widens the first
 // and last seen times. 201 when the profile is new, 200 otherwise.
 func (s *server) identifyCustomer(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
-	if err == nil && body == nil {
-		err = kalcifer.Errorf(kalcifer.EINVALID, "request body is required: send a JSON object")
-	}
+	body, err := readRequiredBody(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -247,7 +271,7 @@ func (s *server) identifyCustomer(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	c, created, err := s.store.IdentifyCustomer(r.Context(), store.IdentifyParams{TenantID: principal(r).TenantID, Identity: in})
+	c, created, err := s.engine.Identify(r.Context(), principal(r).TenantID, in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -266,7 +290,8 @@ var attributePath = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$`)
 // listCustomers serves a page of the tenant's customers by id, filtered by
 // attribute equalities (attr.plan=pro, attr.address.city=Lyon; numbers
 // and booleans compare in their JSON form, so attr.seats=3 and
-// attr.beta=true) and a tag (tag=vip). A segment filter will join them.
+// attr.beta=true), a tag (tag=vip) and a saved segment's membership
+// (segment=seg_…): together one segment rule (store.CustomerFilter.Rule).
 func (s *server) listCustomers(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit, err := parseLimit(q)
@@ -279,13 +304,17 @@ func (s *server) listCustomers(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	f := store.CustomerFilter{TenantID: principal(r).TenantID, Tag: q.Get("tag"), Limit: limit, Cursor: cursor}
+	f := store.CustomerFilter{TenantID: principal(r).TenantID, Tag: q.Get("tag"), Segment: q.Get("segment"), Limit: limit, Cursor: cursor}
 	for name, v := range q {
+		if (name == "tag" || name == "segment" || strings.HasPrefix(name, "attr.")) && utf8.RuneCountInString(v[0]) > segment.MaxValueLen {
+			s.writeError(w, r, invalid(name, "query parameter %q is longer than %d characters", name, segment.MaxValueLen))
+			return
+		}
 		path, ok := strings.CutPrefix(name, "attr.")
 		if !ok {
 			continue
 		}
-		if !attributePath.MatchString(path) || len(path) > 1000 {
+		if !attributePath.MatchString(path) || len(path) > segment.MaxAttrLen {
 			s.writeError(w, r, invalid(name, "query parameter %q is invalid: attribute names in a filter are letters, digits, _ and -, joined by . for nested ones", name))
 			return
 		}
@@ -306,7 +335,7 @@ func (s *server) listCustomers(w http.ResponseWriter, r *http.Request) {
 // customerEvents serves a page of a customer's stored events, newest
 // first. An unknown customer has none: the answer is an empty list.
 func (s *server) customerEvents(w http.ResponseWriter, r *http.Request) {
-	id, err := customerParam(r)
+	id, err := s.customerFollowed(w, r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -336,6 +365,16 @@ func (s *server) eraseCustomer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := principal(r)
+	// An erasure is irreversible: it does not follow an alias to a
+	// customer the caller did not name.
+	if into, err := s.store.AliasOf(r.Context(), p.TenantID, id); err != nil || into != id {
+		if err == nil {
+			err = &kalcifer.Error{Code: kalcifer.ECONFLICT, State: map[string]any{"merged_into": into},
+				Message: fmt.Sprintf("%q was merged into customer %q: erase %q, which erases its aliases too", id, into, into)}
+		}
+		s.writeError(w, r, err)
+		return
+	}
 	e, err := s.engine.EraseCustomer(r.Context(), p.TenantID, id, p.Actor())
 	if err != nil {
 		s.writeError(w, r, err)

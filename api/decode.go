@@ -196,9 +196,22 @@ func decode(r *http.Request, dst any) (bool, error) {
 func decodeRequired(r *http.Request, dst any) error {
 	ok, err := decode(r, dst)
 	if err == nil && !ok {
-		err = kalcifer.Errorf(kalcifer.EINVALID, "request body is required: send a JSON object")
+		err = errBodyRequired()
 	}
 	return err
+}
+
+// readRequiredBody is readBody for routes that need a body.
+func readRequiredBody(r *http.Request) ([]byte, error) {
+	body, err := readBody(r)
+	if err == nil && body == nil {
+		err = errBodyRequired()
+	}
+	return body, err
+}
+
+func errBodyRequired() error {
+	return kalcifer.Errorf(kalcifer.EINVALID, "request body is required: send a JSON object")
 }
 
 // unmarshalStrict decodes one already syntax-checked JSON value into dst,

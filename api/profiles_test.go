@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/channel"
@@ -18,7 +19,7 @@ import (
 
 func TestIdentifyCustomer(t *testing.T) {
 	t.Parallel()
-	tb := setup(t)
+	tb := setup(t, withRuntime)
 	check := schemaChecker(t)
 	res := tb.do("POST", "/api/v1/customers", tb.editor, `{"id":"a/b","attributes":{"plan":"pro","address":{"city":"Lyon","zip":"69001"}},
 		"add_tags":["vip"],"timestamp":"2026-05-01T12:00:00Z"}`).want(t, http.StatusCreated)
@@ -108,8 +109,27 @@ func TestListCustomers(t *testing.T) {
 				t.Errorf("%s: %v, want %v", query, got, wantIDs)
 			}
 		}
-		for _, query := range []string{"attr.=x", "attr.a..b=x", "attr.a%20b=x", "segment=vip", "cursor=k_%21", "cursor=nope", "plan=pro"} {
+		for _, query := range []string{"attr.=x", "attr.a..b=x", "attr.a%20b=x", "tag=" + strings.Repeat("x", 1001), "cursor=k_%21", "cursor=nope", "plan=pro"} {
 			tb.do("GET", "/api/v1/customers?"+query, tb.viewer, nil).wantError(t, http.StatusBadRequest, "invalid")
+		}
+
+		// segment=: a saved segment's members, with the other filters.
+		var seg struct{ ID string }
+		tb.do("POST", "/api/v1/segments", tb.editor, map[string]any{"name": "many seats", "rule_text": `seats >= 2`}).
+			want(t, http.StatusCreated).into(t, &seg)
+		for query, want := range map[string][]string{
+			"segment=" + seg.ID:                    {"c d", "d%", "e"},
+			"segment=" + seg.ID + "&attr.plan=pro": {"c d", "e"},
+			"segment=" + seg.ID + "&tag=t1":        {"d%"},
+		} {
+			got := list(query)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: %v, want %v", query, got, want)
+			}
+		}
+		e := tb.do("GET", "/api/v1/customers?segment=seg_nope", tb.viewer, nil).wantError(t, http.StatusUnprocessableEntity, kalcifer.EUNPROCESSABLE)
+		if !strings.Contains(e.Message, `segment "seg_nope" not found`) {
+			t.Errorf("unknown segment: %s", e.Message)
 		}
 	})
 }
@@ -329,4 +349,67 @@ func TestImportErrorCap(t *testing.T) {
 	if r.Rows != 1201 || r.Imported != 1 || r.Failed != 1200 || len(r.Errors) != 1000 || !r.Truncated {
 		t.Fatalf("result: rows %d imported %d failed %d errors %d truncated %v", r.Rows, r.Imported, r.Failed, len(r.Errors), r.Truncated)
 	}
+}
+
+// POST /customers and Segment's identify merge through one path: the same
+// calls give the same profile (nested merge, null removes, first and last
+// seen from the timestamps), and either makes a customer who starts
+// matching a segment enter its segment_entry journey.
+func TestIdentifyRoutesAgree(t *testing.T) {
+	t.Parallel()
+	onBothBackends(t, func(t *testing.T, tb *testBundle) {
+		var seg struct{ ID string }
+		tb.do("POST", "/api/v1/segments", tb.editor, map[string]any{"name": "pro", "rule_text": `plan = "pro"`}).want(t, http.StatusCreated).into(t, &seg)
+		var j kalcifer.Journey
+		tb.do("POST", "/api/v1/journeys", tb.editor, map[string]any{"name": "pro", "graph": json.RawMessage(`{"nodes":[
+			{"id":"entry","type":"segment_entry","position":{"x":0,"y":0},"config":{"segment_id":"` + seg.ID + `","enrol":"both"}},
+			{"id":"tag","type":"add_tag","position":{"x":0,"y":100},"config":{"tag":"welcomed"}}],
+			"edges":[{"id":"e1","source":"entry","target":"tag"}]}`)}).want(t, http.StatusCreated).into(t, &j)
+		tb.do("POST", "/api/v1/journeys/"+j.ID+"/activate", tb.editor, nil).want(t, http.StatusOK)
+		tb.eventually("the activation's pass ends", func() bool {
+			var got struct {
+				Entries []struct {
+					FinishedAt *string `json:"finished_at"`
+				}
+			}
+			tb.do("GET", "/api/v1/journeys/"+j.ID+"/enrolment", tb.viewer, nil).want(t, http.StatusOK).into(t, &got)
+			return len(got.Entries) == 1 && got.Entries[0].FinishedAt != nil
+		})
+
+		key := basic(tb.newKey("default", kalcifer.RoleIngest), "")
+		for _, call := range []struct {
+			attrs     string
+			timestamp string
+			status    int
+		}{
+			{`{"plan":"pro","address":{"city":"Lyon","zip":"69001"},"utm":"ad"}`, "2026-01-02T03:04:05Z", http.StatusCreated},
+			{`{"address":{"zip":null,"street":"1 rue X"},"utm":null}`, "2026-01-01T00:00:00Z", http.StatusOK},
+		} {
+			tb.do("POST", "/api/v1/customers", tb.editor, `{"id":"p1","attributes":`+call.attrs+`,"timestamp":"`+call.timestamp+`"}`).
+				want(t, call.status)
+			tb.doWith("POST", "/v1/identify", "", `{"userId":"s1","traits":`+call.attrs+`,"timestamp":"`+call.timestamp+`"}`, key).
+				want(t, http.StatusOK)
+		}
+		profile := func(id string) kalcifer.Customer {
+			var c kalcifer.Customer
+			tb.do("GET", "/api/v1/customers/"+id+"/profile", tb.viewer, nil).want(t, http.StatusOK).into(t, &c)
+			return c
+		}
+		for _, id := range []string{"p1", "s1"} {
+			tb.eventually(id+" enters the segment's journey", func() bool { return slices.Contains(profile(id).Tags, "welcomed") })
+		}
+		p, s := profile("p1"), profile("s1")
+		want := `{"address":{"city":"Lyon","street":"1 rue X"},"plan":"pro"}`
+		pa, _ := json.Marshal(p.Attributes)
+		sa, _ := json.Marshal(s.Attributes)
+		if string(pa) != want || string(sa) != want {
+			t.Errorf("attributes: POST /customers %s, Segment %s; want both %s", pa, sa, want)
+		}
+		for _, c := range []kalcifer.Customer{p, s} {
+			if c.FirstSeenAt == nil || c.LastSeenAt == nil || c.FirstSeenAt.Format(time.RFC3339) != "2026-01-01T00:00:00Z" ||
+				c.LastSeenAt.Format(time.RFC3339) != "2026-01-02T03:04:05Z" {
+				t.Errorf("%s seen %v to %v, want 2026-01-01T00:00:00Z to 2026-01-02T03:04:05Z", c.ID, c.FirstSeenAt, c.LastSeenAt)
+			}
+		}
+	})
 }

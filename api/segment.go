@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/store"
 )
 
 // The Segment-compatible intake: the calls of Segment's HTTP Tracking API
@@ -161,10 +162,7 @@ func checkWriteKey(r *http.Request, inBody string) error {
 // segmentCallOf serves one call type at /<call>.
 func (s *server) segmentCallOf(typ string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := readBody(r)
-		if err == nil && body == nil {
-			err = kalcifer.Errorf(kalcifer.EINVALID, "request body is required: send a JSON object")
-		}
+		body, err := readRequiredBody(r)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -200,10 +198,7 @@ func (s *server) segmentCallOf(typ string) http.HandlerFunc {
 // SDK must not retry a batch for the calls in it that can never succeed).
 func (s *server) segmentBatchCall(w http.ResponseWriter, r *http.Request) {
 	var req segmentBatch
-	body, err := readBody(r)
-	if err == nil && body == nil {
-		err = kalcifer.Errorf(kalcifer.EINVALID, "request body is required: send a JSON object")
-	}
+	body, err := readRequiredBody(r)
 	if err == nil {
 		err = decodeLoose(body, &req)
 	}
@@ -402,6 +397,28 @@ func withNames(props json.RawMessage, name, category string) json.RawMessage {
 	return out
 }
 
+// identity maps an identify or group call to a profile identify: an
+// identify's traits are the attributes; a group call sets group_id and
+// merges its traits under group_traits. The call's timestamp is when the
+// customer was seen.
+func (c *segmentCall) identity() (store.Identity, error) {
+	t, err := traits(c.Traits)
+	if err != nil {
+		return store.Identity{}, err
+	}
+	in := store.Identity{CustomerID: c.customer(), Attributes: t}
+	if c.Type == "group" {
+		in.Attributes = map[string]any{"group_id": string(c.GroupID)}
+		if len(t) > 0 {
+			in.Attributes["group_traits"] = t
+		}
+	}
+	if c.Timestamp != "" {
+		in.Timestamp, _ = time.Parse(time.RFC3339Nano, c.Timestamp) // checked by parseSegmentCall
+	}
+	return in, nil
+}
+
 // traits decodes a call's traits for the profile: numbers keep their
 // digits (json.Number), null removes an attribute.
 func traits(raw json.RawMessage) (map[string]any, error) {
@@ -448,19 +465,10 @@ func (s *server) runSegment(r *http.Request, calls []*segmentCall, at []int) ([]
 		}
 		var err error
 		switch c.Type {
-		case "identify":
-			var t map[string]any
-			if t, err = traits(c.Traits); err == nil {
-				_, err = s.engine.MergeTraits(ctx, p.TenantID, c.customer(), t)
-			}
-		case "group":
-			var t map[string]any
-			if t, err = traits(c.Traits); err == nil {
-				group := map[string]any{"group_id": string(c.GroupID)}
-				if len(t) > 0 {
-					group["group_traits"] = t
-				}
-				_, err = s.engine.MergeTraits(ctx, p.TenantID, c.customer(), group)
+		case "identify", "group":
+			var in store.Identity
+			if in, err = c.identity(); err == nil {
+				_, _, err = s.engine.Identify(ctx, p.TenantID, in)
 			}
 		case "alias":
 			_, err = s.engine.Alias(ctx, p.TenantID, string(c.PreviousID), string(c.UserID), p.Actor())

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/store"
 )
 
 func (e *stubEngine) Alias(_ context.Context, tenantID, previousID, customerID, _ string) (*kalcifer.AliasResult, error) {
@@ -14,9 +15,9 @@ func (e *stubEngine) Alias(_ context.Context, tenantID, previousID, customerID, 
 	return &kalcifer.AliasResult{Customer: &kalcifer.Customer{ID: customerID}, PreviousID: previousID, Merged: true, ExitedInstances: []string{}}, nil
 }
 
-func (e *stubEngine) MergeTraits(_ context.Context, tenantID, customerID string, traits map[string]any) (*kalcifer.Customer, error) {
-	if err := e.record(fmt.Sprintf("MergeTraits %s %s %v", tenantID, customerID, traits)); err != nil {
-		return nil, err
+func (e *stubEngine) Identify(_ context.Context, tenantID string, in store.Identity) (*kalcifer.Customer, bool, error) {
+	if err := e.record(fmt.Sprintf("Identify %s %s %v", tenantID, in.CustomerID, in.Attributes)); err != nil {
+		return nil, false, err
 	}
-	return &kalcifer.Customer{ID: customerID, Attributes: traits}, nil
+	return &kalcifer.Customer{ID: in.CustomerID, Attributes: in.Attributes}, false, nil
 }

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -169,7 +170,36 @@ func TestAliasRoute(t *testing.T) {
 	if !res.Merged || res.Customer.Attributes["plan"] != "pro" || res.Customer.Attributes["utm"] != "ad" || len(res.Customer.Tags) != 1 {
 		t.Fatalf("alias = %+v", res)
 	}
-	tb.do("GET", "/api/v1/customers/visitor/profile", tb.viewer, nil).wantError(t, http.StatusNotFound, "not_found")
+
+	// The customer routes follow the merged id to the survivor and say so;
+	// an erasure does not.
+	var c kalcifer.Customer
+	got := tb.do("GET", "/api/v1/customers/visitor/profile", tb.viewer, nil).want(t, http.StatusOK)
+	if got.into(t, &c); c.ID != "known" || got.header.Get("Kalcifer-Merged-Into") != "known" {
+		t.Fatalf("profile of the merged id: %+v, header %q", c, got.header.Get("Kalcifer-Merged-Into"))
+	}
+	got = tb.do("PATCH", "/api/v1/customers/visitor/profile", tb.editor, `{"attributes":{"seen":true}}`).want(t, http.StatusOK)
+	if got.into(t, &c); c.ID != "known" || c.Attributes["seen"] != true || got.header.Get("Kalcifer-Merged-Into") != "known" {
+		t.Fatalf("patch of the merged id: %+v", c)
+	}
+	if n := tb.count(`SELECT COUNT(*) FROM customers WHERE id = 'visitor'`); n != 0 {
+		t.Fatalf("the patch made a profile for the merged id")
+	}
+	tb.sendEvent(tb.editor, map[string]any{"customer_id": "visitor", "event_type": "browsed"})
+	for _, path := range []string{"events", "journeys"} {
+		got := tb.do("GET", "/api/v1/customers/visitor/"+path, tb.viewer, nil).want(t, http.StatusOK)
+		var page kalcifer.Page[json.RawMessage]
+		if got.into(t, &page); got.header.Get("Kalcifer-Merged-Into") != "known" || (path == "events" && len(page.Data) != 1) {
+			t.Fatalf("%s of the merged id: %s, header %q", path, got.body, got.header.Get("Kalcifer-Merged-Into"))
+		}
+	}
+	if h := tb.do("GET", "/api/v1/customers/known/profile", tb.viewer, nil).want(t, http.StatusOK).header.Get("Kalcifer-Merged-Into"); h != "" {
+		t.Fatalf("the survivor's own profile says merged into %q", h)
+	}
+	e := tb.do("DELETE", "/api/v1/customers/visitor", tb.admin, nil).wantError(t, http.StatusConflict, "conflict")
+	if e.State["merged_into"] != "known" {
+		t.Fatalf("erasure of the merged id: %+v", e)
+	}
 	tb.do("POST", "/api/v1/customers/known/alias", tb.editor, `{"previous_id":"visitor"}`).want(t, http.StatusOK).into(t, &res)
 	if res.Merged {
 		t.Fatalf("repeated alias = %+v, want merged false", res)

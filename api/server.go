@@ -119,9 +119,10 @@ type Engine interface {
 	// profile, events, journeys and sends; later events for previousID
 	// land on customerID.
 	Alias(ctx context.Context, tenantID, previousID, customerID, actor string) (*kalcifer.AliasResult, error)
-	// MergeTraits sets attributes of a customer's profile (Segment's
-	// identify), creating it when new; nil removes one.
-	MergeTraits(ctx context.Context, tenantID, customerID string, traits map[string]any) (*kalcifer.Customer, error)
+	// Identify creates a profile or merges an identify into it
+	// (store.IdentifyCustomer's merge), following an alias to the customer
+	// it stands for; created reports a new profile.
+	Identify(ctx context.Context, tenantID string, in store.Identity) (c *kalcifer.Customer, created bool, err error)
 	// RecordDeliveries records delivery statuses of the tenant's sends
 	// (provider callbacks, Kalcifer's own tracking): the ledger row moves
 	// forward and each status becomes a customer event such as
@@ -326,7 +327,6 @@ func (s *server) routes() *chi.Mux {
 					post(r.With(s.designerDeadline), "/ai/upload", uploadBody, s.upload)
 					post(r, "/ai/suggest", standardBody, s.suggest)
 					route(r, http.MethodPatch, "/customers/{id}/profile", standardBody, s.patchCustomer)
-					post(r, "/customers", standardBody, s.identifyCustomer)
 					post(r, "/customers/import", importBody, s.importCustomers)
 					post(r, "/templates", standardBody, s.createTemplate)
 					route(r, http.MethodPut, "/templates/{id}", standardBody, s.updateTemplate)
@@ -339,6 +339,7 @@ func (s *server) routes() *chi.Mux {
 					r.Group(func(r chi.Router) {
 						r.Use(s.requireEngine)
 						post(r, "/journeys/{id}/trigger", standardBody, s.trigger)
+						post(r, "/customers", standardBody, s.identifyCustomer)
 						post(r, "/customers/{id}/alias", smallBody, s.aliasCustomer)
 						post(r, "/instances/{id}/pause", smallBody, s.controlInstance(Engine.PauseInstance))
 						post(r, "/instances/{id}/resume", smallBody, s.controlInstance(Engine.ResumeInstance))

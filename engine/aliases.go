@@ -103,45 +103,24 @@ func (rt *Runtime) Alias(ctx context.Context, tenantID, previousID, customerID, 
 	return res, nil
 }
 
-// MergeTraits sets attributes of a customer's profile (Segment's identify:
-// the given traits replace those of the same name, others are kept; a nil
-// value removes one), creating it when new. An id merged into another
-// customer changes that customer. It holds the customer's event lane, so
-// the change falls between two of the customer's events and never races a
-// merge.
-//
-// It is the Segment intake's minimal identify; a richer profile identify
-// (nested merges, tags, timestamps) belongs with the profile routes.
-func (rt *Runtime) MergeTraits(ctx context.Context, tenantID, customerID string, traits map[string]any) (*kalcifer.Customer, error) {
-	var out *kalcifer.Customer
-	err := rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error {
-		id, err := lockCustomer(t, rt.cfg.EventWorkers, tenantID, customerID)
+// Identify creates a customer's profile or merges an identify into it, as
+// store.IdentifyCustomer does (nested attributes merge, null removes, tags,
+// first and last seen), and reports whether the profile is new. An id
+// merged into another customer changes that customer. It holds the
+// customer's event lane, so the change falls between two of the customer's
+// events and never races a merge. POST /customers and Segment's identify
+// and group call it.
+func (rt *Runtime) Identify(ctx context.Context, tenantID string, in store.Identity) (c *kalcifer.Customer, created bool, err error) {
+	err = rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error {
+		id, err := lockCustomer(t, rt.cfg.EventWorkers, tenantID, in.CustomerID)
 		if err != nil {
 			return err
 		}
-		c, err := t.Customer(tenantID, id)
-		if err != nil {
-			return err
-		}
-		if err := t.SaveCustomer(tenantID, mergeTraits(c, traits)); err != nil {
-			return err
-		}
-		out = c
-		return nil
+		in.CustomerID = id
+		c, created, err = t.Identify(tenantID, in)
+		return err
 	})
-	return out, err
-}
-
-// mergeTraits applies traits to c's attributes.
-func mergeTraits(c *kalcifer.Customer, traits map[string]any) *kalcifer.Customer {
-	for k, v := range traits {
-		if v == nil {
-			delete(c.Attributes, k)
-		} else {
-			c.Attributes[k] = v
-		}
-	}
-	return c
+	return c, created, err
 }
 
 // lockCustomer takes the event lanes of customer id, of the customer it was

@@ -114,9 +114,10 @@ func TestAliasMergesJourneys(t *testing.T) {
 		}
 
 		// Traits sent for an alias change the survivor.
-		c, err := e.rt.MergeTraits(e.ctx, kalcifer.DefaultTenantID, "anon", map[string]any{"email": "u@example.com", "utm": nil})
-		if err != nil {
-			t.Fatal(err)
+		c, created, err := e.rt.Identify(e.ctx, kalcifer.DefaultTenantID, store.Identity{CustomerID: "anon",
+			Attributes: map[string]any{"email": "u@example.com", "utm": nil}})
+		if err != nil || created {
+			t.Fatalf("identify of an alias: created %v, %v", created, err)
 		}
 		if _, ok := c.Attributes["utm"]; c.ID != "user" || c.Attributes["email"] != "u@example.com" || ok {
 			t.Fatalf("traits of an alias = %+v", c)

@@ -42,12 +42,20 @@ func (t *EngineTx) LockCustomerLanes(lanes int, ids ...string) error {
 	return nil
 }
 
+// AliasOf is Store.AliasOf inside the transaction.
+func (t *EngineTx) AliasOf(tenantID, id string) (string, error) {
+	return aliasOf(t.ctx, t.tx, tenantID, id)
+}
+
 // AliasOf returns the customer id was merged into, or id itself when it is
 // no alias.
-func (t *EngineTx) AliasOf(tenantID, id string) (string, error) {
+func (s *Store) AliasOf(ctx context.Context, tenantID, id string) (string, error) {
+	return aliasOf(ctx, s.b.Q(), tenantID, id)
+}
+
+func aliasOf(ctx context.Context, q Querier, tenantID, id string) (string, error) {
 	var into string
-	err := t.tx.QueryRow(t.ctx, `SELECT customer_id FROM customer_aliases WHERE tenant_id = $1 AND alias_id = $2`,
-		tenantID, id).Scan(&into)
+	err := q.QueryRow(ctx, `SELECT customer_id FROM customer_aliases WHERE tenant_id = $1 AND alias_id = $2`, tenantID, id).Scan(&into)
 	if err == ErrNoRows {
 		return id, nil
 	}
@@ -116,7 +124,8 @@ type MergeCustomerParams struct {
 // MergeCustomer merges customer From into customer Into, inside t: From's
 // attributes join Into's (Into's value wins where both have one), its tags
 // are added, its events, instances (with their waits and places in
-// journeys), sends and aliases become Into's, From's profile is removed,
+// journeys), sends, aliases, queued changes and segment entry memberships
+// (where Into has none of its own) become Into's, From's profile is removed,
 // and From becomes an alias of Into. It returns the merged profile.
 func (t *EngineTx) MergeCustomer(p MergeCustomerParams) (*kalcifer.Customer, error) {
 	tenantID, from, into := p.TenantID, p.From, p.Into
@@ -133,10 +142,20 @@ func (t *EngineTx) MergeCustomer(p MergeCustomerParams) (*kalcifer.Customer, err
 		{"places in journeys", `UPDATE active_entries SET customer_id = $1 WHERE tenant_id = $2 AND customer_id = $3`},
 		{"events", `UPDATE events SET customer_id = $1 WHERE tenant_id = $2 AND customer_id = $3`},
 		{"aliases", `UPDATE customer_aliases SET customer_id = $1 WHERE tenant_id = $2 AND customer_id = $3`},
+		{"queued changes", `UPDATE customer_changes SET customer_id = $1 WHERE tenant_id = $2 AND customer_id = $3`},
+		// A segment entry's membership of From becomes Into's unless Into
+		// has its own (kept); the rest are dropped below.
+		{"segment entry members", `UPDATE entry_members SET customer_id = $1 WHERE customer_id = $3
+			AND journey_id IN (SELECT id FROM journeys WHERE tenant_id = $2)
+			AND NOT EXISTS (SELECT 1 FROM entry_members m WHERE m.journey_id = entry_members.journey_id
+				AND m.node_id = entry_members.node_id AND m.customer_id = $1)`},
 	} {
 		if _, err := t.tx.Exec(t.ctx, q.sql, into, tenantID, from); err != nil {
 			return nil, fmt.Errorf("merge customer %s: move %s: %w", from, q.what, err)
 		}
+	}
+	if err := t.forgetEntryMembers(tenantID, from); err != nil {
+		return nil, fmt.Errorf("merge customer %s: %w", from, err)
 	}
 	if _, err := t.tx.Exec(t.ctx, `INSERT INTO customer_aliases (tenant_id, alias_id, customer_id, created_at)
 		VALUES ($1, $2, $3, $4)`, tenantID, from, into, micros(t.now)); err != nil {
@@ -262,6 +281,17 @@ const aliasedColumn = `COALESCE((SELECT a.customer_id FROM customer_aliases a
 func (t *EngineTx) rehome(eventID, into string) error {
 	if _, err := t.tx.Exec(t.ctx, `UPDATE events SET customer_id = $1 WHERE id = $2`, into, eventID); err != nil {
 		return fmt.Errorf("move event %s to customer %s: %w", eventID, into, err)
+	}
+	return nil
+}
+
+// forgetEntryMembers deletes the segment entry memberships of one of the
+// tenant's customers (entry_members has no tenant column: its journeys
+// tell).
+func (t *EngineTx) forgetEntryMembers(tenantID, customerID string) error {
+	if _, err := t.tx.Exec(t.ctx, `DELETE FROM entry_members WHERE customer_id = $2
+		AND journey_id IN (SELECT id FROM journeys WHERE tenant_id = $1)`, tenantID, customerID); err != nil {
+		return fmt.Errorf("forget segment entry members of %s: %w", customerID, err)
 	}
 	return nil
 }

@@ -119,14 +119,6 @@ type Dialect struct {
 	// changes; otherwise the store writes it a row at a time with a cached
 	// one-row statement.
 	BindsArrays bool
-	// AttributeText is an expression giving, as text, the customer
-	// attribute at a path, with %s for the parameter holding the path
-	// (names joined by "."): a string as itself, a number in its JSON
-	// form, a boolean as "true" or "false"; NULL when absent.
-	AttributeText string
-	// HasTag is a condition that the customer's tags hold the tag in the
-	// parameter %s.
-	HasTag string
 	// InsertRows is how many rows one multi-row INSERT carries: where a
 	// statement is a round trip, many share one; SQLite has no round trips,
 	// and a cached one-row statement measured faster there than binding

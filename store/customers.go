@@ -57,11 +57,16 @@ type PatchCustomerParams struct {
 }
 
 // PatchCustomer sets attributes (a nil value removes the attribute), adds
-// and removes tags, creating the customer when new.
+// and removes tags, creating the customer when new. An id merged into
+// another customer changes that customer (the profile returned is its).
 func (s *Store) PatchCustomer(ctx context.Context, p PatchCustomerParams) (*kalcifer.Customer, error) {
-	tenantID, id, set, addTags, removeTags := p.TenantID, p.CustomerID, p.Set, p.AddTags, p.RemoveTags
+	tenantID, set, addTags, removeTags := p.TenantID, p.Set, p.AddTags, p.RemoveTags
 	var out *kalcifer.Customer
 	err := s.WithEngineTx(ctx, func(t *EngineTx) error {
+		id, err := t.AliasOf(tenantID, p.CustomerID)
+		if err != nil {
+			return err
+		}
 		c, err := t.Customer(tenantID, id)
 		if err != nil {
 			return err

@@ -475,16 +475,3 @@ func checkEntrySegments(ctx context.Context, q Querier, tenantID string, g *grap
 	return &kalcifer.Error{Code: kalcifer.EUNPROCESSABLE, Message: "the journey cannot run: node " + details[0].NodeID + ": " + details[0].Message,
 		Details: details}
 }
-
-// forgetCustomer removes an erased customer from segment entries' members
-// and the queue of changes.
-func (t *EngineTx) forgetCustomer(tenantID, customerID string) error {
-	if _, err := t.tx.Exec(t.ctx, `DELETE FROM entry_members WHERE customer_id = $2 AND journey_id IN
-		(SELECT journey_id FROM entry_runs WHERE tenant_id = $1)`, tenantID, customerID); err != nil {
-		return fmt.Errorf("erase entry members: %w", err)
-	}
-	if _, err := t.tx.Exec(t.ctx, `DELETE FROM customer_changes WHERE tenant_id = $1 AND customer_id = $2`, tenantID, customerID); err != nil {
-		return fmt.Errorf("erase customer changes: %w", err)
-	}
-	return nil
-}

@@ -48,7 +48,9 @@ const erasedSendDetail = "not sent: the customer was erased"
 // through p.Exit; the profile is deleted; their instances and sends are
 // pseudonymised — a random customer id in place of theirs, instance data,
 // entry events, step details, send configs and provider details removed —
-// and pending sends cancelled; an audit entry records counts, the actor and
+// and pending sends cancelled; their segment entry memberships, queued
+// changes and aliases (ids merged into them, and the one they were merged
+// into) are deleted; an audit entry records counts, the actor and
 // a keyed hash of the id, never the id. A customer with no profile, events
 // or instances is ENOTFOUND, so a second erasure is one. ErrConflict means
 // an instance changed meanwhile: run it again.
@@ -75,7 +77,7 @@ func (s *Store) EraseCustomer(ctx context.Context, p EraseCustomerParams) (*kalc
 			return fmt.Errorf("erase profile: %w", err)
 		}
 		e.Profile = int(n)
-		if err := t.forgetCustomer(p.TenantID, p.CustomerID); err != nil { // segment entries (entries.go)
+		if err := t.erasePersonalRows(p.TenantID, p.CustomerID); err != nil {
 			return err
 		}
 		alias := kalcifer.NewID(erasedPrefix)
@@ -101,6 +103,23 @@ func (s *Store) EraseCustomer(ctx context.Context, p EraseCustomerParams) (*kalc
 		return nil
 	})
 	return out, err
+}
+
+// erasePersonalRows deletes what names the customer beside the profile:
+// segment entry memberships, queued customer changes, and aliases to and
+// from them.
+func (t *EngineTx) erasePersonalRows(tenantID, customerID string) error {
+	if err := t.forgetEntryMembers(tenantID, customerID); err != nil {
+		return err
+	}
+	if _, err := t.tx.Exec(t.ctx, `DELETE FROM customer_changes WHERE tenant_id = $1 AND customer_id = $2`, tenantID, customerID); err != nil {
+		return fmt.Errorf("erase queued changes: %w", err)
+	}
+	if _, err := t.tx.Exec(t.ctx, `DELETE FROM customer_aliases WHERE tenant_id = $1 AND (alias_id = $2 OR customer_id = $2)`,
+		tenantID, customerID); err != nil {
+		return fmt.Errorf("erase aliases: %w", err)
+	}
+	return nil
 }
 
 // pseudonymiseInstances gives the customer's instances the customer id

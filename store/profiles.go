@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/segment"
 )
 
 // Identity is one identify of a customer: what is known about them now.
@@ -33,7 +36,10 @@ type IdentifyParams struct {
 
 // IdentifyCustomer creates a customer's profile or merges what an identify
 // says into it (Identity), and returns the profile with created true when
-// it is new. POST /customers and Segment's identify call it.
+// it is new. An id merged into another customer changes that customer.
+// The API's identifies (POST /customers, Segment's identify and group) go
+// through the engine's Identify, which calls EngineTx.Identify holding the
+// customer's event lane.
 func (s *Store) IdentifyCustomer(ctx context.Context, p IdentifyParams) (c *kalcifer.Customer, created bool, err error) {
 	var out []*kalcifer.Customer
 	err = s.b.WithTx(ctx, func(tx Tx) error {
@@ -47,6 +53,16 @@ func (s *Store) IdentifyCustomer(ctx context.Context, p IdentifyParams) (c *kalc
 	}
 	s.customersChanged()
 	return out[0], created, nil
+}
+
+// Identify is IdentifyCustomer inside the engine's transaction.
+func (t *EngineTx) Identify(tenantID string, in Identity) (c *kalcifer.Customer, created bool, err error) {
+	out, n, err := t.s.identify(t.ctx, t.tx, tenantID, []Identity{in})
+	if err != nil {
+		return nil, false, err
+	}
+	t.changed = true
+	return out[0], n == 1, nil
 }
 
 // IdentifyResult counts what IdentifyCustomers did.
@@ -81,12 +97,18 @@ func (s *Store) IdentifyCustomers(ctx context.Context, tenantID string, batch []
 // one customer merge rather than overwrite.
 func (s *Store) identify(ctx context.Context, tx Tx, tenantID string, batch []Identity) ([]*kalcifer.Customer, int, error) {
 	now := s.now()
-	var ids []string
-	named := make(map[string]bool, len(batch))
 	for _, in := range batch {
 		if in.CustomerID == "" {
 			return nil, 0, kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "a customer needs an id")
 		}
+	}
+	batch, err := s.followAliases(ctx, tx, tenantID, batch)
+	if err != nil {
+		return nil, 0, err
+	}
+	var ids []string
+	named := make(map[string]bool, len(batch))
+	for _, in := range batch {
 		if !named[in.CustomerID] {
 			ids, named[in.CustomerID] = append(ids, in.CustomerID), true
 		}
@@ -155,6 +177,33 @@ func (s *Store) identify(ctx context.Context, tx Tx, tenantID string, batch []Id
 		return nil, 0, err
 	}
 	return out, created, nil
+}
+
+// followAliases returns batch with each id merged into another customer
+// replaced by that customer (a copy, when any is): what is said of an alias
+// is said of the customer it stands for. It costs resolveAliases' one probe
+// when the tenant has no aliases.
+func (s *Store) followAliases(ctx context.Context, tx Tx, tenantID string, batch []Identity) ([]Identity, error) {
+	evs := make([]*kalcifer.Event, len(batch))
+	for i, in := range batch {
+		evs[i] = &kalcifer.Event{TenantID: tenantID, CustomerID: in.CustomerID}
+	}
+	if err := s.resolveAliases(ctx, tx, evs); err != nil {
+		return nil, err
+	}
+	var out []Identity
+	for i, e := range evs {
+		if e.CustomerID != batch[i].CustomerID && out == nil {
+			out = slices.Clone(batch)
+		}
+		if out != nil {
+			out[i].CustomerID = e.CustomerID
+		}
+	}
+	if out == nil {
+		return batch, nil
+	}
+	return out, nil
 }
 
 // readLocked reads the profiles of ids that exist into byID, locking them
@@ -245,49 +294,73 @@ func insertCustomers(ctx context.Context, tx Tx, tenantID string, cs []*kalcifer
 	return nil
 }
 
-// CustomerFilter chooses the customers ListCustomers returns.
+// CustomerFilter chooses the customers ListCustomers returns. Its filters
+// are a segment rule (Rule), compiled as segments are.
 type CustomerFilter struct {
 	TenantID string
 	// Attributes are equalities, all of which must hold: a path of
-	// attribute names joined by "." (each of letters, digits, "_" and
-	// "-") → the value as text ("pro", "3", "true").
+	// attribute names joined by "." → the value as text: a string equal
+	// to it, or a number or boolean of that JSON form ("3", "true").
 	Attributes map[string]string
 	// Tag, when set, is a tag the customer must have.
 	Tag string
-	// Segment membership is the next filter here (issue 14's segments).
-	Limit  int
-	Cursor string // the last id of the previous page
+	// Segment, when set, is the id of a saved segment the customer must
+	// be a member of.
+	Segment string
+	Limit   int
+	Cursor  string // the last id of the previous page
 }
 
-// ListCustomers returns a page of a tenant's customers, by id.
-func (s *Store) ListCustomers(ctx context.Context, f CustomerFilter) (kalcifer.Page[*kalcifer.Customer], error) {
-	limit := kalcifer.ClampLimit(f.Limit)
-	args := []any{f.TenantID, f.Cursor, limit + 1}
-	var where strings.Builder
+// Rule is the segment rule the filter stands for; nil when it filters
+// nothing.
+func (f CustomerFilter) Rule() *segment.Rule {
+	var and []segment.Rule
 	for _, path := range slices.Sorted(maps.Keys(f.Attributes)) {
-		args = append(args, path, f.Attributes[path])
-		fmt.Fprintf(&where, " AND %s = $%d", fmt.Sprintf(s.d.AttributeText, fmt.Sprintf("$%d", len(args)-1)), len(args))
+		and = append(and, textEquals(path, f.Attributes[path]))
 	}
 	if f.Tag != "" {
-		args = append(args, f.Tag)
-		where.WriteString(" AND " + fmt.Sprintf(s.d.HasTag, fmt.Sprintf("$%d", len(args))))
+		and = append(and, segment.Rule{Tag: f.Tag})
 	}
-	rows, err := s.b.Q().Query(ctx, `SELECT `+customerColumns+` FROM customers
-		WHERE tenant_id = $1 AND ($2 = '' OR id > $2)`+where.String()+` ORDER BY id LIMIT $3`, args...)
-	if err != nil {
-		return kalcifer.Page[*kalcifer.Customer]{}, fmt.Errorf("list customers: %w", err)
+	if f.Segment != "" {
+		and = append(and, segment.Rule{Segment: f.Segment})
 	}
-	defer rows.Close()
-	out := []*kalcifer.Customer{}
-	for rows.Next() {
-		c, err := scanCustomer(rows)
-		if err != nil {
-			return kalcifer.Page[*kalcifer.Customer]{}, fmt.Errorf("list customers: %w", err)
+	if len(and) == 0 {
+		return nil
+	}
+	return &segment.Rule{And: and}
+}
+
+// textEquals is the rule "the attribute at path is v as text": the string
+// v, or the number or boolean v spells.
+func textEquals(path, v string) segment.Rule {
+	or := []segment.Rule{{Attribute: path, Op: segment.OpEq, Value: v}}
+	if n, err := strconv.ParseFloat(v, 64); err == nil && !math.IsInf(n, 0) && !math.IsNaN(n) {
+		or = append(or, segment.Rule{Attribute: path, Op: segment.OpEq, Value: n})
+	}
+	if v == "true" || v == "false" {
+		or = append(or, segment.Rule{Attribute: path, Op: segment.OpEq, Value: v == "true"})
+	}
+	if len(or) == 1 {
+		return or[0]
+	}
+	return segment.Rule{Or: or}
+}
+
+// ListCustomers returns a page of a tenant's customers, by id, filtered by
+// f's rule in one query. A segment that does not exist is EUNPROCESSABLE.
+func (s *Store) ListCustomers(ctx context.Context, f CustomerFilter) (kalcifer.Page[*kalcifer.Customer], error) {
+	if f.Segment != "" {
+		if _, err := s.GetSegment(ctx, f.TenantID, f.Segment); kalcifer.ErrorCode(err) == kalcifer.ENOTFOUND {
+			return kalcifer.Page[*kalcifer.Customer]{}, &kalcifer.Error{Code: kalcifer.EUNPROCESSABLE,
+				Message: fmt.Sprintf("segment %q not found", f.Segment), Details: []kalcifer.Detail{{Field: "segment", Message: "no such segment"}}}
+		} else if err != nil {
+			return kalcifer.Page[*kalcifer.Customer]{}, err
 		}
-		out = append(out, c)
 	}
-	if err := rows.Err(); err != nil {
-		return kalcifer.Page[*kalcifer.Customer]{}, fmt.Errorf("list customers: %w", err)
+	limit := kalcifer.ClampLimit(f.Limit)
+	out, err := s.SegmentCustomers(ctx, SegmentMembersParams{TenantID: f.TenantID, Rule: f.Rule(), After: f.Cursor, Limit: limit + 1})
+	if err != nil {
+		return kalcifer.Page[*kalcifer.Customer]{}, err
 	}
 	return pageOf(out, limit, func(c *kalcifer.Customer) string { return c.ID }), nil
 }

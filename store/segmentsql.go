@@ -411,7 +411,8 @@ func (s *Store) SegmentMembers(ctx context.Context, p SegmentMembersParams) ([]s
 	return ids, err
 }
 
-// SegmentCustomers is SegmentMembers returning whole profiles.
+// SegmentCustomers is SegmentMembers returning whole profiles; a nil
+// p.Rule pages through every customer of the tenant.
 func (s *Store) SegmentCustomers(ctx context.Context, p SegmentMembersParams) ([]*kalcifer.Customer, error) {
 	out := []*kalcifer.Customer{}
 	err := s.segmentPage(ctx, p, "c."+strings.ReplaceAll(customerColumns, ", ", ", c."), func(r Rows) error {
@@ -429,9 +430,12 @@ func (s *Store) segmentPage(ctx context.Context, p SegmentMembersParams, columns
 	if p.Limit < 1 || p.Limit > MaxSegmentPage {
 		return kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "a page of segment members holds 1 to %d customers, not %d", MaxSegmentPage, p.Limit)
 	}
-	sq, pred, err := compileSegment(ctx, s.b.Q(), s.d.JSON, p.TenantID, p.Rule, s.now(), false)
-	if err != nil {
-		return err
+	sq, pred := newSegmentQuery(s.d.JSON, p.TenantID, s.now(), nil), "TRUE"
+	if p.Rule != nil {
+		var err error
+		if sq, pred, err = compileSegment(ctx, s.b.Q(), s.d.JSON, p.TenantID, p.Rule, s.now(), false); err != nil {
+			return err
+		}
 	}
 	after, limit := sq.arg(p.After), sq.arg(p.Limit)
 	rows, err := s.b.Q().Query(ctx, `SELECT `+columns+` FROM customers c WHERE c.tenant_id = $1 AND c.id > `+after+` AND `+pred+

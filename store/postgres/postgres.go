@@ -118,9 +118,6 @@ func (b *Backend) Dialect() store.Dialect {
 		BindsArrays:  true,
 		InsertRows:   100,
 		JSON:         jsonDialect,
-
-		AttributeText: "(attributes #>> string_to_array(%s, '.'))",
-		HasTag:        "(tags @> jsonb_build_array(CAST(%s AS text)))",
 	}
 }
 

@@ -93,12 +93,7 @@ func (b *Backend) Kind() string { return "sqlite" }
 // LOCKED; no array binds, so batches go a row at a time through cached
 // statements; JSON read with json_type and json_extract.
 func (b *Backend) Dialect() store.Dialect {
-	return store.Dialect{SingleWriter: true, InsertRows: 1, JSON: jsonDialect,
-		// json_extract gives booleans as 1 and 0: json_type tells them apart.
-		AttributeText: "(CASE json_type(attributes, '$.' || %[1]s) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false'" +
-			" ELSE CAST(json_extract(attributes, '$.' || %[1]s) AS TEXT) END)",
-		HasTag: "EXISTS (SELECT 1 FROM json_each(tags) WHERE json_each.value = %s)",
-	}
+	return store.Dialect{SingleWriter: true, InsertRows: 1, JSON: jsonDialect}
 }
 
 // jsonDialect reads JSON columns with JSON1's functions over a path such as

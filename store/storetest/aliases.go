@@ -23,10 +23,20 @@ func testCustomerMerge(t *testing.T, s *store.Store) {
 	_, err = s.PatchCustomer(ctx, store.PatchCustomerParams{TenantID: "default", CustomerID: "user",
 		Set: map[string]any{"plan": "pro"}, AddTags: []string{"vip"}})
 	must(t, err)
-	// An older alias of anon follows it.
+	// An older alias of anon follows it, and so do its queued change and
+	// its segment entry memberships, but for the one user has too.
 	must(t, s.WithEngineTx(ctx, func(tx *store.EngineTx) error {
-		_, err := tx.Tx().Exec(ctx, `INSERT INTO customer_aliases (tenant_id, alias_id, customer_id, created_at) VALUES ('default', 'older', 'anon', 0)`)
-		return err
+		for _, q := range []string{
+			`INSERT INTO customer_aliases (tenant_id, alias_id, customer_id, created_at) VALUES ('default', 'older', 'anon', 0)`,
+			`INSERT INTO customer_changes (tenant_id, customer_id) VALUES ('default', 'anon')`,
+			`INSERT INTO entry_members (journey_id, node_id, customer_id) VALUES ('` + j.ID + `', 'seg1', 'anon'),
+				('` + j.ID + `', 'seg2', 'anon'), ('` + j.ID + `', 'seg1', 'user')`,
+		} {
+			if _, err := tx.Tx().Exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
 	}))
 	evs := []*kalcifer.Event{{TenantID: "default", CustomerID: "anon", Type: "viewed"}, {TenantID: "default", CustomerID: "anon", Type: "clicked"}}
 	_, err = s.InsertEvents(ctx, evs)
@@ -98,6 +108,27 @@ func testCustomerMerge(t *testing.T, s *store.Store) {
 		if processed != 1 {
 			t.Fatalf("processed events moved = %d, want 1", processed)
 		}
+		for _, c := range []struct {
+			query string
+			want  string
+		}{
+			{`SELECT node_id FROM entry_members WHERE customer_id = 'user' ORDER BY node_id`, "[seg1 seg2]"},
+			{`SELECT node_id FROM entry_members WHERE customer_id = 'anon'`, "[]"},
+			{`SELECT customer_id FROM customer_changes WHERE customer_id IN ('anon', 'user')`, "[user]"},
+		} {
+			rows, err := tx.Tx().Query(ctx, c.query)
+			must(t, err)
+			got := []string{}
+			for rows.Next() {
+				var v string
+				must(t, rows.Scan(&v))
+				got = append(got, v)
+			}
+			rows.Close()
+			if fmt.Sprint(got) != c.want {
+				t.Errorf("%s: %v, want %s", c.query, got, c.want)
+			}
+		}
 		for _, id := range []string{"anon", "older"} {
 			into, err := tx.AliasOf("default", id)
 			must(t, err)
@@ -124,6 +155,23 @@ func testCustomerMerge(t *testing.T, s *store.Store) {
 	if later[0].CustomerID != "user" || later[1].CustomerID != "user" || later[2].CustomerID != "anon" {
 		t.Fatalf("later events are for %s, %s, %s; want user, user, anon", later[0].CustomerID, later[1].CustomerID, later[2].CustomerID)
 	}
+	// An identify of an alias (one, or in a batch as the import sends
+	// them) changes the survivor; the alias gets no profile of its own.
+	c, created, err := s.IdentifyCustomer(ctx, store.IdentifyParams{TenantID: "default", Identity: store.Identity{CustomerID: "anon",
+		Attributes: map[string]any{"utm": "mail"}}})
+	must(t, err)
+	if c.ID != "user" || created || c.Attributes["utm"] != "mail" {
+		t.Fatalf("identify of an alias: created %v, %+v", created, c)
+	}
+	res, err := s.IdentifyCustomers(ctx, "default", []store.Identity{{CustomerID: "older", AddTags: []string{"imported"}}, {CustomerID: "new"}})
+	must(t, err)
+	if res.Created != 1 || res.Updated != 1 {
+		t.Fatalf("import of an alias and a new customer = %+v", res)
+	}
+	_, err = s.GetCustomer(ctx, "default", "anon")
+	wantCode(t, err, kalcifer.ENOTFOUND)
+	_, err = s.GetCustomer(ctx, "default", "older")
+	wantCode(t, err, kalcifer.ENOTFOUND)
 	page, err := s.ListAudit(ctx, kalcifer.AuditFilter{TenantID: "default", ResourceType: "customer", ResourceID: "user"})
 	must(t, err)
 	if len(page.Data) != 1 || page.Data[0].Action != "customer.merge" {

@@ -47,6 +47,26 @@ func testEraseCustomer(t *testing.T, s *store.Store) {
 		return nil
 	}))
 
+	// Rows of issue 14's tables: segment entry memberships, queued
+	// changes, aliases merged into each customer.
+	must(t, s.WithEngineTx(ctx, func(tx *store.EngineTx) error {
+		for _, id := range []string{"bob@example.com", "alice"} {
+			for _, q := range []struct {
+				sql  string
+				args []any
+			}{
+				{`INSERT INTO entry_members (journey_id, node_id, customer_id) VALUES ($1, 'seg', $2)`, []any{j.ID, id}},
+				{`INSERT INTO customer_changes (tenant_id, customer_id) VALUES ('default', $1)`, []any{id}},
+				{`INSERT INTO customer_aliases (tenant_id, alias_id, customer_id, created_at) VALUES ('default', $1, $2, 0)`, []any{"anon-" + id, id}},
+			} {
+				if _, err := tx.Tx().Exec(ctx, q.sql, q.args...); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}))
+
 	exited := 0
 	p := store.EraseCustomerParams{TenantID: "default", CustomerID: "bob@example.com", Actor: actor,
 		Exit: func(tx *store.EngineTx, in *kalcifer.Instance) error {
@@ -67,7 +87,9 @@ func testEraseCustomer(t *testing.T, s *store.Store) {
 	// Nothing left names bob, in any table.
 	q := s.Backend().Q()
 	for _, table := range []string{"customers WHERE id", "events WHERE customer_id", "instances WHERE customer_id",
-		"sends WHERE customer_id", "waits WHERE customer_id", "active_entries WHERE customer_id"} {
+		"sends WHERE customer_id", "waits WHERE customer_id", "active_entries WHERE customer_id",
+		"entry_members WHERE customer_id", "customer_changes WHERE customer_id", "customer_aliases WHERE customer_id",
+		"customer_aliases WHERE alias_id = 'anon-bob@example.com' OR alias_id"} {
 		var n int
 		must(t, q.QueryRow(ctx, `SELECT COUNT(*) FROM `+table+` = $1`, "bob@example.com").Scan(&n))
 		if n != 0 {
@@ -117,6 +139,13 @@ func testEraseCustomer(t *testing.T, s *store.Store) {
 	}
 	if evs, _ := s.CustomerEvents(ctx, "default", "alice", 0, ""); len(evs.Data) != 1 {
 		t.Fatalf("alice's events: %d", len(evs.Data))
+	}
+	for _, table := range []string{"entry_members", "customer_changes", "customer_aliases"} {
+		var n int
+		must(t, q.QueryRow(ctx, `SELECT COUNT(*) FROM `+table+` WHERE customer_id = 'alice'`).Scan(&n))
+		if n != 1 {
+			t.Errorf("%s has %d rows of alice, want 1", table, n)
+		}
 	}
 	_, err = s.EraseCustomer(ctx, p)
 	wantCode(t, err, kalcifer.ENOTFOUND)
