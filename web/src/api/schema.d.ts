@@ -542,7 +542,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Get a customer's profile */
+        /**
+         * Get a customer's profile
+         * @description An id merged into another customer (an alias) answers for the customer it was merged into, named in the Kalcifer-Merged-Into response header.
+         */
         get: operations["getCustomer"];
         put?: never;
         post?: never;
@@ -551,7 +554,7 @@ export interface paths {
         head?: never;
         /**
          * Change a customer's profile
-         * @description Needs an editor or admin key. Creates the profile when the customer is new. Attributes given are set and the others kept; an attribute set to null is removed. remove_tags are removed, then add_tags added (each tag once); a tag in both is refused (422). Fields sent as null are refused (400): omit them instead.
+         * @description Needs an editor or admin key. Creates the profile when the customer is new. Attributes given are set and the others kept; an attribute set to null is removed. remove_tags are removed, then add_tags added (each tag once); a tag in both is refused (422). Fields sent as null are refused (400): omit them instead. An id merged into another customer (an alias) answers for the customer it was merged into, named in the Kalcifer-Merged-Into response header.
          */
         patch: operations["patchCustomer"];
         trace?: never;
@@ -568,7 +571,7 @@ export interface paths {
         };
         /**
          * List the journeys a customer is in
-         * @description The customer's active and paused instances, newest first, all in one answer. An unknown customer is in no journey: an empty list, not 404.
+         * @description The customer's active and paused instances, newest first, all in one answer. An unknown customer is in no journey: an empty list, not 404. An id merged into another customer (an alias) answers for the customer it was merged into, named in the Kalcifer-Merged-Into response header.
          */
         get: operations["customerJourneys"];
         put?: never;
@@ -1542,7 +1545,7 @@ export interface paths {
         };
         /**
          * List customers, filtered by attributes and a tag
-         * @description Customers by id, a page at a time. Filters combine with AND: attr.<path>=<value> for each attribute equality (a path of names of letters, digits, _ and -, joined by . for nested attributes; numbers and booleans compare in their JSON form, so attr.seats=3 and attr.beta=true), tag=<tag> for a tag the customer has.
+         * @description Customers by id, a page at a time. Filters combine with AND: attr.<path>=<value> for each attribute equality (a path of names of letters, digits, _ and -, joined by . for nested attributes; numbers and booleans compare in their JSON form, so attr.seats=3 and attr.beta=true), tag=<tag> for a tag the customer has, segment=<id> for the members of a saved segment. The filters are one segment rule (package segment), compiled to one query as segments are.
          */
         get: operations["listCustomers"];
         put?: never;
@@ -1589,7 +1592,7 @@ export interface paths {
         };
         /**
          * List a customer's stored events, newest first
-         * @description Events as stored, routed or not, newest first (by arrival). An unknown (or erased) customer has none: the answer is an empty list.
+         * @description Events as stored, routed or not, newest first (by arrival). An unknown (or erased) customer has none: the answer is an empty list. An id merged into another customer (an alias) answers for the customer it was merged into, named in the Kalcifer-Merged-Into response header.
          */
         get: operations["listCustomerEvents"];
         put?: never;
@@ -1615,7 +1618,7 @@ export interface paths {
         post?: never;
         /**
          * Erase a customer for good (GDPR)
-         * @description Needs an admin key: it is irreversible. In one transaction: the customer's stored events are deleted, every active or paused instance of theirs is exited (waits cleared; pending sends cancelled, never sent), the profile is deleted, and their instances and sends are kept for analytics under a random customer id with personal data removed (instance data, entry event, step details, send configs and provider details). An audit entry (action customer.erase, resource_type customer, resource_id the subject) records the counts and who did it, never the id. A customer with nothing left is 404, so a second DELETE is one. Events arriving later for the same id make a new, empty profile.
+         * @description Needs an admin key: it is irreversible. In one transaction: the customer's stored events are deleted, every active or paused instance of theirs is exited (waits cleared; pending sends cancelled, never sent), the profile is deleted, and their instances and sends are kept for analytics under a random customer id with personal data removed (instance data, entry event, step details, send configs and provider details). An audit entry (action customer.erase, resource_type customer, resource_id the subject) records the counts and who did it, never the id. A customer with nothing left is 404, so a second DELETE is one. Events arriving later for the same id make a new, empty profile. An id merged into another customer (an alias) is not followed: 409 with state.merged_into naming the customer to erase, which erases its aliases too.
          */
         delete: operations["eraseCustomer"];
         options?: never;
@@ -4344,6 +4347,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Present when {id} is an alias: the customer answered for. */
+                    "Kalcifer-Merged-Into"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4377,6 +4382,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Present when {id} is an alias: the customer answered for. */
+                    "Kalcifer-Merged-Into"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4408,6 +4415,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Present when {id} is an alias: the customer answered for. */
+                    "Kalcifer-Merged-Into"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6295,10 +6304,12 @@ export interface operations {
     listCustomers: {
         parameters: {
             query?: {
-                /** @description attr.plan=pro: the attribute at that path (attr.address.city for a nested one) equals the value as text. Repeat with other names for more equalities. */
+                /** @description attr.plan=pro: the attribute at that path (attr.address.city for a nested one) equals the value as text: a string equal to it, or a number or boolean of that JSON form (attr.seats=3, attr.beta=true). Repeat with other names for more equalities. */
                 "attr.{name}"?: string;
                 /** @description A tag the customer must have. */
                 tag?: string;
+                /** @description The id of a saved segment (GET /segments): only its members now. With attr.* and tag, all must hold; the filters are one segment rule, compiled as segments are. A segment that does not exist is a 422. */
+                segment?: string;
                 /** @description Page size, 1–500; default 50. */
                 limit?: components["parameters"]["Limit"];
                 /** @description next_cursor of the previous page. */
@@ -6322,6 +6333,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            422: components["responses"]["Unprocessable"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Internal"];
         };
@@ -6365,6 +6377,7 @@ export interface operations {
             422: components["responses"]["Unprocessable"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     importCustomers: {
@@ -6421,6 +6434,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Present when {id} is an alias: the customer answered for. */
+                    "Kalcifer-Merged-Into"?: string;
                     [name: string]: unknown;
                 };
                 content: {
