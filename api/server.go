@@ -75,6 +75,10 @@ type Config struct {
 	// Clock times the rate limits' token buckets (nil: the system clock);
 	// tests move it by hand.
 	Clock kalcifer.Clock
+	// App serves the web app: every GET or HEAD that no route takes and
+	// that is not under /api/ goes to it (the app routes on the client).
+	// Nil answers those with the API's JSON 404.
+	App http.Handler
 }
 
 // Engine is what the API asks of the journey runtime; *engine.Runtime
@@ -149,6 +153,7 @@ type server struct {
 	jwt             *jwtauth.Verifier
 	tracker         *tracking.Signer // checks open and click tokens
 	publicURL       string
+	app             http.Handler
 }
 
 // NewHandler returns the HTTP handler of the whole API. The handler is a
@@ -171,6 +176,7 @@ func NewHandler(cfg Config) http.Handler {
 		jwt:             cfg.JWT,
 		tracker:         tracking.NewSigner(tracking.Key(cfg.Store.Keyring())),
 		publicURL:       cfg.PublicURL,
+		app:             cfg.App,
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
@@ -410,7 +416,14 @@ func (s *server) requireProviders(next http.Handler) http.Handler {
 	})
 }
 
+// notFound hands the paths of the web app to it, and answers the rest
+// (anything under /api/, any other method) with a JSON 404.
 func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
+	if s.app != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
+		r.URL.Path != "/api" && !strings.HasPrefix(r.URL.Path, "/api/") {
+		s.app.ServeHTTP(w, r)
+		return
+	}
 	s.writeError(w, r, kalcifer.Errorf(kalcifer.ENOTFOUND, "no route %s %s", r.Method, r.URL.Path))
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/kalcifer/kalcifer/store"
 	"github.com/kalcifer/kalcifer/store/postgres"
 	"github.com/kalcifer/kalcifer/store/sqlite"
+	"github.com/kalcifer/kalcifer/web"
 )
 
 // Main is a running Kalcifer: the one place that picks concrete adapters.
@@ -163,7 +164,8 @@ func (m *Main) Run(ctx context.Context) error {
 	m.http = &http.Server{
 		Handler: api.NewHandler(api.Config{Store: st, Engine: m.Engine, Logger: m.Logger, Version: version,
 			StartedAt: time.Now(), MaxBodyBytes: m.Config.MaxBodyBytes, MaxImportBytes: m.Config.MaxImportBytes,
-			Designer: ai, DesignerTimeout: m.Config.StreamTimeout(), CORSOrigins: m.Config.CORSOrigins, JWT: tokens, Providers: catalog, PublicURL: m.Config.PublicURL}),
+			Designer: ai, DesignerTimeout: m.Config.StreamTimeout(), CORSOrigins: m.Config.CORSOrigins, JWT: tokens, Providers: catalog, PublicURL: m.Config.PublicURL,
+			App: web.Handler()}),
 		ReadHeaderTimeout: min(10*time.Second, m.Config.HTTPReadTimeout),
 		ReadTimeout:       m.Config.HTTPReadTimeout,
 		WriteTimeout:      m.Config.HTTPWriteTimeout,
@@ -180,7 +182,21 @@ func (m *Main) Run(ctx context.Context) error {
 	m.done = make(chan error, 1)
 	go func() { m.done <- m.http.Serve(m.listener) }()
 	m.Logger.Info("kalcifer serving", "addr", m.listener.Addr().String(), "store", st.Kind(), "database", where, "version", version)
+	fmt.Fprintf(m.Out, "Kalcifer is running: open %s\n", appURL(m.listener.Addr()))
 	return nil
+}
+
+// appURL is the web app's address for a person on this machine: the
+// listener's, with localhost for an address that listens everywhere.
+func appURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String() + "/"
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
 }
 
 // seed makes sure the default tenant can be reached with a key.

@@ -1,0 +1,30 @@
+// The app's screens. A new screen is one entry here (and one file in
+// screens/); an entry with `nav` also gets a line in the left navigation.
+import { lazy, type ComponentType, type LazyExoticComponent } from "react";
+import { JourneysScreen } from "./screens/Journeys";
+import { Icon, type IconName } from "./shell/Icon";
+
+/** What a screen component receives: the path's parameters. */
+export type ScreenProps = { params: Record<string, string> };
+
+export type Screen = {
+  /** A path pattern: "/journeys/:id". */
+  path: string;
+  component: ComponentType<ScreenProps> | LazyExoticComponent<ComponentType<ScreenProps>>;
+  /** Shown in the left navigation when set. */
+  nav?: { label: string; icon: IconName };
+  /** Fills the whole content area (no page padding), as the canvas does. */
+  fullBleed?: boolean;
+};
+
+// The editor pulls in ReactFlow and dagre: loaded only when opened, so the
+// first screen's JavaScript stays small.
+const EditorScreen = lazy(() => import("./screens/Editor"));
+
+export const screens: Screen[] = [
+  { path: "/", component: JourneysScreen, nav: { label: "Journeys", icon: "journeys" } },
+  { path: "/journeys", component: JourneysScreen },
+  { path: "/journeys/:id", component: EditorScreen, fullBleed: true },
+];
+
+export { Icon };
