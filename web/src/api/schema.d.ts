@@ -360,6 +360,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/journeys/{id}/enrolment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JourneyID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Progress of the journey's segment and scheduled entries
+         * @description One entry per segment_entry and scheduled_entry node of the journey, once it has been active: the pass running or last run (baseline: recording the segment's members at activation; enrol: enrolling them; rescan: the periodic re-evaluation; tick: a cron tick), how many customers it walked (scanned) and enrolled of how many (total, counted when the pass began), and when the next pass starts (null: never, e.g. a schedule past its end). A large segment is enrolled in batches, so scanned grows towards total while the pass runs.
+         */
+        get: operations["getEnrolment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/events": {
         parameters: {
             query?: never;
@@ -1399,6 +1421,508 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/segments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List segments, newest first */
+        get: operations["listSegments"];
+        put?: never;
+        /**
+         * Create a segment
+         * @description Needs an editor or admin key. The rule comes as JSON (rule) or as one line of text (rule_text; docs/SEGMENTS.md has the grammar), not both; the answer holds both forms. An invalid rule is a 422 whose details name the bad clause by its path in the JSON form (rule.and[2].value) or, for text that does not parse, the column. A rule may refer to other segments of the tenant by id (segment "seg_…"), never to itself through them. Another segment of the tenant with the name is a 409.
+         */
+        post: operations["createSegment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/segments/estimate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Count the members of an unsaved rule
+         * @description Counts, in one query, the tenant's customers who match the rule now, and answers the rule in both forms, so that an editor can turn text into JSON and back. Errors as for createSegment.
+         */
+        post: operations["estimateSegment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/segments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["SegmentID"];
+            };
+            cookie?: never;
+        };
+        /** Get a segment */
+        get: operations["getSegment"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a segment
+         * @description Needs an editor or admin key. A segment other segments refer to is a 409 naming them.
+         */
+        delete: operations["deleteSegment"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a segment
+         * @description Needs an editor or admin key. The fields given replace the segment's (rule or rule_text, not both); the others stay. Checked as at creation; a rule that would make the segment contain itself is a 422.
+         */
+        patch: operations["updateSegment"];
+        trace?: never;
+    };
+    "/api/v1/segments/{id}/count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["SegmentID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Count a segment's members now
+         * @description One SQL query over the profiles and events; relative dates and windows are taken from now.
+         */
+        get: operations["countSegment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/segments/{id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["SegmentID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A segment's first customers
+         * @description The first members in customer id order, whole profiles.
+         */
+        get: operations["previewSegment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List customers, filtered by attributes and a tag
+         * @description Customers by id, a page at a time. Filters combine with AND: attr.<path>=<value> for each attribute equality (a path of names of letters, digits, _ and -, joined by . for nested attributes; numbers and booleans compare in their JSON form, so attr.seats=3 and attr.beta=true), tag=<tag> for a tag the customer has.
+         */
+        get: operations["listCustomers"];
+        put?: never;
+        /**
+         * Create a customer's profile, or merge into it (identify)
+         * @description Needs an editor or admin key. Attributes merge key by key, nested objects included (null removes a key); remove_tags are removed, then add_tags added; timestamp (default now) widens first_seen_at and last_seen_at. 201 when the profile is new, 200 when it existed. Segment's identify does the same.
+         */
+        post: operations["identifyCustomer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import profiles in bulk (CSV or NDJSON)
+         * @description Needs an editor or admin key. The body is streamed (up to KALCIFER_MAX_IMPORT_BYTES, 4 GiB by default) and written 1,000 rows per transaction, each row merged like POST /customers. text/csv: a header row naming the columns; id is required, tags is split on ; into tags added, every other column is an attribute (dots make nested ones: address.city), values are strings and an empty cell sets nothing. application/x-ndjson: one POST /customers body per line. A bad row is skipped and reported (line and reason; the first 1,000). With Accept: application/x-ndjson the answer is a stream: a progress line after every batch, then the result line. A failure that stops the import (the body over its limit, a database error) leaves the batches before it imported and says how far it got.
+         */
+        post: operations["importCustomers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The customer's id as the client chose it, path-escaped (a "/" is sent as %2F). */
+                id: components["parameters"]["CustomerID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a customer's stored events, newest first
+         * @description Events as stored, routed or not, newest first (by arrival). An unknown (or erased) customer has none: the answer is an empty list.
+         */
+        get: operations["listCustomerEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The customer's id as the client chose it, path-escaped (a "/" is sent as %2F). */
+                id: components["parameters"]["CustomerID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Erase a customer for good (GDPR)
+         * @description Needs an admin key: it is irreversible. In one transaction: the customer's stored events are deleted, every active or paused instance of theirs is exited (waits cleared; pending sends cancelled, never sent), the profile is deleted, and their instances and sends are kept for analytics under a random customer id with personal data removed (instance data, entry event, step details, send configs and provider details). An audit entry (action customer.erase, resource_type customer, resource_id the subject) records the counts and who did it, never the id. A customer with nothing left is 404, so a second DELETE is one. Events arriving later for the same id make a new, empty profile.
+         */
+        delete: operations["eraseCustomer"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/segment/identify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Identify a customer (Segment identify)
+         * @description Needs an ingest, editor or admin key as the write key. Merges traits into the profile of userId (else anonymousId), creating it when new: each trait replaces the attribute of its name, null removes one, other attributes are kept. An id merged into another customer (alias) changes that customer. Nothing is deduplicated: setting the same traits again changes nothing. The body is at most 32 KiB (413 above). Answers 200 {"success":true} as Segment does; 400 for a call that can never be stored (no userId or anonymousId, a track without event, a bad timestamp); the tenant's event rate limit applies (429 with Retry-After), one event per call.
+         */
+        post: operations["segmentIdentify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/segment/track": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send an event (Segment track)
+         * @description Needs an ingest, editor or admin key as the write key. Stores a Kalcifer event: event_type is event as given, data is properties, timestamp is when it happened, messageId its idempotency key (an SDK's retry stores nothing new). Routed like POST /events. The body is at most 32 KiB (413 above). Answers 200 {"success":true} as Segment does; 400 for a call that can never be stored (no userId or anonymousId, a track without event, a bad timestamp); the tenant's event rate limit applies (429 with Retry-After), one event per call.
+         */
+        post: operations["segmentTrack"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/segment/page": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a page view (Segment page)
+         * @description Needs an ingest, editor or admin key as the write key. Stores a page_viewed event whose data is properties, with name and category added when given (unless properties hold their own). messageId deduplicates. The body is at most 32 KiB (413 above). Answers 200 {"success":true} as Segment does; 400 for a call that can never be stored (no userId or anonymousId, a track without event, a bad timestamp); the tenant's event rate limit applies (429 with Retry-After), one event per call.
+         */
+        post: operations["segmentPage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/segment/screen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a screen view (Segment screen)
+         * @description Needs an ingest, editor or admin key as the write key. Stores a screen_viewed event, as page does. The body is at most 32 KiB (413 above). Answers 200 {"success":true} as Segment does; 400 for a call that can never be stored (no userId or anonymousId, a track without event, a bad timestamp); the tenant's event rate limit applies (429 with Retry-After), one event per call.
+         */
+        post: operations["segmentScreen"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/segment/group": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a customer's group (Segment group)
+         * @description Needs an ingest, editor or admin key as the write key. Sets the profile attributes group_id (groupId) and, when traits are given, group_traits. Kalcifer has no accounts or groups of its own. The body is at most 32 KiB (413 above). Answers 200 {"success":true} as Segment does; 400 for a call that can never be stored (no userId or anonymousId, a track without event, a bad timestamp); the tenant's event rate limit applies (429 with Retry-After), one event per call.
+         */
+        post: operations["segmentGroup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/segment/alias": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge two ids (Segment alias)
+         * @description Needs an ingest, editor or admin key as the write key. Merges previousId into userId as POST /customers/{id}/alias does: profile (userId's values win), tags, events, journeys and sends move to userId, and later calls for previousId land on userId. Repeating it changes nothing; a previousId merged into someone else is refused (409). The body is at most 32 KiB (413 above). Answers 200 {"success":true} as Segment does; 400 for a call that can never be stored (no userId or anonymousId, a track without event, a bad timestamp); the tenant's event rate limit applies (429 with Retry-After), one event per call.
+         */
+        post: operations["segmentAlias"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/segment/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send calls in bulk (Segment batch)
+         * @description Needs an ingest, editor or admin key as the write key. Up to 2500 calls of any type, each at most 32 KiB, carried out in order; the body is at most 500 KiB. As Segment does, the answer is 200 whenever the body can be read: calls that are refused (invalid, or an alias of an id merged into someone else) are listed in errors with their index, and the others are stored; SDKs then do not retry calls that can never succeed. A 5xx means nothing after the failure was done, and the SDK's retry repeats nothing already done (events are deduplicated by messageId). The body is at most 500 KiB (413 above). Answers 200 {"success":true} as Segment does; 400 for a call that can never be stored (no userId or anonymousId, a track without event, a bad timestamp); the tenant's event rate limit applies (429 with Retry-After), one event per call.
+         */
+        post: operations["segmentBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/identify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Identify a customer (Segment identify)
+         * @description The path Segment SDKs call when their host is Kalcifer's; the same as /api/v1/segment/identify. Needs an ingest, editor or admin key as the write key. Merges traits into the profile of userId (else anonymousId), creating it when new: each trait replaces the attribute of its name, null removes one, other attributes are kept. An id merged into another customer (alias) changes that customer. Nothing is deduplicated: setting the same traits again changes nothing. The body is at most 32 KiB (413 above). Answers 200 {"success":true} as Segment does; 400 for a call that can never be stored (no userId or anonymousId, a track without event, a bad timestamp); the tenant's event rate limit applies (429 with Retry-After), one event per call.
+         */
+        post: operations["segmentIdentifyV1"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/track": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send an event (Segment track)
+         * @description The path Segment SDKs call when their host is Kalcifer's; the same as /api/v1/segment/track. Needs an ingest, editor or admin key as the write key. Stores a Kalcifer event: event_type is event as given, data is properties, timestamp is when it happened, messageId its idempotency key (an SDK's retry stores nothing new). Routed like POST /events. The body is at most 32 KiB (413 above). Answers 200 {"success":true} as Segment does; 400 for a call that can never be stored (no userId or anonymousId, a track without event, a bad timestamp); the tenant's event rate limit applies (429 with Retry-After), one event per call.
+         */
+        post: operations["segmentTrackV1"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/page": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a page view (Segment page)
+         * @description The path Segment SDKs call when their host is Kalcifer's; the same as /api/v1/segment/page. Needs an ingest, editor or admin key as the write key. Stores a page_viewed event whose data is properties, with name and category added when given (unless properties hold their own). messageId deduplicates. The body is at most 32 KiB (413 above). Answers 200 {"success":true} as Segment does; 400 for a call that can never be stored (no userId or anonymousId, a track without event, a bad timestamp); the tenant's event rate limit applies (429 with Retry-After), one event per call.
+         */
+        post: operations["segmentPageV1"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/screen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a screen view (Segment screen)
+         * @description The path Segment SDKs call when their host is Kalcifer's; the same as /api/v1/segment/screen. Needs an ingest, editor or admin key as the write key. Stores a screen_viewed event, as page does. The body is at most 32 KiB (413 above). Answers 200 {"success":true} as Segment does; 400 for a call that can never be stored (no userId or anonymousId, a track without event, a bad timestamp); the tenant's event rate limit applies (429 with Retry-After), one event per call.
+         */
+        post: operations["segmentScreenV1"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/group": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a customer's group (Segment group)
+         * @description The path Segment SDKs call when their host is Kalcifer's; the same as /api/v1/segment/group. Needs an ingest, editor or admin key as the write key. Sets the profile attributes group_id (groupId) and, when traits are given, group_traits. Kalcifer has no accounts or groups of its own. The body is at most 32 KiB (413 above). Answers 200 {"success":true} as Segment does; 400 for a call that can never be stored (no userId or anonymousId, a track without event, a bad timestamp); the tenant's event rate limit applies (429 with Retry-After), one event per call.
+         */
+        post: operations["segmentGroupV1"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/alias": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge two ids (Segment alias)
+         * @description The path Segment SDKs call when their host is Kalcifer's; the same as /api/v1/segment/alias. Needs an ingest, editor or admin key as the write key. Merges previousId into userId as POST /customers/{id}/alias does: profile (userId's values win), tags, events, journeys and sends move to userId, and later calls for previousId land on userId. Repeating it changes nothing; a previousId merged into someone else is refused (409). The body is at most 32 KiB (413 above). Answers 200 {"success":true} as Segment does; 400 for a call that can never be stored (no userId or anonymousId, a track without event, a bad timestamp); the tenant's event rate limit applies (429 with Retry-After), one event per call.
+         */
+        post: operations["segmentAliasV1"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send calls in bulk (Segment batch)
+         * @description The path Segment SDKs call when their host is Kalcifer's; the same as /api/v1/segment/batch. Needs an ingest, editor or admin key as the write key. Up to 2500 calls of any type, each at most 32 KiB, carried out in order; the body is at most 500 KiB. As Segment does, the answer is 200 whenever the body can be read: calls that are refused (invalid, or an alias of an id merged into someone else) are listed in errors with their index, and the others are stored; SDKs then do not retry calls that can never succeed. A 5xx means nothing after the failure was done, and the SDK's retry repeats nothing already done (events are deduplicated by messageId). The body is at most 500 KiB (413 above). Answers 200 {"success":true} as Segment does; 400 for a call that can never be stored (no userId or anonymousId, a track without event, a bad timestamp); the tenant's event rate limit applies (429 with Retry-After), one event per call.
+         */
+        post: operations["segmentBatchV1"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{id}/alias": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge another id into a customer
+         * @description Needs an editor or admin key. Merges previous_id (an anonymous visitor, say) into the customer of the path, which must exist (404 otherwise): its attributes join the customer's (the customer's value wins where both have one), its tags are added, and its events, journey instances and sends become the customer's; previous_id's profile is removed and previous_id becomes an alias, so events sent for it later land on the customer. Where both are in the same journey, the customer's instance stays and previous_id's is exited (listed in exited_instances), so no one is in a journey twice. The merge happens between two of either customer's events, never while one is being routed. Repeating it answers merged: false and changes nothing; a previous_id merged into someone else is refused (409, state.merged_into); previous_id equal to the customer is 422. Irreversible; audited (customer.merge).
+         */
+        post: operations["aliasCustomer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1843,6 +2367,16 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+            /**
+             * Format: date-time
+             * @description The earliest timestamp of the customer's events and identify calls; absent until one arrived.
+             */
+            first_seen_at?: string;
+            /**
+             * Format: date-time
+             * @description The latest timestamp of the customer's events and identify calls; absent until one arrived.
+             */
+            last_seen_at?: string;
         };
         PatchCustomerRequest: {
             /** @description Attributes to set; a null value removes that attribute. Attributes not named are kept. */
@@ -2393,6 +2927,270 @@ export interface components {
             /** @description Statuses naming no send of the account's tenant, ignored. */
             unknown: number;
         };
+        /** @description One clause of a segment rule, with exactly one of: and, or, not; attribute with op (and value); tag; performed; segment. docs/SEGMENTS.md lists the operators and the values each takes. */
+        SegmentRule: {
+            and?: components["schemas"]["SegmentRule"][];
+            or?: components["schemas"]["SegmentRule"][];
+            not?: components["schemas"]["SegmentRule"];
+            /** @description A profile attribute (an event data property inside performed.where); dots separate nested keys. */
+            attribute?: string;
+            /** @enum {string} */
+            op?: "eq" | "neq" | "contains" | "starts_with" | "in" | "lt" | "lte" | "gt" | "gte" | "between" | "before" | "after" | "within_last" | "within_next" | "exists" | "not_exists";
+            /** @description A string, number or boolean; a list for in and between ([low, high]); a date (RFC 3339 or YYYY-MM-DD) for before and after; a duration (30d, 12h, 2w, 90m) for within_last and within_next; absent for exists and not_exists. */
+            value?: unknown;
+            tag?: string;
+            performed?: {
+                event: string;
+                /** @description Default 1. */
+                at_least?: number;
+                /** @description How far back events count, e.g. 30d; absent: every event. */
+                within?: string;
+                where?: components["schemas"]["SegmentRule"];
+            };
+            /** @description Another segment's id: its members. */
+            segment?: string;
+        };
+        Segment: {
+            id: string;
+            tenant_id?: string;
+            name: string;
+            description: string;
+            rule: components["schemas"]["SegmentRule"];
+            /** @description The rule in its text form. */
+            rule_text: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        SegmentPage: {
+            /** @description Newest first. */
+            data: components["schemas"]["Segment"][];
+            next_cursor?: components["schemas"]["NextCursor"];
+        };
+        SegmentRequest: {
+            name?: string;
+            description?: string;
+            rule?: components["schemas"]["SegmentRule"];
+            /** @example plan = "pro" and (country in ["DE", "FR"] or ltv >= 1000) and performed order_completed >= 3 in 30d and not tag "churned" */
+            rule_text?: string;
+        };
+        EstimateSegmentRequest: {
+            rule?: components["schemas"]["SegmentRule"];
+            rule_text?: string;
+        };
+        SegmentCount: {
+            segment_id?: string;
+            count: number;
+            /** @description Estimates only: the rule's JSON form. */
+            rule?: components["schemas"]["SegmentRule"];
+            /** @description Estimates only: the rule's text form. */
+            rule_text?: string;
+        };
+        SegmentPreview: {
+            /** @description In customer id order. */
+            data: components["schemas"]["Customer"][];
+        };
+        IdentifyRequest: {
+            /**
+             * @description The customer's id, as the client chose it.
+             * @example cus_42
+             */
+            id: string;
+            /** @description Merged into the profile key by key: an object merges into the object already there, recursively; null removes a key (at any depth); any other value replaces what was there. Attributes not named are kept. */
+            attributes?: {
+                [key: string]: unknown;
+            };
+            add_tags?: string[];
+            remove_tags?: string[];
+            /**
+             * Format: date-time
+             * @description When the customer was seen (RFC 3339); default: now. Widens first_seen_at and last_seen_at.
+             */
+            timestamp?: string;
+        };
+        CustomerPage: {
+            data: components["schemas"]["Customer"][];
+            next_cursor: components["schemas"]["NextCursor"];
+        };
+        StoredEvent: {
+            id: string;
+            client_id?: string;
+            customer_id: string;
+            event_type: string;
+            data?: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            timestamp: string;
+            /** Format: date-time */
+            received_at: string;
+            /** @description Set on webhook entries and manual triggers: the journey they enrol into. */
+            journey_id?: string;
+        };
+        StoredEventPage: {
+            data: components["schemas"]["StoredEvent"][];
+            next_cursor: components["schemas"]["NextCursor"];
+        };
+        Erasure: {
+            /** @description hmac-sha256: and a keyed hash of the tenant and customer id, the audit entry's resource_id. The id itself is kept nowhere. */
+            subject: string;
+            /**
+             * @description 1 when a profile was removed (0: the customer had only events or journeys).
+             * @enum {integer}
+             */
+            profile: 0 | 1;
+            /** @description Stored events deleted. */
+            events: number;
+            /** @description Active or paused instances exited. */
+            exited_instances: number;
+            /** @description Instances pseudonymised: kept for analytics under a random customer id, their data, entry event, step details and reason removed. */
+            instances: number;
+            /** @description Sends pseudonymised the same way: config, provider detail and delivery detail removed. */
+            sends: number;
+            /** @description Pending sends cancelled (status failed): they will never be sent. */
+            cancelled_sends: number;
+            erased_by: string;
+            /** Format: date-time */
+            erased_at: string;
+        };
+        ImportError: {
+            /** @description The row's line in the body (1 is the first; a CSV's header is line 1). */
+            line: number;
+            reason: string;
+        };
+        ImportResult: {
+            /** @description Rows read (not counting a CSV's header; blank NDJSON lines are skipped). */
+            rows: number;
+            /** @description Rows written. */
+            imported: number;
+            /** @description Profiles that were new. */
+            created: number;
+            /** @description Rows refused; the first 1,000 are in errors. */
+            failed: number;
+            errors: components["schemas"]["ImportError"][];
+            /** @description More rows failed than errors lists. */
+            errors_truncated: boolean;
+        };
+        /** @description One line of an import streamed as application/x-ndjson: progress after each batch of 1,000 rows, then one line with result (and error, when the import stopped early: the rows before it stay imported). */
+        ImportProgress: {
+            progress?: components["schemas"]["ImportResult"];
+            result?: components["schemas"]["ImportResult"];
+            error?: components["schemas"]["Error"];
+        };
+        /**
+         * @description The progress of a journey's segment and scheduled entries.
+         * @example {
+         *       "journey_id": "jrn_01…",
+         *       "entries": [
+         *         {
+         *           "journey_id": "jrn_01…",
+         *           "node_id": "entry",
+         *           "kind": "segment",
+         *           "pass": "enrol",
+         *           "total": 100000,
+         *           "scanned": 42000,
+         *           "enrolled": 41990,
+         *           "started_at": "2026-12-07T15:00:00Z",
+         *           "finished_at": null,
+         *           "tick_at": null,
+         *           "next_run_at": "2026-12-07T16:00:00Z"
+         *         }
+         *       ]
+         *     }
+         */
+        Enrolment: {
+            journey_id: string;
+            entries: {
+                journey_id: string;
+                node_id: string;
+                /** @enum {string} */
+                kind: "segment" | "scheduled";
+                /**
+                 * @description The pass running; empty between passes.
+                 * @enum {string}
+                 */
+                pass: "" | "baseline" | "enrol" | "rescan" | "tick";
+                /** @description Customers the pass walks, counted when it began (-1 before the count). */
+                total: number;
+                scanned: number;
+                enrolled: number;
+                /** Format: date-time */
+                started_at: string | null;
+                /** Format: date-time */
+                finished_at: string | null;
+                /**
+                 * Format: date-time
+                 * @description The scheduled time of the tick run or running.
+                 */
+                tick_at: string | null;
+                /**
+                 * Format: date-time
+                 * @description When the next pass starts; null: never.
+                 */
+                next_run_at: string | null;
+                /** @description Why the last pass could not run (a deleted segment). */
+                error?: string;
+            }[];
+        };
+        /** @description One call of the Segment spec. userId (else anonymousId) names the customer. Fields Kalcifer does not use (context, integrations, sentAt, _metadata, channel, version…) are accepted and not stored. */
+        SegmentCall: {
+            /**
+             * @description Required in a batch; on a call's own route it may be omitted, and must match the route when given.
+             * @enum {string}
+             */
+            type?: "identify" | "track" | "page" | "screen" | "group" | "alias";
+            userId?: string | number;
+            anonymousId?: string | number;
+            /** @description alias: the id merged into userId. */
+            previousId?: string | number;
+            /** @description group: stored as the profile attribute group_id. */
+            groupId?: string | number;
+            /** @description track, page, screen: the event's idempotency key (its client id): a repeat stores nothing. */
+            messageId?: string;
+            /** @description track: the event type, as given. */
+            event?: string;
+            name?: string;
+            category?: string;
+            /** @description track, page, screen: the event's data. */
+            properties?: Record<string, unknown>;
+            /** @description identify: merged into the profile's attributes (null removes one); group: stored as group_traits. */
+            traits?: Record<string, unknown>;
+            /** Format: date-time */
+            timestamp?: string;
+            /** @description Must be the key of the Authorization header when given. */
+            writeKey?: string;
+        };
+        SegmentBatch: {
+            /** @description At most 2500 calls of at most 32 KiB each; calls beyond are refused one by one. */
+            batch: components["schemas"]["SegmentCall"][];
+            writeKey?: string;
+            sentAt?: string;
+            context?: Record<string, unknown>;
+        };
+        SegmentAnswer: {
+            /** @constant */
+            success: true;
+            /** @description batch: the calls refused (the others were stored), in batch order. */
+            errors?: {
+                index: number;
+                message_id?: string;
+                code: string;
+                message: string;
+            }[];
+        };
+        AliasRequest: {
+            /** @description The id to merge into the customer of the path (an anonymous visitor's, say). */
+            previous_id: string;
+        };
+        AliasResult: {
+            customer: components["schemas"]["Customer"];
+            previous_id: string;
+            /** @description false when previous_id was an alias of this customer already: nothing changed. */
+            merged: boolean;
+            /** @description previous_id's instances exited because the customer was in the same journey. */
+            exited_instances: string[];
+        };
     };
     responses: {
         /** @description Malformed request: bad JSON, invalid UTF-8, nesting deeper than 64, unknown field, wrong type, or a bad query parameter. */
@@ -2547,6 +3345,7 @@ export interface components {
         WebhookTokenID: string;
         /** @description A provider account's id (prv_…). */
         ProviderID: string;
+        SegmentID: string;
     };
     requestBodies: never;
     headers: never;
@@ -3184,6 +3983,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["InstanceCountByVersion"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    getEnrolment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JourneyID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Enrolment"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -5164,6 +5990,906 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["TooLarge"];
             422: components["responses"]["Unprocessable"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listSegments: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–500; default 50. */
+                limit?: components["parameters"]["Limit"];
+                /** @description next_cursor of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    createSegment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SegmentRequest"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    /** @description URL of the new segment. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Segment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    estimateSegment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EstimateSegmentRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentCount"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    getSegment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["SegmentID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Segment"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    deleteSegment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["SegmentID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; no content. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    updateSegment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["SegmentID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SegmentRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Segment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    countSegment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["SegmentID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentCount"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    previewSegment: {
+        parameters: {
+            query?: {
+                /** @description How many customers, 1 to 100; default 20. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["SegmentID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentPreview"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    listCustomers: {
+        parameters: {
+            query?: {
+                /** @description attr.plan=pro: the attribute at that path (attr.address.city for a nested one) equals the value as text. Repeat with other names for more equalities. */
+                "attr.{name}"?: string;
+                /** @description A tag the customer must have. */
+                tag?: string;
+                /** @description Page size, 1–500; default 50. */
+                limit?: components["parameters"]["Limit"];
+                /** @description next_cursor of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    identifyCustomer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IdentifyRequest"];
+            };
+        };
+        responses: {
+            /** @description Merged into an existing profile */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Customer"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Customer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    importCustomers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/csv": string;
+                "application/x-ndjson": string;
+            };
+        };
+        responses: {
+            /** @description Imported (rows that failed are listed) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                    "application/x-ndjson": components["schemas"]["ImportProgress"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    listCustomerEvents: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–500; default 50. */
+                limit?: components["parameters"]["Limit"];
+                /** @description next_cursor of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The customer's id as the client chose it, path-escaped (a "/" is sent as %2F). */
+                id: components["parameters"]["CustomerID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredEventPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    eraseCustomer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The customer's id as the client chose it, path-escaped (a "/" is sent as %2F). */
+                id: components["parameters"]["CustomerID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Erased */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Erasure"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    segmentIdentify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SegmentCall"];
+            };
+        };
+        responses: {
+            /** @description Accepted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    segmentTrack: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SegmentCall"];
+            };
+        };
+        responses: {
+            /** @description Accepted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    segmentPage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SegmentCall"];
+            };
+        };
+        responses: {
+            /** @description Accepted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    segmentScreen: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SegmentCall"];
+            };
+        };
+        responses: {
+            /** @description Accepted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    segmentGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SegmentCall"];
+            };
+        };
+        responses: {
+            /** @description Accepted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    segmentAlias: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SegmentCall"];
+            };
+        };
+        responses: {
+            /** @description Accepted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    segmentBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SegmentBatch"];
+            };
+        };
+        responses: {
+            /** @description Accepted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    segmentIdentifyV1: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SegmentCall"];
+            };
+        };
+        responses: {
+            /** @description Accepted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    segmentTrackV1: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SegmentCall"];
+            };
+        };
+        responses: {
+            /** @description Accepted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    segmentPageV1: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SegmentCall"];
+            };
+        };
+        responses: {
+            /** @description Accepted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    segmentScreenV1: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SegmentCall"];
+            };
+        };
+        responses: {
+            /** @description Accepted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    segmentGroupV1: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SegmentCall"];
+            };
+        };
+        responses: {
+            /** @description Accepted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    segmentAliasV1: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SegmentCall"];
+            };
+        };
+        responses: {
+            /** @description Accepted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    segmentBatchV1: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SegmentBatch"];
+            };
+        };
+        responses: {
+            /** @description Accepted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    aliasCustomer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The customer's id as the client chose it, path-escaped (a "/" is sent as %2F). */
+                id: components["parameters"]["CustomerID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AliasRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AliasResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Internal"];
             503: components["responses"]["ServiceUnavailable"];
         };
