@@ -20,11 +20,17 @@ export type Screen = {
 // The editor pulls in ReactFlow and dagre: loaded only when opened, so the
 // first screen's JavaScript stays small.
 const EditorScreen = lazy(() => import("./screens/Editor"));
+const SegmentsScreen = lazy(() => import("./screens/Segments"));
+const CustomersScreen = lazy(() => import("./screens/Customers"));
 
 export const screens: Screen[] = [
   { path: "/", component: JourneysScreen, nav: { label: "Journeys", icon: "journeys" } },
   { path: "/journeys", component: JourneysScreen },
   { path: "/journeys/:id", component: EditorScreen, fullBleed: true },
+  { path: "/segments", component: SegmentsScreen, nav: { label: "Segments", icon: "segments" } },
+  { path: "/segments/:id", component: SegmentsScreen },
+  { path: "/customers", component: CustomersScreen, nav: { label: "Customers", icon: "users" } },
+  { path: "/customers/:id", component: CustomersScreen },
 ];
 
 export { Icon };

@@ -20,6 +20,7 @@ const paths = {
   warning: "M10 3l8 14H2zM10 8v4M10 14.5v.5",
   users: "M7 9a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM2 17c0-3 2-5 5-5s5 2 5 5M13 4a3 3 0 0 1 0 5M15 12c2 .5 3 2.5 3 5",
   close: "M5 5l10 10M15 5L5 15",
+  segments: "M9 4a6 6 0 1 0 6 7H9zM12 2v6h6a6 6 0 0 0-6-6z",
 } as const;
 
 export type IconName = keyof typeof paths;
