@@ -191,7 +191,7 @@ function EstimateStatus({ text, stale, estimate }: {
           <ul className="space-y-0.5">
             {details.map((d, i) => (
               <li key={i}>
-                <span className="font-mono text-xs font-semibold">{clauseName(d)}</span> {d.message}
+                <span className="font-semibold" title={d.field}>{clauseName(d)}</span> {d.message}
               </li>
             ))}
           </ul>
@@ -210,10 +210,17 @@ function EstimateStatus({ text, stale, estimate }: {
   );
 }
 
-/** clauseName is where a problem is: the column of the text, or the clause's path in the JSON form. */
-function clauseName(d: { field?: string; column?: number }): string {
+/**
+ * clauseName says where a problem is: the column of the text, or the
+ * clause's path in the JSON form in words (rule.and[1].value → "clause 2
+ * of and › value").
+ */
+export function clauseName(d: { field?: string; column?: number }): string {
   if (d.column) return `at column ${d.column}:`;
-  return d.field ? `${d.field}:` : "";
+  if (!d.field) return "";
+  const parts = d.field.split(".").filter((p, i) => !(i === 0 && p === "rule"));
+  const words = parts.map((p) => p.replace(/^(and|or)\[(\d+)\]$/, (_, op: string, i: string) => `clause ${Number(i) + 1} of ${op}`));
+  return `${words.join(" › ") || d.field}:`;
 }
 
 const opText: Record<string, string> = {
@@ -348,6 +355,7 @@ export function Tags({ tags }: { tags: string[] }) {
 
 function DeleteDialog({ segment, open, onOpenChange }: { segment: Segment; open: boolean; onOpenChange: (o: boolean) => void }) {
   const qc = useQueryClient();
+  const all = useSegments().data?.data ?? [];
   const del = useMutation({
     mutationFn: () => unwrap(api.DELETE("/api/v1/segments/{id}", { params: { path: { id: segment.id } } })),
     onSuccess: () => {
@@ -360,6 +368,15 @@ function DeleteDialog({ segment, open, onOpenChange }: { segment: Segment; open:
     <Dialog open={open} onOpenChange={(o) => { del.reset(); onOpenChange(o); }} title={`Delete “${segment.name}”?`}
       description="This cannot be undone. A segment that other segments refer to cannot be deleted.">
       {del.isError && <ErrorNote error={del.error} />}
+      {del.error instanceof ApiError && del.error.status === 409 && (
+        <p className="mt-2 text-sm text-slate-700">
+          Used by:{" "}
+          {all.filter((s) => s.id !== segment.id && !!del.error?.message.includes(s.id)).map((s, i) => (
+            <span key={s.id}>{i > 0 && ", "}<Link href={`/segments/${encodeURIComponent(s.id)}`} onClick={() => onOpenChange(false)}
+              className="font-medium text-indigo-600 hover:underline">{s.name}</Link></span>
+          ))}
+        </p>
+      )}
       <div className="mt-4 flex justify-end gap-2">
         <Button onClick={() => onOpenChange(false)}>Cancel</Button>
         <Button variant="danger" disabled={del.isPending} onClick={() => del.mutate()}>{del.isPending ? "Deleting…" : "Delete segment"}</Button>
