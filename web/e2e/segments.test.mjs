@@ -5,10 +5,13 @@
 // `npm run e2e` from web/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { start, shot, adminKey } from "./harness.mjs";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { start, shot, adminKey, repoDir } from "./harness.mjs";
 
 let env;
 let page;
+let welcomeName;
 
 before(async () => {
   env = await start();
@@ -27,6 +30,12 @@ before(async () => {
       add_tags: pro && i % 2 ? ["vip"] : [],
     });
   }
+  // The README's welcome journey, live, with cust-03 in it.
+  const welcome = JSON.parse(readFileSync(path.join(repoDir, "examples", "welcome-journey.json"), "utf8"));
+  const journey = await env.api("POST", "/api/v1/journeys", welcome);
+  welcomeName = journey.name;
+  await env.api("POST", `/api/v1/journeys/${journey.id}/activate`, {});
+  await env.api("POST", "/api/v1/events", { customer_id: "cust-03", event_type: "signed_up" });
   for (const id of ["cust-03", "cust-06", "cust-09"]) {
     await env.api("POST", "/api/v1/events", { customer_id: id, event_type: "order_completed", data: { amount: 42 } });
   }
@@ -123,7 +132,8 @@ scenario("customers are filtered by attribute and tag, and a profile shows event
   const events = page.getByRole("region", { name: "Recent events" }).getByRole("listitem");
   await events.filter({ hasText: "order_completed" }).first().waitFor();
   assert.equal(await events.filter({ hasText: "order_completed" }).count(), 2);
-  await page.getByRole("region", { name: "Attributes" }).getByText("Lyon").waitFor();
+  await page.getByRole("region", { name: "Attributes" }).getByText("address.city").waitFor();
+  await page.getByRole("region", { name: "Journeys" }).getByRole("link", { name: welcomeName }).waitFor();
   await both("customer");
 
   // Erasure asks first, saying it cannot be undone.

@@ -4,6 +4,7 @@
 import { useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "../api/client";
+import { useJourneys } from "../api/queries";
 import type { Customer } from "../api/types";
 import { Link, navigate } from "../router";
 import type { ScreenProps } from "../routes";
@@ -30,6 +31,22 @@ export function parseFilter(text: string): { query: Record<string, string> } | {
     query[`attr.${part.slice(0, eq)}`] = part.slice(eq + 1);
   }
   return { query };
+}
+
+/**
+ * flatten lists an attributes object's leaves by dotted path (address.city),
+ * the way filters and segment rules name them; arrays stay whole.
+ */
+export function flatten(obj: Record<string, unknown>, prefix = ""): [string, unknown][] {
+  return Object.entries(obj).flatMap(([k, v]) =>
+    v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length > 0
+      ? flatten(v as Record<string, unknown>, `${prefix}${k}.`)
+      : [[`${prefix}${k}`, v] as [string, unknown]]);
+}
+
+/** shown is an attribute value as text: strings bare, the rest as JSON. */
+function shown(v: unknown): string {
+  return typeof v === "string" ? v : JSON.stringify(v);
 }
 
 function when(t: string | undefined): string {
@@ -83,7 +100,7 @@ function CustomerList() {
           <span className="text-xs font-medium text-slate-700">Tag</span>
           <input value={tag} onChange={(e) => setTag(e.target.value)} placeholder="vip" className={`mt-1 ${field}`} />
         </label>
-        <Button type="submit" variant="primary" className="py-2"><Icon name="search" className="h-4 w-4" />Search</Button>
+        <Button type="submit" variant="primary" className="py-[9px]"><Icon name="search" className="h-4 w-4" />Search</Button>
       </form>
       {"error" in parsed && <ErrorNote error={new Error(parsed.error)} />}
       {list.isError && <ErrorNote error={list.error} />}
@@ -124,7 +141,7 @@ function CustomerList() {
 }
 
 function CustomerRow({ customer: c }: { customer: Customer }) {
-  const attrs = Object.entries(c.attributes);
+  const attrs = flatten(c.attributes);
   return (
     <tr className="hover:bg-slate-50">
       <td className="px-4 py-3">
@@ -132,7 +149,7 @@ function CustomerRow({ customer: c }: { customer: Customer }) {
       </td>
       <td className="max-w-md px-4 py-3">
         <span className="block truncate font-mono text-xs text-slate-600">
-          {attrs.length === 0 ? "—" : attrs.map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join("  ")}
+          {attrs.length === 0 ? "—" : attrs.map(([k, v]) => `${k}=${typeof v === "string" && /\s/.test(v) ? JSON.stringify(v) : shown(v)}`).join("  ")}
         </span>
       </td>
       <td className="px-4 py-3"><Tags tags={c.tags} /></td>
@@ -157,6 +174,7 @@ function CustomerProfile({ id }: { id: string }) {
     queryKey: ["customer", id, "journeys"],
     queryFn: () => unwrap(api.GET("/api/v1/customers/{id}/journeys", path)),
   });
+  const names = new Map((useJourneys("").data?.data ?? []).map((j) => [j.id, j.name]));
   const c = profile.data;
   const card = "overflow-hidden rounded-lg border border-slate-200 bg-white shadow-sm";
   const cardTitle = "border-b border-slate-100 px-5 py-3 text-sm font-semibold text-slate-900";
@@ -172,7 +190,7 @@ function CustomerProfile({ id }: { id: string }) {
           {c && <div className="mt-2"><Tags tags={c.tags} /></div>}
         </div>
         {c && (
-          <Button variant="ghost" className="text-red-600 hover:bg-red-50 hover:text-red-700" onClick={() => setErasing(true)}>
+          <Button className="text-red-600! hover:bg-red-50!" onClick={() => setErasing(true)}>
             <Icon name="trash" className="h-4 w-4" />Erase customer
           </Button>
         )}
@@ -198,10 +216,10 @@ function CustomerProfile({ id }: { id: string }) {
               <h2 className={cardTitle}>Attributes</h2>
               {Object.keys(c.attributes).length === 0 ? <p className="px-5 py-4 text-sm text-slate-400">None.</p> : (
                 <dl className="divide-y divide-slate-100 text-sm">
-                  {Object.entries(c.attributes).map(([k, v]) => (
+                  {flatten(c.attributes).map(([k, v]) => (
                     <div key={k} className="grid grid-cols-[minmax(0,2fr)_minmax(0,3fr)] gap-4 px-5 py-2">
-                      <dt className="truncate font-mono text-xs leading-5 text-slate-500">{k}</dt>
-                      <dd className="font-mono text-xs leading-5 break-words text-slate-800">{typeof v === "string" ? v : JSON.stringify(v)}</dd>
+                      <dt className="truncate font-mono text-xs leading-5 text-slate-500" title={k}>{k}</dt>
+                      <dd className="text-sm leading-5 break-words text-slate-800">{shown(v)}</dd>
                     </div>
                   ))}
                 </dl>
@@ -217,7 +235,7 @@ function CustomerProfile({ id }: { id: string }) {
             <ul className="divide-y divide-slate-100 text-sm">
               {(journeys.data?.data ?? []).map((i) => (
                 <li key={i.id} className="flex items-center justify-between gap-4 px-5 py-2.5">
-                  <Link href={`/journeys/${encodeURIComponent(i.journey_id)}`} className="truncate font-medium text-slate-900 hover:text-indigo-600">{i.journey_id}</Link>
+                  <Link href={`/journeys/${encodeURIComponent(i.journey_id)}`} className="truncate font-medium text-slate-900 hover:text-indigo-600">{names.get(i.journey_id) ?? i.journey_id}</Link>
                   <span className="flex shrink-0 items-center gap-3 text-slate-500">
                     <span className="tabular-nums">v{i.version}</span>
                     <StatusBadge status={i.status === "paused" ? "paused" : "active"} />

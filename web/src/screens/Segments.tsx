@@ -123,7 +123,7 @@ function SegmentEditor({ segment }: { segment: Segment | undefined }) {
         </div>
         <div className="flex shrink-0 items-center gap-2">
           {segment && (
-            <Button variant="ghost" className="text-red-600 hover:bg-red-50 hover:text-red-700" onClick={() => setDeleting(true)}>
+            <Button variant="ghost" className="text-red-600! hover:bg-red-50!" onClick={() => setDeleting(true)}>
               <Icon name="trash" className="h-4 w-4" />Delete
             </Button>
           )}
