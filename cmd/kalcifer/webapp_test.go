@@ -71,4 +71,35 @@ func TestWebApp(t *testing.T) {
 	if res, body := fetch(http.MethodGet, "/health"); res.StatusCode != http.StatusOK || strings.Contains(body, "<div") {
 		t.Fatalf("GET /health = %d %.80q, want the API's", res.StatusCode, body)
 	}
+
+	// Segment's SDKs post to /v1/… at the root, beside the app's paths: every
+	// call reaches the intake (the key as the basic auth user), none the app.
+	for call, body := range map[string]string{
+		"identify": `{"userId":"u1","traits":{"plan":"pro"}}`,
+		"track":    `{"userId":"u1","event":"order_completed"}`,
+		"page":     `{"userId":"u1","name":"Home"}`,
+		"screen":   `{"userId":"u1","name":"Home"}`,
+		"group":    `{"userId":"u1","groupId":"g1"}`,
+		"alias":    `{"userId":"u1","previousId":"anon-1"}`,
+		"batch":    `{"batch":[{"type":"track","userId":"u1","event":"x"}]}`,
+	} {
+		req, err := http.NewRequest(http.MethodPost, base+"/v1/"+call, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.SetBasicAuth(adminKey, "")
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("POST /v1/%s: %v", call, err)
+		}
+		got, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+			t.Fatalf("POST /v1/%s = %d %s %.120q, want the intake's 200", call, res.StatusCode, res.Header.Get("Content-Type"), got)
+		}
+	}
+	if res, body := fetch(http.MethodGet, "/v1/track"); res.StatusCode != http.StatusMethodNotAllowed || strings.Contains(body, "<div") {
+		t.Fatalf("GET /v1/track = %d %.80q, want the API's 405", res.StatusCode, body)
+	}
 }

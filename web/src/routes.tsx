@@ -25,6 +25,8 @@ const MonitorScreen = lazy(() => import("./screens/Monitor"));
 const AiDesignerScreen = lazy(() => import("./screens/AiDesigner"));
 const TemplatesScreen = lazy(() => import("./screens/Templates"));
 const ProvidersScreen = lazy(() => import("./screens/Providers"));
+const SegmentsScreen = lazy(() => import("./screens/Segments"));
+const CustomersScreen = lazy(() => import("./screens/Customers"));
 
 export const screens: Screen[] = [
   { path: "/", component: JourneysScreen, nav: { label: "Journeys", icon: "journeys" } },
@@ -36,6 +38,10 @@ export const screens: Screen[] = [
   { path: "/design", component: AiDesignerScreen, fullBleed: true, nav: { label: "AI designer", icon: "sparkle" } },
   { path: "/templates", component: TemplatesScreen, nav: { label: "Templates", icon: "template" } },
   { path: "/providers", component: ProvidersScreen, nav: { label: "Providers", icon: "provider" } },
+  { path: "/segments", component: SegmentsScreen, nav: { label: "Segments", icon: "segments" } },
+  { path: "/segments/:id", component: SegmentsScreen },
+  { path: "/customers", component: CustomersScreen, nav: { label: "Customers", icon: "users" } },
+  { path: "/customers/:id", component: CustomersScreen },
 ];
 
 export { Icon };

@@ -12,6 +12,7 @@ export const keys = {
   nodeCounts: (id: string) => ["journey", id, "node-counts"] as const,
   templates: ["templates"] as const,
   providers: ["providers"] as const,
+  segments: ["segments"] as const,
 };
 
 /** The node type catalogue, and a map of it by type name. */
@@ -70,6 +71,15 @@ export function useProviders() {
   return useQuery({
     queryKey: keys.providers,
     queryFn: () => unwrap(api.GET("/api/v1/providers", { params: { query: { limit: 500 } } })),
+    staleTime: 30_000,
+  });
+}
+
+/** The tenant's segments, newest first. */
+export function useSegments() {
+  return useQuery({
+    queryKey: keys.segments,
+    queryFn: () => unwrap(api.GET("/api/v1/segments", { params: { query: { limit: 500 } } })),
     staleTime: 30_000,
   });
 }

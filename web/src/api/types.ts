@@ -18,6 +18,10 @@ export type Template = Schemas["Template"];
 export type ProviderAccount = Schemas["ProviderAccount"];
 export type DesignResponse = Schemas["DesignResponse"];
 export type Warning = Schemas["Warnings"][number];
+export type Segment = Schemas["Segment"];
+export type SegmentRule = Schemas["SegmentRule"];
+export type Customer = Schemas["Customer"];
+export type StoredEvent = Schemas["StoredEvent"];
 
 /** A node's config: an object checked against its type's config_schema. */
 export type NodeConfig = Record<string, unknown>;

@@ -12,6 +12,8 @@ export type Pickers = {
   templates?: { id: string; name: string; channel: string }[];
   providers?: { id: string; name: string; channel: string; is_default: boolean }[];
   eventTypes?: string[];
+  /** The tenant's segments, for segment_id fields. */
+  segments?: { id: string; name: string }[];
 };
 
 type Value = Record<string, unknown>;
@@ -138,6 +140,18 @@ function Field(p: FieldProps) {
             </option>
           ))}
           {current && !known && <option value={current}>{current} (not found)</option>}
+        </select>
+      );
+      break;
+    }
+    case "segment": {
+      const current = str(p.value);
+      const items = p.pickers.segments ?? [];
+      editor = (
+        <select {...common} className={input} value={current} onChange={(e) => p.onChange(e.target.value || undefined)}>
+          <option value="">{p.required ? "Choose a segment" : "Every customer"}</option>
+          {items.map((x) => <option key={x.id} value={x.id}>{x.name}</option>)}
+          {current && !items.some((x) => x.id === current) && <option value={current}>{current} (not found)</option>}
         </select>
       );
       break;

@@ -31,6 +31,7 @@ export type Widget =
   | { kind: "duration"; units: string[] }
   | { kind: "template" }
   | { kind: "provider" }
+  | { kind: "segment" }
   | { kind: "event" }
   | { kind: "cel" }
   | { kind: "cron" }
@@ -70,6 +71,8 @@ export function widgetFor(name: string, s: JSONSchema): Widget {
       return { kind: "template" };
     case "provider":
       return { kind: "provider" };
+    case "segment_id":
+      return { kind: "segment" };
     case "event_type":
       return { kind: "event" };
     case "expression":

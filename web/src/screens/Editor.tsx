@@ -6,7 +6,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import { api, ApiError, unwrap } from "../api/client";
-import { keys, useJourney, useJourneys, useNodeTypes, useProviders, useTemplates } from "../api/queries";
+import { keys, useJourney, useJourneys, useNodeTypes, useProviders, useSegments, useTemplates } from "../api/queries";
 import type { ErrorDetail, Graph, Journey, NodeType, Warning } from "../api/types";
 import { branchesOf } from "../canvas/branches";
 import { Canvas, useAddNode } from "../canvas/Canvas";
@@ -124,6 +124,7 @@ function EditorBody({ journey, graph, types, byType, readOnly, messages }: {
 
   const templates = useTemplates();
   const providers = useProviders();
+  const segments = useSegments();
   const journeys = useJourneys("");
   const eventTypes = useMemo(() => {
     const seen = new Set<string>();
@@ -139,7 +140,8 @@ function EditorBody({ journey, graph, types, byType, readOnly, messages }: {
     templates: templates.data?.data,
     providers: providers.data?.data,
     eventTypes,
-  }), [templates.data, providers.data, eventTypes]);
+    segments: segments.data?.data,
+  }), [templates.data, providers.data, eventTypes, segments.data]);
 
   const counts = useNodeCounts(journey.id, live);
   useEffect(() => {

@@ -20,7 +20,7 @@ export function AppShell({ children, onSignOut, compact }: { children: ReactNode
         </Link>
         <ul className={`flex-1 space-y-1 ${compact ? "px-2" : "px-3"}`}>
           {screens.filter((s) => s.nav).map((s) => {
-            const active = s.path === "/" ? path === "/" || path.startsWith("/journeys") : !!matchPath(s.path, path);
+            const active = s.path === "/" ? path === "/" || path.startsWith("/journeys") : !!matchPath(s.path, path) || path.startsWith(`${s.path}/`);
             return (
               <li key={s.path}>
                 <Link href={s.path} aria-current={active ? "page" : undefined} title={compact ? s.nav!.label : undefined}

@@ -22,6 +22,7 @@ const paths = {
   close: "M5 5l10 10M15 5L5 15",
   template: "M4 4h12v12H4zM4 8h12M8 8v8",
   provider: "M3 6l7 4 7-4M3 6v8h14V6M3 6h14",
+  segments: "M9 4a6 6 0 1 0 6 7H9zM12 2v6h6a6 6 0 0 0-6-6z",
 } as const;
 
 export type IconName = keyof typeof paths;
