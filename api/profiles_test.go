@@ -377,7 +377,12 @@ func TestIdentifyRoutesAgree(t *testing.T) {
 		})
 
 		key := basic(tb.newKey("default", kalcifer.RoleIngest), "")
-		for _, call := range []struct {
+		profile := func(id string) kalcifer.Customer {
+			var c kalcifer.Customer
+			tb.do("GET", "/api/v1/customers/"+id+"/profile", tb.viewer, nil).want(t, http.StatusOK).into(t, &c)
+			return c
+		}
+		for i, call := range []struct {
 			attrs     string
 			timestamp string
 			status    int
@@ -389,14 +394,17 @@ func TestIdentifyRoutesAgree(t *testing.T) {
 				want(t, call.status)
 			tb.doWith("POST", "/v1/identify", "", `{"userId":"s1","traits":`+call.attrs+`,"timestamp":"`+call.timestamp+`"}`, key).
 				want(t, http.StatusOK)
-		}
-		profile := func(id string) kalcifer.Customer {
-			var c kalcifer.Customer
-			tb.do("GET", "/api/v1/customers/"+id+"/profile", tb.viewer, nil).want(t, http.StatusOK).into(t, &c)
-			return c
-		}
-		for _, id := range []string{"p1", "s1"} {
-			tb.eventually(id+" enters the segment's journey", func() bool { return slices.Contains(profile(id).Tags, "welcomed") })
+			if i > 0 {
+				continue
+			}
+			// Both enter the segment's journey after the first call. The
+			// second waits for that: an engine step that writes a profile
+			// (add_tag here) while an identify of the same customer
+			// commits can lose the identify's change (a known race of
+			// whole-profile writes, not a difference between the routes).
+			for _, id := range []string{"p1", "s1"} {
+				tb.eventually(id+" enters the segment's journey", func() bool { return slices.Contains(profile(id).Tags, "welcomed") })
+			}
 		}
 		p, s := profile("p1"), profile("s1")
 		want := `{"address":{"city":"Lyon","street":"1 rue X"},"plan":"pro"}`
