@@ -319,9 +319,9 @@ func (p *parser) subjectEntry(l, c string) bool {
 }
 
 var (
-	scheduleRE   = regexp.MustCompile(`\b(?:(?:every|each)\s+(day|weekday|morning|monday|tuesday|wednesday|thursday|friday|saturday|sunday|week|month|first of the month|1st of the month|first day of the month|first of every month)s?\b|(?:on )?the (first|1st|\d{1,2}(?:st|nd|rd|th)) (?:day )?of (?:the|every|each) month\b|on (monday|tuesday|wednesday|thursday|friday|saturday|sunday)s\b|(?:on )?the first (monday|tuesday|wednesday|thursday|friday|saturday|sunday) of (?:the|every|each) month\b|(daily|weekly|monthly|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays)(?:$|,|\s+(?:at|on|for|to)\b))`)
+	scheduleRE = regexp.MustCompile(`\b(?:(?:every|each)\s+(day|weekday|morning|monday|tuesday|wednesday|thursday|friday|saturday|sunday|week|month|first of the month|1st of the month|first day of the month|first of every month)s?\b|(?:on )?the (first|1st|\d{1,2}(?:st|nd|rd|th)) (?:day )?of (?:the|every|each) month\b|on (monday|tuesday|wednesday|thursday|friday|saturday|sunday)s\b|(?:on )?the first (monday|tuesday|wednesday|thursday|friday|saturday|sunday) of (?:the|every|each) month\b|(daily|weekly|monthly|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays)(?:$|,|\s+(?:at|on|for|to)\b))`)
 	// atTimeRE is a time of day: "at 10am", "at noon", "9am", "08:00".
-	atTimeRE = regexp.MustCompile(`\bat\s+(\d{1,2}|noon|midday|midnight)(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?|\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)|\b(\d{1,2}):(\d{2})\b( h)?`)
+	atTimeRE     = regexp.MustCompile(`\bat\s+(\d{1,2}|noon|midday|midnight)(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?|\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)|\b(\d{1,2}):(\d{2})\b( h)?`)
 	segmentRE    = regexp.MustCompile(`(?:\b(?:for|to|of|in)\s+)?(?:everyone in |all |members of |customers in |users in |people in |the members of )?(?:the |our )?(?:\bsegment\s+["']?([a-z0-9_-]+)["']?|["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+segment\b)`)
 	dayOfMonthRE = regexp.MustCompile(`^(\d{1,2})(?:st|nd|rd|th)$`)
 	weekdays     = map[string]string{"sunday": "0", "monday": "1", "tuesday": "2", "wednesday": "3", "thursday": "4", "friday": "5", "saturday": "6"}
