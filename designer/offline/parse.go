@@ -81,6 +81,15 @@ func parseJourney(text string) (*parsed, error) {
 	loc := newLocator(text)
 	var unrecognized []string
 	for _, sentence := range splitSentences(normalise(text)) {
+		if arms, pre, ok := readArms(lowerASCII(sentence)); ok {
+			p.cur = loc.find(sentence)
+			unrecognized = append(unrecognized, p.armSplit(lowerASCII(sentence), sentence, arms, pre)...)
+			p.understood++
+			p.claim(p.cur)
+			p.j.sentenceEnd()
+			p.lastStep = ""
+			continue
+		}
 		clauses := splitClauses(sentence)
 		var missed []string
 		whole := span{-1, -1} // the sentence in the original text

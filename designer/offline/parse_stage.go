@@ -49,8 +49,6 @@ var shortUnits = map[string]string{"h": "hours", "hr": "hours", "hrs": "hours", 
 func normalise(text string) string {
 	text = topicLeadRE.ReplaceAllString(text, "${1}")
 	text = chatLeadRE.ReplaceAllString(text, "")
-	text = bareTriggerRE.ReplaceAllString(text, "${1}Trigger: ${2}.\n")
-	text = pushVerbRE.ReplaceAllString(text, "send $1 $2 push$3")
 	text = backtickRE.ReplaceAllStringFunc(text, func(m string) string {
 		inner := backtickRE.FindStringSubmatch(m)[1]
 		if snakeEventRE.MatchString(inner) || strings.Contains(inner, ".") {
@@ -58,6 +56,8 @@ func normalise(text string) string {
 		}
 		return `"` + inner + `"`
 	})
+	text = bareTriggerRE.ReplaceAllString(text, "${1}Trigger: ${2}.\n")
+	text = pushVerbRE.ReplaceAllString(text, "send $1 $2 push$3")
 	text = titleTriggerRE.ReplaceAllString(text, "${1}\nTrigger: ${3}.\n")
 	text = identTriggerRE.ReplaceAllString(text, "Trigger: ${2}.\n")
 	text = dayCodeRE.ReplaceAllString(text, "${1}${3}day ${2}${4}")
