@@ -384,6 +384,13 @@ func (p *parser) conditional(l, c string) bool {
 		condL, condC = p.lastAttr+" is "+condL[it[1]:], p.lastAttr+" is "+condC[it[1]:]
 	}
 	cd, ok := parseCondition(condL, condC, p.channel)
+	if n := noneRE.FindStringSubmatchIndex(condL); !ok && n != nil && p.lastAwaited() != "" {
+		// "whatsapp if still none in 3d": the event waited for last, again
+		cd, ok = cond{event: p.lastAwaited(), negated: true, text: strings.TrimSpace(condC)}, true
+		if n[2] >= 0 {
+			cd.within, _, _ = findDuration(condL[n[2]:n[3]])
+		}
+	}
 	if m := passiveRE.FindStringSubmatch(strings.TrimSpace(condL)); m != nil && (kw == "when" || kw == "once" || kw == "as soon as") && p.j.steps() {
 		if _, known := eventOf(condL, p.channel); !known {
 			// "when the ticket is resolved": wait for ticket_resolved
@@ -424,6 +431,21 @@ func (p *parser) conditional(l, c string) bool {
 	return p.clause(action)
 }
 
+// noneRE is a condition that the event waited for still has not come:
+// "if still none in 3 days", "if nothing yet".
+var noneRE = regexp.MustCompile(`^\s*(?:still\s+)?(?:none|nothing|no)(?:\s+yet)?(?:\s+(?:in|within|after)\s+(.+))?\s*$`)
+
+// lastAwaited is the event of the last wait_for_event, "" before any.
+func (p *parser) lastAwaited() string {
+	ev := ""
+	for _, n := range p.j.b.g.Nodes {
+		if n.Type == "wait_for_event" {
+			ev = configString(n.Config, "event_type")
+		}
+	}
+	return ev
+}
+
 // branch opens (or continues) a fork on cd, asking about invented timeouts.
 func (p *parser) branch(cd cond, gate bool) {
 	if f := p.j.fork; f != nil && cd.event != "" && cd.event != f.key && eventKind(cd.event) == eventKind(f.key) && !channelRE.MatchString(lowerASCII(cd.text)) {
@@ -462,7 +484,7 @@ func (p *parser) setExit(cd cond) bool {
 	return true
 }
 
-var trailingCondRE = regexp.MustCompile(`\s+(?:but )?(?:only )?(if|unless|for|when|once|as long as)\s+((?:they|the customer|customers|users|their|the user|it|plan|country|those|people|anyone|everyone|push|the push|the email|email|the sms|the message|the text)\b.*|[a-z_]+ (?:is|are|equals|>|<|=).*)$`)
+var trailingCondRE = regexp.MustCompile(`\s+(?:but )?(?:only )?(if|unless|for|when|once|as long as)\s+((?:they|the customer|customers|users|their|the user|it|plan|country|those|people|anyone|everyone|push|the push|the email|email|the sms|the message|the text|no|still no|none|still none|nothing|still nothing|not|still not)\b.*|[a-z]+(?:_[a-z0-9]+)+\b.*|[a-z_]+ (?:is|are|equals|>|<|=).*)$`)
 
 // trailingCondition reads "A if C" as "if C, A".
 func (p *parser) trailingCondition(l, c string) bool {
