@@ -23,6 +23,10 @@ var (
 	dayCodeRE   = regexp.MustCompile(`(?i)(^|[\s(>,;:→|-])(?:d|t|day)\s?\+\s?(\d{1,3})\b|(^|[\s(>,;:→|-])[dD](\d{1,3})\b`)
 	shortDurRE  = regexp.MustCompile(`(?i)\b(\d{1,4})\s?(h|hr|hrs|d|w|wk|wks|min|mins)\b`)
 	moneyRE     = regexp.MustCompile(`[$€£]\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?([kK])?\b`)
+	// perSlashRE is a rate written with a slash: "3 emails / week".
+	perSlashRE = regexp.MustCompile(`(?i)\s*/\s*(week|wk|day|month|hour|hr)\b`)
+	// bangRE is a negation written as code: "if !opened".
+	bangRE      = regexp.MustCompile(`(^|[\s(])!([a-z][a-z_]*)\b`)
 	thousandsRE = regexp.MustCompile(`\b(\d{1,3}(?:,\d{3})+)\b`)
 	// titleTriggerRE is a journey's name followed by its trigger and a colon
 	// or arrow: "Thank-you flow on order_completed:", "Webinar flow: on
@@ -60,6 +64,8 @@ func normalise(text string) string {
 	text = pushVerbRE.ReplaceAllString(text, "send $1 $2 push$3")
 	text = titleTriggerRE.ReplaceAllString(text, "${1}\nTrigger: ${3}.\n")
 	text = identTriggerRE.ReplaceAllString(text, "Trigger: ${2}.\n")
+	text = perSlashRE.ReplaceAllString(text, " per $1")
+	text = bangRE.ReplaceAllString(text, "${1}not ${2}")
 	text = dayCodeRE.ReplaceAllString(text, "${1}${3}day ${2}${4}")
 	text = shortDurRE.ReplaceAllStringFunc(text, func(m string) string {
 		s := shortDurRE.FindStringSubmatch(m)
