@@ -212,7 +212,10 @@ func (p *parser) armSplit(l, c string, arms []arm, pre int) []string {
 		if a.channel != "" {
 			before := len(p.j.b.g.Nodes)
 			text := strings.TrimSpace(c[a.start:a.end])
-			if !p.clause("send "+text) || len(p.j.b.g.Nodes) == before {
+			if !actionLeadRE.MatchString(text) {
+				text = "send " + text
+			}
+			if !p.clause(text) || len(p.j.b.g.Nodes) == before {
 				p.partly = nil
 				p.clause("send " + a.channel)
 			}
