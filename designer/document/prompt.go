@@ -40,7 +40,7 @@ func (d *Document) Prompt() string {
 			// after the table's steps, where it was written.
 			if strings.Contains(line, " | ") {
 				inTable = true
-			} else if proseStep(line) {
+			} else if proseStep(line) || otherAction.MatchString(line) {
 				if inTable {
 					after = append(after, strings.TrimSpace(line))
 				} else {
@@ -56,6 +56,9 @@ func (d *Document) Prompt() string {
 		switch {
 		case strings.Contains(kind, "audience") || kind == "segment":
 			audience = append(audience, "Audience: "+rule+".")
+		case (strings.Contains(kind, "entry") || strings.Contains(kind, "trigger") || strings.HasPrefix(kind, "start")) && segmentRule.MatchString(rule):
+			// "Trigger: segment lapsed_30d (players inactive for 30 days)"
+			first = append(first, "Start when someone joins segment "+strings.Join(segmentRule.FindStringSubmatch(rule)[1:], "")+".")
 		case strings.Contains(kind, "entry") || strings.Contains(kind, "trigger") || strings.HasPrefix(kind, "start"):
 			first = append(first, "Start when "+subject(rule, false)+".")
 		case strings.HasPrefix(kind, "exit") || strings.HasPrefix(kind, "stop"):
@@ -97,6 +100,16 @@ func (d *Document) Prompt() string {
 	}
 	return strings.Join(sentences, "\n")
 }
+
+var (
+	// segmentRule is a trigger naming a segment: "segment lapsed_30d", "the
+	// vip segment".
+	segmentRule = regexp.MustCompile(`(?i)^(?:the\s+|joins?\s+(?:the\s+)?)?segment\s+[\x60'"]?([a-z0-9][a-z0-9_-]*)[\x60'"]?\s*(?:\(|$)|^(?:the\s+)?[\x60'"]?([a-z0-9][a-z0-9_-]*)[\x60'"]?\s+segment\s*(?:\(|$)`)
+	// otherAction is a labelled line asking for something done outside
+	// the journey ("Ops: update the renewal opportunity in Salesforce"):
+	// it goes to the designer, which can say it cannot build it.
+	otherAction = regexp.MustCompile(`(?i)^\s*[a-z][a-z /&-]{0,30}:\s*(?:update|sync|create|assign|log|export|alert|escalate|call|open|raise|post|upload|share|notify|mail|print|ship|retarget|add|remove)\b`)
+)
 
 // thenLead opens a line that continues the journey: "Then, …", "After
 // that …", "Finally …".
