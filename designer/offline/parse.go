@@ -166,7 +166,7 @@ func (p *parser) ask(q string) {
 }
 
 var (
-	titleLeadRE = regexp.MustCompile(`^[a-z0-9 '/&()-]{1,60}:\s+`)
+	titleLeadRE = regexp.MustCompile(`^[a-z0-9 '/&()_-]{1,60}:\s+`)
 	// keywordLeadRE are the labels that mean something: "Goal: …", "Day 3: …".
 	keywordLeadRE = regexp.MustCompile(`^(?:goal|objective|kpi|conversion|success|trigger|entry|exit|stop|limit|cap|frequency|max|day|week|step|if|when|otherwise|else|a/b|ab|split|journey starts|starts|start|audience|segment|schedule|e-?mail|sms|text|push|whatsapp|notification|webhook|wait|tag)\b`)
 	// stepLabelRE is a list label standing alone: "Step 1".

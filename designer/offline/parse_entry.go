@@ -260,6 +260,9 @@ func (p *parser) eventEntry(l, c string) bool {
 		head, butNot = head[:b[0]], head[b[0]:]
 	}
 	ev, ok := entryEventOf(head)
+	if m := identLeadRE.FindStringSubmatch(head); m != nil && !attributeNameRE.MatchString(m[1]) {
+		ev, ok = m[1], true // "when tier_upgraded fires": the event named exactly
+	}
 	if !ok || strings.HasSuffix(ev, "_opened") || strings.HasSuffix(ev, "_clicked") {
 		return false
 	}
@@ -282,6 +285,10 @@ func (p *parser) eventEntry(l, c string) bool {
 	}
 	return p.rest(l, c, m[2]+end)
 }
+
+// identLeadRE is an event named as an identifier at the head of an entry
+// phrase: "tier_upgraded fires", "order_completed comes in".
+var identLeadRE = regexp.MustCompile(`^(?:the\s+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`)
 
 // whenHead returns the "when …" part of a clause up to its first comma
 // outside parentheses, or "" when the clause does not start with one.

@@ -23,6 +23,9 @@ var (
 	dayCodeRE  = regexp.MustCompile(`(?i)(^|[\s(>,;:→|-])(?:d|t|day)\s?\+\s?(\d{1,3})\b|(^|[\s(>,;:→|-])[dD](\d{1,3})\b`)
 	shortDurRE = regexp.MustCompile(`(?i)\b(\d{1,4})\s?(h|hr|hrs|d|w|wk|wks|min|mins)\b`)
 	moneyRE    = regexp.MustCompile(`[$€£]\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?([kK])?\b`)
+	// insteadOfRE names what is not sent: "an email instead of another
+	// push" sends the email only.
+	insteadOfRE = regexp.MustCompile(`(?i)\binstead of (?:an?|another|the|a second|a 2nd|a further|one more)?\s*[^,.;:!?\n]*`)
 	// perSlashRE is a rate written with a slash: "3 emails / week".
 	perSlashRE = regexp.MustCompile(`(?i)\s*/\s*(week|wk|day|month|hour|hr)\b`)
 	// bangRE is a negation written as code: "if !opened".
@@ -65,6 +68,7 @@ func normalise(text string) string {
 	text = titleTriggerRE.ReplaceAllString(text, "${1}\nTrigger: ${3}.\n")
 	text = identTriggerRE.ReplaceAllString(text, "Trigger: ${2}.\n")
 	text = perSlashRE.ReplaceAllString(text, " per $1")
+	text = insteadOfRE.ReplaceAllString(text, "instead")
 	text = bangRE.ReplaceAllString(text, "${1}not ${2}")
 	text = dayCodeRE.ReplaceAllString(text, "${1}${3}day ${2}${4}")
 	text = shortDurRE.ReplaceAllStringFunc(text, func(m string) string {
