@@ -414,6 +414,9 @@ func (p *parser) conditional(l, c string) bool {
 	if exitActionRE.MatchString(al) && !cd.negated && cd.within == "" && (kw != "for" && kw != "only for") {
 		return p.setExit(cd)
 	}
+	if kw == "unless" && action == "" && p.unlessBefore(cd) {
+		return true
+	}
 	if cd.expr != "" && cd.negated { // "if plan is premium" on its false arm
 		cd.expr, cd.negated = "!("+cd.expr+")", false
 	}
@@ -444,6 +447,39 @@ func (p *parser) lastAwaited() string {
 		}
 	}
 	return ev
+}
+
+// unlessBefore reads "unless X" said after a timed message ("on day 30 an
+// email asking for a pledge — unless they've started one by then"): the
+// plain wait before the message becomes the wait for X, the message goes
+// on its timed_out branch and those X came for leave. It reports false
+// when the last step is not a message right after a wait.
+func (p *parser) unlessBefore(cd cond) bool {
+	if cd.event == "" || p.lastSend == "" || p.j.fork != nil || len(p.j.tails) != 1 || p.j.tails[0] != (tail{p.lastSend, ""}) {
+		return false
+	}
+	in := -1
+	for i, e := range p.j.b.g.Edges {
+		if e.Target == p.lastSend {
+			if in >= 0 {
+				return false
+			}
+			in = i
+		}
+	}
+	if in < 0 || p.j.b.g.Edges[in].Branch != "" {
+		return false
+	}
+	wait := p.j.b.g.Edges[in].Source
+	n, _ := p.j.b.Node(wait)
+	if n.Type != "wait" {
+		return false
+	}
+	timeout := configString(n.Config, "duration")
+	p.j.b.Set(wait, "wait_for_event", fmt.Sprintf("Wait up to %s for %s", humanDuration(timeout), cd.event), map[string]any{"event_type": cd.event, "timeout": timeout})
+	p.j.b.g.Edges[in].Branch = graph.BranchTimedOut
+	p.j.parked = append(p.j.parked, tail{wait, graph.BranchEventReceived})
+	return true
 }
 
 // branch opens (or continues) a fork on cd, asking about invented timeouts.

@@ -26,6 +26,10 @@ var (
 	// insteadOfRE names what is not sent: "an email instead of another
 	// push" sends the email only.
 	insteadOfRE = regexp.MustCompile(`(?i)\binstead of (?:an?|another|the|a second|a 2nd|a further|one more)?\s*[^,.;:!?\n]*`)
+	// askLeadRE is a request before a step: "Could we send …", "can you
+	// email …" — the step is what stays.
+	askLeadRE = regexp.MustCompile(`(?im)(^|[.!?]\s+)(?:could|can|would|shall)\s+(?:we|you|someone)\s+(?:please\s+)?(?:also\s+)?(send|email|text|sms|push|whatsapp|notify|remind|message|ping)\b`)
+	byThenRE = regexp.MustCompile(`(?i)\b(by|until|till|before|since) then\b`)
 	// perSlashRE is a rate written with a slash: "3 emails / week".
 	perSlashRE = regexp.MustCompile(`(?i)\s*/\s*(week|wk|day|month|hour|hr)\b`)
 	// bangRE is a negation written as code: "if !opened".
@@ -67,6 +71,8 @@ func normalise(text string) string {
 	text = pushVerbRE.ReplaceAllString(text, "send $1 $2 push$3")
 	text = titleTriggerRE.ReplaceAllString(text, "${1}\nTrigger: ${3}.\n")
 	text = identTriggerRE.ReplaceAllString(text, "Trigger: ${2}.\n")
+	text = askLeadRE.ReplaceAllString(text, "${1}${2}")
+	text = byThenRE.ReplaceAllString(text, "${1} that time") // "then" here is no next step
 	text = perSlashRE.ReplaceAllString(text, " per $1")
 	text = insteadOfRE.ReplaceAllString(text, "instead")
 	text = bangRE.ReplaceAllString(text, "${1}not ${2}")
