@@ -29,7 +29,7 @@ var (
 	// askLeadRE is a request before a step: "Could we send …", "can you
 	// email …" — the step is what stays.
 	askLeadRE = regexp.MustCompile(`(?im)(^|[.!?]\s+)(?:could|can|would|shall)\s+(?:we|you|someone)\s+(?:please\s+)?(?:also\s+)?(send|email|text|sms|push|whatsapp|notify|remind|message|ping)\b`)
-	byThenRE = regexp.MustCompile(`(?i)\b(by|until|till|before|since) then\b`)
+	byThenRE  = regexp.MustCompile(`(?i)\b(by|until|till|before|since) then\b`)
 	// perSlashRE is a rate written with a slash: "3 emails / week".
 	perSlashRE = regexp.MustCompile(`(?i)\s*/\s*(week|wk|day|month|hour|hr)\b`)
 	// bangRE is a negation written as code: "if !opened".
