@@ -50,6 +50,7 @@ type parser struct {
 	lastStep   string   // the message just added in this sentence, for "but only to …"
 	lastSend   string   // the last message added, for "…, send an SMS instead"
 	lastDay    int      // the last "On day N" offset, -1 before any
+	elapsed    int      // whole days waited since the entry, for "day N"
 	questions  []string
 	understood int
 	// partly holds the parts of understood clauses that were not: they are
