@@ -58,6 +58,11 @@ type Step struct {
 	Content string `json:"content"`
 	// Source is the table row or sentence the step came from.
 	Source string `json:"source"`
+	// Variant names the arm of an A/B split the step is ("A", "Control"),
+	// from a Variant column; consecutive steps with one are one split.
+	Variant string `json:"variant,omitempty"`
+	// Share is the variant's percentage of the split, 0 when not said.
+	Share int `json:"share,omitempty"`
 }
 
 // content is what a format reader extracts before step detection: prose

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ledongthuc/pdf"
 )
@@ -43,7 +45,7 @@ func readPDF(data []byte, b *budget) (*content, error) {
 	if n > maxPDFPages {
 		return nil, fmt.Errorf("%w: %d pages, at most %d are read", ErrUnsupported, n, maxPDFPages)
 	}
-	var text strings.Builder
+	var lines []string
 	for i := 1; i <= n; i++ {
 		page := r.Page(i)
 		if page.V.IsNull() {
@@ -56,10 +58,13 @@ func readPDF(data []byte, b *budget) (*content, error) {
 		if err := b.addGlyphs(len(glyphs)); err != nil {
 			return nil, err
 		}
-		for _, line := range pageLines(glyphs) {
-			text.WriteString(line)
-			text.WriteByte('\n')
-		}
+		glyphs = dropSeparators(glyphs, newlineGlyphs(page))
+		lines = append(lines, pageLines(glyphs)...)
+	}
+	var text strings.Builder
+	for _, line := range joinWrapped(lines) {
+		text.WriteString(line)
+		text.WriteByte('\n')
 	}
 	if strings.TrimSpace(text.String()) == "" {
 		return nil, fmt.Errorf("%w: the PDF has no text layer (a scan?)", ErrEmpty)
@@ -196,6 +201,97 @@ func pageLines(glyphs []pdf.Text) []string {
 		rows = append(rows, lineCells(l.glyphs))
 	}
 	return tableRows(rows)
+}
+
+var (
+	bulletLine = regexp.MustCompile(`^(?:[-*•▪◦‣]|\d{1,2}[.)])\s+`)
+	labelLine  = regexp.MustCompile(`^[A-Z][A-Za-z0-9 /&'-]{0,30}:\s`)
+)
+
+// joinWrapped turns a PDF's wrapped lines back into the bullets and
+// sentences they were: a line under a bullet continues it until the next
+// bullet, label ("Goal: …"), table row or blank line; a line under prose
+// continues it when it starts in lower case or closes a parenthesis left
+// open.
+func joinWrapped(lines []string) []string {
+	var out []string
+	inBullet := false
+	for _, l := range lines {
+		t := strings.TrimSpace(l)
+		n := len(out)
+		switch {
+		case t == "" || strings.HasPrefix(t, "|"):
+			inBullet = false
+		case bulletLine.MatchString(t):
+			inBullet = true
+		case n > 0 && !labelLine.MatchString(t) && !strings.HasPrefix(strings.TrimSpace(out[n-1]), "|") && wraps(out[n-1], t, inBullet):
+			out[n-1] = strings.TrimRight(out[n-1], " ") + " " + t
+			continue
+		default:
+			inBullet = false
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// wraps reports whether line t continues line prev.
+func wraps(prev, t string, inBullet bool) bool {
+	prev = strings.TrimSpace(prev)
+	if prev == "" {
+		return false
+	}
+	ended := strings.ContainsAny(prev[len(prev)-1:], ".!?:")
+	first, _ := utf8.DecodeRuneInString(t)
+	switch {
+	case strings.Count(prev, "(") > strings.Count(prev, ")"):
+		return true
+	case inBullet:
+		return !ended || unicode.IsLower(first)
+	}
+	return !ended && unicode.IsLower(first)
+}
+
+// newlineGlyphs maps each font of the page (by its base name) to what a
+// newline byte decodes to in it. The PDF library ends every TJ it shows
+// with a "\n" passed through the current font's encoding, so with a
+// subset font (LibreOffice's, say) the separator comes out as whatever
+// letter code 0x0A stands for there: "FY27w", "annual_renewalsg".
+func newlineGlyphs(page pdf.Page) map[string]string {
+	out := map[string]string{}
+	for _, name := range page.Fonts() {
+		f := page.Font(name)
+		if d := f.Encoder().Decode("\n"); strings.Trim(d, "\r\n") != "" {
+			base := f.BaseFont()
+			if i := strings.IndexByte(base, '+'); i == 6 { // a subset's tag: "BAAAAA+DejaVuSans"
+				base = base[i+1:]
+			}
+			out[base] = d
+		}
+	}
+	return out
+}
+
+// dropSeparators removes the library's TJ separators: a glyph that is the
+// font's decoded newline, placed right where the glyph before it ends, and
+// not followed by a glyph continuing from where it ends (a real letter at
+// the end of a run is followed by the separator itself).
+func dropSeparators(glyphs []pdf.Text, newline map[string]string) []pdf.Text {
+	if len(newline) == 0 {
+		return glyphs
+	}
+	continues := func(a, b pdf.Text) bool {
+		return math.Abs(a.Y-b.Y) < 0.5 && math.Abs(a.X+a.W-b.X) < 0.5
+	}
+	out := glyphs[:0:0]
+	for i, g := range glyphs {
+		if nl, ok := newline[g.Font]; ok && g.S == nl && i > 0 && continues(glyphs[i-1], g) &&
+			(i+1 == len(glyphs) || !continues(g, glyphs[i+1])) {
+			continue
+		}
+		out = append(out, g)
+	}
+	return out
 }
 
 // pdfCell is a run of text on a line, and where it starts.

@@ -3,6 +3,8 @@ package document
 import (
 	"slices"
 	"testing"
+
+	"github.com/ledongthuc/pdf"
 )
 
 func TestTableRows(t *testing.T) {
@@ -30,5 +32,55 @@ func TestTableRows(t *testing.T) {
 	}
 	if got := tableRows(rows); !slices.Equal(got, want) {
 		t.Errorf("tableRows:\n%q\nwant\n%q", got, want)
+	}
+}
+
+// The PDF library ends every TJ with a newline decoded through the font:
+// with LibreOffice's subset fonts that is a letter ("FY27w"). A real
+// letter at the end of a run is followed by that separator, so it stays.
+func TestDropSeparators(t *testing.T) {
+	t.Parallel()
+	g := func(s string, x, y float64) pdf.Text { return pdf.Text{Font: "DejaVuSans", S: s, X: x, Y: y, W: 5} }
+	glyphs := []pdf.Text{
+		g("F", 10, 700), g("Y", 15, 700), g("2", 20, 700), g("7", 25, 700), g("g", 30, 700), // separator
+		g("n", 10, 680), g("e", 15, 680), g("g", 20, 680), g("g", 25, 680), // a real g, then the separator
+		g("b", 10, 660), g("g", 15, 660), // the last glyph of the page is the separator
+	}
+	var got string
+	for _, x := range dropSeparators(glyphs, map[string]string{"DejaVuSans": "g"}) {
+		got += x.S
+	}
+	if want := "FY27neg" + "b"; got != want {
+		t.Errorf("text %q, want %q", got, want)
+	}
+}
+
+func TestJoinWrapped(t *testing.T) {
+	t.Parallel()
+	lines := []string{
+		"Win-back plan",
+		"Trigger: segment lapsed_30d (players inactive for 30",
+		"days)",
+		"• Day 0: push \"Your squad misses you —",
+		"500 gems waiting\" sent to every lapsed player in",
+		"the segment",
+		"• Day 2: email with the recap.",
+		"Goal: return (session_started) within 14 days",
+		"| Medium | When |",
+		"| Email | Day 0 |",
+		"Cap: no more than 3 pushes per week",
+	}
+	want := []string{
+		"Win-back plan",
+		"Trigger: segment lapsed_30d (players inactive for 30 days)",
+		"• Day 0: push \"Your squad misses you — 500 gems waiting\" sent to every lapsed player in the segment",
+		"• Day 2: email with the recap.",
+		"Goal: return (session_started) within 14 days",
+		"| Medium | When |",
+		"| Email | Day 0 |",
+		"Cap: no more than 3 pushes per week",
+	}
+	if got := joinWrapped(lines); !slices.Equal(got, want) {
+		t.Errorf("joined\n%q\nwant\n%q", got, want)
 	}
 }

@@ -27,13 +27,26 @@ func (d *Document) Prompt() string {
 	if len(d.Steps) == 0 {
 		return d.Text
 	}
-	var first, audience, last []string
+	var first, audience, last, before, after []string
+	inTable := false
 	for _, line := range ruleCandidates(d.Text) {
 		m := ruleLine.FindStringSubmatch(line)
 		if m == nil {
 			m = ruleSentence.FindStringSubmatch(line) // "Stop when they unsubscribe."
 		}
 		if m == nil {
+			// A step said in prose around the table ("Then, 3 days later,
+			// everyone gets the same impact-report email.") goes before or
+			// after the table's steps, where it was written.
+			if strings.Contains(line, " | ") {
+				inTable = true
+			} else if proseStep(line) || otherAction.MatchString(line) {
+				if inTable {
+					after = append(after, strings.TrimSpace(line))
+				} else {
+					before = append(before, strings.TrimSpace(line))
+				}
+			}
 			continue
 		}
 		kind, rule := strings.ToLower(m[1]), strings.TrimRight(strings.TrimSpace(m[2]), ".")
@@ -43,6 +56,9 @@ func (d *Document) Prompt() string {
 		switch {
 		case strings.Contains(kind, "audience") || kind == "segment":
 			audience = append(audience, "Audience: "+rule+".")
+		case (strings.Contains(kind, "entry") || strings.Contains(kind, "trigger") || strings.HasPrefix(kind, "start")) && segmentRule.MatchString(rule):
+			// "Trigger: segment lapsed_30d (players inactive for 30 days)"
+			first = append(first, "Start when someone joins segment "+strings.Join(segmentRule.FindStringSubmatch(rule)[1:], "")+".")
 		case strings.Contains(kind, "entry") || strings.Contains(kind, "trigger") || strings.HasPrefix(kind, "start"):
 			first = append(first, "Start when "+subject(rule, false)+".")
 		case strings.HasPrefix(kind, "exit") || strings.HasPrefix(kind, "stop"):
@@ -62,15 +78,55 @@ func (d *Document) Prompt() string {
 			sentences = append(sentences, r)
 		}
 	}
-	for i, s := range d.Steps {
-		sentences = append(sentences, s.sentence(i == 0))
+	sentences = append(sentences, before...)
+	for i := 0; i < len(d.Steps); i++ {
+		s := d.Steps[i]
+		if s.Variant == "" {
+			sentences = append(sentences, s.sentence(i == 0))
+			continue
+		}
+		j := i
+		for j < len(d.Steps) && d.Steps[j].Variant != "" {
+			j++
+		}
+		sentences = append(sentences, splitSentence(d.Steps[i:j], i == 0))
+		i = j - 1
 	}
+	sentences = append(sentences, after...)
 	for _, r := range last {
 		if !slices.Contains(sentences, r) {
 			sentences = append(sentences, r)
 		}
 	}
 	return strings.Join(sentences, "\n")
+}
+
+var (
+	// segmentRule is a trigger naming a segment: "segment lapsed_30d", "the
+	// vip segment".
+	segmentRule = regexp.MustCompile(`(?i)^(?:the\s+|joins?\s+(?:the\s+)?)?segment\s+[\x60'"]?([a-z0-9][a-z0-9_-]*)[\x60'"]?\s*(?:\(|$)|^(?:the\s+)?[\x60'"]?([a-z0-9][a-z0-9_-]*)[\x60'"]?\s+segment\s*(?:\(|$)`)
+	// otherAction is a labelled line asking for something done outside
+	// the journey ("Ops: update the renewal opportunity in Salesforce"):
+	// it goes to the designer, which can say it cannot build it.
+	otherAction = regexp.MustCompile(`(?i)^\s*[a-z][a-z /&-]{0,30}:\s*(?:update|sync|create|assign|log|export|alert|escalate|call|open|raise|post|upload|share|notify|mail|print|ship|retarget|add|remove)\b`)
+)
+
+// thenLead opens a line that continues the journey: "Then, …", "After
+// that …", "Finally …".
+var thenLead = regexp.MustCompile(`(?i)^\s*(?:[-*•]\s*)?(?:then|after that|afterwards|finally|next|later)\b`)
+
+// proseStep reports whether a prose line beside a table is a step of its
+// own: it names a channel and says when ("Then, 3 days later, everyone gets
+// the same impact-report email").
+func proseStep(line string) bool {
+	if len(findChannels(line)) == 0 {
+		return false
+	}
+	if thenLead.MatchString(line) {
+		return true
+	}
+	m, ok := findTiming(line)
+	return ok && m.start <= 2
 }
 
 // ruleCandidates splits the text into lines and, where a whole line is not
@@ -90,10 +146,61 @@ func ruleCandidates(text string) []string {
 
 var sentenceEnd = regexp.MustCompile(`[.!?]\s+`)
 
+// splitSentence renders steps from a Variant column as one A/B split, its
+// arms lettered in order: `Split 50/25/25: A: send an email "…" / B: …`.
+// A variant without a channel or content is a control arm.
+func splitSentence(steps []Step, first bool) string {
+	var b strings.Builder
+	if said, lead := timingAsWritten(oneLine(steps[0].Timing)); said && lead != "" {
+		b.WriteString(lead + ", split")
+	} else if !said && steps[0].Day >= 0 {
+		fmt.Fprintf(&b, "On day %d, split", steps[0].Day)
+	} else if first {
+		b.WriteString("Split")
+	} else {
+		b.WriteString("Then, split")
+	}
+	var shares []string
+	for _, s := range steps {
+		if s.Share > 0 {
+			shares = append(shares, strconv.Itoa(s.Share))
+		}
+	}
+	if len(shares) == len(steps) {
+		b.WriteString(" " + strings.Join(shares, "/"))
+	} else {
+		b.WriteString(" equally")
+	}
+	b.WriteString(":")
+	for i, s := range steps {
+		if i > 0 {
+			b.WriteString(" /")
+		}
+		fmt.Fprintf(&b, " %c: ", 'A'+i)
+		if s.Channel == "" && s.Content == "" {
+			b.WriteString("control (no message)")
+			continue
+		}
+		s.Day, s.Timing = -1, ""
+		b.WriteString(strings.TrimSuffix(s.sentence(false)[len("Then, "):], "."))
+	}
+	return b.String() + "."
+}
+
 // sentence renders one step.
 func (s Step) sentence(first bool) string {
 	var b strings.Builder
+	said, lead := timingAsWritten(oneLine(s.Timing))
+	if said && lead == "" && s.Day == 0 {
+		said = false // "Immediately" is day 0, unless dates before an event moved the days
+	}
 	switch {
+	case said:
+		if lead != "" {
+			b.WriteString(lead + ", ")
+		} else if !first {
+			b.WriteString("Then, ")
+		}
 	case s.Day >= 0:
 		fmt.Fprintf(&b, "On day %d, ", s.Day)
 	case !first:
@@ -123,10 +230,48 @@ func (s Step) sentence(first bool) string {
 		b.WriteString(" to " + audience)
 	}
 	out := b.String()
-	if s.Day < 0 && first {
+	if (s.Day < 0 || said) && first {
 		out = strings.ToUpper(out[:1]) + out[1:]
 	}
 	return out + "."
+}
+
+var (
+	// datedTiming is a timing counted from a date the profile holds: "2
+	// days before appointment_at", "15 minutes before webinar_start_at".
+	datedTiming = regexp.MustCompile(`(?i)^(\d+\s*(?:minutes?|mins?|hours?|hrs?|h|days?|d|weeks?|w))\s+(before|after|prior to)\s+((?:customer\.)?[a-z][a-z0-9]*(?:_[a-z0-9]+)+)$`)
+	// relativeTiming is a delay from the step before (or the trigger): "1
+	// hour after abandon", "2 hours later".
+	relativeTiming = regexp.MustCompile(`(?i)^\+?\s*(\d+)\s*(minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w)\b\s*(later|after\b.*)$`)
+	// nowTiming is a step sent as soon as the one before.
+	nowTiming = regexp.MustCompile(`(?i)^(?:immediately|instantly|right away|straight away|at once|now|same time)$`)
+)
+
+// timingAsWritten renders a timing that a day count would lose: a date
+// the profile holds (with its offset), a delay of hours or minutes after
+// the step before, or no delay at all. said is false when the timing is a plain day
+// offset (or none), which "On day N" says.
+func timingAsWritten(t string) (said bool, lead string) {
+	switch {
+	case datedTiming.MatchString(t):
+		return true, t
+	case nowTiming.MatchString(t):
+		return true, ""
+	}
+	m := relativeTiming.FindStringSubmatch(t)
+	if m == nil || anchorWords.MatchString(t) {
+		return false, ""
+	}
+	n, _ := strconv.Atoi(m[1])
+	unit := strings.ToLower(m[2])
+	if unit[0] == 'h' && n%24 == 0 || unit[0] != 'h' && unit[0] != 'm' {
+		return false, "" // whole days: "On day N" says them
+	}
+	full := map[byte]string{'m': "minute", 'h': "hour"}[unit[0]]
+	if n != 1 {
+		full += "s"
+	}
+	return true, "After " + m[1] + " " + full
 }
 
 // oneLine folds a cell's line breaks and runs of spaces into single spaces.

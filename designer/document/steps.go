@@ -2,6 +2,7 @@ package document
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -17,6 +18,8 @@ const (
 	roleAudience
 	roleCondition
 	roleContent
+	roleVariant
+	roleShare
 )
 
 // headerWords maps header words to roles, checked in this order so that
@@ -26,6 +29,8 @@ var headerWords = []struct {
 	role  role
 	words []string
 }{
+	{roleVariant, []string{"variant", "variants", "version", "arm", "test group", "test cell", "cell"}},
+	{roleShare, []string{"share", "weight", "allocation", "percent", "percentage", "traffic", "split"}},
 	{roleChannel, []string{"channel", "channels", "medium", "type"}},
 	{roleTiming, []string{"day", "days", "timing", "when", "delay", "wait", "schedule", "offset", "send day", "cadence", "date"}},
 	{roleAudience, []string{"audience", "segment", "who", "target", "recipients", "recipient", "persona"}},
@@ -62,6 +67,7 @@ func classifyHeader(cell string) (role, int) {
 // columns maps a steps table's roles to column indexes.
 type columns struct {
 	timing, channel, audience, condition int
+	variant, share                       int   // an A/B split's arm and its share, -1 when none
 	content                              []int // by preference
 	delay                                bool  // the timing column is a delay from the previous step
 	header                               []string
@@ -88,7 +94,7 @@ func findHeader(t table) (int, columns) {
 		if i >= 30 {
 			break
 		}
-		cols := columns{timing: -1, channel: -1, audience: -1, condition: -1, header: row}
+		cols := columns{timing: -1, channel: -1, audience: -1, condition: -1, variant: -1, share: -1, header: row}
 		ranks := map[int]int{}
 		roles := map[role]bool{}
 		for j, cell := range row {
@@ -113,6 +119,14 @@ func findHeader(t table) (int, columns) {
 				if cols.condition < 0 {
 					cols.condition = j
 				}
+			case roleVariant:
+				if cols.variant < 0 {
+					cols.variant = j
+				}
+			case roleShare:
+				if cols.share < 0 {
+					cols.share = j
+				}
 			case roleContent:
 				ranks[j] = rank
 				cols.content = append(cols.content, j)
@@ -120,6 +134,8 @@ func findHeader(t table) (int, columns) {
 		}
 		delete(roles, roleNone)
 		delete(roles, roleStep)
+		delete(roles, roleVariant)
+		delete(roles, roleShare)
 		hasWhat := roles[roleChannel] || roles[roleContent]
 		if hasWhat && (roles[roleTiming] || len(roles) >= 3 || (roles[roleChannel] && roles[roleContent])) {
 			sortByRank(cols.content, ranks)
@@ -272,10 +288,15 @@ func tableSteps(rows table, cols columns) []Step {
 		if blankValue(condition) {
 			condition = ""
 		}
+		variant, share := cell(row, cols.variant), 0
+		if m := shareRE.FindStringSubmatch(cell(row, cols.share)); m != nil {
+			share, _ = strconv.Atoi(m[1])
+		}
 		for _, ch := range channels {
 			steps = append(steps, Step{
 				Day: day, Timing: timing, Channel: ch, Audience: audience,
 				Condition: condition, Content: unquote(content), Source: joinCells(row),
+				Variant: variant, Share: share,
 			})
 		}
 		prevDay, prevTiming = day, timing
@@ -293,6 +314,9 @@ func nonEmpty(row []string) int {
 	}
 	return n
 }
+
+// shareRE is an arm's share of a split: "50%", "25", "0.5" is not one.
+var shareRE = regexp.MustCompile(`^\s*(\d{1,3})\s*%?\s*$`)
 
 var ifPrefix = regexp.MustCompile(`(?i)^\s*(?:only\s+)?if\s+`)
 

@@ -147,6 +147,15 @@ func (j *journey) branchOn(c cond, gate bool, defaultTimeout string) string {
 	if c.negated {
 		want = 1
 	}
+	waited := j.lastWait != "" && len(j.tails) == 1 && j.tails[0] == (tail{j.lastWait, ""})
+	if f := j.fork; f != nil && f.key == key && waited && c.negated {
+		// "d1 sms if no kyc_completed / d3 push if still no kyc_completed":
+		// a wait on this arm since the fork was opened is a new wait for the
+		// event; those it already came for leave the journey.
+		j.switchTo(f.side[1])
+		j.parked = append(j.parked, f.arms[f.side[0]]...)
+		j.fork = nil
+	}
 	if f := j.fork; f != nil && f.key == key {
 		fresh := len(f.arms[f.side[want]]) == 1 && f.arms[f.side[want]][0] == (tail{f.node, f.side[want]}) && f.cur != f.side[want]
 		j.switchTo(f.side[want])

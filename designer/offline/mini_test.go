@@ -13,10 +13,13 @@ import (
 // pass, and how many it may get silently wrong: what it achieved when they
 // were last run. The sets are small, so the floors are counts: one
 // regression fails. mini2 was written after the reading stages and passed
-// 6 of 12 on its first run. Raise a floor when the designer gets better.
+// 6 of 12 on its first run. blind1 (61 briefs, 8 plans) was written by
+// someone who had not read the designer: 4/69 on the old designer, 17/69
+// on the first reading stages. Raise a floor when the designer gets better.
 var miniFloors = map[string]struct{ pass, silent int }{
-	"../testdata/mini":  {22, 0},
-	"../testdata/mini2": {11, 0},
+	"../testdata/mini":   {22, 0},
+	"../testdata/mini2":  {11, 0},
+	"../testdata/blind1": {45, 1},
 }
 
 func TestMiniSets(t *testing.T) {

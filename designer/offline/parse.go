@@ -50,6 +50,7 @@ type parser struct {
 	lastStep   string   // the message just added in this sentence, for "but only to …"
 	lastSend   string   // the last message added, for "…, send an SMS instead"
 	lastDay    int      // the last "On day N" offset, -1 before any
+	elapsed    int      // whole days waited since the entry, for "day N"
 	questions  []string
 	understood int
 	// partly holds the parts of understood clauses that were not: they are
@@ -81,6 +82,15 @@ func parseJourney(text string) (*parsed, error) {
 	loc := newLocator(text)
 	var unrecognized []string
 	for _, sentence := range splitSentences(normalise(text)) {
+		if arms, pre, ok := readArms(lowerASCII(sentence)); ok {
+			p.cur = loc.find(sentence)
+			unrecognized = append(unrecognized, p.armSplit(lowerASCII(sentence), sentence, arms, pre)...)
+			p.understood++
+			p.claim(p.cur)
+			p.j.sentenceEnd()
+			p.lastStep = ""
+			continue
+		}
 		clauses := splitClauses(sentence)
 		var missed []string
 		whole := span{-1, -1} // the sentence in the original text
@@ -157,7 +167,7 @@ func (p *parser) ask(q string) {
 }
 
 var (
-	titleLeadRE = regexp.MustCompile(`^[a-z0-9 '/&()-]{1,60}:\s+`)
+	titleLeadRE = regexp.MustCompile(`^[a-z0-9 '/&()_-]{1,60}:\s+`)
 	// keywordLeadRE are the labels that mean something: "Goal: …", "Day 3: …".
 	keywordLeadRE = regexp.MustCompile(`^(?:goal|objective|kpi|conversion|success|trigger|entry|exit|stop|limit|cap|frequency|max|day|week|step|if|when|otherwise|else|a/b|ab|split|journey starts|starts|start|audience|segment|schedule|e-?mail|sms|text|push|whatsapp|notification|webhook|wait|tag)\b`)
 	// stepLabelRE is a list label standing alone: "Step 1".
@@ -375,6 +385,13 @@ func (p *parser) conditional(l, c string) bool {
 		condL, condC = p.lastAttr+" is "+condL[it[1]:], p.lastAttr+" is "+condC[it[1]:]
 	}
 	cd, ok := parseCondition(condL, condC, p.channel)
+	if n := noneRE.FindStringSubmatchIndex(condL); !ok && n != nil && p.lastAwaited() != "" {
+		// "whatsapp if still none in 3d": the event waited for last, again
+		cd, ok = cond{event: p.lastAwaited(), negated: true, text: strings.TrimSpace(condC)}, true
+		if n[2] >= 0 {
+			cd.within, _, _ = findDuration(condL[n[2]:n[3]])
+		}
+	}
 	if m := passiveRE.FindStringSubmatch(strings.TrimSpace(condL)); m != nil && (kw == "when" || kw == "once" || kw == "as soon as") && p.j.steps() {
 		if _, known := eventOf(condL, p.channel); !known {
 			// "when the ticket is resolved": wait for ticket_resolved
@@ -398,6 +415,9 @@ func (p *parser) conditional(l, c string) bool {
 	if exitActionRE.MatchString(al) && !cd.negated && cd.within == "" && (kw != "for" && kw != "only for") {
 		return p.setExit(cd)
 	}
+	if kw == "unless" && action == "" && p.unlessBefore(cd) {
+		return true
+	}
 	if cd.expr != "" && cd.negated { // "if plan is premium" on its false arm
 		cd.expr, cd.negated = "!("+cd.expr+")", false
 	}
@@ -413,6 +433,54 @@ func (p *parser) conditional(l, c string) bool {
 		return true
 	}
 	return p.clause(action)
+}
+
+// noneRE is a condition that the event waited for still has not come:
+// "if still none in 3 days", "if nothing yet".
+var noneRE = regexp.MustCompile(`^\s*(?:still\s+)?(?:none|nothing|no)(?:\s+yet)?(?:\s+(?:in|within|after)\s+(.+))?\s*$`)
+
+// lastAwaited is the event of the last wait_for_event, "" before any.
+func (p *parser) lastAwaited() string {
+	ev := ""
+	for _, n := range p.j.b.g.Nodes {
+		if n.Type == "wait_for_event" {
+			ev = configString(n.Config, "event_type")
+		}
+	}
+	return ev
+}
+
+// unlessBefore reads "unless X" said after a timed message ("on day 30 an
+// email asking for a pledge — unless they've started one by then"): the
+// plain wait before the message becomes the wait for X, the message goes
+// on its timed_out branch and those X came for leave. It reports false
+// when the last step is not a message right after a wait.
+func (p *parser) unlessBefore(cd cond) bool {
+	if cd.event == "" || p.lastSend == "" || p.j.fork != nil || len(p.j.tails) != 1 || p.j.tails[0] != (tail{p.lastSend, ""}) {
+		return false
+	}
+	in := -1
+	for i, e := range p.j.b.g.Edges {
+		if e.Target == p.lastSend {
+			if in >= 0 {
+				return false
+			}
+			in = i
+		}
+	}
+	if in < 0 || p.j.b.g.Edges[in].Branch != "" {
+		return false
+	}
+	wait := p.j.b.g.Edges[in].Source
+	n, _ := p.j.b.Node(wait)
+	if n.Type != "wait" {
+		return false
+	}
+	timeout := configString(n.Config, "duration")
+	p.j.b.Set(wait, "wait_for_event", fmt.Sprintf("Wait up to %s for %s", humanDuration(timeout), cd.event), map[string]any{"event_type": cd.event, "timeout": timeout})
+	p.j.b.g.Edges[in].Branch = graph.BranchTimedOut
+	p.j.parked = append(p.j.parked, tail{wait, graph.BranchEventReceived})
+	return true
 }
 
 // branch opens (or continues) a fork on cd, asking about invented timeouts.
@@ -453,7 +521,7 @@ func (p *parser) setExit(cd cond) bool {
 	return true
 }
 
-var trailingCondRE = regexp.MustCompile(`\s+(?:but )?(?:only )?(if|unless|for|when|once|as long as)\s+((?:they|the customer|customers|users|their|the user|it|plan|country|those|people|anyone|everyone|push|the push|the email|email|the sms|the message|the text)\b.*|[a-z_]+ (?:is|are|equals|>|<|=).*)$`)
+var trailingCondRE = regexp.MustCompile(`\s+(?:but )?(?:only )?(if|unless|for|when|once|as long as)\s+((?:they|the customer|customers|users|their|the user|it|plan|country|those|people|anyone|everyone|push|the push|the email|email|the sms|the message|the text|no|still no|none|still none|nothing|still nothing|not|still not)\b.*|[a-z]+(?:_[a-z0-9]+)+\b.*|[a-z_]+ (?:is|are|equals|>|<|=).*)$`)
 
 // trailingCondition reads "A if C" as "if C, A".
 func (p *parser) trailingCondition(l, c string) bool {

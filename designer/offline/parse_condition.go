@@ -85,6 +85,12 @@ func parseCondition(text, orig, channel string) (cond, bool) {
 	if m := quantifierRE.FindStringIndex(text); m != nil { // "all customers on the pro plan"
 		text, orig = text[m[1]:], orig[m[1]:]
 	}
+	if m := whoWithRE.FindStringIndex(text); m != nil && attrTestRE.MatchString(text[m[1]:]) { // "those with tier = gold"
+		text, orig = text[m[1]:], orig[m[1]:]
+	}
+	if m := alsoRE.FindStringIndex(text); m != nil { // "tier = gold also (get …)"
+		text, orig = text[:m[0]], orig[:m[0]]
+	}
 	if expr, ok := attributeExpr(text, orig); ok {
 		return cond{expr: expr, text: orig}, true
 	}
@@ -120,6 +126,16 @@ func parseCondition(text, orig, channel string) (cond, bool) {
 	c.negated = negationRE.MatchString(rest)
 	return c, true
 }
+
+var (
+	// whoWithRE is the people a condition is about, before the attribute
+	// it tests: "those with", "customers whose", "learners with".
+	whoWithRE = regexp.MustCompile(`^(?:those|people|users|customers|anyone|everyone|members|learners|students|players|patients|subscribers|accounts|guests|donors)\s+(?:with|whose|where|having)\s+`)
+	// attrTestRE is an attribute compared as written: "tier = gold".
+	attrTestRE = regexp.MustCompile(`^[a-z][a-z0-9_.]*\s*(?:=|==|!=|>=|<=|>|<)\s*\S`)
+	// alsoRE is an adverb after the condition: "tier = gold also".
+	alsoRE = regexp.MustCompile(`\s+(?:also|too|as well|additionally)$`)
+)
 
 // objectEndRE ends the object of a plain action: "setup by day 5".
 var objectEndRE = regexp.MustCompile(`\s(?:by|within|before|after|in|on|at|yet|anymore)\b`)

@@ -260,6 +260,9 @@ func (p *parser) eventEntry(l, c string) bool {
 		head, butNot = head[:b[0]], head[b[0]:]
 	}
 	ev, ok := entryEventOf(head)
+	if m := identLeadRE.FindStringSubmatch(head); m != nil && !attributeNameRE.MatchString(m[1]) {
+		ev, ok = m[1], true // "when tier_upgraded fires": the event named exactly
+	}
 	if !ok || strings.HasSuffix(ev, "_opened") || strings.HasSuffix(ev, "_clicked") {
 		return false
 	}
@@ -282,6 +285,10 @@ func (p *parser) eventEntry(l, c string) bool {
 	}
 	return p.rest(l, c, m[2]+end)
 }
+
+// identLeadRE is an event named as an identifier at the head of an entry
+// phrase: "tier_upgraded fires", "order_completed comes in".
+var identLeadRE = regexp.MustCompile(`^(?:the\s+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`)
 
 // whenHead returns the "when …" part of a clause up to its first comma
 // outside parentheses, or "" when the clause does not start with one.
@@ -319,8 +326,9 @@ func (p *parser) subjectEntry(l, c string) bool {
 }
 
 var (
-	scheduleRE   = regexp.MustCompile(`\b(?:(?:every|each)\s+(day|weekday|morning|monday|tuesday|wednesday|thursday|friday|saturday|sunday|week|month|first of the month|1st of the month|first day of the month|first of every month)s?\b|(?:on )?the (first|1st|\d{1,2}(?:st|nd|rd|th)) (?:day )?of (?:the|every|each) month\b|on (monday|tuesday|wednesday|thursday|friday|saturday|sunday)s\b|(?:on )?the first (monday|tuesday|wednesday|thursday|friday|saturday|sunday) of (?:the|every|each) month\b|(daily|weekly|monthly|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays)(?:$|,|\s+(?:at|on|for|to)\b))`)
-	atTimeRE     = regexp.MustCompile(`\bat\s+(\d{1,2}|noon|midday|midnight)(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?`)
+	scheduleRE = regexp.MustCompile(`\b(?:(?:every|each)\s+(day|weekday|morning|monday|tuesday|wednesday|thursday|friday|saturday|sunday|week|month|first of the month|1st of the month|first day of the month|first of every month)s?\b|(?:on )?the (first|1st|\d{1,2}(?:st|nd|rd|th)) (?:day )?of (?:the|every|each) month\b|on (monday|tuesday|wednesday|thursday|friday|saturday|sunday)s\b|(?:on )?the first (monday|tuesday|wednesday|thursday|friday|saturday|sunday) of (?:the|every|each) month\b|(daily|weekly|monthly|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays)(?:$|,|\s+(?:at|on|for|to)\b))`)
+	// atTimeRE is a time of day: "at 10am", "at noon", "9am", "08:00".
+	atTimeRE     = regexp.MustCompile(`\bat\s+(\d{1,2}|noon|midday|midnight)(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?|\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)|\b(\d{1,2}):(\d{2})\b( h)?`)
 	segmentRE    = regexp.MustCompile(`(?:\b(?:for|to|of|in)\s+)?(?:everyone in |all |members of |customers in |users in |people in |the members of )?(?:the |our )?(?:\bsegment\s+["']?([a-z0-9_-]+)["']?|["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+segment\b)`)
 	dayOfMonthRE = regexp.MustCompile(`^(\d{1,2})(?:st|nd|rd|th)$`)
 	weekdays     = map[string]string{"sunday": "0", "monday": "1", "tuesday": "2", "wednesday": "3", "thursday": "4", "friday": "5", "saturday": "6"}
@@ -343,6 +351,9 @@ func (p *parser) schedule(l, c string) bool {
 	hour, minute := 9, 0
 	spans := [][2]int{{m[0], m[1]}}
 	if t := atTimeRE.FindStringSubmatchIndex(l); t != nil {
+		for t[2] < 0 { // the same three groups, from the form that matched
+			t = append(t[:2], t[8:]...)
+		}
 		hour, _ = strconv.Atoi(l[t[2]:t[3]])
 		switch l[t[2]:t[3]] {
 		case "noon", "midday":

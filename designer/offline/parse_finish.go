@@ -2,6 +2,7 @@ package offline
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/kalcifer/kalcifer/graph"
@@ -11,8 +12,26 @@ import (
 // adds the journey-wide settings.
 func (p *parser) finish() *graph.Graph {
 	if p.entryType == "" {
-		p.entryType, p.entryLabel, p.entryConfig = "event_entry", "When signed_up happens", map[string]any{"event_type": "signed_up"}
-		p.ask("What should start this journey? I used the signed_up event (a customer signs up).")
+		if seg, at, ok := leadingIdentifier(p.text); ok && seg != "" && segmentContext(p.text, at) {
+			// "whales (segment `high_spenders`): whatsapp …"
+			p.entryType, p.entryLabel, p.entryConfig, p.entrySpan = "segment_entry", "Joins segment "+seg, map[string]any{"segment_id": seg}, at
+		} else if ev, at, _ := leadingIdentifier(p.text); ev != "" {
+			// "`tutorial_completed` → split 70/30 …", "for `account_frozen`
+			// events: sms …": an event written as code before the first
+			// step is what starts the journey.
+			p.entryType, p.entryLabel, p.entryConfig, p.entrySpan = "event_entry", "When "+ev+" happens", map[string]any{"event_type": ev}, at
+		} else {
+			p.entryType, p.entryLabel, p.entryConfig = "event_entry", "When signed_up happens", map[string]any{"event_type": "signed_up"}
+			p.ask("What should start this journey? I used the signed_up event (a customer signs up).")
+		}
+	}
+	if _, ok := p.entryConfig["segment_id"]; p.entryType == "scheduled_entry" && !ok {
+		// "every Monday 9am … • to the `deal_subscribers` segment": the
+		// segment a schedule runs for, said in a clause of its own
+		if seg, _ := segmentIdentifier(p.text); seg != "" {
+			p.entryConfig["segment_id"] = seg
+			p.entryLabel += " for segment " + seg
+		}
 	}
 	if ev, _ := p.entryConfig["event_type"].(string); p.entryType == "event_entry" && !knownEvents[ev] && !strings.Contains(strings.ToLower(p.text), ev) {
 		p.ask(fmt.Sprintf("Which event should start this journey? I used %q.", ev))
@@ -94,3 +113,57 @@ func (p *parser) splitTarget(which string) string {
 	}
 	return p.emails[0]
 }
+
+var (
+	// stepWordRE is a word that says a step: what comes after it is no
+	// longer what starts the journey.
+	stepWordRE = regexp.MustCompile(`(?i)\b(?:e-?mails?|sms|texts?|push(?:es)?|whatsapp|webhook|message|notification|notify|remind|wait|send|split|a/b)\b`)
+	// notEntryLeadRE ends the words just before an identifier that is an
+	// event waited for, a goal or an exit, not the trigger.
+	notEntryLeadRE = regexp.MustCompile(`(?i)(?:^|[\s(])(?:unless|if|until|within|exit|exits|stop|stops|goal|no|without|don't|doesn't|haven't|hasn't|not)\s[^\n]{0,25}$`)
+)
+
+// leadingIdentifier is the first event written as code (`snake_case` in
+// backticks) before any step of the text, when it is not said as an event
+// to wait for, a goal or an exit; "" when there is none. Its span is where
+// it was written.
+func leadingIdentifier(text string) (string, span, bool) {
+	for _, m := range backtickRE.FindAllStringSubmatchIndex(text, -1) {
+		before := text[:m[0]]
+		if stepWordRE.MatchString(before) {
+			return "", span{}, false
+		}
+		name := text[m[2]:m[3]]
+		if !snakeEventRE.MatchString(name) || attributeNameRE.MatchString(name) || notEntryLeadRE.MatchString(before) {
+			continue
+		}
+		return name, span{m[0], m[1]}, true
+	}
+	return "", span{}, false
+}
+
+var (
+	segmentBeforeRE = regexp.MustCompile(`(?i)\b(?:segment|everyone in|everybody in|all of|members of|customers in|users in|people in|audience|list)\s*[:=(]?\s*$`)
+	segmentAfterRE  = regexp.MustCompile(`(?i)^\s*(?:segment|list|audience)\b`)
+)
+
+// segmentContext reports whether the identifier at s is said as a segment:
+// "segment `vip`", "the `vip` segment", "everyone in `vip`".
+func segmentContext(text string, s span) bool {
+	return segmentBeforeRE.MatchString(text[:s.start]) || segmentAfterRE.MatchString(text[s.end:])
+}
+
+// segmentIdentifier is the first identifier written as code and said as a
+// segment anywhere in the text.
+func segmentIdentifier(text string) (string, span) {
+	for _, m := range backtickRE.FindAllStringSubmatchIndex(text, -1) {
+		s := span{m[0], m[1]}
+		if name := text[m[2]:m[3]]; identRE.MatchString(name) && segmentContext(text, s) {
+			return name, s
+		}
+	}
+	return "", span{}
+}
+
+// identRE is a name written as an identifier.
+var identRE = regexp.MustCompile(`^[a-z][a-z0-9]*(?:[_-][a-z0-9]+)*$`)

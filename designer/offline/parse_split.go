@@ -11,7 +11,7 @@ var (
 	listMarkerRE   = regexp.MustCompile(`(?m)^\s*(?:[-*•]|\d{1,2}[.)])\s+`)
 	quoteFixer     = strings.NewReplacer("“", `"`, "”", `"`, "‘", "'", "’", "'", "–", "-", "—", " - ", "\t", " ")
 	singleQuotedRE = regexp.MustCompile(`(^|[\s(:])'([^"\n]+?)'([\s.,;:!?)]|$)`)
-	thenRE         = regexp.MustCompile(`(?i)\s+-\s+|(?:,\s*|\s+)(?:and\s+)?then\b,?\s*|,\s*after that,?\s*|,\s*afterwards,?\s*|\s+->\s+|\s+→\s+`)
+	thenRE         = regexp.MustCompile(`(?i)\s+-\s+|(?:,\s*|\s+)(?:and\s+)?then\b,?\s*|,\s*after that,?\s*|,\s*afterwards,?\s*|\s+->\s+|\s+→\s+|\s+/\s+`)
 	// andActionRE finds " and " before an action: "wait 2 days and send …".
 	andActionRE = regexp.MustCompile(`(?i)\s+and\s+(?:also\s+)?(` + actionVerbs + `|` + otherVerbs + `|(?:an?|the)\s+(?:[a-z'-]+\s+){0,3}(?:e-?mail|sms|text|push|notification|whatsapp)\b)`)
 	// inlineListRE splits "1) … 2) …" written on one line.

@@ -19,10 +19,21 @@ var (
 	chatLeadRE = regexp.MustCompile(`(?im)^\s*(?:(?:hey|hi|hello|yo|ok|okay|so)(?:\s+(?:team|all|folks|there|everyone|guys|y'all))?\s*[,!:-]*\s+)?` +
 		`(?:(?:can|could|would|shall)\s+(?:we|you|someone)\s+(?:please\s+)?|please\s+|let'?s\s+|we\s+(?:need|want|would like|'d like)\s+(?:to\s+)?|i\s+(?:need|want|would like|'d like)\s+(?:to\s+)?(?:you\s+to\s+)?)` +
 		`(?:set\s*up|build|create|make|do|get|have|add|launch|run|put together|spin up)\s+(?:a|an|the|our|this)?\s*`)
-	backtickRE  = regexp.MustCompile("`([^`\n]{1,80})`")
-	dayCodeRE   = regexp.MustCompile(`(?i)(^|[\s(>,;:→|-])(?:d|t|day)\s?\+\s?(\d{1,3})\b|(^|[\s(>,;:→|-])[dD](\d{1,3})\b`)
-	shortDurRE  = regexp.MustCompile(`(?i)\b(\d{1,4})\s?(h|hr|hrs|d|w|wk|wks|min|mins)\b`)
-	moneyRE     = regexp.MustCompile(`[$€£]\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?([kK])?\b`)
+	backtickRE = regexp.MustCompile("`([^`\n]{1,80})`")
+	dayCodeRE  = regexp.MustCompile(`(?i)(^|[\s(>,;:→|-])(?:d|t|day)\s?\+\s?(\d{1,3})(?:\s?d(?:ays?)?)?\b|(^|[\s(>,;:→|-])[dD](\d{1,3})\b`)
+	shortDurRE = regexp.MustCompile(`(?i)\b(\d{1,4})\s?(h|hr|hrs|d|w|wk|wks|min|mins)\b`)
+	moneyRE    = regexp.MustCompile(`[$€£]\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?([kK])?\b`)
+	// insteadOfRE names what is not sent: "an email instead of another
+	// push" sends the email only.
+	insteadOfRE = regexp.MustCompile(`(?i)\binstead of (?:an?|another|the|a second|a 2nd|a further|one more)?\s*[^,.;:!?\n]*`)
+	// askLeadRE is a request before a step: "Could we send …", "can you
+	// email …" — the step is what stays.
+	askLeadRE = regexp.MustCompile(`(?im)(^|[.!?]\s+)(?:could|can|would|shall)\s+(?:we|you|someone)\s+(?:please\s+)?(?:also\s+)?(send|email|text|sms|push|whatsapp|notify|remind|message|ping)\b`)
+	byThenRE  = regexp.MustCompile(`(?i)\b(by|until|till|before|since) then\b`)
+	// perSlashRE is a rate written with a slash: "3 emails / week".
+	perSlashRE = regexp.MustCompile(`(?i)\s*/\s*(week|wk|day|month|hour|hr)\b`)
+	// bangRE is a negation written as code: "if !opened".
+	bangRE      = regexp.MustCompile(`(^|[\s(])!([a-z][a-z_]*)\b`)
 	thousandsRE = regexp.MustCompile(`\b(\d{1,3}(?:,\d{3})+)\b`)
 	// titleTriggerRE is a journey's name followed by its trigger and a colon
 	// or arrow: "Thank-you flow on order_completed:", "Webinar flow: on
@@ -49,8 +60,6 @@ var shortUnits = map[string]string{"h": "hours", "hr": "hours", "hrs": "hours", 
 func normalise(text string) string {
 	text = topicLeadRE.ReplaceAllString(text, "${1}")
 	text = chatLeadRE.ReplaceAllString(text, "")
-	text = bareTriggerRE.ReplaceAllString(text, "${1}Trigger: ${2}.\n")
-	text = pushVerbRE.ReplaceAllString(text, "send $1 $2 push$3")
 	text = backtickRE.ReplaceAllStringFunc(text, func(m string) string {
 		inner := backtickRE.FindStringSubmatch(m)[1]
 		if snakeEventRE.MatchString(inner) || strings.Contains(inner, ".") {
@@ -58,8 +67,15 @@ func normalise(text string) string {
 		}
 		return `"` + inner + `"`
 	})
+	text = bareTriggerRE.ReplaceAllString(text, "${1}Trigger: ${2}.\n")
+	text = pushVerbRE.ReplaceAllString(text, "send $1 $2 push$3")
 	text = titleTriggerRE.ReplaceAllString(text, "${1}\nTrigger: ${3}.\n")
 	text = identTriggerRE.ReplaceAllString(text, "Trigger: ${2}.\n")
+	text = askLeadRE.ReplaceAllString(text, "${1}${2}")
+	text = byThenRE.ReplaceAllString(text, "${1} that time") // "then" here is no next step
+	text = perSlashRE.ReplaceAllString(text, " per $1")
+	text = insteadOfRE.ReplaceAllString(text, "instead")
+	text = bangRE.ReplaceAllString(text, "${1}not ${2}")
 	text = dayCodeRE.ReplaceAllString(text, "${1}${3}day ${2}${4}")
 	text = shortDurRE.ReplaceAllStringFunc(text, func(m string) string {
 		s := shortDurRE.FindStringSubmatch(m)

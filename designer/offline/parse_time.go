@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/kalcifer/kalcifer/graph"
 )
 
 // Time: day offsets ("On day 3, …"), waits said before a step ("after 3
@@ -35,10 +37,7 @@ func (p *parser) dayOffset(l, c string) bool {
 
 // dayWait waits from the last "day N" said to day.
 func (p *parser) dayWait(day int) {
-	since := day
-	if p.lastDay >= 0 {
-		since = day - p.lastDay
-	}
+	since := day - p.elapsed // "2 days later: push … day 5: email" waits 3 more days
 	if since > 0 {
 		p.wait(fmt.Sprintf("%dd", since))
 	}
@@ -119,6 +118,9 @@ func (p *parser) timePrefix(l, c string) bool {
 // wait adds a wait step.
 func (p *parser) wait(dur string) {
 	p.j.add("wait", "Wait "+humanDuration(dur), map[string]any{"duration": dur})
+	if d, err := graph.ParseDuration(dur); err == nil {
+		p.elapsed += int(d.Hours()) / 24
+	}
 	if cd := p.afterWait; cd != nil {
 		p.afterWait = nil
 		p.branch(*cd, false)
