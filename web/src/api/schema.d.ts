@@ -2622,6 +2622,8 @@ export interface components {
             condition?: string;
             content?: string;
             source?: string;
+            variant?: string;
+            share?: number;
         };
         DesignResponse: {
             conversation_id?: string;
