@@ -1,7 +1,7 @@
 // The journey editor: palette, canvas and properties panel. A draft is
 // edited and saved (PUT /journeys/{id}) and activated; a live journey's
 // current version is shown read-only with customers per node.
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
@@ -27,7 +27,7 @@ import type { ScreenProps } from "../routes";
 import { Link } from "../router";
 import { Icon } from "../shell/Icon";
 import { Button } from "../ui/Button";
-import { JourneyTabs } from "../ui/JourneyTabs";
+import { EmbeddedContext, JourneyTabs } from "../ui/JourneyTabs";
 import { ErrorNote } from "./Journeys";
 
 export default function EditorScreen({ params }: ScreenProps) {
@@ -129,6 +129,7 @@ function EditorBody({ journey, graph, types, byType, readOnly, messages }: {
   // The AI designer beside the canvas: its proposal is shown as a diff of
   // the graph being edited; Apply loads it into the editor as one undo step.
   const [aiOpen, setAiOpen] = useState(false);
+  const embedded = useContext(EmbeddedContext);
   const designer = useDesigner(journey.id);
   const [aiSelected, setAiSelected] = useState<string | null>(null);
   const proposal = designer.design?.graph ?? null;
@@ -330,12 +331,12 @@ function EditorBody({ journey, graph, types, byType, readOnly, messages }: {
             <Icon name="fit" className="h-4 w-4" />Fit
           </Button>
           <span className="mx-1 h-6 w-px bg-slate-200" aria-hidden="true" />
-          {readOnly ? (
+          {readOnly ? (!embedded && (
             <Link href={`/journeys/${encodeURIComponent(journey.id)}/design`} title="Ask the AI designer for a change of this journey"
               className="flex items-center gap-1.5 rounded-md px-2.5 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100">
               <Icon name="sparkle" className="h-4 w-4 text-indigo-600" />AI designer
             </Link>
-          ) : (
+          )) : (
             <Button variant="ghost" aria-pressed={aiOpen} title="Chat with the AI designer beside the canvas"
               className={aiOpen ? "bg-indigo-50 text-indigo-700" : undefined} onClick={() => setAiOpen((o) => !o)}>
               <Icon name="sparkle" className="h-4 w-4 text-indigo-600" />AI designer
