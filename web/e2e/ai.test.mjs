@@ -35,6 +35,12 @@ async function both(name) {
   await page.setViewportSize({ width: 1280, height: 800 });
 }
 
+/** countIs waits for the locator to match want elements (the canvas renders a frame later). */
+async function countIs(locator, want, message) {
+  for (let i = 0; i < 50 && (await locator.count()) !== want; i++) await page.waitForTimeout(100);
+  assert.equal(await locator.count(), want, message);
+}
+
 // The seed's US-1 description.
 const us1 = "send welcome email, wait 3 days, if not opened send SMS reminder, if opened send upsell after 1 week";
 
@@ -104,7 +110,7 @@ test("refine a journey in the editor's AI panel: the diff on the canvas, discard
   await proposal.waitFor({ state: "detached" });
   await panel.getByText("Proposal discarded").waitFor();
   await nodes.first().waitFor();
-  assert.equal(await nodes.count(), n, "discard leaves the editor's graph as it was");
+  await countIs(nodes, n, "discard leaves the editor's graph as it was");
   assert.deepEqual((await env.api("GET", `/api/v1/journeys/${journeyId}`)).graph, before.graph, "discard changes nothing on the server");
 
   await ask();
@@ -112,12 +118,12 @@ test("refine a journey in the editor's AI panel: the diff on the canvas, discard
   await proposal.getByRole("button", { name: "Apply" }).click();
   await page.getByText("The proposal is in the draft").waitFor();
   await page.getByText("Unsaved changes").waitFor();
-  assert.equal(await nodes.count(), proposed, "the proposal is the editor's graph");
+  await countIs(nodes, proposed, "the proposal is the editor's graph");
   assert.deepEqual((await env.api("GET", `/api/v1/journeys/${journeyId}`)).graph, before.graph, "apply does not save by itself");
   await page.getByRole("button", { name: "Undo" }).click();
-  assert.equal(await nodes.count(), n, "undo takes the proposal back");
+  await countIs(nodes, n, "undo takes the proposal back");
   await page.getByRole("button", { name: "Redo" }).click();
-  assert.equal(await nodes.count(), proposed);
+  await countIs(nodes, proposed, "redo brings it again");
   await page.getByRole("button", { name: "Save draft" }).click();
   await page.getByText("Draft saved.").waitFor();
   const saved = await env.api("GET", `/api/v1/journeys/${journeyId}`);
