@@ -118,7 +118,9 @@ test("the embedded editor opens the journey in the editor, editable, inside the 
   await editor.locator(`.react-flow__node[data-id="${first.id}"]`).click();
   await editor.getByRole("complementary", { name: "Properties" }).getByLabel("Label").fill("Renamed in the embed");
   await editor.getByRole("button", { name: "Save draft" }).click();
-  await editor.getByText("Draft saved.").waitFor();
+  const notice = editor.getByTestId("notice");
+  await notice.waitFor();
+  assert.match(await notice.innerText(), /Draft saved/);
   const saved = await env.api("GET", `/api/v1/journeys/${journey.id}`);
   assert.equal(saved.graph.nodes.find((n) => n.id === first.id).label, "Renamed in the embed");
   await shot(page, "embed-editor-1280");

@@ -110,7 +110,9 @@ test("a template created on the templates screen is offered in the send_email no
   await picker.locator("option", { hasText: "welcome-email" }).waitFor({ state: "attached" });
   await picker.selectOption({ label: "welcome-email" });
   await page.getByRole("button", { name: "Save draft" }).click();
-  await page.getByText("Draft saved.").waitFor();
+  const notice = page.getByTestId("notice");
+  await notice.waitFor();
+  assert.match(await notice.innerText(), /Draft saved/);
   const saved = await env.api("GET", `/api/v1/journeys/${j.id}`);
   const mail = saved.graph.nodes.find((n) => n.id === "mail");
   assert.ok(Object.values(mail.config).includes("welcome-email"), `the node names the template: ${JSON.stringify(mail.config)}`);

@@ -396,11 +396,13 @@ function EditorBody({ journey, graph, types, byType, readOnly, messages }: {
         {!readOnly && !change && <Palette types={types} onAdd={addInView}
           disabledReason={(t) => (hasEntry ? additionProblem(t, store.getState().nodes, byType) : null)} />}
         {change ? (
-          <div className="relative min-w-0 flex-1 bg-slate-50" data-testid="ai-diff">
-            <DiffCanvas change={change} selectedId={aiSelected} onSelect={setAiSelected} />
-            <div className="absolute top-3 left-3 rounded-md border border-slate-200 bg-white/95 px-3 py-2 shadow-sm">
-              <p className="mb-1 text-xs font-semibold text-slate-700">The designer’s proposal, not applied yet</p>
-              <DiffLegend />
+          <div className="flex min-w-0 flex-1 flex-col bg-slate-50" data-testid="ai-diff">
+            <div className="flex flex-wrap items-center gap-x-6 gap-y-1 border-b border-amber-200 bg-amber-50 px-4 py-2">
+              <p className="text-xs font-semibold text-amber-900">The designer’s proposal, not applied yet: the draft is unchanged until you apply it.</p>
+              <DiffLegend className="ml-auto" />
+            </div>
+            <div className="relative min-h-0 flex-1">
+              <DiffCanvas change={change} selectedId={aiSelected} onSelect={setAiSelected} />
             </div>
           </div>
         ) : (

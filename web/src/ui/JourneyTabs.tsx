@@ -42,7 +42,7 @@ export function JourneyTabs({ journeyId, current, children }: {
         <Icon name="back" className="h-4 w-4" />
       </Link>
       <div className="flex min-w-0 items-center gap-2">
-        <h1 className="truncate text-base font-semibold text-slate-900">{j?.name ?? "…"}</h1>
+        <h1 className="truncate text-base font-semibold text-slate-900" title={j?.name}>{j?.name ?? "…"}</h1>
         {j && <StatusBadge status={j.status} />}
         {j && j.current_version > 0 && <span className="text-xs text-slate-500">live: v{j.current_version}</span>}
       </div>
