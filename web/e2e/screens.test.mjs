@@ -109,6 +109,10 @@ test("a template created on the templates screen is offered in the send_email no
   const picker = page.getByRole("complementary", { name: "Properties" }).getByRole("combobox", { name: /template/i });
   await picker.locator("option", { hasText: "welcome-email" }).waitFor({ state: "attached" });
   await picker.selectOption({ label: "welcome-email" });
+  // A template or inline content, not both: the inline subject and HTML go.
+  const props = page.getByRole("complementary", { name: "Properties" });
+  await props.getByLabel("Subject", { exact: true }).fill("");
+  await props.getByLabel(/^html$/i).fill("");
   await page.getByRole("button", { name: "Save draft" }).click();
   const notice = page.getByTestId("notice");
   await notice.waitFor();
