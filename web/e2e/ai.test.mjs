@@ -98,7 +98,17 @@ test("refine a journey in the editor's AI panel: the diff on the canvas, discard
     await panel.getByRole("region", { name: "Proposed change" }).waitFor();
     await page.locator('[data-testid="ai-diff"] .react-flow__node').first().waitFor();
   };
+  // An unsaved edit is saved before the designer is asked (it refines the
+  // saved draft), so the proposal keeps it instead of undoing it.
+  await page.locator('[data-testid="canvas"] .react-flow__node').first().click();
+  const first = await page.locator('[data-testid="canvas"] .react-flow__node').first().getAttribute("data-id");
+  await page.getByRole("button", { name: "AI designer" }).click(); // the properties panel, to edit the label
+  await page.getByRole("complementary", { name: "Properties" }).getByLabel("Label").fill("Edited before asking");
+  await page.getByRole("button", { name: "AI designer" }).click();
   await ask();
+  const edited = await env.api("GET", `/api/v1/journeys/${journeyId}`);
+  assert.equal(edited.graph.nodes.find((x) => x.id === first).label, "Edited before asking", "the edit was saved first");
+  before.graph = edited.graph;
   const diff = page.locator('[data-testid="ai-diff"]');
   const changes = await diff.locator('[data-change="added"], [data-change="changed"], [data-change="removed"]').count();
   assert.ok(changes >= 1, "the push instead of the SMS and the longer wait show as changes");

@@ -302,6 +302,20 @@ function EditorBody({ journey, graph, types, byType, readOnly, messages }: {
     addNodeAt(t, { x: center.x - NODE_WIDTH / 2 + offset, y: center.y - NODE_HEIGHT / 2 + offset });
   };
 
+  // The designer refines the saved draft, so unsaved edits are saved
+  // first: otherwise its proposal would undo them. A draft that cannot be
+  // saved is not sent (the notice says why).
+  const sendToDesigner = async (message: string) => {
+    if (store.getState().dirty && !designer.conversationId) {
+      try {
+        await save.mutateAsync();
+      } catch {
+        return;
+      }
+    }
+    return designer.send(message);
+  };
+
   const busy = save.isPending || activate.isPending;
   return (
     <div className="flex h-full flex-col">
@@ -409,7 +423,7 @@ function EditorBody({ journey, graph, types, byType, readOnly, messages }: {
           <Canvas types={byType} readOnly={readOnly} onRefused={refused} />
         )}
         {aiOpen && !readOnly ? (
-          <AiPanel designer={designer} change={change} selectedId={aiSelected} onApply={applyProposal} />
+          <AiPanel designer={{ ...designer, send: sendToDesigner }} change={change} selectedId={aiSelected} onApply={applyProposal} />
         ) : (
           <PropertiesPanel types={byType} pickers={pickers} journeyProblems={journeyProblems} readOnly={readOnly} />
         )}
