@@ -35,6 +35,12 @@ async function both(name) {
   await page.setViewportSize({ width: 1280, height: 800 });
 }
 
+/** countIs waits for the locator to match want elements (the canvas renders a frame later). */
+async function countIs(locator, want, message) {
+  for (let i = 0; i < 50 && (await locator.count()) !== want; i++) await page.waitForTimeout(100);
+  assert.equal(await locator.count(), want, message);
+}
+
 // The seed's US-1 description.
 const us1 = "send welcome email, wait 3 days, if not opened send SMS reminder, if opened send upsell after 1 week";
 
@@ -73,30 +79,66 @@ test("design a journey in the AI panel, see it on the canvas, apply it", async (
   assert.ok(j.graph.nodes.some((n) => n.type === "send_sms"));
 });
 
-test("refine a journey: the change is highlighted, and discard leaves it as it was", async () => {
+test("refine a journey in the editor's AI panel: the diff on the canvas, discard, apply as an undoable draft", async () => {
   assert.ok(journeyId, "the first scenario applied a journey");
   const before = await env.api("GET", `/api/v1/journeys/${journeyId}`);
-  await page.goto(`${env.base}/journeys/${encodeURIComponent(journeyId)}/design`);
-  await page.getByRole("heading", { name: before.name }).waitFor();
-  // Without a proposal the journey is shown as it is.
-  await page.locator('[data-testid="ai-canvas"] [data-change="same"]').first().waitFor();
-  assert.equal(await page.locator('[data-testid="ai-canvas"] [data-change="same"]').count(), before.graph.nodes.length);
+  const n = before.graph.nodes.length;
+  await page.goto(`${env.base}/journeys/${encodeURIComponent(journeyId)}`);
+  const nodes = page.locator('[data-testid="canvas"] .react-flow__node');
+  await nodes.first().waitFor();
+  assert.equal(await nodes.count(), n);
+  await page.getByRole("button", { name: "AI designer" }).click();
+  const panel = page.getByRole("complementary", { name: "AI designer" });
+  await panel.getByText("Describe what should happen").waitFor();
 
-  await page.getByLabel("Message to the designer").fill(
-    "send welcome email, wait 3 days, if not opened send a push notification, if opened send upsell after 2 weeks");
-  await page.getByRole("button", { name: "Design", exact: true }).click();
-  const proposal = page.getByRole("region", { name: "Proposed change" });
-  await proposal.waitFor();
-  const changes = await page.locator('[data-testid="ai-canvas"] [data-change="added"], [data-testid="ai-canvas"] [data-change="changed"], [data-testid="ai-canvas"] [data-change="removed"]').count();
+  const refine = "send welcome email, wait 3 days, if not opened send a push notification, if opened send upsell after 2 weeks";
+  const ask = async () => {
+    await panel.getByLabel("Message to the designer").fill(refine);
+    await panel.getByRole("button", { name: "Design", exact: true }).click();
+    await panel.getByRole("region", { name: "Proposed change" }).waitFor();
+    await page.locator('[data-testid="ai-diff"] .react-flow__node').first().waitFor();
+  };
+  // An unsaved edit is saved before the designer is asked (it refines the
+  // saved draft), so the proposal keeps it instead of undoing it.
+  await page.locator('[data-testid="canvas"] .react-flow__node').first().click();
+  const first = await page.locator('[data-testid="canvas"] .react-flow__node').first().getAttribute("data-id");
+  await page.getByRole("button", { name: "AI designer" }).click(); // the properties panel, to edit the label
+  await page.getByRole("complementary", { name: "Properties" }).getByLabel("Label").fill("Edited before asking");
+  await page.getByRole("button", { name: "AI designer" }).click();
+  await ask();
+  const edited = await env.api("GET", `/api/v1/journeys/${journeyId}`);
+  assert.equal(edited.graph.nodes.find((x) => x.id === first).label, "Edited before asking", "the edit was saved first");
+  before.graph = edited.graph;
+  const diff = page.locator('[data-testid="ai-diff"]');
+  const changes = await diff.locator('[data-change="added"], [data-change="changed"], [data-change="removed"]').count();
   assert.ok(changes >= 1, "the push instead of the SMS and the longer wait show as changes");
-  await both("ai-diff");
+  await page.waitForTimeout(300); // the diff canvas fits its view
+  await both("editor-ai-diff");
 
+  const proposal = panel.getByRole("region", { name: "Proposed change" });
   await proposal.getByRole("button", { name: "Discard" }).click();
   await proposal.waitFor({ state: "detached" });
-  await page.getByText("Proposal discarded").waitFor();
-  assert.equal(await page.locator('[data-testid="ai-canvas"] [data-change="same"]').count(), before.graph.nodes.length);
-  const after = await env.api("GET", `/api/v1/journeys/${journeyId}`);
-  assert.deepEqual(after.graph, before.graph, "discard changes nothing on the server");
+  await panel.getByText("Proposal discarded").waitFor();
+  await nodes.first().waitFor();
+  await countIs(nodes, n, "discard leaves the editor's graph as it was");
+  assert.deepEqual((await env.api("GET", `/api/v1/journeys/${journeyId}`)).graph, before.graph, "discard changes nothing on the server");
+
+  await ask();
+  const proposed = await diff.locator('[data-change]:not([data-change="removed"])').count();
+  await proposal.getByRole("button", { name: "Apply" }).click();
+  await page.getByText("The proposal is in the draft").waitFor();
+  await page.getByText("Unsaved changes").waitFor();
+  await countIs(nodes, proposed, "the proposal is the editor's graph");
+  assert.deepEqual((await env.api("GET", `/api/v1/journeys/${journeyId}`)).graph, before.graph, "apply does not save by itself");
+  await page.getByRole("button", { name: "Undo" }).click();
+  await countIs(nodes, n, "undo takes the proposal back");
+  await page.getByRole("button", { name: "Redo" }).click();
+  await countIs(nodes, proposed, "redo brings it again");
+  await page.getByRole("button", { name: "Save draft" }).click();
+  await page.getByText("Draft saved.").waitFor();
+  const saved = await env.api("GET", `/api/v1/journeys/${journeyId}`);
+  assert.equal(saved.graph.nodes.length, proposed);
+  assert.ok(saved.graph.nodes.some((x) => x.type === "send_push"), "the refined journey sends a push");
 });
 
 test("design from an uploaded campaign plan (CSV)", async () => {

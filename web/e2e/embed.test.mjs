@@ -89,13 +89,40 @@ test("the embedded editor renders a journey from another origin (read-only canva
   await page.setViewportSize({ width: 1280, height: 800 });
 });
 
-test("the embedded editor opens the journey in the editor", async () => {
+test("the embedded editor opens the journey in the editor, editable, inside the shadow root", async () => {
   await open(allowed.origin);
   const editor = page.locator("kalcifer-editor");
   await editor.getByRole("heading", { name: "Welcome (embedded)" }).waitFor();
-  // The editor screen mounts inside the element (whatever it renders, no error).
   await editor.getByText("Loading the editor…").waitFor({ state: "detached" });
+  // The real editor: its palette, its canvas with every node, its save button.
+  await editor.getByRole("complementary", { name: "Node types" }).waitFor();
+  await editor.locator(".react-flow__node").first().waitFor();
+  assert.equal(await editor.locator(".react-flow__node").count(), journey.graph.nodes.length);
+  await editor.getByRole("button", { name: "Save draft" }).waitFor();
   assert.equal(await editor.getByRole("alert").count(), 0);
+  // The nodes are rendered inside the shadow root, styled there (ReactFlow's
+  // and the editor's CSS reach them), and the app's journey tabs, which
+  // would navigate the host page, are not shown.
+  const inside = await page.evaluate(() => {
+    const root = document.querySelector("kalcifer-editor").shadowRoot;
+    const node = root.querySelector(".react-flow__node");
+    return { nodes: root.querySelectorAll(".react-flow__node").length, light: document.querySelectorAll(".react-flow__node").length,
+      position: node && getComputedStyle(node).position };
+  });
+  assert.equal(inside.nodes, journey.graph.nodes.length);
+  assert.equal(inside.light, 0);
+  assert.equal(inside.position, "absolute");
+  assert.equal(await editor.getByRole("navigation", { name: "Journey" }).count(), 0);
+  // Editable: a node's label typed in the properties panel is saved.
+  const first = journey.graph.nodes[0];
+  await editor.locator(`.react-flow__node[data-id="${first.id}"]`).click();
+  await editor.getByRole("complementary", { name: "Properties" }).getByLabel("Label").fill("Renamed in the embed");
+  await editor.getByRole("button", { name: "Save draft" }).click();
+  const notice = editor.getByTestId("notice");
+  await notice.waitFor();
+  assert.match(await notice.innerText(), /Draft saved/);
+  const saved = await env.api("GET", `/api/v1/journeys/${journey.id}`);
+  assert.equal(saved.graph.nodes.find((n) => n.id === first.id).label, "Renamed in the embed");
   await shot(page, "embed-editor-1280");
 });
 

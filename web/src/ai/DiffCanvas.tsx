@@ -115,3 +115,17 @@ export function DiffCanvas({ change, selectedId, onSelect }: {
     </ReactFlowProvider>
   );
 }
+
+/** DiffLegend names the diff canvas's colours. */
+export function DiffLegend({ className = "" }: { className?: string }) {
+  const item = (c: string, label: string) => (
+    <span className="flex items-center gap-1.5"><span className={`h-3 w-3 rounded-sm border ${c}`} />{label}</span>
+  );
+  return (
+    <div className={`flex items-center gap-4 text-xs text-slate-600 ${className}`} aria-label="Legend">
+      {item("border-emerald-500 bg-emerald-50", "added")}
+      {item("border-amber-500 bg-amber-50", "changed")}
+      {item("border-dashed border-red-400 bg-red-50", "removed")}
+    </div>
+  );
+}

@@ -59,12 +59,18 @@ export function apiToken(): string | null {
 }
 
 const auth: Middleware = {
-  onRequest({ request }) {
+  async onRequest({ request }) {
     const key = apiToken();
     if (key) request.headers.set("Authorization", `Bearer ${key}`);
     if (target.baseUrl === "") return request;
     const u = new URL(request.url);
-    return new Request(target.baseUrl + u.pathname + u.search, request);
+    // The body is read into memory: a Request made from another's body
+    // stream would be a streaming upload, which browsers send over HTTP/2
+    // only (Chrome fails it with ERR_ALPN_NEGOTIATION_FAILED on HTTP/1.1).
+    const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
+    return new Request(target.baseUrl + u.pathname + u.search, {
+      method: request.method, headers: request.headers, body, signal: request.signal,
+    });
   },
   onResponse({ response }) {
     if (response.status === 401) {

@@ -9,7 +9,7 @@ export const keys = {
   journeys: (name?: string) => ["journeys", { name: name ?? "" }] as const,
   journey: (id: string) => ["journey", id] as const,
   counts: (id: string) => ["journey", id, "counts"] as const,
-  nodeCounts: (id: string) => ["journey", id, "node-counts"] as const,
+  eventTypes: ["event-types"] as const,
   templates: ["templates"] as const,
   providers: ["providers"] as const,
   segments: ["segments"] as const,
@@ -82,4 +82,19 @@ export function useSegments() {
     queryFn: () => unwrap(api.GET("/api/v1/segments", { params: { query: { limit: 500 } } })),
     staleTime: 30_000,
   });
+}
+
+/** The tenant's event types of the last 30 days, most recently seen first. */
+export function useEventTypes() {
+  return useQuery({
+    queryKey: keys.eventTypes,
+    queryFn: () => unwrap(api.GET("/api/v1/event-types")),
+    staleTime: 60_000,
+    select: (page) => page.data.map((e) => e.type),
+  });
+}
+
+/** checkExpression checks a CEL expression as graph validation does. */
+export async function checkExpression(expression: string): Promise<{ valid: boolean; error?: string | undefined }> {
+  return unwrap(api.POST("/api/v1/expressions/check", { body: { expression } }));
 }

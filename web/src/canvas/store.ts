@@ -31,6 +31,8 @@ export type EditorState = {
   setConfig: (id: string, config: NodeConfig) => void;
   setLabel: (id: string, label: string) => void;
   setNodes: (nodes: JourneyNode[]) => void;
+  /** Replaces the whole graph as one undo step (an applied AI proposal). */
+  load: (nodes: JourneyNode[], edges: JourneyEdge[]) => void;
   select: (id: string | null) => void;
   setProblems: (details: ErrorDetail[]) => void;
   setCounts: (counts: Map<string, number> | null) => void;
@@ -119,6 +121,7 @@ export function createEditorStore(initial: Snapshot): StoreApi<EditorState> {
           nodes: s.nodes.map((n) => (n.id === id ? { ...n, data: { ...n.data, label: label || undefined } } : n)),
         }), `label:${id}`),
       setNodes: (nodes) => change(() => ({ nodes })),
+      load: (nodes, edges) => change(() => ({ nodes, edges, selectedId: null })),
       select: (id) =>
         set((s) => ({ selectedId: id, nodes: s.nodes.map((n) => ({ ...n, selected: n.id === id })) })),
       setProblems: (details) =>

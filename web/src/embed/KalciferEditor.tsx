@@ -8,6 +8,7 @@ import { configureApi } from "../api/client";
 import { useJourney } from "../api/queries";
 import { DiffCanvas } from "../ai/DiffCanvas";
 import { diffGraphs } from "../ai/diff";
+import { EmbeddedContext } from "../ui/JourneyTabs";
 import { PortalContainerContext } from "../ui/portal";
 import { StatusBadge } from "../ui/StatusBadge";
 import { ErrorNote } from "../screens/Journeys";
@@ -71,7 +72,9 @@ function EmbeddedJourney({ journeyId, readOnly }: { journeyId: string; readOnly:
             : <p className="p-6 text-sm text-slate-500">This journey has no nodes yet.</p>
         ) : (
           <Suspense fallback={<p className="p-6 text-sm text-slate-500">Loading the editor…</p>}>
-            <EditorScreen params={{ id: journeyId }} />
+            <EmbeddedContext value={true}>
+              <EditorScreen params={{ id: journeyId }} />
+            </EmbeddedContext>
           </Suspense>
         )}
       </div>

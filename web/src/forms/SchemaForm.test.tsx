@@ -95,6 +95,25 @@ describe("schema-driven form", () => {
     expect(screen.getByLabelText("Expression").tagName).toBe("TEXTAREA");
   });
 
+  test("a CEL field is checked once typing pauses, and the reason shown under it", async () => {
+    const seen: { value?: Record<string, unknown> } = {};
+    const asked: string[] = [];
+    // The server's answer for two expressions (the e2e run checks against the real route).
+    const checkExpression = async (e: string) => {
+      asked.push(e);
+      return e === "customer.plan ==" ? { valid: false, error: "Syntax error: mismatched input '<EOF>'" } : { valid: true };
+    };
+    render(<Form type="condition" seen={seen} pickers={{ checkExpression }} />);
+    const field = screen.getByLabelText("Expression");
+    for (const text of ["c", "customer", "customer.plan ", "customer.plan =="]) fireEvent.change(field, { target: { value: text } });
+    expect((await screen.findByTestId("cel-error")).textContent).toMatch(/mismatched input/);
+    expect(asked).toEqual(["customer.plan =="]); // one check for the pause, not one per key
+    fireEvent.change(field, { target: { value: 'customer.plan == "pro"' } });
+    expect(screen.queryByTestId("cel-error")).toBeNull(); // an answer about other text is not shown
+    await screen.findByTestId("cel-ok");
+    expect(asked).toEqual(["customer.plan ==", 'customer.plan == "pro"']);
+  });
+
   test("the server's problems are shown under their field and the whole form", () => {
     const problems = problemsByField([
       { node_id: "w", field: "config.timeout", message: `node "w": config.timeout: '3 days' does not match pattern` },

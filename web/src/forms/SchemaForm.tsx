@@ -14,6 +14,8 @@ export type Pickers = {
   eventTypes?: string[];
   /** The tenant's segments, for segment_id fields. */
   segments?: { id: string; name: string }[];
+  /** Checks a CEL expression as the server's validation does (inline check); absent: no check. */
+  checkExpression?: (expression: string) => Promise<{ valid: boolean; error?: string | undefined }>;
 };
 
 type Value = Record<string, unknown>;
@@ -169,8 +171,11 @@ function Field(p: FieldProps) {
       break;
     case "cel":
       editor = (
-        <textarea {...common} rows={3} spellCheck={false} className={`${input} font-mono text-xs`} value={str(p.value)}
-          onChange={(e) => p.onChange(e.target.value || undefined)} />
+        <>
+          <textarea {...common} rows={3} spellCheck={false} className={`${input} font-mono text-xs`} value={str(p.value)}
+            onChange={(e) => p.onChange(e.target.value || undefined)} />
+          {p.pickers.checkExpression && !p.readOnly && <CelCheck expression={str(p.value)} check={p.pickers.checkExpression} />}
+        </>
       );
       break;
     case "cron":
@@ -361,6 +366,32 @@ function ListField(p: FieldProps & { label: string; messages: string[] }) {
       <Problems messages={p.messages} />
     </fieldset>
   );
+}
+
+/** How long typing pauses before a CEL expression is checked. */
+const CEL_CHECK_DELAY_MS = 400;
+
+/** CelCheck checks an expression once typing pauses and shows why it is wrong, if it is. */
+function CelCheck({ expression, check }: { expression: string; check: NonNullable<Pickers["checkExpression"]> }) {
+  const [result, setResult] = useState<{ expression: string; error: string | null } | null>(null);
+  useEffect(() => {
+    if (expression.trim() === "") return;
+    let stale = false;
+    const t = window.setTimeout(() => {
+      check(expression).then(
+        (r) => { if (!stale) setResult({ expression, error: r.valid ? null : r.error || "not a valid expression" }); },
+        () => { if (!stale) setResult(null); }, // the check could not run: say nothing rather than something wrong
+      );
+    }, CEL_CHECK_DELAY_MS);
+    return () => {
+      stale = true;
+      window.clearTimeout(t);
+    };
+  }, [expression, check]);
+  // A result is shown only for the text it was about.
+  if (!result || result.expression !== expression || expression.trim() === "") return null;
+  if (result.error === null) return <p className="text-xs text-emerald-700" data-testid="cel-ok">Valid expression.</p>;
+  return <p className="text-xs text-red-600" role="alert" data-testid="cel-error">{result.error}</p>;
 }
 
 function Problems({ messages }: { messages: string[] }) {

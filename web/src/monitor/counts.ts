@@ -28,10 +28,14 @@ export function countByNode(instances: Pick<Instance, "nodes">[]): Map<string, n
   return out;
 }
 
-/** useLiveCounts polls the counts of a journey's version (all versions when version is 0). */
-export function useLiveCounts(journeyId: string, version: number) {
+/**
+ * useLiveCounts polls the counts of a journey's version (all versions when
+ * version is 0), for the monitor and the editor's badges alike.
+ */
+export function useLiveCounts(journeyId: string, version: number, enabled = true) {
   return useQuery({
     queryKey: ["journey", journeyId, "monitor-counts", version],
+    enabled,
     refetchInterval: POLL_MS,
     queryFn: async (): Promise<NodeCounts> => {
       const all: Instance[] = [];

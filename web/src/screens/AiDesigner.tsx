@@ -7,7 +7,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "../api/client";
 import { keys } from "../api/queries";
 import { AiPanel } from "../ai/AiPanel";
-import { DiffCanvas } from "../ai/DiffCanvas";
+import { DiffCanvas, DiffLegend } from "../ai/DiffCanvas";
 import { diffGraphs } from "../ai/diff";
 import { useDesigner } from "../ai/useDesigner";
 import type { ScreenProps } from "../routes";
@@ -62,7 +62,7 @@ export default function AiDesignerScreen({ params }: ScreenProps) {
           </p>
         </div>
         {journey.data && <StatusBadge status={journey.data.status} />}
-        {change && <Legend />}
+        {change && <DiffLegend className="ml-auto" />}
       </header>
       {journey.isError && <div className="px-5"><ErrorNote error={journey.error} /></div>}
       <div className="flex min-h-0 flex-1">
@@ -78,19 +78,6 @@ export default function AiDesignerScreen({ params }: ScreenProps) {
         <AiPanel designer={designer} change={change} selectedId={selectedId} onApply={() => apply.mutate()}
           applying={apply.isPending} applyError={apply.error} />
       </div>
-    </div>
-  );
-}
-
-function Legend() {
-  const item = (c: string, label: string) => (
-    <span className="flex items-center gap-1.5"><span className={`h-3 w-3 rounded-sm border ${c}`} />{label}</span>
-  );
-  return (
-    <div className="ml-auto flex items-center gap-4 text-xs text-slate-600" aria-label="Legend">
-      {item("border-emerald-500 bg-emerald-50", "added")}
-      {item("border-amber-500 bg-amber-50", "changed")}
-      {item("border-dashed border-red-400 bg-red-50", "removed")}
     </div>
   );
 }

@@ -1,12 +1,13 @@
 // The journey editor: palette, canvas and properties panel. A draft is
 // edited and saved (PUT /journeys/{id}) and activated; a live journey's
 // current version is shown read-only with customers per node.
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import { api, ApiError, unwrap } from "../api/client";
-import { keys, useJourney, useJourneys, useNodeTypes, useProviders, useSegments, useTemplates } from "../api/queries";
+import { checkExpression, keys, useEventTypes, useJourney, useJourneys, useNodeTypes, useProviders, useSegments, useTemplates } from "../api/queries";
+import { useLiveCounts } from "../monitor/counts";
 import type { ErrorDetail, Graph, Journey, NodeType, Warning } from "../api/types";
 import { branchesOf } from "../canvas/branches";
 import { Canvas, useAddNode } from "../canvas/Canvas";
@@ -18,12 +19,15 @@ import { Palette } from "../canvas/Palette";
 import { PropertiesPanel } from "../canvas/PropertiesPanel";
 import { additionProblem } from "../canvas/rules";
 import { createEditorStore, EditorStoreContext, useEditor, useEditorStore } from "../canvas/store";
-import { useNodeCounts } from "../canvas/useNodeCounts";
+import { AiPanel } from "../ai/AiPanel";
+import { DiffCanvas, DiffLegend } from "../ai/DiffCanvas";
+import { diffGraphs } from "../ai/diff";
+import { useDesigner } from "../ai/useDesigner";
 import type { ScreenProps } from "../routes";
 import { Link } from "../router";
 import { Icon } from "../shell/Icon";
 import { Button } from "../ui/Button";
-import { StatusBadge } from "../ui/StatusBadge";
+import { EmbeddedContext, JourneyTabs } from "../ui/JourneyTabs";
 import { ErrorNote } from "./Journeys";
 
 export default function EditorScreen({ params }: ScreenProps) {
@@ -122,12 +126,41 @@ function EditorBody({ journey, graph, types, byType, readOnly, messages }: {
   const [journeyProblems, setJourneyProblems] = useState<ErrorDetail[]>([]);
   const live = journey.status === "active" || journey.status === "paused";
 
+  // The AI designer beside the canvas: its proposal is shown as a diff of
+  // the graph being edited; Apply loads it into the editor as one undo step.
+  const [aiOpen, setAiOpen] = useState(false);
+  const embedded = useContext(EmbeddedContext);
+  const designer = useDesigner(journey.id);
+  const [aiSelected, setAiSelected] = useState<string | null>(null);
+  const proposal = designer.design?.graph ?? null;
+  const editing = useEditor((s) => (proposal ? s : null)); // re-diff as the graph changes, only while there is a proposal
+  const change = useMemo(() => (proposal && editing ? diffGraphs(flowToGraph(editing.nodes, editing.edges), proposal) : null),
+    [proposal, editing]);
+  const applyProposal = useCallback(() => {
+    if (!proposal) return;
+    const next = graphToFlow(proposal);
+    const { nodes: before } = store.getState();
+    // Nodes the proposal keeps keep their place; when any has none, all are laid out afresh.
+    const placed = new Map(before.map((n) => [n.id, n.position]));
+    const nodes = next.nodes.map((n) => (placed.has(n.id) ? { ...n, position: placed.get(n.id)! } : n));
+    const fresh = nodes.some((n) => !placed.has(n.id)) && needsLayout(next.nodes)
+      ? layout(nodes, next.edges, branchRank(byType, nodes)) : nodes;
+    store.getState().load(fresh, next.edges);
+    designer.applied();
+    setAiSelected(null);
+    setNotice({ kind: "info", text: "The proposal is in the draft: review it, then save (Ctrl+Z takes it back)." });
+    window.requestAnimationFrame(() => flow.fitView({ padding: 0.2, maxZoom: 1, duration: 200 }));
+  }, [proposal, store, byType, designer, setNotice, flow]);
+
   const templates = useTemplates();
   const providers = useProviders();
   const segments = useSegments();
   const journeys = useJourneys("");
+  const recent = useEventTypes();
+  // The tenant's recent event types first, then those the journeys wait
+  // for, then the delivery events Kalcifer records.
   const eventTypes = useMemo(() => {
-    const seen = new Set<string>();
+    const seen = new Set<string>(recent.data ?? []);
     for (const j of journeys.data?.data ?? []) {
       for (const n of j.graph?.nodes ?? []) {
         const t = n.config?.event_type;
@@ -135,15 +168,16 @@ function EditorBody({ journey, graph, types, byType, readOnly, messages }: {
       }
     }
     return [...seen, ...deliveryEvents.filter((e) => !seen.has(e))];
-  }, [journeys.data]);
+  }, [journeys.data, recent.data]);
   const pickers = useMemo(() => ({
     templates: templates.data?.data,
     providers: providers.data?.data,
     eventTypes,
     segments: segments.data?.data,
+    checkExpression,
   }), [templates.data, providers.data, eventTypes, segments.data]);
 
-  const counts = useNodeCounts(journey.id, live);
+  const counts = useLiveCounts(journey.id, 0, live);
   useEffect(() => {
     store.getState().setCounts(counts.data ? counts.data.byNode : null);
   }, [counts.data, store]);
@@ -270,26 +304,32 @@ function EditorBody({ journey, graph, types, byType, readOnly, messages }: {
     addNodeAt(t, { x: center.x - NODE_WIDTH / 2 + offset, y: center.y - NODE_HEIGHT / 2 + offset });
   };
 
+  // The designer refines the saved draft, so unsaved edits are saved
+  // first: otherwise its proposal would undo them. A draft that cannot be
+  // saved is not sent (the notice says why).
+  const sendToDesigner = async (message: string) => {
+    if (store.getState().dirty && !designer.conversationId) {
+      try {
+        await save.mutateAsync();
+      } catch {
+        return;
+      }
+    }
+    return designer.send(message);
+  };
+
   const busy = save.isPending || activate.isPending;
   return (
     <div className="flex h-full flex-col">
-      <header className="flex flex-wrap items-center gap-x-4 gap-y-2 border-b border-slate-200 bg-white px-4 py-2.5">
-        <Link href="/" className="flex items-center gap-1 text-sm text-slate-500 hover:text-slate-900">
-          <Icon name="back" className="h-4 w-4" />Journeys
-        </Link>
-        <div className="flex min-w-0 items-center gap-2">
-          <h1 className="truncate text-base font-semibold text-slate-900">{journey.name}</h1>
-          <StatusBadge status={journey.status} />
-          {journey.current_version > 0 && <span className="text-xs text-slate-500">v{journey.current_version}</span>}
-          {live && counts.data && (
-            <span className="flex items-center gap-1 rounded-full bg-indigo-50 px-2 py-0.5 text-xs font-medium text-indigo-700" data-testid="customers-now">
-              <Icon name="users" className="h-3.5 w-3.5" />
-              {counts.data.customers}{counts.data.partial ? "+" : ""} in it now
-            </span>
-          )}
-          {dirty && !readOnly && <span className="text-xs text-amber-700">Unsaved changes</span>}
-        </div>
-        <div className="ml-auto flex items-center gap-1">
+      <JourneyTabs journeyId={journey.id} current="canvas">
+        {live && counts.data && (
+          <span className="flex items-center gap-1 rounded-full bg-indigo-50 px-2 py-0.5 text-xs font-medium whitespace-nowrap text-indigo-700" data-testid="customers-now">
+            <Icon name="users" className="h-3.5 w-3.5" />
+            {counts.data.customers}{counts.data.partial ? "+" : ""} in it now
+          </span>
+        )}
+        {dirty && !readOnly && <span className="text-xs whitespace-nowrap text-amber-700">Unsaved changes</span>}
+        <div className="flex items-center gap-1">
           {!readOnly && (
             <>
               <Button variant="ghost" aria-label="Undo" title="Undo (Ctrl+Z)" disabled={!canUndo} onClick={() => store.getState().undo()}>
@@ -307,6 +347,17 @@ function EditorBody({ journey, graph, types, byType, readOnly, messages }: {
             <Icon name="fit" className="h-4 w-4" />Fit
           </Button>
           <span className="mx-1 h-6 w-px bg-slate-200" aria-hidden="true" />
+          {readOnly ? (!embedded && (
+            <Link href={`/journeys/${encodeURIComponent(journey.id)}/design`} title="Ask the AI designer for a change of this journey"
+              className="flex items-center gap-1.5 rounded-md px-2.5 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100">
+              <Icon name="sparkle" className="h-4 w-4 text-indigo-600" />AI designer
+            </Link>
+          )) : (
+            <Button variant="ghost" aria-pressed={aiOpen} title="Chat with the AI designer beside the canvas"
+              className={aiOpen ? "bg-indigo-50 text-indigo-700" : undefined} onClick={() => setAiOpen((o) => !o)}>
+              <Icon name="sparkle" className="h-4 w-4 text-indigo-600" />AI designer
+            </Button>
+          )}
           {!readOnly && (
             <>
               <Button onClick={() => save.mutate()} disabled={busy} title="Save the draft (Ctrl+S)">
@@ -324,7 +375,7 @@ function EditorBody({ journey, graph, types, byType, readOnly, messages }: {
             <Button variant="primary" onClick={() => lifecycle.mutate("resume")} disabled={lifecycle.isPending}><Icon name="play" className="h-4 w-4" />Resume</Button>
           )}
         </div>
-      </header>
+      </JourneyTabs>
       {(notice || warnings.length > 0 || readOnly) && (
         <div className="space-y-1 border-b border-slate-200 bg-white px-4 py-2 text-sm">
           {readOnly && (
@@ -358,10 +409,26 @@ function EditorBody({ journey, graph, types, byType, readOnly, messages }: {
         </div>
       )}
       <div className="flex min-h-0 flex-1">
-        {!readOnly && <Palette types={types} onAdd={addInView}
+        {!readOnly && !change && <Palette types={types} onAdd={addInView}
           disabledReason={(t) => (hasEntry ? additionProblem(t, store.getState().nodes, byType) : null)} />}
-        <Canvas types={byType} readOnly={readOnly} onRefused={refused} />
-        <PropertiesPanel types={byType} pickers={pickers} journeyProblems={journeyProblems} readOnly={readOnly} />
+        {change ? (
+          <div className="flex min-w-0 flex-1 flex-col bg-slate-50" data-testid="ai-diff">
+            <div className="flex flex-wrap items-center gap-x-6 gap-y-1 border-b border-amber-200 bg-amber-50 px-4 py-2">
+              <p className="text-xs font-semibold text-amber-900">The designer’s proposal, not applied yet: the draft is unchanged until you apply it.</p>
+              <DiffLegend className="ml-auto" />
+            </div>
+            <div className="relative min-h-0 flex-1">
+              <DiffCanvas change={change} selectedId={aiSelected} onSelect={setAiSelected} />
+            </div>
+          </div>
+        ) : (
+          <Canvas types={byType} readOnly={readOnly} onRefused={refused} />
+        )}
+        {aiOpen && !readOnly ? (
+          <AiPanel designer={{ ...designer, send: sendToDesigner }} change={change} selectedId={aiSelected} onApply={applyProposal} />
+        ) : (
+          <PropertiesPanel types={byType} pickers={pickers} journeyProblems={journeyProblems} readOnly={readOnly} />
+        )}
       </div>
     </div>
   );

@@ -9,6 +9,7 @@ import { useActiveCount, useJourneys } from "../api/queries";
 import type { Journey } from "../api/types";
 import { Link, navigate } from "../router";
 import { Icon } from "../shell/Icon";
+import { usePortalContainer } from "../ui/portal";
 import { Button } from "../ui/Button";
 import { Dialog } from "../ui/Dialog";
 import { StatusBadge } from "../ui/StatusBadge";
@@ -127,6 +128,7 @@ function RowActions({ journey: j }: { journey: Journey }) {
     onSuccess: () => qc.invalidateQueries({ queryKey: ["journeys"] }),
     onError: (err) => setError(err instanceof Error ? err.message : String(err)),
   });
+  const portal = usePortalContainer();
   const item = "flex cursor-default items-center gap-2 rounded px-2 py-1.5 text-sm text-slate-700 outline-none data-[highlighted]:bg-slate-100";
   return (
     <>
@@ -134,7 +136,7 @@ function RowActions({ journey: j }: { journey: Journey }) {
         <Menu.Trigger asChild>
           <Button variant="ghost" aria-label={`Actions for ${j.name}`} className="px-2">•••</Button>
         </Menu.Trigger>
-        <Menu.Portal>
+        <Menu.Portal container={portal}>
           <Menu.Content align="end" sideOffset={4} className="z-30 min-w-44 rounded-md border border-slate-200 bg-white p-1 shadow-lg">
             <Menu.Item className={item} onSelect={() => navigate(`/journeys/${encodeURIComponent(id)}`)}>Open</Menu.Item>
             <Menu.Item className={item} onSelect={() => navigate(`/journeys/${encodeURIComponent(id)}/versions`)}>Versions</Menu.Item>

@@ -1,5 +1,6 @@
 // The header of a journey's screens: back to the list, the journey's name
 // and status, and tabs for its canvas, versions and monitor.
+import { createContext, useContext } from "react";
 import { useJourney } from "../api/queries";
 import { Link } from "../router";
 import { Icon } from "../shell/Icon";
@@ -11,13 +12,28 @@ const tabs = [
   { key: "monitor", label: "Monitor", suffix: "/monitor" },
 ] as const;
 
+/**
+ * EmbeddedContext is true inside the embeddable editor, whose host page
+ * names the journey and has no other screens: the header keeps only its
+ * controls there.
+ */
+export const EmbeddedContext = createContext(false);
+
 export function JourneyTabs({ journeyId, current, children }: {
   journeyId: string;
   current: (typeof tabs)[number]["key"];
   /** Extra controls at the right end of the header. */
   children?: React.ReactNode;
 }) {
+  const embedded = useContext(EmbeddedContext);
   const journey = useJourney(journeyId);
+  if (embedded) {
+    return (
+      <header className="flex h-12 shrink-0 items-center gap-2 border-b border-slate-200 bg-white px-4">
+        <div className="ml-auto flex items-center gap-2">{children}</div>
+      </header>
+    );
+  }
   const j = journey.data;
   const base = `/journeys/${encodeURIComponent(journeyId)}`;
   return (
@@ -26,7 +42,7 @@ export function JourneyTabs({ journeyId, current, children }: {
         <Icon name="back" className="h-4 w-4" />
       </Link>
       <div className="flex min-w-0 items-center gap-2">
-        <h1 className="truncate text-base font-semibold text-slate-900">{j?.name ?? "…"}</h1>
+        <h1 className="truncate text-base font-semibold text-slate-900" title={j?.name}>{j?.name ?? "…"}</h1>
         {j && <StatusBadge status={j.status} />}
         {j && j.current_version > 0 && <span className="text-xs text-slate-500">live: v{j.current_version}</span>}
       </div>

@@ -9,6 +9,7 @@ import { api, ApiError, unwrap } from "../api/client";
 import type { components } from "../api/schema";
 import type { Graph } from "../api/types";
 import { Button } from "../ui/Button";
+import { usePortalContainer } from "../ui/portal";
 import {
   confidenceLevel, isEdited, mappingRows, overrides, setTarget, stranded, targetOptions,
   type MappingRow, type PublishPlan,
@@ -89,12 +90,13 @@ export function PublishDialog({ journeyId, version, fromGraph, toGraph, rollback
     },
   });
 
+  const portal = usePortalContainer();
   const lost = stranded(rows);
   const edited = rows.filter(isEdited).length;
   const warnings = plan.data?.warnings ?? [];
   return (
     <RadixDialog.Root open={open} onOpenChange={(o) => { if (!o) publish.reset(); onOpenChange(o); }}>
-      <RadixDialog.Portal>
+      <RadixDialog.Portal container={portal}>
         <RadixDialog.Overlay className="fixed inset-0 z-40 bg-slate-900/40" />
         <RadixDialog.Content data-testid="publish-dialog"
           className="fixed top-1/2 left-1/2 z-50 flex max-h-[calc(100vh-3rem)] w-[min(52rem,calc(100vw-2rem))] -translate-x-1/2 -translate-y-1/2 flex-col rounded-xl bg-white shadow-2xl focus:outline-none">
