@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { start, shot, adminKey, repoDir } from "./harness.mjs";
+import { start, shot, shotBoth, signIn, repoDir } from "./harness.mjs";
 
 let env;
 let page;
@@ -16,10 +16,7 @@ before(async () => {
   page.on("console", (m) => {
     if (m.type() === "error") console.error(`browser: ${m.text()}`);
   });
-  await page.goto(env.base + "/");
-  await page.getByLabel("API key").fill(adminKey);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: "Journeys", exact: true }).waitFor();
+  await signIn(page, env.base);
 }, { timeout: 300_000 });
 
 after(async () => {
@@ -27,13 +24,7 @@ after(async () => {
 });
 
 /** both saves a screenshot at 1280×800 and at 1920×1080. */
-async function both(name) {
-  await shot(page, `${name}-1280`);
-  await page.setViewportSize({ width: 1920, height: 1080 });
-  await page.waitForTimeout(300); // the canvas refits to the new size
-  await shot(page, `${name}-1920`);
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
+const both = (name, settle) => shotBoth(page, name, settle);
 
 /** countIs waits for the locator to match want elements (the canvas renders a frame later). */
 async function countIs(locator, want, message) {

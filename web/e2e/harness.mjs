@@ -106,6 +106,32 @@ export async function start({ env = {} } = {}) {
   };
 }
 
+/**
+ * signIn opens the app at base and signs in with the admin key, waiting for
+ * the journeys list.
+ */
+export async function signIn(page, base) {
+  await page.goto(base + "/");
+  await page.getByLabel("API key").fill(adminKey);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Journeys", exact: true }).waitFor();
+}
+
+/**
+ * shotBoth saves a screenshot at 1280×800 and at 1920×1080 (name-1280,
+ * name-1920), letting the canvas refit to the larger size (settle, when
+ * given, waits for something more first), then goes back to 1280×800.
+ */
+export async function shotBoth(page, name, settle) {
+  await shot(page, `${name}-1280`);
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await settle?.();
+  await page.waitForTimeout(500);
+  await shot(page, `${name}-1920`);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.waitForTimeout(300);
+}
+
 /** shot saves a screenshot of page as e2e/screenshots/name.png. */
 export async function shot(page, name) {
   await page.screenshot({ path: path.join(screenshotDir, `${name}.png`) });

@@ -1,7 +1,7 @@
 // The templates and providers screens against a real server.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { start, shot, adminKey } from "./harness.mjs";
+import { start, shot, shotBoth, signIn } from "./harness.mjs";
 
 let env;
 let page;
@@ -12,22 +12,15 @@ before(async () => {
   page.on("console", (m) => {
     if (m.type() === "error") console.error(`browser: ${m.text()}`);
   });
-  await page.goto(env.base + "/");
-  await page.getByLabel("API key").fill(adminKey);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: "Journeys", exact: true }).waitFor();
+  await signIn(page, env.base);
 }, { timeout: 300_000 });
 
 after(async () => {
   await env?.stop();
 });
 
-async function both(name) {
-  await shot(page, `${name}-1280`);
-  await page.setViewportSize({ width: 1920, height: 1080 });
-  await shot(page, `${name}-1920`);
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
+/** both saves a screenshot at 1280×800 and at 1920×1080. */
+const both = (name, settle) => shotBoth(page, name, settle);
 
 test("create a template, preview it, save a second version", async () => {
   await page.getByRole("link", { name: "Templates" }).click();

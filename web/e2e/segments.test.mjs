@@ -7,7 +7,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { start, shot, adminKey, repoDir } from "./harness.mjs";
+import { start, shot, shotBoth, signIn, adminKey, repoDir } from "./harness.mjs";
 
 let env;
 let page;
@@ -58,18 +58,10 @@ function scenario(name, fn) {
 }
 
 /** both saves a screenshot at 1280×800 and at 1920×1080. */
-async function both(name) {
-  await shot(page, `${name}-1280`);
-  await page.setViewportSize({ width: 1920, height: 1080 });
-  await page.waitForTimeout(200); // let the layout settle before the picture
-  await shot(page, `${name}-1920`);
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
+const both = (name, settle) => shotBoth(page, name, settle);
 
 scenario("a segment written as text shows its live count, then its members once saved", async () => {
-  await page.goto(env.base + "/");
-  await page.getByLabel("API key").fill(adminKey);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signIn(page, env.base);
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Segments" }).click();
   await page.getByRole("heading", { name: "Segments", level: 1 }).waitFor();
 

@@ -7,7 +7,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { start, shot, adminKey, webDir } from "./harness.mjs";
+import { start, shot, shotBoth, signIn, webDir } from "./harness.mjs";
 
 let env;
 let page;
@@ -30,15 +30,7 @@ function demoV2() {
 }
 
 /** both saves a screenshot at 1280×800 and at 1920×1080. */
-async function both(name, settle) {
-  await shot(page, `${name}-1280`);
-  await page.setViewportSize({ width: 1920, height: 1080 });
-  await settle?.();
-  await page.waitForTimeout(500); // the canvas re-fits to its new size
-  await shot(page, `${name}-1920`);
-  await page.setViewportSize({ width: 1280, height: 800 });
-  await page.waitForTimeout(300);
-}
+const both = (name, settle) => shotBoth(page, name, settle);
 
 before(async () => {
   env = await start();
@@ -50,10 +42,7 @@ before(async () => {
   const j = await env.api("POST", "/api/v1/journeys", { name: demo.name, description: demo.description, graph: demo.graph });
   journeyId = j.id;
   await env.api("POST", `/api/v1/journeys/${journeyId}/activate`, {});
-  await page.goto(env.base + "/");
-  await page.getByLabel("API key").fill(adminKey);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: "Journeys", exact: true }).waitFor();
+  await signIn(page, env.base);
 }, { timeout: 300_000 });
 
 after(async () => {
