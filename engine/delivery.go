@@ -85,7 +85,7 @@ func (rt *Runtime) RecordDeliveries(ctx context.Context, tenantID, provider stri
 			if at.IsZero() {
 				at = t.Now()
 			}
-			_, err = t.AdvanceDelivery(store.AdvanceDeliveryParams{TenantID: tenantID, Key: s.Key, Delivery: st.Event,
+			_, err = t.AdvanceDelivery(store.AdvanceDeliveryParams{Send: s, Delivery: st.Event,
 				From: below(st.Event), At: at, Detail: st.Detail})
 			if err != nil {
 				return err

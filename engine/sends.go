@@ -498,7 +498,7 @@ func (rt *Runtime) RecoverSends(ctx context.Context) (int, error) {
 // finishSend records a send's final status and resumes the path that waits
 // for it, in the same transaction.
 func (rt *Runtime) finishSend(ctx context.Context, t *store.EngineTx, s *kalcifer.Send, status kalcifer.SendStatus, detail string) error {
-	ok, err := t.FinishSend(s.Key, status, detail)
+	ok, err := t.FinishSend(s, status, detail)
 	if err != nil || !ok {
 		return err
 	}

@@ -23,7 +23,8 @@ func (t *EngineTx) SendOfTenant(tenantID, key string) (*kalcifer.Send, error) {
 
 // AdvanceDeliveryParams moves a send's delivery status forward.
 type AdvanceDeliveryParams struct {
-	TenantID, Key string
+	// Send is the send, as read (SendOfTenant).
+	Send *kalcifer.Send
 	// Delivery is the new status; it replaces only the statuses of From
 	// ("" among them for a send without any yet), so concurrent callbacks
 	// cannot move it back.
@@ -39,11 +40,14 @@ func (t *EngineTx) AdvanceDelivery(p AdvanceDeliveryParams) (bool, error) {
 	if len(p.From) == 0 {
 		return false, nil
 	}
-	args := []any{p.Delivery, micros(p.At), p.Detail, micros(t.now), p.Key, p.TenantID}
+	args := []any{p.Delivery, micros(p.At), p.Detail, micros(t.now), p.Send.Key, p.Send.TenantID}
 	n, err := t.tx.Exec(t.ctx, `UPDATE sends SET delivery = $1, delivery_at = $2, delivery_detail = $3, updated_at = $4
 		WHERE key = $5 AND tenant_id = $6 AND delivery IN (`+bind(&args, p.From)+`)`, args...)
 	if err != nil {
-		return false, fmt.Errorf("record delivery %s of send %s: %w", p.Delivery, p.Key, err)
+		return false, fmt.Errorf("record delivery %s of send %s: %w", p.Delivery, p.Send.Key, err)
+	}
+	if n == 1 && t.observing() {
+		t.written.Deliveries = append(t.written.Deliveries, AdvancedDelivery{Send: *p.Send, Delivery: p.Delivery, At: p.At})
 	}
 	return n == 1, nil
 }

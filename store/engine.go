@@ -21,20 +21,35 @@ type EngineTx struct {
 	now time.Time
 	// changed is set when the transaction queued customer changes.
 	changed bool
+	// written records what the transaction wrote, for the store's
+	// observers; nil when there are none (observe.go). loaded holds the
+	// statuses of the instances it read, for SavedInstance.From.
+	written *Written
+	loaded  map[string]kalcifer.InstanceStatus
 }
 
 // WithEngineTx runs fn in a transaction. The time is fixed once per
 // transaction (EngineTx.Now).
 func (s *Store) WithEngineTx(ctx context.Context, fn func(t *EngineTx) error) error {
 	changed := false
+	var written *Written
 	err := s.b.WithTx(ctx, func(tx Tx) error {
 		t := &EngineTx{s: s, tx: tx, ctx: ctx, now: s.now()}
+		if len(s.observers) > 0 {
+			t.written, t.loaded = &Written{}, map[string]kalcifer.InstanceStatus{}
+		}
 		err := fn(t)
-		changed = t.changed
+		if err == nil {
+			err = t.observeInTx()
+		}
+		changed, written = t.changed, t.written
 		return err
 	})
 	if err == nil && changed {
 		s.customersChanged()
+	}
+	if err == nil {
+		s.observeCommitted(written)
 	}
 	return err
 }

@@ -63,6 +63,7 @@ func (t *EngineTx) Instance(id string) (*kalcifer.Instance, error) {
 	if err != nil {
 		return nil, notFound(err, "instance %q not found", id)
 	}
+	t.noteLoaded(in)
 	return in, nil
 }
 
@@ -101,6 +102,7 @@ func (t *EngineTx) SaveInstance(in *kalcifer.Instance, steps []kalcifer.Step, wa
 	if err := t.insertSteps(in, steps); err != nil {
 		return err
 	}
+	t.recordInstance(in, fresh, t.loaded[in.ID], steps)
 	in.StepCount += len(steps)
 	// Only a stored instance can have waits to clear.
 	if !fresh {
@@ -278,7 +280,11 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 
 // ActiveInstances returns a customer's active and paused instances.
 func (t *EngineTx) ActiveInstances(tenantID, customerID string) ([]*kalcifer.Instance, error) {
-	return activeInstances(t.ctx, t.tx, tenantID, customerID)
+	list, err := activeInstances(t.ctx, t.tx, tenantID, customerID)
+	for _, in := range list {
+		t.noteLoaded(in)
+	}
+	return list, err
 }
 
 // CustomerInstances returns the journeys a customer is in: their active

@@ -46,8 +46,11 @@ func (t *EngineTx) updateMoved(moves []InstanceMove) error {
 		if mv.Status.Ended() {
 			ended = &now
 		}
-		steps = append(steps, stepRow{mv.Prior.ID, mv.Prior.StepCount + 1, kalcifer.Step{Version: mv.Version, Type: "migration",
-			Result: mv.Outcome, Detail: mv.Detail, At: t.now}})
+		step := kalcifer.Step{Version: mv.Version, Type: "migration", Result: mv.Outcome, Detail: mv.Detail, At: t.now}
+		steps = append(steps, stepRow{mv.Prior.ID, mv.Prior.StepCount + 1, step})
+		moved := *mv.Prior
+		moved.Version, moved.Status, moved.Reason, moved.Nodes = mv.Version, mv.Status, mv.Reason, mv.Nodes
+		t.recordInstance(&moved, false, mv.Prior.Status, []kalcifer.Step{step})
 		if !t.s.d.BindsArrays {
 			if _, err := t.tx.Exec(t.ctx, `UPDATE instances SET version = $1, status = $2, reason = $3, state = $4, at_nodes = $5,
 				step_count = step_count + 1, lock_version = lock_version + 1, updated_at = $6, ended_at = $7 WHERE id = $8`,

@@ -200,10 +200,14 @@ func (t *EngineTx) RestoreMove(migrationID string, mi MovedInstance, waits map[i
 	if n == 0 {
 		return false, ErrConflict
 	}
-	if err := t.insertStepRows([]stepRow{{in.ID, in.StepCount + 1, kalcifer.Step{Version: mi.PriorVersion, Type: "migration",
-		Result: "restored", Detail: fmt.Sprintf("migration %s aborted: back on version %d", migrationID, mi.PriorVersion), At: t.now}}}); err != nil {
+	step := kalcifer.Step{Version: mi.PriorVersion, Type: "migration", Result: "restored",
+		Detail: fmt.Sprintf("migration %s aborted: back on version %d", migrationID, mi.PriorVersion), At: t.now}
+	if err := t.insertStepRows([]stepRow{{in.ID, in.StepCount + 1, step}}); err != nil {
 		return false, err
 	}
+	restoredIn := *in
+	restoredIn.Version, restoredIn.Status, restoredIn.Reason, restoredIn.Nodes = mi.PriorVersion, mi.PriorStatus, "", mi.PriorNodes
+	t.recordInstance(&restoredIn, false, in.Status, []kalcifer.Step{step})
 	if err := t.replaceWaits(in, waits, nil, true); err != nil {
 		return false, err
 	}

@@ -254,12 +254,17 @@ func (t *EngineTx) DeferSend(key, detail string, at time.Time) error {
 
 // FinishSend records a send's final status. It returns false when the send
 // was no longer in flight (another worker or the recovery finished it).
-func (t *EngineTx) FinishSend(key string, status kalcifer.SendStatus, detail string) (bool, error) {
+func (t *EngineTx) FinishSend(s *kalcifer.Send, status kalcifer.SendStatus, detail string) (bool, error) {
 	n, err := t.tx.Exec(t.ctx, `UPDATE sends SET status = $1, detail = $2, updated_at = $3, completed_at = $3,
 		next_attempt_at = NULL WHERE key = $4 AND status IN ('sending', 'capped', 'pending')`,
-		string(status), detail, micros(t.now), key)
+		string(status), detail, micros(t.now), s.Key)
 	if err != nil {
-		return false, fmt.Errorf("finish send %s as %s: %w", key, status, err)
+		return false, fmt.Errorf("finish send %s as %s: %w", s.Key, status, err)
+	}
+	if n == 1 && t.observing() {
+		done := *s
+		done.Status, done.Detail = status, detail
+		t.written.Sends = append(t.written.Sends, done)
 	}
 	return n == 1, nil
 }

@@ -32,6 +32,8 @@ type Store struct {
 	defaults kalcifer.Limits
 	// onChanged is called after customer changes are queued (entries.go).
 	onChanged atomic.Pointer[func()]
+	// observers watch engine transactions (observe.go).
+	observers []Observer
 }
 
 // New returns a Store over b, taking the time from clock, sealing stored

@@ -267,12 +267,12 @@ func testSends(t *testing.T, s *store.Store) {
 			t.Fatal("a retry was claimed before its time")
 		}
 		must(t, tx.RetrySend(send.Key, "", tx.Now())) // not in flight: no effect
-		ok, err = tx.FinishSend(send.Key, kalcifer.SendSent, "HTTP 200")
+		ok, err = tx.FinishSend(send, kalcifer.SendSent, "HTTP 200")
 		must(t, err)
 		if !ok {
 			t.Fatal("finish pending send")
 		}
-		if ok, _ := tx.FinishSend(send.Key, kalcifer.SendAmbiguous, "late"); ok {
+		if ok, _ := tx.FinishSend(send, kalcifer.SendAmbiguous, "late"); ok {
 			t.Fatal("a final send was finished twice")
 		}
 		got, err := tx.Send(send.Key)

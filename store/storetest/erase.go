@@ -42,7 +42,7 @@ func testEraseCustomer(t *testing.T, s *store.Store) {
 				Config: map[string]any{"to": "bob@example.com"}, Status: status})
 			must(t, err)
 		}
-		_, err := tx.FinishSend(ended.ID+":mail:1", kalcifer.SendFailed, "550 bob@example.com unknown")
+		_, err := tx.FinishSend(&kalcifer.Send{Key: ended.ID + ":mail:1"}, kalcifer.SendFailed, "550 bob@example.com unknown")
 		must(t, err)
 		return nil
 	}))

@@ -264,7 +264,7 @@ func testLedgerReads(t *testing.T, s *store.Store) {
 		if st != kalcifer.SendPending {
 			t.Fatalf("status = %s", st)
 		}
-		ok, err := tx.FinishSend(in.ID+":b_mail:1", kalcifer.SendFailed, "HTTP 400")
+		ok, err := tx.FinishSend(&kalcifer.Send{Key: in.ID + ":b_mail:1"}, kalcifer.SendFailed, "HTTP 400")
 		must(t, err)
 		if !ok {
 			t.Fatal("finish")

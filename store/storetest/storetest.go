@@ -79,6 +79,7 @@ func Run(t *testing.T, open Open) {
 		"CustomerMerge":       testCustomerMerge,
 		"AliasInbox":          testAliasInbox,
 		"CustomerLanes":       testCustomerLanes,
+		"Observers":           testObservers,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
