@@ -67,7 +67,7 @@ func (s *Store) PatchCustomer(ctx context.Context, p PatchCustomerParams) (*kalc
 		if err != nil {
 			return err
 		}
-		c, err := t.Customer(tenantID, id)
+		c, err := t.lockedCustomer(tenantID, id)
 		if err != nil {
 			return err
 		}
@@ -98,21 +98,42 @@ func applyProfile(c *kalcifer.Customer, set map[string]any, addTags, removeTags 
 	}
 }
 
-// Customer returns the customer, creating an empty profile when new.
+// Customer returns the customer, creating an empty profile when new. The
+// row is not locked: a profile read to route events and run nodes may be
+// changed by others before the transaction ends (ApplyProfile re-reads it).
 func (t *EngineTx) Customer(tenantID, id string) (*kalcifer.Customer, error) {
-	c, err := scanCustomer(t.tx.QueryRow(t.ctx, `SELECT `+customerColumns+` FROM customers WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+	return t.customer(tenantID, id, "")
+}
+
+// lockedCustomer is Customer with the row locked until the transaction
+// ends (where writers run concurrently), for a read-modify-write.
+func (t *EngineTx) lockedCustomer(tenantID, id string) (*kalcifer.Customer, error) {
+	return t.customer(tenantID, id, t.s.forUpdate())
+}
+
+func (t *EngineTx) customer(tenantID, id, lock string) (*kalcifer.Customer, error) {
+	read := func() (*kalcifer.Customer, error) {
+		return scanCustomer(t.tx.QueryRow(t.ctx, `SELECT `+customerColumns+` FROM customers WHERE tenant_id = $1 AND id = $2`+lock, tenantID, id))
+	}
+	c, err := read()
 	if err == nil {
 		return c, nil
 	}
 	if err != ErrNoRows {
 		return nil, fmt.Errorf("read customer %s: %w", id, err)
 	}
-	c = &kalcifer.Customer{ID: id, Attributes: map[string]any{}, Tags: []string{}, CreatedAt: t.now, UpdatedAt: t.now}
-	if _, err := t.tx.Exec(t.ctx, `INSERT INTO customers (tenant_id, id, created_at, updated_at) VALUES ($1, $2, $3, $3)
-		ON CONFLICT (tenant_id, id) DO NOTHING`, tenantID, id, micros(t.now)); err != nil {
+	n, err := t.tx.Exec(t.ctx, `INSERT INTO customers (tenant_id, id, created_at, updated_at) VALUES ($1, $2, $3, $3)
+		ON CONFLICT (tenant_id, id) DO NOTHING`, tenantID, id, micros(t.now))
+	if err != nil {
 		return nil, fmt.Errorf("create customer %s: %w", id, err)
 	}
-	return c, nil
+	if n == 0 { // created meanwhile by another transaction: read its row
+		if c, err = read(); err != nil {
+			return nil, fmt.Errorf("read customer %s: %w", id, err)
+		}
+		return c, nil
+	}
+	return &kalcifer.Customer{ID: id, Attributes: map[string]any{}, Tags: []string{}, CreatedAt: t.now, UpdatedAt: t.now}, nil
 }
 
 // SaveCustomer writes a customer's attributes and tags.
@@ -166,11 +187,22 @@ func seen(c *kalcifer.Customer, at time.Time) {
 	}
 }
 
-// ApplyProfile applies a run's profile changes to c and saves it.
+// ApplyProfile applies a run's profile changes to the customer c and saves
+// it. c was read unlocked, so the profile is read again, locked, and the
+// changes applied to that: an identify or PATCH that committed since c was
+// read is kept, not overwritten. c becomes the saved profile.
 func (t *EngineTx) ApplyProfile(tenantID string, c *kalcifer.Customer, set map[string]any, addTags, removeTags []string) error {
 	if len(set) == 0 && len(addTags) == 0 && len(removeTags) == 0 {
 		return nil
 	}
-	applyProfile(c, set, addTags, removeTags)
-	return t.SaveCustomer(tenantID, c)
+	latest, err := t.lockedCustomer(tenantID, c.ID)
+	if err != nil {
+		return err
+	}
+	applyProfile(latest, set, addTags, removeTags)
+	if err := t.SaveCustomer(tenantID, latest); err != nil {
+		return err
+	}
+	*c = *latest
+	return nil
 }

@@ -251,3 +251,38 @@ func testIdentifyConcurrent(t *testing.T, s *store.Store) {
 		}
 	}
 }
+
+// testProfileNoLostUpdate: a node's profile change, made by a transaction
+// that read the profile before another writer changed it, keeps the other
+// writer's change.
+func testProfileNoLostUpdate(t *testing.T, s *store.Store) {
+	if s.Backend().Dialect().SingleWriter {
+		t.Skip("one write transaction at a time: two read-modify-writes cannot interleave")
+	}
+	ctx := context.Background()
+	_, err := s.PatchCustomer(ctx, store.PatchCustomerParams{TenantID: "default", CustomerID: "c1", Set: map[string]any{"plan": "free"}})
+	must(t, err)
+	must(t, s.WithEngineTx(ctx, func(tx *store.EngineTx) error {
+		c, err := tx.Customer("default", "c1") // read to route an event, unlocked
+		if err != nil {
+			return err
+		}
+		// Meanwhile a PATCH commits.
+		if _, err := s.PatchCustomer(ctx, store.PatchCustomerParams{TenantID: "default", CustomerID: "c1",
+			Set: map[string]any{"country": "DE"}, AddTags: []string{"vip"}}); err != nil {
+			return err
+		}
+		if err := tx.ApplyProfile("default", c, map[string]any{"plan": "pro"}, []string{"onboarded"}, nil); err != nil {
+			return err
+		}
+		if c.Attributes["country"] != "DE" {
+			t.Errorf("the run's view of the profile after its change = %v, want the PATCH's country too", c.Attributes)
+		}
+		return nil
+	}))
+	c, err := s.GetCustomer(ctx, "default", "c1")
+	must(t, err)
+	if c.Attributes["plan"] != "pro" || c.Attributes["country"] != "DE" || !slices.Contains(c.Tags, "vip") || !slices.Contains(c.Tags, "onboarded") {
+		t.Fatalf("profile = %v %v: the node's change and the concurrent PATCH must both be kept", c.Attributes, c.Tags)
+	}
+}
