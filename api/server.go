@@ -521,8 +521,9 @@ func (s *server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-		next.ServeHTTP(ww, r)
-		s.logger.DebugContext(r.Context(), "http request",
+		ctx, learned := logctx.Collect(r.Context())
+		next.ServeHTTP(ww, r.WithContext(ctx))
+		s.logger.DebugContext(logctx.With(r.Context(), learned()...), "http request",
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", ww.Status()),

@@ -11,6 +11,7 @@ package logctx
 import (
 	"context"
 	"log/slog"
+	"sync"
 
 	"go.opentelemetry.io/otel/trace"
 
@@ -28,10 +29,37 @@ const (
 
 type key struct{}
 
+type collectorKey struct{}
+
+// collector gathers what With adds anywhere below the context that made
+// it (Collect).
+type collector struct {
+	mu    sync.Mutex
+	attrs []slog.Attr
+}
+
+// Collect returns ctx noting every attribute With adds to it or to the
+// contexts made from it, and a function returning them. A middleware that
+// logs after the handler (an access log) learns that way what the handler
+// learned: the tenant, the journey.
+func Collect(ctx context.Context) (context.Context, func() []slog.Attr) {
+	c := &collector{}
+	return context.WithValue(ctx, collectorKey{}, c), func() []slog.Attr {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return append([]slog.Attr(nil), c.attrs...)
+	}
+}
+
 // With returns ctx carrying attrs besides those it already carries; an
 // attribute with an empty value is left out, and a key given again
 // replaces the earlier value.
 func With(ctx context.Context, attrs ...slog.Attr) context.Context {
+	if c, ok := ctx.Value(collectorKey{}).(*collector); ok {
+		c.mu.Lock()
+		c.attrs = append(c.attrs, attrs...)
+		c.mu.Unlock()
+	}
 	old, _ := ctx.Value(key{}).([]slog.Attr)
 	out := make([]slog.Attr, 0, len(old)+len(attrs))
 	for _, a := range old {
@@ -39,9 +67,9 @@ func With(ctx context.Context, attrs ...slog.Attr) context.Context {
 			out = append(out, a)
 		}
 	}
-	for _, a := range attrs {
-		if a.Value.Kind() == slog.KindString && a.Value.String() == "" {
-			continue
+	for i, a := range attrs {
+		if (a.Value.Kind() == slog.KindString && a.Value.String() == "") || has(attrs[i+1:], a.Key) {
+			continue // empty, or given again later
 		}
 		out = append(out, a)
 	}
