@@ -3,18 +3,26 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/kalcifer/kalcifer"
 )
@@ -313,4 +321,212 @@ func newSeries(a, b map[string]float64, name string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// otlpCollector is a local OTLP/HTTP receiver: it decodes each export
+// request with the collector's own protobuf types and keeps its spans.
+type otlpCollector struct {
+	mu       sync.Mutex
+	spans    []*tracepb.Span
+	services []string
+}
+
+func (o *otlpCollector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.URL.Path != "/v1/traces" || r.Header.Get("Content-Type") != "application/x-protobuf" {
+		http.Error(w, "want POST /v1/traces of application/x-protobuf", http.StatusBadRequest)
+		return
+	}
+	var body io.Reader = r.Body
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		body = zr
+	}
+	raw, err := io.ReadAll(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	var req coltracepb.ExportTraceServiceRequest
+	if err := proto.Unmarshal(raw, &req); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	o.mu.Lock()
+	for _, rs := range req.ResourceSpans {
+		for _, a := range rs.GetResource().GetAttributes() {
+			if a.Key == "service.name" {
+				o.services = append(o.services, a.GetValue().GetStringValue())
+			}
+		}
+		for _, ss := range rs.ScopeSpans {
+			o.spans = append(o.spans, ss.Spans...)
+		}
+	}
+	o.mu.Unlock()
+	out, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	w.Write(out)
+}
+
+// span finds a span by name.
+func (o *otlpCollector) span(name string) *tracepb.Span {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, s := range o.spans {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+func (o *otlpCollector) names() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []string
+	for _, s := range o.spans {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+func spanAttr(s *tracepb.Span, key string) *commonpb.AnyValue {
+	for _, a := range s.Attributes {
+		if a.Key == key {
+			return a.Value
+		}
+	}
+	return nil
+}
+
+// With OTEL_EXPORTER_OTLP_ENDPOINT set, the real server exports its spans
+// over OTLP/HTTP: a request's span named by its route pattern, continuing
+// the caller's traceparent, with the route, status and tenant; and a span
+// of the engine's batch that routed the event.
+func TestTracesExportedOverOTLP(t *testing.T) {
+	t.Parallel()
+	collector := &otlpCollector{}
+	srv := httptest.NewServer(collector)
+	defer srv.Close()
+	env := map[string]string{"KALCIFER_DATA_DIR": t.TempDir(), "KALCIFER_ADMIN_API_KEY": adminKey, "OTEL_EXPORTER_OTLP_ENDPOINT": srv.URL}
+	m := start(t, env, io.Discard)
+	closed := false
+	defer func() {
+		if !closed {
+			m.Close()
+		}
+	}()
+	c := client{t, "http://" + m.Addr().String()}
+	var j kalcifer.Journey
+	c.do("POST", "/api/v1/journeys", adminKey, `{"name":"Traced","graph":`+e2eGraph+`}`, 201, &j)
+	c.do("POST", "/api/v1/journeys/"+j.ID+"/activate", adminKey, "", 200, nil)
+	c.do("POST", "/api/v1/events", adminKey, `{"customer_id":"t1","event_type":"signed_up"}`, 202, nil)
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		var list kalcifer.Page[kalcifer.Instance]
+		c.do("GET", "/api/v1/journeys/"+j.ID+"/instances", adminKey, "", 200, &list)
+		if len(list.Data) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the event was not routed")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	req, _ := http.NewRequest("GET", c.base+"/api/v1/journeys/"+j.ID, nil)
+	req.Header.Set("Authorization", "Bearer "+adminKey)
+	req.Header.Set("Traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if err := m.Close(); err != nil { // flushes the spans
+		t.Fatalf("close: %v", err)
+	}
+	closed = true
+
+	s := collector.span("GET /api/v1/journeys/{id}")
+	if s == nil {
+		t.Fatalf("no request span; spans: %v", collector.names())
+	}
+	if hex.EncodeToString(s.TraceId) != traceID || s.Kind != tracepb.Span_SPAN_KIND_SERVER {
+		t.Errorf("request span trace %x kind %v, want the caller's trace %s, server", s.TraceId, s.Kind, traceID)
+	}
+	for key, want := range map[string]string{"http.route": "/api/v1/journeys/{id}", "kalcifer.tenant_id": kalcifer.DefaultTenantID,
+		"kalcifer.journey_id": j.ID} {
+		if v := spanAttr(s, key); v.GetStringValue() != want {
+			t.Errorf("request span %s = %v, want %q", key, v, want)
+		}
+	}
+	if v := spanAttr(s, "http.response.status_code"); v.GetIntValue() != 200 {
+		t.Errorf("request span status = %v", v)
+	}
+	b := collector.span("engine.events")
+	if b == nil {
+		t.Fatalf("no engine batch span; spans: %v", collector.names())
+	}
+	if v := spanAttr(b, "kalcifer.batch.items"); v.GetIntValue() < 1 {
+		t.Errorf("batch span items = %v, want at least the one event", v)
+	}
+	if !slices.Contains(collector.services, "kalcifer") {
+		t.Errorf("service names %v, want kalcifer", collector.services)
+	}
+}
+
+// Metrics may move to an address of their own; the API's address then
+// says where they went.
+func TestMetricsOnTheirOwnAddress(t *testing.T) {
+	t.Parallel()
+	m := start(t, map[string]string{"KALCIFER_DATA_DIR": t.TempDir(), "KALCIFER_METRICS_ADDR": "127.0.0.1:0"}, io.Discard)
+	defer m.Close()
+	c := client{t, "http://" + m.Addr().String()}
+	c.do("GET", "/metrics", "", "", 404, nil)
+	got := scrape(t, "http://"+m.MetricsAddr().String()+"/metrics")
+	if _, ok := got["kalcifer_inbox_backlog"]; !ok {
+		t.Fatalf("no backlog gauge among %d series", len(got))
+	}
+	off := start(t, map[string]string{"KALCIFER_DATA_DIR": t.TempDir(), "KALCIFER_METRICS": "off"}, io.Discard)
+	defer off.Close()
+	if off.Metrics != nil || off.MetricsAddr() != nil {
+		t.Fatal("KALCIFER_METRICS=off still measures")
+	}
+	client{t, "http://" + off.Addr().String()}.do("GET", "/metrics", "", "", 404, nil)
+}
+
+// The metrics and tracing settings refuse what they would not do.
+func TestObservabilitySettings(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		env     map[string]string
+		wantErr string
+		wantURL string
+	}{
+		{env: map[string]string{"KALCIFER_METRICS": "yes"}, wantErr: "KALCIFER_METRICS must be on or off"},
+		{env: map[string]string{"KALCIFER_METRICS": "off", "KALCIFER_METRICS_ADDR": ":9464"}, wantErr: "KALCIFER_METRICS=off serves no metrics"},
+		{env: map[string]string{"KALCIFER_METRICS_ADDR": "9464"}, wantErr: "KALCIFER_METRICS_ADDR must be host:port"},
+		{env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318/"}, wantURL: "http://collector:4318/v1/traces"},
+		{env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://b/traces"},
+			wantURL: "https://b/traces"},
+		{env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318", "OTEL_SDK_DISABLED": "true"}},
+		{env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318", "OTEL_TRACES_EXPORTER": "none"}},
+		{env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, wantErr: "OTLP over HTTP/protobuf"},
+		{env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318", "OTEL_TRACES_EXPORTER": "zipkin"}, wantErr: "not supported"},
+		{env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"}, wantErr: "must be an http(s) URL"},
+		{env: map[string]string{}},
+	} {
+		c, err := LoadConfig(envOf(tc.env), nil)
+		switch {
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("%v: err = %v, want %q", tc.env, err, tc.wantErr)
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("%v: %v", tc.env, err)
+		case tc.wantErr == "" && c.OTLPTracesURL != tc.wantURL:
+			t.Errorf("%v: traces URL %q, want %q", tc.env, c.OTLPTracesURL, tc.wantURL)
+		}
+	}
 }
