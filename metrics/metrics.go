@@ -79,7 +79,9 @@ func New(logger *slog.Logger) *Metrics {
 	m.txSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "kalcifer_store_transaction_duration_seconds",
 		Help: "How long store transactions took, from begin to commit or rollback.", Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}})
 	m.reg.MustRegister(m.eventsIngested, m.steps, m.instances, m.sends, m.calls, m.callSeconds, m.timerLag, m.batches, m.requests, m.txSeconds,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{Namespace: "kalcifer"}))
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{Namespace: "kalcifer"}))
+	// The Go runtime's metrics, named kalcifer_go_* like every other.
+	prometheus.WrapRegistererWithPrefix("kalcifer_", m.reg).MustRegister(collectors.NewGoCollector())
 	return m
 }
 
