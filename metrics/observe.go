@@ -16,10 +16,15 @@ func (m *Metrics) InTx(*store.EngineTx, *store.Written) error { return nil }
 // node type, instance transitions, and sends settled by channel and status.
 func (m *Metrics) Committed(w *store.Written) {
 	for _, in := range w.Instances {
-		if in.Created {
+		// A transition is counted when the status before is known: the
+		// instance started here, or the transaction read it first.
+		switch {
+		case in.Created:
 			m.instances.WithLabelValues("started").Inc()
-		}
-		if in.Status != in.From && !(in.Created && in.Status == kalcifer.InstanceActive) {
+			if in.Status != kalcifer.InstanceActive {
+				m.instances.WithLabelValues(string(in.Status)).Inc()
+			}
+		case in.From != "" && in.Status != in.From:
 			m.instances.WithLabelValues(string(in.Status)).Inc()
 		}
 		for _, s := range in.Steps {
