@@ -93,9 +93,11 @@ func (m *Metrics) Watch(st *store.Store) {
 	m.reg.MustRegister(&gauges{st: st, log: m.log})
 }
 
-// Handler serves the metrics in Prometheus' text format.
+// Handler serves the metrics in Prometheus' text format. (No Registry in
+// its options: promhttp would register its own promhttp_* counter, which is
+// not named kalcifer_*.)
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
 // Registry is where the collectors are registered (tests gather from it).

@@ -35,6 +35,7 @@ func exported(t *testing.T) map[string]bool {
 	st := store.New(m.Backend(b), kalcifer.SystemClock{}, secrets.Generate())
 	t.Cleanup(func() { st.Close() })
 	m.Watch(st)
+	m.Handler() // whatever serving registers counts too
 
 	m.EventsIngested("stored", 1)
 	m.TimerFired(time.Second)

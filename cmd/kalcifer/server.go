@@ -219,6 +219,9 @@ func (m *Main) Run(ctx context.Context) error {
 		ml, err := net.Listen("tcp", m.Config.MetricsAddr)
 		if err != nil {
 			m.listener.Close()
+			if m.debug != nil {
+				m.debug.Close()
+			}
 			m.Engine.Stop()
 			m.closeLua()
 			st.Close()
