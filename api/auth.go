@@ -28,7 +28,7 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
+		next.ServeHTTP(w, withPrincipal(r, p))
 	})
 }
 
@@ -48,7 +48,7 @@ func (s *server) principalOf(ctx context.Context, credential string) (kalcifer.P
 	}
 	p, err := s.jwt.Verify(credential)
 	if errors.Is(err, jwtauth.ErrKeysUnavailable) {
-		s.logger.ErrorContext(ctx, "JWT keys unavailable", slog.String("request_id", requestID(ctx)), slog.Any("error", err))
+		s.logger.ErrorContext(ctx, "JWT keys unavailable", slog.Any("error", err))
 		return kalcifer.Principal{}, kalcifer.Errorf(codeUnavailable, "the token cannot be checked now: its signing keys could not be fetched; try again shortly")
 	}
 	if err != nil {

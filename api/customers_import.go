@@ -158,7 +158,7 @@ func (s *server) importCustomers(w http.ResponseWriter, r *http.Request) {
 	case stream && stop != nil:
 		var ke *kalcifer.Error
 		if !errors.As(stop, &ke) || ke.Code == kalcifer.EINTERNAL {
-			s.logger.ErrorContext(r.Context(), "import failed", slog.String("request_id", requestID(r.Context())), slog.Any("error", stop))
+			s.logger.ErrorContext(r.Context(), "import failed", slog.Any("error", stop))
 			ke = kalcifer.Errorf(kalcifer.EINTERNAL, "internal error after %d rows were imported", res.Imported)
 		}
 		_ = enc.Encode(importProgress{Result: res, Error: ke})

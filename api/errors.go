@@ -88,7 +88,6 @@ func (s *server) errorObject(r *http.Request, err error) errorObject {
 	var e *kalcifer.Error
 	if !errors.As(err, &e) || statusOf(e.Code) == http.StatusInternalServerError {
 		s.logger.ErrorContext(r.Context(), "request failed",
-			slog.String("request_id", requestID(r.Context())),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Any("error", err))
@@ -103,7 +102,6 @@ func (s *server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v
 	body, err := json.Marshal(v)
 	if err != nil {
 		s.logger.ErrorContext(r.Context(), "encode response",
-			slog.String("request_id", requestID(r.Context())),
 			slog.String("path", r.URL.Path),
 			slog.Any("error", err))
 		status = http.StatusInternalServerError
@@ -114,7 +112,6 @@ func (s *server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v
 	if _, err := w.Write(append(body, '\n')); err != nil {
 		// The client went away; there is nobody left to tell.
 		s.logger.DebugContext(r.Context(), "write response",
-			slog.String("request_id", requestID(r.Context())),
 			slog.Any("error", err))
 	}
 }

@@ -86,8 +86,7 @@ func (s *server) designerDeadline(next http.Handler) http.Handler {
 		if s.designerTimeout > 0 {
 			err := http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.designerTimeout))
 			if err != nil && !errors.Is(err, http.ErrNotSupported) { // recorders in tests have no deadline
-				s.logger.WarnContext(r.Context(), "extend write deadline", slog.String("request_id", requestID(r.Context())),
-					slog.Any("err", err))
+				s.logger.WarnContext(r.Context(), "extend write deadline", slog.Any("err", err))
 			}
 		}
 		next.ServeHTTP(w, r)

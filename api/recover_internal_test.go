@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/kalcifer/kalcifer/internal/logctx"
 )
 
 // A panicking handler answers a JSON 500, is logged with its request id, and
@@ -16,7 +18,7 @@ import (
 func TestRecoverer(t *testing.T) {
 	t.Parallel()
 	logs := &lockedBuffer{}
-	s := &server{logger: slog.New(slog.NewJSONHandler(logs, nil)), maxBody: DefaultMaxBodyBytes}
+	s := &server{logger: logctx.Wrap(slog.New(slog.NewJSONHandler(logs, nil))), maxBody: DefaultMaxBodyBytes}
 	h := s.withRequestID(s.accessLog(s.recoverer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic("boom")
 	}))))

@@ -12,13 +12,17 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/channel"
 	"github.com/kalcifer/kalcifer/designer"
 	"github.com/kalcifer/kalcifer/graph"
+	"github.com/kalcifer/kalcifer/internal/logctx"
 	"github.com/kalcifer/kalcifer/jwtauth"
 	"github.com/kalcifer/kalcifer/liquid"
+	"github.com/kalcifer/kalcifer/metrics"
 	"github.com/kalcifer/kalcifer/store"
 	"github.com/kalcifer/kalcifer/tracking"
 )
@@ -79,6 +83,14 @@ type Config struct {
 	// that is not under /api/ goes to it (the app routes on the client).
 	// Nil answers those with the API's JSON 404.
 	App http.Handler
+	// Metrics observes every request (by method, route pattern and
+	// status); nil observes none.
+	Metrics *metrics.Metrics
+	// MetricsHandler answers GET /metrics; nil answers it 404 (metrics off,
+	// or served on an address of their own).
+	MetricsHandler http.Handler
+	// Tracer makes a server span of every request; nil makes none.
+	Tracer trace.TracerProvider
 }
 
 // Engine is what the API asks of the journey runtime; *engine.Runtime
@@ -155,6 +167,10 @@ type server struct {
 	tracker         *tracking.Signer // checks open and click tokens
 	publicURL       string
 	app             http.Handler
+
+	metrics        *metrics.Metrics
+	metricsHandler http.Handler
+	tracer         trace.Tracer
 }
 
 // NewHandler returns the HTTP handler of the whole API. The handler is a
@@ -178,10 +194,19 @@ func NewHandler(cfg Config) http.Handler {
 		tracker:         tracking.NewSigner(tracking.Key(cfg.Store.Keyring())),
 		publicURL:       cfg.PublicURL,
 		app:             cfg.App,
+
+		metrics:        cfg.Metrics,
+		metricsHandler: cfg.MetricsHandler,
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
+	s.logger = logctx.Wrap(s.logger)
+	tracer := cfg.Tracer
+	if tracer == nil {
+		tracer = noop.NewTracerProvider()
+	}
+	s.tracer = tracer.Tracer(tracerName)
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
@@ -206,13 +231,13 @@ func NewHandler(cfg Config) http.Handler {
 // hold (see bodyLimit); the router refuses to start with one that does not.
 func (s *server) routes() *chi.Mux {
 	r := chi.NewRouter()
-	r.Use(s.withRequestID, s.accessLog, s.recoverer, securityHeaders, s.cors)
+	r.Use(s.withRequestID, s.accessLog, s.telemetry, s.recoverer, securityHeaders, s.cors)
 	// Set before any subrouter is mounted, so that every subrouter inherits them.
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.methodNotAllowed)
 	// route adds a handler with its body limit.
 	route := func(r chi.Router, method, pattern string, limit bodyLimit, h http.HandlerFunc) {
-		r.Method(method, pattern, s.limited(limit, h))
+		r.Method(method, pattern, s.limited(limit, correlated(pattern, h)))
 	}
 	get := func(r chi.Router, pattern string, h http.HandlerFunc) { route(r, http.MethodGet, pattern, noBody, h) }
 	post := func(r chi.Router, pattern string, limit bodyLimit, h http.HandlerFunc) {
@@ -222,6 +247,8 @@ func (s *server) routes() *chi.Mux {
 	get(r.With(s.checkParams), "/health", s.health)
 	get(r.With(s.checkParams), "/health/ready", s.ready)
 	get(r.With(s.checkParams), "/info", s.info)
+	// Prometheus scrapes without a key (KALCIFER_METRICS, KALCIFER_METRICS_ADDR).
+	get(r.With(s.checkParams), "/metrics", s.serveMetrics)
 	// Unsubscribe links: public, signed (unsubscribe.go).
 	get(r.With(s.checkParams), "/u/{token}", s.unsubscribe)
 	post(r.With(s.checkParams), "/u/{token}", smallBody, s.unsubscribe)
@@ -468,7 +495,8 @@ func (s *server) withRequestID(next http.Handler) http.Handler {
 			id = kalcifer.NewID("req")
 		}
 		w.Header().Set("X-Request-ID", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+		ctx := logctx.With(context.WithValue(r.Context(), requestIDKey, id), slog.String(logctx.RequestID, id))
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -493,9 +521,9 @@ func (s *server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-		next.ServeHTTP(ww, r)
-		s.logger.DebugContext(r.Context(), "http request",
-			slog.String("request_id", requestID(r.Context())),
+		ctx, learned := logctx.Collect(r.Context())
+		next.ServeHTTP(ww, r.WithContext(ctx))
+		s.logger.DebugContext(logctx.With(r.Context(), learned()...), "http request",
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", ww.Status()),
@@ -518,7 +546,6 @@ func (s *server) recoverer(next http.Handler) http.Handler {
 				panic(rec) // net/http's way to abort a response; let it through
 			}
 			s.logger.ErrorContext(r.Context(), "panic in handler",
-				slog.String("request_id", requestID(r.Context())),
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
 				slog.Any("panic", rec),

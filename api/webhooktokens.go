@@ -83,7 +83,7 @@ func (s *server) authenticateWebhook(keyRoles func(http.Handler) http.Handler) f
 				s.writeError(w, r, err)
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
+			next.ServeHTTP(w, withPrincipal(r, p))
 		})
 	}
 }

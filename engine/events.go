@@ -28,7 +28,20 @@ func (rt *Runtime) Ingest(ctx context.Context, events []*kalcifer.Event) (dup []
 			return nil, kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "an event needs a customer_id and an event_type")
 		}
 	}
-	return rt.ingest.submit(ctx, events)
+	dup, err = rt.ingest.submit(ctx, events)
+	if err != nil {
+		rt.metrics.EventsIngested("failed", len(events))
+		return nil, err
+	}
+	dups := 0
+	for _, d := range dup {
+		if d {
+			dups++
+		}
+	}
+	rt.metrics.EventsIngested("stored", len(events)-dups)
+	rt.metrics.EventsIngested("duplicate", dups)
+	return dup, nil
 }
 
 // ProcessEvents routes one batch of stored events: to the waits of the

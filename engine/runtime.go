@@ -9,10 +9,15 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/channel"
 	"github.com/kalcifer/kalcifer/graph"
+	"github.com/kalcifer/kalcifer/internal/logctx"
 	"github.com/kalcifer/kalcifer/liquid"
+	"github.com/kalcifer/kalcifer/metrics"
 	"github.com/kalcifer/kalcifer/sandbox"
 	"github.com/kalcifer/kalcifer/store"
 	"github.com/kalcifer/kalcifer/tracking"
@@ -82,6 +87,12 @@ type Config struct {
 	// RenderLimits bound each render of a message field (zero: the
 	// liquid.DefaultLimits).
 	RenderLimits liquid.Limits
+	// Metrics counts ingested events, timer lag, provider calls and batch
+	// durations; nil counts nothing. (Steps and sends are counted from the
+	// store's observer, metrics.Metrics.Committed.)
+	Metrics *metrics.Metrics
+	// Tracer makes a span of every batch that found work; nil makes none.
+	Tracer trace.TracerProvider
 }
 
 // Runtime runs journeys durably: it routes stored events, fires due timers
@@ -92,6 +103,9 @@ type Runtime struct {
 	st    *store.Store
 	clock kalcifer.Clock
 	log   *slog.Logger
+	// metrics and tracer measure the loops' work (telemetry.go).
+	metrics *metrics.Metrics
+	tracer  trace.Tracer
 
 	// replica names this process among those sharing the database; its
 	// sends in flight carry it, so that its death is noticed at once.
@@ -132,6 +146,10 @@ func New(cfg Config) *Runtime {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	cfg.Logger = logctx.Wrap(cfg.Logger)
+	if cfg.Tracer == nil {
+		cfg.Tracer = noop.NewTracerProvider()
 	}
 	if cfg.EventBatch <= 0 {
 		cfg.EventBatch = 32
@@ -187,7 +205,8 @@ func New(cfg Config) *Runtime {
 	if cfg.BreakerCooldown <= 0 {
 		cfg.BreakerCooldown = DefaultBreakerCooldown
 	}
-	rt := &Runtime{cfg: cfg, st: cfg.Store, clock: cfg.Clock, log: cfg.Logger, replica: newReplicaID(), send: newSender(cfg.SendConcurrency),
+	rt := &Runtime{cfg: cfg, st: cfg.Store, clock: cfg.Clock, log: cfg.Logger, metrics: cfg.Metrics, tracer: cfg.Tracer.Tracer(tracerName),
+		replica: newReplicaID(), send: newSender(cfg.SendConcurrency),
 		pokeEv: pokes(cfg.EventWorkers), pokeTm: pokes(cfg.TimerWorkers), pokeSd: make(chan struct{}, 1), pokeMg: make(chan struct{}, 1),
 		pokeEn: make(chan struct{}, 1)}
 	rt.ingest = newBatcher(rt.st, rt.pokeEvents)
@@ -233,19 +252,20 @@ func (rt *Runtime) Start(ctx context.Context) error {
 	lanes := rt.cfg.EventWorkers
 	rt.stopped.Add(lanes + rt.cfg.TimerWorkers + 3)
 	for lane := range lanes {
-		go rt.loop(ctx, rt.pokeEv[lane], func(ctx context.Context) (int, error) { return rt.processLane(ctx, lane, lanes) }, nil, rt.pokeAll)
+		go rt.loop(ctx, rt.pokeEv[lane], rt.measured("events", func(ctx context.Context) (int, error) { return rt.processLane(ctx, lane, lanes) }),
+			nil, rt.pokeAll)
 	}
 	for i := range rt.cfg.TimerWorkers {
-		go rt.loop(ctx, rt.pokeTm[i], rt.FireTimers, rt.untilNextTimer, rt.pokeAll)
+		go rt.loop(ctx, rt.pokeTm[i], rt.measured("timers", rt.FireTimers), rt.untilNextTimer, rt.pokeAll)
 	}
 	go rt.sendLoop(ctx)
 	// A migration batch makes work only for timers (paths skipped to
 	// their next node enter it when their timer, due now, fires).
-	go rt.loop(ctx, rt.pokeMg, rt.MigrateBatch, nil, rt.pokeTimers)
+	go rt.loop(ctx, rt.pokeMg, rt.measured("migrations", rt.MigrateBatch), nil, rt.pokeTimers)
 	// Segment and scheduled entries; profile changes committed by the
 	// store (PATCH, identify, update_profile) poke it.
 	rt.st.OnCustomersChanged(func() { poke(rt.pokeEn) })
-	go rt.loop(ctx, rt.pokeEn, rt.Enrol, nil, rt.pokeAll)
+	go rt.loop(ctx, rt.pokeEn, rt.measured("entries", rt.Enrol), nil, rt.pokeAll)
 	rt.pokeEvents()
 	rt.pokeTimers()
 	rt.pokeSends()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/channel"
+	"github.com/kalcifer/kalcifer/internal/logctx"
 	"github.com/kalcifer/kalcifer/store"
 )
 
@@ -179,6 +180,12 @@ func (rt *Runtime) sendCycle(ctx context.Context, done []finished, claim bool) (
 		s.release(f.call.send)
 	}
 	var calls []*call
+	start := time.Now()
+	defer func() {
+		if n := len(done) + len(calls); n > 0 || err != nil {
+			rt.observeBatch(ctx, "sends", start, n, err)
+		}
+	}()
 	// Record even while shutting down: the calls happened.
 	err = rt.st.WithEngineTx(context.WithoutCancel(ctx), func(t *store.EngineTx) error {
 		for _, f := range done {
@@ -208,7 +215,9 @@ func (rt *Runtime) sendCycle(ctx context.Context, done []finished, claim bool) (
 		s.take(c.send)
 		go func() {
 			defer c.cancel()
+			start := time.Now()
 			out := rt.call(c)
+			rt.metrics.ProviderCalled(c.send.Channel, c.providerName(), out.label(), time.Since(start))
 			if c.account != nil {
 				rt.breakers.report(c.account, out.trouble, rt.clock.Now())
 			}
@@ -501,6 +510,10 @@ func (rt *Runtime) finishSend(ctx context.Context, t *store.EngineTx, s *kalcife
 	ok, err := t.FinishSend(s, status, detail)
 	if err != nil || !ok {
 		return err
+	}
+	if status == kalcifer.SendFailed || status == kalcifer.SendAmbiguous {
+		rt.log.WarnContext(logctx.Send(ctx, s), "send failed", "send_key", s.Key, "node_id", s.NodeID, "channel", s.Channel,
+			"status", status, "detail", detail)
 	}
 	err = rt.wake(ctx, t, s.InstanceID, Wake{Kind: WakeSend, PathID: s.PathID, Send: sendOutcomes[status], SendKey: s.Key, SendDetail: detail})
 	if errors.Is(err, errStale) {

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/store"
@@ -13,12 +14,17 @@ import (
 // fires late after downtime, never not at all. It returns how many fired.
 func (rt *Runtime) FireTimers(ctx context.Context) (int, error) {
 	n := 0
+	var lags []time.Duration
 	err := rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error {
+		n, lags = 0, lags[:0]
 		due, err := t.DueWaits(rt.cfg.TimerBatch)
 		if err != nil {
 			return err
 		}
 		for _, w := range due {
+			if w.Wait.DueAt != nil {
+				lags = append(lags, t.Now().Sub(*w.Wait.DueAt))
+			}
 			if w.Wait.Kind == kalcifer.WaitSend {
 				continue // sends have no timers; a due send wait would be a bug
 			}
@@ -30,5 +36,10 @@ func (rt *Runtime) FireTimers(ctx context.Context) (int, error) {
 		}
 		return nil
 	})
+	if err == nil {
+		for _, lag := range lags {
+			rt.metrics.TimerFired(lag)
+		}
+	}
 	return n, err
 }

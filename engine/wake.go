@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/internal/logctx"
 	"github.com/kalcifer/kalcifer/sandbox"
 	"github.com/kalcifer/kalcifer/store"
 )
@@ -132,7 +133,7 @@ func (rt *Runtime) step(ctx context.Context, t *store.EngineTx, p *Program, in *
 		return err
 	}
 	if out.Status == kalcifer.InstanceFailed {
-		rt.log.Warn("instance failed", "instance_id", in.ID, "journey_id", in.JourneyID, "customer_id", in.CustomerID, "reason", out.Reason)
+		rt.log.WarnContext(logctx.Instance(ctx, in.TenantID, in.JourneyID, in.ID, in.CustomerID), "instance failed", "reason", out.Reason)
 	}
 	return nil
 }

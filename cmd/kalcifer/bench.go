@@ -228,7 +228,7 @@ func benchSegments(ctx context.Context, databaseURL string, o bench.SegmentsOpti
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	st, _, err := openStore(ctx, Config{DatabaseURL: databaseURL, DataDir: dir}, slog.New(slog.DiscardHandler))
+	st, _, err := openStore(ctx, Config{DatabaseURL: databaseURL, DataDir: dir}, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"slices"
 	"strconv"
@@ -69,6 +70,13 @@ type Config struct {
 	CustomCode        bool
 	CustomCodeWorkers int
 	CustomCodeMemory  int64
+	// Metrics serves Prometheus metrics at /metrics (KALCIFER_METRICS), on
+	// MetricsAddr when set, else on Addr.
+	Metrics     bool
+	MetricsAddr string
+	// OTLPTracesURL is where traces are exported (OTLP over HTTP/protobuf),
+	// from the standard OTEL_EXPORTER_OTLP_* variables; "" traces nothing.
+	OTLPTracesURL string
 }
 
 // AIConfig chooses the AI designer: "offline" (built in, the default) or an
@@ -107,6 +115,8 @@ var settings = []struct {
 	{"KALCIFER_SEND_TENANT_CONCURRENCY", "send-tenant-concurrency", "96", "provider calls in flight at most for one tenant"},
 	{"KALCIFER_SEND_TARGET_CONCURRENCY", "send-target-concurrency", "64", "provider calls in flight at most to one target (a webhook host, a provider), so a slow one cannot take every slot"},
 	{"KALCIFER_DEBUG_ADDR", "debug-addr", "", "address of a Go pprof server, e.g. 127.0.0.1:6060 (off when empty)"},
+	{"KALCIFER_METRICS", "metrics", "on", "on serves Prometheus metrics at /metrics without a key (they name no tenant or customer); off serves none"},
+	{"KALCIFER_METRICS_ADDR", "metrics-addr", "", "serve /metrics on this address of its own instead (e.g. 127.0.0.1:9464, or :9464 inside a private network), not on KALCIFER_ADDR"},
 	{"KALCIFER_PUBLIC_URL", "public-url", "", "the server's public base URL, e.g. https://kalcifer.example.com: emails carry unsubscribe links (and List-Unsubscribe headers) to its /u/ route, emails through SMTP accounts its open pixel and tracked links, and Twilio accounts report statuses to its /api/v1/providers/{id}/callbacks; when empty they carry none, and activation warns"},
 	{"KALCIFER_ALLOW_PRIVATE_NETWORKS", "allow-private-networks", "false", "true lets webhooks and AI providers reach loopback, private and link-local addresses (self-hosters whose targets are internal, tests with local receivers); otherwise such targets are refused, whatever name resolves to them"},
 	{"KALCIFER_ALLOWED_PRIVATE_ADDRESSES", "allowed-private-addresses", "", "comma-separated internal addresses or networks webhooks and AI providers may reach while the rest stay refused, e.g. 10.1.2.3,192.168.0.0/24 (every port of them, for every tenant)"},
@@ -261,6 +271,25 @@ func LoadConfig(env func(string) string, args []string) (Config, error) {
 		return Config{}, fmt.Errorf("KALCIFER_ENCRYPTION_KEY is set, so KALCIFER_API_KEY_PEPPER must be too (base64 of 32 random bytes, `openssl rand -base64 32`; it never changes, unlike the encryption keys)")
 	}
 	if c.JWT, err = jwtConfig(get); err != nil {
+		return Config{}, err
+	}
+	switch get("KALCIFER_METRICS") {
+	case "on":
+		c.Metrics = true
+	case "off":
+	default:
+		return Config{}, fmt.Errorf("KALCIFER_METRICS must be on or off, not %q", get("KALCIFER_METRICS"))
+	}
+	c.MetricsAddr = get("KALCIFER_METRICS_ADDR")
+	if c.MetricsAddr != "" {
+		if !c.Metrics {
+			return Config{}, fmt.Errorf("KALCIFER_METRICS_ADDR is set, but KALCIFER_METRICS=off serves no metrics: unset one of the two")
+		}
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return Config{}, fmt.Errorf("KALCIFER_METRICS_ADDR must be host:port or :port, such as 127.0.0.1:9464, not %q", c.MetricsAddr)
+		}
+	}
+	if c.OTLPTracesURL, err = otlpTracesURL(env); err != nil {
 		return Config{}, err
 	}
 	return c, nil

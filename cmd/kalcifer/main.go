@@ -184,7 +184,7 @@ func openFor(env func(string) string, stderr io.Writer) (*store.Store, error) {
 	if env("KALCIFER_LOG_LEVEL") == "" {
 		c.LogLevel = max(c.LogLevel, slog.LevelWarn)
 	}
-	st, _, err := openStore(context.Background(), c, newLogger(c, stderr))
+	st, _, err := openStore(context.Background(), c, newLogger(c, stderr), nil)
 	return st, err
 }
 

@@ -12,6 +12,9 @@ import (
 	"net/url"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/api"
 	"github.com/kalcifer/kalcifer/channel"
@@ -21,6 +24,7 @@ import (
 	"github.com/kalcifer/kalcifer/engine"
 	"github.com/kalcifer/kalcifer/internal/netguard"
 	"github.com/kalcifer/kalcifer/jwtauth"
+	"github.com/kalcifer/kalcifer/metrics"
 	"github.com/kalcifer/kalcifer/sandbox"
 	"github.com/kalcifer/kalcifer/store"
 	"github.com/kalcifer/kalcifer/store/postgres"
@@ -40,15 +44,22 @@ type Main struct {
 	// Out receives the one-time message with a generated admin key.
 	Out io.Writer
 
-	http     *http.Server
-	debug    *http.Server // pprof, when KALCIFER_DEBUG_ADDR is set
-	listener net.Listener
-	done     chan error
+	// Metrics are the server's Prometheus metrics; nil when KALCIFER_METRICS=off.
+	Metrics *metrics.Metrics
+
+	http            *http.Server
+	debug           *http.Server // pprof, when KALCIFER_DEBUG_ADDR is set
+	metrics         *http.Server // /metrics, when KALCIFER_METRICS_ADDR is set
+	metricsListener net.Listener
+	tracing         *sdktrace.TracerProvider
+	listener        net.Listener
+	done            chan error
 }
 
 // openStore opens and migrates the configured backend, seals what an older
 // version left in plaintext, and makes sure the default tenant exists.
-func openStore(ctx context.Context, c Config, logger *slog.Logger) (*store.Store, string, error) {
+// met, when not nil, times its transactions.
+func openStore(ctx context.Context, c Config, logger *slog.Logger, met *metrics.Metrics) (*store.Store, string, error) {
 	keyring, err := openKeyring(c, logger)
 	if err != nil {
 		return nil, "", err
@@ -72,7 +83,7 @@ func openStore(ctx context.Context, c Config, logger *slog.Logger) (*store.Store
 		b.Close()
 		return nil, "", fmt.Errorf("migrate %s: %w", where, err)
 	}
-	st := store.New(b, kalcifer.SystemClock{}, keyring)
+	st := store.New(met.Backend(b), kalcifer.SystemClock{}, keyring)
 	st.SetDefaultLimits(c.Limits)
 	r, err := st.SealAtRest(ctx)
 	if err != nil {
@@ -113,11 +124,31 @@ func redact(raw string) string {
 // Run opens the store, prepares the default tenant and keys, and starts
 // serving. It returns once the server listens; Wait or Close end it.
 func (m *Main) Run(ctx context.Context) error {
-	st, where, err := openStore(ctx, m.Config, m.Logger)
+	if m.Config.Metrics {
+		m.Metrics = metrics.New(m.Logger)
+	}
+	var tracer trace.TracerProvider // nil: no spans
+	if m.Config.OTLPTracesURL != "" {
+		tp, err := newTracing(ctx, m.Config.OTLPTracesURL)
+		if err != nil {
+			return err
+		}
+		m.tracing, tracer = tp, tp
+		m.Logger.Info("tracing on", "otlp_endpoint", m.Config.OTLPTracesURL)
+		defer func() {
+			if m.done == nil { // Run failed: nothing will Close
+				m.stopTracing()
+			}
+		}()
+	}
+	st, where, err := openStore(ctx, m.Config, m.Logger, m.Metrics)
 	if err != nil {
 		return err
 	}
 	m.Store = st
+	if m.Metrics != nil {
+		m.Metrics.Watch(st)
+	}
 	if err := m.seed(ctx); err != nil {
 		st.Close()
 		return err
@@ -138,7 +169,8 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Engine = engine.New(engine.Config{Store: st, Logger: m.Logger, Providers: providers(st, m.Logger, m.Config.Outbound), Accounts: catalog,
 		SendLease:       m.Config.SendLease,
 		SendConcurrency: m.Config.SendConcurrency, SendTenantConcurrency: m.Config.SendTenantConcurrency,
-		SendTargetConcurrency: m.Config.SendTargetConcurrency, Sandbox: m.Lua, PublicURL: m.Config.PublicURL})
+		SendTargetConcurrency: m.Config.SendTargetConcurrency, Sandbox: m.Lua, PublicURL: m.Config.PublicURL,
+		Metrics: m.Metrics, Tracer: tracer})
 	if err := m.Engine.Start(context.WithoutCancel(ctx)); err != nil {
 		m.closeLua()
 		st.Close()
@@ -159,13 +191,17 @@ func (m *Main) Run(ctx context.Context) error {
 		st.Close()
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
+	var metricsHere http.Handler // /metrics on the API's address
+	if m.Metrics != nil && m.Config.MetricsAddr == "" {
+		metricsHere = m.Metrics.Handler()
+	}
 	// Every connection is bounded in time: a client that trickles its
 	// request, or never reads the answer, is cut off rather than held.
 	m.http = &http.Server{
 		Handler: api.NewHandler(api.Config{Store: st, Engine: m.Engine, Logger: m.Logger, Version: version,
 			StartedAt: time.Now(), MaxBodyBytes: m.Config.MaxBodyBytes, MaxImportBytes: m.Config.MaxImportBytes,
 			Designer: ai, DesignerTimeout: m.Config.StreamTimeout(), CORSOrigins: m.Config.CORSOrigins, JWT: tokens, Providers: catalog, PublicURL: m.Config.PublicURL,
-			App: web.Handler()}),
+			App: web.Handler(), Metrics: m.Metrics, MetricsHandler: metricsHere, Tracer: tracer}),
 		ReadHeaderTimeout: min(10*time.Second, m.Config.HTTPReadTimeout),
 		ReadTimeout:       m.Config.HTTPReadTimeout,
 		WriteTimeout:      m.Config.HTTPWriteTimeout,
@@ -178,6 +214,29 @@ func (m *Main) Run(ctx context.Context) error {
 				m.Logger.Error("debug server", "err", err)
 			}
 		}()
+	}
+	if m.Config.MetricsAddr != "" {
+		ml, err := net.Listen("tcp", m.Config.MetricsAddr)
+		if err != nil {
+			m.listener.Close()
+			if m.debug != nil {
+				m.debug.Close()
+			}
+			m.Engine.Stop()
+			m.closeLua()
+			st.Close()
+			return fmt.Errorf("listen on KALCIFER_METRICS_ADDR %s: %w", m.Config.MetricsAddr, err)
+		}
+		m.metricsListener = ml
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.Metrics.Handler())
+		m.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+		go func() {
+			if err := m.metrics.Serve(ml); !errors.Is(err, http.ErrServerClosed) {
+				m.Logger.Error("metrics server", "err", err)
+			}
+		}()
+		m.Logger.Info("metrics served", "addr", ml.Addr().String())
 	}
 	m.done = make(chan error, 1)
 	go func() { m.done <- m.http.Serve(m.listener) }()
@@ -250,6 +309,9 @@ func (m *Main) Close() error {
 	if m.debug != nil {
 		m.debug.Close()
 	}
+	if m.metrics != nil {
+		m.metrics.Close()
+	}
 	if m.Engine != nil {
 		m.Engine.Stop()
 	}
@@ -257,7 +319,30 @@ func (m *Main) Close() error {
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())
 	}
+	errs = append(errs, m.stopTracing())
 	return errors.Join(errs...)
+}
+
+// stopTracing exports the spans still buffered and stops the exporter.
+func (m *Main) stopTracing() error {
+	if m.tracing == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := m.tracing.Shutdown(ctx); err != nil {
+		return fmt.Errorf("flush traces: %w", err)
+	}
+	return nil
+}
+
+// MetricsAddr is the address of the metrics server (KALCIFER_METRICS_ADDR),
+// nil when metrics are served on the API's address or not at all.
+func (m *Main) MetricsAddr() net.Addr {
+	if m.metricsListener == nil {
+		return nil
+	}
+	return m.metricsListener.Addr()
 }
 
 func (m *Main) closeLua() {

@@ -75,6 +75,7 @@ func TestWebhookToInternalAddressFails(t *testing.T) {
 // instanceDetail is GET /instances/{id}'s answer, as far as these tests read it.
 type instanceDetail struct {
 	kalcifer.Instance
+	Steps []kalcifer.Step `json:"steps"`
 	Sends []kalcifer.Send `json:"sends"`
 }
 

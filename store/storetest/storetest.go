@@ -35,6 +35,7 @@ func Run(t *testing.T, open Open) {
 		"Audit":               testAudit,
 		"TransactionsAtomic":  testAtomic,
 		"Events":              testEvents,
+		"Gauges":              testGauges,
 		"Customers":           testCustomers,
 		"Instances":           testInstances,
 		"Sends":               testSends,
