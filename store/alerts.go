@@ -96,6 +96,7 @@ func (s *Store) GetAlertRule(ctx context.Context, tenantID, id string) (*kalcife
 
 // ListAlertRules returns a page of the tenant's rules, oldest first.
 func (s *Store) ListAlertRules(ctx context.Context, tenantID string, limit int, cursor string) (kalcifer.Page[*kalcifer.AlertRule], error) {
+	limit = kalcifer.ClampLimit(limit)
 	rules, err := s.alertRules(ctx, `WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`, tenantID, cursor, limit+1)
 	if err != nil {
 		return kalcifer.Page[*kalcifer.AlertRule]{}, err
@@ -275,6 +276,7 @@ func alertEvent(typ string, r *kalcifer.AlertRule, a *kalcifer.Alert) kalcifer.H
 // ListAlerts returns a page of the tenant's alerts, newest first; status
 // (firing or resolved) and ruleID filter it when not empty.
 func (s *Store) ListAlerts(ctx context.Context, tenantID, status, ruleID string, limit int, cursor string) (kalcifer.Page[*kalcifer.Alert], error) {
+	limit = kalcifer.ClampLimit(limit)
 	q := `SELECT ` + alertColumns + ` FROM alerts WHERE tenant_id = $1`
 	args := []any{tenantID}
 	for _, f := range []struct{ cond, v string }{{"id < $%d", cursor}, {"status = $%d", status}, {"rule_id = $%d", ruleID}} {

@@ -118,6 +118,7 @@ func (s *Store) RecordHookDelivery(ctx context.Context, d *ClaimedHookDelivery, 
 // ListHookDeliveries returns a page of a subscription's delivery log,
 // newest first; status filters it when not empty.
 func (s *Store) ListHookDeliveries(ctx context.Context, tenantID, subscriptionID, status string, limit int, cursor string) (kalcifer.Page[kalcifer.HookDelivery], error) {
+	limit = kalcifer.ClampLimit(limit)
 	if _, err := s.GetHookSubscription(ctx, tenantID, subscriptionID); err != nil {
 		return kalcifer.Page[kalcifer.HookDelivery]{}, err
 	}

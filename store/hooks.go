@@ -252,6 +252,7 @@ func (s *Store) GetHookSubscription(ctx context.Context, tenantID, id string) (*
 // ListHookSubscriptions returns a page of the tenant's subscriptions,
 // oldest first.
 func (s *Store) ListHookSubscriptions(ctx context.Context, tenantID string, limit int, cursor string) (kalcifer.Page[kalcifer.WebhookSubscription], error) {
+	limit = kalcifer.ClampLimit(limit)
 	rows, err := s.b.Q().Query(ctx, `SELECT `+hookSubColumns+` FROM webhook_subscriptions
 		WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`, tenantID, cursor, limit+1)
 	if err != nil {
