@@ -64,6 +64,9 @@ func (o *Observer) Events(w *store.Written) []kalcifer.HookEvent {
 	}
 	for i := range w.Instances {
 		in := &w.Instances[i]
+		if !o.st.HasHooks(in.TenantID) {
+			continue
+		}
 		base := kalcifer.HookEvent{InstanceID: in.ID, CustomerID: in.CustomerID}
 		if in.Created {
 			e := base
@@ -97,13 +100,13 @@ func (o *Observer) Events(w *store.Written) []kalcifer.HookEvent {
 		}
 	}
 	for _, s := range w.Sends {
-		if s.Status == kalcifer.SendFailed {
+		if s.Status == kalcifer.SendFailed && o.st.HasHooks(s.TenantID) {
 			add(kalcifer.HookMessageFailed, s.TenantID, s.JourneyID, sendEvent(s, map[string]any{
 				"status": string(s.Status), "detail": s.Detail, "attempts": s.Attempts}))
 		}
 	}
 	for _, d := range w.Deliveries {
-		if d.Delivery == "bounced" || d.Delivery == "failed" {
+		if (d.Delivery == "bounced" || d.Delivery == "failed") && o.st.HasHooks(d.Send.TenantID) {
 			e := sendEvent(d.Send, map[string]any{"status": string(d.Send.Status), "delivery": d.Delivery})
 			e.Timestamp = d.At
 			add(kalcifer.HookMessageFailed, d.Send.TenantID, d.Send.JourneyID, e)

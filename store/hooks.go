@@ -42,6 +42,13 @@ func (s *Store) LoadHookSubscriptions(ctx context.Context) error {
 	return nil
 }
 
+// HasHooks reports whether the tenant has an active subscription, as the
+// index last loaded says: the one lookup a tenant without any pays.
+func (s *Store) HasHooks(tenantID string) bool {
+	idx := s.hooks.Load()
+	return idx != nil && len((*idx)[tenantID]) > 0
+}
+
 // HookWanted reports whether an active subscription of the tenant takes
 // events of type typ about journeyID, as the index last loaded says.
 func (s *Store) HookWanted(tenantID, typ, journeyID string) bool {
