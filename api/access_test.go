@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
@@ -19,6 +20,7 @@ import (
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/jwtauth"
 	"github.com/kalcifer/kalcifer/segment"
+	"github.com/kalcifer/kalcifer/store"
 )
 
 // documentedRoles reads the roles every operation of openapi.json admits
@@ -143,20 +145,44 @@ func (tb *testBundle) fixtures(key, customer string) map[string]string {
 		want(t, http.StatusCreated).into(t, &caller)
 	tb.webhookTokens = append(tb.webhookTokens, caller.Secret)
 
+	var sub struct{ ID string }
+	tb.do("POST", "/api/v1/webhook-subscriptions", key, map[string]any{"url": "https://hooks.example.com/in", "events": []string{"customer.entered"}}).
+		want(t, http.StatusCreated).into(t, &sub)
+	tenant := kalcifer.DefaultTenantID
+	if key != tb.admin {
+		tenant = "acme"
+	}
+	if err := tb.store.WithEngineTx(context.Background(), func(tx *store.EngineTx) error {
+		return tx.EnqueueHooks([]kalcifer.HookEvent{{Type: kalcifer.HookCustomerEntered, TenantID: tenant, JourneyID: j.ID, CustomerID: customer}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var deliveries kalcifer.Page[kalcifer.HookDelivery]
+	tb.do("GET", "/api/v1/webhook-subscriptions/"+sub.ID+"/deliveries", key, nil).want(t, http.StatusOK).into(t, &deliveries)
+	if len(deliveries.Data) != 1 {
+		t.Fatalf("fixture deliveries: %+v", deliveries)
+	}
+	var rule struct{ ID string }
+	tb.do("POST", "/api/v1/alert-rules", key, map[string]any{"name": "fixture", "kind": "stuck", "journey_id": j.ID, "stuck_for": "1h"}).
+		want(t, http.StatusCreated).into(t, &rule)
+
 	return map[string]string{
-		"providers/{id}":            prv.ID,
-		"webhook-tokens/{token_id}": hook.Token.ID,
-		"templates/{id}":            tpl.ID,
-		"segments/{id}":             seg.ID,
-		"journeys/{id}":             j.ID,
-		"webhooks/{journey_id}":     j.ID,
-		"{v}":                       "1",
-		"{v2}":                      fmt.Sprint(v.Version),
-		"migrations/{id}":           plan.Migration.ID,
-		"instances/{id}":            inst.ID,
-		"customers/{id}":            customer,
-		"conversations/{id}":        conv.ConversationID,
-		"api-keys/{id}":             created.Key.ID,
+		"webhook-subscriptions/{id}": sub.ID,
+		"deliveries/{did}":           deliveries.Data[0].ID,
+		"alert-rules/{id}":           rule.ID,
+		"providers/{id}":             prv.ID,
+		"webhook-tokens/{token_id}":  hook.Token.ID,
+		"templates/{id}":             tpl.ID,
+		"segments/{id}":              seg.ID,
+		"journeys/{id}":              j.ID,
+		"webhooks/{journey_id}":      j.ID,
+		"{v}":                        "1",
+		"{v2}":                       fmt.Sprint(v.Version),
+		"migrations/{id}":            plan.Migration.ID,
+		"instances/{id}":             inst.ID,
+		"customers/{id}":             customer,
+		"conversations/{id}":         conv.ConversationID,
+		"api-keys/{id}":              created.Key.ID,
 	}
 }
 
@@ -181,6 +207,8 @@ var accessBodies = map[string]any{
 	"POST /api/v1/segments/estimate":                   map[string]any{"rule_text": `tag "x"`},
 	"POST /api/v1/expressions/check":                   map[string]any{"expression": "true"},
 	"POST /api/v1/providers/{id}/test":                 map[string]any{"to": "intruder@example.com"},
+	"PATCH /api/v1/webhook-subscriptions/{id}":         map[string]any{"url": "https://stolen.example.com/"},
+	"PUT /api/v1/alert-rules/{id}":                     map[string]any{"name": "stolen", "kind": "stuck", "journey_id": "j", "stuck_for": "1h"},
 }
 
 var pathParam = regexp.MustCompile(`[a-z-]*/?\{[a-z_0-9]+\}`)
@@ -398,6 +426,9 @@ func (tb *testBundle) snapshot(key string, ids map[string]string) string {
 		"/api/v1/templates/" + ids["templates/{id}"] + "/versions",
 		"/api/v1/providers/" + ids["providers/{id}"],
 		"/api/v1/segments/" + ids["segments/{id}"],
+		"/api/v1/webhook-subscriptions/" + ids["webhook-subscriptions/{id}"],
+		"/api/v1/webhook-subscriptions/" + ids["webhook-subscriptions/{id}"] + "/deliveries",
+		"/api/v1/alert-rules/" + ids["alert-rules/{id}"],
 	} {
 		res := tb.do("GET", path, key, nil).want(tb.t, http.StatusOK)
 		fmt.Fprintf(&b, "%s %s\n", path, res.body)

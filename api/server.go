@@ -20,6 +20,7 @@ import (
 	"github.com/kalcifer/kalcifer/designer"
 	"github.com/kalcifer/kalcifer/graph"
 	"github.com/kalcifer/kalcifer/internal/logctx"
+	"github.com/kalcifer/kalcifer/internal/netguard"
 	"github.com/kalcifer/kalcifer/jwtauth"
 	"github.com/kalcifer/kalcifer/liquid"
 	"github.com/kalcifer/kalcifer/metrics"
@@ -79,6 +80,10 @@ type Config struct {
 	// Clock times the rate limits' token buckets (nil: the system clock);
 	// tests move it by hand.
 	Clock kalcifer.Clock
+	// Outbound is the policy outgoing webhooks are sent under: a
+	// subscription whose URL names a literal internal address it refuses
+	// is refused when configured.
+	Outbound netguard.Policy
 	// App serves the web app: every GET or HEAD that no route takes and
 	// that is not under /api/ goes to it (the app routes on the client).
 	// Nil answers those with the API's JSON 404.
@@ -166,6 +171,7 @@ type server struct {
 	jwt             *jwtauth.Verifier
 	tracker         *tracking.Signer // checks open and click tokens
 	publicURL       string
+	outbound        netguard.Policy
 	app             http.Handler
 
 	metrics        *metrics.Metrics
@@ -193,6 +199,7 @@ func NewHandler(cfg Config) http.Handler {
 		jwt:             cfg.JWT,
 		tracker:         tracking.NewSigner(tracking.Key(cfg.Store.Keyring())),
 		publicURL:       cfg.PublicURL,
+		outbound:        cfg.Outbound,
 		app:             cfg.App,
 
 		metrics:        cfg.Metrics,
@@ -333,6 +340,12 @@ func (s *server) routes() *chi.Mux {
 				get(r, "/segments/{id}/count", s.countSegment)
 				get(r, "/segments/{id}/preview", s.previewSegment)
 				post(r, "/segments/estimate", standardBody, s.estimateSegment)
+				get(r, "/webhook-subscriptions", s.listHookSubscriptions)
+				get(r, "/webhook-subscriptions/{id}", s.getHookSubscription)
+				get(r, "/webhook-subscriptions/{id}/deliveries", s.listHookDeliveries)
+				get(r, "/alert-rules", s.listAlertRules)
+				get(r, "/alert-rules/{id}", s.getAlertRule)
+				get(r, "/alerts", s.listAlerts)
 
 				r.Group(func(r chi.Router) {
 					r.Use(s.requireRole(kalcifer.RoleEditor))
@@ -391,6 +404,13 @@ func (s *server) routes() *chi.Mux {
 					post(r, "/api-keys", smallBody, s.createAPIKey)
 					route(r, http.MethodDelete, "/api-keys/{id}", noBody, s.revokeAPIKey)
 					route(r, http.MethodDelete, "/providers/{id}", noBody, s.deleteProvider)
+					post(r, "/webhook-subscriptions", smallBody, s.createHookSubscription)
+					route(r, http.MethodPatch, "/webhook-subscriptions/{id}", smallBody, s.updateHookSubscription)
+					route(r, http.MethodDelete, "/webhook-subscriptions/{id}", noBody, s.deleteHookSubscription)
+					post(r, "/webhook-subscriptions/{id}/deliveries/{did}/redeliver", smallBody, s.redeliverHook)
+					post(r, "/alert-rules", smallBody, s.createAlertRule)
+					route(r, http.MethodPut, "/alert-rules/{id}", smallBody, s.replaceAlertRule)
+					route(r, http.MethodDelete, "/alert-rules/{id}", noBody, s.deleteAlertRule)
 					route(r.With(s.requireEngine), http.MethodDelete, "/customers/{id}", noBody, s.eraseCustomer)
 					r.Group(func(r chi.Router) {
 						r.Use(s.requireProviders)

@@ -118,6 +118,11 @@ func (s *Store) Publish(ctx context.Context, m *kalcifer.Migration) error {
 		if err := insertMigration(ctx, tx, m); err != nil {
 			return err
 		}
+		if m.Status == kalcifer.MigrationCompleted {
+			if err := s.enqueueMigrationEvent(ctx, tx, now, m); err != nil {
+				return err
+			}
+		}
 		j.CurrentVersion = m.ToVersion
 		if err := s.saveJourney(ctx, tx, j); err != nil {
 			return err
@@ -287,7 +292,7 @@ func (s *Store) ChangeMigration(ctx context.Context, p ChangeMigrationParams, fn
 				return err
 			}
 		}
-		if err := saveMigration(ctx, tx, s.now(), m); err != nil {
+		if err := s.saveMigration(ctx, tx, s.now(), m); err != nil {
 			return err
 		}
 		out = m
@@ -297,8 +302,12 @@ func (s *Store) ChangeMigration(ctx context.Context, p ChangeMigrationParams, fn
 	return out, err
 }
 
-func saveMigration(ctx context.Context, q Querier, now time.Time, m *kalcifer.Migration) error {
+func (s *Store) saveMigration(ctx context.Context, q Querier, now time.Time, m *kalcifer.Migration) error {
 	config, _, _, progress, err := encodeMigration(m)
+	if err != nil {
+		return err
+	}
+	hook, err := s.migrationHook(ctx, q, now, m)
 	if err != nil {
 		return err
 	}
@@ -313,7 +322,7 @@ func saveMigration(ctx context.Context, q Querier, now time.Time, m *kalcifer.Mi
 		return kalcifer.Errorf(kalcifer.ECONFLICT, "migration %q changed meanwhile; try again", m.ID)
 	}
 	m.LockVersion++
-	return nil
+	return hook()
 }
 
 // --- the migration worker's transaction ---
@@ -336,7 +345,7 @@ func (t *EngineTx) NextMigration() (*kalcifer.Migration, error) {
 // SaveMigration records a migration's progress, with the result of the
 // batch just done if b is not nil.
 func (t *EngineTx) SaveMigration(m *kalcifer.Migration, b *kalcifer.MigrationBatch) error {
-	if err := saveMigration(t.ctx, t.tx, t.now, m); err != nil {
+	if err := t.s.saveMigration(t.ctx, t.tx, t.now, m); err != nil {
 		return err
 	}
 	if b == nil {

@@ -25,10 +25,12 @@ var (
 	// colProviderSecrets holds a provider account's credentials: the JSON
 	// of its secret fields, sealed as one value.
 	colProviderSecrets = sealedColumn{"provider_accounts", "id", "secrets"}
+	// colHookSecret is an outgoing webhook subscription's signing secret.
+	colHookSecret = sealedColumn{"webhook_subscriptions", "id", "secret"}
 )
 
 // sealedColumns lists every column of stored credentials.
-var sealedColumns = []sealedColumn{colAIAPIKey, colWebhookSecret, colProviderSecrets}
+var sealedColumns = []sealedColumn{colAIAPIKey, colWebhookSecret, colProviderSecrets, colHookSecret}
 
 func (c sealedColumn) String() string { return c.table + "." + c.column }
 

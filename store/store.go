@@ -34,6 +34,8 @@ type Store struct {
 	onChanged atomic.Pointer[func()]
 	// observers watch engine transactions (observe.go).
 	observers []Observer
+	// hooks indexes the active webhook subscriptions (hooks.go).
+	hooks atomic.Pointer[hookIndex]
 }
 
 // New returns a Store over b, taking the time from clock, sealing stored

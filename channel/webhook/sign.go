@@ -6,9 +6,9 @@ import (
 	"encoding/hex"
 )
 
-// sign returns "sha256=" + hex(HMAC-SHA256(secret, timestamp + "." + body)).
+// Sign returns "sha256=" + hex(HMAC-SHA256(secret, timestamp + "." + body)).
 // Signing the timestamp with the body lets receivers reject replays.
-func sign(secret []byte, timestamp string, body []byte) string {
+func Sign(secret []byte, timestamp string, body []byte) string {
 	mac := hmac.New(sha256.New, secret)
 	// A hash's Write never returns an error.
 	mac.Write([]byte(timestamp))
@@ -25,5 +25,5 @@ func Verify(secret []byte, timestamp, signature string, body []byte) bool {
 	if len(secret) == 0 {
 		return false
 	}
-	return hmac.Equal([]byte(sign(secret, timestamp, body)), []byte(signature))
+	return hmac.Equal([]byte(Sign(secret, timestamp, body)), []byte(signature))
 }

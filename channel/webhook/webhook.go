@@ -216,7 +216,7 @@ func (p *Provider) request(ctx context.Context, c config, key string, secret, bo
 	req.Header.Set("User-Agent", "Kalcifer")
 	req.Header.Set(HeaderIdempotencyKey, key)
 	req.Header.Set(HeaderTimestamp, ts)
-	req.Header.Set(HeaderSignature, sign(secret, ts, body))
+	req.Header.Set(HeaderSignature, Sign(secret, ts, body))
 	return req, nil
 }
 
@@ -250,7 +250,7 @@ func classify(resp *http.Response, now time.Time, attempt int) (channel.Result, 
 		return channel.Result{Detail: "HTTP " + strconv.Itoa(code)}, nil
 	case code == http.StatusRequestTimeout, code == http.StatusTooManyRequests, code == http.StatusServiceUnavailable:
 		// These say the request was not processed.
-		return channel.Result{}, channel.Retry(err, retryAfter(resp.Header.Get("Retry-After"), now, backoff(attempt)))
+		return channel.Result{}, channel.Retry(err, RetryAfter(resp.Header.Get("Retry-After"), now, backoff(attempt)))
 	case code >= 500:
 		// A 500 may follow work already done, and a 502 or 504 comes from a
 		// proxy whose upstream may have acted: the outcome is unknown.
@@ -261,9 +261,9 @@ func classify(resp *http.Response, now time.Time, attempt int) (channel.Result, 
 	return channel.Result{}, channel.Permanent(err)
 }
 
-// retryAfter reads a Retry-After header, in seconds or as an HTTP date,
+// RetryAfter reads a Retry-After header, in seconds or as an HTTP date,
 // falling back to def when it is absent or malformed.
-func retryAfter(v string, now time.Time, def time.Duration) time.Duration {
+func RetryAfter(v string, now time.Time, def time.Duration) time.Duration {
 	if v == "" {
 		return def
 	}

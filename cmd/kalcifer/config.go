@@ -50,6 +50,11 @@ type Config struct {
 	// SendConcurrency, SendTenantConcurrency and SendTargetConcurrency
 	// bound provider calls in flight: overall, per tenant, per target.
 	SendConcurrency, SendTenantConcurrency, SendTargetConcurrency int
+	// WebhookTimeout and WebhookMaxAttempts bound outgoing webhook
+	// deliveries; AlertInterval is how often alert rules are evaluated.
+	WebhookTimeout     time.Duration
+	WebhookMaxAttempts int
+	AlertInterval      time.Duration
 	// AI is the server's default AI designer; tenants may choose their own.
 	AI AIConfig
 	// PublicURL is the server's public base URL, without a trailing slash
@@ -114,6 +119,9 @@ var settings = []struct {
 	{"KALCIFER_SEND_CONCURRENCY", "send-concurrency", "128", "provider calls in flight at most"},
 	{"KALCIFER_SEND_TENANT_CONCURRENCY", "send-tenant-concurrency", "96", "provider calls in flight at most for one tenant"},
 	{"KALCIFER_SEND_TARGET_CONCURRENCY", "send-target-concurrency", "64", "provider calls in flight at most to one target (a webhook host, a provider), so a slow one cannot take every slot"},
+	{"KALCIFER_WEBHOOK_TIMEOUT", "webhook-timeout", "10s", "how long one outgoing webhook delivery (a subscription's, not a call_webhook node's) may take, 1s to 2m"},
+	{"KALCIFER_WEBHOOK_MAX_ATTEMPTS", "webhook-max-attempts", "8", "how many times an outgoing webhook delivery is tried (5xx, 429 and timeouts are retried with backoff from 10 s doubling to an hour) before it is given up, 1 to 30"},
+	{"KALCIFER_ALERT_INTERVAL", "alert-interval", "30s", "how often alert rules are evaluated, 1s to 1h"},
 	{"KALCIFER_DEBUG_ADDR", "debug-addr", "", "address of a Go pprof server, e.g. 127.0.0.1:6060 (off when empty)"},
 	{"KALCIFER_METRICS", "metrics", "on", "on serves Prometheus metrics at /metrics without a key (they name no tenant or customer); off serves none"},
 	{"KALCIFER_METRICS_ADDR", "metrics-addr", "", "serve /metrics on this address of its own instead (e.g. 127.0.0.1:9464, or :9464 inside a private network), not on KALCIFER_ADDR"},
@@ -198,6 +206,15 @@ func LoadConfig(env func(string) string, args []string) (Config, error) {
 	}
 	if c.SendLease, err = time.ParseDuration(get("KALCIFER_SEND_LEASE")); err != nil || c.SendLease < time.Second {
 		return Config{}, fmt.Errorf("KALCIFER_SEND_LEASE must be a duration of at least 1s, such as 3m, not %q", get("KALCIFER_SEND_LEASE"))
+	}
+	if c.WebhookTimeout, err = time.ParseDuration(get("KALCIFER_WEBHOOK_TIMEOUT")); err != nil || c.WebhookTimeout < time.Second || c.WebhookTimeout > 2*time.Minute {
+		return Config{}, fmt.Errorf("KALCIFER_WEBHOOK_TIMEOUT must be a duration from 1s to 2m, such as 10s, not %q", get("KALCIFER_WEBHOOK_TIMEOUT"))
+	}
+	if c.WebhookMaxAttempts, err = strconv.Atoi(get("KALCIFER_WEBHOOK_MAX_ATTEMPTS")); err != nil || c.WebhookMaxAttempts < 1 || c.WebhookMaxAttempts > 30 {
+		return Config{}, fmt.Errorf("KALCIFER_WEBHOOK_MAX_ATTEMPTS must be a whole number from 1 to 30, not %q", get("KALCIFER_WEBHOOK_MAX_ATTEMPTS"))
+	}
+	if c.AlertInterval, err = time.ParseDuration(get("KALCIFER_ALERT_INTERVAL")); err != nil || c.AlertInterval < time.Second || c.AlertInterval > time.Hour {
+		return Config{}, fmt.Errorf("KALCIFER_ALERT_INTERVAL must be a duration from 1s to 1h, such as 30s, not %q", get("KALCIFER_ALERT_INTERVAL"))
 	}
 	for _, v := range []struct {
 		name string

@@ -25,6 +25,7 @@ import (
 	"github.com/kalcifer/kalcifer/internal/netguard"
 	"github.com/kalcifer/kalcifer/jwtauth"
 	"github.com/kalcifer/kalcifer/metrics"
+	"github.com/kalcifer/kalcifer/notify"
 	"github.com/kalcifer/kalcifer/sandbox"
 	"github.com/kalcifer/kalcifer/store"
 	"github.com/kalcifer/kalcifer/store/postgres"
@@ -41,6 +42,9 @@ type Main struct {
 	Engine *engine.Runtime
 	// Lua runs custom_code nodes when KALCIFER_ENABLE_CUSTOM_CODE is set.
 	Lua *sandbox.Pool
+	// Hooks delivers outgoing webhooks; Alerts evaluates alert rules.
+	Hooks  *notify.Deliverer
+	Alerts *notify.Alerts
 	// Out receives the one-time message with a generated admin key.
 	Out io.Writer
 
@@ -166,12 +170,26 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Logger.Info("custom code on", "lua_workers", m.Config.CustomCodeWorkers, "memory_mb", m.Config.CustomCodeMemory>>20)
 	}
 	catalog := drivers.Catalog(m.Config.Outbound.Client(), m.Logger)
+	// Outgoing webhooks: the observer writes engine events to the outbox
+	// in the engine's transactions, so it is registered before the engine
+	// runs one; the subscriptions are loaded before too.
+	m.Hooks = notify.NewDeliverer(notify.Config{Store: st, Client: m.Config.Outbound.Client(), Logger: m.Logger,
+		Timeout: m.Config.WebhookTimeout, MaxAttempts: m.Config.WebhookMaxAttempts})
+	st.Observe(notify.NewObserver(st, m.Hooks))
+	if err := m.Hooks.Start(context.WithoutCancel(ctx)); err != nil {
+		m.closeLua()
+		st.Close()
+		return fmt.Errorf("start webhook deliveries: %w", err)
+	}
+	m.Alerts = notify.NewAlerts(st, nil, m.Logger, m.Config.AlertInterval)
+	m.Alerts.Start(context.WithoutCancel(ctx))
 	m.Engine = engine.New(engine.Config{Store: st, Logger: m.Logger, Providers: providers(st, m.Logger, m.Config.Outbound), Accounts: catalog,
 		SendLease:       m.Config.SendLease,
 		SendConcurrency: m.Config.SendConcurrency, SendTenantConcurrency: m.Config.SendTenantConcurrency,
 		SendTargetConcurrency: m.Config.SendTargetConcurrency, Sandbox: m.Lua, PublicURL: m.Config.PublicURL,
 		Metrics: m.Metrics, Tracer: tracer})
 	if err := m.Engine.Start(context.WithoutCancel(ctx)); err != nil {
+		m.stopNotify()
 		m.closeLua()
 		st.Close()
 		return fmt.Errorf("start engine: %w", err)
@@ -180,6 +198,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Config.JWT.Enabled() {
 		if tokens, err = jwtauth.New(m.Config.JWT); err != nil {
 			m.Engine.Stop()
+			m.stopNotify()
 			st.Close()
 			return fmt.Errorf("JWT sign-in: %w", err)
 		}
@@ -187,6 +206,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.listener, err = net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		m.Engine.Stop()
+		m.stopNotify()
 		m.closeLua()
 		st.Close()
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
@@ -201,7 +221,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Handler: api.NewHandler(api.Config{Store: st, Engine: m.Engine, Logger: m.Logger, Version: version,
 			StartedAt: time.Now(), MaxBodyBytes: m.Config.MaxBodyBytes, MaxImportBytes: m.Config.MaxImportBytes,
 			Designer: ai, DesignerTimeout: m.Config.StreamTimeout(), CORSOrigins: m.Config.CORSOrigins, JWT: tokens, Providers: catalog, PublicURL: m.Config.PublicURL,
-			App: web.Handler(), Metrics: m.Metrics, MetricsHandler: metricsHere, Tracer: tracer}),
+			Outbound: m.Config.Outbound, App: web.Handler(), Metrics: m.Metrics, MetricsHandler: metricsHere, Tracer: tracer}),
 		ReadHeaderTimeout: min(10*time.Second, m.Config.HTTPReadTimeout),
 		ReadTimeout:       m.Config.HTTPReadTimeout,
 		WriteTimeout:      m.Config.HTTPWriteTimeout,
@@ -315,6 +335,7 @@ func (m *Main) Close() error {
 	if m.Engine != nil {
 		m.Engine.Stop()
 	}
+	m.stopNotify()
 	m.closeLua() // after the engine: its last runs may use the workers
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())
@@ -348,5 +369,15 @@ func (m *Main) MetricsAddr() net.Addr {
 func (m *Main) closeLua() {
 	if m.Lua != nil {
 		m.Lua.Close()
+	}
+}
+
+// stopNotify stops the alert loop and the webhook deliveries.
+func (m *Main) stopNotify() {
+	if m.Alerts != nil {
+		m.Alerts.Stop()
+	}
+	if m.Hooks != nil {
+		m.Hooks.Stop()
 	}
 }

@@ -82,6 +82,7 @@ func Run(t *testing.T, open Open) {
 		"CustomerLanes":       testCustomerLanes,
 		"Observers":           testObservers,
 		"ProfileNoLostUpdate": testProfileNoLostUpdate,
+		"HookSubscriptions":   testHookSubscriptions,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
