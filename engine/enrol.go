@@ -41,6 +41,13 @@ const (
 	DefaultChangeBatch            = 500
 )
 
+// Defaults of Config.SegmentBatch: a range of customers a segment's full
+// pass checks in one transaction (one query over the range, two writes).
+const (
+	DefaultSegmentBatch             = 2000
+	DefaultSegmentBatchSingleWriter = 500
+)
+
 // Types of the events admit is told about for customers enrolled by a
 // segment or a schedule (they start no instance themselves).
 const (
@@ -84,6 +91,13 @@ func (rt *Runtime) Enrol(ctx context.Context) (int, error) {
 	if err != nil {
 		return n, err
 	}
+	began := time.Now()
+	m, err := rt.segmentPass(ctx)
+	if err != nil {
+		return n, err
+	}
+	n += m
+	rt.yieldAfter(ctx, m, began)
 	for _, ee := range idx.enrols {
 		began := time.Now()
 		m, err := rt.advanceEntry(ctx, ee)
@@ -91,24 +105,41 @@ func (rt *Runtime) Enrol(ctx context.Context) (int, error) {
 			return n, fmt.Errorf("entry %s of journey %s: %w", ee.nodeID, ee.journeyID, err)
 		}
 		n += m
-		if m > 1 && rt.st.Dialect().SingleWriter {
-			// Leave the one writer (SQLite) to the event loops for as
-			// long as the batch held it: a pass would otherwise take
-			// every commit, and POST /events would wait. PostgreSQL
-			// commits them side by side.
-			yield(ctx, time.Since(began))
-		}
+		rt.yieldAfter(ctx, m, began)
 	}
 	return n, nil
 }
 
-// EnrolChanged checks a batch of changed customers against the segments of
+// yieldAfter leaves the one writer (SQLite) to the event loops for as long
+// as a batch begun at began held it, when it walked more than one
+// customer: a pass would otherwise take every commit, and POST /events
+// would wait. PostgreSQL commits them side by side.
+func (rt *Runtime) yieldAfter(ctx context.Context, walked int, began time.Time) {
+	if walked > 1 && rt.st.Dialect().SingleWriter {
+		yield(ctx, time.Since(began))
+	}
+}
+
+// segmentPass runs one batch of a segment's full pass (the build or
+// refresh of its stored members), if one is due, in one transaction.
+func (rt *Runtime) segmentPass(ctx context.Context) (int, error) {
+	n := 0
+	err := rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error {
+		var err error
+		n, err = t.SegmentPassBatch(rt.cfg.SegmentBatch, rt.cfg.SegmentRefresh)
+		return err
+	})
+	return n, err
+}
+
+// EnrolChanged brings the stored members of segments up to date for a
+// batch of changed customers, and checks them against the segments of
 // their tenants' segment entries, in one transaction: those who match and
 // were not members enter, those who no longer match stop being members.
 func (rt *Runtime) EnrolChanged(ctx context.Context, idx *entryIndex) (int, error) {
 	n := 0
 	err := rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error {
-		changes, err := t.ClaimChanges(rt.cfg.ChangeBatch)
+		changes, err := t.ApplyChanges(rt.cfg.ChangeBatch)
 		if err != nil || len(changes) == 0 {
 			return err
 		}
@@ -158,7 +189,17 @@ func (rt *Runtime) checkChanged(ctx context.Context, t *store.EngineTx, q quotas
 	if err != nil {
 		return err
 	}
-	match, err := t.SegmentMatches(ee.tenantID, &sg.Rule, ids)
+	size, err := t.SegmentSize(ee.tenantID, ee.segmentID)
+	if err != nil {
+		return err
+	}
+	var match []string
+	if size.Status == store.SegmentReady {
+		// ApplyChanges has just brought them up to date.
+		match, err = t.StoredMembersAmong(ee.segmentID, ids)
+	} else {
+		match, err = t.SegmentMatches(ee.tenantID, &sg.Rule, ids)
+	}
 	if err != nil {
 		return err
 	}
@@ -248,14 +289,32 @@ func (rt *Runtime) passBatch(ctx context.Context, t *store.EngineTx, ee enrolEnt
 		}
 		rule = &sg.Rule
 	}
+	// A built segment's pass walks its stored members; otherwise the rule
+	// is evaluated a page at a time.
+	stored := &store.SegmentSize{}
+	if rule != nil {
+		var err error
+		if stored, err = t.SegmentSize(ee.tenantID, ee.segmentID); err != nil {
+			return 0, err
+		}
+	}
 	if run.Total < 0 {
-		total, err := t.CountSegment(ee.tenantID, rule)
+		total, err := stored.Count, error(nil)
+		if stored.Status != store.SegmentReady {
+			total, err = t.CountSegment(ee.tenantID, rule)
+		}
 		if err != nil {
 			return 0, err
 		}
 		run.Total = total
 	}
-	page, err := t.SegmentMembers(store.SegmentMembersParams{TenantID: ee.tenantID, Rule: rule, After: run.Cursor, Limit: rt.cfg.EnrolBatch})
+	var page []string
+	var err error
+	if stored.Status == store.SegmentReady {
+		page, err = t.StoredMembers(ee.segmentID, run.Cursor, rt.cfg.EnrolBatch)
+	} else {
+		page, err = t.SegmentMembers(store.SegmentMembersParams{TenantID: ee.tenantID, Rule: rule, After: run.Cursor, Limit: rt.cfg.EnrolBatch})
+	}
 	if err != nil {
 		return 0, err
 	}

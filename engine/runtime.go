@@ -51,6 +51,13 @@ type Config struct {
 	// segment entries (default DefaultChangeBatch).
 	EnrolBatch  int
 	ChangeBatch int
+	// SegmentBatch bounds the customers one transaction of a segment's
+	// full pass (its stored members' build or refresh) walks (default
+	// DefaultSegmentBatch, or DefaultSegmentBatchSingleWriter on SQLite);
+	// SegmentRefresh is how often a time-relative segment's members are
+	// refreshed by a full pass (default store.DefaultSegmentRefresh).
+	SegmentBatch   int
+	SegmentRefresh time.Duration
 	// SendConcurrency bounds provider calls in flight (default 128);
 	// SendTenantConcurrency and SendTargetConcurrency bound those of one
 	// tenant (default 96) and of one target — a webhook host or a provider
@@ -159,6 +166,15 @@ func New(cfg Config) *Runtime {
 	}
 	if cfg.ChangeBatch <= 0 {
 		cfg.ChangeBatch = DefaultChangeBatch
+	}
+	if cfg.SegmentBatch <= 0 {
+		cfg.SegmentBatch = DefaultSegmentBatch
+		if cfg.Store.Dialect().SingleWriter {
+			cfg.SegmentBatch = DefaultSegmentBatchSingleWriter
+		}
+	}
+	if cfg.SegmentRefresh <= 0 {
+		cfg.SegmentRefresh = store.DefaultSegmentRefresh
 	}
 	if cfg.EventWorkers <= 0 {
 		cfg.EventWorkers = 4

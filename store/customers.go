@@ -108,9 +108,16 @@ func (t *EngineTx) Customer(tenantID, id string) (*kalcifer.Customer, error) {
 		return nil, fmt.Errorf("read customer %s: %w", id, err)
 	}
 	c = &kalcifer.Customer{ID: id, Attributes: map[string]any{}, Tags: []string{}, CreatedAt: t.now, UpdatedAt: t.now}
-	if _, err := t.tx.Exec(t.ctx, `INSERT INTO customers (tenant_id, id, created_at, updated_at) VALUES ($1, $2, $3, $3)
-		ON CONFLICT (tenant_id, id) DO NOTHING`, tenantID, id, micros(t.now)); err != nil {
+	made, err := t.tx.Exec(t.ctx, `INSERT INTO customers (tenant_id, id, created_at, updated_at) VALUES ($1, $2, $3, $3)
+		ON CONFLICT (tenant_id, id) DO NOTHING`, tenantID, id, micros(t.now))
+	if err != nil {
 		return nil, fmt.Errorf("create customer %s: %w", id, err)
+	}
+	if made > 0 {
+		// A new, empty profile can match a segment ("not tag …").
+		if err := t.NoteChanged(tenantID, "", []string{id}); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
 }
@@ -133,7 +140,7 @@ func (t *EngineTx) SaveCustomer(tenantID string, c *kalcifer.Customer) error {
 	if err != nil {
 		return fmt.Errorf("save customer %s: %w", c.ID, err)
 	}
-	return t.NoteChanged(tenantID, []string{c.ID})
+	return t.NoteChanged(tenantID, "", []string{c.ID})
 }
 
 // SeeCustomer records that customer c was seen at a time (an event's
