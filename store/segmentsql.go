@@ -60,6 +60,9 @@ func (d JSONDialect) bindPath(keys []string) any {
 
 // bindList is the value bound for a list of strings.
 func (d JSONDialect) bindList(values []string) any {
+	if values == nil {
+		values = []string{} // an empty list, never NULL
+	}
 	if d.Arrays {
 		return values
 	}
