@@ -137,6 +137,7 @@ func (m *Main) Run(ctx context.Context) error {
 	catalog := drivers.Catalog(m.Config.Outbound.Client(), m.Logger)
 	m.Engine = engine.New(engine.Config{Store: st, Logger: m.Logger, Providers: providers(st, m.Logger, m.Config.Outbound), Accounts: catalog,
 		SendLease:       m.Config.SendLease,
+		SegmentRefresh:  m.Config.SegmentRefresh,
 		SendConcurrency: m.Config.SendConcurrency, SendTenantConcurrency: m.Config.SendTenantConcurrency,
 		SendTargetConcurrency: m.Config.SendTargetConcurrency, Sandbox: m.Lua, PublicURL: m.Config.PublicURL})
 	if err := m.Engine.Start(context.WithoutCancel(ctx)); err != nil {
