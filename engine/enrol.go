@@ -11,8 +11,10 @@ import (
 	"github.com/kalcifer/kalcifer/store"
 )
 
-// Segment and scheduled entries enrol customers from the entry loop, not
-// from events:
+// The entry loop keeps segments' stored members (store/segmembers.go):
+// each round applies a batch of customer changes to them and runs a batch
+// of a due full pass. Segment and scheduled entries enrol customers from
+// the same loop, not from events:
 //
 //   - A segment_entry keeps, per customer, whether they matched its
 //     segment when last checked (store.AddMembers): a customer enters when
