@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/kalcifer/kalcifer"
@@ -99,7 +100,7 @@ func (rt *Runtime) Enrol(ctx context.Context) (int, error) {
 		return n, err
 	}
 	n += m
-	rt.yieldAfter(ctx, m, began)
+	rt.yieldAfter(ctx, &rt.segmentSizer, m, began)
 	for _, ee := range idx.enrols {
 		began := time.Now()
 		m, err := rt.advanceEntry(ctx, ee)
@@ -107,7 +108,7 @@ func (rt *Runtime) Enrol(ctx context.Context) (int, error) {
 			return n, fmt.Errorf("entry %s of journey %s: %w", ee.nodeID, ee.journeyID, err)
 		}
 		n += m
-		rt.yieldAfter(ctx, m, began)
+		rt.yieldAfter(ctx, &rt.enrolSizer, m, began)
 	}
 	return n, nil
 }
@@ -115,11 +116,49 @@ func (rt *Runtime) Enrol(ctx context.Context) (int, error) {
 // yieldAfter leaves the one writer (SQLite) to the event loops for as long
 // as a batch begun at began held it, when it walked more than one
 // customer: a pass would otherwise take every commit, and POST /events
-// would wait. PostgreSQL commits them side by side.
-func (rt *Runtime) yieldAfter(ctx context.Context, walked int, began time.Time) {
+// would wait. PostgreSQL commits them side by side. The batch's time per
+// customer sizes the pass's next batch (sizer).
+func (rt *Runtime) yieldAfter(ctx context.Context, sizer *batchSizer, walked int, began time.Time) {
 	if walked > 1 && rt.st.Dialect().SingleWriter {
-		yield(ctx, time.Since(began))
+		took := time.Since(began)
+		sizer.observe(walked, took)
+		yield(ctx, took)
 	}
+}
+
+// Bounds of a background batch on a single-writer database (batchSizer).
+const (
+	batchHold = 25 * time.Millisecond
+	minBatch  = 10
+)
+
+// batchSizer sizes the batches of a background pass (segment entries'
+// enrolments, segments' full passes) on a single-writer database so that
+// each holds the writer about batchHold, whatever the machine's load: an
+// event waiting to be stored waits at most about that long for a batch.
+// The size follows the smoothed time per customer of the pass's last
+// batches, between minBatch and the configured size. On PostgreSQL a
+// batch is the configured size.
+type batchSizer struct {
+	per atomic.Int64 // nanoseconds per customer; 0: not measured yet
+}
+
+// size is the next batch's size, at most limit.
+func (b *batchSizer) size(limit int) int {
+	per := b.per.Load()
+	if per <= 0 {
+		return limit
+	}
+	return max(min(int(int64(batchHold)/per), limit), min(minBatch, limit))
+}
+
+// observe records that a batch walked walked customers in took.
+func (b *batchSizer) observe(walked int, took time.Duration) {
+	p := int64(took) / int64(walked)
+	if old := b.per.Load(); old > 0 {
+		p = (3*old + p) / 4
+	}
+	b.per.Store(max(p, 1))
 }
 
 // segmentPass runs one batch of a segment's full pass (the build or
@@ -128,7 +167,7 @@ func (rt *Runtime) segmentPass(ctx context.Context) (int, error) {
 	n := 0
 	err := rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error {
 		var err error
-		n, err = t.SegmentPassBatch(rt.cfg.SegmentBatch, rt.cfg.SegmentRefresh)
+		n, err = t.SegmentPassBatch(rt.segmentSizer.size(rt.cfg.SegmentBatch), rt.cfg.SegmentRefresh)
 		return err
 	})
 	return n, err
@@ -312,15 +351,16 @@ func (rt *Runtime) passBatch(ctx context.Context, t *store.EngineTx, ee enrolEnt
 	}
 	var page []string
 	var err error
+	limit := rt.enrolSizer.size(rt.cfg.EnrolBatch)
 	if stored.Status == store.SegmentReady {
-		page, err = t.StoredMembers(ee.segmentID, run.Cursor, rt.cfg.EnrolBatch)
+		page, err = t.StoredMembers(ee.segmentID, run.Cursor, limit)
 	} else {
-		page, err = t.SegmentMembers(store.SegmentMembersParams{TenantID: ee.tenantID, Rule: rule, After: run.Cursor, Limit: rt.cfg.EnrolBatch})
+		page, err = t.SegmentMembers(store.SegmentMembersParams{TenantID: ee.tenantID, Rule: rule, After: run.Cursor, Limit: limit})
 	}
 	if err != nil {
 		return 0, err
 	}
-	last := len(page) < rt.cfg.EnrolBatch
+	last := len(page) < limit
 	enrol := page
 	if ee.kind == store.EntryRunSegment {
 		upTo := ""

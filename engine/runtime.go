@@ -46,14 +46,16 @@ type Config struct {
 	// EnrolBatch bounds the customers one transaction of a segment or
 	// scheduled entry's pass walks (default DefaultEnrolBatch, or
 	// DefaultEnrolBatchSingleWriter on SQLite, where after each batch the
-	// pass waits as long as the batch took).
+	// pass waits as long as the batch took, and batches shrink to hold the
+	// writer about 25 ms: batchSizer).
 	// ChangeBatch the changed customers one transaction checks against
 	// segment entries (default DefaultChangeBatch).
 	EnrolBatch  int
 	ChangeBatch int
 	// SegmentBatch bounds the customers one transaction of a segment's
 	// full pass (its stored members' build or refresh) walks (default
-	// DefaultSegmentBatch, or DefaultSegmentBatchSingleWriter on SQLite);
+	// DefaultSegmentBatch, or DefaultSegmentBatchSingleWriter on SQLite,
+	// sized down as EnrolBatch is);
 	// SegmentRefresh is how often a time-relative segment's members are
 	// refreshed by a full pass (default store.DefaultSegmentRefresh).
 	SegmentBatch   int
@@ -95,10 +97,13 @@ type Config struct {
 // and delivers sends, writing each instance's progress in one transaction
 // with its waits and sends. Restarting it resumes everything from the store.
 type Runtime struct {
-	cfg   Config
-	st    *store.Store
-	clock kalcifer.Clock
-	log   *slog.Logger
+	cfg Config
+	// enrolSizer and segmentSizer size the batches of entries' passes and
+	// of segments' full passes on a single-writer database (enrol.go).
+	enrolSizer, segmentSizer batchSizer
+	st                       *store.Store
+	clock                    kalcifer.Clock
+	log                      *slog.Logger
 
 	// replica names this process among those sharing the database; its
 	// sends in flight carry it, so that its death is noticed at once.
