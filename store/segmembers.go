@@ -358,8 +358,9 @@ func (t *EngineTx) forgetSegmentMembers(tenantID, customerID string) error {
 // The batch is the next limit customers of the tenant after the pass's
 // cursor; their members are set to the rule's answer over that range. A
 // pass that ends records the time, and schedules the next one every
-// refresh when the rule is time-relative. It returns the customers walked
-// (0: no pass was due); a segment another transaction holds is skipped.
+// refresh when the rule is time-relative. It returns limit for a batch
+// with more customers after it, 1 for a pass's last batch and 0 when no
+// pass was due; a segment another transaction holds is skipped.
 func (t *EngineTx) SegmentPassBatch(limit int, refresh time.Duration) (int, error) {
 	var id, tenantID string
 	var cursor *string
@@ -417,6 +418,9 @@ func (t *EngineTx) SegmentPassBatch(limit int, refresh time.Duration) (int, erro
 	}
 	if err != nil {
 		return 0, fmt.Errorf("segment %s pass: %w", id, err)
+	}
+	if upTo == "" {
+		return 1, nil
 	}
 	return limit, nil
 }
