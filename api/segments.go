@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -134,21 +135,21 @@ type segmentCount struct {
 	// editor can turn one into the other.
 	Rule     *segment.Rule `json:"rule,omitempty"`
 	RuleText string        `json:"rule_text,omitempty"`
+	// Status says where a saved segment's count comes from: "ready", its
+	// stored members (as of BuiltAt's full pass and the changes since), or
+	// "building", the live query while they are first built.
+	Status  string     `json:"status,omitempty"`
+	BuiltAt *time.Time `json:"built_at,omitempty"`
 }
 
 func (s *server) countSegment(w http.ResponseWriter, r *http.Request) {
-	p := principal(r)
-	sg, err := s.store.GetSegment(r.Context(), p.TenantID, chi.URLParam(r, "id"))
+	id := chi.URLParam(r, "id")
+	size, err := s.store.SegmentSize(r.Context(), principal(r).TenantID, id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	n, err := s.store.CountSegment(r.Context(), p.TenantID, &sg.Rule)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.writeJSON(w, r, http.StatusOK, segmentCount{SegmentID: sg.ID, Count: n})
+	s.writeJSON(w, r, http.StatusOK, segmentCount{SegmentID: id, Count: size.Count, Status: size.Status, BuiltAt: size.BuiltAt})
 }
 
 // estimateSegment counts the members of an unsaved rule.
@@ -195,12 +196,7 @@ func (s *server) previewSegment(w http.ResponseWriter, r *http.Request) {
 		n = v
 	}
 	p := principal(r)
-	sg, err := s.store.GetSegment(r.Context(), p.TenantID, chi.URLParam(r, "id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	customers, err := s.store.SegmentCustomers(r.Context(), store.SegmentMembersParams{TenantID: p.TenantID, Rule: &sg.Rule, Limit: n})
+	customers, _, err := s.store.SegmentPreview(r.Context(), p.TenantID, chi.URLParam(r, "id"), n)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

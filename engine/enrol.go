@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/kalcifer/kalcifer"
@@ -11,8 +12,10 @@ import (
 	"github.com/kalcifer/kalcifer/store"
 )
 
-// Segment and scheduled entries enrol customers from the entry loop, not
-// from events:
+// The entry loop keeps segments' stored members (store/segmembers.go):
+// each round applies a batch of customer changes to them and runs a batch
+// of a due full pass. Segment and scheduled entries enrol customers from
+// the same loop, not from events:
 //
 //   - A segment_entry keeps, per customer, whether they matched its
 //     segment when last checked (store.AddMembers): a customer enters when
@@ -39,6 +42,13 @@ const (
 	DefaultEnrolBatch             = 500
 	DefaultEnrolBatchSingleWriter = 100
 	DefaultChangeBatch            = 500
+)
+
+// Defaults of Config.SegmentBatch: a range of customers a segment's full
+// pass checks in one transaction (one query over the range, two writes).
+const (
+	DefaultSegmentBatch             = 2000
+	DefaultSegmentBatchSingleWriter = 500
 )
 
 // Types of the events admit is told about for customers enrolled by a
@@ -84,6 +94,13 @@ func (rt *Runtime) Enrol(ctx context.Context) (int, error) {
 	if err != nil {
 		return n, err
 	}
+	began := time.Now()
+	m, err := rt.segmentPass(ctx)
+	if err != nil {
+		return n, err
+	}
+	n += m
+	rt.yieldAfter(ctx, &rt.segmentSizer, m, began)
 	for _, ee := range idx.enrols {
 		began := time.Now()
 		m, err := rt.advanceEntry(ctx, ee)
@@ -91,24 +108,79 @@ func (rt *Runtime) Enrol(ctx context.Context) (int, error) {
 			return n, fmt.Errorf("entry %s of journey %s: %w", ee.nodeID, ee.journeyID, err)
 		}
 		n += m
-		if m > 1 && rt.st.Dialect().SingleWriter {
-			// Leave the one writer (SQLite) to the event loops for as
-			// long as the batch held it: a pass would otherwise take
-			// every commit, and POST /events would wait. PostgreSQL
-			// commits them side by side.
-			yield(ctx, time.Since(began))
-		}
+		rt.yieldAfter(ctx, &rt.enrolSizer, m, began)
 	}
 	return n, nil
 }
 
-// EnrolChanged checks a batch of changed customers against the segments of
+// yieldAfter leaves the one writer (SQLite) to the event loops for as long
+// as a batch begun at began held it, when it walked more than one
+// customer: a pass would otherwise take every commit, and POST /events
+// would wait. PostgreSQL commits them side by side. The batch's time per
+// customer sizes the pass's next batch (sizer).
+func (rt *Runtime) yieldAfter(ctx context.Context, sizer *batchSizer, walked int, began time.Time) {
+	if walked > 1 && rt.st.Dialect().SingleWriter {
+		took := time.Since(began)
+		sizer.observe(walked, took)
+		yield(ctx, took)
+	}
+}
+
+// Bounds of a background batch on a single-writer database (batchSizer).
+const (
+	batchHold = 25 * time.Millisecond
+	minBatch  = 10
+)
+
+// batchSizer sizes the batches of a background pass (segment entries'
+// enrolments, segments' full passes) on a single-writer database so that
+// each holds the writer about batchHold, whatever the machine's load: an
+// event waiting to be stored waits at most about that long for a batch.
+// The size follows the smoothed time per customer of the pass's last
+// batches, between minBatch and the configured size. On PostgreSQL a
+// batch is the configured size.
+type batchSizer struct {
+	per atomic.Int64 // nanoseconds per customer; 0: not measured yet
+}
+
+// size is the next batch's size, at most limit.
+func (b *batchSizer) size(limit int) int {
+	per := b.per.Load()
+	if per <= 0 {
+		return limit
+	}
+	return max(min(int(int64(batchHold)/per), limit), min(minBatch, limit))
+}
+
+// observe records that a batch walked walked customers in took.
+func (b *batchSizer) observe(walked int, took time.Duration) {
+	p := int64(took) / int64(walked)
+	if old := b.per.Load(); old > 0 {
+		p = (3*old + p) / 4
+	}
+	b.per.Store(max(p, 1))
+}
+
+// segmentPass runs one batch of a segment's full pass (the build or
+// refresh of its stored members), if one is due, in one transaction.
+func (rt *Runtime) segmentPass(ctx context.Context) (int, error) {
+	n := 0
+	err := rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error {
+		var err error
+		n, err = t.SegmentPassBatch(rt.segmentSizer.size(rt.cfg.SegmentBatch), rt.cfg.SegmentRefresh)
+		return err
+	})
+	return n, err
+}
+
+// EnrolChanged brings the stored members of segments up to date for a
+// batch of changed customers, and checks them against the segments of
 // their tenants' segment entries, in one transaction: those who match and
 // were not members enter, those who no longer match stop being members.
 func (rt *Runtime) EnrolChanged(ctx context.Context, idx *entryIndex) (int, error) {
 	n := 0
 	err := rt.st.WithEngineTx(ctx, func(t *store.EngineTx) error {
-		changes, err := t.ClaimChanges(rt.cfg.ChangeBatch)
+		changes, err := t.ApplyChanges(rt.cfg.ChangeBatch)
 		if err != nil || len(changes) == 0 {
 			return err
 		}
@@ -158,7 +230,17 @@ func (rt *Runtime) checkChanged(ctx context.Context, t *store.EngineTx, q quotas
 	if err != nil {
 		return err
 	}
-	match, err := t.SegmentMatches(ee.tenantID, &sg.Rule, ids)
+	size, err := t.SegmentSize(ee.tenantID, ee.segmentID)
+	if err != nil {
+		return err
+	}
+	var match []string
+	if size.Status == store.SegmentReady {
+		// ApplyChanges has just brought them up to date.
+		match, err = t.StoredMembersAmong(ee.segmentID, ids)
+	} else {
+		match, err = t.SegmentMatches(ee.tenantID, &sg.Rule, ids)
+	}
 	if err != nil {
 		return err
 	}
@@ -248,18 +330,37 @@ func (rt *Runtime) passBatch(ctx context.Context, t *store.EngineTx, ee enrolEnt
 		}
 		rule = &sg.Rule
 	}
+	// A built segment's pass walks its stored members; otherwise the rule
+	// is evaluated a page at a time.
+	stored := &store.SegmentSize{}
+	if rule != nil {
+		var err error
+		if stored, err = t.SegmentSize(ee.tenantID, ee.segmentID); err != nil {
+			return 0, err
+		}
+	}
 	if run.Total < 0 {
-		total, err := t.CountSegment(ee.tenantID, rule)
+		total, err := stored.Count, error(nil)
+		if stored.Status != store.SegmentReady {
+			total, err = t.CountSegment(ee.tenantID, rule)
+		}
 		if err != nil {
 			return 0, err
 		}
 		run.Total = total
 	}
-	page, err := t.SegmentMembers(store.SegmentMembersParams{TenantID: ee.tenantID, Rule: rule, After: run.Cursor, Limit: rt.cfg.EnrolBatch})
+	var page []string
+	var err error
+	limit := rt.enrolSizer.size(rt.cfg.EnrolBatch)
+	if stored.Status == store.SegmentReady {
+		page, err = t.StoredMembers(ee.segmentID, run.Cursor, limit)
+	} else {
+		page, err = t.SegmentMembers(store.SegmentMembersParams{TenantID: ee.tenantID, Rule: rule, After: run.Cursor, Limit: limit})
+	}
 	if err != nil {
 		return 0, err
 	}
-	last := len(page) < rt.cfg.EnrolBatch
+	last := len(page) < limit
 	enrol := page
 	if ee.kind == store.EntryRunSegment {
 		upTo := ""

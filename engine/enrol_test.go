@@ -294,3 +294,48 @@ func TestScheduledEntryTicks(t *testing.T) {
 		wantEnrolled(t, e.enrolled(vip), each(8, vips))
 	})
 }
+
+// The entry loop keeps segments' stored members: a new segment is built by
+// its full pass, changes update it at once, and a time-relative one is
+// re-evaluated by a full pass every refresh interval (default 15 minutes),
+// so a customer whose events grow old leaves it without any change.
+func TestSegmentMembersKept(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		e.patch("a", map[string]any{"plan": "pro"})
+		e.event("b", "bought", "")
+		e.drain()
+		recent := e.segment("recent buyers", `performed bought in 1h`)
+		size := func(id string) *store.SegmentSize {
+			t.Helper()
+			s, err := e.st.SegmentSize(e.ctx, kalcifer.DefaultTenantID, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		if s := size(recent); s.Status != store.SegmentBuilding || s.Count != 1 {
+			t.Fatalf("before its pass: %+v, want building, counted live", s)
+		}
+		e.drain()
+		if s := size(recent); s.Status != store.SegmentReady || s.Count != 1 {
+			t.Fatalf("built: %+v, want ready with b", s)
+		}
+		e.event("a", "bought", "")
+		e.drain()
+		if s := size(recent); s.Count != 2 {
+			t.Fatalf("after a's event: %+v, want 2", s)
+		}
+		e.clock.advance(50 * time.Minute)
+		e.event("c", "bought", "")
+		e.drain()
+		if s := size(recent); s.Count != 3 {
+			t.Fatalf("after c's event: %+v, want 3", s)
+		}
+		// An hour after a's and b's events, the refresh finds they aged out.
+		e.clock.advance(20 * time.Minute)
+		e.drain()
+		if s := size(recent); s.Count != 1 {
+			t.Fatalf("after the refresh: %+v, want 1 (c)", s)
+		}
+	})
+}

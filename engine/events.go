@@ -97,7 +97,7 @@ func (rt *Runtime) routeBatch(ctx context.Context, idx *entryIndex, lane, lanes 
 				return err
 			}
 		}
-		if err := noteEventCustomers(t, idx, events); err != nil {
+		if err := noteEventCustomers(t, events); err != nil {
 			return err
 		}
 		// Read after the events: a journey activated before an event that
@@ -119,17 +119,26 @@ func (rt *Runtime) routeBatch(ctx context.Context, idx *entryIndex, lane, lanes 
 }
 
 // noteEventCustomers queues the customers of events (their own, not the
-// API's enrolments) of tenants with segment entries: a "performed" clause
-// may match them now.
-func noteEventCustomers(t *store.EngineTx, idx *entryIndex, events []kalcifer.Event) error {
-	byTenant := map[string][]string{}
+// API's enrolments), by tenant and event type, for the stored members of
+// segments and for segment entries: a "performed" clause may match them
+// now. The store queues only those some segment of the tenant can depend
+// on.
+func noteEventCustomers(t *store.EngineTx, events []kalcifer.Event) error {
+	type key struct{ tenant, typ string }
+	var keys []key
+	byKey := map[key][]string{}
 	for _, e := range events {
-		if len(idx.bySegmentTenant[e.TenantID]) > 0 && !strings.HasPrefix(e.Type, "$") && !slices.Contains(byTenant[e.TenantID], e.CustomerID) {
-			byTenant[e.TenantID] = append(byTenant[e.TenantID], e.CustomerID)
+		k := key{e.TenantID, e.Type}
+		if strings.HasPrefix(e.Type, "$") || slices.Contains(byKey[k], e.CustomerID) {
+			continue
 		}
+		if _, ok := byKey[k]; !ok {
+			keys = append(keys, k)
+		}
+		byKey[k] = append(byKey[k], e.CustomerID)
 	}
-	for tenant, ids := range byTenant {
-		if err := t.NoteChanged(tenant, ids); err != nil {
+	for _, k := range keys {
+		if err := t.NoteChanged(k.tenant, k.typ, byKey[k]); err != nil {
 			return err
 		}
 	}

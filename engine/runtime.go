@@ -51,11 +51,20 @@ type Config struct {
 	// EnrolBatch bounds the customers one transaction of a segment or
 	// scheduled entry's pass walks (default DefaultEnrolBatch, or
 	// DefaultEnrolBatchSingleWriter on SQLite, where after each batch the
-	// pass waits as long as the batch took).
+	// pass waits as long as the batch took, and batches shrink to hold the
+	// writer about 25 ms: batchSizer).
 	// ChangeBatch the changed customers one transaction checks against
 	// segment entries (default DefaultChangeBatch).
 	EnrolBatch  int
 	ChangeBatch int
+	// SegmentBatch bounds the customers one transaction of a segment's
+	// full pass (its stored members' build or refresh) walks (default
+	// DefaultSegmentBatch, or DefaultSegmentBatchSingleWriter on SQLite,
+	// sized down as EnrolBatch is);
+	// SegmentRefresh is how often a time-relative segment's members are
+	// refreshed by a full pass (default store.DefaultSegmentRefresh).
+	SegmentBatch   int
+	SegmentRefresh time.Duration
 	// SendConcurrency bounds provider calls in flight (default 128);
 	// SendTenantConcurrency and SendTargetConcurrency bound those of one
 	// tenant (default 96) and of one target — a webhook host or a provider
@@ -99,10 +108,13 @@ type Config struct {
 // and delivers sends, writing each instance's progress in one transaction
 // with its waits and sends. Restarting it resumes everything from the store.
 type Runtime struct {
-	cfg   Config
-	st    *store.Store
-	clock kalcifer.Clock
-	log   *slog.Logger
+	cfg Config
+	// enrolSizer and segmentSizer size the batches of entries' passes and
+	// of segments' full passes on a single-writer database (enrol.go).
+	enrolSizer, segmentSizer batchSizer
+	st                       *store.Store
+	clock                    kalcifer.Clock
+	log                      *slog.Logger
 	// metrics and tracer measure the loops' work (telemetry.go).
 	metrics *metrics.Metrics
 	tracer  trace.Tracer
@@ -177,6 +189,15 @@ func New(cfg Config) *Runtime {
 	}
 	if cfg.ChangeBatch <= 0 {
 		cfg.ChangeBatch = DefaultChangeBatch
+	}
+	if cfg.SegmentBatch <= 0 {
+		cfg.SegmentBatch = DefaultSegmentBatch
+		if cfg.Store.Dialect().SingleWriter {
+			cfg.SegmentBatch = DefaultSegmentBatchSingleWriter
+		}
+	}
+	if cfg.SegmentRefresh <= 0 {
+		cfg.SegmentRefresh = store.DefaultSegmentRefresh
 	}
 	if cfg.EventWorkers <= 0 {
 		cfg.EventWorkers = 4

@@ -285,13 +285,13 @@ func (t *EngineTx) rehome(eventID, into string) error {
 	return nil
 }
 
-// forgetEntryMembers deletes the segment entry memberships of one of the
-// tenant's customers (entry_members has no tenant column: its journeys
+// forgetEntryMembers deletes the segment entry memberships and the stored
+// segment memberships of one of the tenant's customers (entry_members has no tenant column: its journeys
 // tell).
 func (t *EngineTx) forgetEntryMembers(tenantID, customerID string) error {
 	if _, err := t.tx.Exec(t.ctx, `DELETE FROM entry_members WHERE customer_id = $2
 		AND journey_id IN (SELECT id FROM journeys WHERE tenant_id = $1)`, tenantID, customerID); err != nil {
 		return fmt.Errorf("forget segment entry members of %s: %w", customerID, err)
 	}
-	return nil
+	return t.forgetSegmentMembers(tenantID, customerID)
 }

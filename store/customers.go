@@ -133,6 +133,10 @@ func (t *EngineTx) customer(tenantID, id, lock string) (*kalcifer.Customer, erro
 		}
 		return c, nil
 	}
+	// A new, empty profile can match a segment ("not tag …").
+	if err := t.NoteChanged(tenantID, "", []string{id}); err != nil {
+		return nil, err
+	}
 	return &kalcifer.Customer{ID: id, Attributes: map[string]any{}, Tags: []string{}, CreatedAt: t.now, UpdatedAt: t.now}, nil
 }
 
@@ -154,7 +158,7 @@ func (t *EngineTx) SaveCustomer(tenantID string, c *kalcifer.Customer) error {
 	if err != nil {
 		return fmt.Errorf("save customer %s: %w", c.ID, err)
 	}
-	return t.NoteChanged(tenantID, []string{c.ID})
+	return t.NoteChanged(tenantID, "", []string{c.ID})
 }
 
 // SeeCustomer records that customer c was seen at a time (an event's

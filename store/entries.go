@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -180,7 +181,8 @@ func (t *EngineTx) StartEntryRun(tenantID, journeyID string, e EntrySpec) (*Entr
 }
 
 // startEntryRun makes and saves the run of an entry, at now. A segment
-// entry of new members records who matches now, in one statement, so that
+// entry of new members records who matches now (its stored members once
+// built, else the rule's answer), in one statement, so that
 // only customers who start matching afterwards enter; one of existing
 // members starts its pass enrolling them. A scheduled entry waits for its
 // first tick.
@@ -206,21 +208,27 @@ func startEntryRun(ctx context.Context, q Querier, d JSONDialect, tenantID, jour
 		run.Pass, run.Total = PassEnrol, -1
 		return run, saveEntryRun(ctx, q, run)
 	}
-	sg, err := scanSegment(q.QueryRow(ctx, `SELECT `+segmentColumns+` FROM segments WHERE tenant_id = $1 AND id = $2`, tenantID, c.SegmentID))
-	if err == ErrNoRows {
+	sg, size, err := segmentSize(ctx, q, tenantID, c.SegmentID)
+	if kalcifer.ErrorCode(err) == kalcifer.ENOTFOUND {
 		run.Error = fmt.Sprintf("segment %q does not exist (deleted?): nobody is enrolled", c.SegmentID)
 		return run, saveEntryRun(ctx, q, run)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read segment %s: %w", c.SegmentID, err)
 	}
-	sq, pred, err := compileSegment(ctx, q, d, tenantID, &sg.Rule, now, false)
-	if err != nil {
-		return nil, err
+	var members int64
+	if size.Status == SegmentReady {
+		members, err = q.Exec(ctx, `INSERT INTO entry_members (journey_id, node_id, customer_id)
+			SELECT $1, $2, customer_id FROM segment_members WHERE segment_id = $3`, journeyID, e.NodeID, c.SegmentID)
+	} else {
+		sq, pred, cerr := compileSegment(ctx, q, d, tenantID, &sg.Rule, now, false)
+		if cerr != nil {
+			return nil, cerr
+		}
+		j, n := sq.arg(journeyID), sq.arg(e.NodeID)
+		members, err = q.Exec(ctx, `INSERT INTO entry_members (journey_id, node_id, customer_id)
+			SELECT `+j+`, `+n+`, c.id FROM customers c WHERE c.tenant_id = $1 AND `+pred, sq.args...)
 	}
-	j, n := sq.arg(journeyID), sq.arg(e.NodeID)
-	members, err := q.Exec(ctx, `INSERT INTO entry_members (journey_id, node_id, customer_id)
-		SELECT `+j+`, `+n+`, c.id FROM customers c WHERE c.tenant_id = $1 AND `+pred, sq.args...)
 	if err != nil {
 		return nil, fmt.Errorf("record the members of segment %s: %w", c.SegmentID, err)
 	}
@@ -354,20 +362,23 @@ type CustomerChange struct {
 	Seq        int64
 	TenantID   string
 	CustomerID string
+	// EventType is the type of the event the customer performed; empty
+	// for a change of the profile (or a customer made or removed).
+	EventType string
 }
 
-// ClaimChanges takes up to limit of the oldest customer changes and
+// claimChanges takes up to limit of the oldest customer changes and
 // deletes them: they are done when the transaction commits. Concurrent
 // claimers take different ones.
-func (t *EngineTx) ClaimChanges(limit int) ([]CustomerChange, error) {
-	rows, err := t.tx.Query(t.ctx, `SELECT seq, tenant_id, customer_id FROM customer_changes ORDER BY seq LIMIT $1`+t.s.skipLocked(), limit)
+func (t *EngineTx) claimChanges(limit int) ([]CustomerChange, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT seq, tenant_id, customer_id, event_type FROM customer_changes ORDER BY seq LIMIT $1`+t.s.skipLocked(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim customer changes: %w", err)
 	}
 	var out []CustomerChange
 	for rows.Next() {
 		var c CustomerChange
-		if err := rows.Scan(&c.Seq, &c.TenantID, &c.CustomerID); err != nil {
+		if err := rows.Scan(&c.Seq, &c.TenantID, &c.CustomerID, &c.EventType); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("claim customer changes: %w", err)
 		}
@@ -399,24 +410,34 @@ func bindSeqs(cs []CustomerChange) string {
 	return string(b)
 }
 
-// NoteChanged records that customers of the tenant changed (an event was
-// routed for them), for the tenant's segment entries; see noteChanged.
-func (t *EngineTx) NoteChanged(tenantID string, ids []string) error {
-	ok, err := noteChanged(t.ctx, t.tx, t.s.d.JSON, tenantID, ids)
+// NoteChanged records that customers of the tenant changed: they
+// performed an event of eventType (routed for them), or, when eventType is
+// empty, their profile changed; see noteChanged.
+func (t *EngineTx) NoteChanged(tenantID, eventType string, ids []string) error {
+	ok, err := noteChanged(t.ctx, t.tx, t.s.d.JSON, tenantID, eventType, ids)
 	t.changed = t.changed || ok
 	return err
 }
 
-// noteChanged queues customers of the tenant whose profile or events
-// changed, when the tenant has segment entries (none: nothing to check,
-// and nothing is written). It reports whether it queued any.
-func noteChanged(ctx context.Context, q Querier, d JSONDialect, tenantID string, ids []string) (bool, error) {
+// noteChanged queues customers of the tenant whose profile changed, or who
+// performed an event of eventType, for the stored members of the tenant's
+// segments and their segment entries (segmembers.go): a profile change when
+// the tenant has segments, an event when one of them can depend on its
+// type. Otherwise nothing is written. It reports whether it queued any.
+func noteChanged(ctx context.Context, q Querier, d JSONDialect, tenantID, eventType string, ids []string) (bool, error) {
 	if len(ids) == 0 {
 		return false, nil
 	}
-	n, err := q.Exec(ctx, `INSERT INTO customer_changes (tenant_id, customer_id)
-		SELECT $1, c.id FROM customers c WHERE c.tenant_id = $1 AND `+fmt.Sprintf(d.InList, "c.id", "$2")+`
-		AND EXISTS (SELECT 1 FROM entry_runs r WHERE r.tenant_id = $1 AND r.kind = 'segment')`, tenantID, d.bindList(ids))
+	args := []any{tenantID, d.bindList(ids), eventType}
+	which := ""
+	if eventType != "" {
+		quoted, _ := json.Marshal(eventType) // as on_events holds it
+		args = append(args, string(quoted))
+		which = ` AND (` + fmt.Sprintf(d.Strpos, "s.on_events", "$4") + ` > 0 OR s.on_events = '["` + anyEvent + `"]')`
+	}
+	n, err := q.Exec(ctx, `INSERT INTO customer_changes (tenant_id, customer_id, event_type)
+		SELECT $1, c.id, $3 FROM customers c WHERE c.tenant_id = $1 AND `+fmt.Sprintf(d.InList, "c.id", "$2")+`
+		AND EXISTS (SELECT 1 FROM segments s WHERE s.tenant_id = $1`+which+`)`, args...)
 	if err != nil {
 		return false, fmt.Errorf("note customer changes: %w", err)
 	}

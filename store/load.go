@@ -12,7 +12,8 @@ import (
 // InsertCustomers stores new profiles of the tenant in one transaction,
 // Dialect.InsertRows rows per statement, and returns how many it stored: a
 // customer that exists already is left as it is. Generators (kalcifer
-// bench segments) load profiles with it.
+// bench segments) load profiles with it. The tenant's segments start a full
+// pass, which stores the new profiles' memberships.
 func (s *Store) InsertCustomers(ctx context.Context, tenantID string, customers []*kalcifer.Customer) (int, error) {
 	now := s.now()
 	stored := 0
@@ -55,14 +56,16 @@ func (s *Store) InsertCustomers(ctx context.Context, tenantID string, customers 
 			}
 			stored += int(n)
 		}
-		return nil
+		// Loads queue no changes: the segments' full passes find them.
+		return refreshAllSegments(ctx, tx, tenantID)
 	})
 	return stored, err
 }
 
 // InsertPastEvents stores events as history, in one transaction: already
 // processed, so that they start no journey and end no wait, but count in
-// segments' "performed" clauses. Generators load events with it.
+// segments' "performed" clauses. Generators load events with it. Their
+// tenants' segments start a full pass.
 func (s *Store) InsertPastEvents(ctx context.Context, events []*kalcifer.Event) error {
 	now := s.now()
 	return s.b.WithTx(ctx, func(tx Tx) error {
@@ -88,6 +91,16 @@ func (s *Store) InsertPastEvents(ctx context.Context, events []*kalcifer.Event) 
 			}
 			if _, err := tx.Exec(ctx, q.String(), args...); err != nil {
 				return fmt.Errorf("insert past events: %w", err)
+			}
+		}
+		// Loads queue no changes: the segments' full passes find them.
+		tenants := map[string]bool{}
+		for _, e := range events {
+			if !tenants[e.TenantID] {
+				tenants[e.TenantID] = true
+				if err := refreshAllSegments(ctx, tx, e.TenantID); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

@@ -173,7 +173,7 @@ func (s *Store) identify(ctx context.Context, tx Tx, tenantID string, batch []Id
 		out[i] = byID[id]
 	}
 	// For segment entries (entries.go); the callers poke after commit.
-	if _, err := noteChanged(ctx, tx, s.d.JSON, tenantID, ids); err != nil {
+	if _, err := noteChanged(ctx, tx, s.d.JSON, tenantID, "", ids); err != nil {
 		return nil, 0, err
 	}
 	return out, created, nil

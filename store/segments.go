@@ -98,11 +98,13 @@ func refSegmentAt(r *segment.Rule, path string) string {
 	return id
 }
 
-func scanSegment(r Row) (*segment.Segment, error) {
+// scanSegment reads a row of segmentColumns, and into extra the columns
+// selected after them.
+func scanSegment(r Row, extra ...any) (*segment.Segment, error) {
 	var sg segment.Segment
 	var rule string
 	var created, updated int64
-	if err := r.Scan(&sg.ID, &sg.TenantID, &sg.Name, &sg.Description, &rule, &created, &updated); err != nil {
+	if err := r.Scan(append([]any{&sg.ID, &sg.TenantID, &sg.Name, &sg.Description, &rule, &created, &updated}, extra...)...); err != nil {
 		return nil, err
 	}
 	if err := jsonUnmarshal(rule, &sg.Rule); err != nil {
@@ -114,7 +116,8 @@ func scanSegment(r Row) (*segment.Segment, error) {
 
 // CreateSegment stores sg as a new segment of sg.TenantID, filling in its
 // ID, rule text and times. Its rule must be valid and refer only to
-// existing segments.
+// existing segments. Its stored members are built in the background
+// (SegmentPassBatch).
 func (s *Store) CreateSegment(ctx context.Context, actor string, sg *segment.Segment) error {
 	if err := checkSegment(sg.Name, sg.Description); err != nil {
 		return err
@@ -136,6 +139,9 @@ func (s *Store) CreateSegment(ctx context.Context, actor string, sg *segment.Seg
 		}
 		if err != nil {
 			return fmt.Errorf("insert segment: %w", err)
+		}
+		if err := rebuildSegments(ctx, tx, sg.TenantID, sg.ID); err != nil {
+			return err
 		}
 		return s.audit(ctx, tx, sg.TenantID, actor, "segment.create", "segment", sg.ID,
 			map[string]any{"name": sg.Name, "rule": sg.RuleText})
@@ -196,7 +202,8 @@ type UpdateSegmentParams struct {
 }
 
 // UpdateSegment changes a segment. A new rule must be valid, refer only to
-// existing segments and not, through them, to this one.
+// existing segments and not, through them, to this one; the stored members
+// of the segment, and of those that refer to it, are then built again.
 func (s *Store) UpdateSegment(ctx context.Context, p UpdateSegmentParams) (*segment.Segment, error) {
 	var out *segment.Segment
 	err := s.b.WithTx(ctx, func(tx Tx) error {
@@ -231,6 +238,13 @@ func (s *Store) UpdateSegment(ctx context.Context, p UpdateSegmentParams) (*segm
 		}
 		if err != nil {
 			return fmt.Errorf("update segment %s: %w", sg.ID, err)
+		}
+		if p.Rule != nil {
+			// Its stored members, and those of the segments that refer to
+			// it, are built again.
+			if err := rebuildSegments(ctx, tx, p.TenantID, sg.ID); err != nil {
+				return err
+			}
 		}
 		out = sg
 		return s.audit(ctx, tx, p.TenantID, p.Actor, "segment.update", "segment", sg.ID,

@@ -42,6 +42,10 @@ type JSONDialect struct {
 	// InList is true when %[1]s is one of the strings bound at %[2]s as
 	// bindList makes them.
 	InList string
+	// CustomerEvents is the FROM item, aliased e, of a per-customer read of
+	// events (a "performed" clause checked for given customers): it must
+	// read through events_customer, one customer's rows.
+	CustomerEvents string
 }
 
 // bindPath is the value bound for an attribute path's keys. A key holds no
@@ -60,6 +64,9 @@ func (d JSONDialect) bindPath(keys []string) any {
 
 // bindList is the value bound for a list of strings.
 func (d JSONDialect) bindList(values []string) any {
+	if values == nil {
+		values = []string{} // an empty list, never NULL
+	}
 	if d.Arrays {
 		return values
 	}
@@ -287,11 +294,11 @@ func (q *segmentQuery) performed(p *segment.Performed, within []string) (string,
 	}
 	if q.perCustomer {
 		if n == 1 {
-			return "EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = c.tenant_id AND e.customer_id = c.id AND " + where.String() + ")", nil
+			return "EXISTS (SELECT 1 FROM " + q.d.CustomerEvents + " WHERE e.tenant_id = c.tenant_id AND e.customer_id = c.id AND " + where.String() + ")", nil
 		}
 		ph := q.arg(n)
-		return fmt.Sprintf("(SELECT COUNT(*) FROM (SELECT 1 FROM events e WHERE e.tenant_id = c.tenant_id AND e.customer_id = c.id AND %s LIMIT %s) AS n) >= %s",
-			where.String(), ph, ph), nil
+		return fmt.Sprintf("(SELECT COUNT(*) FROM (SELECT 1 FROM %s WHERE e.tenant_id = c.tenant_id AND e.customer_id = c.id AND %s LIMIT %s) AS n) >= %s",
+			q.d.CustomerEvents, where.String(), ph, ph), nil
 	}
 	if n == 1 {
 		return "c.id IN (SELECT e.customer_id FROM events e WHERE e.tenant_id = $1 AND " + where.String() + ")", nil

@@ -172,7 +172,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		if isSet(fs, "n") {
 			o.N = get("n").(int)
 		}
-		res, err := benchSegments(ctx, get("database-url").(string), o)
+		res, err := benchSegments(ctx, get("database-url").(string), get("data-dir").(string), o)
 		if err != nil {
 			return err
 		}
@@ -209,7 +209,8 @@ func benchFlags(scenario string) *flag.FlagSet {
 	fs.Int("rate", 200, "migrate, entries: single events per second posted during the migration or enrolment (entries: default 100)")
 	fs.Int("updates", 1000, "entries: profile updates timed to the first journey step")
 	fs.Int("kills", 3, "crash: SIGKILLs spread over the load")
-	fs.Int("runs", 30, "segments: counts timed per segment")
+	fs.Int("runs", 30, "segments: counts timed per segment and round")
+	fs.String("data-dir", "", "segments: SQLite in this directory, kept (a second run on it measures again without loading; default: a temporary directory)")
 	fs.Bool("idempotent", false, "crash, crash-slow: the webhooks declare that their receiver drops repeated Idempotency-Keys")
 	return fs
 }
@@ -221,11 +222,16 @@ func isSet(fs *flag.FlagSet, name string) bool {
 }
 
 // benchSegments runs the segments scenario on the database at databaseURL,
-// or on SQLite in a temporary directory, opened as the server opens it.
-func benchSegments(ctx context.Context, databaseURL string, o bench.SegmentsOptions) (*bench.SegmentsResult, error) {
-	dir, err := os.MkdirTemp("", "kalcifer-bench-segments-")
-	if err != nil {
-		return nil, err
+// or on SQLite in dataDir (kept), or in a temporary directory, opened as
+// the server opens it.
+func benchSegments(ctx context.Context, databaseURL, dataDir string, o bench.SegmentsOptions) (*bench.SegmentsResult, error) {
+	dir := dataDir
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "kalcifer-bench-segments-"); err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
 	}
 	defer os.RemoveAll(dir)
 	st, _, err := openStore(ctx, Config{DatabaseURL: databaseURL, DataDir: dir}, slog.New(slog.DiscardHandler), nil)

@@ -47,6 +47,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	DebugAddr       string
 	SendLease       time.Duration
+	// SegmentRefresh is how often the stored members of segments with
+	// time-relative rules are re-evaluated by a full pass.
+	SegmentRefresh time.Duration
 	// SendConcurrency, SendTenantConcurrency and SendTargetConcurrency
 	// bound provider calls in flight: overall, per tenant, per target.
 	SendConcurrency, SendTenantConcurrency, SendTargetConcurrency int
@@ -116,6 +119,7 @@ var settings = []struct {
 	{"KALCIFER_LOG_FORMAT", "log-format", "json", "json or text"},
 	{"KALCIFER_SHUTDOWN_TIMEOUT", "shutdown-timeout", "10s", "how long in-flight requests get on shutdown"},
 	{"KALCIFER_SEND_LEASE", "send-lease", "3m", "how long a send may stay in flight before it is settled even though its replica looks alive (a replica that dies is noticed at once); must exceed the longest provider timeout"},
+	{"KALCIFER_SEGMENT_REFRESH", "segment-refresh", "15m", "how often segments whose rules are time-relative (\"in the last 30 days\", event counts in a window) have their stored members re-evaluated by a full pass, in the background (1m to 24h); changes to profiles and events update them at once"},
 	{"KALCIFER_SEND_CONCURRENCY", "send-concurrency", "128", "provider calls in flight at most"},
 	{"KALCIFER_SEND_TENANT_CONCURRENCY", "send-tenant-concurrency", "96", "provider calls in flight at most for one tenant"},
 	{"KALCIFER_SEND_TARGET_CONCURRENCY", "send-target-concurrency", "64", "provider calls in flight at most to one target (a webhook host, a provider), so a slow one cannot take every slot"},
@@ -215,6 +219,9 @@ func LoadConfig(env func(string) string, args []string) (Config, error) {
 	}
 	if c.AlertInterval, err = time.ParseDuration(get("KALCIFER_ALERT_INTERVAL")); err != nil || c.AlertInterval < time.Second || c.AlertInterval > time.Hour {
 		return Config{}, fmt.Errorf("KALCIFER_ALERT_INTERVAL must be a duration from 1s to 1h, such as 30s, not %q", get("KALCIFER_ALERT_INTERVAL"))
+	}
+	if c.SegmentRefresh, err = time.ParseDuration(get("KALCIFER_SEGMENT_REFRESH")); err != nil || c.SegmentRefresh < time.Minute || c.SegmentRefresh > 24*time.Hour {
+		return Config{}, fmt.Errorf("KALCIFER_SEGMENT_REFRESH must be a duration from 1m to 24h, such as 15m, not %q", get("KALCIFER_SEGMENT_REFRESH"))
 	}
 	for _, v := range []struct {
 		name string

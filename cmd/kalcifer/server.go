@@ -185,6 +185,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Alerts.Start(context.WithoutCancel(ctx))
 	m.Engine = engine.New(engine.Config{Store: st, Logger: m.Logger, Providers: providers(st, m.Logger, m.Config.Outbound), Accounts: catalog,
 		SendLease:       m.Config.SendLease,
+		SegmentRefresh:  m.Config.SegmentRefresh,
 		SendConcurrency: m.Config.SendConcurrency, SendTenantConcurrency: m.Config.SendTenantConcurrency,
 		SendTargetConcurrency: m.Config.SendTargetConcurrency, Sandbox: m.Lua, PublicURL: m.Config.PublicURL,
 		Metrics: m.Metrics, Tracer: tracer})

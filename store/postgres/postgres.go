@@ -136,6 +136,8 @@ var jsonDialect = store.JSONDialect{
 	Contains: `%[1]s @> %[2]s::jsonb`,
 	Strpos:   `strpos(%[1]s, %[2]s)`,
 	InList:   `%[1]s = ANY(%[2]s::text[])`,
+	// The planner picks events_customer by itself.
+	CustomerEvents: `events e`,
 }
 
 // Q runs statements on the pool.

@@ -111,6 +111,9 @@ var jsonDialect = store.JSONDialect{
 	HasTag: `EXISTS (SELECT 1 FROM json_each(%[1]s) WHERE json_each.value = %[2]s)`,
 	Strpos: `instr(%[1]s, %[2]s)`,
 	InList: `%[1]s IN (SELECT value FROM json_each(%[2]s))`,
+	// Without it, SQLite reads a customer's events of one type through
+	// events_type_time: every event of the type, for each customer.
+	CustomerEvents: `events e INDEXED BY events_customer`,
 }
 
 // Q runs reads on the read pool and writes on the writer.

@@ -70,6 +70,7 @@ func Run(t *testing.T, open Open) {
 		"WebhookTokens":       testWebhookTokens,
 		"Segments":            testSegments,
 		"SegmentRules":        testSegmentRules,
+		"SegmentMembership":   testSegmentMembership,
 		"BulkLoad":            testBulkLoad,
 		"Identify":            testIdentify,
 		"IdentifyBatch":       testIdentifyBatch,

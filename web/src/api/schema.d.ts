@@ -1503,7 +1503,7 @@ export interface paths {
         };
         /**
          * Count a segment's members now
-         * @description One SQL query over the profiles and events; relative dates and windows are taken from now.
+         * @description The stored members' count (one row read) once the segment is built; while it is being built (new or edited), one SQL query over the profiles and events, with status building.
          */
         get: operations["countSegment"];
         put?: never;
@@ -1525,7 +1525,7 @@ export interface paths {
         };
         /**
          * A segment's first customers
-         * @description The first members in customer id order, whole profiles.
+         * @description The first members in customer id order, whole profiles: from the stored members once the segment is built, from the live query while it is being built.
          */
         get: operations["previewSegment"];
         put?: never;
@@ -3039,6 +3039,16 @@ export interface components {
             rule?: components["schemas"]["SegmentRule"];
             /** @description Estimates only: the rule's text form. */
             rule_text?: string;
+            /**
+             * @description Saved segments only: ready, the count of the stored members (kept current as profiles and events change, time-relative rules refreshed periodically); building, the live query's count while the stored members are first built (a new or edited segment).
+             * @enum {string}
+             */
+            status?: "ready" | "building";
+            /**
+             * Format: date-time
+             * @description Saved segments only, when ready: when the last full pass over the customers finished.
+             */
+            built_at?: string;
         };
         SegmentPreview: {
             /** @description In customer id order. */
