@@ -19,6 +19,7 @@ import (
 	"github.com/kalcifer/kalcifer/graph"
 	"github.com/kalcifer/kalcifer/jwtauth"
 	"github.com/kalcifer/kalcifer/liquid"
+	"github.com/kalcifer/kalcifer/live"
 	"github.com/kalcifer/kalcifer/store"
 	"github.com/kalcifer/kalcifer/tracking"
 )
@@ -79,6 +80,9 @@ type Config struct {
 	// that is not under /api/ goes to it (the app routes on the client).
 	// Nil answers those with the API's JSON 404.
 	App http.Handler
+	// Live is the live feed the WebSocket route subscribes to; nil answers
+	// GET /api/v1/socket 503.
+	Live *live.Hub
 }
 
 // Engine is what the API asks of the journey runtime; *engine.Runtime
@@ -155,6 +159,7 @@ type server struct {
 	tracker         *tracking.Signer // checks open and click tokens
 	publicURL       string
 	app             http.Handler
+	live            *live.Hub
 }
 
 // NewHandler returns the HTTP handler of the whole API. The handler is a
@@ -178,6 +183,7 @@ func NewHandler(cfg Config) http.Handler {
 		tracker:         tracking.NewSigner(tracking.Key(cfg.Store.Keyring())),
 		publicURL:       cfg.PublicURL,
 		app:             cfg.App,
+		live:            cfg.Live,
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
@@ -253,6 +259,13 @@ func (s *server) routes() *chi.Mux {
 		r.Group(func(r chi.Router) {
 			r.Use(noStore, s.checkParams, s.authenticateWebhook(s.requireRole(kalcifer.RoleEditor, kalcifer.RoleIngest)), s.rateLimit, s.requireEngine)
 			post(r, "/webhooks/{journey_id}", standardBody, s.webhook)
+		})
+
+		// The live feed (socket.go): a WebSocket, its key or token in the
+		// Authorization header or, from browsers, the token parameter.
+		r.Group(func(r chi.Router) {
+			r.Use(noStore, s.authenticateSocket, s.rateLimit, s.checkParams, s.requireRole(kalcifer.RoleViewer))
+			get(r, "/socket", s.socket)
 		})
 
 		r.Group(func(r chi.Router) {
