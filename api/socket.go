@@ -105,6 +105,9 @@ func (s *server) writeSocket(ctx context.Context, cancel context.CancelFunc, c *
 		case <-sub.Dropped():
 			c.Close(websocket.StatusTryAgainLater, sub.Reason())
 			return
+		case <-s.live.Done():
+			c.Close(websocket.StatusGoingAway, "the server is shutting down")
+			return
 		case frames := <-sub.Out():
 			for _, f := range frames {
 				wctx, wcancel := context.WithTimeout(ctx, socketWriteTimeout)

@@ -46,7 +46,8 @@ type Hub struct {
 	log    *slog.Logger
 	origin string // this process, so that it skips its own relayed notes
 	kick   chan struct{}
-	relay  chan []note // notes waiting to be relayed to other replicas
+	relay  chan []note     // notes waiting to be relayed to other replicas
+	done   <-chan struct{} // closed when the hub stops (Start's ctx ends)
 
 	mu        sync.Mutex
 	journeys  map[key]*topic
@@ -90,6 +91,7 @@ func New(cfg Config) *Hub {
 // replicas and relays this one's steps, until ctx ends. It returns once
 // the relay listens.
 func (h *Hub) Start(ctx context.Context) error {
+	h.done = ctx.Done()
 	if h.cfg.Relay != nil {
 		in, err := h.cfg.Relay.Listen(ctx, relayChannel)
 		if err != nil {
@@ -101,6 +103,10 @@ func (h *Hub) Start(ctx context.Context) error {
 	go h.tick(ctx)
 	return nil
 }
+
+// Done is closed when the hub stops: sockets then close (the server is
+// shutting down). Before Start it never closes.
+func (h *Hub) Done() <-chan struct{} { return h.done }
 
 // Dropped counts the subscribers dropped for being too slow.
 func (h *Hub) Dropped() int64 { return h.dropped.Load() }

@@ -21,6 +21,7 @@ import (
 	"github.com/kalcifer/kalcifer/engine"
 	"github.com/kalcifer/kalcifer/internal/netguard"
 	"github.com/kalcifer/kalcifer/jwtauth"
+	"github.com/kalcifer/kalcifer/live"
 	"github.com/kalcifer/kalcifer/sandbox"
 	"github.com/kalcifer/kalcifer/store"
 	"github.com/kalcifer/kalcifer/store/postgres"
@@ -44,6 +45,7 @@ type Main struct {
 	debug    *http.Server // pprof, when KALCIFER_DEBUG_ADDR is set
 	listener net.Listener
 	done     chan error
+	stopLive func() // ends the live feed's counts and relay
 }
 
 // openStore opens and migrates the configured backend, seals what an older
@@ -134,12 +136,29 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.Logger.Info("custom code on", "lua_workers", m.Config.CustomCodeWorkers, "memory_mb", m.Config.CustomCodeMemory>>20)
 	}
+	// The live feed watches the engine's transactions, so it is registered
+	// before the engine starts; on PostgreSQL it hears the other replicas.
+	feed := live.Config{Store: st, Logger: m.Logger}
+	if pg, ok := st.Backend().(*postgres.Backend); ok {
+		feed.Relay = pg
+	}
+	hub := live.New(feed)
+	st.Observe(hub)
+	liveCtx, stopLive := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopLive = stopLive
+	if err := hub.Start(liveCtx); err != nil {
+		m.stopLive()
+		m.closeLua()
+		st.Close()
+		return err
+	}
 	catalog := drivers.Catalog(m.Config.Outbound.Client(), m.Logger)
 	m.Engine = engine.New(engine.Config{Store: st, Logger: m.Logger, Providers: providers(st, m.Logger, m.Config.Outbound), Accounts: catalog,
 		SendLease:       m.Config.SendLease,
 		SendConcurrency: m.Config.SendConcurrency, SendTenantConcurrency: m.Config.SendTenantConcurrency,
 		SendTargetConcurrency: m.Config.SendTargetConcurrency, Sandbox: m.Lua, PublicURL: m.Config.PublicURL})
 	if err := m.Engine.Start(context.WithoutCancel(ctx)); err != nil {
+		m.stopLive()
 		m.closeLua()
 		st.Close()
 		return fmt.Errorf("start engine: %w", err)
@@ -148,6 +167,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Config.JWT.Enabled() {
 		if tokens, err = jwtauth.New(m.Config.JWT); err != nil {
 			m.Engine.Stop()
+			m.stopLive()
 			st.Close()
 			return fmt.Errorf("JWT sign-in: %w", err)
 		}
@@ -155,6 +175,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.listener, err = net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		m.Engine.Stop()
+		m.stopLive()
 		m.closeLua()
 		st.Close()
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
@@ -165,7 +186,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Handler: api.NewHandler(api.Config{Store: st, Engine: m.Engine, Logger: m.Logger, Version: version,
 			StartedAt: time.Now(), MaxBodyBytes: m.Config.MaxBodyBytes, MaxImportBytes: m.Config.MaxImportBytes,
 			Designer: ai, DesignerTimeout: m.Config.StreamTimeout(), CORSOrigins: m.Config.CORSOrigins, JWT: tokens, Providers: catalog, PublicURL: m.Config.PublicURL,
-			App: web.Handler()}),
+			App: web.Handler(), Live: hub}),
 		ReadHeaderTimeout: min(10*time.Second, m.Config.HTTPReadTimeout),
 		ReadTimeout:       m.Config.HTTPReadTimeout,
 		WriteTimeout:      m.Config.HTTPWriteTimeout,
@@ -252,6 +273,9 @@ func (m *Main) Close() error {
 	}
 	if m.Engine != nil {
 		m.Engine.Stop()
+	}
+	if m.stopLive != nil {
+		m.stopLive()
 	}
 	m.closeLua() // after the engine: its last runs may use the workers
 	if m.Store != nil {
