@@ -46,6 +46,7 @@ type Hub struct {
 	log    *slog.Logger
 	origin string // this process, so that it skips its own relayed notes
 	kick   chan struct{}
+	local  chan []note     // notes waiting to be delivered here
 	relay  chan []note     // notes waiting to be relayed to other replicas
 	done   <-chan struct{} // closed when the hub stops (Start's ctx ends)
 
@@ -53,7 +54,7 @@ type Hub struct {
 	journeys  map[key]*topic
 	instances map[key]*topic
 
-	dropped, relayDropped atomic.Int64
+	dropped, localDropped, relayDropped, queries atomic.Int64
 }
 
 // key names a topic within a tenant.
@@ -80,7 +81,7 @@ func New(cfg Config) *Hub {
 		cfg.StatsEvery = DefaultStatsEvery
 	}
 	h := &Hub{cfg: cfg, log: cfg.Logger, origin: kalcifer.NewID("hub"), kick: make(chan struct{}, 1),
-		relay: make(chan []note, 1024), journeys: map[key]*topic{}, instances: map[key]*topic{}}
+		local: make(chan []note, 4096), relay: make(chan []note, 1024), journeys: map[key]*topic{}, instances: map[key]*topic{}}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -100,6 +101,7 @@ func (h *Hub) Start(ctx context.Context) error {
 		go h.receive(in)
 		go h.send(ctx)
 	}
+	go h.deliverLocal(ctx)
 	go h.tick(ctx)
 	return nil
 }
@@ -280,6 +282,9 @@ func (h *Hub) Leave(s *Sub, name string) bool {
 	}
 	return false
 }
+
+// Queries counts the count queries the hub ran (tests, the bench).
+func (h *Hub) Queries() int64 { return h.queries.Load() }
 
 // Listening reports how many topics have subscribers (tests, the bench).
 func (h *Hub) Listening() int {

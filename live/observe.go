@@ -58,9 +58,10 @@ type relayed struct {
 // transaction (store.Observer).
 func (h *Hub) InTx(*store.EngineTx, *store.Written) error { return nil }
 
-// Committed hands what an engine transaction saved to the subscribers of
-// its journeys and instances, and to the relay; it never waits
-// (store.Observer).
+// Committed hands what an engine transaction saved to the hub's delivery
+// goroutine and to the relay, in compact notes; it never waits
+// (store.Observer). Should the hub fall that far behind, the transaction's
+// pushes are lost (counted) and the next counts put things right.
 func (h *Hub) Committed(w *store.Written) {
 	if len(w.Instances) == 0 {
 		return
@@ -74,7 +75,11 @@ func (h *Hub) Committed(w *store.Written) {
 		}
 		notes[i] = n
 	}
-	h.deliver(notes)
+	select {
+	case h.local <- notes:
+	default:
+		h.localDropped.Add(1)
+	}
 	if h.cfg.Relay != nil {
 		select {
 		case h.relay <- notes:
@@ -84,23 +89,34 @@ func (h *Hub) Committed(w *store.Written) {
 	}
 }
 
-// deliver pushes the frames of notes to the subscribers of their topics:
-// one message per subscriber, holding its frames in order.
+// deliverLocal delivers this replica's notes until ctx ends.
+func (h *Hub) deliverLocal(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case notes := <-h.local:
+			h.deliver(notes)
+		}
+	}
+}
+
+// deliver pushes the frames of notes to the subscribers of their topics.
+// Each topic's frames are encoded once and, for a subscriber of that one
+// topic (the usual case), queued as one shared message.
 func (h *Hub) deliver(notes []note) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if len(h.journeys) == 0 && len(h.instances) == 0 {
 		return
 	}
-	out := map[*Sub][][]byte{}
-	var order []*Sub
+	frames := map[*topic][][]byte{}
+	var touched []*topic
 	add := func(t *topic, frame []byte) {
-		for s := range t.subs {
-			if _, ok := out[s]; !ok {
-				order = append(order, s)
-			}
-			out[s] = append(out[s], frame)
+		if _, ok := frames[t]; !ok {
+			touched = append(touched, t)
 		}
+		frames[t] = append(frames[t], frame)
 	}
 	for _, n := range notes {
 		jt, it := h.journeys[key{n.Tenant, n.Journey}], h.instances[key{n.Tenant, n.Instance}]
@@ -121,8 +137,26 @@ func (h *Hub) deliver(notes []note) {
 			add(it, Encode(it.name, EventStateChanged, StateChanged{From: n.From, To: n.Status, Reason: n.Reason}, nil))
 		}
 	}
+	if len(touched) == 1 {
+		h.broadcast(touched[0], frames[touched[0]]...)
+		return
+	}
+	// Subscribers of several touched topics get one message with the
+	// frames of each, topic after topic.
+	merged := map[*Sub][][]byte{}
+	var order []*Sub
+	for _, t := range touched {
+		for s := range t.subs {
+			if _, ok := merged[s]; !ok {
+				order = append(order, s)
+				merged[s] = frames[t]
+				continue
+			}
+			merged[s] = append(append([][]byte(nil), merged[s]...), frames[t]...)
+		}
+	}
 	for _, s := range order {
-		h.push(s, out[s]...)
+		h.push(s, merged[s]...)
 	}
 }
 

@@ -53,6 +53,7 @@ func (h *Hub) countAll(ctx context.Context, stats, fresh bool) {
 }
 
 func (h *Hub) countNodes(ctx context.Context, k key) {
+	h.queries.Add(1)
 	c, err := h.cfg.Store.LiveNodeCounts(ctx, k.tenant, k.id)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -76,6 +77,7 @@ func (h *Hub) countNodes(ctx context.Context, k key) {
 }
 
 func (h *Hub) countStats(ctx context.Context, k key) {
+	h.queries.Add(1)
 	c, err := h.cfg.Store.StatusCounts(ctx, k.tenant, k.id)
 	if err != nil {
 		if ctx.Err() == nil {
