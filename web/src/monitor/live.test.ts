@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { breakdownFromFeed, countsFromFeed } from "./counts";
-import { LiveSocket, RETRY_MS, socketUrl, type TopicState } from "./live";
+import { JOIN_TIMEOUT_MS, LiveSocket, RETRY_MS, socketUrl, type TopicState } from "./live";
 
 // FakeSocket stands in for the browser's WebSocket: it records what the
 // client sends and lets the test play the server's side.
@@ -70,6 +70,16 @@ describe("LiveSocket", () => {
     sockets[0]!.open();
     sockets[0]!.reply(sockets[0]!.sent[0]!.ref, "error");
     expect(states.at(-1)).toBe("down");
+  });
+
+  it("falls back when a join goes unanswered, and goes live if the reply comes after all", () => {
+    const states: TopicState[] = [];
+    live.watch("journey:j1", { onState: (s) => states.push(s), onPush: () => {} });
+    sockets[0]!.open();
+    vi.advanceTimersByTime(JOIN_TIMEOUT_MS);
+    expect(states.at(-1)).toBe("down");
+    sockets[0]!.reply(sockets[0]!.sent[0]!.ref, "ok");
+    expect(states.at(-1)).toBe("live");
   });
 
   it("falls back when the socket closes, then reconnects and joins again", () => {

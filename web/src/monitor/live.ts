@@ -16,6 +16,8 @@ type Watcher = { onState: (s: TopicState) => void; onPush: (event: string, paylo
 
 /** How often a heartbeat is sent (the server closes a socket silent for 60 s). */
 export const HEARTBEAT_MS = 30_000;
+/** How long a join may go unanswered before its topic counts as down. */
+export const JOIN_TIMEOUT_MS = 5_000;
 /** How long after a failure the socket is tried again, at first and at most. */
 export const RETRY_MS = 5_000;
 const RETRY_MAX_MS = 60_000;
@@ -96,7 +98,13 @@ export class LiveSocket {
   }
 
   private join(topic: string) {
-    this.joins.set(this.send(topic, "phx_join"), topic);
+    const ref = this.send(topic, "phx_join");
+    this.joins.set(ref, topic);
+    // An unanswered join falls back like a refused one (its reply, if it
+    // comes later, still makes the topic live).
+    setTimeout(() => {
+      if (this.joins.get(ref) === topic && this.states.get(topic) === "connecting") this.setState(topic, "down");
+    }, JOIN_TIMEOUT_MS);
   }
 
   private send(topic: string, event: string): string {
