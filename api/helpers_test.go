@@ -23,6 +23,7 @@ import (
 	"github.com/kalcifer/kalcifer/internal/netguard"
 	"github.com/kalcifer/kalcifer/internal/pgtest"
 	"github.com/kalcifer/kalcifer/jwtauth"
+	"github.com/kalcifer/kalcifer/live"
 	"github.com/kalcifer/kalcifer/sandbox"
 	"github.com/kalcifer/kalcifer/secrets"
 	"github.com/kalcifer/kalcifer/store"
@@ -43,6 +44,7 @@ type testBundle struct {
 	backend *sqlite.Backend
 	logs    *syncBuffer
 	rt      *engine.Runtime // nil unless set up withRuntime
+	hub     *live.Hub
 
 	admin, editor, viewer string // default tenant
 	otherAdmin            string // tenant "acme"
@@ -63,6 +65,9 @@ type setupOptions struct {
 	lua          bool           // the runtime runs custom_code (withLua)
 	postgres     bool           // PostgreSQL instead of SQLite (onPostgres)
 	clock        kalcifer.Clock // the rate limiter's clock (withClock)
+	databaseURL  string         // this PostgreSQL database rather than a new one (onDatabase)
+	live         live.Config    // the live feed's settings (its Store is set by setup)
+	smallWrites  bool           // the server's sockets have small send buffers (a slow reader backs up soon)
 }
 
 // withClock times the rate limits with c, so tests move time by hand.
@@ -99,8 +104,14 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 	var lite *sqlite.Backend
 	var b store.Backend
 	var err error
+	var pg *postgres.Backend
 	if o.postgres {
-		b, err = postgres.Open(ctx, pgtest.URL(t))
+		url := o.databaseURL
+		if url == "" {
+			url = pgtest.URL(t)
+		}
+		pg, err = postgres.Open(ctx, url)
+		b = pg
 	} else {
 		lite, err = sqlite.Open(ctx, t.TempDir())
 		b = lite
@@ -118,6 +129,18 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 		}
 	})
 	logs := &syncBuffer{}
+	o.live.Store = st
+	o.live.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+	if pg != nil {
+		o.live.Relay = pg
+	}
+	hub := live.New(o.live)
+	st.Observe(hub) // before the engine starts
+	liveCtx, stopLive := context.WithCancel(ctx)
+	t.Cleanup(stopLive)
+	if err := hub.Start(liveCtx); err != nil {
+		t.Fatalf("start the live feed: %v", err)
+	}
 	// Provider accounts reach local test servers (127.0.0.1).
 	catalog := drivers.Catalog(netguard.Policy{AllowPrivate: true}.Client(), slog.New(slog.NewJSONHandler(logs, nil)))
 	var rt *engine.Runtime
@@ -162,10 +185,15 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 		Clock:          o.clock,
 		Providers:      catalog,
 		PublicURL:      testPublicURL,
+		Live:           hub,
 	})
-	srv := httptest.NewServer(h)
+	srv := httptest.NewUnstartedServer(h)
+	if o.smallWrites {
+		srv.Listener = smallWrites{srv.Listener}
+	}
+	srv.Start()
 	t.Cleanup(srv.Close)
-	tb := &testBundle{t: t, srv: srv, handler: h, store: st, backend: lite, logs: logs, rt: rt}
+	tb := &testBundle{t: t, srv: srv, handler: h, store: st, backend: lite, logs: logs, rt: rt, hub: hub}
 	tb.admin = tb.newKey("default", kalcifer.RoleAdmin)
 	tb.editor = tb.newKey("default", kalcifer.RoleEditor)
 	tb.viewer = tb.newKey("default", kalcifer.RoleViewer)

@@ -23,6 +23,7 @@ import (
 	"github.com/kalcifer/kalcifer/internal/netguard"
 	"github.com/kalcifer/kalcifer/jwtauth"
 	"github.com/kalcifer/kalcifer/liquid"
+	"github.com/kalcifer/kalcifer/live"
 	"github.com/kalcifer/kalcifer/metrics"
 	"github.com/kalcifer/kalcifer/store"
 	"github.com/kalcifer/kalcifer/tracking"
@@ -96,6 +97,9 @@ type Config struct {
 	MetricsHandler http.Handler
 	// Tracer makes a server span of every request; nil makes none.
 	Tracer trace.TracerProvider
+	// Live is the live feed the WebSocket route subscribes to; nil answers
+	// GET /api/v1/socket 503.
+	Live *live.Hub
 }
 
 // Engine is what the API asks of the journey runtime; *engine.Runtime
@@ -177,6 +181,7 @@ type server struct {
 	metrics        *metrics.Metrics
 	metricsHandler http.Handler
 	tracer         trace.Tracer
+	live           *live.Hub
 }
 
 // NewHandler returns the HTTP handler of the whole API. The handler is a
@@ -204,6 +209,7 @@ func NewHandler(cfg Config) http.Handler {
 
 		metrics:        cfg.Metrics,
 		metricsHandler: cfg.MetricsHandler,
+		live:           cfg.Live,
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
@@ -287,6 +293,13 @@ func (s *server) routes() *chi.Mux {
 		r.Group(func(r chi.Router) {
 			r.Use(noStore, s.checkParams, s.authenticateWebhook(s.requireRole(kalcifer.RoleEditor, kalcifer.RoleIngest)), s.rateLimit, s.requireEngine)
 			post(r, "/webhooks/{journey_id}", standardBody, s.webhook)
+		})
+
+		// The live feed (socket.go): a WebSocket, its key or token in the
+		// Authorization header or, from browsers, the token parameter.
+		r.Group(func(r chi.Router) {
+			r.Use(noStore, s.authenticateSocket, s.rateLimit, s.checkParams, s.requireRole(kalcifer.RoleViewer))
+			get(r, "/socket", s.socket)
 		})
 
 		r.Group(func(r chi.Router) {

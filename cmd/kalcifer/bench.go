@@ -44,6 +44,9 @@ Scenarios:
           (default 1,000) timed to the first step of a segment_entry
           journey; then a journey enrolling the N members of a segment at
           activation, timed, with POST /events p99 meanwhile at --rate
+  socket  --clients WebSocket clients (default 1,000) joined to one journey
+          while N events (default 1,000) arrive at --rate (default 100/s):
+          server RSS, push latency p50/p99 (event accepted → instance_event)
 
 Flags:
 `
@@ -54,7 +57,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, benchUsage)
 		benchFlags("").PrintDefaults()
 		if len(args) == 0 {
-			return usageError{errors.New("bench needs a scenario: j1, ingest, w1m, t100k, migrate, crash, crash-slow, sends, segments, profiles or entries")}
+			return usageError{errors.New("bench needs a scenario: j1, ingest, w1m, t100k, migrate, crash, crash-slow, sends, segments, profiles, entries or socket")}
 		}
 		return flag.ErrHelp
 	}
@@ -192,8 +195,27 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+	case "socket":
+		o := bench.SocketOptions{DatabaseURL: get("database-url").(string), Out: stdout}
+		if isSet(fs, "n") {
+			o.N = get("n").(int)
+		}
+		if isSet(fs, "clients") {
+			o.Clients = get("clients").(int)
+		}
+		if isSet(fs, "rate") {
+			o.Rate = get("rate").(int)
+		}
+		res, err := bench.RunSocket(ctx, o)
+		if err != nil {
+			return err
+		}
+		res.Print(stdout)
+		if res.Received < res.Expected {
+			return fmt.Errorf("%d of %d instance_event frames never arrived", res.Expected-res.Received, res.Expected)
+		}
 	default:
-		return usageError{fmt.Errorf("unknown scenario %q: use j1, ingest, w1m, t100k, migrate, crash, crash-slow, sends, segments, profiles or entries", scenario)}
+		return usageError{fmt.Errorf("unknown scenario %q: use j1, ingest, w1m, t100k, migrate, crash, crash-slow, sends, segments, profiles, entries or socket", scenario)}
 	}
 	return nil
 }
@@ -202,11 +224,11 @@ func benchFlags(scenario string) *flag.FlagSet {
 	fs := flag.NewFlagSet("bench "+scenario, flag.ContinueOnError)
 	fs.String("database-url", os.Getenv("KALCIFER_DATABASE_URL"), "postgres://… to benchmark PostgreSQL (default: SQLite in a temporary directory)")
 	fs.Int("n", 2000, "customers (w1m, t100k, migrate, sends, segments and entries: default 1,000,000, 100,000, 50,000, 20,000, 1,000,000 and 100,000)")
-	fs.Int("clients", 32, "concurrent HTTP clients")
+	fs.Int("clients", 32, "concurrent HTTP clients (socket: WebSocket clients, default 1,000)")
 	fs.Duration("timeout", 5*time.Second, "J1's wait_for_event timeout (S3's timer; the crash run's journeys end by it)")
 	fs.Int("batch", 500, "ingest, sends: events per /events/batch request")
 	fs.Int("migration-batch", 0, "migrate: the migration's batch_size (default: the server's, 1,000)")
-	fs.Int("rate", 200, "migrate, entries: single events per second posted during the migration or enrolment (entries: default 100)")
+	fs.Int("rate", 200, "migrate, entries, socket: single events per second posted during the migration or enrolment, or to the watched journey (entries, socket: default 100)")
 	fs.Int("updates", 1000, "entries: profile updates timed to the first journey step")
 	fs.Int("kills", 3, "crash: SIGKILLs spread over the load")
 	fs.Int("runs", 30, "segments: counts timed per segment and round")

@@ -24,6 +24,7 @@ import (
 	"github.com/kalcifer/kalcifer/engine"
 	"github.com/kalcifer/kalcifer/internal/netguard"
 	"github.com/kalcifer/kalcifer/jwtauth"
+	"github.com/kalcifer/kalcifer/live"
 	"github.com/kalcifer/kalcifer/metrics"
 	"github.com/kalcifer/kalcifer/notify"
 	"github.com/kalcifer/kalcifer/sandbox"
@@ -58,6 +59,7 @@ type Main struct {
 	tracing         *sdktrace.TracerProvider
 	listener        net.Listener
 	done            chan error
+	stopLive        func() // ends the live feed's counts and relay
 }
 
 // openStore opens and migrates the configured backend, seals what an older
@@ -169,6 +171,22 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.Logger.Info("custom code on", "lua_workers", m.Config.CustomCodeWorkers, "memory_mb", m.Config.CustomCodeMemory>>20)
 	}
+	// The live feed watches the engine's transactions, so it is registered
+	// before the engine starts; on PostgreSQL it hears the other replicas.
+	feed := live.Config{Store: st, Logger: m.Logger}
+	if pg, ok := st.Backend().(*postgres.Backend); ok {
+		feed.Relay = pg
+	}
+	hub := live.New(feed)
+	st.Observe(hub)
+	liveCtx, stopLive := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopLive = stopLive
+	if err := hub.Start(liveCtx); err != nil {
+		m.stopLive()
+		m.closeLua()
+		st.Close()
+		return err
+	}
 	catalog := drivers.Catalog(m.Config.Outbound.Client(), m.Logger)
 	// Outgoing webhooks: the observer writes engine events to the outbox
 	// in the engine's transactions, so it is registered before the engine
@@ -177,6 +195,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Timeout: m.Config.WebhookTimeout, MaxAttempts: m.Config.WebhookMaxAttempts})
 	st.Observe(notify.NewObserver(st, m.Hooks))
 	if err := m.Hooks.Start(context.WithoutCancel(ctx)); err != nil {
+		m.stopLive()
 		m.closeLua()
 		st.Close()
 		return fmt.Errorf("start webhook deliveries: %w", err)
@@ -191,6 +210,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Metrics: m.Metrics, Tracer: tracer})
 	if err := m.Engine.Start(context.WithoutCancel(ctx)); err != nil {
 		m.stopNotify()
+		m.stopLive()
 		m.closeLua()
 		st.Close()
 		return fmt.Errorf("start engine: %w", err)
@@ -200,6 +220,7 @@ func (m *Main) Run(ctx context.Context) error {
 		if tokens, err = jwtauth.New(m.Config.JWT); err != nil {
 			m.Engine.Stop()
 			m.stopNotify()
+			m.stopLive()
 			st.Close()
 			return fmt.Errorf("JWT sign-in: %w", err)
 		}
@@ -208,6 +229,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		m.Engine.Stop()
 		m.stopNotify()
+		m.stopLive()
 		m.closeLua()
 		st.Close()
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
@@ -222,7 +244,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Handler: api.NewHandler(api.Config{Store: st, Engine: m.Engine, Logger: m.Logger, Version: version,
 			StartedAt: time.Now(), MaxBodyBytes: m.Config.MaxBodyBytes, MaxImportBytes: m.Config.MaxImportBytes,
 			Designer: ai, DesignerTimeout: m.Config.StreamTimeout(), CORSOrigins: m.Config.CORSOrigins, JWT: tokens, Providers: catalog, PublicURL: m.Config.PublicURL,
-			Outbound: m.Config.Outbound, App: web.Handler(), Metrics: m.Metrics, MetricsHandler: metricsHere, Tracer: tracer}),
+			Outbound: m.Config.Outbound, App: web.Handler(), Metrics: m.Metrics, MetricsHandler: metricsHere, Tracer: tracer, Live: hub}),
 		ReadHeaderTimeout: min(10*time.Second, m.Config.HTTPReadTimeout),
 		ReadTimeout:       m.Config.HTTPReadTimeout,
 		WriteTimeout:      m.Config.HTTPWriteTimeout,
@@ -337,6 +359,9 @@ func (m *Main) Close() error {
 		m.Engine.Stop()
 	}
 	m.stopNotify()
+	if m.stopLive != nil {
+		m.stopLive()
+	}
 	m.closeLua() // after the engine: its last runs may use the workers
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())

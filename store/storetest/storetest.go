@@ -80,6 +80,7 @@ func Run(t *testing.T, open Open) {
 		"EraseCustomer":       testEraseCustomer,
 		"CustomerMerge":       testCustomerMerge,
 		"AliasInbox":          testAliasInbox,
+		"LiveCounts":          testLiveCounts,
 		"CustomerLanes":       testCustomerLanes,
 		"Observers":           testObservers,
 		"ProfileNoLostUpdate": testProfileNoLostUpdate,

@@ -1,6 +1,7 @@
 // End-to-end scenarios of the Versions and Monitor screens against a real
 // kalcifer serve: enrol customers through the API and watch the node
-// counts change; publish a v2 with a changed wait and watch the migration
+// counts change, pushed over the live feed's WebSocket, and polled when
+// the socket is refused; publish a v2 with a changed wait and watch the migration
 // finish; open a version diff; follow one customer's trace across the
 // migration. Run with `npm run e2e` from web/.
 import { test, before, after } from "node:test";
@@ -12,6 +13,8 @@ import { start, shot, shotBoth, signIn, webDir } from "./harness.mjs";
 let env;
 let page;
 let journeyId;
+/** The live feed's frames the page received, as parsed JSON. */
+const feed = [];
 
 // The seed's US-1 journey, as the app's "create a demo journey" makes it.
 const demoSource = readFileSync(path.join(webDir, "src/screens/demo.ts"), "utf8");
@@ -39,6 +42,9 @@ before(async () => {
     if (m.type() === "error") console.error(`browser: ${m.text()}`);
   });
   page.on("pageerror", (e) => console.error(`page error: ${e.message}`));
+  page.on("websocket", (ws) => {
+    if (new URL(ws.url()).pathname === "/api/v1/socket") ws.on("framereceived", (f) => feed.push(JSON.parse(f.payload)));
+  });
   const j = await env.api("POST", "/api/v1/journeys", { name: demo.name, description: demo.description, graph: demo.graph });
   journeyId = j.id;
   await env.api("POST", `/api/v1/journeys/${journeyId}/activate`, {});
@@ -58,8 +64,13 @@ test("enrol customers through the API and see the node counts change", async () 
   await page.getByTestId("view-node-wait_for_open").waitFor();
   assert.equal(new URL(page.url()).pathname, `/journeys/${journeyId}/monitor`);
   await assertText(count("wait_for_open"), "0");
+  // The counts come over the WebSocket, not by polling.
+  await assertText(page.getByTestId("live-via"), "live");
   await env.api("POST", `/api/v1/journeys/${journeyId}/trigger`, { customer_ids: ["ada", "bob", "cy"] });
   await assertText(count("wait_for_open"), "3");
+  assert.ok(feed.some((f) => f.event === "node_counts" && f.topic === `journey:${journeyId}` && f.payload.wait_for_open === 3),
+    "a node_counts push with the three customers at wait_for_open");
+  assert.ok(feed.some((f) => f.event === "instance_event" && f.payload.customer_id === "ada"), "ada's steps pushed");
   await env.api("POST", `/api/v1/journeys/${journeyId}/trigger`, { customer_ids: ["dee", "eve"] });
   await assertText(count("wait_for_open"), "5");
   await assertText(page.getByTestId("version-customers"), "5");
@@ -75,6 +86,22 @@ test("enrol customers through the API and see the node counts change", async () 
   await trace.locator("[data-kind=send]").first().waitFor();
   await both("monitor-trace");
   await page.getByRole("button", { name: "← Back" }).click();
+});
+
+test("with the socket refused, the monitor polls and its counts still change", async () => {
+  const polled = await env.context.newPage();
+  await polled.routeWebSocket(/\/api\/v1\/socket/, (ws) => ws.close({ code: 1011, reason: "refused by the test" }));
+  await signIn(polled, env.base); // the key is kept per tab
+  await polled.goto(`${env.base}/journeys/${journeyId}/monitor`);
+  const via = polled.getByTestId("live-via");
+  await via.getByText("polling every 3 s").waitFor();
+  await env.api("POST", `/api/v1/journeys/${journeyId}/trigger`, { customer_ids: ["fay"] });
+  await polled.getByTestId("count-wait_for_open").getByText("6", { exact: true }).waitFor({ timeout: 20_000 });
+  await shot(polled, "monitor-polling");
+  await polled.close();
+  await env.api("POST", `/api/v1/instances/${(await env.api("GET", `/api/v1/journeys/${journeyId}/instances?customer_id=fay`)).data[0].id}/exit`, {});
+  // The first page, still on the socket, sees fay leave.
+  await assertText(count("wait_for_open"), "5");
 });
 
 test("publish a v2 with a changed wait and watch the migration finish", async () => {

@@ -466,6 +466,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/socket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live feed of journeys and instances (WebSocket)
+         * @description Upgrades to a WebSocket speaking Phoenix-style frames {"topic","event","payload","ref"} (see docs/LIVE.md). Join journey:{id} for node_counts and version_counts every second, instance_event per step and journey_stats every 5 s; join instance:{id} for step_executed and state_changed. A topic of another tenant is refused in the join's reply. Send a heartbeat on the phoenix topic at least every 60 s. A client that does not keep up is closed with status 1013.
+         */
+        get: operations["liveSocket"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/instances/{id}/pause": {
         parameters: {
             query?: never;
@@ -4234,6 +4254,32 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Internal"];
+        };
+    };
+    liveSocket: {
+        parameters: {
+            query?: {
+                /** @description The API key or JWT, for clients that cannot send the Authorization header (browsers); the header wins when both are given. */
+                token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching Protocols: the WebSocket is open. */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     pauseInstance: {

@@ -1,6 +1,7 @@
 // The monitor: customers at each node of a version right now as badges on
-// the canvas (polled: no WebSocket yet), customers per version, the
-// customers at a node, a customer search, and one customer's trace.
+// the canvas (from the live feed, polled while it is down), customers per
+// version, the customers at a node, a customer search, and one customer's
+// trace.
 import { useMemo, useState, type FormEvent } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { api, unwrap } from "../api/client";
@@ -67,8 +68,8 @@ export default function MonitorScreen({ params }: ScreenProps) {
     <div className="flex h-full flex-col">
       <JourneyTabs journeyId={id} current="monitor">
         <span className="flex items-center gap-1.5 text-xs text-slate-500" data-testid="live">
-          <span className={`h-2 w-2 rounded-full ${counts.isFetching ? "bg-emerald-400" : "bg-emerald-600"}`} />
-          live · every {POLL_MS / 1000} s
+          <span className={`h-2 w-2 rounded-full ${counts.via === "polling" ? "bg-amber-500" : counts.isFetching ? "bg-emerald-400" : "bg-emerald-600"}`} />
+          <span data-testid="live-via">{counts.via === "socket" ? "live" : `polling every ${POLL_MS / 1000} s`}</span>
           {counts.dataUpdatedAt > 0 && ` · ${new Date(counts.dataUpdatedAt).toLocaleTimeString()}`}
         </span>
       </JourneyTabs>
