@@ -83,12 +83,29 @@ func (s *Store) ClaimClickHouse(ctx context.Context, limit int, lease time.Durat
 
 // DeleteClickHouse deletes shipped rows from the outbox.
 func (s *Store) DeleteClickHouse(ctx context.Context, ids []int64) error {
+	if err := s.byIDs(ctx, `DELETE FROM clickhouse_outbox WHERE id IN (%s)`, ids); err != nil {
+		return fmt.Errorf("delete shipped ClickHouse outbox rows: %w", err)
+	}
+	return nil
+}
+
+// ReleaseClickHouse ends the claim on rows that could not be shipped, so
+// that the next claim takes them again at once.
+func (s *Store) ReleaseClickHouse(ctx context.Context, ids []int64) error {
+	if err := s.byIDs(ctx, `UPDATE clickhouse_outbox SET claimed_until = 0 WHERE id IN (%s)`, ids); err != nil {
+		return fmt.Errorf("release ClickHouse outbox rows: %w", err)
+	}
+	return nil
+}
+
+// byIDs runs stmt, whose %s is an IN list, for ids, a thousand at a time.
+func (s *Store) byIDs(ctx context.Context, stmt string, ids []int64) error {
 	const chunk = 1000
 	for start := 0; start < len(ids); start += chunk {
 		var args []any
 		in := bind(&args, ids[start:min(start+chunk, len(ids))])
-		if _, err := s.b.Q().Exec(ctx, `DELETE FROM clickhouse_outbox WHERE id IN (`+in+`)`, args...); err != nil {
-			return fmt.Errorf("delete shipped ClickHouse outbox rows: %w", err)
+		if _, err := s.b.Q().Exec(ctx, fmt.Sprintf(stmt, in), args...); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -68,4 +68,16 @@ func testClickHouseOutbox(t *testing.T, s *store.Store) {
 	if len(again) != 203 || again[0].ID != rest[0].ID {
 		t.Fatalf("after the lease: %d rows, want the 203 again", len(again))
 	}
+	// Released rows are claimed again at once.
+	none, err := s.ClaimClickHouse(ctx, 1000, time.Hour)
+	must(t, err)
+	if len(none) != 0 {
+		t.Fatalf("%d rows claimed while all were held", len(none))
+	}
+	must(t, s.ReleaseClickHouse(ctx, []int64{again[5].ID, again[7].ID}))
+	released, err := s.ClaimClickHouse(ctx, 1000, time.Hour)
+	must(t, err)
+	if len(released) != 2 || released[0].ID != again[5].ID || released[1].ID != again[7].ID {
+		t.Fatalf("after a release: %+v, want the 2 released rows", released)
+	}
 }
