@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/analytics/clickhouse"
 	"github.com/kalcifer/kalcifer/api"
 	"github.com/kalcifer/kalcifer/channel"
 	"github.com/kalcifer/kalcifer/channel/drivers"
@@ -37,6 +38,9 @@ type Main struct {
 	Engine *engine.Runtime
 	// Lua runs custom_code nodes when KALCIFER_ENABLE_CUSTOM_CODE is set.
 	Lua *sandbox.Pool
+	// ClickHouse copies events to ClickHouse when KALCIFER_CLICKHOUSE_URL
+	// is set.
+	ClickHouse *clickhouse.Sink
 	// Out receives the one-time message with a generated admin key.
 	Out io.Writer
 
@@ -44,6 +48,9 @@ type Main struct {
 	debug    *http.Server // pprof, when KALCIFER_DEBUG_ADDR is set
 	listener net.Listener
 	done     chan error
+	// stopSink ends the ClickHouse sink's loop; sinkDone closes when it has.
+	stopSink context.CancelFunc
+	sinkDone chan struct{}
 }
 
 // openStore opens and migrates the configured backend, seals what an older
@@ -134,6 +141,16 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.Logger.Info("custom code on", "lua_workers", m.Config.CustomCodeWorkers, "memory_mb", m.Config.CustomCodeMemory>>20)
 	}
+	if m.Config.ClickHouse.URL != "" {
+		c := m.Config.ClickHouse
+		c.Store, c.Logger = st, m.Logger
+		if m.ClickHouse, err = clickhouse.New(c); err != nil {
+			m.closeLua()
+			st.Close()
+			return fmt.Errorf("ClickHouse sink: %w", err)
+		}
+		st.Observe(m.ClickHouse) // before the engine starts
+	}
 	catalog := drivers.Catalog(m.Config.Outbound.Client(), m.Logger)
 	m.Engine = engine.New(engine.Config{Store: st, Logger: m.Logger, Providers: providers(st, m.Logger, m.Config.Outbound), Accounts: catalog,
 		SendLease:       m.Config.SendLease,
@@ -178,6 +195,13 @@ func (m *Main) Run(ctx context.Context) error {
 				m.Logger.Error("debug server", "err", err)
 			}
 		}()
+	}
+	if m.ClickHouse != nil {
+		var sinkCtx context.Context
+		sinkCtx, m.stopSink = context.WithCancel(context.WithoutCancel(ctx))
+		m.sinkDone = make(chan struct{})
+		go func() { m.ClickHouse.Run(sinkCtx); close(m.sinkDone) }()
+		m.Logger.Info("ClickHouse sink on", "url", m.Config.ClickHouse.URL, "database", m.Config.ClickHouse.Database)
 	}
 	m.done = make(chan error, 1)
 	go func() { m.done <- m.http.Serve(m.listener) }()
@@ -254,6 +278,11 @@ func (m *Main) Close() error {
 		m.Engine.Stop()
 	}
 	m.closeLua() // after the engine: its last runs may use the workers
+	if m.stopSink != nil {
+		// What it has not shipped stays in the outbox for the next start.
+		m.stopSink()
+		<-m.sinkDone
+	}
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())
 	}
