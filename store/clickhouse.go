@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -25,23 +24,24 @@ type ClickHouseRow struct {
 }
 
 // QueueClickHouse writes rows to the outbox in the transaction, so they
-// commit with what they describe.
+// commit with what they describe: in one unnest statement where the
+// database binds arrays, a cached one-row statement a row otherwise (as
+// history steps are written).
 func (t *EngineTx) QueueClickHouse(rows []ClickHouseRow) error {
-	chunk := max(t.s.d.InsertRows, 1)
-	for start := 0; start < len(rows); start += chunk {
-		part := rows[start:min(start+chunk, len(rows))]
-		var q strings.Builder
-		q.WriteString(`INSERT INTO clickhouse_outbox (tbl, row) VALUES `)
-		args := make([]any, 0, 2*len(part))
-		for i, r := range part {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString(placeholders(len(args), 2))
-			args = append(args, r.Table, string(r.JSON))
+	if t.s.d.BindsArrays {
+		tables, lines := make([]string, len(rows)), make([]string, len(rows))
+		for i, r := range rows {
+			tables[i], lines[i] = r.Table, string(r.JSON)
 		}
-		if _, err := t.tx.Exec(t.ctx, q.String(), args...); err != nil {
-			return fmt.Errorf("queue %d rows for ClickHouse: %w", len(part), err)
+		if _, err := t.tx.Exec(t.ctx, `INSERT INTO clickhouse_outbox (tbl, row) SELECT * FROM unnest($1::text[], $2::text[])`,
+			tables, lines); err != nil {
+			return fmt.Errorf("queue %d rows for ClickHouse: %w", len(rows), err)
+		}
+		return nil
+	}
+	for _, r := range rows {
+		if _, err := t.tx.Exec(t.ctx, `INSERT INTO clickhouse_outbox (tbl, row) VALUES ($1, $2)`, r.Table, string(r.JSON)); err != nil {
+			return fmt.Errorf("queue a row for ClickHouse: %w", err)
 		}
 	}
 	return nil
@@ -83,7 +83,7 @@ func (s *Store) ClaimClickHouse(ctx context.Context, limit int, lease time.Durat
 
 // DeleteClickHouse deletes shipped rows from the outbox.
 func (s *Store) DeleteClickHouse(ctx context.Context, ids []int64) error {
-	if err := s.byIDs(ctx, `DELETE FROM clickhouse_outbox WHERE id IN (%s)`, ids); err != nil {
+	if err := s.byIDs(ctx, `DELETE FROM clickhouse_outbox WHERE id %s`, ids); err != nil {
 		return fmt.Errorf("delete shipped ClickHouse outbox rows: %w", err)
 	}
 	return nil
@@ -92,18 +92,23 @@ func (s *Store) DeleteClickHouse(ctx context.Context, ids []int64) error {
 // ReleaseClickHouse ends the claim on rows that could not be shipped, so
 // that the next claim takes them again at once.
 func (s *Store) ReleaseClickHouse(ctx context.Context, ids []int64) error {
-	if err := s.byIDs(ctx, `UPDATE clickhouse_outbox SET claimed_until = 0 WHERE id IN (%s)`, ids); err != nil {
+	if err := s.byIDs(ctx, `UPDATE clickhouse_outbox SET claimed_until = 0 WHERE id %s`, ids); err != nil {
 		return fmt.Errorf("release ClickHouse outbox rows: %w", err)
 	}
 	return nil
 }
 
-// byIDs runs stmt, whose %s is an IN list, for ids, a thousand at a time.
+// byIDs runs stmt, whose %s becomes "IN (ids)" or "= ANY(ids)": one statement with an
+// array where the database binds arrays, a thousand ids at a time otherwise.
 func (s *Store) byIDs(ctx context.Context, stmt string, ids []int64) error {
+	if s.d.BindsArrays {
+		_, err := s.b.Q().Exec(ctx, fmt.Sprintf(stmt, "= ANY($1)"), ids)
+		return err
+	}
 	const chunk = 1000
 	for start := 0; start < len(ids); start += chunk {
 		var args []any
-		in := bind(&args, ids[start:min(start+chunk, len(ids))])
+		in := "IN (" + bind(&args, ids[start:min(start+chunk, len(ids))]) + ")"
 		if _, err := s.b.Q().Exec(ctx, fmt.Sprintf(stmt, in), args...); err != nil {
 			return err
 		}
