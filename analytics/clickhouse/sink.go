@@ -88,7 +88,8 @@ type Stats struct {
 	Dropped int64
 	// Failures counts attempts that failed (ClickHouse down or refusing).
 	Failures int64
-	// Backlog is the outbox's size when last counted.
+	// Backlog is the outbox's size when last counted (0 after a batch
+	// that drained it).
 	Backlog int64
 }
 
