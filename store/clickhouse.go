@@ -50,19 +50,18 @@ func (t *EngineTx) QueueClickHouse(rows []ClickHouseRow) error {
 // ClaimClickHouse claims up to limit of the oldest rows nobody holds, for
 // lease: until it ends, other shippers (other replicas) skip them. A
 // shipper that dies leaves them to be claimed again when the lease ends.
-// The rows come in ID order.
+// A database with a single writer serves one process, whose one shipper
+// has nobody to hold rows from: there the rows are only read, so that
+// shipping does not rewrite each row while the engine waits for the
+// writer. The rows come in ID order.
 func (s *Store) ClaimClickHouse(ctx context.Context, limit int, lease time.Duration) ([]ClickHouseRow, error) {
-	now := s.now()
 	var out []ClickHouseRow
-	err := s.b.WithTx(ctx, func(tx Tx) error {
-		out = out[:0]
-		rows, err := tx.Query(ctx, `UPDATE clickhouse_outbox SET claimed_until = $1
-			WHERE id IN (SELECT id FROM clickhouse_outbox WHERE claimed_until <= $2 ORDER BY id LIMIT $3`+s.skipLocked()+`)
-			RETURNING id, tbl, row`, micros(now.Add(lease)), micros(now), limit)
+	scan := func(rows Rows, err error) error {
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
+		out = out[:0]
 		for rows.Next() {
 			var r ClickHouseRow
 			var js string
@@ -73,7 +72,18 @@ func (s *Store) ClaimClickHouse(ctx context.Context, limit int, lease time.Durat
 			out = append(out, r)
 		}
 		return rows.Err()
-	})
+	}
+	var err error
+	if s.d.SingleWriter {
+		err = scan(s.b.Q().Query(ctx, `SELECT id, tbl, row FROM clickhouse_outbox ORDER BY id LIMIT $1`, limit))
+	} else {
+		now := s.now()
+		err = s.b.WithTx(ctx, func(tx Tx) error {
+			return scan(tx.Query(ctx, `UPDATE clickhouse_outbox SET claimed_until = $1
+				WHERE id IN (SELECT id FROM clickhouse_outbox WHERE claimed_until <= $2 ORDER BY id LIMIT $3`+s.skipLocked()+`)
+				RETURNING id, tbl, row`, micros(now.Add(lease)), micros(now), limit))
+		})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("claim ClickHouse outbox rows: %w", err)
 	}
@@ -81,7 +91,8 @@ func (s *Store) ClaimClickHouse(ctx context.Context, limit int, lease time.Durat
 	return out, nil
 }
 
-// DeleteClickHouse deletes shipped rows from the outbox.
+// DeleteClickHouse deletes shipped rows from the outbox, in one
+// transaction.
 func (s *Store) DeleteClickHouse(ctx context.Context, ids []int64) error {
 	if err := s.byIDs(ctx, `DELETE FROM clickhouse_outbox WHERE id %s`, ids); err != nil {
 		return fmt.Errorf("delete shipped ClickHouse outbox rows: %w", err)
@@ -90,30 +101,36 @@ func (s *Store) DeleteClickHouse(ctx context.Context, ids []int64) error {
 }
 
 // ReleaseClickHouse ends the claim on rows that could not be shipped, so
-// that the next claim takes them again at once.
+// that the next claim takes them again at once (where rows are claimed).
 func (s *Store) ReleaseClickHouse(ctx context.Context, ids []int64) error {
+	if s.d.SingleWriter {
+		return nil
+	}
 	if err := s.byIDs(ctx, `UPDATE clickhouse_outbox SET claimed_until = 0 WHERE id %s`, ids); err != nil {
 		return fmt.Errorf("release ClickHouse outbox rows: %w", err)
 	}
 	return nil
 }
 
-// byIDs runs stmt, whose %s becomes "IN (ids)" or "= ANY(ids)": one statement with an
-// array where the database binds arrays, a thousand ids at a time otherwise.
+// byIDs runs stmt, whose %s becomes "IN (ids)" or "= ANY(ids)", in one
+// transaction: one statement with an array where the database binds
+// arrays, a thousand ids a statement otherwise.
 func (s *Store) byIDs(ctx context.Context, stmt string, ids []int64) error {
-	if s.d.BindsArrays {
-		_, err := s.b.Q().Exec(ctx, fmt.Sprintf(stmt, "= ANY($1)"), ids)
-		return err
-	}
-	const chunk = 1000
-	for start := 0; start < len(ids); start += chunk {
-		var args []any
-		in := "IN (" + bind(&args, ids[start:min(start+chunk, len(ids))]) + ")"
-		if _, err := s.b.Q().Exec(ctx, fmt.Sprintf(stmt, in), args...); err != nil {
+	return s.b.WithTx(ctx, func(tx Tx) error {
+		if s.d.BindsArrays {
+			_, err := tx.Exec(ctx, fmt.Sprintf(stmt, "= ANY($1)"), ids)
 			return err
 		}
-	}
-	return nil
+		const chunk = 1000
+		for start := 0; start < len(ids); start += chunk {
+			var args []any
+			in := "IN (" + bind(&args, ids[start:min(start+chunk, len(ids))]) + ")"
+			if _, err := tx.Exec(ctx, fmt.Sprintf(stmt, in), args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // ClickHouseBacklog counts the rows waiting in the outbox.

@@ -261,3 +261,57 @@ func TestStatements(t *testing.T) {
 		t.Fatalf("schema statements: %q", got)
 	}
 }
+
+// BenchmarkInTx is the sink's cost inside an engine transaction on SQLite:
+// a transaction writing a journey's events (2 steps, a finished send, a
+// delivery) through the sink, against the same transaction without it.
+func BenchmarkInTx(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprintf("sink_%v", on), func(b *testing.B) {
+			b.StopTimer()
+			dir := b.TempDir()
+			be, err := sqlite.Open(context.Background(), dir)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := be.Migrate(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			st := store.New(be, kalcifer.SystemClock{}, secrets.Generate())
+			defer st.Close()
+			s, err := New(Config{URL: "http://127.0.0.1:1", Database: "k", Store: st})
+			if err != nil {
+				b.Fatal(err)
+			}
+			w := written(time.Now(), "c")
+			b.StartTimer()
+			for range b.N {
+				err := st.WithEngineTx(context.Background(), func(tx *store.EngineTx) error {
+					// A write of the transaction's own, so that both runs
+					// commit to disk.
+					if _, err := tx.Tx().Exec(context.Background(), `INSERT INTO customer_changes (tenant_id, customer_id) VALUES ('default', 'c')`); err != nil {
+						return err
+					}
+					if on {
+						return s.InTx(tx, w)
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRows is the CPU the sink spends turning a transaction's 4
+// events into outbox rows.
+func BenchmarkRows(b *testing.B) {
+	w := written(time.Now(), "c")
+	for range b.N {
+		if _, err := rows(w); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,14 +1,14 @@
 -- +goose Up
 -- Execution and delivery events waiting to be shipped to ClickHouse, written
 -- in the engine's transactions only while the ClickHouse sink is on
--- (KALCIFER_CLICKHOUSE_URL). row is one JSONEachRow line for table tbl. A
--- shipper claims rows until claimed_until (Unix microseconds), inserts them
--- into ClickHouse and deletes them once ClickHouse has accepted them.
+-- (KALCIFER_CLICKHOUSE_URL). row is one JSONEachRow line for table tbl. The
+-- one shipper of the one process reads the oldest rows, inserts them into
+-- ClickHouse and deletes them once ClickHouse has accepted them (PostgreSQL's
+-- table has a claim column for several replicas; SQLite needs none).
 CREATE TABLE clickhouse_outbox (
-    id            INTEGER PRIMARY KEY AUTOINCREMENT,
-    tbl           TEXT NOT NULL,
-    row           TEXT NOT NULL,
-    claimed_until INTEGER NOT NULL DEFAULT 0
+    id  INTEGER PRIMARY KEY AUTOINCREMENT,
+    tbl TEXT NOT NULL,
+    row TEXT NOT NULL
 ) STRICT;
 
 -- +goose Down
