@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/analytics/clickhouse"
 	"github.com/kalcifer/kalcifer/designer/llm"
 	"github.com/kalcifer/kalcifer/internal/netguard"
 	"github.com/kalcifer/kalcifer/jwtauth"
@@ -85,6 +86,9 @@ type Config struct {
 	// OTLPTracesURL is where traces are exported (OTLP over HTTP/protobuf),
 	// from the standard OTEL_EXPORTER_OTLP_* variables; "" traces nothing.
 	OTLPTracesURL string
+	// ClickHouse is the ClickHouse sink's configuration (its Store and
+	// Logger are set at start); off unless ClickHouse.URL is set.
+	ClickHouse clickhouse.Config
 }
 
 // AIConfig chooses the AI designer: "offline" (built in, the default) or an
@@ -153,6 +157,11 @@ var settings = []struct {
 	{"KALCIFER_ENABLE_CUSTOM_CODE", "enable-custom-code", "false", "true runs custom_code nodes' Lua in sandboxed worker processes; when false, journeys with custom_code are not activated or published"},
 	{"KALCIFER_CUSTOM_CODE_WORKERS", "custom-code-workers", "2", "Lua worker processes kept warm, the most custom_code runs at once"},
 	{"KALCIFER_CUSTOM_CODE_MEMORY_MB", "custom-code-memory-mb", "512", "memory (MiB of address space beyond the Go runtime's own) each Lua worker may use; a run that needs more fails"},
+	{"KALCIFER_CLICKHOUSE_URL", "clickhouse-url", "", "ClickHouse's HTTP interface, e.g. http://localhost:8123: every step and every send's outcome and delivery status are also copied there, through an outbox in the database (docs/CLICKHOUSE.md); off when empty"},
+	{"KALCIFER_CLICKHOUSE_USER", "clickhouse-user", "", "the ClickHouse user (its default user when empty)"},
+	{"KALCIFER_CLICKHOUSE_PASSWORD", "clickhouse-password", "", "the ClickHouse user's password"},
+	{"KALCIFER_CLICKHOUSE_DATABASE", "clickhouse-database", "kalcifer", "the ClickHouse database of Kalcifer's tables, created with them at start when missing"},
+	{"KALCIFER_CLICKHOUSE_MAX_BACKLOG", "clickhouse-max-backlog", "1000000", "events the outbox holds at most while ClickHouse is unreachable; beyond it new events are dropped (logged, counted) until it drains"},
 }
 
 // LoadConfig reads the environment through env, then the flags in args.
@@ -315,6 +324,34 @@ func LoadConfig(env func(string) string, args []string) (Config, error) {
 	}
 	if c.OTLPTracesURL, err = otlpTracesURL(env); err != nil {
 		return Config{}, err
+	}
+	if c.ClickHouse, err = clickHouseConfig(get); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// clickHouseConfig reads the KALCIFER_CLICKHOUSE_* settings. The sink is off
+// unless the URL is set; the other settings are refused then, rather than
+// quietly doing nothing.
+func clickHouseConfig(get func(string) string) (clickhouse.Config, error) {
+	c := clickhouse.Config{URL: get("KALCIFER_CLICKHOUSE_URL"), User: get("KALCIFER_CLICKHOUSE_USER"),
+		Password: get("KALCIFER_CLICKHOUSE_PASSWORD"), Database: get("KALCIFER_CLICKHOUSE_DATABASE")}
+	if c.URL == "" {
+		for _, name := range []string{"KALCIFER_CLICKHOUSE_USER", "KALCIFER_CLICKHOUSE_PASSWORD", "KALCIFER_CLICKHOUSE_DATABASE",
+			"KALCIFER_CLICKHOUSE_MAX_BACKLOG"} {
+			if get(name) != settingDefault(name) {
+				return c, fmt.Errorf("%s is set, but the ClickHouse sink is off: set KALCIFER_CLICKHOUSE_URL to turn it on", name)
+			}
+		}
+		return c, nil
+	}
+	var err error
+	if c.MaxBacklog, err = strconv.Atoi(get("KALCIFER_CLICKHOUSE_MAX_BACKLOG")); err != nil || c.MaxBacklog < 10_000 || c.MaxBacklog > 1_000_000_000 {
+		return c, fmt.Errorf("KALCIFER_CLICKHOUSE_MAX_BACKLOG must be a whole number from 10000 to 1000000000, not %q", get("KALCIFER_CLICKHOUSE_MAX_BACKLOG"))
+	}
+	if err := c.Check(); err != nil {
+		return c, fmt.Errorf("KALCIFER_CLICKHOUSE_*: %w", err)
 	}
 	return c, nil
 }

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/analytics/clickhouse"
 	"github.com/kalcifer/kalcifer/api"
 	"github.com/kalcifer/kalcifer/channel"
 	"github.com/kalcifer/kalcifer/channel/drivers"
@@ -46,6 +47,9 @@ type Main struct {
 	// Hooks delivers outgoing webhooks; Alerts evaluates alert rules.
 	Hooks  *notify.Deliverer
 	Alerts *notify.Alerts
+	// ClickHouse copies events to ClickHouse when KALCIFER_CLICKHOUSE_URL
+	// is set.
+	ClickHouse *clickhouse.Sink
 	// Out receives the one-time message with a generated admin key.
 	Out io.Writer
 
@@ -60,6 +64,9 @@ type Main struct {
 	listener        net.Listener
 	done            chan error
 	stopLive        func() // ends the live feed's counts and relay
+	// stopSink ends the ClickHouse sink's loop; sinkDone closes when it has.
+	stopSink context.CancelFunc
+	sinkDone chan struct{}
 }
 
 // openStore opens and migrates the configured backend, seals what an older
@@ -187,6 +194,17 @@ func (m *Main) Run(ctx context.Context) error {
 		st.Close()
 		return err
 	}
+	if m.Config.ClickHouse.URL != "" {
+		c := m.Config.ClickHouse
+		c.Store, c.Logger = st, m.Logger
+		if m.ClickHouse, err = clickhouse.New(c); err != nil {
+			m.stopLive()
+			m.closeLua()
+			st.Close()
+			return fmt.Errorf("ClickHouse sink: %w", err)
+		}
+		st.Observe(m.ClickHouse) // before the engine starts
+	}
 	catalog := drivers.Catalog(m.Config.Outbound.Client(), m.Logger)
 	// Outgoing webhooks: the observer writes engine events to the outbox
 	// in the engine's transactions, so it is registered before the engine
@@ -281,6 +299,13 @@ func (m *Main) Run(ctx context.Context) error {
 		}()
 		m.Logger.Info("metrics served", "addr", ml.Addr().String())
 	}
+	if m.ClickHouse != nil {
+		var sinkCtx context.Context
+		sinkCtx, m.stopSink = context.WithCancel(context.WithoutCancel(ctx))
+		m.sinkDone = make(chan struct{})
+		go func() { m.ClickHouse.Run(sinkCtx); close(m.sinkDone) }()
+		m.Logger.Info("ClickHouse sink on", "url", m.Config.ClickHouse.URL, "database", m.Config.ClickHouse.Database)
+	}
 	m.done = make(chan error, 1)
 	go func() { m.done <- m.http.Serve(m.listener) }()
 	m.Logger.Info("kalcifer serving", "addr", m.listener.Addr().String(), "store", st.Kind(), "database", where, "version", version)
@@ -363,6 +388,11 @@ func (m *Main) Close() error {
 		m.stopLive()
 	}
 	m.closeLua() // after the engine: its last runs may use the workers
+	if m.stopSink != nil {
+		// What it has not shipped stays in the outbox for the next start.
+		m.stopSink()
+		<-m.sinkDone
+	}
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())
 	}

@@ -85,6 +85,7 @@ func Run(t *testing.T, open Open) {
 		"Observers":           testObservers,
 		"ProfileNoLostUpdate": testProfileNoLostUpdate,
 		"HookSubscriptions":   testHookSubscriptions,
+		"ClickHouseOutbox":    testClickHouseOutbox,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
