@@ -397,9 +397,10 @@ const goalTimeout = "7d"
 
 // addGoal records goal only for customers whose goalEvent was seen: on the
 // event branch of a wait for it when the journey has one, else behind a
-// wait for it at the end of every open arm (goalTimeout). It reports
-// whether it made that wait, whose timeout the description did not give.
-func (j *journey) addGoal(goal, goalEvent string) bool {
+// wait for it at the end of every open arm, for within (goalTimeout when
+// not said). It reports whether it made that wait with a timeout the
+// description did not give.
+func (j *journey) addGoal(goal, goalEvent, within string) bool {
 	j.merge()
 	j.fork = nil
 	for _, n := range j.b.g.Nodes {
@@ -420,11 +421,15 @@ func (j *journey) addGoal(goal, goalEvent string) bool {
 		}
 		return false
 	}
-	wait := j.add("wait_for_event", "Wait for "+goalEvent, map[string]any{"event_type": goalEvent, "timeout": goalTimeout})
+	timeout := within
+	if timeout == "" {
+		timeout = goalTimeout
+	}
+	wait := j.add("wait_for_event", "Wait for "+goalEvent, map[string]any{"event_type": goalEvent, "timeout": timeout})
 	j.tails = []tail{{wait, graph.BranchEventReceived}}
 	j.add("goal_reached", "Goal: "+goal, map[string]any{"goal_name": goal, "exit_after_goal": true})
 	j.parked = append(j.parked, tail{wait, graph.BranchTimedOut})
-	return true
+	return within == ""
 }
 
 // sameEvent reports whether event is the goal's: its event, or named by

@@ -35,6 +35,7 @@ type parser struct {
 	entryLabel  string
 	goal        string
 	goalEvent   string // the event that reaches the goal
+	goalWithin  string // how long to wait for it, "" when not said
 	exit        *graph.ExitCriteria
 	caps        []capSpec
 	splits      []splitSpec

@@ -52,7 +52,7 @@ func (p *parser) finish() *graph.Graph {
 		}
 	}
 	p.claim(p.cur) // nodes made while merging arms belong to the last clause
-	if p.goal != "" && p.j.addGoal(p.goal, p.goalEvent) {
+	if p.goal != "" && p.j.addGoal(p.goal, p.goalEvent, p.goalWithin) {
 		p.ask(fmt.Sprintf("How long should the journey wait for %s to count the goal %s? I used %s.", p.goalEvent, p.goal, humanDuration(goalTimeout)))
 	}
 	if dropped := p.j.finish(); len(dropped) > 0 {

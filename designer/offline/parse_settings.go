@@ -76,6 +76,8 @@ var (
 	goalPhraseRE = regexp.MustCompile(`^(?:the |our |main |primary |journey |conversion |campaign )*(?:goal|objective|kpi|conversion event|conversion)(?:\s+is|\s*:|\s*=|\s*-)\s*(.+)$|^(?:success|converted|conversion)\s+(?:is|=|:|means|when)\s+(.+)$|^(?:mark|count|track) (?:it as |them as )?(?:the |a )?(?:goal|conversion)(?: when| as| if)?\s+(.+)$`)
 	goalLeadRE   = regexp.MustCompile(`^(?:(?:to get (?:them|customers|users|people) to|for (?:them|customers|users|the customer) to|to|that they|is to|when they|they|get them to|drive|driving)\s+)+`)
 	goalVerbRE   = regexp.MustCompile(`^(?:make|makes|do|complete|completes|place|places|reach|achieve|get|hit)\s+`)
+	goalAsideRE  = regexp.MustCompile(`\s*\([^)]*\)`)
+	goalWithinRE = regexp.MustCompile(`\s+(?:within|in|inside)\s+(\S+\s*(?:minutes?|hours?|days?|weeks?|months?))\b.*$`)
 	abLeadRE     = regexp.MustCompile(`[\s(,;:-]*(?:\b(?:and|with|plus|run|do|set up|add|use|then|also|we want to|please)\b[\s,]*)*(?:\ban?\b\s*)?$`)
 	abTestRE     = regexp.MustCompile(`\b(?:a/b(?:/c)?|ab|split)[ -]?test(?:ing)?\b|\btest (?:two|2|three|3) (?:versions|variants)\b|\ba/b split\b`)
 	abWeightsRE  = regexp.MustCompile(`\b(\d{1,2})\s*%?\s*(?:/|-|vs\.?|to)\s*(\d{1,2})\s*%?(?:\s*(?:/|-)\s*(\d{1,2})\s*%?)?`)
@@ -119,7 +121,19 @@ func (p *parser) goalStatement(l, c string) bool {
 	if m == nil {
 		return false
 	}
-	phrase := m[1] + m[2] + m[3]
+	phrase := goalAsideRE.ReplaceAllStringFunc(m[1]+m[2]+m[3], func(a string) string {
+		if inner := strings.Trim(a, " ()"); snakeEventRE.MatchString(inner) {
+			return " (" + inner + ")" // "upgrade (subscription_upgraded)" names the event
+		}
+		return "" // "(any arm)"
+	})
+	within := ""
+	if w := goalWithinRE.FindStringSubmatchIndex(phrase); w != nil {
+		// "device_upgraded within 14 days (any arm)": how long to wait for it
+		if d, _, ok := findDuration(phrase[w[2]:w[3]]); ok {
+			within, phrase = d, phrase[:w[0]]
+		}
+	}
 	phrase = goalLeadRE.ReplaceAllString(strings.TrimSpace(phrase), "")
 	phrase = goalVerbRE.ReplaceAllString(phrase, "")
 	name := slug(nameWords(phrase))
@@ -130,7 +144,7 @@ func (p *parser) goalStatement(l, c string) bool {
 		p.ask(fmt.Sprintf("The journey has one goal; I kept %s. Should %s be the goal instead?", p.goal, name))
 		return true
 	}
-	p.goal, p.goalSpan, p.goalEvent = name, p.cur, name
+	p.goal, p.goalSpan, p.goalEvent, p.goalWithin = name, p.cur, name, within
 	if ev, ok := eventOf(phrase, ""); ok {
 		p.goalEvent = ev
 	}

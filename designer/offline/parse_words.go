@@ -104,7 +104,7 @@ var fillers = map[string]bool{
 	"a": true, "an": true, "the": true, "our": true, "their": true, "your": true, "my": true, "this": true,
 	"that": true, "them": true, "to": true, "its": true, "his": true, "her": true, "some": true,
 	"another": true, "one": true, "short": true, "little": true, "quick": true, "him": true, "customer": true,
-	"customers": true, "user": true, "users": true, "s": true,
+	"customers": true, "user": true, "users": true, "s": true, "only": true, "just": true,
 }
 
 // nameWords keeps the meaningful words of s, in order.
