@@ -16,10 +16,10 @@ import (
 // of the first email", are abTest's.)
 
 var (
-	armHeadRE    = regexp.MustCompile(`\b(?:split(?:[ -]test)?|a/b(?:/c)?(?:[ -]test)?|ab[ -]test|test|variants?|holdout|\d-way|(?:two|three|four|2|3|4)[ -]ways?)\b`)
+	armHeadRE = regexp.MustCompile(`\b(?:split(?:[ -]test)?|a/b(?:/c)?(?:[ -]test)?|ab[ -]test|test|variants?|holdout|\d-way|(?:two|three|four|2|3|4)[ -]ways?)\b`)
 	// armLetterRE is an arm's letter: "a: ", "b = ", "c → ", "group a gets",
 	// "variant b: ".
-	armLetterRE  = regexp.MustCompile(`(?:^|[\s(→>:;,/—-])(?:(?:variant|group|arm|version|cell|bucket|cohort)\s+([a-e])\b\s*(?::|=|\)|→|->)?|([a-e])\s*(?::|=|\)|→|->))\s*`)
+	armLetterRE = regexp.MustCompile(`(?:^|[\s(→>:;,/—-])(?:(?:variant|group|arm|version|cell|bucket|cohort)\s+([a-e])\b\s*(?::|=|\)|→|->)?|([a-e])\s*(?::|=|\)|→|->))\s*`)
 	// armWantRE is a request that introduces the split: "I'd like an".
 	armWantRE = regexp.MustCompile(`[\s,]*\b(?:i'?d like|we'?d like|i would like|we would like|i want|we want|we need|let'?s|please)(?:\s+to)?(?:\s+(?:do|run|have|try|test))?(?:\s+(?:an?|the))?\s*$`)
 	// armVerbRE is what an arm's audience is said to get: "gets a push".
