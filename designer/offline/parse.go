@@ -184,7 +184,7 @@ var (
 
 var titleOnlyRE = regexp.MustCompile(`^[a-z0-9 '/&()-]{1,40}:$`)
 
-var connectorRE = regexp.MustCompile(`^(?:when that happens|when this happens|at that point|ok so|okay so|ok|okay|so basically|basically|and then|then|and|also|next|finally|first|firstly|lastly|afterwards|after that|so|please|we want to|we'd like to|we would like to|i want to|i'd like to|we should|let's|you should|we'll|we will|we|step \d+|\d+\)|everyone|all of them|all users|all customers|they)\s*[,:.)-]?\s+`)
+var connectorRE = regexp.MustCompile(`^(?:when that happens|when this happens|at that point|ok so|okay so|ok|okay|so basically|basically|and then|then|and|also|next|finally|first|firstly|lastly|afterwards|after that|so|please|we want to|we'd like to|we would like to|i want to|i'd like to|we should|let's|you should|we'll|we will|we|step \d+|\d+\)|everyone|everybody|all of them|all users|all customers|they)\s*[,:.)-]?\s+`)
 
 // clause reads one clause and reports whether it understood it.
 func (p *parser) clause(c string) bool {
@@ -373,10 +373,12 @@ func (p *parser) conditional(l, c string) bool {
 		split += len(kw) + 1
 	}
 	condL, condC := body[:split], bodyOrig[:split]
-	if (kw == "for" || kw == "only for") && !p.j.steps() && p.entryType == "" {
-		// "for premium customers who signed up": the entry and a condition
+	if (kw == "for" || kw == "only for") && p.entryType == "" && (!p.j.steps() || p.onlySends()) {
+		// "for premium customers who signed up": the entry and a condition;
+		// after the messages too when the event is written as a name ("we
+		// test 3 emails, for everyone who fires app_installed")
 		if w := whoDidRE.FindStringIndex(condL); w != nil {
-			if ev, ok := eventOf(condL[w[1]:], ""); ok {
+			if ev, ok := eventOf(condL[w[1]:], ""); ok && (!p.j.steps() || strings.Contains(condL, ev)) {
 				p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
 				condL, condC = condL[:w[0]], condC[:w[0]]
 			}
@@ -434,6 +436,17 @@ func (p *parser) conditional(l, c string) bool {
 		return true
 	}
 	return p.clause(action)
+}
+
+// onlySends reports whether the journey so far is messages only: no wait,
+// branch or split yet.
+func (p *parser) onlySends() bool {
+	for _, n := range p.j.b.g.Nodes {
+		if n.ID != p.j.entry && !graph.IsChannel(n.Type) {
+			return false
+		}
+	}
+	return true
 }
 
 // noneRE is a condition that the event waited for still has not come:

@@ -78,8 +78,12 @@ var (
 	goalVerbRE   = regexp.MustCompile(`^(?:make|makes|do|complete|completes|place|places|reach|achieve|get|hit)\s+`)
 	goalAsideRE  = regexp.MustCompile(`\s*\([^)]*\)`)
 	goalWithinRE = regexp.MustCompile(`\s+(?:within|in|inside)\s+(\S+\s*(?:minutes?|hours?|days?|weeks?|months?))\b.*$`)
-	abLeadRE     = regexp.MustCompile(`[\s(,;:-]*(?:\b(?:and|with|plus|run|do|set up|add|use|then|also|we want to|please)\b[\s,]*)*(?:\ban?\b\s*)?$`)
-	abTestRE     = regexp.MustCompile(`\b(?:a/b(?:/c)?|ab|split)[ -]?test(?:ing)?\b|\btest (?:two|2|three|3) (?:versions|variants)\b|\ba/b split\b`)
+	abLeadRE     = regexp.MustCompile(`[\s(,;:-]*(?:\b(?:and|with|plus|run|do|set up|add|use|then|also|we want to|please|we|equal|even|random|an? (?:equal|even|random))\b[\s,]*)*(?:\ban?\b\s*)?$`)
+abTestRE     = regexp.MustCompile(`\b(?:a/b(?:/c)?|ab|split)[ -]?test(?:ing)?\b|\btest (?:two|2|three|3|four|4) (?:[a-z-]+ ){0,2}(?:versions?|variants?|subject lines?|subjects|e-?mails?|messages|push(?:es| notifications)|copies|creatives|headlines|offers)\b|\ba/b split\b|\bsplit a/b(?:/c)?(?:/d)?\b|\ba/b/c\b`)
+	// abThingRE is what a test of versions names: "test two email subjects",
+	// "test 3 onboarding emails".
+	abThingRE = regexp.MustCompile(`^test (?:two|2|three|3|four|4) ((?:[a-z-]+ ){0,2}?)(e-?mails?|email subjects?|email subject lines?|subject lines?|subjects|push(?:es| notifications)?)\b`)
+	pctRE     = regexp.MustCompile(`\b(\d{1,3})\s*%`)
 	abWeightsRE  = regexp.MustCompile(`\b(\d{1,2})\s*%?\s*(?:/|-|vs\.?|to)\s*(\d{1,2})\s*%?(?:\s*(?:/|-)\s*(\d{1,2})\s*%?)?`)
 	abTargetRE   = regexp.MustCompile(`\b(first|second|third|last|final)\s+(?:email|e-mail|message)\b|\b(?:the\s+)?([a-z0-9 ]+?)\s+(?:email|e-mail)\b|\b(it|that)\b`)
 )
@@ -121,9 +125,10 @@ func (p *parser) goalStatement(l, c string) bool {
 	if m == nil {
 		return false
 	}
+	named := "" // "upgrade (subscription_upgraded)" names the event
 	phrase := goalAsideRE.ReplaceAllStringFunc(m[1]+m[2]+m[3], func(a string) string {
-		if inner := strings.Trim(a, " ()"); snakeEventRE.MatchString(inner) {
-			return " (" + inner + ")" // "upgrade (subscription_upgraded)" names the event
+		if inner := strings.Trim(a, " ()"); snakeEventRE.MatchString(inner) && named == "" {
+			named = inner
 		}
 		return "" // "(any arm)"
 	})
@@ -138,6 +143,9 @@ func (p *parser) goalStatement(l, c string) bool {
 	phrase = goalVerbRE.ReplaceAllString(phrase, "")
 	name := slug(nameWords(phrase))
 	if name == "" {
+		name = named
+	}
+	if name == "" {
 		return false
 	}
 	if p.goal != "" && p.goal != name {
@@ -145,10 +153,27 @@ func (p *parser) goalStatement(l, c string) bool {
 		return true
 	}
 	p.goal, p.goalSpan, p.goalEvent, p.goalWithin = name, p.cur, name, within
-	if ev, ok := eventOf(phrase, ""); ok {
+	if ev, ok := eventOf(phrase, ""); named != "" || ok {
 		p.goalEvent = ev
+		if named != "" {
+			p.goalEvent = named
+		}
 	}
 	return true
+}
+
+// shares are the percentages said in l when they add up to 100.
+func shares(l string) []int {
+	var ws []int
+	sum := 0
+	for _, m := range pctRE.FindAllStringSubmatch(l, -1) {
+		n, _ := strconv.Atoi(m[1])
+		ws, sum = append(ws, n), sum+n
+	}
+	if sum != 100 {
+		return nil
+	}
+	return ws
 }
 
 // abTest reads "A/B test the first email 70/30". The split is put in front
@@ -162,17 +187,40 @@ func (p *parser) abTest(l, c string) bool {
 	if w := abWeightsRE.FindStringIndex(l[:loc[0]]); w != nil { // "a 50/50 A/B test"
 		weightsAt = w[0]
 	}
-	before := abLeadRE.ReplaceAllString(abWeightsRE.ReplaceAllString(l[:loc[0]], ""), "")
+	before := abLeadRE.ReplaceAllString(armWantRE.ReplaceAllString(abWeightsRE.ReplaceAllString(l[:loc[0]], ""), ""), "")
 	which := ""
-	if before != "" {
-		if !p.clause(c[:len(before)]) {
+	if before = strings.TrimRight(before, " ,:;-"); before != "" {
+		sends := len(p.emails)
+		read := 0
+		for _, cl := range splitClauses(c[:len(before)]) {
+			if p.clause(cl) {
+				read++
+			} else {
+				p.partly = append(p.partly, strings.TrimSpace(cl))
+			}
+		}
+		if read == 0 && !abThingRE.MatchString(l[loc[0]:]) {
+			p.partly = nil
 			return false
 		}
-		which = "last"
+		if len(p.emails) > sends {
+			which = "last" // "send a welcome email and A/B test it"
+		}
 	}
 	weights := []int{50, 50}
 	if strings.Contains(l, "a/b/c") || strings.Contains(l, "three") || strings.Contains(l, " 3 ") {
 		weights = []int{34, 33, 33}
+	}
+	if strings.Contains(l, "a/b/c/d") || strings.Contains(l, "four") || strings.Contains(l, " 4 ") {
+		weights = []int{25, 25, 25, 25}
+	}
+	if ws := shares(l); len(ws) >= 2 { // "variant A gets 70% and B gets 30%"
+		weights = ws
+	}
+	if m := abThingRE.FindStringSubmatch(l[loc[0]:]); m != nil && which == "" && len(p.emails) == 0 && (strings.HasPrefix(m[2], "e") || strings.Contains(m[2], "subject")) {
+		// "test 3 onboarding emails": the email tested is said here
+		p.message("send_email", "email", "email", nameWords(m[1]), nameWords(m[1])+" email", false)
+		which = "last"
 	}
 	if m := abWeightsRE.FindStringSubmatch(l[weightsAt:]); m != nil {
 		weights = nil
