@@ -33,12 +33,59 @@ func (p *parser) frequencyCap(l string) bool {
 	for _, m := range capReverseRE.FindAllStringSubmatch(l, -1) {
 		found = p.addCap(m[2], m[1], m[3]) || found
 	}
+	if !found {
+		found = p.looseCap(l)
+	}
 	if found { // "max 1 push per day and 3 emails per week"
 		for _, m := range capChainRE.FindAllStringSubmatch(l, -1) {
 			p.addCap(m[1], m[2], m[3])
 		}
 	}
 	return found
+}
+
+var (
+	// capCueRE says a clause limits how often: "cap", "max", "at most",
+	// "don't send anyone more than", "guardrail".
+	capCueRE = regexp.MustCompile(`\b(?:cap|capped|caps|limit|limited|max|maximum|at most|frequency|guardrail|throttle)\b|\b(?:no|not|never|don'?t|do not)\b[^.]{0,40}\bmore than\b`)
+	// capCountRE is the number a cap allows, with what it counts when said
+	// ("3 pushes", "2 sms", "1").
+	capCountRE = regexp.MustCompile(`\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\b(?:\s+(messages?|emails?|e-mails?|texts?|sms(?:es)?|text messages?|push(?:es)?(?: notifications?)?|notifications?|whatsapps?(?: messages?)?|sends?|touches|touchpoints))?`)
+	// capWindowRE is the period a cap counts over: "a week", "per day",
+	// "in 48 hours", "per customer per day", "/ week".
+	capWindowRE = regexp.MustCompile(`\b(?:a|an|per|each|every|in|within|over)\s+(?:any\s+|a\s+|one\s+|rolling\s+)?((?:\d+\s+)?(?:hours?|days?|weeks?|months?)|fortnight)\b`)
+)
+
+// looseCap reads a cap said in any order: "cap WhatsApp at 2/week", "email
+// frequency cap: 2 per week across all journeys", "max 1 WhatsApp per
+// customer per day", "cap push 1/day", "no more than 2 SMS in 48 hours".
+// The channel is the one named next to the number, else the one named
+// anywhere in the clause, else every channel.
+func (p *parser) looseCap(l string) bool {
+	cue := capCueRE.FindStringIndex(l)
+	if cue == nil {
+		return false
+	}
+	n := capCountRE.FindStringSubmatchIndex(l[cue[0]:])
+	if n == nil {
+		return false
+	}
+	after := cue[0] + n[1]
+	w := capWindowRE.FindStringSubmatch(l[after:])
+	if w == nil {
+		return false
+	}
+	period := w[1]
+	if !strings.ContainsAny(period[:1], "0123456789") {
+		period = strings.TrimSuffix(period, "s")
+	}
+	kind := "messages"
+	if n[4] >= 0 {
+		kind = l[cue[0]+n[4] : cue[0]+n[5]]
+	} else if ch := channelRE.FindString(l); ch != "" {
+		kind = ch
+	}
+	return p.addCap(l[cue[0]+n[2]:cue[0]+n[3]], kind, period)
 }
 
 // addCap records a cap of amount messages of kind per window.
@@ -79,13 +126,13 @@ var (
 	goalAsideRE  = regexp.MustCompile(`\s*\([^)]*\)`)
 	goalWithinRE = regexp.MustCompile(`\s+(?:within|in|inside)\s+(\S+\s*(?:minutes?|hours?|days?|weeks?|months?))\b.*$`)
 	abLeadRE     = regexp.MustCompile(`[\s(,;:-]*(?:\b(?:and|with|plus|run|do|set up|add|use|then|also|we want to|please|we|equal|even|random|an? (?:equal|even|random))\b[\s,]*)*(?:\ban?\b\s*)?$`)
-abTestRE     = regexp.MustCompile(`\b(?:a/b(?:/c)?|ab|split)[ -]?test(?:ing)?\b|\btest (?:two|2|three|3|four|4) (?:[a-z-]+ ){0,2}(?:versions?|variants?|subject lines?|subjects|e-?mails?|messages|push(?:es| notifications)|copies|creatives|headlines|offers)\b|\ba/b split\b|\bsplit a/b(?:/c)?(?:/d)?\b|\ba/b/c\b`)
+	abTestRE     = regexp.MustCompile(`\b(?:a/b(?:/c)?|ab|split)[ -]?test(?:ing)?\b|\btest (?:two|2|three|3|four|4) (?:[a-z-]+ ){0,2}(?:versions?|variants?|subject lines?|subjects|e-?mails?|messages|push(?:es| notifications)|copies|creatives|headlines|offers)\b|\ba/b split\b|\bsplit a/b(?:/c)?(?:/d)?\b|\ba/b/c\b`)
 	// abThingRE is what a test of versions names: "test two email subjects",
 	// "test 3 onboarding emails".
-	abThingRE = regexp.MustCompile(`^test (?:two|2|three|3|four|4) ((?:[a-z-]+ ){0,2}?)(e-?mails?|email subjects?|email subject lines?|subject lines?|subjects|push(?:es| notifications)?)\b`)
-	pctRE     = regexp.MustCompile(`\b(\d{1,3})\s*%`)
-	abWeightsRE  = regexp.MustCompile(`\b(\d{1,2})\s*%?\s*(?:/|-|vs\.?|to)\s*(\d{1,2})\s*%?(?:\s*(?:/|-)\s*(\d{1,2})\s*%?)?`)
-	abTargetRE   = regexp.MustCompile(`\b(first|second|third|last|final)\s+(?:email|e-mail|message)\b|\b(?:the\s+)?([a-z0-9 ]+?)\s+(?:email|e-mail)\b|\b(it|that)\b`)
+	abThingRE   = regexp.MustCompile(`^test (?:two|2|three|3|four|4) ((?:[a-z-]+ ){0,2}?)(e-?mails?|email subjects?|email subject lines?|subject lines?|subjects|push(?:es| notifications)?)\b`)
+	pctRE       = regexp.MustCompile(`\b(\d{1,3})\s*%`)
+	abWeightsRE = regexp.MustCompile(`\b(\d{1,2})\s*%?\s*(?:/|-|vs\.?|to)\s*(\d{1,2})\s*%?(?:\s*(?:/|-)\s*(\d{1,2})\s*%?)?`)
+	abTargetRE  = regexp.MustCompile(`\b(first|second|third|last|final)\s+(?:email|e-mail|message)\b|\b(?:the\s+)?([a-z0-9 ]+?)\s+(?:email|e-mail)\b|\b(it|that)\b`)
 )
 
 // exitStatement reads exit criteria: "stop if they unsubscribe", "anyone who
