@@ -44,6 +44,7 @@ type parser struct {
 	// emails):"), for messages named without one.
 	seriesChannel string
 	lastAttr      string // the attribute last tested, for "if it's 6 or lower"
+	lastDate      string // the date attribute last waited for, for "7 days before: push"
 	// afterWait is a branch to open on the next wait: its duration becomes
 	// the timeout.
 	afterWait  *cond
@@ -176,8 +177,7 @@ var (
 	onDateRE     = regexp.MustCompile(`^on\s+(?:their|the customer's|the user's|his|her)\s+([a-z][a-z ]*?)\s*,?\s+(send|email|text|push|whatsapp|notify|remind|message|call)\b`)
 	// relDateRE is a time said from a date the profile holds: "2 days before
 	// renewal_date", "3 days before their subscription renews at".
-	relDateRE   = regexp.MustCompile(`^(?:then\s+)?((?:` + amountRE[1:len(amountRE)-1] + `)\s*(?:minutes?|hours?|days?|weeks?))\s+(before|after|prior to)\s+(?:their\s+|the\s+|the customer's\s+|each\s+)?((?:customer\.)?[a-z][a-z0-9]*(?:[_.][a-z0-9]+)+|[a-z]+ date)\b\s*,?`)
-	dateNameRE  = regexp.MustCompile(`(?:date|_at|_on|day|birthday|anniversary|renewal|expiry|expires|deadline|due)$`)
+	dateNameRE  = regexp.MustCompile(`(?:date|_at|_on|day|birthday|anniversary|renewal|expiry|expires|deadline|due|_end|_start|_time|_until)$`)
 	onlyForRE   = regexp.MustCompile(`^(?:but\s+|and\s+)?only\s+(?:to|for|if|when)\s+(.+)$`)
 	stepLabelRE = regexp.MustCompile(`^(?:step\s*\d+|\d+[.)]?|then|and then|and|next|finally|afterwards|after that|also|lastly)$`)
 )
@@ -246,20 +246,8 @@ func (p *parser) clause(c string) bool {
 		p.understood++
 		return true
 	}
-	if m := relDateRE.FindStringSubmatchIndex(l); m != nil {
-		// "2 days before renewal_date, send …": wait until the date the
-		// profile holds, shifted
-		dated := l[m[4]:m[5]] != "after" || dateNameRE.MatchString(l[m[6]:m[7]]) // "1 hour after cart_abandoned" is an event
-		if dur, _, ok := findDuration(l[m[2]:m[3]]); ok && dated {
-			attr := "customer." + attrName(strings.TrimPrefix(strings.TrimPrefix(l[m[6]:m[7]], "customer."), "attributes."))
-			offset := dur
-			if l[m[4]:m[5]] == "before" || l[m[4]:m[5]] == "prior to" {
-				offset = "-" + dur
-			}
-			p.j.add("wait_until", "Wait until "+humanDuration(dur)+" "+l[m[4]:m[5]]+" "+attr, map[string]any{"until": attr, "offset": offset})
-			p.understood++
-			return p.rest(l, c, m[1]) || true
-		}
+	if p.relativeDate(l, c) {
+		return true
 	}
 	if m := onDateRE.FindStringSubmatchIndex(l); m != nil {
 		// "on their birthday, send …": wait until the date the profile holds

@@ -63,6 +63,11 @@ var (
 	armLineRE = regexp.MustCompile(`^\s*(?:[-*•–—]\s*)?(?:(?i:variant|group|arm|version|cell|bucket|cohort)\s+([A-Ea-e])\b\s*(?::|=|\)|→|->|-)?|([A-E])\s*(?::|=|\)|→|->|\s-\s))\s*(.*?)[\s.]*$`)
 	// pctLineRE is a share on a line of its own: "• 25% email".
 	pctLineRE = regexp.MustCompile(`^\s*(?:[-*•–—]\s*)?(\d{1,3})\s*%\s*(.*?)[\s.]*$`)
+	// profileNoteRE says where an attribute is kept, which the reading does
+	// not need: "(profile attr)", "(it's on the profile)", "on their profile".
+	profileNoteRE = regexp.MustCompile(`(?i)\s*\([^()\n]*\b(?:profile|attribute|attr|field|property)\b[^()\n]*\)|\s+(?:on|in|from) (?:their|the|his|her|the customer's|the user's|the resident's|the member's) (?:profile|record)\b`)
+	// tMinusRE is a countdown: "T-24h before departure_time", "T-3d".
+	tMinusRE = regexp.MustCompile(`(?i)\b[TD]\s?-\s?(\d{1,3})\s?(h|d|w|hours?|days?|weeks?)\b(?:\s+before)?`)
 	// waAliasRE is WhatsApp written short.
 	waAliasRE = regexp.MustCompile(`(^|[^A-Za-z0-9_])(?:WA|WApp|Whatsapp|whats app|WhatsApp)\b`)
 )
@@ -129,6 +134,8 @@ var shortUnits = map[string]string{"h": "hours", "hr": "hours", "hrs": "hours", 
 func normalise(text string) string {
 	text = joinSplitBlocks(text)
 	text = waAliasRE.ReplaceAllString(text, "${1}WhatsApp")
+	text = profileNoteRE.ReplaceAllString(text, "")
+	text = tMinusRE.ReplaceAllString(text, "${1} ${2} before")
 	text = topicLeadRE.ReplaceAllString(text, "${1}")
 	text = chatLeadRE.ReplaceAllString(text, "")
 	text = backtickRE.ReplaceAllStringFunc(text, func(m string) string {
