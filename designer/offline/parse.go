@@ -211,6 +211,9 @@ func (p *parser) clause(c string) bool {
 		if ev, ok := eventOf(l[:m[1]], ""); ok && p.entryType == "" && !p.j.steps() && !strings.HasSuffix(ev, "_opened") && !strings.HasSuffix(ev, "_clicked") {
 			p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev}) // "Abandoned cart: …"
 		}
+		if at, ok := p.findDate(l[:m[1]]); ok { // "The day after (1 day after webinar_start): …"
+			p.waitUntil(at.attr, at.dur, at.dir)
+		}
 		c, l = c[m[1]:], l[m[1]:] // "Cart recovery: …" names the journey
 	}
 	if stepLabelRE.MatchString(strings.TrimSpace(l)) {

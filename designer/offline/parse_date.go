@@ -31,25 +31,38 @@ func (p *parser) relativeDate(l, c string) bool {
 	if m := sameDayRE.FindStringIndex(l); m != nil && len(l) > m[1] {
 		l, c = l[m[1]:], c[m[1]:]
 	}
+	at, ok := p.findDate(l)
+	if !ok {
+		return false
+	}
+	p.waitUntil(at.attr, at.dur, at.dir)
+	return p.around(l, c, at.start, at.end)
+}
+
+// dateTime is a time said from a date attribute, where l says it.
+type dateTime struct {
+	start, end     int
+	attr, dur, dir string
+}
+
+// findDate finds a time said from a date attribute in lowered clause l.
+func (p *parser) findDate(l string) (dateTime, bool) {
 	if m := relDateRE.FindStringSubmatchIndex(l); m != nil {
 		dir, name := l[m[4]:m[5]], l[m[6]:m[7]]
 		dated := dir != "after" || dateNameRE.MatchString(name) // "1 hour after cart_abandoned" is an event
 		if dur, _, ok := findDuration(l[m[2]:m[3]]); ok && dated {
-			p.waitUntil(attrName(strings.TrimPrefix(strings.TrimPrefix(name, "customer."), "attributes.")), dur, dir)
-			return p.around(l, c, m[0], m[1])
+			return dateTime{m[0], m[1], attrName(strings.TrimPrefix(strings.TrimPrefix(name, "customer."), "attributes.")), dur, dir}, true
 		}
 	}
 	if m := relBareRE.FindStringSubmatchIndex(l); m != nil && p.lastDate != "" {
 		if dur, _, ok := findDuration(l[m[2]:m[3]]); ok {
-			p.waitUntil(p.lastDate, dur, l[m[4]:m[5]])
-			return p.around(l, c, m[0], m[1])
+			return dateTime{m[0], m[1], p.lastDate, dur, l[m[4]:m[5]]}, true
 		}
 	}
 	if m := onDateAttrRE.FindStringSubmatchIndex(l); m != nil && dateNameRE.MatchString(l[m[2]:m[3]]) {
-		p.waitUntil(attrName(l[m[2]:m[3]]), "", "")
-		return p.around(l, c, m[0], m[1])
+		return dateTime{m[0], m[1], attrName(l[m[2]:m[3]]), "", ""}, true
 	}
-	return false
+	return dateTime{}, false
 }
 
 // waitUntil adds a wait until the customer's attribute, dur before or
