@@ -331,19 +331,24 @@ func configString(raw json.RawMessage, field string) string {
 
 // guard puts a condition in front of step id: customers for whom it holds
 // go through the step, the others skip it ("…, but only to customers who
-// opted in").
-func (j *journey) guard(id string, c cond) {
+// opted in"). With unless the other way round: those for whom it holds
+// skip the step ("…, unless they have booked already").
+func (j *journey) guard(id string, c cond, unless bool) {
+	through, past := graph.BranchTrue, graph.BranchFalse
+	if unless {
+		through, past = past, through
+	}
 	check := j.b.Add("condition", "If "+c.text, map[string]any{"expression": c.expr})
 	j.b.Redirect(id, check)
-	j.b.Connect(check, id, graph.BranchTrue)
+	j.b.Connect(check, id, through)
 	skipped := false
 	for _, e := range j.b.Edges(id) {
 		if e.Branch == "" {
-			j.b.Connect(check, e.Target, graph.BranchFalse)
+			j.b.Connect(check, e.Target, past)
 			skipped = true
 		}
 	}
-	step, skip := tail{id, ""}, tail{check, graph.BranchFalse}
+	step, skip := tail{id, ""}, tail{check, past}
 	for _, list := range []*[]tail{&j.tails, &j.parked} {
 		if slices.Contains(*list, step) {
 			*list, skipped = append(*list, skip), true

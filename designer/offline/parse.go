@@ -182,6 +182,10 @@ var (
 	stepLabelRE = regexp.MustCompile(`^(?:step\s*\d+|\d+[.)]?|then|and then|and|next|finally|afterwards|after that|also|lastly)$`)
 )
 
+// saysTriggerRE says what starts the journey after a title, which then
+// names the journey only ("Upgrade offer: when a passenger selects a seat").
+var saysTriggerRE = regexp.MustCompile(`^(?:when|whenever|once|after|on|upon|as soon as|trigger|entry)\b`)
+
 var titleOnlyRE = regexp.MustCompile(`^[a-z0-9 '/&()-]{1,40}:$`)
 
 var connectorRE = regexp.MustCompile(`^(?:when that happens|when this happens|at that point|ok so|okay so|ok|okay|so basically|basically|and then|then|and|also|next|finally|first|firstly|lastly|afterwards|after that|so|please|we want to|we'd like to|we would like to|i want to|i'd like to|we should|let's|you should|we'll|we will|we|step \d+|\d+\)|everyone|everybody|all of them|all users|all customers|they)\s*[,:.)-]?\s+`)
@@ -208,7 +212,8 @@ func (p *parser) clause(c string) bool {
 		if ch := channelRE.FindString(l[:m[1]]); ch != "" {
 			p.seriesChannel = ch
 		}
-		if ev, ok := eventOf(l[:m[1]], ""); ok && p.entryType == "" && !p.j.steps() && !strings.HasSuffix(ev, "_opened") && !strings.HasSuffix(ev, "_clicked") {
+		if ev, ok := eventOf(l[:m[1]], ""); ok && p.entryType == "" && !p.j.steps() && !strings.HasSuffix(ev, "_opened") && !strings.HasSuffix(ev, "_clicked") &&
+			!saysTriggerRE.MatchString(l[m[1]:]) && identInPhraseRE.FindString(l[m[1]:]) == "" && !strings.Contains(l[:m[1]], "segment") {
 			p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev}) // "Abandoned cart: …"
 		}
 		if at, ok := p.findDate(l[:m[1]]); ok { // "The day after (1 day after webinar_start): …"
@@ -236,7 +241,7 @@ func (p *parser) clause(c string) bool {
 	if m := onlyForRE.FindStringSubmatchIndex(l); m != nil && p.lastStep != "" {
 		// "…, but only to customers who opted in": a condition on that step
 		if cd, ok := parseCondition(l[m[2]:m[3]], c[m[2]:m[3]], p.channel); ok && cd.expr != "" {
-			p.j.guard(p.lastStep, cd)
+			p.j.guard(p.lastStep, cd, false)
 			p.understood++
 			return true
 		}
@@ -334,7 +339,8 @@ func (p *parser) otherwise(l, c string) bool {
 }
 
 var (
-	condPrefixRE   = regexp.MustCompile(`^(?:but |and )?(if|unless|only if|only for|for|when|whenever|once|as soon as|in case|should|those who|anyone who|people who|customers who|users who|members who|subscribers who|players who|leads who|contacts who)\s+`)
+	skipRE         = regexp.MustCompile(`^(?:in which case|in that case|then)?\s*(?:skip|don'?t send|do not send|send nothing|nothing|no message|leave it out)\b`)
+	condPrefixRE   = regexp.MustCompile(`^(?:but |and |again |also |and again )?(if|unless|only if|only for|for|when|whenever|once|as soon as|in case|should|those who|anyone who|people who|customers who|users who|members who|subscribers who|players who|leads who|contacts who)\s+`)
 	audienceGetsRE = regexp.MustCompile(`^((?:[a-z-]+\s+){0,2}(?:customers|users|people|those|subscribers|members|contacts|accounts|players|leads|shoppers|signups)\b.*?)\s+(?:get|gets|receive|receives|should get|should receive|will get|will receive)\s+(.+)$`)
 	passiveRE      = regexp.MustCompile(`^(?:a |an |the |their |its )?([a-z][a-z -]{1,30}?)\s+(?:is|was|gets|has been|are|get)\s+([a-z]+ed)$`)
 	whoDidRE       = regexp.MustCompile(`\s+(?:who|that)\s+(?:have\s+|just\s+)?`)
@@ -398,14 +404,31 @@ func (p *parser) conditional(l, c string) bool {
 	if m := attrOfExprRE.FindStringSubmatch(cd.expr); m != nil {
 		p.lastAttr = strings.ReplaceAll(m[1], "_", " ")
 	}
+	action := strings.TrimSpace(strings.Trim(bodyOrig[split:], ",: "))
+	if skipRE.MatchString(lowerASCII(action)) { // "…, in which case skip it"
+		action = ""
+	}
+	al := lowerASCII(action)
+	if kw == "unless" && cd.event != "" && p.lastAwaited() != "" && strings.HasPrefix(l, "again") {
+		cd.event = p.lastAwaited() // "again unless purchased": the event waited for before
+	}
+	if kw == "unless" && action == "" && cd.expr != "" && !cd.negated && p.lastStep != "" {
+		// "send an SMS again, unless they have booked (appointment_booked =
+		// true)": those for whom it holds skip the message
+		p.j.guard(p.lastStep, cd, true)
+		return true
+	}
 	if kw == "unless" {
 		cd.negated = !cd.negated
 		if cd.expr != "" {
 			cd.expr, cd.negated = "!("+cd.expr+")", false
 		}
 	}
-	action := strings.TrimSpace(strings.Trim(bodyOrig[split:], ",: "))
-	al := lowerASCII(action)
+	if kw == "unless" && cd.event != "" && action != "" && p.unlessAfterWait(cd) {
+		// "wait 2h → email unless they've bought": the wait is the wait
+		// for the purchase, the email for those it did not come for
+		return p.clause(action)
+	}
 	if exitActionRE.MatchString(al) && !cd.negated && cd.within == "" && (kw != "for" && kw != "only for") {
 		return p.setExit(cd)
 	}
@@ -485,6 +508,27 @@ func (p *parser) unlessBefore(cd cond) bool {
 	p.j.b.Set(wait, "wait_for_event", fmt.Sprintf("Wait up to %s for %s", humanDuration(timeout), cd.event), map[string]any{"event_type": cd.event, "timeout": timeout})
 	p.j.b.g.Edges[in].Branch = graph.BranchTimedOut
 	p.j.parked = append(p.j.parked, tail{wait, graph.BranchEventReceived})
+	return true
+}
+
+// unlessAfterWait makes the plain wait the journey just reached a wait
+// for cd's event, its duration the timeout: what follows goes on its
+// timed_out branch, and those the event came for leave. It reports false
+// when the journey is not just after one plain wait.
+func (p *parser) unlessAfterWait(cd cond) bool {
+	if p.j.fork != nil || len(p.j.tails) != 1 || p.j.tails[0].branch != "" {
+		return false
+	}
+	wait := p.j.tails[0].node
+	n, ok := p.j.b.Node(wait)
+	if !ok || n.Type != "wait" {
+		return false
+	}
+	timeout := configString(n.Config, "duration")
+	p.j.b.Set(wait, "wait_for_event", fmt.Sprintf("Wait up to %s for %s", humanDuration(timeout), cd.event), map[string]any{"event_type": cd.event, "timeout": timeout})
+	p.j.tails = []tail{{wait, graph.BranchTimedOut}}
+	p.j.parked = append(p.j.parked, tail{wait, graph.BranchEventReceived})
+	p.j.lastWait = ""
 	return true
 }
 

@@ -63,6 +63,7 @@ func (p *parser) finish() *graph.Graph {
 		p.spans[p.j.entry] = p.entrySpan
 	}
 	p.j.b.SetExitCriteria(p.exit)
+	p.askMadeUpEvents()
 	for _, c := range p.caps {
 		if c.channel != "" {
 			p.j.b.SetCap(c.channel, c.cap)
@@ -81,6 +82,26 @@ func (p *parser) finish() *graph.Graph {
 	}
 	return p.j.b.Graph()
 }
+
+// askMadeUpEvents asks about each event waited for whose name was made up
+// from the words of a text that writes its events' names as code: there
+// "has not logged in" is likely not logged_in but one of the writer's
+// own events.
+func (p *parser) askMadeUpEvents() {
+	lower := strings.ToLower(p.text)
+	if !identInTextRE.MatchString(lower) {
+		return
+	}
+	for _, n := range p.j.b.g.Nodes {
+		ev := configString(n.Config, "event_type")
+		if n.Type == "wait_for_event" && ev != "" && !strings.Contains(lower, ev) {
+			p.ask(fmt.Sprintf("Which of your events should the journey wait for at %q? I made up the name %s from the text.", n.Label, ev))
+		}
+	}
+}
+
+// identInTextRE is an event name written as code: `snake_case`.
+var identInTextRE = regexp.MustCompile("`[a-z][a-z0-9]*(?:_[a-z0-9]+)+`|\\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\\b")
 
 // splitTarget finds the email an A/B test is about: "first", "second",
 // "last", or words of its name; the first email by default.

@@ -51,7 +51,7 @@ var (
 	bareTriggerRE = regexp.MustCompile(`(?im)^(\s*)([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\s*(?:→|->|=>)\s*`)
 	// pushVerbRE is "push" used as a verb: "push the pro tips".
 	pushVerbRE     = regexp.MustCompile(`(?i)\bpush (the|a|an) ([a-z0-9' -]+?)(\s*(?:$|[,.;]|\s(?:and|then|otherwise|if|unless|to|after|on)\b))`)
-	identTriggerRE = regexp.MustCompile(`(?im)^(\s*(?:on|upon|after|when|trigger(?:ed)?(?: by| on)?)\s+)([a-z][a-z0-9]*(?:[_.][a-z0-9]+)+)\s*(?::|→|->|=>|,)\s*`)
+	identTriggerRE = regexp.MustCompile(`(?im)^(\s*(?:[a-z][a-z0-9 '/&-]{0,40}:\s*)?(?:on|upon|after|when|trigger(?:ed)?(?: by| on)?)\s+)([a-z][a-z0-9]*(?:[_.][a-z0-9]+)+)\s*(?::|→|->|=>|,)\s*`)
 )
 
 var (
@@ -65,7 +65,9 @@ var (
 	pctLineRE = regexp.MustCompile(`^\s*(?:[-*•–—]\s*)?(\d{1,3})\s*%\s*(.*?)[\s.]*$`)
 	// profileNoteRE says where an attribute is kept, which the reading does
 	// not need: "(profile attr)", "(it's on the profile)", "on their profile".
-	profileNoteRE = regexp.MustCompile(`(?i)\s*\([^()\n]*\b(?:profile|attribute|attr|field|property)\b[^()\n]*\)|\s+(?:on|in|from) (?:their|the|his|her|the customer's|the user's|the resident's|the member's) (?:profile|record)\b`)
+	profileNoteRE = regexp.MustCompile(`(?i)\s*\([^()=<>\n]*\b(?:profile|attribute|attr|field|property)\b[^()=<>\n]*\)|\s+(?:on|in|from) (?:their|the|his|her|the customer's|the user's|the resident's|the member's)? ?(?:profile|record)\b`)
+	// mentionRE is a chat mention opening a line: "@lifecycle".
+	mentionRE = regexp.MustCompile(`(?m)^(\s*)(?:@[\w.-]+[,:]?\s+)+`)
 	// tMinusRE is a countdown: "T-24h before departure_time", "T-3d".
 	tMinusRE = regexp.MustCompile(`(?i)\b[TD]\s?-\s?(\d{1,3})\s?(h|d|w|hours?|days?|weeks?)\b(?:\s+before)?`)
 	// waAliasRE is WhatsApp written short.
@@ -134,6 +136,7 @@ var shortUnits = map[string]string{"h": "hours", "hr": "hours", "hrs": "hours", 
 func normalise(text string) string {
 	text = joinSplitBlocks(text)
 	text = waAliasRE.ReplaceAllString(text, "${1}WhatsApp")
+	text = mentionRE.ReplaceAllString(text, "${1}")
 	text = profileNoteRE.ReplaceAllString(text, "")
 	text = tMinusRE.ReplaceAllString(text, "${1} ${2} before")
 	text = topicLeadRE.ReplaceAllString(text, "${1}")
