@@ -21,7 +21,19 @@ var (
 
 // journeySetting reads the journey-wide settings.
 func (p *parser) journeySetting(l, c string) bool {
-	return p.frequencyCap(l) || p.exitStatement(l, c) || p.goalStatement(l, c) || p.abTest(l, c)
+	return p.frequencyCap(l) || p.exitStatement(l, c) || p.goalStatement(l, c) || p.abTest(l, c) || p.splitShares(l)
+}
+
+// splitShares reads the weights of the A/B test said just before, when
+// they come in a clause of their own: "…two versions of the email, 80% on
+// version A and 20% on version B".
+func (p *parser) splitShares(l string) bool {
+	ws := shares(l)
+	if len(p.splits) == 0 || len(ws) < 2 || channelRE.MatchString(l) {
+		return false
+	}
+	p.splits[len(p.splits)-1].weights = ws
+	return true
 }
 
 // frequencyCap reads "no more than 2 emails a day".
@@ -126,7 +138,7 @@ var (
 	goalAsideRE  = regexp.MustCompile(`\s*\([^)]*\)`)
 	goalWithinRE = regexp.MustCompile(`\s+(?:within|in|inside)\s+(\S+\s*(?:minutes?|hours?|days?|weeks?|months?))\b.*$`)
 	abLeadRE     = regexp.MustCompile(`[\s(,;:-]*(?:\b(?:and|with|plus|run|do|set up|add|use|then|also|we want to|please|we|equal|even|random|an? (?:equal|even|random))\b[\s,]*)*(?:\ban?\b\s*)?$`)
-	abTestRE     = regexp.MustCompile(`\b(?:a/b(?:/c)?|ab|split)[ -]?test(?:ing)?\b|\btest (?:two|2|three|3|four|4) (?:[a-z-]+ ){0,2}(?:versions?|variants?|subject lines?|subjects|e-?mails?|messages|push(?:es| notifications)|copies|creatives|headlines|offers)\b|\ba/b split\b|\bsplit a/b(?:/c)?(?:/d)?\b|\ba/b/c\b`)
+	abTestRE     = regexp.MustCompile(`\b(?:a/b(?:/c)?|ab|split)[ -]?test(?:ing)?\b|\b(?:test|try|trial|run) (?:two|2|three|3|four|4) (?:[a-z-]+ ){0,2}(?:versions?|variants?|subject lines?|subjects|e-?mails?|messages|push(?:es| notifications)|copies|creatives|headlines|offers)\b|\ba/b split\b|\bsplit a/b(?:/c)?(?:/d)?\b|\ba/b/c\b`)
 	// abThingRE is what a test of versions names: "test two email subjects",
 	// "test 3 onboarding emails".
 	abThingRE   = regexp.MustCompile(`^test (?:two|2|three|3|four|4) ((?:[a-z-]+ ){0,2}?)(e-?mails?|email subjects?|email subject lines?|subject lines?|subjects|push(?:es| notifications)?)\b`)
