@@ -25,6 +25,19 @@ func (p *parser) finish() *graph.Graph {
 			p.ask("What should start this journey? I used the signed_up event (a customer signs up).")
 		}
 	}
+	if seg, at := segmentIdentifier(p.text); seg != "" {
+		// a segment written as code is the one meant, over a name made up
+		// from the words around it ("push to segment `sao_paulo_active`")
+		// or the same name read as an event ("customers in segment `x`")
+		id, _ := p.entryConfig["segment_id"].(string)
+		switch {
+		case (p.entryType == "segment_entry" || p.entryType == "scheduled_entry") && id != "" && !strings.Contains(strings.ToLower(p.text), id):
+			p.entryConfig["segment_id"] = seg
+			p.entryLabel = strings.Replace(p.entryLabel, id, seg, 1)
+		case p.entryType == "event_entry" && p.entryConfig["event_type"] == seg:
+			p.entryType, p.entryLabel, p.entryConfig, p.entrySpan = "segment_entry", "Joins segment "+seg, map[string]any{"segment_id": seg}, at
+		}
+	}
 	if _, ok := p.entryConfig["segment_id"]; p.entryType == "scheduled_entry" && !ok {
 		// "every Monday 9am … • to the `deal_subscribers` segment": the
 		// segment a schedule runs for, said in a clause of its own

@@ -19,7 +19,7 @@ import (
 var (
 	chatLeadRE = regexp.MustCompile(`(?im)^\s*(?:(?:hey|hi|hello|yo|ok|okay|so)(?:\s+(?:team|all|folks|there|everyone|guys|y'all))?\s*[,!:-]*\s+)?` +
 		`(?:(?:can|could|would|shall)\s+(?:we|you|someone)\s+(?:please\s+)?|please\s+|let'?s\s+|we\s+(?:need|want|would like|'d like)\s+(?:to\s+)?|i\s+(?:need|want|would like|'d like)\s+(?:to\s+)?(?:you\s+to\s+)?)` +
-		`(?:set\s*up|build|create|make|do|get|have|add|launch|run|put together|spin up)\s+(?:a|an|the|our|this)?\s*`)
+		`(?:set\s*up|set\s+(?:something|sth|this|that|one)\s+up|build|create|make|do|get|have|add|launch|run|put together|spin up)\s+(?:a|an|the|our|this)?\s*`)
 	backtickRE = regexp.MustCompile("`([^`\n]{1,80})`")
 	dayCodeRE  = regexp.MustCompile(`(?i)(^|[\s(>,;:→|-])(?:d|t|day)\s?\+\s?(\d{1,3})(?:\s?d(?:ays?)?)?\b|(^|[\s(>,;:→|-])[dD](\d{1,3})\b`)
 	shortDurRE = regexp.MustCompile(`(?i)\b(\d{1,4})\s?(h|hr|hrs|d|w|wk|wks|min|mins)\b`)
