@@ -114,7 +114,7 @@ var calledWebhookRE = regexp.MustCompile(`\b(?:calls?|calling|hits?|hitting|post
 // entry. A webhook with a URL is one the journey calls (call_webhook).
 func (p *parser) calledWebhook(l, c string) bool {
 	m := calledWebhookRE.FindStringIndex(l)
-	if p.entryType != "" || p.j.steps() || strings.Contains(l, "http") || m == nil {
+	if p.entryType != "" || p.j.steps() || strings.Contains(l, "http") || m == nil || webhookEntryRE.MatchString(l) {
 		return false
 	}
 	if i := strings.IndexAny(l[m[1]:], ",:"); i >= 0 && actionIndex(l[m[1]+i+1:]) >= 0 {
