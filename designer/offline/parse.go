@@ -424,11 +424,6 @@ func (p *parser) conditional(l, c string) bool {
 			cd.expr, cd.negated = "!("+cd.expr+")", false
 		}
 	}
-	if kw == "unless" && cd.event != "" && action != "" && p.unlessAfterWait(cd) {
-		// "wait 2h → email unless they've bought": the wait is the wait
-		// for the purchase, the email for those it did not come for
-		return p.clause(action)
-	}
 	if exitActionRE.MatchString(al) && !cd.negated && cd.within == "" && (kw != "for" && kw != "only for") {
 		return p.setExit(cd)
 	}
@@ -508,27 +503,6 @@ func (p *parser) unlessBefore(cd cond) bool {
 	p.j.b.Set(wait, "wait_for_event", fmt.Sprintf("Wait up to %s for %s", humanDuration(timeout), cd.event), map[string]any{"event_type": cd.event, "timeout": timeout})
 	p.j.b.g.Edges[in].Branch = graph.BranchTimedOut
 	p.j.parked = append(p.j.parked, tail{wait, graph.BranchEventReceived})
-	return true
-}
-
-// unlessAfterWait makes the plain wait the journey just reached a wait
-// for cd's event, its duration the timeout: what follows goes on its
-// timed_out branch, and those the event came for leave. It reports false
-// when the journey is not just after one plain wait.
-func (p *parser) unlessAfterWait(cd cond) bool {
-	if p.j.fork != nil || len(p.j.tails) != 1 || p.j.tails[0].branch != "" {
-		return false
-	}
-	wait := p.j.tails[0].node
-	n, ok := p.j.b.Node(wait)
-	if !ok || n.Type != "wait" {
-		return false
-	}
-	timeout := configString(n.Config, "duration")
-	p.j.b.Set(wait, "wait_for_event", fmt.Sprintf("Wait up to %s for %s", humanDuration(timeout), cd.event), map[string]any{"event_type": cd.event, "timeout": timeout})
-	p.j.tails = []tail{{wait, graph.BranchTimedOut}}
-	p.j.parked = append(p.j.parked, tail{wait, graph.BranchEventReceived})
-	p.j.lastWait = ""
 	return true
 }
 
