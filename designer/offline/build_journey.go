@@ -331,19 +331,24 @@ func configString(raw json.RawMessage, field string) string {
 
 // guard puts a condition in front of step id: customers for whom it holds
 // go through the step, the others skip it ("…, but only to customers who
-// opted in").
-func (j *journey) guard(id string, c cond) {
+// opted in"). With unless the other way round: those for whom it holds
+// skip the step ("…, unless they have booked already").
+func (j *journey) guard(id string, c cond, unless bool) {
+	through, past := graph.BranchTrue, graph.BranchFalse
+	if unless {
+		through, past = past, through
+	}
 	check := j.b.Add("condition", "If "+c.text, map[string]any{"expression": c.expr})
 	j.b.Redirect(id, check)
-	j.b.Connect(check, id, graph.BranchTrue)
+	j.b.Connect(check, id, through)
 	skipped := false
 	for _, e := range j.b.Edges(id) {
 		if e.Branch == "" {
-			j.b.Connect(check, e.Target, graph.BranchFalse)
+			j.b.Connect(check, e.Target, past)
 			skipped = true
 		}
 	}
-	step, skip := tail{id, ""}, tail{check, graph.BranchFalse}
+	step, skip := tail{id, ""}, tail{check, past}
 	for _, list := range []*[]tail{&j.tails, &j.parked} {
 		if slices.Contains(*list, step) {
 			*list, skipped = append(*list, skip), true
@@ -397,9 +402,10 @@ const goalTimeout = "7d"
 
 // addGoal records goal only for customers whose goalEvent was seen: on the
 // event branch of a wait for it when the journey has one, else behind a
-// wait for it at the end of every open arm (goalTimeout). It reports
-// whether it made that wait, whose timeout the description did not give.
-func (j *journey) addGoal(goal, goalEvent string) bool {
+// wait for it at the end of every open arm, for within (goalTimeout when
+// not said). It reports whether it made that wait with a timeout the
+// description did not give.
+func (j *journey) addGoal(goal, goalEvent, within string) bool {
 	j.merge()
 	j.fork = nil
 	for _, n := range j.b.g.Nodes {
@@ -420,11 +426,15 @@ func (j *journey) addGoal(goal, goalEvent string) bool {
 		}
 		return false
 	}
-	wait := j.add("wait_for_event", "Wait for "+goalEvent, map[string]any{"event_type": goalEvent, "timeout": goalTimeout})
+	timeout := within
+	if timeout == "" {
+		timeout = goalTimeout
+	}
+	wait := j.add("wait_for_event", "Wait for "+goalEvent, map[string]any{"event_type": goalEvent, "timeout": timeout})
 	j.tails = []tail{{wait, graph.BranchEventReceived}}
 	j.add("goal_reached", "Goal: "+goal, map[string]any{"goal_name": goal, "exit_after_goal": true})
 	j.parked = append(j.parked, tail{wait, graph.BranchTimedOut})
-	return true
+	return within == ""
 }
 
 // sameEvent reports whether event is the goal's: its event, or named by

@@ -15,11 +15,18 @@ import (
 // regression fails. mini2 was written after the reading stages and passed
 // 6 of 12 on its first run. blind1 (61 briefs, 8 plans) was written by
 // someone who had not read the designer: 4/69 on the old designer, 17/69
-// on the first reading stages. Raise a floor when the designer gets better.
+// on the first reading stages. mini3 was written after the stages for
+// splits, caps, profile dates, "unless" and goals were generalised, in
+// wordings blind2 does not use: 14 of 15 on its first run. blind2 (53
+// briefs, 9 plans, by a second writer) was 2/62 on the old designer and
+// 7/62 on the first reading stages; it has since been learned from. Raise
+// a floor when the designer gets better.
 var miniFloors = map[string]struct{ pass, silent int }{
 	"../testdata/mini":   {22, 0},
 	"../testdata/mini2":  {11, 0},
-	"../testdata/blind1": {45, 1},
+	"../testdata/mini3":  {15, 0},
+	"../testdata/blind1": {48, 1},
+	"../testdata/blind2": {31, 4},
 }
 
 func TestMiniSets(t *testing.T) {

@@ -35,6 +35,7 @@ type parser struct {
 	entryLabel  string
 	goal        string
 	goalEvent   string // the event that reaches the goal
+	goalWithin  string // how long to wait for it, "" when not said
 	exit        *graph.ExitCriteria
 	caps        []capSpec
 	splits      []splitSpec
@@ -43,6 +44,7 @@ type parser struct {
 	// emails):"), for messages named without one.
 	seriesChannel string
 	lastAttr      string // the attribute last tested, for "if it's 6 or lower"
+	lastDate      string // the date attribute last waited for, for "7 days before: push"
 	// afterWait is a branch to open on the next wait: its duration becomes
 	// the timeout.
 	afterWait  *cond
@@ -175,15 +177,18 @@ var (
 	onDateRE     = regexp.MustCompile(`^on\s+(?:their|the customer's|the user's|his|her)\s+([a-z][a-z ]*?)\s*,?\s+(send|email|text|push|whatsapp|notify|remind|message|call)\b`)
 	// relDateRE is a time said from a date the profile holds: "2 days before
 	// renewal_date", "3 days before their subscription renews at".
-	relDateRE   = regexp.MustCompile(`^(?:then\s+)?((?:` + amountRE[1:len(amountRE)-1] + `)\s*(?:minutes?|hours?|days?|weeks?))\s+(before|after|prior to)\s+(?:their\s+|the\s+|the customer's\s+|each\s+)?((?:customer\.)?[a-z][a-z0-9]*(?:[_.][a-z0-9]+)+|[a-z]+ date)\b\s*,?`)
-	dateNameRE  = regexp.MustCompile(`(?:date|_at|_on|day|birthday|anniversary|renewal|expiry|expires|deadline|due)$`)
+	dateNameRE  = regexp.MustCompile(`(?:date|_at|_on|day|birthday|anniversary|renewal|expiry|expires|deadline|due|_end|_start|_time|_until)$`)
 	onlyForRE   = regexp.MustCompile(`^(?:but\s+|and\s+)?only\s+(?:to|for|if|when)\s+(.+)$`)
 	stepLabelRE = regexp.MustCompile(`^(?:step\s*\d+|\d+[.)]?|then|and then|and|next|finally|afterwards|after that|also|lastly)$`)
 )
 
+// saysTriggerRE says what starts the journey after a title, which then
+// names the journey only ("Upgrade offer: when a passenger selects a seat").
+var saysTriggerRE = regexp.MustCompile(`^(?:when|whenever|once|after|on|upon|as soon as|trigger|entry)\b`)
+
 var titleOnlyRE = regexp.MustCompile(`^[a-z0-9 '/&()-]{1,40}:$`)
 
-var connectorRE = regexp.MustCompile(`^(?:when that happens|when this happens|at that point|ok so|okay so|ok|okay|so basically|basically|and then|then|and|also|next|finally|first|firstly|lastly|afterwards|after that|so|please|we want to|we'd like to|we would like to|i want to|i'd like to|we should|let's|you should|we'll|we will|we|step \d+|\d+\)|everyone|all of them|all users|all customers|they)\s*[,:.)-]?\s+`)
+var connectorRE = regexp.MustCompile(`^(?:when that happens|when this happens|at that point|ok so|okay so|ok|okay|so basically|basically|and then|then|and|also|next|finally|first|firstly|lastly|afterwards|after that|so|please|we want to|we'd like to|we would like to|i want to|i'd like to|we should|let's|you should|we'll|we will|we|step \d+|\d+\)|everyone|everybody|all of them|all users|all customers|they)\s*[,:.)-]?\s+`)
 
 // clause reads one clause and reports whether it understood it.
 func (p *parser) clause(c string) bool {
@@ -207,8 +212,12 @@ func (p *parser) clause(c string) bool {
 		if ch := channelRE.FindString(l[:m[1]]); ch != "" {
 			p.seriesChannel = ch
 		}
-		if ev, ok := eventOf(l[:m[1]], ""); ok && p.entryType == "" && !p.j.steps() && !strings.HasSuffix(ev, "_opened") && !strings.HasSuffix(ev, "_clicked") {
+		if ev, ok := eventOf(l[:m[1]], ""); ok && p.entryType == "" && !p.j.steps() && !strings.HasSuffix(ev, "_opened") && !strings.HasSuffix(ev, "_clicked") &&
+			!saysTriggerRE.MatchString(l[m[1]:]) && identInPhraseRE.FindString(l[m[1]:]) == "" && !strings.Contains(l[:m[1]], "segment") {
 			p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev}) // "Abandoned cart: …"
+		}
+		if at, ok := p.findDate(l[:m[1]]); ok { // "The day after (1 day after webinar_start): …"
+			p.waitUntil(at.attr, at.dur, at.dir)
 		}
 		c, l = c[m[1]:], l[m[1]:] // "Cart recovery: …" names the journey
 	}
@@ -232,7 +241,7 @@ func (p *parser) clause(c string) bool {
 	if m := onlyForRE.FindStringSubmatchIndex(l); m != nil && p.lastStep != "" {
 		// "…, but only to customers who opted in": a condition on that step
 		if cd, ok := parseCondition(l[m[2]:m[3]], c[m[2]:m[3]], p.channel); ok && cd.expr != "" {
-			p.j.guard(p.lastStep, cd)
+			p.j.guard(p.lastStep, cd, false)
 			p.understood++
 			return true
 		}
@@ -245,20 +254,8 @@ func (p *parser) clause(c string) bool {
 		p.understood++
 		return true
 	}
-	if m := relDateRE.FindStringSubmatchIndex(l); m != nil {
-		// "2 days before renewal_date, send …": wait until the date the
-		// profile holds, shifted
-		dated := l[m[4]:m[5]] != "after" || dateNameRE.MatchString(l[m[6]:m[7]]) // "1 hour after cart_abandoned" is an event
-		if dur, _, ok := findDuration(l[m[2]:m[3]]); ok && dated {
-			attr := "customer." + attrName(strings.TrimPrefix(strings.TrimPrefix(l[m[6]:m[7]], "customer."), "attributes."))
-			offset := dur
-			if l[m[4]:m[5]] == "before" || l[m[4]:m[5]] == "prior to" {
-				offset = "-" + dur
-			}
-			p.j.add("wait_until", "Wait until "+humanDuration(dur)+" "+l[m[4]:m[5]]+" "+attr, map[string]any{"until": attr, "offset": offset})
-			p.understood++
-			return p.rest(l, c, m[1]) || true
-		}
+	if p.relativeDate(l, c) {
+		return true
 	}
 	if m := onDateRE.FindStringSubmatchIndex(l); m != nil {
 		// "on their birthday, send …": wait until the date the profile holds
@@ -342,7 +339,8 @@ func (p *parser) otherwise(l, c string) bool {
 }
 
 var (
-	condPrefixRE   = regexp.MustCompile(`^(?:but |and )?(if|unless|only if|only for|for|when|whenever|once|as soon as|in case|should|those who|anyone who|people who|customers who|users who|members who|subscribers who|players who|leads who|contacts who)\s+`)
+	skipRE         = regexp.MustCompile(`^(?:in which case|in that case|then)?\s*(?:skip|don'?t send|do not send|send nothing|nothing|no message|leave it out)\b`)
+	condPrefixRE   = regexp.MustCompile(`^(?:but |and |again |also |and again )?(if|unless|only if|only for|for|when|whenever|once|as soon as|in case|should|those who|anyone who|people who|customers who|users who|members who|subscribers who|players who|leads who|contacts who)\s+`)
 	audienceGetsRE = regexp.MustCompile(`^((?:[a-z-]+\s+){0,2}(?:customers|users|people|those|subscribers|members|contacts|accounts|players|leads|shoppers|signups)\b.*?)\s+(?:get|gets|receive|receives|should get|should receive|will get|will receive)\s+(.+)$`)
 	passiveRE      = regexp.MustCompile(`^(?:a |an |the |their |its )?([a-z][a-z -]{1,30}?)\s+(?:is|was|gets|has been|are|get)\s+([a-z]+ed)$`)
 	whoDidRE       = regexp.MustCompile(`\s+(?:who|that)\s+(?:have\s+|just\s+)?`)
@@ -372,10 +370,12 @@ func (p *parser) conditional(l, c string) bool {
 		split += len(kw) + 1
 	}
 	condL, condC := body[:split], bodyOrig[:split]
-	if (kw == "for" || kw == "only for") && !p.j.steps() && p.entryType == "" {
-		// "for premium customers who signed up": the entry and a condition
+	if (kw == "for" || kw == "only for") && p.entryType == "" && (!p.j.steps() || p.onlySends()) {
+		// "for premium customers who signed up": the entry and a condition;
+		// after the messages too when the event is written as a name ("we
+		// test 3 emails, for everyone who fires app_installed")
 		if w := whoDidRE.FindStringIndex(condL); w != nil {
-			if ev, ok := eventOf(condL[w[1]:], ""); ok {
+			if ev, ok := eventOf(condL[w[1]:], ""); ok && (!p.j.steps() || strings.Contains(condL, ev)) {
 				p.setEntry("event_entry", "When "+ev+" happens", map[string]any{"event_type": ev})
 				condL, condC = condL[:w[0]], condC[:w[0]]
 			}
@@ -404,14 +404,26 @@ func (p *parser) conditional(l, c string) bool {
 	if m := attrOfExprRE.FindStringSubmatch(cd.expr); m != nil {
 		p.lastAttr = strings.ReplaceAll(m[1], "_", " ")
 	}
+	action := strings.TrimSpace(strings.Trim(bodyOrig[split:], ",: "))
+	if skipRE.MatchString(lowerASCII(action)) { // "…, in which case skip it"
+		action = ""
+	}
+	al := lowerASCII(action)
+	if kw == "unless" && cd.event != "" && p.lastAwaited() != "" && strings.HasPrefix(l, "again") {
+		cd.event = p.lastAwaited() // "again unless purchased": the event waited for before
+	}
+	if kw == "unless" && action == "" && cd.expr != "" && !cd.negated && p.lastStep != "" {
+		// "send an SMS again, unless they have booked (appointment_booked =
+		// true)": those for whom it holds skip the message
+		p.j.guard(p.lastStep, cd, true)
+		return true
+	}
 	if kw == "unless" {
 		cd.negated = !cd.negated
 		if cd.expr != "" {
 			cd.expr, cd.negated = "!("+cd.expr+")", false
 		}
 	}
-	action := strings.TrimSpace(strings.Trim(bodyOrig[split:], ",: "))
-	al := lowerASCII(action)
 	if exitActionRE.MatchString(al) && !cd.negated && cd.within == "" && (kw != "for" && kw != "only for") {
 		return p.setExit(cd)
 	}
@@ -433,6 +445,17 @@ func (p *parser) conditional(l, c string) bool {
 		return true
 	}
 	return p.clause(action)
+}
+
+// onlySends reports whether the journey so far is messages only: no wait,
+// branch or split yet.
+func (p *parser) onlySends() bool {
+	for _, n := range p.j.b.g.Nodes {
+		if n.ID != p.j.entry && !graph.IsChannel(n.Type) {
+			return false
+		}
+	}
+	return true
 }
 
 // noneRE is a condition that the event waited for still has not come:

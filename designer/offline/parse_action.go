@@ -69,7 +69,13 @@ func channelOf(word string) (typ, channel, noun string) {
 
 // action reads a step: a message, a webhook call, a tag, a profile update
 // or the end of the journey.
+// physicalRE is post or print, which no channel node sends.
+var physicalRE = regexp.MustCompile(`\b(?:postcards?|by post|physical (?:mail|letter|card|postcard|gift)|printed|paper (?:letter|mail)|snail mail|direct mail|parcels?)\b`)
+
 func (p *parser) action(l, c string) bool {
+	if physicalRE.MatchString(l) {
+		return false // "mail a physical postcard": no node sends post
+	}
 	if u := strings.TrimRight(urlRE.FindString(c), ".,;:!?)"); validURL(u) && (callVerbRE.MatchString(l) || !channelRE.MatchString(urlRE.ReplaceAllString(l, ""))) {
 		cfg := map[string]any{"url": u}
 		if putRE.MatchString(l) {

@@ -16,10 +16,16 @@ import (
 // of the first email", are abTest's.)
 
 var (
-	armHeadRE    = regexp.MustCompile(`\b(?:split(?:[ -]test)?|a/b(?:/c)?(?:[ -]test)?|ab[ -]test|test)\b`)
-	armLetterRE  = regexp.MustCompile(`(?:^|[\s(→>:;,/—-])([a-e])\s*(?::|=|\))\s+`)
+	armHeadRE = regexp.MustCompile(`\b(?:split(?:[ -]test)?|a/b(?:/c)?(?:[ -]test)?|ab[ -]test|test|variants?|holdout|\d-way|(?:two|three|four|2|3|4)[ -]ways?)\b`)
+	// armLetterRE is an arm's letter: "a: ", "b = ", "c → ", "group a gets",
+	// "variant b: ".
+	armLetterRE = regexp.MustCompile(`(?:^|[\s(→>:;,/—-])(?:(?:variant|group|arm|version|cell|bucket|cohort)\s+([a-e])\b\s*(?::|=|\)|→|->)?|([a-e])\s*(?::|=|\)|→|->))\s*`)
+	// armWantRE is a request that introduces the split: "I'd like an".
+	armWantRE = regexp.MustCompile(`[\s,]*\b(?:i'?d like|we'?d like|i would like|we would like|i want|we want|we need|let'?s|please)(?:\s+to)?(?:\s+(?:do|run|have|try|test))?(?:\s+(?:an?|the))?\s*$`)
+	// armVerbRE is what an arm's audience is said to get: "gets a push".
+	armVerbRE    = regexp.MustCompile(`^(?:gets?|receives?|sees?|goes to)\s+`)
 	armPieceSep  = regexp.MustCompile(`\s*(?:,|;|—|→|->|\s-\s|\band\b)\s*`)
-	armPctRE     = regexp.MustCompile(`^(?:and\s+)?(\d{1,3})\s*%\s*(?:of (?:them|people|users|customers|the audience)\s+)?(?:(?:get|gets|receive|receives|see|sees|go to|goes to)\b)?\s*[:=-]?\s*(.*)$`)
+	armPctRE     = regexp.MustCompile(`^(?:and\s+)?(?:(?:the\s+)?(?:other|remaining|last|another)\s+)?(\d{1,3})\s*%\s*(?:of (?:them|people|users|customers|the audience)\s+)?(?:(?:get|gets|receive|receives|see|sees|go to|goes to|are|is|become|form)\b)?\s*[:=-]?\s*(.*)$`)
 	armHalfRE    = regexp.MustCompile(`^(?:and\s+)?(?:the other |other |another )?half\s+(?:of (?:them|people|users|customers)\s+)?(?:get|gets|receive|receives|see|sees)?\s*(.*)$`)
 	armRestRE    = regexp.MustCompile(`^(?:and\s+)?(?:the rest|everyone else|everybody else|the others|others)\s+(?:get|gets|receive|see)?\s*(.*)$`)
 	armControlRE = regexp.MustCompile(`\b(?:control|holdout|hold-out|no message|nothing|no send|no messages)\b`)
@@ -88,7 +94,11 @@ func readArms(l string) ([]arm, int, bool) {
 func letteredArms(l string, from int) []arm {
 	var arms []arm
 	for _, m := range armLetterRE.FindAllStringSubmatchIndex(l[from:], -1) {
-		if l[from+m[2]] != byte('a'+len(arms)) {
+		letter := m[2]
+		if letter < 0 {
+			letter = m[4]
+		}
+		if l[from+letter] != byte('a'+len(arms)) {
 			continue
 		}
 		if n := len(arms); n > 0 {
@@ -158,9 +168,13 @@ func sharedArms(l string, from int) []arm {
 // are read as a clause; it returns them when they were not understood.
 func (p *parser) armSplit(l, c string, arms []arm, pre int) []string {
 	var missed []string
-	if before := strings.TrimSpace(strings.Trim(abLeadRE.ReplaceAllString(l[:pre], ""), " ,;:-—→")); before != "" {
-		if !p.clause(c[:len(before)+strings.Index(l[:pre], before)]) {
-			missed = append(missed, strings.TrimSpace(c[:pre]))
+	head := armWantRE.ReplaceAllString(abLeadRE.ReplaceAllString(abWeightsRE.ReplaceAllString(l[:pre], ""), ""), "")
+	if before := strings.TrimSpace(strings.Trim(head, " ,;:-—→")); before != "" {
+		at := strings.Index(l[:pre], before)
+		for _, cl := range splitClauses(c[at : at+len(before)]) {
+			if !p.clause(cl) {
+				missed = append(missed, strings.TrimSpace(cl))
+			}
 		}
 	}
 	weights := make([]int, len(arms))
@@ -212,10 +226,17 @@ func (p *parser) armSplit(l, c string, arms []arm, pre int) []string {
 		if a.channel != "" {
 			before := len(p.j.b.g.Nodes)
 			text := strings.TrimSpace(c[a.start:a.end])
+			if v := armVerbRE.FindStringIndex(lowerASCII(text)); v != nil {
+				text = text[v[1]:]
+			}
 			if !actionLeadRE.MatchString(text) {
 				text = "send " + text
 			}
-			if !p.clause(text) || len(p.j.b.g.Nodes) == before {
+			read := true
+			for _, cl := range splitClauses(text) { // "email, then push the next day"
+				read = p.clause(cl) && read
+			}
+			if !read || len(p.j.b.g.Nodes) == before {
 				p.partly = nil
 				p.clause("send " + a.channel)
 			}

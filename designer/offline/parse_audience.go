@@ -122,10 +122,45 @@ var (
 	zoneRE = regexp.MustCompile(`\(?\b(?:in\s+)?(?:the\s+)?(berlin|paris|amsterdam|madrid|rome|london|uk|new york|eastern|chicago|central european|central|denver|mountain|los angeles|san francisco|pacific|tokyo|sydney|india|mumbai|singapore|sao paulo)\s+(?:time(?:\s+zone)?|timezone|tz)\b\)?|\(?\b(cet|cest|gmt|bst|est|edt|cst|pst|pdt|jst|aest|utc|ist|et|pt|ct|mt)\b\)?|\b((?:europe|america|asia|australia|africa)/[a-z_]+)\b`)
 )
 
+// ianaZones are the zones whose city a brief may name ("Dubai time").
+const ianaZones = `Europe/Lisbon Europe/Dublin Europe/Brussels Europe/Vienna Europe/Zurich Europe/Stockholm Europe/Oslo
+Europe/Copenhagen Europe/Helsinki Europe/Warsaw Europe/Prague Europe/Budapest Europe/Athens Europe/Istanbul
+Europe/Moscow Europe/Kiev Europe/Bucharest Europe/Berlin Europe/Paris Europe/Madrid Europe/Rome Europe/London
+Europe/Amsterdam Africa/Cairo Africa/Lagos Africa/Nairobi Africa/Johannesburg Africa/Casablanca Asia/Dubai
+Asia/Riyadh Asia/Qatar Asia/Tehran Asia/Karachi Asia/Kolkata Asia/Dhaka Asia/Bangkok Asia/Jakarta Asia/Manila
+Asia/Singapore Asia/Kuala_Lumpur Asia/Ho_Chi_Minh Asia/Hong_Kong Asia/Shanghai Asia/Taipei Asia/Seoul
+Asia/Tokyo Australia/Sydney Australia/Melbourne Australia/Brisbane Australia/Perth Pacific/Auckland
+America/New_York America/Chicago America/Denver America/Los_Angeles America/Phoenix America/Anchorage
+America/Toronto America/Vancouver America/Mexico_City America/Bogota America/Lima America/Santiago
+America/Buenos_Aires America/Sao_Paulo Pacific/Honolulu`
+
+// cityZones maps a zone's city, lowered with spaces ("sao paulo"), to it.
+var cityZones = func() map[string]string {
+	m := map[string]string{}
+	for _, z := range strings.Fields(ianaZones) {
+		m[strings.ReplaceAll(strings.ToLower(z[strings.LastIndexByte(z, '/')+1:]), "_", " ")] = z
+	}
+	return m
+}()
+
+var (
+	// cityTimeRE is a city's time: "Dubai time", "São Paulo time".
+	cityTimeRE = regexp.MustCompile(`([a-z\x{80}-\x{10FFFF}]+(?:[ -][a-z\x{80}-\x{10FFFF}]+)?)\s+(?:local\s+)?(?:time(?:\s+zone)?|timezone|tz)\b`)
+	accentFold = strings.NewReplacer("ã", "a", "á", "a", "â", "a", "à", "a", "é", "e", "ê", "e", "í", "i", "ó", "o", "ô", "o", "ú", "u", "ç", "c", "ñ", "n", "-", " ")
+)
+
 // timezoneOf finds the time zone l names and where; "" when none.
 func timezoneOf(l, c string) (zone string, at []int) {
 	m := zoneRE.FindStringSubmatchIndex(l)
 	if m == nil {
+		for _, t := range cityTimeRE.FindAllStringSubmatchIndex(l, -1) {
+			words := strings.Fields(accentFold.Replace(strings.ToLower(l[t[2]:t[3]])))
+			for i := range words { // "in Dubai time": the longest name that is a city
+				if z := cityZones[strings.Join(words[i:], " ")]; z != "" {
+					return z, t[:2]
+				}
+			}
+		}
 		return "", nil
 	}
 	switch {

@@ -79,6 +79,9 @@ var attrAliases = map[string]string{"email_address": "email", "e_mail_address": 
 	"mobile_number": "phone", "mobile": "phone", "device_token": "push_token", "app_installed": "push_token",
 	"whatsapp_number": "phone"}
 
+// parenTestRE is an attribute test in brackets: "(cabin = "business")".
+var parenTestRE = regexp.MustCompile(`\(\s*([a-z][a-z0-9_.]*\s*(?:==|=|!=|>=|<=|>|<|\bis\b)\s*[^()]+?)\s*\)`)
+
 func parseCondition(text, orig, channel string) (cond, bool) {
 	text = strings.TrimSpace(strings.TrimRight(text, " .:!"))
 	orig = strings.TrimSpace(strings.TrimRight(orig, " .:!"))
@@ -90,6 +93,13 @@ func parseCondition(text, orig, channel string) (cond, bool) {
 	}
 	if m := alsoRE.FindStringIndex(text); m != nil { // "tier = gold also (get …)"
 		text, orig = text[:m[0]], orig[:m[0]]
+	}
+	if m := parenTestRE.FindStringSubmatchIndex(text); m != nil {
+		// "they have an appointment already (appointment_booked = true)":
+		// the test in brackets says it exactly
+		if expr, ok := attributeExpr(text[m[2]:m[3]], orig[m[2]:m[3]]); ok {
+			return cond{expr: expr, text: orig}, true
+		}
 	}
 	if expr, ok := attributeExpr(text, orig); ok {
 		return cond{expr: expr, text: orig}, true

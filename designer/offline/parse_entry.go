@@ -53,6 +53,9 @@ func (p *parser) setEntry(typ, label string, config map[string]any) {
 // entry reads how customers enter, said before the steps ("When a user signs
 // up, …") or anywhere as "Trigger: …".
 func (p *parser) entry(l, c string) bool {
+	if p.calledWebhook(l, c) {
+		return true
+	}
 	if m := explicitEntryRE.FindStringSubmatchIndex(l); m != nil {
 		phrase := l[m[2]:m[3]]
 		if p.schedule(phrase, c[m[2]:m[3]]) {
@@ -99,6 +102,28 @@ func (p *parser) entry(l, c string) bool {
 		return p.rest(l, c, m[1])
 	}
 	return p.entryPhrase(l, c, false)
+}
+
+// calledWebhookRE is another system calling the journey's webhook, said
+// any way: "OpsControl calls our webhook for every delay", "the claims
+// platform POSTs to a webhook when …", "will hit a webhook on our journey".
+var calledWebhookRE = regexp.MustCompile(`\b(?:calls?|calling|hits?|hitting|posts?|posting|pings?|sends? (?:a request |an? event )?to|fires?|triggers?)\s+(?:(?:to|into|on)\s+)?(?:a|an|the|our|this|this journey's|the journey's|that)?\s*(?:journey'?s?\s+)?(?:inbound\s+|incoming\s+)?webhook\b`)
+
+// calledWebhook reads a clause, said before any step, in which another
+// system calls the journey's webhook: the whole clause describes the
+// entry. A webhook with a URL is one the journey calls (call_webhook).
+func (p *parser) calledWebhook(l, c string) bool {
+	m := calledWebhookRE.FindStringIndex(l)
+	if p.entryType != "" || p.j.steps() || strings.Contains(l, "http") || m == nil || webhookEntryRE.MatchString(l) {
+		return false
+	}
+	if i := strings.IndexAny(l[m[1]:], ",:"); i >= 0 && actionIndex(l[m[1]+i+1:]) >= 0 {
+		// "When our billing system calls the webhook …, text the customer"
+		p.setEntry("webhook_entry", "Webhook", map[string]any{"description": strings.TrimSpace(c[:m[1]+i])})
+		return p.rest(l, c, m[1]+i+1)
+	}
+	p.setEntry("webhook_entry", "Webhook", map[string]any{"description": strings.TrimSpace(c)})
+	return true
 }
 
 // entryPhrase reads "when <someone> <does something>[, rest]". Unless

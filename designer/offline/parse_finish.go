@@ -25,6 +25,19 @@ func (p *parser) finish() *graph.Graph {
 			p.ask("What should start this journey? I used the signed_up event (a customer signs up).")
 		}
 	}
+	if seg, at := segmentIdentifier(p.text); seg != "" {
+		// a segment written as code is the one meant, over a name made up
+		// from the words around it ("push to segment `sao_paulo_active`")
+		// or the same name read as an event ("customers in segment `x`")
+		id, _ := p.entryConfig["segment_id"].(string)
+		switch {
+		case (p.entryType == "segment_entry" || p.entryType == "scheduled_entry") && id != "" && !strings.Contains(strings.ToLower(p.text), id):
+			p.entryConfig["segment_id"] = seg
+			p.entryLabel = strings.Replace(p.entryLabel, id, seg, 1)
+		case p.entryType == "event_entry" && p.entryConfig["event_type"] == seg:
+			p.entryType, p.entryLabel, p.entryConfig, p.entrySpan = "segment_entry", "Joins segment "+seg, map[string]any{"segment_id": seg}, at
+		}
+	}
 	if _, ok := p.entryConfig["segment_id"]; p.entryType == "scheduled_entry" && !ok {
 		// "every Monday 9am … • to the `deal_subscribers` segment": the
 		// segment a schedule runs for, said in a clause of its own
@@ -52,7 +65,7 @@ func (p *parser) finish() *graph.Graph {
 		}
 	}
 	p.claim(p.cur) // nodes made while merging arms belong to the last clause
-	if p.goal != "" && p.j.addGoal(p.goal, p.goalEvent) {
+	if p.goal != "" && p.j.addGoal(p.goal, p.goalEvent, p.goalWithin) {
 		p.ask(fmt.Sprintf("How long should the journey wait for %s to count the goal %s? I used %s.", p.goalEvent, p.goal, humanDuration(goalTimeout)))
 	}
 	if dropped := p.j.finish(); len(dropped) > 0 {
@@ -63,6 +76,7 @@ func (p *parser) finish() *graph.Graph {
 		p.spans[p.j.entry] = p.entrySpan
 	}
 	p.j.b.SetExitCriteria(p.exit)
+	p.askMadeUpEvents()
 	for _, c := range p.caps {
 		if c.channel != "" {
 			p.j.b.SetCap(c.channel, c.cap)
@@ -81,6 +95,26 @@ func (p *parser) finish() *graph.Graph {
 	}
 	return p.j.b.Graph()
 }
+
+// askMadeUpEvents asks about each event waited for whose name was made up
+// from the words of a text that writes its events' names as code: there
+// "has not logged in" is likely not logged_in but one of the writer's
+// own events.
+func (p *parser) askMadeUpEvents() {
+	lower := strings.ToLower(p.text)
+	if !identInTextRE.MatchString(lower) {
+		return
+	}
+	for _, n := range p.j.b.g.Nodes {
+		ev := configString(n.Config, "event_type")
+		if n.Type == "wait_for_event" && ev != "" && !strings.Contains(lower, ev) {
+			p.ask(fmt.Sprintf("Which of your events should the journey wait for at %q? I made up the name %s from the text.", n.Label, ev))
+		}
+	}
+}
+
+// identInTextRE is an event name written as code: `snake_case`.
+var identInTextRE = regexp.MustCompile("`[a-z][a-z0-9]*(?:_[a-z0-9]+)+`|\\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\\b")
 
 // splitTarget finds the email an A/B test is about: "first", "second",
 // "last", or words of its name; the first email by default.

@@ -21,7 +21,19 @@ var (
 
 // journeySetting reads the journey-wide settings.
 func (p *parser) journeySetting(l, c string) bool {
-	return p.frequencyCap(l) || p.exitStatement(l, c) || p.goalStatement(l, c) || p.abTest(l, c)
+	return p.frequencyCap(l) || p.exitStatement(l, c) || p.goalStatement(l, c) || p.abTest(l, c) || p.splitShares(l)
+}
+
+// splitShares reads the weights of the A/B test said just before, when
+// they come in a clause of their own: "…two versions of the email, 80% on
+// version A and 20% on version B".
+func (p *parser) splitShares(l string) bool {
+	ws := shares(l)
+	if len(p.splits) == 0 || len(ws) < 2 || channelRE.MatchString(l) {
+		return false
+	}
+	p.splits[len(p.splits)-1].weights = ws
+	return true
 }
 
 // frequencyCap reads "no more than 2 emails a day".
@@ -33,12 +45,59 @@ func (p *parser) frequencyCap(l string) bool {
 	for _, m := range capReverseRE.FindAllStringSubmatch(l, -1) {
 		found = p.addCap(m[2], m[1], m[3]) || found
 	}
+	if !found {
+		found = p.looseCap(l)
+	}
 	if found { // "max 1 push per day and 3 emails per week"
 		for _, m := range capChainRE.FindAllStringSubmatch(l, -1) {
 			p.addCap(m[1], m[2], m[3])
 		}
 	}
 	return found
+}
+
+var (
+	// capCueRE says a clause limits how often: "cap", "max", "at most",
+	// "don't send anyone more than", "guardrail".
+	capCueRE = regexp.MustCompile(`\b(?:cap|capped|caps|limit|limited|max|maximum|at most|frequency|guardrail|throttle)\b|\b(?:no|not|never|don'?t|do not)\b[^.]{0,40}\bmore than\b`)
+	// capCountRE is the number a cap allows, with what it counts when said
+	// ("3 pushes", "2 sms", "1").
+	capCountRE = regexp.MustCompile(`\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\b(?:\s+(messages?|emails?|e-mails?|texts?|sms(?:es)?|text messages?|push(?:es)?(?: notifications?)?|notifications?|whatsapps?(?: messages?)?|sends?|touches|touchpoints))?`)
+	// capWindowRE is the period a cap counts over: "a week", "per day",
+	// "in 48 hours", "per customer per day", "/ week".
+	capWindowRE = regexp.MustCompile(`\b(?:a|an|per|each|every|in|within|over)\s+(?:any\s+|a\s+|one\s+|rolling\s+)?((?:\d+\s+)?(?:hours?|days?|weeks?|months?)|fortnight)\b`)
+)
+
+// looseCap reads a cap said in any order: "cap WhatsApp at 2/week", "email
+// frequency cap: 2 per week across all journeys", "max 1 WhatsApp per
+// customer per day", "cap push 1/day", "no more than 2 SMS in 48 hours".
+// The channel is the one named next to the number, else the one named
+// anywhere in the clause, else every channel.
+func (p *parser) looseCap(l string) bool {
+	cue := capCueRE.FindStringIndex(l)
+	if cue == nil {
+		return false
+	}
+	n := capCountRE.FindStringSubmatchIndex(l[cue[0]:])
+	if n == nil {
+		return false
+	}
+	after := cue[0] + n[1]
+	w := capWindowRE.FindStringSubmatch(l[after:])
+	if w == nil {
+		return false
+	}
+	period := w[1]
+	if !strings.ContainsAny(period[:1], "0123456789") {
+		period = strings.TrimSuffix(period, "s")
+	}
+	kind := "messages"
+	if n[4] >= 0 {
+		kind = l[cue[0]+n[4] : cue[0]+n[5]]
+	} else if ch := channelRE.FindString(l); ch != "" {
+		kind = ch
+	}
+	return p.addCap(l[cue[0]+n[2]:cue[0]+n[3]], kind, period)
 }
 
 // addCap records a cap of amount messages of kind per window.
@@ -76,10 +135,16 @@ var (
 	goalPhraseRE = regexp.MustCompile(`^(?:the |our |main |primary |journey |conversion |campaign )*(?:goal|objective|kpi|conversion event|conversion)(?:\s+is|\s*:|\s*=|\s*-)\s*(.+)$|^(?:success|converted|conversion)\s+(?:is|=|:|means|when)\s+(.+)$|^(?:mark|count|track) (?:it as |them as )?(?:the |a )?(?:goal|conversion)(?: when| as| if)?\s+(.+)$`)
 	goalLeadRE   = regexp.MustCompile(`^(?:(?:to get (?:them|customers|users|people) to|for (?:them|customers|users|the customer) to|to|that they|is to|when they|they|get them to|drive|driving)\s+)+`)
 	goalVerbRE   = regexp.MustCompile(`^(?:make|makes|do|complete|completes|place|places|reach|achieve|get|hit)\s+`)
-	abLeadRE     = regexp.MustCompile(`[\s(,;:-]*(?:\b(?:and|with|plus|run|do|set up|add|use|then|also|we want to|please)\b[\s,]*)*(?:\ban?\b\s*)?$`)
-	abTestRE     = regexp.MustCompile(`\b(?:a/b(?:/c)?|ab|split)[ -]?test(?:ing)?\b|\btest (?:two|2|three|3) (?:versions|variants)\b|\ba/b split\b`)
-	abWeightsRE  = regexp.MustCompile(`\b(\d{1,2})\s*%?\s*(?:/|-|vs\.?|to)\s*(\d{1,2})\s*%?(?:\s*(?:/|-)\s*(\d{1,2})\s*%?)?`)
-	abTargetRE   = regexp.MustCompile(`\b(first|second|third|last|final)\s+(?:email|e-mail|message)\b|\b(?:the\s+)?([a-z0-9 ]+?)\s+(?:email|e-mail)\b|\b(it|that)\b`)
+	goalAsideRE  = regexp.MustCompile(`\s*\([^)]*\)`)
+	goalWithinRE = regexp.MustCompile(`\s+(?:within|in|inside)\s+(\S+\s*(?:minutes?|hours?|days?|weeks?|months?))\b.*$`)
+	abLeadRE     = regexp.MustCompile(`[\s(,;:-]*(?:\b(?:and|with|plus|run|do|set up|add|use|then|also|we want to|please|we|equal|even|random|an? (?:equal|even|random))\b[\s,]*)*(?:\ban?\b\s*)?$`)
+	abTestRE     = regexp.MustCompile(`\b(?:a/b(?:/c)?|ab|split)[ -]?test(?:ing)?\b|\b(?:test|try|trial|run) (?:two|2|three|3|four|4) (?:[a-z-]+ ){0,2}(?:versions?|variants?|subject lines?|subjects|e-?mails?|messages|push(?:es| notifications)|copies|creatives|headlines|offers)\b|\ba/b split\b|\bsplit a/b(?:/c)?(?:/d)?\b|\ba/b/c\b`)
+	// abThingRE is what a test of versions names: "test two email subjects",
+	// "test 3 onboarding emails".
+	abThingRE   = regexp.MustCompile(`^test (?:two|2|three|3|four|4) ((?:[a-z-]+ ){0,2}?)(e-?mails?|email subjects?|email subject lines?|subject lines?|subjects|push(?:es| notifications)?)\b`)
+	pctRE       = regexp.MustCompile(`\b(\d{1,3})\s*%`)
+	abWeightsRE = regexp.MustCompile(`\b(\d{1,2})\s*%?\s*(?:/|-|vs\.?|to)\s*(\d{1,2})\s*%?(?:\s*(?:/|-)\s*(\d{1,2})\s*%?)?`)
+	abTargetRE  = regexp.MustCompile(`\b(first|second|third|last|final)\s+(?:email|e-mail|message)\b|\b(?:the\s+)?([a-z0-9 ]+?)\s+(?:email|e-mail)\b|\b(it|that)\b`)
 )
 
 // exitStatement reads exit criteria: "stop if they unsubscribe", "anyone who
@@ -119,10 +184,26 @@ func (p *parser) goalStatement(l, c string) bool {
 	if m == nil {
 		return false
 	}
-	phrase := m[1] + m[2] + m[3]
+	named := "" // "upgrade (subscription_upgraded)" names the event
+	phrase := goalAsideRE.ReplaceAllStringFunc(m[1]+m[2]+m[3], func(a string) string {
+		if inner := strings.Trim(a, " ()"); snakeEventRE.MatchString(inner) && named == "" {
+			named = inner
+		}
+		return "" // "(any arm)"
+	})
+	within := ""
+	if w := goalWithinRE.FindStringSubmatchIndex(phrase); w != nil {
+		// "device_upgraded within 14 days (any arm)": how long to wait for it
+		if d, _, ok := findDuration(phrase[w[2]:w[3]]); ok {
+			within, phrase = d, phrase[:w[0]]
+		}
+	}
 	phrase = goalLeadRE.ReplaceAllString(strings.TrimSpace(phrase), "")
 	phrase = goalVerbRE.ReplaceAllString(phrase, "")
 	name := slug(nameWords(phrase))
+	if name == "" {
+		name = named
+	}
 	if name == "" {
 		return false
 	}
@@ -130,11 +211,28 @@ func (p *parser) goalStatement(l, c string) bool {
 		p.ask(fmt.Sprintf("The journey has one goal; I kept %s. Should %s be the goal instead?", p.goal, name))
 		return true
 	}
-	p.goal, p.goalSpan, p.goalEvent = name, p.cur, name
-	if ev, ok := eventOf(phrase, ""); ok {
+	p.goal, p.goalSpan, p.goalEvent, p.goalWithin = name, p.cur, name, within
+	if ev, ok := eventOf(phrase, ""); named != "" || ok {
 		p.goalEvent = ev
+		if named != "" {
+			p.goalEvent = named
+		}
 	}
 	return true
+}
+
+// shares are the percentages said in l when they add up to 100.
+func shares(l string) []int {
+	var ws []int
+	sum := 0
+	for _, m := range pctRE.FindAllStringSubmatch(l, -1) {
+		n, _ := strconv.Atoi(m[1])
+		ws, sum = append(ws, n), sum+n
+	}
+	if sum != 100 {
+		return nil
+	}
+	return ws
 }
 
 // abTest reads "A/B test the first email 70/30". The split is put in front
@@ -148,17 +246,40 @@ func (p *parser) abTest(l, c string) bool {
 	if w := abWeightsRE.FindStringIndex(l[:loc[0]]); w != nil { // "a 50/50 A/B test"
 		weightsAt = w[0]
 	}
-	before := abLeadRE.ReplaceAllString(abWeightsRE.ReplaceAllString(l[:loc[0]], ""), "")
+	before := abLeadRE.ReplaceAllString(armWantRE.ReplaceAllString(abWeightsRE.ReplaceAllString(l[:loc[0]], ""), ""), "")
 	which := ""
-	if before != "" {
-		if !p.clause(c[:len(before)]) {
+	if before = strings.TrimRight(before, " ,:;-"); before != "" {
+		sends := len(p.emails)
+		read := 0
+		for _, cl := range splitClauses(c[:len(before)]) {
+			if p.clause(cl) {
+				read++
+			} else {
+				p.partly = append(p.partly, strings.TrimSpace(cl))
+			}
+		}
+		if read == 0 && !abThingRE.MatchString(l[loc[0]:]) {
+			p.partly = nil
 			return false
 		}
-		which = "last"
+		if len(p.emails) > sends {
+			which = "last" // "send a welcome email and A/B test it"
+		}
 	}
 	weights := []int{50, 50}
 	if strings.Contains(l, "a/b/c") || strings.Contains(l, "three") || strings.Contains(l, " 3 ") {
 		weights = []int{34, 33, 33}
+	}
+	if strings.Contains(l, "a/b/c/d") || strings.Contains(l, "four") || strings.Contains(l, " 4 ") {
+		weights = []int{25, 25, 25, 25}
+	}
+	if ws := shares(l); len(ws) >= 2 { // "variant A gets 70% and B gets 30%"
+		weights = ws
+	}
+	if m := abThingRE.FindStringSubmatch(l[loc[0]:]); m != nil && which == "" && len(p.emails) == 0 && (strings.HasPrefix(m[2], "e") || strings.Contains(m[2], "subject")) {
+		// "test 3 onboarding emails": the email tested is said here
+		p.message("send_email", "email", "email", nameWords(m[1]), nameWords(m[1])+" email", false)
+		which = "last"
 	}
 	if m := abWeightsRE.FindStringSubmatch(l[weightsAt:]); m != nil {
 		weights = nil

@@ -2,6 +2,7 @@ package offline
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -18,7 +19,7 @@ import (
 var (
 	chatLeadRE = regexp.MustCompile(`(?im)^\s*(?:(?:hey|hi|hello|yo|ok|okay|so)(?:\s+(?:team|all|folks|there|everyone|guys|y'all))?\s*[,!:-]*\s+)?` +
 		`(?:(?:can|could|would|shall)\s+(?:we|you|someone)\s+(?:please\s+)?|please\s+|let'?s\s+|we\s+(?:need|want|would like|'d like)\s+(?:to\s+)?|i\s+(?:need|want|would like|'d like)\s+(?:to\s+)?(?:you\s+to\s+)?)` +
-		`(?:set\s*up|build|create|make|do|get|have|add|launch|run|put together|spin up)\s+(?:a|an|the|our|this)?\s*`)
+		`(?:set\s*up|set\s+(?:something|sth|this|that|one)\s+up|build|create|make|do|get|have|add|launch|run|put together|spin up)\s+(?:a|an|the|our|this)?\s*`)
 	backtickRE = regexp.MustCompile("`([^`\n]{1,80})`")
 	dayCodeRE  = regexp.MustCompile(`(?i)(^|[\s(>,;:→|-])(?:d|t|day)\s?\+\s?(\d{1,3})(?:\s?d(?:ays?)?)?\b|(^|[\s(>,;:→|-])[dD](\d{1,3})\b`)
 	shortDurRE = regexp.MustCompile(`(?i)\b(\d{1,4})\s?(h|hr|hrs|d|w|wk|wks|min|mins)\b`)
@@ -50,14 +51,94 @@ var (
 	bareTriggerRE = regexp.MustCompile(`(?im)^(\s*)([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\s*(?:→|->|=>)\s*`)
 	// pushVerbRE is "push" used as a verb: "push the pro tips".
 	pushVerbRE     = regexp.MustCompile(`(?i)\bpush (the|a|an) ([a-z0-9' -]+?)(\s*(?:$|[,.;]|\s(?:and|then|otherwise|if|unless|to|after|on)\b))`)
-	identTriggerRE = regexp.MustCompile(`(?im)^(\s*(?:on|upon|after|when|trigger(?:ed)?(?: by| on)?)\s+)([a-z][a-z0-9]*(?:[_.][a-z0-9]+)+)\s*(?::|→|->|=>|,)\s*`)
+	identTriggerRE = regexp.MustCompile(`(?im)^(\s*(?:[a-z][a-z0-9 '/&-]{0,40}:\s*)?(?:on|upon|after|when|trigger(?:ed)?(?: by| on)?)\s+)([a-z][a-z0-9]*(?:[_.][a-z0-9]+)+)\s*(?::|→|->|=>|,)\s*`)
 )
+
+var (
+	// splitHeadRE is a line that announces a split whose arms follow on
+	// lines of their own: "Split 50/50:", "3-way equal split:", "A/B 50/50".
+	splitHeadRE = regexp.MustCompile(`(?i)\b(?:split|a/b(?:/c)?|ab test|variants?|holdout|\d-way|(?:two|three|four|2|3|4)[ -]ways?)\b`)
+	// armLineRE is one arm on a line of its own: "– Variant A gets a push",
+	// "A → email only", "- B: WhatsApp one hour later", "Group C: SMS".
+	armLineRE = regexp.MustCompile(`^\s*(?:[-*•–—]\s*)?(?:(?i:variant|group|arm|version|cell|bucket|cohort)\s+([A-Ea-e])\b\s*(?::|=|\)|→|->|-)?|([A-E])\s*(?::|=|\)|→|->|\s-\s))\s*(.*?)[\s.]*$`)
+	// pctLineRE is a share on a line of its own: "• 25% email".
+	pctLineRE = regexp.MustCompile(`^\s*(?:[-*•–—]\s*)?(\d{1,3})\s*%\s*(.*?)[\s.]*$`)
+	// profileNoteRE says where an attribute is kept, which the reading does
+	// not need: "(profile attr)", "(it's on the profile)", "on their profile".
+	profileNoteRE = regexp.MustCompile(`(?i)\s*\([^()=<>\n]*\b(?:profile|attribute|attr|field|property)\b[^()=<>\n]*\)|\s+(?:on|in|from) (?:their|the|his|her|the customer's|the user's|the resident's|the member's)? ?(?:profile|record)\b`)
+	// mentionRE is a chat mention opening a line: "@lifecycle".
+	mentionRE = regexp.MustCompile(`(?m)^(\s*)(?:@[\w.-]+[,:]?\s+)+`)
+	// tMinusRE is a countdown: "T-24h before departure_time", "T-3d".
+	tMinusRE = regexp.MustCompile(`(?i)\b[TD]\s?-\s?(\d{1,3})\s?(h|d|w|hours?|days?|weeks?)\b(?:\s+before)?`)
+	// waAliasRE is WhatsApp written short.
+	waAliasRE = regexp.MustCompile(`(^|[^A-Za-z0-9_])(?:WA|WApp|Whatsapp|whats app|WhatsApp)\b`)
+)
+
+// joinSplitBlocks puts a split written over several lines (a head line,
+// then one line per arm, or one line per share adding up to 100 %) on one
+// line, so that it is read as one split: "Split 50/50: A: push … / B:
+// email …". Lines that are not arms end the block.
+func joinSplitBlocks(text string) string {
+	lines := strings.Split(text, "\n")
+	var out []string
+	for i := 0; i < len(lines); i++ {
+		line := lines[i]
+		var arms []string
+		j := i + 1
+		if splitHeadRE.MatchString(line) && armLineRE.FindStringSubmatch(line) == nil {
+			for ; j < len(lines); j++ {
+				m := armLineRE.FindStringSubmatch(lines[j])
+				if m == nil || strings.ToUpper(m[1]+m[2]) != string(rune('A'+len(arms))) {
+					break
+				}
+				arms = append(arms, strings.ToUpper(m[1]+m[2])+": "+m[3])
+			}
+		}
+		if len(arms) < 2 {
+			arms, j = nil, i
+			for sum := 0; j < len(lines) && sum < 100; j++ {
+				m := pctLineRE.FindStringSubmatch(lines[j])
+				if m == nil {
+					break
+				}
+				n, _ := strconv.Atoi(m[1])
+				sum += n
+				arms = append(arms, m[1]+"% "+m[2])
+			}
+			if total := sumShares(arms); len(arms) < 2 || total != 100 {
+				out = append(out, line)
+				continue
+			}
+			out = append(out, strings.Join(arms, ", "))
+			i = j - 1
+			continue
+		}
+		out = append(out, strings.TrimRight(line, " .:")+": "+strings.Join(arms, " / "))
+		i = j - 1
+	}
+	return strings.Join(out, "\n")
+}
+
+// sumShares adds up the leading percentages of arms.
+func sumShares(arms []string) int {
+	sum := 0
+	for _, a := range arms {
+		n, _ := strconv.Atoi(a[:strings.IndexByte(a, '%')])
+		sum += n
+	}
+	return sum
+}
 
 var shortUnits = map[string]string{"h": "hours", "hr": "hours", "hrs": "hours", "d": "days", "w": "weeks", "wk": "weeks", "wks": "weeks",
 	"min": "minutes", "mins": "minutes"}
 
 // normalise is the first stage: the description in one plain form.
 func normalise(text string) string {
+	text = joinSplitBlocks(text)
+	text = waAliasRE.ReplaceAllString(text, "${1}WhatsApp")
+	text = mentionRE.ReplaceAllString(text, "${1}")
+	text = profileNoteRE.ReplaceAllString(text, "")
+	text = tMinusRE.ReplaceAllString(text, "${1} ${2} before")
 	text = topicLeadRE.ReplaceAllString(text, "${1}")
 	text = chatLeadRE.ReplaceAllString(text, "")
 	text = backtickRE.ReplaceAllStringFunc(text, func(m string) string {

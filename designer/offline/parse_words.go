@@ -104,7 +104,7 @@ var fillers = map[string]bool{
 	"a": true, "an": true, "the": true, "our": true, "their": true, "your": true, "my": true, "this": true,
 	"that": true, "them": true, "to": true, "its": true, "his": true, "her": true, "some": true,
 	"another": true, "one": true, "short": true, "little": true, "quick": true, "him": true, "customer": true,
-	"customers": true, "user": true, "users": true, "s": true,
+	"customers": true, "user": true, "users": true, "s": true, "only": true, "just": true,
 }
 
 // nameWords keeps the meaningful words of s, in order.
@@ -181,6 +181,7 @@ var explicitEventRE = regexp.MustCompile("(?:\\bevent[: ]+[`'\"]?([a-z][a-z0-9_.
 // makes it an attribute compared ("order_total > 100"), as do the names
 // attributeNameRE knows for dates, ids and amounts.
 var (
+	parenIdentRE    = regexp.MustCompile(`\(\s*([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\s*\)`)
 	identInPhraseRE = regexp.MustCompile(`(?:^|[\s"'(])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:$|[\s"'),.:;])`)
 	compareAfterRE  = regexp.MustCompile(`^["')]?\s*(?:is|are|was|=|==|!=|>|<|>=|<=|equals|over|under|above|below|more|less|at least|at most|of)\b|^["')]?\s*[=<>!]`)
 	attributeNameRE = regexp.MustCompile(`_(?:date|at|id|total|count|amount|value|score|time|day|status|plan|tier|type|name|email|phone)$`)
@@ -197,6 +198,9 @@ func eventOf(phrase, channel string) (string, bool) {
 	}
 	if name := strings.TrimSpace(phrase); snakeEventRE.MatchString(name) { // "if email_opened"
 		return name, true
+	}
+	if m := parenIdentRE.FindStringSubmatch(phrase); m != nil && !attributeNameRE.MatchString(m[1]) {
+		return m[1], true // "check in (class_checked_in)": the name in brackets is the event's
 	}
 	if m := identInPhraseRE.FindStringSubmatchIndex(phrase); m != nil && !compareAfterRE.MatchString(phrase[m[3]:]) &&
 		!attributeNameRE.MatchString(phrase[m[2]:m[3]]) {
