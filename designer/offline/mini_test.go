@@ -19,14 +19,17 @@ import (
 // splits, caps, profile dates, "unless" and goals were generalised, in
 // wordings blind2 does not use: 14 of 15 on its first run. blind2 (53
 // briefs, 9 plans, by a second writer) was 2/62 on the old designer and
-// 7/62 on the first reading stages; it has since been learned from. Raise
-// a floor when the designer gets better.
+// 7/62 on the first reading stages; it has since been learned from.
+// blind3 (68 briefs, 10 plans, by a third writer) was 19/78 before the
+// blind2 work and 22/78 after it, both runs unseen. Raise a floor when the
+// designer gets better.
 var miniFloors = map[string]struct{ pass, silent int }{
 	"../testdata/mini":   {22, 0},
 	"../testdata/mini2":  {11, 0},
 	"../testdata/mini3":  {15, 0},
 	"../testdata/blind1": {48, 1},
 	"../testdata/blind2": {31, 4},
+	"../testdata/blind3": {22, 7},
 }
 
 func TestMiniSets(t *testing.T) {
