@@ -10,9 +10,11 @@ import (
 	"net/http"
 	_ "net/http/pprof" // registers /debug/pprof on http.DefaultServeMux, served only on KALCIFER_DEBUG_ADDR
 	"net/url"
+	"os"
 	"time"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/analytics"
 	"github.com/kalcifer/kalcifer/api"
 	"github.com/kalcifer/kalcifer/channel"
 	"github.com/kalcifer/kalcifer/channel/drivers"
@@ -44,6 +46,8 @@ type Main struct {
 	debug    *http.Server // pprof, when KALCIFER_DEBUG_ADDR is set
 	listener net.Listener
 	done     chan error
+	// stopRetention ends the history retention loop, when there is one.
+	stopRetention context.CancelFunc
 }
 
 // openStore opens and migrates the configured backend, seals what an older
@@ -74,6 +78,14 @@ func openStore(ctx context.Context, c Config, logger *slog.Logger) (*store.Store
 	}
 	st := store.New(b, kalcifer.SystemClock{}, keyring)
 	st.SetDefaultLimits(c.Limits)
+	// The analytics counters commit with the engine's steps. The hidden
+	// KALCIFER_BENCH_ANALYTICS_OFF is for `kalcifer bench j1 --analytics
+	// off` only: it measures what keeping them costs.
+	if os.Getenv("KALCIFER_BENCH_ANALYTICS_OFF") != "true" {
+		st.Observe(&analytics.Observer{})
+	} else {
+		logger.Warn("analytics counters are off (KALCIFER_BENCH_ANALYTICS_OFF, for benchmarks): the analytics routes answer without new counts")
+	}
 	r, err := st.SealAtRest(ctx)
 	if err != nil {
 		st.Close()
@@ -179,6 +191,11 @@ func (m *Main) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	if keep := m.Config.HistoryRetention; keep > 0 {
+		var retainCtx context.Context
+		retainCtx, m.stopRetention = context.WithCancel(context.WithoutCancel(ctx))
+		go analytics.RetainHistory(retainCtx, st, kalcifer.SystemClock{}, keep, 10*time.Minute, m.Logger)
+	}
 	m.done = make(chan error, 1)
 	go func() { m.done <- m.http.Serve(m.listener) }()
 	m.Logger.Info("kalcifer serving", "addr", m.listener.Addr().String(), "store", st.Kind(), "database", where, "version", version)
@@ -249,6 +266,9 @@ func (m *Main) Close() error {
 	}
 	if m.debug != nil {
 		m.debug.Close()
+	}
+	if m.stopRetention != nil {
+		m.stopRetention()
 	}
 	if m.Engine != nil {
 		m.Engine.Stop()
