@@ -50,7 +50,7 @@ type SavedInstance struct {
 	Nodes []string
 	// CreatedAt is when the instance started.
 	CreatedAt time.Time
-	Steps []kalcifer.Step
+	Steps     []kalcifer.Step
 }
 
 // AdvancedDelivery is a delivery status recorded on a send.

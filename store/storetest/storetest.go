@@ -80,6 +80,7 @@ func Run(t *testing.T, open Open) {
 		"AliasInbox":          testAliasInbox,
 		"CustomerLanes":       testCustomerLanes,
 		"Observers":           testObservers,
+		"AnalyticsCounts":     testAnalyticsCounts,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
