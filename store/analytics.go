@@ -177,6 +177,8 @@ type CountsParams struct {
 	// Bucket, an hour or a day, splits the counts into a series; 0 does
 	// not.
 	Bucket time.Duration
+	// ByNode splits send counts by node (AnalyticsSends).
+	ByNode bool
 }
 
 // where writes the conditions the params share between both tables.
@@ -251,21 +253,26 @@ func (s *Store) AnalyticsCounts(ctx context.Context, p CountsParams) ([]Count, e
 	return out, rows.Err()
 }
 
-// AnalyticsSends reads send counters, one row per version, channel, provider,
-// metric (and bucket), over every node; JourneyID "" reads every journey
-// of the tenant together (Version then applies to each).
+// AnalyticsSends reads send counters, one row per version, channel,
+// provider, metric (with ByNode, node; with Bucket, bucket), over every
+// node; JourneyID "" reads every journey of the tenant together (Version
+// then applies to each).
 func (s *Store) AnalyticsSends(ctx context.Context, p CountsParams) ([]SendCount, error) {
 	args := []any{p.TenantID}
 	where := p.where(&args)
 	expr, series := p.bucket(&args)
-	version := "version"
+	version, node := "version", "''"
 	if p.JourneyID == "" {
 		version = "0" // versions of different journeys are not comparable
 	}
-	q := fmt.Sprintf(`SELECT %s, channel, provider, metric, %s, CAST(SUM(n) AS BIGINT) FROM analytics_sends
-		WHERE tenant_id = $1%s GROUP BY 1, 2, 3, 4`, version, expr, where)
+	group := `1, 3, 4, 5`
+	if p.ByNode {
+		node, group = "node_id", `1, 2, 3, 4, 5`
+	}
+	q := fmt.Sprintf(`SELECT %s, %s, channel, provider, metric, %s, CAST(SUM(n) AS BIGINT) FROM analytics_sends
+		WHERE tenant_id = $1%s GROUP BY %s`, version, node, expr, where, group)
 	if series {
-		q += `, 5`
+		q += `, 6`
 	}
 	rows, err := s.b.Q().Query(ctx, q, args...)
 	if err != nil {
@@ -276,7 +283,7 @@ func (s *Store) AnalyticsSends(ctx context.Context, p CountsParams) ([]SendCount
 	for rows.Next() {
 		c := SendCount{TenantID: p.TenantID, JourneyID: p.JourneyID}
 		var hour int64
-		if err := rows.Scan(&c.Version, &c.Channel, &c.Provider, &c.Metric, &hour, &c.N); err != nil {
+		if err := rows.Scan(&c.Version, &c.NodeID, &c.Channel, &c.Provider, &c.Metric, &hour, &c.N); err != nil {
 			return nil, fmt.Errorf("read send counts: %w", err)
 		}
 		if series {

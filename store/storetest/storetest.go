@@ -53,7 +53,6 @@ func Run(t *testing.T, open Open) {
 		"MigrationControl":    testMigrationControl,
 		"Conversations":       testConversations,
 		"AISettings":          testAISettings,
-		"NodeCounts":          testNodeCounts,
 		"EngineCustomers":     testEngineCustomers,
 		"CustomerInstances":   testCustomerInstances,
 		"JourneyIndex":        testJourneyIndex,
