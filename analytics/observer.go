@@ -156,16 +156,26 @@ func (c *tally) instance(in store.SavedInstance, resumed map[store.WaitKey]time.
 	if in.Created {
 		c.add(in, in.Version, "", MetricEntered, in.CreatedAt, 1, 0)
 	}
+	var waited map[store.WaitKey]time.Time // visits that began waiting in this transaction
 	for _, st := range in.Steps {
 		if st.NodeID == "" {
 			continue // exits, controls and migrations: no node's doing
 		}
+		k := store.WaitKey{InstanceID: in.ID, PathID: st.PathID, NodeID: st.NodeID, Visit: st.Visit}
 		if st.Result == "waiting" {
 			c.add(in, st.Version, st.NodeID, MetricEntered, st.At, 1, 0)
+			if waited == nil {
+				waited = map[store.WaitKey]time.Time{}
+			}
+			waited[k] = st.At
 			continue
 		}
 		var held time.Duration
-		if since, ok := resumed[store.WaitKey{InstanceID: in.ID, PathID: st.PathID, NodeID: st.NodeID, Visit: st.Visit}]; ok {
+		since, ok := resumed[k]
+		if w, now := waited[k]; now {
+			since, ok = w, true
+		}
+		if ok {
 			held = max(st.At.Sub(since), 0)
 		} else {
 			c.add(in, st.Version, st.NodeID, MetricEntered, st.At, 1, 0)
