@@ -72,6 +72,15 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	switch scenario {
 	case "j1":
+		switch get("analytics").(string) {
+		case "on":
+		case "off": // the child servers inherit it: they keep no analytics counters
+			if err := os.Setenv("KALCIFER_BENCH_ANALYTICS_OFF", "true"); err != nil {
+				return err
+			}
+		default:
+			return usageError{fmt.Errorf("--analytics must be on or off, not %q", get("analytics"))}
+		}
 		res, err := bench.RunJ1(ctx, bench.Options{DatabaseURL: get("database-url").(string), N: get("n").(int),
 			Clients: get("clients").(int), Timeout: get("timeout").(time.Duration), Out: stdout})
 		if err != nil {
@@ -223,6 +232,7 @@ func benchFlags(scenario string) *flag.FlagSet {
 	fs.Int("updates", 1000, "entries: profile updates timed to the first journey step")
 	fs.Int("kills", 3, "crash: SIGKILLs spread over the load")
 	fs.Int("runs", 30, "segments, analytics: runs timed per query")
+	fs.String("analytics", "on", "j1: off runs the server without its analytics counters, to measure what they cost")
 	fs.Bool("idempotent", false, "crash, crash-slow: the webhooks declare that their receiver drops repeated Idempotency-Keys")
 	return fs
 }
