@@ -63,7 +63,7 @@ func onBoth(t *testing.T, fn func(t *testing.T, st *store.Store, c *clock, obs *
 type failing struct{ err error }
 
 func (f *failing) InTx(*store.EngineTx, *store.Written) error { return f.err }
-func (f *failing) Committed(*store.Written)                  {}
+func (f *failing) Committed(*store.Written)                   {}
 
 func journey(t *testing.T, st *store.Store) *kalcifer.Journey {
 	t.Helper()

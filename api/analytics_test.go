@@ -264,5 +264,3 @@ func sameResults(a, b map[string]int64) bool {
 	}
 	return true
 }
-
-
