@@ -216,7 +216,9 @@ func (p CountsParams) bucket(args *[]any) (string, bool) {
 // AnalyticsCounts reads counters, one row per version, node, metric (and bucket).
 func (s *Store) AnalyticsCounts(ctx context.Context, p CountsParams) ([]Count, error) {
 	args := []any{p.TenantID}
-	q := `SELECT version, node_id, metric, %s, CAST(SUM(n) AS BIGINT), CAST(SUM(total) AS BIGINT) FROM analytics_counts
+	// Grouped in the primary key's order (node, metric, version), so the
+	// databases aggregate as they read, without sorting.
+	q := `SELECT node_id, metric, version, %s, CAST(SUM(n) AS BIGINT), CAST(SUM(total) AS BIGINT) FROM analytics_counts
 		WHERE tenant_id = $1`
 	if p.Nodes {
 		q += ` AND node_id <> ''`
@@ -242,7 +244,7 @@ func (s *Store) AnalyticsCounts(ctx context.Context, p CountsParams) ([]Count, e
 	for rows.Next() {
 		c := Count{TenantID: p.TenantID, JourneyID: p.JourneyID}
 		var hour int64
-		if err := rows.Scan(&c.Version, &c.NodeID, &c.Metric, &hour, &c.N, &c.Total); err != nil {
+		if err := rows.Scan(&c.NodeID, &c.Metric, &c.Version, &hour, &c.N, &c.Total); err != nil {
 			return nil, fmt.Errorf("read analytics counts: %w", err)
 		}
 		if series {

@@ -41,11 +41,17 @@ CREATE INDEX analytics_sends_tenant ON analytics_sends (tenant_id, hour);
 -- provider's), set when its outcome is recorded.
 ALTER TABLE sends ADD COLUMN provider TEXT NOT NULL DEFAULT '';
 
+-- The instances in a journey now, per version and status: "active" and
+-- "waiting now" count them from this index instead of every instance the
+-- journey ever had.
+CREATE INDEX instances_journey_status ON instances (tenant_id, journey_id, status, version);
+
 -- Ended instances by end time, for the history retention loop.
 CREATE INDEX instances_ended ON instances (ended_at) WHERE ended_at IS NOT NULL;
 
 -- +goose Down
 DROP INDEX instances_ended;
+DROP INDEX instances_journey_status;
 ALTER TABLE sends DROP COLUMN provider;
 DROP TABLE analytics_sends;
 DROP TABLE analytics_counts;
