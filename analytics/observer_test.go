@@ -65,7 +65,7 @@ type failing struct{ err error }
 func (f *failing) InTx(*store.EngineTx, *store.Written) error { return f.err }
 func (f *failing) Committed(*store.Written)                   {}
 
-func journey(t *testing.T, st *store.Store) *kalcifer.Journey {
+func journey(t testing.TB, st *store.Store) *kalcifer.Journey {
 	t.Helper()
 	j := &kalcifer.Journey{TenantID: "default", Name: "a", Graph: &graph.Graph{
 		Nodes: []graph.Node{{ID: "entry", Type: "event_entry", Config: []byte(`{"event_type":"signed_up"}`)},
