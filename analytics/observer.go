@@ -34,17 +34,11 @@ const (
 // Observer keeps the analytics counters: registered with Store.Observe, it
 // adds what each engine transaction did to the counters inside that
 // transaction, so that they commit, or roll back, with the steps.
-type Observer struct {
-	// Off stops counting (the benchmark's "aggregates off" run).
-	Off bool
-}
+type Observer struct{}
 
 // InTx adds the transaction's steps, ends, sends and deliveries to the
 // counters with one upsert per table (a chunk of rows each).
 func (o *Observer) InTx(t *store.EngineTx, w *store.Written) error {
-	if o.Off {
-		return nil
-	}
 	c := &tally{now: w.At, counts: map[countKey]*store.Count{}, sends: map[sendKey]int64{}}
 	resumed, err := resumes(t, w)
 	if err != nil {
