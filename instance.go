@@ -157,6 +157,9 @@ type Send struct {
 	// Target is where the send goes, for per-target concurrency limits: a
 	// webhook's host, or the provider a node names.
 	Target string `json:"target,omitempty"`
+	// Provider is the provider the send went through: the tenant's
+	// account's name, or the server provider's; set with its outcome.
+	Provider string `json:"provider,omitempty"`
 	// TemplateID and TemplateVersion are the template the message was
 	// rendered from and its version at send time; empty and 0 for inline
 	// content.

@@ -180,6 +180,7 @@ func (tb *testBundle) fixtures(key, customer string) map[string]string {
 		"{v2}":                       fmt.Sprint(v.Version),
 		"migrations/{id}":            plan.Migration.ID,
 		"instances/{id}":             inst.ID,
+		"nodes/{nid}":                "wait",
 		"customers/{id}":             customer,
 		"conversations/{id}":         conv.ConversationID,
 		"api-keys/{id}":              created.Key.ID,

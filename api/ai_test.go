@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/analytics"
 	"github.com/kalcifer/kalcifer/designer"
 	"github.com/kalcifer/kalcifer/designer/offline"
 	"github.com/kalcifer/kalcifer/graph"
@@ -189,7 +190,7 @@ func TestSuggestCountsEveryVersion(t *testing.T) {
 			t.Fatalf("version %d stats = %v; want 5 customers entered at %s over both versions", sug.Version, sug.Stats, node)
 		}
 	}
-	counts, err := tb.store.NodeCounts(context.Background(), "default", j.ID, v2)
+	counts, err := analytics.NodeCounts(context.Background(), tb.store, "default", j.ID, v2)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/analytics"
 	"github.com/kalcifer/kalcifer/api"
 	"github.com/kalcifer/kalcifer/channel"
 	"github.com/kalcifer/kalcifer/channel/drivers"
@@ -123,6 +124,7 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *testBundle {
 		t.Fatalf("migrate: %v", err)
 	}
 	st := store.New(b, kalcifer.SystemClock{}, secrets.Generate())
+	st.Observe(&analytics.Observer{})
 	t.Cleanup(func() {
 		if err := st.Close(); err != nil {
 			t.Logf("close store: %v", err)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/analytics"
 	"github.com/kalcifer/kalcifer/graph"
 	"github.com/kalcifer/kalcifer/store"
 )
@@ -187,7 +188,7 @@ type Suggestions struct {
 }
 
 // Suggest proposes improvements of a journey from what its customers did so
-// far, on every version (store.NodeCounts says how versions are combined),
+// far, on every version (analytics.NodeCounts says how versions are combined),
 // each with the proposed graph and its diff. version 0 means the current
 // one.
 func (s *Service) Suggest(ctx context.Context, tenantID, journeyID string, version int) (*Suggestions, error) {
@@ -206,7 +207,7 @@ func (s *Service) Suggest(ctx context.Context, tenantID, journeyID string, versi
 	if err != nil {
 		return nil, err
 	}
-	counts, err := s.store.NodeCounts(ctx, tenantID, j.ID, version)
+	counts, err := analytics.NodeCounts(ctx, s.store, tenantID, j.ID, version)
 	if err != nil {
 		return nil, err
 	}

@@ -391,6 +391,7 @@ func (rt *Runtime) prepare(ctx context.Context, t *store.EngineTx, memo *claimMe
 	if err != nil {
 		return failed(err.Error())
 	}
+	sd.Provider = providerName(p, acct)
 	if err := rt.track(acct, &m); err != nil {
 		return failed("not sent: " + err.Error())
 	}
@@ -412,6 +413,16 @@ func (rt *Runtime) track(acct *kalcifer.ProviderAccount, m *channel.Message) err
 	e.HTML = html
 	m.Email = &e
 	return nil
+}
+
+// providerName names the provider a send goes through, as the ledger
+// and the analytics record it: the tenant's account, else the server
+// provider.
+func providerName(p channel.Provider, acct *kalcifer.ProviderAccount) string {
+	if acct != nil {
+		return acct.Name
+	}
+	return p.Name()
 }
 
 // message is the provider's view of a send, without customer and event.
@@ -487,7 +498,11 @@ func (rt *Runtime) RecoverSends(ctx context.Context) (int, error) {
 		}
 		for _, s := range stranded {
 			m := message(s)
-			if p, _, err := rt.resolve(ctx, m, false); err == nil && channel.Deduplicates(p, m) && s.Attempts < maxSendAttempts {
+			p, acct, err := rt.resolve(ctx, m, false)
+			if err == nil {
+				s.Provider = providerName(p, acct)
+			}
+			if err == nil && channel.Deduplicates(p, m) && s.Attempts < maxSendAttempts {
 				err = t.RetrySend(s.Key, "interrupted in flight (crash or restart); sent again with the same key, as the receiver drops repeats", t.Now())
 				if err != nil {
 					return err

@@ -48,7 +48,9 @@ type SavedInstance struct {
 	Reason       string
 	// Nodes are the nodes its paths are at after the write.
 	Nodes []string
-	Steps []kalcifer.Step
+	// CreatedAt is when the instance started.
+	CreatedAt time.Time
+	Steps     []kalcifer.Step
 }
 
 // AdvancedDelivery is a delivery status recorded on a send.
@@ -94,7 +96,7 @@ func (t *EngineTx) recordInstance(in *kalcifer.Instance, created bool, from kalc
 	}
 	t.written.Instances = append(t.written.Instances, SavedInstance{ID: in.ID, TenantID: in.TenantID, JourneyID: in.JourneyID,
 		CustomerID: in.CustomerID, Version: in.Version, Created: created, Status: in.Status, From: from, Reason: in.Reason,
-		Nodes: append([]string(nil), in.Nodes...), Steps: append([]kalcifer.Step(nil), steps...)})
+		Nodes: append([]string(nil), in.Nodes...), CreatedAt: in.CreatedAt, Steps: append([]kalcifer.Step(nil), steps...)})
 }
 
 // observeInTx runs the observers inside the transaction.

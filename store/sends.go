@@ -11,7 +11,7 @@ import (
 	"github.com/kalcifer/kalcifer"
 )
 
-const sendColumns = `key, tenant_id, journey_id, version, instance_id, path_id, node_id, node_type, customer_id, channel, config, status, attempts, detail, created_at, completed_at, target, template_id, template_version, delivery, delivery_at, delivery_detail`
+const sendColumns = `key, tenant_id, journey_id, version, instance_id, path_id, node_id, node_type, customer_id, channel, config, status, attempts, detail, created_at, completed_at, target, template_id, template_version, delivery, delivery_at, delivery_detail, provider`
 
 // InsertSend writes a send to the ledger before any attempt. A send whose
 // key exists already (the same instance, node and visit) is not written
@@ -252,12 +252,13 @@ func (t *EngineTx) DeferSend(key, detail string, at time.Time) error {
 	return nil
 }
 
-// FinishSend records a send's final status. It returns false when the send
-// was no longer in flight (another worker or the recovery finished it).
+// FinishSend records a send's final status, and s.Provider as the provider
+// it went through. It returns false when the send was no longer in flight
+// (another worker or the recovery finished it).
 func (t *EngineTx) FinishSend(s *kalcifer.Send, status kalcifer.SendStatus, detail string) (bool, error) {
 	n, err := t.tx.Exec(t.ctx, `UPDATE sends SET status = $1, detail = $2, updated_at = $3, completed_at = $3,
-		next_attempt_at = NULL WHERE key = $4 AND status IN ('sending', 'capped', 'pending')`,
-		string(status), detail, micros(t.now), s.Key)
+		next_attempt_at = NULL, provider = $5 WHERE key = $4 AND status IN ('sending', 'capped', 'pending')`,
+		string(status), detail, micros(t.now), s.Key, s.Provider)
 	if err != nil {
 		return false, fmt.Errorf("finish send %s as %s: %w", s.Key, status, err)
 	}
@@ -327,7 +328,7 @@ func scanSend(r Row, more ...any) (*kalcifer.Send, error) {
 	var completed, deliveryAt *int64
 	dest := append([]any{&s.Key, &s.TenantID, &s.JourneyID, &s.Version, &s.InstanceID, &s.PathID, &s.NodeID, &s.NodeType,
 		&s.CustomerID, &s.Channel, &cfg, &status, &s.Attempts, &s.Detail, &created, &completed, &s.Target, &s.TemplateID, &s.TemplateVersion,
-		&s.Delivery, &deliveryAt, &s.DeliveryDetail}, more...)
+		&s.Delivery, &deliveryAt, &s.DeliveryDetail, &s.Provider}, more...)
 	if err := r.Scan(dest...); err != nil {
 		return nil, err
 	}

@@ -47,6 +47,9 @@ Scenarios:
   socket  --clients WebSocket clients (default 1,000) joined to one journey
           while N events (default 1,000) arrive at --rate (default 100/s):
           server RSS, push latency p50/p99 (event accepted → instance_event)
+  analytics  N history steps (default 1,000,000) of one journey recorded
+          in bulk through the store and the analytics counters, then
+          p50/p99 of each analytics query
 
 Flags:
 `
@@ -57,7 +60,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, benchUsage)
 		benchFlags("").PrintDefaults()
 		if len(args) == 0 {
-			return usageError{errors.New("bench needs a scenario: j1, ingest, w1m, t100k, migrate, crash, crash-slow, sends, segments, profiles, entries or socket")}
+			return usageError{errors.New("bench needs a scenario: j1, ingest, w1m, t100k, migrate, crash, crash-slow, sends, segments, profiles, entries, socket or analytics")}
 		}
 		return flag.ErrHelp
 	}
@@ -72,6 +75,15 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	switch scenario {
 	case "j1":
+		switch get("analytics").(string) {
+		case "on":
+		case "off": // the child servers inherit it: they keep no analytics counters
+			if err := os.Setenv("KALCIFER_BENCH_ANALYTICS_OFF", "true"); err != nil {
+				return err
+			}
+		default:
+			return usageError{fmt.Errorf("--analytics must be on or off, not %q", get("analytics"))}
+		}
 		res, err := bench.RunJ1(ctx, bench.Options{DatabaseURL: get("database-url").(string), N: get("n").(int),
 			Clients: get("clients").(int), Timeout: get("timeout").(time.Duration), Out: stdout})
 		if err != nil {
@@ -180,6 +192,16 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		res.Print(stdout)
+	case "analytics":
+		o := bench.AnalyticsOptions{Runs: get("runs").(int), Out: stdout}
+		if isSet(fs, "n") {
+			o.Steps = get("n").(int)
+		}
+		res, err := benchAnalytics(ctx, get("database-url").(string), o)
+		if err != nil {
+			return err
+		}
+		res.Print(stdout)
 	case "entries":
 		o := bench.EntriesOptions{DatabaseURL: get("database-url").(string), Updates: get("updates").(int), Out: stdout}
 		if isSet(fs, "n") {
@@ -215,7 +237,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%d of %d instance_event frames never arrived", res.Expected-res.Received, res.Expected)
 		}
 	default:
-		return usageError{fmt.Errorf("unknown scenario %q: use j1, ingest, w1m, t100k, migrate, crash, crash-slow, sends, segments, profiles, entries or socket", scenario)}
+		return usageError{fmt.Errorf("unknown scenario %q: use j1, ingest, w1m, t100k, migrate, crash, crash-slow, sends, segments, profiles, entries, socket or analytics", scenario)}
 	}
 	return nil
 }
@@ -223,7 +245,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 func benchFlags(scenario string) *flag.FlagSet {
 	fs := flag.NewFlagSet("bench "+scenario, flag.ContinueOnError)
 	fs.String("database-url", os.Getenv("KALCIFER_DATABASE_URL"), "postgres://… to benchmark PostgreSQL (default: SQLite in a temporary directory)")
-	fs.Int("n", 2000, "customers (w1m, t100k, migrate, sends, segments and entries: default 1,000,000, 100,000, 50,000, 20,000, 1,000,000 and 100,000)")
+	fs.Int("n", 2000, "customers (w1m, t100k, migrate, sends, segments and entries: default 1,000,000, 100,000, 50,000, 20,000, 1,000,000 and 100,000; analytics: history steps, default 1,000,000)")
 	fs.Int("clients", 32, "concurrent HTTP clients (socket: WebSocket clients, default 1,000)")
 	fs.Duration("timeout", 5*time.Second, "J1's wait_for_event timeout (S3's timer; the crash run's journeys end by it)")
 	fs.Int("batch", 500, "ingest, sends: events per /events/batch request")
@@ -231,8 +253,9 @@ func benchFlags(scenario string) *flag.FlagSet {
 	fs.Int("rate", 200, "migrate, entries, socket: single events per second posted during the migration or enrolment, or to the watched journey (entries, socket: default 100)")
 	fs.Int("updates", 1000, "entries: profile updates timed to the first journey step")
 	fs.Int("kills", 3, "crash: SIGKILLs spread over the load")
-	fs.Int("runs", 30, "segments: counts timed per segment and round")
+	fs.Int("runs", 30, "segments, analytics: runs timed per query")
 	fs.String("data-dir", "", "segments: SQLite in this directory, kept (a second run on it measures again without loading; default: a temporary directory)")
+	fs.String("analytics", "on", "j1: off runs the server without its analytics counters, to measure what they cost")
 	fs.Bool("idempotent", false, "crash, crash-slow: the webhooks declare that their receiver drops repeated Idempotency-Keys")
 	return fs
 }
@@ -241,6 +264,24 @@ func isSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+// benchAnalytics runs the analytics scenario on the database at
+// databaseURL, or on SQLite in a temporary directory, opened as the server
+// opens it (so with the analytics observer).
+func benchAnalytics(ctx context.Context, databaseURL string, o bench.AnalyticsOptions) (*bench.AnalyticsResult, error) {
+	dir, err := os.MkdirTemp("", "kalcifer-bench-analytics-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	st, _, err := openStore(ctx, Config{DatabaseURL: databaseURL, DataDir: dir}, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	o.Store = st
+	return bench.RunAnalytics(ctx, o)
 }
 
 // benchSegments runs the segments scenario on the database at databaseURL,

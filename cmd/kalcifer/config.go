@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -89,6 +90,9 @@ type Config struct {
 	// ClickHouse is the ClickHouse sink's configuration (its Store and
 	// Logger are set at start); off unless ClickHouse.URL is set.
 	ClickHouse clickhouse.Config
+	// HistoryRetention is how long the step history of ended instances is
+	// kept (KALCIFER_HISTORY_RETENTION); 0 keeps it forever.
+	HistoryRetention time.Duration
 }
 
 // AIConfig chooses the AI designer: "offline" (built in, the default) or an
@@ -156,6 +160,7 @@ var settings = []struct {
 	{"KALCIFER_QUOTA_UPLOADS_PER_DAY", "quota-uploads-per-day", "0", "campaign-plan uploads (POST /ai/upload) a tenant may make per UTC day (0: unlimited)"},
 	{"KALCIFER_ENABLE_CUSTOM_CODE", "enable-custom-code", "false", "true runs custom_code nodes' Lua in sandboxed worker processes; when false, journeys with custom_code are not activated or published"},
 	{"KALCIFER_CUSTOM_CODE_WORKERS", "custom-code-workers", "2", "Lua worker processes kept warm, the most custom_code runs at once"},
+	{"KALCIFER_HISTORY_RETENTION", "history-retention", "", "how long the step history of ended instances is kept, e.g. 90d or 720h (at least 1h); older steps are deleted in batches every 10 minutes while the analytics counters keep their figures (docs/ANALYTICS.md); empty keeps it forever"},
 	{"KALCIFER_CUSTOM_CODE_MEMORY_MB", "custom-code-memory-mb", "512", "memory (MiB of address space beyond the Go runtime's own) each Lua worker may use; a run that needs more fails"},
 	{"KALCIFER_CLICKHOUSE_URL", "clickhouse-url", "", "ClickHouse's HTTP interface, e.g. http://localhost:8123: every step and every send's outcome and delivery status are also copied there, through an outbox in the database (docs/CLICKHOUSE.md); off when empty"},
 	{"KALCIFER_CLICKHOUSE_USER", "clickhouse-user", "", "the ClickHouse user (its default user when empty)"},
@@ -276,6 +281,9 @@ func LoadConfig(env func(string) string, args []string) (Config, error) {
 		return Config{}, fmt.Errorf("KALCIFER_CUSTOM_CODE_MEMORY_MB must be a whole number from 64 to 16384, not %q", get("KALCIFER_CUSTOM_CODE_MEMORY_MB"))
 	}
 	c.CustomCodeMemory = int64(mb) << 20
+	if c.HistoryRetention, err = retention(get("KALCIFER_HISTORY_RETENTION")); err != nil {
+		return Config{}, err
+	}
 	for _, v := range []struct {
 		name string
 		dst  *int
@@ -481,4 +489,25 @@ func publicURL(v string) (string, error) {
 		return "", fmt.Errorf("KALCIFER_PUBLIC_URL must be the server's public base URL such as https://kalcifer.example.com (http or https, a host, an optional path, no query), not %q", v)
 	}
 	return strings.TrimSuffix(v, "/"), nil
+}
+
+// retention parses KALCIFER_HISTORY_RETENTION: a whole number of days
+// ("90d") or a Go duration of at least an hour; "" is forever (0).
+func retention(v string) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		var n int
+		n, err = strconv.Atoi(days)
+		d = time.Duration(n) * 24 * time.Hour
+		if n > 100*365 {
+			err = errors.New("too long")
+		}
+	}
+	if err != nil || d < time.Hour {
+		return 0, fmt.Errorf("KALCIFER_HISTORY_RETENTION must be a number of days such as 90d, or a duration of at least 1h such as 720h, or empty to keep history forever, not %q", v)
+	}
+	return d, nil
 }

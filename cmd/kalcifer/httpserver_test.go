@@ -279,4 +279,18 @@ func TestHTTPConfig(t *testing.T) {
 			t.Errorf("KALCIFER_CORS_ORIGINS=%q accepted", bad)
 		}
 	}
+	// History retention: off by default, days or a duration of an hour
+	// or more.
+	for v, want := range map[string]time.Duration{"": 0, "90d": 90 * 24 * time.Hour, "720h": 720 * time.Hour, "1h": time.Hour} {
+		c, err := LoadConfig(envOf(map[string]string{"KALCIFER_HISTORY_RETENTION": v}), nil)
+		if err != nil || c.HistoryRetention != want {
+			t.Errorf("KALCIFER_HISTORY_RETENTION=%q: %v, %v; want %v", v, c.HistoryRetention, err, want)
+		}
+	}
+	for _, bad := range []string{"59m", "0d", "-1d", "forever", "1.5d", "99999d"} {
+		if _, err := LoadConfig(envOf(map[string]string{"KALCIFER_HISTORY_RETENTION": bad}), nil); err == nil ||
+			!strings.Contains(err.Error(), "KALCIFER_HISTORY_RETENTION") {
+			t.Errorf("KALCIFER_HISTORY_RETENTION=%q: %v", bad, err)
+		}
+	}
 }

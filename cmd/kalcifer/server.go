@@ -10,12 +10,14 @@ import (
 	"net/http"
 	_ "net/http/pprof" // registers /debug/pprof on http.DefaultServeMux, served only on KALCIFER_DEBUG_ADDR
 	"net/url"
+	"os"
 	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/kalcifer/kalcifer"
+	"github.com/kalcifer/kalcifer/analytics"
 	"github.com/kalcifer/kalcifer/analytics/clickhouse"
 	"github.com/kalcifer/kalcifer/api"
 	"github.com/kalcifer/kalcifer/channel"
@@ -67,6 +69,8 @@ type Main struct {
 	// stopSink ends the ClickHouse sink's loop; sinkDone closes when it has.
 	stopSink context.CancelFunc
 	sinkDone chan struct{}
+	// stopRetention ends the history retention loop, when there is one.
+	stopRetention context.CancelFunc
 }
 
 // openStore opens and migrates the configured backend, seals what an older
@@ -98,6 +102,14 @@ func openStore(ctx context.Context, c Config, logger *slog.Logger, met *metrics.
 	}
 	st := store.New(met.Backend(b), kalcifer.SystemClock{}, keyring)
 	st.SetDefaultLimits(c.Limits)
+	// The analytics counters commit with the engine's steps. The hidden
+	// KALCIFER_BENCH_ANALYTICS_OFF is for `kalcifer bench j1 --analytics
+	// off` only: it measures what keeping them costs.
+	if os.Getenv("KALCIFER_BENCH_ANALYTICS_OFF") != "true" {
+		st.Observe(&analytics.Observer{})
+	} else {
+		logger.Warn("analytics counters are off (KALCIFER_BENCH_ANALYTICS_OFF, for benchmarks): the analytics routes answer without new counts")
+	}
 	r, err := st.SealAtRest(ctx)
 	if err != nil {
 		st.Close()
@@ -306,6 +318,11 @@ func (m *Main) Run(ctx context.Context) error {
 		go func() { m.ClickHouse.Run(sinkCtx); close(m.sinkDone) }()
 		m.Logger.Info("ClickHouse sink on", "url", m.Config.ClickHouse.URL, "database", m.Config.ClickHouse.Database)
 	}
+	if keep := m.Config.HistoryRetention; keep > 0 {
+		var retainCtx context.Context
+		retainCtx, m.stopRetention = context.WithCancel(context.WithoutCancel(ctx))
+		go analytics.RetainHistory(retainCtx, st, kalcifer.SystemClock{}, keep, 10*time.Minute, m.Logger)
+	}
 	m.done = make(chan error, 1)
 	go func() { m.done <- m.http.Serve(m.listener) }()
 	m.Logger.Info("kalcifer serving", "addr", m.listener.Addr().String(), "store", st.Kind(), "database", where, "version", version)
@@ -379,6 +396,9 @@ func (m *Main) Close() error {
 	}
 	if m.metrics != nil {
 		m.metrics.Close()
+	}
+	if m.stopRetention != nil {
+		m.stopRetention()
 	}
 	if m.Engine != nil {
 		m.Engine.Stop()

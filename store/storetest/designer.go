@@ -2,13 +2,11 @@ package storetest
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kalcifer/kalcifer"
-	"github.com/kalcifer/kalcifer/graph"
 	"github.com/kalcifer/kalcifer/store"
 )
 
@@ -116,60 +114,4 @@ func testAISettings(t *testing.T, s *store.Store) {
 	if n != 4 {
 		t.Fatalf("ai_settings.update audit rows = %d, want 4", n)
 	}
-}
-
-// testNodeCounts: per node of a version, the customers who reached it,
-// their steps' results and the node's sends, from every version's history.
-func testNodeCounts(t *testing.T, s *store.Store) {
-	ctx := context.Background()
-	g := &graph.Graph{
-		Nodes: []graph.Node{
-			{ID: "entry", Type: "event_entry", Config: json.RawMessage(`{"event_type":"signed_up"}`)},
-			{ID: "mail", Type: "send_email", Config: json.RawMessage(`{"template_id":"welcome"}`)},
-			{ID: "exit", Type: "journey_exit"},
-		},
-		Edges: []graph.Edge{{ID: "e1", Source: "entry", Target: "mail"}, {ID: "e2", Source: "mail", Target: "exit"}},
-	}
-	j := newJourney(t, s, "default", "Counted", g)
-	j, err := s.TransitionJourney(ctx, store.TransitionJourneyParams{Actor: actor, TenantID: "default", JourneyID: j.ID, Action: kalcifer.ActionActivate})
-	must(t, err)
-	must(t, s.WithEngineTx(ctx, func(tx *store.EngineTx) error {
-		for i, c := range []string{"c1", "c2", "c3"} {
-			in, _ := newInstance(t, tx, j, c, false)
-			steps := []kalcifer.Step{
-				{Version: 1, NodeID: "entry", Type: "event_entry", Visit: 1, Result: "default", At: tx.Now()},
-				{Version: 1, NodeID: "mail", Type: "send_email", Visit: 1, Result: "waiting", At: tx.Now()},
-			}
-			if i < 2 {
-				steps = append(steps, kalcifer.Step{Version: 1, NodeID: "mail", Type: "send_email", Visit: 1, Result: "sent", At: tx.Now()})
-			}
-			// A step of a node with the same id but another type is left out.
-			steps = append(steps, kalcifer.Step{Version: 1, NodeID: "exit", Type: "wait", Visit: 1, Result: "default", At: tx.Now()})
-			must(t, tx.SaveInstance(in, steps, nil))
-			status := kalcifer.SendSent
-			if i == 2 {
-				status = kalcifer.SendPending
-			}
-			_, err := tx.InsertSend(&kalcifer.Send{Key: in.ID + ":mail:1", TenantID: "default", JourneyID: j.ID, Version: 1,
-				InstanceID: in.ID, NodeID: "mail", NodeType: "send_email", CustomerID: c, Channel: "email",
-				Config: map[string]any{}, Status: status})
-			must(t, err)
-		}
-		return nil
-	}))
-	counts, err := s.NodeCounts(ctx, "default", j.ID, 1)
-	must(t, err)
-	entry, mail := counts["entry"], counts["mail"]
-	if entry == nil || entry.Entered != 3 || entry.Results["default"] != 3 {
-		t.Fatalf("entry counts = %+v", entry)
-	}
-	if mail == nil || mail.Entered != 3 || mail.Results["waiting"] != 3 || mail.Results["sent"] != 2 ||
-		mail.Sends[kalcifer.SendSent] != 2 || mail.Sends[kalcifer.SendPending] != 1 {
-		t.Fatalf("mail counts = %+v", mail)
-	}
-	if counts["exit"] != nil {
-		t.Fatalf("steps of another node type counted at exit: %+v", counts["exit"])
-	}
-	_, err = s.NodeCounts(ctx, "default", j.ID, 7)
-	wantCode(t, err, kalcifer.ENOTFOUND)
 }

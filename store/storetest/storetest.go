@@ -54,7 +54,6 @@ func Run(t *testing.T, open Open) {
 		"MigrationControl":    testMigrationControl,
 		"Conversations":       testConversations,
 		"AISettings":          testAISettings,
-		"NodeCounts":          testNodeCounts,
 		"EngineCustomers":     testEngineCustomers,
 		"CustomerInstances":   testCustomerInstances,
 		"JourneyIndex":        testJourneyIndex,
@@ -86,6 +85,7 @@ func Run(t *testing.T, open Open) {
 		"ProfileNoLostUpdate": testProfileNoLostUpdate,
 		"HookSubscriptions":   testHookSubscriptions,
 		"ClickHouseOutbox":    testClickHouseOutbox,
+		"AnalyticsCounts":     testAnalyticsCounts,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
