@@ -61,6 +61,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics
+         * @description Every kalcifer_* metric in Prometheus' text exposition format (docs/OBSERVABILITY.md lists them). Served without a key, like /health, so Prometheus can scrape it; KALCIFER_METRICS=off turns it off and KALCIFER_METRICS_ADDR moves it to an address of its own, and this route then answers 404.
+         */
+        get: operations["metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -1986,6 +2006,272 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhook-subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List outgoing webhook subscriptions, oldest first
+         * @description Secrets are never listed.
+         */
+        get: operations["listWebhookSubscriptions"];
+        put?: never;
+        /**
+         * Subscribe a URL to events
+         * @description Needs an admin key. The signing secret is generated, answered this once (secret) and sealed at rest. The URL must be http or https; a literal private, loopback or link-local address is refused (422) unless KALCIFER_ALLOW_PRIVATE_NETWORKS or KALCIFER_ALLOWED_PRIVATE_ADDRESSES allows it, and every delivery's connection is checked the same way after DNS resolution. Audited as webhook_subscription.create.
+         */
+        post: operations["createWebhookSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhook-subscriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A webhook subscription's id (whs_…). */
+                id: components["parameters"]["WebhookSubscriptionID"];
+            };
+            cookie?: never;
+        };
+        /** Get an outgoing webhook subscription */
+        get: operations["getWebhookSubscription"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a subscription and its delivery log
+         * @description Needs an admin key. Deliveries not yet sent are dropped. Audited as webhook_subscription.delete.
+         */
+        delete: operations["deleteWebhookSubscription"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a subscription's URL, events, journey, description or active flag
+         * @description Needs an admin key. Fields left out keep their values; the secret never changes. Switching a subscription off stops deliveries not yet sent (they fail, saying so). Audited as webhook_subscription.update.
+         */
+        patch: operations["updateWebhookSubscription"];
+        trace?: never;
+    };
+    "/api/v1/webhook-subscriptions/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A webhook subscription's id (whs_…). */
+                id: components["parameters"]["WebhookSubscriptionID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A subscription's delivery log, newest first
+         * @description Each delivery of an event: its status (pending, delivering, delivered, failed), attempts, the receiver's last response code, the last error and the payload sent.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhook-subscriptions/{id}/deliveries/{did}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A webhook subscription's id (whs_…). */
+                id: components["parameters"]["WebhookSubscriptionID"];
+                /** @description A delivery's id (hdl_…). */
+                did: components["parameters"]["WebhookDeliveryID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery's event again
+         * @description Needs an admin key. Queues a new delivery of the same payload (the same event id, so receivers that already have it drop it) to the subscription, due now, and answers it; redelivery_of names the original. Audited as webhook_delivery.redeliver.
+         */
+        post: operations["redeliverWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alert-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List alert rules, oldest first */
+        get: operations["listAlertRules"];
+        put?: never;
+        /**
+         * Create an alert rule
+         * @description Needs an admin key. Kinds: failure_rate (journey_id; subject sends or instances; threshold a share 0–1 the failed share must exceed over window, once min_count are in it), delivery_rate (channel; threshold a share the delivered share must stay at or above), stuck (journey_id, optional node_id, stuck_for; threshold a number of customers). The alert loop evaluates active rules every KALCIFER_ALERT_INTERVAL; a rule fires once per episode and resolves when it clears. Audited as alert_rule.create.
+         */
+        post: operations["createAlertRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alert-rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An alert rule's id (alr_…). */
+                id: components["parameters"]["AlertRuleID"];
+            };
+            cookie?: never;
+        };
+        /** Get an alert rule */
+        get: operations["getAlertRule"];
+        /**
+         * Replace an alert rule's definition
+         * @description Needs an admin key. A firing alert of the rule stays open until the loop judges the new definition. Audited as alert_rule.update.
+         */
+        put: operations["replaceAlertRule"];
+        post?: never;
+        /**
+         * Delete an alert rule and its alerts
+         * @description Needs an admin key. Audited as alert_rule.delete.
+         */
+        delete: operations["deleteAlertRule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List fired and resolved alerts, newest first */
+        get: operations["listAlerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/journeys/{id}/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JourneyID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A journey's figures: entered, active, completed, converted, exited, failed, conversion rate, median time to goal
+         * @description Read from counters kept as the engine runs (docs/ANALYTICS.md). Active is the customers in the journey now, whatever the time range.
+         */
+        get: operations["journeyAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/journeys/{id}/funnel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JourneyID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Every node of a version in graph order, with drop-off
+         * @description The current version unless ?version= names another; 409 before the journey has a version.
+         */
+        get: operations["journeyFunnel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/journeys/{id}/nodes/{nid}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JourneyID"];
+                nid: components["parameters"]["NodeID"];
+            };
+            cookie?: never;
+        };
+        /** One node's figures: entered, completed, failed, waiting now, average and p95 time at the node, branch split */
+        get: operations["nodeMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/instances/{id}/trace": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["InstanceID"];
+            };
+            cookie?: never;
+        };
+        /** An instance's node visits with timestamps, version transitions and sends with delivery statuses */
+        get: operations["instanceTrace"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Sends and delivery statuses per channel and provider */
+        get: operations["channelAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2391,6 +2677,8 @@ export interface components {
             } | null;
             /** @description Where the send goes, for per-target concurrency limits: host:<webhook host>, provider:<name> or channel:<channel>. */
             target?: string;
+            /** @description The provider the send went through: the tenant's account name, or the server provider's (log for the dry run); set with its outcome. */
+            provider?: string;
             status: components["schemas"]["SendStatus"];
             attempts: number;
             /** @description The provider's last word, e.g. an error. */
@@ -3286,6 +3574,370 @@ export interface components {
             /** @description why the expression is refused, when valid is false */
             error?: string;
         };
+        WebhookSubscription: {
+            id: string;
+            url: string;
+            events: ("customer.entered" | "customer.goal_reached" | "customer.exited" | "instance.failed" | "message.failed" | "migration.completed" | "migration.paused" | "alert.fired" | "alert.resolved")[];
+            /** @description Only this journey's events, when set. */
+            journey_id?: string;
+            description?: string;
+            active: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        WebhookSubscriptionCreated: {
+            id: string;
+            url: string;
+            events: ("customer.entered" | "customer.goal_reached" | "customer.exited" | "instance.failed" | "message.failed" | "migration.completed" | "migration.paused" | "alert.fired" | "alert.resolved")[];
+            /** @description Only this journey's events, when set. */
+            journey_id?: string;
+            description?: string;
+            active: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** @description The signing secret (whsec_…), shown this once: the HMAC-SHA256 key of X-Kalcifer-Signature. */
+            secret: string;
+        };
+        WebhookSubscriptionRequest: {
+            /** Format: uri */
+            url: string;
+            events: ("customer.entered" | "customer.goal_reached" | "customer.exited" | "instance.failed" | "message.failed" | "migration.completed" | "migration.paused" | "alert.fired" | "alert.resolved")[];
+            journey_id?: string;
+            description?: string;
+            /** @default true */
+            active: boolean;
+        };
+        WebhookSubscriptionPatch: {
+            /** Format: uri */
+            url?: string;
+            events?: ("customer.entered" | "customer.goal_reached" | "customer.exited" | "instance.failed" | "message.failed" | "migration.completed" | "migration.paused" | "alert.fired" | "alert.resolved")[];
+            /** @description "" removes the journey filter. */
+            journey_id?: string;
+            description?: string;
+            active?: boolean;
+        };
+        WebhookSubscriptionPage: {
+            data: components["schemas"]["WebhookSubscription"][];
+            next_cursor: string;
+        };
+        WebhookDelivery: {
+            id: string;
+            subscription_id: string;
+            event_id: string;
+            event_type: string;
+            /** @enum {string} */
+            status: "pending" | "delivering" | "delivered" | "failed";
+            attempts: number;
+            /** @description The receiver's last HTTP status. */
+            response_code?: number;
+            last_error?: string;
+            redelivery_of?: string;
+            payload: components["schemas"]["WebhookPayload"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            next_attempt_at?: string;
+            /** Format: date-time */
+            delivered_at?: string;
+        };
+        /** @description The body of every outgoing webhook (seed §3.3, plus id). */
+        WebhookPayload: {
+            /** @description The event's id: the same on every attempt and redelivery; drop repeats by it. */
+            id: string;
+            event_type: string;
+            journey_id: string;
+            instance_id: string;
+            customer_id: string;
+            node_id: string;
+            data: Record<string, unknown>;
+            /** Format: date-time */
+            timestamp: string;
+        };
+        WebhookDeliveryPage: {
+            data: components["schemas"]["WebhookDelivery"][];
+            next_cursor: string;
+        };
+        AlertRuleRequest: {
+            name: string;
+            /** @enum {string} */
+            kind: "failure_rate" | "delivery_rate" | "stuck";
+            journey_id?: string;
+            /** @enum {string} */
+            subject?: "sends" | "instances";
+            channel?: string;
+            node_id?: string;
+            /** @description Rates: how far back they look, such as 15m, 1h (default), 1d. */
+            window?: string;
+            /** @description Stuck rules: how long a customer must stay at a node, such as 2h. */
+            stuck_for?: string;
+            threshold?: number;
+            min_count?: number;
+            active?: boolean;
+        };
+        AlertRule: {
+            name: string;
+            /** @enum {string} */
+            kind: "failure_rate" | "delivery_rate" | "stuck";
+            journey_id?: string;
+            /** @enum {string} */
+            subject?: "sends" | "instances";
+            channel?: string;
+            node_id?: string;
+            /** @description Rates: how far back they look, such as 15m, 1h (default), 1d. */
+            window?: string;
+            /** @description Stuck rules: how long a customer must stay at a node, such as 2h. */
+            stuck_for?: string;
+            threshold: number;
+            min_count?: number;
+            active: boolean;
+            id: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        AlertRulePage: {
+            data: components["schemas"]["AlertRule"][];
+            next_cursor: string;
+        };
+        Alert: {
+            id: string;
+            rule_id: string;
+            rule_name: string;
+            kind: string;
+            /** @enum {string} */
+            status: "firing" | "resolved";
+            /** @description The measure when it fired. */
+            value: number;
+            /** @description The latest measure while it held (at resolution, the one that cleared it). */
+            last_value: number;
+            message: string;
+            /** Format: date-time */
+            fired_at: string;
+            /** Format: date-time */
+            resolved_at?: string;
+        };
+        AlertPage: {
+            data: components["schemas"]["Alert"][];
+            next_cursor: string;
+        };
+        AnalyticsRange: {
+            /** Format: date-time */
+            from?: string;
+            /** Format: date-time */
+            to?: string;
+            /** @enum {string} */
+            bucket?: "hour" | "day";
+        };
+        /** @description A journey's figures (docs/ANALYTICS.md). */
+        JourneyAnalytics: {
+            journey_id: string;
+            version?: number;
+            /** Format: date-time */
+            from?: string;
+            /** Format: date-time */
+            to?: string;
+            bucket?: string;
+            entered: number;
+            active: number;
+            completed: number;
+            converted: number;
+            exited: number;
+            failed: number;
+            conversion_rate: number;
+            median_time_to_goal_seconds?: number;
+            versions: {
+                version?: number;
+                entered?: number;
+                active?: number;
+                completed?: number;
+                converted?: number;
+                exited?: number;
+                failed?: number;
+                conversion_rate?: number;
+                median_time_to_goal_seconds?: number;
+            }[];
+            series?: {
+                /** Format: date-time */
+                at?: string;
+                entered?: number;
+                completed?: number;
+                converted?: number;
+                exited?: number;
+                failed?: number;
+            }[];
+        };
+        /** @description One node's figures (docs/ANALYTICS.md). */
+        NodeMetrics: {
+            journey_id: string;
+            node_id: string;
+            version?: number;
+            /** Format: date-time */
+            from?: string;
+            /** Format: date-time */
+            to?: string;
+            bucket?: string;
+            waiting_now: number;
+            entered: number;
+            completed: number;
+            failed: number;
+            avg_seconds?: number;
+            p95_seconds?: number;
+            branches: {
+                [key: string]: number;
+            };
+            versions: {
+                version?: number;
+                waiting_now?: number;
+                entered?: number;
+                completed?: number;
+                failed?: number;
+                avg_seconds?: number;
+                p95_seconds?: number;
+                branches?: {
+                    [key: string]: number;
+                };
+            }[];
+            series?: {
+                /** Format: date-time */
+                at?: string;
+                entered?: number;
+                completed?: number;
+                failed?: number;
+            }[];
+        };
+        /** @description Every node of a version in graph order, with drop-off (docs/ANALYTICS.md). */
+        Funnel: {
+            journey_id: string;
+            version: number;
+            /** Format: date-time */
+            from?: string;
+            /** Format: date-time */
+            to?: string;
+            bucket?: string;
+            nodes: {
+                node_id?: string;
+                type?: string;
+                drop_off?: number;
+                drop_off_rate?: number;
+                series?: {
+                    /** Format: date-time */
+                    at?: string;
+                    entered?: number;
+                    completed?: number;
+                    failed?: number;
+                }[];
+                entered?: number;
+                completed?: number;
+                failed?: number;
+                avg_seconds?: number;
+                p95_seconds?: number;
+                branches?: {
+                    [key: string]: number;
+                };
+            }[];
+        };
+        /** @description Sends and delivery statuses per channel and provider (docs/ANALYTICS.md). */
+        ChannelAnalytics: {
+            journey_id?: string;
+            version?: number;
+            /** Format: date-time */
+            from?: string;
+            /** Format: date-time */
+            to?: string;
+            bucket?: string;
+            channels: {
+                channel?: string;
+                provider?: string;
+                sent?: number;
+                logged?: number;
+                failed?: number;
+                ambiguous?: number;
+                skipped?: number;
+                capped?: number;
+                delivered?: number;
+                opened?: number;
+                clicked?: number;
+                bounced?: number;
+                delivery_failed?: number;
+                complained?: number;
+                unsubscribed?: number;
+            }[];
+            versions?: {
+                version?: number;
+                channels?: {
+                    channel?: string;
+                    provider?: string;
+                    sent?: number;
+                    logged?: number;
+                    failed?: number;
+                    ambiguous?: number;
+                    skipped?: number;
+                    capped?: number;
+                    delivered?: number;
+                    opened?: number;
+                    clicked?: number;
+                    bounced?: number;
+                    delivery_failed?: number;
+                    complained?: number;
+                    unsubscribed?: number;
+                }[];
+            }[];
+            series?: {
+                /** Format: date-time */
+                at?: string;
+                channels?: {
+                    channel?: string;
+                    provider?: string;
+                    sent?: number;
+                    logged?: number;
+                    failed?: number;
+                    ambiguous?: number;
+                    skipped?: number;
+                    capped?: number;
+                    delivered?: number;
+                    opened?: number;
+                    clicked?: number;
+                    bounced?: number;
+                    delivery_failed?: number;
+                    complained?: number;
+                    unsubscribed?: number;
+                }[];
+            }[];
+        };
+        /** @description An instance's node visits with times, its version transitions and its sends with delivery statuses. */
+        InstanceTrace: {
+            instance: components["schemas"]["Instance"];
+            nodes: {
+                node_id?: string;
+                type?: string;
+                version?: number;
+                path_id?: number;
+                visit?: number;
+                /** Format: date-time */
+                entered_at?: string;
+                /** Format: date-time */
+                left_at?: string;
+                result?: string;
+                detail?: string;
+            }[];
+            events: Record<string, unknown>[];
+            transitions: {
+                /** Format: date-time */
+                at?: string;
+                from_version?: number;
+                to_version?: number;
+                result?: string;
+                detail?: string;
+            }[];
+            sends: components["schemas"]["Send"][];
+        };
     };
     responses: {
         /** @description Malformed request: bad JSON, invalid UTF-8, nesting deeper than 64, unknown field, wrong type, or a bad query parameter. */
@@ -3441,6 +4093,13 @@ export interface components {
         /** @description A provider account's id (prv_…). */
         ProviderID: string;
         SegmentID: string;
+        /** @description A webhook subscription's id (whs_…). */
+        WebhookSubscriptionID: string;
+        /** @description A delivery's id (hdl_…). */
+        WebhookDeliveryID: string;
+        /** @description An alert rule's id (alr_…). */
+        AlertRuleID: string;
+        NodeID: string;
     };
     requestBodies: never;
     headers: never;
@@ -3508,6 +4167,28 @@ export interface operations {
                     "application/json": components["schemas"]["Info"];
                 };
             };
+            500: components["responses"]["Internal"];
+        };
+    };
+    metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            404: components["responses"]["NotFound"];
             500: components["responses"]["Internal"];
         };
     };
@@ -7086,6 +7767,578 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    listWebhookSubscriptions: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–500; default 50. */
+                limit?: components["parameters"]["Limit"];
+                /** @description next_cursor of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSubscriptionPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    createWebhookSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookSubscriptionRequest"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSubscriptionCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    getWebhookSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A webhook subscription's id (whs_…). */
+                id: components["parameters"]["WebhookSubscriptionID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSubscription"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    deleteWebhookSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A webhook subscription's id (whs_…). */
+                id: components["parameters"]["WebhookSubscriptionID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; no content. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    updateWebhookSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A webhook subscription's id (whs_…). */
+                id: components["parameters"]["WebhookSubscriptionID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookSubscriptionPatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSubscription"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                status?: "pending" | "delivering" | "delivered" | "failed";
+                /** @description Page size, 1–500; default 50. */
+                limit?: components["parameters"]["Limit"];
+                /** @description next_cursor of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description A webhook subscription's id (whs_…). */
+                id: components["parameters"]["WebhookSubscriptionID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    redeliverWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A webhook subscription's id (whs_…). */
+                id: components["parameters"]["WebhookSubscriptionID"];
+                /** @description A delivery's id (hdl_…). */
+                did: components["parameters"]["WebhookDeliveryID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    listAlertRules: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–500; default 50. */
+                limit?: components["parameters"]["Limit"];
+                /** @description next_cursor of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRulePage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    createAlertRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertRuleRequest"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    getAlertRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An alert rule's id (alr_…). */
+                id: components["parameters"]["AlertRuleID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRule"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    replaceAlertRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An alert rule's id (alr_…). */
+                id: components["parameters"]["AlertRuleID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertRuleRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    deleteAlertRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An alert rule's id (alr_…). */
+                id: components["parameters"]["AlertRuleID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; no content. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    listAlerts: {
+        parameters: {
+            query?: {
+                status?: "firing" | "resolved";
+                rule_id?: string;
+                /** @description Page size, 1–500; default 50. */
+                limit?: components["parameters"]["Limit"];
+                /** @description next_cursor of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    journeyAnalytics: {
+        parameters: {
+            query?: {
+                /** @description Count only this journey version (the answer's versions list splits by version either way). */
+                version?: number;
+                /** @description RFC 3339 time: count the hours that start at or after it (counters are kept per UTC hour). */
+                from?: string;
+                /** @description RFC 3339 time: count the hours that start before it. */
+                to?: string;
+                /** @description Split the figures into a series of hours or UTC days, for charts. */
+                bucket?: "hour" | "day";
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["JourneyID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JourneyAnalytics"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    journeyFunnel: {
+        parameters: {
+            query?: {
+                /** @description Count only this journey version (the answer's versions list splits by version either way). */
+                version?: number;
+                /** @description RFC 3339 time: count the hours that start at or after it (counters are kept per UTC hour). */
+                from?: string;
+                /** @description RFC 3339 time: count the hours that start before it. */
+                to?: string;
+                /** @description Split the figures into a series of hours or UTC days, for charts. */
+                bucket?: "hour" | "day";
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["JourneyID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Funnel"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    nodeMetrics: {
+        parameters: {
+            query?: {
+                /** @description Count only this journey version (the answer's versions list splits by version either way). */
+                version?: number;
+                /** @description RFC 3339 time: count the hours that start at or after it (counters are kept per UTC hour). */
+                from?: string;
+                /** @description RFC 3339 time: count the hours that start before it. */
+                to?: string;
+                /** @description Split the figures into a series of hours or UTC days, for charts. */
+                bucket?: "hour" | "day";
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["JourneyID"];
+                nid: components["parameters"]["NodeID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeMetrics"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    instanceTrace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["InstanceID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstanceTrace"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    channelAnalytics: {
+        parameters: {
+            query?: {
+                /** @description Count one journey's sends only (version then narrows to one of its versions). */
+                journey_id?: string;
+                /** @description Count only this journey version (the answer's versions list splits by version either way). */
+                version?: number;
+                /** @description RFC 3339 time: count the hours that start at or after it (counters are kept per UTC hour). */
+                from?: string;
+                /** @description RFC 3339 time: count the hours that start before it. */
+                to?: string;
+                /** @description Split the figures into a series of hours or UTC days, for charts. */
+                bucket?: "hour" | "day";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelAnalytics"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Internal"];
         };
     };
