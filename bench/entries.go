@@ -16,6 +16,7 @@ type EntriesOptions struct {
 	Binary      string // kalcifer executable (default: this one)
 	DatabaseURL string // postgres://…, or empty for SQLite in a temporary directory
 	N           int    // members of the segment enrolled at once (default 100,000)
+	Profiles    int    // profiles imported, N of them members (default N)
 	Updates     int    // profile updates timed to the first journey step (default 1,000)
 	Rate        int    // single events posted per second meanwhile (default 100)
 	Out         io.Writer
@@ -24,7 +25,8 @@ type EntriesOptions struct {
 // EntriesResult holds the figures of the entries scenario.
 type EntriesResult struct {
 	Backend              string
-	N, Updates, Rate     int
+	N, Profiles          int
+	Updates, Rate        int
 	ImportTime           time.Duration
 	UpdateP50, UpdateP99 time.Duration
 	UpdateMax            time.Duration
@@ -71,6 +73,9 @@ func RunEntries(ctx context.Context, o EntriesOptions) (*EntriesResult, error) {
 	if o.N <= 0 {
 		o.N = 100_000
 	}
+	if o.Profiles < o.N {
+		o.Profiles = o.N
+	}
 	if o.Updates <= 0 {
 		o.Updates = 1000
 	}
@@ -85,11 +90,11 @@ func RunEntries(ctx context.Context, o EntriesOptions) (*EntriesResult, error) {
 		return nil, err
 	}
 	defer stop()
-	res := &EntriesResult{Backend: backendOf(o.DatabaseURL), N: o.N, Updates: o.Updates, Rate: o.Rate}
+	res := &EntriesResult{Backend: backendOf(o.DatabaseURL), N: o.N, Profiles: o.Profiles, Updates: o.Updates, Rate: o.Rate}
 
-	fmt.Fprintf(o.Out, "entries: importing %d profiles on %s\n", o.N, res.Backend)
+	fmt.Fprintf(o.Out, "entries: importing %d profiles on %s\n", o.Profiles, res.Backend)
 	began := time.Now()
-	if err := importProfiles(srv, o.N); err != nil {
+	if err := importProfiles(srv, o.Profiles, o.N); err != nil {
 		return nil, err
 	}
 	res.ImportTime = time.Since(began)
@@ -196,10 +201,16 @@ func RunEntries(ctx context.Context, o EntriesOptions) (*EntriesResult, error) {
 
 // importProfiles imports customers c0…c(n-1) with plan "pro", in one
 // streamed NDJSON request.
-func importProfiles(srv *server, n int) error {
+// importProfiles imports n profiles, the first pro of them on plan "pro"
+// and the rest on "free".
+func importProfiles(srv *server, n, pro int) error {
 	var body bytes.Buffer
 	for i := range n {
-		fmt.Fprintf(&body, `{"id":%q,"attributes":{"plan":"pro","seats":%d}}`+"\n", cid(i), i%50)
+		plan := "pro"
+		if i >= pro {
+			plan = "free"
+		}
+		fmt.Fprintf(&body, `{"id":%q,"attributes":{"plan":%q,"seats":%d}}`+"\n", cid(i), plan, i%50)
 	}
 	req, err := http.NewRequest("POST", srv.base+"/api/v1/customers/import", &body)
 	if err != nil {
@@ -265,7 +276,7 @@ func firstSteps(srv *server, journeyID string, sent map[string]time.Time, deadli
 
 // Print writes the figures as a table.
 func (r *EntriesResult) Print(w io.Writer) {
-	fmt.Fprintf(w, "\nentries — segment entries (docs/PERFORMANCE.md), backend %s, N = %d, machine: %s\n\n", r.Backend, r.N, machine())
+	fmt.Fprintf(w, "\nentries — segment entries (docs/PERFORMANCE.md), backend %s, N = %d of %d profiles, machine: %s\n\n", r.Backend, r.N, r.Profiles, machine())
 	ingest := func(x IngestWindow) string {
 		return fmt.Sprintf("%s / %s / %s (%d requests, %d errors)", ms(x.P50), ms(x.P99), ms(x.Max), x.Requests, x.Errors)
 	}

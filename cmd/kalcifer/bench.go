@@ -207,6 +207,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		if isSet(fs, "n") {
 			o.N = get("n").(int)
 		}
+		o.Profiles = get("profiles").(int)
 		if isSet(fs, "rate") {
 			o.Rate = get("rate").(int)
 		}
@@ -253,6 +254,7 @@ func benchFlags(scenario string) *flag.FlagSet {
 	fs.Int("rate", 200, "migrate, entries, socket: single events per second posted during the migration or enrolment, or to the watched journey (entries, socket: default 100)")
 	fs.Int("updates", 1000, "entries: profile updates timed to the first journey step")
 	fs.Int("kills", 3, "crash: SIGKILLs spread over the load")
+	fs.Int("profiles", 0, "entries: profiles imported, N of them members of the enrolled segment (default N)")
 	fs.Int("runs", 30, "segments, analytics: runs timed per query")
 	fs.String("data-dir", "", "segments: SQLite in this directory, kept (a second run on it measures again without loading; default: a temporary directory)")
 	fs.String("analytics", "on", "j1: off runs the server without its analytics counters, to measure what they cost")
