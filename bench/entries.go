@@ -281,7 +281,7 @@ func (r *EntriesResult) Print(w io.Writer) {
 		return fmt.Sprintf("%s / %s / %s (%d requests, %d errors)", ms(x.P50), ms(x.P99), ms(x.Max), x.Requests, x.Errors)
 	}
 	rows := [][2]string{
-		{"import of the profiles (NDJSON)", fmt.Sprintf("%.1f s (%.0f profiles/s)", r.ImportTime.Seconds(), float64(r.N)/r.ImportTime.Seconds())},
+		{"import of the profiles (NDJSON)", fmt.Sprintf("%.1f s (%.0f profiles/s)", r.ImportTime.Seconds(), float64(r.Profiles)/r.ImportTime.Seconds())},
 		{fmt.Sprintf("PATCH → first step, %d updates, p50/p99/max", r.Updates), ms(r.UpdateP50) + " / " + ms(r.UpdateP99) + " / " + ms(r.UpdateMax)},
 		{"segment's stored members built (created → count ready)", fmt.Sprintf("%.1f s", r.BuildSeen.Seconds())},
 		{"segment enrolled (members)", fmt.Sprint(r.Enrolled)},
