@@ -135,6 +135,12 @@ export function toFlow(nodes: ViewNode[], edges: ViewEdge[], autoLayout: boolean
     type: "view",
     position: n.position ?? { x: 0, y: 0 },
     data: { ...n, selected: n.id === selectedId, dimmed: dim?.(n) ?? false },
+    // Every node has the same size. Given here, React Flow never hides a
+    // node while it waits to measure it again: each count update makes new
+    // node objects, and a measurement lost between two of them left a node
+    // hidden for good (seen once in CI: "element is not visible").
+    width: NODE_WIDTH,
+    height: NODE_HEIGHT,
     draggable: false,
     connectable: false,
   }));
