@@ -108,6 +108,11 @@ func TestClickHouseSink(t *testing.T) {
 					return
 				}
 				var got string
+				defer func() {
+					if t.Failed() {
+						t.Logf("the sink: %+v; the last count read from ClickHouse: %q of %d steps", m.ClickHouse.Stats(), got, len(want))
+					}
+				}()
 				waitUntil(t, "every step in ClickHouse", func() bool {
 					got, _ = srv.Query("SELECT count() FROM " + db + ".kalcifer_steps WHERE journey_id = '" + j.ID + "'")
 					return got == fmt.Sprint(len(want))

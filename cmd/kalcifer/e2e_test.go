@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/kalcifer/kalcifer"
@@ -43,11 +44,40 @@ func start(t *testing.T, env map[string]string, out io.Writer) *Main {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	m := &Main{Config: c, Logger: slog.New(slog.DiscardHandler), Out: out}
+	log := &serverLog{}
+	m := &Main{Config: c, Logger: slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})), Out: out}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the server's log (the last %d lines):\n%s", serverLogLines, log.tail())
+		}
+	})
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatalf("run: %v", err)
 	}
 	return m
+}
+
+// serverLogLines is how much of a server's log a failed test shows.
+const serverLogLines = 150
+
+// serverLog keeps a test server's log, to show with its failure.
+type serverLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *serverLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// tail returns the log's last serverLogLines lines.
+func (l *serverLog) tail() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lines := strings.Split(strings.TrimRight(l.buf.String(), "\n"), "\n")
+	return strings.Join(lines[max(len(lines)-serverLogLines, 0):], "\n")
 }
 
 // client speaks to one running server.
