@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -112,6 +113,11 @@ func (c client) do(method, path, key, body string, wantStatus int, into any) {
 		c.t.Fatalf("%s %s = %d, want %d: %s", method, path, res.StatusCode, wantStatus, raw)
 	}
 	if into != nil {
+		// Decode into a zero value: json.Unmarshal into a value used before
+		// keeps what this answer leaves out. A poll of an instance list once
+		// kept another instance's ended_at (omitted when empty) on a row that
+		// had not ended, so a test read the history before it was written.
+		reflect.ValueOf(into).Elem().SetZero()
 		if err := json.Unmarshal(raw, into); err != nil {
 			c.t.Fatalf("%s %s: decode %s: %v", method, path, raw, err)
 		}
