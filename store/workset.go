@@ -111,6 +111,17 @@ func cloneInstance(in *kalcifer.Instance) *kalcifer.Instance {
 	return &c
 }
 
+// forget writes the pending writes and empties the working set, before a
+// statement changes its rows directly (migration moves, merges,
+// erasures): what the transaction reads next comes from the database.
+func (t *EngineTx) forget() error {
+	if err := t.flush(); err != nil {
+		return err
+	}
+	*t.ws = *newWorkset()
+	return nil
+}
+
 // remember puts an instance read from the database into the working set.
 func (t *EngineTx) remember(in *kalcifer.Instance) {
 	t.ws.instances[in.ID] = cloneInstance(in)
