@@ -89,6 +89,9 @@ func (rt *Runtime) routeBatch(ctx context.Context, idx *entryIndex, lane, lanes 
 		if err != nil {
 			return err
 		}
+		if err := loadEventBatch(t, events); err != nil {
+			return err
+		}
 		for i := range events {
 			if err := rt.route(ctx, t, idx, q, &events[i]); err != nil {
 				return fmt.Errorf("route event %s: %w", events[i].ID, err)
@@ -116,6 +119,43 @@ func (rt *Runtime) routeBatch(ctx context.Context, idx *entryIndex, lane, lanes 
 		return 0, err
 	}
 	return n, nil
+}
+
+// loadEventBatch reads what routing the events needs, in a few queries for
+// the whole batch: their customers, and the waits (with their instances)
+// of those customers for the batch's event types. Routing then works from
+// the transaction's working set (store/workset.go).
+func loadEventBatch(t *store.EngineTx, events []kalcifer.Event) error {
+	type batch struct{ customers, waiting, types []string }
+	var tenants []string
+	byTenant := map[string]*batch{}
+	for _, e := range events {
+		b := byTenant[e.TenantID]
+		if b == nil {
+			b = &batch{}
+			byTenant[e.TenantID] = b
+			tenants = append(tenants, e.TenantID)
+		}
+		b.customers = append(b.customers, e.CustomerID)
+		if !strings.HasPrefix(e.Type, "$") {
+			b.waiting = append(b.waiting, e.CustomerID)
+			if !slices.Contains(b.types, e.Type) {
+				b.types = append(b.types, e.Type)
+			}
+		}
+	}
+	for _, tenant := range tenants {
+		b := byTenant[tenant]
+		if err := t.LoadCustomers(tenant, b.customers); err != nil {
+			return err
+		}
+		if len(b.waiting) > 0 {
+			if err := t.LoadEventWaits(tenant, b.waiting, b.types); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // noteEventCustomers queues the customers of events (their own, not the

@@ -21,6 +21,9 @@ func (rt *Runtime) FireTimers(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
+		if err := loadTimerBatch(t, due); err != nil {
+			return err
+		}
 		for _, w := range due {
 			if w.Wait.DueAt != nil {
 				lags = append(lags, t.Now().Sub(*w.Wait.DueAt))
@@ -42,4 +45,35 @@ func (rt *Runtime) FireTimers(ctx context.Context) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// loadTimerBatch reads the instances of due waits and their customers in
+// one query each (and one per further tenant), so that waking them works
+// from the transaction's working set (store/workset.go).
+func loadTimerBatch(t *store.EngineTx, due []store.WaitRef) error {
+	ids := make([]string, len(due))
+	for i, w := range due {
+		ids[i] = w.InstanceID
+	}
+	if err := t.LoadInstances(ids); err != nil {
+		return err
+	}
+	var tenants []string
+	customers := map[string][]string{}
+	for _, id := range ids {
+		in, err := t.Instance(id)
+		if err != nil {
+			continue // gone: its wake reports it
+		}
+		if _, ok := customers[in.TenantID]; !ok {
+			tenants = append(tenants, in.TenantID)
+		}
+		customers[in.TenantID] = append(customers[in.TenantID], in.CustomerID)
+	}
+	for _, tenant := range tenants {
+		if err := t.LoadCustomers(tenant, customers[tenant]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -132,6 +132,9 @@ func (t *EngineTx) MergeCustomer(p MergeCustomerParams) (*kalcifer.Customer, err
 	if from == into {
 		return nil, kalcifer.Errorf(kalcifer.EUNPROCESSABLE, "customer %q cannot be merged into itself", from)
 	}
+	if err := t.forget(); err != nil {
+		return nil, err
+	}
 	if err := t.MoveSends(tenantID, from, into); err != nil {
 		return nil, err
 	}

@@ -101,8 +101,19 @@ func applyProfile(c *kalcifer.Customer, set map[string]any, addTags, removeTags 
 // Customer returns the customer, creating an empty profile when new. The
 // row is not locked: a profile read to route events and run nodes may be
 // changed by others before the transaction ends (ApplyProfile re-reads it).
+// The profile is the transaction's own (LoadCustomers): every read of it
+// in the transaction returns the same one, with the transaction's changes.
 func (t *EngineTx) Customer(tenantID, id string) (*kalcifer.Customer, error) {
-	return t.customer(tenantID, id, "")
+	k := customerKey{tenantID, id}
+	if c, ok := t.ws.customers[k]; ok {
+		return c, nil
+	}
+	c, err := t.customer(tenantID, id, "")
+	if err != nil {
+		return nil, err
+	}
+	t.ws.customers[k] = c
+	return c, nil
 }
 
 // lockedCustomer is Customer with the row locked until the transaction
@@ -151,6 +162,9 @@ func (t *EngineTx) SaveCustomer(tenantID string, c *kalcifer.Customer) error {
 		return fmt.Errorf("encode tags: %w", err)
 	}
 	c.UpdatedAt = t.now
+	if cached, ok := t.ws.customers[customerKey{tenantID, c.ID}]; ok && cached != c {
+		*cached = *c
+	}
 	_, err = t.tx.Exec(t.ctx, `INSERT INTO customers (tenant_id, id, attributes, tags, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $5)
 		ON CONFLICT (tenant_id, id) DO UPDATE SET attributes = excluded.attributes, tags = excluded.tags, updated_at = excluded.updated_at`,
@@ -163,23 +177,23 @@ func (t *EngineTx) SaveCustomer(tenantID string, c *kalcifer.Customer) error {
 
 // SeeCustomer records that customer c was seen at a time (an event's
 // timestamp): its first and last seen times widen to include it. c is the
-// profile read in this transaction, and is updated too.
+// profile read in this transaction, and is updated too; the row is written
+// with the transaction's other pending writes.
 func (t *EngineTx) SeeCustomer(tenantID string, c *kalcifer.Customer, at time.Time) error {
 	at = at.UTC().Truncate(time.Microsecond)
 	if c.FirstSeenAt != nil && c.LastSeenAt != nil && !at.Before(*c.FirstSeenAt) && !at.After(*c.LastSeenAt) {
 		return nil
 	}
-	if _, err := t.tx.Exec(t.ctx, `UPDATE customers SET `+seenColumns+` WHERE tenant_id = $1 AND id = $2`,
-		tenantID, c.ID, micros(at)); err != nil {
-		return fmt.Errorf("record customer %s seen: %w", c.ID, err)
-	}
 	seen(c, at)
+	k := customerKey{tenantID, c.ID}
+	if cached, ok := t.ws.customers[k]; !ok {
+		t.ws.customers[k] = c
+	} else if cached != c {
+		seen(cached, at)
+	}
+	t.ws.seen[k] = true
 	return nil
 }
-
-// seenColumns widens first_seen_at and last_seen_at to include $3.
-const seenColumns = `first_seen_at = CASE WHEN first_seen_at IS NULL OR first_seen_at > $3 THEN $3 ELSE first_seen_at END,
-	last_seen_at = CASE WHEN last_seen_at IS NULL OR last_seen_at < $3 THEN $3 ELSE last_seen_at END`
 
 // seen widens c's first and last seen times to include at.
 func seen(c *kalcifer.Customer, at time.Time) {

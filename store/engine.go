@@ -15,10 +15,14 @@ import (
 // it, and writes its state, history, waits and sends through one EngineTx,
 // so they commit together or not at all.
 type EngineTx struct {
-	s   *Store
-	tx  Tx
-	ctx context.Context
-	now time.Time
+	s *Store
+	// tx runs statements after the pending writes (workset.go); raw runs
+	// them as they come, for the writes themselves and for statements
+	// that touch no table with pending writes.
+	tx, raw Tx
+	ws      *workset
+	ctx     context.Context
+	now     time.Time
 	// changed is set when the transaction queued customer changes.
 	changed bool
 	// written records what the transaction wrote, for the store's
@@ -34,11 +38,15 @@ func (s *Store) WithEngineTx(ctx context.Context, fn func(t *EngineTx) error) er
 	changed := false
 	var written *Written
 	err := s.b.WithTx(ctx, func(tx Tx) error {
-		t := &EngineTx{s: s, tx: tx, ctx: ctx, now: s.now()}
+		t := &EngineTx{s: s, raw: tx, ctx: ctx, now: s.now(), ws: newWorkset()}
+		t.tx = flushingTx{t}
 		if len(s.observers) > 0 {
 			t.written, t.loaded = &Written{}, map[string]kalcifer.InstanceStatus{}
 		}
 		err := fn(t)
+		if err == nil {
+			err = t.flush()
+		}
 		if err == nil {
 			err = t.observeInTx()
 		}
@@ -242,11 +250,10 @@ func (t *EngineTx) UnprocessedEventsOfLane(limit, lane, lanes int) ([]kalcifer.E
 	return out, nil
 }
 
-// MarkEventProcessed records that an event was routed.
+// MarkEventProcessed records that an event was routed (written with the
+// transaction's other pending writes).
 func (t *EngineTx) MarkEventProcessed(id string) error {
-	if _, err := t.tx.Exec(t.ctx, `UPDATE events SET processed_at = $1 WHERE id = $2`, micros(t.now), id); err != nil {
-		return fmt.Errorf("mark event %s processed: %w", id, err)
-	}
+	t.ws.processed = append(t.ws.processed, id)
 	return nil
 }
 

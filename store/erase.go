@@ -127,6 +127,9 @@ func (t *EngineTx) erasePersonalRows(tenantID, customerID string) error {
 // emptied (they may quote a provider's answer naming an address), and
 // scrubs their migrations' undo records.
 func (t *EngineTx) pseudonymiseInstances(p EraseCustomerParams, alias string) (int64, error) {
+	if err := t.forget(); err != nil {
+		return 0, err
+	}
 	rows, err := t.tx.Query(t.ctx, `SELECT id, state FROM instances WHERE tenant_id = $1 AND customer_id = $2`, p.TenantID, p.CustomerID)
 	if err != nil {
 		return 0, fmt.Errorf("read instances to erase: %w", err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,7 +41,13 @@ func scanInstance(r Row) (*kalcifer.Instance, error) {
 // in the same transaction), which saves a write per start.
 func (t *EngineTx) StartInstance(in *kalcifer.Instance, allowReentry bool) (bool, error) {
 	if !allowReentry {
-		n, err := t.tx.Exec(t.ctx, `INSERT INTO active_entries (tenant_id, journey_id, customer_id, instance_id)
+		// Only a place freed in this transaction and not yet flushed
+		// needs the pending writes first.
+		q := t.raw
+		if len(t.ws.leave) > 0 {
+			q = t.tx
+		}
+		n, err := q.Exec(t.ctx, `INSERT INTO active_entries (tenant_id, journey_id, customer_id, instance_id)
 			VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, journey_id, customer_id) DO NOTHING`,
 			in.TenantID, in.JourneyID, in.CustomerID, in.ID)
 		if err != nil {
@@ -53,71 +61,63 @@ func (t *EngineTx) StartInstance(in *kalcifer.Instance, allowReentry bool) (bool
 	return true, nil
 }
 
-// Instance reads an instance inside the transaction.
+// Instance reads an instance inside the transaction: from the working set
+// when the transaction read or saved it before (LoadInstances), else from
+// the database.
 //
 // On PostgreSQL the row stays locked until the transaction ends. Every
 // engine path locks the instance before its waits, so two workers never
 // wait for each other in opposite orders.
 func (t *EngineTx) Instance(id string) (*kalcifer.Instance, error) {
+	if in, ok := t.ws.instances[id]; ok {
+		return cloneInstance(in), nil
+	}
 	in, err := scanInstance(t.tx.QueryRow(t.ctx, `SELECT `+instanceColumns+` FROM instances WHERE id = $1`+t.s.forUpdate(), id))
 	if err != nil {
 		return nil, notFound(err, "instance %q not found", id)
 	}
-	t.noteLoaded(in)
+	t.remember(in)
 	return in, nil
 }
 
-// SaveInstance writes an instance's new state with the steps of the run, and
-// replaces its waits. It returns ErrConflict when the instance changed since
-// it was read.
+// SaveInstance records an instance's new state with the steps of the run,
+// and replaces its waits; they are written with the transaction's other
+// pending writes (workset.go). It returns ErrConflict when the instance
+// changed since it was read: at once when the transaction read it, else
+// when the writes are flushed.
 func (t *EngineTx) SaveInstance(in *kalcifer.Instance, steps []kalcifer.Step, waits map[int]kalcifer.Wait) error {
-	var ended *int64
-	if in.Status.Ended() {
-		us := micros(t.now)
-		ended = &us
-	}
 	fresh := in.LockVersion == 0 // started in this transaction, not stored yet
-	if fresh {
-		_, err := t.tx.Exec(t.ctx, `INSERT INTO instances (id, tenant_id, journey_id, version, customer_id, status, state, reason,
-			at_nodes, step_count, lock_version, created_at, updated_at, ended_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11, $12)`,
-			in.ID, in.TenantID, in.JourneyID, in.Version, in.CustomerID, string(in.Status), string(in.State), in.Reason,
-			atNodes(in.Nodes), len(steps), micros(t.now), ended)
-		if err != nil {
-			return fmt.Errorf("insert instance: %w", err)
-		}
-	} else {
-		n, err := t.tx.Exec(t.ctx, `UPDATE instances SET status = $1, state = $2, reason = $3, step_count = $4,
-			lock_version = lock_version + 1, updated_at = $5, ended_at = $6, at_nodes = $7
-			WHERE id = $8 AND lock_version = $9`,
-			string(in.Status), string(in.State), in.Reason, in.StepCount+len(steps), micros(t.now), ended, atNodes(in.Nodes),
-			in.ID, in.LockVersion)
-		if err != nil {
-			return fmt.Errorf("save instance %s: %w", in.ID, err)
-		}
-		if n == 0 {
-			return ErrConflict
-		}
+	cur, known := t.ws.instances[in.ID]
+	switch {
+	case known && (fresh || cur.LockVersion != in.LockVersion):
+		return ErrConflict
+	case !known && !fresh:
+		t.ws.stored[in.ID] = in.LockVersion // checked when flushed
 	}
-	if err := t.insertSteps(in, steps); err != nil {
-		return err
+	for i, st := range steps {
+		t.ws.steps = append(t.ws.steps, stepRow{in.ID, in.StepCount + i + 1, st})
 	}
 	t.recordInstance(in, fresh, t.loaded[in.ID], steps)
 	in.StepCount += len(steps)
-	// Only a stored instance can have waits to clear.
-	if !fresh {
-		if _, err := t.tx.Exec(t.ctx, `DELETE FROM waits WHERE instance_id = $1`, in.ID); err != nil {
-			return fmt.Errorf("clear waits of %s: %w", in.ID, err)
-		}
-	}
 	in.LockVersion++
-	for pathID, w := range waits {
-		if err := t.insertWait(in, pathID, w); err != nil {
-			return err
+	pending := slices.ContainsFunc(t.ws.saved, func(s savedRow) bool { return s.id == in.ID })
+	if !pending {
+		// Not stored yet when fresh, or when saved fresh since the last
+		// flush (then it is pending already).
+		t.ws.saved = append(t.ws.saved, savedRow{id: in.ID, fresh: fresh})
+	}
+	t.ws.instances[in.ID] = cloneInstance(in)
+	t.ws.waits[in.ID] = maps.Clone(waits)
+	if t.ws.waits[in.ID] == nil {
+		t.ws.waits[in.ID] = map[int]kalcifer.Wait{}
+	}
+	for k := range t.ws.taken {
+		if k.instance == in.ID {
+			delete(t.ws.taken, k)
 		}
 	}
 	if in.Status.Ended() {
-		return t.leaveJourney(in)
+		t.ws.leave = append(t.ws.leave, cloneInstance(in))
 	}
 	return nil
 }
@@ -126,20 +126,11 @@ func (t *EngineTx) SaveInstance(in *kalcifer.Instance, steps []kalcifer.Step, wa
 // customer may enter again.
 func (t *EngineTx) leaveJourney(in *kalcifer.Instance) error {
 	// By primary key: a lookup by instance_id alone scanned the table.
-	if _, err := t.tx.Exec(t.ctx, `DELETE FROM active_entries WHERE tenant_id = $1 AND journey_id = $2 AND customer_id = $3
+	if _, err := t.raw.Exec(t.ctx, `DELETE FROM active_entries WHERE tenant_id = $1 AND journey_id = $2 AND customer_id = $3
 		AND instance_id = $4`, in.TenantID, in.JourneyID, in.CustomerID, in.ID); err != nil {
 		return fmt.Errorf("leave journey: %w", err)
 	}
 	return nil
-}
-
-// insertSteps appends an instance's steps, numbered after its last.
-func (t *EngineTx) insertSteps(in *kalcifer.Instance, steps []kalcifer.Step) error {
-	rows := make([]stepRow, len(steps))
-	for i, st := range steps {
-		rows[i] = stepRow{in.ID, in.StepCount + i + 1, st}
-	}
-	return t.insertStepRows(rows)
 }
 
 // placeholders returns "($n+1, …, $n+cols)".
@@ -203,18 +194,33 @@ type WaitRef struct {
 }
 
 // TakeWait removes a path's wait, returning false when it was already gone
-// (another wake won the race). Whoever takes the wait owns the wake.
+// (another wake won the race). Whoever takes the wait owns the wake. The
+// wake has checked the instance's state, read (and on PostgreSQL locked)
+// before its waits, which is written with them: the wait row is deleted
+// with the transaction's other pending writes.
 func (t *EngineTx) TakeWait(instanceID string, pathID int) (bool, error) {
-	n, err := t.tx.Exec(t.ctx, `DELETE FROM waits WHERE instance_id = $1 AND path_id = $2`, instanceID, pathID)
-	if err != nil {
-		return false, fmt.Errorf("take wait %s/%d: %w", instanceID, pathID, err)
+	k := waitKey{instanceID, pathID}
+	if waits, ok := t.ws.waits[instanceID]; ok { // saved in this transaction
+		if _, ok := waits[pathID]; !ok {
+			return false, nil
+		}
+		delete(waits, pathID)
+	} else if t.ws.taken[k] {
+		return false, nil
+	} else {
+		t.ws.taken[k] = true
 	}
-	return n == 1, nil
+	t.ws.takenNow = append(t.ws.takenNow, k)
+	return true, nil
 }
 
 // EventWaits returns the waits of a customer's active instances for an
-// event type.
+// event type: from memory for the customers whose waits the transaction
+// loaded (LoadEventWaits), else from the database.
 func (t *EngineTx) EventWaits(tenantID, customerID, eventType string) ([]WaitRef, error) {
+	if refs, ok := t.eventWaitsInMemory(tenantID, customerID, eventType); ok {
+		return refs, nil
+	}
 	return t.waits(`SELECT w.instance_id, w.path_id, w.kind, w.event_type, w.filter, w.due_at, w.send_key
 		FROM waits w JOIN instances i ON i.id = w.instance_id
 		WHERE w.tenant_id = $1 AND w.customer_id = $2 AND w.event_type = $3 AND i.status = 'active'
@@ -235,15 +241,27 @@ func (t *EngineTx) waits(query string, args ...any) ([]WaitRef, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read waits: %w", err)
 	}
-	defer rows.Close()
 	var out []WaitRef
+	err = scanWaits(rows, func(ref WaitRef, _ string) { out = append(out, ref) }, false)
+	return out, err
+}
+
+// scanWaits reads wait rows (instance_id, path_id, kind, event_type,
+// filter, due_at, send_key, and customer_id when withCustomer), and
+// closes them.
+func scanWaits(rows Rows, fn func(ref WaitRef, customerID string), withCustomer bool) error {
+	defer rows.Close()
 	for rows.Next() {
 		var ref WaitRef
-		var kind string
+		var kind, customerID string
 		var eventType, filter, sendKey *string
 		var due *int64
-		if err := rows.Scan(&ref.InstanceID, &ref.PathID, &kind, &eventType, &filter, &due, &sendKey); err != nil {
-			return nil, fmt.Errorf("read waits: %w", err)
+		dest := []any{&ref.InstanceID, &ref.PathID, &kind, &eventType, &filter, &due, &sendKey}
+		if withCustomer {
+			dest = append(dest, &customerID)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("read waits: %w", err)
 		}
 		ref.Wait.Kind = kalcifer.WaitKind(kind)
 		if eventType != nil {
@@ -254,13 +272,13 @@ func (t *EngineTx) waits(query string, args ...any) ([]WaitRef, error) {
 		}
 		if filter != nil {
 			if err := json.Unmarshal([]byte(*filter), &ref.Wait.Filter); err != nil {
-				return nil, fmt.Errorf("decode wait filter: %w", err)
+				return fmt.Errorf("decode wait filter: %w", err)
 			}
 		}
 		ref.Wait.DueAt = fromNullMicros(due)
-		out = append(out, ref)
+		fn(ref, customerID)
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // NextDue returns when the earliest wait of an active instance falls due,

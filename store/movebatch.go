@@ -13,6 +13,9 @@ import (
 // writeMoved writes moved instances: their rows with a history step each,
 // their changed wait rows, and the place of those that ended.
 func (t *EngineTx) writeMoved(moves []InstanceMove) error {
+	if err := t.forget(); err != nil {
+		return err
+	}
 	if err := t.updateMoved(moves); err != nil {
 		return err
 	}

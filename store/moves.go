@@ -172,6 +172,9 @@ func (t *EngineTx) movedInstances(skip bool, where string, args ...any) ([]Moved
 // instance changed since the move it is left alone and RestoreMove
 // reports false.
 func (t *EngineTx) RestoreMove(migrationID string, mi MovedInstance, waits map[int]kalcifer.Wait, allowReentry bool) (bool, error) {
+	if err := t.forget(); err != nil {
+		return false, err
+	}
 	in := mi.Current
 	if in.LockVersion != mi.LockVersion {
 		_, err := t.tx.Exec(t.ctx, `UPDATE migration_moves SET restored = $1 WHERE migration_id = $2 AND instance_id = $3`,

@@ -144,14 +144,26 @@ func testInstances(t *testing.T, s *store.Store) {
 		if ok, err := tx.TakeWait(first.ID, 0); err != nil || ok {
 			t.Fatalf("second take: %v %v", ok, err)
 		}
-		// A stale instance write is refused.
-		stale := *first
+		// A stale write of an instance the transaction read is refused at
+		// once.
+		read, err := tx.Instance(first.ID)
+		must(t, err)
+		stale := *read
 		stale.LockVersion--
 		if err := tx.SaveInstance(&stale, nil, nil); err != store.ErrConflict {
 			t.Fatalf("stale save = %v", err)
 		}
 		return nil
 	}))
+	// One it did not read is refused when its writes are flushed: the
+	// transaction fails whole.
+	stale := *first
+	stale.LockVersion--
+	if err := s.WithEngineTx(ctx, func(tx *store.EngineTx) error {
+		return tx.SaveInstance(&stale, nil, nil)
+	}); err != store.ErrConflict {
+		t.Fatalf("stale save of an instance not read = %v", err)
+	}
 	page, err := s.ListInstances(ctx, store.InstanceFilter{TenantID: "default", JourneyID: j.ID, NodeID: "wait_1"})
 	must(t, err)
 	if len(page.Data) != 1 || page.Data[0].ID != first.ID || len(page.Data[0].Nodes) != 2 {

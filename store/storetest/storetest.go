@@ -38,6 +38,7 @@ func Run(t *testing.T, open Open) {
 		"Gauges":              testGauges,
 		"Customers":           testCustomers,
 		"Instances":           testInstances,
+		"WorkingSet":          testWorkingSet,
 		"Sends":               testSends,
 		"Replicas":            testReplicas,
 		"WebhookSecret":       testWebhookSecret,
