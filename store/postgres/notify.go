@@ -25,9 +25,11 @@ func (b *Backend) Notify(ctx context.Context, channel, payload string) error {
 
 // Listen listens on channel on a connection of its own and returns once
 // the LISTEN is in place. The payloads arrive on the returned channel,
-// which is closed when ctx ends. A lost connection is replaced (what was
-// notified meanwhile is lost); a receiver that falls behind loses payloads
-// rather than holding the connection up.
+// which is closed when ctx ends. A lost connection is replaced; what was
+// notified meanwhile is lost, so an empty payload follows each
+// replacement, for receivers that must then look for themselves. A
+// receiver that falls behind loses payloads rather than holding the
+// connection up.
 func (b *Backend) Listen(ctx context.Context, channel string) (<-chan string, error) {
 	conn, err := b.listen(ctx, channel)
 	if err != nil {
@@ -66,6 +68,10 @@ func (b *Backend) Listen(ctx context.Context, channel string) (<-chan string, er
 				if conn, err = b.listen(ctx, channel); err != nil {
 					conn = nil
 				}
+			}
+			select {
+			case out <- "": // notifications may have been lost meanwhile
+			default:
 			}
 		}
 	}()

@@ -1,0 +1,39 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// The engine's loops sleep while nothing happens; these tell them when to
+// look again without asking the database every second.
+
+// OnJourneysChanged sets fn to be called after a transaction that wrote
+// journeys (created, changed, activated, published, deleted) ends: the
+// engine then reads the journeys' tag again before its next event batch,
+// rather than before every batch.
+func (s *Store) OnJourneysChanged(fn func()) { s.onJourneys.Store(&fn) }
+
+// journeysChanged calls the OnJourneysChanged hook. Writers defer it, so
+// it also runs after a write that failed: a wasted read, never a missed
+// one.
+func (s *Store) journeysChanged() {
+	if fn := s.onJourneys.Load(); fn != nil {
+		(*fn)()
+	}
+}
+
+// NextSendDue returns when the earliest pending send falls due (a retry or
+// a deferred send may be due later than now); ok is false when no send is
+// pending.
+func (s *Store) NextSendDue(ctx context.Context) (due time.Time, ok bool, err error) {
+	var at *int64
+	if err := s.b.Q().QueryRow(ctx, `SELECT MIN(next_attempt_at) FROM sends WHERE status = 'pending'`).Scan(&at); err != nil {
+		return time.Time{}, false, fmt.Errorf("next due send: %w", err)
+	}
+	if at == nil {
+		return time.Time{}, false, nil
+	}
+	return fromMicros(*at), true, nil
+}
