@@ -56,9 +56,12 @@ type Config struct {
 	// Concurrency bounds requests in flight (16).
 	Concurrency int
 	// Poll is how often the loop looks for due deliveries when nothing
-	// wakes it (1 s); Refresh how often it reloads the subscriptions other
-	// replicas may have changed (10 s).
-	Poll, Refresh time.Duration
+	// wakes it (1 s), should a wake-up have been lost; while it finds
+	// nothing the wait doubles, up to MaxPoll (30 polls). It sleeps no
+	// longer than until the next delivery falls due. Refresh is how often
+	// it reloads the subscriptions other replicas may have changed (10 s),
+	// at its polls.
+	Poll, MaxPoll, Refresh time.Duration
 }
 
 // Deliverer posts the outbox's deliveries.
@@ -97,6 +100,9 @@ func NewDeliverer(cfg Config) *Deliverer {
 	if cfg.Poll <= 0 {
 		cfg.Poll = time.Second
 	}
+	if cfg.MaxPoll <= 0 {
+		cfg.MaxPoll = 30 * cfg.Poll
+	}
 	if cfg.Refresh <= 0 {
 		cfg.Refresh = 10 * time.Second
 	}
@@ -120,33 +126,53 @@ func (d *Deliverer) Start(ctx context.Context) error {
 	d.mu.Unlock()
 	go func() {
 		defer close(done)
-		poll, refresh := time.NewTicker(d.cfg.Poll), time.NewTicker(d.cfg.Refresh)
+		wait := d.cfg.Poll
+		poll := time.NewTimer(wait)
 		defer poll.Stop()
-		defer refresh.Stop()
+		refreshed := time.Now()
 		for {
+			busy := false
 			select {
 			case <-ctx.Done():
 				return
-			case <-refresh.C:
-				if err := d.cfg.Store.LoadHookSubscriptions(ctx); err != nil && ctx.Err() == nil {
-					d.cfg.Logger.Error("reload webhook subscriptions", "err", err)
-				}
-				continue
 			case <-poll.C:
+				if time.Since(refreshed) >= d.cfg.Refresh {
+					if err := d.cfg.Store.LoadHookSubscriptions(ctx); err != nil && ctx.Err() == nil {
+						d.cfg.Logger.Error("reload webhook subscriptions", "err", err)
+					}
+					refreshed = time.Now()
+				}
 			case <-d.wake:
+				busy = true
 			}
 			for {
 				n, err := d.DeliverDue(ctx)
 				if err != nil && ctx.Err() == nil {
 					d.cfg.Logger.Error("deliver webhooks", "err", err)
 				}
+				busy = busy || n > 0
 				if n == 0 || err != nil || ctx.Err() != nil {
 					break
 				}
 			}
+			if busy {
+				wait = d.cfg.Poll
+			} else {
+				wait = min(2*wait, d.cfg.MaxPoll)
+			}
+			poll.Reset(min(wait, d.untilNextDue(ctx)))
 		}
 	}()
 	return nil
+}
+
+// untilNextDue is how long until the next delivery falls due.
+func (d *Deliverer) untilNextDue(ctx context.Context) time.Duration {
+	due, ok, err := d.cfg.Store.NextHookDue(ctx)
+	if err != nil || !ok {
+		return d.cfg.MaxPoll
+	}
+	return max(due.Sub(d.cfg.Clock.Now()), time.Millisecond)
 }
 
 // Stop ends the loop and waits for it; requests in flight are cut off and

@@ -37,3 +37,24 @@ func (s *Store) NextSendDue(ctx context.Context) (due time.Time, ok bool, err er
 	}
 	return fromMicros(*at), true, nil
 }
+
+// NextHookDue returns when the earliest webhook delivery falls due: a
+// pending one's next attempt, or the end of a claimed one's lease; ok is
+// false when there is none.
+func (s *Store) NextHookDue(ctx context.Context) (due time.Time, ok bool, err error) {
+	var pending, leased *int64
+	if err := s.b.Q().QueryRow(ctx, `SELECT (SELECT MIN(next_at) FROM hook_deliveries WHERE status = 'pending'),
+		(SELECT MIN(lease_until) FROM hook_deliveries WHERE status = 'delivering')`).Scan(&pending, &leased); err != nil {
+		return time.Time{}, false, fmt.Errorf("next due webhook delivery: %w", err)
+	}
+	if pending == nil && leased == nil {
+		return time.Time{}, false, nil
+	}
+	at := int64(1<<63 - 1)
+	for _, t := range []*int64{pending, leased} {
+		if t != nil {
+			at = min(at, *t)
+		}
+	}
+	return fromMicros(at), true, nil
+}
