@@ -184,15 +184,14 @@ func (rt *Runtime) newIdlePoll() idlePoll {
 }
 
 // next is the wait before the next poll: busy says the last round found
-// work or was poked.
+// work or was poked. After work, polls come 1, 3, 7, 15… intervals later.
 func (p *idlePoll) next(busy bool) time.Duration {
 	if busy {
 		p.cur = p.base
 		return p.cur
 	}
-	wait := p.cur
 	p.cur = min(2*p.cur, p.max)
-	return wait
+	return p.cur
 }
 
 // untilNextTimer is how long until the earliest wait falls due, so timers

@@ -105,6 +105,9 @@ func (rt *Runtime) sendLoop(ctx context.Context) {
 			if len(done) > 0 {
 				rt.pokeEvents() // resumed paths may have made work elsewhere
 				rt.pokeTimers()
+				// Retries fall due later: should this replica die first,
+				// the others know when to look (the relay coalesces these).
+				rt.tell(nudgeSends)
 			}
 			busy = busy || len(done) > 0 || s.inFlight > before
 			done = done[:0]
