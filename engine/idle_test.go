@@ -159,7 +159,7 @@ func TestIdlePostgresIssuesAlmostNoStatements(t *testing.T) {
 		return n
 	}
 	statements()
-	r := newReplica(t, url, secrets.Generate(), engine.Config{}) // the server's defaults: a poll from 1 s, backing off to 30 s
+	r := newReplica(t, url, secrets.Generate(), engine.Config{}) // the server's defaults: a poll from 1 s, backing off to 60 s
 	jid := activate(t, r.st, r.rt, fmt.Sprintf(waitGraph, "1h"))
 	ingest(t, r.rt, "c1")
 	if waitFor(t, r.st, jid, 30*time.Second, func(in *kalcifer.Instance) bool { return true }) == nil {

@@ -80,7 +80,7 @@ type Config struct {
 	TimerWorkers int
 	// PollInterval is how often the loops look for work when nobody pokes
 	// them, should a wake-up have been lost (default 1 s); while they find
-	// nothing, the wait doubles up to MaxPollInterval (default 30 polls).
+	// nothing, the wait doubles up to MaxPollInterval (default 60 polls).
 	// Work made by this process, or on PostgreSQL by another replica,
 	// wakes them at once (idle.go).
 	PollInterval    time.Duration
@@ -234,7 +234,7 @@ func New(cfg Config) *Runtime {
 		cfg.PollInterval = time.Second
 	}
 	if cfg.MaxPollInterval <= 0 {
-		cfg.MaxPollInterval = 30 * cfg.PollInterval
+		cfg.MaxPollInterval = 60 * cfg.PollInterval
 	}
 	cfg.MaxPollInterval = max(cfg.MaxPollInterval, cfg.PollInterval)
 	if cfg.AccountsTTL <= 0 {

@@ -57,7 +57,7 @@ type Config struct {
 	Concurrency int
 	// Poll is how often the loop looks for due deliveries when nothing
 	// wakes it (1 s), should a wake-up have been lost; while it finds
-	// nothing the wait doubles, up to MaxPoll (30 polls). It sleeps no
+	// nothing the wait doubles, up to MaxPoll (60 polls). It sleeps no
 	// longer than until the next delivery falls due. Refresh is how often
 	// it reloads the subscriptions other replicas may have changed (10 s),
 	// at its polls.
@@ -101,7 +101,7 @@ func NewDeliverer(cfg Config) *Deliverer {
 		cfg.Poll = time.Second
 	}
 	if cfg.MaxPoll <= 0 {
-		cfg.MaxPoll = 30 * cfg.Poll
+		cfg.MaxPoll = 60 * cfg.Poll
 	}
 	if cfg.Refresh <= 0 {
 		cfg.Refresh = 10 * time.Second
