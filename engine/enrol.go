@@ -463,7 +463,7 @@ func (rt *Runtime) untilNextEnrol(context.Context) time.Duration {
 	if due == 0 {
 		return rt.cfg.MaxPollInterval
 	}
-	return max(time.Unix(0, due).Sub(rt.clock.Now()), time.Millisecond)
+	return time.Unix(0, due).Sub(rt.clock.Now())
 }
 
 // yield waits d (at most a second), or until ctx ends.

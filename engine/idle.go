@@ -194,14 +194,33 @@ func (p *idlePoll) next(busy bool) time.Duration {
 	return p.cur
 }
 
-// untilNextTimer is how long until the earliest wait falls due, so timers
-// fire on time rather than on the next poll.
+// untilNextTimer is how long until the earliest wait falls due (zero or
+// less: due now), so timers fire on time rather than on the next poll.
 func (rt *Runtime) untilNextTimer(ctx context.Context) time.Duration {
 	due, ok, err := rt.st.NextDue(ctx)
-	if err != nil || !ok {
+	if err != nil {
+		rt.log.Error("reading when the next timer falls due failed", "err", err)
+		return rt.cfg.PollInterval
+	}
+	if !ok {
 		return rt.cfg.MaxPollInterval
 	}
-	return max(due.Sub(rt.clock.Now()), time.Millisecond)
+	return due.Sub(rt.clock.Now())
+}
+
+// untilInbox is zero when stored events wait to be routed, and
+// MaxPollInterval otherwise: an event lane's safety poll reads it rather
+// than running its batch transaction.
+func (rt *Runtime) untilInbox(ctx context.Context) time.Duration {
+	any, err := rt.st.HasUnprocessedEvents(ctx)
+	if err != nil {
+		rt.log.Error("looking for events to route failed", "err", err)
+		return rt.cfg.PollInterval
+	}
+	if any {
+		return 0
+	}
+	return rt.cfg.MaxPollInterval
 }
 
 // untilNextSend is how long until the earliest pending send falls due (a

@@ -303,21 +303,21 @@ func (rt *Runtime) Start(ctx context.Context) error {
 	rt.stopped.Add(lanes + rt.cfg.TimerWorkers + 3)
 	for lane := range lanes {
 		go rt.loop(ctx, rt.pokeEv[lane], rt.measured("events", func(ctx context.Context) (int, error) { return rt.processLane(ctx, lane, lanes) }),
-			nil, rt.pokeAll)
+			nil, rt.untilInbox, rt.pokeAll)
 	}
 	for i := range rt.cfg.TimerWorkers {
-		go rt.loop(ctx, rt.pokeTm[i], rt.measured("timers", rt.FireTimers), rt.untilNextTimer, rt.pokeAll)
+		go rt.loop(ctx, rt.pokeTm[i], rt.measured("timers", rt.FireTimers), rt.untilNextTimer, rt.untilNextTimer, rt.pokeAll)
 	}
 	go rt.sendLoop(ctx)
 	// A migration batch makes work only for timers (paths skipped to
 	// their next node enter it when their timer, due now, fires).
-	go rt.loop(ctx, rt.pokeMg, rt.measured("migrations", rt.MigrateBatch), nil, rt.pokeTimers)
+	go rt.loop(ctx, rt.pokeMg, rt.measured("migrations", rt.MigrateBatch), nil, nil, rt.pokeTimers)
 	// Segment and scheduled entries; profile changes committed by the
 	// store (PATCH, identify, update_profile) poke it, and so do changes
 	// of journeys.
 	rt.st.OnCustomersChanged(func() { rt.nudge(nudgeEntries) })
 	rt.st.OnJourneysChanged(func() { rt.nudge(nudgeJourneys) })
-	go rt.loop(ctx, rt.pokeEn, rt.measured("entries", rt.Enrol), rt.untilNextEnrol, rt.pokeAll)
+	go rt.loop(ctx, rt.pokeEn, rt.measured("entries", rt.Enrol), rt.untilNextEnrol, nil, rt.pokeAll)
 	rt.nudgeLocal(nudgeEverything)
 	return nil
 }
@@ -337,9 +337,13 @@ func (rt *Runtime) Stop() {
 
 // loop runs work whenever poked, on its safety poll (idlePoll), or when
 // next says work falls due, and at once again while work was found; after
-// work it calls after, for the loops its work may have made work for.
-func (rt *Runtime) loop(ctx context.Context, poke chan struct{}, work func(context.Context) (int, error), next func(context.Context) time.Duration,
-	after func()) {
+// work it calls after, for the loops its work may have made work for. On
+// a safety poll, look (when not nil) is asked first how long until work
+// falls due: a cheap read, so that an idle loop does not run its batch
+// transaction only to find nothing. next and look may answer zero or less
+// for "due now".
+func (rt *Runtime) loop(ctx context.Context, poke chan struct{}, work func(context.Context) (int, error),
+	next, look func(context.Context) time.Duration, after func()) {
 	defer rt.stopped.Done()
 	poll := rt.newIdlePoll()
 	t := time.NewTimer(poll.base)
@@ -352,6 +356,12 @@ func (rt *Runtime) loop(ctx context.Context, poke chan struct{}, work func(conte
 		case <-poke:
 			busy = true
 		case <-t.C:
+		}
+		if !busy && look != nil {
+			if due := look(ctx); due > 0 {
+				t.Reset(min(poll.next(false), due))
+				continue
+			}
 		}
 		for {
 			n, err := work(ctx)
@@ -371,7 +381,7 @@ func (rt *Runtime) loop(ctx context.Context, poke chan struct{}, work func(conte
 		if next != nil {
 			wait = min(wait, next(ctx))
 		}
-		t.Reset(wait)
+		t.Reset(max(wait, time.Millisecond))
 	}
 }
 

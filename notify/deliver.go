@@ -59,8 +59,7 @@ type Config struct {
 	// wakes it (1 s), should a wake-up have been lost; while it finds
 	// nothing the wait doubles, up to MaxPoll (60 polls). It sleeps no
 	// longer than until the next delivery falls due. Refresh is how often
-	// it reloads the subscriptions other replicas may have changed (10 s),
-	// at its polls.
+	// it reloads the subscriptions other replicas may have changed (10 s).
 	Poll, MaxPoll, Refresh time.Duration
 }
 
@@ -127,21 +126,22 @@ func (d *Deliverer) Start(ctx context.Context) error {
 	go func() {
 		defer close(done)
 		wait := d.cfg.Poll
-		poll := time.NewTimer(wait)
+		poll, refresh := time.NewTimer(wait), time.NewTicker(d.cfg.Refresh)
 		defer poll.Stop()
-		refreshed := time.Now()
+		defer refresh.Stop()
 		for {
 			busy := false
 			select {
 			case <-ctx.Done():
 				return
-			case <-poll.C:
-				if time.Since(refreshed) >= d.cfg.Refresh {
-					if err := d.cfg.Store.LoadHookSubscriptions(ctx); err != nil && ctx.Err() == nil {
-						d.cfg.Logger.Error("reload webhook subscriptions", "err", err)
-					}
-					refreshed = time.Now()
+			case <-refresh.C:
+				// Engine transactions consult the index of active
+				// subscriptions: it must not lag far behind the others'.
+				if err := d.cfg.Store.LoadHookSubscriptions(ctx); err != nil && ctx.Err() == nil {
+					d.cfg.Logger.Error("reload webhook subscriptions", "err", err)
 				}
+				continue
+			case <-poll.C:
 			case <-d.wake:
 				busy = true
 			}

@@ -58,3 +58,13 @@ func (s *Store) NextHookDue(ctx context.Context) (due time.Time, ok bool, err er
 	}
 	return fromMicros(at), true, nil
 }
+
+// HasUnprocessedEvents reports whether any stored event waits to be
+// routed: one indexed probe, cheaper than a lane's batch transaction.
+func (s *Store) HasUnprocessedEvents(ctx context.Context) (bool, error) {
+	var any bool
+	if err := s.b.Q().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE processed_at IS NULL)`).Scan(&any); err != nil {
+		return false, fmt.Errorf("unprocessed events: %w", err)
+	}
+	return any, nil
+}

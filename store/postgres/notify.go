@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // MaxNotifyBytes is the most a NOTIFY payload may hold (PostgreSQL refuses
@@ -40,11 +39,11 @@ func (b *Backend) Listen(ctx context.Context, channel string) (<-chan string, er
 		defer close(out)
 		defer func() {
 			if conn != nil {
-				conn.Hijack().Close(context.Background())
+				conn.Close(context.Background())
 			}
 		}()
 		for {
-			n, err := conn.Conn().WaitForNotification(ctx)
+			n, err := conn.WaitForNotification(ctx)
 			if ctx.Err() != nil {
 				return
 			}
@@ -57,7 +56,7 @@ func (b *Backend) Listen(ctx context.Context, channel string) (<-chan string, er
 				continue
 			}
 			b.logger.Warn("the connection listening for notifications was lost; listening again", "channel", channel, "err", err)
-			conn.Hijack().Close(context.Background())
+			conn.Close(context.Background())
 			conn = nil
 			for conn == nil {
 				select {
@@ -78,13 +77,15 @@ func (b *Backend) Listen(ctx context.Context, channel string) (<-chan string, er
 	return out, nil
 }
 
-func (b *Backend) listen(ctx context.Context, channel string) (*pgxpool.Conn, error) {
-	conn, err := b.pool.Acquire(ctx)
+// listen opens a connection outside the pool, so that listeners never
+// take the pool's connections from the work, and listens on it.
+func (b *Backend) listen(ctx context.Context, channel string) (*pgx.Conn, error) {
+	conn, err := pgx.ConnectConfig(ctx, b.pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", channel, err)
 	}
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
-		conn.Release()
+		conn.Close(context.Background())
 		return nil, fmt.Errorf("listen %s: %w", channel, err)
 	}
 	return conn, nil
