@@ -16,8 +16,12 @@ import (
 type IdleOptions struct {
 	Binary      string
 	DatabaseURL string
-	// Seconds is how long the server sits idle (default 60).
+	// Seconds is how long the server sits idle while measured (default
+	// 60), after idling for Settle first (the command's default is 2
+	// minutes: the loops' safety polls back off from 1 s to 60 s over
+	// about that long).
 	Seconds int
+	Settle  time.Duration
 	// Timer, when set, first starts one customer on a journey that waits
 	// an hour, so that a timer is pending while the server idles.
 	Timer bool
@@ -28,6 +32,7 @@ type IdleOptions struct {
 type IdleResult struct {
 	Backend string
 	Seconds float64
+	Settle  time.Duration
 	Timer   bool
 	// CPU is the server's CPU time over the idle period, as a share of one
 	// core (utime + stime of /proc/PID/stat).
@@ -63,6 +68,9 @@ func RunIdle(ctx context.Context, o IdleOptions) (*IdleResult, error) {
 	if o.Seconds <= 0 {
 		o.Seconds = 60
 	}
+	if o.Settle < 0 {
+		o.Settle = 0
+	}
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
@@ -92,8 +100,9 @@ func RunIdle(ctx context.Context, o IdleOptions) (*IdleResult, error) {
 		defer db.Close(context.Background())
 	}
 	// The loops back off from 1 s while they find nothing: let them.
-	fmt.Fprintf(o.Out, "idle: server on %s settling for 5 s, then idle for %d s\n", res.Backend, o.Seconds)
-	if err := sleep(ctx, 5*time.Second); err != nil {
+	res.Settle = o.Settle
+	fmt.Fprintf(o.Out, "idle: server on %s settling for %s, then idle for %d s\n", res.Backend, o.Settle, o.Seconds)
+	if err := sleep(ctx, o.Settle); err != nil {
 		return nil, err
 	}
 	xacts0, calls0, err := dbCounters(ctx, db)
@@ -215,7 +224,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // Print writes the figures as a table.
 func (r *IdleResult) Print(w io.Writer) {
-	fmt.Fprintf(w, "\nidle — an idle server (docs/PERFORMANCE.md), backend %s, %.0f s, machine: %s\n\n", r.Backend, r.Seconds, machine())
+	fmt.Fprintf(w, "\nidle — an idle server (docs/PERFORMANCE.md), backend %s, %.0f s after %s settling, machine: %s\n\n", r.Backend, r.Seconds, r.Settle, machine())
 	rate := func(v float64, what string) string {
 		if v < 0 {
 			return "not measured (" + what + ")"
