@@ -65,8 +65,9 @@ func (rt *Runtime) nudge(kinds nudgeKind) {
 // nudgeLocal pokes this replica's loops of kinds.
 func (rt *Runtime) nudgeLocal(kinds nudgeKind) {
 	if kinds&nudgeJourneys != 0 {
+		// A journey resumed may hold waits that fell due meanwhile.
 		rt.entriesDirty.Store(true)
-		kinds |= nudgeEntries
+		kinds |= nudgeEntries | nudgeTimers
 	}
 	if kinds&nudgeEvents != 0 {
 		pokeAll(rt.pokeEv)
