@@ -86,6 +86,7 @@ func (ee enrolEntry) nextRun(now time.Time) (*time.Time, error) {
 // and a batch of each segment and scheduled entry's pass (starting the
 // passes that are due). It returns how many customers it went through.
 func (rt *Runtime) Enrol(ctx context.Context) (int, error) {
+	rt.enrolDue.Store(0)
 	idx, err := rt.entryIndex(ctx)
 	if err != nil {
 		return 0, err
@@ -291,6 +292,7 @@ func (rt *Runtime) advanceEntry(ctx context.Context, ee enrolEntry) (int, error)
 			startPass(run, pass, now)
 		}
 		if run.Pass == store.PassNone {
+			rt.noteEnrolDue(run.NextRunAt)
 			if n > 0 {
 				return t.SaveEntryRun(run)
 			}
@@ -433,6 +435,35 @@ func (rt *Runtime) enrolAll(ctx context.Context, t *store.EngineTx, q quotas, ee
 		}
 	}
 	return started, nil
+}
+
+// noteEnrolDue notes when an entry runs next, for untilNextEnrol.
+func (rt *Runtime) noteEnrolDue(at *time.Time) {
+	if at == nil {
+		return
+	}
+	for {
+		old := rt.enrolDue.Load()
+		if old != 0 && old <= at.UnixNano() {
+			return
+		}
+		if rt.enrolDue.CompareAndSwap(old, at.UnixNano()) {
+			return
+		}
+	}
+}
+
+// untilNextEnrol is how long until the next run of a scheduled or segment
+// entry that the entry loop's last round saw, so that it runs on time
+// rather than on the next poll. A time-relative segment's refresh waits for
+// the poll (at most MaxPollInterval late, against a refresh every 15
+// minutes by default).
+func (rt *Runtime) untilNextEnrol(context.Context) time.Duration {
+	due := rt.enrolDue.Load()
+	if due == 0 {
+		return rt.cfg.MaxPollInterval
+	}
+	return time.Unix(0, due).Sub(rt.clock.Now())
 }
 
 // yield waits d (at most a second), or until ctx ends.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"time"
 
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/graph"
@@ -75,19 +76,31 @@ func (idx *entryIndex) match(e *kalcifer.Event) []entry {
 	return out
 }
 
-// entryIndex returns the current index, rebuilding it when journeys changed.
+// entryIndex returns the current index, rebuilding it when journeys
+// changed. The journeys are read again only after a wake-up said they
+// changed (here or in another replica), or after MaxPollInterval, should
+// a wake-up have been lost; an event batch routed with an index that was
+// stale all the same is rolled back and routed again (routeBatch).
 func (rt *Runtime) entryIndex(ctx context.Context) (*entryIndex, error) {
-	tag, err := rt.st.JourneysChanged(ctx)
-	if err != nil {
-		return nil, err
-	}
 	rt.entriesMu.Lock()
 	defer rt.entriesMu.Unlock()
+	dirty := rt.entriesDirty.Swap(false)
+	if rt.entries != nil && !dirty && time.Since(rt.entriesRead) < rt.cfg.MaxPollInterval {
+		return rt.entries, nil
+	}
+	read := time.Now()
+	tag, err := rt.st.JourneysChanged(ctx)
+	if err != nil {
+		rt.entriesDirty.Store(true)
+		return nil, err
+	}
+	rt.entriesRead = read
 	if rt.entries != nil && tag == rt.entriesTag {
 		return rt.entries, nil
 	}
 	active, err := rt.st.ActiveJourneys(ctx)
 	if err != nil {
+		rt.entriesDirty.Store(true)
 		return nil, err
 	}
 	idx := &entryIndex{byEvent: map[string][]entry{}, byJourney: map[string][]entry{}, exits: map[string]bool{},
@@ -116,6 +129,7 @@ func (rt *Runtime) entryIndex(ctx context.Context) (*entryIndex, error) {
 	}
 	versions, err := rt.st.AllVersions(ctx)
 	if err != nil {
+		rt.entriesDirty.Store(true)
 		return nil, err
 	}
 	for _, v := range versions {

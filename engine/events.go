@@ -65,6 +65,7 @@ func (rt *Runtime) processLane(ctx context.Context, lane, lanes int) (int, error
 		if !errors.Is(err, errStaleIndex) || ctx.Err() != nil {
 			return n, err
 		}
+		rt.entriesDirty.Store(true)
 	}
 }
 

@@ -130,7 +130,7 @@ func (rt *Runtime) Publish(ctx context.Context, p store.PublishParams) (*kalcife
 		return nil, err
 	}
 	out.Migration = m
-	poke(rt.pokeMg)
+	rt.nudge(nudgeMigrations)
 	return out, nil
 }
 
@@ -204,7 +204,7 @@ func (rt *Runtime) ControlMigration(ctx context.Context, p store.ControlMigratio
 		return nil
 	})
 	if err == nil {
-		poke(rt.pokeMg)
+		rt.nudge(nudgeMigrations)
 	}
 	return m, err
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -78,8 +79,12 @@ type Config struct {
 	EventWorkers int
 	TimerWorkers int
 	// PollInterval is how often the loops look for work when nobody pokes
-	// them (another replica may have added it).
-	PollInterval time.Duration
+	// them, should a wake-up have been lost (default 1 s); while they find
+	// nothing, the wait doubles up to MaxPollInterval (default 60 polls).
+	// Work made by this process, or on PostgreSQL by another replica,
+	// wakes them at once (idle.go).
+	PollInterval    time.Duration
+	MaxPollInterval time.Duration
 	// Sandbox runs custom_code nodes; nil turns custom code off (On does
 	// not list it, activation and publishing refuse it).
 	Sandbox *sandbox.Pool
@@ -139,13 +144,27 @@ type Runtime struct {
 	entriesMu  sync.Mutex
 	entries    *entryIndex
 	entriesTag string
+	// entriesRead is when the journeys' tag was last read; entriesDirty
+	// says journeys changed since (idle.go).
+	entriesRead  time.Time
+	entriesDirty atomic.Bool
+	// enrolDue is the earliest next run of a scheduled or segment entry the
+	// entry loop's last round saw, in Unix nanoseconds (0: none).
+	enrolDue atomic.Int64
 
-	ingest  *batcher
-	pokeEv  []chan struct{} // one per event loop
-	pokeTm  []chan struct{} // one per timer loop
-	pokeSd  chan struct{}
-	pokeMg  chan struct{} // the migration loop
-	pokeEn  chan struct{} // the entry loop (enrol.go)
+	ingest *batcher
+	pokeEv []chan struct{} // one per event loop
+	pokeTm []chan struct{} // one per timer loop
+	pokeSd chan struct{}
+	pokeMg chan struct{} // the migration loop
+	pokeEn chan struct{} // the entry loop (enrol.go)
+	// relay carries wake-ups to and from the other replicas (nil on
+	// SQLite); told holds the wake kinds waiting to be sent, origin names
+	// this replica in them (idle.go).
+	relay   Relay
+	origin  string
+	told    atomic.Uint32
+	tellNow chan struct{}
 	stop    context.CancelFunc
 	stopped sync.WaitGroup
 	unlive  context.CancelFunc // ends the replica's liveness
@@ -214,6 +233,10 @@ func New(cfg Config) *Runtime {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = time.Second
 	}
+	if cfg.MaxPollInterval <= 0 {
+		cfg.MaxPollInterval = 60 * cfg.PollInterval
+	}
+	cfg.MaxPollInterval = max(cfg.MaxPollInterval, cfg.PollInterval)
 	if cfg.AccountsTTL <= 0 {
 		cfg.AccountsTTL = DefaultAccountsTTL
 	}
@@ -229,7 +252,8 @@ func New(cfg Config) *Runtime {
 	rt := &Runtime{cfg: cfg, st: cfg.Store, clock: cfg.Clock, log: cfg.Logger, metrics: cfg.Metrics, tracer: cfg.Tracer.Tracer(tracerName),
 		replica: newReplicaID(), send: newSender(cfg.SendConcurrency),
 		pokeEv: pokes(cfg.EventWorkers), pokeTm: pokes(cfg.TimerWorkers), pokeSd: make(chan struct{}, 1), pokeMg: make(chan struct{}, 1),
-		pokeEn: make(chan struct{}, 1)}
+		pokeEn: make(chan struct{}, 1), tellNow: make(chan struct{}, 1)}
+	rt.entriesDirty.Store(true)
 	rt.ingest = newBatcher(rt.st, rt.pokeEvents)
 	rt.accounts = newAccounts(rt)
 	rt.breakers = newBreakers(cfg.BreakerFailures, cfg.BreakerWindow, cfg.BreakerCooldown, rt.log.Warn)
@@ -270,28 +294,31 @@ func (rt *Runtime) Start(ctx context.Context) error {
 		rt.log.Warn("sends interrupted in flight were settled (ambiguous, or sent again where the receiver drops repeats)", "count", n)
 	}
 	ctx, rt.stop = context.WithCancel(ctx)
+	if err := rt.startRelay(ctx); err != nil {
+		rt.stop()
+		unlive()
+		return fmt.Errorf("listen for other replicas' work: %w", err)
+	}
 	lanes := rt.cfg.EventWorkers
 	rt.stopped.Add(lanes + rt.cfg.TimerWorkers + 3)
 	for lane := range lanes {
 		go rt.loop(ctx, rt.pokeEv[lane], rt.measured("events", func(ctx context.Context) (int, error) { return rt.processLane(ctx, lane, lanes) }),
-			nil, rt.pokeAll)
+			nil, rt.untilInbox, rt.pokeAll)
 	}
 	for i := range rt.cfg.TimerWorkers {
-		go rt.loop(ctx, rt.pokeTm[i], rt.measured("timers", rt.FireTimers), rt.untilNextTimer, rt.pokeAll)
+		go rt.loop(ctx, rt.pokeTm[i], rt.measured("timers", rt.FireTimers), rt.untilNextTimer, rt.untilNextTimer, rt.pokeAll)
 	}
 	go rt.sendLoop(ctx)
 	// A migration batch makes work only for timers (paths skipped to
 	// their next node enter it when their timer, due now, fires).
-	go rt.loop(ctx, rt.pokeMg, rt.measured("migrations", rt.MigrateBatch), nil, rt.pokeTimers)
+	go rt.loop(ctx, rt.pokeMg, rt.measured("migrations", rt.MigrateBatch), nil, nil, rt.pokeTimers)
 	// Segment and scheduled entries; profile changes committed by the
-	// store (PATCH, identify, update_profile) poke it.
-	rt.st.OnCustomersChanged(func() { poke(rt.pokeEn) })
-	go rt.loop(ctx, rt.pokeEn, rt.measured("entries", rt.Enrol), nil, rt.pokeAll)
-	rt.pokeEvents()
-	rt.pokeTimers()
-	rt.pokeSends()
-	poke(rt.pokeMg)
-	poke(rt.pokeEn)
+	// store (PATCH, identify, update_profile) poke it, and so do changes
+	// of journeys.
+	rt.st.OnCustomersChanged(func() { rt.nudge(nudgeEntries) })
+	rt.st.OnJourneysChanged(func() { rt.nudge(nudgeJourneys) })
+	go rt.loop(ctx, rt.pokeEn, rt.measured("entries", rt.Enrol), rt.untilNextEnrol, nil, rt.pokeAll)
+	rt.nudgeLocal(nudgeEverything)
 	return nil
 }
 
@@ -308,25 +335,39 @@ func (rt *Runtime) Stop() {
 	rt.ingest.close()
 }
 
-// loop runs work whenever poked, every poll interval, or when next says
-// work falls due, and at once again while work was found; after work it
-// calls wake, for the loops its work may have made work for.
-func (rt *Runtime) loop(ctx context.Context, poke chan struct{}, work func(context.Context) (int, error), next func(context.Context) time.Duration,
-	wake func()) {
+// loop runs work whenever poked, on its safety poll (idlePoll), or when
+// next says work falls due, and at once again while work was found; after
+// work it calls after, for the loops its work may have made work for. On
+// a safety poll, look (when not nil) is asked first how long until work
+// falls due: a cheap read, so that an idle loop does not run its batch
+// transaction only to find nothing. next and look may answer zero or less
+// for "due now".
+func (rt *Runtime) loop(ctx context.Context, poke chan struct{}, work func(context.Context) (int, error),
+	next, look func(context.Context) time.Duration, after func()) {
 	defer rt.stopped.Done()
-	t := time.NewTimer(rt.cfg.PollInterval)
+	poll := rt.newIdlePoll()
+	t := time.NewTimer(poll.base)
 	defer t.Stop()
 	for {
+		busy := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-poke:
+			busy = true
 		case <-t.C:
+		}
+		if !busy && look != nil {
+			if due := look(ctx); due > 0 {
+				t.Reset(min(poll.next(false), due))
+				continue
+			}
 		}
 		for {
 			n, err := work(ctx)
 			if n > 0 {
-				wake() // work here may have made work there
+				busy = true
+				after() // work here may have made work there
 			}
 			if err != nil && ctx.Err() == nil {
 				rt.log.Error("engine work failed", "err", err)
@@ -336,33 +377,19 @@ func (rt *Runtime) loop(ctx context.Context, poke chan struct{}, work func(conte
 				break
 			}
 		}
-		wait := rt.cfg.PollInterval
+		wait := poll.next(busy)
 		if next != nil {
 			wait = min(wait, next(ctx))
 		}
-		t.Reset(wait)
+		t.Reset(max(wait, time.Millisecond))
 	}
 }
 
-// untilNextTimer is how long until the earliest wait falls due, so timers
-// fire on time rather than on the next poll.
-func (rt *Runtime) untilNextTimer(ctx context.Context) time.Duration {
-	due, ok, err := rt.st.NextDue(ctx)
-	if err != nil || !ok {
-		return rt.cfg.PollInterval
-	}
-	return max(due.Sub(rt.clock.Now()), time.Millisecond)
-}
+func (rt *Runtime) pokeEvents() { rt.nudge(nudgeEvents) }
+func (rt *Runtime) pokeTimers() { rt.nudge(nudgeTimers) }
+func (rt *Runtime) pokeSends()  { rt.nudge(nudgeSends) }
 
-func (rt *Runtime) pokeEvents() { pokeAll(rt.pokeEv) }
-func (rt *Runtime) pokeTimers() { pokeAll(rt.pokeTm) }
-func (rt *Runtime) pokeSends()  { poke(rt.pokeSd) }
-
-func (rt *Runtime) pokeAll() {
-	rt.pokeEvents()
-	rt.pokeTimers()
-	rt.pokeSends()
-}
+func (rt *Runtime) pokeAll() { rt.nudge(nudgeEvents | nudgeTimers | nudgeSends) }
 
 func pokes(n int) []chan struct{} {
 	chs := make([]chan struct{}, n)

@@ -82,16 +82,22 @@ func newSender(concurrency int) *sender {
 }
 
 // sendLoop delivers sends until ctx ends, then lets the calls in flight
-// finish (for up to sendDrain) and records them.
+// finish (for up to sendDrain) and records them. With no call in flight it
+// sleeps until a poke, its safety poll (which also settles sends stranded
+// by dead replicas) or the next retry falls due.
 func (rt *Runtime) sendLoop(ctx context.Context) {
 	defer rt.stopped.Done()
 	s := rt.send
-	poll := time.NewTicker(rt.cfg.PollInterval)
+	idle := rt.newIdlePoll()
+	poll := time.NewTimer(idle.base)
 	defer poll.Stop()
 	var done []finished
-	look := true // whether due sends may be waiting
+	look := true    // whether due sends may be waiting
+	settle := false // whether to read when the next send falls due
+	busy := true    // whether the last wake-up found work or was a poke
 	for {
 		if len(done) > 0 || (look && rt.claimLimit() > 0) {
+			before := s.inFlight - len(done)
 			more, err := rt.sendCycle(ctx, done, look)
 			if err != nil && ctx.Err() == nil {
 				rt.log.Error("engine work failed", "err", err)
@@ -99,9 +105,19 @@ func (rt *Runtime) sendLoop(ctx context.Context) {
 			if len(done) > 0 {
 				rt.pokeEvents() // resumed paths may have made work elsewhere
 				rt.pokeTimers()
+				// Retries fall due later: should this replica die first,
+				// the others know when to look (the relay coalesces these).
+				rt.tell(nudgeSends)
 			}
+			busy = busy || len(done) > 0 || s.inFlight > before
 			done = done[:0]
 			look = more
+			settle = true
+		}
+		if settle && s.inFlight == 0 {
+			// Going idle: sleep until the next poll or the next retry.
+			poll.Reset(min(idle.next(busy), rt.untilNextSend(ctx)))
+			settle, busy = false, false
 		}
 		select {
 		case <-ctx.Done():
@@ -124,11 +140,16 @@ func (rt *Runtime) sendLoop(ctx context.Context) {
 			linger.Stop()
 			look = true
 		case <-rt.pokeSd:
-			look = true
+			look, busy, settle = true, true, true
 		case <-poll.C:
-			look = true
-			if _, err := rt.RecoverSends(ctx); err != nil && ctx.Err() == nil {
+			look, settle = true, true
+			if n, err := rt.RecoverSends(ctx); err != nil && ctx.Err() == nil {
 				rt.log.Error("settling sends stranded in flight failed", "err", err)
+			} else if n > 0 {
+				busy = true
+			}
+			if s.inFlight > 0 {
+				poll.Reset(idle.next(true)) // calls in flight: keep settling
 			}
 		}
 	}

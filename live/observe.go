@@ -222,6 +222,9 @@ func (h *Hub) send(ctx context.Context) {
 // receive delivers the notes other replicas relayed.
 func (h *Hub) receive(in <-chan string) {
 	for payload := range in {
+		if payload == "" {
+			continue // the listener reconnected; the next counts catch up
+		}
 		var r relayed
 		if err := json.Unmarshal([]byte(payload), &r); err != nil {
 			h.log.Warn("live feed: an unreadable relayed payload", "err", err)

@@ -56,9 +56,11 @@ type Config struct {
 	// Concurrency bounds requests in flight (16).
 	Concurrency int
 	// Poll is how often the loop looks for due deliveries when nothing
-	// wakes it (1 s); Refresh how often it reloads the subscriptions other
-	// replicas may have changed (10 s).
-	Poll, Refresh time.Duration
+	// wakes it (1 s), should a wake-up have been lost; while it finds
+	// nothing the wait doubles, up to MaxPoll (60 polls). It sleeps no
+	// longer than until the next delivery falls due. Refresh is how often
+	// it reloads the subscriptions other replicas may have changed (10 s).
+	Poll, MaxPoll, Refresh time.Duration
 }
 
 // Deliverer posts the outbox's deliveries.
@@ -97,6 +99,9 @@ func NewDeliverer(cfg Config) *Deliverer {
 	if cfg.Poll <= 0 {
 		cfg.Poll = time.Second
 	}
+	if cfg.MaxPoll <= 0 {
+		cfg.MaxPoll = 60 * cfg.Poll
+	}
 	if cfg.Refresh <= 0 {
 		cfg.Refresh = 10 * time.Second
 	}
@@ -120,33 +125,54 @@ func (d *Deliverer) Start(ctx context.Context) error {
 	d.mu.Unlock()
 	go func() {
 		defer close(done)
-		poll, refresh := time.NewTicker(d.cfg.Poll), time.NewTicker(d.cfg.Refresh)
+		wait := d.cfg.Poll
+		poll, refresh := time.NewTimer(wait), time.NewTicker(d.cfg.Refresh)
 		defer poll.Stop()
 		defer refresh.Stop()
 		for {
+			busy := false
 			select {
 			case <-ctx.Done():
 				return
 			case <-refresh.C:
+				// Engine transactions consult the index of active
+				// subscriptions: it must not lag far behind the others'.
 				if err := d.cfg.Store.LoadHookSubscriptions(ctx); err != nil && ctx.Err() == nil {
 					d.cfg.Logger.Error("reload webhook subscriptions", "err", err)
 				}
 				continue
 			case <-poll.C:
 			case <-d.wake:
+				busy = true
 			}
 			for {
 				n, err := d.DeliverDue(ctx)
 				if err != nil && ctx.Err() == nil {
 					d.cfg.Logger.Error("deliver webhooks", "err", err)
 				}
+				busy = busy || n > 0
 				if n == 0 || err != nil || ctx.Err() != nil {
 					break
 				}
 			}
+			if busy {
+				wait = d.cfg.Poll
+			} else {
+				wait = min(2*wait, d.cfg.MaxPoll)
+			}
+			poll.Reset(min(wait, d.untilNextDue(ctx)))
 		}
 	}()
 	return nil
+}
+
+// untilNextDue is how long until the next delivery falls due.
+func (d *Deliverer) untilNextDue(ctx context.Context) time.Duration {
+	due, ok, err := d.cfg.Store.NextHookDue(ctx)
+	if err != nil || !ok {
+		return d.cfg.MaxPoll
+	}
+	return max(due.Sub(d.cfg.Clock.Now()), time.Millisecond)
 }
 
 // Stop ends the loop and waits for it; requests in flight are cut off and

@@ -445,7 +445,9 @@ func noteChanged(ctx context.Context, q Querier, d JSONDialect, tenantID, eventT
 }
 
 // OnCustomersChanged sets fn to be called after a transaction that queued
-// customer changes commits (the engine's poke of its entry loop).
+// customer changes commits, or that started a segment's full pass (a
+// segment written, customers or events loaded in bulk): the engine's poke
+// of its entry loop.
 func (s *Store) OnCustomersChanged(fn func()) { s.onChanged.Store(&fn) }
 
 // customersChanged calls the OnCustomersChanged hook.

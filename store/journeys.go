@@ -15,6 +15,7 @@ const journeyColumns = `id, tenant_id, name, description, status, graph, setting
 // CreateJourney stores j as a new draft of j.TenantID, filling in its ID,
 // status and times. A graph, when given, must be valid.
 func (s *Store) CreateJourney(ctx context.Context, actor string, j *kalcifer.Journey) error {
+	defer s.journeysChanged()
 	if err := kalcifer.ValidateName(j.Name); err != nil {
 		return err
 	}
@@ -107,6 +108,7 @@ func (s *Store) ListJourneys(ctx context.Context, f kalcifer.JourneyFilter) (kal
 // UpdateJourney applies upd. Name, description and settings may change in any
 // status but archived; the graph only in a draft, and it must be valid.
 func (s *Store) UpdateJourney(ctx context.Context, actor, tenantID, id string, upd kalcifer.JourneyUpdate) (*kalcifer.Journey, error) {
+	defer s.journeysChanged()
 	var out *kalcifer.Journey
 	err := s.b.WithTx(ctx, func(tx Tx) error {
 		j, err := getJourney(ctx, tx, tenantID, id)
@@ -180,6 +182,7 @@ func (s *Store) saveJourney(ctx context.Context, tx Tx, j *kalcifer.Journey) err
 
 // DeleteJourney removes a draft journey; other statuses answer ECONFLICT.
 func (s *Store) DeleteJourney(ctx context.Context, actor, tenantID, id string) error {
+	defer s.journeysChanged()
 	return s.b.WithTx(ctx, func(tx Tx) error {
 		j, err := getJourney(ctx, tx, tenantID, id)
 		if err != nil {
@@ -219,6 +222,7 @@ type TransitionJourneyParams struct {
 // TransitionJourney applies a lifecycle action. Activation publishes the
 // draft graph as the next immutable version, with p.Changelog.
 func (s *Store) TransitionJourney(ctx context.Context, p TransitionJourneyParams) (*kalcifer.Journey, error) {
+	defer s.journeysChanged()
 	actor, tenantID, id, action, changelog := p.Actor, p.TenantID, p.JourneyID, p.Action, p.Changelog
 	var out *kalcifer.Journey
 	err := s.b.WithTx(ctx, func(tx Tx) error {
@@ -296,6 +300,7 @@ func CheckRunnable(g *graph.Graph, on ...string) error {
 // DuplicateJourney copies a journey's draft graph and settings into a new
 // draft named name (default: "<name> (copy)").
 func (s *Store) DuplicateJourney(ctx context.Context, actor, tenantID, id, name string) (*kalcifer.Journey, error) {
+	defer s.journeysChanged()
 	src, err := s.GetJourney(ctx, tenantID, id)
 	if err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 // bench segments) load profiles with it. The tenant's segments start a full
 // pass, which stores the new profiles' memberships.
 func (s *Store) InsertCustomers(ctx context.Context, tenantID string, customers []*kalcifer.Customer) (int, error) {
+	defer s.customersChanged() // segments' members are to be built: wake the entry loop
 	now := s.now()
 	stored := 0
 	err := s.b.WithTx(ctx, func(tx Tx) error {
@@ -67,6 +68,7 @@ func (s *Store) InsertCustomers(ctx context.Context, tenantID string, customers 
 // segments' "performed" clauses. Generators load events with it. Their
 // tenants' segments start a full pass.
 func (s *Store) InsertPastEvents(ctx context.Context, events []*kalcifer.Event) error {
+	defer s.customersChanged() // segments' members are to be built: wake the entry loop
 	now := s.now()
 	return s.b.WithTx(ctx, func(tx Tx) error {
 		for start := 0; start < len(events); start += max(s.d.InsertRows, 1) {

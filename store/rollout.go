@@ -53,6 +53,7 @@ type ControlMigrationParams struct {
 // current version still m.FromVersion, and no other migration of it under
 // way. m's Total, Status and times are filled here.
 func (s *Store) Publish(ctx context.Context, m *kalcifer.Migration) error {
+	defer s.journeysChanged()
 	return s.b.WithTx(ctx, func(tx Tx) error {
 		j, err := getJourney(ctx, tx, m.TenantID, m.JourneyID)
 		if err != nil {
@@ -272,6 +273,7 @@ type ChangeMigrationParams struct {
 // with an audit row naming p.Action; fn returns an error to refuse. fn stays
 // an argument of its own, as with WithTx, so that its body reads at the call.
 func (s *Store) ChangeMigration(ctx context.Context, p ChangeMigrationParams, fn func(j *kalcifer.Journey, m *kalcifer.Migration) error) (*kalcifer.Migration, error) {
+	defer s.journeysChanged()
 	actor, tenantID, id, action := p.Actor, p.TenantID, p.MigrationID, p.Action
 	var out *kalcifer.Migration
 	err := s.b.WithTx(ctx, func(tx Tx) error {

@@ -119,6 +119,7 @@ func scanSegment(r Row, extra ...any) (*segment.Segment, error) {
 // existing segments. Its stored members are built in the background
 // (SegmentPassBatch).
 func (s *Store) CreateSegment(ctx context.Context, actor string, sg *segment.Segment) error {
+	defer s.customersChanged() // segments' members are to be built: wake the entry loop
 	if err := checkSegment(sg.Name, sg.Description); err != nil {
 		return err
 	}
@@ -205,6 +206,7 @@ type UpdateSegmentParams struct {
 // existing segments and not, through them, to this one; the stored members
 // of the segment, and of those that refer to it, are then built again.
 func (s *Store) UpdateSegment(ctx context.Context, p UpdateSegmentParams) (*segment.Segment, error) {
+	defer s.customersChanged() // segments' members are to be built: wake the entry loop
 	var out *segment.Segment
 	err := s.b.WithTx(ctx, func(tx Tx) error {
 		sg, err := getSegment(ctx, tx, p.TenantID, p.SegmentID)

@@ -32,6 +32,8 @@ type Store struct {
 	defaults kalcifer.Limits
 	// onChanged is called after customer changes are queued (entries.go).
 	onChanged atomic.Pointer[func()]
+	// onJourneys is called after a write of journeys commits (wakeups.go).
+	onJourneys atomic.Pointer[func()]
 	// observers watch engine transactions (observe.go).
 	observers []Observer
 	// hooks indexes the active webhook subscriptions (hooks.go).

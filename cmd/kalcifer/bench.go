@@ -47,6 +47,10 @@ Scenarios:
   socket  --clients WebSocket clients (default 1,000) joined to one journey
           while N events (default 1,000) arrive at --rate (default 100/s):
           server RSS, push latency p50/p99 (event accepted → instance_event)
+  idle    a server sitting idle for --seconds (default 60, after --settle,
+          default 2m; --timer: with one wait pending): its CPU share of a core, the database's
+          transactions and statements per second (PostgreSQL), then the
+          first reaction to an event (POST /events → first step)
   analytics  N history steps (default 1,000,000) of one journey recorded
           in bulk through the store and the analytics counters, then
           p50/p99 of each analytics query
@@ -60,7 +64,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, benchUsage)
 		benchFlags("").PrintDefaults()
 		if len(args) == 0 {
-			return usageError{errors.New("bench needs a scenario: j1, ingest, w1m, t100k, migrate, crash, crash-slow, sends, segments, profiles, entries, socket or analytics")}
+			return usageError{errors.New("bench needs a scenario: j1, ingest, w1m, t100k, migrate, crash, crash-slow, sends, segments, profiles, entries, socket, idle or analytics")}
 		}
 		return flag.ErrHelp
 	}
@@ -237,8 +241,15 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		if res.Received < res.Expected {
 			return fmt.Errorf("%d of %d instance_event frames never arrived", res.Expected-res.Received, res.Expected)
 		}
+	case "idle":
+		res, err := bench.RunIdle(ctx, bench.IdleOptions{DatabaseURL: get("database-url").(string), Seconds: get("seconds").(int),
+			Settle: get("settle").(time.Duration), Timer: get("timer").(bool), Binary: get("binary").(string), Out: stdout})
+		if err != nil {
+			return err
+		}
+		res.Print(stdout)
 	default:
-		return usageError{fmt.Errorf("unknown scenario %q: use j1, ingest, w1m, t100k, migrate, crash, crash-slow, sends, segments, profiles, entries, socket or analytics", scenario)}
+		return usageError{fmt.Errorf("unknown scenario %q: use j1, ingest, w1m, t100k, migrate, crash, crash-slow, sends, segments, profiles, entries, socket, idle or analytics", scenario)}
 	}
 	return nil
 }
@@ -258,6 +269,10 @@ func benchFlags(scenario string) *flag.FlagSet {
 	fs.Int("runs", 30, "segments, analytics: runs timed per query")
 	fs.String("data-dir", "", "segments: SQLite in this directory, kept (a second run on it measures again without loading; default: a temporary directory)")
 	fs.String("analytics", "on", "j1: off runs the server without its analytics counters, to measure what they cost")
+	fs.Int("seconds", 60, "idle: how long the server sits idle while measured")
+	fs.Duration("settle", 2*time.Minute, "idle: how long the server idles before it is measured (its loops' polls back off from 1 s to 60 s meanwhile)")
+	fs.String("binary", "", "idle: the kalcifer binary to run as the server (default: this one), to compare two builds")
+	fs.Bool("timer", false, "idle: start one customer on a journey waiting an hour first, so a timer is pending")
 	fs.Bool("idempotent", false, "crash, crash-slow: the webhooks declare that their receiver drops repeated Idempotency-Keys")
 	return fs
 }

@@ -145,6 +145,11 @@ func (s *Server) dataDir() string { return filepath.Join(s.Dir, "data") }
 func (s *Server) Restart() error {
 	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200",
 		s.Port, s.Dir)
+	// Tests that count statements (an idle server's) read
+	// pg_stat_statements when the server has it.
+	if _, err := os.Stat(filepath.Join(s.bin, "..", "lib", "pg_stat_statements.so")); err == nil {
+		opts += " -c shared_preload_libraries=pg_stat_statements"
+	}
 	var out []byte
 	var err error
 	for attempt := 0; attempt < 20; attempt++ {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // MaxNotifyBytes is the most a NOTIFY payload may hold (PostgreSQL refuses
@@ -25,9 +24,11 @@ func (b *Backend) Notify(ctx context.Context, channel, payload string) error {
 
 // Listen listens on channel on a connection of its own and returns once
 // the LISTEN is in place. The payloads arrive on the returned channel,
-// which is closed when ctx ends. A lost connection is replaced (what was
-// notified meanwhile is lost); a receiver that falls behind loses payloads
-// rather than holding the connection up.
+// which is closed when ctx ends. A lost connection is replaced; what was
+// notified meanwhile is lost, so an empty payload follows each
+// replacement, for receivers that must then look for themselves. A
+// receiver that falls behind loses payloads rather than holding the
+// connection up.
 func (b *Backend) Listen(ctx context.Context, channel string) (<-chan string, error) {
 	conn, err := b.listen(ctx, channel)
 	if err != nil {
@@ -38,11 +39,11 @@ func (b *Backend) Listen(ctx context.Context, channel string) (<-chan string, er
 		defer close(out)
 		defer func() {
 			if conn != nil {
-				conn.Hijack().Close(context.Background())
+				conn.Close(context.Background())
 			}
 		}()
 		for {
-			n, err := conn.Conn().WaitForNotification(ctx)
+			n, err := conn.WaitForNotification(ctx)
 			if ctx.Err() != nil {
 				return
 			}
@@ -55,7 +56,7 @@ func (b *Backend) Listen(ctx context.Context, channel string) (<-chan string, er
 				continue
 			}
 			b.logger.Warn("the connection listening for notifications was lost; listening again", "channel", channel, "err", err)
-			conn.Hijack().Close(context.Background())
+			conn.Close(context.Background())
 			conn = nil
 			for conn == nil {
 				select {
@@ -67,18 +68,24 @@ func (b *Backend) Listen(ctx context.Context, channel string) (<-chan string, er
 					conn = nil
 				}
 			}
+			select {
+			case out <- "": // notifications may have been lost meanwhile
+			default:
+			}
 		}
 	}()
 	return out, nil
 }
 
-func (b *Backend) listen(ctx context.Context, channel string) (*pgxpool.Conn, error) {
-	conn, err := b.pool.Acquire(ctx)
+// listen opens a connection outside the pool, so that listeners never
+// take the pool's connections from the work, and listens on it.
+func (b *Backend) listen(ctx context.Context, channel string) (*pgx.Conn, error) {
+	conn, err := pgx.ConnectConfig(ctx, b.pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", channel, err)
 	}
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
-		conn.Release()
+		conn.Close(context.Background())
 		return nil, fmt.Errorf("listen %s: %w", channel, err)
 	}
 	return conn, nil

@@ -14,9 +14,8 @@ import (
 // mark replicas alive (the event lanes use 19790).
 const replicaLockClass = 19791
 
-// livenessCheck is how often the connection holding the replica's lock is
-// checked (each check may take as long); a lost connection is replaced and
-// the lock taken again.
+// livenessCheck paces the retries of a lost connection (the liveness
+// lock's, a listener's): a retry every quarter of it.
 const livenessCheck = time.Second
 
 // DefaultReplicaGrace is how long a replica's lock must be seen free before
@@ -28,27 +27,25 @@ const DefaultReplicaGrace = 10 * time.Second
 // Live holds a session advisory lock (19791, id) on a connection of its own
 // until ctx ends. PostgreSQL releases it the moment this process or its
 // connection dies, so other replicas notice at once (ReplicaAlive), rather
-// than after a lease. It returns once the lock is held.
+// than after a lease. It returns once the lock is held. The connection is
+// watched by a read that waits on it, not by pings: a lost connection is
+// noticed at once and an idle one costs no statement.
 func (b *Backend) Live(ctx context.Context, id int64) error {
 	conn, err := b.lockReplica(ctx, id)
 	if err != nil {
 		return err
 	}
 	go func() {
-		t := time.NewTicker(livenessCheck)
-		defer t.Stop()
 		for {
-			select {
-			case <-ctx.Done():
+			// Nothing is ever notified on this connection: the wait ends when
+			// ctx does or the connection is lost.
+			_, err := conn.Conn().WaitForNotification(ctx)
+			if ctx.Err() != nil {
 				// Closing the connection releases the lock.
 				conn.Hijack().Close(context.Background())
 				return
-			case <-t.C:
 			}
-			ping, cancel := context.WithTimeout(ctx, livenessCheck)
-			err := conn.Ping(ping)
-			cancel()
-			if err == nil || ctx.Err() != nil {
+			if err == nil {
 				continue
 			}
 			b.logger.Warn("the connection marking this replica alive was lost; taking the lock again", "replica", id, "err", err)
