@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -107,12 +110,28 @@ func TestCrashWithSlowReceiver(t *testing.T) {
 // the kill strand between their in-flight mark and their request.
 const neverCalledAllowance = 8
 
-// buildKalcifer builds the server binary the crash runs start and kill.
+// buildKalcifer builds the server binary the crash runs start and kill,
+// once for the test binary (TestMain removes it).
 func buildKalcifer(t *testing.T) string {
 	t.Helper()
-	binary := filepath.Join(t.TempDir(), "kalcifer")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "kalcifer-test-binary-"); built.err != nil {
+			return
+		}
+		built.path = filepath.Join(built.dir, "kalcifer")
+		if out, err := exec.Command("go", "build", "-o", built.path, ".").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	return binary
+	return built.path
+}
+
+// built is the server binary buildKalcifer made.
+var built struct {
+	once      sync.Once
+	dir, path string
+	err       error
 }
