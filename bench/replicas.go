@@ -93,7 +93,10 @@ type ReplicaKillOptions struct {
 	Replicas    int    // servers on the database (default 3)
 	N           int    // customers (default 300)
 	Clients     int    // concurrent HTTP clients (default 12)
-	Out         io.Writer
+	// Delay is the receiver's time per call: with one, every replica has
+	// calls in flight when one is killed, for the others to take over.
+	Delay time.Duration
+	Out   io.Writer
 }
 
 // ReplicaKillResult is the audit of a run in which one of several replicas
@@ -141,6 +144,7 @@ func RunReplicaKill(ctx context.Context, o ReplicaKillOptions) (*ReplicaKillResu
 		return nil, err
 	}
 	defer stop()
+	rcv.delay = o.Delay
 	res := &ReplicaKillResult{CrashResult: CrashResult{Backend: backendOf(o.DatabaseURL), N: o.N, Kills: 1}, Replicas: o.Replicas}
 	journeyID, err := createActive(f.srvs[0], "J1 replicas", j1(rcv.addr, "signed_up", time.Hour))
 	if err != nil {
