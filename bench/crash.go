@@ -49,8 +49,12 @@ type CrashResult struct {
 	NeverCalled int
 	// Resent counts keys the receiver got more than once from idempotent
 	// webhooks: sends in doubt sent again, which the receiver drops.
-	Resent   int
-	Problems []string
+	Resent int
+	// Recovered counts sends settled because their worker died in their
+	// call (RecoverSends); LastRecovered is when the last of them was.
+	Recovered     int
+	LastRecovered time.Time
+	Problems      []string
 }
 
 // OK reports whether the audit found nothing lost and nothing doubled.
@@ -191,6 +195,10 @@ func listInstances(srv *server, journeyID string) ([]instanceRow, error) {
 	}
 }
 
+// interrupted begins the detail of a send that RecoverSends settled (or
+// sent again) because its worker died during its call.
+const interrupted = "interrupted in flight"
+
 // audit compares each instance's ledger with the receiver.
 func audit(srv *server, rcv *receiver, instances []instanceRow, res *CrashResult) error {
 	keys := rcv.keyCounts()
@@ -214,8 +222,10 @@ func audit(srv *server, rcv *receiver, instances []instanceRow, res *CrashResult
 		}
 		var detail struct {
 			Sends []struct {
-				Key    string `json:"key"`
-				Status string `json:"status"`
+				Key         string     `json:"key"`
+				Status      string     `json:"status"`
+				Detail      string     `json:"detail"`
+				CompletedAt *time.Time `json:"completed_at"`
 			} `json:"sends"`
 		}
 		if err := srv.call("GET", "/api/v1/instances/"+in.ID, nil, &detail); err != nil {
@@ -223,6 +233,12 @@ func audit(srv *server, rcv *receiver, instances []instanceRow, res *CrashResult
 		}
 		for _, s := range detail.Sends {
 			ledger[s.Key] = true
+			if strings.HasPrefix(s.Detail, interrupted) {
+				res.Recovered++
+				if s.CompletedAt != nil && s.CompletedAt.After(res.LastRecovered) {
+					res.LastRecovered = *s.CompletedAt
+				}
+			}
 			got := keys[s.Key]
 			switch s.Status {
 			case "sent":

@@ -19,13 +19,16 @@ type Options struct {
 	N           int           // customers (default 2000)
 	Clients     int           // concurrent HTTP clients (default 32)
 	Timeout     time.Duration // S3's wait_for_event timeout (default 5s)
-	Out         io.Writer     // progress lines
+	// Replicas is how many servers share the database (PostgreSQL only;
+	// default 1); the clients' requests are spread over them.
+	Replicas int
+	Out      io.Writer // progress lines
 }
 
 // Result holds the figures of one run.
 type Result struct {
 	Backend                               string
-	N                                     int
+	N, Replicas                           int
 	StartsPerSec, TimeToWaiting           float64
 	FirstHookP50, FirstHookP99            time.Duration
 	EventsPerSec, TimeToComplete, JPerSec float64
@@ -73,12 +76,16 @@ func RunJ1(ctx context.Context, o Options) (*Result, error) {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
-	srv, rcv, stop, err := launch(ctx, o.Binary, o.DatabaseURL)
+	if o.Replicas <= 0 {
+		o.Replicas = 1
+	}
+	f, rcv, stop, err := launchReplicas(ctx, o.Binary, o.DatabaseURL, o.Replicas)
 	if err != nil {
 		return nil, err
 	}
 	defer stop()
-	res := &Result{Backend: backendOf(o.DatabaseURL), N: o.N}
+	srv := f.srvs[0]
+	res := &Result{Backend: backendOf(o.DatabaseURL), N: o.N, Replicas: o.Replicas}
 
 	// S1 and S2 share a journey whose timeout is long; S3 has its own.
 	if _, err := createActive(srv, "J1", j1(rcv.addr, "signed_up", 30*24*time.Hour)); err != nil {
@@ -93,7 +100,7 @@ func RunJ1(ctx context.Context, o Options) (*Result, error) {
 	start := time.Now()
 	if err := fanOut(o.N, o.Clients, func(i int) error {
 		sent[i] = time.Now()
-		return srv.call("POST", "/api/v1/events", map[string]any{"customer_id": cid(i), "event_type": "signed_up"}, nil)
+		return f.call(i, "POST", "/api/v1/events", map[string]any{"customer_id": cid(i), "event_type": "signed_up"}, nil)
 	}); err != nil {
 		return nil, err
 	}
@@ -118,7 +125,7 @@ func RunJ1(ctx context.Context, o Options) (*Result, error) {
 	fmt.Fprintf(o.Out, "S2: email_opened for all %d waiting customers\n", o.N)
 	start = time.Now()
 	if err := fanOut(o.N, o.Clients, func(i int) error {
-		return srv.call("POST", "/api/v1/events", map[string]any{"customer_id": cid(i), "event_type": "email_opened"}, nil)
+		return f.call(i, "POST", "/api/v1/events", map[string]any{"customer_id": cid(i), "event_type": "email_opened"}, nil)
 	}); err != nil {
 		return nil, err
 	}
@@ -131,7 +138,7 @@ func RunJ1(ctx context.Context, o Options) (*Result, error) {
 
 	fmt.Fprintf(o.Out, "S3: %d customers wait %s with no event\n", o.N, o.Timeout)
 	if err := fanOut(o.N, o.Clients, func(i int) error {
-		return srv.call("POST", "/api/v1/events", map[string]any{"customer_id": cid(i), "event_type": "signed_up_t"}, nil)
+		return f.call(i, "POST", "/api/v1/events", map[string]any{"customer_id": cid(i), "event_type": "signed_up_t"}, nil)
 	}); err != nil {
 		return nil, err
 	}
@@ -147,7 +154,7 @@ func RunJ1(ctx context.Context, o Options) (*Result, error) {
 		lags = append(lags, at.Sub(welcome[c].Add(o.Timeout)))
 	}
 	res.TimerLagP50, res.TimerLagP99, res.TimerLagMax = pct(lags, 50), pct(lags, 99), pct(lags, 100)
-	res.PeakRSS = srv.peakRSS()
+	res.PeakRSS = f.peakRSS()
 	if res.Backend == "sqlite" {
 		res.StoreBytesPerJourney = srv.storeBytes() / int64(2*o.N)
 	}
@@ -256,7 +263,11 @@ func pct(d []time.Duration, p int) time.Duration {
 
 // Print writes the figures as a table, naming the machine and scenario.
 func (r *Result) Print(w io.Writer) {
-	fmt.Fprintf(w, "\nJ1 (docs/BENCHMARKS.md), backend %s, N = %d, machine: %s\n\n", r.Backend, r.N, machine())
+	replicas, rss := "", ""
+	if r.Replicas > 1 {
+		replicas, rss = fmt.Sprintf(" on %d replicas", r.Replicas), ", largest replica"
+	}
+	fmt.Fprintf(w, "\nJ1 (docs/BENCHMARKS.md), backend %s%s, N = %d, machine: %s\n\n", r.Backend, replicas, r.N, machine())
 	rows := [][2]string{
 		{"S1 starts/s (events accepted)", fmt.Sprintf("%.0f", r.StartsPerSec)},
 		{"S1 time until all waiting", fmt.Sprintf("%.2f s", r.TimeToWaiting)},
@@ -265,7 +276,7 @@ func (r *Result) Print(w io.Writer) {
 		{"S2 time until all completed", fmt.Sprintf("%.2f s", r.TimeToComplete)},
 		{"S2 journeys/s end to end", fmt.Sprintf("%.0f", r.JPerSec)},
 		{"S3 timer lag p50 / p99 / max", fmt.Sprintf("%s / %s / %s", ms(r.TimerLagP50), ms(r.TimerLagP99), ms(r.TimerLagMax))},
-		{"peak server RSS (VmHWM)", fmt.Sprintf("%.1f MiB", float64(r.PeakRSS)/(1<<20))},
+		{"peak server RSS (VmHWM" + rss + ")", fmt.Sprintf("%.1f MiB", float64(r.PeakRSS)/(1<<20))},
 		{"store per completed journey", storeCell(r.StoreBytesPerJourney)},
 		{"duplicate webhook deliveries", fmt.Sprintf("%d", r.Duplicates)},
 	}

@@ -48,7 +48,7 @@ func launch(ctx context.Context, binary, databaseURL string) (srv *server, rcv *
 		os.RemoveAll(dir)
 		return nil, nil, nil, err
 	}
-	if srv, err = startServer(ctx, binary, databaseURL, dir); err != nil {
+	if srv, err = startServer(ctx, binary, databaseURL, dir, "bench-admin-key-"+kalcifer.RandomToken(32)); err != nil {
 		rcv.close()
 		os.RemoveAll(dir)
 		return nil, nil, nil, err
@@ -56,8 +56,9 @@ func launch(ctx context.Context, binary, databaseURL string) (srv *server, rcv *
 	return srv, rcv, func() { srv.stop(); rcv.close(); os.RemoveAll(dir) }, nil
 }
 
-// startServer runs binary serve on a free port and waits until it is ready.
-func startServer(ctx context.Context, binary, databaseURL, dataDir string) (*server, error) {
+// startServer runs binary serve on a free port with the admin key key and
+// waits until it is ready.
+func startServer(ctx context.Context, binary, databaseURL, dataDir, key string) (*server, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -65,12 +66,18 @@ func startServer(ctx context.Context, binary, databaseURL, dataDir string) (*ser
 	addr := l.Addr().String()
 	l.Close()
 	s := &server{binary: binary, addr: addr, databaseURL: databaseURL, base: "http://" + addr,
-		key: "bench-admin-key-" + kalcifer.RandomToken(32), dataDir: dataDir,
+		key: key, dataDir: dataDir,
 		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}, Timeout: 30 * time.Second}}
 	if _, err := s.start(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// replica starts another server on s's database, data directory (so the
+// same key file) and admin key, on a port of its own.
+func (s *server) replica(ctx context.Context) (*server, error) {
+	return startServer(ctx, s.binary, s.databaseURL, s.dataDir, s.key)
 }
 
 // start runs the child on the server's address and data and returns how

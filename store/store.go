@@ -24,7 +24,8 @@ type Store struct {
 	keyring *secrets.Keyring
 	// webhookSecrets caches webhook signing secrets by tenant, opened;
 	// they never change.
-	webhookSecrets sync.Map
+	webhookSecrets   sync.Map
+	webhookSecretsMu sync.Mutex // one read of an uncached secret at a time
 	// migrated is set once no migration was pending: a running process
 	// cannot lose one, and asking again takes the SQLite writer.
 	migrated atomic.Bool

@@ -21,6 +21,13 @@ func (s *Store) CreateTenant(ctx context.Context, actor, id string) (kalcifer.Te
 			}
 			return err
 		}
+		// The webhook signing secret is made with the tenant, so that a
+		// server reads it at start (LoadWebhookSecrets) rather than in the
+		// middle of the tenant's first webhook calls.
+		if _, err := tx.Exec(ctx, `INSERT INTO tenant_secrets (tenant_id, webhook_secret, created_at) VALUES ($1, $2, $3)
+			ON CONFLICT (tenant_id) DO NOTHING`, t.ID, s.seal(colWebhookSecret, t.ID, kalcifer.RandomToken(43)), micros(t.CreatedAt)); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, id, actor, "tenant.create", "tenant", id, nil)
 	})
 	if err != nil {
@@ -80,8 +87,15 @@ func (s *Store) ListTenants(ctx context.Context) ([]kalcifer.Tenant, error) {
 // with, making it on first use. It is stored sealed.
 //
 // Secrets never change once made, so each is read once per process: the
-// webhook provider asks for it on every send.
+// webhook provider asks for it on every send. Reads of secrets not yet
+// cached are made one at a time, so the first calls to a tenant's
+// webhooks do not each take a connection to read the same row.
 func (s *Store) WebhookSecret(ctx context.Context, tenantID string) ([]byte, error) {
+	if secret, ok := s.webhookSecrets.Load(tenantID); ok {
+		return secret.([]byte), nil
+	}
+	s.webhookSecretsMu.Lock()
+	defer s.webhookSecretsMu.Unlock()
 	if secret, ok := s.webhookSecrets.Load(tenantID); ok {
 		return secret.([]byte), nil
 	}
@@ -91,6 +105,35 @@ func (s *Store) WebhookSecret(ctx context.Context, tenantID string) ([]byte, err
 	}
 	s.webhookSecrets.Store(tenantID, secret)
 	return secret, nil
+}
+
+// LoadWebhookSecrets reads every tenant's webhook secret into the cache
+// WebhookSecret answers from, in one query, and returns how many it read.
+// The server calls it before its engine starts: a webhook call begins only
+// once its send is marked in flight, and a call that first waited for the
+// database (the first calls after a restart, on a busy connection pool)
+// could be cut short by a crash before its request left — a send in doubt
+// that its receiver never got.
+func (s *Store) LoadWebhookSecrets(ctx context.Context) (int, error) {
+	rows, err := s.b.Q().Query(ctx, `SELECT tenant_id, webhook_secret FROM tenant_secrets`)
+	if err != nil {
+		return 0, fmt.Errorf("read webhook secrets: %w", err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var tenantID, stored string
+		if err := rows.Scan(&tenantID, &stored); err != nil {
+			return n, fmt.Errorf("read webhook secrets: %w", err)
+		}
+		secret, err := s.open(colWebhookSecret, tenantID, stored)
+		if err != nil {
+			continue // WebhookSecret reports it where the secret is needed
+		}
+		s.webhookSecrets.Store(tenantID, []byte(secret))
+		n++
+	}
+	return n, rows.Err()
 }
 
 func (s *Store) webhookSecret(ctx context.Context, tenantID string) ([]byte, error) {

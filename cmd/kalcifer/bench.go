@@ -20,7 +20,11 @@ Runs a standard scenario of docs/BENCHMARKS.md against a real
 "kalcifer serve" child (this binary) and prints a table.
 
 Scenarios:
-  j1      the peer journey: S1 starts, S2 events, S3 timers
+  j1      the peer journey: S1 starts, S2 events, S3 timers (--replicas N:
+          N servers on one PostgreSQL, the requests spread over them;
+          --kill-one: instead, each customer's events through two replicas,
+          one SIGKILLed half way, then an audit; exits 1 on a loss,
+          a duplicate or webhooks out of order)
   ingest  durable ingestion: single events per request, then E-batch
   w1m     N customers waiting (default 1,000,000): memory, store size, kill -9 → ready
   t100k   N waits due at one instant after downtime (default 100,000): drain rate, API p99
@@ -75,6 +79,9 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		return usageError{err}
 	}
 	get := func(name string) any { return fs.Lookup(name).Value.(flag.Getter).Get() }
+	if scenario != "j1" && (isSet(fs, "replicas") || isSet(fs, "kill-one")) {
+		return usageError{fmt.Errorf("--replicas and --kill-one are for j1 only, not %s", scenario)}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	switch scenario {
@@ -88,8 +95,15 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		default:
 			return usageError{fmt.Errorf("--analytics must be on or off, not %q", get("analytics"))}
 		}
+		replicas := get("replicas").(int)
+		if replicas < 1 {
+			return usageError{fmt.Errorf("--replicas must be 1 or more, not %d", replicas)}
+		}
+		if get("kill-one").(bool) {
+			return benchReplicaKill(ctx, get("database-url").(string), replicas, get("n").(int), get("clients").(int), stdout)
+		}
 		res, err := bench.RunJ1(ctx, bench.Options{DatabaseURL: get("database-url").(string), N: get("n").(int),
-			Clients: get("clients").(int), Timeout: get("timeout").(time.Duration), Out: stdout})
+			Clients: get("clients").(int), Timeout: get("timeout").(time.Duration), Replicas: replicas, Out: stdout})
 		if err != nil {
 			return err
 		}
@@ -274,7 +288,27 @@ func benchFlags(scenario string) *flag.FlagSet {
 	fs.String("binary", "", "idle: the kalcifer binary to run as the server (default: this one), to compare two builds")
 	fs.Bool("timer", false, "idle: start one customer on a journey waiting an hour first, so a timer is pending")
 	fs.Bool("idempotent", false, "crash, crash-slow: the webhooks declare that their receiver drops repeated Idempotency-Keys")
+	fs.Int("replicas", 1, "j1: servers on one PostgreSQL database, the clients' requests spread over them")
+	fs.Bool("kill-one", false, "j1 with --replicas 2 or more: SIGKILL one replica half way through the customers, then audit the ledger")
 	return fs
+}
+
+// benchReplicaKill runs J1 on replicas servers of one PostgreSQL database,
+// SIGKILLs one half way and audits what the others made of it.
+func benchReplicaKill(ctx context.Context, databaseURL string, replicas, n, clients int, stdout io.Writer) error {
+	if replicas < 2 {
+		return usageError{errors.New("--kill-one needs --replicas 2 or more: the others take the killed one's work over")}
+	}
+	res, err := bench.RunReplicaKill(ctx, bench.ReplicaKillOptions{DatabaseURL: databaseURL, Replicas: replicas, N: n,
+		Clients: clients, Out: stdout})
+	if err != nil {
+		return err
+	}
+	res.Print(stdout)
+	if !res.OK() || res.OutOfOrder > 0 {
+		return errors.New("the replica kill audit found lost, duplicated or reordered work")
+	}
+	return nil
 }
 
 func isSet(fs *flag.FlagSet, name string) bool {

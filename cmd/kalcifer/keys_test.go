@@ -139,6 +139,7 @@ func TestStartSealsOlderRows(t *testing.T) {
 	for _, q := range []string{
 		`INSERT INTO tenant_ai_settings (tenant_id, provider, base_url, model, api_key, updated_at)
 			VALUES ('default', 'openai', 'https://llm.example.invalid/v1', 'm', 'sk-rotate-me', 1)`,
+		`DELETE FROM tenant_secrets WHERE tenant_id = 'default'`, // made with the tenant; an older Kalcifer's was plaintext
 		`INSERT INTO tenant_secrets (tenant_id, webhook_secret, created_at) VALUES ('default', 'whsec-from-before', 1)`,
 		`INSERT INTO api_keys (id, tenant_id, name, role, prefix, hash, created_at)
 			VALUES ('key_old', 'default', 'old', 'viewer', '` + old[:12] + `', '` + hex.EncodeToString(sum[:]) + `', 1)`,

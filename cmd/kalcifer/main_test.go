@@ -7,7 +7,13 @@ import (
 	"github.com/kalcifer/kalcifer/internal/pgtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) {
+	code := pgtest.Main(m)
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
 
 // envOf turns a map into the getenv run and LoadConfig take.
 func envOf(m map[string]string) func(string) string {

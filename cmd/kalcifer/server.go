@@ -232,6 +232,16 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Alerts = notify.NewAlerts(st, nil, m.Logger, m.Config.AlertInterval)
 	m.Alerts.Start(context.WithoutCancel(ctx))
+	// The webhook signing secrets are read before the engine starts, so no
+	// webhook call reads the database between its in-flight mark and its
+	// request (store.Store.LoadWebhookSecrets).
+	if _, err := st.LoadWebhookSecrets(ctx); err != nil {
+		m.stopNotify()
+		m.stopLive()
+		m.closeLua()
+		st.Close()
+		return err
+	}
 	m.Engine = engine.New(engine.Config{Store: st, Logger: m.Logger, Providers: providers(st, m.Logger, m.Config.Outbound), Accounts: catalog,
 		SendLease:       m.Config.SendLease,
 		SegmentRefresh:  m.Config.SegmentRefresh,

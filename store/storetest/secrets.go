@@ -90,6 +90,7 @@ func testSealedColumns(t *testing.T, s *store.Store) {
 func testSealPlaintext(t *testing.T, s *store.Store) {
 	ctx := context.Background()
 	exec(t, s, `INSERT INTO tenant_ai_settings (tenant_id, provider, api_key, updated_at) VALUES ('default', 'openai', 'sk-legacy-plain', 1)`)
+	exec(t, s, `DELETE FROM tenant_secrets WHERE tenant_id = 'default'`) // made with the tenant
 	exec(t, s, `INSERT INTO tenant_secrets (tenant_id, webhook_secret, created_at) VALUES ('default', 'whsec-legacy-plain', 1)`)
 	if _, err := s.AISettings(ctx, "default"); err == nil || !strings.Contains(err.Error(), "unsealed") {
 		t.Fatalf("reading a plaintext value: %v, want it refused", err)
@@ -266,5 +267,34 @@ func testLegacyAPIKeys(t *testing.T, s *store.Store) {
 	}
 	if _, err := s.Authenticate(ctx, secret); err != nil {
 		t.Fatalf("legacy key after the second pass: %v", err)
+	}
+}
+
+// A tenant's webhook secret is made with the tenant, and a server reads
+// every one before its engine starts, so that no webhook call waits for
+// the database after its send was marked in flight.
+func testWebhookSecretsAtStart(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	_, err := s.CreateTenant(ctx, actor, "acme")
+	must(t, err)
+	if stored := raw(t, s, `SELECT webhook_secret FROM tenant_secrets WHERE tenant_id = 'acme'`); !strings.HasPrefix(stored, "enc:v1:old:") {
+		t.Fatalf("the new tenant's webhook secret is stored as %q, want it made sealed", stored)
+	}
+	// A process that has not asked for it yet (a restart) reads it at start.
+	fresh := store.New(s.Backend(), kalcifer.SystemClock{}, testKeyring(t, oldKey)) // not closed: it shares s's backend
+	n, err := fresh.LoadWebhookSecrets(ctx)
+	must(t, err)
+	if n < 1 {
+		t.Fatalf("LoadWebhookSecrets read %d secrets, want the new tenant's", n)
+	}
+	want, err := s.WebhookSecret(ctx, "acme")
+	must(t, err)
+	// From here on the row cannot be read: the answer must come from what
+	// was loaded.
+	exec(t, s, `DELETE FROM tenant_secrets WHERE tenant_id = 'acme'`)
+	got, err := fresh.WebhookSecret(ctx, "acme")
+	must(t, err)
+	if !bytes.Equal(got, want) {
+		t.Fatalf("the loaded secret differs from the stored one")
 	}
 }

@@ -44,6 +44,7 @@ func Run(t *testing.T, open Open) {
 		"WebhookSecret":       testWebhookSecret,
 		"SealedColumns":       testSealedColumns,
 		"SealPlaintext":       testSealPlaintext,
+		"WebhookSecretsLoad":  testWebhookSecretsAtStart,
 		"Rotation":            testRotation,
 		"APIKeyScheme":        testAPIKeyScheme,
 		"LegacyAPIKeys":       testLegacyAPIKeys,
