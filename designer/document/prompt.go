@@ -314,6 +314,13 @@ func duration(n int, unit string) string {
 func (s Step) lead(first bool, prevDay int, anchor string) string {
 	t := oneLine(s.Timing)
 	if s.delay {
+		if anchorWords.MatchString(t) && prevDay != unknownDay && s.Day >= 0 {
+			// "9 days after signup" in a Delay column counts from the start.
+			if s.Day > prevDay {
+				return "Wait " + duration(s.Day-prevDay, "d") + ", then"
+			}
+			return ""
+		}
 		if m := delayRE.FindStringSubmatch(t); m != nil && m[1] != "0" {
 			n, _ := strconv.Atoi(m[1])
 			return "Wait " + duration(n, m[2]) + ", then"

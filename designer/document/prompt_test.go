@@ -39,6 +39,7 @@ func TestPromptRendersStepsAndRules(t *testing.T) {
 		"Stop if they unsubscribe.",
 		"No more than 2 emails a day.",
 		"Goal: first purchase.",
+		`Not understood: "Owner: Dana. Entry | ignored because it is a table row | with cells".`,
 	}, "\n")
 	if got := doc.Prompt(); got != want {
 		t.Errorf("Prompt() =\n%s\nwant\n%s", got, want)
@@ -61,7 +62,7 @@ func TestPromptRuleShapes(t *testing.T) {
 		"Frequency cap: 3 messages per week":         "No more than 3 messages a week.",
 		"Cap: max 1 push / 24h":                      "No more than 1 push notification a day.",
 		"Cap: at most 2 SMS every 7 days":            "No more than 2 SMS a week.",
-		"Cap: be gentle":                             "",
+		"Cap: be gentle":                             `Not understood: "Cap: be gentle".`,
 		"- Goal: first purchase.":                    "Goal: first purchase.",
 		"Trigger: | user signs up":                   "Start when a user signs up.",
 		"Exit | unsubscribes":                        "Stop if they unsubscribe.",

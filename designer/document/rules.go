@@ -48,7 +48,7 @@ var ruleKeys = map[string]ruleKind{
 
 // keyLine is a "key: value" line, also written "key | value", "key – value"
 // or "key ........ value"; markdown emphasis is stripped before.
-var keyLine = regexp.MustCompile(`^\s*(?:[-*•]\s*)?([A-Za-z][A-Za-z /&-]{0,30}?)\s*(?:\([^)]*\)\s*)?(?:\.{3,}|:\s*\|?|\s\|\s|\s[–—]\s)\s*(.+?)\s*$`)
+var keyLine = regexp.MustCompile(`^\s*(?:[-*•]\s*)?([A-Za-z][A-Za-z /&-]{0,30}?)\s*(?:\([^)]*\)\s*)?(?:\.{3,}|:\s*\|?|\s\|\s|\s[–—-]\s)\s*(.+?)\s*$`)
 
 // markup is markdown emphasis and heading marks around a line's words.
 var markup = regexp.MustCompile(`\*\*|__|^#+\s+|^_|_$`)
@@ -174,7 +174,7 @@ func (r *rules) addEntry(v string) bool {
 			r.addAudience(v[segmentWord.FindStringIndex(v)[0]:])
 		}
 		return true
-	case segmentWord.MatchString(v):
+	case segmentRule.MatchString(v) || segmentWord.MatchString(v) && len(identifiers(v, false)) > 0:
 		r.addAudience(v)
 		return true
 	}

@@ -70,10 +70,10 @@ func classifyHeader(cell string) (role, int) {
 // columns maps a steps table's roles to column indexes.
 type columns struct {
 	timing, channel, audience, condition int
-	otherwise                            int // what is sent when the condition does not hold, -1 when none
-	variant, share                       int   // an A/B split's arm and its share, -1 when none
-	content                              []int // by preference
-	delay                                bool  // the timing column is a delay from the previous step
+	otherwise                            int    // what is sent when the condition does not hold, -1 when none
+	variant, share                       int    // an A/B split's arm and its share, -1 when none
+	content                              []int  // by preference
+	delay                                bool   // the timing column is a delay from the previous step
 	anchor                               string // the profile date the timing column counts from ("Timing (vs renewal_date)")
 	header                               []string
 }
