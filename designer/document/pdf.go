@@ -396,6 +396,15 @@ func tableRows(rows [][]pdfCell) []string {
 				j := column(c)
 				row[j] = strings.TrimSpace(row[j] + " " + c.text)
 			}
+			if prev := table[len(table)-1]; row[0] == "" && len(table) > 1 && prev[0] != "" {
+				// Cells under later columns only, the first left empty:
+				// the row above wrapped ("Activate your | … has" over
+				// "card | not arrived …").
+				for j, c := range row {
+					prev[j] = strings.TrimSpace(prev[j] + " " + c)
+				}
+				continue
+			}
 			table = append(table, row)
 		case len(cells) == 1 && anchors != nil && column(cells[0]) > 0:
 			last := table[len(table)-1]

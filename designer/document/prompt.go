@@ -28,6 +28,11 @@ func (d *Document) Prompt() string {
 	sentences = append(sentences, stepSentences(d.Steps, r.split, anchorOf(d.Text, d.Steps))...)
 	sentences = append(sentences, after...)
 	sentences = append(sentences, r.closing()...)
+	for _, s := range d.Steps {
+		if s.extra != "" {
+			r.unplaced = append(r.unplaced, s.extra+" (in: "+oneLine(s.Source)+")")
+		}
+	}
 	for _, u := range r.unplaced {
 		sentences = append(sentences, `Not understood: "`+strings.ReplaceAll(oneLine(markup.ReplaceAllString(u, "")), `"`, "'")+`".`)
 	}
@@ -83,6 +88,7 @@ func readAround(text string, steps []Step) (r *rules, before, after []string) {
 			inTable = true
 			continue
 		}
+		meta := metaLead.MatchString(line) // "Prepared by: Digital CX, rev. 4."
 		if proseStep(line) || otherAction.MatchString(line) {
 			// A step said in prose around the table ("Then, 3 days
 			// later, everyone gets the same impact-report email") goes
@@ -107,7 +113,7 @@ func readAround(text string, steps []Step) (r *rules, before, after []string) {
 				r.add(kind, keyOf(sentence), value, sentence)
 			case section != kindNone && section != kindMeta:
 				r.add(section, "", strings.TrimSpace(bullet.ReplaceAllString(sentence, "")), sentence)
-			case first || timingNote.MatchString(sentence) || metaLead.MatchString(sentence):
+			case first || meta || timingNote.MatchString(sentence) || metaLead.MatchString(sentence):
 			default:
 				r.unplaced = append(r.unplaced, sentence)
 			}
@@ -434,7 +440,7 @@ var (
 	// hour after abandon", "2 hours later".
 	relativeTiming = regexp.MustCompile(`(?i)^\+?\s*(\d+)\s*(minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w)\b\s*(later|after\b.*)$`)
 	// nowTiming is a step sent as soon as the one before.
-	nowTiming = regexp.MustCompile(`(?i)^(?:immediately|instantly|right away|straight away|at once|now|same time)$`)
+	nowTiming = regexp.MustCompile(`(?i)^(?:immediately|instantly|right away|straight away|at once|now|same time|on entry|at entry|on enrol?ment)$`)
 )
 
 // timingAsWritten renders a timing that a day count would lose: a date

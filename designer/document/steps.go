@@ -56,6 +56,9 @@ func classifyHeader(cell string) (role, int) {
 	if stepHeaders[norm] {
 		return roleStep, 0
 	}
+	if strings.HasPrefix(norm, "only ") {
+		return roleCondition, 0 // "Only when", "Only if"
+	}
 	words := " " + norm + " "
 	for _, hw := range headerWords {
 		for rank, w := range hw.words {
@@ -281,8 +284,11 @@ func tableSteps(rows table, cols columns) []Step {
 				channels = []string{""}
 			}
 		}
-		if content == "" && chCell == "" {
+		if content == "" && (chCell == "" || channels[0] == "") {
 			continue
+		}
+		if k, _ := keyKind(cell(row, 0)); k != kindNone && nonEmpty(row) <= 2 {
+			continue // "Exit | customer fires sim_deactivated": a rule, read around the table
 		}
 		timing := cell(row, cols.timing)
 		day := prevDay
@@ -319,7 +325,7 @@ func tableSteps(rows table, cols columns) []Step {
 				Day: day, Timing: timing, Channel: ch, Audience: audience,
 				Condition: condition, Content: unquote(content), Source: joinCells(row),
 				Variant: variant, Share: share, delay: cols.delay, otherwise: otherwise,
-				anchor: cols.anchor,
+				anchor: cols.anchor, extra: channelRest(chCell),
 			})
 		}
 		prevDay, prevTiming = day, timing
@@ -398,6 +404,22 @@ func guessChannelColumn(header []string, rows table, cols columns) int {
 		}
 	}
 	return -1
+}
+
+// channelJoins are the words and marks between channels in a cell.
+var channelJoins = regexp.MustCompile(`(?i)[\s+/&,;()-]+|\b(?:and|or|plus|then|message|notification|only)\b`)
+
+// channelRest returns what a channel cell says besides its channels:
+// "SMS + letter by post" → "letter by post"; "" when nothing.
+func channelRest(c string) string {
+	rest := parenthetical.ReplaceAllString(c, " ")
+	for _, p := range channelPatterns {
+		rest = p.re.ReplaceAllString(rest, " ")
+	}
+	if len(findChannels(c)) == 0 || strings.TrimSpace(channelJoins.ReplaceAllString(rest, " ")) == "" {
+		return ""
+	}
+	return strings.Trim(strings.TrimSpace(rest), "+/&,;-– ")
 }
 
 // nonEmpty counts a row's cells with text.
