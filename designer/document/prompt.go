@@ -30,7 +30,7 @@ func (d *Document) Prompt() string {
 	sentences = append(sentences, r.closing()...)
 	for _, s := range d.Steps {
 		if s.extra != "" {
-			r.unplaced = append(r.unplaced, s.extra+" (in: "+oneLine(s.Source)+")")
+			r.unplaced = append(r.unplaced, s.extra+" (a channel of step "+strconv.Itoa(s.Index)+")")
 		}
 	}
 	for _, u := range r.unplaced {

@@ -39,7 +39,7 @@ var ruleKeys = map[string]ruleKind{
 	"caps": kindCap, "frequency caps": kindCap, "limit": kindCap, "limits": kindCap,
 	"goal": kindGoal, "conversion goal": kindGoal, "success": kindGoal, "success metric": kindGoal, "goal event": kindGoal,
 	"conversion": kindGoal, "kpi": kindGoal,
-	"split": kindSplit, "a/b": kindSplit, "a/b test": kindSplit, "ab test": kindSplit, "test": kindSplit, "variants": kindSplit,
+	"split": kindSplit, "allocation": kindSplit, "weights": kindSplit, "a/b": kindSplit, "a/b test": kindSplit, "ab test": kindSplit, "test": kindSplit, "variants": kindSplit,
 	"owner": kindMeta, "version": kindMeta, "status": kindMeta, "campaign": kindMeta, "journey": kindMeta,
 	"prepared by": kindMeta, "approved": kindMeta, "approved by": kindMeta, "author": kindMeta, "updated": kindMeta,
 	"last updated": kindMeta, "sheet": kindMeta, "date": kindMeta, "background": kindMeta, "brand": kindMeta,
