@@ -18,8 +18,8 @@ import (
 // its own; 7/8 on its first run. Raise a floor when reading gets better.
 var planFloors = map[string]struct{ pass, silent int }{
 	"../testdata/blind1":    {7, 0},
-	"../testdata/blind2":    {6, 0},
-	"../testdata/blind3":    {8, 0},
+	"../testdata/blind2":    {7, 0},
+	"../testdata/blind3":    {9, 0},
 	"../testdata/mini4docs": {8, 0},
 }
 

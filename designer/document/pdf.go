@@ -406,7 +406,9 @@ func tableRows(rows [][]pdfCell) []string {
 				continue
 			}
 			table = append(table, row)
-		case len(cells) == 1 && anchors != nil && column(cells[0]) > 0:
+		case len(cells) == 1 && anchors != nil && (column(cells[0]) > 0 || len(table) == 1):
+			// A wrapped cell; under the header, its first column may
+			// wrap too ("Timing (relative to" over "departure_date)").
 			last := table[len(table)-1]
 			j := column(cells[0])
 			last[j] = strings.TrimSpace(last[j] + " " + cells[0].text)

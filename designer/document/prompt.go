@@ -100,7 +100,7 @@ func readAround(text string, steps []Step) (r *rules, before, after []string) {
 			}
 			continue
 		}
-		for _, sentence := range sentenceEnd.Split(line, -1) {
+		for i, sentence := range sentenceEnd.Split(line, -1) {
 			if strings.TrimSpace(sentence) == "" {
 				continue
 			}
@@ -113,7 +113,7 @@ func readAround(text string, steps []Step) (r *rules, before, after []string) {
 				r.add(kind, keyOf(sentence), value, sentence)
 			case section != kindNone && section != kindMeta:
 				r.add(section, "", strings.TrimSpace(bullet.ReplaceAllString(sentence, "")), sentence)
-			case first || meta || timingNote.MatchString(sentence) || metaLead.MatchString(sentence):
+			case first || meta && i == 0 || timingNote.MatchString(sentence) || metaLead.MatchString(sentence):
 			default:
 				r.unplaced = append(r.unplaced, sentence)
 			}
@@ -405,18 +405,42 @@ func otherwiseAction(cell string) string {
 	return send(chs[0].channel, rest)
 }
 
+// sinceWord ties a condition to the step before: "not donated since the
+// week 2 email".
+var sinceWord = regexp.MustCompile(`(?i)\bsince\b`)
+
+// awaited reads a step sent to those an event has not reached: its
+// condition or audience says the event has not happened (named as code),
+// and either its timing is "up to N" or the condition counts "since" the
+// step before. It returns the event and how long to wait for it, or "".
+func (s Step) awaited(prevDay int) (event, wait string) {
+	said := s.Condition + " " + s.Audience
+	ids := identifiers(said, false)
+	if len(ids) == 0 || !negated.MatchString(said) {
+		return "", ""
+	}
+	t := oneLine(s.Timing)
+	if m := delayRE.FindStringSubmatch(t); m != nil && strings.HasPrefix(strings.ToLower(t), "up to") {
+		n, _ := strconv.Atoi(m[1])
+		return ids[0], duration(n, m[2])
+	}
+	if sinceWord.MatchString(said) && prevDay != unknownDay && s.Day > prevDay {
+		return ids[0], duration(s.Day-prevDay, "d")
+	}
+	return "", ""
+}
+
 // sentence renders one step outside a split.
 func (s Step) sentence(first bool, prevDay int, anchor string) string {
 	lead := s.lead(first, prevDay, anchor)
 	action := s.action()
-	if m := delayRE.FindStringSubmatch(oneLine(s.Timing)); m != nil && strings.HasPrefix(strings.ToLower(oneLine(s.Timing)), "up to") {
-		// "up to 5 days" with "only if card_activated has not arrived":
-		// wait for the event that long, and send when it did not come.
-		if ids := identifiers(s.Condition, false); len(ids) > 0 && negated.MatchString(s.Condition) {
-			n, _ := strconv.Atoi(m[1])
-			s.Condition = ""
-			return "If no `" + ids[0] + "` within " + duration(n, m[2]) + ", " + s.action() + "."
-		}
+	if event, wait := s.awaited(prevDay); event != "" {
+		// "up to 5 days" with "only if card_activated has not arrived",
+		// or "people who have not donated (donation_received) since the
+		// week 2 email": wait for the event that long, send if it did
+		// not come.
+		s.Condition, s.Audience = "", ""
+		return "If no `" + event + "` within " + wait + ", " + s.action() + "."
 	}
 	var out string
 	switch {
