@@ -71,6 +71,7 @@ func readText(data []byte, b *budget) (*content, error) {
 		}
 	}
 	lines := strings.Split(decodeText(data), "\n")
+	prevAligned := false
 	for i := 0; i < len(lines); i++ {
 		if err := b.line(); err != nil {
 			return nil, err
@@ -92,6 +93,15 @@ func readText(data []byte, b *budget) (*content, error) {
 			continue
 		}
 		flush()
+		// A header starts a run of lines split by wide gaps: the lines
+		// after it in the run are not tried as one.
+		aligned := strings.Contains(line, "  ") || strings.Contains(line, "\t")
+		runStart := aligned && !prevAligned
+		prevAligned = aligned
+		if !runStart {
+			c.lines = append(c.lines, line)
+			continue
+		}
 		if rows := alignedTable(lines[i:]); rows != nil {
 			if err := b.addCells(len(rows) * len(rows[0])); err != nil {
 				return nil, err
@@ -109,8 +119,12 @@ func readText(data []byte, b *budget) (*content, error) {
 	return c, nil
 }
 
-// gap is the run of spaces between columns aligned with spaces.
-var gap = regexp.MustCompile(`\s{2,}|\t+`)
+var (
+	// gap is the run of spaces between columns aligned with spaces.
+	gap = regexp.MustCompile(`\s{2,}|\t+`)
+	// words is a run of words with single spaces: one aligned cell.
+	words = regexp.MustCompile(`\S+(?: \S+)*`)
+)
 
 // alignedTable reads a table whose columns are aligned with spaces from
 // the start of lines: a header row naming a steps table's columns, then
@@ -122,7 +136,7 @@ func alignedTable(lines []string) table {
 		return nil
 	}
 	var starts []int
-	for _, loc := range regexp.MustCompile(`\S+(?: \S+)*`).FindAllStringIndex(head, -1) {
+	for _, loc := range words.FindAllStringIndex(head, -1) {
 		starts = append(starts, loc[0])
 	}
 	cut := func(line string) []string {
