@@ -70,12 +70,17 @@ func readText(data []byte, b *budget) (*content, error) {
 			tbl = nil
 		}
 	}
-	lines := strings.Split(decodeText(data), "\n")
-	prevAligned := false
-	for i := 0; i < len(lines); i++ {
+	// Lines are taken one at a time through the budget, so a file of
+	// millions stops at its line limit without being split whole.
+	var lines []string
+	for line := range strings.SplitSeq(decodeText(data), "\n") {
 		if err := b.line(); err != nil {
 			return nil, err
 		}
+		lines = append(lines, line)
+	}
+	prevAligned := false
+	for i := 0; i < len(lines); i++ {
 		line := strings.TrimSpace(lines[i])
 		if strings.HasPrefix(line, "|") && strings.Count(line, "|") >= 2 {
 			cells := strings.Split(strings.Trim(line, "|"), "|")
