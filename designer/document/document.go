@@ -63,6 +63,11 @@ type Step struct {
 	Variant string `json:"variant,omitempty"`
 	// Share is the variant's percentage of the split, 0 when not said.
 	Share int `json:"share,omitempty"`
+
+	delay     bool   // Timing is a wait after the step before (a Delay/Wait column)
+	anchor    string // the profile date a "N days before" Timing counts from, from the column's header
+	otherwise string // what is sent instead when Condition does not hold (an Otherwise column)
+	extra     string // what the channel cell says besides channels ("letter by post"), for the designer to flag
 }
 
 // content is what a format reader extracts before step detection: prose

@@ -396,8 +396,19 @@ func tableRows(rows [][]pdfCell) []string {
 				j := column(c)
 				row[j] = strings.TrimSpace(row[j] + " " + c.text)
 			}
+			if prev := table[len(table)-1]; row[0] == "" && len(table) > 1 && prev[0] != "" {
+				// Cells under later columns only, the first left empty:
+				// the row above wrapped ("Activate your | … has" over
+				// "card | not arrived …").
+				for j, c := range row {
+					prev[j] = strings.TrimSpace(prev[j] + " " + c)
+				}
+				continue
+			}
 			table = append(table, row)
-		case len(cells) == 1 && anchors != nil && column(cells[0]) > 0:
+		case len(cells) == 1 && anchors != nil && (column(cells[0]) > 0 || len(table) == 1):
+			// A wrapped cell; under the header, its first column may
+			// wrap too ("Timing (relative to" over "departure_date)").
 			last := table[len(table)-1]
 			j := column(cells[0])
 			last[j] = strings.TrimSpace(last[j] + " " + cells[0].text)

@@ -9,102 +9,167 @@ import (
 )
 
 // ruleLine is a prose line stating a journey-wide rule: its entry, exit,
-// audience, frequency cap or goal. Group 1 is the keyword, group 2 the rule.
+// audience, frequency cap or goal. Prose step detection skips such lines.
 var ruleLine = regexp.MustCompile(`(?i)^\s*(?:[-*•]\s*)?(entry trigger|entry|trigger|starts? when|start|target audience|audience\s*/\s*segment|audience|segment|exit criteria|exit when|exit|stop when|stop|frequency cap|frequency|cap|conversion goal|goal)\s*(?:[:|–—-]\s*)+(.+?)\s*$`)
 
-// ruleSentence is a rule said as a sentence, without a colon: "Stop when
-// they unsubscribe", "Exit if they buy".
-var ruleSentence = regexp.MustCompile(`(?i)^\s*(?:[-*•]\s*)?(stop|exit|end the journey)\s+(?:when|if|once|as soon as|on)\s+(.+?)\s*$`)
-
-// capRule reads "max 2 emails per day" and its kin.
-var capRule = regexp.MustCompile(`(?i)(\d+)\s+((?:e-?mails?|sms(?:es)?|texts?|push(?:es)?(?:\s+notifications?)?|notifications?|whats\s*app(?:\s+messages?)?|messages?|sends|touches))\s*(?:per|a|an|/|every|each|in\s+a|in\s+any)\s*(day|24\s*h(?:ours)?|week|7\s*days|hour|month)`)
-
-// Prompt renders the plan for a designer as plain English, one sentence per
-// step — `On day 3, if they have not opened the welcome email, send an SMS
-// "Reminder".` — with the plan's entry rule first and its exit, cap and
-// goal rules last. A plan without steps is returned as its prose.
+// Prompt renders the plan for a designer as plain English: the plan's
+// entry, schedule and audience first, then one sentence per step — `Wait 2
+// days, then if they have not opened the welcome email, send an SMS
+// "Reminder".` — with the arms of a Variant column as one split, then its
+// exits, caps and goals, and last every line it could not place, quoted as
+// not understood. A plan without steps is returned as its prose.
 func (d *Document) Prompt() string {
 	if len(d.Steps) == 0 {
 		return d.Text
 	}
-	var first, audience, last, before, after []string
-	inTable := false
-	for _, line := range ruleCandidates(d.Text) {
-		m := ruleLine.FindStringSubmatch(line)
-		if m == nil {
-			m = ruleSentence.FindStringSubmatch(line) // "Stop when they unsubscribe."
+	r, before, after := readAround(d.Text, d.Steps)
+	sentences := r.opening()
+	sentences = append(sentences, before...)
+	sentences = append(sentences, stepSentences(d.Steps, r.split, anchorOf(d.Text, d.Steps))...)
+	sentences = append(sentences, after...)
+	sentences = append(sentences, r.closing()...)
+	for _, s := range d.Steps {
+		if s.extra != "" {
+			r.unplaced = append(r.unplaced, s.extra+" (a channel of step "+strconv.Itoa(s.Index)+")")
 		}
-		if m == nil {
-			// A step said in prose around the table ("Then, 3 days later,
-			// everyone gets the same impact-report email.") goes before or
-			// after the table's steps, where it was written.
-			if strings.Contains(line, " | ") {
-				inTable = true
-			} else if proseStep(line) || otherAction.MatchString(line) {
-				if inTable {
-					after = append(after, strings.TrimSpace(line))
-				} else {
-					before = append(before, strings.TrimSpace(line))
-				}
-			}
-			continue
-		}
-		kind, rule := strings.ToLower(m[1]), strings.TrimRight(strings.TrimSpace(m[2]), ".")
-		if rule == "" || strings.Contains(rule, " | ") {
-			continue
-		}
-		switch {
-		case strings.Contains(kind, "audience") || kind == "segment":
-			audience = append(audience, "Audience: "+rule+".")
-		case (strings.Contains(kind, "entry") || strings.Contains(kind, "trigger") || strings.HasPrefix(kind, "start")) && segmentRule.MatchString(rule):
-			// "Trigger: segment lapsed_30d (players inactive for 30 days)"
-			first = append(first, "Start when someone joins segment "+strings.Join(segmentRule.FindStringSubmatch(rule)[1:], "")+".")
-		case strings.Contains(kind, "entry") || strings.Contains(kind, "trigger") || strings.HasPrefix(kind, "start"):
-			first = append(first, "Start when "+subject(rule, false)+".")
-		case strings.HasPrefix(kind, "exit") || strings.HasPrefix(kind, "stop"):
-			last = append(last, "Stop if "+subject(rule, true)+".")
-		case strings.Contains(kind, "cap") || kind == "frequency":
-			if c := capSentence(rule); c != "" {
-				last = append(last, c)
-			}
-		default:
-			last = append(last, "Goal: "+rule+".")
-		}
+	}
+	for _, u := range r.unplaced {
+		sentences = append(sentences, `Not understood: "`+strings.ReplaceAll(oneLine(markup.ReplaceAllString(u, "")), `"`, "'")+`".`)
 	}
 	// A rule said twice (on two sheets, say) is said once.
-	var sentences []string
-	for _, r := range append(first, audience...) {
-		if !slices.Contains(sentences, r) {
-			sentences = append(sentences, r)
+	var out []string
+	for _, s := range sentences {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
 		}
 	}
-	sentences = append(sentences, before...)
-	for i := 0; i < len(d.Steps); i++ {
-		s := d.Steps[i]
-		if s.Variant == "" {
-			sentences = append(sentences, s.sentence(i == 0))
+	return strings.Join(out, "\n")
+}
+
+// timingNote is a line that says what the plan's timings count from ("All
+// timing is relative to the customer's renewal_date attribute"): the steps
+// say it.
+var timingNote = regexp.MustCompile(`(?i)\b(?:relative to|counted from|all (?:times|timings?|days|dates) (?:are|is))\b`)
+
+// readAround reads the lines around the plan's steps: its rules, the steps
+// said in prose before or after the table, and the lines it could not
+// place. The first line, when it is not a rule, is the plan's title.
+func readAround(text string, steps []Step) (r *rules, before, after []string) {
+	r = &rules{}
+	sources := map[string]bool{}
+	for _, s := range steps {
+		sources[oneLine(s.Source)] = true
+	}
+	inTable, title := false, true
+	section := kindNone // the rule a heading line ("Stop rules") opened
+	for _, raw := range strings.Split(text, "\n") {
+		line := strings.TrimSpace(leader.ReplaceAllString(raw, "$1: "))
+		if line == "" {
+			section = kindNone
 			continue
 		}
-		j := i
-		for j < len(d.Steps) && d.Steps[j].Variant != "" {
-			j++
+		first := title
+		if !metaLead.MatchString(line) {
+			title = false
 		}
-		sentences = append(sentences, splitSentence(d.Steps[i:j], i == 0))
-		i = j - 1
-	}
-	sentences = append(sentences, after...)
-	for _, r := range last {
-		if !slices.Contains(sentences, r) {
-			sentences = append(sentences, r)
+		if strings.Trim(line, "=-_*#~ ") == "" || sources[oneLine(line)] {
+			inTable = inTable || strings.Contains(line, " | ")
+			continue
+		}
+		if strings.Contains(line, " | ") {
+			kind, value := ruleOf(line)
+			switch {
+			case kind == kindMeta:
+			case kind != kindNone && value != "":
+				r.add(kind, keyOf(line), value, line)
+			case !headerRow(line):
+				r.unplaced = append(r.unplaced, line)
+			}
+			inTable = true
+			continue
+		}
+		meta := metaLead.MatchString(line) // "Prepared by: Digital CX, rev. 4."
+		if proseStep(line) || otherAction.MatchString(line) {
+			// A step said in prose around the table ("Then, 3 days
+			// later, everyone gets the same impact-report email") goes
+			// before or after the table's steps, where it was written.
+			if inTable {
+				after = append(after, line)
+			} else {
+				before = append(before, line)
+			}
+			continue
+		}
+		for i, sentence := range sentenceEnd.Split(line, -1) {
+			if strings.TrimSpace(sentence) == "" {
+				continue
+			}
+			kind, value := ruleOf(sentence)
+			switch {
+			case kind != kindNone && value == "":
+				section = kind // a heading: the lines under it say the rule
+			case kind == kindMeta:
+			case kind != kindNone:
+				r.add(kind, keyOf(sentence), value, sentence)
+			case section != kindNone && section != kindMeta:
+				r.add(section, "", strings.TrimSpace(bullet.ReplaceAllString(sentence, "")), sentence)
+			case first || meta && i == 0 || timingNote.MatchString(sentence) || metaLead.MatchString(sentence):
+			default:
+				r.unplaced = append(r.unplaced, sentence)
+			}
 		}
 	}
-	return strings.Join(sentences, "\n")
+	return r, before, after
+}
+
+// leader is a dotted leader between a key and its value: "audience
+// ........ segment x".
+var leader = regexp.MustCompile(`^(\s*[A-Za-z][\w /&-]*?)\s*\.{3,}\s*`)
+
+// metaLead opens a line about the document itself: "Version 1.3 - Owner:
+// …", "Sheet: Plan".
+var metaLead = regexp.MustCompile(`(?i)^\s*(?:version|v\d|owner|status|prepared by|approved|author|rev\b|sheet:|last updated|updated)`)
+
+// keyOf returns a rule line's key, "" when it has none.
+func keyOf(line string) string {
+	if m := keyLine.FindStringSubmatch(markup.ReplaceAllString(line, "")); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// headerRow reports whether a table line is a steps table's header.
+func headerRow(line string) bool {
+	h, _ := findHeader(table{strings.Split(line, " | ")})
+	return h == 0
+}
+
+// anchorOf finds the date on the profile that the plan's "N days before"
+// timings count from: named in a step's timing or its column's header, or
+// in a note ("relative to the customer's `renewal_date` attribute").
+func anchorOf(text string, steps []Step) string {
+	for _, s := range steps {
+		if m := datedTiming.FindStringSubmatch(oneLine(s.Timing)); m != nil {
+			return strings.TrimPrefix(m[3], "customer.")
+		}
+		if s.anchor != "" {
+			return s.anchor
+		}
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if timingNote.MatchString(line) {
+			if ids := identifiers(line, true); len(ids) > 0 {
+				return ids[0]
+			}
+		}
+	}
+	return ""
 }
 
 var (
 	// segmentRule is a trigger naming a segment: "segment lapsed_30d", "the
 	// vip segment".
-	segmentRule = regexp.MustCompile(`(?i)^(?:the\s+|joins?\s+(?:the\s+)?)?segment\s+[\x60'"]?([a-z0-9][a-z0-9_-]*)[\x60'"]?\s*(?:\(|$)|^(?:the\s+)?[\x60'"]?([a-z0-9][a-z0-9_-]*)[\x60'"]?\s+segment\s*(?:\(|$)`)
+	segmentRule = regexp.MustCompile(`(?i)(?:^|\s)(?:the\s+|joins?\s+(?:the\s+)?)?segment\s+[\x60'"]?([a-z0-9][a-z0-9_-]*)[\x60'"]?\s*(?:[(.,]|$)|^(?:the\s+)?[\x60'"]?([a-z0-9][a-z0-9_-]*)[\x60'"]?\s+segment\s*(?:[(.,]|$)`)
 	// otherAction is a labelled line asking for something done outside
 	// the journey ("Ops: update the renewal opportunity in Salesforce"):
 	// it goes to the designer, which can say it cannot build it.
@@ -129,83 +194,171 @@ func proseStep(line string) bool {
 	return ok && m.start <= 2
 }
 
-// ruleCandidates splits the text into lines and, where a whole line is not
-// a rule, its sentences: "Owner: content team. Trigger: lead downloads a
-// whitepaper" holds a rule in its second sentence.
-func ruleCandidates(text string) []string {
+var sentenceEnd = regexp.MustCompile(`[.!?]\s+`)
+
+// stepSentences renders the steps in order; consecutive steps of a
+// Variant column are one split.
+func stepSentences(steps []Step, split []int, anchor string) []string {
 	var out []string
-	for _, line := range strings.Split(text, "\n") {
-		if ruleLine.MatchString(line) {
-			out = append(out, line)
+	prev := unknownDay
+	for i := 0; i < len(steps); i++ {
+		s := steps[i]
+		if s.Variant == "" {
+			out = append(out, s.sentence(i == 0, prev, anchor))
+			prev = s.Day
 			continue
 		}
-		out = append(out, sentenceEnd.Split(line, -1)...)
+		j := i
+		for j < len(steps) && steps[j].Variant != "" {
+			j++
+		}
+		out = append(out, splitSentences(steps[i:j], i == 0, prev, split, anchor)...)
+		prev = steps[i].Day
+		i = j - 1
 	}
 	return out
 }
 
-var sentenceEnd = regexp.MustCompile(`[.!?]\s+`)
+var countWords = []string{"", "one", "two", "three", "four", "five"}
 
-// splitSentence renders steps from a Variant column as one A/B split, its
-// arms lettered in order: `Split 50/25/25: A: send an email "…" / B: …`.
-// A variant without a channel or content is a control arm.
-func splitSentence(steps []Step, first bool) string {
-	var b strings.Builder
-	if said, lead := timingAsWritten(oneLine(steps[0].Timing)); said && lead != "" {
-		b.WriteString(lead + ", split")
-	} else if !said && steps[0].Day >= 0 {
-		fmt.Fprintf(&b, "On day %d, split", steps[0].Day)
-	} else if first {
-		b.WriteString("Split")
-	} else {
-		b.WriteString("Then, split")
+// splitSentences renders steps from a Variant column as one A/B split, one
+// line per arm lettered in order: `On day 7, split 70/30:` then `- A: send
+// an SMS "…", then 4 days later send a push notification "…"`. An arm
+// without a channel or with "control"/"no message" is a control arm. The
+// weights are the arms' shares, else those of a split line, else equal.
+func splitSentences(steps []Step, first bool, prevDay int, split []int, anchor string) []string {
+	var names []string
+	arms := map[string][]Step{}
+	for _, s := range steps {
+		if _, ok := arms[s.Variant]; !ok {
+			names = append(names, s.Variant)
+		}
+		arms[s.Variant] = append(arms[s.Variant], s)
 	}
 	var shares []string
-	for _, s := range steps {
-		if s.Share > 0 {
-			shares = append(shares, strconv.Itoa(s.Share))
+	for _, n := range names {
+		for _, s := range arms[n] {
+			if s.Share > 0 {
+				shares = append(shares, strconv.Itoa(s.Share))
+				break
+			}
 		}
 	}
-	if len(shares) == len(steps) {
-		b.WriteString(" " + strings.Join(shares, "/"))
-	} else {
-		b.WriteString(" equally")
+	head := ""
+	switch {
+	case len(shares) == len(names):
+		head = "split " + strings.Join(shares, "/")
+	case len(split) == len(names) && len(split) > 1:
+		head = "split " + strings.Join(strings.Fields(strings.Trim(fmt.Sprint(split), "[]")), "/")
+	case len(names) < len(countWords):
+		head = "split equally " + countWords[len(names)] + " ways"
+	default:
+		head = "split equally"
 	}
-	b.WriteString(":")
-	for i, s := range steps {
-		if i > 0 {
-			b.WriteString(" /")
-		}
-		fmt.Fprintf(&b, " %c: ", 'A'+i)
-		if s.Channel == "" && s.Content == "" {
-			b.WriteString("control (no message)")
-			continue
-		}
-		s.Day, s.Timing = -1, ""
-		b.WriteString(strings.TrimSuffix(s.sentence(false)[len("Then, "):], "."))
+	lead := steps[0].lead(first, prevDay, anchor)
+	switch {
+	case lead != "":
+		head = lead + ", " + head
+	case first:
+		head = strings.ToUpper(head[:1]) + head[1:]
+	default:
+		head = "Then, " + head
 	}
-	return b.String() + "."
+	out := []string{head + ":"}
+	for i, n := range names {
+		var b strings.Builder
+		fmt.Fprintf(&b, "- %c: ", 'A'+i)
+		for k, s := range arms[n] {
+			switch {
+			case k == 0 && control(s):
+				b.WriteString("control (no message)")
+				continue
+			case k > 0 && s.Day > arms[n][k-1].Day:
+				fmt.Fprintf(&b, ", then %d days later ", s.Day-arms[n][k-1].Day)
+			case k > 0:
+				b.WriteString(", then ")
+			}
+			b.WriteString(s.action())
+		}
+		out = append(out, b.String())
+	}
+	return out
 }
 
-// sentence renders one step.
-func (s Step) sentence(first bool) string {
-	var b strings.Builder
-	said, lead := timingAsWritten(oneLine(s.Timing))
+// controlWords mark an arm that gets no message.
+var controlWords = regexp.MustCompile(`(?i)\b(?:control|holdout|hold-out|no message|nothing)\b`)
+
+// control reports whether a variant's step is its split's control arm.
+func control(s Step) bool {
+	return s.Channel == "" && (s.Content == "" || controlWords.MatchString(s.Content)) ||
+		controlWords.MatchString(s.Variant) && s.Channel == ""
+}
+
+var (
+	// delayRE is a delay in a Delay/Wait column: "1h", "2 days", "+48h".
+	delayRE = regexp.MustCompile(`(?i)^(?:up to\s+|\+\s*)?(\d+)\s*(minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w)\b`)
+	// noneSaid is a timing that names no delay: "-", "none", "0".
+	noneSaid = regexp.MustCompile(`(?i)^(?:-|–|—|none|n/a|0|0\s*[a-z]*|immediately|right away|at once|on entry|at entry|now)?$`)
+	// relativeDated is a timing before or after a date the column or a
+	// note names: "30 days before", "2 hours after".
+	relativeDated = regexp.MustCompile(`(?i)^(\d+\s*(?:minutes?|mins?|hours?|hrs?|h|days?|d|weeks?|w))\s+(before|after|prior to)(?:\s+(?:the\s+)?[a-z]+)?$`)
+	// negated marks a condition that an event has not happened.
+	negated = regexp.MustCompile(`(?i)\b(?:not|no|never|hasn't|haven't|didn't)\b`)
+)
+
+// duration writes a delay's count and unit in words: "1 hour", "2 days".
+func duration(n int, unit string) string {
+	word := map[byte]string{'m': "minute", 'h': "hour", 'd': "day", 'w': "week"}[strings.ToLower(unit)[0]]
+	if n != 1 {
+		word += "s"
+	}
+	return strconv.Itoa(n) + " " + word
+}
+
+// lead renders when a step is sent, "" when it follows at once: "Wait 2
+// days, then", "On day 3", "7 days before renewal_date", "After 2 hours".
+func (s Step) lead(first bool, prevDay int, anchor string) string {
+	t := oneLine(s.Timing)
+	if s.delay {
+		if anchorWords.MatchString(t) && prevDay != unknownDay && s.Day >= 0 {
+			// "9 days after signup" in a Delay column counts from the start.
+			if s.Day > prevDay {
+				return "Wait " + duration(s.Day-prevDay, "d") + ", then"
+			}
+			return ""
+		}
+		if m := delayRE.FindStringSubmatch(t); m != nil && m[1] != "0" {
+			n, _ := strconv.Atoi(m[1])
+			return "Wait " + duration(n, m[2]) + ", then"
+		}
+		return ""
+	}
+	if m := relativeDated.FindStringSubmatch(t); m != nil && anchor != "" && !datedTiming.MatchString(t) {
+		return m[1] + " " + strings.ToLower(m[2]) + " " + anchor
+	}
+	said, lead := timingAsWritten(t)
 	if said && lead == "" && s.Day == 0 {
 		said = false // "Immediately" is day 0, unless dates before an event moved the days
 	}
 	switch {
+	case said && lead != "":
+		return lead
+	case said && !first:
+		return "Then"
 	case said:
-		if lead != "" {
-			b.WriteString(lead + ", ")
-		} else if !first {
-			b.WriteString("Then, ")
-		}
+		return ""
 	case s.Day >= 0:
-		fmt.Fprintf(&b, "On day %d, ", s.Day)
+		return fmt.Sprintf("On day %d", s.Day)
 	case !first:
-		b.WriteString("Then, ")
+		return "Then"
 	}
+	return ""
+}
+
+// action renders what a step does, with its condition and audience: `if
+// plan = basic, send a push notification "Go Premium" to new users`.
+func (s Step) action() string {
+	var b strings.Builder
 	audience := lowerFirst(strings.TrimPrefix(oneLine(s.Audience), "to "))
 	conditions := []string{conditionPhrase(oneLine(s.Condition))}
 	if c, ok := behaviour(audience); ok {
@@ -217,21 +370,88 @@ func (s Step) sentence(first bool) string {
 			b.WriteString(c + ", ")
 		}
 	}
-	content := strings.ReplaceAll(oneLine(s.Content), `"`, "'")
-	if s.Channel == "webhook" {
-		b.WriteString("call the webhook")
-	} else {
-		b.WriteString("send " + channelNoun(s.Channel))
-	}
-	if content != "" {
-		b.WriteString(` "` + content + `"`)
-	}
+	b.WriteString(send(s.Channel, s.Content))
 	if audience != "" {
 		b.WriteString(" to " + audience)
 	}
-	out := b.String()
-	if (s.Day < 0 || said) && first {
-		out = strings.ToUpper(out[:1]) + out[1:]
+	if s.otherwise != "" {
+		b.WriteString("; otherwise " + otherwiseAction(s.otherwise))
+	}
+	return b.String()
+}
+
+// send renders sending content on a channel.
+func send(channel, content string) string {
+	content = strings.ReplaceAll(oneLine(content), `"`, "'")
+	out := "send " + channelNoun(channel)
+	if channel == "webhook" {
+		out = "call the webhook"
+	}
+	if content != "" {
+		out += ` "` + content + `"`
+	}
+	return out
+}
+
+// otherwiseAction renders an Otherwise cell: "SMS with this week's class
+// schedule" → `send an SMS "this week's class schedule"`.
+func otherwiseAction(cell string) string {
+	chs := findChannels(cell)
+	if len(chs) == 0 {
+		return "send a message " + `"` + strings.ReplaceAll(cell, `"`, "'") + `"`
+	}
+	rest := strings.TrimSpace(cell[:chs[0].start] + " " + cell[chs[0].end:])
+	rest = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(rest), "with "))
+	return send(chs[0].channel, rest)
+}
+
+// sinceWord ties a condition to the step before: "not donated since the
+// week 2 email".
+var sinceWord = regexp.MustCompile(`(?i)\bsince\b`)
+
+// awaited reads a step sent to those an event has not reached: its
+// condition or audience says the event has not happened (named as code),
+// and either its timing is "up to N" or the condition counts "since" the
+// step before. It returns the event and how long to wait for it, or "".
+func (s Step) awaited(prevDay int) (event, wait string) {
+	said := s.Condition + " " + s.Audience
+	ids := identifiers(said, false)
+	if len(ids) == 0 || !negated.MatchString(said) {
+		return "", ""
+	}
+	t := oneLine(s.Timing)
+	if m := delayRE.FindStringSubmatch(t); m != nil && strings.HasPrefix(strings.ToLower(t), "up to") {
+		n, _ := strconv.Atoi(m[1])
+		return ids[0], duration(n, m[2])
+	}
+	if sinceWord.MatchString(said) && prevDay != unknownDay && s.Day > prevDay {
+		return ids[0], duration(s.Day-prevDay, "d")
+	}
+	return "", ""
+}
+
+// sentence renders one step outside a split.
+func (s Step) sentence(first bool, prevDay int, anchor string) string {
+	lead := s.lead(first, prevDay, anchor)
+	action := s.action()
+	if event, wait := s.awaited(prevDay); event != "" {
+		// "up to 5 days" with "only if card_activated has not arrived",
+		// or "people who have not donated (donation_received) since the
+		// week 2 email": wait for the event that long, send if it did
+		// not come.
+		s.Condition, s.Audience = "", ""
+		return "If no `" + event + "` within " + wait + ", " + s.action() + "."
+	}
+	var out string
+	switch {
+	case lead == "Then":
+		out = "Then, " + action
+	case strings.HasSuffix(lead, "then"):
+		out = lead + " " + action
+	case lead != "":
+		out = lead + ", " + action
+	default:
+		out = strings.ToUpper(action[:1]) + action[1:]
 	}
 	return out + "."
 }
@@ -244,7 +464,7 @@ var (
 	// hour after abandon", "2 hours later".
 	relativeTiming = regexp.MustCompile(`(?i)^\+?\s*(\d+)\s*(minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w)\b\s*(later|after\b.*)$`)
 	// nowTiming is a step sent as soon as the one before.
-	nowTiming = regexp.MustCompile(`(?i)^(?:immediately|instantly|right away|straight away|at once|now|same time)$`)
+	nowTiming = regexp.MustCompile(`(?i)^(?:immediately|instantly|right away|straight away|at once|now|same time|on entry|at entry|on enrol?ment)$`)
 )
 
 // timingAsWritten renders a timing that a day count would lose: a date
@@ -421,24 +641,49 @@ func baseVerb(w string) string {
 	return w
 }
 
-// capSentence renders a frequency cap rule: "max 2 emails per day" → "No
-// more than 2 emails a day."; "" when the rule is not one.
+// capSentence renders a frequency cap said in any order — "max 2 SMS per
+// customer per 7 days", "push - max 2 in any 7 days", "Push cap 2 per
+// day" — as "No more than 2 SMS a week."; "" when the rule is not one.
 func capSentence(rule string) string {
-	m := capRule.FindStringSubmatch(rule)
-	if m == nil {
+	w := capWindow.FindStringSubmatchIndex(rule)
+	if w == nil {
 		return ""
 	}
-	n, _ := strconv.Atoi(m[1])
-	period := strings.ToLower(m[3])
+	count := capCount.FindStringSubmatch(rule[:w[0]])
+	if count == nil {
+		return ""
+	}
+	n, _ := strconv.Atoi(count[1])
+	size := 1
+	if w[2] >= 0 {
+		size, _ = strconv.Atoi(strings.TrimSpace(rule[w[2]:w[3]]))
+	}
+	unit := strings.ToLower(rule[w[4]:w[5]])
+	var window string
 	switch {
-	case strings.HasPrefix(period, "24"):
-		period = "day"
-	case strings.HasPrefix(period, "7"):
-		period = "week"
+	case strings.HasPrefix(unit, "24") || unit[0] == 'd' && size == 1 || unit[0] == 'h' && size == 24:
+		window = "a day"
+	case unit[0] == 'w' && size == 1 || unit[0] == 'd' && size == 7:
+		window = "a week"
+	case unit[0] == 'm' && size == 1:
+		window = "a month"
+	case unit[0] == 'h' && size == 1:
+		window = "an hour"
+	default:
+		window = "in any " + duration(size, unit[:1])
 	}
-	article := "a"
-	if period == "hour" {
-		article = "an"
+	word := ""
+	if chs := findChannels(rule); len(chs) > 0 {
+		word = chs[0].channel
 	}
-	return fmt.Sprintf("No more than %d %s %s %s.", n, channelPlural(m[2], n), article, period)
+	return fmt.Sprintf("No more than %d %s %s.", n, channelPlural(word, n), window)
 }
+
+var (
+	// capWindow is a cap's window: "per 7 days", "a week", "in any 24
+	// hours", "/ day".
+	capWindow = regexp.MustCompile(`(?i)(?:\bper|\ba|\ban|/|\bevery|\beach|\bin\s+(?:a|any|one))\s*(\d+\s*)?\b(24\s*h(?:ours)?|hours?|days?|weeks?|months?)\b`)
+	// capCount is the most messages a cap allows: the last count before
+	// its window.
+	capCount = regexp.MustCompile(`(\d+)\D*$`)
+)

@@ -2,6 +2,7 @@ package document
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +21,7 @@ const (
 	roleContent
 	roleVariant
 	roleShare
+	roleOtherwise
 )
 
 // headerWords maps header words to roles, checked in this order so that
@@ -29,13 +31,14 @@ var headerWords = []struct {
 	role  role
 	words []string
 }{
-	{roleVariant, []string{"variant", "variants", "version", "arm", "test group", "test cell", "cell"}},
+	{roleOtherwise, []string{"otherwise", "else", "fallback", "if not"}},
+	{roleVariant, []string{"variant", "variants", "version", "arm", "test group", "test cell", "cell", "group"}},
 	{roleShare, []string{"share", "weight", "allocation", "percent", "percentage", "traffic", "split"}},
-	{roleChannel, []string{"channel", "channels", "medium", "type"}},
-	{roleTiming, []string{"day", "days", "timing", "when", "delay", "wait", "schedule", "offset", "send day", "cadence", "date"}},
+	{roleChannel, []string{"channel", "channels", "medium", "type", "via"}},
+	{roleTiming, []string{"day", "days", "timing", "when", "delay", "wait", "schedule", "offset", "send day", "cadence", "date", "wk", "week", "send at", "send on"}},
 	{roleAudience, []string{"audience", "segment", "who", "target", "recipients", "recipient", "persona"}},
 	{roleCondition, []string{"condition", "conditions", "trigger", "rule", "rules", "if", "criteria", "logic", "branch", "filter"}},
-	{roleContent, []string{"subject", "message", "copy", "content", "headline", "title", "body", "template", "asset", "creative", "name", "description"}},
+	{roleContent, []string{"subject", "message", "copy", "content", "headline", "title", "body", "template", "asset", "creative", "name", "description", "what", "ask"}},
 }
 
 // stepHeaders are whole header cells that number the steps.
@@ -53,6 +56,9 @@ func classifyHeader(cell string) (role, int) {
 	if stepHeaders[norm] {
 		return roleStep, 0
 	}
+	if strings.HasPrefix(norm, "only ") {
+		return roleCondition, 0 // "Only when", "Only if"
+	}
 	words := " " + norm + " "
 	for _, hw := range headerWords {
 		for rank, w := range hw.words {
@@ -67,9 +73,11 @@ func classifyHeader(cell string) (role, int) {
 // columns maps a steps table's roles to column indexes.
 type columns struct {
 	timing, channel, audience, condition int
-	variant, share                       int   // an A/B split's arm and its share, -1 when none
-	content                              []int // by preference
-	delay                                bool  // the timing column is a delay from the previous step
+	otherwise                            int    // what is sent when the condition does not hold, -1 when none
+	variant, share                       int    // an A/B split's arm and its share, -1 when none
+	content                              []int  // by preference
+	delay                                bool   // the timing column is a delay from the previous step
+	anchor                               string // the profile date the timing column counts from ("Timing (vs renewal_date)")
 	header                               []string
 }
 
@@ -94,7 +102,7 @@ func findHeader(t table) (int, columns) {
 		if i >= 30 {
 			break
 		}
-		cols := columns{timing: -1, channel: -1, audience: -1, condition: -1, variant: -1, share: -1, header: row}
+		cols := columns{timing: -1, channel: -1, audience: -1, condition: -1, otherwise: -1, variant: -1, share: -1, header: row}
 		ranks := map[int]int{}
 		roles := map[role]bool{}
 		for j, cell := range row {
@@ -106,6 +114,9 @@ func findHeader(t table) (int, columns) {
 					cols.timing = j
 					n := strings.ToLower(cell)
 					cols.delay = strings.Contains(n, "delay") || strings.Contains(n, "wait")
+					if ids := identifiers(cell, true); len(ids) > 0 {
+						cols.anchor = ids[0]
+					}
 				}
 			case roleChannel:
 				if cols.channel < 0 {
@@ -127,6 +138,10 @@ func findHeader(t table) (int, columns) {
 				if cols.share < 0 {
 					cols.share = j
 				}
+			case roleOtherwise:
+				if cols.otherwise < 0 {
+					cols.otherwise = j
+				}
 			case roleContent:
 				ranks[j] = rank
 				cols.content = append(cols.content, j)
@@ -136,6 +151,7 @@ func findHeader(t table) (int, columns) {
 		delete(roles, roleStep)
 		delete(roles, roleVariant)
 		delete(roles, roleShare)
+		delete(roles, roleOtherwise)
 		hasWhat := roles[roleChannel] || roles[roleContent]
 		if hasWhat && (roles[roleTiming] || len(roles) >= 3 || (roles[roleChannel] && roles[roleContent])) {
 			sortByRank(cols.content, ranks)
@@ -197,6 +213,10 @@ func detectSteps(c *content) []Step {
 		if h, cols := findHeader(t); h >= 0 {
 			if cols.timing < 0 {
 				cols.timing = guessTimingColumn(t[h], t[h+1:])
+			}
+			if cols.channel < 0 {
+				cols.channel = guessChannelColumn(t[h], t[h+1:], cols)
+				cols.content = slices.DeleteFunc(cols.content, func(j int) bool { return j == cols.channel })
 			}
 			if steps = tableSteps(t[h+1:], cols); len(steps) > 0 {
 				break
@@ -264,8 +284,11 @@ func tableSteps(rows table, cols columns) []Step {
 				channels = []string{""}
 			}
 		}
-		if content == "" && chCell == "" {
+		if content == "" && (chCell == "" || channels[0] == "") {
 			continue
+		}
+		if k, _ := keyKind(cell(row, 0)); k != kindNone && nonEmpty(row) <= 2 {
+			continue // "Exit | customer fires sim_deactivated": a rule, read around the table
 		}
 		timing := cell(row, cols.timing)
 		day := prevDay
@@ -288,20 +311,115 @@ func tableSteps(rows table, cols columns) []Step {
 		if blankValue(condition) {
 			condition = ""
 		}
-		variant, share := cell(row, cols.variant), 0
-		if m := shareRE.FindStringSubmatch(cell(row, cols.share)); m != nil {
-			share, _ = strconv.Atoi(m[1])
+		if c, rest, ok := strings.Cut(condition, ": "); ok && content == "" {
+			// "membership_tier is premium: personal-trainer offer"
+			condition, content = c, rest
+		}
+		variant, share := armOf(cell(row, cols.variant), cell(row, cols.share))
+		otherwise := cell(row, cols.otherwise)
+		if blankValue(otherwise) {
+			otherwise = ""
 		}
 		for _, ch := range channels {
 			steps = append(steps, Step{
 				Day: day, Timing: timing, Channel: ch, Audience: audience,
 				Condition: condition, Content: unquote(content), Source: joinCells(row),
-				Variant: variant, Share: share,
+				Variant: variant, Share: share, delay: cols.delay, otherwise: otherwise,
+				anchor: cols.anchor, extra: channelRest(chCell),
 			})
 		}
 		prevDay, prevTiming = day, timing
 	}
+	weeksFromZero(steps)
 	return steps
+}
+
+var weekRE = regexp.MustCompile(`(?i)\bw(?:ee)?k\s*#?\s*(\d+)\b`)
+
+// weeksFromZero moves the days of a plan that counts its weeks from "Week
+// 0": its "Week 1" is day 7, not day 0.
+func weeksFromZero(steps []Step) {
+	zero := false
+	for _, s := range steps {
+		if m := weekRE.FindStringSubmatch(s.Timing); m != nil && m[1] == "0" {
+			zero = true
+		}
+	}
+	if !zero {
+		return
+	}
+	for i, s := range steps {
+		if m := weekRE.FindStringSubmatch(s.Timing); m != nil && m[1] != "0" && s.Day != unknownDay {
+			n, _ := strconv.Atoi(m[1])
+			steps[i].Day = 7 * n
+		}
+	}
+}
+
+// armOf reads an A/B arm from its Variant and Share cells: "All" and
+// blanks are no arm; "Group 1 (50%)" holds its share; a Split column of
+// names is the arm itself.
+func armOf(variant, shareCell string) (string, int) {
+	if shareCell != "" && !shareRE.MatchString(shareCell) && variant == "" {
+		variant = shareCell
+	}
+	if blankValue(variant) || strings.EqualFold(variant, "both") {
+		return "", 0
+	}
+	share := 0
+	if m := shareRE.FindStringSubmatch(shareCell); m != nil {
+		share, _ = strconv.Atoi(m[1])
+	} else if m := innerShare.FindStringSubmatch(variant); m != nil {
+		share, _ = strconv.Atoi(m[1])
+		variant = strings.TrimSpace(innerShare.ReplaceAllString(variant, ""))
+	}
+	return variant, share
+}
+
+// innerShare is a share written in a variant's name: "Group 1 (50%)".
+var innerShare = regexp.MustCompile(`\(?\s*(\d{1,3})\s*%\s*\)?`)
+
+// guessChannelColumn finds the column whose cells are mostly channel
+// names when no header says so ("Send", "Touchpoint"). It returns -1 when
+// none is.
+func guessChannelColumn(header []string, rows table, cols columns) int {
+	taken := map[int]bool{cols.timing: true, cols.condition: true, cols.audience: true, cols.variant: true, cols.share: true, cols.otherwise: true}
+	for j := range header {
+		if taken[j] {
+			continue
+		}
+		filled, named := 0, 0
+		for _, r := range rows {
+			c := cell(r, j)
+			if c == "" {
+				continue
+			}
+			filled++
+			if len(strings.Fields(c)) <= 3 && len(parseChannels(c)) > 0 {
+				named++
+			}
+		}
+		if named >= 2 && named*5 >= filled*3 {
+			return j
+		}
+	}
+	return -1
+}
+
+// channelJoins are the words and marks between channels in a cell.
+var channelJoins = regexp.MustCompile(`(?i)[\s+/&,;()-]+|\b(?:and|or|plus|then|message|notification|only)\b`)
+
+// channelRest returns what a channel cell says besides its channels:
+// "SMS + letter by post" → "letter by post"; "" when nothing.
+func channelRest(c string) string {
+	rest := parenthetical.ReplaceAllString(c, " ")
+	for _, p := range channelPatterns {
+		rest = p.re.ReplaceAllString(rest, " ")
+	}
+	if len(findChannels(c)) == 0 || strings.TrimSpace(channelJoins.ReplaceAllString(rest, " ")) == "" {
+		return ""
+	}
+	return strings.Trim(strings.TrimSpace(rest), "+/&,;-– ")
 }
 
 // nonEmpty counts a row's cells with text.

@@ -3,6 +3,7 @@ package document
 import (
 	"bytes"
 	"encoding/binary"
+	"regexp"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -57,7 +58,9 @@ var cp1252 = [32]rune{
 }
 
 // readText reads a plain-text or Markdown plan. Markdown tables
-// ("| Day | Channel |") become tables; every line is prose.
+// ("| Day | Channel |") and columns aligned with spaces under a header
+// ("group   message   channel") become tables; every line is prose, a
+// table row as its cells joined by " | ".
 func readText(data []byte, b *budget) (*content, error) {
 	c := &content{}
 	var tbl table
@@ -67,11 +70,18 @@ func readText(data []byte, b *budget) (*content, error) {
 			tbl = nil
 		}
 	}
+	// Lines are taken one at a time through the budget, so a file of
+	// millions stops at its line limit without being split whole.
+	var lines []string
 	for line := range strings.SplitSeq(decodeText(data), "\n") {
 		if err := b.line(); err != nil {
 			return nil, err
 		}
-		line = strings.TrimSpace(line)
+		lines = append(lines, line)
+	}
+	prevAligned := false
+	for i := 0; i < len(lines); i++ {
+		line := strings.TrimSpace(lines[i])
 		if strings.HasPrefix(line, "|") && strings.Count(line, "|") >= 2 {
 			cells := strings.Split(strings.Trim(line, "|"), "|")
 			for i := range cells {
@@ -88,10 +98,80 @@ func readText(data []byte, b *budget) (*content, error) {
 			continue
 		}
 		flush()
+		// A header starts a run of lines split by wide gaps: the lines
+		// after it in the run are not tried as one.
+		aligned := strings.Contains(line, "  ") || strings.Contains(line, "\t")
+		runStart := aligned && !prevAligned
+		prevAligned = aligned
+		if !runStart {
+			c.lines = append(c.lines, line)
+			continue
+		}
+		if rows := alignedTable(lines[i:]); rows != nil {
+			if err := b.addCells(len(rows) * len(rows[0])); err != nil {
+				return nil, err
+			}
+			for _, r := range rows {
+				c.lines = append(c.lines, joinCells(r))
+			}
+			c.tables = append(c.tables, rows)
+			i += len(rows) - 1
+			continue
+		}
 		c.lines = append(c.lines, line)
 	}
 	flush()
 	return c, nil
+}
+
+var (
+	// gap is the run of spaces between columns aligned with spaces.
+	gap = regexp.MustCompile(`\s{2,}|\t+`)
+	// words is a run of words with single spaces: one aligned cell.
+	words = regexp.MustCompile(`\S+(?: \S+)*`)
+)
+
+// alignedTable reads a table whose columns are aligned with spaces from
+// the start of lines: a header row naming a steps table's columns, then
+// the rows under it, each cut at the header's column starts. It returns
+// nil when lines do not start one.
+func alignedTable(lines []string) table {
+	head := strings.TrimRight(lines[0], " \t\r")
+	if len(gap.Split(strings.TrimSpace(head), -1)) < 2 || strings.Contains(head, "|") {
+		return nil
+	}
+	var starts []int
+	for _, loc := range words.FindAllStringIndex(head, -1) {
+		starts = append(starts, loc[0])
+	}
+	cut := func(line string) []string {
+		cells := make([]string, len(starts))
+		for k, st := range starts {
+			end := len(line)
+			if k+1 < len(starts) {
+				end = min(end, starts[k+1])
+			}
+			if st < len(line) {
+				cells[k] = strings.TrimSpace(line[st:end])
+			}
+		}
+		return cells
+	}
+	rows := table{cut(head)}
+	if h, _ := findHeader(rows); h != 0 {
+		return nil
+	}
+	for _, l := range lines[1:] {
+		l = strings.TrimRight(l, " \t\r")
+		if strings.TrimSpace(l) == "" || len(gap.Split(strings.TrimSpace(l), -1)) < 2 {
+			break
+		}
+		rows = append(rows, cut(l))
+	}
+	if len(rows) < 2 {
+		return nil
+	}
+	return rows
 }
 
 // isMarkdownRule reports whether cells are a Markdown table's |---|:--:| row.

@@ -65,7 +65,14 @@ type plan struct {
 
 func main() {
 	out := flag.String("out", "../testdata/documents", "directory to write the documents to")
+	mini4 := flag.String("mini4docs", "", "write mini4docs' binary plans to this directory instead")
 	flag.Parse()
+	if *mini4 != "" {
+		if err := writeMini4Docs(*mini4); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		log.Fatal(err)
 	}

@@ -105,8 +105,8 @@ func plans() []plan {
 				Channels:   []string{"email", "email", "push", "email", "sms"},
 				Conditions: 3,
 				PromptContains: []string{
-					`On day 5, if they have not upgraded, send a push notification "trial_halfway_push".`,
-					`On day 13, if they have not upgraded, send an SMS "trial_expired_sms".`,
+					`Wait 3 days, then if they have not upgraded, send a push notification "trial_halfway_push".`,
+					`Wait 4 days, then if they have not upgraded, send an SMS "trial_expired_sms".`,
 				},
 			},
 		},
