@@ -184,6 +184,9 @@ var (
 
 // saysTriggerRE says what starts the journey after a title, which then
 // names the journey only ("Upgrade offer: when a passenger selects a seat").
+// ticketKeyRE is a ticket's key opening a line: "KAL-412:", "UTIL-301".
+var ticketKeyRE = regexp.MustCompile(`^[a-z]{2,6}-\d{1,5}\b[:\s-]*`)
+
 var saysTriggerRE = regexp.MustCompile(`^(?:when|whenever|once|after|on|upon|as soon as|trigger|entry)\b`)
 
 var titleOnlyRE = regexp.MustCompile(`^[a-z0-9 '/&()-]{1,40}:$`)
@@ -220,6 +223,14 @@ func (p *parser) clause(c string) bool {
 			p.waitUntil(at.attr, at.dur, at.dir)
 		}
 		c, l = c[m[1]:], l[m[1]:] // "Cart recovery: …" names the journey
+	}
+	if m := ticketKeyRE.FindStringIndex(l); m != nil {
+		// "FIN-77 First deposit nudge": a ticket's key and title name the
+		// journey; what follows a title on its line is read
+		if rest := l[m[1]:]; p.understood == 0 && !strings.ContainsAny(rest, ":,") && len(strings.Fields(rest)) <= 6 {
+			return false
+		}
+		c, l = c[m[1]:], l[m[1]:]
 	}
 	if stepLabelRE.MatchString(strings.TrimSpace(l)) {
 		return true

@@ -177,7 +177,7 @@ func leadingIdentifier(text string) (string, span, bool) {
 }
 
 var (
-	segmentBeforeRE = regexp.MustCompile(`(?i)\b(?:segment|everyone in|everybody in|all of|members of|customers in|users in|people in|audience|list)\s*[:=(]?\s*$`)
+	segmentBeforeRE = regexp.MustCompile(`(?i)\b(?:segment(?: id)?|seg|everyone in|everybody in|all of|members of|customers in|users in|people in|audience|list)\s*[:=(]?\s*$`)
 	segmentAfterRE  = regexp.MustCompile(`(?i)^\s*(?:segment|list|audience)\b`)
 )
 

@@ -162,7 +162,7 @@ func (p *parser) exitStatement(l, c string) bool {
 		}
 	}
 	if phrase == "" {
-		return false
+		return p.leaveStatement(l, c)
 	}
 	cd, ok := parseCondition(phrase, orig, p.channel)
 	if !ok {
@@ -341,3 +341,71 @@ func (p *parser) hasEmailNamed(name string) bool {
 	}
 	return false
 }
+
+var (
+	// leaveRE says that someone leaves the journey, however it is said:
+	// "must drop out of the journey", "should leave the journey straight
+	// away", "must be removed from the journey at any point", "the journey
+	// stops for a customer as soon as …", "stop the whole thing for anyone
+	// who …", "pull them out of the flow".
+	leaveRE = regexp.MustCompile(`\b(?:leave|leaves|exit|exits|drop(?:s|ped)? out|(?:be |get |gets |are |is )?(?:removed|taken out|pulled out|kicked out)|stops?|ends?|pull (?:them|him|her) out|take (?:them|him|her) out|remove (?:them|him|her))\s+(?:of |from )?(?:the |this |our )?(?:journey|flow|campaign|sequence|whole thing|everything)\b|\b(?:the |this )?(?:journey|flow|whole thing|everything) (?:stops|ends)\b|\bstop (?:the whole thing|everything)\b`)
+	// leaveAttrRE is the profile test that makes them leave, written as
+	// code: "customer.do_not_contact = true", "whose customer.meter_installed
+	// becomes true".
+	leaveAttrRE = regexp.MustCompile(`\b(customer\.[a-z][a-z0-9_.]*)\s*(?:=|==|!=|is|becomes|turns|changes to|is set to|gets set to)\s*("[^"]*"|true|false|[a-z0-9_.-]+)`)
+	// leaveWhoRE is what those who leave do, when no name is written as
+	// code: "anyone who unsubscribes must leave the journey".
+	leaveWhoRE = regexp.MustCompile(`\b(?:who|whoever|if (?:they|the customer|the user)|when (?:they|the customer|the user)|once (?:they|the customer)|as soon as (?:they|the customer)|the moment (?:they|the customer))\s+(.+)$`)
+)
+
+// leaveStatement reads exit criteria said in any order around "leave the
+// journey": the event named as code in the clause, a profile test written
+// as code, or what "anyone who …" does. A clause that says a negation
+// ("if they don't buy, they leave") is a branch, not exit criteria.
+func (p *parser) leaveStatement(l, c string) bool {
+	m := leaveRE.FindStringIndex(l)
+	if m == nil {
+		return false
+	}
+	if a := leaveAttrRE.FindStringSubmatch(l); a != nil {
+		value := a[2]
+		if value != "true" && value != "false" && !strings.HasPrefix(value, `"`) {
+			if _, err := strconv.ParseFloat(value, 64); err != nil {
+				value = strconv.Quote(value)
+			}
+		}
+		op := " == "
+		if strings.Contains(a[0], "!=") {
+			op = " != "
+		}
+		expr := a[1] + op + value
+		if graph.CheckExpression(expr) != nil {
+			return false
+		}
+		return p.setExit(cond{expr: expr})
+	}
+	if negationRE.MatchString(l[:m[0]]) {
+		return false
+	}
+	for _, id := range identInPhraseRE.FindAllStringSubmatch(l, -1) {
+		if !attributeNameRE.MatchString(id[1]) {
+			return p.setExit(cond{event: id[1]})
+		}
+	}
+	w := leaveWhoRE.FindStringSubmatch(l[:m[0]])
+	if w == nil {
+		w = leaveWhoRE.FindStringSubmatch(l[m[1]:])
+	}
+	if w == nil {
+		return false
+	}
+	phrase := strings.TrimSpace(leaveTailRE.ReplaceAllString(w[1], ""))
+	ev, ok := eventOf(phrase, p.channel)
+	if !ok {
+		return false
+	}
+	return p.setExit(cond{event: ev})
+}
+
+// leaveTailRE is what follows the doing in "anyone who cancels must …".
+var leaveTailRE = regexp.MustCompile(`\s+(?:must|should|will|shall|has to|have to|need to|needs to|is|are|gets|get)\b.*$`)

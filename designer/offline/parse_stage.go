@@ -72,7 +72,62 @@ var (
 	tMinusRE = regexp.MustCompile(`(?i)\b[TD]\s?-\s?(\d{1,3})\s?(h|d|w|hours?|days?|weeks?)\b(?:\s+before)?`)
 	// waAliasRE is WhatsApp written short.
 	waAliasRE = regexp.MustCompile(`(^|[^A-Za-z0-9_])(?:WA|WApp|Whatsapp|whats app|WhatsApp)\b`)
+	// speakerRE is who said a line of a pasted chat: "> priya: …",
+	// "Anna: …", "[10:02] Luis: …".
+	speakerRE = regexp.MustCompile(`(?m)^([ \t]*)(?:>[ \t]*)?(?:\[[^\]\n]{1,20}\][ \t]*)?([A-Za-z][a-z]{1,14}):[ \t]+`)
+	// startsItRE is an event said to start the journey after its name:
+	// "`player_inactive_7d` event starts it", "- `quote_created` starts it".
+	startsItRE = regexp.MustCompile(`(?im)(^[ \t]*(?:[-*•][ \t]*)?|[.!?;,:][ \t]+)(?:an?[ \t]+|the[ \t]+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:[ \t]+event)?[ \t]+(?:starts|triggers|kicks off|begins|opens)[ \t]+(?:it|this|the (?:journey|flow|campaign|sequence))\b[ \t]*[.,;]?`)
+	// triggerIsRE names the trigger after a label or "is": "entry is the
+	// fare_dropped event", "The trigger is monthly_renewal_charged",
+	// "trigger = claim_submitted", "trig: account_opened", "entry
+	// back_in_stock".
+	triggerIsRE = regexp.MustCompile(`(?i)\b(?:the[ \t]+)?(?:trigger|trig|entry|entry event|trigger event|start event)[ \t]*(?:is|=|:|-)?[ \t]*(?:the[ \t]+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:[ \t]+event)?\b[ \t]*(?:\((?:entry|trigger)[^)\n]*\))?[ \t]*[.,;]?`)
+	// shortLabelRE are labels written short: "aud:", "seg=".
+	audLabelRE = regexp.MustCompile(`(?im)\baud[ \t]*[:=][ \t]*(?:seg(?:ment)?\b[ \t]*[:=]?[ \t]*)?`)
+	segShortRE = regexp.MustCompile(`(?i)\bseg[ \t]*[:=]?[ \t]*([a-z][a-z0-9]*(?:_[a-z0-9]+)+)`)
+	// armAfterSemiRE is an arm of a split after a semicolon: "A = push …;
+	// B = push …" (a semicolon would end the sentence, and the split).
+	armAfterSemiRE = regexp.MustCompile(`(?i);[ \t]*((?:variant[ \t]+|group[ \t]+|arm[ \t]+)?[B-E][ \t]*(?::|=|\)|→|->))`)
+	// shareAfterSemiRE is a share after a semicolon: "80% get an email;
+	// 20% are a control group".
+	shareAfterSemiRE = regexp.MustCompile(`;[ \t]*((?:and[ \t]+)?(?:the other[ \t]+|the remaining[ \t]+)?\d{1,3}[ \t]*%)`)
 )
+
+// labelWords are the words that open a labelled line, never a chat
+// speaker's name.
+var labelWords = regexp.MustCompile(`^(?:goal|objective|kpi|conversion|success|trigger|trig|entry|exit|stop|limit|cap|caps|frequency|max|day|week|step|steps|if|when|otherwise|else|split|start|starts|audience|aud|segment|seg|schedule|email|sms|text|push|whatsapp|notification|webhook|wait|tag|subject|note|notes|action|channel|content|timing|variant|group|arm|then|also|ps|fyi|re|hi|hey|hello|dear|promo|journey|flow|campaign|extra|ops|owner|status|priority|summary|description|acceptance|send|control|holdout|test|a|b|c|d|e)$`)
+
+// dropSpeakers takes the speakers' names off the lines of a pasted chat:
+// a name that opens at least two lines, and is no label.
+func dropSpeakers(text string) string {
+	count := map[string]int{}
+	for _, m := range speakerRE.FindAllStringSubmatch(text, -1) {
+		if !labelWords.MatchString(strings.ToLower(m[2])) {
+			count[strings.ToLower(m[2])]++
+		}
+	}
+	return speakerRE.ReplaceAllStringFunc(text, func(m string) string {
+		s := speakerRE.FindStringSubmatch(m)
+		if count[strings.ToLower(s[2])] < 2 {
+			return m
+		}
+		return s[1]
+	})
+}
+
+// joinArmsAfterSemicolons keeps a split's arms in one sentence when they
+// are separated by semicolons, on lines that say a split or a share.
+func joinArmsAfterSemicolons(text string) string {
+	lines := strings.Split(text, "\n")
+	for i, line := range lines {
+		if splitHeadRE.MatchString(line) || strings.Contains(line, "%") {
+			line = armAfterSemiRE.ReplaceAllString(line, " / $1")
+			lines[i] = shareAfterSemiRE.ReplaceAllString(line, ", $1")
+		}
+	}
+	return strings.Join(lines, "\n")
+}
 
 // joinSplitBlocks puts a split written over several lines (a head line,
 // then one line per arm, or one line per share adding up to 100 %) on one
@@ -134,7 +189,9 @@ var shortUnits = map[string]string{"h": "hours", "hr": "hours", "hrs": "hours", 
 
 // normalise is the first stage: the description in one plain form.
 func normalise(text string) string {
+	text = dropSpeakers(text)
 	text = joinSplitBlocks(text)
+	text = joinArmsAfterSemicolons(text)
 	text = waAliasRE.ReplaceAllString(text, "${1}WhatsApp")
 	text = mentionRE.ReplaceAllString(text, "${1}")
 	text = profileNoteRE.ReplaceAllString(text, "")
@@ -148,6 +205,10 @@ func normalise(text string) string {
 		}
 		return `"` + inner + `"`
 	})
+	text = audLabelRE.ReplaceAllString(text, "Audience: segment ")
+	text = segShortRE.ReplaceAllString(text, "segment ${1}")
+	text = startsItRE.ReplaceAllString(text, "${1}Trigger: ${2}.\n")
+	text = triggerIsRE.ReplaceAllString(text, "Trigger: ${1}.\n")
 	text = bareTriggerRE.ReplaceAllString(text, "${1}Trigger: ${2}.\n")
 	text = pushVerbRE.ReplaceAllString(text, "send $1 $2 push$3")
 	text = titleTriggerRE.ReplaceAllString(text, "${1}\nTrigger: ${3}.\n")
