@@ -31,7 +31,8 @@ func (p *parser) finish() *graph.Graph {
 		// or the same name read as an event ("customers in segment `x`")
 		id, _ := p.entryConfig["segment_id"].(string)
 		switch {
-		case (p.entryType == "segment_entry" || p.entryType == "scheduled_entry") && id != "" && !strings.Contains(strings.ToLower(p.text), id):
+		case (p.entryType == "segment_entry" || p.entryType == "scheduled_entry") && id != "" && id != seg && !strings.Contains(p.text, "`"+id+"`") &&
+			(!strings.Contains(strings.ToLower(p.text), id) || !strings.Contains(id, "_")):
 			p.entryConfig["segment_id"] = seg
 			p.entryLabel = strings.Replace(p.entryLabel, id, seg, 1)
 		case p.entryType == "event_entry" && p.entryConfig["event_type"] == seg:

@@ -70,6 +70,9 @@ var (
 	mentionRE = regexp.MustCompile(`(?m)^(\s*)(?:@[\w.-]+[,:]?\s+)+`)
 	// tMinusRE is a countdown: "T-24h before departure_time", "T-3d".
 	tMinusRE = regexp.MustCompile(`(?i)\b[TD]\s?-\s?(\d{1,3})\s?(h|d|w|hours?|days?|weeks?)\b(?:\s+before)?`)
+	// signedDateRE is a time from a date written as a signed offset:
+	// "-21d renewal_date: email", "+2h webinar_start".
+	signedDateRE = regexp.MustCompile(`(?im)(^[ \t]*(?:[-*•][ \t]+)?|[\s(,;:])([-+])(\d{1,3})[ \t]?(h|d|w|hours?|days?|weeks?)[ \t]+(?:(?:from|vs\.?|relative to)[ \t]+)?((?:customer\.)?[a-z][a-z0-9]*(?:[_.][a-z0-9]+)+)\b`)
 	// waAliasRE is WhatsApp written short.
 	waAliasRE = regexp.MustCompile(`(^|[^A-Za-z0-9_])(?:WA|WApp|Whatsapp|whats app|WhatsApp)\b`)
 	// speakerRE is who said a line of a pasted chat: "> priya: …",
@@ -196,6 +199,14 @@ func normalise(text string) string {
 	text = mentionRE.ReplaceAllString(text, "${1}")
 	text = profileNoteRE.ReplaceAllString(text, "")
 	text = tMinusRE.ReplaceAllString(text, "${1} ${2} before")
+	text = signedDateRE.ReplaceAllStringFunc(text, func(m string) string {
+		s := signedDateRE.FindStringSubmatch(m)
+		dir := " after "
+		if s[2] == "-" {
+			dir = " before "
+		}
+		return s[1] + s[3] + " " + shortUnits[strings.ToLower(s[4][:1])] + dir + s[5]
+	})
 	text = topicLeadRE.ReplaceAllString(text, "${1}")
 	text = chatLeadRE.ReplaceAllString(text, "")
 	text = backtickRE.ReplaceAllStringFunc(text, func(m string) string {
