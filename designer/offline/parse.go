@@ -358,7 +358,10 @@ var (
 	itIsRE         = regexp.MustCompile(`^(?:it's|it is|its|that's|that is)\s+`)
 	attrOfExprRE   = regexp.MustCompile(`^customer\.([a-z0-9_]+) `)
 	insteadRE      = regexp.MustCompile(`\s*,?\s*\binstead\b(?:\s+of\s+(?:the\s+|an?\s+)?[a-z -]+)?\s*$`)
-	exitActionRE   = regexp.MustCompile(`^(?:stop|exit|end|remove them|take them out|drop them|pull them out|leave|they leave|they exit|kick them out|stop the journey|stop messaging|stop sending)\b`)
+	// skipTheRE skips the last message for something else: "skip the
+	// email and call our webhook", "don't send the SMS, push instead".
+	skipTheRE    = regexp.MustCompile(`^(?:skip|don'?t send|do not send|drop|leave out|no)\s+(?:the |that |this |their )?[a-z0-9' -]{1,30}?\s*(?:,\s*|;\s*|\s+)(?:and\s+|but\s+)?(?:just\s+|instead\s+)?`)
+	exitActionRE = regexp.MustCompile(`^(?:stop|exit|end|remove them|take them out|drop them|pull them out|leave|they leave|they exit|kick them out|stop the journey|stop messaging|stop sending)\b`)
 )
 
 // conditional reads "if C, A": a branch on C with A on its arm. Without A
@@ -443,6 +446,15 @@ func (p *parser) conditional(l, c string) bool {
 	}
 	if cd.expr != "" && cd.negated { // "if plan is premium" on its false arm
 		cd.expr, cd.negated = "!("+cd.expr+")", false
+	}
+	if sk := skipTheRE.FindStringIndex(al); sk != nil && cd.expr != "" && p.lastSend != "" && p.lastSend != p.lastStep {
+		// "if plan = enterprise, skip the email and call our webhook":
+		// what follows replaces the last message for them
+		action = action[sk[1]:]
+		al = lowerASCII(action)
+		if insteadRE.FindStringIndex(al) == nil {
+			action, al = action+" instead", al+" instead"
+		}
 	}
 	if m := insteadRE.FindStringIndex(al); m != nil && cd.expr != "" && p.lastSend != "" && p.lastSend != p.lastStep {
 		// "if they have no email address, send an SMS instead": the SMS

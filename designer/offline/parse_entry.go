@@ -107,7 +107,7 @@ func (p *parser) entry(l, c string) bool {
 // calledWebhookRE is another system calling the journey's webhook, said
 // any way: "OpsControl calls our webhook for every delay", "the claims
 // platform POSTs to a webhook when …", "will hit a webhook on our journey".
-var calledWebhookRE = regexp.MustCompile(`\b(?:calls?|calling|hits?|hitting|posts?|posting|pings?|sends? (?:a request |an? event )?to|fires?|triggers?)\s+(?:(?:to|into|on)\s+)?(?:a|an|the|our|this|this journey's|the journey's|that)?\s*(?:journey'?s?\s+)?(?:inbound\s+|incoming\s+)?webhook\b`)
+var calledWebhookRE = regexp.MustCompile(`\b(?:calls?|calling|hits?|hitting|posts?|posting|pings?|sends? (?:a request |an? event )?to|fires?|triggers?)\s+(?:(?:to|into|on)\s+)?(?:a|an|the|our|this|this journey's|the journey's|that)?\s*(?:journey'?s?\s+|kalcifer\s+|[a-z]+'s\s+)?(?:inbound\s+|incoming\s+)?webhook\b`)
 
 // calledWebhook reads a clause, said before any step, in which another
 // system calls the journey's webhook: the whole clause describes the
