@@ -357,7 +357,7 @@ var (
 	whoDidRE       = regexp.MustCompile(`\s+(?:who|that)\s+(?:have\s+|just\s+)?`)
 	itIsRE         = regexp.MustCompile(`^(?:it's|it is|its|that's|that is)\s+`)
 	attrOfExprRE   = regexp.MustCompile(`^customer\.([a-z0-9_]+) `)
-	insteadRE      = regexp.MustCompile(`\s*,?\s*\binstead\b(?:\s+of\s+(?:the\s+|an?\s+)?[a-z -]+)?\s*$`)
+	insteadRE      = regexp.MustCompile(`\s*,?\s*\binstead\b(?:\s+of\s+(?:the\s+|an?\s+)?[a-z -]+)?(?:\s*,?\s+(?:so|so that|because|as|since)\s.*)?\s*$`)
 	// skipTheRE skips the last message for something else: "skip the
 	// email and call our webhook", "don't send the SMS, push instead".
 	skipTheRE    = regexp.MustCompile(`^(?:skip|don'?t send|do not send|drop|leave out|no)\s+(?:the |that |this |their )?[a-z0-9' -]{1,30}?\s*(?:,\s*|;\s*|\s+)(?:and\s+|but\s+)?(?:just\s+|instead\s+)?`)

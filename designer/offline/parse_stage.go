@@ -73,6 +73,14 @@ var (
 	// signedDateRE is a time from a date written as a signed offset:
 	// "-21d renewal_date: email", "+2h webinar_start".
 	signedDateRE = regexp.MustCompile(`(?im)(^[ \t]*(?:[-*•][ \t]+)?|[\s(,;:])([-+])(\d{1,3})[ \t]?(h|d|w|hours?|days?|weeks?)[ \t]+(?:(?:from|vs\.?|relative to)[ \t]+)?((?:customer\.)?[a-z][a-z0-9]*(?:[_.][a-z0-9]+)+)\b`)
+	// whenIdentRE is an event written as code and said to happen: "when
+	// salary_credited is received", "once order_shipped fires".
+	whenIdentRE = regexp.MustCompile(`(?i)\b(when(?:ever)?|once|as soon as|after)\s+(?:the\s+|an?\s+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:\s+event)?\s+(?:is received|is fired|fires|arrives|comes in|happens|is emitted|is sent|is tracked|lands|is triggered|triggers|is logged)\b`)
+	// nothingElseRE is an arm that gets nothing: "otherwise send nothing".
+	nothingElseRE = regexp.MustCompile(`(?i)[,;]?\s*\b(?:otherwise|else|if not)\s*,?\s*(?:just\s+)?(?:send nothing|do nothing|nothing|no message|don't send anything|they get nothing)\b`)
+	// skipAndRE skips a message for another step: "skip the email and call
+	// our webhook instead" is the webhook instead of the email.
+	skipAndRE = regexp.MustCompile(`(?i)\b(?:skip|don't send|do not send|leave out) (?:the |that |this |their )?[a-z0-9' -]{1,30}?\s+(?:and|but)\s+(?:instead\s+)?`)
 	// waAliasRE is WhatsApp written short.
 	waAliasRE = regexp.MustCompile(`(^|[^A-Za-z0-9_])(?:WA|WApp|Whatsapp|whats app|WhatsApp)\b`)
 	// speakerRE is who said a line of a pasted chat: "> priya: …",
@@ -216,6 +224,9 @@ func normalise(text string) string {
 		}
 		return `"` + inner + `"`
 	})
+	text = whenIdentRE.ReplaceAllString(text, "${1} the ${2} event arrives")
+	text = nothingElseRE.ReplaceAllString(text, "")
+	text = skipAnd(text)
 	text = audLabelRE.ReplaceAllString(text, "Audience: segment ")
 	text = segShortRE.ReplaceAllString(text, "segment ${1}")
 	text = startsItRE.ReplaceAllString(text, "${1}Trigger: ${2}.\n")
@@ -243,4 +254,29 @@ func normalise(text string) string {
 		return n
 	})
 	return thousandsRE.ReplaceAllStringFunc(text, func(m string) string { return strings.ReplaceAll(m, ",", "") })
+}
+
+var insteadWordRE = regexp.MustCompile(`(?i)\binstead\b`)
+
+// skipAnd rewrites "skip the email and call our webhook" as "call our
+// webhook instead": the step replaces the message for those it is said of.
+func skipAnd(text string) string {
+	for {
+		m := skipAndRE.FindStringIndex(text)
+		if m == nil {
+			return text
+		}
+		end := len(text)
+		for i := m[1]; i < len(text); i++ {
+			if c := text[i]; c == '\n' || c == ';' || (c == '.' && (i+1 == len(text) || text[i+1] == ' ' || text[i+1] == '\n')) {
+				end = i
+				break
+			}
+		}
+		rest := text[m[1]:end]
+		if !insteadWordRE.MatchString(rest) {
+			rest += " instead"
+		}
+		text = text[:m[0]] + rest + text[end:]
+	}
 }
