@@ -132,6 +132,13 @@ var (
 	exitTailRE   = regexp.MustCompile(`^(?:stop|exit|end|remove them|remove customers|remove people|take them out|pull them out|drop them|stop messaging(?: them)?|stop the journey|stop sending(?: messages)?|end the journey|they exit|exit the journey|remove them from the journey|take them out of the journey|stop everything|everything stops|the journey stops|the journey ends|get them out)(?: (?:immediately|right away|at any point|at any time|automatically))?\s+(?:if|when|once|as soon as|the moment|whenever|on|after)\s+(.+)$`)
 	exitAnyoneRE = regexp.MustCompile(`^(?:remove|exit|drop|skip|exclude|take out|kick out|pull out)\s+(?:anyone|everyone|customers|users|people|those|contacts|whoever)\s+(?:who|that)?\s*(.+)$`)
 	exitWhoRE    = regexp.MustCompile(`^(?:anyone|everyone|customers|users|people|those|whoever|any customer|any user|contacts)\s+(?:who|that)\s+(.+?)\s+(?:at any (?:point|time)\s+)?(?:should |will |must |is |are |gets |get |automatically )*(?:exit|leave|be removed|removed|drop out|exits|leaves|stop receiving|should stop|stop getting|be taken out|is taken out|are taken out)\b`)
+	// goalLooseRE are other ways of saying the goal: "Measure the goal as
+	// x within 14 days", "count a conversion only if they …", "success is
+	// when …", "conversion = …".
+	goalLooseRE = regexp.MustCompile(`^(?:we\s+)?(?:measure|track|count|record|use|set|define|treat)\s+(?:the |our |a |it as a |it as the |them as a )?(?:goal|conversion|success|converted)\s+(?:only\s+)?(?:as|to be|=|:|when|if|once)\s+(.+)$|^(?:we\s+)?count (?:it|them)\s+(?:only\s+)?(?:when|if|once)\s+(.+)$`)
+	// ourGoalRE says that what was just said is the goal: "…, that's our
+	// goal ("policy purchase")".
+	ourGoalRE    = regexp.MustCompile(`^(?:and\s+)?(?:that's|that is|this is|which is|it's|that'?s) (?:our|the) (?:main |primary )?(?:goal|conversion(?: event)?|success metric|kpi)\b\s*(.*)$`)
 	goalPhraseRE = regexp.MustCompile(`^(?:the |our |main |primary |journey |conversion |campaign )*(?:goal|objective|kpi|conversion event|conversion)(?:\s+is|\s*:|\s*=|\s*-)\s*(.+)$|^(?:success|converted|conversion)\s+(?:is|=|:|means|when)\s+(.+)$|^(?:mark|count|track) (?:it as |them as )?(?:the |a )?(?:goal|conversion)(?: when| as| if)?\s+(.+)$`)
 	goalLeadRE   = regexp.MustCompile(`^(?:(?:to get (?:them|customers|users|people) to|for (?:them|customers|users|the customer) to|to|that they|is to|when they|they|get them to|drive|driving)\s+)+`)
 	goalVerbRE   = regexp.MustCompile(`^(?:make|makes|do|complete|completes|place|places|reach|achieve|get|hit)\s+`)
@@ -180,14 +187,33 @@ func (p *parser) exitStatement(l, c string) bool {
 
 // goalStatement reads the journey's conversion goal: "Goal: first purchase".
 func (p *parser) goalStatement(l, c string) bool {
+	if m := ourGoalRE.FindStringSubmatch(l); m != nil && p.lastAwaited() != "" {
+		// the event just waited for is the goal, named by what follows
+		ev := p.lastAwaited()
+		name := slug(nameWords(strings.Trim(m[1], ` ()"':`)))
+		if name == "" {
+			name = ev
+		}
+		p.goal, p.goalSpan, p.goalEvent = name, p.cur, ev
+		return true
+	}
 	m := goalPhraseRE.FindStringSubmatch(l)
 	if m == nil {
-		return false
+		if m = goalLooseRE.FindStringSubmatch(l); m == nil {
+			return false
+		}
+		m = append(m, "")
 	}
 	named := "" // "upgrade (subscription_upgraded)" names the event
-	phrase := goalAsideRE.ReplaceAllStringFunc(m[1]+m[2]+m[3], func(a string) string {
-		if inner := strings.Trim(a, " ()"); snakeEventRE.MatchString(inner) && named == "" {
-			named = inner
+	said := m[1] + m[2] + m[3]
+	if id := leadIdentRE.FindStringSubmatchIndex(said); id != nil {
+		// "dashboard_shared: count a conversion only if they share a
+		// dashboard within 7 days": the event is the goal
+		named, said = said[id[2]:id[3]], said[id[2]:id[3]]+" "+said[id[1]:]
+	}
+	phrase := goalAsideRE.ReplaceAllStringFunc(said, func(a string) string {
+		if inner := identInPhraseRE.FindStringSubmatch(strings.Trim(a, " ()")); inner != nil && named == "" && !strings.HasPrefix(inner[1], "customer") {
+			named = inner[1] // "(event deposit_made)"
 		}
 		return "" // "(any arm)"
 	})
@@ -211,6 +237,9 @@ func (p *parser) goalStatement(l, c string) bool {
 		p.ask(fmt.Sprintf("The journey has one goal; I kept %s. Should %s be the goal instead?", p.goal, name))
 		return true
 	}
+	if named != "" && strings.HasPrefix(phrase, named) {
+		name = named
+	}
 	p.goal, p.goalSpan, p.goalEvent, p.goalWithin = name, p.cur, name, within
 	if ev, ok := eventOf(phrase, ""); named != "" || ok {
 		p.goalEvent = ev
@@ -218,8 +247,17 @@ func (p *parser) goalStatement(l, c string) bool {
 			p.goalEvent = named
 		}
 	}
+	if within != "" && p.j.steps() && named != "" {
+		// said after the steps with its time, the goal is waited for
+		// here: "if that doesn't happen, …" and "if they do, …" that
+		// follow are its two arms
+		p.branch(cond{event: p.goalEvent, within: within, explicitWait: true, text: c}, false)
+	}
 	return true
 }
+
+// leadIdentRE is an event name opening a goal: "dashboard_shared: …".
+var leadIdentRE = regexp.MustCompile(`^\s*([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b\s*[:,-]?\s*`)
 
 // shares are the percentages said in l when they add up to 100.
 func shares(l string) []int {
