@@ -171,7 +171,7 @@ func (p *parser) ask(q string) {
 var (
 	titleLeadRE = regexp.MustCompile(`^[a-z0-9 '/&()_-]{1,60}:\s+`)
 	// keywordLeadRE are the labels that mean something: "Goal: …", "Day 3: …".
-	keywordLeadRE = regexp.MustCompile(`^(?:goal|objective|kpi|conversion|success|trigger|entry|exit|stop|limit|cap|frequency|max|day|week|step|if|when|otherwise|else|a/b|ab|split|journey starts|starts|start|audience|segment|schedule|e-?mail|sms|text|push|whatsapp|notification|webhook|wait|tag)\b`)
+	keywordLeadRE = regexp.MustCompile(`^(?:(?:the|our|main|primary) )?(?:goal|objective|kpi|conversion|success|trigger|entry|exit|stop|limit|cap|frequency|max|day|week|step|if|when|otherwise|else|a/b|ab|split|journey starts|starts|start|audience|segment|schedule|e-?mail|sms|text|push|whatsapp|notification|webhook|wait|tag)\b`)
 	// stepLabelRE is a list label standing alone: "Step 1".
 	segmentDefRE = regexp.MustCompile(`,\s*(?:they|customers|users|people|members|contacts)\s+(?:enter|join|are added to|move into|fall into|land in)\s+(?:the |our |a )?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+segment$`)
 	onDateRE     = regexp.MustCompile(`^on\s+(?:their|the customer's|the user's|his|her)\s+([a-z][a-z ]*?)\s*,?\s+(send|email|text|push|whatsapp|notify|remind|message|call)\b`)
@@ -323,8 +323,8 @@ func (p *parser) rest(l, c string, from int) bool {
 }
 
 var (
-	otherwiseRE = regexp.MustCompile(`^(?:otherwise|else|if not|if no|if they don't|if they didn't|if they haven't|if they do not|if they did not|if they have not|for everyone else|everyone else|for the rest|the rest|if so|if yes|if they did|if they do|if they have)\b[,:]?\s*`)
-	positiveRE  = regexp.MustCompile(`^(?:if so|if yes|if they did|if they do|if they have)\b`)
+	otherwiseRE = regexp.MustCompile(`^(?:otherwise|else|if not|if (?:that|this|it) (?:doesn't|does not|didn't|did not|never) happens?|if (?:that|this|it) (?:does|did|happens)|if no|if they don't|if they didn't|if they haven't|if they do not|if they did not|if they have not|for everyone else|everyone else|for the rest|the rest|if so|if yes|if they did|if they do|if they have)\b[,:]?\s*`)
+	positiveRE  = regexp.MustCompile(`^(?:if so|if yes|if (?:that|this|it) (?:does|did|happens)|if they did|if they do|if they have)\b`)
 )
 
 // otherwise continues the other arm of the open fork: "otherwise, …",
