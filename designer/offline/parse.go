@@ -324,7 +324,9 @@ func (p *parser) rest(l, c string, from int) bool {
 
 var (
 	otherwiseRE = regexp.MustCompile(`^(?:otherwise|else|if not|if (?:that|this|it) (?:doesn't|does not|didn't|did not|never) happens?|if (?:that|this|it) (?:does|did|happens)|if no|if they don't|if they didn't|if they haven't|if they do not|if they did not|if they have not|for everyone else|everyone else|for the rest|the rest|if so|if yes|if they did|if they do|if they have)\b[,:]?\s*`)
-	positiveRE  = regexp.MustCompile(`^(?:if so|if yes|if (?:that|this|it) (?:does|did|happens)|if they did|if they do|if they have)\b`)
+	// fillerLeadRE are words before an arm's step: "also send them …".
+	fillerLeadRE = regexp.MustCompile(`^(?:(?:also|then|just|please|we)\s+)+`)
+	positiveRE   = regexp.MustCompile(`^(?:if so|if yes|if (?:that|this|it) (?:does|did|happens)|if they did|if they do|if they have)\b`)
 )
 
 // otherwise continues the other arm of the open fork: "otherwise, …",
@@ -334,7 +336,7 @@ func (p *parser) otherwise(l, c string) bool {
 	if m == nil || p.j.fork == nil {
 		return false
 	}
-	if rest := strings.TrimSpace(l[m[1]:]); rest != "" && strings.HasPrefix(l, "if") && !actionLeadRE.MatchString(rest) {
+	if rest := fillerLeadRE.ReplaceAllString(strings.TrimSpace(l[m[1]:]), ""); rest != "" && strings.HasPrefix(l, "if") && !actionLeadRE.MatchString(rest) {
 		return false // "if they don't open it": a condition of its own
 	}
 	f := p.j.fork
