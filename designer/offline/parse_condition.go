@@ -282,7 +282,8 @@ func simpleAttributeExpr(text, orig string) (string, bool) {
 		if notAttributes[attr] || notAttributes[strings.Fields(attr)[0]] {
 			return "", false
 		}
-		if _, isEvent := eventOf(strings.ToLower(value), ""); isEvent && !strings.ContainsAny(value, "0123456789") {
+		written := strings.Contains(attr, "_") || strings.ContainsAny(text[m[4]:m[5]], "=<>") // "kyc_status != verified" tests the attribute as written
+		if _, isEvent := eventOf(strings.ToLower(value), ""); isEvent && !strings.ContainsAny(value, "0123456789") && !written {
 			return "", false
 		}
 		if withinRE.MatchString(strings.ToLower(value)) { // "the demo isn't booked within 2 days"

@@ -21,7 +21,7 @@ var (
 		`(?:(?:can|could|would|shall)\s+(?:we|you|someone)\s+(?:please\s+)?|please\s+|let'?s\s+|we\s+(?:need|want|would like|'d like)\s+(?:to\s+)?|i\s+(?:need|want|would like|'d like)\s+(?:to\s+)?(?:you\s+to\s+)?)` +
 		`(?:set\s*up|set\s+(?:something|sth|this|that|one)\s+up|build|create|make|do|get|have|add|launch|run|put together|spin up)\s+(?:a|an|the|our|this)?\s*`)
 	backtickRE = regexp.MustCompile("`([^`\n]{1,80})`")
-	dayCodeRE  = regexp.MustCompile(`(?i)(^|[\s(>,;:→|-])(?:d|t|day)\s?\+\s?(\d{1,3})(?:\s?d(?:ays?)?)?\b|(^|[\s(>,;:→|-])[dD](\d{1,3})\b`)
+	dayCodeRE  = regexp.MustCompile(`(?i)(^|[\s(>,;:→|@-])(?:d|t|day)\s?\+\s?(\d{1,3})(?:\s?d(?:ays?)?)?\b|(^|[\s(>,;:→|-])[dD](\d{1,3})\b`)
 	shortDurRE = regexp.MustCompile(`(?i)\b(\d{1,4})\s?(h|hr|hrs|d|w|wk|wks|min|mins)\b`)
 	moneyRE    = regexp.MustCompile(`[$€£]\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?([kK])?\b`)
 	// insteadOfRE names what is not sent: "an email instead of another
@@ -81,6 +81,9 @@ var (
 	// skipAndRE skips a message for another step: "skip the email and call
 	// our webhook instead" is the webhook instead of the email.
 	skipAndRE = regexp.MustCompile(`(?i)\b(?:skip|don't send|do not send|leave out) (?:the |that |this |their )?[a-z0-9' -]{1,30}?\s+(?:and|but)\s+(?:instead\s+)?`)
+	// eventIsRE names an event after saying it is one: "when an event is
+	// account_opened", "the event named order_completed".
+	eventIsRE = regexp.MustCompile(`(?i)\b(?:an?|the)\s+event\s+(?:is|named|called|=)\s+([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`)
 	// waAliasRE is WhatsApp written short.
 	waAliasRE = regexp.MustCompile(`(^|[^A-Za-z0-9_])(?:WA|WApp|Whatsapp|whats app|WhatsApp)\b`)
 	// speakerRE is who said a line of a pasted chat: "> priya: …",
@@ -224,6 +227,7 @@ func normalise(text string) string {
 		}
 		return `"` + inner + `"`
 	})
+	text = eventIsRE.ReplaceAllString(text, "${1}")
 	text = whenIdentRE.ReplaceAllString(text, "${1} the ${2} event arrives")
 	text = nothingElseRE.ReplaceAllString(text, "")
 	text = skipAnd(text)

@@ -14,9 +14,19 @@ import (
 
 var dayRE = regexp.MustCompile(`^(?:on |by )?day\s*(\d{1,3})\b\s*[,:.)-]?\s*`)
 
+// dayTrailRE is a message with its day said after it: "sms @T+1" (read as
+// "sms day 1"), "push on day 4 'all set?'".
+var dayTrailRE = regexp.MustCompile(`^((?:send\s+)?(?:an?\s+|the\s+)?(?:e-?mail|sms|text|push|whatsapp)\b[^,;]{0,40}?)\s+(?:on\s+|at\s+|@\s*)?day\s*(\d{1,3})\b\s*(.*)$`)
+
 // dayOffset reads "On day 3, …" as a wait since the previous day offset.
 func (p *parser) dayOffset(l, c string) bool {
 	m := dayRE.FindStringSubmatchIndex(l)
+	if t := dayTrailRE.FindStringSubmatchIndex(l); m == nil && t != nil {
+		// "sms @T+1", "email on day 3": the day said after the message
+		day, _ := strconv.Atoi(l[t[4]:t[5]])
+		p.dayWait(day)
+		return p.clause(strings.TrimSpace(c[t[2]:t[3]] + " " + c[t[6]:t[7]]))
+	}
 	if m == nil {
 		return false
 	}
