@@ -289,7 +289,7 @@ func simpleAttributeExpr(text, orig string) (string, bool) {
 		if withinRE.MatchString(strings.ToLower(value)) { // "the demo isn't booked within 2 days"
 			return "", false
 		}
-		if _, isEvent := eventOf(text, ""); isEvent && participleRE.MatchString(strings.ToLower(value)) {
+		if _, isEvent := eventOf(text, ""); isEvent && participleRE.MatchString(strings.ToLower(value)) && !written {
 			return "", false // "an order is placed"
 		}
 		if m := orMoreRE.FindStringSubmatch(strings.ToLower(value)); m != nil && (op == "==") {
