@@ -84,6 +84,14 @@ var (
 	// eventIsRE names an event after saying it is one: "when an event is
 	// account_opened", "the event named order_completed".
 	eventIsRE = regexp.MustCompile(`(?i)\b(?:an?|the)\s+event\s+(?:is|named|called|=)\s+([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`)
+	// whenParenRE is what starts the journey said in words with its event
+	// in brackets, opening the text: "When a student enrols in a course
+	// (`course_enrolled`), …", "when a new debit card is shipped (we send
+	// `card_shipped`), …".
+	whenParenRE = regexp.MustCompile(`(?im)^((?:[^\n.]{0,40}?:\s*)?)(?:when(?:ever)?|once|as soon as)\s+[^.,;:()\n]{3,80}?\s*\(\s*(?:we (?:send|emit|fire|track|get|log)\s+|event\s+|via\s+|the\s+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:\s+event)?\s*\)\s*(?:,\s*|\s+)`)
+	// orWithinRE is a wait for an event or a time, whichever is first:
+	// "wait for order_delivered or 7 days, whichever comes first".
+	orWithinRE = regexp.MustCompile(`(?i)\bwait (?:for|until)\s+([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\s+(?:or|or up to|or at most|or max)\s+(\d{1,4}\s*(?:minutes?|hours?|days?|weeks?))(?:\s*,?\s*whichever (?:comes|happens|is) (?:first|sooner|earlier))?`)
 	// waAliasRE is WhatsApp written short.
 	waAliasRE = regexp.MustCompile(`(^|[^A-Za-z0-9_])(?:WA|WApp|Whatsapp|whats app|WhatsApp)\b`)
 	// speakerRE is who said a line of a pasted chat: "> priya: …",
@@ -228,6 +236,9 @@ func normalise(text string) string {
 		return `"` + inner + `"`
 	})
 	text = eventIsRE.ReplaceAllString(text, "${1}")
+	if m := whenParenRE.FindStringSubmatchIndex(text); m != nil && !stepWordRE.MatchString(text[:m[0]]) {
+		text = text[:m[0]] + text[m[2]:m[3]] + "Trigger: " + text[m[4]:m[5]] + ".\n" + text[m[1]:]
+	}
 	text = whenIdentRE.ReplaceAllString(text, "${1} the ${2} event arrives")
 	text = nothingElseRE.ReplaceAllString(text, "")
 	text = skipAnd(text)
@@ -257,6 +268,7 @@ func normalise(text string) string {
 		}
 		return n
 	})
+	text = orWithinRE.ReplaceAllString(text, "wait up to ${2} for ${1}")
 	return thousandsRE.ReplaceAllStringFunc(text, func(m string) string { return strings.ReplaceAll(m, ",", "") })
 }
 
