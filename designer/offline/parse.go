@@ -348,8 +348,16 @@ func (p *parser) otherwise(l, c string) bool {
 	default:
 		p.j.otherwise()
 	}
-	return p.rest(l, c, m[1])
+	from := m[1]
+	if a := armEventLeadRE.FindStringIndex(l[from:]); a != nil && actionLeadRE.MatchString(fillerLeadRE.ReplaceAllString(l[from+a[1]:], "")) {
+		from += a[1] // "otherwise, as soon as they start, send …": the arm's event said again
+	}
+	return p.rest(l, c, from)
 }
+
+// armEventLeadRE says again, in an arm, the event the arm is for: "as soon
+// as they start,", "once they do,".
+var armEventLeadRE = regexp.MustCompile(`^[\s,]*(?:as soon as|once|when|the moment|if) (?:they|it|that|he|she) [a-z' ]{1,30}?,\s*`)
 
 var (
 	skipRE         = regexp.MustCompile(`^(?:in which case|in that case|then)?\s*(?:skip|don'?t send|do not send|send nothing|nothing|no message|leave it out)\b`)

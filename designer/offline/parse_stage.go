@@ -92,6 +92,9 @@ var (
 	// orWithinRE is a wait for an event or a time, whichever is first:
 	// "wait for order_delivered or 7 days, whichever comes first".
 	orWithinRE = regexp.MustCompile(`(?i)\bwait (?:for|until)\s+([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\s+(?:or|or up to|or at most|or max)\s+(\d{1,4}\s*(?:minutes?|hours?|days?|weeks?))(?:\s*,?\s*whichever (?:comes|happens|is) (?:first|sooner|earlier))?`)
+	// theyGetRE is a message said as what they should get: "we'd like them
+	// to get a welcome email", "they should receive an SMS".
+	theyGetRE = regexp.MustCompile(`(?i)\b(?:(?:we'?d like|we would like|we want|i'?d like|i want)\s+(?:them|customers|users|people|everyone|each of them)\s+to|(?:they|he|she)\s+(?:should|will|must|would|shall))\s+(?:get|receive)\b`)
 	// waAliasRE is WhatsApp written short.
 	waAliasRE = regexp.MustCompile(`(^|[^A-Za-z0-9_])(?:WA|WApp|Whatsapp|whats app|WhatsApp)\b`)
 	// speakerRE is who said a line of a pasted chat: "> priya: …",
@@ -236,6 +239,7 @@ func normalise(text string) string {
 		return `"` + inner + `"`
 	})
 	text = eventIsRE.ReplaceAllString(text, "${1}")
+	text = theyGetRE.ReplaceAllString(text, "send them")
 	if m := whenParenRE.FindStringSubmatchIndex(text); m != nil && !stepWordRE.MatchString(text[:m[0]]) {
 		text = text[:m[0]] + text[m[2]:m[3]] + "Trigger: " + text[m[4]:m[5]] + ".\n" + text[m[1]:]
 	}
