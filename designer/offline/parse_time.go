@@ -98,7 +98,7 @@ func (p *parser) waitClause(l, c string) bool {
 
 var (
 	timeLeadRE  = regexp.MustCompile(`^(?:(?:wait|pause|delay|hold|sleep|give them|give it|allow|leave it|leave them)(?: for| by)?\s+|(?:after|in|about|around|roughly|approximately|approx|like|maybe|say|some|another|a further|then|just)\s+)*$`)
-	timeTrailRE = regexp.MustCompile(`^\s*(?:more\s+)?(?:later|after that|afterwards|(?:after|following) (?:that|this|the|the previous|the last|the first) (?:e-?mail|sms|text|push notification|push|message|whatsapp|step)\b|after (?:signup|sign-up|signing up|they sign up|joining|the [a-z0-9 ]+?|their [a-z0-9 ]+?|that|this|[a-z]+))?\s*(?:,|:|-)?\s*`)
+	timeTrailRE = regexp.MustCompile(`^\s*(?:more\s+)?(?:(?:after|following) (?:that|this|the|the previous|the last|the first) (?:e-?mail|sms|text|push notification|push|message|whatsapp|step)\b|later|after that|afterwards|after (?:signup|sign-up|signing up|they sign up|joining|the [a-z0-9 ]+?|their [a-z0-9 ]+?|that|this|[a-z]+))?\s*(?:,|:|-)?\s*`)
 )
 
 // timePrefix reads a wait said before a step ("after 3 days, …", "2 hours
