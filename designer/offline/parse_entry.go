@@ -2,7 +2,6 @@ package offline
 
 import (
 	"fmt"
-
 	"regexp"
 	"strconv"
 	"strings"
