@@ -260,7 +260,7 @@ func (p *parser) armSplit(l, c string, arms []arm, pre int) []string {
 
 // armListRE opens a list of equal arms after a split's head: "three ways
 // evenly between", "equally across", "into".
-var armListRE = regexp.MustCompile(`^[\s,]*(?:(?:two|three|four|five|2|3|4|5)[ -]ways?\s+)?(?:(?:evenly|equally|randomly|at random)\s+)?(?:between|across|into|over|among)\s+`)
+var armListRE = regexp.MustCompile(`^[\s,]*(?:(?:it|them|people|users|customers|the audience|traffic|everyone)\s+)?(?:(?:two|three|four|five|2|3|4|5)[ -]ways?\s+)?(?:(?:evenly|equally|randomly|at random)\s+)?(?:between|across|into|over|among)\s+`)
 
 // listedArms reads arms listed without letters or shares after the head:
 // "split three ways evenly between a video email, a case-study email and a
