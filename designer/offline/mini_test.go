@@ -21,15 +21,18 @@ import (
 // briefs, 9 plans, by a second writer) was 2/62 on the old designer and
 // 7/62 on the first reading stages; it has since been learned from.
 // blind3 (68 briefs, 10 plans, by a third writer) was 19/78 before the
-// blind2 work and 22/78 after it, both runs unseen. Raise a floor when the
-// designer gets better.
+// blind2 work and 22/78 after it, both runs unseen; the stage work learned
+// from it took it to 50/78. mini4 was written after that work, one or more
+// cases per family in wordings blind1–3 do not use: 16 of 17 on its first
+// run. Raise a floor when the designer gets better.
 var miniFloors = map[string]struct{ pass, silent int }{
 	"../testdata/mini":   {22, 0},
-	"../testdata/mini2":  {11, 0},
+	"../testdata/mini2":  {12, 0},
 	"../testdata/mini3":  {15, 0},
-	"../testdata/blind1": {48, 1},
-	"../testdata/blind2": {31, 4},
-	"../testdata/blind3": {22, 7},
+	"../testdata/mini4":  {17, 0},
+	"../testdata/blind1": {49, 1},
+	"../testdata/blind2": {35, 4},
+	"../testdata/blind3": {50, 4},
 }
 
 func TestMiniSets(t *testing.T) {

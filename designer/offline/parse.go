@@ -171,7 +171,7 @@ func (p *parser) ask(q string) {
 var (
 	titleLeadRE = regexp.MustCompile(`^[a-z0-9 '/&()_-]{1,60}:\s+`)
 	// keywordLeadRE are the labels that mean something: "Goal: …", "Day 3: …".
-	keywordLeadRE = regexp.MustCompile(`^(?:goal|objective|kpi|conversion|success|trigger|entry|exit|stop|limit|cap|frequency|max|day|week|step|if|when|otherwise|else|a/b|ab|split|journey starts|starts|start|audience|segment|schedule|e-?mail|sms|text|push|whatsapp|notification|webhook|wait|tag)\b`)
+	keywordLeadRE = regexp.MustCompile(`^(?:(?:the|our|main|primary) )?(?:goal|objective|kpi|conversion|success|trigger|entry|exit|stop|limit|cap|frequency|max|day|week|step|if|when|otherwise|else|a/b|ab|split|journey starts|starts|start|audience|segment|schedule|e-?mail|sms|text|push|whatsapp|notification|webhook|wait|tag)\b`)
 	// stepLabelRE is a list label standing alone: "Step 1".
 	segmentDefRE = regexp.MustCompile(`,\s*(?:they|customers|users|people|members|contacts)\s+(?:enter|join|are added to|move into|fall into|land in)\s+(?:the |our |a )?["']?([a-z0-9_-]+(?: [a-z0-9_-]+)?)["']?\s+segment$`)
 	onDateRE     = regexp.MustCompile(`^on\s+(?:their|the customer's|the user's|his|her)\s+([a-z][a-z ]*?)\s*,?\s+(send|email|text|push|whatsapp|notify|remind|message|call)\b`)
@@ -184,6 +184,9 @@ var (
 
 // saysTriggerRE says what starts the journey after a title, which then
 // names the journey only ("Upgrade offer: when a passenger selects a seat").
+// ticketKeyRE is a ticket's key opening a line: "KAL-412:", "UTIL-301".
+var ticketKeyRE = regexp.MustCompile(`^[a-z]{2,6}-\d{1,5}\b[:\s-]*`)
+
 var saysTriggerRE = regexp.MustCompile(`^(?:when|whenever|once|after|on|upon|as soon as|trigger|entry)\b`)
 
 var titleOnlyRE = regexp.MustCompile(`^[a-z0-9 '/&()-]{1,40}:$`)
@@ -220,6 +223,14 @@ func (p *parser) clause(c string) bool {
 			p.waitUntil(at.attr, at.dur, at.dir)
 		}
 		c, l = c[m[1]:], l[m[1]:] // "Cart recovery: …" names the journey
+	}
+	if m := ticketKeyRE.FindStringIndex(l); m != nil {
+		// "FIN-77 First deposit nudge": a ticket's key and title name the
+		// journey; what follows a title on its line is read
+		if rest := l[m[1]:]; p.understood == 0 && !strings.ContainsAny(rest, ":,") && len(strings.Fields(rest)) <= 6 {
+			return false
+		}
+		c, l = c[m[1]:], l[m[1]:]
 	}
 	if stepLabelRE.MatchString(strings.TrimSpace(l)) {
 		return true
@@ -312,8 +323,10 @@ func (p *parser) rest(l, c string, from int) bool {
 }
 
 var (
-	otherwiseRE = regexp.MustCompile(`^(?:otherwise|else|if not|if no|if they don't|if they didn't|if they haven't|if they do not|if they did not|if they have not|for everyone else|everyone else|for the rest|the rest|if so|if yes|if they did|if they do|if they have)\b[,:]?\s*`)
-	positiveRE  = regexp.MustCompile(`^(?:if so|if yes|if they did|if they do|if they have)\b`)
+	otherwiseRE = regexp.MustCompile(`^(?:otherwise|else|if not|if (?:that|this|it) (?:doesn't|does not|didn't|did not|never) happens?|if (?:that|this|it) (?:does|did|happens)|if no|if they don't|if they didn't|if they haven't|if they do not|if they did not|if they have not|for everyone else|everyone else|for the rest|the rest|if so|if yes|if they did|if they do|if they have)\b[,:]?\s*`)
+	// fillerLeadRE are words before an arm's step: "also send them …".
+	fillerLeadRE = regexp.MustCompile(`^(?:(?:also|then|just|please|we)\s+)+`)
+	positiveRE   = regexp.MustCompile(`^(?:if so|if yes|if (?:that|this|it) (?:does|did|happens)|if they did|if they do|if they have)\b`)
 )
 
 // otherwise continues the other arm of the open fork: "otherwise, …",
@@ -323,7 +336,7 @@ func (p *parser) otherwise(l, c string) bool {
 	if m == nil || p.j.fork == nil {
 		return false
 	}
-	if rest := strings.TrimSpace(l[m[1]:]); rest != "" && strings.HasPrefix(l, "if") && !actionLeadRE.MatchString(rest) {
+	if rest := fillerLeadRE.ReplaceAllString(strings.TrimSpace(l[m[1]:]), ""); rest != "" && strings.HasPrefix(l, "if") && !actionLeadRE.MatchString(rest) {
 		return false // "if they don't open it": a condition of its own
 	}
 	f := p.j.fork
@@ -335,8 +348,16 @@ func (p *parser) otherwise(l, c string) bool {
 	default:
 		p.j.otherwise()
 	}
-	return p.rest(l, c, m[1])
+	from := m[1]
+	if a := armEventLeadRE.FindStringIndex(l[from:]); a != nil && actionLeadRE.MatchString(fillerLeadRE.ReplaceAllString(l[from+a[1]:], "")) {
+		from += a[1] // "otherwise, as soon as they start, send …": the arm's event said again
+	}
+	return p.rest(l, c, from)
 }
+
+// armEventLeadRE says again, in an arm, the event the arm is for: "as soon
+// as they start,", "once they do,".
+var armEventLeadRE = regexp.MustCompile(`^[\s,]*(?:as soon as|once|when|the moment|if) (?:they|it|that|he|she) [a-z' ]{1,30}?,\s*`)
 
 var (
 	skipRE         = regexp.MustCompile(`^(?:in which case|in that case|then)?\s*(?:skip|don'?t send|do not send|send nothing|nothing|no message|leave it out)\b`)
@@ -346,8 +367,11 @@ var (
 	whoDidRE       = regexp.MustCompile(`\s+(?:who|that)\s+(?:have\s+|just\s+)?`)
 	itIsRE         = regexp.MustCompile(`^(?:it's|it is|its|that's|that is)\s+`)
 	attrOfExprRE   = regexp.MustCompile(`^customer\.([a-z0-9_]+) `)
-	insteadRE      = regexp.MustCompile(`\s*,?\s*\binstead\b(?:\s+of\s+(?:the\s+|an?\s+)?[a-z -]+)?\s*$`)
-	exitActionRE   = regexp.MustCompile(`^(?:stop|exit|end|remove them|take them out|drop them|pull them out|leave|they leave|they exit|kick them out|stop the journey|stop messaging|stop sending)\b`)
+	insteadRE      = regexp.MustCompile(`\s*,?\s*\binstead\b(?:\s+of\s+(?:the\s+|an?\s+)?[a-z -]+)?(?:\s*,?\s+(?:so|so that|because|as|since)\s.*)?\s*$`)
+	// skipTheRE skips the last message for something else: "skip the
+	// email and call our webhook", "don't send the SMS, push instead".
+	skipTheRE    = regexp.MustCompile(`^(?:skip|don'?t send|do not send|drop|leave out|no)\s+(?:the |that |this |their )?[a-z0-9' -]{1,30}?\s*(?:,\s*|;\s*|\s+)(?:and\s+|but\s+)?(?:just\s+|instead\s+)?`)
+	exitActionRE = regexp.MustCompile(`^(?:stop|exit|end|remove them|take them out|drop them|pull them out|leave|they leave|they exit|kick them out|stop the journey|stop messaging|stop sending)\b`)
 )
 
 // conditional reads "if C, A": a branch on C with A on its arm. Without A
@@ -432,6 +456,15 @@ func (p *parser) conditional(l, c string) bool {
 	}
 	if cd.expr != "" && cd.negated { // "if plan is premium" on its false arm
 		cd.expr, cd.negated = "!("+cd.expr+")", false
+	}
+	if sk := skipTheRE.FindStringIndex(al); sk != nil && cd.expr != "" && p.lastSend != "" && p.lastSend != p.lastStep {
+		// "if plan = enterprise, skip the email and call our webhook":
+		// what follows replaces the last message for them
+		action = action[sk[1]:]
+		al = lowerASCII(action)
+		if insteadRE.FindStringIndex(al) == nil {
+			action, al = action+" instead", al+" instead"
+		}
 	}
 	if m := insteadRE.FindStringIndex(al); m != nil && cd.expr != "" && p.lastSend != "" && p.lastSend != p.lastStep {
 		// "if they have no email address, send an SMS instead": the SMS

@@ -19,12 +19,12 @@ var (
 	armHeadRE = regexp.MustCompile(`\b(?:split(?:[ -]test)?|a/b(?:/c)?(?:[ -]test)?|ab[ -]test|test|variants?|holdout|\d-way|(?:two|three|four|2|3|4)[ -]ways?)\b`)
 	// armLetterRE is an arm's letter: "a: ", "b = ", "c → ", "group a gets",
 	// "variant b: ".
-	armLetterRE = regexp.MustCompile(`(?:^|[\s(→>:;,/—-])(?:(?:variant|group|arm|version|cell|bucket|cohort)\s+([a-e])\b\s*(?::|=|\)|→|->)?|([a-e])\s*(?::|=|\)|→|->))\s*`)
+	armLetterRE = regexp.MustCompile(`(?:^|[\s(→>:;,/—-])(?:(?:variant|group|arm|version|cell|bucket|cohort)\s+([a-e])\b\s*(?::|=|\)|→|->)?|([a-e])\s*(?::|=|\)|→|->))\s*|(?:^|[,;:/]\s*)([a-e])\s+(?:gets?\s+|receives?\s+|sees?\s+)?`)
 	// armWantRE is a request that introduces the split: "I'd like an".
 	armWantRE = regexp.MustCompile(`[\s,]*\b(?:i'?d like|we'?d like|i would like|we would like|i want|we want|we need|let'?s|please)(?:\s+to)?(?:\s+(?:do|run|have|try|test))?(?:\s+(?:an?|the))?\s*$`)
 	// armVerbRE is what an arm's audience is said to get: "gets a push".
 	armVerbRE    = regexp.MustCompile(`^(?:gets?|receives?|sees?|goes to)\s+`)
-	armPieceSep  = regexp.MustCompile(`\s*(?:,|;|—|→|->|\s-\s|\band\b)\s*`)
+	armPieceSep  = regexp.MustCompile(`\s*(?:,|;|:|—|→|->|\s-\s|\band\b)\s*`)
 	armPctRE     = regexp.MustCompile(`^(?:and\s+)?(?:(?:the\s+)?(?:other|remaining|last|another)\s+)?(\d{1,3})\s*%\s*(?:of (?:them|people|users|customers|the audience)\s+)?(?:(?:get|gets|receive|receives|see|sees|go to|goes to|are|is|become|form)\b)?\s*[:=-]?\s*(.*)$`)
 	armHalfRE    = regexp.MustCompile(`^(?:and\s+)?(?:the other |other |another )?half\s+(?:of (?:them|people|users|customers)\s+)?(?:get|gets|receive|receives|see|sees)?\s*(.*)$`)
 	armRestRE    = regexp.MustCompile(`^(?:and\s+)?(?:the rest|everyone else|everybody else|the others|others)\s+(?:get|gets|receive|see)?\s*(.*)$`)
@@ -50,6 +50,9 @@ func readArms(l string) ([]arm, int, bool) {
 	arms, pct := letteredArms(l, from), false
 	if arms == nil {
 		arms, pct = sharedArms(l, from), true
+	}
+	if arms == nil && head != nil {
+		arms = listedArms(l, from)
 	}
 	if len(arms) < 2 || len(arms) > 5 || (head == nil && !pct) {
 		return nil, 0, false
@@ -98,6 +101,9 @@ func letteredArms(l string, from int) []arm {
 		if letter < 0 {
 			letter = m[4]
 		}
+		if letter < 0 {
+			letter = m[6] // ", b sms only"
+		}
 		if l[from+letter] != byte('a'+len(arms)) {
 			continue
 		}
@@ -129,6 +135,10 @@ func sharedArms(l string, from int) []arm {
 		lead := len(piece) - len(strings.TrimLeft(piece, " :"))
 		piece = strings.TrimSpace(piece[lead:])
 		start := at + lead
+		if piece == "" { // ", and "
+			at = from + s[1]
+			continue
+		}
 		var a arm
 		ok := true
 		switch {
@@ -247,3 +257,30 @@ func (p *parser) armSplit(l, c string, arms []arm, pre int) []string {
 	p.j.tails, p.j.lastWait = tails, ""
 	return missed
 }
+
+// armListRE opens a list of equal arms after a split's head: "three ways
+// evenly between", "equally across", "into".
+var armListRE = regexp.MustCompile(`^[\s,]*(?:(?:it|them|people|users|customers|the audience|traffic|everyone)\s+)?(?:(?:two|three|four|five|2|3|4|5)[ -]ways?\s+)?(?:(?:evenly|equally|randomly|at random)\s+)?(?:between|across|into|over|among)\s+`)
+
+// listedArms reads arms listed without letters or shares after the head:
+// "split three ways evenly between a video email, a case-study email and a
+// call-booking email". They are equal.
+func listedArms(l string, from int) []arm {
+	m := armListRE.FindStringIndex(l[from:])
+	if m == nil {
+		return nil
+	}
+	var arms []arm
+	base := from + m[1]
+	at := base
+	for _, sep := range append(armItemSepRE.FindAllStringIndex(l[base:], -1), []int{len(l) - base, len(l) - base}) {
+		piece := l[at : base+sep[0]]
+		start := at + len(piece) - len(strings.TrimLeft(piece, " "))
+		arms = append(arms, arm{start: start, end: start + len(strings.TrimSpace(piece))})
+		at = base + sep[1]
+	}
+	return arms
+}
+
+// armItemSepRE separates listed arms.
+var armItemSepRE = regexp.MustCompile(`\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+|\s*/\s*)`)

@@ -17,7 +17,7 @@ var (
 	// listAudienceRE is the members of a named list or segment, with what
 	// they get after it: "everyone on the churned list gets …", "for
 	// customers in the renewals segment, …".
-	listAudienceRE = regexp.MustCompile(`^(?:for\s+|to\s+)?(?:everyone|everybody|all|all (?:customers|users|contacts|members|subscribers)|customers|users|people|contacts|members|subscribers|accounts)\s+(?:on|in|from|of)\s+(?:the\s+|our\s+)?"?([a-z0-9][a-z0-9 _-]{0,40}?)"?\s+(?:list|segment|audience|cohort)\b[\s,:]*(.*)$`)
+	listAudienceRE = regexp.MustCompile(`^(?:for\s+|to\s+)?(?:(?:every|each|all|any)\s+)?[a-z]+(?:\s+(?:customers|users|contacts|members|subscribers|holders))?\s+(?:on|in|from|of)\s+(?:the\s+|our\s+)?(?:(?:segment|list|audience|cohort)(?:\s+id)?\s+"?([a-z0-9]+(?:[_-][a-z0-9]+)*)"?|"?([a-z0-9][a-z0-9 _-]{0,40}?)"?\s+(?:list|segment|audience|cohort))\b[\s,:]*(.*)$`)
 	// audienceFillerRE are the words around an audience's name.
 	audienceFillerRE = regexp.MustCompile(`^(?:all|every|each|our|the|only|everyone in|members of|customers in|users in)\s+|\s+(?:segment|list|audience|cohort)$`)
 	everyoneRE       = regexp.MustCompile(`^(?:all|everyone|everybody|all (?:users|customers|contacts|subscribers|members)|anyone)\.?$`)
@@ -65,15 +65,21 @@ func (p *parser) audienceEntry(l, c string) bool {
 		}
 	}
 	m := listAudienceRE.FindStringSubmatchIndex(l)
-	if m == nil {
-		return false
+	if m == nil || actionLeadRE.MatchString(l) {
+		return false // "email customers in the vip segment" is a step
 	}
-	seg := segmentOf(l[m[2]:m[3]])
+	name := "" // "in the segment `x`", or "on the churned list"
+	if m[2] >= 0 {
+		name = l[m[2]:m[3]]
+	} else {
+		name = l[m[4]:m[5]]
+	}
+	seg := segmentOf(name)
 	if seg == "" {
 		return false
 	}
 	p.setEntry("segment_entry", "Joins segment "+seg, map[string]any{"segment_id": seg})
-	rest, restC := l[m[4]:m[5]], c[m[4]:m[5]]
+	rest, restC := l[m[6]:m[7]], c[m[6]:m[7]]
 	if g := getsLeadRE.FindStringSubmatchIndex(rest); g != nil {
 		return p.things(rest[g[2]:g[3]], restC[g[2]:g[3]])
 	}

@@ -44,7 +44,7 @@ var (
 	withValRE = regexp.MustCompile(`^(?:(?:customers|users|people|those|anyone|members|subscribers|they|contacts|accounts)\s+)?(?:who have|with|having|that have|have|has)\s+(?:a |an )?([a-z][a-z _]*?)\s+(of more than|more than|over|above|greater than|of at least|at least|under|below|less than|of less than|of)\s+\$?(\d+(?:\.\d+)?)$`)
 	countryRE = regexp.MustCompile(`^(?:(?:customers|users|people|those|anyone|members|subscribers|contacts|they|who|the user|the customer|user|customer)\s+)?(?:(?:are|is|who are|who live|live|living|based|located)\s+)?(?:based |located )?in (?:the )?([a-z][a-z. ]{1,30})$`)
 	tagRE     = regexp.MustCompile(`^(?:(?:customers|users|people|those|anyone|they)\s+)?(?:(?:who )?(?:have|has|are|is)\s+)?(?:with\s+)?(?:the\s+)?(?:tag(?:ged)?(?:\s+(?:as|with))?)\s+['"]?([a-z0-9_-]+)['"]?(?:\s+tag)?$`)
-	compareRE = regexp.MustCompile(`^(?:if\s+)?(?:the |their |a |an |his |her )?(?:customer'?s? |user'?s? |account )?([a-z][a-z0-9_ ]*?)\s+(is not equal to|is equal to|passes|goes past|crosses|hits|goes above|goes over|rises above|gets above|reaches|drops below|falls below|goes below|gets below|is not|isn't|is over|is above|is more than|is greater than|is higher than|is under|is below|is less than|is lower than|is at least|is at most|exceeds|equals|is|are|>=|<=|==|!=|=|>|<)\s+(.+)$`)
+	compareRE = regexp.MustCompile(`^(?:if\s+)?(?:the |their |a |an |his |her )?(?:customer'?s? |user'?s? |account |[a-z]+'s )?"?([a-z][a-z0-9_ ]*?)"?\s+(is not equal to|is equal to|passes|goes past|crosses|hits|goes above|goes over|rises above|gets above|reaches|drops below|falls below|goes below|gets below|is not|isn't|is over|is above|is more than|is greater than|is higher than|is under|is below|is less than|is lower than|is at least|is at most|exceeds|equals|is|are|>=|<=|==|!=|=|>|<)\s+(.+)$`)
 
 	ops = map[string]string{
 		"is not equal to": "!=", "is equal to": "==", "is not": "!=", "isn't": "!=", "is over": ">", "is above": ">",
@@ -210,7 +210,14 @@ func attributeExpr(text, orig string) (string, bool) {
 	return expr, true
 }
 
+// dottedAttrRE is an attribute written as a path, which names it exactly:
+// "customer.preferred_channel", "event.data.total", "profile.tier".
+var dottedAttrRE = regexp.MustCompile(`^(?:if\s+)?(?:the\s+)?(?:customer|user|profile|contact|event|order)\.(?:attributes\.|data\.|properties\.)?`)
+
 func simpleAttributeExpr(text, orig string) (string, bool) {
+	if m := dottedAttrRE.FindStringIndex(text); m != nil && m[1] < len(text) {
+		text, orig = text[m[1]:], orig[m[1]:]
+	}
 	if m := onPlanRE.FindStringSubmatch(text); m != nil {
 		return `customer.plan == ` + strconv.Quote(m[1]), true
 	}
@@ -275,13 +282,14 @@ func simpleAttributeExpr(text, orig string) (string, bool) {
 		if notAttributes[attr] || notAttributes[strings.Fields(attr)[0]] {
 			return "", false
 		}
-		if _, isEvent := eventOf(strings.ToLower(value), ""); isEvent && !strings.ContainsAny(value, "0123456789") {
+		written := strings.Contains(attr, "_") || strings.ContainsAny(text[m[4]:m[5]], "=<>") // "kyc_status != verified" tests the attribute as written
+		if _, isEvent := eventOf(strings.ToLower(value), ""); isEvent && !strings.ContainsAny(value, "0123456789") && !written {
 			return "", false
 		}
 		if withinRE.MatchString(strings.ToLower(value)) { // "the demo isn't booked within 2 days"
 			return "", false
 		}
-		if _, isEvent := eventOf(text, ""); isEvent && participleRE.MatchString(strings.ToLower(value)) {
+		if _, isEvent := eventOf(text, ""); isEvent && participleRE.MatchString(strings.ToLower(value)) && !written {
 			return "", false // "an order is placed"
 		}
 		if m := orMoreRE.FindStringSubmatch(strings.ToLower(value)); m != nil && (op == "==") {

@@ -18,6 +18,12 @@ var (
 	// relBareRE is "<amount> before" with the date left out: the one said
 	// last ("- 7 days before: push").
 	relBareRE = regexp.MustCompile(`^(?:then\s+)?((?:` + amountRE[1:len(amountRE)-1] + `)\s*(?:minutes?|hours?|days?|weeks?))\s+(before|prior to)(?:\s+(?:that|it|then|the date|that date))?\s*(?:[:,-]\s*|$)`)
+	// relItRE is "<amount> before|after it" anywhere in a clause: the date
+	// said last ("and a second SMS 2 hours before it").
+	relItRE = regexp.MustCompile(`\b((?:` + amountRE[1:len(amountRE)-1] + `)\s*(?:minutes?|hours?|days?|weeks?))\s+(before|after|prior to)\s+(?:it|that|that date|the date|the same date|the same time)\b\s*,?`)
+	// relNamedRE is a date said in words with its attribute in brackets:
+	// "2 days before the trial ends (customer.trial_ends_at)".
+	relNamedRE = regexp.MustCompile(`\b((?:` + amountRE[1:len(amountRE)-1] + `)\s*(?:minutes?|hours?|days?|weeks?))\s+(before|after|prior to)\s+[^()\n]{1,40}?\(\s*((?:customer\.)?[a-z][a-z0-9]*(?:[_.][a-z0-9]+)+)\s*\)\s*,?`)
 	// onDateRE is the date itself: "on the trial_end date itself:", "on
 	// their renewal_date, send …".
 	onDateAttrRE = regexp.MustCompile(`^(?:then\s+)?on\s+(?:the\s+|their\s+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:\s+date)?(?:\s+itself)?\s*(?:[:,-]\s*|$)`)
@@ -52,6 +58,16 @@ func (p *parser) findDate(l string) (dateTime, bool) {
 		dated := dir != "after" || dateNameRE.MatchString(name) // "1 hour after cart_abandoned" is an event
 		if dur, _, ok := findDuration(l[m[2]:m[3]]); ok && dated {
 			return dateTime{m[0], m[1], attrName(strings.TrimPrefix(strings.TrimPrefix(name, "customer."), "attributes.")), dur, dir}, true
+		}
+	}
+	if m := relNamedRE.FindStringSubmatchIndex(l); m != nil {
+		if dur, _, ok := findDuration(l[m[2]:m[3]]); ok {
+			return dateTime{m[0], m[1], attrName(strings.TrimPrefix(strings.TrimPrefix(l[m[6]:m[7]], "customer."), "attributes.")), dur, l[m[4]:m[5]]}, true
+		}
+	}
+	if m := relItRE.FindStringSubmatchIndex(l); m != nil && p.lastDate != "" {
+		if dur, _, ok := findDuration(l[m[2]:m[3]]); ok {
+			return dateTime{m[0], m[1], p.lastDate, dur, l[m[4]:m[5]]}, true
 		}
 	}
 	if m := relBareRE.FindStringSubmatchIndex(l); m != nil && p.lastDate != "" {

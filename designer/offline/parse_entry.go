@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/adhocore/gronx"
 )
 
 // Entries: "when a user signs up", "when someone joins the VIP segment",
@@ -107,7 +109,7 @@ func (p *parser) entry(l, c string) bool {
 // calledWebhookRE is another system calling the journey's webhook, said
 // any way: "OpsControl calls our webhook for every delay", "the claims
 // platform POSTs to a webhook when …", "will hit a webhook on our journey".
-var calledWebhookRE = regexp.MustCompile(`\b(?:calls?|calling|hits?|hitting|posts?|posting|pings?|sends? (?:a request |an? event )?to|fires?|triggers?)\s+(?:(?:to|into|on)\s+)?(?:a|an|the|our|this|this journey's|the journey's|that)?\s*(?:journey'?s?\s+)?(?:inbound\s+|incoming\s+)?webhook\b`)
+var calledWebhookRE = regexp.MustCompile(`\b(?:calls?|calling|hits?|hitting|posts?|posting|pings?|sends? (?:a request |an? event )?to|fires?|triggers?)\s+(?:(?:to|into|on)\s+)?(?:a|an|the|our|this|this journey's|the journey's|that)?\s*(?:journey'?s?\s+|kalcifer\s+|[a-z]+'s\s+)?(?:inbound\s+|incoming\s+)?webhook\b`)
 
 // calledWebhook reads a clause, said before any step, in which another
 // system calls the journey's webhook: the whole clause describes the
@@ -362,6 +364,9 @@ var (
 // schedule reads a recurring start ("every Monday at 10am for the premium
 // segment") into a scheduled_entry, then reads what else the clause says.
 func (p *parser) schedule(l, c string) bool {
+	if p.cronSchedule(l, c) {
+		return true
+	}
 	m := scheduleRE.FindStringSubmatchIndex(l)
 	if m == nil || p.entryType != "" {
 		return false
@@ -451,5 +456,33 @@ func (p *parser) schedule(l, c string) bool {
 	if !p.clause(r) {
 		p.partly = append(p.partly, r)
 	}
+	return true
+}
+
+// cronRE is a schedule written as a cron expression, quoted or not:
+// "Schedule: `0 8 * * 1-5` in Asia/Tokyo", "cron 30 9 * * 1".
+var cronRE = regexp.MustCompile(`(?:^|[\s:="'(])((?:[0-9*/,-]+\s+){4}[0-9a-z*/,#-]+)(?:$|[\s"').,;])`)
+
+// cronScheduleLeadRE says that a cron expression is the journey's schedule.
+var cronScheduleLeadRE = regexp.MustCompile(`\b(?:schedule[ds]?|cron|runs?|every|scheduled)\b`)
+
+// cronSchedule reads a schedule written as a cron expression, with the
+// time zone said anywhere in the clause.
+func (p *parser) cronSchedule(l, c string) bool {
+	m := cronRE.FindStringSubmatchIndex(l)
+	if m == nil || p.entryType != "" || !cronScheduleLeadRE.MatchString(l) {
+		return false
+	}
+	expr := strings.Join(strings.Fields(l[m[2]:m[3]]), " ")
+	if !gronx.New().IsValid(expr) {
+		return false // listed as not understood
+	}
+	cfg := map[string]any{"cron": expr}
+	label := "On the schedule " + expr
+	if zone, _ := timezoneOf(l, c); zone != "" {
+		cfg["timezone"] = zone
+		label += " (" + zone + ")"
+	}
+	p.setEntry("scheduled_entry", label, cfg)
 	return true
 }

@@ -31,7 +31,8 @@ func (p *parser) finish() *graph.Graph {
 		// or the same name read as an event ("customers in segment `x`")
 		id, _ := p.entryConfig["segment_id"].(string)
 		switch {
-		case (p.entryType == "segment_entry" || p.entryType == "scheduled_entry") && id != "" && !strings.Contains(strings.ToLower(p.text), id):
+		case (p.entryType == "segment_entry" || p.entryType == "scheduled_entry") && id != "" && id != seg && !strings.Contains(p.text, "`"+id+"`") &&
+			(!strings.Contains(strings.ToLower(p.text), id) || !strings.Contains(id, "_")):
 			p.entryConfig["segment_id"] = seg
 			p.entryLabel = strings.Replace(p.entryLabel, id, seg, 1)
 		case p.entryType == "event_entry" && p.entryConfig["event_type"] == seg:
@@ -177,7 +178,7 @@ func leadingIdentifier(text string) (string, span, bool) {
 }
 
 var (
-	segmentBeforeRE = regexp.MustCompile(`(?i)\b(?:segment|everyone in|everybody in|all of|members of|customers in|users in|people in|audience|list)\s*[:=(]?\s*$`)
+	segmentBeforeRE = regexp.MustCompile(`(?i)\b(?:segment(?: id)?|seg|everyone in|everybody in|all of|members of|customers in|users in|people in|audience|list)\s*[:=(]?\s*$`)
 	segmentAfterRE  = regexp.MustCompile(`(?i)^\s*(?:segment|list|audience)\b`)
 )
 

@@ -132,6 +132,13 @@ var (
 	exitTailRE   = regexp.MustCompile(`^(?:stop|exit|end|remove them|remove customers|remove people|take them out|pull them out|drop them|stop messaging(?: them)?|stop the journey|stop sending(?: messages)?|end the journey|they exit|exit the journey|remove them from the journey|take them out of the journey|stop everything|everything stops|the journey stops|the journey ends|get them out)(?: (?:immediately|right away|at any point|at any time|automatically))?\s+(?:if|when|once|as soon as|the moment|whenever|on|after)\s+(.+)$`)
 	exitAnyoneRE = regexp.MustCompile(`^(?:remove|exit|drop|skip|exclude|take out|kick out|pull out)\s+(?:anyone|everyone|customers|users|people|those|contacts|whoever)\s+(?:who|that)?\s*(.+)$`)
 	exitWhoRE    = regexp.MustCompile(`^(?:anyone|everyone|customers|users|people|those|whoever|any customer|any user|contacts)\s+(?:who|that)\s+(.+?)\s+(?:at any (?:point|time)\s+)?(?:should |will |must |is |are |gets |get |automatically )*(?:exit|leave|be removed|removed|drop out|exits|leaves|stop receiving|should stop|stop getting|be taken out|is taken out|are taken out)\b`)
+	// goalLooseRE are other ways of saying the goal: "Measure the goal as
+	// x within 14 days", "count a conversion only if they …", "success is
+	// when …", "conversion = …".
+	goalLooseRE = regexp.MustCompile(`^(?:we\s+)?(?:measure|track|count|record|use|set|define|treat)\s+(?:the |our |a |it as a |it as the |them as a )?(?:goal|conversion|success|converted)\s+(?:only\s+)?(?:as|to be|=|:|when|if|once)\s+(.+)$|^(?:we\s+)?count (?:it|them)\s+(?:only\s+)?(?:when|if|once)\s+(.+)$`)
+	// ourGoalRE says that what was just said is the goal: "…, that's our
+	// goal ("policy purchase")".
+	ourGoalRE    = regexp.MustCompile(`^(?:and\s+)?(?:that's|that is|this is|which is|it's|that'?s) (?:our|the) (?:main |primary )?(?:goal|conversion(?: event)?|success metric|kpi)\b\s*(.*)$`)
 	goalPhraseRE = regexp.MustCompile(`^(?:the |our |main |primary |journey |conversion |campaign )*(?:goal|objective|kpi|conversion event|conversion)(?:\s+is|\s*:|\s*=|\s*-)\s*(.+)$|^(?:success|converted|conversion)\s+(?:is|=|:|means|when)\s+(.+)$|^(?:mark|count|track) (?:it as |them as )?(?:the |a )?(?:goal|conversion)(?: when| as| if)?\s+(.+)$`)
 	goalLeadRE   = regexp.MustCompile(`^(?:(?:to get (?:them|customers|users|people) to|for (?:them|customers|users|the customer) to|to|that they|is to|when they|they|get them to|drive|driving)\s+)+`)
 	goalVerbRE   = regexp.MustCompile(`^(?:make|makes|do|complete|completes|place|places|reach|achieve|get|hit)\s+`)
@@ -162,7 +169,7 @@ func (p *parser) exitStatement(l, c string) bool {
 		}
 	}
 	if phrase == "" {
-		return false
+		return p.leaveStatement(l, c)
 	}
 	cd, ok := parseCondition(phrase, orig, p.channel)
 	if !ok {
@@ -180,14 +187,33 @@ func (p *parser) exitStatement(l, c string) bool {
 
 // goalStatement reads the journey's conversion goal: "Goal: first purchase".
 func (p *parser) goalStatement(l, c string) bool {
+	if m := ourGoalRE.FindStringSubmatch(l); m != nil && p.lastAwaited() != "" {
+		// the event just waited for is the goal, named by what follows
+		ev := p.lastAwaited()
+		name := slug(nameWords(strings.Trim(m[1], ` ()"':`)))
+		if name == "" {
+			name = ev
+		}
+		p.goal, p.goalSpan, p.goalEvent = name, p.cur, ev
+		return true
+	}
 	m := goalPhraseRE.FindStringSubmatch(l)
 	if m == nil {
-		return false
+		if m = goalLooseRE.FindStringSubmatch(l); m == nil {
+			return false
+		}
+		m = append(m, "")
 	}
 	named := "" // "upgrade (subscription_upgraded)" names the event
-	phrase := goalAsideRE.ReplaceAllStringFunc(m[1]+m[2]+m[3], func(a string) string {
-		if inner := strings.Trim(a, " ()"); snakeEventRE.MatchString(inner) && named == "" {
-			named = inner
+	said := m[1] + m[2] + m[3]
+	if id := leadIdentRE.FindStringSubmatchIndex(said); id != nil {
+		// "dashboard_shared: count a conversion only if they share a
+		// dashboard within 7 days": the event is the goal
+		named, said = said[id[2]:id[3]], said[id[2]:id[3]]+" "+said[id[1]:]
+	}
+	phrase := goalAsideRE.ReplaceAllStringFunc(said, func(a string) string {
+		if inner := identInPhraseRE.FindStringSubmatch(strings.Trim(a, " ()")); inner != nil && named == "" && !strings.HasPrefix(inner[1], "customer") {
+			named = inner[1] // "(event deposit_made)"
 		}
 		return "" // "(any arm)"
 	})
@@ -211,6 +237,9 @@ func (p *parser) goalStatement(l, c string) bool {
 		p.ask(fmt.Sprintf("The journey has one goal; I kept %s. Should %s be the goal instead?", p.goal, name))
 		return true
 	}
+	if named != "" && strings.HasPrefix(phrase, named) {
+		name = named
+	}
 	p.goal, p.goalSpan, p.goalEvent, p.goalWithin = name, p.cur, name, within
 	if ev, ok := eventOf(phrase, ""); named != "" || ok {
 		p.goalEvent = ev
@@ -218,8 +247,17 @@ func (p *parser) goalStatement(l, c string) bool {
 			p.goalEvent = named
 		}
 	}
+	if within != "" && p.j.steps() && named != "" {
+		// said after the steps with its time, the goal is waited for
+		// here: "if that doesn't happen, …" and "if they do, …" that
+		// follow are its two arms
+		p.branch(cond{event: p.goalEvent, within: within, explicitWait: true, text: c}, false)
+	}
 	return true
 }
+
+// leadIdentRE is an event name opening a goal: "dashboard_shared: …".
+var leadIdentRE = regexp.MustCompile(`^\s*([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b\s*[:,-]?\s*`)
 
 // shares are the percentages said in l when they add up to 100.
 func shares(l string) []int {
@@ -341,3 +379,71 @@ func (p *parser) hasEmailNamed(name string) bool {
 	}
 	return false
 }
+
+var (
+	// leaveRE says that someone leaves the journey, however it is said:
+	// "must drop out of the journey", "should leave the journey straight
+	// away", "must be removed from the journey at any point", "the journey
+	// stops for a customer as soon as …", "stop the whole thing for anyone
+	// who …", "pull them out of the flow".
+	leaveRE = regexp.MustCompile(`\b(?:leave|leaves|exit|exits|drop(?:s|ped)? out|(?:be |get |gets |are |is )?(?:removed|taken out|pulled out|kicked out)|stops?|ends?|pull (?:them|him|her) out|take (?:them|him|her) out|remove (?:them|him|her))\s+(?:of |from )?(?:the |this |our )?(?:journey|flow|campaign|sequence|whole thing|everything)\b|\b(?:the |this )?(?:journey|flow|whole thing|everything) (?:stops|ends)\b|\bstop (?:the whole thing|everything)\b`)
+	// leaveAttrRE is the profile test that makes them leave, written as
+	// code: "customer.do_not_contact = true", "whose customer.meter_installed
+	// becomes true".
+	leaveAttrRE = regexp.MustCompile(`\b(customer\.[a-z][a-z0-9_.]*)\s*(?:=|==|!=|is|becomes|turns|changes to|is set to|gets set to)\s*("[^"]*"|true|false|[a-z0-9_.-]+)`)
+	// leaveWhoRE is what those who leave do, when no name is written as
+	// code: "anyone who unsubscribes must leave the journey".
+	leaveWhoRE = regexp.MustCompile(`\b(?:who|whoever|if (?:they|the customer|the user)|when (?:they|the customer|the user)|once (?:they|the customer)|as soon as (?:they|the customer)|the moment (?:they|the customer))\s+(.+)$`)
+)
+
+// leaveStatement reads exit criteria said in any order around "leave the
+// journey": the event named as code in the clause, a profile test written
+// as code, or what "anyone who …" does. A clause that says a negation
+// ("if they don't buy, they leave") is a branch, not exit criteria.
+func (p *parser) leaveStatement(l, c string) bool {
+	m := leaveRE.FindStringIndex(l)
+	if m == nil {
+		return false
+	}
+	if a := leaveAttrRE.FindStringSubmatch(l); a != nil {
+		value := a[2]
+		if value != "true" && value != "false" && !strings.HasPrefix(value, `"`) {
+			if _, err := strconv.ParseFloat(value, 64); err != nil {
+				value = strconv.Quote(value)
+			}
+		}
+		op := " == "
+		if strings.Contains(a[0], "!=") {
+			op = " != "
+		}
+		expr := a[1] + op + value
+		if graph.CheckExpression(expr) != nil {
+			return false
+		}
+		return p.setExit(cond{expr: expr})
+	}
+	if negationRE.MatchString(l[:m[0]]) {
+		return false
+	}
+	for _, id := range identInPhraseRE.FindAllStringSubmatch(l, -1) {
+		if !attributeNameRE.MatchString(id[1]) {
+			return p.setExit(cond{event: id[1]})
+		}
+	}
+	w := leaveWhoRE.FindStringSubmatch(l[:m[0]])
+	if w == nil {
+		w = leaveWhoRE.FindStringSubmatch(l[m[1]:])
+	}
+	if w == nil {
+		return false
+	}
+	phrase := strings.TrimSpace(leaveTailRE.ReplaceAllString(w[1], ""))
+	ev, ok := eventOf(phrase, p.channel)
+	if !ok {
+		return false
+	}
+	return p.setExit(cond{event: ev})
+}
+
+// leaveTailRE is what follows the doing in "anyone who cancels must …".
+var leaveTailRE = regexp.MustCompile(`\s+(?:must|should|will|shall|has to|have to|need to|needs to|is|are|gets|get)\b.*$`)

@@ -21,7 +21,7 @@ var (
 		`(?:(?:can|could|would|shall)\s+(?:we|you|someone)\s+(?:please\s+)?|please\s+|let'?s\s+|we\s+(?:need|want|would like|'d like)\s+(?:to\s+)?|i\s+(?:need|want|would like|'d like)\s+(?:to\s+)?(?:you\s+to\s+)?)` +
 		`(?:set\s*up|set\s+(?:something|sth|this|that|one)\s+up|build|create|make|do|get|have|add|launch|run|put together|spin up)\s+(?:a|an|the|our|this)?\s*`)
 	backtickRE = regexp.MustCompile("`([^`\n]{1,80})`")
-	dayCodeRE  = regexp.MustCompile(`(?i)(^|[\s(>,;:→|-])(?:d|t|day)\s?\+\s?(\d{1,3})(?:\s?d(?:ays?)?)?\b|(^|[\s(>,;:→|-])[dD](\d{1,3})\b`)
+	dayCodeRE  = regexp.MustCompile(`(?i)(^|[\s(>,;:→|@-])(?:d|t|day)\s?\+\s?(\d{1,3})(?:\s?d(?:ays?)?)?\b|(^|[\s(>,;:→|-])[dD](\d{1,3})\b`)
 	shortDurRE = regexp.MustCompile(`(?i)\b(\d{1,4})\s?(h|hr|hrs|d|w|wk|wks|min|mins)\b`)
 	moneyRE    = regexp.MustCompile(`[$€£]\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?([kK])?\b`)
 	// insteadOfRE names what is not sent: "an email instead of another
@@ -70,9 +70,89 @@ var (
 	mentionRE = regexp.MustCompile(`(?m)^(\s*)(?:@[\w.-]+[,:]?\s+)+`)
 	// tMinusRE is a countdown: "T-24h before departure_time", "T-3d".
 	tMinusRE = regexp.MustCompile(`(?i)\b[TD]\s?-\s?(\d{1,3})\s?(h|d|w|hours?|days?|weeks?)\b(?:\s+before)?`)
+	// signedDateRE is a time from a date written as a signed offset:
+	// "-21d renewal_date: email", "+2h webinar_start".
+	signedDateRE = regexp.MustCompile(`(?im)(^[ \t]*(?:[-*•][ \t]+)?|[\s(,;:])([-+])(\d{1,3})[ \t]?(h|d|w|hours?|days?|weeks?)[ \t]+(?:(?:from|vs\.?|relative to)[ \t]+)?((?:customer\.)?[a-z][a-z0-9]*(?:[_.][a-z0-9]+)+)\b`)
+	// whenIdentRE is an event written as code and said to happen: "when
+	// salary_credited is received", "once order_shipped fires".
+	whenIdentRE = regexp.MustCompile(`(?i)\b(when(?:ever)?|once|as soon as|after)\s+(?:the\s+|an?\s+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:\s+event)?\s+(?:is received|is fired|fires|arrives|comes in|happens|is emitted|is sent|is tracked|lands|is triggered|triggers|is logged)\b`)
+	// nothingElseRE is an arm that gets nothing: "otherwise send nothing".
+	nothingElseRE = regexp.MustCompile(`(?i)[,;]?\s*\b(?:otherwise|else|if not)\s*,?\s*(?:just\s+)?(?:send nothing|do nothing|nothing|no message|don't send anything|they get nothing)\b`)
+	// skipAndRE skips a message for another step: "skip the email and call
+	// our webhook instead" is the webhook instead of the email.
+	skipAndRE = regexp.MustCompile(`(?i)\b(?:skip|don't send|do not send|leave out) (?:the |that |this |their )?[a-z0-9' -]{1,30}?\s+(?:and|but)\s+(?:instead\s+)?`)
+	// eventIsRE names an event after saying it is one: "when an event is
+	// account_opened", "the event named order_completed".
+	eventIsRE = regexp.MustCompile(`(?i)\b(?:an?|the)\s+event\s+(?:is|named|called|=)\s+([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`)
+	// whenParenRE is what starts the journey said in words with its event
+	// in brackets, opening the text: "When a student enrols in a course
+	// (`course_enrolled`), …", "when a new debit card is shipped (we send
+	// `card_shipped`), …".
+	whenParenRE = regexp.MustCompile(`(?im)^((?:[^\n.]{0,40}?:\s*)?)(?:when(?:ever)?|once|as soon as)\s+[^.,;:()\n]{3,80}?\s*\(\s*(?:we (?:send|emit|fire|track|get|log)\s+|event\s+|via\s+|the\s+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:\s+event)?\s*\)\s*(?:,\s*|\s+)`)
+	// orWithinRE is a wait for an event or a time, whichever is first:
+	// "wait for order_delivered or 7 days, whichever comes first".
+	orWithinRE = regexp.MustCompile(`(?i)\bwait (?:for|until)\s+([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\s+(?:or|or up to|or at most|or max)\s+(\d{1,4}\s*(?:minutes?|hours?|days?|weeks?))(?:\s*,?\s*whichever (?:comes|happens|is) (?:first|sooner|earlier))?`)
+	// theyGetRE is a message said as what they should get: "we'd like them
+	// to get a welcome email", "they should receive an SMS".
+	theyGetRE = regexp.MustCompile(`(?i)\b(?:(?:we'?d like|we would like|we want|i'?d like|i want)\s+(?:them|customers|users|people|everyone|each of them)\s+to|(?:they|he|she)\s+(?:should|will|must|would|shall))\s+(?:get|receive)\b`)
 	// waAliasRE is WhatsApp written short.
 	waAliasRE = regexp.MustCompile(`(^|[^A-Za-z0-9_])(?:WA|WApp|Whatsapp|whats app|WhatsApp)\b`)
+	// speakerRE is who said a line of a pasted chat: "> priya: …",
+	// "Anna: …", "[10:02] Luis: …".
+	speakerRE = regexp.MustCompile(`(?m)^([ \t]*)(?:>[ \t]*)?(?:\[[^\]\n]{1,20}\][ \t]*)?([A-Za-z][a-z]{1,14}):[ \t]+`)
+	// startsItRE is an event said to start the journey after its name:
+	// "`player_inactive_7d` event starts it", "- `quote_created` starts it".
+	startsItRE = regexp.MustCompile(`(?im)(^[ \t]*(?:[-*•][ \t]*)?|[.!?;,:][ \t]+)(?:an?[ \t]+|the[ \t]+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:[ \t]+event)?[ \t]+(?:starts|triggers|kicks off|begins|opens)[ \t]+(?:it|this|the (?:journey|flow|campaign|sequence))\b[ \t]*[.,;]?`)
+	// triggerIsRE names the trigger after a label or "is": "entry is the
+	// fare_dropped event", "The trigger is monthly_renewal_charged",
+	// "trigger = claim_submitted", "trig: account_opened", "entry
+	// back_in_stock".
+	triggerIsRE = regexp.MustCompile(`(?i)\b(?:the[ \t]+)?(?:trigger|trig|entry|entry event|trigger event|start event)[ \t]*(?:is|=|:|-)?[ \t]*(?:the[ \t]+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:[ \t]+event)?\b[ \t]*(?:\((?:entry|trigger)[^)\n]*\))?[ \t]*[.,;]?`)
+	// shortLabelRE are labels written short: "aud:", "seg=".
+	audLabelRE = regexp.MustCompile(`(?im)\baud[ \t]*[:=][ \t]*(?:seg(?:ment)?\b[ \t]*[:=]?[ \t]*)?`)
+	segShortRE = regexp.MustCompile(`(?i)\bseg[ \t]*[:=]?[ \t]*([a-z][a-z0-9]*(?:_[a-z0-9]+)+)`)
+	// armAfterSemiRE is an arm of a split after a semicolon: "A = push …;
+	// B = push …" (a semicolon would end the sentence, and the split).
+	armAfterSemiRE = regexp.MustCompile(`(?i);[ \t]*((?:variant[ \t]+|group[ \t]+|arm[ \t]+)?[B-E][ \t]*(?::|=|\)|→|->))`)
+	// shareAfterSemiRE is a share after a semicolon: "80% get an email;
+	// 20% are a control group".
+	shareAfterSemiRE = regexp.MustCompile(`;[ \t]*((?:and[ \t]+)?(?:the other[ \t]+|the remaining[ \t]+)?\d{1,3}[ \t]*%)`)
 )
+
+// labelWords are the words that open a labelled line, never a chat
+// speaker's name.
+var labelWords = regexp.MustCompile(`^(?:goal|objective|kpi|conversion|success|trigger|trig|entry|exit|stop|limit|cap|caps|frequency|max|day|week|step|steps|if|when|otherwise|else|split|start|starts|audience|aud|segment|seg|schedule|email|sms|text|push|whatsapp|notification|webhook|wait|tag|subject|note|notes|action|channel|content|timing|variant|group|arm|then|also|ps|fyi|re|hi|hey|hello|dear|promo|journey|flow|campaign|extra|ops|owner|status|priority|summary|description|acceptance|send|control|holdout|test|a|b|c|d|e)$`)
+
+// dropSpeakers takes the speakers' names off the lines of a pasted chat:
+// a name that opens at least two lines, and is no label.
+func dropSpeakers(text string) string {
+	count := map[string]int{}
+	for _, m := range speakerRE.FindAllStringSubmatch(text, -1) {
+		if !labelWords.MatchString(strings.ToLower(m[2])) {
+			count[strings.ToLower(m[2])]++
+		}
+	}
+	return speakerRE.ReplaceAllStringFunc(text, func(m string) string {
+		s := speakerRE.FindStringSubmatch(m)
+		if count[strings.ToLower(s[2])] < 2 {
+			return m
+		}
+		return s[1]
+	})
+}
+
+// joinArmsAfterSemicolons keeps a split's arms in one sentence when they
+// are separated by semicolons, on lines that say a split or a share.
+func joinArmsAfterSemicolons(text string) string {
+	lines := strings.Split(text, "\n")
+	for i, line := range lines {
+		if splitHeadRE.MatchString(line) || strings.Contains(line, "%") {
+			line = armAfterSemiRE.ReplaceAllString(line, " / $1")
+			lines[i] = shareAfterSemiRE.ReplaceAllString(line, ", $1")
+		}
+	}
+	return strings.Join(lines, "\n")
+}
 
 // joinSplitBlocks puts a split written over several lines (a head line,
 // then one line per arm, or one line per share adding up to 100 %) on one
@@ -134,11 +214,21 @@ var shortUnits = map[string]string{"h": "hours", "hr": "hours", "hrs": "hours", 
 
 // normalise is the first stage: the description in one plain form.
 func normalise(text string) string {
+	text = dropSpeakers(text)
 	text = joinSplitBlocks(text)
+	text = joinArmsAfterSemicolons(text)
 	text = waAliasRE.ReplaceAllString(text, "${1}WhatsApp")
 	text = mentionRE.ReplaceAllString(text, "${1}")
 	text = profileNoteRE.ReplaceAllString(text, "")
 	text = tMinusRE.ReplaceAllString(text, "${1} ${2} before")
+	text = signedDateRE.ReplaceAllStringFunc(text, func(m string) string {
+		s := signedDateRE.FindStringSubmatch(m)
+		dir := " after "
+		if s[2] == "-" {
+			dir = " before "
+		}
+		return s[1] + s[3] + " " + shortUnits[strings.ToLower(s[4][:1])] + dir + s[5]
+	})
 	text = topicLeadRE.ReplaceAllString(text, "${1}")
 	text = chatLeadRE.ReplaceAllString(text, "")
 	text = backtickRE.ReplaceAllStringFunc(text, func(m string) string {
@@ -148,6 +238,18 @@ func normalise(text string) string {
 		}
 		return `"` + inner + `"`
 	})
+	text = eventIsRE.ReplaceAllString(text, "${1}")
+	text = theyGetRE.ReplaceAllString(text, "send them")
+	if m := whenParenRE.FindStringSubmatchIndex(text); m != nil && !stepWordRE.MatchString(text[:m[0]]) {
+		text = text[:m[0]] + text[m[2]:m[3]] + "Trigger: " + text[m[4]:m[5]] + ".\n" + text[m[1]:]
+	}
+	text = whenIdentRE.ReplaceAllString(text, "${1} the ${2} event arrives")
+	text = nothingElseRE.ReplaceAllString(text, "")
+	text = skipAnd(text)
+	text = audLabelRE.ReplaceAllString(text, "Audience: segment ")
+	text = segShortRE.ReplaceAllString(text, "segment ${1}")
+	text = startsItRE.ReplaceAllString(text, "${1}Trigger: ${2}.\n")
+	text = triggerIsRE.ReplaceAllString(text, "Trigger: ${1}.\n")
 	text = bareTriggerRE.ReplaceAllString(text, "${1}Trigger: ${2}.\n")
 	text = pushVerbRE.ReplaceAllString(text, "send $1 $2 push$3")
 	text = titleTriggerRE.ReplaceAllString(text, "${1}\nTrigger: ${3}.\n")
@@ -170,5 +272,31 @@ func normalise(text string) string {
 		}
 		return n
 	})
+	text = orWithinRE.ReplaceAllString(text, "wait up to ${2} for ${1}")
 	return thousandsRE.ReplaceAllStringFunc(text, func(m string) string { return strings.ReplaceAll(m, ",", "") })
+}
+
+var insteadWordRE = regexp.MustCompile(`(?i)\binstead\b`)
+
+// skipAnd rewrites "skip the email and call our webhook" as "call our
+// webhook instead": the step replaces the message for those it is said of.
+func skipAnd(text string) string {
+	for {
+		m := skipAndRE.FindStringIndex(text)
+		if m == nil {
+			return text
+		}
+		end := len(text)
+		for i := m[1]; i < len(text); i++ {
+			if c := text[i]; c == '\n' || c == ';' || (c == '.' && (i+1 == len(text) || text[i+1] == ' ' || text[i+1] == '\n')) {
+				end = i
+				break
+			}
+		}
+		rest := text[m[1]:end]
+		if !insteadWordRE.MatchString(rest) {
+			rest += " instead"
+		}
+		text = text[:m[0]] + rest + text[end:]
+	}
 }

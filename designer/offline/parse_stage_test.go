@@ -15,6 +15,25 @@ func TestNormalise(t *testing.T) {
 		{"if level is over 10 push the pro tips, otherwise", "if level is over 10 send the pro tips push, otherwise"},
 		{"Hi, for the alerts: when X", "Hi, when X"},
 		{"send the `Welcome back` email", `send the "Welcome back" email`},
+		// chat speakers go when a name opens two lines; labels stay
+		{"> ana: email them\n> ana: then push", "email them\nthen push"},
+		{"Goal: purchase\nGoal: again", "Goal: purchase\nGoal: again"},
+		{"ana: email them", "ana: email them"},
+		// triggers said after their name or a label
+		{"`quote_created` event starts it. email", "Trigger: quote_created.\n\n email"},
+		{"entry is the `fare_dropped` event, push", "Trigger: fare_dropped.\n push"},
+		{"aud: seg `vip_q3`", "Audience: segment vip_q3"},
+		// dates written as signed offsets, sms @T+1
+		{"-21d renewal_date: email", "21 days before renewal_date: email"},
+		{"+2h webinar_start: sms", "2 hours after webinar_start: sms"},
+		{"sms @T+1", "sms @day 1"},
+		// arms after semicolons stay in the split's sentence
+		{"Split 50/50: A = push; B = email", "Split 50/50: A = push / B = email"},
+		{"80% get an email; 20% get nothing", "80% get an email, 20% get nothing"},
+		// skipping a message for another step
+		{"If plan = pro, skip the email and call our webhook.", "If plan = pro, call our webhook instead."},
+		{"when `salary_credited` is received, email", "when the salary_credited event arrives, email"},
+		{"wait for `order_delivered` or 7d, whichever comes first", "wait up to 7 days for order_delivered"},
 	} {
 		if got := normalise(tc.in); got != tc.want {
 			t.Errorf("normalise(%q) = %q, want %q", tc.in, got, tc.want)

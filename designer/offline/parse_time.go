@@ -14,9 +14,19 @@ import (
 
 var dayRE = regexp.MustCompile(`^(?:on |by )?day\s*(\d{1,3})\b\s*[,:.)-]?\s*`)
 
+// dayTrailRE is a message with its day said after it: "sms @T+1" (read as
+// "sms day 1"), "push on day 4 'all set?'".
+var dayTrailRE = regexp.MustCompile(`^((?:send\s+)?(?:an?\s+|the\s+)?(?:e-?mail|sms|text|push|whatsapp)\b[^,;]{0,40}?)\s+(?:on\s+|at\s+|@\s*)?day\s*(\d{1,3})\b\s*(.*)$`)
+
 // dayOffset reads "On day 3, …" as a wait since the previous day offset.
 func (p *parser) dayOffset(l, c string) bool {
 	m := dayRE.FindStringSubmatchIndex(l)
+	if t := dayTrailRE.FindStringSubmatchIndex(l); m == nil && t != nil {
+		// "sms @T+1", "email on day 3": the day said after the message
+		day, _ := strconv.Atoi(l[t[4]:t[5]])
+		p.dayWait(day)
+		return p.clause(strings.TrimSpace(c[t[2]:t[3]] + " " + c[t[6]:t[7]]))
+	}
 	if m == nil {
 		return false
 	}
@@ -87,8 +97,8 @@ func (p *parser) waitClause(l, c string) bool {
 }
 
 var (
-	timeLeadRE  = regexp.MustCompile(`^(?:(?:wait|pause|delay|hold|sleep)(?: for| by)?\s+|(?:after|in|about|around|roughly|approximately|approx|like|maybe|say|some|another|a further|then|just)\s+)*$`)
-	timeTrailRE = regexp.MustCompile(`^\s*(?:more\s+)?(?:later|after that|afterwards|after (?:signup|sign-up|signing up|they sign up|joining|the [a-z0-9 ]+?|their [a-z0-9 ]+?|that|this|[a-z]+))?\s*(?:,|:|-)?\s*`)
+	timeLeadRE  = regexp.MustCompile(`^(?:(?:wait|pause|delay|hold|sleep|give them|give it|allow|leave it|leave them)(?: for| by)?\s+|(?:after|in|about|around|roughly|approximately|approx|like|maybe|say|some|another|a further|then|just)\s+)*$`)
+	timeTrailRE = regexp.MustCompile(`^\s*(?:more\s+)?(?:(?:after|following) (?:that|this|the|the previous|the last|the first) (?:e-?mail|sms|text|push notification|push|message|whatsapp|step)\b|later|after that|afterwards|after (?:signup|sign-up|signing up|they sign up|joining|the [a-z0-9 ]+?|their [a-z0-9 ]+?|that|this|[a-z]+))?\s*(?:,|:|-)?\s*`)
 )
 
 // timePrefix reads a wait said before a step ("after 3 days, …", "2 hours
@@ -97,6 +107,9 @@ func (p *parser) timePrefix(l, c string) bool {
 	dur, span, ok := findDuration(l)
 	if !ok || !timeLeadRE.MatchString(l[:span[0]]) {
 		return false
+	}
+	if strings.Contains(l[:span[0]], "give ") && strings.Trim(l[span[1]:], " .,") != "" {
+		return false // "give them 7 days after the email" is how long a goal has
 	}
 	after := strings.TrimLeft(l[span[1]:], " ")
 	if strings.HasPrefix(after, "after ") && !p.j.steps() {
