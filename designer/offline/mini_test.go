@@ -24,15 +24,18 @@ import (
 // blind2 work and 22/78 after it, both runs unseen; the stage work learned
 // from it took it to 50/78. mini4 was written after that work, one or more
 // cases per family in wordings blind1–3 do not use: 16 of 17 on its first
-// run. Raise a floor when the designer gets better.
+// run. blind4 (59 briefs, 10 plans, by a fourth writer) was 23/69 on its
+// first run and 29/69 after the blind3 work and the plan reader, both
+// unseen. Raise a floor when the designer gets better.
 var miniFloors = map[string]struct{ pass, silent int }{
 	"../testdata/mini":   {22, 0},
 	"../testdata/mini2":  {12, 0},
 	"../testdata/mini3":  {15, 0},
 	"../testdata/mini4":  {17, 0},
 	"../testdata/blind1": {49, 1},
-	"../testdata/blind2": {35, 4},
-	"../testdata/blind3": {50, 4},
+	"../testdata/blind2": {41, 1},
+	"../testdata/blind3": {59, 1},
+	"../testdata/blind4": {29, 3},
 }
 
 func TestMiniSets(t *testing.T) {
