@@ -77,10 +77,9 @@ export function toFlow(change: GraphChange, selectedId: string | null): { nodes:
     type: "diff",
     position: { x: 0, y: 0 },
     selected: node.id === selectedId,
-    // The fixed size keeps React Flow from hiding the node until it is
-    // measured again after each selection change (see GraphView's toFlow).
-    width: NODE_WIDTH,
-    height: NODE_HEIGHT,
+    // Given as measured, React Flow keeps the node visible and its handles
+    // when a selection change makes new node objects (see GraphView's toFlow).
+    measured: { width: NODE_WIDTH, height: NODE_HEIGHT },
     data: { label: node.label || node.id, type: node.type, change: c, fields },
   }));
   const edges: Edge[] = change.edges.map(({ edge, change: c }, i) => {

@@ -135,12 +135,13 @@ export function toFlow(nodes: ViewNode[], edges: ViewEdge[], autoLayout: boolean
     type: "view",
     position: n.position ?? { x: 0, y: 0 },
     data: { ...n, selected: n.id === selectedId, dimmed: dim?.(n) ?? false },
-    // Every node has the same size. Given here, React Flow never hides a
-    // node while it waits to measure it again: each count update makes new
-    // node objects, and a measurement lost between two of them left a node
-    // hidden for good (seen once in CI: "element is not visible").
-    width: NODE_WIDTH,
-    height: NODE_HEIGHT,
+    // Every node has the same size. Given as already measured, React Flow
+    // keeps the node visible and its handles' places when a count update or
+    // a selection makes new node objects; otherwise it hides each new object
+    // until measured again, and a measurement lost between two updates left
+    // a node hidden for good (seen once in CI: "element is not visible").
+    // (A fixed width and height instead lose the handles, and the edges.)
+    measured: { width: NODE_WIDTH, height: NODE_HEIGHT },
     draggable: false,
     connectable: false,
   }));
