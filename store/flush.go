@@ -153,34 +153,16 @@ func (t *EngineTx) writeInstances(saved []savedRow) error {
 // waits taken.
 func (t *EngineTx) writeWaits(saved []savedRow, taken []waitKey) error {
 	var clear []string
-	var ins struct {
-		ids, tenants, customers, kinds []string
-		paths                          []int64
-		events, filters, keys          []*string
-		dues                           []*int64
-	}
+	var ins waitRows
 	for _, s := range saved {
 		if !s.fresh {
 			clear = append(clear, s.id)
 		}
 		in := t.ws.instances[s.id]
 		for _, pathID := range sortedPaths(t.ws.waits[s.id]) {
-			w := t.ws.waits[s.id][pathID]
-			filter, due, err := waitColumns(w)
-			if err != nil {
+			if err := ins.add(s.id, in.TenantID, in.CustomerID, pathID, t.ws.waits[s.id][pathID]); err != nil {
 				return err
 			}
-			ins.ids, ins.paths = append(ins.ids, s.id), append(ins.paths, int64(pathID))
-			ins.tenants, ins.customers, ins.kinds = append(ins.tenants, in.TenantID), append(ins.customers, in.CustomerID), append(ins.kinds, string(w.Kind))
-			ins.events, ins.keys = append(ins.events, optional(w.EventType)), append(ins.keys, optional(w.SendKey))
-			f, _ := filter.(string)
-			ins.filters = append(ins.filters, optional(f))
-			var d *int64
-			if due != nil {
-				v := due.(int64)
-				d = &v
-			}
-			ins.dues = append(ins.dues, d)
 		}
 	}
 	// A taken wait of an instance whose waits are cleared goes with them.
@@ -196,40 +178,22 @@ func (t *EngineTx) writeWaits(saved []savedRow, taken []waitKey) error {
 				return fmt.Errorf("clear waits of %s: %w", id, err)
 			}
 		}
-		for i := range ins.ids {
-			if _, err := t.raw.Exec(t.ctx, `INSERT INTO waits (instance_id, path_id, tenant_id, customer_id, kind, event_type, filter, due_at, send_key)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-				ins.ids[i], ins.paths[i], ins.tenants[i], ins.customers[i], ins.kinds[i], ins.events[i], ins.filters[i], ins.dues[i], ins.keys[i]); err != nil {
-				return fmt.Errorf("insert wait of %s: %w", ins.ids[i], err)
-			}
-		}
-		return nil
+		return ins.insert(t.ctx, t.raw, false)
 	}
-	if len(taken) > 0 {
-		ids, paths := make([]string, len(taken)), make([]int64, len(taken))
-		for i, k := range taken {
-			ids[i], paths[i] = k.instance, int64(k.path)
-		}
-		if _, err := t.raw.Exec(t.ctx, `DELETE FROM waits w USING unnest($1::text[], $2::int[]) AS d(instance_id, path_id)
-			WHERE w.instance_id = d.instance_id AND w.path_id = d.path_id`, ids, paths); err != nil {
-			return fmt.Errorf("take waits: %w", err)
-		}
+	ids := make([]string, len(taken))
+	paths := make([]int64, len(taken))
+	for i, k := range taken {
+		ids[i], paths[i] = k.instance, int64(k.path)
+	}
+	if err := deleteWaitPaths(t.ctx, t.raw, ids, paths); err != nil {
+		return fmt.Errorf("take waits: %w", err)
 	}
 	if len(clear) > 0 {
 		if _, err := t.raw.Exec(t.ctx, `DELETE FROM waits WHERE instance_id = ANY($1::text[])`, clear); err != nil {
 			return fmt.Errorf("clear waits: %w", err)
 		}
 	}
-	if len(ins.ids) > 0 {
-		if _, err := t.raw.Exec(t.ctx, `INSERT INTO waits (instance_id, path_id, tenant_id, customer_id, kind, event_type, filter, due_at, send_key)
-			SELECT i, p, t, c, k, e, f::jsonb, d, s
-			FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[])
-				AS w(i, p, t, c, k, e, f, d, s)`,
-			ins.ids, ins.paths, ins.tenants, ins.customers, ins.kinds, ins.events, ins.filters, ins.dues, ins.keys); err != nil {
-			return fmt.Errorf("insert waits: %w", err)
-		}
-	}
-	return nil
+	return ins.insert(t.ctx, t.raw, true)
 }
 
 func sortedPaths(waits map[int]kalcifer.Wait) []int {

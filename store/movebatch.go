@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/kalcifer/kalcifer"
@@ -134,12 +135,7 @@ func (t *EngineTx) insertStepRows(rows []stepRow) error {
 func (t *EngineTx) replaceWaitsOfBatch(moves []InstanceMove) error {
 	var ended, goneIDs []string
 	var gonePaths []int64
-	var ins struct {
-		ids, tenants, customers, kinds []string
-		paths                          []int64
-		events, filters, keys          []*string
-		dues                           []*int64
-	}
+	var ins waitRows
 	for _, mv := range moves {
 		if mv.Status.Ended() {
 			ended = append(ended, mv.Prior.ID)
@@ -150,21 +146,9 @@ func (t *EngineTx) replaceWaitsOfBatch(moves []InstanceMove) error {
 		}
 		for id, w := range mv.Waits {
 			goneIDs, gonePaths = append(goneIDs, mv.Prior.ID), append(gonePaths, int64(id))
-			filter, due, err := waitColumns(w)
-			if err != nil {
+			if err := ins.add(mv.Prior.ID, mv.Prior.TenantID, mv.Prior.CustomerID, id, w); err != nil {
 				return err
 			}
-			ins.ids, ins.paths = append(ins.ids, mv.Prior.ID), append(ins.paths, int64(id))
-			ins.tenants, ins.customers, ins.kinds = append(ins.tenants, mv.Prior.TenantID), append(ins.customers, mv.Prior.CustomerID), append(ins.kinds, string(w.Kind))
-			ins.events, ins.keys = append(ins.events, optional(w.EventType)), append(ins.keys, optional(w.SendKey))
-			f, _ := filter.(string)
-			ins.filters = append(ins.filters, optional(f))
-			var d *int64
-			if due != nil {
-				v := due.(int64)
-				d = &v
-			}
-			ins.dues = append(ins.dues, d)
 		}
 	}
 	if len(ended) > 0 {
@@ -172,22 +156,76 @@ func (t *EngineTx) replaceWaitsOfBatch(moves []InstanceMove) error {
 			return fmt.Errorf("clear waits: %w", err)
 		}
 	}
-	if len(goneIDs) > 0 {
-		if _, err := t.tx.Exec(t.ctx, `DELETE FROM waits w USING unnest($1::text[], $2::int[]) AS d(instance_id, path_id)
-			WHERE w.instance_id = d.instance_id AND w.path_id = d.path_id`, goneIDs, gonePaths); err != nil {
-			return fmt.Errorf("clear changed waits: %w", err)
-		}
+	if err := deleteWaitPaths(t.ctx, t.tx, goneIDs, gonePaths); err != nil {
+		return fmt.Errorf("clear changed waits: %w", err)
 	}
-	if len(ins.ids) > 0 {
-		if _, err := t.tx.Exec(t.ctx, `INSERT INTO waits (instance_id, path_id, tenant_id, customer_id, kind, event_type, filter, due_at, send_key)
-			SELECT i, p, t, c, k, e, f::jsonb, d, s
-			FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[])
-				AS w(i, p, t, c, k, e, f, d, s)`,
-			ins.ids, ins.paths, ins.tenants, ins.customers, ins.kinds, ins.events, ins.filters, ins.dues, ins.keys); err != nil {
-			return fmt.Errorf("insert waits: %w", err)
+	return ins.insert(t.ctx, t.tx, true)
+}
+
+// waitRows are waits as column arrays, written by one unnest insert on
+// PostgreSQL (or a statement a row where arrays do not bind).
+type waitRows struct {
+	ids, tenants, customers, kinds []string
+	paths                          []int64
+	events, filters, keys          []*string
+	dues                           []*int64
+}
+
+// add appends the wait of path pathID of an instance.
+func (r *waitRows) add(instanceID, tenantID, customerID string, pathID int, w kalcifer.Wait) error {
+	filter, due, err := waitColumns(w)
+	if err != nil {
+		return err
+	}
+	r.ids, r.paths = append(r.ids, instanceID), append(r.paths, int64(pathID))
+	r.tenants, r.customers, r.kinds = append(r.tenants, tenantID), append(r.customers, customerID), append(r.kinds, string(w.Kind))
+	r.events, r.keys = append(r.events, optional(w.EventType)), append(r.keys, optional(w.SendKey))
+	f, _ := filter.(string)
+	r.filters = append(r.filters, optional(f))
+	var d *int64
+	if due != nil {
+		v := due.(int64)
+		d = &v
+	}
+	r.dues = append(r.dues, d)
+	return nil
+}
+
+// insert writes the rows: in one statement where the database binds
+// arrays, else one a row.
+func (r *waitRows) insert(ctx context.Context, tx Tx, bindsArrays bool) error {
+	if len(r.ids) == 0 {
+		return nil
+	}
+	if !bindsArrays {
+		for i := range r.ids {
+			if _, err := tx.Exec(ctx, `INSERT INTO waits (instance_id, path_id, tenant_id, customer_id, kind, event_type, filter, due_at, send_key)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+				r.ids[i], r.paths[i], r.tenants[i], r.customers[i], r.kinds[i], r.events[i], r.filters[i], r.dues[i], r.keys[i]); err != nil {
+				return fmt.Errorf("insert wait of %s: %w", r.ids[i], err)
+			}
 		}
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO waits (instance_id, path_id, tenant_id, customer_id, kind, event_type, filter, due_at, send_key)
+		SELECT i, p, t, c, k, e, f::jsonb, d, s
+		FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[])
+			AS w(i, p, t, c, k, e, f, d, s)`,
+		r.ids, r.paths, r.tenants, r.customers, r.kinds, r.events, r.filters, r.dues, r.keys); err != nil {
+		return fmt.Errorf("insert waits: %w", err)
 	}
 	return nil
+}
+
+// deleteWaitPaths deletes the waits of the (instance, path) pairs ids[i],
+// paths[i], in one statement (PostgreSQL: it binds arrays).
+func deleteWaitPaths(ctx context.Context, tx Tx, ids []string, paths []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `DELETE FROM waits w USING unnest($1::text[], $2::int[]) AS d(instance_id, path_id)
+		WHERE w.instance_id = d.instance_id AND w.path_id = d.path_id`, ids, paths)
+	return err
 }
 
 // optional is s, or nil (NULL) when empty.
