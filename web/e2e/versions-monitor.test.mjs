@@ -84,6 +84,9 @@ test("enrol customers through the API and see the node counts change", async () 
   const trace = page.getByTestId("trace-timeline");
   await trace.getByText("Waiting at wait_for_open").waitFor();
   await trace.locator("[data-kind=send]").first().waitFor();
+  // A selection makes new node objects; the edges must stay drawn.
+  assert.equal(await page.getByTestId("monitor-canvas").locator(".react-flow__edge").count(), demo.graph.edges.length,
+    "every edge still drawn after a node was selected");
   await both("monitor-trace");
   await page.getByRole("button", { name: "← Back" }).click();
 });
