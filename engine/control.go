@@ -203,11 +203,3 @@ func conflict(action string, in *kalcifer.Instance) error {
 	return &kalcifer.Error{Code: kalcifer.ECONFLICT, Message: fmt.Sprintf("cannot %s an instance that is %s", action, in.Status),
 		State: map[string]any{"status": string(in.Status)}}
 }
-
-func jsonMarshal(v any) (json.RawMessage, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("encode state: %w", err)
-	}
-	return b, nil
-}

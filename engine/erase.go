@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/kalcifer/kalcifer"
 	"github.com/kalcifer/kalcifer/store"
@@ -43,10 +42,11 @@ func (rt *Runtime) EraseCustomer(ctx context.Context, tenantID, customerID, acto
 // entry event, instance.data and the last send failure's text. Positions,
 // visits and variants stay, so analytics keep counting the instance.
 func scrubState(raw json.RawMessage) (json.RawMessage, error) {
-	var s State
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return nil, fmt.Errorf("decode state: %w", err)
+	s, err := parseState(raw)
+	if err != nil {
+		return nil, err
 	}
-	s.Event, s.Data, s.LastFailure = nil, nil, ""
-	return json.Marshal(s)
+	s.Event, s.LastFailure = nil, ""
+	s.setData(nil)
+	return encodeState(&s)
 }

@@ -274,7 +274,7 @@ func (rt *Runtime) exitInstance(t *store.EngineTx, in *kalcifer.Instance, reason
 	in.Status, in.Reason, in.Nodes = kalcifer.InstanceExited, reason, []string{}
 	var steps []kalcifer.Step
 	steps = append(steps, kalcifer.Step{Version: in.Version, NodeID: "", Type: "exit", Result: "exited", Detail: reason, At: t.Now()})
-	raw, err := jsonMarshal(state)
+	raw, err := encodeState(&state)
 	if err != nil {
 		return err
 	}

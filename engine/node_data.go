@@ -94,7 +94,10 @@ func (k customCode) enter(r *run, _ *Path) result {
 	if r.in.RunCode == nil {
 		return result{err: errCustomCodeOff}
 	}
-	data := r.state.Data
+	data, err := r.state.instanceData()
+	if err != nil {
+		return result{err: err}
+	}
 	if data == nil {
 		data = map[string]any{}
 	}
@@ -108,7 +111,7 @@ func (k customCode) enter(r *run, _ *Path) result {
 		merged := make(map[string]any, len(data)+len(res.Data))
 		maps.Copy(merged, data)
 		maps.Copy(merged, res.Data)
-		r.state.Data = merged
+		r.state.setData(merged)
 	}
 	return result{branch: graph.DefaultBranch, detail: codeDetail(res)}
 }

@@ -199,7 +199,10 @@ func (rt *Runtime) render(ctx context.Context, t *store.EngineTx, memo *claimMem
 	if err != nil {
 		return out, err
 	}
-	vars := rt.renderVars(sd, state, m, name)
+	vars, err := rt.renderVars(sd, state, m, name)
+	if err != nil {
+		return out, err
+	}
 	text := make(map[string]string, len(fields))
 	for _, field := range slices.Sorted(maps.Keys(fields)) {
 		s, _, err := fields[field].Render(ctx, vars, true)
@@ -224,12 +227,15 @@ func (rt *Runtime) render(ctx context.Context, t *store.EngineTx, memo *claimMem
 // renderVars is the context templates see: customer (attributes, id,
 // tags), event (the event that started the instance), journey (id, name,
 // version), instance (id, data), and for email unsubscribe_url.
-func (rt *Runtime) renderVars(sd *kalcifer.Send, state State, m *channel.Message, journeyName string) map[string]any {
+func (rt *Runtime) renderVars(sd *kalcifer.Send, state State, m *channel.Message, journeyName string) (map[string]any, error) {
 	event := m.Event
 	if event == nil {
 		event = map[string]any{}
 	}
-	data := state.Data
+	data, err := state.instanceData()
+	if err != nil {
+		return nil, err
+	}
 	if data == nil {
 		data = map[string]any{}
 	}
@@ -242,7 +248,7 @@ func (rt *Runtime) renderVars(sd *kalcifer.Send, state State, m *channel.Message
 	if sd.Channel == "email" {
 		vars["unsubscribe_url"] = rt.unsubscribeURL(sd)
 	}
-	return vars
+	return vars, nil
 }
 
 // unsubscribeURL is the signed link that unsubscribes the send's customer

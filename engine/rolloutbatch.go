@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/kalcifer/kalcifer"
@@ -164,9 +163,9 @@ func (rt *Runtime) move(t *store.EngineTx, plan *Plan, in *kalcifer.Instance) (s
 
 // instanceMove turns a Move into the rows to write.
 func instanceMove(in *kalcifer.Instance, plan *Plan, mv Move) (store.InstanceMove, error) {
-	raw, err := json.Marshal(mv.State)
+	raw, err := encodeState(&mv.State)
 	if err != nil {
-		return store.InstanceMove{}, fmt.Errorf("encode state: %w", err)
+		return store.InstanceMove{}, err
 	}
 	out := store.InstanceMove{Prior: in, Outcome: mv.Outcome, Version: plan.To.Version, Status: mv.Status, State: raw,
 		Nodes: []string{}, Waits: mv.Waits, Drop: mv.Drop, Detail: mv.Detail}
@@ -199,8 +198,8 @@ func (rt *Runtime) restoreBatch(ctx context.Context, t *store.EngineTx, m *kalci
 	movedOn := 0
 	for _, mi := range list {
 		m.Cursor = mi.Current.ID
-		var prior State
-		if err := json.Unmarshal(mi.PriorState, &prior); err != nil {
+		prior, err := parseState(mi.PriorState)
+		if err != nil {
 			return 0, fmt.Errorf("decode prior state of %s: %w", mi.Current.ID, err)
 		}
 		waits := map[int]kalcifer.Wait{}

@@ -445,9 +445,9 @@ type programKey struct {
 
 // decodeState reads an instance's engine state.
 func decodeState(in *kalcifer.Instance) (State, error) {
-	var s State
-	if err := json.Unmarshal(in.State, &s); err != nil {
-		return s, fmt.Errorf("decode state of instance %s: %w", in.ID, err)
+	s, err := parseState(in.State)
+	if err != nil {
+		return s, fmt.Errorf("instance %s: %w", in.ID, err)
 	}
 	return s, nil
 }

@@ -1,13 +1,14 @@
 package engine
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/kalcifer/kalcifer"
 )
 
 // State is what an instance remembers between runs. It is stored as JSON on
-// the instance row.
+// the instance row, written and read by the hand-made codec in statecodec.go.
 type State struct {
 	// Paths are the instance's live positions; parallel branches make more
 	// than one. The instance ends when none is left.
@@ -24,6 +25,9 @@ type State struct {
 	// key. A run replaces the map, never changes it in place, so clone
 	// shares it.
 	Data map[string]any `json:"data,omitempty"`
+	// data is instance.data as the row held it, while Data is nil: read
+	// with instanceData, replaced with setData.
+	data json.RawMessage
 	// Event is the event that started the instance, if any.
 	Event *kalcifer.Event `json:"event,omitempty"`
 	// FailedSends counts sends that failed on nodes without a failed

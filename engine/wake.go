@@ -139,9 +139,9 @@ func (rt *Runtime) step(ctx context.Context, t *store.EngineTx, p *Program, in *
 }
 
 func (rt *Runtime) persist(ctx context.Context, t *store.EngineTx, p *Program, in *kalcifer.Instance, customer *kalcifer.Customer, out Output) error {
-	raw, err := json.Marshal(out.State)
+	raw, err := encodeState(&out.State)
 	if err != nil {
-		return fmt.Errorf("encode state: %w", err)
+		return err
 	}
 	in.State, in.Status, in.Reason = raw, out.Status, out.Reason
 	in.Nodes = in.Nodes[:0]
