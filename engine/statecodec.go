@@ -252,7 +252,11 @@ func parseState(b []byte) (State, error) {
 	err := d.object(func(key string) error {
 		switch key {
 		case "paths":
-			s.Paths = nil
+			if d.null() {
+				s.Paths = nil
+				return nil
+			}
+			s.Paths = make([]Path, 0, 1)
 			return d.array(func() error {
 				var p Path
 				if err := d.path(&p); err != nil {
