@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -91,7 +90,7 @@ func appendState(b []byte, s *State) ([]byte, error) {
 	b = strconv.AppendInt(b, int64(s.NextPath), 10)
 	if len(s.Visits) > 0 {
 		b = append(b, `,"visits":{`...)
-		for i, k := range slices.Sorted(maps.Keys(s.Visits)) {
+		for i, k := range sortedKeys(s.Visits) {
 			if i > 0 {
 				b = append(b, ',')
 			}
@@ -102,7 +101,7 @@ func appendState(b []byte, s *State) ([]byte, error) {
 	}
 	if len(s.Vars) > 0 {
 		b = append(b, `,"vars":{`...)
-		for i, k := range slices.Sorted(maps.Keys(s.Vars)) {
+		for i, k := range sortedKeys(s.Vars) {
 			if i > 0 {
 				b = append(b, ',')
 			}
@@ -147,6 +146,16 @@ func appendState(b []byte, s *State) ([]byte, error) {
 		b = appendString(append(b, `,"last_failure":`...), s.LastFailure)
 	}
 	return append(b, '}'), nil
+}
+
+// sortedKeys returns m's keys in order, as encoding/json writes a map.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 func appendPath(b []byte, p *Path) ([]byte, error) {
@@ -249,8 +258,8 @@ func appendString(b []byte, s string) []byte {
 func parseState(b []byte) (State, error) {
 	d := decoder{b: b}
 	var s State
-	err := d.object(func(key string) error {
-		switch key {
+	err := d.object(func(key []byte) error {
+		switch string(key) {
 		case "paths":
 			if d.null() {
 				s.Paths = nil
@@ -268,23 +277,23 @@ func parseState(b []byte) (State, error) {
 		case "next_path":
 			return d.int(&s.NextPath)
 		case "visits":
-			return d.object(func(k string) error {
+			return d.object(func(k []byte) error {
 				if s.Visits == nil {
 					s.Visits = map[string]int{}
 				}
 				var n int
 				err := d.int(&n)
-				s.Visits[k] = n
+				s.Visits[string(k)] = n
 				return err
 			})
 		case "vars":
-			return d.object(func(k string) error {
+			return d.object(func(k []byte) error {
 				if s.Vars == nil {
 					s.Vars = map[string]string{}
 				}
 				var v string
 				err := d.string(&v)
-				s.Vars[k] = v
+				s.Vars[string(k)] = v
 				return err
 			})
 		case "data":
@@ -345,7 +354,7 @@ func (d *decoder) null() bool {
 }
 
 // object calls member with d positioned at each member's value.
-func (d *decoder) object(member func(key string) error) error {
+func (d *decoder) object(member func(key []byte) error) error {
 	if d.null() {
 		return nil
 	}
@@ -359,9 +368,8 @@ func (d *decoder) object(member func(key string) error) error {
 		return nil
 	}
 	for {
-		var key string
-		d.space()
-		if err := d.str(&key); err != nil {
+		key, err := d.key()
+		if err != nil {
 			return err
 		}
 		d.space()
@@ -417,8 +425,8 @@ func (d *decoder) array(elem func() error) error {
 }
 
 func (d *decoder) path(p *Path) error {
-	return d.object(func(key string) error {
-		switch key {
+	return d.object(func(key []byte) error {
+		switch string(key) {
 		case "id":
 			return d.int(&p.ID)
 		case "node":
@@ -443,11 +451,10 @@ func (d *decoder) path(p *Path) error {
 }
 
 func (d *decoder) wait(w *kalcifer.Wait) error {
-	return d.object(func(key string) error {
-		switch key {
+	return d.object(func(key []byte) error {
+		switch string(key) {
 		case "kind":
-			var k string
-			err := d.string(&k)
+			k, err := d.str()
 			w.Kind = kalcifer.WaitKind(k)
 			return err
 		case "due_at":
@@ -480,8 +487,8 @@ func (d *decoder) event(pe **kalcifer.Event) error {
 	}
 	e := &kalcifer.Event{}
 	*pe = e
-	return d.object(func(key string) error {
-		switch key {
+	return d.object(func(key []byte) error {
+		switch string(key) {
 		case "id":
 			return d.string(&e.ID)
 		case "client_id":
@@ -512,7 +519,9 @@ func (d *decoder) string(s *string) error {
 	if d.null() {
 		return nil
 	}
-	return d.str(s)
+	v, err := d.str()
+	*s = v
+	return err
 }
 
 func (d *decoder) time(t *time.Time) error {
@@ -559,19 +568,45 @@ func (d *decoder) int(n *int) error {
 	return nil
 }
 
-// str reads a string at d.i, unescaping through encoding/json when it has
-// escapes or invalid UTF-8 (rare here).
-func (d *decoder) str(s *string) error {
+// str reads a string.
+func (d *decoder) str() (string, error) {
+	raw, quoted, err := d.rawString()
+	if err != nil || !quoted {
+		return string(raw), err
+	}
+	return unquote(raw)
+}
+
+// key reads an object's key, as bytes to compare without allocating.
+func (d *decoder) key() ([]byte, error) {
+	raw, quoted, err := d.rawString()
+	if err != nil || !quoted {
+		return raw, err
+	}
+	s, err := unquote(raw)
+	return []byte(s), err
+}
+
+// rawString reads a string at d.i: its content, or when it has escapes or
+// invalid UTF-8 (rare here) the whole quoted string for unquote.
+func (d *decoder) rawString() (raw []byte, quoted bool, err error) {
+	d.space()
 	start := d.i
 	if err := d.skipString(); err != nil {
-		return err
+		return nil, false, err
 	}
-	raw := d.b[start+1 : d.i-1]
+	raw = d.b[start+1 : d.i-1]
 	if bytes.IndexByte(raw, '\\') >= 0 || !utf8.Valid(raw) {
-		return json.Unmarshal(d.b[start:d.i], s)
+		return d.b[start:d.i], true, nil
 	}
-	*s = string(raw)
-	return nil
+	return raw, false, nil
+}
+
+// unquote decodes a quoted JSON string as encoding/json does.
+func unquote(quoted []byte) (string, error) {
+	var s string
+	err := json.Unmarshal(quoted, &s)
+	return s, err
 }
 
 // value skips one JSON value, checking it, and returns its bytes.
