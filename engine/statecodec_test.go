@@ -94,7 +94,7 @@ func genState(t *rapid.T) State {
 	if rapid.Bool().Draw(t, "has_paths") {
 		s.Paths = []Path{}
 	}
-	for i := range rapid.IntRange(0, 3).Draw(t, "paths") {
+	for range rapid.IntRange(0, 3).Draw(t, "paths") {
 		p := Path{ID: rapid.IntRange(0, 1<<40).Draw(t, "id"), Node: genString().Draw(t, "node"), Visit: rapid.Int().Draw(t, "visit"),
 			Enter: rapid.Bool().Draw(t, "enter")}
 		if rapid.Bool().Draw(t, "since") {
@@ -112,7 +112,6 @@ func genState(t *rapid.T) State {
 			}
 			p.Wait = w
 		}
-		_ = i
 		s.Paths = append(s.Paths, p)
 	}
 	s.NextPath = rapid.Int().Draw(t, "next_path")
@@ -295,8 +294,8 @@ func benchStates() map[string]State {
 	rich := State{Paths: []Path{{ID: 0, Node: "wait_review", Visit: 1, Wait: &kalcifer.Wait{Kind: kalcifer.WaitTimer, DueAt: &due}, Since: at},
 		{ID: 1, Node: "wait_open", Visit: 1, Wait: &kalcifer.Wait{Kind: kalcifer.WaitEvent, DueAt: &timeout, EventType: "email_opened"}, Since: at}},
 		NextPath: 2, Visits: map[string]int{"entry": 1, "score": 1, "split": 1, "thanks": 1, "wait_review": 1, "wait_open": 1},
-		Vars: map[string]string{"split": "b"},
-		Data: map[string]any{"score": 87.0, "segment": "loyal", "recommendations": []any{"SKU-0101", "SKU-0202", "SKU-0303"}},
+		Vars:  map[string]string{"split": "b"},
+		Data:  map[string]any{"score": 87.0, "segment": "loyal", "recommendations": []any{"SKU-0101", "SKU-0202", "SKU-0303"}},
 		Event: &kalcifer.Event{ID: "evt_01m99an3z96bx0pcmy2trahxpr", CustomerID: "c-77", Type: "order_completed", Data: payload, OccurredAt: at, ReceivedAt: at}}
 	return map[string]State{"w1m": w1m, "j1": j1, "rich": rich}
 }
