@@ -41,7 +41,7 @@ var ruleKeys = map[string]ruleKind{
 	"conversion": kindGoal, "kpi": kindGoal,
 	"split": kindSplit, "allocation": kindSplit, "weights": kindSplit, "a/b": kindSplit, "a/b test": kindSplit, "ab test": kindSplit, "test": kindSplit, "variants": kindSplit,
 	"owner": kindMeta, "version": kindMeta, "status": kindMeta, "campaign": kindMeta, "journey": kindMeta,
-	"prepared by": kindMeta, "approved": kindMeta, "approved by": kindMeta, "author": kindMeta, "updated": kindMeta,
+	"prepared by": kindMeta, "prepared for": kindMeta, "approved": kindMeta, "approved by": kindMeta, "author": kindMeta, "updated": kindMeta,
 	"last updated": kindMeta, "sheet": kindMeta, "date": kindMeta, "background": kindMeta, "brand": kindMeta,
 	"design notes": kindMeta, "team": kindMeta, "project": kindMeta, "name": kindMeta,
 }
@@ -80,6 +80,9 @@ func keyKind(key string) (ruleKind, bool) {
 	}
 	if strings.HasSuffix(k, " cap") && len(findChannels(k)) > 0 {
 		return kindCap, true
+	}
+	if strings.HasSuffix(k, " owner") || strings.HasSuffix(k, " approver") {
+		return kindMeta, true // "Copy owner: Dana"
 	}
 	return kindNone, false
 }
@@ -140,6 +143,10 @@ func (r *rules) add(kind ruleKind, key, value, line string) {
 		r.addAudience(value)
 	case kindSchedule:
 		r.schedule = value
+		if segmentWord.MatchString(value) {
+			// "every Monday at 09:00, for the segment lapsed_donors"
+			r.addAudience(value[segmentWord.FindStringIndex(value)[0]:])
+		}
 	case kindExit:
 		ok = r.addExit(value, line)
 	case kindCap:
@@ -187,6 +194,25 @@ func (r *rules) addEntry(v string) bool {
 	}
 	r.entry = "Start when " + subject(v, false) + "."
 	return true
+}
+
+// stepTriggers reads a Trigger column: its first value starts the journey
+// when no header line said what does; a later row naming another trigger is
+// listed as not understood.
+func (r *rules) stepTriggers(steps []Step) {
+	first := ""
+	for _, s := range steps {
+		switch {
+		case s.trigger == "" || s.trigger == first:
+		case first == "":
+			first = s.trigger
+			if r.entry == "" && r.schedule == "" && !r.addEntry(s.trigger) {
+				r.unplaced = append(r.unplaced, "trigger "+s.trigger)
+			}
+		default:
+			r.unplaced = append(r.unplaced, "trigger "+s.trigger+" (step "+strconv.Itoa(s.Index)+")")
+		}
+	}
 }
 
 // addAudience reads who the journey is for: a segment written as code, or
