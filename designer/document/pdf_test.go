@@ -10,16 +10,17 @@ import (
 func TestTableRows(t *testing.T) {
 	t.Parallel()
 	c := func(x float64, text string) pdfCell { return pdfCell{x: x, size: 10, text: text} }
-	rows := [][]pdfCell{
-		{c(60, "Plan")},
-		{c(60, "Day"), c(180, "Channel"), c(300, "Audience"), c(420, "Message")},
-		{c(60, "Day 0"), c(180, "Email"), c(300, "All"), c(420, "Welcome")},
-		{c(60, "Day 2"), c(180, "Push"), c(421, "Come back")}, // no audience
-		{c(420, "to the app")}, // the message wraps
-		{c(60, "Exit: unsubscribes")},
+	l := func(y float64, cells ...pdfCell) pdfLine { return pdfLine{y: y, cells: cells} }
+	rows := []pdfLine{
+		l(700, c(60, "Plan")),
+		l(680, c(60, "Day"), c(180, "Channel"), c(300, "Audience"), c(420, "Message")),
+		l(660, c(60, "Day 0"), c(180, "Email"), c(300, "All"), c(420, "Welcome")),
+		l(640, c(60, "Day 2"), c(180, "Push"), c(421, "Come back")), // no audience
+		l(628, c(420, "to the app")),                                // the message wraps
+		l(610, c(60, "Exit: unsubscribes")),
 		// Justified prose the reader misplaced into "columns": no header.
-		{c(60, "We will"), c(140, "review")},
-		{c(60, "results"), c(150, "weekly")},
+		l(590, c(60, "We will"), c(140, "review")),
+		l(578, c(60, "results"), c(150, "weekly")),
 	}
 	want := []string{
 		"Plan",
