@@ -83,18 +83,49 @@ func readAround(text string, steps []Step) (r *rules, before, after []string) {
 	}
 	inTable, title := false, true
 	section := kindNone // the rule a heading line ("Stop rules") opened
+	var wait *awaitLine // the last "wait for x, up to 5 days" line, whose bullets say what happens then
+	place := func(sentence string) {
+		if inTable {
+			after = append(after, sentence)
+		} else {
+			before = append(before, sentence)
+		}
+	}
 	for _, raw := range strings.Split(text, "\n") {
 		line := strings.TrimSpace(leader.ReplaceAllString(raw, "$1: "))
 		if line == "" {
 			section = kindNone
 			continue
 		}
+		if w := readAwait(line); w != nil {
+			wait = w
+			place(w.sentence())
+			continue
+		}
+		if wait != nil && (listItem.MatchString(line) || timedOut.MatchString(line)) {
+			if s := wait.branch(line); s != "" {
+				if n := len(before) + len(after); n > 0 && wait.alone {
+					// The branch says the wait: it replaces the bare one.
+					if inTable {
+						after = after[:len(after)-1]
+					} else {
+						before = before[:len(before)-1]
+					}
+				}
+				wait.alone = false
+				place(s)
+			} else {
+				r.unplaced = append(r.unplaced, line)
+			}
+			continue
+		}
+		wait = nil
 		first := title
 		if !metaLead.MatchString(line) {
 			title = false
 		}
 		if strings.Trim(line, "=-_*#~ ") == "" || sources[oneLine(line)] {
-			inTable = inTable || strings.Contains(line, " | ")
+			inTable = inTable || sources[oneLine(line)] || strings.Contains(line, " | ")
 			continue
 		}
 		if strings.Contains(line, " | ") {
@@ -114,11 +145,7 @@ func readAround(text string, steps []Step) (r *rules, before, after []string) {
 			// A step said in prose around the table ("Then, 3 days
 			// later, everyone gets the same impact-report email") goes
 			// before or after the table's steps, where it was written.
-			if inTable {
-				after = append(after, line)
-			} else {
-				before = append(before, line)
-			}
+			place(line)
 			continue
 		}
 		for i, sentence := range sentenceEnd.Split(line, -1) {
@@ -142,6 +169,59 @@ func readAround(text string, steps []Step) (r *rules, before, after []string) {
 		}
 	}
 	return r, before, after
+}
+
+// awaitLine is a line that waits for an event with a limit: "then wait
+// for install_booked, up to 5 days".
+type awaitLine struct {
+	event, limit string
+	alone        bool // no branch said yet: the wait is its own sentence
+}
+
+var (
+	// awaitRE is a wait for an event named as code, with its limit
+	// after or before it.
+	awaitRE = regexp.MustCompile(`(?i)^\s*(?:[-*•]\s*)?(?:then\s*[,:]?\s*)?wait\s+(?:(?:for|until)\s+)?(?:up to\s+(\d+)\s*(minutes?|hours?|h|days?|d|weeks?|w)\s+(?:for\s+)?)?[\x60]?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)[\x60]?(?:\s*(?:event)?\s*[,(]?\s*(?:for\s+)?up to\s+(\d+)\s*(minutes?|hours?|h|days?|d|weeks?|w)\b\)?)?\s*\.?$`)
+	// timedOut opens what happens when the awaited event did not come:
+	// "not booked by then: …", "if not: …", "otherwise …".
+	timedOut = regexp.MustCompile(`(?i)^\s*(?:[-*•]\s*)?(?:(?:if\s+)?(?:not|no|still not|never)\b[^:]*|otherwise|else|if not|timed out|no response)\s*[:,–—-]\s*`)
+)
+
+// listItem is a bulleted or numbered line.
+var listItem = regexp.MustCompile(`^\s*(?:[-*•▪◦·]|\d{1,2}[.)])\s+`)
+
+// readAwait reads a wait-for line, nil when the line is none.
+func readAwait(line string) *awaitLine {
+	m := awaitRE.FindStringSubmatch(markup.ReplaceAllString(line, ""))
+	if m == nil || m[1] == "" && m[4] == "" {
+		return nil
+	}
+	n, unit := m[1], m[2]
+	if n == "" {
+		n, unit = m[4], m[5]
+	}
+	count, _ := strconv.Atoi(n)
+	return &awaitLine{event: m[3], limit: duration(count, unit), alone: true}
+}
+
+// sentence renders the wait on its own.
+func (w *awaitLine) sentence() string {
+	return "Then wait up to " + w.limit + " for `" + w.event + "`."
+}
+
+// branch renders a bullet under the wait that says what is sent when the
+// event did not come ("- not booked by then: SMS reminder …"); "" when the
+// bullet is not that.
+func (w *awaitLine) branch(line string) string {
+	loc := timedOut.FindStringIndex(line)
+	if loc == nil {
+		return ""
+	}
+	rest := strings.TrimSpace(line[loc[1]:])
+	if len(findChannels(rest)) == 0 {
+		return ""
+	}
+	return "If no `" + w.event + "` within " + w.limit + ", " + otherwiseAction(rest) + "."
 }
 
 // leader is a dotted leader between a key and its value: "audience
