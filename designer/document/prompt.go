@@ -554,15 +554,21 @@ func (s Step) awaited(prevDay int) (event, wait string) {
 	said := s.Condition + " " + s.Audience
 	ids := identifiers(said, false)
 	skip := skipIf.MatchString(s.Condition)
+	t := oneLine(s.Timing)
 	if len(ids) == 0 || !negated.MatchString(said) && !skip || attrTest.MatchString(said) {
 		return "", ""
+	}
+	if m := delayRE.FindStringSubmatch(t); skip && s.delay && m != nil && m[1] != "0" {
+		// "Gap 2 days … skip if they already upgraded (room_upgraded)":
+		// wait that long for the upgrade.
+		n, _ := strconv.Atoi(m[1])
+		return ids[0], duration(n, m[2])
 	}
 	if skip && prevDay != unknownDay && s.Day > prevDay && !s.delay {
 		// "T+3 SMS, skip if they already deposited (first_deposit_made)"
 		// after a T+1 push: wait 2 days for the deposit.
 		return ids[0], duration(s.Day-prevDay, "d")
 	}
-	t := oneLine(s.Timing)
 	if m := delayRE.FindStringSubmatch(t); m != nil && strings.HasPrefix(strings.ToLower(t), "up to") {
 		n, _ := strconv.Atoi(m[1])
 		return ids[0], duration(n, m[2])

@@ -35,13 +35,13 @@ var headerWords = []struct {
 }{
 	{roleOtherwise, []string{"otherwise", "else", "fallback", "if not"}},
 	{roleNote, []string{"notes", "note", "comments", "comment", "remarks", "remark"}},
-	{roleVariant, []string{"variant", "variants", "version", "arm", "test group", "test cell", "cell", "group"}},
+	{roleVariant, []string{"variant", "variants", "version", "arm", "test group", "test cell", "cell", "group", "treatment", "bucket"}},
 	{roleShare, []string{"share", "weight", "allocation", "percent", "percentage", "traffic", "split"}},
 	{roleChannel, []string{"channel", "channels", "medium", "type", "via"}},
-	{roleTiming, []string{"day", "days", "timing", "when", "delay", "wait", "schedule", "offset", "send day", "cadence", "date", "wk", "week", "send at", "send on"}},
+	{roleTiming, []string{"day", "days", "timing", "when", "delay", "wait", "gap", "schedule", "offset", "send day", "cadence", "date", "wk", "week", "send at", "send on"}},
 	{roleAudience, []string{"audience", "segment", "who", "target", "recipients", "recipient", "persona"}},
 	{roleCondition, []string{"condition", "conditions", "trigger", "rule", "rules", "if", "criteria", "logic", "branch", "filter"}},
-	{roleContent, []string{"subject", "message", "copy", "content", "headline", "title", "body", "template", "asset", "creative", "name", "description", "what", "ask"}},
+	{roleContent, []string{"subject", "message", "copy", "content", "headline", "title", "body", "template", "asset", "creative", "name", "description", "what", "ask", "text", "wording"}},
 }
 
 // stepHeaders are whole header cells that number the steps.
@@ -126,7 +126,7 @@ func findHeader(t table) (int, columns) {
 				if cols.timing < 0 {
 					cols.timing = j
 					n := strings.ToLower(cell)
-					cols.delay = strings.Contains(n, "delay") || strings.Contains(n, "wait")
+					cols.delay = strings.Contains(n, "delay") || strings.Contains(n, "wait") || strings.Contains(n, "gap")
 					if ids := identifiers(cell, true); len(ids) > 0 {
 						cols.anchor = ids[0]
 					}
@@ -337,6 +337,9 @@ func tableSteps(rows table, cols columns) []Step {
 			condition = ""
 		}
 		note := cell(row, cols.note)
+		if blankValue(note) {
+			note = ""
+		}
 		if condition == "" && noteCondition.MatchString(note) {
 			// "skip if they already made a deposit (first_deposit_made)"
 			condition, note = note, ""
