@@ -357,8 +357,8 @@ type pdfLine struct {
 // word spacing (Tw) too far left, so justified prose can look like
 // columns). A steps header opens a table that runs while lines have
 // several cells or one set in from the left margin no further below the
-// line above than the table's lines have been apart (a wrapped cell); see
-// pdfTable.
+// line above than the table's lines have been apart, or nearer the row
+// under it than the line above (a wrapped cell); see pdfTable.
 func tableRows(lines []pdfLine) []string {
 	var out []string
 	for i := 0; i < len(lines); {
@@ -374,7 +374,9 @@ func tableRows(lines []pdfLine) []string {
 		for ; j < len(lines); j++ {
 			l := lines[j]
 			step := lines[j-1].y - l.y
-			inset := len(l.cells) == 1 && (l.cells[0].x > margin && step <= spacing+1 || j == i+1 && j+1 < len(lines) && len(lines[j+1].cells) > 1)
+			above := j+1 < len(lines) && len(lines[j+1].cells) > 1 // a row follows
+			near := step <= spacing+1 || above && l.y-lines[j+1].y < step
+			inset := len(l.cells) == 1 && (l.cells[0].x > margin && near || j == i+1 && above)
 			if len(l.cells) < 2 && !inset {
 				break
 			}
