@@ -38,7 +38,7 @@ var headerWords = []struct {
 	{roleVariant, []string{"variant", "variants", "version", "arm", "test group", "test cell", "cell", "group", "treatment", "bucket"}},
 	{roleShare, []string{"share", "weight", "allocation", "percent", "percentage", "traffic", "split"}},
 	{roleChannel, []string{"channel", "channels", "medium", "type", "via"}},
-	{roleTiming, []string{"day", "days", "timing", "when", "delay", "wait", "gap", "schedule", "offset", "send day", "cadence", "date", "wk", "week", "send at", "send on"}},
+	{roleTiming, []string{"day", "days", "timing", "when", "delay", "wait", "gap", "lag", "interval", "schedule", "offset", "send day", "cadence", "date", "wk", "week", "send at", "send on"}},
 	{roleAudience, []string{"audience", "segment", "who", "target", "recipients", "recipient", "persona"}},
 	{roleCondition, []string{"condition", "conditions", "trigger", "rule", "rules", "if", "criteria", "logic", "branch", "filter"}},
 	{roleContent, []string{"subject", "message", "copy", "content", "headline", "title", "body", "template", "asset", "creative", "name", "description", "what", "ask", "text", "wording"}},
