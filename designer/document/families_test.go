@@ -30,6 +30,17 @@ func TestPromptFamilies(t *testing.T) {
 		file: "split,share,wait before,channel,message\nHoldout,30%,none,,no message\nBlue,70%,none,SMS,One\nBlue,70%,5 days,Email,Two\n",
 		want: []string{"Split 30/70:", "- A: control (no message)", `- B: send an SMS "One", then 5 days later send an email "Two"`},
 	}, {
+		// A split's weights said in a sentence of their own go to the
+		// Variant column's arms.
+		name: "split sentence",
+		file: "Our test: traffic goes 70/30 between the arms.\nvariant,day,channel,message\nA,Day 0,Email,Hi A\nB,Day 0,Push,Hi B\n",
+		want: []string{"On day 0, split 70/30:", `- B: send a push notification "Hi B"`},
+	}, {
+		// Weights with no arms to give them to are listed, not dropped.
+		name: "split without arms",
+		file: "Split: 50/50\nday,channel,message\nDay 0,Email,Hi\n",
+		want: []string{`Not understood: "Split: 50/50".`},
+	}, {
 		// After a step dated from the profile, "N days after the …" is a
 		// wait, not a day counted from the first step.
 		name: "wait after a dated step",

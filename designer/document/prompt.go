@@ -24,6 +24,9 @@ func (d *Document) Prompt() string {
 	}
 	r, before, after := readAround(d.Text, d.Steps)
 	r.stepTriggers(d.Steps)
+	if r.split != nil && !slices.ContainsFunc(d.Steps, func(s Step) bool { return s.Variant != "" }) {
+		r.unplaced = append(r.unplaced, r.splitLine) // weights with no arms to give them to
+	}
 	sentences := r.opening()
 	sentences = append(sentences, before...)
 	sentences = append(sentences, stepSentences(d.Steps, r.split, anchorOf(d.Text, d.Steps))...)
@@ -54,6 +57,26 @@ func (d *Document) Prompt() string {
 // timing is relative to the customer's renewal_date attribute"): the steps
 // say it.
 var timingNote = regexp.MustCompile(`(?i)\b(?:relative to|counted from|all (?:times|timings?|days|dates) (?:are|is))\b`)
+
+// splitWord marks a sentence about an A/B split.
+var splitWord = regexp.MustCompile(`(?i)\b(?:split|variants?|a/b|ab test|allocation|ratio|traffic|weights?|arms?)\b`)
+
+// splitSaid reads a split's weights said in a sentence of its own ("60/40
+// split", "We split the audience 60/40 between A and B"): nil unless the
+// sentence speaks of a split and its weights add up to 100.
+func splitSaid(sentence string) []int {
+	if !splitWord.MatchString(sentence) || !weightsRE.MatchString(sentence) {
+		return nil
+	}
+	w, sum := splitWeights(sentence), 0
+	for _, n := range w {
+		sum += n
+	}
+	if sum != 100 {
+		return nil
+	}
+	return w
+}
 
 // attributeNote says where a date or attribute the plan uses is kept:
 // "renewal_date is on the customer profile", "trip_start_date is a
@@ -161,6 +184,8 @@ func readAround(text string, steps []Step) (r *rules, before, after []string) {
 				r.add(kind, keyOf(sentence), value, sentence)
 			case section != kindNone && section != kindMeta:
 				r.add(section, "", strings.TrimSpace(bullet.ReplaceAllString(sentence, "")), sentence)
+			case splitSaid(sentence) != nil && r.split == nil:
+				r.split, r.splitLine = splitSaid(sentence), sentence // "We split the audience 60/40 between A and B."
 			case first || meta && i == 0 || timingNote.MatchString(sentence) || metaLead.MatchString(sentence) ||
 				attributeNote.MatchString(sentence) || heading(sentence):
 			default:

@@ -133,6 +133,7 @@ type rules struct {
 	entry, schedule, segment, audience string
 	exits, caps, goals                 []string
 	split                              []int // weights said in a split line; a single n is n equal arms
+	splitLine                          string
 	unplaced                           []string
 }
 
@@ -163,6 +164,7 @@ func (r *rules) add(kind ruleKind, key, value, line string) {
 	case kindGoal:
 		r.goals = append(r.goals, goalSentence(value))
 	case kindSplit:
+		r.splitLine = line
 		if r.split = splitWeights(value); r.split == nil {
 			ok = false
 		}
