@@ -68,6 +68,8 @@ type Step struct {
 	anchor    string // the profile date a "N days before" Timing counts from, from the column's header
 	otherwise string // what is sent instead when Condition does not hold (an Otherwise column)
 	extra     string // what the channel cell says besides channels ("letter by post"), for the designer to flag
+	trigger   string // what a Trigger column says on the step's row: the journey's entry on the first
+	note      string // a Notes cell that is no condition ("ops to print"), for the designer to flag
 }
 
 // content is what a format reader extracts before step detection: prose

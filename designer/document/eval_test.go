@@ -15,12 +15,17 @@ import (
 // read whole (header lines, Variant arms, delays, aligned tables, unplaced
 // lines) blind1 passed 7/8, blind2 1/9 (3 silent), blind3 0/10 (3 silent).
 // mini4docs was written alongside that work, in layouts and column names of
-// its own; 7/8 on its first run. Raise a floor when reading gets better.
+// its own; 7/8 on its first run. blind4's plans were 2/10 (1 silent) before
+// the reading learned from them (9/10 after; the one left is the offline
+// parser reading "parcel" in an SMS's text as post); mini5docs was written
+// after that, 3/6 on its first run. Raise a floor when reading gets better.
 var planFloors = map[string]struct{ pass, silent int }{
 	"../testdata/blind1":    {7, 0},
 	"../testdata/blind2":    {7, 0},
 	"../testdata/blind3":    {9, 0},
+	"../testdata/blind4":    {9, 0},
 	"../testdata/mini4docs": {8, 0},
+	"../testdata/mini5docs": {6, 0},
 }
 
 func TestPlanCorpora(t *testing.T) {

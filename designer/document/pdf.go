@@ -195,10 +195,10 @@ func pageLines(glyphs []pdf.Text) []string {
 		into.glyphs = append(into.glyphs, g)
 	}
 	sort.SliceStable(lines, func(i, j int) bool { return lines[i].y > lines[j].y })
-	rows := make([][]pdfCell, 0, len(lines))
+	rows := make([]pdfLine, 0, len(lines))
 	for _, l := range lines {
 		sort.SliceStable(l.glyphs, func(i, j int) bool { return l.glyphs[i].X < l.glyphs[j].X })
-		rows = append(rows, lineCells(l.glyphs))
+		rows = append(rows, pdfLine{l.y, lineCells(l.glyphs)})
 	}
 	return tableRows(rows)
 }
@@ -301,8 +301,9 @@ type pdfCell struct {
 }
 
 // lineCells joins a line's glyphs, left to right, into cells: a gap wider
-// than a font size (a word space is about a quarter), or two spaces or
-// more, start a new cell.
+// than a font size (a word space is about a quarter), half of one with no
+// space glyph in it (a table's next text object), or two spaces or more,
+// start a new cell.
 func lineCells(glyphs []pdf.Text) []pdfCell {
 	var cells []pdfCell
 	var b strings.Builder
@@ -327,7 +328,7 @@ func lineCells(glyphs []pdf.Text) []pdfCell {
 		if spaces == 1 && gap <= size {
 			b.WriteByte(' ')
 		}
-		if len(cells) == 0 || gap > size || spaces > 1 {
+		if len(cells) == 0 || gap > size || spaces > 1 || spaces == 0 && gap > size/2 {
 			if len(cells) > 0 {
 				flush()
 			}
@@ -344,32 +345,75 @@ func lineCells(glyphs []pdf.Text) []pdfCell {
 	return cells
 }
 
-// tableRows renders lines of cells as text. A line of one cell is prose.
-// Consecutive lines of several cells are a table whose first line is its
-// header: each later cell goes to the header column it starts under, so
-// empty cells stay empty, and a single cell under a later column continues
-// the row above (a wrapped cell).
-func tableRows(rows [][]pdfCell) []string {
+// pdfLine is a line of a page: its baseline and its cells, left to right.
+type pdfLine struct {
+	y     float64
+	cells []pdfCell
+}
+
+// tableRows renders lines of cells as text. A line of one cell is prose,
+// and so is a line of several unless it is a steps header (gaps are only
+// trusted under one: the reader places glyphs after a space stretched by
+// word spacing (Tw) too far left, so justified prose can look like
+// columns). A steps header opens a table that runs while lines have
+// several cells or one set in from the left margin no further below the
+// line above than the table's lines have been apart, or nearer the row
+// under it than the line above (a wrapped cell); see pdfTable.
+func tableRows(lines []pdfLine) []string {
 	var out []string
-	var anchors []pdfCell // the current table's header cells
-	var table [][]string
-	flush := func() {
-		// Gaps are only trusted under a steps header: the reader places
-		// glyphs after a space stretched by word spacing (Tw) too far
-		// left, so justified prose can look like columns.
-		isTable := len(table) > 1
-		if isTable {
-			h, _ := findHeader(table[:1])
-			isTable = h == 0
+	for i := 0; i < len(lines); {
+		cells := unhang(lines[i].cells)
+		if h, _ := findHeader(table{cellTexts(cells)}); len(cells) < 2 || h != 0 {
+			out = append(out, joinWords(cellTexts(cells)))
+			i++
+			continue
 		}
-		for _, r := range table {
-			if isTable {
-				out = append(out, "| "+strings.Join(r, " | ")+" |")
-			} else {
-				out = append(out, joinWords(r))
+		margin := cells[0].x + cells[0].size
+		spacing := 0.0 // the widest step between two lines of the table so far
+		j := i + 1
+		for ; j < len(lines); j++ {
+			l := lines[j]
+			step := lines[j-1].y - l.y
+			above := j+1 < len(lines) && len(lines[j+1].cells) > 1 // a row follows
+			near := step <= spacing+1 || above && l.y-lines[j+1].y < step
+			inset := len(l.cells) == 1 && (l.cells[0].x > margin && near || j == i+1 && above)
+			if len(l.cells) < 2 && !inset {
+				break
 			}
+			spacing = max(spacing, step)
 		}
-		anchors, table = nil, nil
+		out = append(out, pdfTable(pdfLine{lines[i].y, cells}, lines[i+1:j])...)
+		i = j
+	}
+	return out
+}
+
+// unhang folds a hanging list marker into the cell after it: "•   Day 0 –
+// Email …" is no column.
+func unhang(cells []pdfCell) []pdfCell {
+	if len(cells) > 1 && listMarker.MatchString(cells[0].text) {
+		cells = append([]pdfCell{{x: cells[0].x, size: cells[1].size, text: cells[0].text + " " + cells[1].text}}, cells[2:]...)
+	}
+	return cells
+}
+
+// pdfTable renders a steps header and the lines under it as "| cell |"
+// rows. The columns start where the data rows' cells start when they start
+// at as many places as the header has cells: a header set centred or to
+// the right of its column would put cells in the wrong one. A line of one
+// cell (a wrapped cell, or a cell set vertically centred beside a taller
+// one) belongs to the row whose baseline is nearest; a line whose first
+// column is empty continues the row above.
+func pdfTable(header pdfLine, body []pdfLine) []string {
+	anchors := header.cells
+	var data []pdfLine
+	for _, l := range body {
+		if len(l.cells) > 1 {
+			data = append(data, l)
+		}
+	}
+	if xs := columnStarts(data); len(xs) == len(anchors) {
+		anchors = xs
 	}
 	column := func(c pdfCell) int {
 		j := 0
@@ -380,46 +424,98 @@ func tableRows(rows [][]pdfCell) []string {
 		}
 		return j
 	}
-	for _, cells := range rows {
-		if len(cells) > 1 && listMarker.MatchString(cells[0].text) {
-			// "•   Day 0 – Email …": a hanging list marker is no column.
-			cells[1].text, cells[1].x = cells[0].text+" "+cells[1].text, cells[0].x
-			cells = cells[1:]
-		}
-		switch {
-		case len(cells) > 1 && anchors == nil:
-			anchors = cells
-			table = append(table, cellTexts(cells))
-		case len(cells) > 1:
-			row := make([]string, len(anchors))
-			for _, c := range cells {
-				j := column(c)
-				row[j] = strings.TrimSpace(row[j] + " " + c.text)
-			}
-			if prev := table[len(table)-1]; row[0] == "" && len(table) > 1 && prev[0] != "" {
-				// Cells under later columns only, the first left empty:
-				// the row above wrapped ("Activate your | … has" over
-				// "card | not arrived …").
-				for j, c := range row {
-					prev[j] = strings.TrimSpace(prev[j] + " " + c)
+	type piece struct {
+		y    float64
+		text string
+	}
+	type row struct {
+		y     float64
+		cells [][]piece
+	}
+	newRow := func(y float64) *row { return &row{y: y, cells: make([][]piece, len(anchors))} }
+	head := newRow(header.y)
+	for k, c := range header.cells {
+		head.cells[k] = append(head.cells[k], piece{header.y, c.text})
+	}
+	rows := []*row{head}
+	var pending []piece // single cells nearer the next row than the last
+	var pendingCol []int
+	for i, l := range body {
+		last := rows[len(rows)-1]
+		if len(l.cells) == 1 {
+			c := l.cells[0]
+			next := math.Inf(1)
+			for _, n := range body[i+1:] {
+				if len(n.cells) > 1 {
+					next = math.Abs(n.y - l.y)
+					break
 				}
-				continue
 			}
-			table = append(table, row)
-		case len(cells) == 1 && anchors != nil && (column(cells[0]) > 0 || len(table) == 1):
-			// A wrapped cell; under the header, its first column may
-			// wrap too ("Timing (relative to" over "departure_date)").
-			last := table[len(table)-1]
-			j := column(cells[0])
-			last[j] = strings.TrimSpace(last[j] + " " + cells[0].text)
-		default:
-			flush()
-			if len(cells) == 1 {
-				out = append(out, cells[0].text)
+			if next < math.Abs(last.y-l.y) {
+				pending, pendingCol = append(pending, piece{l.y, c.text}), append(pendingCol, column(c))
+			} else {
+				last.cells[column(c)] = append(last.cells[column(c)], piece{l.y, c.text})
 			}
+			continue
+		}
+		r := newRow(l.y)
+		for _, c := range l.cells {
+			j := column(c)
+			r.cells[j] = append(r.cells[j], piece{l.y, c.text})
+		}
+		if len(r.cells[0]) == 0 && len(rows) > 1 && len(pending) == 0 {
+			// Cells under later columns only, the first left empty:
+			// the row above wrapped ("Activate your | … has" over
+			// "card | not arrived …").
+			for j, ps := range r.cells {
+				last.cells[j] = append(last.cells[j], ps...)
+			}
+			continue
+		}
+		for k, p := range pending {
+			r.cells[pendingCol[k]] = append(r.cells[pendingCol[k]], p)
+		}
+		pending, pendingCol = nil, nil
+		rows = append(rows, r)
+	}
+	last := rows[len(rows)-1]
+	for k, p := range pending {
+		last.cells[pendingCol[k]] = append(last.cells[pendingCol[k]], p)
+	}
+	out := make([]string, 0, len(rows))
+	for _, r := range rows {
+		texts := make([]string, len(r.cells))
+		for j, ps := range r.cells {
+			sort.SliceStable(ps, func(a, b int) bool { return ps[a].y > ps[b].y })
+			var words []string
+			for _, p := range ps {
+				words = append(words, p.text)
+			}
+			texts[j] = strings.Join(words, " ")
+		}
+		out = append(out, "| "+strings.Join(texts, " | ")+" |")
+	}
+	return out
+}
+
+// columnStarts returns where the cells of a table's data rows start, one
+// position per column, left to right: starts within a font size of each
+// other are one column.
+func columnStarts(rows []pdfLine) []pdfCell {
+	var xs []pdfCell
+	for _, l := range rows {
+		for _, c := range l.cells {
+			xs = append(xs, pdfCell{x: c.x, size: c.size})
 		}
 	}
-	flush()
+	sort.SliceStable(xs, func(i, j int) bool { return xs[i].x < xs[j].x })
+	var out []pdfCell
+	for _, c := range xs {
+		if n := len(out); n > 0 && c.x-out[n-1].x <= c.size {
+			continue
+		}
+		out = append(out, c)
+	}
 	return out
 }
 

@@ -10,16 +10,17 @@ import (
 func TestTableRows(t *testing.T) {
 	t.Parallel()
 	c := func(x float64, text string) pdfCell { return pdfCell{x: x, size: 10, text: text} }
-	rows := [][]pdfCell{
-		{c(60, "Plan")},
-		{c(60, "Day"), c(180, "Channel"), c(300, "Audience"), c(420, "Message")},
-		{c(60, "Day 0"), c(180, "Email"), c(300, "All"), c(420, "Welcome")},
-		{c(60, "Day 2"), c(180, "Push"), c(421, "Come back")}, // no audience
-		{c(420, "to the app")}, // the message wraps
-		{c(60, "Exit: unsubscribes")},
+	l := func(y float64, cells ...pdfCell) pdfLine { return pdfLine{y: y, cells: cells} }
+	rows := []pdfLine{
+		l(700, c(60, "Plan")),
+		l(680, c(60, "Day"), c(180, "Channel"), c(300, "Audience"), c(420, "Message")),
+		l(660, c(60, "Day 0"), c(180, "Email"), c(300, "All"), c(420, "Welcome")),
+		l(640, c(60, "Day 2"), c(180, "Push"), c(421, "Come back")), // no audience
+		l(628, c(420, "to the app")),                                // the message wraps
+		l(610, c(60, "Exit: unsubscribes")),
 		// Justified prose the reader misplaced into "columns": no header.
-		{c(60, "We will"), c(140, "review")},
-		{c(60, "results"), c(150, "weekly")},
+		l(590, c(60, "We will"), c(140, "review")),
+		l(578, c(60, "results"), c(150, "weekly")),
 	}
 	want := []string{
 		"Plan",
@@ -82,5 +83,34 @@ func TestJoinWrapped(t *testing.T) {
 	}
 	if got := joinWrapped(lines); !slices.Equal(got, want) {
 		t.Errorf("joined\n%q\nwant\n%q", got, want)
+	}
+}
+
+// A header set centred over its columns, and a row whose cells are set
+// vertically centred beside a two-line cell: the columns come from where
+// the data rows' cells start, and each line of the two-line cell goes to
+// the row whose baseline is nearest.
+func TestTableRowsCentredHeaderAndCells(t *testing.T) {
+	t.Parallel()
+	c := func(x float64, text string) pdfCell { return pdfCell{x: x, size: 10, text: text} }
+	l := func(y float64, cells ...pdfCell) pdfLine { return pdfLine{y: y, cells: cells} }
+	rows := []pdfLine{
+		l(700, c(60, "Step"), c(140, "When"), c(240, "Channel"), c(340, "Content")),
+		l(670, c(60, "1"), c(90, "Immediately"), c(230, "Email"), c(290, "Your itinerary")),
+		l(637, c(90, "7 days before")),
+		l(630, c(60, "2"), c(230, "Email"), c(290, "Packing tips")),
+		l(623, c(90, "trip_start_date")),
+		l(590, c(60, "3"), c(90, "2 days after step 2"), c(230, "WhatsApp"), c(290, "Transfers")),
+		l(560, c(57, "trip_start_date is a customer attribute.")),
+	}
+	want := []string{
+		"| Step | When | Channel | Content |",
+		"| 1 | Immediately | Email | Your itinerary |",
+		"| 2 | 7 days before trip_start_date | Email | Packing tips |",
+		"| 3 | 2 days after step 2 | WhatsApp | Transfers |",
+		"trip_start_date is a customer attribute.",
+	}
+	if got := tableRows(rows); !slices.Equal(got, want) {
+		t.Errorf("tableRows:\n%q\nwant\n%q", got, want)
 	}
 }

@@ -23,6 +23,10 @@ func (d *Document) Prompt() string {
 		return d.Text
 	}
 	r, before, after := readAround(d.Text, d.Steps)
+	r.stepTriggers(d.Steps)
+	if r.split != nil && !slices.ContainsFunc(d.Steps, func(s Step) bool { return s.Variant != "" }) {
+		r.unplaced = append(r.unplaced, r.splitLine) // weights with no arms to give them to
+	}
 	sentences := r.opening()
 	sentences = append(sentences, before...)
 	sentences = append(sentences, stepSentences(d.Steps, r.split, anchorOf(d.Text, d.Steps))...)
@@ -31,6 +35,9 @@ func (d *Document) Prompt() string {
 	for _, s := range d.Steps {
 		if s.extra != "" {
 			r.unplaced = append(r.unplaced, s.extra+" (a channel of step "+strconv.Itoa(s.Index)+")")
+		}
+		if s.note != "" {
+			r.unplaced = append(r.unplaced, s.note+" (a note on step "+strconv.Itoa(s.Index)+")")
 		}
 	}
 	for _, u := range r.unplaced {
@@ -51,6 +58,43 @@ func (d *Document) Prompt() string {
 // say it.
 var timingNote = regexp.MustCompile(`(?i)\b(?:relative to|counted from|all (?:times|timings?|days|dates) (?:are|is))\b`)
 
+// splitWord marks a sentence about an A/B split.
+var splitWord = regexp.MustCompile(`(?i)\b(?:split|variants?|a/b|ab test|allocation|ratio|traffic|weights?|arms?)\b`)
+
+// splitSaid reads a split's weights said in a sentence of its own ("60/40
+// split", "We split the audience 60/40 between A and B"): nil unless the
+// sentence speaks of a split and its weights add up to 100.
+func splitSaid(sentence string) []int {
+	if !splitWord.MatchString(sentence) || !weightsRE.MatchString(sentence) {
+		return nil
+	}
+	w, sum := splitWeights(sentence), 0
+	for _, n := range w {
+		sum += n
+	}
+	if sum != 100 {
+		return nil
+	}
+	return w
+}
+
+// attributeNote says where a date or attribute the plan uses is kept:
+// "renewal_date is on the customer profile", "trip_start_date is a
+// customer attribute set by the booking engine".
+var attributeNote = regexp.MustCompile(`(?i)\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\W*\s+(?:is|are)\s+(?:(?:on|in|kept on|stored on|held on|set on)\s+the\s+(?:customer(?:'s)?\s+)?profile|an?\s+(?:customer|profile|contact)\s+(?:attribute|field|property))\b`)
+
+// heading reports whether a line is a section heading ("Contact plan",
+// "Who and when"): a few words that say nothing of the journey.
+func heading(line string) bool {
+	line = strings.TrimSpace(bullet.ReplaceAllString(markup.ReplaceAllString(line, ""), ""))
+	words := strings.Fields(strings.TrimRight(line, ":"))
+	if len(words) == 0 || len(words) > 3 || strings.ContainsAny(line, ".!?,;\"`0123456789_") {
+		return false
+	}
+	_, timed := findTiming(line)
+	return !timed && len(findChannels(line)) == 0
+}
+
 // readAround reads the lines around the plan's steps: its rules, the steps
 // said in prose before or after the table, and the lines it could not
 // place. The first line, when it is not a rule, is the plan's title.
@@ -62,18 +106,49 @@ func readAround(text string, steps []Step) (r *rules, before, after []string) {
 	}
 	inTable, title := false, true
 	section := kindNone // the rule a heading line ("Stop rules") opened
+	var wait *awaitLine // the last "wait for x, up to 5 days" line, whose bullets say what happens then
+	place := func(sentence string) {
+		if inTable {
+			after = append(after, sentence)
+		} else {
+			before = append(before, sentence)
+		}
+	}
 	for _, raw := range strings.Split(text, "\n") {
 		line := strings.TrimSpace(leader.ReplaceAllString(raw, "$1: "))
 		if line == "" {
 			section = kindNone
 			continue
 		}
+		if w := readAwait(line); w != nil {
+			wait = w
+			place(w.sentence())
+			continue
+		}
+		if wait != nil && (listItem.MatchString(line) || timedOut.MatchString(line)) {
+			if s := wait.branch(line); s != "" {
+				if n := len(before) + len(after); n > 0 && wait.alone {
+					// The branch says the wait: it replaces the bare one.
+					if inTable {
+						after = after[:len(after)-1]
+					} else {
+						before = before[:len(before)-1]
+					}
+				}
+				wait.alone = false
+				place(s)
+			} else {
+				r.unplaced = append(r.unplaced, line)
+			}
+			continue
+		}
+		wait = nil
 		first := title
 		if !metaLead.MatchString(line) {
 			title = false
 		}
 		if strings.Trim(line, "=-_*#~ ") == "" || sources[oneLine(line)] {
-			inTable = inTable || strings.Contains(line, " | ")
+			inTable = inTable || sources[oneLine(line)] || strings.Contains(line, " | ")
 			continue
 		}
 		if strings.Contains(line, " | ") {
@@ -93,11 +168,7 @@ func readAround(text string, steps []Step) (r *rules, before, after []string) {
 			// A step said in prose around the table ("Then, 3 days
 			// later, everyone gets the same impact-report email") goes
 			// before or after the table's steps, where it was written.
-			if inTable {
-				after = append(after, line)
-			} else {
-				before = append(before, line)
-			}
+			place(line)
 			continue
 		}
 		for i, sentence := range sentenceEnd.Split(line, -1) {
@@ -113,7 +184,10 @@ func readAround(text string, steps []Step) (r *rules, before, after []string) {
 				r.add(kind, keyOf(sentence), value, sentence)
 			case section != kindNone && section != kindMeta:
 				r.add(section, "", strings.TrimSpace(bullet.ReplaceAllString(sentence, "")), sentence)
-			case first || meta && i == 0 || timingNote.MatchString(sentence) || metaLead.MatchString(sentence):
+			case splitSaid(sentence) != nil && r.split == nil:
+				r.split, r.splitLine = splitSaid(sentence), sentence // "We split the audience 60/40 between A and B."
+			case first || meta && i == 0 || timingNote.MatchString(sentence) || metaLead.MatchString(sentence) ||
+				attributeNote.MatchString(sentence) || heading(sentence):
 			default:
 				r.unplaced = append(r.unplaced, sentence)
 			}
@@ -122,13 +196,66 @@ func readAround(text string, steps []Step) (r *rules, before, after []string) {
 	return r, before, after
 }
 
+// awaitLine is a line that waits for an event with a limit: "then wait
+// for install_booked, up to 5 days".
+type awaitLine struct {
+	event, limit string
+	alone        bool // no branch said yet: the wait is its own sentence
+}
+
+var (
+	// awaitRE is a wait for an event named as code, with its limit
+	// after or before it.
+	awaitRE = regexp.MustCompile(`(?i)^\s*(?:[-*•]\s*)?(?:then\s*[,:]?\s*)?wait\s+(?:(?:for|until)\s+)?(?:up to\s+(\d+)\s*(minutes?|hours?|h|days?|d|weeks?|w)\s+(?:for\s+)?)?[\x60]?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)[\x60]?(?:\s*(?:event)?\s*[,(]?\s*(?:for\s+)?up to\s+(\d+)\s*(minutes?|hours?|h|days?|d|weeks?|w)\b\)?)?\s*\.?$`)
+	// timedOut opens what happens when the awaited event did not come:
+	// "not booked by then: …", "if not: …", "otherwise …".
+	timedOut = regexp.MustCompile(`(?i)^\s*(?:[-*•]\s*)?(?:(?:if\s+)?(?:not|no|still not|never)\b[^:]*|otherwise|else|if not|timed out|no response)\s*[:,–—-]\s*`)
+)
+
+// listItem is a bulleted or numbered line.
+var listItem = regexp.MustCompile(`^\s*(?:[-*•▪◦·]|\d{1,2}[.)])\s+`)
+
+// readAwait reads a wait-for line, nil when the line is none.
+func readAwait(line string) *awaitLine {
+	m := awaitRE.FindStringSubmatch(markup.ReplaceAllString(line, ""))
+	if m == nil || m[1] == "" && m[4] == "" {
+		return nil
+	}
+	n, unit := m[1], m[2]
+	if n == "" {
+		n, unit = m[4], m[5]
+	}
+	count, _ := strconv.Atoi(n)
+	return &awaitLine{event: m[3], limit: duration(count, unit), alone: true}
+}
+
+// sentence renders the wait on its own.
+func (w *awaitLine) sentence() string {
+	return "Then wait up to " + w.limit + " for `" + w.event + "`."
+}
+
+// branch renders a bullet under the wait that says what is sent when the
+// event did not come ("- not booked by then: SMS reminder …"); "" when the
+// bullet is not that.
+func (w *awaitLine) branch(line string) string {
+	loc := timedOut.FindStringIndex(line)
+	if loc == nil {
+		return ""
+	}
+	rest := strings.TrimSpace(line[loc[1]:])
+	if len(findChannels(rest)) == 0 {
+		return ""
+	}
+	return "If no `" + w.event + "` within " + w.limit + ", " + otherwiseAction(rest) + "."
+}
+
 // leader is a dotted leader between a key and its value: "audience
 // ........ segment x".
 var leader = regexp.MustCompile(`^(\s*[A-Za-z][\w /&-]*?)\s*\.{3,}\s*`)
 
 // metaLead opens a line about the document itself: "Version 1.3 - Owner:
 // …", "Sheet: Plan".
-var metaLead = regexp.MustCompile(`(?i)^\s*(?:version|v\d|owner|status|prepared by|approved|author|rev\b|sheet:|last updated|updated)`)
+var metaLead = regexp.MustCompile(`(?i)^\s*(?:version|v\d|owner|status|prepared (?:by|for)|approved|author|rev\b|sheet:|last updated|updated)`)
 
 // keyOf returns a rule line's key, "" when it has none.
 func keyOf(line string) string {
@@ -206,6 +333,9 @@ func stepSentences(steps []Step, split []int, anchor string) []string {
 		if s.Variant == "" {
 			out = append(out, s.sentence(i == 0, prev, anchor))
 			prev = s.Day
+			if s.dated(anchor) {
+				prev = unknownDay // the days after it count from a date, not the start
+			}
 			continue
 		}
 		j := i
@@ -273,6 +403,18 @@ func splitSentences(steps []Step, first bool, prevDay int, split []int, anchor s
 			case k == 0 && control(s):
 				b.WriteString("control (no message)")
 				continue
+			case s.delay:
+				// A Delay column counts from the arm's step before, not
+				// from the rows of the other arms above it.
+				if m := delayRE.FindStringSubmatch(oneLine(s.Timing)); m != nil && m[1] != "0" {
+					n, _ := strconv.Atoi(m[1])
+					if k > 0 {
+						b.WriteString(", then ")
+					}
+					b.WriteString(duration(n, m[2]) + " later ")
+				} else if k > 0 {
+					b.WriteString(", then ")
+				}
 			case k > 0 && s.Day > arms[n][k-1].Day:
 				fmt.Fprintf(&b, ", then %d days later ", s.Day-arms[n][k-1].Day)
 			case k > 0:
@@ -337,6 +479,12 @@ func (s Step) lead(first bool, prevDay int, anchor string) string {
 		return m[1] + " " + strings.ToLower(m[2]) + " " + anchor
 	}
 	said, lead := timingAsWritten(t)
+	if m, ok := findTiming(t); ok && !said && m.relative && m.day > 0 && !first && (prevDay == unknownDay || s.Day-prevDay != m.day) {
+		// "10 days after the quote email" after a step dated from the
+		// profile ("45 days before renewal_date"): a wait from it, which
+		// no day count can say.
+		return "Wait " + duration(m.day, "d") + ", then"
+	}
 	if said && lead == "" && s.Day == 0 {
 		said = false // "Immediately" is day 0, unless dates before an event moved the days
 	}
@@ -353,6 +501,13 @@ func (s Step) lead(first bool, prevDay int, anchor string) string {
 		return "Then"
 	}
 	return ""
+}
+
+// dated reports whether the step is timed from a date the profile holds
+// ("45 days before renewal_date").
+func (s Step) dated(anchor string) bool {
+	t := oneLine(s.Timing)
+	return datedTiming.MatchString(t) || anchor != "" && relativeDated.MatchString(t)
 }
 
 // action renders what a step does, with its condition and audience: `if
@@ -401,13 +556,20 @@ func otherwiseAction(cell string) string {
 		return "send a message " + `"` + strings.ReplaceAll(cell, `"`, "'") + `"`
 	}
 	rest := strings.TrimSpace(cell[:chs[0].start] + " " + cell[chs[0].end:])
-	rest = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(rest), "with "))
+	rest = strings.TrimSpace(otherwiseFiller.ReplaceAllString(rest, " "))
 	return send(chs[0].channel, rest)
 }
+
+// otherwiseFiller is what an Otherwise cell says around its channel and
+// content: "send a push instead", "an SMS with …".
+var otherwiseFiller = regexp.MustCompile(`(?i)^\s*(?:send\s+)?(?:them\s+)?(?:an?\s+)?(?:with\s+)?|\s*\binstead\b\.?\s*$`)
 
 // sinceWord ties a condition to the step before: "not donated since the
 // week 2 email".
 var sinceWord = regexp.MustCompile(`(?i)\bsince\b`)
+
+// skipIf is a condition that skips its step: "skip if …", "unless …".
+var skipIf = regexp.MustCompile(`(?i)^\s*(?:(?:skip|don't send|do not send|not)\s+(?:it\s+)?(?:if|when)|unless)\b`)
 
 // awaited reads a step sent to those an event has not reached: its
 // condition or audience says the event has not happened (named as code),
@@ -416,10 +578,22 @@ var sinceWord = regexp.MustCompile(`(?i)\bsince\b`)
 func (s Step) awaited(prevDay int) (event, wait string) {
 	said := s.Condition + " " + s.Audience
 	ids := identifiers(said, false)
-	if len(ids) == 0 || !negated.MatchString(said) {
+	skip := skipIf.MatchString(s.Condition)
+	t := oneLine(s.Timing)
+	if len(ids) == 0 || !negated.MatchString(said) && !skip || attrTest.MatchString(said) {
 		return "", ""
 	}
-	t := oneLine(s.Timing)
+	if m := delayRE.FindStringSubmatch(t); skip && s.delay && m != nil && m[1] != "0" {
+		// "Gap 2 days … skip if they already upgraded (room_upgraded)":
+		// wait that long for the upgrade.
+		n, _ := strconv.Atoi(m[1])
+		return ids[0], duration(n, m[2])
+	}
+	if skip && prevDay != unknownDay && s.Day > prevDay && !s.delay {
+		// "T+3 SMS, skip if they already deposited (first_deposit_made)"
+		// after a T+1 push: wait 2 days for the deposit.
+		return ids[0], duration(s.Day-prevDay, "d")
+	}
 	if m := delayRE.FindStringSubmatch(t); m != nil && strings.HasPrefix(strings.ToLower(t), "up to") {
 		n, _ := strconv.Atoi(m[1])
 		return ids[0], duration(n, m[2])
@@ -543,8 +717,8 @@ func conditionPhrase(c string) string {
 	if c == "" {
 		return ""
 	}
-	if strings.HasPrefix(strings.ToLower(c), "unless ") {
-		return "unless " + c[len("unless "):]
+	if m := skipIf.FindString(c); m != "" {
+		return "unless " + strings.TrimSpace(c[len(m):])
 	}
 	c = lowerFirst(strings.TrimSpace(ifPrefix.ReplaceAllString(c, "")))
 	if b, ok := behaviour(c); ok {

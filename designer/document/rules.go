@@ -29,19 +29,24 @@ var ruleKeys = map[string]ruleKind{
 	"trigger": kindEntry, "entry": kindEntry, "entry trigger": kindEntry, "entry event": kindEntry,
 	"trigger event": kindEntry, "starts when": kindEntry, "start when": kindEntry, "start": kindEntry,
 	"entry / trigger": kindEntry, "entry/trigger": kindEntry, "trigger / entry": kindEntry, "enters when": kindEntry,
+	"enter when": kindEntry, "entry criteria": kindEntry, "kick-off": kindEntry, "kickoff": kindEntry, "starts": kindEntry,
+	"entry point": kindEntry, "entry condition": kindEntry, "enrolment": kindEntry, "enrollment": kindEntry,
 	"audience": kindAudience, "segment": kindAudience, "who": kindAudience, "target audience": kindAudience,
 	"audience / segment": kindAudience, "audience/segment": kindAudience, "target": kindAudience, "target segment": kindAudience,
+	"targeting": kindAudience, "eligibility": kindAudience, "eligible": kindAudience, "recipients": kindAudience, "list": kindAudience,
 	"schedule": kindSchedule, "send time": kindSchedule, "runs": kindSchedule, "cadence": kindSchedule,
 	"exit": kindExit, "exit criteria": kindExit, "exit when": kindExit, "exit event": kindExit, "exit rule": kindExit,
 	"exit rules": kindExit, "exits": kindExit, "stop": kindExit, "stops when": kindExit, "stop when": kindExit,
-	"stop rules": kindExit, "stop rule": kindExit,
+	"stop rules": kindExit, "stop rule": kindExit, "leave when": kindExit, "leaves when": kindExit, "exit if": kindExit,
+	"stop if": kindExit, "exit events": kindExit, "stop sending when": kindExit, "suppress when": kindExit, "ends when": kindExit, "end when": kindExit, "exit on": kindExit, "stop on": kindExit,
 	"cap": kindCap, "frequency cap": kindCap, "frequency": kindCap, "guardrail": kindCap, "guardrails": kindCap,
 	"caps": kindCap, "frequency caps": kindCap, "limit": kindCap, "limits": kindCap,
+	"throttle": kindCap, "throttling": kindCap, "frequency limit": kindCap, "contact limit": kindCap, "max frequency": kindCap, "contact cap": kindCap,
 	"goal": kindGoal, "conversion goal": kindGoal, "success": kindGoal, "success metric": kindGoal, "goal event": kindGoal,
-	"conversion": kindGoal, "kpi": kindGoal,
+	"conversion": kindGoal, "kpi": kindGoal, "success event": kindGoal, "conversion event": kindGoal, "objective": kindGoal, "primary kpi": kindGoal,
 	"split": kindSplit, "allocation": kindSplit, "weights": kindSplit, "a/b": kindSplit, "a/b test": kindSplit, "ab test": kindSplit, "test": kindSplit, "variants": kindSplit,
 	"owner": kindMeta, "version": kindMeta, "status": kindMeta, "campaign": kindMeta, "journey": kindMeta,
-	"prepared by": kindMeta, "approved": kindMeta, "approved by": kindMeta, "author": kindMeta, "updated": kindMeta,
+	"prepared by": kindMeta, "prepared for": kindMeta, "approved": kindMeta, "approved by": kindMeta, "author": kindMeta, "updated": kindMeta,
 	"last updated": kindMeta, "sheet": kindMeta, "date": kindMeta, "background": kindMeta, "brand": kindMeta,
 	"design notes": kindMeta, "team": kindMeta, "project": kindMeta, "name": kindMeta,
 }
@@ -80,6 +85,9 @@ func keyKind(key string) (ruleKind, bool) {
 	}
 	if strings.HasSuffix(k, " cap") && len(findChannels(k)) > 0 {
 		return kindCap, true
+	}
+	if strings.HasSuffix(k, " owner") || strings.HasSuffix(k, " approver") {
+		return kindMeta, true // "Copy owner: Dana"
 	}
 	return kindNone, false
 }
@@ -125,6 +133,7 @@ type rules struct {
 	entry, schedule, segment, audience string
 	exits, caps, goals                 []string
 	split                              []int // weights said in a split line; a single n is n equal arms
+	splitLine                          string
 	unplaced                           []string
 }
 
@@ -140,6 +149,10 @@ func (r *rules) add(kind ruleKind, key, value, line string) {
 		r.addAudience(value)
 	case kindSchedule:
 		r.schedule = value
+		if segmentWord.MatchString(value) {
+			// "every Monday at 09:00, for the segment lapsed_donors"
+			r.addAudience(value[segmentWord.FindStringIndex(value)[0]:])
+		}
 	case kindExit:
 		ok = r.addExit(value, line)
 	case kindCap:
@@ -151,6 +164,7 @@ func (r *rules) add(kind ruleKind, key, value, line string) {
 	case kindGoal:
 		r.goals = append(r.goals, goalSentence(value))
 	case kindSplit:
+		r.splitLine = line
 		if r.split = splitWeights(value); r.split == nil {
 			ok = false
 		}
@@ -187,6 +201,25 @@ func (r *rules) addEntry(v string) bool {
 	}
 	r.entry = "Start when " + subject(v, false) + "."
 	return true
+}
+
+// stepTriggers reads a Trigger column: its first value starts the journey
+// when no header line said what does; a later row naming another trigger is
+// listed as not understood.
+func (r *rules) stepTriggers(steps []Step) {
+	first := ""
+	for _, s := range steps {
+		switch {
+		case s.trigger == "" || s.trigger == first:
+		case first == "":
+			first = s.trigger
+			if r.entry == "" && r.schedule == "" && !r.addEntry(s.trigger) {
+				r.unplaced = append(r.unplaced, "trigger "+s.trigger)
+			}
+		default:
+			r.unplaced = append(r.unplaced, "trigger "+s.trigger+" (step "+strconv.Itoa(s.Index)+")")
+		}
+	}
 }
 
 // addAudience reads who the journey is for: a segment written as code, or

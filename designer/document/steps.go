@@ -22,6 +22,8 @@ const (
 	roleVariant
 	roleShare
 	roleOtherwise
+	roleTrigger
+	roleNote
 )
 
 // headerWords maps header words to roles, checked in this order so that
@@ -32,17 +34,22 @@ var headerWords = []struct {
 	words []string
 }{
 	{roleOtherwise, []string{"otherwise", "else", "fallback", "if not"}},
-	{roleVariant, []string{"variant", "variants", "version", "arm", "test group", "test cell", "cell", "group"}},
+	{roleNote, []string{"notes", "note", "comments", "comment", "remarks", "remark"}},
+	{roleVariant, []string{"variant", "variants", "version", "arm", "test group", "test cell", "cell", "group", "treatment", "bucket"}},
 	{roleShare, []string{"share", "weight", "allocation", "percent", "percentage", "traffic", "split"}},
 	{roleChannel, []string{"channel", "channels", "medium", "type", "via"}},
-	{roleTiming, []string{"day", "days", "timing", "when", "delay", "wait", "schedule", "offset", "send day", "cadence", "date", "wk", "week", "send at", "send on"}},
+	{roleTiming, []string{"day", "days", "timing", "when", "delay", "wait", "gap", "lag", "interval", "schedule", "offset", "send day", "cadence", "date", "wk", "week", "send at", "send on"}},
 	{roleAudience, []string{"audience", "segment", "who", "target", "recipients", "recipient", "persona"}},
 	{roleCondition, []string{"condition", "conditions", "trigger", "rule", "rules", "if", "criteria", "logic", "branch", "filter"}},
-	{roleContent, []string{"subject", "message", "copy", "content", "headline", "title", "body", "template", "asset", "creative", "name", "description", "what", "ask"}},
+	{roleContent, []string{"subject", "message", "copy", "content", "headline", "title", "body", "template", "asset", "creative", "name", "description", "what", "ask", "text", "wording"}},
 }
 
 // stepHeaders are whole header cells that number the steps.
 var stepHeaders = map[string]bool{"#": true, "no": true, "step": true, "step #": true, "step no": true, "seq": true, "order": true, "touch": true, "touchpoint": true, "id": true}
+
+// triggerHeaders are whole header cells whose column says what starts the
+// journey (on its first row): "trigger", "entry event".
+var triggerHeaders = map[string]bool{"trigger": true, "trigger event": true, "entry": true, "entry event": true, "entry trigger": true, "starts on": true, "start event": true}
 
 var nonWord = regexp.MustCompile(`[^a-z0-9#+]+`)
 
@@ -55,6 +62,9 @@ func classifyHeader(cell string) (role, int) {
 	}
 	if stepHeaders[norm] {
 		return roleStep, 0
+	}
+	if triggerHeaders[norm] {
+		return roleTrigger, 0
 	}
 	if strings.HasPrefix(norm, "only ") {
 		return roleCondition, 0 // "Only when", "Only if"
@@ -74,7 +84,10 @@ func classifyHeader(cell string) (role, int) {
 type columns struct {
 	timing, channel, audience, condition int
 	otherwise                            int    // what is sent when the condition does not hold, -1 when none
+	trigger                              int    // what starts the journey, said on a row, -1 when none
+	note                                 int    // a Notes column: a condition ("skip if …") or a remark, -1 when none
 	variant, share                       int    // an A/B split's arm and its share, -1 when none
+	shares                               []int  // every column whose header names a share ("Split", "Share")
 	content                              []int  // by preference
 	delay                                bool   // the timing column is a delay from the previous step
 	anchor                               string // the profile date the timing column counts from ("Timing (vs renewal_date)")
@@ -102,7 +115,7 @@ func findHeader(t table) (int, columns) {
 		if i >= 30 {
 			break
 		}
-		cols := columns{timing: -1, channel: -1, audience: -1, condition: -1, otherwise: -1, variant: -1, share: -1, header: row}
+		cols := columns{timing: -1, channel: -1, audience: -1, condition: -1, otherwise: -1, variant: -1, share: -1, trigger: -1, note: -1, header: row}
 		ranks := map[int]int{}
 		roles := map[role]bool{}
 		for j, cell := range row {
@@ -113,7 +126,7 @@ func findHeader(t table) (int, columns) {
 				if cols.timing < 0 {
 					cols.timing = j
 					n := strings.ToLower(cell)
-					cols.delay = strings.Contains(n, "delay") || strings.Contains(n, "wait")
+					cols.delay = strings.Contains(n, "delay") || strings.Contains(n, "wait") || strings.Contains(n, "gap")
 					if ids := identifiers(cell, true); len(ids) > 0 {
 						cols.anchor = ids[0]
 					}
@@ -138,9 +151,18 @@ func findHeader(t table) (int, columns) {
 				if cols.share < 0 {
 					cols.share = j
 				}
+				cols.shares = append(cols.shares, j)
 			case roleOtherwise:
 				if cols.otherwise < 0 {
 					cols.otherwise = j
+				}
+			case roleTrigger:
+				if cols.trigger < 0 {
+					cols.trigger = j
+				}
+			case roleNote:
+				if cols.note < 0 {
+					cols.note = j
 				}
 			case roleContent:
 				ranks[j] = rank
@@ -152,6 +174,8 @@ func findHeader(t table) (int, columns) {
 		delete(roles, roleVariant)
 		delete(roles, roleShare)
 		delete(roles, roleOtherwise)
+		delete(roles, roleTrigger)
+		delete(roles, roleNote)
 		hasWhat := roles[roleChannel] || roles[roleContent]
 		if hasWhat && (roles[roleTiming] || len(roles) >= 3 || (roles[roleChannel] && roles[roleContent])) {
 			sortByRank(cols.content, ranks)
@@ -214,6 +238,7 @@ func detectSteps(c *content) []Step {
 			if cols.timing < 0 {
 				cols.timing = guessTimingColumn(t[h], t[h+1:])
 			}
+			cols.pickArms(t[h+1:])
 			if cols.channel < 0 {
 				cols.channel = guessChannelColumn(t[h], t[h+1:], cols)
 				cols.content = slices.DeleteFunc(cols.content, func(j int) bool { return j == cols.channel })
@@ -311,21 +336,42 @@ func tableSteps(rows table, cols columns) []Step {
 		if blankValue(condition) {
 			condition = ""
 		}
+		note := cell(row, cols.note)
+		if blankValue(note) {
+			note = ""
+		}
+		if condition == "" && noteCondition.MatchString(note) {
+			// "skip if they already made a deposit (first_deposit_made)"
+			condition, note = note, ""
+		}
 		if c, rest, ok := strings.Cut(condition, ": "); ok && content == "" {
 			// "membership_tier is premium: personal-trainer offer"
 			condition, content = c, rest
 		}
 		variant, share := armOf(cell(row, cols.variant), cell(row, cols.share))
+		if channels[0] == "" && !blankValue(chCell) && variant == "" && !controlWords.MatchString(chCell) {
+			// "Post", "Letter", "Billboard": no channel node sends it.
+			// Left out of the steps, the row is listed as not understood.
+			continue
+		}
 		otherwise := cell(row, cols.otherwise)
 		if blankValue(otherwise) {
 			otherwise = ""
+		}
+		if loc := otherwiseSaid.FindStringIndex(condition); loc != nil && otherwise == "" {
+			// "only if `country` is US; otherwise a push instead"
+			condition, otherwise = strings.TrimSpace(condition[:loc[0]]), strings.TrimSpace(condition[loc[1]:])
+		}
+		trigger := cell(row, cols.trigger)
+		if blankValue(trigger) {
+			trigger = ""
 		}
 		for _, ch := range channels {
 			steps = append(steps, Step{
 				Day: day, Timing: timing, Channel: ch, Audience: audience,
 				Condition: condition, Content: unquote(content), Source: joinCells(row),
 				Variant: variant, Share: share, delay: cols.delay, otherwise: otherwise,
-				anchor: cols.anchor, extra: channelRest(chCell),
+				anchor: cols.anchor, extra: channelRest(chCell), trigger: trigger, note: note,
 			})
 		}
 		prevDay, prevTiming = day, timing
@@ -379,11 +425,44 @@ func armOf(variant, shareCell string) (string, int) {
 // innerShare is a share written in a variant's name: "Group 1 (50%)".
 var innerShare = regexp.MustCompile(`\(?\s*(\d{1,3})\s*%\s*\)?`)
 
+// pickArms tells a split's arms from their shares when two columns' headers
+// both name a share ("Split | Share"): the one whose cells are percentages
+// is the share, the other names the arms.
+func (c *columns) pickArms(rows table) {
+	if c.variant >= 0 || len(c.shares) < 2 {
+		return
+	}
+	numeric := func(j int) bool {
+		filled, n := 0, 0
+		for _, r := range rows {
+			if v := cell(r, j); v != "" {
+				filled++
+				if shareRE.MatchString(v) {
+					n++
+				}
+			}
+		}
+		return filled > 0 && n*2 > filled
+	}
+	for _, j := range c.shares {
+		if numeric(j) {
+			c.share = j
+			break
+		}
+	}
+	for _, j := range c.shares {
+		if j != c.share {
+			c.variant = j
+			break
+		}
+	}
+}
+
 // guessChannelColumn finds the column whose cells are mostly channel
 // names when no header says so ("Send", "Touchpoint"). It returns -1 when
 // none is.
 func guessChannelColumn(header []string, rows table, cols columns) int {
-	taken := map[int]bool{cols.timing: true, cols.condition: true, cols.audience: true, cols.variant: true, cols.share: true, cols.otherwise: true}
+	taken := map[int]bool{cols.timing: true, cols.condition: true, cols.audience: true, cols.variant: true, cols.share: true, cols.otherwise: true, cols.trigger: true, cols.note: true}
 	for j := range header {
 		if taken[j] {
 			continue
@@ -435,6 +514,14 @@ func nonEmpty(row []string) int {
 
 // shareRE is an arm's share of a split: "50%", "25", "0.5" is not one.
 var shareRE = regexp.MustCompile(`^\s*(\d{1,3})\s*%?\s*$`)
+
+// otherwiseSaid opens what a condition cell sends when the condition does
+// not hold: "…; otherwise a push instead", "…, else SMS".
+var otherwiseSaid = regexp.MustCompile(`(?i)\s*[;,.]\s*(?:otherwise|else|if not)\b[,:]?\s*`)
+
+// noteCondition is a note that gates its step: "skip if …", "only if …",
+// "unless …", "not if …".
+var noteCondition = regexp.MustCompile(`(?i)^\s*(?:(?:skip|don't send|do not send|not|only|send only)\s+(?:it\s+)?(?:if|when|for)\b|unless\b|if\b)`)
 
 var ifPrefix = regexp.MustCompile(`(?i)^\s*(?:only\s+)?if\s+`)
 

@@ -54,7 +54,7 @@ var timingPatterns = []struct {
 }
 
 // relativeWords mark a timing counted from the previous step.
-var relativeWords = regexp.MustCompile(`(?i)\b(?:later|after (?:the )?(?:previous|prior|last|preceding)|after step|after that|afterwards|after the (?:first |second |welcome |previous |last )?(?:e-?mail|message|send|step|sms|text|push|notification|whatsapp|reminder|call))\b`)
+var relativeWords = regexp.MustCompile(`(?i)\b(?:later|after (?:the )?(?:previous|prior|last|preceding)|after step|after that|afterwards|after (?:the|that|this) (?:[\w-]+ ){0,3}(?:e-?mail|message|send|step|sms|text|push|notification|whatsapp|reminder|call))\b`)
 
 // beforeWords, right after a timing, count it back from an event: "7 days
 // before the webinar".

@@ -66,9 +66,16 @@ type plan struct {
 func main() {
 	out := flag.String("out", "../testdata/documents", "directory to write the documents to")
 	mini4 := flag.String("mini4docs", "", "write mini4docs' binary plans to this directory instead")
+	mini5 := flag.String("mini5docs", "", "write mini5docs' binary plans to this directory instead")
 	flag.Parse()
 	if *mini4 != "" {
 		if err := writeMini4Docs(*mini4); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
+	if *mini5 != "" {
+		if err := writeMini5Docs(*mini5); err != nil {
 			log.Fatal(err)
 		}
 		return

@@ -223,8 +223,9 @@ func plans() []plan {
 				}},
 			),
 			expect: expect{
-				Days:     []int{0, 5, 12, 20},
-				Channels: []string{"email", "whatsapp", "sms", "email"},
+				Days:       []int{0, 5, 12, 20},
+				Channels:   []string{"email", "whatsapp", "sms", "email"},
+				Conditions: 1, // the Notes column's "only if they did not book"
 				PromptContains: []string{
 					`On day 5, send a WhatsApp message "Double points this weekend" to inactive Gold members.`,
 					`On day 12, send an SMS "Your suite upgrade is ready" to platinum only.`,
