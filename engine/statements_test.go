@@ -132,7 +132,7 @@ func TestStatementsPerInstance(t *testing.T) {
 // sendBudget is the most statements the engine may spend per journey of
 // the J1 shape (entry, webhook, wait for an event, tag, webhook, exit):
 // its start, both send completions and its event, batches included.
-var sendBudget = map[string]float64{"postgres": 1000, "sqlite": 1000}
+var sendBudget = map[string]float64{"postgres": 4, "sqlite": 30}
 
 // TestStatementsPerSendJourney counts the statements the engine spends on
 // journeys that send, J1's shape with a profile change and a frequency
