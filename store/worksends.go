@@ -258,8 +258,8 @@ func (t *EngineTx) insertSends(rows []sendRow) error {
 	}
 	var c struct {
 		keys, tenants, journeys, instances, nodes, types, customers, channels, configs, statuses, targets []string
-		versions, paths                                                                                []int64
-		next                                                                                           []*int64
+		versions, paths                                                                                   []int64
+		next                                                                                              []*int64
 	}
 	for _, r := range rows {
 		s := &r.s
