@@ -58,12 +58,12 @@ func (c countingTx) QueryRow(ctx context.Context, query string, args ...any) sto
 // failure. SQLite, in process, writes a cached statement a row.
 var statementBudget = map[string]struct{ start, timer float64 }{
 	"postgres": {start: 2, timer: 0.1},
-	"sqlite":   {start: 7, timer: 6},
+	"sqlite":   {start: 7, timer: 8},
 }
 
 // TestStatementsPerInstance counts the statements (and PostgreSQL round
-// trips) the engine spends per started instance and per fired timer, over
-// n of each: go test ./engine -run TestStatementsPerInstance -v prints them
+// trips) the engine spends per started instance and per fired timer (its
+// path adds a tag, as T100K's does), over n of each: go test ./engine -run TestStatementsPerInstance -v prints them
 // (docs/PERFORMANCE.md, "Set-based engine transactions").
 func TestStatementsPerInstance(t *testing.T) {
 	n := 2000
@@ -75,8 +75,10 @@ func TestStatementsPerInstance(t *testing.T) {
 			t.Parallel()
 			b := &countingBackend{Backend: open(t)}
 			e := newEnv(t, b)
-			j := e.journey(false, g([]string{`in:event_entry:{"event_type":"signed_up"}`, `w:wait:{"duration":"1d"}`, "x:journey_exit"},
-				[]string{"in->w", "w->x"}, ""))
+			// T100K's shape: the timer leads to a profile change.
+			j := e.journey(false, g([]string{`in:event_entry:{"event_type":"signed_up"}`, `w:wait:{"duration":"1d"}`,
+				`tag:add_tag:{"tag":"waited"}`, "x:journey_exit"},
+				[]string{"in->w", "w->tag", "tag->x"}, ""))
 			events := make([]*kalcifer.Event, n)
 			for i := range events {
 				events[i] = &kalcifer.Event{TenantID: kalcifer.DefaultTenantID, CustomerID: fmt.Sprintf("c%05d", i),
