@@ -221,12 +221,13 @@ func (t *EngineTx) ApplyProfile(tenantID string, c *kalcifer.Customer, set map[s
 	if !ok {
 		t.ws.customers[k], cached = c, c
 	}
-	for _, p := range []*kalcifer.Customer{cached, c} {
+	apply := func(p *kalcifer.Customer) {
 		applyProfile(p, set, addTags, removeTags)
 		p.UpdatedAt = t.now
-		if cached == c {
-			break
-		}
+	}
+	apply(cached)
+	if c != cached {
+		apply(c)
 	}
 	t.ws.profiles = append(t.ws.profiles, profileChange{k, set, addTags, removeTags})
 	return nil
