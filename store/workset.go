@@ -14,10 +14,10 @@ import (
 // read or started, the customers it read, the event waits of its batch's
 // customers — and buffers what it writes to them: instance rows, history
 // steps, waits, the places ended instances leave, customers' last-seen
-// times, processed marks, sends and profile changes. The buffer is flushed with one statement per
-// table (arrays on PostgreSQL; on SQLite, in-process, a cached statement a
-// row) before any other statement of the transaction runs and before it
-// commits, so every statement reads what the transaction wrote. A batch
+// times, processed marks, sends and profile changes. The buffer is flushed
+// with one statement per table (arrays on PostgreSQL; on SQLite,
+// in-process, a cached statement a row) before any other statement of the
+// transaction runs and before it commits, so every statement reads what the transaction wrote. A batch
 // that reads its rows first (LoadInstances, LoadCustomers, LoadEventWaits)
 // then costs a handful of statements, whatever its size.
 
