@@ -209,10 +209,8 @@ func (rt *Runtime) sendCycle(ctx context.Context, done []finished, claim bool) (
 	}()
 	// Record even while shutting down: the calls happened.
 	err = rt.st.WithEngineTx(context.WithoutCancel(ctx), func(t *store.EngineTx) error {
-		for _, f := range done {
-			if err := rt.record(ctx, t, f.call.send, f.out); err != nil {
-				return err
-			}
+		if err := rt.recordAll(ctx, t, done); err != nil {
+			return err
 		}
 		if !claim || ctx.Err() != nil {
 			return nil
@@ -485,10 +483,75 @@ func backoff(attempt int) time.Duration {
 
 // record writes a send's outcome: a retry, or its final status.
 func (rt *Runtime) record(ctx context.Context, t *store.EngineTx, s *kalcifer.Send, o outcome) error {
-	if o.retryAfter > 0 && s.Attempts < maxSendAttempts {
-		return t.RetrySend(s.Key, o.detail, t.Now().Add(o.retryAfter))
+	return rt.recordAll(ctx, t, []finished{{&call{send: s}, o}})
+}
+
+// recordAll writes a batch of outcomes set-wise: the ledger rows of the
+// final ones are finished in one statement, the instances they resume and
+// their customers read in one query each, and then each path resumes from
+// memory. Retries stay a statement each (rare).
+func (rt *Runtime) recordAll(ctx context.Context, t *store.EngineTx, done []finished) error {
+	var final []store.Finish
+	var ids []string
+	for _, f := range done {
+		s, o := f.call.send, f.out
+		if o.retryAfter > 0 && s.Attempts < maxSendAttempts {
+			if err := t.RetrySend(s.Key, o.detail, t.Now().Add(o.retryAfter)); err != nil {
+				return err
+			}
+			continue
+		}
+		final = append(final, store.Finish{Send: s, Status: o.status, Detail: o.detail})
+		ids = append(ids, s.InstanceID)
 	}
-	return rt.finishSend(ctx, t, s, o.status, o.detail)
+	if len(final) == 0 {
+		return nil
+	}
+	ok, err := t.FinishSends(final)
+	if err != nil {
+		return err
+	}
+	// After the ledger rows, as finishSend locks them: sends, then instances.
+	var woken []string
+	for i, id := range ids {
+		if ok[i] {
+			woken = append(woken, id)
+		}
+	}
+	if len(woken) > 1 {
+		if err := loadWoken(t, woken); err != nil {
+			return err
+		}
+	}
+	for i, f := range final {
+		if ok[i] {
+			if err := rt.resumeAfterSend(ctx, t, f.Send, f.Status, f.Detail); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// loadWoken reads the instances about to be woken, and the customers of
+// the active ones, into t's working set: one query for the instances and
+// one per tenant for the customers.
+func loadWoken(t *store.EngineTx, ids []string) error {
+	if err := t.LoadInstances(ids); err != nil {
+		return err
+	}
+	customers := map[string][]string{}
+	for _, id := range ids {
+		if in, err := t.Instance(id); err == nil && in.Status == kalcifer.InstanceActive {
+			customers[in.TenantID] = append(customers[in.TenantID], in.CustomerID)
+		}
+	}
+	for tenant, list := range customers {
+		if err := t.LoadCustomers(tenant, list); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // RecoverSends settles sends whose worker is gone: those of replicas that
@@ -547,11 +610,16 @@ func (rt *Runtime) finishSend(ctx context.Context, t *store.EngineTx, s *kalcife
 	if err != nil || !ok {
 		return err
 	}
+	return rt.resumeAfterSend(ctx, t, s, status, detail)
+}
+
+// resumeAfterSend resumes the path that waits for a finished send.
+func (rt *Runtime) resumeAfterSend(ctx context.Context, t *store.EngineTx, s *kalcifer.Send, status kalcifer.SendStatus, detail string) error {
 	if status == kalcifer.SendFailed || status == kalcifer.SendAmbiguous {
 		rt.log.WarnContext(logctx.Send(ctx, s), "send failed", "send_key", s.Key, "node_id", s.NodeID, "channel", s.Channel,
 			"status", status, "detail", detail)
 	}
-	err = rt.wake(ctx, t, s.InstanceID, Wake{Kind: WakeSend, PathID: s.PathID, Send: sendOutcomes[status], SendKey: s.Key, SendDetail: detail})
+	err := rt.wake(ctx, t, s.InstanceID, Wake{Kind: WakeSend, PathID: s.PathID, Send: sendOutcomes[status], SendKey: s.Key, SendDetail: detail})
 	if errors.Is(err, errStale) {
 		return nil // the instance exited or moved on meanwhile
 	}

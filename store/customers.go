@@ -205,22 +205,139 @@ func seen(c *kalcifer.Customer, at time.Time) {
 	}
 }
 
-// ApplyProfile applies a run's profile changes to the customer c and saves
-// it. c was read unlocked, so the profile is read again, locked, and the
-// changes applied to that: an identify or PATCH that committed since c was
-// read is kept, not overwritten. c becomes the saved profile.
+// ApplyProfile applies a run's profile changes to the customer c, the
+// profile the transaction reads (Customer), at once, and records them to
+// be written with the transaction's other pending writes. c was read
+// unlocked, so at the flush the changed profiles are read again, locked,
+// in one query, and the recorded changes applied to those: an identify or
+// PATCH that committed since c was read is kept, not overwritten, and the
+// transaction's profile then shows it too.
 func (t *EngineTx) ApplyProfile(tenantID string, c *kalcifer.Customer, set map[string]any, addTags, removeTags []string) error {
 	if len(set) == 0 && len(addTags) == 0 && len(removeTags) == 0 {
 		return nil
 	}
-	latest, err := t.lockedCustomer(tenantID, c.ID)
-	if err != nil {
-		return err
+	k := customerKey{tenantID, c.ID}
+	cached, ok := t.ws.customers[k]
+	if !ok {
+		t.ws.customers[k], cached = c, c
 	}
-	applyProfile(latest, set, addTags, removeTags)
-	if err := t.SaveCustomer(tenantID, latest); err != nil {
-		return err
+	apply := func(p *kalcifer.Customer) {
+		applyProfile(p, set, addTags, removeTags)
+		p.UpdatedAt = t.now
 	}
-	*c = *latest
+	apply(cached)
+	if c != cached {
+		apply(c)
+	}
+	t.ws.profiles = append(t.ws.profiles, profileChange{k, set, addTags, removeTags})
+	return nil
+}
+
+// profileChange is a run's change to a customer's profile.
+type profileChange struct {
+	customer           customerKey
+	set                map[string]any
+	addTags, removeTag []string
+}
+
+// writeProfiles reads the changed customers locked (in id order, one query
+// a tenant), applies the recorded changes to them in order and writes
+// them: one statement on PostgreSQL, a statement a customer on SQLite.
+func (t *EngineTx) writeProfiles(changes []profileChange) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	byTenant := map[string][]string{}
+	for _, ch := range changes {
+		if ids := byTenant[ch.customer.tenant]; !slices.Contains(ids, ch.customer.id) {
+			byTenant[ch.customer.tenant] = append(ids, ch.customer.id)
+		}
+	}
+	for tenantID, ids := range byTenant {
+		slices.Sort(ids)
+		arg, err := t.list(ids)
+		if err != nil {
+			return err
+		}
+		rows, err := t.raw.Query(t.ctx, `SELECT `+customerColumns+` FROM customers WHERE tenant_id = $1 AND `+t.anyOf("id", 2)+
+			` ORDER BY id`+t.s.forUpdate(), tenantID, arg)
+		if err != nil {
+			return fmt.Errorf("read changed customers: %w", err)
+		}
+		latest := map[string]*kalcifer.Customer{}
+		for rows.Next() {
+			c, err := scanCustomer(rows)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("read changed customers: %w", err)
+			}
+			latest[c.ID] = c
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read changed customers: %w", err)
+		}
+		for _, id := range ids {
+			if latest[id] == nil { // erased meanwhile: the change makes it again
+				latest[id] = &kalcifer.Customer{ID: id, Attributes: map[string]any{}, Tags: []string{}, CreatedAt: t.now}
+			}
+		}
+		for _, ch := range changes {
+			if ch.customer.tenant == tenantID {
+				applyProfile(latest[ch.customer.id], ch.set, ch.addTags, ch.removeTag)
+			}
+		}
+		if err := t.saveCustomers(tenantID, ids, latest); err != nil {
+			return err
+		}
+		ok, err := noteChanged(t.ctx, t.raw, t.s.d.JSON, tenantID, "", ids)
+		if err != nil {
+			return err
+		}
+		t.changed = t.changed || ok
+	}
+	return nil
+}
+
+// saveCustomers writes the attributes and tags of customers ids, keeping
+// their first and last seen times, and makes them the transaction's view.
+func (t *EngineTx) saveCustomers(tenantID string, ids []string, latest map[string]*kalcifer.Customer) error {
+	attrs, tags := make([]string, len(ids)), make([]string, len(ids))
+	for i, id := range ids {
+		c := latest[id]
+		c.UpdatedAt = t.now
+		a, err := json.Marshal(c.Attributes)
+		if err != nil {
+			return fmt.Errorf("encode attributes: %w", err)
+		}
+		g, err := json.Marshal(c.Tags)
+		if err != nil {
+			return fmt.Errorf("encode tags: %w", err)
+		}
+		attrs[i], tags[i] = string(a), string(g)
+		if cached, ok := t.ws.customers[customerKey{tenantID, id}]; ok {
+			// Keep the seen times this transaction widened (written by
+			// writeSeen).
+			c.FirstSeenAt, c.LastSeenAt = cached.FirstSeenAt, cached.LastSeenAt
+			*cached = *c
+		}
+	}
+	if !t.s.d.BindsArrays {
+		for i, id := range ids {
+			if _, err := t.raw.Exec(t.ctx, `INSERT INTO customers (tenant_id, id, attributes, tags, created_at, updated_at)
+				VALUES ($1, $2, $3, $4, $5, $5)
+				ON CONFLICT (tenant_id, id) DO UPDATE SET attributes = excluded.attributes, tags = excluded.tags, updated_at = excluded.updated_at`,
+				tenantID, id, attrs[i], tags[i], micros(t.now)); err != nil {
+				return fmt.Errorf("save customer %s: %w", id, err)
+			}
+		}
+		return nil
+	}
+	if _, err := t.raw.Exec(t.ctx, `INSERT INTO customers (tenant_id, id, attributes, tags, created_at, updated_at)
+		SELECT $1, id, a::jsonb, tg::jsonb, $2, $2 FROM unnest($3::text[], $4::text[], $5::text[]) AS x(id, a, tg)
+		ON CONFLICT (tenant_id, id) DO UPDATE SET attributes = excluded.attributes, tags = excluded.tags, updated_at = excluded.updated_at`,
+		tenantID, micros(t.now), ids, attrs, tags); err != nil {
+		return fmt.Errorf("save %d customers: %w", len(ids), err)
+	}
 	return nil
 }

@@ -19,13 +19,14 @@ func (t *EngineTx) flush() error {
 		return nil
 	}
 	// Taken out first: a failed flush leaves nothing to write twice.
-	saved, steps, taken, leave, processed := w.saved, w.steps, w.takenNow, w.leave, w.processed
+	saved, steps, taken, leave, processed, sends, profiles := w.saved, w.steps, w.takenNow, w.leave, w.processed, w.sends.pending, w.profiles
 	seen := make([]customerKey, 0, len(w.seen))
 	for k := range w.seen {
 		seen = append(seen, k)
 	}
 	slices.SortFunc(seen, func(a, b customerKey) int { return strings.Compare(a.tenant+"\x00"+a.id, b.tenant+"\x00"+b.id) })
 	w.saved, w.steps, w.takenNow, w.leave, w.processed, w.seen = nil, nil, nil, nil, nil, map[customerKey]bool{}
+	w.sends.pending, w.profiles = nil, nil
 	// In id order: two transactions lock rows in the same order.
 	slices.SortFunc(saved, func(a, b savedRow) int { return strings.Compare(a.id, b.id) })
 
@@ -39,6 +40,12 @@ func (t *EngineTx) flush() error {
 		return err
 	}
 	if err := t.freePlaces(leave); err != nil {
+		return err
+	}
+	if err := t.insertSends(sends); err != nil {
+		return err
+	}
+	if err := t.writeProfiles(profiles); err != nil {
 		return err
 	}
 	if err := t.writeSeen(seen); err != nil {

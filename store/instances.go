@@ -98,6 +98,9 @@ func (t *EngineTx) SaveInstance(in *kalcifer.Instance, steps []kalcifer.Step, wa
 		t.ws.steps = append(t.ws.steps, stepRow{in.ID, in.StepCount + i + 1, st})
 	}
 	t.recordInstance(in, fresh, t.loaded[in.ID], steps)
+	if fresh {
+		t.ws.born[in.ID] = true
+	}
 	in.StepCount += len(steps)
 	in.LockVersion++
 	pending := slices.ContainsFunc(t.ws.saved, func(s savedRow) bool { return s.id == in.ID })

@@ -13,46 +13,6 @@ import (
 
 const sendColumns = `key, tenant_id, journey_id, version, instance_id, path_id, node_id, node_type, customer_id, channel, config, status, attempts, detail, created_at, completed_at, target, template_id, template_version, delivery, delivery_at, delivery_detail, provider`
 
-// InsertSend writes a send to the ledger before any attempt. A send whose
-// key exists already (the same instance, node and visit) is not written
-// again, and inserted is false.
-func (t *EngineTx) InsertSend(s *kalcifer.Send) (inserted bool, err error) {
-	cfg, err := json.Marshal(s.Config)
-	if err != nil {
-		return false, fmt.Errorf("encode send config: %w", err)
-	}
-	s.CreatedAt = t.now
-	var next any
-	if s.Status == kalcifer.SendPending {
-		next = micros(t.now)
-	}
-	n, err := t.tx.Exec(t.ctx, `INSERT INTO sends (key, tenant_id, journey_id, version, instance_id, path_id, node_id, node_type,
-		customer_id, channel, config, status, created_at, updated_at, next_attempt_at, target)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15)
-		ON CONFLICT (key) DO NOTHING`,
-		s.Key, s.TenantID, s.JourneyID, s.Version, s.InstanceID, s.PathID, s.NodeID, s.NodeType,
-		s.CustomerID, s.Channel, string(cfg), string(s.Status), micros(t.now), next, s.Target)
-	if err != nil {
-		return false, fmt.Errorf("insert send %s: %w", s.Key, err)
-	}
-	return n == 1, nil
-}
-
-// CountSends counts a customer's sends on channel ("any": every channel)
-// created since a time, across the tenant's journeys. Pending and in-flight
-// sends count: they are reserved.
-func (t *EngineTx) CountSends(tenantID, customerID, channel string, since time.Time) (int, error) {
-	var n int
-	err := t.tx.QueryRow(t.ctx, `SELECT COUNT(*) FROM sends
-		WHERE tenant_id = $1 AND customer_id = $2 AND ($3 = 'any' OR channel = $3) AND created_at >= $4
-		  AND status IN ('pending', 'sending', 'sent', 'logged', 'ambiguous')`,
-		tenantID, customerID, channel, micros(since)).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("count sends: %w", err)
-	}
-	return n, nil
-}
-
 // Send reads a send by key inside the transaction.
 func (t *EngineTx) Send(key string) (*kalcifer.Send, error) {
 	s, err := scanSend(t.tx.QueryRow(t.ctx, `SELECT `+sendColumns+` FROM sends WHERE key = $1`, key))
@@ -256,18 +216,80 @@ func (t *EngineTx) DeferSend(key, detail string, at time.Time) error {
 // it went through. It returns false when the send was no longer in flight
 // (another worker or the recovery finished it).
 func (t *EngineTx) FinishSend(s *kalcifer.Send, status kalcifer.SendStatus, detail string) (bool, error) {
-	n, err := t.tx.Exec(t.ctx, `UPDATE sends SET status = $1, detail = $2, updated_at = $3, completed_at = $3,
-		next_attempt_at = NULL, provider = $5 WHERE key = $4 AND status IN ('sending', 'capped', 'pending')`,
-		string(status), detail, micros(t.now), s.Key, s.Provider)
+	ok, err := t.FinishSends([]Finish{{s, status, detail}})
 	if err != nil {
-		return false, fmt.Errorf("finish send %s as %s: %w", s.Key, status, err)
+		return false, err
 	}
-	if n == 1 && t.observing() {
-		done := *s
-		done.Status, done.Detail = status, detail
-		t.written.Sends = append(t.written.Sends, done)
+	return ok[0], nil
+}
+
+// Finish is a send's final status and its detail, for FinishSends.
+type Finish struct {
+	Send   *kalcifer.Send
+	Status kalcifer.SendStatus
+	Detail string
+}
+
+// FinishSends records sends' final statuses (FinishSend): one statement
+// on PostgreSQL. ok[i] reports whether list[i] was still in flight.
+func (t *EngineTx) FinishSends(list []Finish) (ok []bool, err error) {
+	ok = make([]bool, len(list))
+	if len(list) == 0 {
+		return ok, nil
 	}
-	return n == 1, nil
+	now := micros(t.now)
+	if t.s.d.BindsArrays {
+		keys, statuses, details, providers := make([]string, len(list)), make([]string, len(list)), make([]string, len(list)), make([]string, len(list))
+		for i, f := range list {
+			keys[i], statuses[i], details[i], providers[i] = f.Send.Key, string(f.Status), f.Detail, f.Send.Provider
+		}
+		rows, err := t.tx.Query(t.ctx, `UPDATE sends AS s SET status = v.st, detail = v.d, updated_at = $1, completed_at = $1,
+			next_attempt_at = NULL, provider = v.p
+			FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS v(k, st, d, p)
+			WHERE s.key = v.k AND s.status IN ('sending', 'capped', 'pending') RETURNING s.key`, now, keys, statuses, details, providers)
+		if err != nil {
+			return nil, fmt.Errorf("finish %d sends: %w", len(list), err)
+		}
+		done := map[string]bool{}
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("finish %d sends: %w", len(list), err)
+			}
+			done[k] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("finish %d sends: %w", len(list), err)
+		}
+		for i, f := range list {
+			ok[i] = done[f.Send.Key]
+			delete(done, f.Send.Key) // a key listed twice finished once
+		}
+	} else {
+		for i, f := range list {
+			n, err := t.tx.Exec(t.ctx, `UPDATE sends SET status = $1, detail = $2, updated_at = $3, completed_at = $3,
+				next_attempt_at = NULL, provider = $5 WHERE key = $4 AND status IN ('sending', 'capped', 'pending')`,
+				string(f.Status), f.Detail, now, f.Send.Key, f.Send.Provider)
+			if err != nil {
+				return nil, fmt.Errorf("finish send %s as %s: %w", f.Send.Key, f.Status, err)
+			}
+			ok[i] = n == 1
+		}
+	}
+	for i, f := range list {
+		if !ok[i] {
+			continue
+		}
+		t.finished(f.Send, f.Status)
+		if t.observing() {
+			done := *f.Send
+			done.Status, done.Detail = f.Status, f.Detail
+			t.written.Sends = append(t.written.Sends, done)
+		}
+	}
+	return ok, nil
 }
 
 // SetSendTemplate records the template version a send in flight was

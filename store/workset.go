@@ -14,10 +14,10 @@ import (
 // read or started, the customers it read, the event waits of its batch's
 // customers — and buffers what it writes to them: instance rows, history
 // steps, waits, the places ended instances leave, customers' last-seen
-// times and processed marks. The buffer is flushed with one statement per
-// table (arrays on PostgreSQL; on SQLite, in-process, a cached statement a
-// row) before any other statement of the transaction runs and before it
-// commits, so every statement reads what the transaction wrote. A batch
+// times, processed marks, sends and profile changes. The buffer is flushed
+// with one statement per table (arrays on PostgreSQL; on SQLite,
+// in-process, a cached statement a row) before any other statement of the
+// transaction runs and before it commits, so every statement reads what the transaction wrote. A batch
 // that reads its rows first (LoadInstances, LoadCustomers, LoadEventWaits)
 // then costs a handful of statements, whatever its size.
 
@@ -38,6 +38,10 @@ type workset struct {
 	// eventWaits are the preloaded waits of customers of active instances
 	// for event types (LoadEventWaits), as the database had them.
 	eventWaits map[customerKey][]WaitRef
+	// born are the instances started in this transaction.
+	born map[string]bool
+	// sends are the transaction's part of the send ledger (worksends.go).
+	sends sendWork
 
 	// Pending writes, flushed together: instances saved (in order),
 	// history steps, waits taken, instances whose journey place is freed,
@@ -48,6 +52,7 @@ type workset struct {
 	leave     []*kalcifer.Instance
 	seen      map[customerKey]bool
 	processed []string
+	profiles  []profileChange
 }
 
 type customerKey struct{ tenant, id string }
@@ -67,12 +72,13 @@ type savedRow struct {
 func newWorkset() *workset {
 	return &workset{instances: map[string]*kalcifer.Instance{}, stored: map[string]int{},
 		waits: map[string]map[int]kalcifer.Wait{}, taken: map[waitKey]bool{},
-		customers: map[customerKey]*kalcifer.Customer{}, seen: map[customerKey]bool{}}
+		customers: map[customerKey]*kalcifer.Customer{}, seen: map[customerKey]bool{}, born: map[string]bool{}, sends: newSendWork()}
 }
 
 // dirty reports whether writes wait to be flushed.
 func (w *workset) dirty() bool {
-	return len(w.saved) > 0 || len(w.steps) > 0 || len(w.takenNow) > 0 || len(w.leave) > 0 || len(w.seen) > 0 || len(w.processed) > 0
+	return len(w.saved) > 0 || len(w.steps) > 0 || len(w.takenNow) > 0 || len(w.leave) > 0 || len(w.seen) > 0 || len(w.processed) > 0 ||
+		len(w.sends.pending) > 0 || len(w.profiles) > 0
 }
 
 // flushingTx runs every statement after the transaction's pending writes.

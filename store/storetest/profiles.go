@@ -275,8 +275,17 @@ func testProfileNoLostUpdate(t *testing.T, s *store.Store) {
 		if err := tx.ApplyProfile("default", c, map[string]any{"plan": "pro"}, []string{"onboarded"}, nil); err != nil {
 			return err
 		}
-		if c.Attributes["country"] != "DE" {
-			t.Errorf("the run's view of the profile after its change = %v, want the PATCH's country too", c.Attributes)
+		if c.Attributes["plan"] != "pro" {
+			t.Errorf("the run's view of the profile after its change = %v, want its plan", c.Attributes)
+		}
+		// The change is written with the transaction's pending writes,
+		// before its next statement: from then on its view has both.
+		var one int
+		if err := tx.Tx().QueryRow(ctx, `SELECT 1`).Scan(&one); err != nil {
+			return err
+		}
+		if again, err := tx.Customer("default", "c1"); err != nil || again.Attributes["country"] != "DE" || again.Attributes["plan"] != "pro" {
+			t.Errorf("the transaction's view of the profile after its writes = %v (%v), want the PATCH's country and the plan", again, err)
 		}
 		return nil
 	}))

@@ -40,6 +40,7 @@ func Run(t *testing.T, open Open) {
 		"Instances":           testInstances,
 		"WorkingSet":          testWorkingSet,
 		"Sends":               testSends,
+		"SendsInWorkingSet":   testSendsInWorkingSet,
 		"Replicas":            testReplicas,
 		"WebhookSecret":       testWebhookSecret,
 		"SealedColumns":       testSealedColumns,
