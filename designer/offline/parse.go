@@ -22,6 +22,8 @@ type parsed struct {
 	questions    []string
 	unrecognized []string
 	sources      []designer.Source
+	// courtesy are the greeting and sign-off lines left out (parse_courtesy.go).
+	courtesy []string
 }
 
 // parser reads one description clause by clause into a journey.
@@ -80,6 +82,7 @@ type splitSpec struct {
 // parseJourney reads a plain-English description into a valid graph. It
 // fails when nothing in the text was understood.
 func parseJourney(text string) (*parsed, error) {
+	text, courtesy := dropCourtesy(text)
 	p := &parser{j: newJourney(), lastDay: -1, text: text, spans: map[string]span{}}
 	loc := newLocator(text)
 	var unrecognized []string
@@ -139,7 +142,7 @@ func parseJourney(text string) (*parsed, error) {
 	if problems := graph.Validate(g); len(problems) > 0 { // a parser bug: say so rather than return a broken journey
 		return nil, fmt.Errorf("the journey read from the description is not valid: %s", problems[0].Message)
 	}
-	return &parsed{graph: g, questions: p.questions, unrecognized: unrecognized, sources: p.sources()}, nil
+	return &parsed{graph: g, questions: p.questions, unrecognized: unrecognized, sources: p.sources(), courtesy: courtesy}, nil
 }
 
 // notUnderstood names the sentences that were not understood, if any.
