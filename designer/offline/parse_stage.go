@@ -91,6 +91,20 @@ var (
 	whenParenRE = regexp.MustCompile(`(?im)^((?:[^\n.]{0,40}?:\s*)?)(?:when(?:ever)?|once|as soon as)\s+[^.,;:()\n]{3,80}?\s*\(\s*(?:we (?:send|emit|fire|track|get|log)\s+|event\s+|via\s+|the\s+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:\s+event)?\s*\)\s*(?:,\s*|\s+)`)
 	// orWithinRE is a wait for an event or a time, whichever is first:
 	// "wait for order_delivered or 7 days, whichever comes first".
+	// waitUpToRE is a wait for an event with its longest time said after
+	// it: "wait for power_restored, up to 12h", "wait for x for at most 10
+	// days", "wait for x (max 2 days)".
+	waitUpToRE = regexp.MustCompile(`(?i)\bwait (?:for|until)\s+([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:\s+event)?\s*[,(]?\s*(?:for\s+)?(?:up to|at most|max(?:imum)?|no (?:more|longer) than|a maximum of|tops)\s+(\d{1,4}\s*(?:minutes?|hours?|days?|weeks?))\)?`)
+	// moreRE is "N more days": the same length of time.
+	moreRE = regexp.MustCompile(`(?i)\b(\d{1,4}|one|two|three|four|five|six|seven|ten|a few)\s+(?:more|further|extra|additional)\s+(minutes?|hours?|days?|weeks?)\b`)
+	// namedGoalRE is a goal named in quotes with its event after it: "goal
+	// 'challenge_joined' = when they fire challenge_joined", "Goal
+	// "exam_booked" is reached when they fire exam_slot_booked".
+	namedGoalRE = regexp.MustCompile(`(?i)\b(?:the |our |a )?goal\s+(?:(?:named|called|name)\s+)?["']([^"'\n]{1,40})["']\s*(?:=|:|-|is reached|is hit|is met|is achieved|counts|means|happens)?\s*(?:when|once|if|as soon as|on)?\s*(?:they|someone|the customer|the user|a user|a customer|people)?\s*(?:fire|fires|send|sends|trigger|triggers|emit|emits|do|does|hit|hits)?\s*(?:the\s+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:\s+event)?\b`)
+	// goalCalledRE names in quotes the goal of what was just said:
+	// "call the goal 'winback'", "… counts towards our goal "kyc_done"",
+	// "name the goal 'activated'". What it is about comes before it.
+	goalCalledRE = regexp.MustCompile(`(?im)(?:^|[.;,]\s*|\s-+\s*)(?:[^.;,\n]*?\b(?:counts?|is counted|are counted|goes|go) (?:towards?|toward|as|for|into) (?:our|the|a) goal|(?:and\s+)?(?:call|name|label) (?:the|this|our|that|it a|it the|it our)? ?goal|(?:and\s+)?(?:the |our )?goal (?:is )?(?:called|named))\s*["']([^"'\n]{1,40})["']`)
 	orWithinRE = regexp.MustCompile(`(?i)\bwait (?:for|until)\s+([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\s+(?:or|or up to|or at most|or max)\s+(\d{1,4}\s*(?:minutes?|hours?|days?|weeks?))(?:\s*,?\s*whichever (?:comes|happens|is) (?:first|sooner|earlier))?`)
 	// theyGetRE is a message said as what they should get: "we'd like them
 	// to get a welcome email", "they should receive an SMS".
@@ -239,6 +253,15 @@ func normalise(text string) string {
 		return `"` + inner + `"`
 	})
 	text = eventIsRE.ReplaceAllString(text, "${1}")
+	text = namedGoalRE.ReplaceAllString(text, "Goal: ${1} (${2})")
+	text = goalCalledRE.ReplaceAllStringFunc(text, func(m string) string {
+		s := goalCalledRE.FindStringSubmatchIndex(m)
+		lead := strings.TrimRight(m[:s[0]+len(m[s[0]:])-len(strings.TrimLeft(m[s[0]:], ".;, -"))], " ")
+		if id := identInPhraseRE.FindStringSubmatch(lowerASCII(m[:s[2]-1])); id != nil {
+			return lead + " Goal: " + m[s[2]:s[3]] + " (" + id[1] + ")"
+		}
+		return lead + " that's our goal (" + m[s[2]:s[3]] + ")"
+	})
 	text = theyGetRE.ReplaceAllString(text, "send them")
 	if m := whenParenRE.FindStringSubmatchIndex(text); m != nil && !stepWordRE.MatchString(text[:m[0]]) {
 		text = text[:m[0]] + text[m[2]:m[3]] + "Trigger: " + text[m[4]:m[5]] + ".\n" + text[m[1]:]
@@ -273,6 +296,8 @@ func normalise(text string) string {
 		return n
 	})
 	text = orWithinRE.ReplaceAllString(text, "wait up to ${2} for ${1}")
+	text = waitUpToRE.ReplaceAllString(text, "wait up to ${2} for ${1}")
+	text = moreRE.ReplaceAllString(text, "${1} ${2}")
 	return thousandsRE.ReplaceAllStringFunc(text, func(m string) string { return strings.ReplaceAll(m, ",", "") })
 }
 
