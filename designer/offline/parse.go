@@ -335,6 +335,10 @@ var (
 // otherwise continues the other arm of the open fork: "otherwise, …",
 // "if not, …", "if they did, …".
 func (p *parser) otherwise(l, c string) bool {
+	if side, from := p.armWords(l); side != "" { // "attended ->", "didn't ->"
+		p.j.switchTo(side)
+		return p.rest(l, c, from)
+	}
 	m := otherwiseRE.FindStringIndex(l)
 	if m == nil || p.j.fork == nil {
 		return false
@@ -356,6 +360,52 @@ func (p *parser) otherwise(l, c string) bool {
 		from += a[1] // "otherwise, as soon as they start, send …": the arm's event said again
 	}
 	return p.rest(l, c, from)
+}
+
+// armWordsRE is a few words heading an arm of an open wait on a line or
+// before an arrow of their own: "attended", "didn't", "not booked", "timed
+// out", "no show".
+var armWordsRE = regexp.MustCompile(`^(?:if\s+|when\s+|once\s+)?([a-z' ]{2,25}?)\s*(?:[:.,]\s*|$)`)
+
+// armTimeRE is the time an arm head says before its words: "7 days and no
+// delivery".
+var armTimeRE = regexp.MustCompile(`^(?:after\s+)?\d{1,4}\s*(?:minutes?|hours?|days?|weeks?)\s*(?:and|with|but|,)?\s+`)
+
+// timedOutWordsRE say that the wait ran out.
+var timedOutWordsRE = regexp.MustCompile(`^(?:(?:it |the wait |wait )?timed out|time ?out|times out|expired|no[ -]show|none|nothing|no|nope|still nothing|still none)$`)
+
+// armWords is the side of the open wait for an event that a bare arm head
+// names — its event in words (the stem of its last word: "attended" for
+// orientation_attended) or its timing out (a negation, "timed out") — and
+// where the arm's step begins; "" when l opens with no such head.
+func (p *parser) armWords(l string) (string, int) {
+	f := p.j.fork
+	l = strings.TrimSpace(l)
+	t := armTimeRE.FindStringIndex(l)
+	from := 0
+	if t != nil {
+		from = t[1]
+	}
+	m := armWordsRE.FindStringSubmatchIndex(l[from:])
+	if f == nil || m == nil || !snakeEventRE.MatchString(f.key) {
+		return "", 0
+	}
+	words := strings.TrimSpace(l[from+m[2] : from+m[3]])
+	rest := strings.TrimSpace(l[from+m[1]:])
+	if len(strings.Fields(words)) > 3 || (rest != "" && !actionLeadRE.MatchString(fillerLeadRE.ReplaceAllString(rest, ""))) {
+		return "", 0
+	}
+	said := false
+	for _, w := range wordRE.FindAllString(words, -1) {
+		said = said || stem(w) == stem(eventKind(f.key))
+	}
+	switch {
+	case timedOutWordsRE.MatchString(words) || (negationRE.MatchString(words) && (said || len(strings.Fields(words)) == 1)):
+		return f.side[1], from + m[1]
+	case said && !negationRE.MatchString(words):
+		return f.side[0], from + m[1]
+	}
+	return "", 0
 }
 
 // armEventLeadRE says again, in an arm, the event the arm is for: "as soon
@@ -544,6 +594,11 @@ func (p *parser) unlessBefore(cd cond) bool {
 
 // branch opens (or continues) a fork on cd, asking about invented timeouts.
 func (p *parser) branch(cd cond, gate bool) {
+	if cd.event != "" && identInTextRE.MatchString(p.text) && !strings.Contains(strings.ToLower(p.text), cd.event) {
+		if ev := p.knownEvent(cd.text); ev != "" { // "if they still haven't completed": kyc_completed
+			cd.event = ev
+		}
+	}
 	if f := p.j.fork; f != nil && cd.event != "" && cd.event != f.key && eventKind(cd.event) == eventKind(f.key) && !channelRE.MatchString(lowerASCII(cd.text)) {
 		cd.event = f.key // "if opened" after "if not opened … send an SMS" is still the email
 	}

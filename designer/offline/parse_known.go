@@ -48,9 +48,9 @@ var attrAfterRE = regexp.MustCompile(`^(?:=|==|!=|>|<|is (?:true|false|not|above
 
 // stem is a word without the endings a verb takes, at least four letters
 // long: completed, completes and complete are "complet"; booked and book
-// are "book".
+// are "book"; delivered and delivery are "deliver".
 func stem(w string) string {
-	for _, suf := range []string{"ing", "ed", "es", "e", "s"} {
+	for _, suf := range []string{"ing", "ed", "es", "e", "s", "y"} {
 		if strings.HasSuffix(w, suf) && len(w)-len(suf) >= 4 {
 			return w[:len(w)-len(suf)]
 		}

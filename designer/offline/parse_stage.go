@@ -105,6 +105,11 @@ var (
 	// "call the goal 'winback'", "… counts towards our goal "kyc_done"",
 	// "name the goal 'activated'". What it is about comes before it.
 	goalCalledRE = regexp.MustCompile(`(?im)(?:^|[.;,]\s*|\s-+\s*)(?:[^.;,\n]*?\b(?:counts?|is counted|are counted|goes|go) (?:towards?|toward|as|for|into) (?:our|the|a) goal|(?:and\s+)?(?:call|name|label) (?:the|this|our|that|it a|it the|it our)? ?goal|(?:and\s+)?(?:the |our )?goal (?:is )?(?:called|named))\s*["']([^"'\n]{1,40})["']`)
+	// arrivedRE and ranOutRE head the arms of a wait for an event said of
+	// the event or the time: "when it arrives", "if it times out", "if the
+	// 3 days pass".
+	arrivedRE = regexp.MustCompile(`(?i)\b(?:when|once|if|as soon as) (?:it|that|this|the event|the signal) (?:arrives|comes in|comes through|lands|fires|is received|shows up|happens)\b`)
+	ranOutRE  = regexp.MustCompile(`(?i)\b(?:(?:if|when|once) (?:it|that|this|the wait) (?:times out|expires|runs out)|if (?:the )?(?:\d{1,4}|one|two|three|four|five|six|seven|ten) (?:minutes?|hours?|days?|weeks?) (?:pass|passes|go by|goes by|run out|elapse|are up|is up|go past)|if (?:time runs out|nothing arrives|nothing comes|it doesn't arrive|it never arrives|it does not arrive|it doesn't come))\b`)
 	orWithinRE = regexp.MustCompile(`(?i)\bwait (?:for|until)\s+([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\s+(?:or|or up to|or at most|or max)\s+(\d{1,4}\s*(?:minutes?|hours?|days?|weeks?))(?:\s*,?\s*whichever (?:comes|happens|is) (?:first|sooner|earlier))?`)
 	// theyGetRE is a message said as what they should get: "we'd like them
 	// to get a welcome email", "they should receive an SMS".
@@ -298,6 +303,8 @@ func normalise(text string) string {
 	text = orWithinRE.ReplaceAllString(text, "wait up to ${2} for ${1}")
 	text = waitUpToRE.ReplaceAllString(text, "wait up to ${2} for ${1}")
 	text = moreRE.ReplaceAllString(text, "${1} ${2}")
+	text = arrivedRE.ReplaceAllString(text, "if they do")
+	text = ranOutRE.ReplaceAllString(text, "if not")
 	return thousandsRE.ReplaceAllStringFunc(text, func(m string) string { return strings.ReplaceAll(m, ",", "") })
 }
 
