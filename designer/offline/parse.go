@@ -181,7 +181,7 @@ var (
 	// relDateRE is a time said from a date the profile holds: "2 days before
 	// renewal_date", "3 days before their subscription renews at".
 	dateNameRE  = regexp.MustCompile(`(?:date|_at|_on|day|birthday|anniversary|renewal|expiry|expires|deadline|due|_end|_start|_time|_until)$`)
-	onlyForRE   = regexp.MustCompile(`^(?:but\s+|and\s+)?only\s+(?:to|for|if|when)\s+(.+)$`)
+	onlyForRE   = regexp.MustCompile(`^(?:but\s+|and\s+)?(?:(?:that|the|this)\s+(?:(?:last|final|latter|previous|second|third)\s+)?(?:one|message|email|sms|push|text|step|reminder)\s+)?only\s+(?:to|for|if|when)\s+(.+)$`)
 	stepLabelRE = regexp.MustCompile(`^(?:step\s*\d+|\d+[.)]?|then|and then|and|next|finally|afterwards|after that|also|lastly)$`)
 )
 
@@ -277,6 +277,11 @@ func (p *parser) clause(c string) bool {
 		p.j.add("wait_until", "Wait until "+attr, map[string]any{"until": attr})
 		p.understood++
 		return p.rest(l, c, m[4]) || true
+	}
+	if m := lookAtRE.FindStringSubmatch(strings.TrimRight(l, " .")); m != nil {
+		p.lastAttr = strings.ReplaceAll(m[1], "_", " ")
+		p.understood++
+		return true
 	}
 	ok := p.journeySetting(l, c) || p.otherwise(l, c) || p.dayOffset(l, c) || p.schedule(l, c) ||
 		p.entry(l, c) || p.conditional(l, c) || p.waitClause(l, c) || p.timePrefix(l, c) ||
@@ -458,6 +463,10 @@ func (p *parser) conditional(l, c string) bool {
 			}
 		}
 	}
+	if cmp := bareCompareRE.FindStringSubmatchIndex(condL); cmp != nil && p.lastAttr != "" {
+		// "customers above $1000" after "look at their lifetime_value"
+		condL, condC = p.lastAttr+" "+condL[cmp[2]:], p.lastAttr+" "+condC[cmp[2]:]
+	}
 	if it := itIsRE.FindStringIndex(condL); it != nil && p.lastAttr != "" {
 		condL, condC = p.lastAttr+" is "+condL[it[1]:], p.lastAttr+" is "+condC[it[1]:]
 	}
@@ -532,6 +541,14 @@ func (p *parser) conditional(l, c string) bool {
 	}
 	return p.clause(action)
 }
+
+// bareCompareRE is a comparison that leaves out the attribute it is about:
+// "customers above 1000", "those with more than 3", "over 500".
+var bareCompareRE = regexp.MustCompile(`^(?:(?:all\s+)?(?:customers|users|those|people|anyone|members|accounts|players|donors|subscribers)\s+(?:with\s+|whose\s+is\s+|at\s+)?)?((?:above|over|below|under|more than|less than|fewer than|at least|at most|>=?|<=?)\s+[$€£]?\d)`)
+
+// lookAtRE names the attribute the tests after it are about: "look at
+// their lifetime_value", "check the order_total".
+var lookAtRE = regexp.MustCompile(`^(?:look at|check|inspect|use|go by|branch on|split on|depending on|based on)\s+(?:their|the customer's|the user's|the|its|his|her)?\s*([a-z][a-z0-9]*(?:_[a-z0-9]+)+)$`)
 
 // onlySends reports whether the journey so far is messages only: no wait,
 // branch or split yet.

@@ -77,18 +77,22 @@ var (
 	// salary_credited is received", "once order_shipped fires".
 	whenIdentRE = regexp.MustCompile(`(?i)\b(when(?:ever)?|once|as soon as|after)\s+(?:the\s+|an?\s+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:\s+event)?\s+(?:is received|is fired|fires|arrives|comes in|happens|is emitted|is sent|is tracked|lands|is triggered|triggers|is logged)\b`)
 	// nothingElseRE is an arm that gets nothing: "otherwise send nothing".
-	nothingElseRE = regexp.MustCompile(`(?i)[,;]?\s*\b(?:otherwise|else|if not)\s*,?\s*(?:just\s+)?(?:send nothing|do nothing|nothing|no message|don't send anything|they get nothing)\b`)
+	nothingElseRE = regexp.MustCompile(`(?i)[,;]?\s*\b(?:(?:otherwise|else|if not)\s*,?\s*(?:just\s+)?(?:send nothing|do nothing|nothing|no message|don't send anything|they get nothing)|(?:the rest|everyone else|everybody else|all others|others|the others)\s+(?:get|gets|receive|receives)\s+(?:nothing|no message|no messages)(?:\s+(?:for now|at all|yet))?)\b`)
 	// skipAndRE skips a message for another step: "skip the email and call
 	// our webhook instead" is the webhook instead of the email.
 	skipAndRE = regexp.MustCompile(`(?i)\b(?:skip|don't send|do not send|leave out) (?:the |that |this |their )?[a-z0-9' -]{1,30}?\s+(?:and|but)\s+(?:instead\s+)?`)
 	// eventIsRE names an event after saying it is one: "when an event is
 	// account_opened", "the event named order_completed".
 	eventIsRE = regexp.MustCompile(`(?i)\b(?:an?|the)\s+event\s+(?:is|named|called|=)\s+([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`)
+	// eventLabelRE names an event after a label: "(event: first_donation)",
+	// "(event user_registered)", "evt: roaming_started" opening a line (the
+	// trigger).
+	eventLabelRE = regexp.MustCompile(`(?im)(\([ \t]*|^[ \t]*(?:[-*•][ \t]*)?)(?:event|evt)(?:[ \t]+(?:name|type))?[ \t]*[:=]?[ \t]*([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`)
 	// whenParenRE is what starts the journey said in words with its event
 	// in brackets, opening the text: "When a student enrols in a course
 	// (`course_enrolled`), …", "when a new debit card is shipped (we send
 	// `card_shipped`), …".
-	whenParenRE = regexp.MustCompile(`(?im)^((?:[^\n.]{0,40}?:\s*)?)(?:when(?:ever)?|once|as soon as)\s+[^.,;:()\n]{3,80}?\s*\(\s*(?:we (?:send|emit|fire|track|get|log)\s+|event\s+|via\s+|the\s+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:\s+event)?\s*\)\s*(?:,\s*|\s+)`)
+	whenParenRE = regexp.MustCompile(`(?im)^((?:[^\n.]{0,40}?:\s*)?)(?:when(?:ever)?|once|as soon as|after|each time|every time|any time|anytime)\s+[^.,;:()\n]{3,80}?\s*\(\s*(?:(?:we|they|it|the app|our app|the system|our system)\s+(?:send|sends|emit|emits|fire|fires|track|tracks|get|log|logs)\s+)?(?:the\s+)?(?:event[:\s]+|via\s+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:\s+event)?\s*\)\s*(?:,\s*|\s+)`)
 	// orWithinRE is a wait for an event or a time, whichever is first:
 	// "wait for order_delivered or 7 days, whichever comes first".
 	// waitUpToRE is a wait for an event with its longest time said after
@@ -110,6 +114,13 @@ var (
 	// 3 days pass".
 	arrivedRE = regexp.MustCompile(`(?i)\b(?:when|once|if|as soon as) (?:it|that|this|the event|the signal) (?:arrives|comes in|comes through|lands|fires|is received|shows up|happens)\b`)
 	ranOutRE  = regexp.MustCompile(`(?i)\b(?:(?:if|when|once) (?:it|that|this|the wait) (?:times out|expires|runs out)|if (?:the )?(?:\d{1,4}|one|two|three|four|five|six|seven|ten) (?:minutes?|hours?|days?|weeks?) (?:pass|passes|go by|goes by|run out|elapse|are up|is up|go past)|if (?:time runs out|nothing arrives|nothing comes|it doesn't arrive|it never arrives|it does not arrive|it doesn't come))\b`)
+	// attrValueRE is a test said as the attribute and the value: "the
+	// attribute is membership_tier and the value is "premium"", "field
+	// plan_type, value gold".
+	attrValueRE = regexp.MustCompile(`(?i)\b(?:the\s+)?(?:profile\s+)?(?:attribute|attr|field|property)(?:\s+name)?\s*(?:is|=|:)?\s+([a-z][a-z0-9]*(?:[_.][a-z0-9]+)*)\s*(?:,|and|with|;)?\s*(?:the\s+)?(?:value|val)\s*(?:is|=|:|of)?\s+("[^"\n]{1,40}"|'[^'\n]{1,40}'|[a-z0-9_.-]+)`)
+	// theAttrRE is an attribute named after saying it is one: "the profile
+	// attribute next_departure_at", "their field plan_type".
+	theAttrRE = regexp.MustCompile(`(?i)\b(?:the|their|its|a)\s+(?:profile\s+|customer\s+|user\s+)?(?:attribute|attr|field|property)\s+([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`)
 	orWithinRE = regexp.MustCompile(`(?i)\bwait (?:for|until)\s+([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\s+(?:or|or up to|or at most|or max)\s+(\d{1,4}\s*(?:minutes?|hours?|days?|weeks?))(?:\s*,?\s*whichever (?:comes|happens|is) (?:first|sooner|earlier))?`)
 	// theyGetRE is a message said as what they should get: "we'd like them
 	// to get a welcome email", "they should receive an SMS".
@@ -258,6 +269,15 @@ func normalise(text string) string {
 		return `"` + inner + `"`
 	})
 	text = eventIsRE.ReplaceAllString(text, "${1}")
+	text = attrValueRE.ReplaceAllString(text, "${1} is ${2}")
+	text = theAttrRE.ReplaceAllString(text, "${1}")
+	text = eventLabelRE.ReplaceAllStringFunc(text, func(m string) string {
+		s := eventLabelRE.FindStringSubmatch(m)
+		if strings.HasPrefix(strings.TrimSpace(s[1]), "(") {
+			return s[1] + s[2]
+		}
+		return s[1] + "Trigger: " + s[2] + ".\n"
+	})
 	text = namedGoalRE.ReplaceAllString(text, "Goal: ${1} (${2})")
 	text = goalCalledRE.ReplaceAllStringFunc(text, func(m string) string {
 		s := goalCalledRE.FindStringSubmatchIndex(m)
