@@ -150,8 +150,8 @@ func parseCondition(text, orig, channel string) (cond, bool) {
 // has_app, whatsapp_opt_in, autopay_enabled, email_verified, sms_consent.
 var flagAttrRE = regexp.MustCompile(`(?:^|[\s"'(])((?:is|has)_[a-z0-9_]+|[a-z][a-z0-9_]*_(?:opt_in|opted_in|optin|enabled|disabled|verified|consent|consented|flag))(?:$|[\s"'),.:;])`)
 
-// firesRE says that something is an event.
-var firesRE = regexp.MustCompile(`\b(?:fires?|fired|event|emits?|triggers?|sends?|sent|arrives?|received)\b`)
+// firesRE says that a name is an event or a segment, not an attribute.
+var firesRE = regexp.MustCompile(`\b(?:fires?|fired|event|emits?|triggers?|sends?|sent|arrives?|received|segment|list|audience)\b`)
 
 var (
 	// whoWithRE is the people a condition is about, before the attribute

@@ -32,7 +32,7 @@ var (
 	askLeadRE = regexp.MustCompile(`(?im)(^|[.!?]\s+)(?:could|can|would|shall)\s+(?:we|you|someone)\s+(?:please\s+)?(?:also\s+)?(send|email|text|sms|push|whatsapp|notify|remind|message|ping)\b`)
 	byThenRE  = regexp.MustCompile(`(?i)\b(by|until|till|before|since) then\b`)
 	// perSlashRE is a rate written with a slash: "3 emails / week".
-	perSlashRE = regexp.MustCompile(`(?i)\s*/\s*(week|wk|day|month|hour|hr)\b`)
+	perSlashRE = regexp.MustCompile(`(?i)\s*/\s*(\d{1,3}\s?(?:d|h|w|days?|hours?|weeks?)|week|wk|day|month|hour|hr)\b`)
 	// bangRE is a negation written as code: "if !opened".
 	bangRE      = regexp.MustCompile(`(^|[\s(])!([a-z][a-z_]*)\b`)
 	thousandsRE = regexp.MustCompile(`\b(\d{1,3}(?:,\d{3})+)\b`)
@@ -121,6 +121,13 @@ var (
 	// theAttrRE is an attribute named after saying it is one: "the profile
 	// attribute next_departure_at", "their field plan_type".
 	theAttrRE = regexp.MustCompile(`(?i)\b(?:the|their|its|a)\s+(?:profile\s+|customer\s+|user\s+)?(?:attribute|attr|field|property)\s+([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`)
+	// atInstantRE is a step said at a moment written in RFC 3339, with a
+	// gloss of the same moment in brackets after it: "a push at
+	// 2027-06-01T07:00:00Z (8am London time) wishing them luck".
+	atInstantRE = regexp.MustCompile(`(?i)(^|,\s*(?:and\s+)?(?:then\s+)?|\s(?:and|then)\s+)([^,.;\n]*?)\s+(?:at|on)\s+(` + instantPattern + `)(?:\s*\([^()\n]{1,40}\))?`)
+	// schedLabelRE is a schedule under a label, its day written short:
+	// "sched: Fri 07:00", "Schedule: every Tue 9am".
+	schedLabelRE = regexp.MustCompile(`(?im)^([ \t]*)(?:sched|schedule|cadence|runs?|recurrence)[ \t]*[:=][ \t]*(?:every[ \t]+|on[ \t]+)?(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?(?:[ \t]*,)?`)
 	orWithinRE = regexp.MustCompile(`(?i)\bwait (?:for|until)\s+([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\s+(?:or|or up to|or at most|or max)\s+(\d{1,4}\s*(?:minutes?|hours?|days?|weeks?))(?:\s*,?\s*whichever (?:comes|happens|is) (?:first|sooner|earlier))?`)
 	// theyGetRE is a message said as what they should get: "we'd like them
 	// to get a welcome email", "they should receive an SMS".
@@ -139,7 +146,7 @@ var (
 	// back_in_stock".
 	triggerIsRE = regexp.MustCompile(`(?i)\b(?:the[ \t]+)?(?:trigger|trig|entry|entry event|trigger event|start event)[ \t]*(?:is|=|:|-)?[ \t]*(?:the[ \t]+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:[ \t]+event)?\b[ \t]*(?:\((?:entry|trigger)[^)\n]*\))?[ \t]*[.,;]?`)
 	// shortLabelRE are labels written short: "aud:", "seg=".
-	audLabelRE = regexp.MustCompile(`(?im)\baud[ \t]*[:=][ \t]*(?:seg(?:ment)?\b[ \t]*[:=]?[ \t]*)?`)
+	audLabelRE = regexp.MustCompile(`(?im)\baud[ \t]*[:=][ \t]*(?:seg(?:ment)?\b[ \t]*[:=]?[ \t]*)?|^[ \t]*seg[ \t]*[:=][ \t]*`)
 	segShortRE = regexp.MustCompile(`(?i)\bseg[ \t]*[:=]?[ \t]*([a-z][a-z0-9]*(?:_[a-z0-9]+)+)`)
 	// armAfterSemiRE is an arm of a split after a semicolon: "A = push …;
 	// B = push …" (a semicolon would end the sentence, and the split).
@@ -242,8 +249,24 @@ func sumShares(arms []string) int {
 var shortUnits = map[string]string{"h": "hours", "hr": "hours", "hrs": "hours", "d": "days", "w": "weeks", "wk": "weeks", "wks": "weeks",
 	"min": "minutes", "mins": "minutes"}
 
+// pipeLines puts each cell of a line written with pipes as separators
+// ("sched: Fri 07:00 … | seg: weekly_digest_optin | email digest | cap
+// email 3/wk") on a line of its own. Lines of a table (a pipe line next to
+// another pipe line) are left as they are.
+func pipeLines(text string) string {
+	lines := strings.Split(text, "\n")
+	piped := func(i int) bool { return i >= 0 && i < len(lines) && strings.Count(lines[i], "|") >= 1 }
+	for i, line := range lines {
+		if strings.Count(line, " | ") >= 2 && !piped(i-1) && !piped(i+1) {
+			lines[i] = strings.ReplaceAll(line, " | ", "\n")
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
 // normalise is the first stage: the description in one plain form.
 func normalise(text string) string {
+	text = pipeLines(text)
 	text = dropSpeakers(text)
 	text = joinSplitBlocks(text)
 	text = joinArmsAfterSemicolons(text)
@@ -294,6 +317,10 @@ func normalise(text string) string {
 	text = whenIdentRE.ReplaceAllString(text, "${1} the ${2} event arrives")
 	text = nothingElseRE.ReplaceAllString(text, "")
 	text = skipAnd(text)
+	text = schedLabelRE.ReplaceAllStringFunc(text, func(m string) string {
+		s := schedLabelRE.FindStringSubmatch(m)
+		return s[1] + "Every " + dayNames[strings.ToLower(s[2])]
+	})
 	text = audLabelRE.ReplaceAllString(text, "Audience: segment ")
 	text = segShortRE.ReplaceAllString(text, "segment ${1}")
 	text = startsItRE.ReplaceAllString(text, "${1}Trigger: ${2}.\n")
@@ -304,7 +331,13 @@ func normalise(text string) string {
 	text = identTriggerRE.ReplaceAllString(text, "Trigger: ${2}.\n")
 	text = askLeadRE.ReplaceAllString(text, "${1}${2}")
 	text = byThenRE.ReplaceAllString(text, "${1} that time") // "then" here is no next step
-	text = perSlashRE.ReplaceAllString(text, " per $1")
+	text = perSlashRE.ReplaceAllStringFunc(text, func(m string) string {
+		unit := strings.TrimSpace(perSlashRE.FindStringSubmatch(m)[1])
+		if u, ok := shortUnits[strings.ToLower(unit)]; ok {
+			unit = strings.TrimSuffix(u, "s") // "3/wk": per week
+		}
+		return " per " + unit
+	})
 	text = insteadOfRE.ReplaceAllString(text, "instead")
 	text = bangRE.ReplaceAllString(text, "${1}not ${2}")
 	text = dayCodeRE.ReplaceAllString(text, "${1}${3}day ${2}${4}")
@@ -320,6 +353,7 @@ func normalise(text string) string {
 		}
 		return n
 	})
+	text = atInstantRE.ReplaceAllString(text, "${1}wait until ${3}, then ${2}")
 	text = orWithinRE.ReplaceAllString(text, "wait up to ${2} for ${1}")
 	text = waitUpToRE.ReplaceAllString(text, "wait up to ${2} for ${1}")
 	text = moreRE.ReplaceAllString(text, "${1} ${2}")
@@ -327,6 +361,12 @@ func normalise(text string) string {
 	text = ranOutRE.ReplaceAllString(text, "if not")
 	return thousandsRE.ReplaceAllStringFunc(text, func(m string) string { return strings.ReplaceAll(m, ",", "") })
 }
+
+// instantPattern is a moment in RFC 3339: 2027-01-24T09:00:00Z.
+const instantPattern = `\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}(?::\d{2})?(?:[Zz]|[+-]\d{2}:\d{2})`
+
+// dayNames are the days' names by their first three letters.
+var dayNames = map[string]string{"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday", "sat": "Saturday", "sun": "Sunday"}
 
 var insteadWordRE = regexp.MustCompile(`(?i)\binstead\b`)
 
