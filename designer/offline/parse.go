@@ -46,6 +46,7 @@ type parser struct {
 	// emails):"), for messages named without one.
 	seriesChannel string
 	lastAttr      string // the attribute last tested, for "if it's 6 or lower"
+	lastTest      *cond  // the test said before the audiences named by its value
 	lastDate      string // the date attribute last waited for, for "7 days before: push"
 	// afterWait is a branch to open on the next wait: its duration becomes
 	// the timeout.
@@ -214,6 +215,15 @@ func (p *parser) clause(c string) bool {
 		}
 		c, l = c[m[1]:], l[m[1]:]
 	}
+	if m := checkLabelRE.FindStringSubmatchIndex(l); m != nil {
+		// "check whether they're on a family bundle: bundle_type is
+		// "family"": the test the audiences after it are named by
+		if cd, ok := parseCondition(l[m[2]:m[3]], c[m[2]:m[3]], p.channel); ok && cd.expr != "" {
+			p.lastTest = &cd
+			p.understood++
+			return true
+		}
+	}
 	if m := titleLeadRE.FindStringSubmatchIndex(l); m != nil && !keywordLeadRE.MatchString(l) && !headerRE.MatchString(l) {
 		if ch := channelRE.FindString(l[:m[1]]); ch != "" {
 			p.seriesChannel = ch
@@ -298,6 +308,8 @@ func (p *parser) gets(audL, audC, things string) {
 	switch {
 	case bareSignupRE.MatchString(audL): // "new users get …"
 		p.clause(audC)
+	case p.lastTest != nil && testValueRE.FindStringSubmatch(p.lastTest.expr) != nil && strings.Contains(audL, strings.ToLower(testValueRE.FindStringSubmatch(p.lastTest.expr)[1])):
+		p.branch(*p.lastTest, true) // "Premium members get …" after the test on "premium"
 	case !p.conditional("for "+audL, "for "+audC):
 		p.ask(fmt.Sprintf("Who should get these messages? I could not turn %q into a condition, so everyone gets them.", audC))
 	}
@@ -545,6 +557,14 @@ func (p *parser) conditional(l, c string) bool {
 // bareCompareRE is a comparison that leaves out the attribute it is about:
 // "customers above 1000", "those with more than 3", "over 500".
 var bareCompareRE = regexp.MustCompile(`^(?:(?:all\s+)?(?:customers|users|those|people|anyone|members|accounts|players|donors|subscribers)\s+(?:with\s+|whose\s+is\s+|at\s+)?)?((?:above|over|below|under|more than|less than|fewer than|at least|at most|>=?|<=?)\s+[$€£]?\d)`)
+
+// checkLabelRE is the test the journey makes, as normalise leaves it
+// ("Check: membership_tier is "premium"").
+var checkLabelRE = regexp.MustCompile(`^check:\s*(.+)$`)
+
+// testValueRE is the value a test compares with: "premium" in
+// customer.membership_tier == "premium".
+var testValueRE = regexp.MustCompile(`== "([^"]+)"$`)
 
 // lookAtRE names the attribute the tests after it are about: "look at
 // their lifetime_value", "check the order_total".

@@ -129,6 +129,11 @@ func parseCondition(text, orig, channel string) (cond, bool) {
 	if m := withinRE.FindStringSubmatchIndex(text); m != nil {
 		c.within, _, _ = findDuration(text[m[0]:m[1]])
 		rest = text[:m[0]] + text[m[1]:]
+	} else if m := laterRE.FindStringSubmatchIndex(text); m != nil {
+		// "if still not paid 2 days after that sms": the time since the
+		// step before is how long to wait
+		c.within, _, _ = findDuration(text[m[2]:m[3]])
+		rest = text[:m[0]]
 	}
 	ev, ok := eventOf(rest, channel)
 	if !ok {
@@ -149,6 +154,10 @@ func parseCondition(text, orig, channel string) (cond, bool) {
 // flagAttrRE is a yes/no attribute written as code, named as one: is_vip,
 // has_app, whatsapp_opt_in, autopay_enabled, email_verified, sms_consent.
 var flagAttrRE = regexp.MustCompile(`(?:^|[\s"'(])((?:is|has)_[a-z0-9_]+|[a-z][a-z0-9_]*_(?:opt_in|opted_in|optin|enabled|disabled|verified|consent|consented|flag))(?:$|[\s"'),.:;])`)
+
+// laterRE is a time counted from the step before, said after a condition:
+// "2 days after that sms", "3 days later".
+var laterRE = regexp.MustCompile(`\s+(\d{1,4}\s*(?:minutes?|hours?|days?|weeks?))\s+(?:later|after (?:that|the|this|their|it)\b.*|since (?:that|the|this)\b.*)$`)
 
 // firesRE says that a name is an event or a segment, not an attribute.
 var firesRE = regexp.MustCompile(`\b(?:fires?|fired|event|emits?|triggers?|sends?|sent|arrives?|received|segment|list|audience)\b`)

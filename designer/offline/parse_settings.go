@@ -190,7 +190,11 @@ func (p *parser) goalStatement(l, c string) bool {
 	if m := ourGoalRE.FindStringSubmatch(l); m != nil && p.lastAwaited() != "" {
 		// the event just waited for is the goal, named by what follows
 		ev := p.lastAwaited()
-		name := slug(nameWords(strings.Trim(m[1], ` ()"':`)))
+		said := strings.Trim(m[1], ` ()"':`)
+		name := slug(nameWords(said))
+		if snakeEventRE.MatchString(said) { // "kept_customer" is its name as written
+			name = said
+		}
 		if name == "" {
 			name = ev
 		}

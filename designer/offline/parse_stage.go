@@ -128,6 +128,12 @@ var (
 	// schedLabelRE is a schedule under a label, its day written short:
 	// "sched: Fri 07:00", "Schedule: every Tue 9am".
 	schedLabelRE = regexp.MustCompile(`(?im)^([ \t]*)(?:sched|schedule|cadence|runs?|recurrence)[ \t]*[:=][ \t]*(?:every[ \t]+|on[ \t]+)?(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?(?:[ \t]*,)?`)
+	// checkWhetherRE says which test the journey makes, in words and then
+	// as written: "we'd like to check whether they're on the premium tier -
+	// membership_tier is "premium"".
+	checkWhetherRE = regexp.MustCompile(`(?i)\b(?:(?:we'?d like to|we would like to|we want to|we need to|please|first|then)\s+)?(?:check|see|find out|test)\s+(?:whether|if)\s+[^:.\n]{1,60}?(?::|\s-\s|\s–\s|\s—\s)\s*`)
+	// nextWeeksRE is "next week's schedule": what a message holds, no time.
+	nextWeeksRE = regexp.MustCompile(`(?i)\bnext (week|month|year)'s\b`)
 	orWithinRE = regexp.MustCompile(`(?i)\bwait (?:for|until)\s+([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\s+(?:or|or up to|or at most|or max)\s+(\d{1,4}\s*(?:minutes?|hours?|days?|weeks?))(?:\s*,?\s*whichever (?:comes|happens|is) (?:first|sooner|earlier))?`)
 	// theyGetRE is a message said as what they should get: "we'd like them
 	// to get a welcome email", "they should receive an SMS".
@@ -294,6 +300,8 @@ func normalise(text string) string {
 	text = eventIsRE.ReplaceAllString(text, "${1}")
 	text = attrValueRE.ReplaceAllString(text, "${1} is ${2}")
 	text = theAttrRE.ReplaceAllString(text, "${1}")
+	text = checkWhetherRE.ReplaceAllString(text, "Check: ")
+	text = nextWeeksRE.ReplaceAllString(text, "the coming ${1}'s")
 	text = eventLabelRE.ReplaceAllStringFunc(text, func(m string) string {
 		s := eventLabelRE.FindStringSubmatch(m)
 		if strings.HasPrefix(strings.TrimSpace(s[1]), "(") {
