@@ -556,7 +556,7 @@ func (p *parser) conditional(l, c string) bool {
 
 // bareCompareRE is a comparison that leaves out the attribute it is about:
 // "customers above 1000", "those with more than 3", "over 500".
-var bareCompareRE = regexp.MustCompile(`^(?:(?:all\s+)?(?:customers|users|those|people|anyone|members|accounts|players|donors|subscribers)\s+(?:with\s+|whose\s+is\s+|at\s+)?)?((?:above|over|below|under|more than|less than|fewer than|at least|at most|>=?|<=?)\s+[$€£]?\d)`)
+var bareCompareRE = regexp.MustCompile(`^(?:(?:all\s+)?(?:customers|users|those|people|anyone|members|accounts|players|donors|subscribers)\s+(?:with\s+|whose\s+is\s+|at\s+)?)?((?:above|over|below|under|more than|less than|fewer than|at least|at most|>=?|<=?)\s+[$€£]?\d[\d.]*)\s*$`)
 
 // checkLabelRE is the test the journey makes, as normalise leaves it
 // ("Check: membership_tier is "premium"").

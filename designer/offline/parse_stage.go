@@ -112,7 +112,7 @@ var (
 	// arrivedRE and ranOutRE head the arms of a wait for an event said of
 	// the event or the time: "when it arrives", "if it times out", "if the
 	// 3 days pass".
-	arrivedRE = regexp.MustCompile(`(?i)\b(?:when|once|if|as soon as) (?:it|that|this|the event|the signal) (?:arrives|comes in|comes through|lands|fires|is received|shows up|happens)\b`)
+	arrivedRE = regexp.MustCompile(`(?i)\b(?:when|once|if|as soon as) (?:it|the event|the signal) (?:arrives|comes in|comes through|lands|fires|is received|shows up)\b`)
 	ranOutRE  = regexp.MustCompile(`(?i)\b(?:(?:if|when|once) (?:it|that|this|the wait) (?:times out|expires|runs out)|if (?:the )?(?:\d{1,4}|one|two|three|four|five|six|seven|ten) (?:minutes?|hours?|days?|weeks?) (?:pass|passes|go by|goes by|run out|elapse|are up|is up|go past)|if (?:time runs out|nothing arrives|nothing comes|it doesn't arrive|it never arrives|it does not arrive|it doesn't come))\b`)
 	// attrValueRE is a test said as the attribute and the value: "the
 	// attribute is membership_tier and the value is "premium"", "field
@@ -134,7 +134,7 @@ var (
 	checkWhetherRE = regexp.MustCompile(`(?i)\b(?:(?:we'?d like to|we would like to|we want to|we need to|please|first|then)\s+)?(?:check|see|find out|test)\s+(?:whether|if)\s+[^:.\n]{1,60}?(?::|\s-\s|\s–\s|\s—\s)\s*`)
 	// nextWeeksRE is "next week's schedule": what a message holds, no time.
 	nextWeeksRE = regexp.MustCompile(`(?i)\bnext (week|month|year)'s\b`)
-	orWithinRE = regexp.MustCompile(`(?i)\bwait (?:for|until)\s+([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\s+(?:or|or up to|or at most|or max)\s+(\d{1,4}\s*(?:minutes?|hours?|days?|weeks?))(?:\s*,?\s*whichever (?:comes|happens|is) (?:first|sooner|earlier))?`)
+	orWithinRE  = regexp.MustCompile(`(?i)\bwait (?:for|until)\s+([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\s+(?:or|or up to|or at most|or max)\s+(\d{1,4}\s*(?:minutes?|hours?|days?|weeks?))(?:\s*,?\s*whichever (?:comes|happens|is) (?:first|sooner|earlier))?`)
 	// theyGetRE is a message said as what they should get: "we'd like them
 	// to get a welcome email", "they should receive an SMS".
 	theyGetRE = regexp.MustCompile(`(?i)\b(?:(?:we'?d like|we would like|we want|i'?d like|i want)\s+(?:them|customers|users|people|everyone|each of them)\s+to|(?:they|he|she)\s+(?:should|will|must|would|shall))\s+(?:get|receive)\b`)

@@ -61,7 +61,7 @@ var (
 	waitUntilRE = regexp.MustCompile(`^(?:wait|pause|hold)\s+(?:until|till)\s+(?:they|the customer|the user|a|an)?\s*(.+?)(?:\s*\(?(?:or|with a|with|timeout|max|up to|at most)\s+(?:of\s+|after\s+|up to\s+|for\s+)?(.+?)\)?)?$`)
 	// untilInstantRE is a wait until a moment written in RFC 3339.
 	untilInstantRE = regexp.MustCompile(`^(?:wait|pause|hold|delay)(?:\s+(?:everyone|everybody|them|all|people|customers|users|the audience|it))?\s+(?:until|till|to)\s+(` + instantPattern + `)[\s,]*`)
-	untilAttrRE = regexp.MustCompile(`^(?:wait|pause|hold)\s+(?:until|till)\s+(?:their|the customer's|the user's|the)\s+([a-z][a-z _]*?)$`)
+	untilAttrRE    = regexp.MustCompile(`^(?:wait|pause|hold)\s+(?:until|till)\s+(?:their|the customer's|the user's|the)\s+([a-z][a-z _]*?)$`)
 )
 
 // waitClause reads the waits that watch for an event ("wait up to 2 days for
