@@ -413,6 +413,22 @@ func (j *journey) addGoal(goal, goalEvent, within string) bool {
 			continue
 		}
 		id := j.b.Add("goal_reached", "Goal: "+goal, map[string]any{"goal_name": goal, "exit_after_goal": false})
+		if last := j.armEnd(n.ID); last != "" {
+			// "attended -> thank-you email, that's our goal": the arm's
+			// steps first, then the goal, on the same path
+			for i, e := range j.b.g.Edges {
+				if e.Source == last {
+					j.b.g.Edges[i].Source = id
+				}
+			}
+			j.b.Connect(last, id, "")
+			for i, t := range j.tails {
+				if t == (tail{last, ""}) {
+					j.tails[i] = tail{id, ""}
+				}
+			}
+			return false
+		}
 		for i, e := range j.b.g.Edges {
 			if e.Source == n.ID && e.Branch == graph.BranchEventReceived {
 				j.b.g.Edges[i].Source, j.b.g.Edges[i].Branch = id, ""
@@ -435,6 +451,39 @@ func (j *journey) addGoal(goal, goalEvent, within string) bool {
 	j.add("goal_reached", "Goal: "+goal, map[string]any{"goal_name": goal, "exit_after_goal": true})
 	j.parked = append(j.parked, tail{wait, graph.BranchTimedOut})
 	return within == ""
+}
+
+// armEnd is the last step of the plain chain of steps on wait's
+// event_received arm (messages, data and waits, one after the other), ""
+// when the arm starts with something else.
+func (j *journey) armEnd(wait string) string {
+	step := func(id string) bool {
+		n, ok := j.b.Node(id)
+		return ok && (graph.IsChannel(n.Type) || n.Type == "wait" || n.Type == "add_tag" || n.Type == "remove_tag" || n.Type == "update_profile")
+	}
+	ins := func(id string) int {
+		c := 0
+		for _, e := range j.b.g.Edges {
+			if e.Target == id {
+				c++
+			}
+		}
+		return c
+	}
+	cur := ""
+	for _, e := range j.b.g.Edges {
+		if e.Source == wait && e.Branch == graph.BranchEventReceived && step(e.Target) && ins(e.Target) == 1 {
+			cur = e.Target
+		}
+	}
+	for cur != "" {
+		out := j.b.Edges(cur)
+		if len(out) != 1 || out[0].Branch != "" || !step(out[0].Target) || ins(out[0].Target) != 1 {
+			return cur
+		}
+		cur = out[0].Target
+	}
+	return ""
 }
 
 // sameEvent reports whether event is the goal's: its event, or named by

@@ -26,7 +26,10 @@ import (
 // cases per family in wordings blind1–3 do not use: 16 of 17 on its first
 // run. blind4 (59 briefs, 10 plans, by a fourth writer) was 23/69 on its
 // first run and 29/69 after the blind3 work and the plan reader, both
-// unseen. Raise a floor when the designer gets better.
+// unseen; the stage work learned from it took it to 43/69, 50/69 with the plan reader's blind4 work. mini5 was
+// written during that work, one or more cases per family in wordings
+// blind1–4 do not use: 10 of 14 on its first run. Raise a floor when the
+// designer gets better.
 var miniFloors = map[string]struct{ pass, silent int }{
 	"../testdata/mini":   {22, 0},
 	"../testdata/mini2":  {12, 0},
@@ -34,8 +37,9 @@ var miniFloors = map[string]struct{ pass, silent int }{
 	"../testdata/mini4":  {17, 0},
 	"../testdata/blind1": {49, 1},
 	"../testdata/blind2": {41, 1},
-	"../testdata/blind3": {59, 1},
-	"../testdata/blind4": {29, 3},
+	"../testdata/blind3": {61, 1},
+	"../testdata/blind4": {50, 2},
+	"../testdata/mini5":  {13, 0},
 }
 
 func TestMiniSets(t *testing.T) {

@@ -50,7 +50,7 @@ func (Designer) Design(ctx context.Context, req designer.Request, emit func(desi
 	}
 	return &designer.Result{
 		Graph:             p.graph,
-		Explanation:       explain(p.graph),
+		Explanation:       explain(p.graph) + courtesyNote(p.courtesy),
 		FollowUpQuestions: nonNil(p.questions),
 		Unrecognized:      nonNil(p.unrecognized),
 		Sources:           p.sources,

@@ -22,6 +22,8 @@ type parsed struct {
 	questions    []string
 	unrecognized []string
 	sources      []designer.Source
+	// courtesy are the greeting and sign-off lines left out (parse_courtesy.go).
+	courtesy []string
 }
 
 // parser reads one description clause by clause into a journey.
@@ -44,6 +46,7 @@ type parser struct {
 	// emails):"), for messages named without one.
 	seriesChannel string
 	lastAttr      string // the attribute last tested, for "if it's 6 or lower"
+	lastTest      *cond  // the test said before the audiences named by its value
 	lastDate      string // the date attribute last waited for, for "7 days before: push"
 	// afterWait is a branch to open on the next wait: its duration becomes
 	// the timeout.
@@ -80,6 +83,7 @@ type splitSpec struct {
 // parseJourney reads a plain-English description into a valid graph. It
 // fails when nothing in the text was understood.
 func parseJourney(text string) (*parsed, error) {
+	text, courtesy := dropCourtesy(text)
 	p := &parser{j: newJourney(), lastDay: -1, text: text, spans: map[string]span{}}
 	loc := newLocator(text)
 	var unrecognized []string
@@ -139,7 +143,7 @@ func parseJourney(text string) (*parsed, error) {
 	if problems := graph.Validate(g); len(problems) > 0 { // a parser bug: say so rather than return a broken journey
 		return nil, fmt.Errorf("the journey read from the description is not valid: %s", problems[0].Message)
 	}
-	return &parsed{graph: g, questions: p.questions, unrecognized: unrecognized, sources: p.sources()}, nil
+	return &parsed{graph: g, questions: p.questions, unrecognized: unrecognized, sources: p.sources(), courtesy: courtesy}, nil
 }
 
 // notUnderstood names the sentences that were not understood, if any.
@@ -178,7 +182,7 @@ var (
 	// relDateRE is a time said from a date the profile holds: "2 days before
 	// renewal_date", "3 days before their subscription renews at".
 	dateNameRE  = regexp.MustCompile(`(?:date|_at|_on|day|birthday|anniversary|renewal|expiry|expires|deadline|due|_end|_start|_time|_until)$`)
-	onlyForRE   = regexp.MustCompile(`^(?:but\s+|and\s+)?only\s+(?:to|for|if|when)\s+(.+)$`)
+	onlyForRE   = regexp.MustCompile(`^(?:but\s+|and\s+)?(?:(?:that|the|this)\s+(?:(?:last|final|latter|previous|second|third)\s+)?(?:one|message|email|sms|push|text|step|reminder)\s+)?only\s+(?:to|for|if|when)\s+(.+)$`)
 	stepLabelRE = regexp.MustCompile(`^(?:step\s*\d+|\d+[.)]?|then|and then|and|next|finally|afterwards|after that|also|lastly)$`)
 )
 
@@ -210,6 +214,15 @@ func (p *parser) clause(c string) bool {
 			break // "next day …", "first email: …"
 		}
 		c, l = c[m[1]:], l[m[1]:]
+	}
+	if m := checkLabelRE.FindStringSubmatchIndex(l); m != nil {
+		// "check whether they're on a family bundle: bundle_type is
+		// "family"": the test the audiences after it are named by
+		if cd, ok := parseCondition(l[m[2]:m[3]], c[m[2]:m[3]], p.channel); ok && cd.expr != "" {
+			p.lastTest = &cd
+			p.understood++
+			return true
+		}
 	}
 	if m := titleLeadRE.FindStringSubmatchIndex(l); m != nil && !keywordLeadRE.MatchString(l) && !headerRE.MatchString(l) {
 		if ch := channelRE.FindString(l[:m[1]]); ch != "" {
@@ -275,6 +288,11 @@ func (p *parser) clause(c string) bool {
 		p.understood++
 		return p.rest(l, c, m[4]) || true
 	}
+	if m := lookAtRE.FindStringSubmatch(strings.TrimRight(l, " .")); m != nil {
+		p.lastAttr = strings.ReplaceAll(m[1], "_", " ")
+		p.understood++
+		return true
+	}
 	ok := p.journeySetting(l, c) || p.otherwise(l, c) || p.dayOffset(l, c) || p.schedule(l, c) ||
 		p.entry(l, c) || p.conditional(l, c) || p.waitClause(l, c) || p.timePrefix(l, c) ||
 		p.trailingCondition(l, c) || p.action(l, c)
@@ -290,6 +308,8 @@ func (p *parser) gets(audL, audC, things string) {
 	switch {
 	case bareSignupRE.MatchString(audL): // "new users get …"
 		p.clause(audC)
+	case p.lastTest != nil && testValueRE.FindStringSubmatch(p.lastTest.expr) != nil && strings.Contains(audL, strings.ToLower(testValueRE.FindStringSubmatch(p.lastTest.expr)[1])):
+		p.branch(*p.lastTest, true) // "Premium members get …" after the test on "premium"
 	case !p.conditional("for "+audL, "for "+audC):
 		p.ask(fmt.Sprintf("Who should get these messages? I could not turn %q into a condition, so everyone gets them.", audC))
 	}
@@ -332,6 +352,10 @@ var (
 // otherwise continues the other arm of the open fork: "otherwise, …",
 // "if not, …", "if they did, …".
 func (p *parser) otherwise(l, c string) bool {
+	if side, from := p.armWords(l); side != "" { // "attended ->", "didn't ->"
+		p.j.switchTo(side)
+		return p.rest(l, c, from)
+	}
 	m := otherwiseRE.FindStringIndex(l)
 	if m == nil || p.j.fork == nil {
 		return false
@@ -353,6 +377,52 @@ func (p *parser) otherwise(l, c string) bool {
 		from += a[1] // "otherwise, as soon as they start, send …": the arm's event said again
 	}
 	return p.rest(l, c, from)
+}
+
+// armWordsRE is a few words heading an arm of an open wait on a line or
+// before an arrow of their own: "attended", "didn't", "not booked", "timed
+// out", "no show".
+var armWordsRE = regexp.MustCompile(`^(?:if\s+|when\s+|once\s+)?([a-z' ]{2,25}?)\s*(?:[:.,]\s*|$)`)
+
+// armTimeRE is the time an arm head says before its words: "7 days and no
+// delivery".
+var armTimeRE = regexp.MustCompile(`^(?:after\s+)?\d{1,4}\s*(?:minutes?|hours?|days?|weeks?)\s*(?:and|with|but|,)?\s+`)
+
+// timedOutWordsRE say that the wait ran out.
+var timedOutWordsRE = regexp.MustCompile(`^(?:(?:it |the wait |wait )?timed out|time ?out|times out|expired|no[ -]show|none|nothing|no|nope|still nothing|still none)$`)
+
+// armWords is the side of the open wait for an event that a bare arm head
+// names — its event in words (the stem of its last word: "attended" for
+// orientation_attended) or its timing out (a negation, "timed out") — and
+// where the arm's step begins; "" when l opens with no such head.
+func (p *parser) armWords(l string) (string, int) {
+	f := p.j.fork
+	l = strings.TrimSpace(l)
+	t := armTimeRE.FindStringIndex(l)
+	from := 0
+	if t != nil {
+		from = t[1]
+	}
+	m := armWordsRE.FindStringSubmatchIndex(l[from:])
+	if f == nil || m == nil || !snakeEventRE.MatchString(f.key) {
+		return "", 0
+	}
+	words := strings.TrimSpace(l[from+m[2] : from+m[3]])
+	rest := strings.TrimSpace(l[from+m[1]:])
+	if len(strings.Fields(words)) > 3 || (rest != "" && !actionLeadRE.MatchString(fillerLeadRE.ReplaceAllString(rest, ""))) {
+		return "", 0
+	}
+	said := false
+	for _, w := range wordRE.FindAllString(words, -1) {
+		said = said || stem(w) == stem(eventKind(f.key))
+	}
+	switch {
+	case timedOutWordsRE.MatchString(words) || (negationRE.MatchString(words) && (said || len(strings.Fields(words)) == 1)):
+		return f.side[1], from + m[1]
+	case said && !negationRE.MatchString(words):
+		return f.side[0], from + m[1]
+	}
+	return "", 0
 }
 
 // armEventLeadRE says again, in an arm, the event the arm is for: "as soon
@@ -404,6 +474,10 @@ func (p *parser) conditional(l, c string) bool {
 				condL, condC = condL[:w[0]], condC[:w[0]]
 			}
 		}
+	}
+	if cmp := bareCompareRE.FindStringSubmatchIndex(condL); cmp != nil && p.lastAttr != "" {
+		// "customers above $1000" after "look at their lifetime_value"
+		condL, condC = p.lastAttr+" "+condL[cmp[2]:], p.lastAttr+" "+condC[cmp[2]:]
 	}
 	if it := itIsRE.FindStringIndex(condL); it != nil && p.lastAttr != "" {
 		condL, condC = p.lastAttr+" is "+condL[it[1]:], p.lastAttr+" is "+condC[it[1]:]
@@ -480,6 +554,22 @@ func (p *parser) conditional(l, c string) bool {
 	return p.clause(action)
 }
 
+// bareCompareRE is a comparison that leaves out the attribute it is about:
+// "customers above 1000", "those with more than 3", "over 500".
+var bareCompareRE = regexp.MustCompile(`^(?:(?:all\s+)?(?:customers|users|those|people|anyone|members|accounts|players|donors|subscribers)\s+(?:with\s+|whose\s+is\s+|at\s+)?)?((?:above|over|below|under|more than|less than|fewer than|at least|at most|>=?|<=?)\s+[$€£]?\d[\d.]*)\s*$`)
+
+// checkLabelRE is the test the journey makes, as normalise leaves it
+// ("Check: membership_tier is "premium"").
+var checkLabelRE = regexp.MustCompile(`^check:\s*(.+)$`)
+
+// testValueRE is the value a test compares with: "premium" in
+// customer.membership_tier == "premium".
+var testValueRE = regexp.MustCompile(`== "([^"]+)"$`)
+
+// lookAtRE names the attribute the tests after it are about: "look at
+// their lifetime_value", "check the order_total".
+var lookAtRE = regexp.MustCompile(`^(?:look at|check|inspect|use|go by|branch on|split on|depending on|based on)\s+(?:their|the customer's|the user's|the|its|his|her)?\s*([a-z][a-z0-9]*(?:_[a-z0-9]+)+)$`)
+
 // onlySends reports whether the journey so far is messages only: no wait,
 // branch or split yet.
 func (p *parser) onlySends() bool {
@@ -541,6 +631,11 @@ func (p *parser) unlessBefore(cd cond) bool {
 
 // branch opens (or continues) a fork on cd, asking about invented timeouts.
 func (p *parser) branch(cd cond, gate bool) {
+	if cd.event != "" && identInTextRE.MatchString(p.text) && !strings.Contains(strings.ToLower(p.text), cd.event) {
+		if ev := p.knownEvent(cd.text); ev != "" { // "if they still haven't completed": kyc_completed
+			cd.event = ev
+		}
+	}
 	if f := p.j.fork; f != nil && cd.event != "" && cd.event != f.key && eventKind(cd.event) == eventKind(f.key) && !channelRE.MatchString(lowerASCII(cd.text)) {
 		cd.event = f.key // "if opened" after "if not opened … send an SMS" is still the email
 	}

@@ -48,6 +48,10 @@ func (p *parser) audienceEntry(l, c string) bool {
 		if everyoneRE.MatchString(l[m[2]:m[3]]) {
 			return true
 		}
+		if seg := segmentOf(l[m[2]:m[3]]); seg != "" && p.entryType == "scheduled_entry" && p.entryConfig["segment_id"] == nil && strings.Contains(l, "segment") {
+			p.entryConfig["segment_id"] = seg // "sched: Fri 07:00 … seg: weekly_digest_optin": whom the schedule runs for
+			return true
+		}
 		return p.conditional("for "+l[m[2]:m[3]], "for "+c[m[2]:m[3]])
 	}
 	if p.entryType != "" || p.j.steps() {

@@ -104,6 +104,15 @@ func parseCondition(text, orig, channel string) (cond, bool) {
 	if expr, ok := attributeExpr(text, orig); ok {
 		return cond{expr: expr, text: orig}, true
 	}
+	if m := flagAttrRE.FindStringSubmatch(text); m != nil && !firesRE.MatchString(text) && !strings.HasPrefix(text[strings.Index(text, m[1])+len(m[1]):], ".") {
+		// "they have opted in to WhatsApp (whatsapp_opt_in)": a yes/no
+		// attribute, by its name, never an event
+		expr := "customer." + m[1] + " == true"
+		if negationRE.MatchString(text) {
+			expr = "customer." + m[1] + " != true"
+		}
+		return cond{expr: expr, text: orig}, true
+	}
 	if m := hasAttrRE.FindStringSubmatch(text); m != nil {
 		attr := attrName(m[2])
 		if alias, ok := attrAliases[attr]; ok {
@@ -120,6 +129,11 @@ func parseCondition(text, orig, channel string) (cond, bool) {
 	if m := withinRE.FindStringSubmatchIndex(text); m != nil {
 		c.within, _, _ = findDuration(text[m[0]:m[1]])
 		rest = text[:m[0]] + text[m[1]:]
+	} else if m := laterRE.FindStringSubmatchIndex(text); m != nil {
+		// "if still not paid 2 days after that sms": the time since the
+		// step before is how long to wait
+		c.within, _, _ = findDuration(text[m[2]:m[3]])
+		rest = text[:m[0]]
 	}
 	ev, ok := eventOf(rest, channel)
 	if !ok {
@@ -136,6 +150,17 @@ func parseCondition(text, orig, channel string) (cond, bool) {
 	c.negated = negationRE.MatchString(rest)
 	return c, true
 }
+
+// flagAttrRE is a yes/no attribute written as code, named as one: is_vip,
+// has_app, whatsapp_opt_in, autopay_enabled, email_verified, sms_consent.
+var flagAttrRE = regexp.MustCompile(`(?:^|[\s"'(])((?:is|has)_[a-z0-9_]+|[a-z][a-z0-9_]*_(?:opt_in|opted_in|optin|enabled|disabled|verified|consent|consented|flag))(?:$|[\s"'),.:;])`)
+
+// laterRE is a time counted from the step before, said after a condition:
+// "2 days after that sms", "3 days later".
+var laterRE = regexp.MustCompile(`\s+(\d{1,4}\s*(?:minutes?|hours?|days?|weeks?))\s+(?:later|after (?:that|the|this|their|it)\b.*|since (?:that|the|this)\b.*)$`)
+
+// firesRE says that a name is an event or a segment, not an attribute.
+var firesRE = regexp.MustCompile(`\b(?:fires?|fired|event|emits?|triggers?|sends?|sent|arrives?|received|segment|list|audience)\b`)
 
 var (
 	// whoWithRE is the people a condition is about, before the attribute
@@ -203,12 +228,23 @@ func attributeExpr(text, orig string) (string, bool) {
 			}
 		}
 	}
+	if m := numCompareRE.FindStringSubmatchIndex(text); m != nil && !isAreRE.MatchString(text[:m[2]]) {
+		// "lifetime value above $1000": "is" left out before a number
+		text = text[:m[2]] + " is " + text[m[2]:]
+		orig = orig[:m[2]] + " is " + orig[m[2]:]
+	}
 	expr, ok := simpleAttributeExpr(text, orig)
 	if !ok || graph.CheckExpression(expr) != nil {
 		return "", false
 	}
 	return expr, true
 }
+
+// numCompareRE is an attribute compared with a number without "is":
+// "lifetime_value above $1000", "points balance over 500".
+var numCompareRE = regexp.MustCompile(`^(?:the |their )?[a-z][a-z0-9_]*(?: [a-z][a-z0-9_]*){0,2}\s+(above|over|below|under|more than|less than|greater than|fewer than|at least|at most)\s+[$€£]?\d[\d.]*$`)
+
+var isAreRE = regexp.MustCompile(`\b(?:is|are|was|were|be|has|have|with|whose|who|that|where|having)\b`)
 
 // dottedAttrRE is an attribute written as a path, which names it exactly:
 // "customer.preferred_channel", "event.data.total", "profile.tier".

@@ -190,7 +190,11 @@ func (p *parser) goalStatement(l, c string) bool {
 	if m := ourGoalRE.FindStringSubmatch(l); m != nil && p.lastAwaited() != "" {
 		// the event just waited for is the goal, named by what follows
 		ev := p.lastAwaited()
-		name := slug(nameWords(strings.Trim(m[1], ` ()"':`)))
+		said := strings.Trim(m[1], ` ()"':`)
+		name := slug(nameWords(said))
+		if snakeEventRE.MatchString(said) { // "kept_customer" is its name as written
+			name = said
+		}
 		if name == "" {
 			name = ev
 		}
@@ -211,12 +215,16 @@ func (p *parser) goalStatement(l, c string) bool {
 		// dashboard within 7 days": the event is the goal
 		named, said = said[id[2]:id[3]], said[id[2]:id[3]]+" "+said[id[1]:]
 	}
+	bracketed := ""
 	phrase := goalAsideRE.ReplaceAllStringFunc(said, func(a string) string {
-		if inner := identInPhraseRE.FindStringSubmatch(strings.Trim(a, " ()")); inner != nil && named == "" && !strings.HasPrefix(inner[1], "customer") {
-			named = inner[1] // "(event deposit_made)"
+		if inner := identInPhraseRE.FindStringSubmatch(strings.Trim(a, " ()")); inner != nil && bracketed == "" && !strings.HasPrefix(inner[1], "customer") {
+			bracketed = inner[1] // "(event deposit_made)"
 		}
 		return "" // "(any arm)"
 	})
+	if bracketed != "" { // "exam_booked (exam_slot_booked)": the name, then its event
+		named = bracketed
+	}
 	within := ""
 	if w := goalWithinRE.FindStringSubmatchIndex(phrase); w != nil {
 		// "device_upgraded within 14 days (any arm)": how long to wait for it

@@ -32,7 +32,7 @@ var (
 	askLeadRE = regexp.MustCompile(`(?im)(^|[.!?]\s+)(?:could|can|would|shall)\s+(?:we|you|someone)\s+(?:please\s+)?(?:also\s+)?(send|email|text|sms|push|whatsapp|notify|remind|message|ping)\b`)
 	byThenRE  = regexp.MustCompile(`(?i)\b(by|until|till|before|since) then\b`)
 	// perSlashRE is a rate written with a slash: "3 emails / week".
-	perSlashRE = regexp.MustCompile(`(?i)\s*/\s*(week|wk|day|month|hour|hr)\b`)
+	perSlashRE = regexp.MustCompile(`(?i)\s*/\s*(\d{1,3}\s?(?:d|h|w|days?|hours?|weeks?)|week|wk|day|month|hour|hr)\b`)
 	// bangRE is a negation written as code: "if !opened".
 	bangRE      = regexp.MustCompile(`(^|[\s(])!([a-z][a-z_]*)\b`)
 	thousandsRE = regexp.MustCompile(`\b(\d{1,3}(?:,\d{3})+)\b`)
@@ -77,21 +77,64 @@ var (
 	// salary_credited is received", "once order_shipped fires".
 	whenIdentRE = regexp.MustCompile(`(?i)\b(when(?:ever)?|once|as soon as|after)\s+(?:the\s+|an?\s+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:\s+event)?\s+(?:is received|is fired|fires|arrives|comes in|happens|is emitted|is sent|is tracked|lands|is triggered|triggers|is logged)\b`)
 	// nothingElseRE is an arm that gets nothing: "otherwise send nothing".
-	nothingElseRE = regexp.MustCompile(`(?i)[,;]?\s*\b(?:otherwise|else|if not)\s*,?\s*(?:just\s+)?(?:send nothing|do nothing|nothing|no message|don't send anything|they get nothing)\b`)
+	nothingElseRE = regexp.MustCompile(`(?i)[,;]?\s*\b(?:(?:otherwise|else|if not)\s*,?\s*(?:just\s+)?(?:send nothing|do nothing|nothing|no message|don't send anything|they get nothing)|(?:the rest|everyone else|everybody else|all others|others|the others)\s+(?:get|gets|receive|receives)\s+(?:nothing|no message|no messages)(?:\s+(?:for now|at all|yet))?)\b`)
 	// skipAndRE skips a message for another step: "skip the email and call
 	// our webhook instead" is the webhook instead of the email.
 	skipAndRE = regexp.MustCompile(`(?i)\b(?:skip|don't send|do not send|leave out) (?:the |that |this |their )?[a-z0-9' -]{1,30}?\s+(?:and|but)\s+(?:instead\s+)?`)
 	// eventIsRE names an event after saying it is one: "when an event is
 	// account_opened", "the event named order_completed".
 	eventIsRE = regexp.MustCompile(`(?i)\b(?:an?|the)\s+event\s+(?:is|named|called|=)\s+([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`)
+	// eventLabelRE names an event after a label: "(event: first_donation)",
+	// "(event user_registered)", "evt: roaming_started" opening a line (the
+	// trigger).
+	eventLabelRE = regexp.MustCompile(`(?im)(\([ \t]*|^[ \t]*(?:[-*•][ \t]*)?)(?:event|evt)(?:[ \t]+(?:name|type))?[ \t]*[:=]?[ \t]*([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`)
 	// whenParenRE is what starts the journey said in words with its event
 	// in brackets, opening the text: "When a student enrols in a course
 	// (`course_enrolled`), …", "when a new debit card is shipped (we send
 	// `card_shipped`), …".
-	whenParenRE = regexp.MustCompile(`(?im)^((?:[^\n.]{0,40}?:\s*)?)(?:when(?:ever)?|once|as soon as)\s+[^.,;:()\n]{3,80}?\s*\(\s*(?:we (?:send|emit|fire|track|get|log)\s+|event\s+|via\s+|the\s+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:\s+event)?\s*\)\s*(?:,\s*|\s+)`)
+	whenParenRE = regexp.MustCompile(`(?im)^((?:[^\n.]{0,40}?:\s*)?)(?:when(?:ever)?|once|as soon as|after|each time|every time|any time|anytime)\s+[^.,;:()\n]{3,80}?\s*\(\s*(?:(?:we|they|it|the app|our app|the system|our system)\s+(?:send|sends|emit|emits|fire|fires|track|tracks|get|log|logs)\s+)?(?:the\s+)?(?:event[:\s]+|via\s+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:\s+event)?\s*\)\s*(?:,\s*|\s+)`)
 	// orWithinRE is a wait for an event or a time, whichever is first:
 	// "wait for order_delivered or 7 days, whichever comes first".
-	orWithinRE = regexp.MustCompile(`(?i)\bwait (?:for|until)\s+([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\s+(?:or|or up to|or at most|or max)\s+(\d{1,4}\s*(?:minutes?|hours?|days?|weeks?))(?:\s*,?\s*whichever (?:comes|happens|is) (?:first|sooner|earlier))?`)
+	// waitUpToRE is a wait for an event with its longest time said after
+	// it: "wait for power_restored, up to 12h", "wait for x for at most 10
+	// days", "wait for x (max 2 days)".
+	waitUpToRE = regexp.MustCompile(`(?i)\bwait (?:for|until)\s+([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:\s+event)?\s*[,(]?\s*(?:for\s+)?(?:up to|at most|max(?:imum)?|no (?:more|longer) than|a maximum of|tops)\s+(\d{1,4}\s*(?:minutes?|hours?|days?|weeks?))\)?`)
+	// moreRE is "N more days": the same length of time.
+	moreRE = regexp.MustCompile(`(?i)\b(\d{1,4}|one|two|three|four|five|six|seven|ten|a few)\s+(?:more|further|extra|additional)\s+(minutes?|hours?|days?|weeks?)\b`)
+	// namedGoalRE is a goal named in quotes with its event after it: "goal
+	// 'challenge_joined' = when they fire challenge_joined", "Goal
+	// "exam_booked" is reached when they fire exam_slot_booked".
+	namedGoalRE = regexp.MustCompile(`(?i)\b(?:the |our |a )?goal\s+(?:(?:named|called|name)\s+)?["']([^"'\n]{1,40})["']\s*(?:=|:|-|is reached|is hit|is met|is achieved|counts|means|happens)?\s*(?:when|once|if|as soon as|on)?\s*(?:they|someone|the customer|the user|a user|a customer|people)?\s*(?:fire|fires|send|sends|trigger|triggers|emit|emits|do|does|hit|hits)?\s*(?:the\s+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:\s+event)?\b`)
+	// goalCalledRE names in quotes the goal of what was just said:
+	// "call the goal 'winback'", "… counts towards our goal "kyc_done"",
+	// "name the goal 'activated'". What it is about comes before it.
+	goalCalledRE = regexp.MustCompile(`(?im)(?:^|[.;,]\s*|\s-+\s*)(?:[^.;,\n]*?\b(?:counts?|is counted|are counted|goes|go) (?:towards?|toward|as|for|into) (?:our|the|a) goal|(?:and\s+)?(?:call|name|label) (?:the|this|our|that|it a|it the|it our)? ?goal|(?:and\s+)?(?:the |our )?goal (?:is )?(?:called|named))\s*["']([^"'\n]{1,40})["']`)
+	// arrivedRE and ranOutRE head the arms of a wait for an event said of
+	// the event or the time: "when it arrives", "if it times out", "if the
+	// 3 days pass".
+	arrivedRE = regexp.MustCompile(`(?i)\b(?:when|once|if|as soon as) (?:it|the event|the signal) (?:arrives|comes in|comes through|lands|fires|is received|shows up)\b`)
+	ranOutRE  = regexp.MustCompile(`(?i)\b(?:(?:if|when|once) (?:it|that|this|the wait) (?:times out|expires|runs out)|if (?:the )?(?:\d{1,4}|one|two|three|four|five|six|seven|ten) (?:minutes?|hours?|days?|weeks?) (?:pass|passes|go by|goes by|run out|elapse|are up|is up|go past)|if (?:time runs out|nothing arrives|nothing comes|it doesn't arrive|it never arrives|it does not arrive|it doesn't come))\b`)
+	// attrValueRE is a test said as the attribute and the value: "the
+	// attribute is membership_tier and the value is "premium"", "field
+	// plan_type, value gold".
+	attrValueRE = regexp.MustCompile(`(?i)\b(?:the\s+)?(?:profile\s+)?(?:attribute|attr|field|property)(?:\s+name)?\s*(?:is|=|:)?\s+([a-z][a-z0-9]*(?:[_.][a-z0-9]+)*)\s*(?:,|and|with|;)?\s*(?:the\s+)?(?:value|val)\s*(?:is|=|:|of)?\s+("[^"\n]{1,40}"|'[^'\n]{1,40}'|[a-z0-9_.-]+)`)
+	// theAttrRE is an attribute named after saying it is one: "the profile
+	// attribute next_departure_at", "their field plan_type".
+	theAttrRE = regexp.MustCompile(`(?i)\b(?:the|their|its|a)\s+(?:profile\s+|customer\s+|user\s+)?(?:attribute|attr|field|property)\s+([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b`)
+	// atInstantRE is a step said at a moment written in RFC 3339, with a
+	// gloss of the same moment in brackets after it: "a push at
+	// 2027-06-01T07:00:00Z (8am London time) wishing them luck".
+	atInstantRE = regexp.MustCompile(`(?i)(^|,\s*(?:and\s+)?(?:then\s+)?|\s(?:and|then)\s+)([^,.;\n]*?)\s+(?:at|on)\s+(` + instantPattern + `)(?:\s*\([^()\n]{1,40}\))?`)
+	// schedLabelRE is a schedule under a label, its day written short:
+	// "sched: Fri 07:00", "Schedule: every Tue 9am".
+	schedLabelRE = regexp.MustCompile(`(?im)^([ \t]*)(?:sched|schedule|cadence|runs?|recurrence)[ \t]*[:=][ \t]*(?:every[ \t]+|on[ \t]+)?(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?(?:[ \t]*,)?`)
+	// checkWhetherRE says which test the journey makes, in words and then
+	// as written: "we'd like to check whether they're on the premium tier -
+	// membership_tier is "premium"".
+	checkWhetherRE = regexp.MustCompile(`(?i)\b(?:(?:we'?d like to|we would like to|we want to|we need to|please|first|then)\s+)?(?:check|see|find out|test)\s+(?:whether|if)\s+[^:.\n]{1,60}?(?::|\s-\s|\s–\s|\s—\s)\s*`)
+	// nextWeeksRE is "next week's schedule": what a message holds, no time.
+	nextWeeksRE = regexp.MustCompile(`(?i)\bnext (week|month|year)'s\b`)
+	orWithinRE  = regexp.MustCompile(`(?i)\bwait (?:for|until)\s+([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\s+(?:or|or up to|or at most|or max)\s+(\d{1,4}\s*(?:minutes?|hours?|days?|weeks?))(?:\s*,?\s*whichever (?:comes|happens|is) (?:first|sooner|earlier))?`)
 	// theyGetRE is a message said as what they should get: "we'd like them
 	// to get a welcome email", "they should receive an SMS".
 	theyGetRE = regexp.MustCompile(`(?i)\b(?:(?:we'?d like|we would like|we want|i'?d like|i want)\s+(?:them|customers|users|people|everyone|each of them)\s+to|(?:they|he|she)\s+(?:should|will|must|would|shall))\s+(?:get|receive)\b`)
@@ -109,7 +152,7 @@ var (
 	// back_in_stock".
 	triggerIsRE = regexp.MustCompile(`(?i)\b(?:the[ \t]+)?(?:trigger|trig|entry|entry event|trigger event|start event)[ \t]*(?:is|=|:|-)?[ \t]*(?:the[ \t]+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:[ \t]+event)?\b[ \t]*(?:\((?:entry|trigger)[^)\n]*\))?[ \t]*[.,;]?`)
 	// shortLabelRE are labels written short: "aud:", "seg=".
-	audLabelRE = regexp.MustCompile(`(?im)\baud[ \t]*[:=][ \t]*(?:seg(?:ment)?\b[ \t]*[:=]?[ \t]*)?`)
+	audLabelRE = regexp.MustCompile(`(?im)\baud[ \t]*[:=][ \t]*(?:seg(?:ment)?\b[ \t]*[:=]?[ \t]*)?|^[ \t]*seg[ \t]*[:=][ \t]*`)
 	segShortRE = regexp.MustCompile(`(?i)\bseg[ \t]*[:=]?[ \t]*([a-z][a-z0-9]*(?:_[a-z0-9]+)+)`)
 	// armAfterSemiRE is an arm of a split after a semicolon: "A = push …;
 	// B = push …" (a semicolon would end the sentence, and the split).
@@ -212,8 +255,24 @@ func sumShares(arms []string) int {
 var shortUnits = map[string]string{"h": "hours", "hr": "hours", "hrs": "hours", "d": "days", "w": "weeks", "wk": "weeks", "wks": "weeks",
 	"min": "minutes", "mins": "minutes"}
 
+// pipeLines puts each cell of a line written with pipes as separators
+// ("sched: Fri 07:00 … | seg: weekly_digest_optin | email digest | cap
+// email 3/wk") on a line of its own. Lines of a table (a pipe line next to
+// another pipe line) are left as they are.
+func pipeLines(text string) string {
+	lines := strings.Split(text, "\n")
+	piped := func(i int) bool { return i >= 0 && i < len(lines) && strings.Count(lines[i], "|") >= 1 }
+	for i, line := range lines {
+		if strings.Count(line, " | ") >= 2 && !piped(i-1) && !piped(i+1) {
+			lines[i] = strings.ReplaceAll(line, " | ", "\n")
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
 // normalise is the first stage: the description in one plain form.
 func normalise(text string) string {
+	text = pipeLines(text)
 	text = dropSpeakers(text)
 	text = joinSplitBlocks(text)
 	text = joinArmsAfterSemicolons(text)
@@ -239,6 +298,26 @@ func normalise(text string) string {
 		return `"` + inner + `"`
 	})
 	text = eventIsRE.ReplaceAllString(text, "${1}")
+	text = attrValueRE.ReplaceAllString(text, "${1} is ${2}")
+	text = theAttrRE.ReplaceAllString(text, "${1}")
+	text = checkWhetherRE.ReplaceAllString(text, "Check: ")
+	text = nextWeeksRE.ReplaceAllString(text, "the coming ${1}'s")
+	text = eventLabelRE.ReplaceAllStringFunc(text, func(m string) string {
+		s := eventLabelRE.FindStringSubmatch(m)
+		if strings.HasPrefix(strings.TrimSpace(s[1]), "(") {
+			return s[1] + s[2]
+		}
+		return s[1] + "Trigger: " + s[2] + ".\n"
+	})
+	text = namedGoalRE.ReplaceAllString(text, "Goal: ${1} (${2})")
+	text = goalCalledRE.ReplaceAllStringFunc(text, func(m string) string {
+		s := goalCalledRE.FindStringSubmatchIndex(m)
+		lead := strings.TrimRight(m[:s[0]+len(m[s[0]:])-len(strings.TrimLeft(m[s[0]:], ".;, -"))], " ")
+		if id := identInPhraseRE.FindStringSubmatch(lowerASCII(m[:s[2]-1])); id != nil {
+			return lead + " Goal: " + m[s[2]:s[3]] + " (" + id[1] + ")"
+		}
+		return lead + " that's our goal (" + m[s[2]:s[3]] + ")"
+	})
 	text = theyGetRE.ReplaceAllString(text, "send them")
 	if m := whenParenRE.FindStringSubmatchIndex(text); m != nil && !stepWordRE.MatchString(text[:m[0]]) {
 		text = text[:m[0]] + text[m[2]:m[3]] + "Trigger: " + text[m[4]:m[5]] + ".\n" + text[m[1]:]
@@ -246,6 +325,10 @@ func normalise(text string) string {
 	text = whenIdentRE.ReplaceAllString(text, "${1} the ${2} event arrives")
 	text = nothingElseRE.ReplaceAllString(text, "")
 	text = skipAnd(text)
+	text = schedLabelRE.ReplaceAllStringFunc(text, func(m string) string {
+		s := schedLabelRE.FindStringSubmatch(m)
+		return s[1] + "Every " + dayNames[strings.ToLower(s[2])]
+	})
 	text = audLabelRE.ReplaceAllString(text, "Audience: segment ")
 	text = segShortRE.ReplaceAllString(text, "segment ${1}")
 	text = startsItRE.ReplaceAllString(text, "${1}Trigger: ${2}.\n")
@@ -256,7 +339,13 @@ func normalise(text string) string {
 	text = identTriggerRE.ReplaceAllString(text, "Trigger: ${2}.\n")
 	text = askLeadRE.ReplaceAllString(text, "${1}${2}")
 	text = byThenRE.ReplaceAllString(text, "${1} that time") // "then" here is no next step
-	text = perSlashRE.ReplaceAllString(text, " per $1")
+	text = perSlashRE.ReplaceAllStringFunc(text, func(m string) string {
+		unit := strings.TrimSpace(perSlashRE.FindStringSubmatch(m)[1])
+		if u, ok := shortUnits[strings.ToLower(unit)]; ok {
+			unit = strings.TrimSuffix(u, "s") // "3/wk": per week
+		}
+		return " per " + unit
+	})
 	text = insteadOfRE.ReplaceAllString(text, "instead")
 	text = bangRE.ReplaceAllString(text, "${1}not ${2}")
 	text = dayCodeRE.ReplaceAllString(text, "${1}${3}day ${2}${4}")
@@ -272,9 +361,20 @@ func normalise(text string) string {
 		}
 		return n
 	})
+	text = atInstantRE.ReplaceAllString(text, "${1}wait until ${3}, then ${2}")
 	text = orWithinRE.ReplaceAllString(text, "wait up to ${2} for ${1}")
+	text = waitUpToRE.ReplaceAllString(text, "wait up to ${2} for ${1}")
+	text = moreRE.ReplaceAllString(text, "${1} ${2}")
+	text = arrivedRE.ReplaceAllString(text, "if they do")
+	text = ranOutRE.ReplaceAllString(text, "if not")
 	return thousandsRE.ReplaceAllStringFunc(text, func(m string) string { return strings.ReplaceAll(m, ",", "") })
 }
+
+// instantPattern is a moment in RFC 3339: 2027-01-24T09:00:00Z.
+const instantPattern = `\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}(?::\d{2})?(?:[Zz]|[+-]\d{2}:\d{2})`
+
+// dayNames are the days' names by their first three letters.
+var dayNames = map[string]string{"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday", "sat": "Saturday", "sun": "Sunday"}
 
 var insteadWordRE = regexp.MustCompile(`(?i)\binstead\b`)
 

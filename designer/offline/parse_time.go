@@ -59,13 +59,21 @@ func (p *parser) dayWait(day int) {
 var (
 	waitForRE   = regexp.MustCompile(`^(?:wait|pause|hold|give them)\s+(?:for\s+)?(?:up to|at most|a maximum of|max|no more than)?\s*(.*?)\s+(?:for|until)\s+(?:them to|they|the customer to|the user to|a |an |the |their )?(.+)$`)
 	waitUntilRE = regexp.MustCompile(`^(?:wait|pause|hold)\s+(?:until|till)\s+(?:they|the customer|the user|a|an)?\s*(.+?)(?:\s*\(?(?:or|with a|with|timeout|max|up to|at most)\s+(?:of\s+|after\s+|up to\s+|for\s+)?(.+?)\)?)?$`)
-	untilAttrRE = regexp.MustCompile(`^(?:wait|pause|hold)\s+(?:until|till)\s+(?:their|the customer's|the user's|the)\s+([a-z][a-z _]*?)$`)
+	// untilInstantRE is a wait until a moment written in RFC 3339.
+	untilInstantRE = regexp.MustCompile(`^(?:wait|pause|hold|delay)(?:\s+(?:everyone|everybody|them|all|people|customers|users|the audience|it))?\s+(?:until|till|to)\s+(` + instantPattern + `)[\s,]*`)
+	untilAttrRE    = regexp.MustCompile(`^(?:wait|pause|hold)\s+(?:until|till)\s+(?:their|the customer's|the user's|the)\s+([a-z][a-z _]*?)$`)
 )
 
 // waitClause reads the waits that watch for an event ("wait up to 2 days for
 // a purchase", "wait until they click, at most a week") or a date ("wait
 // until their trial end date").
 func (p *parser) waitClause(l, c string) bool {
+	if m := untilInstantRE.FindStringSubmatchIndex(l); m != nil {
+		// "hold everyone until 2027-01-24T09:00:00Z": a moment, as written
+		at := strings.ToUpper(l[m[2]:m[3]])
+		p.j.add("wait_until", "Wait until "+at, map[string]any{"until": at})
+		return p.rest(l, c, m[1])
+	}
 	if m := waitForRE.FindStringSubmatch(l); m != nil {
 		dur, _, ok := findDuration(m[1])
 		ev, evOK := eventOf(m[2], p.channel)
