@@ -18,7 +18,9 @@ import (
 // its own; 7/8 on its first run. blind4's plans were 2/10 (1 silent) before
 // the reading learned from them (9/10 after; the one left is the offline
 // parser reading "parcel" in an SMS's text as post); mini5docs was written
-// after that, 3/6 on its first run. Raise a floor when reading gets better.
+// after that, 3/6 on its first run. blind5's plans were 3/10 (1 silent) on
+// their first run and 2/10 after the blind4 work (an arm's rows dated like
+// the split got a wait each). Raise a floor when reading gets better.
 var planFloors = map[string]struct{ pass, silent int }{
 	"../testdata/blind1":    {7, 0},
 	"../testdata/blind2":    {7, 0},
@@ -26,6 +28,7 @@ var planFloors = map[string]struct{ pass, silent int }{
 	"../testdata/blind4":    {9, 0},
 	"../testdata/mini4docs": {8, 0},
 	"../testdata/mini5docs": {6, 0},
+	"../testdata/blind5":    {2, 1},
 }
 
 func TestPlanCorpora(t *testing.T) {
