@@ -30,6 +30,13 @@ func TestPromptFamilies(t *testing.T) {
 		file: "split,share,wait before,channel,message\nHoldout,30%,none,,no message\nBlue,70%,none,SMS,One\nBlue,70%,5 days,Email,Two\n",
 		want: []string{"Split 30/70:", "- A: control (no message)", `- B: send an SMS "One", then 5 days later send an email "Two"`},
 	}, {
+		// Arms whose first rows wait as long as each other go out
+		// together: the split waits that long, the arms no more; an arm
+		// that waits longer waits the difference inside it.
+		name: "arms dated like their split",
+		file: "channel,wait after previous step,variant,share,content\nEmail,-,All,100%,Guide\nPush,3 days,A,50%,Offer\nSMS,3 days,B,25%,Offer\nEmail,5 days,C,25%,Late offer\n",
+		want: []string{"Wait 3 days, then, split 50/25/25:", `- A: send a push notification "Offer"`, `- B: send an SMS "Offer"`, `- C: 2 days later send an email "Late offer"`},
+	}, {
 		// A split's weights said in a sentence of their own go to the
 		// Variant column's arms.
 		name: "split sentence",

@@ -395,6 +395,17 @@ func splitSentences(steps []Step, first bool, prevDay int, split []int, anchor s
 		head = "Then, " + head
 	}
 	out := []string{head + ":"}
+	// The split's lead already waited the first row's delay: an arm whose
+	// first row says the same delay (the arms go out together) waits no
+	// more, one that says longer waits the difference.
+	var leadN int
+	var leadUnit string
+	if steps[0].delay && lead != "" {
+		if m := delayRE.FindStringSubmatch(oneLine(steps[0].Timing)); m != nil {
+			leadN, _ = strconv.Atoi(m[1])
+			leadUnit = strings.ToLower(m[2][:1])
+		}
+	}
 	for i, n := range names {
 		var b strings.Builder
 		fmt.Fprintf(&b, "- %c: ", 'A'+i)
@@ -408,6 +419,11 @@ func splitSentences(steps []Step, first bool, prevDay int, split []int, anchor s
 				// from the rows of the other arms above it.
 				if m := delayRE.FindStringSubmatch(oneLine(s.Timing)); m != nil && m[1] != "0" {
 					n, _ := strconv.Atoi(m[1])
+					if k == 0 && leadN > 0 && strings.ToLower(m[2][:1]) == leadUnit {
+						if n -= leadN; n <= 0 {
+							break
+						}
+					}
 					if k > 0 {
 						b.WriteString(", then ")
 					}

@@ -26,11 +26,13 @@ import (
 // cases per family in wordings blind1–3 do not use: 16 of 17 on its first
 // run. blind4 (59 briefs, 10 plans, by a fourth writer) was 23/69 on its
 // first run and 29/69 after the blind3 work and the plan reader, both
-// unseen; the stage work learned from it took it to 43/69, 50/69 with the plan reader's blind4 work. mini5 was
+// unseen; the stage work learned from it took it to 43/69, 50/69 with the plan reader's blind4 work, 51/69
+// once a parcel in a message's quoted text no longer read as post. mini5 was
 // written during that work, one or more cases per family in wordings
 // blind1–4 do not use: 10 of 14 on its first run. blind5 (59 briefs, 10
 // plans, by a fifth writer) was 33/69 on its first run and 33/69 after the
-// blind4 work, both unseen. Raise a floor when the designer gets better.
+// blind4 work, both unseen; 34/69 after two fixes learned from its
+// first run (an arm's delay said twice, the parcel). Raise a floor when the designer gets better.
 var miniFloors = map[string]struct{ pass, silent int }{
 	"../testdata/mini":   {22, 0},
 	"../testdata/mini2":  {12, 0},
@@ -39,9 +41,9 @@ var miniFloors = map[string]struct{ pass, silent int }{
 	"../testdata/blind1": {49, 1},
 	"../testdata/blind2": {41, 1},
 	"../testdata/blind3": {61, 1},
-	"../testdata/blind4": {50, 2},
+	"../testdata/blind4": {51, 2},
 	"../testdata/mini5":  {13, 0},
-	"../testdata/blind5": {33, 1},
+	"../testdata/blind5": {34, 1},
 }
 
 func TestMiniSets(t *testing.T) {

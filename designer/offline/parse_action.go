@@ -73,8 +73,8 @@ func channelOf(word string) (typ, channel, noun string) {
 var physicalRE = regexp.MustCompile(`\b(?:postcards?|by post|physical (?:mail|letter|card|postcard|gift)|printed|paper (?:letter|mail)|snail mail|direct mail|parcels?)\b`)
 
 func (p *parser) action(l, c string) bool {
-	if physicalRE.MatchString(l) {
-		return false // "mail a physical postcard": no node sends post
+	if physicalRE.MatchString(quotedTextRE.ReplaceAllString(l, `""`)) {
+		return false // "mail a physical postcard": no node sends post (a message's quoted text may say "parcel")
 	}
 	if u := strings.TrimRight(urlRE.FindString(c), ".,;:!?)"); validURL(u) && (callVerbRE.MatchString(l) || !channelRE.MatchString(urlRE.ReplaceAllString(l, ""))) {
 		cfg := map[string]any{"url": u}
