@@ -56,7 +56,8 @@ func (p *parser) findDate(l string) (dateTime, bool) {
 	if m := relDateRE.FindStringSubmatchIndex(l); m != nil {
 		dir, name := l[m[4]:m[5]], l[m[6]:m[7]]
 		dated := dir != "after" || dateNameRE.MatchString(name) // "1 hour after cart_abandoned" is an event
-		if dur, _, ok := findDuration(l[m[2]:m[3]]); ok && dated {
+		same := name == "same date" || name == "that date"      // the date said last: relItRE
+		if dur, _, ok := findDuration(l[m[2]:m[3]]); ok && dated && !same {
 			return dateTime{m[0], m[1], attrName(strings.TrimPrefix(strings.TrimPrefix(name, "customer."), "attributes.")), dur, dir}, true
 		}
 	}

@@ -1,6 +1,7 @@
 package offline
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -73,6 +74,18 @@ var (
 	// signedDateRE is a time from a date written as a signed offset:
 	// "-21d renewal_date: email", "+2h webinar_start".
 	signedDateRE = regexp.MustCompile(`(?im)(^[ \t]*(?:[-*•][ \t]+)?|[\s(,;:])([-+])(\d{1,3})[ \t]?(h|d|w|hours?|days?|weeks?)[ \t]+(?:(?:from|vs\.?|relative to)[ \t]+)?((?:customer\.)?[a-z][a-z0-9]*(?:[_.][a-z0-9]+)+)\b`)
+	// attrSignedRE is a time from a date written as the date then a signed
+	// offset: "wait till class_start_time -2h", "webinar_start +1d".
+	attrSignedRE = regexp.MustCompile(`(?i)(?:\bwait[ _](?:till|until)[ \t]+)?\b((?:customer\.)?[a-z][a-z0-9]*(?:[_.][a-z0-9]+)+)[ \t]*([-+])[ \t]?(\d{1,3})[ \t]?(h|d|w|hours?|days?|weeks?)\b`)
+	// dayAroundRE is "the day before|after <date attribute>".
+	dayAroundRE = regexp.MustCompile(`(?i)\bthe (day|week) (before|after) ((?:customer\.)?[a-z][a-z0-9]*(?:[_.][a-z0-9]+)+)\b`)
+	// splitListRE is a split's shares then its arms unlettered, one per
+	// share: "50/50 split: sms | whatsapp", "split 70/30: email vs push".
+	splitListRE = regexp.MustCompile(`(?i)\b(?:(?:a/b\s+)?split\s+(?:it\s+)?)?(\d{1,2}(?:\s*/\s*\d{1,2}){1,3})(?:\s+(?:a/b\s+)?split)?\s*:\s*([^\n.;]+)`)
+	// armSepRE separates unlettered arms.
+	armSepRE = regexp.MustCompile(`(?i)\s*(?:\||\s/\s|\bvs\.?(?:\s|$)|\bversus\b)\s*`)
+	// letteredRE opens an arm that is lettered already.
+	letteredRE = regexp.MustCompile(`(?i)^(?:(?:variant|group|arm)\s+)?[a-e]\s*(?::|=|\)|->|→|\s-\s|\s+gets?\b)`)
 	// whenIdentRE is an event written as code and said to happen: "when
 	// salary_credited is received", "once order_shipped fires".
 	whenIdentRE = regexp.MustCompile(`(?i)\b(when(?:ever)?|once|as soon as|after)\s+(?:the\s+|an?\s+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:\s+event)?\s+(?:is received|is fired|fires|arrives|comes in|happens|is emitted|is sent|is tracked|lands|is triggered|triggers|is logged)\b`)
@@ -288,6 +301,25 @@ func normalise(text string) string {
 		}
 		return s[1] + s[3] + " " + shortUnits[strings.ToLower(s[4][:1])] + dir + s[5]
 	})
+	text = attrSignedRE.ReplaceAllStringFunc(text, func(m string) string {
+		s := attrSignedRE.FindStringSubmatch(m)
+		if !dateNameRE.MatchString(strings.ToLower(s[1])) {
+			return m
+		}
+		dir := " after "
+		if s[2] == "-" {
+			dir = " before "
+		}
+		return s[3] + " " + shortUnits[strings.ToLower(s[4][:1])] + dir + s[1]
+	})
+	text = dayAroundRE.ReplaceAllStringFunc(text, func(m string) string {
+		s := dayAroundRE.FindStringSubmatch(m)
+		if !dateNameRE.MatchString(strings.ToLower(s[3])) {
+			return m
+		}
+		return "1 " + strings.ToLower(s[1]) + " " + strings.ToLower(s[2]) + " " + s[3]
+	})
+	text = letterSplitArms(text)
 	text = topicLeadRE.ReplaceAllString(text, "${1}")
 	text = chatLeadRE.ReplaceAllString(text, "")
 	text = backtickRE.ReplaceAllStringFunc(text, func(m string) string {
@@ -399,4 +431,34 @@ func skipAnd(text string) string {
 		}
 		text = text[:m[0]] + rest + text[end:]
 	}
+}
+
+// letterSplitArms letters the arms of a split said as its shares then its
+// arms, one per share, with no letters: "50/50 split: sms | whatsapp" is
+// "split 50/50: A: sms, B: whatsapp". A split word must be there, and the
+// arms as many as the shares; otherwise the text is left as it is.
+func letterSplitArms(text string) string {
+	return splitListRE.ReplaceAllStringFunc(text, func(m string) string {
+		sm := splitListRE.FindStringSubmatch(m)
+		if !strings.Contains(strings.ToLower(m[:len(m)-len(sm[2])]), "split") {
+			return m
+		}
+		shares := strings.Split(strings.ReplaceAll(sm[1], " ", ""), "/")
+		arms := armSepRE.Split(strings.TrimSpace(sm[2]), -1)
+		if len(arms) != len(shares) {
+			return m
+		}
+		var b strings.Builder
+		b.WriteString("split " + strings.Join(shares, "/") + ":")
+		for i, a := range arms {
+			if a == "" || letteredRE.MatchString(a) {
+				return m
+			}
+			if i > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, " %c: %s", 'A'+i, a)
+		}
+		return b.String()
+	})
 }

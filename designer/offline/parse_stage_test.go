@@ -27,6 +27,17 @@ func TestNormalise(t *testing.T) {
 		{"-21d renewal_date: email", "21 days before renewal_date: email"},
 		{"+2h webinar_start: sms", "2 hours after webinar_start: sms"},
 		{"sms @T+1", "sms @day 1"},
+		// the date then a signed offset; the day before/after a date
+		{"-> wait till class_start_time -2h -> sms", "-> 2 hours before class_start_time -> sms"},
+		{"wait_until webinar_start -1d -> email", "1 days before webinar_start -> email"},
+		{"order_total -5d", "order_total -5 days"},
+		{"an email the day after install_date", "an email 1 day after install_date"},
+		{"the day after order_shipped", "the day after order_shipped"},
+		// a split's unlettered arms, one per share
+		{"50/50 split: sms | whatsapp", "split 50/50: A: sms, B: whatsapp"},
+		{"split 70/30: email vs push", "split 70/30: A: email, B: push"},
+		{"split 40/60: A: email | B: push", "split 40/60: A: email | B: push"},
+		{"50/50: sms | whatsapp", "50/50: sms | whatsapp"},
 		// arms after semicolons stay in the split's sentence
 		{"Split 50/50: A = push; B = email", "Split 50/50: A = push / B = email"},
 		{"80% get an email; 20% get nothing", "80% get an email, 20% get nothing"},
