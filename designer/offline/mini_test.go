@@ -31,9 +31,10 @@ import (
 // written during that work, one or more cases per family in wordings
 // blind1–4 do not use: 10 of 14 on its first run. blind5 (59 briefs, 10
 // plans, by a fifth writer) was 33/69 on its first run and 33/69 after the
-// blind4 work, both unseen; 37/69 after the fixes learned from its
+// blind4 work, both unseen; 38/69 after the fixes learned from its
 // first run (an arm's delay said twice, the parcel, dates then signed
-// offsets, "the same date", unlettered split arms). Raise a floor when the designer gets better.
+// offsets, "the same date", unlettered split arms, goals marked as a step). Raise a floor when the
+// designer gets better.
 var miniFloors = map[string]struct{ pass, silent int }{
 	"../testdata/mini":   {22, 0},
 	"../testdata/mini2":  {12, 0},
@@ -44,7 +45,7 @@ var miniFloors = map[string]struct{ pass, silent int }{
 	"../testdata/blind3": {61, 1},
 	"../testdata/blind4": {51, 2},
 	"../testdata/mini5":  {13, 0},
-	"../testdata/blind5": {37, 1},
+	"../testdata/blind5": {38, 1},
 }
 
 func TestMiniSets(t *testing.T) {

@@ -86,6 +86,9 @@ var (
 	armSepRE = regexp.MustCompile(`(?i)\s*(?:\||\s/\s|\bvs\.?(?:\s|$)|\bversus\b)\s*`)
 	// letteredRE opens an arm that is lettered already.
 	letteredRE = regexp.MustCompile(`(?i)^(?:(?:variant|group|arm)\s+)?[a-e]\s*(?::|=|\)|->|→|\s-\s|\s+gets?\b)`)
+	// goalMarkRE records a named goal as a step: "mark the 'activated'
+	// goal", "record goal 'starter_pack'", "record that as the 'won' goal".
+	goalMarkRE = regexp.MustCompile(`(?i)\b(?:mark|record|count|log|register|hit|fire)(?:\s+(?:that|it|this|them))?(?:\s+as)?\s+(?:the\s+|our\s+|a\s+)?(?:goal\s+['"‘’“”]([a-z0-9_ -]{1,40})['"‘’“”]|['"‘’“”]([a-z0-9_ -]{1,40})['"‘’“”]\s+goal)`)
 	// whenIdentRE is an event written as code and said to happen: "when
 	// salary_credited is received", "once order_shipped fires".
 	whenIdentRE = regexp.MustCompile(`(?i)\b(when(?:ever)?|once|as soon as|after)\s+(?:the\s+|an?\s+)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:\s+event)?\s+(?:is received|is fired|fires|arrives|comes in|happens|is emitted|is sent|is tracked|lands|is triggered|triggers|is logged)\b`)
@@ -320,6 +323,7 @@ func normalise(text string) string {
 		return "1 " + strings.ToLower(s[1]) + " " + strings.ToLower(s[2]) + " " + s[3]
 	})
 	text = letterSplitArms(text)
+	text = goalMarkRE.ReplaceAllString(text, `that's our goal "${1}${2}"`)
 	text = topicLeadRE.ReplaceAllString(text, "${1}")
 	text = chatLeadRE.ReplaceAllString(text, "")
 	text = backtickRE.ReplaceAllStringFunc(text, func(m string) string {

@@ -38,6 +38,10 @@ func TestNormalise(t *testing.T) {
 		{"split 70/30: email vs push", "split 70/30: A: email, B: push"},
 		{"split 40/60: A: email | B: push", "split 40/60: A: email | B: push"},
 		{"50/50: sms | whatsapp", "50/50: sms | whatsapp"},
+		// a named goal recorded as a step
+		{"within 7 days, mark the 'activated' goal", `within 7 days, that's our goal "activated"`},
+		{"bought -> record goal 'starter_pack'", `bought -> that's our goal "starter_pack"`},
+		{"record that as the 'won' goal", `that's our goal "won"`},
 		// arms after semicolons stay in the split's sentence
 		{"Split 50/50: A = push; B = email", "Split 50/50: A = push / B = email"},
 		{"80% get an email; 20% get nothing", "80% get an email, 20% get nothing"},
