@@ -139,7 +139,9 @@ func dues(t *rapid.T, e *env, journeyID string) map[string][]time.Time {
 func TestPropertyAbortRestoresPriorState(t *testing.T) {
 	fewChecks(t, 12)
 	rapid.Check(t, func(rt *rapid.T) {
-		e := newEnv(t, backends["sqlite"](t))
+		b := backends["sqlite"](t)
+		defer b.Close() // each case's store, so a high -rapid.checks runs out of no file handles
+		e := newEnv(t, b)
 
 		var steps []step
 		for i := range rapid.IntRange(2, 6).Draw(rt, "steps") {
