@@ -355,19 +355,7 @@ func (d *decoder) null() bool {
 
 // object calls member with d positioned at each member's value.
 func (d *decoder) object(member func(key []byte) error) error {
-	if d.null() {
-		return nil
-	}
-	if d.i >= len(d.b) || d.b[d.i] != '{' {
-		return d.errorf("want an object")
-	}
-	d.i++
-	d.space()
-	if d.i < len(d.b) && d.b[d.i] == '}' {
-		d.i++
-		return nil
-	}
-	for {
+	return d.list('{', '}', "an object", func() error {
 		key, err := d.key()
 		if err != nil {
 			return err
@@ -377,38 +365,32 @@ func (d *decoder) object(member func(key []byte) error) error {
 			return d.errorf("want ':'")
 		}
 		d.i++
-		if err := member(key); err != nil {
-			return err
-		}
-		d.space()
-		if d.i < len(d.b) && d.b[d.i] == ',' {
-			d.i++
-			continue
-		}
-		if d.i < len(d.b) && d.b[d.i] == '}' {
-			d.i++
-			return nil
-		}
-		return d.errorf("want ',' or '}'")
-	}
+		return member(key)
+	})
 }
 
 // array calls elem with d positioned at each element.
 func (d *decoder) array(elem func() error) error {
+	return d.list('[', ']', "an array", elem)
+}
+
+// list reads what open and end enclose (null is empty), calling item for
+// each comma-separated part.
+func (d *decoder) list(open, end byte, what string, item func() error) error {
 	if d.null() {
 		return nil
 	}
-	if d.i >= len(d.b) || d.b[d.i] != '[' {
-		return d.errorf("want an array")
+	if d.i >= len(d.b) || d.b[d.i] != open {
+		return d.errorf("want %s", what)
 	}
 	d.i++
 	d.space()
-	if d.i < len(d.b) && d.b[d.i] == ']' {
+	if d.i < len(d.b) && d.b[d.i] == end {
 		d.i++
 		return nil
 	}
 	for {
-		if err := elem(); err != nil {
+		if err := item(); err != nil {
 			return err
 		}
 		d.space()
@@ -416,11 +398,11 @@ func (d *decoder) array(elem func() error) error {
 			d.i++
 			continue
 		}
-		if d.i < len(d.b) && d.b[d.i] == ']' {
+		if d.i < len(d.b) && d.b[d.i] == end {
 			d.i++
 			return nil
 		}
-		return d.errorf("want ',' or ']'")
+		return d.errorf("want ',' or '%c'", end)
 	}
 }
 

@@ -152,17 +152,26 @@ func (t *EngineTx) list(values []string) (any, error) {
 	return string(b), err
 }
 
+// notLoaded returns the ids (each once, in their order) the working set
+// has not loaded yet.
+func notLoaded(ids []string, loaded func(id string) bool) []string {
+	var want []string
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if !seen[id] && !loaded(id) {
+			want = append(want, id)
+		}
+		seen[id] = true
+	}
+	return want
+}
+
 // LoadInstances reads the instances of ids into the transaction's working
 // set in one query, locking them on PostgreSQL in id order (so that two
 // batches never wait for each other in opposite orders). Instance then
 // answers from memory. Ids already in the working set are not read again.
 func (t *EngineTx) LoadInstances(ids []string) error {
-	var want []string
-	for _, id := range ids {
-		if _, ok := t.ws.instances[id]; !ok && !slices.Contains(want, id) {
-			want = append(want, id)
-		}
-	}
+	want := notLoaded(ids, func(id string) bool { _, ok := t.ws.instances[id]; return ok })
 	if len(want) == 0 {
 		return nil
 	}
@@ -187,12 +196,7 @@ func (t *EngineTx) LoadInstances(ids []string) error {
 // LoadCustomers reads the profiles of a tenant's customers into the
 // working set in one query, creating the missing ones empty (Customer).
 func (t *EngineTx) LoadCustomers(tenantID string, ids []string) error {
-	var want []string
-	for _, id := range ids {
-		if _, ok := t.ws.customers[customerKey{tenantID, id}]; !ok && !slices.Contains(want, id) {
-			want = append(want, id)
-		}
-	}
+	want := notLoaded(ids, func(id string) bool { _, ok := t.ws.customers[customerKey{tenantID, id}]; return ok })
 	if len(want) == 0 {
 		return nil
 	}
@@ -270,12 +274,7 @@ func (t *EngineTx) LoadEventWaits(tenantID string, customerIDs, eventTypes []str
 	if t.ws.eventWaits == nil {
 		t.ws.eventWaits = map[customerKey][]WaitRef{}
 	}
-	var want []string
-	for _, id := range customerIDs {
-		if _, ok := t.ws.eventWaits[customerKey{tenantID, id}]; !ok && !slices.Contains(want, id) {
-			want = append(want, id)
-		}
-	}
+	want := notLoaded(customerIDs, func(id string) bool { _, ok := t.ws.eventWaits[customerKey{tenantID, id}]; return ok })
 	if len(want) == 0 {
 		return nil
 	}
