@@ -121,6 +121,11 @@ func findHeader(t table) (int, columns) {
 		for j, cell := range row {
 			r, rank := classifyHeader(cell)
 			roles[r] = true
+			first := func(col *int) { // a role's first column is the one read
+				if *col < 0 {
+					*col = j
+				}
+			}
 			switch r {
 			case roleTiming:
 				if cols.timing < 0 {
@@ -132,38 +137,22 @@ func findHeader(t table) (int, columns) {
 					}
 				}
 			case roleChannel:
-				if cols.channel < 0 {
-					cols.channel = j
-				}
+				first(&cols.channel)
 			case roleAudience:
-				if cols.audience < 0 {
-					cols.audience = j
-				}
+				first(&cols.audience)
 			case roleCondition:
-				if cols.condition < 0 {
-					cols.condition = j
-				}
+				first(&cols.condition)
 			case roleVariant:
-				if cols.variant < 0 {
-					cols.variant = j
-				}
+				first(&cols.variant)
 			case roleShare:
-				if cols.share < 0 {
-					cols.share = j
-				}
+				first(&cols.share)
 				cols.shares = append(cols.shares, j)
 			case roleOtherwise:
-				if cols.otherwise < 0 {
-					cols.otherwise = j
-				}
+				first(&cols.otherwise)
 			case roleTrigger:
-				if cols.trigger < 0 {
-					cols.trigger = j
-				}
+				first(&cols.trigger)
 			case roleNote:
-				if cols.note < 0 {
-					cols.note = j
-				}
+				first(&cols.note)
 			case roleContent:
 				ranks[j] = rank
 				cols.content = append(cols.content, j)

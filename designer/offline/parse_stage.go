@@ -298,22 +298,14 @@ func normalise(text string) string {
 	text = tMinusRE.ReplaceAllString(text, "${1} ${2} before")
 	text = signedDateRE.ReplaceAllStringFunc(text, func(m string) string {
 		s := signedDateRE.FindStringSubmatch(m)
-		dir := " after "
-		if s[2] == "-" {
-			dir = " before "
-		}
-		return s[1] + s[3] + " " + shortUnits[strings.ToLower(s[4][:1])] + dir + s[5]
+		return s[1] + fromDate(s[2], s[3], s[4], s[5])
 	})
 	text = attrSignedRE.ReplaceAllStringFunc(text, func(m string) string {
 		s := attrSignedRE.FindStringSubmatch(m)
 		if !dateNameRE.MatchString(strings.ToLower(s[1])) {
 			return m
 		}
-		dir := " after "
-		if s[2] == "-" {
-			dir = " before "
-		}
-		return s[3] + " " + shortUnits[strings.ToLower(s[4][:1])] + dir + s[1]
+		return fromDate(s[2], s[3], s[4], s[1])
 	})
 	text = dayAroundRE.ReplaceAllStringFunc(text, func(m string) string {
 		s := dayAroundRE.FindStringSubmatch(m)
@@ -435,6 +427,16 @@ func skipAnd(text string) string {
 		}
 		text = text[:m[0]] + rest + text[end:]
 	}
+}
+
+// fromDate says a signed offset from a date attribute in words: "-", "2",
+// "h", "webinar_start" is "2 hours before webinar_start".
+func fromDate(sign, n, unit, attr string) string {
+	dir := " after "
+	if sign == "-" {
+		dir = " before "
+	}
+	return n + " " + shortUnits[strings.ToLower(unit[:1])] + dir + attr
 }
 
 // letterSplitArms letters the arms of a split said as its shares then its
